@@ -1,0 +1,188 @@
+import type { AgentRole, Availability } from '../../domain/agent/agent.events';
+import type { Channel, Party } from '../../domain/shared/types';
+
+/**
+ * The read side. Every query the application asks goes through this port; the SQLite adapter
+ * (embedded default) and the MongoDB adapter (scale-out) implement it and pass one contract
+ * suite. All of it is fed by projections from the event log, so it can be rebuilt at any time.
+ */
+export const READ_STORE = Symbol('READ_STORE');
+
+export const VIEW_IDS = [
+  'unassigned',
+  'assigned-to-me',
+  'all-open',
+  'chat',
+  'email',
+  'messenger',
+  'whatsapp',
+  'forms',
+  'bots',
+  'all-closed',
+  'sent',
+  'spam',
+  'filtered',
+  'trash',
+] as const;
+export type BuiltInViewId = (typeof VIEW_IDS)[number];
+
+export const ALWAYS_VISIBLE_VIEWS: readonly BuiltInViewId[] = ['unassigned', 'assigned-to-me', 'all-open', 'chat'];
+
+export const VIEW_NAMES: Record<BuiltInViewId, string> = {
+  unassigned: 'Unassigned',
+  'assigned-to-me': 'Assigned to me',
+  'all-open': 'All open',
+  chat: 'Chat',
+  email: 'Email',
+  messenger: 'Messenger',
+  whatsapp: 'WhatsApp',
+  forms: 'Forms',
+  bots: 'Bots',
+  'all-closed': 'All closed',
+  sent: 'Sent',
+  spam: 'Spam',
+  filtered: 'Filtered',
+  trash: 'Trash',
+};
+
+export type AssigneeView = { type: 'agent'; id: string; name: string } | { type: 'bot' } | null;
+
+/** API.md ConversationSummary. */
+export interface ConversationSummary {
+  id: string;
+  inboxId: string;
+  channel: Channel;
+  status: 'open' | 'closed';
+  origin: 'inbound' | 'outbound';
+  assignee: AssigneeView;
+  contact: { id: string; name: string | null; address: string } | null;
+  /** Distinct addresses that took part (contact, other senders, recipients of replies). */
+  participants: Party[];
+  subject: string;
+  preview: string;
+  /** Time the last message from the outside world was received (sort key); start time if none yet. */
+  lastReceivedAt: string;
+  /** The last message came from the contact: the team owes a reply. */
+  awaitingReply: boolean;
+  /** Outbound email that the contact has not answered yet (Sent view). */
+  awaitingContactReply: boolean;
+  commentPreview: string | null;
+  spam: boolean;
+  filtered: boolean;
+  trashed: boolean;
+  trashedAt: string | null;
+  ticket: { id: string; name: string; status: 'open' | 'closed' } | null;
+  /** Stream revision the summary reflects: the ETag / If-Match value. */
+  revision: number;
+}
+
+export interface MessageView {
+  id: string;
+  direction: 'in' | 'out';
+  channel: Channel;
+  from: Party;
+  to: Party[];
+  subject: string;
+  text: string;
+  html: string | null;
+  attachments: Array<{ id: string; filename: string; contentType: string; size: number }>;
+  at: string;
+  /** Outbound only: queued | delivered | failed (with the last failure reason). */
+  delivery: { status: 'queued' | 'delivered' | 'failed' | 'retrying'; reason?: string } | null;
+  authorId: string | null;
+}
+
+export interface CommentView {
+  id: string;
+  author: { id: string; name: string };
+  text: string;
+  mentions: string[];
+  at: string;
+}
+
+export interface ConversationDetail extends ConversationSummary {
+  messages: MessageView[];
+  comments: CommentView[];
+}
+
+export type SortOrder = 'newest' | 'oldest';
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque keyset cursor for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface ListViewQuery {
+  inboxId: string;
+  viewId: BuiltInViewId;
+  /** The requesting agent: needed by "assigned-to-me". */
+  agentId: string;
+  sort: SortOrder;
+  limit: number;
+  cursor?: string;
+}
+
+export interface AgentRecord {
+  id: string;
+  name: string;
+  email: string;
+  role: AgentRole;
+  availability: Availability;
+  passwordHash: string;
+  createdAt: string;
+}
+
+export interface InboxRecord {
+  id: string;
+  name: string;
+  emailAddress: string | null;
+  isDefault: boolean;
+  memberIds: string[];
+  createdAt: string;
+}
+
+export interface BlockedSenderRecord {
+  inboxId: string;
+  address: string;
+  blockedAt: string;
+}
+
+export interface ReadStore {
+  // conversations
+  getConversation(id: string): Promise<ConversationDetail | null>;
+  getConversationSummary(id: string): Promise<ConversationSummary | null>;
+  listView(query: ListViewQuery): Promise<Page<ConversationSummary>>;
+  /** Count of every built-in view for this inbox and agent, keyed by view id. */
+  countViews(inboxId: string, agentId: string): Promise<Record<BuiltInViewId, number>>;
+  /** Open or closed conversations (any inbox) currently assigned to this agent. */
+  conversationIdsAssignedTo(agentId: string): Promise<string[]>;
+  /** Conversations of this inbox filtered because of this sender address. */
+  filteredConversationIds(inboxId: string, address: string): Promise<string[]>;
+  /** Trashed conversations whose purge time has passed. */
+  conversationIdsToPurge(now: string, limit: number): Promise<string[]>;
+
+  // directory
+  listAgents(): Promise<AgentRecord[]>;
+  getAgent(id: string): Promise<AgentRecord | null>;
+  getAgentByEmail(email: string): Promise<AgentRecord | null>;
+  countAgents(): Promise<number>;
+  listInboxes(): Promise<InboxRecord[]>;
+  getInbox(id: string): Promise<InboxRecord | null>;
+  getDefaultInbox(): Promise<InboxRecord | null>;
+  /** The inbox whose emailAddress is this (case-insensitive), or null. */
+  getInboxByEmailAddress(address: string): Promise<InboxRecord | null>;
+  isSenderBlocked(inboxId: string, address: string): Promise<boolean>;
+  listBlockedSenders(inboxId: string): Promise<BlockedSenderRecord[]>;
+}
+
+/**
+ * Read-your-writes: a command handler that appended up to `position` waits until every
+ * projection has applied it, so the caller's next read shows the effect.
+ */
+export const PROJECTION_PROGRESS = Symbol('PROJECTION_PROGRESS');
+
+export interface ProjectionProgress {
+  /** Resolves true once all projections reached `position`, false after `timeoutMs`. */
+  waitFor(position: number, timeoutMs: number): Promise<boolean>;
+}

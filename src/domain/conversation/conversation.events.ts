@@ -1,0 +1,195 @@
+import type { Assignee, AttachmentRef, Channel, Party } from '../shared/types';
+
+/**
+ * Everything that can happen to a conversation, past tense, data only. The actor and the
+ * wall-clock time of recording travel in metadata; times that the rules reason about
+ * (a message's receivedAt, trashedAt) are part of the data.
+ *
+ * Event types are versioned by name: a changed shape gets a new name (`MessageReceivedV2`),
+ * never a silent edit, because stored events are never rewritten.
+ */
+export type ConversationEvent =
+  | ConversationStarted
+  | MessageReceived
+  | ReplyQueued
+  | ReplyDelivered
+  | ReplyDeliveryFailed
+  | ConversationAssigned
+  | ConversationUnassigned
+  | ConversationClosed
+  | ConversationReopened
+  | CommentAdded
+  | ConversationMarkedAsSpam
+  | ConversationMarkedAsNotSpam
+  | ConversationFiltered
+  | ConversationUnfiltered
+  | ConversationTrashed
+  | ConversationRestored
+  | ConversationDeleted
+  | TicketCreated
+  | TicketClosed
+  | TicketDeleted
+  | ContactUnlinked
+  | BotHandoffRequested;
+
+export type ConversationEventType = ConversationEvent['type'];
+
+export interface ContactRef {
+  id: string;
+  address: string;
+  name?: string;
+}
+
+/** First event of every conversation stream. */
+export interface ConversationStarted {
+  type: 'ConversationStarted';
+  data: {
+    conversationId: string;
+    inboxId: string;
+    channel: Channel;
+    /** inbound: the contact wrote first; outbound: an agent composed the first message. */
+    origin: 'inbound' | 'outbound';
+    /** The channel's own thread key (email root Message-ID, chat session, phone number…). */
+    externalThreadId: string;
+    contact: ContactRef;
+    subject: string;
+    startedAt: string;
+  };
+}
+
+export interface MessageReceived {
+  type: 'MessageReceived';
+  data: {
+    messageId: string;
+    /** Idempotency key given by the channel: the same value is never stored twice in a thread. */
+    externalMessageId: string;
+    from: Party;
+    to: Party[];
+    subject: string;
+    text: string;
+    html?: string;
+    attachments: AttachmentRef[];
+    receivedAt: string;
+  };
+}
+
+/** An agent's reply (or the first message of an outbound conversation), waiting for delivery. */
+export interface ReplyQueued {
+  type: 'ReplyQueued';
+  data: {
+    messageId: string;
+    authorId: string;
+    channel: Channel;
+    to: Party[];
+    subject: string;
+    text: string;
+    html?: string;
+    queuedAt: string;
+  };
+}
+
+export interface ReplyDelivered {
+  type: 'ReplyDelivered';
+  data: { messageId: string; externalMessageId?: string; deliveredAt: string };
+}
+
+export interface ReplyDeliveryFailed {
+  type: 'ReplyDeliveryFailed';
+  data: { messageId: string; reason: string; retryable: boolean; attempt: number; failedAt: string };
+}
+
+export interface ConversationAssigned {
+  type: 'ConversationAssigned';
+  data: { assignee: Exclude<Assignee, null>; previous: Assignee };
+}
+
+export interface ConversationUnassigned {
+  type: 'ConversationUnassigned';
+  data: { previous: Exclude<Assignee, null>; reason: 'manual' | 'agent-removed' };
+}
+
+export interface ConversationClosed {
+  type: 'ConversationClosed';
+  data: { closedAt: string };
+}
+
+export interface ConversationReopened {
+  type: 'ConversationReopened';
+  data: { reason: 'agent' | 'inbound-message'; reopenedAt: string };
+}
+
+export interface CommentAdded {
+  type: 'CommentAdded';
+  data: {
+    commentId: string;
+    authorId: string;
+    text: string;
+    /** Agent ids that were @mentioned and are to be notified. */
+    mentions: string[];
+    at: string;
+  };
+}
+
+export interface ConversationMarkedAsSpam {
+  type: 'ConversationMarkedAsSpam';
+  data: { reason: 'agent' | 'role-address' };
+}
+
+export interface ConversationMarkedAsNotSpam {
+  type: 'ConversationMarkedAsNotSpam';
+  data: Record<string, never>;
+}
+
+/** The sender is blocked: the conversation moves to Filtered. */
+export interface ConversationFiltered {
+  type: 'ConversationFiltered';
+  data: { address: string; reason: 'sender-blocked' };
+}
+
+/** The sender was unblocked: the conversation comes back to the inbox. */
+export interface ConversationUnfiltered {
+  type: 'ConversationUnfiltered';
+  data: { address: string };
+}
+
+export interface ConversationTrashed {
+  type: 'ConversationTrashed';
+  data: { trashedAt: string; purgeAfter: string };
+}
+
+export interface ConversationRestored {
+  type: 'ConversationRestored';
+  data: { reason: 'agent' | 'inbound-message' };
+}
+
+/** Delete forever. The stream itself is deleted right after this event is projected. */
+export interface ConversationDeleted {
+  type: 'ConversationDeleted';
+  data: { reason: 'agent' | 'trash-retention' };
+}
+
+export interface TicketCreated {
+  type: 'TicketCreated';
+  data: { ticketId: string; name: string };
+}
+
+export interface TicketClosed {
+  type: 'TicketClosed';
+  data: { ticketId: string };
+}
+
+export interface TicketDeleted {
+  type: 'TicketDeleted';
+  data: { ticketId: string; reason: 'sender-blocked' | 'conversation-deleted' };
+}
+
+export interface ContactUnlinked {
+  type: 'ContactUnlinked';
+  data: { contactId: string };
+}
+
+/** The visitor reached the bot's "send to team member" action (rule 9). */
+export interface BotHandoffRequested {
+  type: 'BotHandoffRequested';
+  data: { at: string };
+}

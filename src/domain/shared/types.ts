@@ -1,0 +1,28 @@
+export const CHANNELS = ['email', 'chat', 'messenger', 'whatsapp', 'forms', 'api'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Someone on the other side of a conversation: an email address, chat visitor id, phone number… */
+export interface Party {
+  address: string;
+  name?: string;
+}
+
+export interface AttachmentRef {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: number;
+}
+
+export type Assignee = { type: 'agent'; id: string } | { type: 'bot' } | null;
+
+export function sameAssignee(a: Assignee, b: Assignee): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.type !== b.type) return false;
+  return a.type === 'bot' || (b.type === 'agent' && a.id === b.id);
+}
+
+/** Thirty minutes without visitor activity before a bot conversation may be closed (rule 9). */
+export const BOT_INACTIVITY_CLOSE_MS = 30 * 60 * 1000;
+/** Trashed conversations are deleted for good this long after trashing (rule 7). */
+export const TRASH_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
