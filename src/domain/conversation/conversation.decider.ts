@@ -1,0 +1,432 @@
+import { isRoleAddress, normalizeAddress } from '../shared/address';
+import type { Decider } from '../shared/decider';
+import { conflict, invalidInput, invalidTransition, notFound } from '../shared/domain-error';
+import { BOT_INACTIVITY_CLOSE_MS, TRASH_RETENTION_MS, sameAssignee, type Channel, type Party } from '../shared/types';
+import type {
+  AddComment,
+  AssignConversation,
+  CloseConversation,
+  ConversationCommand,
+  CreateTicket,
+  DeleteConversation,
+  QueueReply,
+  ReceiveInboundMessage,
+  RecordReplyDelivered,
+  RecordReplyFailed,
+  StartOutboundConversation,
+} from './conversation.commands';
+import type { ContactRef, ConversationEvent, ConversationFiltered, MessageReceived } from './conversation.events';
+import {
+  evolveConversation,
+  initialConversationState,
+  isActive,
+  type ActiveConversation,
+  type ConversationState,
+} from './conversation.state';
+
+export type {
+  ActiveConversation,
+  ClosedConversation,
+  ConversationDetails,
+  ConversationState,
+  DeletedConversation,
+  LinkedTicket,
+  NoConversation,
+  OpenConversation,
+  ReplyStatus,
+} from './conversation.state';
+export { isActive } from './conversation.state';
+
+export const TICKET_NAME_MAX_LENGTH = 200;
+
+/** Channels whose conversations may be answered by email instead (rule 12). */
+const EMAIL_SWITCH_FROM: readonly Channel[] = ['chat', 'messenger'];
+
+export function decideConversation(command: ConversationCommand, state: ConversationState): ConversationEvent[] {
+  if (command.type === 'ReceiveInboundMessage') return receiveInboundMessage(command.data, state);
+  if (command.type === 'StartOutboundConversation') return startOutboundConversation(command.data, state);
+
+  const conversation = existing(state);
+  switch (command.type) {
+    case 'AssignConversation':
+      return assign(command.data, conversation);
+    case 'UnassignRemovedAgent': {
+      const { assignee } = conversation;
+      if (assignee?.type !== 'agent' || assignee.id !== command.data.agentId) return [];
+      return [{ type: 'ConversationUnassigned', data: { previous: assignee, reason: 'agent-removed' } }];
+    }
+    case 'CloseConversation':
+      return close(command.data, conversation);
+    case 'ReopenConversation': {
+      const now = parseTime(command.data.now, 'now');
+      refuseInTrash(conversation, 'reopen it');
+      if (conversation.status === 'open') throw invalidTransition('conversation is already open');
+      return [{ type: 'ConversationReopened', data: { reason: 'agent', reopenedAt: isoOf(now) } }];
+    }
+    case 'AddComment':
+      return addComment(command.data, conversation);
+    case 'QueueReply':
+      return queueReply(command.data, conversation);
+    case 'RecordReplyDelivered':
+      return recordReplyDelivered(command.data, conversation);
+    case 'RecordReplyFailed':
+      return recordReplyFailed(command.data, conversation);
+    case 'MarkAsSpam':
+      refuseInTrash(conversation, 'mark it as spam');
+      if (conversation.spam) throw invalidTransition('conversation is already marked as spam');
+      return [{ type: 'ConversationMarkedAsSpam', data: { reason: 'agent' } }];
+    case 'MarkAsNotSpam':
+      if (!conversation.spam) throw invalidTransition('conversation is not marked as spam, so it cannot be marked as not spam');
+      return [{ type: 'ConversationMarkedAsNotSpam', data: {} }];
+    case 'BlockSender': {
+      refuseInTrash(conversation, 'block its sender');
+      if (conversation.filtered) {
+        throw invalidTransition(`the sender ${conversation.filtered.address} is already blocked; this conversation is in Filtered`);
+      }
+      const events: ConversationEvent[] = [];
+      if (conversation.ticket) {
+        events.push({ type: 'TicketDeleted', data: { ticketId: conversation.ticket.id, reason: 'sender-blocked' } });
+      }
+      events.push(filteredEvent(conversation.senderAddress));
+      return events;
+    }
+    case 'UnfilterConversation': {
+      const { filtered } = conversation;
+      // Only the block that filtered this conversation lifts it; another address's unblock leaves it alone.
+      if (!filtered || filtered.address !== normalizeAddress(command.data.address)) return [];
+      return [{ type: 'ConversationUnfiltered', data: { address: filtered.address } }];
+    }
+    case 'TrashConversation': {
+      const now = parseTime(command.data.now, 'now');
+      if (conversation.trashed) throw invalidTransition('conversation is already in Trash');
+      return [{ type: 'ConversationTrashed', data: { trashedAt: isoOf(now), purgeAfter: isoOf(now + TRASH_RETENTION_MS) } }];
+    }
+    case 'RestoreConversation':
+      if (!conversation.trashed) throw invalidTransition('conversation is not in Trash, so there is nothing to restore');
+      return [{ type: 'ConversationRestored', data: { reason: 'agent' } }];
+    case 'DeleteConversation':
+      return deleteForever(command.data, conversation);
+    case 'CreateTicket':
+      return createTicket(command.data, conversation);
+    case 'UnlinkContact':
+      if (!conversation.contact) throw invalidTransition('the conversation has no contact to unlink');
+      return [{ type: 'ContactUnlinked', data: { contactId: conversation.contact.id } }];
+    case 'RequestBotHandoff': {
+      const now = parseTime(command.data.now, 'now');
+      if (conversation.botHandoffRequested) return [];
+      return [{ type: 'BotHandoffRequested', data: { at: isoOf(now) } }];
+    }
+    default: {
+      const unknown: never = command;
+      throw invalidInput(`unknown conversation command ${JSON.stringify((unknown as { type?: unknown }).type)}`);
+    }
+  }
+}
+
+export const conversationDecider: Decider<ConversationCommand, ConversationEvent, ConversationState> = {
+  initialState: initialConversationState,
+  evolve: evolveConversation,
+  decide: decideConversation,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Starting and receiving
+
+function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: ConversationState): ConversationEvent[] {
+  if (state.status === 'deleted') {
+    throw invalidTransition('conversation is being deleted; retry shortly and the message will start a new conversation');
+  }
+  requireText(data.externalMessageId, 'externalMessageId');
+  requireText(data.from?.address, 'from.address');
+  const receivedAt = isoOf(parseTime(data.receivedAt, 'receivedAt'));
+  const now = isoOf(parseTime(data.now, 'now'));
+  const fromAddress = normalizeAddress(data.from.address);
+  const received: MessageReceived = {
+    type: 'MessageReceived',
+    data: {
+      messageId: data.messageId,
+      externalMessageId: data.externalMessageId,
+      from: data.from,
+      to: data.to,
+      subject: data.subject,
+      text: data.text,
+      ...(data.html === undefined ? {} : { html: data.html }),
+      attachments: data.attachments,
+      receivedAt,
+    },
+  };
+
+  if (state.status === 'none') {
+    const contact: ContactRef = { id: data.contactId, address: fromAddress, ...nameOf(data.from) };
+    const events: ConversationEvent[] = [
+      {
+        type: 'ConversationStarted',
+        data: {
+          conversationId: data.conversationId,
+          inboxId: data.inboxId,
+          channel: data.channel,
+          origin: 'inbound',
+          externalThreadId: data.externalThreadId,
+          contact,
+          subject: data.subject,
+          startedAt: receivedAt,
+        },
+      },
+      received,
+    ];
+    // A blocked sender is filtered, never spam: one place for one sender.
+    if (data.senderBlocked) events.push(filteredEvent(fromAddress));
+    else if (isRoleAddress(data.from.address)) events.push({ type: 'ConversationMarkedAsSpam', data: { reason: 'role-address' } });
+    return events;
+  }
+
+  // Redelivered webhook or retried email: already stored once.
+  if (state.seenExternalMessageIds.has(data.externalMessageId)) return [];
+
+  const events: ConversationEvent[] = [received];
+  if (state.trashed) events.push({ type: 'ConversationRestored', data: { reason: 'inbound-message' } });
+  if (state.status === 'closed') events.push({ type: 'ConversationReopened', data: { reason: 'inbound-message', reopenedAt: now } });
+  if (data.senderBlocked && !state.filtered) events.push(filteredEvent(fromAddress));
+  return events;
+}
+
+function startOutboundConversation(data: StartOutboundConversation['data'], state: ConversationState): ConversationEvent[] {
+  if (state.status === 'deleted') {
+    throw conflict('a conversation with this id was deleted forever; start the new conversation with a new id');
+  }
+  if (state.status !== 'none') {
+    // The same command retried after it was stored: already done.
+    if (state.origin === 'outbound' && state.replies.has(data.messageId)) return [];
+    throw conflict(`conversation ${state.id} already exists; start the new conversation with a new id`);
+  }
+  requireText(data.to?.address, 'to.address');
+  requireText(data.text, 'text');
+  const now = isoOf(parseTime(data.now, 'now'));
+  return [
+    {
+      type: 'ConversationStarted',
+      data: {
+        conversationId: data.conversationId,
+        inboxId: data.inboxId,
+        channel: data.channel,
+        origin: 'outbound',
+        externalThreadId: data.externalThreadId,
+        contact: { id: data.contactId, address: normalizeAddress(data.to.address), ...nameOf(data.to) },
+        subject: data.subject,
+        startedAt: now,
+      },
+    },
+    {
+      type: 'ReplyQueued',
+      data: {
+        messageId: data.messageId,
+        authorId: data.authorId,
+        channel: data.channel,
+        to: [data.to],
+        subject: data.subject,
+        text: data.text,
+        ...(data.html === undefined ? {} : { html: data.html }),
+        queuedAt: now,
+      },
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Working the conversation
+
+function assign({ assignee }: AssignConversation['data'], conversation: ActiveConversation): ConversationEvent[] {
+  refuseInTrash(conversation, 'assign it');
+  const previous = conversation.assignee;
+  if (assignee === null) {
+    if (previous === null) return [];
+    return [{ type: 'ConversationUnassigned', data: { previous, reason: 'manual' } }];
+  }
+  if (assignee.type === 'agent' && !assignee.id?.trim()) throw invalidInput('assignee.id must name the agent to assign');
+  if (sameAssignee(assignee, previous)) return [];
+  return [{ type: 'ConversationAssigned', data: { assignee, previous } }];
+}
+
+function close({ closeTicket, now: nowText }: CloseConversation['data'], conversation: ActiveConversation): ConversationEvent[] {
+  const now = parseTime(nowText, 'now');
+  refuseInTrash(conversation, 'close it');
+  if (conversation.status === 'closed') throw invalidTransition('conversation is already closed');
+  if (conversation.assignee?.type === 'bot' && !conversation.botHandoffRequested) {
+    const closableFrom = Date.parse(conversation.lastContactActivityAt) + BOT_INACTIVITY_CLOSE_MS;
+    if (now < closableFrom) {
+      throw invalidTransition(
+        `a bot conversation can be closed only after 30 minutes without visitor activity: close it from ${isoOf(closableFrom)}, ` +
+          'or assign it to an agent first',
+      );
+    }
+  }
+  const events: ConversationEvent[] = [{ type: 'ConversationClosed', data: { closedAt: isoOf(now) } }];
+  if (closeTicket && conversation.ticket?.status === 'open') {
+    events.push({ type: 'TicketClosed', data: { ticketId: conversation.ticket.id } });
+  }
+  return events;
+}
+
+function addComment(data: AddComment['data'], conversation: ActiveConversation): ConversationEvent[] {
+  if (!data.text?.trim()) throw invalidInput('text must not be empty: write the note to add');
+  const now = parseTime(data.now, 'now');
+  refuseInTrash(conversation, 'comment on it');
+  if (conversation.commentIds.has(data.commentId)) return [];
+  return [
+    {
+      type: 'CommentAdded',
+      data: {
+        commentId: data.commentId,
+        authorId: data.authorId,
+        text: data.text,
+        mentions: [...new Set(data.mentions)],
+        at: isoOf(now),
+      },
+    },
+  ];
+}
+
+function queueReply(data: QueueReply['data'], conversation: ActiveConversation): ConversationEvent[] {
+  // The same reply retried after it was stored: already done.
+  if (conversation.replies.has(data.messageId)) return [];
+  const now = parseTime(data.now, 'now');
+  refuseInTrash(conversation, 'reply');
+  const { contact } = conversation;
+  if (!contact) throw invalidTransition('the conversation has no contact to reply to: its contact was unlinked');
+  if (!data.text?.trim()) throw invalidInput('text must not be empty: write the reply to send');
+  const channel = data.channel ?? conversation.channel;
+  if (channel !== conversation.channel) checkChannelSwitch(channel, conversation.channel, contact);
+  const to: Party = { address: contact.address, ...nameOf(contact) };
+  return [
+    {
+      type: 'ReplyQueued',
+      data: {
+        messageId: data.messageId,
+        authorId: data.authorId,
+        channel,
+        to: [to],
+        subject: replySubject(conversation.subject),
+        text: data.text,
+        ...(data.html === undefined ? {} : { html: data.html }),
+        queuedAt: isoOf(now),
+      },
+    },
+  ];
+}
+
+/** Rule 12: a chat or Messenger conversation can be answered by email, and that is the only switch. */
+function checkChannelSwitch(target: Channel, own: Channel, contact: ContactRef): void {
+  const refuse = (why: string) =>
+    invalidInput(`channel "${target}" cannot be used to answer a ${own} conversation: ${why}; reply on ${own} instead`);
+  if (target !== 'email') throw refuse("only email can replace a conversation's own channel");
+  if (!EMAIL_SWITCH_FROM.includes(own)) throw refuse('only chat and Messenger conversations can be answered by email');
+  if (!contact.address.includes('@')) throw refuse(`the contact's address "${contact.address}" is not an email address`);
+}
+
+export function replySubject(subject: string): string {
+  const trimmed = subject.trim();
+  if (trimmed === '' || /^re:/i.test(trimmed)) return subject;
+  return `Re: ${subject}`;
+}
+
+function recordReplyDelivered(data: RecordReplyDelivered['data'], conversation: ActiveConversation): ConversationEvent[] {
+  const status = replyStatus(conversation, data.messageId);
+  const deliveredAt = isoOf(parseTime(data.now, 'now'));
+  if (status === 'delivered') return [];
+  return [
+    {
+      type: 'ReplyDelivered',
+      data: {
+        messageId: data.messageId,
+        ...(data.externalMessageId === undefined ? {} : { externalMessageId: data.externalMessageId }),
+        deliveredAt,
+      },
+    },
+  ];
+}
+
+function recordReplyFailed(data: RecordReplyFailed['data'], conversation: ActiveConversation): ConversationEvent[] {
+  const status = replyStatus(conversation, data.messageId);
+  const failedAt = isoOf(parseTime(data.now, 'now'));
+  if (status === 'delivered') return [];
+  return [
+    {
+      type: 'ReplyDeliveryFailed',
+      data: { messageId: data.messageId, reason: data.reason, retryable: data.retryable, attempt: data.attempt, failedAt },
+    },
+  ];
+}
+
+function replyStatus(conversation: ActiveConversation, messageId: string) {
+  const status = conversation.replies.get(messageId);
+  if (status === undefined) throw invalidInput(`messageId "${messageId}" is not a reply queued in this conversation`);
+  return status;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trash, delete, ticket
+
+function deleteForever({ reason, now: nowText }: DeleteConversation['data'], conversation: ActiveConversation): ConversationEvent[] {
+  const now = parseTime(nowText, 'now');
+  if (!conversation.trashed) {
+    throw invalidTransition('only conversations in Trash can be deleted forever; move it to Trash first');
+  }
+  if (reason === 'trash-retention' && now < Date.parse(conversation.trashed.purgeAfter)) {
+    throw invalidTransition(`conversation stays in Trash until ${conversation.trashed.purgeAfter}; it is purged only after that`);
+  }
+  const events: ConversationEvent[] = [];
+  if (conversation.ticket) {
+    events.push({ type: 'TicketDeleted', data: { ticketId: conversation.ticket.id, reason: 'conversation-deleted' } });
+  }
+  events.push({ type: 'ConversationDeleted', data: { reason } });
+  return events;
+}
+
+function createTicket({ ticketId, name }: CreateTicket['data'], conversation: ActiveConversation): ConversationEvent[] {
+  // The same ticket retried after it was stored: already done.
+  if (conversation.ticket?.id === ticketId) return [];
+  const trimmed = (name ?? '').trim();
+  if (trimmed === '') throw invalidInput('name must not be empty: give the ticket a name');
+  if (trimmed.length > TICKET_NAME_MAX_LENGTH) {
+    throw invalidInput(`name must be at most ${TICKET_NAME_MAX_LENGTH} characters (it has ${trimmed.length}); shorten it`);
+  }
+  refuseInTrash(conversation, 'create a ticket');
+  if (conversation.ticket) {
+    throw conflict(`conversation already has the ticket "${conversation.ticket.name}"; a conversation has one ticket and it stays linked`);
+  }
+  return [{ type: 'TicketCreated', data: { ticketId, name: trimmed } }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function existing(state: ConversationState): ActiveConversation {
+  if (isActive(state)) return state;
+  if (state.status === 'deleted') throw notFound('conversation was deleted forever; it cannot be changed or restored');
+  throw notFound('conversation not found; check the conversation id');
+}
+
+function refuseInTrash(conversation: ActiveConversation, action: string): void {
+  if (conversation.trashed) throw invalidTransition(`conversation is in Trash; restore it first, then ${action}`);
+}
+
+function filteredEvent(address: string): ConversationFiltered {
+  return { type: 'ConversationFiltered', data: { address, reason: 'sender-blocked' } };
+}
+
+function nameOf(party: { name?: string }): { name?: string } {
+  return party.name === undefined ? {} : { name: party.name };
+}
+
+function requireText(value: string | undefined, field: string): void {
+  if (typeof value !== 'string' || value.trim() === '') throw invalidInput(`${field} must not be empty`);
+}
+
+/** Times come in commands (the injected clock); a value that is not a time is the caller's mistake. */
+function parseTime(value: string, field: string): number {
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) throw invalidInput(`${field} must be an ISO-8601 time, got ${JSON.stringify(value)}`);
+  return ms;
+}
+
+const isoOf = (ms: number): string => new Date(ms).toISOString();
