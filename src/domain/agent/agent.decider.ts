@@ -1,0 +1,188 @@
+import type { Decider } from '../shared/decider';
+import { conflict, invalidInput, invalidTransition, notFound } from '../shared/domain-error';
+import type {
+  AgentCommand,
+  AgentEmailCommand,
+  AgentEmailEvent,
+  AgentEvent,
+  AgentRole,
+  AgentUpdated,
+  Availability,
+} from './agent.events';
+
+export const AGENT_NAME_MAX_LENGTH = 100;
+const ROLES: readonly AgentRole[] = ['admin', 'agent'];
+const AVAILABILITIES: readonly Availability[] = ['available', 'away'];
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+// ---------------------------------------------------------------------------------------------
+// Agent: one stream per agent id
+
+export type AgentState =
+  | { readonly status: 'none' }
+  | {
+      readonly status: 'registered';
+      readonly agentId: string;
+      readonly name: string;
+      readonly email: string;
+      readonly role: AgentRole;
+      readonly availability: Availability;
+    }
+  | { readonly status: 'removed'; readonly agentId: string };
+
+type RegisteredAgent = Extract<AgentState, { status: 'registered' }>;
+
+export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
+  initialState: () => ({ status: 'none' }),
+
+  evolve: (state, event) => {
+    if (event.type === 'AgentRegistered') {
+      const { agentId, name, email, role } = event.data;
+      return { status: 'registered', agentId, name, email, role, availability: 'available' };
+    }
+    if (state.status !== 'registered') return state;
+    switch (event.type) {
+      case 'AgentUpdated':
+        return {
+          ...state,
+          ...(event.data.name === undefined ? {} : { name: event.data.name }),
+          ...(event.data.role === undefined ? {} : { role: event.data.role }),
+        };
+      case 'AgentPasswordChanged':
+        return state;
+      case 'AgentAvailabilityChanged':
+        return { ...state, availability: event.data.availability };
+      case 'AgentRemoved':
+        return { status: 'removed', agentId: state.agentId };
+      default:
+        return state;
+    }
+  },
+
+  decide: (command, state) => {
+    if (command.type === 'RegisterAgent') {
+      if (state.status !== 'none') {
+        throw conflict(`agent ${state.agentId} is already registered; register a new agent with a new id`);
+      }
+      const { agentId, passwordHash } = command.data;
+      const name = validName(command.data.name);
+      const email = validEmail(command.data.email);
+      const role = validRole(command.data.role);
+      if (!passwordHash) throw invalidInput('passwordHash must not be empty: set a password for the agent');
+      return [{ type: 'AgentRegistered', data: { agentId, name, email, role, passwordHash } }];
+    }
+
+    const agent = registered(state);
+    switch (command.type) {
+      case 'UpdateAgent': {
+        const changes: AgentUpdated['data'] = {};
+        if (command.data.name !== undefined) {
+          const name = validName(command.data.name);
+          if (name !== agent.name) changes.name = name;
+        }
+        if (command.data.role !== undefined) {
+          const role = validRole(command.data.role);
+          if (role !== agent.role) changes.role = role;
+        }
+        if (changes.role === 'agent' && command.data.isLastAdmin) {
+          throw invalidTransition('cannot demote the last admin; make another agent an admin first');
+        }
+        if (Object.keys(changes).length === 0) return [];
+        return [{ type: 'AgentUpdated', data: changes }];
+      }
+      case 'ChangeAgentPassword':
+        if (!command.data.passwordHash) throw invalidInput('passwordHash must not be empty: set the new password');
+        return [{ type: 'AgentPasswordChanged', data: { passwordHash: command.data.passwordHash } }];
+      case 'SetAvailability': {
+        const { availability } = command.data;
+        if (!AVAILABILITIES.includes(availability)) {
+          throw invalidInput(`availability must be one of ${AVAILABILITIES.join(', ')}, got ${JSON.stringify(availability)}`);
+        }
+        if (availability === agent.availability) return [];
+        return [{ type: 'AgentAvailabilityChanged', data: { availability } }];
+      }
+      case 'RemoveAgent':
+        if (agent.role === 'admin' && command.data.isLastAdmin) {
+          throw invalidTransition('cannot remove the last admin; make another agent an admin first');
+        }
+        return [{ type: 'AgentRemoved', data: { agentId: agent.agentId } }];
+      default: {
+        const unknown: never = command;
+        throw invalidInput(`unknown agent command ${JSON.stringify((unknown as { type?: unknown }).type)}`);
+      }
+    }
+  },
+};
+
+function registered(state: AgentState): RegisteredAgent {
+  if (state.status === 'registered') return state;
+  if (state.status === 'removed') throw notFound(`agent ${state.agentId} was removed from the account`);
+  throw notFound('agent not found; check the agent id');
+}
+
+function validName(value: string): string {
+  const name = (value ?? '').trim();
+  if (name === '') throw invalidInput("name must not be empty: give the agent's name");
+  if (name.length > AGENT_NAME_MAX_LENGTH) {
+    throw invalidInput(`name must be at most ${AGENT_NAME_MAX_LENGTH} characters (it has ${name.length}); shorten it`);
+  }
+  return name;
+}
+
+function validEmail(value: string): string {
+  const email = normalizeEmail(value);
+  if (!EMAIL_SHAPE.test(email)) throw invalidInput(`email must look like name@example.com, got ${JSON.stringify(value)}`);
+  return email;
+}
+
+function validRole(value: AgentRole): AgentRole {
+  if (!ROLES.includes(value)) throw invalidInput(`role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Agent emails are unique case-insensitively: the email stream id is the lower-cased address. */
+export const normalizeEmail = (email: string): string => (email ?? '').trim().toLowerCase();
+
+// ---------------------------------------------------------------------------------------------
+// Agent email: one stream per lower-cased email, so two agents never share an address
+
+export type AgentEmailState =
+  | { readonly status: 'unclaimed' }
+  | { readonly status: 'claimed'; readonly email: string; readonly agentId: string }
+  | { readonly status: 'released'; readonly email: string };
+
+export const agentEmailDecider: Decider<AgentEmailCommand, AgentEmailEvent, AgentEmailState> = {
+  initialState: () => ({ status: 'unclaimed' }),
+
+  evolve: (state, event) => {
+    switch (event.type) {
+      case 'AgentEmailClaimed':
+        return { status: 'claimed', email: event.data.email, agentId: event.data.agentId };
+      case 'AgentEmailReleased':
+        return { status: 'released', email: event.data.email };
+      default:
+        return state;
+    }
+  },
+
+  decide: (command, state) => {
+    const email = normalizeEmail(command.data.email);
+    const { agentId } = command.data;
+    switch (command.type) {
+      case 'ClaimAgentEmail':
+        if (email === '') throw invalidInput('email must not be empty');
+        if (state.status === 'claimed') {
+          if (state.agentId === agentId) return [];
+          throw conflict(`${email} is already used by another agent; choose another email address`);
+        }
+        return [{ type: 'AgentEmailClaimed', data: { email, agentId } }];
+      case 'ReleaseAgentEmail':
+        if (state.status !== 'claimed' || state.agentId !== agentId) return [];
+        return [{ type: 'AgentEmailReleased', data: { email: state.email, agentId } }];
+      default: {
+        const unknown: never = command;
+        throw invalidInput(`unknown agent email command ${JSON.stringify((unknown as { type?: unknown }).type)}`);
+      }
+    }
+  },
+};
