@@ -8,6 +8,7 @@ import type { Actor } from '../../domain/shared/actor';
  * Positions are global, start at 1, and strictly increase in commit order; they need not be
  * consecutive (a deleted stream leaves holes; EventStoreDB uses log offsets), but reading all
  * events "after" a position never skips an event that a later read could still return.
+ * A position is never handed out twice, not even after the events holding it were deleted.
  */
 export const EVENT_STORE = Symbol('EVENT_STORE');
 
@@ -18,6 +19,7 @@ export const EVENT_STORE = Symbol('EVENT_STORE');
  */
 export type ExpectedRevision = 'no-stream' | 'any' | number;
 
+/** Exactly these four fields are stored: they are what the hash covers. Extra fields are dropped. */
 export interface EventMetadata {
   actor: Actor;
   /** ISO-8601 time the event was recorded (from the injected clock, not the database). */
@@ -29,9 +31,19 @@ export interface EventMetadata {
 }
 
 export interface NewEvent {
-  /** uuid. Appending an event id that the stream already holds is a no-op (see append). */
+  /**
+   * uuid. Appending an event id that the stream already holds is a no-op (see append).
+   * Ids are unique across ALL streams (other events cite them as causationId): reusing one in
+   * another stream is a caller bug, rejected with a plain Error (not a ConcurrencyError) where
+   * the engine can check it (SQLite does).
+   */
   id: string;
   type: string;
+  /**
+   * Stored and hashed in its JSON form: values JSON changes read back changed (a Date comes
+   * back as its ISO string, undefined properties disappear); a value JSON cannot encode (a
+   * BigInt) fails the whole append.
+   */
   data: Record<string, unknown>;
   metadata: EventMetadata;
 }
@@ -54,7 +66,11 @@ export interface RecordedMetadata extends EventMetadata {
 }
 
 export interface AppendResult {
-  /** Revision of the last event of the stream after the append. */
+  /**
+   * Revision of the last event of the stream after the append. For a duplicate: the revision of
+   * the last of those events as originally stored, i.e. what the original append returned, even
+   * when the stream has moved on since.
+   */
   nextRevision: number;
   /** Global position of the last event written (or of the original, for a duplicate). */
   position: number;
@@ -64,8 +80,9 @@ export interface AppendResult {
 
 export interface ReadStreamOptions {
   direction?: 'forwards' | 'backwards';
-  /** Inclusive. Forwards default 0; backwards default the last revision. */
+  /** Inclusive. Forwards default 0; backwards default the last revision. Past the end: []. */
   fromRevision?: number;
+  /** Default: no limit. 0 returns []. */
   maxCount?: number;
 }
 
@@ -78,7 +95,10 @@ export interface ReadAllOptions {
 export interface SubscribeAllOptions {
   /** Exclusive checkpoint, as in readAll. */
   after: number;
-  /** Ends the subscription: the iterator returns (no error) soon after the signal aborts. */
+  /**
+   * Ends the subscription: the iterator returns (no error) soon after the signal aborts. It
+   * also ends when the consumer leaves its `for await` loop and when the store is closed.
+   */
   signal?: AbortSignal;
 }
 
@@ -89,6 +109,11 @@ export interface EventStore {
    * nothing is written and `duplicate: true` is returned (redelivery-safe), whatever
    * `expectedRevision` says; a batch that mixes stored and new ids is a ConcurrencyError.
    * The adapter fills in prevHash/hash.
+   *
+   * `events` must not be empty (skip the call when a command decided nothing): an empty append
+   * rejects with an Error that is not a ConcurrencyError. A numeric expectedRevision is an
+   * integer >= 0. ConcurrencyError.actual is the stream's last revision, or "no-stream".
+   * Concurrent appends to one stream with "any" are serialised: each chains on the previous.
    */
   append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
 
@@ -104,15 +129,24 @@ export interface EventStore {
    */
   subscribeAll(options: SubscribeAllOptions): AsyncIterable<RecordedEvent>;
 
-  /** Position of the last committed event (0 when the store is empty). */
+  /**
+   * Position of the last committed event still stored (0 when the store is empty). Deleting the
+   * newest stream may lower it; positions are still never reused.
+   */
   headPosition(): Promise<number>;
 
   /**
    * Deletes the stream's events for good ("delete forever"). Reading it then returns nothing,
-   * and it can be started again with expected revision "no-stream" (revisions restart at 0).
+   * and it can be started again with expected revision "no-stream" (revisions restart at 0, the
+   * hash chain restarts at GENESIS_HASH). A no-op for a stream that does not exist.
    */
   deleteStream(streamId: string): Promise<void>;
 
+  /**
+   * Idempotent. Writes already accepted are completed (durably) before it resolves; calls made
+   * afterwards reject with StoreUnavailableError; open subscriptions end. A connection or client
+   * the adapter was given stays open: its owner closes it.
+   */
   close(): Promise<void>;
 }
 
