@@ -111,8 +111,10 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * Writes run in the order they were called, so later appends to the same stream in the same
  * batch see the earlier ones (their expected revision and hash chain build on them).
  *
- * The connection is the caller's: close() ends this store's work and subscriptions but leaves
- * the Database open. Queries are prepared once; JSON is parsed only for events being returned.
+ * The connection is the caller's (opened with synchronous=FULL, which the constructor checks):
+ * close() ends this store's work and subscriptions but leaves the Database open. Queries are
+ * prepared once. Stored JSON is parsed only for events being returned: an append reads no more
+ * of its stream than the last revision and hash.
  */
 export class SqliteEventStore implements EventStore {
   private readonly pollIntervalMs: number;
