@@ -134,10 +134,12 @@ const REDACTED = '[redacted]';
 
 /** The configuration as it may be logged at start-up: secrets replaced, URL passwords masked. */
 export function describeConfig(config: ParleyConfig): Record<string, unknown> {
+  const { secret, ...rest } = config;
   return {
-    ...config,
+    ...rest,
     admin: config.admin && { email: config.admin.email, password: REDACTED },
-    secret: config.secret === null ? 'not set (using <dataDir>/secret.key)' : REDACTED,
+    // Not under a key named "secret" (the logger blanks those): where the key comes from is worth seeing.
+    signingKeySource: secret === null ? '<dataDir>/secret.key' : 'PARLEY_SECRET',
     eventStore: 'url' in config.eventStore ? { ...config.eventStore, url: maskUrlPassword(config.eventStore.url) } : config.eventStore,
     readStore: 'url' in config.readStore ? { ...config.readStore, url: maskUrlPassword(config.readStore.url) } : config.readStore,
     queue: 'redisUrl' in config.queue ? { ...config.queue, redisUrl: maskUrlPassword(config.queue.redisUrl) } : config.queue,
