@@ -2,8 +2,6 @@ import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
 import type { LogLevel } from '../config/config';
 
-export type { Logger } from 'pino';
-
 /** Field names whose values never reach a log line, wherever they sit in a logged object. */
 const SECRET_FIELDS = ['password', 'passwordHash', 'token', 'secret', 'authorization', 'cookie', 'set-cookie'];
 // pino's wildcards match one level each, so each field is listed at the depths objects are
