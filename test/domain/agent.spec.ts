@@ -32,12 +32,19 @@ describe('agent: RegisterAgent', () => {
   it.each([
     ['an empty name', { name: '  ' }, /^name must not be empty/],
     ['a name over 100 characters', { name: 'x'.repeat(101) }, /^name must be at most 100 characters/],
-    ['an email without a domain', { email: 'bo@parley' }, /^email must look like/],
+    ['an email without a domain', { email: 'bo@' }, /^email must look like/],
+    ['an email without an @', { email: 'bo.parley.example' }, /^email must look like/],
     ['an email with spaces', { email: 'bo berg@parley.example' }, /^email must look like/],
     ['an unknown role', { role: 'owner' as 'admin' }, /^role must be one of admin, agent/],
     ['no password hash', { passwordHash: '' }, /^passwordHash must not be empty/],
   ])('refuses %s, naming the field', (_what, overrides, message) => {
     given(decider).when(register(overrides)).thenThrows('invalid-input', message);
+  });
+
+  it('accepts a dotless domain such as admin@localhost (self-hosted intranets)', () => {
+    given(decider)
+      .when(register({ email: 'admin@localhost' }))
+      .then([{ type: 'AgentRegistered', data: { agentId: 'agent-bo', name: 'Bo Berg', email: 'admin@localhost', role: 'agent', passwordHash: 'scrypt$abc' } }]);
   });
 
   it('accepts a name of exactly 100 characters', () => {

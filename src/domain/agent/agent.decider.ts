@@ -1,3 +1,4 @@
+import { isEmailAddress } from '../shared/address';
 import type { Decider } from '../shared/decider';
 import { conflict, invalidInput, invalidTransition, notFound } from '../shared/domain-error';
 import type {
@@ -13,7 +14,6 @@ import type {
 export const AGENT_NAME_MAX_LENGTH = 100;
 const ROLES: readonly AgentRole[] = ['admin', 'agent'];
 const AVAILABILITIES: readonly Availability[] = ['available', 'away'];
-const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 // ---------------------------------------------------------------------------------------------
 // Agent: one stream per agent id
@@ -131,7 +131,7 @@ function validName(value: string): string {
 
 function validEmail(value: string): string {
   const email = normalizeEmail(value);
-  if (!EMAIL_SHAPE.test(email)) throw invalidInput(`email must look like name@example.com, got ${JSON.stringify(value)}`);
+  if (!isEmailAddress(email)) throw invalidInput(`email must look like name@example.com, got ${JSON.stringify(value)}`);
   return email;
 }
 

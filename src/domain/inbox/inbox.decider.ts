@@ -1,9 +1,9 @@
+import { isEmailAddress } from '../shared/address';
 import type { Decider } from '../shared/decider';
 import { conflict, invalidInput, notFound } from '../shared/domain-error';
 import type { InboxCommand, InboxEvent, InboxUpdated } from './inbox.events';
 
 export const INBOX_NAME_MAX_LENGTH = 100;
-const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export type InboxState =
   | { readonly status: 'none' }
@@ -104,7 +104,7 @@ function validName(value: string): string {
 function validEmailAddress(value: string | null): string | null {
   if (value === null) return null;
   const address = value.trim().toLowerCase();
-  if (!EMAIL_SHAPE.test(address)) {
+  if (!isEmailAddress(address)) {
     throw invalidInput(`emailAddress must look like support@example.com (or be null for no address), got ${JSON.stringify(value)}`);
   }
   return address;

@@ -38,3 +38,11 @@ export function extractMentionHandles(text: string): string[] {
   }
   return [...handles];
 }
+
+/**
+ * An email address as a helpdesk needs it: one "@", no spaces, a non-empty local part and domain.
+ * Dotless domains are allowed on purpose (support@localhost, intranet hosts).
+ */
+export function isEmailAddress(value: string): boolean {
+  return /^[^\s@]+@[^\s@]+$/.test(value) && value.length <= 254;
+}
