@@ -1,0 +1,43 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import type { Clock } from './application/ports/clock.port';
+import { AppModule } from './app.module';
+import type { ParleyConfig } from './infrastructure/config/config';
+import { loadOrCreateSecret } from './infrastructure/config/secret';
+import { HttpExceptionFilter } from './infrastructure/http/http-exception.filter';
+import { createValidationPipe } from './infrastructure/http/validation';
+import { PinoNestLogger } from './infrastructure/logging/logger';
+import { openStorage } from './infrastructure/storage/storage';
+
+export interface CreateAppOptions {
+  clock?: Clock;
+  backgroundWork?: boolean;
+}
+
+/** Builds the whole application (used by main.ts and by the end-to-end tests), not yet listening. */
+export async function createApp(config: ParleyConfig, logger: Logger, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const storage = openStorage(config, logger);
+  const secret = config.secret ?? loadOrCreateSecret(config.dataDir);
+  const verboseHttp = config.logLevel === 'debug' || config.logLevel === 'trace';
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    loggerInstance: logger.child({ component: 'http' }),
+    disableRequestLogging: !verboseHttp,
+    trustProxy: false,
+  });
+  try {
+    const app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.forRoot({ config, logger, storage, secret, clock: options.clock, backgroundWork: options.backgroundWork }),
+      adapter,
+      { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
+    );
+    app.useGlobalPipes(createValidationPipe());
+    app.useGlobalFilters(new HttpExceptionFilter(logger.child({ component: 'http' })));
+    app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+    return app;
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}

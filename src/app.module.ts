@@ -1,0 +1,134 @@
+import {
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { CommandBus, CqrsModule, QueryBus } from '@nestjs/cqrs';
+import type { Logger } from 'pino';
+import { InboxAccess } from './application/access/inbox-access';
+import { commandHandlers, processManagers, queryHandlers } from './application/application.module-parts';
+import { RegisterAgentCommand } from './application/agents/agent-commands.handler';
+import { systemContext } from './application/command-handling/command-context';
+import { CommandExecutor, READ_YOUR_WRITES_TIMEOUT_MS } from './application/command-handling/command-executor';
+import { EnsureDefaultInboxCommand } from './application/inboxes/inbox-commands.handler';
+import { CHANNEL_CONNECTION } from './application/ports/channel.port';
+import { CLOCK, systemClock, type Clock } from './application/ports/clock.port';
+import { EVENT_STORE } from './application/ports/event-store.port';
+import { APP_LOGGER } from './application/ports/logger.port';
+import { PROCESSOR_CHECKPOINTS } from './application/ports/processor-checkpoints.port';
+import { PROJECTION_PROGRESS, READ_STORE } from './application/ports/read-store.port';
+import type { ProcessManager } from './application/process-managers/process-manager';
+import { ProcessManagerRunner } from './application/process-managers/process-manager-runner';
+import { PurgeExpiredTrash } from './application/process-managers/purge-expired-trash';
+import { CountAgentsQuery } from './application/queries/directory-queries.handler';
+import { CommandBusChannelConnection } from './infrastructure/channels/channel-connection';
+import type { ParleyConfig } from './infrastructure/config/config';
+import { AuthGuard } from './infrastructure/http/auth/auth.guard';
+import { SessionTokens } from './infrastructure/http/auth/session-tokens';
+import { AgentsController } from './infrastructure/http/controllers/agents.controller';
+import { AuthController, COOKIE_SECURE } from './infrastructure/http/controllers/auth.controller';
+import { ConversationsController } from './infrastructure/http/controllers/conversations.controller';
+import { HealthController, READINESS } from './infrastructure/http/controllers/health.controller';
+import { InboxesController } from './infrastructure/http/controllers/inboxes.controller';
+import { ViewsController } from './infrastructure/http/controllers/views.controller';
+import type { Storage } from './infrastructure/storage/storage';
+import { ApiChannelController } from './plugins/api/api-channel.controller';
+
+export interface AppOptions {
+  config: ParleyConfig;
+  logger: Logger;
+  storage: Storage;
+  secret: string;
+  clock?: Clock;
+  /** Process managers and the trash purge run in the background; tests may switch them off. */
+  backgroundWork?: boolean;
+}
+
+const APP_OPTIONS = Symbol('APP_OPTIONS');
+const PROCESS_MANAGERS = Symbol('PROCESS_MANAGERS');
+
+/**
+ * Start-up order: projections catch up, the default inbox exists, the admin from the environment
+ * exists, then the process managers and the trash purge start. Shutdown (after the HTTP server
+ * stopped taking requests): background work first, then projections, then storage.
+ */
+@Injectable()
+class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  constructor(
+    @Inject(APP_OPTIONS) private readonly options: AppOptions,
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+    private readonly processManagerRunner: ProcessManagerRunner,
+    private readonly purge: PurgeExpiredTrash,
+    private readonly executor: CommandExecutor,
+    @Inject(PROCESS_MANAGERS) private readonly managers: ProcessManager[],
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { config, logger, storage } = this.options;
+    await storage.projections.start();
+    await this.executor.settle(await storage.eventStore.headPosition());
+    await this.commandBus.execute(new EnsureDefaultInboxCommand(config.inboxEmail, systemContext()));
+    if (config.admin && (await this.queryBus.execute(new CountAgentsQuery())) === 0) {
+      const admin = await this.commandBus.execute(
+        new RegisterAgentCommand({ name: 'Admin', email: config.admin.email, password: config.admin.password, role: 'admin' }, systemContext()),
+      );
+      logger.info({ agentId: admin.id, email: admin.email }, 'created the admin from PARLEY_ADMIN_EMAIL');
+    }
+    if (this.options.backgroundWork !== false) {
+      this.processManagerRunner.start(this.managers);
+      this.purge.start();
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.processManagerRunner.stop();
+    await this.purge.onApplicationShutdown();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.options.storage.close();
+    this.options.logger.info('storage closed');
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppOptions): DynamicModule {
+    const { config, storage, logger } = options;
+    return {
+      module: AppModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, ConversationsController, ApiChannelController],
+      providers: [
+        { provide: APP_OPTIONS, useValue: options },
+        { provide: EVENT_STORE, useValue: storage.eventStore },
+        { provide: READ_STORE, useValue: storage.readStore },
+        { provide: PROCESSOR_CHECKPOINTS, useValue: storage.readStore },
+        { provide: PROJECTION_PROGRESS, useValue: storage.projections },
+        { provide: READINESS, useValue: { projectedPosition: () => storage.projections.position() } },
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
+        { provide: APP_LOGGER, useValue: logger },
+        { provide: READ_YOUR_WRITES_TIMEOUT_MS, useValue: config.readYourWritesTimeoutMs },
+        { provide: SessionTokens, useValue: new SessionTokens(options.secret, config.tokenTtlHours * 3600) },
+        { provide: COOKIE_SECURE, useValue: false },
+        { provide: CHANNEL_CONNECTION, useClass: CommandBusChannelConnection },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        CommandExecutor,
+        InboxAccess,
+        ProcessManagerRunner,
+        PurgeExpiredTrash,
+        ...commandHandlers,
+        ...queryHandlers,
+        ...processManagers,
+        { provide: PROCESS_MANAGERS, inject: processManagers, useFactory: (...managers: ProcessManager[]) => managers },
+        Lifecycle,
+      ],
+    };
+  }
+}

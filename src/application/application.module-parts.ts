@@ -1,0 +1,69 @@
+import { AddCommentHandler } from './conversations/add-comment.handler';
+import { AssignConversationHandler } from './conversations/assign-conversation.handler';
+import { BlockSenderHandler } from './conversations/block-sender.handler';
+import { BulkConversationActionHandler } from './conversations/bulk-conversation-action.handler';
+import { ChangeConversationHandler } from './conversations/change-conversation.handler';
+import { DeleteConversationHandler } from './conversations/delete-conversation.handler';
+import { ReceiveInboundMessageHandler } from './conversations/receive-inbound-message.handler';
+import { UnblockSenderHandler } from './conversations/unblock-sender.handler';
+import {
+  RegisterAgentHandler,
+  RemoveAgentHandler,
+  SetAvailabilityHandler,
+  SetupFirstAdminHandler,
+  UpdateAgentHandler,
+} from './agents/agent-commands.handler';
+import { CreateInboxHandler, EnsureDefaultInboxHandler, SetInboxMembersHandler, UpdateInboxHandler } from './inboxes/inbox-commands.handler';
+import { BlockSenderWhenConversationFiltered } from './process-managers/block-sender-when-conversation-filtered.saga';
+import { DeleteStreamWhenConversationDeleted } from './process-managers/delete-stream-when-conversation-deleted.saga';
+import { UnassignConversationsWhenAgentRemoved } from './process-managers/unassign-conversations-when-agent-removed.saga';
+import { UnfilterConversationsWhenSenderUnblocked } from './process-managers/unfilter-conversations-when-sender-unblocked.saga';
+import {
+  AuthenticateHandler,
+  CountAgentsHandler,
+  GetAgentHandler,
+  ListAgentsHandler,
+  ListBlockedSendersHandler,
+  ListInboxesHandler,
+} from './queries/directory-queries.handler';
+import { GetConversationHandler, ListViewConversationsHandler, ListViewsHandler } from './queries/inbox-queries.handler';
+
+/** Every command handler of the application, in one list (STYLE.md "a module lists its handlers in one array"). */
+export const commandHandlers = [
+  ReceiveInboundMessageHandler,
+  ChangeConversationHandler,
+  AssignConversationHandler,
+  AddCommentHandler,
+  BlockSenderHandler,
+  UnblockSenderHandler,
+  DeleteConversationHandler,
+  BulkConversationActionHandler,
+  SetupFirstAdminHandler,
+  RegisterAgentHandler,
+  UpdateAgentHandler,
+  RemoveAgentHandler,
+  SetAvailabilityHandler,
+  EnsureDefaultInboxHandler,
+  CreateInboxHandler,
+  UpdateInboxHandler,
+  SetInboxMembersHandler,
+];
+
+export const queryHandlers = [
+  ListViewsHandler,
+  ListViewConversationsHandler,
+  GetConversationHandler,
+  ListAgentsHandler,
+  GetAgentHandler,
+  AuthenticateHandler,
+  CountAgentsHandler,
+  ListInboxesHandler,
+  ListBlockedSendersHandler,
+];
+
+export const processManagers = [
+  UnassignConversationsWhenAgentRemoved,
+  BlockSenderWhenConversationFiltered,
+  UnfilterConversationsWhenSenderUnblocked,
+  DeleteStreamWhenConversationDeleted,
+];

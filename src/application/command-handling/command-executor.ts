@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Decider } from '../../domain/shared/decider';
+import { CLOCK, type Clock } from '../ports/clock.port';
+import { EVENT_STORE, type EventStore } from '../ports/event-store.port';
+import { PROJECTION_PROGRESS, type ProjectionProgress } from '../ports/read-store.port';
+import type { CommandContext } from './command-context';
+import { handleCommand, type CommandOutcome, type DomainEventShape } from './handle-command';
+
+export const READ_YOUR_WRITES_TIMEOUT_MS = Symbol('READ_YOUR_WRITES_TIMEOUT_MS');
+
+/**
+ * Runs a decider command against a stream and, before answering, waits (bounded) until the
+ * projections have applied what it wrote, so the caller's next read shows the effect.
+ */
+@Injectable()
+export class CommandExecutor {
+  constructor(
+    @Inject(EVENT_STORE) readonly store: EventStore,
+    @Inject(CLOCK) readonly clock: Clock,
+    @Inject(PROJECTION_PROGRESS) private readonly progress: ProjectionProgress,
+    @Inject(READ_YOUR_WRITES_TIMEOUT_MS) private readonly timeoutMs: number,
+  ) {}
+
+  now(): Date {
+    return this.clock.now();
+  }
+
+  async execute<Command, Event extends DomainEventShape, State>(
+    streamId: string,
+    decider: Decider<Command, Event, State>,
+    command: Command | ((state: State) => Command),
+    ctx: CommandContext,
+    guard?: (state: State) => void | Promise<void>,
+  ): Promise<CommandOutcome<State, Event>> {
+    const outcome = await handleCommand(this.store, streamId, decider, command, ctx, { guard, now: this.clock.now() });
+    await this.settle(outcome.position);
+    return outcome;
+  }
+
+  /** Waits until the read models include `position` (no-op for 0). */
+  async settle(position: number): Promise<void> {
+    if (position > 0) await this.progress.waitFor(position, this.timeoutMs);
+  }
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { fold, type Decider } from '../../domain/shared/decider';
+import { ConcurrencyError, type EventStore, type NewEvent, type RecordedEvent } from '../ports/event-store.port';
+import type { CommandContext } from './command-context';
+
+export interface DomainEventShape {
+  type: string;
+  data: object;
+}
+
+export interface CommandOutcome<State, Event> {
+  streamId: string;
+  /** State after the command (unchanged when nothing was written). */
+  state: State;
+  /** The events this command appended ([] when the command was already satisfied). */
+  events: Event[];
+  /** Stream revision after the command; -1 when the stream does not exist. */
+  revision: number;
+  /** Global position of the last appended event; 0 when nothing was appended. */
+  position: number;
+}
+
+export interface HandleOptions<State> {
+  /** Checked against the loaded state before deciding (e.g. inbox access); throw to refuse. */
+  guard?: (state: State) => void | Promise<void>;
+  now: Date;
+  maxAttempts?: number;
+}
+
+/** The stream's events as the domain sees them. */
+export function toDomainEvents<Event>(recorded: RecordedEvent[]): Event[] {
+  return recorded.map((e) => ({ type: e.type, data: e.data }) as Event);
+}
+
+/**
+ * The one command loop (STYLE.md "Application"): read the stream, fold it into state, decide,
+ * append with the revision that was read. A concurrent writer makes the append fail with
+ * ConcurrencyError; then the whole loop runs again on the new state, a few times. When the client
+ * sent If-Match (ctx.expectedRevision), a stale revision is never retried: the client must look
+ * at the new state first, so the error reaches it as 409 and nothing is written.
+ */
+export async function handleCommand<Command, Event extends DomainEventShape, State>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<Command, Event, State>,
+  command: Command | ((state: State) => Command),
+  ctx: CommandContext,
+  options: HandleOptions<State>,
+): Promise<CommandOutcome<State, Event>> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  for (let attempt = 1; ; attempt += 1) {
+    const recorded = await store.readStream(streamId);
+    const revision = recorded.length === 0 ? -1 : recorded[recorded.length - 1].revision;
+    if (ctx.expectedRevision !== undefined && ctx.expectedRevision !== revision) {
+      throw new ConcurrencyError(streamId, ctx.expectedRevision, revision === -1 ? 'no-stream' : revision);
+    }
+    const state = fold(decider, toDomainEvents<Event>(recorded));
+    await options.guard?.(state);
+    const resolved = typeof command === 'function' ? (command as (s: State) => Command)(state) : command;
+    const events = decider.decide(resolved, state);
+    if (events.length === 0) return { streamId, state, events, revision, position: 0 };
+
+    try {
+      const result = await store.append(streamId, events.map((event) => toNewEvent(event, ctx, options.now)), {
+        expectedRevision: revision === -1 ? 'no-stream' : revision,
+      });
+      const after = events.reduce(decider.evolve, state);
+      return { streamId, state: after, events, revision: result.nextRevision, position: result.position };
+    } catch (error) {
+      const retryable = error instanceof ConcurrencyError && ctx.expectedRevision === undefined && attempt < maxAttempts;
+      if (!retryable) throw error;
+      await sleep(Math.random() * 5 * attempt);
+    }
+  }
+}
+
+function toNewEvent(event: DomainEventShape, ctx: CommandContext, now: Date): NewEvent {
+  return {
+    id: randomUUID(),
+    type: event.type,
+    data: event.data as Record<string, unknown>,
+    metadata: {
+      actor: ctx.actor,
+      occurredAt: now.toISOString(),
+      correlationId: ctx.correlationId,
+      causationId: ctx.causationId,
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler, Command } from '@nestjs/cqrs';
+import { conversationDecider } from '../../domain/conversation/conversation.decider';
+import { extractMentionHandles } from '../../domain/shared/address';
+import { InboxAccess } from '../access/inbox-access';
+import type { CommandContext } from '../command-handling/command-context';
+import { CommandExecutor } from '../command-handling/command-executor';
+import { READ_STORE, type AgentRecord, type ReadStore } from '../ports/read-store.port';
+import { streams } from '../streams';
+import { inboxOf, toResult, type ConversationCommandResult } from './conversation-result';
+
+/** An internal note; `@handle` mentions of teammates with access to the inbox are recorded (rule 14). */
+export class AddCommentCommand extends Command<ConversationCommandResult & { commentId: string; mentions: string[] }> {
+  constructor(
+    readonly conversationId: string,
+    readonly text: string,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+/** The handles an agent answers to: first name, full name without spaces, email local part. */
+export function mentionHandlesOf(agent: Pick<AgentRecord, 'name' | 'email'>): string[] {
+  const name = agent.name.trim().toLowerCase();
+  return [name.split(/\s+/)[0], name.replace(/\s+/g, ''), name.replace(/\s+/g, '.'), agent.email.split('@')[0].toLowerCase()];
+}
+
+@CommandHandler(AddCommentCommand)
+export class AddCommentHandler implements ICommandHandler<AddCommentCommand> {
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly access: InboxAccess,
+    @Inject(READ_STORE) private readonly readStore: ReadStore,
+  ) {}
+
+  async execute({ conversationId, text, ctx }: AddCommentCommand) {
+    const commentId = randomUUID();
+    let mentions: string[] = [];
+    const outcome = await this.executor.execute(
+      streams.conversation(conversationId),
+      conversationDecider,
+      () => ({
+        type: 'AddComment' as const,
+        data: { commentId, authorId: ctx.agent?.id ?? 'system', text, mentions, now: this.executor.now().toISOString() },
+      }),
+      ctx,
+      async (state) => {
+        const inboxId = inboxOf(state);
+        if (!inboxId) return;
+        await this.access.assertInbox(ctx.agent, inboxId);
+        mentions = await this.resolveMentions(text, inboxId);
+      },
+    );
+    return { ...toResult(conversationId, outcome), commentId, mentions };
+  }
+
+  private async resolveMentions(text: string, inboxId: string): Promise<string[]> {
+    const handles = extractMentionHandles(text);
+    if (handles.length === 0) return [];
+    const [agents, inbox] = await Promise.all([this.readStore.listAgents(), this.readStore.getInbox(inboxId)]);
+    const mentioned = agents.filter(
+      (agent) => (!inbox || this.access.canAccess(agent, inbox)) && mentionHandlesOf(agent).some((h) => handles.includes(h)),
+    );
+    return mentioned.map((a) => a.id).sort();
+  }
+}

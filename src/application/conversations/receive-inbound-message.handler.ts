@@ -1,0 +1,72 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler, Command } from '@nestjs/cqrs';
+import { conversationDecider } from '../../domain/conversation/conversation.decider';
+import { normalizeAddress } from '../../domain/shared/address';
+import { InboxAccess, NotFoundError } from '../access/inbox-access';
+import type { CommandContext } from '../command-handling/command-context';
+import { CommandExecutor } from '../command-handling/command-executor';
+import type { InboundMessage, IngestResult } from '../ports/channel.port';
+import { READ_STORE, type ReadStore } from '../ports/read-store.port';
+import { deriveIds, streams } from '../streams';
+
+/** A channel hands over one inbound message (DESIGN "Channel plugins"). */
+export class ReceiveInboundMessageCommand extends Command<IngestResult> {
+  constructor(
+    readonly message: InboundMessage,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(ReceiveInboundMessageCommand)
+export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInboundMessageCommand> {
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly access: InboxAccess,
+    @Inject(READ_STORE) private readonly readStore: ReadStore,
+  ) {}
+
+  async execute({ message, ctx }: ReceiveInboundMessageCommand): Promise<IngestResult> {
+    const inbox = message.inboxId ? await this.readStore.getInbox(message.inboxId) : await this.readStore.getDefaultInbox();
+    if (!inbox) throw new NotFoundError(message.inboxId ? `inbox ${message.inboxId} not found` : 'the default inbox does not exist yet');
+    await this.access.assertInbox(ctx.agent, inbox.id);
+
+    // Same thread -> same conversation, same message -> same id: redelivery is a no-op.
+    const conversationId = deriveIds.conversation(inbox.id, message.channel, message.externalThreadId);
+    const messageId = deriveIds.message(conversationId, message.externalMessageId);
+    const address = normalizeAddress(message.from.address);
+    const senderBlocked = await this.readStore.isSenderBlocked(inbox.id, address);
+
+    const outcome = await this.executor.execute(
+      streams.conversation(conversationId),
+      conversationDecider,
+      () => {
+        const now = this.executor.now().toISOString();
+        return {
+          type: 'ReceiveInboundMessage' as const,
+          data: {
+            conversationId,
+            inboxId: inbox.id,
+            channel: message.channel,
+            externalThreadId: message.externalThreadId,
+            externalMessageId: message.externalMessageId,
+            messageId,
+            contactId: deriveIds.contact(address),
+            from: { address, ...(message.from.name ? { name: message.from.name } : {}) },
+            to: message.to,
+            subject: message.subject ?? '',
+            text: message.text,
+            ...(message.html !== undefined ? { html: message.html } : {}),
+            attachments: message.attachments ?? [],
+            receivedAt: message.receivedAt ?? now,
+            senderBlocked,
+            now,
+          },
+        };
+      },
+      { ...ctx, actor: { type: 'contact', address } },
+    );
+    return { conversationId, messageId, duplicate: outcome.events.length === 0 };
+  }
+}

@@ -1,0 +1,120 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { InboxAccess, NotFoundError } from '../access/inbox-access';
+import type { AgentSummary } from '../agents/agent-commands.handler';
+import { DUMMY_HASH_PROMISE, verifyPassword } from '../agents/password-hasher';
+import type { AuthenticatedAgent } from '../command-handling/command-context';
+import { READ_STORE, type BlockedSenderRecord, type InboxRecord, type ReadStore } from '../ports/read-store.port';
+
+const toSummary = (a: { id: string; name: string; email: string; role: AgentSummary['role']; availability: AgentSummary['availability'] }): AgentSummary => ({
+  id: a.id,
+  name: a.name,
+  email: a.email,
+  role: a.role,
+  availability: a.availability,
+});
+
+export class ListAgentsQuery extends Query<AgentSummary[]> {}
+
+@QueryHandler(ListAgentsQuery)
+export class ListAgentsHandler implements IQueryHandler<ListAgentsQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
+
+  async execute(): Promise<AgentSummary[]> {
+    return (await this.readStore.listAgents()).map(toSummary);
+  }
+}
+
+/** The agent behind a session token, or null when it no longer exists (removed agents lose access at once). */
+export class GetAgentQuery extends Query<AuthenticatedAgent & { availability: AgentSummary['availability'] } | null> {
+  constructor(readonly agentId: string) {
+    super();
+  }
+}
+
+@QueryHandler(GetAgentQuery)
+export class GetAgentHandler implements IQueryHandler<GetAgentQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
+
+  async execute({ agentId }: GetAgentQuery) {
+    const agent = await this.readStore.getAgent(agentId);
+    return agent ? toSummary(agent) : null;
+  }
+}
+
+/** Email + password -> the agent, or null. Spends the same time whether or not the email exists. */
+export class AuthenticateQuery extends Query<AgentSummary | null> {
+  constructor(
+    readonly email: string,
+    readonly password: string,
+  ) {
+    super();
+  }
+}
+
+let dummyHash: Promise<string> | undefined;
+
+@QueryHandler(AuthenticateQuery)
+export class AuthenticateHandler implements IQueryHandler<AuthenticateQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
+
+  async execute({ email, password }: AuthenticateQuery): Promise<AgentSummary | null> {
+    const agent = await this.readStore.getAgentByEmail(email.trim().toLowerCase());
+    if (!agent) {
+      dummyHash ??= DUMMY_HASH_PROMISE();
+      await verifyPassword(password, await dummyHash);
+      return null;
+    }
+    return (await verifyPassword(password, agent.passwordHash)) ? toSummary(agent) : null;
+  }
+}
+
+export class CountAgentsQuery extends Query<number> {}
+
+@QueryHandler(CountAgentsQuery)
+export class CountAgentsHandler implements IQueryHandler<CountAgentsQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
+
+  execute(): Promise<number> {
+    return this.readStore.countAgents();
+  }
+}
+
+export class ListInboxesQuery extends Query<InboxRecord[]> {
+  constructor(readonly agent: AuthenticatedAgent) {
+    super();
+  }
+}
+
+@QueryHandler(ListInboxesQuery)
+export class ListInboxesHandler implements IQueryHandler<ListInboxesQuery> {
+  constructor(private readonly access: InboxAccess) {}
+
+  execute({ agent }: ListInboxesQuery): Promise<InboxRecord[]> {
+    return this.access.accessibleInboxes(agent);
+  }
+}
+
+export class ListBlockedSendersQuery extends Query<BlockedSenderRecord[]> {
+  constructor(
+    readonly agent: AuthenticatedAgent,
+    readonly inboxId: string | undefined,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ListBlockedSendersQuery)
+export class ListBlockedSendersHandler implements IQueryHandler<ListBlockedSendersQuery> {
+  constructor(
+    private readonly access: InboxAccess,
+    @Inject(READ_STORE) private readonly readStore: ReadStore,
+  ) {}
+
+  async execute({ agent, inboxId }: ListBlockedSendersQuery): Promise<BlockedSenderRecord[]> {
+    const inbox = await this.access.resolveInbox(agent, inboxId);
+    return this.readStore.listBlockedSenders(inbox.id);
+  }
+}
+
+export { NotFoundError };

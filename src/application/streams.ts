@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { normalizeAddress } from '../domain/shared/address';
+
+/** Stream names: one place, so adapters, projections and the audit tools agree. */
+export const streams = {
+  conversation: (id: string) => `conversation-${id}`,
+  agent: (id: string) => `agent-${id}`,
+  agentEmail: (email: string) => `agent-email-${email.trim().toLowerCase()}`,
+  inbox: (id: string) => `inbox-${id}`,
+  senderPolicy: (inboxId: string, address: string) => `sender-${inboxId}-${normalizeAddress(address)}`,
+};
+
+export const CONVERSATION_STREAM_PREFIX = 'conversation-';
+
+export function conversationIdFromStream(streamId: string): string | null {
+  return streamId.startsWith(CONVERSATION_STREAM_PREFIX) ? streamId.slice(CONVERSATION_STREAM_PREFIX.length) : null;
+}
+
+/**
+ * Name-based UUID (RFC 9562 version 5, SHA-1). Ids derived from outside keys make redelivery
+ * idempotent: the same thread always maps to the same conversation, the same message to the
+ * same event id, without a lookup table that could race.
+ */
+export function uuidV5(name: string, namespace: string = PARLEY_NAMESPACE): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const PARLEY_NAMESPACE = '6f1c2a4e-8b0d-4b8e-9a57-3d2f6c1e9b70';
+
+export const deriveIds = {
+  conversation: (inboxId: string, channel: string, externalThreadId: string) =>
+    uuidV5(`conversation\u0000${inboxId}\u0000${channel}\u0000${externalThreadId}`),
+  contact: (address: string) => uuidV5(`contact\u0000${normalizeAddress(address)}`),
+  message: (conversationId: string, externalMessageId: string) =>
+    uuidV5(`message\u0000${conversationId}\u0000${externalMessageId}`),
+  /** Event ids of a command's result: deterministic when the command is (redelivery-safe). */
+  event: (causationId: string, index: number) => uuidV5(`event\u0000${causationId}\u0000${index}`),
+};

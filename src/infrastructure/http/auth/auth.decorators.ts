@@ -1,0 +1,20 @@
+import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import type { AuthenticatedAgent } from '../../../application/command-handling/command-context';
+
+export const IS_PUBLIC = 'parley:isPublic';
+
+/** Marks a route that needs no session (health, login, setup, signed webhooks). Everything else requires one. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+export interface AuthenticatedRequest {
+  agent?: AuthenticatedAgent;
+  headers: Record<string, string | string[] | undefined>;
+  id?: string;
+}
+
+/** The agent the AuthGuard authenticated for this request. */
+export const CurrentAgent = createParamDecorator((_data: unknown, context: ExecutionContext): AuthenticatedAgent => {
+  const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+  if (!request.agent) throw new Error('CurrentAgent used on a public route');
+  return request.agent;
+});

@@ -1,0 +1,48 @@
+import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { QueryBus } from '@nestjs/cqrs';
+import { GetAgentQuery } from '../../../application/queries/directory-queries.handler';
+import { IS_PUBLIC, type AuthenticatedRequest } from './auth.decorators';
+import { SESSION_COOKIE, SessionTokens } from './session-tokens';
+
+/** Global guard: every route needs a valid session unless marked @Public(). */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: SessionTokens,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const token = bearerToken(request) ?? cookieToken(request);
+    if (!token) throw new UnauthorizedException('authentication required: send "Authorization: Bearer <token>" from POST /api/auth/login');
+    const claims = this.tokens.verify(token);
+    if (!claims) throw new UnauthorizedException('the session token is invalid or expired; log in again');
+    const agent = await this.queryBus.execute(new GetAgentQuery(claims.sub));
+    if (!agent) throw new UnauthorizedException('the agent of this session no longer exists');
+    request.agent = { id: agent.id, name: agent.name, email: agent.email, role: agent.role };
+    return true;
+  }
+}
+
+function bearerToken(request: AuthenticatedRequest): string | null {
+  const header = request.headers.authorization;
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = value?.match(/^Bearer\s+(\S+)$/i);
+  return match ? match[1] : null;
+}
+
+function cookieToken(request: AuthenticatedRequest): string | null {
+  const header = request.headers.cookie;
+  const value = Array.isArray(header) ? header.join('; ') : header;
+  if (!value) return null;
+  for (const part of value.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return decodeURIComponent(rest.join('='));
+  }
+  return null;
+}

@@ -1,0 +1,50 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Bearer / cookie session tokens: `v1.<payload>.<signature>`, payload base64url JSON
+ * {sub: agentId, iat, exp}, HMAC-SHA256 with the instance secret. Stateless so several
+ * instances can share the secret; the guard still checks on every request that the agent exists,
+ * so removing an agent revokes its tokens at once.
+ */
+export interface SessionClaims {
+  sub: string;
+  iat: number;
+  exp: number;
+}
+
+export class SessionTokens {
+  constructor(
+    private readonly secret: string,
+    private readonly ttlSeconds: number,
+    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+  ) {}
+
+  issue(agentId: string): { token: string; expiresAt: string } {
+    const iat = this.nowSeconds();
+    const claims: SessionClaims = { sub: agentId, iat, exp: iat + this.ttlSeconds };
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return { token: `v1.${payload}.${this.sign(payload)}`, expiresAt: new Date(claims.exp * 1000).toISOString() };
+  }
+
+  /** The claims of a valid, unexpired token; null otherwise (never throws on garbage). */
+  verify(token: string): SessionClaims | null {
+    const [version, payload, signature] = token.split('.');
+    if (version !== 'v1' || !payload || !signature) return null;
+    const expected = Buffer.from(this.sign(payload));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
+    try {
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as SessionClaims;
+      if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') return null;
+      return claims.exp > this.nowSeconds() ? claims : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.secret).update(payload).digest('base64url');
+  }
+}
+
+export const SESSION_COOKIE = 'parley_session';

@@ -1,0 +1,151 @@
+import { BadRequestException, Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { agentContext, type AuthenticatedAgent } from '../../../application/command-handling/command-context';
+import { AddCommentCommand } from '../../../application/conversations/add-comment.handler';
+import { AssignConversationCommand } from '../../../application/conversations/assign-conversation.handler';
+import { BlockSenderCommand } from '../../../application/conversations/block-sender.handler';
+import { BulkConversationActionCommand } from '../../../application/conversations/bulk-conversation-action.handler';
+import { ChangeConversation, type ConversationCommandBuilder } from '../../../application/conversations/change-conversation.handler';
+import { DeleteConversationCommand } from '../../../application/conversations/delete-conversation.handler';
+import { GetConversationQuery } from '../../../application/queries/inbox-queries.handler';
+import type { Assignee } from '../../../domain/shared/types';
+import { CurrentAgent } from '../auth/auth.decorators';
+import { describeError } from '../describe-error';
+import { BulkDto, CloseDto, CommentDto, ReplyDto, TicketDto } from '../dto/conversation.dto';
+import { etagOf, parseIfMatch } from '../if-match';
+import { uuidParam } from './params';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * One conversation: read it (with ETag), and every command of API.md. Each command accepts
+ * `If-Match: "<revision>"` (stale -> 409, nothing written) and answers `{ id, revision }` once the
+ * caller's next read shows the effect.
+ */
+@Controller('api/conversations')
+export class ConversationsController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  @Post('bulk')
+  @HttpCode(200)
+  bulk(@Body() body: BulkDto, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.commandBus.execute(new BulkConversationActionCommand(body.ids, body.action, agentContext(agent), describeError));
+  }
+
+  @Get(':id')
+  async get(@Param('id', uuidParam('id')) id: string, @CurrentAgent() agent: AuthenticatedAgent, @Res({ passthrough: true }) reply: FastifyReply) {
+    const conversation = await this.queryBus.execute(new GetConversationQuery(agent, id));
+    void reply.header('ETag', etagOf(conversation.revision));
+    return conversation;
+  }
+
+  @Post(':id/assign')
+  @HttpCode(200)
+  assign(@Param('id', uuidParam('id')) id: string, @Body() body: Record<string, unknown>, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.commandBus.execute(new AssignConversationCommand(id, parseAssignee(body), this.ctx(agent, ifMatch)));
+  }
+
+  @Post(':id/close')
+  @HttpCode(200)
+  close(@Param('id', uuidParam('id')) id: string, @Body() body: CloseDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.change(id, agent, ifMatch, (now) => ({ type: 'CloseConversation', data: { closeTicket: body?.closeTicket ?? false, now } }));
+  }
+
+  @Post(':id/reopen')
+  @HttpCode(200)
+  reopen(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.change(id, agent, ifMatch, (now) => ({ type: 'ReopenConversation', data: { now } }));
+  }
+
+  @Post(':id/replies')
+  @HttpCode(201)
+  async reply(@Param('id', uuidParam('id')) id: string, @Body() body: ReplyDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    const messageId = randomUUID();
+    const result = await this.change(id, agent, ifMatch, (now) => ({
+      type: 'QueueReply',
+      data: { messageId, authorId: agent.id, text: body.text, html: body.html, channel: body.channel, now },
+    }));
+    return { ...result, messageId };
+  }
+
+  @Post(':id/comments')
+  @HttpCode(201)
+  comment(@Param('id', uuidParam('id')) id: string, @Body() body: CommentDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.commandBus.execute(new AddCommentCommand(id, body.text, this.ctx(agent, ifMatch)));
+  }
+
+  @Post(':id/spam')
+  @HttpCode(200)
+  spam(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.change(id, agent, ifMatch, () => ({ type: 'MarkAsSpam', data: {} }));
+  }
+
+  @Post(':id/not-spam')
+  @HttpCode(200)
+  notSpam(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.change(id, agent, ifMatch, () => ({ type: 'MarkAsNotSpam', data: {} }));
+  }
+
+  @Post(':id/block-sender')
+  @HttpCode(200)
+  blockSender(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.commandBus.execute(new BlockSenderCommand(id, this.ctx(agent, ifMatch)));
+  }
+
+  @Post(':id/trash')
+  @HttpCode(200)
+  trash(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.change(id, agent, ifMatch, (now) => ({ type: 'TrashConversation', data: { now } }));
+  }
+
+  @Post(':id/restore')
+  @HttpCode(200)
+  restore(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.change(id, agent, ifMatch, () => ({ type: 'RestoreConversation', data: {} }));
+  }
+
+  @Post(':id/ticket')
+  @HttpCode(201)
+  async ticket(@Param('id', uuidParam('id')) id: string, @Body() body: TicketDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    const ticketId = randomUUID();
+    const result = await this.change(id, agent, ifMatch, () => ({ type: 'CreateTicket', data: { ticketId, name: body.name } }));
+    return { ...result, ticketId };
+  }
+
+  @Post(':id/unlink-contact')
+  @HttpCode(200)
+  unlinkContact(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.change(id, agent, ifMatch, () => ({ type: 'UnlinkContact', data: {} }));
+  }
+
+  /** Delete forever: only from Trash (else 409); cannot be undone. */
+  @Delete(':id')
+  deleteForever(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.commandBus.execute(new DeleteConversationCommand(id, 'agent', this.ctx(agent, ifMatch)));
+  }
+
+  private change(id: string, agent: AuthenticatedAgent, ifMatch: string | undefined, build: ConversationCommandBuilder) {
+    return this.commandBus.execute(new ChangeConversation(id, build, this.ctx(agent, ifMatch)));
+  }
+
+  private ctx(agent: AuthenticatedAgent, ifMatch: string | undefined) {
+    return agentContext(agent, { expectedRevision: parseIfMatch(ifMatch) });
+  }
+}
+
+/** `{ assignee: <agentId> | "bot" | null }`: validated by hand because null is a meaningful value. */
+function parseAssignee(body: Record<string, unknown> | undefined): Assignee {
+  if (!body || !('assignee' in body)) throw new BadRequestException('assignee: required: an agent id, "bot", or null to unassign (got nothing)');
+  const unknown = Object.keys(body).filter((k) => k !== 'assignee');
+  if (unknown.length > 0) throw new BadRequestException(`${unknown[0]}: property should not exist`);
+  const value = body.assignee;
+  if (value === null) return null;
+  if (value === 'bot') return { type: 'bot' };
+  if (typeof value === 'string' && UUID.test(value)) return { type: 'agent', id: value.toLowerCase() };
+  throw new BadRequestException(`assignee: must be an agent id (UUID), "bot" or null (got ${JSON.stringify(value)})`);
+}

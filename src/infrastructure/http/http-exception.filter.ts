@@ -1,0 +1,22 @@
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { describeError } from './describe-error';
+
+/** Every error leaves as API.md's `{statusCode, error, message}`; 5xx are logged with the request id. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const described = describeError(exception);
+    if (described.statusCode >= 500) {
+      this.logger.error({ err: exception, reqId: request.id, method: request.method, url: request.url }, 'request failed');
+    }
+    if (described.retryAfter) void reply.header('Retry-After', String(described.retryAfter));
+    void reply.status(described.statusCode).send(described);
+  }
+}
