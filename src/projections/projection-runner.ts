@@ -1,0 +1,301 @@
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { EventStore, RecordedEvent } from '../application/ports/event-store.port';
+import type { ProjectionProgress } from '../application/ports/read-store.port';
+import type { SqliteProjection } from './projection';
+import { statement } from './sqlite/statements';
+
+export interface ProjectionRunnerOptions {
+  /** The read-side connection (synchronous NORMAL); the read models and checkpoints live there. */
+  db: Database;
+  eventStore: EventStore;
+  projections: readonly SqliteProjection[];
+  logger: Logger;
+  /** Most events applied in one transaction. */
+  batchSize?: number;
+  /** Backoff after a failed batch or subscription: doubles from `initial` up to `max`. */
+  retryDelayMs?: { initial: number; max: number };
+}
+
+interface Waiter {
+  position: number;
+  settle(reached: boolean): void;
+}
+
+/** One start()…stop() run: its subscription, the events received but not yet applied. */
+interface Session {
+  abort: AbortController;
+  buffer: RecordedEvent[];
+  /** Batches are applied strictly one after the other, in log order. */
+  applying: Promise<void>;
+  applyScheduled: boolean;
+  done: Promise<void>;
+}
+
+/** Raised inside a batch transaction so the log names the projection and event at fault. */
+class ProjectionFailure extends Error {
+  constructor(
+    readonly projection: string,
+    readonly event: RecordedEvent,
+    override readonly cause: unknown,
+  ) {
+    super(`projection ${projection} failed on ${event.type} at position ${event.position}`);
+  }
+}
+
+const DEFAULT_BATCH_SIZE = 500;
+const DEFAULT_RETRY_DELAY_MS = { initial: 100, max: 30_000 };
+
+/**
+ * Feeds the projections the global log in order, from their checkpoints.
+ *
+ * Events are applied in batches, each in ONE SQLite transaction that also writes every
+ * projection's checkpoint: a crash leaves either the whole batch with its checkpoints or
+ * neither. Inside that transaction an event at or below a projection's stored checkpoint is
+ * skipped, so a subscription that redelivers (or a second runner) never applies twice.
+ */
+export class ProjectionRunner implements ProjectionProgress {
+  private readonly db: Database;
+  private readonly projections: readonly SqliteProjection[];
+  private readonly handled: Map<string, ReadonlySet<string>>;
+  private readonly batchSize: number;
+  private readonly retryDelayMs: { initial: number; max: number };
+  private readonly logger: Logger;
+  private checkpoints = new Map<string, number>();
+  private readonly waiters = new Set<Waiter>();
+  private session: Session | null = null;
+
+  constructor(private readonly options: ProjectionRunnerOptions) {
+    this.db = options.db;
+    this.projections = options.projections;
+    this.handled = new Map(options.projections.map((p) => [p.name, new Set(p.handles)]));
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+    this.logger = options.logger;
+  }
+
+  /**
+   * Creates the checkpoint table and, for each projection that is new or whose stored version
+   * differs from its code, recreates its tables empty with checkpoint 0 (it is then rebuilt
+   * from the start of the log). Idempotent; start() calls it too.
+   */
+  prepare(): void {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
+      name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)`);
+    const stored = this.storedCheckpoints();
+    for (const projection of this.projections) {
+      const current = stored.get(projection.name);
+      if (current?.version === projection.version) continue;
+      this.db.transaction(() => {
+        projection.reset(this.db);
+        this.writeCheckpoint(projection.name, projection.version, 0);
+      })();
+      this.logger.info(
+        { projection: projection.name, storedVersion: current?.version ?? null, version: projection.version },
+        'projection (re)created; rebuilding it from position 0',
+      );
+    }
+    this.checkpoints = this.positionsOf(this.storedCheckpoints());
+  }
+
+  start(): void {
+    if (this.session) return;
+    this.prepare();
+    const session: Session = {
+      abort: new AbortController(),
+      buffer: [],
+      applying: Promise.resolve(),
+      applyScheduled: false,
+      done: Promise.resolve(),
+    };
+    session.done = this.run(session);
+    this.session = session;
+  }
+
+  /** Ends the subscription; resolves once the batch being applied (if any) is committed. */
+  async stop(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    // Cleared first so start() may follow at once: the aborted session applies no further batch.
+    this.session = null;
+    session.abort.abort();
+    await session.done;
+  }
+
+  /** The log position every projection has applied (for health and metrics). */
+  position(): number {
+    return lowest(this.checkpoints);
+  }
+
+  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    if (position <= this.position()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => waiter.settle(false), timeoutMs);
+      const waiter: Waiter = {
+        position,
+        settle: (reached) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Subscribes from the lowest checkpoint; resubscribes with backoff when the subscription fails. */
+  private async run(session: Session): Promise<void> {
+    const { signal } = session.abort;
+    for (let attempt = 0; !signal.aborted; attempt += 1) {
+      try {
+        await this.follow(session);
+        if (signal.aborted) break;
+        this.logger.warn({ position: this.position() }, 'event subscription ended unexpectedly; resubscribing');
+      } catch (err) {
+        if (signal.aborted) break;
+        this.logger.error({ err, position: this.position() }, 'event subscription failed; resubscribing');
+      }
+      await session.applying;
+      session.buffer.length = 0; // the new subscription starts after what was applied
+      await sleep(this.backoff(attempt), signal);
+    }
+    await session.applying;
+  }
+
+  private async follow(session: Session): Promise<void> {
+    const { signal } = session.abort;
+    const after = lowest(this.positionsOf(this.storedCheckpoints()));
+    for await (const event of this.options.eventStore.subscribeAll({ after, signal })) {
+      if (signal.aborted) break;
+      session.buffer.push(event);
+      // A full buffer waits for the database (backpressure); otherwise whatever has arrived by
+      // the next turn of the event loop goes into one batch.
+      if (session.buffer.length >= this.batchSize) await this.applyBuffered(session);
+      else this.scheduleApply(session);
+    }
+  }
+
+  private scheduleApply(session: Session): void {
+    if (session.applyScheduled) return;
+    session.applyScheduled = true;
+    setImmediate(() => {
+      session.applyScheduled = false;
+      void this.applyBuffered(session);
+    });
+  }
+
+  private applyBuffered(session: Session): Promise<void> {
+    session.applying = session.applying.then(() => this.drain(session));
+    return session.applying;
+  }
+
+  /** Never rejects: a failing batch is retried (with backoff) until it commits or the run stops. */
+  private async drain(session: Session): Promise<void> {
+    const { signal } = session.abort;
+    for (let attempt = 0; session.buffer.length > 0 && !signal.aborted; ) {
+      const batch = session.buffer.slice(0, this.batchSize);
+      try {
+        this.applyBatch(batch);
+        session.buffer.splice(0, batch.length);
+        attempt = 0;
+      } catch (err) {
+        const retryInMs = this.backoff(attempt);
+        this.logBatchFailure(err, batch, attempt, retryInMs);
+        attempt += 1;
+        await sleep(retryInMs, signal);
+      }
+    }
+  }
+
+  private applyBatch(batch: RecordedEvent[]): void {
+    const last = batch[batch.length - 1].position;
+    const commit = this.db.transaction(() => {
+      const stored = this.positionsOf(this.storedCheckpoints());
+      for (const event of batch) this.applyEvent(event, stored);
+      for (const projection of this.projections) {
+        const next = Math.max(stored.get(projection.name) ?? 0, last);
+        this.writeCheckpoint(projection.name, projection.version, next);
+        stored.set(projection.name, next);
+      }
+      return stored;
+    });
+    // IMMEDIATE takes the write lock before reading the checkpoints the skip decision rests on.
+    this.checkpoints = commit.immediate();
+    this.settleWaiters();
+  }
+
+  private applyEvent(event: RecordedEvent, checkpoints: Map<string, number>): void {
+    for (const projection of this.projections) {
+      if (event.position <= (checkpoints.get(projection.name) ?? 0)) continue;
+      if (!this.handled.get(projection.name)?.has(event.type)) continue;
+      try {
+        projection.apply(event, this.db);
+      } catch (err) {
+        throw new ProjectionFailure(projection.name, event, err);
+      }
+    }
+  }
+
+  private logBatchFailure(err: unknown, batch: RecordedEvent[], attempt: number, retryInMs: number): void {
+    if (err instanceof ProjectionFailure) {
+      this.logger.error(
+        { projection: err.projection, position: err.event.position, eventType: err.event.type, streamId: err.event.streamId, attempt, retryInMs, err: err.cause },
+        'projection failed to apply an event; retrying the batch',
+      );
+    } else {
+      this.logger.error(
+        { position: batch[0].position, batchSize: batch.length, attempt, retryInMs, err },
+        'projection batch failed; retrying',
+      );
+    }
+  }
+
+  private settleWaiters(): void {
+    const reached = this.position();
+    for (const waiter of [...this.waiters]) if (waiter.position <= reached) waiter.settle(true);
+  }
+
+  private backoff(attempt: number): number {
+    return Math.min(this.retryDelayMs.max, this.retryDelayMs.initial * 2 ** Math.min(attempt, 30));
+  }
+
+  private storedCheckpoints(): Map<string, { version: number; position: number }> {
+    const rows = statement(this.db, 'SELECT name, version, position FROM projection_checkpoints').all() as Array<{
+      name: string;
+      version: number;
+      position: number;
+    }>;
+    return new Map(rows.map((row) => [row.name, { version: row.version, position: row.position }]));
+  }
+
+  /** Current projections only: a checkpoint left by a removed projection must not hold the others back. */
+  private positionsOf(stored: Map<string, { version: number; position: number }>): Map<string, number> {
+    return new Map(this.projections.map((p) => [p.name, stored.get(p.name)?.position ?? 0]));
+  }
+
+  private writeCheckpoint(name: string, version: number, position: number): void {
+    statement(
+      this.db,
+      `INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`,
+    ).run(name, version, position);
+  }
+}
+
+function lowest(positions: Map<string, number>): number {
+  return positions.size === 0 ? 0 : Math.min(...positions.values());
+}
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,170 @@
+import type { Database } from 'better-sqlite3';
+import type { RecordedEvent } from '../../application/ports/event-store.port';
+import { CONVERSATION_EVENT_TYPES, evolveConversationDoc, type ConversationDoc } from '../conversation-summary';
+import type { SqliteProjection } from '../projection';
+import { viewMembership } from '../views';
+import { idFromStream, statement } from './statements';
+
+/**
+ * Conversation summaries plus, per built-in view, a membership index and a count.
+ *
+ * - rm_conversations: the summary document as JSON, with the few fields queries filter on as
+ *   indexed columns; `last_position` makes re-applying an event a no-op even outside the runner.
+ * - view_membership: one row per (view, conversation); its primary key is the keyset order, so
+ *   a page in either sort order is a range scan of that index, whatever the table size.
+ * - view_counts: maintained on membership change, so counting a view is one key lookup.
+ *
+ * Search (FTS5) will be a separate projection with its own table.
+ */
+export const conversationsProjection: SqliteProjection = {
+  name: 'conversations',
+  version: 1,
+  handles: CONVERSATION_EVENT_TYPES,
+  reset(tx) {
+    tx.exec(`
+      DROP TABLE IF EXISTS rm_conversations;
+      DROP TABLE IF EXISTS view_membership;
+      DROP TABLE IF EXISTS view_counts;
+      CREATE TABLE rm_conversations (
+        id TEXT PRIMARY KEY,
+        inbox_id TEXT NOT NULL,
+        last_position INTEGER NOT NULL,
+        assignee_agent_id TEXT,
+        blocked_address TEXT,
+        purge_after TEXT,
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX rm_conversations_by_assignee ON rm_conversations (assignee_agent_id) WHERE assignee_agent_id IS NOT NULL;
+      CREATE INDEX rm_conversations_by_blocked_address ON rm_conversations (inbox_id, blocked_address) WHERE blocked_address IS NOT NULL;
+      CREATE INDEX rm_conversations_by_purge_after ON rm_conversations (purge_after) WHERE purge_after IS NOT NULL;
+      CREATE TABLE view_membership (
+        inbox_id TEXT NOT NULL,
+        view_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        last_received_at TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        PRIMARY KEY (inbox_id, view_id, agent_id, last_received_at, conversation_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE view_counts (
+        inbox_id TEXT NOT NULL,
+        view_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (inbox_id, view_id, agent_id)
+      ) WITHOUT ROWID;
+    `);
+  },
+  apply(event, tx) {
+    const id = conversationIdOf(event);
+    const stored = loadConversation(tx, id);
+    if (stored && event.position <= stored.lastPosition) return;
+    const before = stored?.doc ?? null;
+    const after = evolveConversationDoc(before, event);
+    if (before === null && after === null) return;
+    updateViews(tx, before, after);
+    if (after) saveConversation(tx, after, event.position);
+    else statement(tx, 'DELETE FROM rm_conversations WHERE id = ?').run(id);
+  },
+};
+
+function conversationIdOf(event: RecordedEvent): string {
+  if (event.type === 'ConversationStarted') return String(event.data.conversationId);
+  return idFromStream(event.streamId, 'conversation-');
+}
+
+function loadConversation(tx: Database, id: string): { doc: ConversationDoc; lastPosition: number } | null {
+  const row = statement(tx, 'SELECT doc, last_position FROM rm_conversations WHERE id = ?').get(id) as
+    | { doc: string; last_position: number }
+    | undefined;
+  return row ? { doc: JSON.parse(row.doc) as ConversationDoc, lastPosition: row.last_position } : null;
+}
+
+function saveConversation(tx: Database, doc: ConversationDoc, position: number): void {
+  statement(
+    tx,
+    `INSERT INTO rm_conversations (id, inbox_id, last_position, assignee_agent_id, blocked_address, purge_after, doc)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET inbox_id = excluded.inbox_id, last_position = excluded.last_position,
+       assignee_agent_id = excluded.assignee_agent_id, blocked_address = excluded.blocked_address,
+       purge_after = excluded.purge_after, doc = excluded.doc`,
+  ).run(
+    doc.id,
+    doc.inboxId,
+    position,
+    doc.assignee?.type === 'agent' ? doc.assignee.id : null,
+    doc.filtered ? doc.blockedAddress : null,
+    doc.trashed ? doc.purgeAfter : null,
+    JSON.stringify(doc),
+  );
+}
+
+interface MembershipRow {
+  inboxId: string;
+  viewId: string;
+  agentId: string;
+  lastReceivedAt: string;
+  conversationId: string;
+}
+
+function membershipRows(doc: ConversationDoc | null): MembershipRow[] {
+  if (!doc) return [];
+  return viewMembership(doc).map(({ viewId, agentId }) => ({
+    inboxId: doc.inboxId,
+    viewId,
+    agentId,
+    lastReceivedAt: doc.lastReceivedAt,
+    conversationId: doc.id,
+  }));
+}
+
+const countKey = (row: MembershipRow) => JSON.stringify([row.inboxId, row.viewId, row.agentId]);
+const rowKey = (row: MembershipRow) => JSON.stringify([row.inboxId, row.viewId, row.agentId, row.lastReceivedAt]);
+
+/**
+ * Writes only the difference: a row whose sort key moved is replaced (count unchanged); a view
+ * entered or left moves its count by one.
+ */
+function updateViews(tx: Database, before: ConversationDoc | null, after: ConversationDoc | null): void {
+  const oldRows = membershipRows(before);
+  const newRows = membershipRows(after);
+  const newRowKeys = new Set(newRows.map(rowKey));
+  const oldRowKeys = new Set(oldRows.map(rowKey));
+  for (const row of oldRows) if (!newRowKeys.has(rowKey(row))) deleteMembership(tx, row);
+  for (const row of newRows) if (!oldRowKeys.has(rowKey(row))) insertMembership(tx, row);
+
+  const newCountKeys = new Set(newRows.map(countKey));
+  const oldCountKeys = new Set(oldRows.map(countKey));
+  for (const row of oldRows) if (!newCountKeys.has(countKey(row))) addToCount(tx, row, -1);
+  for (const row of newRows) if (!oldCountKeys.has(countKey(row))) addToCount(tx, row, +1);
+}
+
+function deleteMembership(tx: Database, row: MembershipRow): void {
+  statement(
+    tx,
+    `DELETE FROM view_membership
+     WHERE inbox_id = ? AND view_id = ? AND agent_id = ? AND last_received_at = ? AND conversation_id = ?`,
+  ).run(row.inboxId, row.viewId, row.agentId, row.lastReceivedAt, row.conversationId);
+}
+
+function insertMembership(tx: Database, row: MembershipRow): void {
+  statement(
+    tx,
+    `INSERT INTO view_membership (inbox_id, view_id, agent_id, last_received_at, conversation_id) VALUES (?, ?, ?, ?, ?)`,
+  ).run(row.inboxId, row.viewId, row.agentId, row.lastReceivedAt, row.conversationId);
+}
+
+/** Rows at zero are removed, so a rebuilt read model has exactly the rows the live one has. */
+function addToCount(tx: Database, row: MembershipRow, delta: 1 | -1): void {
+  statement(
+    tx,
+    `INSERT INTO view_counts (inbox_id, view_id, agent_id, count) VALUES (?, ?, ?, ?)
+     ON CONFLICT (inbox_id, view_id, agent_id) DO UPDATE SET count = count + excluded.count`,
+  ).run(row.inboxId, row.viewId, row.agentId, delta);
+  if (delta < 0) {
+    statement(tx, 'DELETE FROM view_counts WHERE inbox_id = ? AND view_id = ? AND agent_id = ? AND count <= 0').run(
+      row.inboxId,
+      row.viewId,
+      row.agentId,
+    );
+  }
+}

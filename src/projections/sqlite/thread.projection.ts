@@ -1,0 +1,158 @@
+import type { Database } from 'better-sqlite3';
+import type { RecordedEvent } from '../../application/ports/event-store.port';
+import type { ConversationEvent, ConversationEventType } from '../../domain/conversation/conversation.events';
+import type { SqliteProjection } from '../projection';
+import { idFromStream, statement } from './statements';
+
+type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
+
+/**
+ * The messages (inbound and outbound, with delivery status) and internal comments of each
+ * conversation, in log order. Inbound rows leave `channel` NULL (the conversation's channel) and
+ * outbound rows leave `from_party` NULL (the inbox speaks): the read store fills both in.
+ * Inserts are keyed by message / comment id, so every handler is idempotent.
+ */
+export const threadProjection: SqliteProjection = {
+  name: 'thread',
+  version: 1,
+  handles: ['MessageReceived', 'ReplyQueued', 'ReplyDelivered', 'ReplyDeliveryFailed', 'CommentAdded', 'ConversationDeleted'],
+  reset(tx) {
+    tx.exec(`
+      DROP TABLE IF EXISTS rm_messages;
+      DROP TABLE IF EXISTS rm_comments;
+      CREATE TABLE rm_messages (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        direction TEXT NOT NULL,
+        channel TEXT,
+        from_party TEXT,
+        to_parties TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text TEXT NOT NULL,
+        html TEXT,
+        attachments TEXT NOT NULL,
+        at TEXT NOT NULL,
+        author_id TEXT,
+        delivery_status TEXT,
+        delivery_reason TEXT
+      );
+      CREATE INDEX rm_messages_by_conversation ON rm_messages (conversation_id, position);
+      CREATE TABLE rm_comments (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        author_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        mentions TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX rm_comments_by_conversation ON rm_comments (conversation_id, position);
+    `);
+  },
+  apply(event, tx) {
+    const conversationId = idFromStream(event.streamId, 'conversation-');
+    const handler = handlers[event.type as keyof typeof handlers];
+    handler?.(tx, conversationId, event as never);
+  },
+};
+
+type Handler<T extends ConversationEventType> = (
+  tx: Database,
+  conversationId: string,
+  event: RecordedEvent & { data: DataOf<T> },
+) => void;
+
+const handlers: {
+  [T in 'MessageReceived' | 'ReplyQueued' | 'ReplyDelivered' | 'ReplyDeliveryFailed' | 'CommentAdded' | 'ConversationDeleted']: Handler<T>;
+} = {
+  MessageReceived(tx, conversationId, { data, position }) {
+    insertMessage(tx, {
+      id: data.messageId,
+      conversationId,
+      position,
+      direction: 'in',
+      channel: null,
+      from: JSON.stringify(data.from),
+      to: JSON.stringify(data.to),
+      subject: data.subject,
+      text: data.text,
+      html: data.html ?? null,
+      attachments: JSON.stringify(data.attachments),
+      at: data.receivedAt,
+      authorId: null,
+      deliveryStatus: null,
+    });
+  },
+  ReplyQueued(tx, conversationId, { data, position }) {
+    insertMessage(tx, {
+      id: data.messageId,
+      conversationId,
+      position,
+      direction: 'out',
+      channel: data.channel,
+      from: null,
+      to: JSON.stringify(data.to),
+      subject: data.subject,
+      text: data.text,
+      html: data.html ?? null,
+      attachments: '[]',
+      at: data.queuedAt,
+      authorId: data.authorId,
+      deliveryStatus: 'queued',
+    });
+  },
+  ReplyDelivered(tx, conversationId, { data }) {
+    setDelivery(tx, conversationId, data.messageId, 'delivered', null);
+  },
+  ReplyDeliveryFailed(tx, conversationId, { data }) {
+    setDelivery(tx, conversationId, data.messageId, data.retryable ? 'retrying' : 'failed', data.reason);
+  },
+  CommentAdded(tx, conversationId, { data, position }) {
+    statement(
+      tx,
+      `INSERT OR IGNORE INTO rm_comments (id, conversation_id, position, author_id, text, mentions, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(data.commentId, conversationId, position, data.authorId, data.text, JSON.stringify(data.mentions), data.at);
+  },
+  ConversationDeleted(tx, conversationId) {
+    statement(tx, 'DELETE FROM rm_messages WHERE conversation_id = ?').run(conversationId);
+    statement(tx, 'DELETE FROM rm_comments WHERE conversation_id = ?').run(conversationId);
+  },
+};
+
+interface MessageRow {
+  id: string;
+  conversationId: string;
+  position: number;
+  direction: 'in' | 'out';
+  channel: string | null;
+  from: string | null;
+  to: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  attachments: string;
+  at: string;
+  authorId: string | null;
+  deliveryStatus: 'queued' | null;
+}
+
+function insertMessage(tx: Database, row: MessageRow): void {
+  statement(
+    tx,
+    `INSERT OR IGNORE INTO rm_messages (id, conversation_id, position, direction, channel, from_party, to_parties,
+       subject, text, html, attachments, at, author_id, delivery_status, delivery_reason)
+     VALUES (@id, @conversationId, @position, @direction, @channel, @from, @to,
+       @subject, @text, @html, @attachments, @at, @authorId, @deliveryStatus, NULL)`,
+  ).run(row);
+}
+
+function setDelivery(tx: Database, conversationId: string, messageId: string, status: string, reason: string | null): void {
+  statement(tx, 'UPDATE rm_messages SET delivery_status = ?, delivery_reason = ? WHERE id = ? AND conversation_id = ?').run(
+    status,
+    reason,
+    messageId,
+    conversationId,
+  );
+}
