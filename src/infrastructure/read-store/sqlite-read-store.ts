@@ -1,0 +1,375 @@
+import type { Database } from 'better-sqlite3';
+import {
+  VIEW_IDS,
+  type AgentRecord,
+  type BlockedSenderRecord,
+  type BuiltInViewId,
+  type CommentView,
+  type ConversationDetail,
+  type ConversationSummary,
+  type InboxRecord,
+  type ListViewQuery,
+  type MessageView,
+  type Page,
+  type ReadStore,
+} from '../../application/ports/read-store.port';
+import type { Channel, Party } from '../../domain/shared/types';
+import { normalizeAddress } from '../../domain/shared/address';
+import { normalizeTime, type ConversationDoc } from '../../projections/conversation-summary';
+import { statement } from '../../projections/sqlite/statements';
+
+/** A list cursor that this server did not issue (or that was altered): a 400 for the caller. */
+export class InvalidCursorError extends Error {
+  constructor(readonly cursor: string) {
+    super('cursor is not valid: pass back the nextCursor of a previous page unchanged, or omit it for the first page');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+export const MAX_PAGE_SIZE = 500;
+
+interface SummaryRow {
+  doc: string;
+  assignee_name: string | null;
+}
+
+interface MessageRow {
+  id: string;
+  direction: 'in' | 'out';
+  channel: Channel | null;
+  from_party: string | null;
+  to_parties: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  attachments: string;
+  at: string;
+  author_id: string | null;
+  author_name: string | null;
+  delivery_status: 'queued' | 'delivered' | 'failed' | 'retrying' | null;
+  delivery_reason: string | null;
+}
+
+interface CommentRow {
+  id: string;
+  author_id: string;
+  author_name: string | null;
+  text: string;
+  mentions: string;
+  at: string;
+}
+
+interface AgentRow {
+  id: string;
+  name: string;
+  email: string;
+  role: AgentRecord['role'];
+  availability: AgentRecord['availability'];
+  password_hash: string;
+  created_at: string;
+}
+
+interface InboxRow {
+  id: string;
+  name: string;
+  email_address: string | null;
+  is_default: number;
+  created_at: string;
+}
+
+const SUMMARY_SELECT = `SELECT c.doc AS doc, n.name AS assignee_name
+  FROM rm_conversations c LEFT JOIN rm_agent_names n ON n.id = c.assignee_agent_id`;
+
+function pageSelect(keysetCondition: string, order: 'ASC' | 'DESC'): string {
+  return `SELECT c.doc AS doc, n.name AS assignee_name
+    FROM view_membership m
+    JOIN rm_conversations c ON c.id = m.conversation_id
+    LEFT JOIN rm_agent_names n ON n.id = c.assignee_agent_id
+    WHERE m.inbox_id = ? AND m.view_id = ? AND m.agent_id = ? ${keysetCondition}
+    ORDER BY m.last_received_at ${order}, m.conversation_id ${order} LIMIT ?`;
+}
+
+/**
+ * Every query, by name (the query-plan test checks that each one uses an index).
+ * Keyset pages: the ORDER BY is the view_membership primary key, read forwards or backwards.
+ */
+export const SQL = {
+  summary: `${SUMMARY_SELECT} WHERE c.id = ?`,
+  pageNewestFirst: pageSelect('', 'DESC'),
+  pageNewestAfter: pageSelect('AND (m.last_received_at, m.conversation_id) < (?, ?)', 'DESC'),
+  pageOldestFirst: pageSelect('', 'ASC'),
+  pageOldestAfter: pageSelect('AND (m.last_received_at, m.conversation_id) > (?, ?)', 'ASC'),
+  viewCounts: `SELECT view_id, count FROM view_counts
+    WHERE inbox_id = ? AND (agent_id = '' OR (view_id = 'assigned-to-me' AND agent_id = ?))`,
+  messages: `SELECT m.*, n.name AS author_name FROM rm_messages m LEFT JOIN rm_agent_names n ON n.id = m.author_id
+    WHERE m.conversation_id = ? ORDER BY m.position`,
+  comments: `SELECT c.id, c.author_id, n.name AS author_name, c.text, c.mentions, c.at
+    FROM rm_comments c LEFT JOIN rm_agent_names n ON n.id = c.author_id
+    WHERE c.conversation_id = ? ORDER BY c.position`,
+  assignedTo: 'SELECT id FROM rm_conversations WHERE assignee_agent_id = ?',
+  filteredBy: 'SELECT id FROM rm_conversations WHERE inbox_id = ? AND blocked_address = ?',
+  toPurge: 'SELECT id FROM rm_conversations WHERE purge_after <= ? ORDER BY purge_after LIMIT ?',
+  agents: 'SELECT * FROM rm_agents ORDER BY created_at, id',
+  agent: 'SELECT * FROM rm_agents WHERE id = ?',
+  agentByEmail: 'SELECT * FROM rm_agents WHERE email_lower = ? ORDER BY created_at LIMIT 1',
+  agentCount: 'SELECT COUNT(*) AS n FROM rm_agents',
+  inboxes: 'SELECT * FROM rm_inboxes ORDER BY created_at, id',
+  allInboxMembers: 'SELECT inbox_id, agent_id FROM rm_inbox_members ORDER BY inbox_id, ordinal',
+  inbox: 'SELECT * FROM rm_inboxes WHERE id = ?',
+  inboxAddress: 'SELECT email_address FROM rm_inboxes WHERE id = ?',
+  inboxMembers: 'SELECT agent_id AS id FROM rm_inbox_members WHERE inbox_id = ? ORDER BY ordinal',
+  defaultInbox: 'SELECT * FROM rm_inboxes WHERE is_default = 1 ORDER BY created_at, id LIMIT 1',
+  inboxByEmail: 'SELECT * FROM rm_inboxes WHERE email_lower = ? ORDER BY created_at, id LIMIT 1',
+  senderBlocked: 'SELECT 1 AS blocked FROM rm_blocked_senders WHERE inbox_id = ? AND address = ?',
+  blockedSenders: 'SELECT inbox_id, address, blocked_at FROM rm_blocked_senders WHERE inbox_id = ? ORDER BY blocked_at, address',
+  processorCheckpoint: 'SELECT position FROM processor_checkpoints WHERE name = ?',
+  saveProcessorCheckpoint:
+    'INSERT INTO processor_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+} as const;
+
+/**
+ * The ReadStore port over the embedded read models (see src/projections/sqlite). Every list and
+ * count is an index range or key lookup; agent names are joined at read time.
+ * Also keeps the process managers' checkpoints (ProcessorCheckpoints port).
+ */
+export class SqliteReadStore implements ReadStore {
+  constructor(private readonly db: Database) {
+    db.exec('CREATE TABLE IF NOT EXISTS processor_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
+  }
+
+  async getConversationSummary(id: string): Promise<ConversationSummary | null> {
+    const row = this.get<SummaryRow>(SQL.summary, id);
+    return row ? toSummary(row) : null;
+  }
+
+  async getConversation(id: string): Promise<ConversationDetail | null> {
+    const row = this.get<SummaryRow>(SQL.summary, id);
+    if (!row) return null;
+    const doc = JSON.parse(row.doc) as ConversationDoc;
+    return { ...toSummary(row), messages: this.messagesOf(doc), comments: this.commentsOf(id) };
+  }
+
+  async listView(query: ListViewQuery): Promise<Page<ConversationSummary>> {
+    const limit = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(query.limit)));
+    const agentId = query.viewId === 'assigned-to-me' ? query.agentId : '';
+    const oldest = query.sort === 'oldest';
+    const key = [query.inboxId, query.viewId, agentId];
+    const rows = query.cursor
+      ? this.all<SummaryRow>(oldest ? SQL.pageOldestAfter : SQL.pageNewestAfter, ...key, ...decodeCursor(query.cursor), limit + 1)
+      : this.all<SummaryRow>(oldest ? SQL.pageOldestFirst : SQL.pageNewestFirst, ...key, limit + 1);
+    const items = rows.slice(0, limit).map(toSummary);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit ? encodeCursor(last.lastReceivedAt, last.id) : null };
+  }
+
+  async countViews(inboxId: string, agentId: string): Promise<Record<BuiltInViewId, number>> {
+    const counts = Object.fromEntries(VIEW_IDS.map((viewId) => [viewId, 0])) as Record<BuiltInViewId, number>;
+    const rows = this.all<{ view_id: BuiltInViewId; count: number }>(SQL.viewCounts, inboxId, agentId);
+    for (const row of rows) if (row.view_id in counts) counts[row.view_id] = row.count;
+    return counts;
+  }
+
+  async conversationIdsAssignedTo(agentId: string): Promise<string[]> {
+    return this.ids(SQL.assignedTo, agentId);
+  }
+
+  async filteredConversationIds(inboxId: string, address: string): Promise<string[]> {
+    return this.ids(SQL.filteredBy, inboxId, normalizeAddress(address));
+  }
+
+  async conversationIdsToPurge(now: string, limit: number): Promise<string[]> {
+    return this.ids(SQL.toPurge, normalizeTime(now), limit);
+  }
+
+  async listAgents(): Promise<AgentRecord[]> {
+    return this.all<AgentRow>(SQL.agents).map(toAgent);
+  }
+
+  async getAgent(id: string): Promise<AgentRecord | null> {
+    const row = this.get<AgentRow>(SQL.agent, id);
+    return row ? toAgent(row) : null;
+  }
+
+  async getAgentByEmail(email: string): Promise<AgentRecord | null> {
+    const row = this.get<AgentRow>(SQL.agentByEmail, email.trim().toLowerCase());
+    return row ? toAgent(row) : null;
+  }
+
+  async countAgents(): Promise<number> {
+    return this.get<{ n: number }>(SQL.agentCount)?.n ?? 0;
+  }
+
+  async listInboxes(): Promise<InboxRecord[]> {
+    const rows = this.all<InboxRow>(SQL.inboxes);
+    const members = this.all<{ inbox_id: string; agent_id: string }>(SQL.allInboxMembers);
+    const byInbox = new Map<string, string[]>();
+    for (const { inbox_id, agent_id } of members) byInbox.set(inbox_id, [...(byInbox.get(inbox_id) ?? []), agent_id]);
+    return rows.map((row) => toInbox(row, byInbox.get(row.id) ?? []));
+  }
+
+  async getInbox(id: string): Promise<InboxRecord | null> {
+    return this.inboxWithMembers(this.get<InboxRow>(SQL.inbox, id));
+  }
+
+  async getDefaultInbox(): Promise<InboxRecord | null> {
+    return this.inboxWithMembers(this.get<InboxRow>(SQL.defaultInbox));
+  }
+
+  async getInboxByEmailAddress(address: string): Promise<InboxRecord | null> {
+    const key = address.trim().toLowerCase();
+    return this.inboxWithMembers(this.get<InboxRow>(SQL.inboxByEmail, key));
+  }
+
+  async isSenderBlocked(inboxId: string, address: string): Promise<boolean> {
+    const row = this.get(SQL.senderBlocked, inboxId, normalizeAddress(address));
+    return row !== undefined;
+  }
+
+  async listBlockedSenders(inboxId: string): Promise<BlockedSenderRecord[]> {
+    return this.all<{ inbox_id: string; address: string; blocked_at: string }>(SQL.blockedSenders, inboxId).map((row) => ({ inboxId: row.inbox_id, address: row.address, blockedAt: row.blocked_at }));
+  }
+
+  /** How far a process manager has read the log (0 when it never ran). */
+  getProcessorCheckpoint(name: string): number {
+    return this.get<{ position: number }>(SQL.processorCheckpoint, name)?.position ?? 0;
+  }
+
+  saveProcessorCheckpoint(name: string, position: number): void {
+    statement(this.db, SQL.saveProcessorCheckpoint).run(name, position);
+  }
+
+  private messagesOf(doc: ConversationDoc): MessageView[] {
+    const inbox = this.get<{ email_address: string | null }>(SQL.inboxAddress, doc.inboxId);
+    const rows = this.all<MessageRow>(SQL.messages, doc.id);
+    return rows.map((row) => toMessage(row, doc.channel, inbox?.email_address ?? ''));
+  }
+
+  private commentsOf(conversationId: string): CommentView[] {
+    return this.all<CommentRow>(SQL.comments, conversationId).map((row) => ({
+      id: row.id,
+      author: { id: row.author_id, name: displayName(row.author_id, row.author_name) },
+      text: row.text,
+      mentions: JSON.parse(row.mentions) as string[],
+      at: row.at,
+    }));
+  }
+
+  private inboxWithMembers(row: InboxRow | undefined): InboxRecord | null {
+    if (!row) return null;
+    const members = this.ids(SQL.inboxMembers, row.id);
+    return toInbox(row, members);
+  }
+
+  private get<T>(sql: string, ...params: unknown[]): T | undefined {
+    return statement(this.db, sql).get(...params) as T | undefined;
+  }
+
+  private all<T>(sql: string, ...params: unknown[]): T[] {
+    return statement(this.db, sql).all(...params) as T[];
+  }
+
+  private ids(sql: string, ...params: unknown[]): string[] {
+    return this.all<{ id: string }>(sql, ...params).map((row) => row.id);
+  }
+}
+
+/** Only the API's fields: the document's bookkeeping (purgeAfter, blockedAddress…) stays inside. */
+function toSummary(row: SummaryRow): ConversationSummary {
+  const doc = JSON.parse(row.doc) as ConversationDoc;
+  return {
+    id: doc.id,
+    inboxId: doc.inboxId,
+    channel: doc.channel,
+    status: doc.status,
+    origin: doc.origin,
+    assignee:
+      doc.assignee?.type === 'agent'
+        ? { type: 'agent', id: doc.assignee.id, name: displayName(doc.assignee.id, row.assignee_name) }
+        : doc.assignee,
+    contact: doc.contact,
+    participants: doc.participants,
+    subject: doc.subject,
+    preview: doc.preview,
+    lastReceivedAt: doc.lastReceivedAt,
+    awaitingReply: doc.awaitingReply,
+    awaitingContactReply: doc.awaitingContactReply,
+    commentPreview: doc.commentPreview,
+    spam: doc.spam,
+    filtered: doc.filtered,
+    trashed: doc.trashed,
+    trashedAt: doc.trashedAt,
+    ticket: doc.ticket,
+    revision: doc.revision,
+  };
+}
+
+function toMessage(row: MessageRow, conversationChannel: Channel, inboxAddress: string): MessageView {
+  const outbound = row.direction === 'out';
+  const from: Party = outbound
+    ? { address: inboxAddress, name: displayName(row.author_id ?? '', row.author_name) }
+    : (JSON.parse(row.from_party ?? '{"address":""}') as Party);
+  return {
+    id: row.id,
+    direction: row.direction,
+    channel: row.channel ?? conversationChannel,
+    from,
+    to: JSON.parse(row.to_parties) as Party[],
+    subject: row.subject,
+    text: row.text,
+    html: row.html,
+    attachments: JSON.parse(row.attachments) as MessageView['attachments'],
+    at: row.at,
+    delivery: outbound ? deliveryOf(row) : null,
+    authorId: row.author_id,
+  };
+}
+
+function deliveryOf(row: MessageRow): MessageView['delivery'] {
+  const status = row.delivery_status ?? 'queued';
+  return row.delivery_reason === null ? { status } : { status, reason: row.delivery_reason };
+}
+
+/** Authors are agents (names kept after removal) or the system itself. */
+function displayName(id: string, name: string | null): string {
+  if (name !== null) return name;
+  return id === 'system' ? 'System' : 'Unknown agent';
+}
+
+function toAgent(row: AgentRow): AgentRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    role: row.role,
+    availability: row.availability,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+  };
+}
+
+function toInbox(row: InboxRow, memberIds: string[]): InboxRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    emailAddress: row.email_address,
+    isDefault: row.is_default === 1,
+    memberIds,
+    createdAt: row.created_at,
+  };
+}
+
+export function encodeCursor(lastReceivedAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([lastReceivedAt, id]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string')) {
+      return [value[0] as string, value[1] as string];
+    }
+  } catch {
+    // fall through: not JSON
+  }
+  throw new InvalidCursorError(cursor);
+}
