@@ -34,7 +34,6 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
     );
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new HttpExceptionFilter(logger.child({ component: 'http' })));
-    app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
     return app;
   } catch (error) {
     await storage.close();

@@ -141,6 +141,9 @@ describe('Parley inbox over HTTP', () => {
       expect(badLimit.status).toBe(400);
       expect(JSON.stringify(badLimit.body.message)).toContain('limit');
       expect((await get('/api/views/all-open/conversations?sort=sideways')).status).toBe(400);
+      const forged = await get('/api/views/all-open/conversations?cursor=abc');
+      expect(forged.status).toBe(400);
+      expect(forged.body.message).toMatch(/cursor/);
     });
 
     it('role addresses land in Spam, not in the team queue', async () => {

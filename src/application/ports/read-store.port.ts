@@ -186,3 +186,11 @@ export interface ProjectionProgress {
   /** Resolves true once all projections reached `position`, false after `timeoutMs`. */
   waitFor(position: number, timeoutMs: number): Promise<boolean>;
 }
+
+/** A list cursor that was not produced by this store (every read-store adapter throws it; HTTP 400). */
+export class InvalidCursorError extends Error {
+  constructor(readonly cursor: string) {
+    super('cursor is not valid: pass back the nextCursor of a previous page unchanged, or omit it for the first page');
+    this.name = 'InvalidCursorError';
+  }
+}

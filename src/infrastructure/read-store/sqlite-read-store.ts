@@ -13,18 +13,14 @@ import {
   type Page,
   type ReadStore,
 } from '../../application/ports/read-store.port';
+import { InvalidCursorError } from '../../application/ports/read-store.port';
 import type { Channel, Party } from '../../domain/shared/types';
 import { normalizeAddress } from '../../domain/shared/address';
 import { normalizeTime, type ConversationDoc } from '../../projections/conversation-summary';
 import { statement } from '../../projections/sqlite/statements';
 
 /** A list cursor that this server did not issue (or that was altered): a 400 for the caller. */
-export class InvalidCursorError extends Error {
-  constructor(readonly cursor: string) {
-    super('cursor is not valid: pass back the nextCursor of a previous page unchanged, or omit it for the first page');
-    this.name = 'InvalidCursorError';
-  }
-}
+export { InvalidCursorError };
 
 export const MAX_PAGE_SIZE = 500;
 
