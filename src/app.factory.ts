@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from './application/ports/clock.port';
 import { AppModule } from './app.module';
@@ -23,7 +24,8 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     loggerInstance: logger.child({ component: 'http' }),
-    disableRequestLogging: !verboseHttp,
+    // One log line per request only at debug/trace: at thousands of requests a second they drown the rest.
+    logController: new LogController({ disableRequestLogging: !verboseHttp }),
     trustProxy: false,
   });
   try {
