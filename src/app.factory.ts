@@ -36,9 +36,33 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
     );
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new HttpExceptionFilter(logger.child({ component: 'http' })));
+    closeKeepAliveConnectionsOnShutdown(app);
     return app;
   } catch (error) {
     await storage.close();
     throw error;
   }
+}
+
+/**
+ * On shutdown Node closes only the connections idle at that moment; a keep-alive connection whose
+ * request is still running would stay open (and the process with it) until the keep-alive timeout.
+ * Once closing has begun, every response says `Connection: close` and idle sockets are closed as
+ * soon as each in-flight request is answered, so the process exits right after the last answer.
+ */
+function closeKeepAliveConnectionsOnShutdown(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing && !reply.raw.headersSent) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  fastify.addHook('onResponse', (_request, _reply, done) => {
+    if (closing) fastify.server.closeIdleConnections();
+    done();
+  });
 }

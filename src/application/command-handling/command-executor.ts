@@ -37,8 +37,26 @@ export class CommandExecutor {
     return outcome;
   }
 
-  /** Waits until the read models include `position` (no-op for 0). */
-  async settle(position: number): Promise<void> {
-    if (position > 0) await this.progress.waitFor(position, this.timeoutMs);
+  /**
+   * Waits until the read models include `position`. False when they did not get there within
+   * the read-your-writes timeout: callers whose next step trusts the read models (process
+   * managers, delete forever) must then not go on.
+   */
+  async settle(position: number, timeoutMs = this.timeoutMs): Promise<boolean> {
+    if (position <= 0) return true;
+    return this.progress.waitFor(position, timeoutMs);
+  }
+
+  /** As settle, but throws ProjectionsBehindError when the read models did not catch up. */
+  async settleOrThrow(position: number, timeoutMs = this.timeoutMs): Promise<void> {
+    if (!(await this.settle(position, timeoutMs))) throw new ProjectionsBehindError(position);
+  }
+}
+
+/** The read models have not reached a position in time; work that relies on them must retry later. */
+export class ProjectionsBehindError extends Error {
+  constructor(readonly position: number) {
+    super(`the read models have not reached position ${position} yet; retry shortly`);
+    this.name = 'ProjectionsBehindError';
   }
 }

@@ -16,7 +16,7 @@ export interface CommandOutcome<State, Event> {
   events: Event[];
   /** Stream revision after the command; -1 when the stream does not exist. */
   revision: number;
-  /** Global position of the last appended event; 0 when nothing was appended. */
+  /** Global position of the last event of the stream after the command (0 when it has none). */
   position: number;
 }
 
@@ -50,15 +50,19 @@ export async function handleCommand<Command, Event extends DomainEventShape, Sta
   const maxAttempts = options.maxAttempts ?? 5;
   for (let attempt = 1; ; attempt += 1) {
     const recorded = await store.readStream(streamId);
-    const revision = recorded.length === 0 ? -1 : recorded[recorded.length - 1].revision;
+    const last = recorded.at(-1);
+    const revision = last ? last.revision : -1;
+    const state = fold(decider, toDomainEvents<Event>(recorded));
+    // Access first: a caller without access must not learn the revision from a 409.
+    await options.guard?.(state);
     if (ctx.expectedRevision !== undefined && ctx.expectedRevision !== revision) {
       throw new ConcurrencyError(streamId, ctx.expectedRevision, revision === -1 ? 'no-stream' : revision);
     }
-    const state = fold(decider, toDomainEvents<Event>(recorded));
-    await options.guard?.(state);
     const resolved = typeof command === 'function' ? (command as (s: State) => Command)(state) : command;
     const events = decider.decide(resolved, state);
-    if (events.length === 0) return { streamId, state, events, revision, position: 0 };
+    // Already satisfied (perhaps by a concurrent writer): the caller still waits for what is
+    // stored to be projected, so its next read agrees with the revision it is given.
+    if (events.length === 0) return { streamId, state, events, revision, position: last?.position ?? 0 };
 
     try {
       const result = await store.append(streamId, events.map((event) => toNewEvent(event, ctx, options.now)), {
