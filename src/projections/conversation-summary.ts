@@ -45,14 +45,14 @@ type Evolver<T extends ConversationEventType> = (doc: ConversationDoc, data: Dat
 
 /** Every conversation event type the document reacts to (the projection subscribes to these). */
 const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: Evolver<T> } = {
-  MessageReceived: (doc, data) => ({
-    ...doc,
-    participants: withParticipant(doc.participants, data.from),
-    preview: singleLine(data.text, PREVIEW_LENGTH),
-    lastReceivedAt: normalizeTime(data.receivedAt),
-    awaitingReply: true,
-    awaitingContactReply: false,
-  }),
+  MessageReceived: (doc, data) => {
+    const receivedAt = normalizeTime(data.receivedAt);
+    const base = { ...doc, participants: withParticipant(doc.participants, data.from), awaitingContactReply: false };
+    // A message that arrives late but was received earlier (a delayed email) must not move the
+    // conversation down the list or replace the newer preview (rule 1 sorts by last received).
+    if (receivedAt < doc.lastReceivedAt && doc.origin === 'inbound') return base;
+    return { ...base, preview: singleLine(data.text, PREVIEW_LENGTH), lastReceivedAt: receivedAt, awaitingReply: true };
+  },
   ReplyQueued: (doc, data) => ({
     ...doc,
     participants: data.to.reduce(withParticipant, doc.participants),

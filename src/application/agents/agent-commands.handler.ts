@@ -150,10 +150,10 @@ export class UpdateAgentHandler implements ICommandHandler<UpdateAgentCommand> {
     // Agents may change their own name and password; roles and other agents are for admins.
     if (!self || changes.role !== undefined) requireAdmin(ctx);
     const isLastAdmin = await this.isLastAdmin(agentId);
-    if (changes.name !== undefined || changes.role !== undefined) {
+    if (changes.name != null || changes.role != null) {
       await this.executor.execute(streams.agent(agentId), agentDecider, { type: 'UpdateAgent', data: { name: changes.name?.trim(), role: changes.role, isLastAdmin } }, ctx);
     }
-    if (changes.password !== undefined) {
+    if (changes.password != null) {
       const passwordHash = await hashPassword(changes.password);
       await this.executor.execute(streams.agent(agentId), agentDecider, { type: 'ChangeAgentPassword', data: { passwordHash } }, ctx);
     }

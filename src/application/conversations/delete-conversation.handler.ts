@@ -30,7 +30,7 @@ export class DeleteConversationHandler implements ICommandHandler<DeleteConversa
 
   async execute({ conversationId, reason, ctx }: DeleteConversationCommand) {
     const streamId = streams.conversation(conversationId);
-    await this.executor.execute(
+    const outcome = await this.executor.execute(
       streamId,
       conversationDecider,
       () => ({ type: 'DeleteConversation' as const, data: { reason, now: this.executor.now().toISOString() } }),
@@ -40,7 +40,9 @@ export class DeleteConversationHandler implements ICommandHandler<DeleteConversa
         if (inboxId) await this.access.assertInbox(ctx.agent, inboxId);
       },
     );
-    await this.executor.store.deleteStream(streamId);
+    // The messages must be gone from the read models before the stream goes: if the projections
+    // have not applied ConversationDeleted yet, DeleteStreamWhenConversationDeleted finishes later.
+    if (await this.executor.settle(outcome.position)) await this.executor.store.deleteStream(streamId);
     return { id: conversationId, deleted: true as const };
   }
 }

@@ -59,7 +59,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
             text: message.text,
             ...(message.html !== undefined ? { html: message.html } : {}),
             attachments: message.attachments ?? [],
-            receivedAt: message.receivedAt ?? now,
+            receivedAt: clampReceivedAt(message.receivedAt, now),
             senderBlocked,
             now,
           },
@@ -69,4 +69,17 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     );
     return { conversationId, messageId, duplicate: outcome.events.length === 0 };
   }
+}
+
+/** Clocks drift a little; a receivedAt further in the future than this is taken as "now". */
+const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * The channel's receivedAt, unless it lies in the future: a future date would pin the
+ * conversation to the top of every list and, as the last visitor activity, keep a bot
+ * conversation from ever being closed (rule 9).
+ */
+export function clampReceivedAt(receivedAt: string | undefined, now: string): string {
+  if (!receivedAt) return now;
+  return Date.parse(receivedAt) - Date.parse(now) > MAX_CLOCK_SKEW_MS ? now : receivedAt;
 }

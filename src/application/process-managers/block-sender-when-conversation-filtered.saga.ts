@@ -28,8 +28,12 @@ export class BlockSenderWhenConversationFiltered implements ProcessManager {
     const state = fold(conversationDecider, toDomainEvents(await this.executor.store.readStream(event.streamId)));
     if ((state.status !== 'open' && state.status !== 'closed') || !state.filtered) return;
     const address = String(event.data.address);
+    const policyStream = streams.senderPolicy(state.inboxId, address);
+    const [latestPolicy] = await this.executor.store.readStream(policyStream, { direction: 'backwards', maxCount: 1 });
+    // The policy changed after this event (e.g. unblocked since): that later decision stands.
+    if (latestPolicy && latestPolicy.position > event.position) return;
     await this.executor.execute(
-      streams.senderPolicy(state.inboxId, address),
+      policyStream,
       senderPolicyDecider,
       { type: 'BlockSenderAddress', data: { inboxId: state.inboxId, address, conversationId } },
       systemContext({ correlationId: event.metadata.correlationId, causationId: event.id }),

@@ -15,7 +15,7 @@ export class DeleteStreamWhenConversationDeleted implements ProcessManager {
     const [last] = await this.executor.store.readStream(event.streamId, { direction: 'backwards', maxCount: 1 });
     // Already gone, or a new conversation started on the same thread since: nothing to do.
     if (!last || last.type !== 'ConversationDeleted') return;
-    await this.executor.settle(last.position);
+    await this.executor.settleOrThrow(last.position); // never delete what the read models still show
     await this.executor.store.deleteStream(event.streamId);
   }
 }

@@ -31,7 +31,7 @@ export async function unassignConversationsOf(
   agentId: string,
   cause: { id: string; position: number; metadata: { correlationId: string } },
 ): Promise<number> {
-  await executor.settle(cause.position); // every assignment before the removal is in the read model
+  await executor.settleOrThrow(cause.position); // every assignment before the removal is in the read model
   const ids = await readStore.conversationIdsAssignedTo(agentId);
   let changed = 0;
   for (const id of ids) {

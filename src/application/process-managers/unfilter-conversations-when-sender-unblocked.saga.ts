@@ -23,7 +23,7 @@ export class UnfilterConversationsWhenSenderUnblocked implements ProcessManager 
   async handle(event: RecordedEvent): Promise<void> {
     const policy = fold(senderPolicyDecider, toDomainEvents(await this.executor.store.readStream(event.streamId)));
     if (policy.status === 'blocked') return; // blocked again since: leave them filtered
-    await this.executor.settle(event.position);
+    await this.executor.settleOrThrow(event.position);
     await unfilterConversationsOf(
       this.executor,
       this.readStore,

@@ -1,9 +1,9 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsISO8601, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested, ArrayMaxSize } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested } from 'class-validator';
 
 export class PartyDto {
   @IsString()
-  @MinLength(1, { message: 'address must not be empty' })
+  @Matches(/\S/, { message: 'address must not be blank' })
   @MaxLength(320)
   address: string;
 
@@ -16,15 +16,16 @@ export class PartyDto {
 /** API.md "API channel": a message from a custom integration. */
 export class ApiMessageDto {
   @IsString()
-  @MinLength(1, { message: 'externalThreadId must not be empty' })
+  @Matches(/\S/, { message: 'externalThreadId must not be blank' })
   @MaxLength(500)
   externalThreadId: string;
 
   @IsString()
-  @MinLength(1, { message: 'externalMessageId must not be empty' })
+  @Matches(/\S/, { message: 'externalMessageId must not be blank' })
   @MaxLength(500)
   externalMessageId: string;
 
+  @IsObject({ message: 'from must be an object like {"address": "jane@example.com"}' })
   @ValidateNested()
   @Type(() => PartyDto)
   from: PartyDto;
@@ -32,6 +33,7 @@ export class ApiMessageDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
+  @IsObject({ each: true, message: 'to must be a list of objects like {"address": "team@example.com"}' })
   @ValidateNested({ each: true })
   @Type(() => PartyDto)
   to?: PartyDto[];
@@ -51,7 +53,9 @@ export class ApiMessageDto {
   html?: string;
 
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'receivedAt must be an ISO-8601 date-time' })
+  @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, {
+    message: 'receivedAt must be an ISO-8601 date-time with a time zone, such as 2026-11-24T10:00:00Z',
+  })
   receivedAt?: string;
 
   @IsOptional()

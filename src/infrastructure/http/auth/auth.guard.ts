@@ -42,7 +42,12 @@ function cookieToken(request: AuthenticatedRequest): string | null {
   if (!value) return null;
   for (const part of value.split(';')) {
     const [name, ...rest] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return decodeURIComponent(rest.join('='));
+    if (name !== SESSION_COOKIE) continue;
+    try {
+      return decodeURIComponent(rest.join('='));
+    } catch {
+      return null; // malformed percent-encoding: not a token we issued
+    }
   }
   return null;
 }

@@ -1,7 +1,8 @@
-import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsEmailAddress, IsOptionalNotNull } from './validators';
 
 export class LoginDto {
-  @IsEmail({}, { message: 'email must be an email address' })
+  @IsEmailAddress()
   @MaxLength(254)
   email: string;
 
@@ -13,11 +14,11 @@ export class LoginDto {
 
 export class SetupDto {
   @IsString()
-  @MinLength(1)
+  @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(100)
   name: string;
 
-  @IsEmail({}, { message: 'email must be an email address' })
+  @IsEmailAddress()
   @MaxLength(254)
   email: string;
 
@@ -33,17 +34,17 @@ export class CreateAgentDto extends SetupDto {
 }
 
 export class UpdateAgentDto {
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
-  @MinLength(1)
+  @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(100)
   name?: string;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(['admin', 'agent'], { message: 'role must be one of admin, agent' })
   role?: 'admin' | 'agent';
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(8, { message: 'password must be at least 8 characters' })
   @MaxLength(1024)

@@ -4,6 +4,8 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsDefined,
+  ValidateIf,
   IsIn,
   IsInt,
   IsOptional,
@@ -16,6 +18,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { CHANNELS } from '../../../domain/shared/types';
+import { IsOptionalNotNull } from './validators';
 
 export class ViewConversationsQueryDto {
   @IsOptional()
@@ -41,7 +44,7 @@ export class ViewConversationsQueryDto {
 }
 
 export class CloseDto {
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean({ message: 'closeTicket must be true or false' })
   closeTicket?: boolean;
 }
@@ -52,12 +55,12 @@ export class ReplyDto {
   @MaxLength(100_000)
   text: string;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(500_000)
   html?: string;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(CHANNELS, { message: `channel must be one of ${CHANNELS.join(', ')}` })
   channel?: (typeof CHANNELS)[number];
 }
@@ -96,4 +99,14 @@ export class UnblockSenderDto {
   @IsOptional()
   @IsUUID('all', { message: 'inboxId must be an inbox id (UUID)' })
   inboxId?: string;
+}
+
+/** `{ assignee: <agentId> | "bot" | null }`: null is meaningful (unassign), absence is not. */
+export class AssignDto {
+  @IsDefined({ message: 'assignee is required: an agent id, "bot", or null to unassign' })
+  @ValidateIf((_object, value) => value !== null)
+  @Matches(/^(bot|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/, {
+    message: 'assignee must be an agent id (UUID), "bot" or null',
+  })
+  assignee: string | null;
 }

@@ -1,17 +1,18 @@
-import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmailAddress, IsOptionalNotNull } from './validators';
 
 export class CreateInboxDto {
   @IsString()
-  @MinLength(1)
+  @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(100)
   name: string;
 
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
-  @IsEmail({}, { message: 'emailAddress must be an email address' })
+  @IsEmailAddress()
   emailAddress?: string | null;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(1000)
   @IsUUID('all', { each: true, message: 'agentIds must contain agent ids (UUIDs)' })
@@ -19,15 +20,15 @@ export class CreateInboxDto {
 }
 
 export class UpdateInboxDto {
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
-  @MinLength(1)
+  @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(100)
   name?: string;
 
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
-  @IsEmail({}, { message: 'emailAddress must be an email address' })
+  @IsEmailAddress()
   emailAddress?: string | null;
 }
 
