@@ -32,11 +32,13 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config, logger, storage, secret, clock: options.clock, backgroundWork: options.backgroundWork }),
       adapter,
-      { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
+      // bodyParser off: JSON is parsed by Fastify's own parser, wrapped by acceptEmptyJsonBodies.
+      { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false, bodyParser: false },
     );
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new HttpExceptionFilter(logger.child({ component: 'http' })));
     closeKeepAliveConnectionsOnShutdown(app);
+    acceptEmptyJsonBodies(app);
     return app;
   } catch (error) {
     await storage.close();
@@ -64,5 +66,20 @@ function closeKeepAliveConnectionsOnShutdown(app: NestFastifyApplication): void 
   fastify.addHook('onResponse', (_request, _reply, done) => {
     if (closing) fastify.server.closeIdleConnections();
     done();
+  });
+}
+
+/**
+ * Commands without a body (`POST …/reopen`) are often sent with `Content-Type: application/json`
+ * and no body at all; read that as `{}` instead of refusing it. Everything else goes through
+ * Fastify's own JSON parser (with its prototype-poisoning protection).
+ */
+function acceptEmptyJsonBodies(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') return done(null, {});
+    return parseJson(request, body.toString(), done);
   });
 }

@@ -29,6 +29,7 @@ import { CountAgentsQuery } from './application/queries/directory-queries.handle
 import { CommandBusChannelConnection } from './infrastructure/channels/channel-connection';
 import type { ParleyConfig } from './infrastructure/config/config';
 import { AuthGuard } from './infrastructure/http/auth/auth.guard';
+import { LoginThrottle } from './infrastructure/http/auth/login-throttle';
 import { SessionTokens } from './infrastructure/http/auth/session-tokens';
 import { AgentsController } from './infrastructure/http/controllers/agents.controller';
 import { AuthController, COOKIE_SECURE } from './infrastructure/http/controllers/auth.controller';
@@ -50,6 +51,8 @@ export interface AppOptions {
 }
 
 const APP_OPTIONS = Symbol('APP_OPTIONS');
+/** A large log (millions of events) takes minutes to project on first start; bounded, not endless. */
+const STARTUP_CATCH_UP_TIMEOUT_MS = 60 * 60 * 1000;
 const PROCESS_MANAGERS = Symbol('PROCESS_MANAGERS');
 
 /**
@@ -72,7 +75,8 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
   async onApplicationBootstrap(): Promise<void> {
     const { config, logger, storage } = this.options;
     await storage.projections.start();
-    await this.executor.settle(await storage.eventStore.headPosition());
+    // Catch up before serving: the first requests must see every event already in the log.
+    await this.executor.settleOrThrow(await storage.eventStore.headPosition(), STARTUP_CATCH_UP_TIMEOUT_MS);
     await this.commandBus.execute(new EnsureDefaultInboxCommand(config.inboxEmail, systemContext()));
     if (config.admin && (await this.queryBus.execute(new CountAgentsQuery())) === 0) {
       const admin = await this.commandBus.execute(
@@ -116,7 +120,8 @@ export class AppModule {
         { provide: APP_LOGGER, useValue: logger },
         { provide: READ_YOUR_WRITES_TIMEOUT_MS, useValue: config.readYourWritesTimeoutMs },
         { provide: SessionTokens, useValue: new SessionTokens(options.secret, config.tokenTtlHours * 3600) },
-        { provide: COOKIE_SECURE, useValue: false },
+        { provide: LoginThrottle, useValue: new LoginThrottle() },
+        { provide: COOKIE_SECURE, useValue: config.cookieSecure },
         { provide: CHANNEL_CONNECTION, useClass: CommandBusChannelConnection },
         { provide: APP_GUARD, useClass: AuthGuard },
         CommandExecutor,

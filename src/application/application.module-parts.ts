@@ -16,12 +16,15 @@ import {
 import { CreateInboxHandler, EnsureDefaultInboxHandler, SetInboxMembersHandler, UpdateInboxHandler } from './inboxes/inbox-commands.handler';
 import { BlockSenderWhenConversationFiltered } from './process-managers/block-sender-when-conversation-filtered.saga';
 import { DeleteStreamWhenConversationDeleted } from './process-managers/delete-stream-when-conversation-deleted.saga';
+import { ReleaseAgentEmailWhenAgentRemoved } from './process-managers/release-agent-email-when-agent-removed.saga';
 import { UnassignConversationsWhenAgentRemoved } from './process-managers/unassign-conversations-when-agent-removed.saga';
+import { UnassignWhenAssignedToRemovedAgent } from './process-managers/unassign-when-assigned-to-removed-agent.saga';
 import { UnfilterConversationsWhenSenderUnblocked } from './process-managers/unfilter-conversations-when-sender-unblocked.saga';
 import {
   AuthenticateHandler,
   CountAgentsHandler,
   GetAgentHandler,
+  GetSessionAgentHandler,
   ListAgentsHandler,
   ListBlockedSendersHandler,
   ListInboxesHandler,
@@ -55,6 +58,7 @@ export const queryHandlers = [
   GetConversationHandler,
   ListAgentsHandler,
   GetAgentHandler,
+  GetSessionAgentHandler,
   AuthenticateHandler,
   CountAgentsHandler,
   ListInboxesHandler,
@@ -63,6 +67,8 @@ export const queryHandlers = [
 
 export const processManagers = [
   UnassignConversationsWhenAgentRemoved,
+  UnassignWhenAssignedToRemovedAgent,
+  ReleaseAgentEmailWhenAgentRemoved,
   BlockSenderWhenConversationFiltered,
   UnfilterConversationsWhenSenderUnblocked,
   DeleteStreamWhenConversationDeleted,

@@ -6,6 +6,10 @@ export const streams = {
   conversation: (id: string) => `conversation-${id}`,
   agent: (id: string) => `agent-${id}`,
   agentEmail: (email: string) => `agent-email-${email.trim().toLowerCase()}`,
+  /** Who the admins are (never fewer than one). */
+  adminRoster: () => 'admin-roster',
+  /** First-run setup attempts (one at a time). */
+  setup: () => 'setup',
   inbox: (id: string) => `inbox-${id}`,
   senderPolicy: (inboxId: string, address: string) => `sender-${inboxId}-${normalizeAddress(address)}`,
 };

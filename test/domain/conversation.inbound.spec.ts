@@ -80,6 +80,15 @@ describe('conversation: ReceiveInboundMessage', () => {
       ]);
   });
 
+  it('records which agent posted the message when an agent session handed it in', () => {
+    given(decider)
+      .when(receive({ from: { address: 'visitor-7' }, receivedAt: T0, postedBy: 'agent-bo' }))
+      .then([
+        started({ contact: { id: CONTACT_ID, address: 'visitor-7' } }),
+        { ...secondMessage, data: { ...secondMessage.data, from: { address: 'visitor-7' }, receivedAt: T0, postedBy: 'agent-bo' } },
+      ]);
+  });
+
   it('a role-address sender goes to Spam', () => {
     const from = { address: 'No-Reply@Shop.Example' };
     given(decider)

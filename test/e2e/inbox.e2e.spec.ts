@@ -182,7 +182,7 @@ describe('Parley inbox over HTTP', () => {
       expect((await post(`/api/conversations/${conversationId}/assign`, {})).status).toBe(400);
       const bad = await post(`/api/conversations/${conversationId}/assign`, { assignee: 7 });
       expect(bad.status).toBe(400);
-      expect(bad.body.message).toContain('assignee');
+      expect(JSON.stringify(bad.body.message)).toContain('assignee');
       const unknown = await post(`/api/conversations/${conversationId}/assign`, { assignee: '00000000-0000-4000-8000-000000000000' });
       expect(unknown.status).toBe(400);
     });

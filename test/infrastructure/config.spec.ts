@@ -36,7 +36,13 @@ describe('loadConfig', () => {
       queue: { engine: 'embedded' },
       plugins: [],
       smtpRelayUrl: null,
+      cookieSecure: false,
     });
+  });
+
+  it('reads PARLEY_COOKIE_SECURE as a boolean and names a bad value', () => {
+    expect(loadConfig({ PARLEY_COOKIE_SECURE: 'true' }).cookieSecure).toBe(true);
+    expect(problemsOf({ PARLEY_COOKIE_SECURE: 'yes' }).join('\n')).toContain('PARLEY_COOKIE_SECURE="yes"');
   });
 
   it('treats an empty value like an unset one (FOO= in a .env file)', () => {

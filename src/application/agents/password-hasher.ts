@@ -1,4 +1,4 @@
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /**
  * Passwords are stored as scrypt hashes (memory-hard, slow on purpose):
@@ -29,3 +29,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /** A hash of a random password: used to spend the same time when the email is unknown. */
 export const DUMMY_HASH_PROMISE = (): Promise<string> => hashPassword(randomBytes(16).toString('hex'));
+
+/**
+ * A short digest of the stored hash, carried in session tokens: when the password changes, the
+ * digest changes and every session issued before stops working.
+ */
+export function credentialFingerprint(passwordHash: string): string {
+  return createHash('sha256').update(passwordHash).digest('base64url').slice(0, 16);
+}

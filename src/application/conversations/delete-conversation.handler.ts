@@ -5,6 +5,7 @@ import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { streams } from '../streams';
 import { inboxOf } from './conversation-result';
+import { deleteConversationStream } from './delete-conversation-stream';
 
 /**
  * Delete forever (rule 7): only from Trash. The ConversationDeleted event removes the thread from
@@ -42,7 +43,7 @@ export class DeleteConversationHandler implements ICommandHandler<DeleteConversa
     );
     // The messages must be gone from the read models before the stream goes: if the projections
     // have not applied ConversationDeleted yet, DeleteStreamWhenConversationDeleted finishes later.
-    if (await this.executor.settle(outcome.position)) await this.executor.store.deleteStream(streamId);
+    if (await this.executor.settle(outcome.position)) await deleteConversationStream(this.executor, conversationId, ctx);
     return { id: conversationId, deleted: true as const };
   }
 }

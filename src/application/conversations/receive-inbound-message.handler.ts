@@ -61,6 +61,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
             attachments: message.attachments ?? [],
             receivedAt: clampReceivedAt(message.receivedAt, now),
             senderBlocked,
+            ...(ctx.agent ? { postedBy: ctx.agent.id } : {}),
             now,
           },
         };

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { InboxAccess, NotFoundError } from '../access/inbox-access';
 import type { AgentSummary } from '../agents/agent-commands.handler';
-import { DUMMY_HASH_PROMISE, verifyPassword } from '../agents/password-hasher';
+import { credentialFingerprint, DUMMY_HASH_PROMISE, verifyPassword } from '../agents/password-hasher';
 import type { AuthenticatedAgent } from '../command-handling/command-context';
 import { READ_STORE, type BlockedSenderRecord, type InboxRecord, type ReadStore } from '../ports/read-store.port';
 
@@ -39,6 +39,26 @@ export class GetAgentHandler implements IQueryHandler<GetAgentQuery> {
   async execute({ agentId }: GetAgentQuery) {
     const agent = await this.readStore.getAgent(agentId);
     return agent ? toSummary(agent) : null;
+  }
+}
+
+/**
+ * The agent behind a session and the fingerprint of their current password hash (never
+ * returned by the API; the auth guard compares it with the one in the token).
+ */
+export class GetSessionAgentQuery extends Query<{ agent: AgentSummary; credentialFingerprint: string } | null> {
+  constructor(readonly agentId: string) {
+    super();
+  }
+}
+
+@QueryHandler(GetSessionAgentQuery)
+export class GetSessionAgentHandler implements IQueryHandler<GetSessionAgentQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
+
+  async execute({ agentId }: GetSessionAgentQuery) {
+    const agent = await this.readStore.getAgent(agentId);
+    return agent ? { agent: toSummary(agent), credentialFingerprint: credentialFingerprint(agent.passwordHash) } : null;
   }
 }
 

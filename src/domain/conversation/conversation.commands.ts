@@ -48,6 +48,8 @@ export interface ReceiveInboundMessage {
     receivedAt: string;
     /** Whether the inbox's sender policy blocks `from.address` (read by the caller). */
     senderBlocked: boolean;
+    /** The agent whose session posted the message through the API channel, if any. */
+    postedBy?: string;
     now: string;
   };
 }

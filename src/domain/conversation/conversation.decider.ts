@@ -153,6 +153,7 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
       ...(data.html === undefined ? {} : { html: data.html }),
       attachments: data.attachments,
       receivedAt,
+      ...(data.postedBy === undefined ? {} : { postedBy: data.postedBy }),
     },
   };
 

@@ -70,6 +70,11 @@ export interface MessageReceived {
     html?: string;
     attachments: AttachmentRef[];
     receivedAt: string;
+    /**
+     * The agent whose session handed the message in (API channel), so an auditor can tell a
+     * message a contact sent through a channel from one an integration posted in their name.
+     */
+    postedBy?: string;
   };
 }
 

@@ -39,6 +39,8 @@ export interface ParleyConfig {
   /** npm package names of extra channel plugins, loaded in this order. */
   plugins: string[];
   smtpRelayUrl: string | null;
+  /** Mark the session cookie Secure (set when Parley is served over HTTPS). */
+  cookieSecure: boolean;
 }
 
 export const MIN_SECRET_LENGTH = 32;
@@ -108,6 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
 
   const plugins = read.packageNames('PARLEY_PLUGINS');
   const smtpRelayUrl = read.optionalUrl('SMTP_RELAY_URL', ['smtp', 'smtps'], 'smtp://user:pass@mail.example.com:587');
+  // Behind an HTTPS proxy the session cookie must be Secure; plain http://localhost needs it off.
+  const cookieSecure = read.oneOf('PARLEY_COOKIE_SECURE', ['false', 'true'] as const, 'false', 'a boolean') === 'true';
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -127,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
     queue,
     plugins,
     smtpRelayUrl,
+    cookieSecure,
   };
 }
 

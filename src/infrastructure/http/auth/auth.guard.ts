@@ -1,7 +1,7 @@
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
-import { GetAgentQuery } from '../../../application/queries/directory-queries.handler';
+import { GetSessionAgentQuery } from '../../../application/queries/directory-queries.handler';
 import { IS_PUBLIC, type AuthenticatedRequest } from './auth.decorators';
 import { SESSION_COOKIE, SessionTokens } from './session-tokens';
 
@@ -22,8 +22,10 @@ export class AuthGuard implements CanActivate {
     if (!token) throw new UnauthorizedException('authentication required: send "Authorization: Bearer <token>" from POST /api/auth/login');
     const claims = this.tokens.verify(token);
     if (!claims) throw new UnauthorizedException('the session token is invalid or expired; log in again');
-    const agent = await this.queryBus.execute(new GetAgentQuery(claims.sub));
-    if (!agent) throw new UnauthorizedException('the agent of this session no longer exists');
+    const session = await this.queryBus.execute(new GetSessionAgentQuery(claims.sub));
+    if (!session) throw new UnauthorizedException('the agent of this session no longer exists');
+    if (session.credentialFingerprint !== claims.cf) throw new UnauthorizedException('the password changed since this session began; log in again');
+    const { agent } = session;
     request.agent = { id: agent.id, name: agent.name, email: agent.email, role: agent.role };
     return true;
   }

@@ -2,12 +2,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Bearer / cookie session tokens: `v1.<payload>.<signature>`, payload base64url JSON
- * {sub: agentId, iat, exp}, HMAC-SHA256 with the instance secret. Stateless so several
- * instances can share the secret; the guard still checks on every request that the agent exists,
- * so removing an agent revokes its tokens at once.
+ * {sub: agentId, cf: credential fingerprint, iat, exp}, HMAC-SHA256 with the instance secret.
+ * Stateless so several instances can share the secret; the guard still checks on every request
+ * that the agent exists (removing an agent revokes its tokens at once) and that the password has
+ * not changed since the token was issued (`cf`).
  */
 export interface SessionClaims {
   sub: string;
+  cf: string;
   iat: number;
   exp: number;
 }
@@ -19,9 +21,9 @@ export class SessionTokens {
     private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
-  issue(agentId: string): { token: string; expiresAt: string } {
+  issue(agentId: string, credentialFingerprint: string): { token: string; expiresAt: string } {
     const iat = this.nowSeconds();
-    const claims: SessionClaims = { sub: agentId, iat, exp: iat + this.ttlSeconds };
+    const claims: SessionClaims = { sub: agentId, cf: credentialFingerprint, iat, exp: iat + this.ttlSeconds };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     return { token: `v1.${payload}.${this.sign(payload)}`, expiresAt: new Date(claims.exp * 1000).toISOString() };
   }
@@ -35,7 +37,7 @@ export class SessionTokens {
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
     try {
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as SessionClaims;
-      if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') return null;
+      if (typeof claims.sub !== 'string' || typeof claims.cf !== 'string' || typeof claims.exp !== 'number') return null;
       return claims.exp > this.nowSeconds() ? claims : null;
     } catch {
       return null;

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Res, UnauthorizedException } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SetupFirstAdminCommand } from '../../../application/agents/agent-commands.handler';
 import { systemContext } from '../../../application/command-handling/command-context';
-import { AuthenticateQuery, CountAgentsQuery } from '../../../application/queries/directory-queries.handler';
+import { AuthenticateQuery, CountAgentsQuery, GetSessionAgentQuery } from '../../../application/queries/directory-queries.handler';
+import { LoginThrottle, TooManyAttemptsError } from '../auth/login-throttle';
 import { Public } from '../auth/auth.decorators';
 import { SESSION_COOKIE, SessionTokens } from '../auth/session-tokens';
 import { LoginDto, SetupDto } from '../dto/auth.dto';
@@ -17,6 +18,7 @@ export class AuthController {
     private readonly queryBus: QueryBus,
     private readonly tokens: SessionTokens,
     @Inject(COOKIE_SECURE) private readonly secureCookies: boolean,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   /** Whether the first-run setup page should be offered. */
@@ -31,16 +33,28 @@ export class AuthController {
   @Post('setup')
   async setup(@Body() body: SetupDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const agent = await this.commandBus.execute(new SetupFirstAdminCommand(body, systemContext()));
-    return this.startSession(agent, reply);
+    return this.startSession(agent.id, reply);
   }
 
+  /** Wrong passwords are counted per email and per client; past the limit: 429 with Retry-After. */
   @Public()
   @Post('auth/login')
   @HttpCode(200)
-  async login(@Body() body: LoginDto, @Res({ passthrough: true }) reply: FastifyReply) {
-    const agent = await this.queryBus.execute(new AuthenticateQuery(body.email, body.password));
-    if (!agent) throw new UnauthorizedException('email or password is wrong');
-    return this.startSession(agent, reply);
+  async login(@Body() body: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const email = body.email.trim().toLowerCase();
+    try {
+      this.throttle.check(email, request.ip);
+    } catch (error) {
+      if (error instanceof TooManyAttemptsError) void reply.header('Retry-After', String(error.retryAfterSeconds));
+      throw error;
+    }
+    const agent = await this.queryBus.execute(new AuthenticateQuery(email, body.password));
+    if (!agent) {
+      this.throttle.recordFailure(email, request.ip);
+      throw new UnauthorizedException('email or password is wrong');
+    }
+    this.throttle.recordSuccess(email);
+    return this.startSession(agent.id, reply);
   }
 
   @Public()
@@ -50,8 +64,11 @@ export class AuthController {
     void reply.header('Set-Cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${this.secureCookies ? '; Secure' : ''}`);
   }
 
-  private startSession(agent: { id: string; name: string; email: string; role: string }, reply: FastifyReply) {
-    const { token, expiresAt } = this.tokens.issue(agent.id);
+  private async startSession(agentId: string, reply: FastifyReply) {
+    const session = await this.queryBus.execute(new GetSessionAgentQuery(agentId));
+    if (!session) throw new UnauthorizedException('the agent of this session no longer exists');
+    const { agent } = session;
+    const { token, expiresAt } = this.tokens.issue(agent.id, session.credentialFingerprint);
     const maxAge = Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000));
     void reply.header(
       'Set-Cookie',

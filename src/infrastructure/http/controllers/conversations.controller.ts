@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -13,11 +13,10 @@ import { GetConversationQuery } from '../../../application/queries/inbox-queries
 import type { Assignee } from '../../../domain/shared/types';
 import { CurrentAgent } from '../auth/auth.decorators';
 import { describeError } from '../describe-error';
-import { BulkDto, CloseDto, CommentDto, ReplyDto, TicketDto } from '../dto/conversation.dto';
+import { AssignDto, BulkDto, CloseDto, CommentDto, ReplyDto, TicketDto } from '../dto/conversation.dto';
 import { etagOf, parseIfMatch } from '../if-match';
 import { uuidParam } from './params';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * One conversation: read it (with ETag), and every command of API.md. Each command accepts
@@ -46,8 +45,9 @@ export class ConversationsController {
 
   @Post(':id/assign')
   @HttpCode(200)
-  assign(@Param('id', uuidParam('id')) id: string, @Body() body: Record<string, unknown>, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
-    return this.commandBus.execute(new AssignConversationCommand(id, parseAssignee(body), this.ctx(agent, ifMatch)));
+  assign(@Param('id', uuidParam('id')) id: string, @Body() body: AssignDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+    const assignee: Assignee = body.assignee === null ? null : body.assignee === 'bot' ? { type: 'bot' } : { type: 'agent', id: body.assignee.toLowerCase() };
+    return this.commandBus.execute(new AssignConversationCommand(id, assignee, this.ctx(agent, ifMatch)));
   }
 
   @Post(':id/close')
@@ -136,16 +136,4 @@ export class ConversationsController {
   private ctx(agent: AuthenticatedAgent, ifMatch: string | undefined) {
     return agentContext(agent, { expectedRevision: parseIfMatch(ifMatch) });
   }
-}
-
-/** `{ assignee: <agentId> | "bot" | null }`: validated by hand because null is a meaningful value. */
-function parseAssignee(body: Record<string, unknown> | undefined): Assignee {
-  if (!body || !('assignee' in body)) throw new BadRequestException('assignee: required: an agent id, "bot", or null to unassign (got nothing)');
-  const unknown = Object.keys(body).filter((k) => k !== 'assignee');
-  if (unknown.length > 0) throw new BadRequestException(`${unknown[0]}: property should not exist`);
-  const value = body.assignee;
-  if (value === null) return null;
-  if (value === 'bot') return { type: 'bot' };
-  if (typeof value === 'string' && UUID.test(value)) return { type: 'agent', id: value.toLowerCase() };
-  throw new BadRequestException(`assignee: must be an agent id (UUID), "bot" or null (got ${JSON.stringify(value)})`);
 }

@@ -49,6 +49,12 @@ export class UpdateAgentDto {
   @MinLength(8, { message: 'password must be at least 8 characters' })
   @MaxLength(1024)
   password?: string;
+
+  /** Required when you change your own password. */
+  @IsOptionalNotNull()
+  @IsString()
+  @MaxLength(1024)
+  currentPassword?: string;
 }
 
 export class AvailabilityDto {
