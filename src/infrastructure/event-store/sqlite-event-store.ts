@@ -328,6 +328,8 @@ export class SqliteEventStore implements EventStore {
         yield event;
       }
       if (page.length < this.pageSize) await this.nextCommitOrPoll(seen, signal);
+      // A long catch-up only resolves microtasks; give timers and HTTP a turn after each full page.
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
