@@ -26,6 +26,11 @@ export class InvalidRequestError extends Error {
   }
 }
 
+/** Agent and inbox administration is for admins; system actors (start-up, process managers) may always. */
+export function requireAdmin(ctx: { agent: AuthenticatedAgent | null }, what = 'agents and inboxes'): void {
+  if (ctx.agent && ctx.agent.role !== 'admin') throw new AccessDeniedError(`only admins can manage ${what}`);
+}
+
 /**
  * Rule 15: every command and query is allowed only to agents with access to the inbox.
  * Admins reach every inbox; agents the inboxes they are members of.

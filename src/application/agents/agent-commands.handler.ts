@@ -6,7 +6,7 @@ import { agentDecider, agentEmailDecider } from '../../domain/agent/agent.decide
 import type { AgentEmailEvent, AgentEvent, AgentRole, Availability } from '../../domain/agent/agent.events';
 import { fold } from '../../domain/shared/decider';
 import { inboxDecider } from '../../domain/inbox/inbox.decider';
-import { AccessDeniedError, InvalidRequestError, NotFoundError } from '../access/inbox-access';
+import { AccessDeniedError, InvalidRequestError, NotFoundError, requireAdmin } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { toDomainEvents } from '../command-handling/handle-command';
@@ -29,10 +29,6 @@ export interface NewAgent {
   email: string;
   password: string;
   role: AgentRole;
-}
-
-function requireAdmin(ctx: CommandContext): void {
-  if (ctx.agent && ctx.agent.role !== 'admin') throw new AccessDeniedError('only admins can manage agents and inboxes');
 }
 
 /** Creates an agent: claims the email (unique, race-free), registers, joins the default inbox. */

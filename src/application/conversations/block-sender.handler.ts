@@ -5,7 +5,7 @@ import { InboxAccess } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { streams } from '../streams';
-import { inboxOf, toResult, type ConversationCommandResult } from './conversation-result';
+import { inboxGuard, toResult, type ConversationCommandResult } from './conversation-result';
 
 /**
  * Rule 5: the conversation moves to Filtered (its ticket is deleted for good) and the sender is
@@ -35,10 +35,7 @@ export class BlockSenderHandler implements ICommandHandler<BlockSenderCommand> {
       conversationDecider,
       { type: 'BlockSender', data: {} },
       ctx,
-      async (state) => {
-        const inboxId = inboxOf(state);
-        if (inboxId) await this.access.assertInbox(ctx.agent, inboxId);
-      },
+      inboxGuard(this.access, ctx),
     );
     const { inboxId, address } = senderOf(outcome.state);
     await this.executor.execute(

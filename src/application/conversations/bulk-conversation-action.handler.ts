@@ -4,9 +4,7 @@ import { ChangeConversation } from './change-conversation.handler';
 
 export type BulkAction = 'close' | 'trash';
 
-export type BulkItemResult =
-  | { id: string; ok: true; revision: number }
-  | { id: string; ok: false; statusCode: number; error: string; message: string | string[] };
+export type BulkItemResult = { id: string; ok: true; revision: number } | { id: string; ok: false; error: unknown };
 
 /** Bulk close / bulk trash over a selection (rule 7): one result per id, one failure never stops the rest. */
 export class BulkConversationActionCommand extends Command<{ action: BulkAction; results: BulkItemResult[] }> {
@@ -14,8 +12,6 @@ export class BulkConversationActionCommand extends Command<{ action: BulkAction;
     readonly ids: string[],
     readonly action: BulkAction,
     readonly ctx: CommandContext,
-    /** Maps an error to its HTTP shape; supplied by the caller so the application stays HTTP-free. */
-    readonly describeError: (error: unknown) => { statusCode: number; error: string; message: string | string[] },
   ) {
     super();
   }
@@ -25,7 +21,7 @@ export class BulkConversationActionCommand extends Command<{ action: BulkAction;
 export class BulkConversationActionHandler implements ICommandHandler<BulkConversationActionCommand> {
   constructor(private readonly commandBus: CommandBus) {}
 
-  async execute({ ids, action, ctx, describeError }: BulkConversationActionCommand) {
+  async execute({ ids, action, ctx }: BulkConversationActionCommand) {
     const results: BulkItemResult[] = [];
     for (const id of [...new Set(ids)]) {
       try {
@@ -36,7 +32,7 @@ export class BulkConversationActionHandler implements ICommandHandler<BulkConver
         const result = await this.commandBus.execute(new ChangeConversation(id, build, { ...ctx, expectedRevision: undefined }));
         results.push({ id, ok: true, revision: result.revision });
       } catch (error) {
-        results.push({ id, ok: false, ...describeError(error) });
+        results.push({ id, ok: false, error });
       }
     }
     return { action, results };

@@ -5,7 +5,7 @@ import { InboxAccess } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { streams } from '../streams';
-import { inboxOf, toResult, type ConversationCommandResult } from './conversation-result';
+import { inboxGuard, toResult, type ConversationCommandResult } from './conversation-result';
 
 /** Builds the domain command once the clock has been read (controllers never read the clock). */
 export type ConversationCommandBuilder = (now: string) => ConversationCommand;
@@ -33,10 +33,7 @@ export class ChangeConversationHandler implements ICommandHandler<ChangeConversa
   ) {}
 
   async execute({ conversationId, build, ctx }: ChangeConversation): Promise<ConversationCommandResult> {
-    const outcome = await this.executor.execute(streams.conversation(conversationId), conversationDecider, () => build(this.executor.now().toISOString()), ctx, async (state) => {
-      const inboxId = inboxOf(state);
-      if (inboxId) await this.access.assertInbox(ctx.agent, inboxId);
-    });
+    const outcome = await this.executor.execute(streams.conversation(conversationId), conversationDecider, () => build(this.executor.now().toISOString()), ctx, inboxGuard(this.access, ctx));
     return toResult(conversationId, outcome);
   }
 }

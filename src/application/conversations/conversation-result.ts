@@ -1,5 +1,7 @@
 import type { ConversationState } from '../../domain/conversation/conversation.decider';
 import type { ConversationEvent } from '../../domain/conversation/conversation.events';
+import type { InboxAccess } from '../access/inbox-access';
+import type { CommandContext } from '../command-handling/command-context';
 import type { CommandOutcome } from '../command-handling/handle-command';
 
 /** What every conversation command answers (API.md: `{ id, revision }`). */
@@ -17,3 +19,11 @@ export function toResult(id: string, outcome: CommandOutcome<ConversationState, 
 export function inboxOf(state: ConversationState): string | null {
   return state.status === 'open' || state.status === 'closed' ? state.inboxId : null;
 }
+
+/** The guard every conversation command runs on the loaded state: the caller needs access to its inbox (rule 15). */
+export const inboxGuard =
+  (access: InboxAccess, ctx: CommandContext) =>
+  async (state: ConversationState): Promise<void> => {
+    const inboxId = inboxOf(state);
+    if (inboxId) await access.assertInbox(ctx.agent, inboxId);
+  };

@@ -4,7 +4,7 @@ import { InboxAccess } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { streams } from '../streams';
-import { inboxOf } from './conversation-result';
+import { inboxGuard } from './conversation-result';
 import { deleteConversationStream } from './delete-conversation-stream';
 
 /**
@@ -36,10 +36,7 @@ export class DeleteConversationHandler implements ICommandHandler<DeleteConversa
       conversationDecider,
       () => ({ type: 'DeleteConversation' as const, data: { reason, now: this.executor.now().toISOString() } }),
       ctx,
-      async (state) => {
-        const inboxId = inboxOf(state);
-        if (inboxId) await this.access.assertInbox(ctx.agent, inboxId);
-      },
+      inboxGuard(this.access, ctx),
     );
     // The messages must be gone from the read models before the stream goes: if the projections
     // have not applied ConversationDeleted yet, DeleteStreamWhenConversationDeleted finishes later.

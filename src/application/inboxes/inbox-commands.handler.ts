@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler, Command } from '@nestjs/cqrs';
 import { inboxDecider } from '../../domain/inbox/inbox.decider';
-import { AccessDeniedError, InvalidRequestError, NotFoundError } from '../access/inbox-access';
+import { InvalidRequestError, NotFoundError, requireAdmin } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { READ_STORE, type InboxRecord, type ReadStore } from '../ports/read-store.port';
@@ -10,10 +10,6 @@ import { streams, uuidV5 } from '../streams';
 
 /** The default inbox has a fixed id, so every instance that starts creates the same one. */
 export const DEFAULT_INBOX_ID = uuidV5('parley default inbox');
-
-function requireAdmin(ctx: CommandContext): void {
-  if (ctx.agent && ctx.agent.role !== 'admin') throw new AccessDeniedError('only admins can manage inboxes');
-}
 
 /** Start-up: the default inbox exists (idempotent); its address follows PARLEY_INBOX_EMAIL. */
 export class EnsureDefaultInboxCommand extends Command<InboxRecord> {
@@ -66,7 +62,7 @@ export class CreateInboxHandler implements ICommandHandler<CreateInboxCommand> {
   ) {}
 
   async execute({ name, emailAddress, memberIds, ctx }: CreateInboxCommand): Promise<InboxRecord> {
-    requireAdmin(ctx);
+    requireAdmin(ctx, 'inboxes');
     if (emailAddress) await assertAddressFree(this.readStore, emailAddress, null);
     await assertAgentsExist(this.readStore, memberIds);
     const inboxId = randomUUID();
@@ -100,7 +96,7 @@ export class UpdateInboxHandler implements ICommandHandler<UpdateInboxCommand> {
   ) {}
 
   async execute({ inboxId, changes, ctx }: UpdateInboxCommand): Promise<InboxRecord> {
-    requireAdmin(ctx);
+    requireAdmin(ctx, 'inboxes');
     if (changes.emailAddress) await assertAddressFree(this.readStore, changes.emailAddress, inboxId);
     await this.executor.execute(streams.inbox(inboxId), inboxDecider, { type: 'UpdateInbox', data: changes }, ctx);
     const inbox = await this.readStore.getInbox(inboxId);
@@ -127,7 +123,7 @@ export class SetInboxMembersHandler implements ICommandHandler<SetInboxMembersCo
   ) {}
 
   async execute({ inboxId, agentIds, ctx }: SetInboxMembersCommand): Promise<InboxRecord> {
-    requireAdmin(ctx);
+    requireAdmin(ctx, 'inboxes');
     await assertAgentsExist(this.readStore, agentIds);
     await this.executor.execute(streams.inbox(inboxId), inboxDecider, { type: 'SetInboxMembers', data: { agentIds } }, ctx);
     const inbox = await this.readStore.getInbox(inboxId);

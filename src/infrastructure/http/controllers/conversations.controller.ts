@@ -32,8 +32,10 @@ export class ConversationsController {
 
   @Post('bulk')
   @HttpCode(200)
-  bulk(@Body() body: BulkDto, @CurrentAgent() agent: AuthenticatedAgent) {
-    return this.commandBus.execute(new BulkConversationActionCommand(body.ids, body.action, agentContext(agent), describeError));
+  async bulk(@Body() body: BulkDto, @CurrentAgent() agent: AuthenticatedAgent) {
+    const { action, results } = await this.commandBus.execute(new BulkConversationActionCommand(body.ids, body.action, agentContext(agent)));
+    // One result per id, each failure in the same shape as a single command's error.
+    return { action, results: results.map((r) => (r.ok ? r : { id: r.id, ok: false, ...describeError(r.error) })) };
   }
 
   @Get(':id')
