@@ -1,13 +1,268 @@
-import type { ChannelConnection, InboundMessage, IngestOptions, IngestResult } from '../application/ports/channel.port';
+/**
+ * Parley's public channel plugin interface: everything a channel (email, chat, a custom webhook…)
+ * may use, and everything the host expects from it. Built-in channels (src/plugins/<id>/) are
+ * written against exactly this file; third-party channels are npm packages that export a
+ * ChannelPlugin (see examples/parley-plugin-signed-webhook and README "Write a channel plugin").
+ *
+ * The shape of the contract (Backstage's EntityProvider.connect(connection)):
+ *
+ *   1. The host loads the plugin (built-ins first, then PARLEY_PLUGINS=pkg-a,pkg-b in order) and
+ *      checks its shape: a bad plugin stops start-up with an error naming the package.
+ *   2. The host calls `connect(connection)` once, before the HTTP server listens. The plugin keeps
+ *      the connection and declares what it needs through it: routes, listeners, job handlers.
+ *   3. Inbound: the plugin turns what arrives (a webhook, an SMTP session) into an InboundMessage
+ *      and calls `connection.ingest(message)`. The core decides; the plugin never touches the
+ *      event store or read models.
+ *   4. Outbound: when an agent replies on the plugin's channel, the host's delivery job calls
+ *      `send(outbound)` and records the result on the conversation (retrying retryable failures
+ *      with backoff).
+ *   5. On shutdown the host stops the plugin's listeners, then calls `disconnect()`.
+ *
+ * Conformance: every plugin runs `channelPluginConformance` (src/plugins/testing/conformance.ts)
+ * against a fake host connection.
+ */
+import type { Channel } from '../domain/shared/types';
+import type { InboundMessage, IngestResult } from '../application/ports/channel.port';
+import type { DeliveryResult, OutboundMessage } from '../application/ports/channel-delivery.port';
+
+export type { AttachmentRef, Channel, KnownChannel, Party } from '../domain/shared/types';
+export type { InboundMessage, IngestResult } from '../application/ports/channel.port';
+export type { DeliveryResult, OutboundMessage } from '../application/ports/channel-delivery.port';
+
+/** A plugin id: lower-case letters, digits and dashes, starting with a letter (`signed-webhook`). */
+export const PLUGIN_ID_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 /**
- * The public surface a channel plugin may use (a fuller interface with capabilities, send() and
- * route mounting arrives with the plugin issue). Plugins import only from here.
+ * What a channel can do. The host and the UI honour these: a channel without `reply` is never
+ * asked to send (and must not have `send`), one without `html` gets text only, and the agent's
+ * reply box offers "switch to email" only where `switchToEmail` is declared.
  */
-export type { ChannelConnection, InboundMessage, IngestOptions, IngestResult };
-export { CHANNEL_CONNECTION } from '../application/ports/channel.port';
+export interface ChannelCapabilities {
+  /** Agents can answer the contact on this channel: the plugin implements `send`. */
+  reply: boolean;
+  /** `send` accepts `html` as well as `text`. */
+  html: boolean;
+  /** Inbound messages may carry attachments; outbound ones may too. */
+  attachments: boolean;
+  /** A chat transcript can be emailed when the conversation ends (rule 12). */
+  transcript: boolean;
+  /** Its conversations can be answered by email instead (rule 12: chat, Messenger). */
+  switchToEmail: boolean;
+  /** Its conversations can be forwarded outside the company (rule 13: email). */
+  forward: boolean;
+  /** Agents can start new outbound conversations on it (rule 13: email). */
+  compose: boolean;
+}
 
-/** On a route the host authenticates, the request carries the agent the session belongs to. */
+export interface ChannelPlugin {
+  /** Unique, matches PLUGIN_ID_PATTERN. Names its routes (/channels/<id>/…), settings and jobs. */
+  readonly id: string;
+  /** Shown to agents ("Signed webhook"). */
+  readonly displayName: string;
+  /** An inline SVG document (`<svg …>…</svg>`), shown beside the channel's conversations. */
+  readonly icon: string;
+  /**
+   * The conversation channel this plugin feeds and sends on. Built-ins use the known channels
+   * (`email`, `chat`, `messenger`, `whatsapp`, `forms`, `api`), which have their own views;
+   * a third-party plugin uses its own id (`signed-webhook`): its conversations appear in
+   * Unassigned, All open, search and so on, filtered by that channel name. One plugin per channel.
+   */
+  readonly channel: Channel;
+  readonly capabilities: ChannelCapabilities;
+  /**
+   * Called once at start-up, before the HTTP server listens and before anything is ingested.
+   * Mount routes, declare listeners and register job handlers here; keep `connection` for later.
+   * Throwing (missing setting, bad configuration) stops start-up with the plugin's id in the error.
+   */
+  connect(connection: ChannelHostConnection): Promise<void> | void;
+  /**
+   * Delivers one outbound message. Required exactly when `capabilities.reply` is true. Answer
+   * a DeliveryResult rather than throwing; classify failures honestly: retryable ones are tried
+   * again with backoff (about 8 tries over an hour), permanent ones are shown to the agent at once.
+   * May be called again for the same `messageId` (a crash between sending and recording): use
+   * `messageId` as your transport's idempotency key.
+   */
+  send?(outbound: OutboundMessage): Promise<DeliveryResult>;
+  /** Called on shutdown after the plugin's listeners stopped. Release what connect acquired. */
+  disconnect?(): Promise<void> | void;
+}
+
+/** The narrow connection the host hands a plugin in `connect`. Everything a plugin may touch. */
+export interface ChannelHostConnection {
+  /**
+   * Hands one inbound message to the core. Idempotent by (`channel`, `externalThreadId`,
+   * `externalMessageId`): the same message again answers `duplicate: true` and stores nothing,
+   * so a redelivered webhook can simply be ingested again. Rejects (an error with a `statusCode`
+   * of 400/403/404) when the message is invalid, the inbox does not exist or, with
+   * `onBehalfOf`, the agent has no access to it.
+   * `message.channel` must be this plugin's `channel`.
+   */
+  ingest(message: InboundMessage, options?: IngestOptions): Promise<IngestResult>;
+  /** HTTP routes for webhooks and integrations. Declare them in `connect`. */
+  readonly routes: ChannelRoutes;
+  /**
+   * A long-running listener (an SMTP server, a websocket client, a polling loop). The host starts
+   * it once the inbox is ready (projections caught up) and stops it on shutdown, before
+   * `disconnect`. Declare it in `connect`.
+   */
+  listen(listener: ChannelListener): void;
+  /** This plugin's settings. */
+  readonly config: PluginConfig;
+  /** A pino logger tagged `{ plugin: <id> }`; passwords, tokens, secrets and signatures are redacted. */
+  readonly logger: PluginLogger;
+  /** Durable background jobs, namespaced to this plugin. */
+  readonly jobs: PluginJobs;
+}
+
+export interface IngestOptions {
+  /**
+   * The agent whose session posted the message (from `request.agent` on an authenticated route):
+   * their access to the target inbox is checked and the message records who posted it.
+   */
+  onBehalfOf?: PluginAgent;
+  /** Ties the message to the request that carried it, in logs and event metadata. */
+  correlationId?: string;
+}
+
+/** The agent of an authenticated request. */
+export interface PluginAgent {
+  id: string;
+  name: string;
+  email: string;
+  role: 'admin' | 'agent';
+}
+
+export interface ChannelRoutes {
+  get(path: string, handler: RouteHandler, options?: RouteOptions): void;
+  post(path: string, handler: RouteHandler, options?: RouteOptions): void;
+}
+
+/**
+ * Where a route lives and who may call it.
+ * - `public: true`: mounted at `/channels/<id>/<path>`, no session needed. For webhooks from the
+ *   outside world: verify their signature yourself, before ingesting anything.
+ * - otherwise: mounted at `/api/channels/<id>/<path>`; the host answers 401 unless the request
+ *   carries an agent's session (`Authorization: Bearer <token>` or the UI's cookie), exactly as
+ *   for the rest of the API, and hands the handler `request.agent`.
+ * `path` is relative (`messages`, `forms/:formId/submissions`); `:name` segments arrive in `params`.
+ */
+export interface RouteOptions {
+  public?: boolean;
+  /**
+   * Keep the exact request bytes in `request.rawBody` (for signature checks over the body).
+   * The body is then also parsed for you when it is JSON (`request.body`), and left undefined
+   * otherwise; any content type is accepted.
+   */
+  rawBody?: boolean;
+}
+
+export interface ChannelRequest {
+  params: Record<string, string>;
+  query: Record<string, string | string[]>;
+  /** Lower-case header names. */
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON (or form fields for `application/x-www-form-urlencoded`); undefined when there is none. */
+  body: unknown;
+  /** The exact bytes of the body; only with `rawBody: true`. */
+  rawBody?: Buffer;
+  /** Set on authenticated routes. */
+  agent?: PluginAgent;
+}
+
+export interface ChannelResponse {
+  status: number;
+  /** Sent as JSON (a string is sent as it is). */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Answers a request. A thrown error becomes a JSON error response: its `statusCode` when it has
+ * one in 400-499 (the errors `ingest` rejects with do), else 500 with a generic message.
+ */
+export type RouteHandler = (request: ChannelRequest) => Promise<ChannelResponse> | ChannelResponse;
+
+export interface ChannelListener {
+  /** For logs and start-up errors ("smtp"). */
+  name: string;
+  /** Resolves once the listener accepts work; rejecting stops start-up. */
+  start(): Promise<void> | void;
+  /** Stops taking new work and finishes (bounded) what is in flight. */
+  stop(): Promise<void> | void;
+}
+
+/**
+ * Settings come from the environment: key `OUTBOUND_URL` of plugin `signed-webhook` is the
+ * variable `PARLEY_PLUGIN_SIGNED_WEBHOOK_OUTBOUND_URL` (the id upper-cased, dashes as
+ * underscores). Keys are upper snake case.
+ */
+export interface PluginConfig {
+  /** The setting's value, or undefined when the variable is not set (or empty). */
+  get(key: string): string | undefined;
+  /** The setting's value; throws an error naming the environment variable when it is missing. */
+  require(key: string): string;
+  /** The environment variable a key is read from, for your own error messages. */
+  variableName(key: string): string;
+}
+
+/** Structured logging, pino style: fields first, message second. */
+export interface PluginLogger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/**
+ * Durable jobs (the host's queue: embedded SQLite, or Redis with QUEUE=bull), run at least once:
+ * handlers must be idempotent. Types and job ids are prefixed with the plugin id by the host,
+ * so plugins cannot collide with each other or with the core.
+ */
+export interface PluginJobs {
+  /** One handler per type, registered in `connect`. */
+  register(type: string, handler: PluginJobHandler): void;
+  /** Enqueues a job; with the same `jobId` again while the queue still holds it, nothing new is stored. */
+  schedule(type: string, data: Record<string, unknown>, options?: PluginJobOptions): Promise<{ jobId: string; duplicate: boolean }>;
+}
+
+export interface PluginJobOptions {
+  /** Deduplication key (see `schedule`). */
+  jobId?: string;
+  /** Run no earlier than this many milliseconds from now. */
+  delayMs?: number;
+  /** Total tries, the first included. Default 3. */
+  attempts?: number;
+  /** Wait between tries. Default exponential from 1 s. */
+  backoff?: { type: 'fixed' | 'exponential'; delayMs: number };
+}
+
+/**
+ * Runs one job. Throwing retries it with backoff until its attempts are used up; throw an error
+ * with `permanent: true` (for instance a PermanentPluginError) to fail it at once.
+ */
+export type PluginJobHandler = (data: Record<string, unknown>, job: { jobId: string; attempt: number; attempts: number }) => Promise<void>;
+
+/** An error that says "retrying cannot help" to the host's job queue. Any error with `permanent: true` does. */
+export class PermanentPluginError extends Error {
+  readonly permanent = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentPluginError';
+  }
+}
+
+/** Helpers for writing a plugin's `send`. */
+export const delivered = (externalMessageId?: string): DeliveryResult =>
+  externalMessageId === undefined ? { status: 'delivered' } : { status: 'delivered', externalMessageId };
+export const retryableFailure = (reason: string): DeliveryResult => ({ status: 'failed', retryable: true, reason });
+export const permanentFailure = (reason: string): DeliveryResult => ({ status: 'failed', retryable: false, reason });
+
+// --- Transitional: what the API channel used before it became a plugin; removed once it is one. ---
+/** @deprecated the API channel's old Nest controller; use ChannelHostConnection. */
+export type { ChannelConnection } from '../application/ports/channel.port';
+/** @deprecated */
+export { CHANNEL_CONNECTION } from '../application/ports/channel.port';
+/** @deprecated route handlers get `request.agent`. */
 export interface HostAuthenticatedRequest {
-  agent?: { id: string; name: string; email: string; role: 'admin' | 'agent' };
+  agent?: PluginAgent;
 }

@@ -1,5 +1,15 @@
+/** The built-in channels: each has its own view (Email, Chat …) where DESIGN lists one. */
 export const CHANNELS = ['email', 'chat', 'messenger', 'whatsapp', 'forms', 'api'] as const;
-export type Channel = (typeof CHANNELS)[number];
+export type KnownChannel = (typeof CHANNELS)[number];
+/**
+ * A conversation's channel: a built-in one, or the id of a third-party channel plugin
+ * (`signed-webhook`). `string & {}` keeps editor completion for the known names.
+ */
+export type Channel = KnownChannel | (string & {});
+
+export function isKnownChannel(channel: string): channel is KnownChannel {
+  return (CHANNELS as readonly string[]).includes(channel);
+}
 
 /** Someone on the other side of a conversation: an email address, chat visitor id, phone number… */
 export interface Party {

@@ -1,0 +1,55 @@
+import type { Channel, Party } from '../../domain/shared/types';
+
+/**
+ * Outbound delivery: the reply job hands a queued reply to the channel plugin that sends that
+ * channel's messages. Implemented by the plugin registry; the application never sees a plugin.
+ * The shapes below are part of the public plugin interface (src/plugins/channel-plugin.ts
+ * re-exports them), so change them only compatibly.
+ */
+export const CHANNEL_DELIVERY = Symbol('CHANNEL_DELIVERY');
+
+/** One message for a channel to deliver: an agent's reply, a forward, a transcript or a composed email. */
+export interface OutboundMessage {
+  conversationId: string;
+  /**
+   * Parley's id for this message. Stable across retries: use it as the idempotency key of your
+   * transport (an email Message-ID, an `Idempotency-Key` header) so a send repeated after a crash
+   * is recognised by the receiver.
+   */
+  messageId: string;
+  /** The channel the message goes out on (may differ from the conversation's, e.g. a chat answered by email). */
+  channel: Channel;
+  to: Party[];
+  /** The inbox's address when it has one (email). */
+  from?: Party;
+  subject: string;
+  text: string;
+  /** Only when the agent wrote HTML; plugins without the `html` capability get text only. */
+  html?: string;
+  thread: {
+    /** The conversation's thread key on this channel (email root Message-ID, chat session, phone number …). */
+    externalThreadId: string;
+    /** External ids of the thread's messages so far, oldest first (inbound ones and delivered replies): email's References. */
+    externalMessageIds: string[];
+  };
+  kind: 'reply' | 'forward' | 'transcript' | 'compose';
+}
+
+/**
+ * What `send` answers. A thrown error counts as `{ status: 'failed', retryable: true }`.
+ * - delivered: the transport accepted the message; `externalMessageId` (the id the outside world
+ *   knows it by) is recorded, so the message coming back through the inbox is not stored twice.
+ * - failed, retryable: worth trying again later (network error, 5xx, relay down, rate limit).
+ * - failed, permanent: retrying cannot help (4xx, unknown recipient, message refused).
+ */
+export type DeliveryResult =
+  | { status: 'delivered'; externalMessageId?: string }
+  | { status: 'failed'; retryable: boolean; reason: string };
+
+export interface ChannelDelivery {
+  /**
+   * Sends through the plugin registered for `outbound.channel`. Answers a permanent failure when
+   * no registered plugin sends on that channel, and a retryable one when the plugin throws.
+   */
+  send(outbound: OutboundMessage): Promise<DeliveryResult>;
+}
