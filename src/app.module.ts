@@ -32,6 +32,7 @@ import { AuthGuard } from './infrastructure/http/auth/auth.guard';
 import { LoginThrottle } from './infrastructure/http/auth/login-throttle';
 import { SessionTokens } from './infrastructure/http/auth/session-tokens';
 import { AgentsController } from './infrastructure/http/controllers/agents.controller';
+import { AuditController } from './infrastructure/http/controllers/audit.controller';
 import { AuthController, COOKIE_SECURE } from './infrastructure/http/controllers/auth.controller';
 import { ConversationsController } from './infrastructure/http/controllers/conversations.controller';
 import { HealthController, READINESS } from './infrastructure/http/controllers/health.controller';
@@ -108,7 +109,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, ConversationsController, ApiChannelController],
+      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, ConversationsController, AuditController, ApiChannelController],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
         { provide: EVENT_STORE, useValue: storage.eventStore },

@@ -1,3 +1,4 @@
+import { GetConversationAtHandler, GetConversationHistoryHandler, VerifyConversationHandler } from './audit/audit-queries.handler';
 import { AddCommentHandler } from './conversations/add-comment.handler';
 import { AssignConversationHandler } from './conversations/assign-conversation.handler';
 import { BlockSenderHandler } from './conversations/block-sender.handler';
@@ -63,6 +64,9 @@ export const queryHandlers = [
   CountAgentsHandler,
   ListInboxesHandler,
   ListBlockedSendersHandler,
+  GetConversationHistoryHandler,
+  GetConversationAtHandler,
+  VerifyConversationHandler,
 ];
 
 export const processManagers = [

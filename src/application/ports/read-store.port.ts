@@ -166,6 +166,11 @@ export interface ReadStore {
   listAgents(): Promise<AgentRecord[]>;
   getAgent(id: string): Promise<AgentRecord | null>;
   getAgentByEmail(email: string): Promise<AgentRecord | null>;
+  /**
+   * The name each agent id is shown with in a conversation detail, one entry per id: removed
+   * agents keep their last name, `system` is "System", an id never seen "Unknown agent".
+   */
+  agentDisplayNames(ids: readonly string[]): Promise<Map<string, string>>;
   countAgents(): Promise<number>;
   listInboxes(): Promise<InboxRecord[]>;
   getInbox(id: string): Promise<InboxRecord | null>;

@@ -109,6 +109,7 @@ export const SQL = {
   agent: 'SELECT * FROM rm_agents WHERE id = ?',
   agentByEmail: 'SELECT * FROM rm_agents WHERE email_lower = ? ORDER BY created_at LIMIT 1',
   agentCount: 'SELECT COUNT(*) AS n FROM rm_agents',
+  agentNames: 'SELECT id, name FROM rm_agent_names WHERE id IN (SELECT value FROM json_each(?))',
   inboxes: 'SELECT * FROM rm_inboxes ORDER BY created_at, id',
   allInboxMembers: 'SELECT inbox_id, agent_id FROM rm_inbox_members ORDER BY inbox_id, ordinal',
   inbox: 'SELECT * FROM rm_inboxes WHERE id = ?',
@@ -189,6 +190,11 @@ export class SqliteReadStore implements ReadStore {
   async getAgentByEmail(email: string): Promise<AgentRecord | null> {
     const row = this.get<AgentRow>(SQL.agentByEmail, email.trim().toLowerCase());
     return row ? toAgent(row) : null;
+  }
+
+  async agentDisplayNames(ids: readonly string[]): Promise<Map<string, string>> {
+    const known = new Map(this.all<{ id: string; name: string }>(SQL.agentNames, JSON.stringify(ids)).map((row) => [row.id, row.name]));
+    return new Map(ids.map((id) => [id, displayName(id, known.get(id) ?? null)]));
   }
 
   async countAgents(): Promise<number> {

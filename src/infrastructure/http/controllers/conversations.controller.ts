@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { GetConversationAtQuery } from '../../../application/audit/audit-queries.handler';
 import { agentContext, type AuthenticatedAgent } from '../../../application/command-handling/command-context';
 import { AddCommentCommand } from '../../../application/conversations/add-comment.handler';
 import { AssignConversationCommand } from '../../../application/conversations/assign-conversation.handler';
@@ -15,6 +16,7 @@ import { CurrentAgent } from '../auth/auth.decorators';
 import { describeError } from '../describe-error';
 import { AssignDto, BulkDto, CloseDto, CommentDto, ReplyDto, TicketDto } from '../dto/conversation.dto';
 import { etagOf, parseIfMatch } from '../if-match';
+import { parseInstant } from './instant-param';
 import { uuidParam } from './params';
 
 
@@ -38,8 +40,10 @@ export class ConversationsController {
     return { action, results: results.map((r) => (r.ok ? r : { id: r.id, ok: false, ...describeError(r.error) })) };
   }
 
+  /** `?at=<ISO time>`: the conversation as it was then, folded from its events (no ETag: it is not current). */
   @Get(':id')
-  async get(@Param('id', uuidParam('id')) id: string, @CurrentAgent() agent: AuthenticatedAgent, @Res({ passthrough: true }) reply: FastifyReply) {
+  async get(@Param('id', uuidParam('id')) id: string, @Query('at') at: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Res({ passthrough: true }) reply: FastifyReply) {
+    if (at !== undefined) return this.queryBus.execute(new GetConversationAtQuery(agent, id, parseInstant('at', at)));
     const conversation = await this.queryBus.execute(new GetConversationQuery(agent, id));
     void reply.header('ETag', etagOf(conversation.revision));
     return conversation;

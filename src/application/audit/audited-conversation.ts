@@ -1,0 +1,48 @@
+import { Inject } from '@nestjs/common';
+import { AccessDeniedError, InboxAccess, NotFoundError } from '../access/inbox-access';
+import type { AuthenticatedAgent } from '../command-handling/command-context';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '../ports/event-store.port';
+import { READ_STORE, type InboxRecord, type ReadStore } from '../ports/read-store.port';
+import { streams } from '../streams';
+
+export interface AuditedConversation {
+  events: RecordedEvent[];
+  inbox: InboxRecord;
+}
+
+/**
+ * Base of the audit queries: a conversation's whole stream, read from the event log (not a read
+ * model), for an agent who may see it: 404 when the stream is empty or ends deleted, 403 without
+ * access to its inbox.
+ *
+ * Existence and inbox come from a minimal fold (the last ConversationStarted, and no
+ * ConversationDeleted after it) rather than the full summary fold, so that a stream whose
+ * payloads were tampered with can still be read and verified.
+ */
+export abstract class AuditedConversationReader {
+  constructor(
+    @Inject(EVENT_STORE) protected readonly eventStore: EventStore,
+    @Inject(READ_STORE) protected readonly readStore: ReadStore,
+    protected readonly access: InboxAccess,
+  ) {}
+
+  protected async readConversation(agent: AuthenticatedAgent, conversationId: string): Promise<AuditedConversation> {
+    const events = await this.eventStore.readStream(streams.conversation(conversationId));
+    const inboxId = liveInboxOf(events);
+    if (inboxId === null) throw new NotFoundError(`conversation ${conversationId} not found`);
+    const inbox = await this.readStore.getInbox(inboxId);
+    if (!inbox || !this.access.canAccess(agent, inbox)) {
+      throw new AccessDeniedError(`you have no access to the inbox of conversation ${conversationId}`);
+    }
+    return { events, inbox };
+  }
+}
+
+function liveInboxOf(events: readonly RecordedEvent[]): string | null {
+  let inboxId: string | null = null;
+  for (const event of events) {
+    if (event.type === 'ConversationStarted') inboxId = typeof event.data.inboxId === 'string' ? event.data.inboxId : null;
+    else if (event.type === 'ConversationDeleted') inboxId = null;
+  }
+  return inboxId;
+}

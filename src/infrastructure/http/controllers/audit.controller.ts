@@ -1,0 +1,25 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { GetConversationHistoryQuery, VerifyConversationQuery } from '../../../application/audit/audit-queries.handler';
+import type { AuthenticatedAgent } from '../../../application/command-handling/command-context';
+import { CurrentAgent } from '../auth/auth.decorators';
+import { uuidParam } from './params';
+
+/**
+ * For auditors: a conversation's events straight from the log, and a check of its hash chain.
+ * (`GET /api/conversations/:id?at=` is the conversations controller's.)
+ */
+@Controller('api')
+export class AuditController {
+  constructor(private readonly queryBus: QueryBus) {}
+
+  @Get('conversations/:id/history')
+  history(@Param('id', uuidParam('id')) id: string, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.queryBus.execute(new GetConversationHistoryQuery(agent, id));
+  }
+
+  @Get('audit/verify')
+  verify(@Query('conversationId', uuidParam('conversationId')) conversationId: string, @CurrentAgent() agent: AuthenticatedAgent) {
+    return this.queryBus.execute(new VerifyConversationQuery(agent, conversationId));
+  }
+}

@@ -1,0 +1,223 @@
+import type { RecordedEvent } from '../application/ports/event-store.port';
+import type { CommentView, ConversationDetail, ConversationSummary, MessageView } from '../application/ports/read-store.port';
+import type { ConversationEvent, ConversationEventType } from '../domain/conversation/conversation.events';
+import type { Channel, Party } from '../domain/shared/types';
+import { evolveConversationDoc, type ConversationDoc } from './conversation-summary';
+
+/**
+ * A conversation as it was at any moment, folded from its own stream (API.md `?at=`). Pure: the
+ * summary is the conversations read model's fold (conversation-summary.ts), the thread mirrors
+ * what the thread read model stores, and the names that the live detail joins in at read time
+ * (agents, the inbox's address) are passed in, so for "now" the result equals the live detail.
+ */
+
+/** A message as the thread read model keeps it: names are joined in later. */
+export interface ThreadMessage {
+  id: string;
+  direction: 'in' | 'out';
+  /** Outbound only; inbound messages take the conversation's channel. */
+  channel: Channel | null;
+  /** Inbound only; outbound messages come from the inbox, signed by their author. */
+  from: Party | null;
+  to: Party[];
+  subject: string;
+  text: string;
+  html: string | null;
+  attachments: MessageView['attachments'];
+  at: string;
+  authorId: string | null;
+  delivery: { status: 'queued' | 'delivered' | 'failed' | 'retrying'; reason: string | null } | null;
+}
+
+export interface ThreadComment {
+  id: string;
+  authorId: string;
+  text: string;
+  mentions: string[];
+  at: string;
+}
+
+export interface ConversationState {
+  /** null before ConversationStarted and after ConversationDeleted. */
+  doc: ConversationDoc | null;
+  messages: ThreadMessage[];
+  comments: ThreadComment[];
+}
+
+export const emptyConversationState: ConversationState = { doc: null, messages: [], comments: [] };
+
+/** What the live detail looks up at read time: agent display names and the inbox's address. */
+export interface DetailContext {
+  /** The name shown for an agent id (removed agents keep their last name). */
+  agentName(id: string): string;
+  /** Outbound messages are sent from it ('' when the inbox has none). */
+  inboxAddress: string;
+}
+
+type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
+
+/** One event into the summary document and the thread, as the two projections apply it. */
+export function evolveConversation(state: ConversationState, event: RecordedEvent): ConversationState {
+  const doc = evolveConversationDoc(state.doc, event);
+  switch (event.type) {
+    case 'MessageReceived': {
+      const data = event.data as DataOf<'MessageReceived'>;
+      return { doc, comments: state.comments, messages: withMessage(state.messages, inboundMessage(data)) };
+    }
+    case 'ReplyQueued': {
+      const data = event.data as DataOf<'ReplyQueued'>;
+      return { doc, comments: state.comments, messages: withMessage(state.messages, outboundMessage(data)) };
+    }
+    case 'ReplyDelivered': {
+      const data = event.data as DataOf<'ReplyDelivered'>;
+      return { doc, comments: state.comments, messages: withDelivery(state.messages, data.messageId, 'delivered', null) };
+    }
+    case 'ReplyDeliveryFailed': {
+      const data = event.data as DataOf<'ReplyDeliveryFailed'>;
+      const status = data.retryable ? 'retrying' : 'failed';
+      return { doc, comments: state.comments, messages: withDelivery(state.messages, data.messageId, status, data.reason) };
+    }
+    case 'CommentAdded': {
+      const data = event.data as DataOf<'CommentAdded'>;
+      if (state.comments.some((c) => c.id === data.commentId)) return { ...state, doc };
+      const comment = { id: data.commentId, authorId: data.authorId, text: data.text, mentions: data.mentions, at: data.at };
+      return { doc, messages: state.messages, comments: [...state.comments, comment] };
+    }
+    case 'ConversationDeleted':
+      return { doc, messages: [], comments: [] };
+    default:
+      return { ...state, doc };
+  }
+}
+
+export function foldConversation(events: readonly RecordedEvent[]): ConversationState {
+  return events.reduce(evolveConversation, emptyConversationState);
+}
+
+/** The stream's events recorded at or before `at` (by their metadata's occurredAt). */
+export function eventsUntil(events: readonly RecordedEvent[], at: Date): RecordedEvent[] {
+  const limit = at.getTime();
+  return events.filter((event) => Date.parse(event.metadata.occurredAt) <= limit);
+}
+
+/** Every agent id whose name the detail shows: the assignee, reply authors, comment authors. */
+export function agentIdsOf(state: ConversationState): string[] {
+  const ids = new Set<string>();
+  if (state.doc?.assignee?.type === 'agent') ids.add(state.doc.assignee.id);
+  for (const message of state.messages) if (message.direction === 'out' && message.authorId !== null) ids.add(message.authorId);
+  for (const comment of state.comments) ids.add(comment.authorId);
+  return [...ids];
+}
+
+/** The API.md detail (summary + messages + comments); null when there is no conversation. */
+export function conversationDetailOf(state: ConversationState, context: DetailContext): ConversationDetail | null {
+  const { doc } = state;
+  if (!doc) return null;
+  return {
+    ...summaryOf(doc, context),
+    messages: state.messages.map((message) => messageView(message, doc.channel, context)),
+    comments: state.comments.map((comment) => commentView(comment, context)),
+  };
+}
+
+/** The conversation as it was at `at`: null when it did not exist yet (or was deleted by then). */
+export function conversationAt(events: readonly RecordedEvent[], at: Date, context: DetailContext): ConversationDetail | null {
+  return conversationDetailOf(foldConversation(eventsUntil(events, at)), context);
+}
+
+function inboundMessage(data: DataOf<'MessageReceived'>): ThreadMessage {
+  return {
+    id: data.messageId,
+    direction: 'in',
+    channel: null,
+    from: data.from,
+    to: data.to,
+    subject: data.subject,
+    text: data.text,
+    html: data.html ?? null,
+    attachments: data.attachments,
+    at: data.receivedAt,
+    authorId: null,
+    delivery: null,
+  };
+}
+
+function outboundMessage(data: DataOf<'ReplyQueued'>): ThreadMessage {
+  return {
+    id: data.messageId,
+    direction: 'out',
+    channel: data.channel,
+    from: null,
+    to: data.to,
+    subject: data.subject,
+    text: data.text,
+    html: data.html ?? null,
+    attachments: [],
+    at: data.queuedAt,
+    authorId: data.authorId,
+    delivery: { status: 'queued', reason: null },
+  };
+}
+
+/** Keyed by message id, first one wins (the thread read model inserts OR IGNORE). */
+function withMessage(messages: ThreadMessage[], message: ThreadMessage): ThreadMessage[] {
+  return messages.some((m) => m.id === message.id) ? messages : [...messages, message];
+}
+
+function withDelivery(messages: ThreadMessage[], messageId: string, status: 'delivered' | 'failed' | 'retrying', reason: string | null): ThreadMessage[] {
+  return messages.map((m) => (m.id === messageId ? { ...m, delivery: { status, reason } } : m));
+}
+
+/** The API's summary fields only: the document's bookkeeping (purgeAfter, blockedAddress…) stays inside. */
+function summaryOf(doc: ConversationDoc, context: DetailContext): ConversationSummary {
+  return {
+    id: doc.id,
+    inboxId: doc.inboxId,
+    channel: doc.channel,
+    status: doc.status,
+    origin: doc.origin,
+    assignee: doc.assignee?.type === 'agent' ? { type: 'agent', id: doc.assignee.id, name: context.agentName(doc.assignee.id) } : doc.assignee,
+    contact: doc.contact,
+    participants: doc.participants,
+    subject: doc.subject,
+    preview: doc.preview,
+    lastReceivedAt: doc.lastReceivedAt,
+    awaitingReply: doc.awaitingReply,
+    awaitingContactReply: doc.awaitingContactReply,
+    commentPreview: doc.commentPreview,
+    spam: doc.spam,
+    filtered: doc.filtered,
+    trashed: doc.trashed,
+    trashedAt: doc.trashedAt,
+    ticket: doc.ticket,
+    revision: doc.revision,
+  };
+}
+
+function messageView(message: ThreadMessage, conversationChannel: Channel, context: DetailContext): MessageView {
+  const outbound = message.direction === 'out';
+  return {
+    id: message.id,
+    direction: message.direction,
+    channel: message.channel ?? conversationChannel,
+    from: outbound ? { address: context.inboxAddress, name: context.agentName(message.authorId ?? '') } : (message.from ?? { address: '' }),
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    attachments: message.attachments,
+    at: message.at,
+    delivery: message.delivery && (message.delivery.reason === null ? { status: message.delivery.status } : { status: message.delivery.status, reason: message.delivery.reason }),
+    authorId: message.authorId,
+  };
+}
+
+function commentView(comment: ThreadComment, context: DetailContext): CommentView {
+  return {
+    id: comment.id,
+    author: { id: comment.authorId, name: context.agentName(comment.authorId) },
+    text: comment.text,
+    mentions: comment.mentions,
+    at: comment.at,
+  };
+}
