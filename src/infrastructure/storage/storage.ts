@@ -5,6 +5,7 @@ import type { ProjectionProgress, ReadStore } from '../../application/ports/read
 import { ConfigError, type ParleyConfig } from '../config/config';
 import { SqliteEventStore } from '../event-store/sqlite-event-store';
 import { createSqliteReadSide } from '../read-store/sqlite-read-side';
+import { claimDataDir } from './data-dir-lock';
 import { databaseFile, openDatabase } from '../sqlite/open-database';
 
 /** The storage engines behind the ports, chosen by configuration, with one lifecycle. */
@@ -38,6 +39,8 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   const readDb = openDatabase(file, { synchronous: 'NORMAL' });
   const eventStore = new SqliteEventStore(eventDb);
   const { readStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
+  // `parley replay` refuses to run while this process projects into the file.
+  const releaseDataDir = claimDataDir(dataDir);
   logger.info({ file }, 'embedded storage opened');
   return {
     eventStore,
@@ -48,6 +51,7 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
       await eventStore.close();
       readDb.close();
       eventDb.close();
+      releaseDataDir();
     },
   };
 }

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { NoEventLogError } from '../infrastructure/event-store/open-event-log';
+import { RebuildError } from '../infrastructure/read-store/read-model-rebuild';
+import { EXIT, UsageError, type CliContext } from './cli-context';
+import { auditExport } from './commands/audit-export';
+import { auditVerify } from './commands/audit-verify';
+import { replay } from './commands/replay';
+
+const HELP = `Usage: parley [--data-dir <dir>] <command> [options]
+
+Works directly on <dir>/parley.db (default: $PARLEY_DATA_DIR, else ./data); no server needed.
+
+Commands:
+  audit verify [--all | --conversation <id>]
+      Recompute the hash chain of every stream (--all, the default) or of one conversation and
+      print the first broken link of each broken stream.
+  audit export --conversation <id> [--out <file>]
+      Write the conversation's events as JSON Lines (one event per line) to <file> or stdout.
+  replay [--check] [--force]
+      Rebuild every read model from the event log into a temporary file, then swap it in, in one
+      transaction. --check compares with the live read models instead (prints each difference,
+      changes nothing). Refuses while a server uses the data folder, unless --force.
+      PARLEY_REPLAY_BATCH_SIZE sets the events per rebuild transaction (default 500).
+
+Exit codes: 0 done, intact or equal; 1 broken, different or failed; 2 usage error, no database,
+or refused.
+`;
+
+const COMMAND_OPTIONS: Record<string, readonly string[]> = {
+  'audit verify': ['all', 'conversation'],
+  'audit export': ['conversation', 'out'],
+  replay: ['check', 'force'],
+};
+
+export async function main(argv: string[], ctx: Omit<CliContext, 'dataDir'>): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        all: { type: 'boolean' },
+        conversation: { type: 'string' },
+        out: { type: 'string' },
+        check: { type: 'boolean' },
+        force: { type: 'boolean' },
+      },
+    });
+    const command = positionals.join(' ');
+    if (values.help || command === 'help' || command === '') {
+      (command === '' && !values.help ? ctx.stderr : ctx.stdout).write(HELP);
+      return command === '' && !values.help ? EXIT.usage : EXIT.ok;
+    }
+    const allowed = COMMAND_OPTIONS[command];
+    if (!allowed) throw new UsageError(`unknown command "${command}"`);
+    const misplaced = Object.keys(values).filter((name) => name !== 'data-dir' && !allowed.includes(name));
+    if (misplaced.length > 0) throw new UsageError(`${command} does not take --${misplaced[0]}`);
+
+    const dataDir = resolve(values['data-dir'] ?? (ctx.env.PARLEY_DATA_DIR || './data'));
+    const context: CliContext = { ...ctx, dataDir };
+    switch (command) {
+      case 'audit verify':
+        return await auditVerify(context, { all: values.all ?? false, conversation: values.conversation });
+      case 'audit export':
+        return await auditExport(context, { conversation: values.conversation, out: values.out });
+      default:
+        return await replay(context, { check: values.check ?? false, force: values.force ?? false });
+    }
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      ctx.stderr.write(`parley: ${(error as Error).message}\nRun "parley --help" for the commands and their options.\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof NoEventLogError) {
+      ctx.stderr.write(`parley: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof RebuildError) {
+      ctx.stderr.write(`parley: ${error.message}\n`);
+      return EXIT.problem;
+    }
+    throw error;
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`parley: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = EXIT.problem;
+    },
+  );
+}
