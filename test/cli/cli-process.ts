@@ -25,8 +25,12 @@ export async function buildCli(name: string): Promise<BuiltCli> {
   rmSync(root, { recursive: true, force: true });
   const tsc = join(REPO_ROOT, 'node_modules', '.bin', 'tsc');
   const result = await run(tsc, ['-p', 'tsconfig.build.json', '--outDir', join(root, 'dist')], {}, 180_000);
-  if (result.code !== 0) throw new Error(`building the CLI failed (tsc exit ${result.code ?? result.signal}):\n${result.stdout}${result.stderr}`);
-  return { entry: join(root, 'dist', 'cli', 'parley.js'), remove: () => rmSync(root, { recursive: true, force: true }) };
+  const remove = () => rmSync(root, { recursive: true, force: true });
+  if (result.code !== 0) {
+    remove();
+    throw new Error(`building the CLI failed (tsc exit ${result.code ?? result.signal}):\n${result.stdout}${result.stderr}`);
+  }
+  return { entry: join(root, 'dist', 'cli', 'parley.js'), remove };
 }
 
 export interface CliResult {

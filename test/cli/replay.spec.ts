@@ -158,6 +158,20 @@ describe('parley replay (the built CLI)', () => {
     expect(existsSync(join(bigDir, REBUILD_FILE_NAME))).toBe(false);
   }, 120_000);
 
+  it('stops with exit 1 when a projection cannot apply an event, and the live tables stay as they were', async () => {
+    const brokenDir = join(scratch, 'broken');
+    await seedDirectly(brokenDir, 3);
+    // A payload no projection can read (the chain check would flag it too).
+    sql((db) => db.prepare(`UPDATE events SET data = '{}' WHERE type = 'MessageReceived' AND position = (SELECT MIN(position) FROM events WHERE type = 'MessageReceived')`).run(), brokenDir);
+    const before = sql(dumpAllTables, brokenDir);
+    const result = await runCli(cli, ['--data-dir', brokenDir, 'replay']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the rebuild failed; the live read models are untouched: projection failed to apply an event; retrying the batch \(projection conversations, event MessageReceived, position \d+\)/);
+    expect(result.stdout).not.toContain('swapped');
+    expect(sql(dumpAllTables, brokenDir)).toEqual(before);
+    expect(existsSync(join(brokenDir, REBUILD_FILE_NAME))).toBe(false);
+  });
+
   it('exits 2 for a bad PARLEY_REPLAY_BATCH_SIZE', async () => {
     const result = await runCli(cli, ['--data-dir', dataDir, 'replay', '--check'], { PARLEY_REPLAY_BATCH_SIZE: 'lots' });
     expect(result.code).toBe(2);
