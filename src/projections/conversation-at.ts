@@ -114,7 +114,7 @@ export function conversationDetailOf(state: ConversationState, context: DetailCo
   const { doc } = state;
   if (!doc) return null;
   return {
-    ...summaryOf(doc, context),
+    ...summaryOf(doc, context.agentName),
     messages: state.messages.map((message) => messageView(message, doc.channel, context)),
     comments: state.comments.map((comment) => commentView(comment, context)),
   };
@@ -168,15 +168,18 @@ function withDelivery(messages: ThreadMessage[], messageId: string, status: 'del
   return messages.map((m) => (m.id === messageId ? { ...m, delivery: { status, reason } } : m));
 }
 
-/** The API's summary fields only: the document's bookkeeping (purgeAfter, blockedAddress…) stays inside. */
-function summaryOf(doc: ConversationDoc, context: DetailContext): ConversationSummary {
+/**
+ * The API's summary of a document (the live read store's too): only the API's fields, the
+ * document's bookkeeping (purgeAfter, blockedAddress…) stays inside; the assignee's name joined in.
+ */
+export function summaryOf(doc: ConversationDoc, agentName: (id: string) => string): ConversationSummary {
   return {
     id: doc.id,
     inboxId: doc.inboxId,
     channel: doc.channel,
     status: doc.status,
     origin: doc.origin,
-    assignee: doc.assignee?.type === 'agent' ? { type: 'agent', id: doc.assignee.id, name: context.agentName(doc.assignee.id) } : doc.assignee,
+    assignee: doc.assignee?.type === 'agent' ? { type: 'agent', id: doc.assignee.id, name: agentName(doc.assignee.id) } : doc.assignee,
     contact: doc.contact,
     participants: doc.participants,
     subject: doc.subject,

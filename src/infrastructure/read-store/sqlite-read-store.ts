@@ -16,6 +16,7 @@ import {
 import { InvalidCursorError } from '../../application/ports/read-store.port';
 import type { Channel, Party } from '../../domain/shared/types';
 import { normalizeAddress } from '../../domain/shared/address';
+import { summaryOf } from '../../projections/conversation-at';
 import { normalizeTime, type ConversationDoc } from '../../projections/conversation-summary';
 import { statement } from '../../projections/sqlite/statements';
 
@@ -275,34 +276,9 @@ export class SqliteReadStore implements ReadStore {
   }
 }
 
-/** Only the API's fields: the document's bookkeeping (purgeAfter, blockedAddress…) stays inside. */
+/** The row's document as the API's summary, with the assignee's name from the join. */
 function toSummary(row: SummaryRow): ConversationSummary {
-  const doc = JSON.parse(row.doc) as ConversationDoc;
-  return {
-    id: doc.id,
-    inboxId: doc.inboxId,
-    channel: doc.channel,
-    status: doc.status,
-    origin: doc.origin,
-    assignee:
-      doc.assignee?.type === 'agent'
-        ? { type: 'agent', id: doc.assignee.id, name: displayName(doc.assignee.id, row.assignee_name) }
-        : doc.assignee,
-    contact: doc.contact,
-    participants: doc.participants,
-    subject: doc.subject,
-    preview: doc.preview,
-    lastReceivedAt: doc.lastReceivedAt,
-    awaitingReply: doc.awaitingReply,
-    awaitingContactReply: doc.awaitingContactReply,
-    commentPreview: doc.commentPreview,
-    spam: doc.spam,
-    filtered: doc.filtered,
-    trashed: doc.trashed,
-    trashedAt: doc.trashedAt,
-    ticket: doc.ticket,
-    revision: doc.revision,
-  };
+  return summaryOf(JSON.parse(row.doc) as ConversationDoc, (id) => displayName(id, row.assignee_name));
 }
 
 function toMessage(row: MessageRow, conversationChannel: Channel, inboxAddress: string): MessageView {
