@@ -188,6 +188,19 @@ describe('history, ?at= and verify over HTTP', () => {
       });
     });
 
+    it('reports a row edited into invalid JSON as unreadable at that event (not a 500)', async () => {
+      const { id } = await timeline();
+      const events = (await get(`/api/conversations/${id}/history`)).body.events;
+      sql((db) => db.prepare(`UPDATE events SET data = '{"text": "cut off' WHERE event_id = ?`).run(events[1].id));
+
+      const res = await get(`/api/audit/verify?conversationId=${id}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ ok: false, firstBreak: { reason: 'unreadable', eventId: events[1].id, position: events[1].position, revision: 1 } });
+      const history = await get(`/api/conversations/${id}/history`);
+      expect(history.status).toBe(500);
+      expect(history.body.message).toContain('parley audit verify');
+    });
+
     it('answers 400 naming conversationId when it is missing or malformed', async () => {
       for (const query of ['', '?conversationId=', '?conversationId=nope']) {
         const res = await get(`/api/audit/verify${query}`);

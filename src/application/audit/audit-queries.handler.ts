@@ -2,6 +2,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { agentIdsOf, conversationDetailOf, eventsUntil, foldConversation } from '../../projections/conversation-at';
 import { NotFoundError } from '../access/inbox-access';
 import type { AuthenticatedAgent } from '../command-handling/command-context';
+import { CorruptEventError, type RecordedEvent } from '../ports/event-store.port';
 import type { ConversationDetail } from '../ports/read-store.port';
 import { streams } from '../streams';
 import { toAuditRecord, type AuditRecord } from './audit-record';
@@ -66,7 +67,15 @@ export class VerifyConversationQuery extends Query<ConversationVerification> {
 @QueryHandler(VerifyConversationQuery)
 export class VerifyConversationHandler extends AuditedConversationReader implements IQueryHandler<VerifyConversationQuery> {
   async execute({ agent, conversationId }: VerifyConversationQuery): Promise<ConversationVerification> {
-    const { events } = await this.readConversation(agent, conversationId);
+    let events: RecordedEvent[];
+    try {
+      ({ events } = await this.readConversation(agent, conversationId));
+    } catch (error) {
+      if (!(error instanceof CorruptEventError)) throw error;
+      // The stream cannot be folded, so access is checked on the read model's copy of the inbox.
+      await this.assertAccessFromReadModel(agent, conversationId);
+      return { conversationId, ok: false, events: 0, firstBreak: { revision: error.revision, eventId: error.eventId, position: error.position, reason: 'unreadable', expected: 'valid JSON', actual: 'unreadable' } };
+    }
     const { ok, events: count, firstBreak } = verifyStreamEvents(streams.conversation(conversationId), events);
     return { conversationId, ok, events: count, firstBreak };
   }

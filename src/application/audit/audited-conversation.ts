@@ -36,6 +36,16 @@ export abstract class AuditedConversationReader {
     }
     return { events, inbox };
   }
+
+  /** For a stream that cannot be read back: inbox access judged from the read model. */
+  protected async assertAccessFromReadModel(agent: AuthenticatedAgent, conversationId: string): Promise<void> {
+    const summary = await this.readStore.getConversationSummary(conversationId);
+    if (!summary) throw new NotFoundError(`conversation ${conversationId} not found`);
+    const inbox = await this.readStore.getInbox(summary.inboxId);
+    if (!inbox || !this.access.canAccess(agent, inbox)) {
+      throw new AccessDeniedError(`you have no access to the inbox of conversation ${conversationId}`);
+    }
+  }
 }
 
 function liveInboxOf(events: readonly RecordedEvent[]): string | null {

@@ -51,7 +51,7 @@ export function hashEvent(event: HashableEvent, prevHash: string): string {
 export interface ChainBreak {
   revision: number;
   eventId: string;
-  reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'revision-gap';
+  reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'revision-gap' | 'unreadable';
   expected: string;
   actual: string;
 }

@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent } from '../ports/event-store.port';
+import { CorruptEventError, type EventStore, type RecordedEvent } from '../ports/event-store.port';
 import { verifyChain, type ChainBreak } from './hash-chain';
 
 export interface StreamVerification {
@@ -33,7 +33,7 @@ export async function* verifyStreams(eventStore: EventStore, streamIds: Iterable
     try {
       events = await eventStore.readStream(streamId);
     } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
+      if (!(error instanceof CorruptEventError) && !(error instanceof SyntaxError)) throw error;
       yield { streamId, ok: false, events: 0, firstBreak: null, unreadable: error.message };
       continue;
     }

@@ -161,6 +161,23 @@ export class ConcurrencyError extends Error {
   }
 }
 
+/**
+ * A stored event cannot be read back (its data or metadata is no longer valid JSON: the log was
+ * edited behind Parley's back). Reads fail loudly instead of guessing; `parley audit verify`
+ * and GET /api/audit/verify report it as a broken link at this position.
+ */
+export class CorruptEventError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly revision: number,
+    readonly position: number,
+    readonly eventId: string,
+  ) {
+    super(`the event log is damaged: event ${eventId} (stream ${streamId}, revision ${revision}, position ${position}) cannot be read; run "parley audit verify"`);
+    this.name = 'CorruptEventError';
+  }
+}
+
 /** The storage engine cannot be reached right now; callers map it to 503 with a retry hint. */
 export class StoreUnavailableError extends Error {
   constructor(message: string, override readonly cause?: unknown) {

@@ -37,6 +37,7 @@ const LABELS: Record<NonNullable<StreamVerification['firstBreak']>['reason'], [s
   'hash-mismatch': ['recomputed hash', 'stored hash'],
   'prev-hash-mismatch': ["previous event's hash", 'stored prevHash'],
   'revision-gap': ['expected revision', 'found revision'],
+  unreadable: ['expected', 'stored'],
 };
 
 export function describe(result: StreamVerification): string {

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { GENESIS_HASH, hashEvent, type HashableEvent } from '../../application/audit/hash-chain';
 import {
   ConcurrencyError,
+  CorruptEventError,
   StoreUnavailableError,
   type AppendResult,
   type EventMetadata,
@@ -426,14 +427,21 @@ function checkRevision(streamId: string, expected: ExpectedRevision, head: Strea
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
-  const metadata = JSON.parse(row.metadata) as EventMetadata;
+  let metadata: EventMetadata;
+  let data: Record<string, unknown>;
+  try {
+    metadata = JSON.parse(row.metadata) as EventMetadata;
+    data = JSON.parse(row.data) as Record<string, unknown>;
+  } catch {
+    throw new CorruptEventError(row.stream_id, row.revision, row.position, row.event_id);
+  }
   return {
     id: row.event_id,
     streamId: row.stream_id,
     type: row.type,
     revision: row.revision,
     position: row.position,
-    data: JSON.parse(row.data) as Record<string, unknown>,
+    data,
     metadata: { ...metadata, prevHash: row.prev_hash, hash: row.hash },
   };
 }

@@ -1,7 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { AccessDeniedError, InvalidRequestError, NotFoundError } from '../../application/access/inbox-access';
 import { SetupAlreadyDoneError } from '../../application/agents/agent-commands.handler';
-import { ConcurrencyError, StoreUnavailableError } from '../../application/ports/event-store.port';
+import { ConcurrencyError, CorruptEventError, StoreUnavailableError } from '../../application/ports/event-store.port';
 import { InvalidCursorError } from '../../application/ports/read-store.port';
 import { DomainError } from '../../domain/shared/domain-error';
 
@@ -50,6 +50,7 @@ export function describeError(error: unknown): ErrorBody {
   if (error instanceof InvalidRequestError) return body(400, error.message);
   if (error instanceof InvalidCursorError) return body(400, error.message);
   if (error instanceof SetupAlreadyDoneError) return body(409, error.message);
+  if (error instanceof CorruptEventError) return body(500, error.message);
   if (error instanceof StoreUnavailableError) return { ...body(503, 'storage is unavailable right now; retry shortly'), retryAfter: 5 };
   if (error instanceof HttpException) {
     const status = error.getStatus();
