@@ -5,7 +5,7 @@
  *   src/application     use cases and ports: may use the domain, never an adapter
  *   src/infrastructure  adapters: may use everything above
  *   src/projections     read models fed from the event log
- *   src/plugins         channels: only the public plugin interface
+ *   src/plugins         channels: only the public plugin interface (src/plugins/registry is the host side)
  *
  * Paths are matched on what dependency-cruiser resolved: project files as `src/...`, packages
  * as `node_modules/<name>/...`, packages that are not installed by their bare name, Node's own
@@ -106,7 +106,8 @@ module.exports = {
         'touches adapters, read models or the event-store/read-store/job-queue ports: built-in plugins must be writable ' +
         'the way third-party ones are.',
       severity: 'error',
-      from: { path: '^src/plugins/' },
+      // src/plugins/registry is the host side of the interface (it mounts routes, owns the registry).
+      from: { path: '^src/plugins/', pathNot: '^src/plugins/registry/' },
       to: {
         path: [
           '^src/(infrastructure|projections)/',
@@ -114,6 +115,16 @@ module.exports = {
           packages(STORAGE_DRIVERS),
         ],
       },
+    },
+    {
+      name: 'plugin-folders-only-public-interface',
+      comment:
+        'A channel (src/plugins/<id>/) and the conformance kit (src/plugins/testing/) use only the public plugin ' +
+        'interface (src/plugins/channel-plugin.ts and its sibling files) and their own folder, exactly as a third-party ' +
+        'npm package can: no application ports, no domain, no other plugin, no registry.',
+      severity: 'error',
+      from: { path: '^src/plugins/([^/]+)/', pathNot: '^src/plugins/registry/' },
+      to: { path: '^src/', pathNot: ['^src/plugins/$1/', '^src/plugins/[^/]+\\.ts$'] },
     },
     {
       name: 'not-to-unresolvable',

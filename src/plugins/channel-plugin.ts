@@ -83,7 +83,7 @@ export interface ChannelPlugin {
    * `messageId` as your transport's idempotency key.
    */
   send?(outbound: OutboundMessage): Promise<DeliveryResult>;
-  /** Called on shutdown after the plugin's listeners stopped. Release what connect acquired. */
+  /** Called on shutdown, after its listeners stopped and the HTTP server closed. Release what connect acquired. */
   disconnect?(): Promise<void> | void;
 }
 
@@ -194,7 +194,8 @@ export interface ChannelListener {
 /**
  * Settings come from the environment: key `OUTBOUND_URL` of plugin `signed-webhook` is the
  * variable `PARLEY_PLUGIN_SIGNED_WEBHOOK_OUTBOUND_URL` (the id upper-cased, dashes as
- * underscores). Keys are upper snake case.
+ * underscores; see pluginSettingVariable). Keys are upper snake case. Environment variables are
+ * what a container is configured with, and they keep secrets out of files in the image.
  */
 export interface PluginConfig {
   /** The setting's value, or undefined when the variable is not set (or empty). */
@@ -257,7 +258,15 @@ export const delivered = (externalMessageId?: string): DeliveryResult =>
 export const retryableFailure = (reason: string): DeliveryResult => ({ status: 'failed', retryable: true, reason });
 export const permanentFailure = (reason: string): DeliveryResult => ({ status: 'failed', retryable: false, reason });
 
-// --- Transitional: what the API channel used before it became a plugin; removed once it is one. ---
+/** Upper snake case, like `OUTBOUND_URL`. */
+export const PLUGIN_SETTING_KEY_PATTERN = /^[A-Z][A-Z0-9_]*$/;
+
+/** The environment variable a plugin setting is read from: `PARLEY_PLUGIN_<ID>_<KEY>`. */
+export function pluginSettingVariable(pluginId: string, key: string): string {
+  return `PARLEY_PLUGIN_${pluginId.toUpperCase().replace(/-/g, '_')}_${key}`;
+}
+
+// --- Transitional: what the API channel's Nest controller uses until it becomes a plugin. ---
 /** @deprecated the API channel's old Nest controller; use ChannelHostConnection. */
 export type { ChannelConnection } from '../application/ports/channel.port';
 /** @deprecated */

@@ -1,0 +1,59 @@
+import { PLUGIN_ID_PATTERN, type ChannelCapabilities, type ChannelPlugin } from './channel-plugin';
+
+export const CAPABILITY_NAMES: readonly (keyof ChannelCapabilities)[] = ['reply', 'html', 'attachments', 'transcript', 'switchToEmail', 'forward', 'compose'];
+
+/**
+ * What is wrong with a value that claims to be a ChannelPlugin, one sentence per problem naming
+ * the field; [] when it is a valid plugin. The host refuses to start with a plugin that has any
+ * problem, and the conformance kit runs the same check.
+ */
+export function pluginShapeProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return [`a channel plugin is an object, got ${describe(value)}`];
+  const plugin = value as Partial<Record<keyof ChannelPlugin, unknown>>;
+  const problems: string[] = [];
+  const id = plugin.id;
+  if (typeof id !== 'string' || !PLUGIN_ID_PATTERN.test(id)) {
+    problems.push(`id must be lower-case letters, digits and dashes, starting with a letter, at most 40 characters (got ${describe(id)})`);
+  }
+  if (typeof plugin.displayName !== 'string' || plugin.displayName.trim() === '') problems.push(`displayName must be a non-empty string (got ${describe(plugin.displayName)})`);
+  if (typeof plugin.icon !== 'string' || !/^\s*<svg[\s>]/i.test(plugin.icon) || !/<\/svg>\s*$/i.test(plugin.icon)) {
+    problems.push('icon must be an inline SVG document, "<svg …>…</svg>"');
+  }
+  if (typeof plugin.channel !== 'string' || !PLUGIN_ID_PATTERN.test(plugin.channel)) {
+    problems.push(`channel must be a channel name like "email" or the plugin's own id (got ${describe(plugin.channel)})`);
+  }
+  const capabilities = plugin.capabilities as Partial<Record<keyof ChannelCapabilities, unknown>> | undefined;
+  if (typeof capabilities !== 'object' || capabilities === null) {
+    problems.push(`capabilities must be an object with ${CAPABILITY_NAMES.join(', ')} (each true or false)`);
+  } else {
+    for (const name of CAPABILITY_NAMES) {
+      if (typeof capabilities[name] !== 'boolean') problems.push(`capabilities.${name} must be true or false (got ${describe(capabilities[name])})`);
+    }
+    const unknown = Object.keys(capabilities).filter((name) => !(CAPABILITY_NAMES as readonly string[]).includes(name));
+    if (unknown.length > 0) problems.push(`capabilities has unknown names: ${unknown.join(', ')} (known: ${CAPABILITY_NAMES.join(', ')})`);
+    if (capabilities.reply === true && typeof plugin.send !== 'function') problems.push('capabilities.reply is true, so send(outbound) must be a function');
+    if (capabilities.reply === false && plugin.send !== undefined) problems.push('capabilities.reply is false, so there must be no send: declare reply: true or remove send');
+  }
+  if (typeof plugin.connect !== 'function') problems.push('connect(connection) must be a function');
+  if (plugin.disconnect !== undefined && typeof plugin.disconnect !== 'function') problems.push('disconnect, when present, must be a function');
+  return problems;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'function') return 'a function';
+  const json = JSON.stringify(value);
+  return json === undefined ? String(value) : json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+const ROUTE_SEGMENT = /^(?:[A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*)$/;
+
+/** The route path with its leading slashes removed, or null when it is not relative segments like "messages" or "forms/:formId/submissions". */
+export function normaliseRoutePath(path: unknown): string | null {
+  const relative = typeof path === 'string' ? path.replace(/^\/+/, '') : '';
+  const valid = relative !== '' && relative.split('/').every((segment) => ROUTE_SEGMENT.test(segment) && segment !== '.' && segment !== '..');
+  return valid ? relative : null;
+}
+
+/** Plugin job types: lower-case words like "poll" or "sync.contacts". */
+export const JOB_TYPE_PATTERN = /^[a-z][a-z0-9._-]{0,63}$/;

@@ -1,0 +1,240 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { ChannelPlugin, DeliveryResult, OutboundMessage } from '../channel-plugin';
+import { CAPABILITY_NAMES, pluginShapeProblems } from '../plugin-shape';
+import { FakeHostConnection } from './fake-host-connection';
+
+/** One inbound message the scenario hands to the plugin the way the outside world would. */
+export interface ConformanceInbound {
+  externalThreadId: string;
+  externalMessageId: string;
+  from: { address: string; name: string };
+  subject: string;
+  text: string;
+}
+
+/**
+ * How to drive one plugin from the outside: the kit knows the interface, the scenario knows the
+ * plugin's wire format (its webhook's JSON and signature, its SMTP dialogue …).
+ */
+export interface ChannelPluginScenario {
+  /** Settings the plugin reads through `connection.config` (keys like `OUTBOUND_URL`). A function is called for each test. */
+  config?: Record<string, string> | (() => Record<string, string>);
+  /**
+   * Delivers `message` to the plugin as the outside world does: a request to one of its routes
+   * (`host.request('POST', '/channels/<id>/…', …)`) or a connection to its listener (listeners
+   * are started before each test). Called twice with the same message to check idempotency, so
+   * build the same delivery (same ids, same signature) from the same message.
+   */
+  deliverInbound(host: FakeHostConnection, message: ConformanceInbound): Promise<void>;
+  /**
+   * Required when the plugin declares `reply`: arranges the outside world (a local HTTP sink,
+   * a fake SMTP relay …) so that the next `send` is accepted, fails in a way worth retrying
+   * (5xx, network error) or fails for good (4xx, unknown recipient).
+   */
+  outbound?: {
+    succeed(): void | Promise<void>;
+    failRetryably(): void | Promise<void>;
+    failPermanently(): void | Promise<void>;
+  };
+  beforeAll?(): void | Promise<void>;
+  afterAll?(): void | Promise<void>;
+}
+
+export interface ChannelPluginConformanceOptions {
+  /** A fresh plugin for each test (a package's factory, `() => createChannelPlugin()`). */
+  createPlugin: () => ChannelPlugin | Promise<ChannelPlugin>;
+  scenario: ChannelPluginScenario;
+}
+
+let sequence = 0;
+/** A unique inbound message; `overrides` keep the thread, say. */
+export function conformanceInbound(overrides: Partial<ConformanceInbound> = {}): ConformanceInbound {
+  sequence += 1;
+  const unique = `${Date.now().toString(36)}-${sequence}-${Math.random().toString(36).slice(2, 8)}`;
+  return {
+    externalThreadId: `conformance-thread-${unique}`,
+    externalMessageId: `conformance-message-${unique}`,
+    from: { address: `visitor-${sequence}@example.org`, name: `Visitor ${sequence}` },
+    subject: `Conformance ${sequence}`,
+    text: `Hello from the conformance kit (${unique})`,
+    ...overrides,
+  };
+}
+
+/** A reply as the delivery job hands it to `send`. */
+export function conformanceOutbound(plugin: ChannelPlugin, overrides: Partial<OutboundMessage> = {}): OutboundMessage {
+  sequence += 1;
+  return {
+    conversationId: '00000000-0000-4000-8000-00000000c0de',
+    messageId: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
+    channel: plugin.channel,
+    to: [{ address: 'visitor@example.org', name: 'Visitor' }],
+    from: { address: 'support@example.com', name: 'Support' },
+    subject: 'Re: Conformance',
+    text: 'Thanks for writing; here is our answer.',
+    ...(plugin.capabilities.html ? { html: '<p>Thanks for writing; here is our answer.</p>' } : {}),
+    thread: { externalThreadId: 'conformance-thread', externalMessageIds: ['conformance-message-1'] },
+    kind: 'reply',
+    ...overrides,
+  };
+}
+
+/**
+ * The plugin contract suite (STYLE.md "Plugins"): every channel plugin, built in or third party,
+ * runs all of it against a FakeHostConnection. Call it at the top level of a jest test file:
+ *
+ *   channelPluginConformance('signed webhook', { createPlugin: () => createChannelPlugin(), scenario });
+ *
+ * It checks that the plugin declares a valid shape and capabilities it honours, uses nothing
+ * outside the connection, ingests a redelivered message once, classifies send failures, and
+ * connects and disconnects cleanly.
+ */
+export function channelPluginConformance(name: string, { createPlugin, scenario }: ChannelPluginConformanceOptions): void {
+  describe(`channel plugin conformance: ${name}`, () => {
+    let plugin: ChannelPlugin;
+    let host: FakeHostConnection;
+    let disconnected: boolean;
+
+    if (scenario.beforeAll) beforeAll(() => scenario.beforeAll!());
+    if (scenario.afterAll) afterAll(() => scenario.afterAll!());
+
+    beforeEach(async () => {
+      plugin = await createPlugin();
+      const config = typeof scenario.config === 'function' ? scenario.config() : (scenario.config ?? {});
+      host = new FakeHostConnection({ id: String(plugin.id), channel: String(plugin.channel) }, config);
+      await plugin.connect(host.connection);
+      host.endConnect();
+      await host.startListeners();
+      disconnected = false;
+    });
+
+    afterEach(async () => {
+      await host.stopListeners();
+      if (!disconnected) await plugin.disconnect?.();
+    });
+
+    describe('declaration', () => {
+      it('has a valid id, display name, inline SVG icon, channel and every capability as true or false', () => {
+        expect(pluginShapeProblems(plugin)).toEqual([]);
+        expect(Object.keys(plugin.capabilities).sort()).toEqual([...CAPABILITY_NAMES].sort());
+      });
+
+      it('has send exactly when it declares the reply capability', () => {
+        expect(typeof plugin.send === 'function').toBe(plugin.capabilities.reply);
+      });
+
+      it('gives the scenario a way to make send succeed and fail when it declares reply', () => {
+        expect(Boolean(scenario.outbound)).toBe(plugin.capabilities.reply);
+      });
+    });
+
+    describe('connection', () => {
+      it('connects using only the plugin interface and declares something to receive messages through', () => {
+        expect(host.problems).toEqual([]);
+        expect(host.routes.length + host.listeners.length).toBeGreaterThan(0);
+      });
+
+      it('mounts its routes under /channels/<id>/ (public) or /api/channels/<id>/ (authenticated)', () => {
+        for (const route of host.routes) {
+          expect(route.url).toBe(`${route.public ? '' : '/api'}/channels/${plugin.id}/${route.path}`);
+        }
+      });
+
+      it('refuses garbage on every POST route with a 4xx, never a 5xx, and ingests nothing', async () => {
+        const not4xx: string[] = [];
+        for (const route of host.routes.filter((r) => r.method === 'POST')) {
+          const url = route.url.replace(/:[A-Za-z][A-Za-z0-9_]*/g, 'x');
+          for (const rawBody of ['{"unexpected": true}', '[]', '"text"', '{}']) {
+            const response = await host.request('POST', url, { rawBody, headers: { 'content-type': 'application/json' } });
+            if (response.status < 400 || response.status >= 500) not4xx.push(`POST ${url} ${rawBody} -> ${response.status}`);
+          }
+        }
+        expect(not4xx).toEqual([]);
+        expect(host.stored).toEqual([]);
+        expect(host.problems).toEqual([]);
+      });
+
+      it('disconnects cleanly, and a second plugin connects afterwards', async () => {
+        await host.stopListeners();
+        await plugin.disconnect?.();
+        disconnected = true;
+        const again = await createPlugin();
+        const config = typeof scenario.config === 'function' ? scenario.config() : (scenario.config ?? {});
+        const second = new FakeHostConnection({ id: String(again.id), channel: String(again.channel) }, config);
+        await again.connect(second.connection);
+        second.endConnect();
+        await second.startListeners();
+        await second.stopListeners();
+        await again.disconnect?.();
+        expect(second.problems).toEqual([]);
+      });
+    });
+
+    describe('inbound', () => {
+      it('ingests a message on its own channel with the text and sender it was given', async () => {
+        const message = conformanceInbound();
+        await scenario.deliverInbound(host, message);
+        expect(host.problems).toEqual([]);
+        expect(host.stored).toHaveLength(1);
+        const [stored] = host.stored;
+        expect(stored.channel).toBe(plugin.channel);
+        expect(stored.text).toContain(message.text);
+        expect(stored.from.address.toLowerCase()).toBe(message.from.address.toLowerCase());
+      });
+
+      it('stores a message delivered twice only once (the same externalMessageId both times)', async () => {
+        const message = conformanceInbound();
+        await scenario.deliverInbound(host, message);
+        await scenario.deliverInbound(host, message);
+        expect(host.problems).toEqual([]);
+        expect(host.stored).toHaveLength(1);
+        const ids = new Set(host.ingestCalls.map((call) => call.message.externalMessageId));
+        expect(ids.size).toBe(1);
+      });
+
+      it('keeps two messages of one thread in one thread', async () => {
+        const first = conformanceInbound();
+        const second = conformanceInbound({ externalThreadId: first.externalThreadId });
+        await scenario.deliverInbound(host, first);
+        await scenario.deliverInbound(host, second);
+        expect(host.stored).toHaveLength(2);
+        expect(new Set(host.stored.map((m) => m.conversationId)).size).toBe(1);
+        expect(host.problems).toEqual([]);
+      });
+    });
+
+    describe('outbound', () => {
+      const send = (outbound: OutboundMessage): Promise<DeliveryResult> => plugin.send!(outbound);
+
+      it('reports an accepted message as delivered', async () => {
+        if (!plugin.capabilities.reply) return expect(plugin.send).toBeUndefined();
+        await scenario.outbound!.succeed();
+        const result = await send(conformanceOutbound(plugin));
+        expect(result).toMatchObject({ status: 'delivered' });
+        if (result.status === 'delivered' && result.externalMessageId !== undefined) expect(result.externalMessageId).toEqual(expect.any(String));
+      });
+
+      it('classifies a passing failure as retryable, with a reason, without throwing', async () => {
+        if (!plugin.capabilities.reply) return expect(plugin.send).toBeUndefined();
+        await scenario.outbound!.failRetryably();
+        const result = await send(conformanceOutbound(plugin));
+        expect(result).toEqual({ status: 'failed', retryable: true, reason: expect.stringMatching(/\S/) });
+      });
+
+      it('classifies a refusal as permanent, with a reason, without throwing', async () => {
+        if (!plugin.capabilities.reply) return expect(plugin.send).toBeUndefined();
+        await scenario.outbound!.failPermanently();
+        const result = await send(conformanceOutbound(plugin));
+        expect(result).toEqual({ status: 'failed', retryable: false, reason: expect.stringMatching(/\S/) });
+      });
+
+      it('sends text-only messages (no html) as well', async () => {
+        if (!plugin.capabilities.reply) return expect(plugin.send).toBeUndefined();
+        await scenario.outbound!.succeed();
+        const { html: _html, ...textOnly } = conformanceOutbound(plugin);
+        expect(await send(textOnly)).toMatchObject({ status: 'delivered' });
+        expect(host.problems).toEqual([]);
+      });
+    });
+  });
+}

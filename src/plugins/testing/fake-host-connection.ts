@@ -1,0 +1,311 @@
+import { randomUUID } from 'node:crypto';
+import {
+  pluginSettingVariable,
+  PLUGIN_SETTING_KEY_PATTERN,
+  type ChannelHostConnection,
+  type ChannelListener,
+  type ChannelPlugin,
+  type ChannelRequest,
+  type ChannelResponse,
+  type InboundMessage,
+  type IngestOptions,
+  type IngestResult,
+  type PluginAgent,
+  type PluginJobHandler,
+  type PluginJobOptions,
+  type RouteHandler,
+  type RouteOptions,
+} from '../channel-plugin';
+import { JOB_TYPE_PATTERN, normaliseRoutePath } from '../plugin-shape';
+
+/** The agent the fake host puts on authenticated requests unless told otherwise. */
+export const FAKE_AGENT: PluginAgent = { id: '00000000-0000-4000-8000-000000000001', name: 'Ada Agent', email: 'ada@example.com', role: 'admin' };
+
+export interface FakeRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  /** Where the real host mounts it. */
+  url: string;
+  public: boolean;
+  rawBody: boolean;
+  handler: RouteHandler;
+}
+
+export interface StoredMessage extends InboundMessage {
+  conversationId: string;
+  messageId: string;
+}
+
+export interface FakeRequestOptions {
+  headers?: Record<string, string>;
+  query?: Record<string, string | string[]>;
+  /** JSON body (sent as its JSON text unless rawBody is given). */
+  body?: unknown;
+  /** The exact bytes of the body; parsed as JSON when the content type is JSON. */
+  rawBody?: Buffer | string;
+  /** The agent of an authenticated route; null for a request without a session (-> 401). Default FAKE_AGENT. */
+  agent?: PluginAgent | null;
+}
+
+/** Property names test tooling reads on any object (jest's pretty-format, promises); not a plugin using something it should not. */
+const TOOLING_PROPERTIES = new Set(['then', 'toJSON', 'constructor', 'asymmetricMatch', '$$typeof', 'nodeType', 'tagName', '@@__IMMUTABLE_ITERABLE__@@', '@@__IMMUTABLE_RECORD__@@', '_isMockFunction']);
+
+/**
+ * A stand-in for Parley's side of ChannelHostConnection, for plugin tests: it behaves like the
+ * real host where a plugin can tell (ingest is idempotent by channel + thread + message id, routes
+ * live at /channels/<id>/… or /api/channels/<id>/…, declarations are accepted only during
+ * connect, settings come from a map) and it records everything, including every way the plugin
+ * stepped outside the interface (`problems`).
+ */
+export class FakeHostConnection {
+  /** Every ingest call, in order, duplicates included. */
+  readonly ingestCalls: { message: InboundMessage; options: IngestOptions; result: IngestResult }[] = [];
+  /** What the core would have stored: each (channel, thread, message id) once. */
+  readonly stored: StoredMessage[] = [];
+  readonly routes: FakeRoute[] = [];
+  readonly listeners: ChannelListener[] = [];
+  readonly jobHandlers = new Map<string, PluginJobHandler>();
+  readonly scheduled: { type: string; data: Record<string, unknown>; options: PluginJobOptions }[] = [];
+  readonly logs: { level: 'debug' | 'info' | 'warn' | 'error'; fields: object; message: string }[] = [];
+  /** Contract violations seen: the conformance kit expects none. */
+  readonly problems: string[] = [];
+  /** The connection to hand to `plugin.connect`. */
+  readonly connection: ChannelHostConnection;
+
+  private declaring = true;
+  private readonly threads = new Map<string, string>();
+  private readonly started = new Set<ChannelListener>();
+
+  constructor(
+    private readonly plugin: Pick<ChannelPlugin, 'id' | 'channel'>,
+    private readonly settings: Record<string, string> = {},
+  ) {
+    this.connection = this.strict('connection', {
+      ingest: (message: InboundMessage, options: IngestOptions = {}) => this.ingest(message, options),
+      routes: this.strict('connection.routes', {
+        get: (path: string, handler: RouteHandler, options?: RouteOptions) => this.declareRoute('GET', path, handler, options),
+        post: (path: string, handler: RouteHandler, options?: RouteOptions) => this.declareRoute('POST', path, handler, options),
+      }),
+      listen: (listener: ChannelListener) => {
+        this.mustDeclareInConnect('a listener');
+        if (typeof listener?.start !== 'function' || typeof listener?.stop !== 'function') this.fail('a listener needs start() and stop()');
+        this.listeners.push(listener);
+      },
+      config: this.strict('connection.config', {
+        get: (key: string) => {
+          this.checkKey(key);
+          const value = this.settings[key];
+          return value === undefined || value === '' ? undefined : value;
+        },
+        require: (key: string) => {
+          this.checkKey(key);
+          const value = this.settings[key];
+          if (value === undefined || value === '') throw new Error(`plugin "${plugin.id}" needs the setting ${pluginSettingVariable(plugin.id, key)}; set it in the environment`);
+          return value;
+        },
+        variableName: (key: string) => pluginSettingVariable(plugin.id, this.checkKey(key)),
+      }),
+      logger: this.strict('connection.logger', {
+        debug: (fields: object, message: string) => this.logs.push({ level: 'debug', fields, message }),
+        info: (fields: object, message: string) => this.logs.push({ level: 'info', fields, message }),
+        warn: (fields: object, message: string) => this.logs.push({ level: 'warn', fields, message }),
+        error: (fields: object, message: string) => this.logs.push({ level: 'error', fields, message }),
+      }),
+      jobs: this.strict('connection.jobs', {
+        register: (type: string, handler: PluginJobHandler) => {
+          this.mustDeclareInConnect(`a job handler (${type})`);
+          this.checkJobType(type);
+          if (this.jobHandlers.has(type)) this.fail(`the job type "${type}" is registered twice`);
+          this.jobHandlers.set(type, handler);
+        },
+        schedule: async (type: string, data: Record<string, unknown>, options: PluginJobOptions = {}) => {
+          this.checkJobType(type);
+          const duplicate = options.jobId !== undefined && this.scheduled.some((s) => s.type === type && s.options.jobId === options.jobId);
+          if (!duplicate) this.scheduled.push({ type, data: JSON.parse(JSON.stringify(data)) as Record<string, unknown>, options });
+          return { jobId: options.jobId ?? randomUUID(), duplicate };
+        },
+      }),
+    }) as ChannelHostConnection;
+  }
+
+  /** Ends the window in which routes, listeners and job handlers may be declared (the host does this when connect returns). */
+  endConnect(): void {
+    this.declaring = false;
+  }
+
+  /** Calls a route the way the host would, by its mounted URL (`/channels/<id>/messages`); 404 when nothing matches. */
+  async request(method: 'GET' | 'POST', url: string, options: FakeRequestOptions = {}): Promise<ChannelResponse> {
+    const [pathname, search = ''] = url.split('?');
+    let route: FakeRoute | undefined;
+    let params: Record<string, string> = {};
+    for (const candidate of this.routes) {
+      const matched = candidate.method === method ? matchPath(candidate.url, pathname) : null;
+      if (matched) {
+        route = candidate;
+        params = matched;
+        break;
+      }
+    }
+    if (!route) return errorResponse(404, `no ${method} route at ${pathname}`);
+    if (!route.public && options.agent === null) return errorResponse(401, 'authentication required');
+
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
+    let raw: Buffer | undefined;
+    if (options.rawBody !== undefined) raw = Buffer.isBuffer(options.rawBody) ? options.rawBody : Buffer.from(options.rawBody, 'utf8');
+    else if (options.body !== undefined) raw = Buffer.from(JSON.stringify(options.body), 'utf8');
+    if (raw !== undefined) headers['content-type'] ??= 'application/json';
+    let body: unknown;
+    if (raw !== undefined && raw.length > 0 && /^application\/json\b/i.test(headers['content-type'])) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch (error) {
+        return errorResponse(400, `the body is not valid JSON: ${(error as Error).message}`);
+      }
+    }
+    const query: Record<string, string | string[]> = { ...options.query };
+    for (const [name, value] of new URLSearchParams(search)) query[name] = value;
+
+    const request: ChannelRequest = {
+      params,
+      query,
+      headers,
+      body,
+      ...(route.rawBody ? { rawBody: raw ?? Buffer.alloc(0) } : {}),
+      ...(route.public ? {} : { agent: options.agent ?? FAKE_AGENT }),
+    };
+    try {
+      const response = await route.handler(request);
+      if (typeof response !== 'object' || response === null || !Number.isInteger(response.status) || response.status < 100 || response.status > 599) {
+        this.fail(`${method} ${route.url} answered ${JSON.stringify(response)}, not { status, body?, headers? }`);
+        return errorResponse(500, 'invalid response from the plugin');
+      }
+      return response;
+    } catch (error) {
+      const status = (error as { statusCode?: unknown })?.statusCode;
+      if (typeof status === 'number' && status >= 400 && status < 500) return errorResponse(status, (error as Error).message);
+      this.problems.push(`${method} ${route.url} threw: ${(error as Error)?.message ?? String(error)}`);
+      return errorResponse(500, 'an unexpected error occurred; it has been logged');
+    }
+  }
+
+  async startListeners(): Promise<void> {
+    for (const listener of this.listeners) {
+      await listener.start();
+      this.started.add(listener);
+    }
+  }
+
+  async stopListeners(): Promise<void> {
+    for (const listener of [...this.listeners].reverse()) {
+      if (!this.started.delete(listener)) continue;
+      await listener.stop();
+    }
+  }
+
+  /** Runs a scheduled job's handler once, as the queue would. */
+  async runJob(type: string, data: Record<string, unknown>, job: { jobId?: string; attempt?: number; attempts?: number } = {}): Promise<void> {
+    const handler = this.jobHandlers.get(type);
+    if (!handler) throw new Error(`no handler registered for job type "${type}"`);
+    await handler(JSON.parse(JSON.stringify(data)) as Record<string, unknown>, { jobId: job.jobId ?? randomUUID(), attempt: job.attempt ?? 1, attempts: job.attempts ?? 3 });
+  }
+
+  private async ingest(message: InboundMessage, options: IngestOptions): Promise<IngestResult> {
+    const problems = inboundProblems(message, this.plugin.channel);
+    if (problems.length > 0) {
+      this.fail(`ingest got an invalid message: ${problems.join('; ')}`);
+      throw Object.assign(new Error(problems.join('; ')), { statusCode: 400 });
+    }
+    const threadKey = `${message.inboxId ?? ''}\u0000${message.channel}\u0000${message.externalThreadId}`;
+    let conversationId = this.threads.get(threadKey);
+    if (!conversationId) {
+      conversationId = randomUUID();
+      this.threads.set(threadKey, conversationId);
+    }
+    const existing = this.stored.find((m) => m.conversationId === conversationId && m.externalMessageId === message.externalMessageId);
+    const result: IngestResult = existing
+      ? { conversationId, messageId: existing.messageId, duplicate: true }
+      : { conversationId, messageId: randomUUID(), duplicate: false };
+    if (!existing) this.stored.push({ ...structuredClone(message), conversationId, messageId: result.messageId });
+    this.ingestCalls.push({ message: structuredClone(message), options, result });
+    return result;
+  }
+
+  private declareRoute(method: 'GET' | 'POST', path: string, handler: RouteHandler, options: RouteOptions = {}): void {
+    this.mustDeclareInConnect(`a route (${method} ${path})`);
+    const relative = normaliseRoutePath(path);
+    if (relative === null) this.fail(`route path ${JSON.stringify(path)} must be relative segments like "messages" or "forms/:formId/submissions"`);
+    if (typeof handler !== 'function') this.fail(`the handler of ${method} ${path} must be a function`);
+    const isPublic = options.public === true;
+    const url = `${isPublic ? '' : '/api'}/channels/${this.plugin.id}/${relative}`;
+    if (this.routes.some((r) => r.method === method && r.url === url)) this.fail(`${method} ${url} is declared twice`);
+    this.routes.push({ method, path: relative!, url, public: isPublic, rawBody: options.rawBody === true, handler });
+  }
+
+  private mustDeclareInConnect(what: string): void {
+    if (!this.declaring) this.fail(`${what} can only be declared in connect()`);
+  }
+
+  private checkKey(key: string): string {
+    if (typeof key !== 'string' || !PLUGIN_SETTING_KEY_PATTERN.test(key)) this.fail(`setting keys are upper snake case like "OUTBOUND_URL" (got ${JSON.stringify(key)})`);
+    return key;
+  }
+
+  private checkJobType(type: string): void {
+    if (typeof type !== 'string' || !JOB_TYPE_PATTERN.test(type)) this.fail(`job types are lower-case words like "poll" (got ${JSON.stringify(type)})`);
+  }
+
+  /** Records the problem and throws, as the real host would refuse it. */
+  private fail(problem: string): never {
+    const text = `plugin "${this.plugin.id}": ${problem}`;
+    this.problems.push(text);
+    throw new Error(text);
+  }
+
+  /** Records any use of a property the interface does not have (the plugin would crash against the real host). */
+  private strict<T extends object>(name: string, target: T): T {
+    return new Proxy(Object.freeze(target), {
+      get: (object, property, receiver) => {
+        if (typeof property === 'string' && !(property in object) && !TOOLING_PROPERTIES.has(property)) {
+          this.problems.push(`plugin "${this.plugin.id}" used ${name}.${property}, which is not part of the plugin interface`);
+        }
+        return Reflect.get(object, property, receiver);
+      },
+    });
+  }
+}
+
+/** What is wrong with an inbound message as the core would see it. */
+export function inboundProblems(message: InboundMessage, channel: string): string[] {
+  if (typeof message !== 'object' || message === null) return ['the message must be an object'];
+  const problems: string[] = [];
+  const text = (value: unknown) => typeof value === 'string' && value.trim() !== '';
+  if (message.channel !== channel) problems.push(`channel must be the plugin's channel "${channel}" (got ${JSON.stringify(message.channel)})`);
+  if (!text(message.externalThreadId)) problems.push('externalThreadId must be a non-empty string');
+  if (!text(message.externalMessageId)) problems.push('externalMessageId must be a non-empty string (it is the idempotency key)');
+  if (typeof message.from !== 'object' || message.from === null || !text(message.from.address)) problems.push('from.address must be a non-empty string');
+  if (!Array.isArray(message.to) || message.to.some((p) => typeof p !== 'object' || p === null || !text(p.address))) problems.push('to must be a list of {address}');
+  if (typeof message.text !== 'string') problems.push('text must be a string');
+  if (message.subject !== undefined && typeof message.subject !== 'string') problems.push('subject must be a string when given');
+  if (message.html !== undefined && typeof message.html !== 'string') problems.push('html must be a string when given');
+  if (message.receivedAt !== undefined && Number.isNaN(Date.parse(message.receivedAt))) problems.push('receivedAt must be an ISO-8601 time when given');
+  return problems;
+}
+
+function matchPath(pattern: string, path: string): Record<string, string> | null {
+  const want = pattern.split('/');
+  const got = path.replace(/\/+$/, '').split('/');
+  if (want.length !== got.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i += 1) {
+    if (want[i].startsWith(':')) params[want[i].slice(1)] = decodeURIComponent(got[i]);
+    else if (want[i] !== got[i]) return null;
+  }
+  return params;
+}
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 500: 'Internal Server Error' };
+
+function errorResponse(status: number, message: string): ChannelResponse {
+  return { status, body: { statusCode: status, error: REASONS[status] ?? 'Error', message } };
+}
