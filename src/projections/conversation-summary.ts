@@ -59,6 +59,8 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
     preview: singleLine(data.text, PREVIEW_LENGTH),
     awaitingReply: false,
   }),
+  // A forward is no answer to the contact (awaitingReply stays); the summary only moves its revision.
+  ConversationForwarded: (doc) => doc,
   // Delivery status lives in the thread read model; the summary only moves its revision.
   ReplyDelivered: (doc) => doc,
   ReplyDeliveryFailed: (doc) => doc,

@@ -13,6 +13,7 @@ export type ConversationCommand =
   | ReopenConversation
   | AddComment
   | QueueReply
+  | ForwardConversation
   | RecordReplyDelivered
   | RecordReplyFailed
   | MarkAsSpam
@@ -107,6 +108,26 @@ export interface QueueReply {
     html?: string;
     /** Reply on another channel than the conversation's own ("email" answers a chat, rule 12). */
     channel?: Channel;
+    now: string;
+  };
+}
+
+/**
+ * Rule 13: send the conversation to someone outside the company. The caller assembles the email
+ * (the agent's note and the thread) so the event records exactly what left; it is delivered like
+ * a reply, and its delivery is recorded with RecordReplyDelivered / RecordReplyFailed.
+ */
+export interface ForwardConversation {
+  type: 'ForwardConversation';
+  data: {
+    messageId: string;
+    authorId: string;
+    to: Party;
+    /** The agent's note, as written (also part of `text`). */
+    note?: string;
+    subject: string;
+    text: string;
+    html?: string;
     now: string;
   };
 }

@@ -1,4 +1,4 @@
-import { isRoleAddress, normalizeAddress } from '../shared/address';
+import { isEmailAddress, isRoleAddress, normalizeAddress } from '../shared/address';
 import type { Decider } from '../shared/decider';
 import { conflict, invalidInput, invalidTransition, notFound } from '../shared/domain-error';
 import { BOT_INACTIVITY_CLOSE_MS, TRASH_RETENTION_MS, sameAssignee, type Channel, type Party } from '../shared/types';
@@ -9,6 +9,7 @@ import type {
   ConversationCommand,
   CreateTicket,
   DeleteConversation,
+  ForwardConversation,
   QueueReply,
   ReceiveInboundMessage,
   RecordReplyDelivered,
@@ -38,6 +39,7 @@ export type {
 export { isActive } from './conversation.state';
 
 export const TICKET_NAME_MAX_LENGTH = 200;
+export const FORWARD_NOTE_MAX_LENGTH = 10_000;
 
 /** Channels whose conversations may be answered by email instead (rule 12). */
 const EMAIL_SWITCH_FROM: readonly Channel[] = ['chat', 'messenger'];
@@ -67,6 +69,8 @@ export function decideConversation(command: ConversationCommand, state: Conversa
       return addComment(command.data, conversation);
     case 'QueueReply':
       return queueReply(command.data, conversation);
+    case 'ForwardConversation':
+      return forward(command.data, conversation);
     case 'RecordReplyDelivered':
       return recordReplyDelivered(command.data, conversation);
     case 'RecordReplyFailed':
@@ -310,6 +314,39 @@ function queueReply(data: QueueReply['data'], conversation: ActiveConversation):
         text: data.text,
         ...(data.html === undefined ? {} : { html: data.html }),
         queuedAt: isoOf(now),
+      },
+    },
+  ];
+}
+
+/** Rule 13: an email conversation can be forwarded outside the company, with a note. */
+function forward(data: ForwardConversation['data'], conversation: ActiveConversation): ConversationEvent[] {
+  // The same forward retried after it was stored: already done.
+  if (conversation.replies.has(data.messageId)) return [];
+  const now = parseTime(data.now, 'now');
+  refuseInTrash(conversation, 'forward it');
+  if (conversation.channel !== 'email') {
+    throw invalidTransition(`only email conversations can be forwarded (rule 13); this one is a ${conversation.channel} conversation`);
+  }
+  const address = (data.to?.address ?? '').trim();
+  if (!isEmailAddress(address)) throw invalidInput(`to must be an email address to forward to, got ${JSON.stringify(data.to?.address ?? null)}`);
+  if ((data.note?.length ?? 0) > FORWARD_NOTE_MAX_LENGTH) {
+    throw invalidInput(`note must be at most ${FORWARD_NOTE_MAX_LENGTH} characters (it has ${data.note?.length}); shorten it`);
+  }
+  requireText(data.text, 'text');
+  return [
+    {
+      type: 'ConversationForwarded',
+      data: {
+        messageId: data.messageId,
+        authorId: data.authorId,
+        channel: 'email',
+        to: [{ address, ...nameOf(data.to) }],
+        ...(data.note?.trim() ? { note: data.note } : {}),
+        subject: data.subject,
+        text: data.text,
+        ...(data.html === undefined ? {} : { html: data.html }),
+        forwardedAt: isoOf(now),
       },
     },
   ];

@@ -12,6 +12,7 @@ export type ConversationEvent =
   | ConversationStarted
   | MessageReceived
   | ReplyQueued
+  | ConversationForwarded
   | ReplyDelivered
   | ReplyDeliveryFailed
   | ConversationAssigned
@@ -90,6 +91,26 @@ export interface ReplyQueued {
     text: string;
     html?: string;
     queuedAt: string;
+  };
+}
+
+/**
+ * The conversation was forwarded outside the company (rule 13): an email to `to` with the agent's
+ * note and the thread. Not a reply (the contact still awaits one); delivered like one, and
+ * ReplyDelivered / ReplyDeliveryFailed with its messageId record how that went.
+ */
+export interface ConversationForwarded {
+  type: 'ConversationForwarded';
+  data: {
+    messageId: string;
+    authorId: string;
+    channel: Channel;
+    to: Party[];
+    note?: string;
+    subject: string;
+    text: string;
+    html?: string;
+    forwardedAt: string;
   };
 }
 

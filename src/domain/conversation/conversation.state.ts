@@ -64,6 +64,7 @@ export interface ConversationDetails {
   readonly awaitingContactReply: boolean;
   /** Inbound channel message ids and delivered replies' ids: the same message is never stored twice. */
   readonly seenExternalMessageIds: ReadonlySet<string>;
+  /** Outbound messages (replies and forwards) by message id, with their delivery status. */
   readonly replies: ReadonlyMap<string, ReplyStatus>;
   /** So a retried AddComment with the same id is a harmless repeat. */
   readonly commentIds: ReadonlySet<string>;
@@ -119,6 +120,7 @@ export function evolveConversation(state: ConversationState, event: Conversation
         awaitingContactReply: false,
       };
     case 'ReplyQueued':
+    case 'ConversationForwarded':
       return { ...state, replies: withEntry(state.replies, event.data.messageId, 'queued') };
     case 'ReplyDelivered': {
       const { messageId, externalMessageId } = event.data;
