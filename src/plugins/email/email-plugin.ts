@@ -1,0 +1,192 @@
+import { join } from 'node:path';
+import type { ChannelHostConnection, ChannelPlugin, DeliveryResult, OutboundMessage, Party } from '../channel-plugin';
+import { retryableFailure } from '../channel-plugin';
+import { EmailReceiver, type InboxDirectory } from './inbound/receive-email';
+import { DEFAULT_PARSE_LIMITS } from './inbound/parse-email';
+import { EmailSender } from './outbound/email-sender';
+import { EmailTemplates } from './outbound/email-templates';
+import { SmtpListener } from './smtp/smtp-listener';
+import { FileKeyValueStore } from './storage/file-key-value-store';
+import type { PluginKeyValueStore } from './storage/key-value-store';
+import { BlobStore } from './storage/raw-message-store';
+import { ThreadIndex } from './threading/thread-index';
+
+export interface EmailPluginOptions {
+  /** SMTP_PORT; 0 picks a free port (tests read it from `smtpPort()`). */
+  smtpPort?: number;
+  smtpHost?: string;
+  /** SMTP_RELAY_URL; null or empty: replies cannot be sent (they stay queued and retried). */
+  relayUrl?: string | null;
+  /** PARLEY_INBOX_EMAIL: the sender when an outbound message names none. */
+  inboxEmail?: string;
+  /** The plugin's storage; default: FileKeyValueStore in `storageDir`. */
+  storage?: PluginKeyValueStore;
+  /** Folder for the default storage (e.g. <PARLEY_DATA_DIR>/plugins/email). */
+  storageDir?: string;
+  /** Which inbox takes which address; without it all mail goes to the default inbox. */
+  inboxes?: InboxDirectory | null;
+  /** Largest message accepted over SMTP, bytes (default 25 MiB). */
+  maxMessageBytes?: number;
+  templatesDir?: string;
+  clock?: () => Date;
+  /** Relay timeouts (tests shorten them). */
+  relayTimeouts?: { connectionMs: number; greetingMs: number; socketMs: number };
+  /** How long shutdown lets open SMTP sessions finish (default 5 s). */
+  smtpCloseTimeoutMs?: number;
+}
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
+
+const ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="2" y="4" width="20" height="16" rx="2"/><path d="m22 7-10 6L2 7"/></svg>';
+
+export interface EmailPlugin extends ChannelPlugin {
+  /** The port the SMTP listener is bound to (after the host started it). */
+  smtpPort(): number;
+}
+
+/**
+ * The email channel: an SMTP listener for inbound mail (threaded by Message-ID, In-Reply-To,
+ * References, then subject and sender), outbound mail through a relay, compose and forward.
+ *
+ * Settings: the options the host passes when it creates the plugin (Parley's own SMTP_PORT,
+ * HOST, SMTP_RELAY_URL, PARLEY_INBOX_EMAIL and data folder), else the plugin's settings
+ * (PARLEY_PLUGIN_EMAIL_SMTP_PORT, _SMTP_HOST, _RELAY_URL, _INBOX_EMAIL, _STORAGE_DIR), plus
+ * PARLEY_PLUGIN_EMAIL_MAX_MESSAGE_BYTES and PARLEY_PLUGIN_EMAIL_TEMPLATES_DIR.
+ */
+export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin {
+  let sender: EmailSender | null = null;
+  let listener: SmtpListener | null = null;
+  const clock = options.clock ?? (() => new Date());
+
+  return {
+    id: 'email',
+    displayName: 'Email',
+    icon: ICON,
+    channel: 'email',
+    capabilities: { reply: true, html: true, attachments: true, transcript: false, switchToEmail: false, forward: true, compose: true },
+
+    connect(connection: ChannelHostConnection) {
+      const { logger } = connection;
+      const settings = resolveSettings(options, connection);
+      const storage = settings.storage;
+      const index = new ThreadIndex(storage);
+      const blobs = new BlobStore(storage);
+      const { maxMessageBytes, inboxEmail } = settings;
+      const templates = EmailTemplates.load(settings.templatesDir);
+      const defaultFrom: Party | null = inboxEmail ? { address: inboxEmail } : null;
+
+      sender = new EmailSender({ relayUrl: settings.relayUrl, defaultFrom, templates, index, logger, clock, timeouts: options.relayTimeouts });
+      const receiver = new EmailReceiver({
+        ingest: (message) => connection.ingest(message),
+        inboxes: settings.inboxes,
+        blobs,
+        index,
+        clock,
+        logger,
+        limits: { ...DEFAULT_PARSE_LIMITS, maxHeaderBytes: Math.min(DEFAULT_PARSE_LIMITS.maxHeaderBytes, maxMessageBytes) },
+      });
+      const smtp = new SmtpListener({
+        port: settings.smtpPort,
+        host: settings.smtpHost,
+        maxMessageBytes,
+        maxRecipients: 100,
+        serverName: domainOf(inboxEmail) ?? 'parley',
+        closeTimeoutMs: options.smtpCloseTimeoutMs ?? 5000,
+        socketTimeoutMs: 60_000,
+        checkRecipient: (address) => receiver.checkRecipient(address),
+        receive: (raw, envelope) => receiver.receive(raw, envelope),
+        logger,
+      });
+      listener = smtp;
+      connection.listen({ name: 'smtp', start: async () => void (await smtp.start()), stop: () => smtp.stop() });
+
+      // Auditors fetch a message's original bytes (or an attachment) by the id its event records.
+      connection.routes.get('blobs/:id', async (request) => {
+        const content = await blobs.get(request.params.id ?? '');
+        if (!content) return { status: 404, body: { statusCode: 404, error: 'Not Found', message: `no email blob ${request.params.id}` } };
+        return { status: 200, body: { id: request.params.id, size: content.length, base64: content.toString('base64') } };
+      });
+    },
+
+    async send(outbound: OutboundMessage): Promise<DeliveryResult> {
+      if (!sender) return retryableFailure('the email channel is not connected yet');
+      return sender.send(outbound);
+    },
+
+    disconnect() {
+      sender?.close();
+      sender = null;
+    },
+
+    smtpPort() {
+      if (!listener) throw new Error('the email plugin is not connected');
+      return listener.port;
+    },
+  };
+}
+
+interface Settings {
+  smtpPort: number;
+  smtpHost: string;
+  relayUrl: string | null;
+  inboxEmail: string | undefined;
+  storage: PluginKeyValueStore;
+  inboxes: InboxDirectory | null;
+  maxMessageBytes: number;
+  templatesDir: string | undefined;
+}
+
+/**
+ * What the host may offer beyond today's interface (proposed: `storage`, a durable key-value
+ * store private to the plugin, and `inboxes`, which inbox takes an address). Used when present.
+ */
+interface ProposedHostExtensions {
+  storage?: PluginKeyValueStore;
+  inboxes?: InboxDirectory;
+}
+
+function resolveSettings(options: EmailPluginOptions, connection: ChannelHostConnection): Settings {
+  const { config } = connection;
+  // Asked with `in`: reading a property the interface does not have is a contract violation.
+  const offered = connection as ChannelHostConnection & ProposedHostExtensions;
+  const offeredStorage = 'storage' in connection ? offered.storage : undefined;
+  const offeredInboxes = 'inboxes' in connection ? offered.inboxes : undefined;
+  const storageDir = options.storageDir ?? config.get('STORAGE_DIR');
+  const storage = options.storage ?? (storageDir ? new FileKeyValueStore(storageDir) : offeredStorage);
+  if (!storage) {
+    throw new Error(`the email channel keeps original messages and its thread index on disk: set ${config.variableName('STORAGE_DIR')} (Parley sets it under PARLEY_DATA_DIR)`);
+  }
+  return {
+    smtpPort: options.smtpPort ?? port(config.get('SMTP_PORT'), config.variableName('SMTP_PORT')) ?? 2525,
+    smtpHost: options.smtpHost ?? config.get('SMTP_HOST') ?? '0.0.0.0',
+    relayUrl: (options.relayUrl === undefined ? config.get('RELAY_URL') : options.relayUrl) || null,
+    inboxEmail: options.inboxEmail ?? config.get('INBOX_EMAIL'),
+    storage,
+    inboxes: options.inboxes ?? offeredInboxes ?? null,
+    maxMessageBytes: options.maxMessageBytes ?? positiveInteger(config.get('MAX_MESSAGE_BYTES'), config.variableName('MAX_MESSAGE_BYTES')) ?? DEFAULT_MAX_MESSAGE_BYTES,
+    templatesDir: options.templatesDir ?? config.get('TEMPLATES_DIR'),
+  };
+}
+
+function port(value: string | undefined, variable: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${variable} must be a port number 0-65535 (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+function domainOf(address: string | undefined): string | undefined {
+  const at = address?.lastIndexOf('@') ?? -1;
+  return address && at >= 0 ? address.slice(at + 1) : undefined;
+}
+
+function positiveInteger(value: string | undefined, variable: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1024) throw new Error(`${variable} must be a whole number of bytes, at least 1024 (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+/** Where the default storage lives under Parley's data folder. */
+export const emailStorageDir = (dataDir: string) => join(dataDir, 'plugins', 'email');

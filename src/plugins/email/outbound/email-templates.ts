@@ -1,0 +1,77 @@
+import Handlebars from 'handlebars';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** What the message templates (templates/message.{text,html}.hbs and their partials) are given. */
+export interface TemplateInput {
+  kind: 'reply' | 'forward' | 'transcript' | 'compose';
+  /** The agent's text. */
+  body: string;
+  /** The agent's HTML (sanitised), or the text as HTML. */
+  bodyHtml: string;
+  /** Signed with the inbox's name and address. */
+  signature?: { name: string; address?: string };
+  /** The message being answered (replies only). */
+  quoted?: { date: string; from: string; lines: string[] };
+}
+
+const TEMPLATE_NAMES = ['message', 'signature', 'quoted'] as const;
+
+/**
+ * The email channel's Handlebars templates, compiled once. The text set is compiled without HTML
+ * escaping (it is plain text), the HTML set with it, so a customer's "<script>" quoted in a reply
+ * stays text. Operators can point EMAIL templates at their own folder (same file names).
+ */
+export class EmailTemplates {
+  private constructor(
+    private readonly text: HandlebarsTemplateDelegate<TemplateInput>,
+    private readonly html: HandlebarsTemplateDelegate<TemplateInput>,
+  ) {}
+
+  static load(folder: string = defaultTemplatesFolder()): EmailTemplates {
+    const read = (name: string, format: 'text' | 'html') => readFileSync(join(folder, `${name}.${format}.hbs`), 'utf8');
+    const compile = (format: 'text' | 'html') => {
+      const handlebars = Handlebars.create();
+      for (const name of TEMPLATE_NAMES.slice(1)) handlebars.registerPartial(name, read(name, format));
+      return handlebars.compile<TemplateInput>(read('message', format), { noEscape: format === 'text', strict: false });
+    };
+    return new EmailTemplates(compile('text'), compile('html'));
+  }
+
+  render(input: TemplateInput): { text: string; html: string } {
+    return { text: tidyText(this.text(input)), html: this.html(input) };
+  }
+}
+
+/**
+ * templates/ beside this file when the build copied it there, else the source folder of the
+ * repository the code runs from (tsc does not copy .hbs files into dist/).
+ */
+export function defaultTemplatesFolder(): string {
+  const beside = join(__dirname, '..', 'templates');
+  if (existsSync(join(beside, 'message.text.hbs'))) return beside;
+  for (let folder = __dirname; dirname(folder) !== folder; folder = dirname(folder)) {
+    const candidate = join(folder, 'src', 'plugins', 'email', 'templates');
+    if (existsSync(join(candidate, 'message.text.hbs'))) return candidate;
+  }
+  throw new Error(`the email templates (message.text.hbs …) were not found beside ${__dirname} or in a src/plugins/email/templates above it`);
+}
+
+/** Plain text as HTML: escaped, line breaks kept, blank lines as paragraphs. */
+export function textToHtml(text: string): string {
+  return text
+    .replace(/\r\n/g, '\n')
+    .split(/\n{2,}/)
+    .map((paragraph) => `<p>${Handlebars.Utils.escapeExpression(paragraph).replace(/\n/g, '<br>')}</p>`)
+    .join('\n');
+}
+
+/** No trailing spaces except the signature separator "-- ", at most one blank line in a row, one final newline. */
+function tidyText(text: string): string {
+  return `${text
+    .split('\n')
+    .map((line) => (line === '-- ' ? line : line.replace(/[ \t]+$/, '')))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
+}

@@ -1,0 +1,69 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { PluginKeyValueStore } from './key-value-store';
+
+/**
+ * A PluginKeyValueStore in a folder: one file per key (named by the key's SHA-256, fanned out over
+ * 256 sub-folders). A write goes to a temporary file that is fsynced and renamed over the target,
+ * then the folder is fsynced: a crash leaves the old value or the new one, never half of one.
+ */
+export class FileKeyValueStore implements PluginKeyValueStore {
+  constructor(private readonly root: string) {}
+
+  async get(key: string): Promise<Buffer | null> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(key));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  async set(key: string, value: Buffer): Promise<void> {
+    const target = this.pathOf(key);
+    const folder = dirname(target);
+    await mkdir(folder, { recursive: true });
+    const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    const file = await open(temporary, 'w');
+    try {
+      await file.writeFile(value);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    try {
+      await rename(temporary, target);
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      throw error;
+    }
+    await syncFolder(folder);
+  }
+
+  private pathOf(key: string): string {
+    const name = createHash('sha256').update(key, 'utf8').digest('hex');
+    return join(this.root, name.slice(0, 2), name.slice(2));
+  }
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems cannot fsync a directory; the rename itself is still atomic there.
+  } finally {
+    await handle.close();
+  }
+}

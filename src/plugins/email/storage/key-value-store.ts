@@ -1,0 +1,35 @@
+/**
+ * The storage the email channel needs of its host: a durable key-value store private to the
+ * plugin (the thread index and the original messages). The plugin interface has no storage yet;
+ * this is the smallest addition proposed for it. Until the host provides it, the channel uses
+ * FileKeyValueStore in its own folder under the data directory.
+ */
+export interface PluginKeyValueStore {
+  get(key: string): Promise<Buffer | null>;
+  /** Resolves once the value is durable (a crash afterwards does not lose it). */
+  set(key: string, value: Buffer): Promise<void>;
+  /** Only for keys written once and never changed (content-addressed): resolves true when present. */
+  has(key: string): Promise<boolean>;
+}
+
+/** In memory, for tests and the conformance kit's fake host. */
+export class MemoryKeyValueStore implements PluginKeyValueStore {
+  private readonly values = new Map<string, Buffer>();
+
+  async get(key: string): Promise<Buffer | null> {
+    const value = this.values.get(key);
+    return value ? Buffer.from(value) : null;
+  }
+
+  async set(key: string, value: Buffer): Promise<void> {
+    this.values.set(key, Buffer.from(value));
+  }
+
+  async has(key: string): Promise<boolean> {
+    return this.values.has(key);
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+}

@@ -1,0 +1,84 @@
+import type {
+  ChannelHostConnection,
+  ChannelListener,
+  ChannelRequest,
+  ChannelResponse,
+  InboundMessage,
+  IngestResult,
+  PluginJobHandler,
+  RouteHandler,
+} from '../../../../src/plugins/channel-plugin';
+
+/**
+ * A host connection for testing the email plugin alone: ingest keeps messages in memory with the
+ * core's idempotency (same inbox, thread and message id -> duplicate), listeners are started and
+ * stopped by the test, routes can be called directly.
+ */
+export class FakeHost {
+  readonly messages: InboundMessage[] = [];
+  readonly listeners: ChannelListener[] = [];
+  readonly routes = new Map<string, RouteHandler>();
+  readonly jobs = new Map<string, PluginJobHandler>();
+  /** Makes the next ingest calls fail with this error (a core that refuses or is down). */
+  failIngestWith: Error | null = null;
+  private readonly seen = new Map<string, IngestResult>();
+
+  constructor(private readonly settings: Record<string, string> = {}) {}
+
+  readonly connection: ChannelHostConnection = {
+    ingest: async (message: InboundMessage): Promise<IngestResult> => {
+      if (this.failIngestWith) throw this.failIngestWith;
+      const conversationId = `${message.inboxId ?? 'default'}|${message.externalThreadId}`;
+      const key = `${conversationId}|${message.externalMessageId}`;
+      const known = this.seen.get(key);
+      if (known) return { ...known, duplicate: true };
+      const result = { conversationId, messageId: `m${this.seen.size + 1}`, duplicate: false };
+      this.seen.set(key, result);
+      this.messages.push(message);
+      return result;
+    },
+    routes: {
+      get: (path, handler) => void this.routes.set(`GET ${path}`, handler),
+      post: (path, handler) => void this.routes.set(`POST ${path}`, handler),
+    },
+    listen: (listener) => void this.listeners.push(listener),
+    config: {
+      get: (key) => this.settings[key] || undefined,
+      require: (key) => {
+        const value = this.settings[key];
+        if (!value) throw new Error(`PARLEY_PLUGIN_EMAIL_${key} is not set`);
+        return value;
+      },
+      variableName: (key) => `PARLEY_PLUGIN_EMAIL_${key}`,
+    },
+    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    jobs: {
+      register: (type, handler) => void this.jobs.set(type, handler),
+      schedule: async () => ({ jobId: 'job', duplicate: false }),
+    },
+  };
+
+  async start(): Promise<void> {
+    for (const listener of this.listeners) await listener.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const listener of [...this.listeners].reverse()) await listener.stop();
+  }
+
+  async call(method: 'GET' | 'POST', path: string, request: Partial<ChannelRequest> = {}): Promise<ChannelResponse> {
+    const handler = this.routes.get(`${method} ${path}`);
+    if (!handler) throw new Error(`no route ${method} ${path}`);
+    return handler({ params: {}, query: {}, headers: {}, body: undefined, ...request });
+  }
+
+  /** Conversations as the core would group them: inbox + thread. */
+  conversations(): Map<string, InboundMessage[]> {
+    const byThread = new Map<string, InboundMessage[]>();
+    for (const message of this.messages) {
+      const key = `${message.inboxId ?? 'default'}|${message.externalThreadId}`;
+      byThread.set(key, [...(byThread.get(key) ?? []), message]);
+    }
+    return byThread;
+  }
+}
