@@ -35,6 +35,7 @@ import { AgentsController } from './infrastructure/http/controllers/agents.contr
 import { AuditController } from './infrastructure/http/controllers/audit.controller';
 import { AuthController, COOKIE_SECURE } from './infrastructure/http/controllers/auth.controller';
 import { ConversationsController } from './infrastructure/http/controllers/conversations.controller';
+import { EmailController } from './infrastructure/http/controllers/email.controller';
 import { HealthController, READINESS } from './infrastructure/http/controllers/health.controller';
 import { InboxesController } from './infrastructure/http/controllers/inboxes.controller';
 import { ViewsController } from './infrastructure/http/controllers/views.controller';
@@ -109,7 +110,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, ConversationsController, AuditController, ApiChannelController],
+      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, ConversationsController, EmailController, AuditController, ApiChannelController],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
         { provide: EVENT_STORE, useValue: storage.eventStore },

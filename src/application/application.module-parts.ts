@@ -6,6 +6,8 @@ import { BulkConversationActionHandler } from './conversations/bulk-conversation
 import { ChangeConversationHandler } from './conversations/change-conversation.handler';
 import { DeleteConversationHandler } from './conversations/delete-conversation.handler';
 import { ReceiveInboundMessageHandler } from './conversations/receive-inbound-message.handler';
+import { ComposeEmailHandler } from './email/compose-email.handler';
+import { ForwardConversationHandler } from './email/forward-conversation.handler';
 import { UnblockSenderHandler } from './conversations/unblock-sender.handler';
 import {
   RegisterAgentHandler,
@@ -42,6 +44,8 @@ export const commandHandlers = [
   UnblockSenderHandler,
   DeleteConversationHandler,
   BulkConversationActionHandler,
+  ComposeEmailHandler,
+  ForwardConversationHandler,
   SetupFirstAdminHandler,
   RegisterAgentHandler,
   UpdateAgentHandler,
