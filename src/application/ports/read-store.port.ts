@@ -1,5 +1,7 @@
 import type { AgentRole, Availability } from '../../domain/agent/agent.events';
 import type { Channel, Party } from '../../domain/shared/types';
+import type { SavedFilters } from '../../domain/custom-view/custom-view.events';
+import type { ConversationFilters, ConversationSort } from '../search/conversation-filters';
 
 /**
  * The read side. Every query the application asks goes through this port; the SQLite adapter
@@ -123,6 +125,26 @@ export interface ListViewQuery {
   cursor?: string;
 }
 
+/** `GET /api/conversations` and custom views: text and filters combined (DESIGN.md rule 2). */
+export interface ConversationSearch {
+  inboxId: string;
+  filters: ConversationFilters;
+  sort: ConversationSort;
+  limit: number;
+  /** A nextCursor of the same search; one of another order is an InvalidCursorError. */
+  cursor?: string;
+}
+
+/** A saved filter of an inbox (custom view). */
+export interface CustomViewRecord {
+  id: string;
+  inboxId: string;
+  name: string;
+  filters: SavedFilters;
+  createdBy: string;
+  createdAt: string;
+}
+
 export interface AgentRecord {
   id: string;
   name: string;
@@ -179,6 +201,13 @@ export interface ReadStore {
   getInboxByEmailAddress(address: string): Promise<InboxRecord | null>;
   isSenderBlocked(inboxId: string, address: string): Promise<boolean>;
   listBlockedSenders(inboxId: string): Promise<BlockedSenderRecord[]>;
+
+  // search and custom views
+  searchConversations(query: ConversationSearch): Promise<Page<ConversationSummary>>;
+  countConversations(query: { inboxId: string; filters: ConversationFilters }): Promise<number>;
+  /** The custom views of an inbox, oldest first. */
+  listCustomViews(inboxId: string): Promise<CustomViewRecord[]>;
+  getCustomView(id: string): Promise<CustomViewRecord | null>;
 }
 
 /**

@@ -6,7 +6,9 @@ import {
   type BuiltInViewId,
   type CommentView,
   type ConversationDetail,
+  type ConversationSearch,
   type ConversationSummary,
+  type CustomViewRecord,
   type InboxRecord,
   type ListViewQuery,
   type MessageView,
@@ -14,11 +16,14 @@ import {
   type ReadStore,
 } from '../../application/ports/read-store.port';
 import { InvalidCursorError } from '../../application/ports/read-store.port';
+import type { ConversationFilters } from '../../application/search/conversation-filters';
+import type { SavedFilters } from '../../domain/custom-view/custom-view.events';
 import type { Channel, Party } from '../../domain/shared/types';
 import { normalizeAddress } from '../../domain/shared/address';
 import { summaryOf } from '../../projections/conversation-at';
 import { normalizeTime, type ConversationDoc } from '../../projections/conversation-summary';
 import { statement } from '../../projections/sqlite/statements';
+import { SqliteConversationSearch } from './sqlite-conversation-search';
 
 /** A list cursor that this server did not issue (or that was altered): a 400 for the caller. */
 export { InvalidCursorError };
@@ -120,6 +125,8 @@ export const SQL = {
   inboxByEmail: 'SELECT * FROM rm_inboxes WHERE email_lower = ? ORDER BY created_at, id LIMIT 1',
   senderBlocked: 'SELECT 1 AS blocked FROM rm_blocked_senders WHERE inbox_id = ? AND address = ?',
   blockedSenders: 'SELECT inbox_id, address, blocked_at FROM rm_blocked_senders WHERE inbox_id = ? ORDER BY blocked_at, address',
+  customViews: 'SELECT * FROM rm_custom_views WHERE inbox_id = ? ORDER BY position',
+  customView: 'SELECT * FROM rm_custom_views WHERE id = ?',
   processorCheckpoint: 'SELECT position FROM processor_checkpoints WHERE name = ?',
   saveProcessorCheckpoint:
     'INSERT INTO processor_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
@@ -232,6 +239,32 @@ export class SqliteReadStore implements ReadStore {
     return this.all<{ inbox_id: string; address: string; blocked_at: string }>(SQL.blockedSenders, inboxId).map((row) => ({ inboxId: row.inbox_id, address: row.address, blockedAt: row.blocked_at }));
   }
 
+  /** Text and filters over the `search` read model (see sqlite-conversation-search.ts for the query plans). */
+  async searchConversations(query: ConversationSearch): Promise<Page<ConversationSummary>> {
+    const { ids, nextCursor } = this.conversationSearch.page(query);
+    const items = ids.map((id) => this.get<SummaryRow>(SQL.summary, id)).filter((row): row is SummaryRow => row !== undefined);
+    return { items: items.map(toSummary), nextCursor };
+  }
+
+  async countConversations({ inboxId, filters }: { inboxId: string; filters: ConversationFilters }): Promise<number> {
+    return this.conversationSearch.count(inboxId, filters);
+  }
+
+  async listCustomViews(inboxId: string): Promise<CustomViewRecord[]> {
+    return this.all<CustomViewRow>(SQL.customViews, inboxId).map(toCustomView);
+  }
+
+  async getCustomView(id: string): Promise<CustomViewRecord | null> {
+    const row = this.get<CustomViewRow>(SQL.customView, id);
+    return row ? toCustomView(row) : null;
+  }
+
+  private get conversationSearch(): SqliteConversationSearch {
+    return (this.searchIndex ??= new SqliteConversationSearch(this.db));
+  }
+
+  private searchIndex?: SqliteConversationSearch;
+
   /** How far a process manager has read the log (0 when it never ran). */
   getProcessorCheckpoint(name: string): number {
     return this.get<{ position: number }>(SQL.processorCheckpoint, name)?.position ?? 0;
@@ -311,6 +344,19 @@ function deliveryOf(row: MessageRow): MessageView['delivery'] {
 function displayName(id: string, name: string | null): string {
   if (name !== null) return name;
   return id === 'system' ? 'System' : 'Unknown agent';
+}
+
+interface CustomViewRow {
+  id: string;
+  inbox_id: string;
+  name: string;
+  filters: string;
+  created_by: string;
+  created_at: string;
+}
+
+function toCustomView(row: CustomViewRow): CustomViewRecord {
+  return { id: row.id, inboxId: row.inbox_id, name: row.name, filters: JSON.parse(row.filters) as SavedFilters, createdBy: row.created_by, createdAt: row.created_at };
 }
 
 function toAgent(row: AgentRow): AgentRecord {

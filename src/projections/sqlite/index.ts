@@ -2,7 +2,9 @@ import type { SqliteProjection } from '../projection';
 import { agentsProjection } from './agents.projection';
 import { blockedSendersProjection } from './blocked-senders.projection';
 import { conversationsProjection } from './conversations.projection';
+import { customViewsProjection } from './custom-views.projection';
 import { inboxesProjection } from './inboxes.projection';
+import { searchProjection } from './search.projection';
 import { threadProjection } from './thread.projection';
 
 /** Every read model of the embedded store, fed by one runner. */
@@ -12,4 +14,6 @@ export const sqliteProjections: readonly SqliteProjection[] = [
   agentsProjection,
   inboxesProjection,
   blockedSendersProjection,
+  searchProjection,
+  customViewsProjection,
 ];

@@ -1,0 +1,242 @@
+import type { Database } from 'better-sqlite3';
+import type { RecordedEvent } from '../../application/ports/event-store.port';
+import type { ConversationEvent, ConversationEventType } from '../../domain/conversation/conversation.events';
+import { normalizeTime } from '../conversation-summary';
+import type { SqliteProjection } from '../projection';
+import { ftsWords, SEARCH_TOKENIZE } from './fts-tokenizer';
+import { idFromStream, statement } from './statements';
+
+/**
+ * Full-text search and the filter columns of `GET /api/conversations` (DESIGN.md rule 2).
+ *
+ * - search_conversations: one row per conversation with the columns the filters compare, and
+ *   indexes that each end in (last_received_at, k), so a filtered page in either order is an
+ *   index range read backwards or forwards; trashed and filtered ride along so counts with the
+ *   default hideTrash stay index-only. `k` (the rowid) is the log position of the conversation's
+ *   ConversationStarted: an integer key for its FTS rows that a replay gives again even after
+ *   other streams were deleted (a counter would shift).
+ * - search_text: FTS5, contentless (the text already lives in the thread read model) with
+ *   contentless_delete, so rows can be removed by rowid. One row for the conversation (subject,
+ *   contact name and address) and one per message body (inbound and outbound), so a long thread
+ *   costs one small insert per message instead of re-indexing the thread. The FTS rowid is
+ *   `k << 24 | seq` (seq 0 = the conversation row): a conversation's rows are one rowid range, to
+ *   delete or to test a term against, and `rowid >> 24` maps a hit back to its conversation
+ *   without a lookup (positions up to 2^39 fit). Shifts are done in SQL, so JavaScript never
+ *   handles the 64-bit rowids.
+ *
+ * - search_words: every word of at least PREFIX_INDEXED + 1 characters that search_text holds,
+ *   with the lowest conversation holding it. FTS5 answers a prefix longer than its prefix index
+ *   (`refund*`) by merging the whole doclist of every matching word, on every query; the search
+ *   expands such a prefix here into its words and asks for those exactly, which costs a seek.
+ *   The words come from FTS5's own tokenizer, and a word leaves the list when its last holder
+ *   is deleted or unlinks the contact that brought it, so the list is a function of search_text
+ *   (a rebuild gives the same rows, and delete forever leaves no word behind).
+ *
+ * Idempotent outside the runner too: `last_position` makes an event at or below the last one
+ * applied to that conversation a no-op (the runner's checkpoint already guarantees it inside).
+ */
+export const SEARCH_TEXT_TABLE = 'search_text';
+export const SEARCH_CONVERSATIONS_TABLE = 'search_conversations';
+/** Rows per conversation in search_text: seq 0 is the conversation, 1… its messages. */
+export const SEQ_BITS = 24;
+const MAX_SEQ = 2 ** SEQ_BITS - 1;
+/** Column weights for bm25(): a word in the subject outranks one in the contact, which outranks a body. */
+export const BM25_WEIGHTS = [4, 2, 1] as const;
+/** FTS5 keeps prefix indexes for prefixes of 1 to 3 characters; longer prefixes go through search_words. */
+export const PREFIX_INDEXED = 3;
+export const SEARCH_WORDS_TABLE = 'search_words';
+
+const HANDLED = [
+  'ConversationStarted',
+  'MessageReceived',
+  'ReplyQueued',
+  'ConversationAssigned',
+  'ConversationUnassigned',
+  'ConversationClosed',
+  'ConversationReopened',
+  'ConversationFiltered',
+  'ConversationUnfiltered',
+  'ConversationTrashed',
+  'ConversationRestored',
+  'ConversationDeleted',
+  'ContactUnlinked',
+] as const satisfies readonly ConversationEventType[];
+type Handled = (typeof HANDLED)[number];
+type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
+
+interface Row {
+  k: number;
+  origin: 'inbound' | 'outbound';
+  last_received_at: string;
+  subject: string;
+  next_seq: number;
+  last_position: number;
+}
+
+export const searchProjection: SqliteProjection = {
+  name: 'search',
+  version: 1,
+  handles: HANDLED,
+  reset(tx) {
+    tx.exec(`
+      DROP TABLE IF EXISTS ${SEARCH_TEXT_TABLE};
+      DROP TABLE IF EXISTS ${SEARCH_CONVERSATIONS_TABLE};
+      DROP TABLE IF EXISTS ${SEARCH_WORDS_TABLE};
+      CREATE TABLE ${SEARCH_CONVERSATIONS_TABLE} (
+        k INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        inbox_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        contact_id TEXT,
+        assignee TEXT NOT NULL,
+        filtered INTEGER NOT NULL,
+        trashed INTEGER NOT NULL,
+        last_received_at TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        next_seq INTEGER NOT NULL,
+        last_position INTEGER NOT NULL
+      );
+      CREATE INDEX search_by_time ON ${SEARCH_CONVERSATIONS_TABLE} (inbox_id, last_received_at, k, trashed, filtered);
+      CREATE INDEX search_by_status ON ${SEARCH_CONVERSATIONS_TABLE} (inbox_id, status, last_received_at, k, trashed, filtered);
+      CREATE INDEX search_by_channel ON ${SEARCH_CONVERSATIONS_TABLE} (inbox_id, channel, last_received_at, k, trashed, filtered);
+      CREATE INDEX search_by_assignee ON ${SEARCH_CONVERSATIONS_TABLE} (inbox_id, assignee, last_received_at, k, trashed, filtered);
+      CREATE INDEX search_by_contact ON ${SEARCH_CONVERSATIONS_TABLE} (contact_id, last_received_at, k) WHERE contact_id IS NOT NULL;
+      CREATE VIRTUAL TABLE ${SEARCH_TEXT_TABLE} USING fts5(
+        subject, contact, body,
+        content = '', contentless_delete = 1,
+        tokenize = '${SEARCH_TOKENIZE}',
+        prefix = '1 2 3'
+      );
+      CREATE TABLE ${SEARCH_WORDS_TABLE} (word TEXT PRIMARY KEY, holder INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX search_words_by_holder ON ${SEARCH_WORDS_TABLE} (holder);
+    `);
+  },
+  apply(event, tx) {
+    const id = event.type === 'ConversationStarted' ? String(event.data.conversationId) : idFromStream(event.streamId, 'conversation-');
+    const row = statement(tx, `SELECT k, origin, last_received_at, subject, next_seq, last_position FROM ${SEARCH_CONVERSATIONS_TABLE} WHERE id = ?`).get(id) as Row | undefined;
+    if (event.type === 'ConversationStarted') {
+      if (!row) start(tx, id, event);
+      return;
+    }
+    if (!row || event.position <= row.last_position) return;
+    const handler = handlers[event.type as Exclude<Handled, 'ConversationStarted'>] as Handler<Exclude<Handled, 'ConversationStarted'>> | undefined;
+    handler?.(tx, row, event.data as never);
+    if (event.type !== 'ConversationDeleted') {
+      statement(tx, `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET last_position = ? WHERE k = ?`).run(event.position, row.k);
+    }
+  },
+};
+
+function start(tx: Database, id: string, event: RecordedEvent): void {
+  const data = event.data as unknown as DataOf<'ConversationStarted'>;
+  const k = event.position;
+  statement(
+    tx,
+    `INSERT INTO ${SEARCH_CONVERSATIONS_TABLE}
+       (k, id, inbox_id, status, channel, origin, contact_id, assignee, filtered, trashed, last_received_at, subject, next_seq, last_position)
+     VALUES (?, ?, ?, 'open', ?, ?, ?, 'none', 0, 0, ?, ?, 1, ?)`,
+  ).run(k, id, data.inboxId, data.channel, data.origin, data.contact.id, normalizeTime(data.startedAt), data.subject, event.position);
+  indexConversation(tx, k, data.subject, [data.contact.name ?? '', data.contact.address].join(' ').trim());
+}
+
+type Handler<T extends ConversationEventType> = (tx: Database, row: Row, data: DataOf<T>) => void;
+
+const handlers: { [T in Exclude<Handled, 'ConversationStarted'>]: Handler<T> } = {
+  MessageReceived(tx, row, data) {
+    // The same rule as the summary document (conversation-summary.ts): a late message that was
+    // received earlier does not move an inbound conversation back in the list. A test compares
+    // every row with the documents over random histories, so the two cannot drift apart.
+    const receivedAt = normalizeTime(data.receivedAt);
+    if (!(receivedAt < row.last_received_at && row.origin === 'inbound')) set(tx, row, 'last_received_at', receivedAt);
+    indexMessage(tx, row, data.text);
+  },
+  ReplyQueued(tx, row, data) {
+    indexMessage(tx, row, data.text);
+  },
+  ConversationAssigned(tx, row, data) {
+    set(tx, row, 'assignee', data.assignee.type === 'agent' ? data.assignee.id : 'bot');
+  },
+  ConversationUnassigned(tx, row) {
+    set(tx, row, 'assignee', 'none');
+  },
+  ConversationClosed(tx, row) {
+    set(tx, row, 'status', 'closed');
+  },
+  ConversationReopened(tx, row) {
+    set(tx, row, 'status', 'open');
+  },
+  ConversationFiltered(tx, row) {
+    set(tx, row, 'filtered', 1);
+  },
+  ConversationUnfiltered(tx, row) {
+    set(tx, row, 'filtered', 0);
+  },
+  ConversationTrashed(tx, row) {
+    set(tx, row, 'trashed', 1);
+  },
+  ConversationRestored(tx, row) {
+    set(tx, row, 'trashed', 0);
+  },
+  ConversationDeleted(tx, row) {
+    statement(tx, `DELETE FROM ${SEARCH_TEXT_TABLE} WHERE rowid BETWEEN (? << ${SEQ_BITS}) AND (? << ${SEQ_BITS}) + ${MAX_SEQ}`).run(row.k, row.k);
+    statement(tx, `DELETE FROM ${SEARCH_CONVERSATIONS_TABLE} WHERE k = ?`).run(row.k);
+    releaseWords(tx, row.k);
+  },
+  ContactUnlinked(tx, row) {
+    set(tx, row, 'contact_id', null);
+    statement(tx, `DELETE FROM ${SEARCH_TEXT_TABLE} WHERE rowid = (? << ${SEQ_BITS})`).run(row.k);
+    indexConversation(tx, row.k, row.subject, '');
+    releaseWords(tx, row.k);
+  },
+};
+
+type Column = 'last_received_at' | 'assignee' | 'status' | 'filtered' | 'trashed' | 'contact_id';
+
+function set(tx: Database, row: Row, column: Column, value: string | number | null): void {
+  statement(tx, `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET ${column} = ? WHERE k = ?`).run(value, row.k);
+}
+
+function indexConversation(tx: Database, k: number, subject: string, contact: string): void {
+  statement(tx, `INSERT INTO ${SEARCH_TEXT_TABLE} (rowid, subject, contact, body) VALUES (? << ${SEQ_BITS}, ?, ?, '')`).run(k, subject, contact);
+  holdWords(tx, k, `${subject} ${contact}`);
+}
+
+/** Adds the text's long words to search_words, keeping the lowest holder of each. */
+function holdWords(tx: Database, k: number, text: string): void {
+  for (const word of new Set(ftsWords(tx, text))) {
+    if ([...word].length <= PREFIX_INDEXED) continue;
+    statement(
+      tx,
+      `INSERT INTO ${SEARCH_WORDS_TABLE} (word, holder) VALUES (?, ?)
+       ON CONFLICT (word) DO UPDATE SET holder = excluded.holder WHERE excluded.holder < holder`,
+    ).run(word, k);
+  }
+}
+
+/**
+ * Conversation k lost text: each word it held goes to the lowest conversation that still has it
+ * (FTS5 returns matches in rowid order, and rowids order by conversation), or leaves the list.
+ */
+function releaseWords(tx: Database, k: number): void {
+  const words = statement(tx, `SELECT word FROM ${SEARCH_WORDS_TABLE} WHERE holder = ?`).pluck().all(k) as string[];
+  for (const word of words) {
+    const next = statement(tx, `SELECT rowid >> ${SEQ_BITS} AS k FROM ${SEARCH_TEXT_TABLE} WHERE ${SEARCH_TEXT_TABLE} MATCH ? LIMIT 1`).get(`"${word.replace(/"/g, '""')}"`) as
+      | { k: number }
+      | undefined;
+    if (next) statement(tx, `UPDATE ${SEARCH_WORDS_TABLE} SET holder = ? WHERE word = ?`).run(next.k, word);
+    else statement(tx, `DELETE FROM ${SEARCH_WORDS_TABLE} WHERE word = ?`).run(word);
+  }
+}
+
+/**
+ * A thread longer than 2^24 - 1 messages keeps its first ones searchable and stops there rather
+ * than stalling every projection on an error.
+ */
+function indexMessage(tx: Database, row: Row, text: string): void {
+  if (row.next_seq > MAX_SEQ) return;
+  statement(tx, `INSERT INTO ${SEARCH_TEXT_TABLE} (rowid, subject, contact, body) VALUES ((? << ${SEQ_BITS}) + ?, '', '', ?)`).run(row.k, row.next_seq, text);
+  statement(tx, `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET next_seq = ? WHERE k = ?`).run(row.next_seq + 1, row.k);
+  holdWords(tx, row.k, text);
+}
