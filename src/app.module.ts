@@ -38,6 +38,7 @@ import { ConversationsController } from './infrastructure/http/controllers/conve
 import { EmailController } from './infrastructure/http/controllers/email.controller';
 import { HealthController, READINESS } from './infrastructure/http/controllers/health.controller';
 import { InboxesController } from './infrastructure/http/controllers/inboxes.controller';
+import { SearchController } from './infrastructure/http/controllers/search.controller';
 import { ViewsController } from './infrastructure/http/controllers/views.controller';
 import type { Storage } from './infrastructure/storage/storage';
 import { ApiChannelController } from './plugins/api/api-channel.controller';
@@ -110,7 +111,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, ConversationsController, EmailController, AuditController, ApiChannelController],
+      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ApiChannelController],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
         { provide: EVENT_STORE, useValue: storage.eventStore },

@@ -33,6 +33,11 @@ import {
   ListInboxesHandler,
 } from './queries/directory-queries.handler';
 import { GetConversationHandler, ListViewConversationsHandler, ListViewsHandler } from './queries/inbox-queries.handler';
+import { CreateCustomViewHandler } from './custom-views/create-custom-view.handler';
+import { ListCustomViewConversationsHandler, ListCustomViewsHandler } from './custom-views/custom-view-queries.handler';
+import { DeleteCustomViewHandler } from './custom-views/delete-custom-view.handler';
+import { UpdateCustomViewHandler } from './custom-views/update-custom-view.handler';
+import { SearchConversationsHandler } from './search/search-conversations.handler';
 
 /** Every command handler of the application, in one list (STYLE.md "a module lists its handlers in one array"). */
 export const commandHandlers = [
@@ -55,6 +60,9 @@ export const commandHandlers = [
   CreateInboxHandler,
   UpdateInboxHandler,
   SetInboxMembersHandler,
+  CreateCustomViewHandler,
+  UpdateCustomViewHandler,
+  DeleteCustomViewHandler,
 ];
 
 export const queryHandlers = [
@@ -68,6 +76,9 @@ export const queryHandlers = [
   CountAgentsHandler,
   ListInboxesHandler,
   ListBlockedSendersHandler,
+  SearchConversationsHandler,
+  ListCustomViewsHandler,
+  ListCustomViewConversationsHandler,
   GetConversationHistoryHandler,
   GetConversationAtHandler,
   VerifyConversationHandler,

@@ -12,6 +12,7 @@ export const streams = {
   setup: () => 'setup',
   inbox: (id: string) => `inbox-${id}`,
   senderPolicy: (inboxId: string, address: string) => `sender-${inboxId}-${normalizeAddress(address)}`,
+  customView: (id: string) => `custom-view-${id}`,
 };
 
 export const CONVERSATION_STREAM_PREFIX = 'conversation-';

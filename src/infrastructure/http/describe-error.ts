@@ -3,6 +3,7 @@ import { AccessDeniedError, InvalidRequestError, NotFoundError } from '../../app
 import { SetupAlreadyDoneError } from '../../application/agents/agent-commands.handler';
 import { ConcurrencyError, CorruptEventError, StoreUnavailableError } from '../../application/ports/event-store.port';
 import { InvalidCursorError } from '../../application/ports/read-store.port';
+import { InvalidFiltersError } from '../../application/search/conversation-filters';
 import { DomainError } from '../../domain/shared/domain-error';
 
 export interface ErrorBody {
@@ -49,6 +50,7 @@ export function describeError(error: unknown): ErrorBody {
   if (error instanceof NotFoundError) return body(404, error.message);
   if (error instanceof InvalidRequestError) return body(400, error.message);
   if (error instanceof InvalidCursorError) return body(400, error.message);
+  if (error instanceof InvalidFiltersError) return body(400, error.errors);
   if (error instanceof SetupAlreadyDoneError) return body(409, error.message);
   if (error instanceof CorruptEventError) return body(500, error.message);
   if (error instanceof StoreUnavailableError) return { ...body(503, 'storage is unavailable right now; retry shortly'), retryAfter: 5 };
