@@ -105,7 +105,7 @@ export async function parseEmail(raw: Buffer, limits: ParseLimits = DEFAULT_PARS
     to: parties(mail.to),
     cc: parties(mail.cc),
     subject: (mail.subject ?? '').replace(/\s+/g, ' ').trim(),
-    text: truncate(text, limits.maxTextChars),
+    text: truncate(text.trimEnd(), limits.maxTextChars),
     ...(html === undefined ? {} : { html }),
     attachments,
     date: mail.date && !Number.isNaN(mail.date.getTime()) && mail.headers.has('date') ? mail.date : null,
