@@ -1,4 +1,6 @@
+import { join, resolve } from 'node:path';
 import { parseMessageIds, synthesiseMessageId } from '../../../src/plugins/email/inbound/message-id';
+import { defaultTemplatesFolder, EmailTemplates } from '../../../src/plugins/email/outbound/email-templates';
 import { resolveThread, SUBJECT_WINDOW_MS } from '../../../src/plugins/email/threading/resolve-thread';
 import { normaliseSubject } from '../../../src/plugins/email/threading/subject';
 import { ThreadIndex } from '../../../src/plugins/email/threading/thread-index';
@@ -99,5 +101,31 @@ describe('resolveThread', () => {
     const index = new ThreadIndex(new MemoryKeyValueStore());
     expect(await resolveThread(index, input({ subject: '', references: ['<r0@x>', '<r1@x>'], inReplyTo: ['<r1@x>'] }))).toEqual({ root: '<r0@x>', via: 'unknown-parent' });
     expect(await resolveThread(index, input({ subject: '', inReplyTo: ['<r1@x>'] }))).toEqual({ root: '<r1@x>', via: 'unknown-parent' });
+  });
+});
+
+describe('email templates', () => {
+  const source = resolve(__dirname, '..', '..', '..', 'src', 'plugins', 'email', 'templates');
+
+  it('are found from the sources, and from compiled code that tsc wrote without them (dist/, .test-build/)', () => {
+    expect(defaultTemplatesFolder(join(source, '..', 'outbound'))).toBe(source);
+    const repo = resolve(source, '..', '..', '..', '..');
+    expect(defaultTemplatesFolder(join(repo, 'dist', 'plugins', 'email', 'outbound'))).toBe(source);
+    expect(defaultTemplatesFolder(join(repo, '.test-build', '123-abc', 'dist', 'plugins', 'email', 'outbound'))).toBe(source);
+    expect(() => defaultTemplatesFolder('/nowhere/plugins/email/outbound')).toThrow(/templates .* were not found/);
+  });
+
+  it('escape in HTML, not in text', () => {
+    const rendered = EmailTemplates.load().render({
+      kind: 'reply',
+      body: 'a < b',
+      bodyHtml: '<p>a &lt; b</p>',
+      signature: { name: 'Acme <Support>' },
+      quoted: { date: 'Tue, 24 Nov 2026 10:00:00 GMT', from: 'Jane <jane@x>', lines: ['<script>'] },
+    });
+    expect(rendered.text).toBe('a < b\n\n-- \nAcme <Support>\n\nOn Tue, 24 Nov 2026 10:00:00 GMT, Jane <jane@x> wrote:\n> <script>\n');
+    expect(rendered.html).toContain('Acme &lt;Support&gt;');
+    expect(rendered.html).toContain('&lt;script&gt;<br>');
+    expect(rendered.html).not.toContain('<script>');
   });
 });

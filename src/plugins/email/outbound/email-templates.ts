@@ -47,14 +47,14 @@ export class EmailTemplates {
  * templates/ beside this file when the build copied it there, else the source folder of the
  * repository the code runs from (tsc does not copy .hbs files into dist/).
  */
-export function defaultTemplatesFolder(): string {
-  const beside = join(__dirname, '..', 'templates');
+export function defaultTemplatesFolder(codeFolder: string = __dirname): string {
+  const beside = join(codeFolder, '..', 'templates');
   if (existsSync(join(beside, 'message.text.hbs'))) return beside;
-  for (let folder = __dirname; dirname(folder) !== folder; folder = dirname(folder)) {
+  for (let folder = codeFolder; dirname(folder) !== folder; folder = dirname(folder)) {
     const candidate = join(folder, 'src', 'plugins', 'email', 'templates');
     if (existsSync(join(candidate, 'message.text.hbs'))) return candidate;
   }
-  throw new Error(`the email templates (message.text.hbs …) were not found beside ${__dirname} or in a src/plugins/email/templates above it`);
+  throw new Error(`the email templates (message.text.hbs …) were not found beside ${codeFolder} or in a src/plugins/email/templates above it`);
 }
 
 /** Plain text as HTML: escaped, line breaks kept, blank lines as paragraphs. */
