@@ -11,14 +11,16 @@ import { APP_GUARD } from '@nestjs/core';
 import { CommandBus, CqrsModule, QueryBus } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
 import { InboxAccess } from './application/access/inbox-access';
-import { commandHandlers, processManagers, queryHandlers } from './application/application.module-parts';
+import { commandHandlers, jobHandlers, processManagers, queryHandlers } from './application/application.module-parts';
 import { RegisterAgentCommand } from './application/agents/agent-commands.handler';
 import { systemContext } from './application/command-handling/command-context';
 import { CommandExecutor, READ_YOUR_WRITES_TIMEOUT_MS } from './application/command-handling/command-executor';
 import { EnsureDefaultInboxCommand } from './application/inboxes/inbox-commands.handler';
+import { registerJobs, type JobRegistration } from './application/jobs/job-registration';
 import { CHANNEL_CONNECTION } from './application/ports/channel.port';
 import { CLOCK, systemClock, type Clock } from './application/ports/clock.port';
 import { EVENT_STORE } from './application/ports/event-store.port';
+import { JOB_QUEUE, type JobQueue } from './application/ports/job-queue.port';
 import { APP_LOGGER } from './application/ports/logger.port';
 import { PROCESSOR_CHECKPOINTS } from './application/ports/processor-checkpoints.port';
 import { PROJECTION_PROGRESS, READ_STORE } from './application/ports/read-store.port';
@@ -29,6 +31,7 @@ import { CountAgentsQuery } from './application/queries/directory-queries.handle
 import { CommandBusChannelConnection } from './infrastructure/channels/channel-connection';
 import type { ParleyConfig } from './infrastructure/config/config';
 import { AuthGuard } from './infrastructure/http/auth/auth.guard';
+import { jobQueueModule } from './infrastructure/jobs/job-queue.module';
 import { LoginThrottle } from './infrastructure/http/auth/login-throttle';
 import { SessionTokens } from './infrastructure/http/auth/session-tokens';
 import { AgentsController } from './infrastructure/http/controllers/agents.controller';
@@ -49,7 +52,7 @@ export interface AppOptions {
   storage: Storage;
   secret: string;
   clock?: Clock;
-  /** Process managers and the trash purge run in the background; tests may switch them off. */
+  /** Process managers and the job queue's workers run in the background; tests may switch them off. */
   backgroundWork?: boolean;
 }
 
@@ -57,10 +60,11 @@ const APP_OPTIONS = Symbol('APP_OPTIONS');
 /** A large log (millions of events) takes minutes to project on first start; bounded, not endless. */
 const STARTUP_CATCH_UP_TIMEOUT_MS = 60 * 60 * 1000;
 const PROCESS_MANAGERS = Symbol('PROCESS_MANAGERS');
+const JOB_HANDLERS = Symbol('JOB_HANDLERS');
 
 /**
  * Start-up order: projections catch up, the default inbox exists, the admin from the environment
- * exists, then the process managers and the trash purge start. Shutdown (after the HTTP server
+ * exists, then the process managers and the job queue start. Shutdown (after the HTTP server
  * stopped taking requests): background work first, then projections, then storage.
  */
 @Injectable()
@@ -70,7 +74,8 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
     private readonly processManagerRunner: ProcessManagerRunner,
-    private readonly purge: PurgeExpiredTrash,
+    @Inject(JOB_QUEUE) private readonly jobs: JobQueue,
+    @Inject(JOB_HANDLERS) private readonly jobHandlers: JobRegistration[],
     private readonly executor: CommandExecutor,
     @Inject(PROCESS_MANAGERS) private readonly managers: ProcessManager[],
   ) {}
@@ -89,13 +94,14 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
     }
     if (this.options.backgroundWork !== false) {
       this.processManagerRunner.start(this.managers);
-      this.purge.start();
+      await registerJobs(this.jobs, this.jobHandlers);
+      await this.jobs.start();
     }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.processManagerRunner.stop();
-    await this.purge.onApplicationShutdown();
+    await this.jobs.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -110,7 +116,7 @@ export class AppModule {
     const { config, storage, logger } = options;
     return {
       module: AppModule,
-      imports: [CqrsModule.forRoot()],
+      imports: [CqrsModule.forRoot(), jobQueueModule(config.queue, { dataDir: config.dataDir, clock: options.clock ?? systemClock, logger: logger.child({ component: 'jobs' }) })],
       controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ApiChannelController],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
@@ -134,6 +140,8 @@ export class AppModule {
         ...commandHandlers,
         ...queryHandlers,
         ...processManagers,
+        ...jobHandlers,
+        { provide: JOB_HANDLERS, inject: jobHandlers, useFactory: (...handlers: JobRegistration[]) => handlers },
         { provide: PROCESS_MANAGERS, inject: processManagers, useFactory: (...managers: ProcessManager[]) => managers },
         Lifecycle,
       ],

@@ -23,6 +23,9 @@ import { ReleaseAgentEmailWhenAgentRemoved } from './process-managers/release-ag
 import { UnassignConversationsWhenAgentRemoved } from './process-managers/unassign-conversations-when-agent-removed.saga';
 import { UnassignWhenAssignedToRemovedAgent } from './process-managers/unassign-when-assigned-to-removed-agent.saga';
 import { UnfilterConversationsWhenSenderUnblocked } from './process-managers/unfilter-conversations-when-sender-unblocked.saga';
+import { ScheduleTrashPurge } from './process-managers/schedule-trash-purge.saga';
+import { PurgeConversationJob } from './jobs/purge-conversation.job';
+import { SweepTrashJob } from './jobs/sweep-trash.job';
 import {
   AuthenticateHandler,
   CountAgentsHandler,
@@ -91,4 +94,8 @@ export const processManagers = [
   BlockSenderWhenConversationFiltered,
   UnfilterConversationsWhenSenderUnblocked,
   DeleteStreamWhenConversationDeleted,
+  ScheduleTrashPurge,
 ];
+
+/** Job types the application handles (registered with the job queue at start-up). */
+export const jobHandlers = [PurgeConversationJob, SweepTrashJob];

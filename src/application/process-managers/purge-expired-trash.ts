@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { systemContext } from '../command-handling/command-context';
 import { DeleteConversationCommand } from '../conversations/delete-conversation.handler';
@@ -6,17 +6,16 @@ import { CLOCK, type Clock } from '../ports/clock.port';
 import { APP_LOGGER, type AppLogger } from '../ports/logger.port';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
 
-const SWEEP_EVERY_MS = 10 * 60 * 1000;
 const BATCH = 200;
 
 /**
- * Rule 7: trashed conversations are deleted for good 30 days after trashing. A sweep at start-up
- * and every ten minutes; the domain refuses a purge before `purgeAfter`, so an early or repeated
- * sweep is harmless.
+ * Rule 7: trashed conversations are deleted for good 30 days after trashing. Each trashing has
+ * its own delayed purge job (ScheduleTrashPurge); this sweep is the safety net behind them, run
+ * by the repeatable `trash.sweep` job (jobs/sweep-trash.job.ts). The domain refuses a purge
+ * before `purgeAfter`, so an early or repeated sweep is harmless.
  */
 @Injectable()
-export class PurgeExpiredTrash implements OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
+export class PurgeExpiredTrash {
   private running: Promise<number> | undefined;
 
   constructor(
@@ -25,17 +24,6 @@ export class PurgeExpiredTrash implements OnApplicationShutdown {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_LOGGER) private readonly logger: AppLogger,
   ) {}
-
-  start(): void {
-    void this.sweep();
-    this.timer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-  }
 
   /** Deletes every conversation whose retention ran out; returns how many. */
   sweep(): Promise<number> {
