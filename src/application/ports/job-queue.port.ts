@@ -53,7 +53,9 @@ export interface RepeatOptions {
   everyMs: number;
   /**
    * Names the schedule. Calling repeat again with the same jobId (on every start, from every
-   * instance) keeps ONE schedule; a different everyMs or data replaces it.
+   * instance) keeps ONE schedule, and its next run; a different everyMs replaces it. Keep a
+   * schedule's data fixed: Bull goes on with the data of the run already scheduled (use another
+   * jobId for other data).
    */
   jobId: string;
   attempts?: number;
@@ -111,8 +113,9 @@ export interface JobQueue {
   register(type: string, handler: JobHandlerFn, options?: RegisterOptions): void;
 
   /**
-   * Durable once it resolves: an acknowledged job survives a crash. Works before start() (and
-   * after stop()); rejects with StoreUnavailableError when the store cannot be reached.
+   * Durable once it resolves: an acknowledged job survives a crash. Works before start() (not
+   * after stop(): Bull has closed its connections); rejects with StoreUnavailableError when the
+   * store cannot be reached.
    */
   enqueue(type: string, data: JobData, options?: EnqueueOptions): Promise<EnqueueResult>;
 
