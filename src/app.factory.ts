@@ -10,10 +10,13 @@ import { HttpExceptionFilter } from './infrastructure/http/http-exception.filter
 import { createValidationPipe } from './infrastructure/http/validation';
 import { PinoNestLogger } from './infrastructure/logging/logger';
 import { openStorage } from './infrastructure/storage/storage';
+import { PluginRegistry } from './plugins/registry/plugin-registry';
 
 export interface CreateAppOptions {
   clock?: Clock;
   backgroundWork?: boolean;
+  /** Where channel plugins read their settings (`PARLEY_PLUGIN_<ID>_<KEY>`); default process.env. */
+  pluginEnv?: NodeJS.ProcessEnv;
 }
 
 /** Builds the whole application (used by main.ts and by the end-to-end tests), not yet listening. */
@@ -39,6 +42,13 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
     app.useGlobalFilters(new HttpExceptionFilter(logger.child({ component: 'http' })));
     closeKeepAliveConnectionsOnShutdown(app);
     acceptEmptyJsonBodies(app);
+    // Built-in channels and the PARLEY_PLUGINS packages: loaded, checked and their routes mounted before anything listens.
+    await app.get(PluginRegistry).connectAll({
+      config,
+      env: options.pluginEnv ?? process.env,
+      logger,
+      http: app.getHttpAdapter().getInstance(),
+    });
     return app;
   } catch (error) {
     await storage.close();

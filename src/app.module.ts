@@ -18,6 +18,7 @@ import { CommandExecutor, READ_YOUR_WRITES_TIMEOUT_MS } from './application/comm
 import { EnsureDefaultInboxCommand } from './application/inboxes/inbox-commands.handler';
 import { registerJobs, type JobRegistration } from './application/jobs/job-registration';
 import { CHANNEL_CONNECTION } from './application/ports/channel.port';
+import { CHANNEL_DELIVERY } from './application/ports/channel-delivery.port';
 import { CLOCK, systemClock, type Clock } from './application/ports/clock.port';
 import { EVENT_STORE } from './application/ports/event-store.port';
 import { JOB_QUEUE, type JobQueue } from './application/ports/job-queue.port';
@@ -44,7 +45,8 @@ import { InboxesController } from './infrastructure/http/controllers/inboxes.con
 import { SearchController } from './infrastructure/http/controllers/search.controller';
 import { ViewsController } from './infrastructure/http/controllers/views.controller';
 import type { Storage } from './infrastructure/storage/storage';
-import { ApiChannelController } from './plugins/api/api-channel.controller';
+import { ChannelsController } from './plugins/registry/channels.controller';
+import { PluginRegistry } from './plugins/registry/plugin-registry';
 
 export interface AppOptions {
   config: ParleyConfig;
@@ -64,8 +66,9 @@ const JOB_HANDLERS = Symbol('JOB_HANDLERS');
 
 /**
  * Start-up order: projections catch up, the default inbox exists, the admin from the environment
- * exists, then the process managers and the job queue start. Shutdown (after the HTTP server
- * stopped taking requests): background work first, then projections, then storage.
+ * exists, then channel plugins' listeners, the process managers and the job queue start. Shutdown
+ * (after the HTTP server stopped taking requests): plugin listeners, background work, then
+ * (once the HTTP server has closed) plugins disconnect, then projections, then storage.
  */
 @Injectable()
 class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -78,6 +81,7 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
     @Inject(JOB_HANDLERS) private readonly jobHandlers: JobRegistration[],
     private readonly executor: CommandExecutor,
     @Inject(PROCESS_MANAGERS) private readonly managers: ProcessManager[],
+    private readonly plugins: PluginRegistry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -92,6 +96,8 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
       );
       logger.info({ agentId: admin.id, email: admin.email }, 'created the admin from PARLEY_ADMIN_EMAIL');
     }
+    // Channel listeners (SMTP …) take messages only once the inbox is ready for them.
+    await this.plugins.startListeners();
     if (this.options.backgroundWork !== false) {
       this.processManagerRunner.start(this.managers);
       await registerJobs(this.jobs, this.jobHandlers);
@@ -100,11 +106,14 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.plugins.stopListeners();
     await this.processManagerRunner.stop();
     await this.jobs.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // The HTTP server has closed by now: no request is left that a plugin would have to answer.
+    await this.plugins.disconnectAll();
     await this.options.storage.close();
     this.options.logger.info('storage closed');
   }
@@ -117,7 +126,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), jobQueueModule(config.queue, { dataDir: config.dataDir, clock: options.clock ?? systemClock, logger: logger.child({ component: 'jobs' }) })],
-      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ApiChannelController],
+      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ChannelsController],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
         { provide: EVENT_STORE, useValue: storage.eventStore },
@@ -132,6 +141,8 @@ export class AppModule {
         { provide: LoginThrottle, useValue: new LoginThrottle() },
         { provide: COOKIE_SECURE, useValue: config.cookieSecure },
         { provide: CHANNEL_CONNECTION, useClass: CommandBusChannelConnection },
+        PluginRegistry,
+        { provide: CHANNEL_DELIVERY, useExisting: PluginRegistry },
         { provide: APP_GUARD, useClass: AuthGuard },
         CommandExecutor,
         InboxAccess,

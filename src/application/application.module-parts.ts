@@ -24,6 +24,8 @@ import { UnassignConversationsWhenAgentRemoved } from './process-managers/unassi
 import { UnassignWhenAssignedToRemovedAgent } from './process-managers/unassign-when-assigned-to-removed-agent.saga';
 import { UnfilterConversationsWhenSenderUnblocked } from './process-managers/unfilter-conversations-when-sender-unblocked.saga';
 import { ScheduleTrashPurge } from './process-managers/schedule-trash-purge.saga';
+import { DeliverReplies } from './process-managers/deliver-replies.saga';
+import { DeliverReplyJob } from './jobs/deliver-reply.job';
 import { PurgeConversationJob } from './jobs/purge-conversation.job';
 import { SweepTrashJob } from './jobs/sweep-trash.job';
 import {
@@ -95,7 +97,8 @@ export const processManagers = [
   UnfilterConversationsWhenSenderUnblocked,
   DeleteStreamWhenConversationDeleted,
   ScheduleTrashPurge,
+  DeliverReplies,
 ];
 
 /** Job types the application handles (registered with the job queue at start-up). */
-export const jobHandlers = [PurgeConversationJob, SweepTrashJob];
+export const jobHandlers = [PurgeConversationJob, SweepTrashJob, DeliverReplyJob];

@@ -265,13 +265,3 @@ export const PLUGIN_SETTING_KEY_PATTERN = /^[A-Z][A-Z0-9_]*$/;
 export function pluginSettingVariable(pluginId: string, key: string): string {
   return `PARLEY_PLUGIN_${pluginId.toUpperCase().replace(/-/g, '_')}_${key}`;
 }
-
-// --- Transitional: what the API channel's Nest controller uses until it becomes a plugin. ---
-/** @deprecated the API channel's old Nest controller; use ChannelHostConnection. */
-export type { ChannelConnection } from '../application/ports/channel.port';
-/** @deprecated */
-export { CHANNEL_CONNECTION } from '../application/ports/channel.port';
-/** @deprecated route handlers get `request.agent`. */
-export interface HostAuthenticatedRequest {
-  agent?: PluginAgent;
-}

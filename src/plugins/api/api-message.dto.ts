@@ -1,3 +1,4 @@
+import 'reflect-metadata'; // class-transformer's @Type reads decorator metadata; the plugin does not rely on the host loading it
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested } from 'class-validator';
 

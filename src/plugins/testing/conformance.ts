@@ -109,8 +109,9 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
     });
 
     afterEach(async () => {
-      await host.stopListeners();
-      if (!disconnected) await plugin.disconnect?.();
+      // Guarded: when beforeEach failed, its error is the one worth reading.
+      await host?.stopListeners();
+      if (!disconnected) await plugin?.disconnect?.();
     });
 
     describe('declaration', () => {

@@ -1,0 +1,204 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { conversationDecider, isActive, type ActiveConversation } from '../../domain/conversation/conversation.decider';
+import type { ConversationEvent, ReplyQueued } from '../../domain/conversation/conversation.events';
+import { fold } from '../../domain/shared/decider';
+import type { Channel, Party } from '../../domain/shared/types';
+import { isDomainError } from '../../domain/shared/domain-error';
+import { systemContext } from '../command-handling/command-context';
+import { CommandExecutor } from '../command-handling/command-executor';
+import { toDomainEvents } from '../command-handling/handle-command';
+import { ChangeConversation } from '../conversations/change-conversation.handler';
+import { CHANNEL_DELIVERY, type ChannelDelivery, type OutboundMessage } from '../ports/channel-delivery.port';
+import { PermanentJobError, type JobContext, type JobData } from '../ports/job-queue.port';
+import { APP_LOGGER, type AppLogger } from '../ports/logger.port';
+import { READ_STORE, type ReadStore } from '../ports/read-store.port';
+import { streams } from '../streams';
+import type { JobRegistration } from './job-registration';
+
+export const DELIVER_REPLY_JOB = 'reply.deliver';
+
+export interface DeliverReplyJobData {
+  conversationId: string;
+  messageId: string;
+}
+
+/** One delivery job per reply: handling ReplyQueued again (at-least-once) enqueues nothing new. */
+export const deliverReplyJobId = (messageId: string) => `reply:${messageId}`;
+
+/** About an hour of retries (30 s, 1, 2, 4, 8, 16, 32 min) before a retryable failure is given up. */
+export const DELIVERY_ATTEMPTS = 8;
+export const DELIVERY_BACKOFF = { type: 'exponential', delayMs: 30_000 } as const;
+/** A reply that waited longer than this (the server was down for days) is not sent late but shown as failed. */
+export const MAX_DELIVERY_DELAY_MS = 3 * 24 * 60 * 60 * 1000;
+
+/**
+ * Sends one queued reply through its channel's plugin (the ChannelDelivery port) and records
+ * the outcome on the conversation, where the thread shows it:
+ * - delivered: ReplyDelivered (with the channel's external id).
+ * - retryable failure: ReplyDeliveryFailed{retryable: true} ("sending failed, retrying"), then the
+ *   job fails so the queue retries it with backoff; on the last attempt it is recorded as permanent.
+ * - permanent failure: ReplyDeliveryFailed{retryable: false}, and PermanentJobError ends the job.
+ *
+ * Idempotent: a reply already delivered, already failed for good, or whose conversation is gone
+ * is not sent again. The one window left is a crash after the channel accepted the message and
+ * before ReplyDelivered is stored: the retry sends it again with the same messageId, which
+ * channels pass on as their idempotency key (email Message-ID, Idempotency-Key header).
+ */
+@Injectable()
+export class DeliverReplyJob implements JobRegistration {
+  readonly type = DELIVER_REPLY_JOB;
+  readonly options = { concurrency: 4 };
+
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly executor: CommandExecutor,
+    @Inject(CHANNEL_DELIVERY) private readonly delivery: ChannelDelivery,
+    @Inject(READ_STORE) private readonly readStore: ReadStore,
+    @Inject(APP_LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  async handle(data: JobData, job: JobContext): Promise<void> {
+    const { conversationId, messageId } = data as Partial<DeliverReplyJobData>;
+    if (typeof conversationId !== 'string' || typeof messageId !== 'string') {
+      throw new PermanentJobError(`a ${DELIVER_REPLY_JOB} job needs conversationId and messageId (got ${JSON.stringify(data)})`);
+    }
+    const log = { conversationId, messageId, jobId: job.jobId, attempt: job.attempt };
+    const events = toDomainEvents<ConversationEvent>(await this.executor.store.readStream(streams.conversation(conversationId)));
+    const state = fold(conversationDecider, events);
+    if (!isActive(state)) return; // deleted forever (or never existed): nothing to deliver
+    const status = state.replies.get(messageId);
+    if (status === undefined || status === 'delivered') return;
+    const failures = events.filter((e) => e.type === 'ReplyDeliveryFailed' && e.data.messageId === messageId);
+    if (failures.some((e) => e.type === 'ReplyDeliveryFailed' && !e.data.retryable)) return; // already failed for good
+    const queued = outboundEventOf(events, messageId);
+    if (!queued) return;
+
+    if (this.executor.now().getTime() - Date.parse(queued.at) > MAX_DELIVERY_DELAY_MS) {
+      const reason = `not sent: it waited more than ${MAX_DELIVERY_DELAY_MS / 86_400_000} days for delivery; send it again if it still matters`;
+      await this.record(conversationId, job, { type: 'RecordReplyFailed', messageId, reason, retryable: false });
+      throw new PermanentJobError(reason);
+    }
+
+    const result = await this.delivery.send(await this.outbound(state, events, queued));
+    if (result.status === 'delivered') {
+      await this.record(conversationId, job, { type: 'RecordReplyDelivered', messageId, externalMessageId: result.externalMessageId });
+      this.logger.info({ ...log, channel: queued.channel }, 'reply delivered');
+      return;
+    }
+    const lastAttempt = job.attempt >= job.attempts;
+    if (result.retryable && !lastAttempt) {
+      // The same attempt handled twice (a redelivered job) records its failure once.
+      const recorded = failures.some((e) => e.type === 'ReplyDeliveryFailed' && e.data.attempt === job.attempt);
+      if (!recorded) await this.record(conversationId, job, { type: 'RecordReplyFailed', messageId, reason: result.reason, retryable: true });
+      this.logger.warn({ ...log, channel: queued.channel, reason: result.reason }, 'reply delivery failed; retrying');
+      throw new Error(`sending failed, retrying: ${result.reason}`);
+    }
+    const reason = result.retryable ? `gave up after ${job.attempts} attempts: ${result.reason}` : result.reason;
+    await this.record(conversationId, job, { type: 'RecordReplyFailed', messageId, reason, retryable: false });
+    this.logger.error({ ...log, channel: queued.channel, reason }, 'reply delivery failed for good');
+    throw new PermanentJobError(reason);
+  }
+
+  private async outbound(state: ActiveConversation, events: readonly ConversationEvent[], queued: QueuedOutbound): Promise<OutboundMessage> {
+    const inbox = await this.readStore.getInbox(state.inboxId);
+    const firstReply = events.find((e) => e.type === 'ReplyQueued');
+    const kind = queued.kind ?? (state.origin === 'outbound' && firstReply?.data.messageId === queued.messageId ? 'compose' : 'reply');
+    return {
+      conversationId: state.id,
+      messageId: queued.messageId,
+      channel: queued.channel,
+      to: queued.to,
+      ...(inbox?.emailAddress ? { from: { address: inbox.emailAddress, name: inbox.name } } : {}),
+      subject: queued.subject,
+      text: queued.text,
+      ...(queued.html === undefined ? {} : { html: queued.html }),
+      thread: { externalThreadId: state.externalThreadId, externalMessageIds: threadMessageIds(events) },
+      kind,
+    };
+  }
+
+  private async record(
+    conversationId: string,
+    job: JobContext,
+    outcome:
+      | { type: 'RecordReplyDelivered'; messageId: string; externalMessageId?: string }
+      | { type: 'RecordReplyFailed'; messageId: string; reason: string; retryable: boolean },
+  ): Promise<void> {
+    const ctx = systemContext({ causationId: `${job.jobId}#${job.attempt}` });
+    try {
+      await this.commandBus.execute(
+        new ChangeConversation(
+          conversationId,
+          (now) =>
+            outcome.type === 'RecordReplyDelivered'
+              ? {
+                  type: 'RecordReplyDelivered',
+                  data: { messageId: outcome.messageId, ...(outcome.externalMessageId ? { externalMessageId: outcome.externalMessageId } : {}), now },
+                }
+              : { type: 'RecordReplyFailed', data: { messageId: outcome.messageId, reason: outcome.reason, retryable: outcome.retryable, attempt: job.attempt, now } },
+          ctx,
+        ),
+      );
+    } catch (error) {
+      // Deleted forever meanwhile: there is no thread left to show the outcome in.
+      if (isDomainError(error) && error.code === 'not-found') return;
+      throw error;
+    }
+  }
+}
+
+/** What was queued for delivery, whichever event queued it. */
+interface QueuedOutbound {
+  messageId: string;
+  channel: Channel;
+  to: Party[];
+  subject: string;
+  text: string;
+  html?: string;
+  /** When it was queued. */
+  at: string;
+  /** Set by the event when it says (a forward); otherwise derived. */
+  kind?: OutboundMessage['kind'];
+}
+
+/**
+ * Events that queue a message for delivery: an agent's reply (ReplyQueued, also the first message
+ * of a composed conversation) and a forward (ConversationForwarded, rule 13). Read by type name
+ * so an event type added later only needs a line here.
+ */
+function outboundEventOf(events: readonly ConversationEvent[], messageId: string): QueuedOutbound | null {
+  for (const event of events as readonly { type: string; data: Record<string, unknown> }[]) {
+    if (event.data.messageId !== messageId) continue;
+    if (event.type === 'ReplyQueued') {
+      const data = event.data as unknown as ReplyQueued['data'];
+      return { ...pickMessage(data), at: data.queuedAt };
+    }
+    if (event.type === 'ConversationForwarded') {
+      const data = event.data as unknown as ReplyQueued['data'] & { forwardedAt: string };
+      return { ...pickMessage(data), at: data.forwardedAt, kind: 'forward' };
+    }
+  }
+  return null;
+}
+
+function pickMessage(data: ReplyQueued['data']) {
+  return {
+    messageId: data.messageId,
+    channel: data.channel,
+    to: data.to,
+    subject: data.subject,
+    text: data.text,
+    ...(data.html === undefined ? {} : { html: data.html }),
+  };
+}
+
+/** External ids of the thread's messages, oldest first: what the contact sent and what reached them. */
+function threadMessageIds(events: readonly ConversationEvent[]): string[] {
+  const ids: string[] = [];
+  for (const event of events) {
+    const id = event.type === 'MessageReceived' ? event.data.externalMessageId : event.type === 'ReplyDelivered' ? event.data.externalMessageId : undefined;
+    if (id && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}

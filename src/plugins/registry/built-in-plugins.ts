@@ -1,0 +1,24 @@
+import type { Clock } from '../../application/ports/clock.port';
+import type { ParleyConfig } from '../../infrastructure/config/config';
+import { createApiChannelPlugin } from '../api/api-channel.plugin';
+import type { ChannelPlugin } from '../channel-plugin';
+
+/**
+ * What the host gives a built-in plugin's factory: Parley's own settings (a built-in channel is
+ * configured by Parley's variables, e.g. SMTP_PORT and SMTP_RELAY_URL for email) and a few
+ * narrow lookups. The plugin itself still talks to Parley only through its ChannelHostConnection.
+ */
+export interface BuiltInPluginContext {
+  config: ParleyConfig;
+  clock: Clock;
+  /** Which inbox takes an address (email routing by recipient); null when no inbox claims it. */
+  inboxes: { findByEmailAddress(address: string): Promise<{ id: string } | null> };
+}
+
+export type BuiltInPluginFactory = (context: BuiltInPluginContext) => ChannelPlugin;
+
+/**
+ * The channels that ship with Parley, registered before the PARLEY_PLUGINS packages and through
+ * exactly the same interface. Each entry is a factory: every application gets fresh plugins.
+ */
+export const BUILT_IN_PLUGINS: readonly BuiltInPluginFactory[] = [() => createApiChannelPlugin()];

@@ -1,0 +1,173 @@
+import type { Logger } from 'pino';
+import type { ChannelConnection } from '../../application/ports/channel.port';
+import { PermanentJobError, type JobQueue } from '../../application/ports/job-queue.port';
+import { describeError } from '../../infrastructure/http/describe-error';
+import { REDACTED_PATHS } from '../../infrastructure/logging/logger';
+import {
+  pluginSettingVariable,
+  PLUGIN_SETTING_KEY_PATTERN,
+  type ChannelHostConnection,
+  type ChannelListener,
+  type ChannelPlugin,
+  type IngestOptions,
+  type PluginConfig,
+  type PluginJobHandler,
+  type PluginJobOptions,
+  type RouteHandler,
+  type RouteOptions,
+} from '../channel-plugin';
+import { JOB_TYPE_PATTERN, normaliseRoutePath } from '../plugin-shape';
+
+/** A route a plugin declared, before the registry mounts it. */
+export interface DeclaredRoute {
+  method: 'GET' | 'POST';
+  /** Relative to the plugin's prefix, without a leading slash. */
+  path: string;
+  handler: RouteHandler;
+  public: boolean;
+  rawBody: boolean;
+}
+
+/** What a plugin declared during connect. */
+export interface PluginDeclarations {
+  routes: DeclaredRoute[];
+  listeners: ChannelListener[];
+}
+
+/** An ingest the core refused (bad message, unknown inbox, no access): carries the HTTP status a route should answer. */
+export class IngestRejectedError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(message);
+    this.name = 'IngestRejectedError';
+  }
+}
+
+/** Field names a plugin's logger blanks besides the process-wide ones (webhook signatures, API keys). */
+const PLUGIN_SECRET_FIELDS = ['signature', 'apiKey', 'accessToken', 'appSecret', 'x-parley-signature', 'x-hub-signature-256'];
+// At the same depths as the process-wide list (top level, and up to three objects down).
+const PLUGIN_REDACTED_PATHS = [
+  ...REDACTED_PATHS,
+  ...PLUGIN_SECRET_FIELDS.flatMap((field) =>
+    [0, 1, 2, 3].map((depth) => {
+      const parents = '*.'.repeat(depth);
+      return /^\w+$/.test(field) ? `${parents}${field}` : `${parents.slice(0, -1)}[${JSON.stringify(field)}]`;
+    }),
+  ),
+];
+
+
+const settingVariable = pluginSettingVariable;
+
+export const pluginJobType = (pluginId: string, type: string) => `plugin.${pluginId}.${type}`;
+
+/**
+ * Builds the narrow connection one plugin gets. Declarations (routes, listeners, job handlers)
+ * are accepted only while `connect` runs; `close()` ends that window.
+ */
+export function createHostConnection(
+  plugin: ChannelPlugin,
+  host: { ingest: ChannelConnection; jobs: JobQueue; logger: Logger; env: NodeJS.ProcessEnv },
+): { connection: ChannelHostConnection; declarations: PluginDeclarations; closeDeclarations(): void } {
+  const declarations: PluginDeclarations = { routes: [], listeners: [] };
+  let declaring = true;
+  const mustDeclareInConnect = (what: string) => {
+    if (!declaring) throw new Error(`plugin "${plugin.id}": ${what} can only be declared in connect()`);
+  };
+
+  const declareRoute = (method: DeclaredRoute['method']) => (path: string, handler: RouteHandler, options: RouteOptions = {}) => {
+    mustDeclareInConnect(`routes (${method} ${path})`);
+    const relative = normaliseRoutePath(path);
+    if (relative === null) {
+      throw new Error(`plugin "${plugin.id}": route path ${JSON.stringify(path)} must be relative segments like "messages" or "forms/:formId/submissions"`);
+    }
+    if (typeof handler !== 'function') throw new Error(`plugin "${plugin.id}": the handler of ${method} ${relative} must be a function`);
+    if (declarations.routes.some((r) => r.method === method && r.path === relative && r.public === (options.public === true))) {
+      throw new Error(`plugin "${plugin.id}": ${method} ${relative} is declared twice`);
+    }
+    declarations.routes.push({ method, path: relative, handler, public: options.public === true, rawBody: options.rawBody === true });
+  };
+
+  const config: PluginConfig = {
+    get: (key) => {
+      const value = host.env[settingVariable(plugin.id, checkKey(plugin.id, key))];
+      return value === undefined || value === '' ? undefined : value;
+    },
+    require: (key) => {
+      const value = config.get(key);
+      if (value === undefined) throw new Error(`plugin "${plugin.id}" needs the setting ${settingVariable(plugin.id, key)}; set it in the environment`);
+      return value;
+    },
+    variableName: (key) => settingVariable(plugin.id, checkKey(plugin.id, key)),
+  };
+
+  const logger = host.logger.child({ plugin: plugin.id }, { redact: { paths: PLUGIN_REDACTED_PATHS } });
+
+  const connection: ChannelHostConnection = {
+    ingest: async (message, options: IngestOptions = {}) => {
+      if (typeof message !== 'object' || message === null) throw new IngestRejectedError('ingest needs an inbound message object', 400);
+      if (message.channel !== plugin.channel) {
+        throw new Error(`plugin "${plugin.id}" ingested a message for channel ${JSON.stringify(message.channel)}; its messages must use its own channel "${plugin.channel}"`);
+      }
+      try {
+        return await host.ingest.ingest(message, options);
+      } catch (error) {
+        const described = describeError(error);
+        if (described.statusCode >= 500) throw error;
+        const text = Array.isArray(described.message) ? described.message.join('; ') : described.message;
+        throw new IngestRejectedError(text, described.statusCode);
+      }
+    },
+    routes: { get: declareRoute('GET'), post: declareRoute('POST') },
+    listen: (listener) => {
+      mustDeclareInConnect('listeners');
+      if (typeof listener?.start !== 'function' || typeof listener?.stop !== 'function') {
+        throw new Error(`plugin "${plugin.id}": a listener needs start() and stop()`);
+      }
+      declarations.listeners.push(listener);
+    },
+    config,
+    logger,
+    jobs: {
+      register: (type: string, handler: PluginJobHandler) => {
+        mustDeclareInConnect(`job handlers (${type})`);
+        checkJobType(plugin.id, type);
+        const prefix = `${pluginJobType(plugin.id, '')}`;
+        host.jobs.register(pluginJobType(plugin.id, type), async (data, job) => {
+          try {
+            await handler(data, { jobId: job.jobId.startsWith(prefix) ? job.jobId.slice(prefix.length) : job.jobId, attempt: job.attempt, attempts: job.attempts });
+          } catch (error) {
+            if ((error as { permanent?: unknown })?.permanent === true) throw new PermanentJobError((error as Error).message ?? 'permanent failure', error);
+            throw error;
+          }
+        });
+      },
+      schedule: (type: string, data: Record<string, unknown>, options: PluginJobOptions = {}) => {
+        checkJobType(plugin.id, type);
+        const { jobId, delayMs, attempts, backoff } = options;
+        return host.jobs.enqueue(pluginJobType(plugin.id, type), data, {
+          ...(jobId === undefined ? {} : { jobId: pluginJobType(plugin.id, jobId) }),
+          ...(delayMs === undefined ? {} : { delayMs }),
+          ...(attempts === undefined ? {} : { attempts }),
+          ...(backoff === undefined ? {} : { backoff }),
+        }).then((result) => ({ ...result, jobId: jobId ?? result.jobId }));
+      },
+    },
+  };
+  return { connection: Object.freeze(connection), declarations, closeDeclarations: () => (declaring = false) };
+}
+
+function checkKey(pluginId: string, key: string): string {
+  if (typeof key !== 'string' || !PLUGIN_SETTING_KEY_PATTERN.test(key)) {
+    throw new Error(`plugin "${pluginId}": setting keys are upper snake case like "OUTBOUND_URL" (got ${JSON.stringify(key)})`);
+  }
+  return key;
+}
+
+function checkJobType(pluginId: string, type: string): void {
+  if (typeof type !== 'string' || !JOB_TYPE_PATTERN.test(type)) {
+    throw new Error(`plugin "${pluginId}": job types are lower-case words like "poll" or "sync.contacts" (got ${JSON.stringify(type)})`);
+  }
+}

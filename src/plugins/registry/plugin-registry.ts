@@ -1,0 +1,272 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { CHANNEL_CONNECTION, type ChannelConnection } from '../../application/ports/channel.port';
+import type { ChannelDelivery, DeliveryResult, OutboundMessage } from '../../application/ports/channel-delivery.port';
+import { CLOCK, type Clock } from '../../application/ports/clock.port';
+import { JOB_QUEUE, type JobQueue } from '../../application/ports/job-queue.port';
+import { READ_STORE, type ReadStore } from '../../application/ports/read-store.port';
+import { ConfigError, type ParleyConfig } from '../../infrastructure/config/config';
+import { authenticateSession } from '../../infrastructure/http/auth/auth.guard';
+import { SessionTokens } from '../../infrastructure/http/auth/session-tokens';
+import type { ChannelCapabilities, ChannelPlugin } from '../channel-plugin';
+import { pluginShapeProblems } from '../plugin-shape';
+import { BUILT_IN_PLUGINS, type BuiltInPluginContext, type BuiltInPluginFactory } from './built-in-plugins';
+import { loadPluginPackage, PluginLoadError } from './load-plugin-package';
+import { mountPluginRoutes } from './mount-plugin-routes';
+import { createHostConnection, type PluginDeclarations } from './plugin-host-connection';
+
+/** What GET /api/channels lists for each channel. */
+export interface ChannelInfo {
+  id: string;
+  displayName: string;
+  icon: string;
+  channel: string;
+  capabilities: ChannelCapabilities;
+}
+
+export interface ConnectPluginsOptions {
+  /** Parley's configuration: PARLEY_PLUGINS (`plugins`) and what built-in plugins are configured by. */
+  config: ParleyConfig;
+  /** Where plugin settings (`PARLEY_PLUGIN_<ID>_<KEY>`) are read from. */
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  http: FastifyInstance;
+  /** Built-in plugin factories; default BUILT_IN_PLUGINS. */
+  builtIns?: readonly BuiltInPluginFactory[];
+  /** Folders to resolve packages from; default the working directory, then Parley's own folder. */
+  resolveFrom?: readonly string[];
+}
+
+interface Connected {
+  plugin: ChannelPlugin;
+  /** The package it came from; null for built-ins. */
+  packageName: string | null;
+  declarations: PluginDeclarations;
+}
+
+/** A plugin that takes longer than this to send is counted as a retryable failure (the job worker must not hang). */
+const SEND_TIMEOUT_MS = 60_000;
+
+/**
+ * The host side of channel plugins: owns the list of channels, hands each plugin its narrow
+ * connection, mounts its routes, runs its listeners with the application's lifecycle and sends
+ * outbound messages through it (the application's ChannelDelivery port).
+ *
+ * Order: connectAll (from createApp, before the HTTP server listens) -> startListeners (Lifecycle,
+ * once projections caught up) -> stopListeners (shutdown begins) -> disconnectAll (the HTTP server
+ * has closed, before storage closes).
+ */
+@Injectable()
+export class PluginRegistry implements ChannelDelivery {
+  private readonly connected: Connected[] = [];
+  private listenersStarted: { pluginId: string; listener: PluginDeclarations['listeners'][number] }[] = [];
+  private logger: Logger | null = null;
+  private disconnected = false;
+
+  constructor(
+    @Inject(CHANNEL_CONNECTION) private readonly ingest: ChannelConnection,
+    @Inject(JOB_QUEUE) private readonly jobs: JobQueue,
+    private readonly tokens: SessionTokens,
+    private readonly queryBus: QueryBus,
+    @Inject(READ_STORE) private readonly readStore: ReadStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Loads the built-in plugins and the PARLEY_PLUGINS packages, checks each, connects them and
+   * mounts their routes. Any problem (a package that cannot be found, a plugin that is not one,
+   * two plugins with one id or one channel, a connect that throws) stops start-up with a
+   * ConfigError naming the plugin.
+   */
+  async connectAll(options: ConnectPluginsOptions): Promise<void> {
+    if (this.connected.length > 0) throw new Error('plugins are already connected');
+    this.logger = options.logger.child({ component: 'plugins' });
+    const candidates: { plugin: ChannelPlugin; packageName: string | null }[] = [];
+    const context: BuiltInPluginContext = {
+      config: options.config,
+      clock: this.clock,
+      inboxes: {
+        findByEmailAddress: async (address) => {
+          const inbox = await this.readStore.getInboxByEmailAddress(address);
+          return inbox && { id: inbox.id };
+        },
+      },
+    };
+    for (const factory of options.builtIns ?? BUILT_IN_PLUGINS) {
+      const plugin = factory(context);
+      const problems = pluginShapeProblems(plugin);
+      if (problems.length > 0) throw new Error(`built-in channel plugin ${JSON.stringify((plugin as { id?: unknown })?.id)} is invalid: ${problems.join('; ')}`);
+      candidates.push({ plugin, packageName: null });
+    }
+    for (const packageName of options.config.plugins) {
+      try {
+        candidates.push({ plugin: loadPluginPackage(packageName, { resolveFrom: options.resolveFrom }), packageName });
+      } catch (error) {
+        throw error instanceof PluginLoadError ? new ConfigError([error.message]) : error;
+      }
+    }
+    checkUnique(candidates);
+
+    for (const { plugin, packageName } of candidates) {
+      const { connection, declarations, closeDeclarations } = createHostConnection(plugin, {
+        ingest: this.ingest,
+        jobs: this.jobs,
+        logger: options.logger,
+        env: options.env,
+      });
+      try {
+        await plugin.connect(connection);
+      } catch (error) {
+        const origin = packageName ? `the channel plugin "${plugin.id}" (package ${packageName})` : `the built-in channel plugin "${plugin.id}"`;
+        throw new ConfigError([`${origin} could not connect: ${(error as Error)?.message ?? String(error)}`]);
+      } finally {
+        closeDeclarations();
+      }
+      this.connected.push({ plugin, packageName, declarations });
+      mountPluginRoutes(options.http, plugin.id, declarations.routes, {
+        authenticate: (request) => authenticateSession(request, this.tokens, this.queryBus),
+        logger: this.logger,
+      });
+      this.logger.info(
+        {
+          plugin: plugin.id,
+          channel: plugin.channel,
+          package: packageName ?? 'built-in',
+          routes: declarations.routes.map((r) => `${r.method} ${r.public ? 'public' : 'authenticated'} ${r.path}`),
+          listeners: declarations.listeners.map((l) => l.name),
+        },
+        'channel plugin connected',
+      );
+    }
+  }
+
+  /** Starts every plugin's listeners (an SMTP server …) in plugin order; a listener that fails to start stops start-up. */
+  async startListeners(): Promise<void> {
+    for (const { plugin, declarations } of this.connected) {
+      for (const listener of declarations.listeners) {
+        try {
+          await listener.start();
+        } catch (error) {
+          throw new Error(`channel plugin "${plugin.id}": listener "${listener.name}" could not start: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+        }
+        this.listenersStarted.push({ pluginId: plugin.id, listener });
+        this.logger?.info({ plugin: plugin.id, listener: listener.name }, 'channel plugin listener started');
+      }
+    }
+  }
+
+  /**
+   * Stops listeners, last started first (on shutdown, before background work stops: no new
+   * inbound mail while the rest winds down). Failures are logged, never thrown: shutdown goes on.
+   */
+  async stopListeners(): Promise<void> {
+    for (const { pluginId, listener } of this.listenersStarted.reverse()) {
+      try {
+        await listener.stop();
+      } catch (error) {
+        this.logger?.error({ plugin: pluginId, listener: listener.name, err: error }, 'channel plugin listener failed to stop');
+      }
+    }
+    this.listenersStarted = [];
+  }
+
+  /**
+   * Disconnects every plugin, last connected first: after the HTTP server has closed, so a request
+   * still in flight at shutdown is answered by a connected plugin. Failures are logged, never thrown.
+   */
+  async disconnectAll(): Promise<void> {
+    if (this.disconnected) return;
+    this.disconnected = true;
+    await this.stopListeners();
+    for (const { plugin } of [...this.connected].reverse()) {
+      try {
+        await plugin.disconnect?.();
+      } catch (error) {
+        this.logger?.error({ plugin: plugin.id, err: error }, 'channel plugin failed to disconnect');
+      }
+    }
+  }
+
+  /** For GET /api/channels and the UI. */
+  channels(): ChannelInfo[] {
+    return this.connected.map(({ plugin }) => ({
+      id: plugin.id,
+      displayName: plugin.displayName,
+      icon: plugin.icon,
+      channel: plugin.channel,
+      capabilities: { ...plugin.capabilities },
+    }));
+  }
+
+  /** ChannelDelivery: through the plugin that sends on the message's channel. */
+  async send(outbound: OutboundMessage): Promise<DeliveryResult> {
+    const sender = this.connected.find(({ plugin }) => plugin.channel === outbound.channel)?.plugin;
+    if (!sender) {
+      const known = this.connected.map(({ plugin }) => plugin.channel).join(', ') || 'none';
+      return { status: 'failed', retryable: false, reason: `no channel plugin sends "${outbound.channel}" messages (channels: ${known})` };
+    }
+    if (!sender.capabilities.reply || typeof sender.send !== 'function') {
+      return { status: 'failed', retryable: false, reason: `the ${sender.displayName} channel cannot send replies` };
+    }
+    const message: OutboundMessage = sender.capabilities.html ? outbound : withoutHtml(outbound);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        sender.send(message),
+        new Promise<DeliveryResult>((resolve) => {
+          timer = setTimeout(() => resolve({ status: 'failed', retryable: true, reason: `the ${sender.displayName} channel did not answer within ${SEND_TIMEOUT_MS / 1000} s` }), SEND_TIMEOUT_MS);
+          timer.unref();
+        }),
+      ]);
+      const problem = deliveryResultProblem(result);
+      if (problem) {
+        this.logger?.error({ plugin: sender.id, messageId: outbound.messageId, problem }, 'channel plugin answered send with an invalid result');
+        return { status: 'failed', retryable: false, reason: `the ${sender.displayName} channel gave an invalid answer (${problem}); it may or may not have sent the message` };
+      }
+      return result;
+    } catch (error) {
+      return { status: 'failed', retryable: true, reason: (error as Error)?.message || String(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function withoutHtml(outbound: OutboundMessage): OutboundMessage {
+  const { html: _html, ...rest } = outbound;
+  return rest;
+}
+
+function deliveryResultProblem(result: unknown): string | null {
+  const r = result as Partial<{ status: unknown; retryable: unknown; reason: unknown; externalMessageId: unknown }> | null;
+  if (typeof r !== 'object' || r === null) return 'expected { status: "delivered" } or { status: "failed", retryable, reason }';
+  if (r.status === 'delivered') {
+    return r.externalMessageId === undefined || (typeof r.externalMessageId === 'string' && r.externalMessageId !== '') ? null : 'externalMessageId must be a non-empty string';
+  }
+  if (r.status === 'failed') {
+    if (typeof r.retryable !== 'boolean') return 'retryable must be true or false';
+    if (typeof r.reason !== 'string' || r.reason.trim() === '') return 'reason must say what went wrong';
+    return null;
+  }
+  return `status must be "delivered" or "failed" (got ${JSON.stringify(r.status)})`;
+}
+
+function checkUnique(candidates: readonly { plugin: ChannelPlugin; packageName: string | null }[]): void {
+  const problems: string[] = [];
+  const origin = (c: { plugin: ChannelPlugin; packageName: string | null }) => (c.packageName ? `package ${c.packageName}` : 'built in');
+  candidates.forEach((candidate, index) => {
+    const earlier = candidates.slice(0, index);
+    const sameId = earlier.find((e) => e.plugin.id === candidate.plugin.id);
+    if (sameId) problems.push(`two channel plugins have the id "${candidate.plugin.id}" (${origin(sameId)} and ${origin(candidate)}); remove one from PARLEY_PLUGINS`);
+    const sameChannel = earlier.find((e) => e.plugin.channel === candidate.plugin.channel);
+    if (sameChannel && !sameId) {
+      problems.push(
+        `channel plugins "${sameChannel.plugin.id}" (${origin(sameChannel)}) and "${candidate.plugin.id}" (${origin(candidate)}) both feed the channel ` +
+          `"${candidate.plugin.channel}"; one plugin per channel`,
+      );
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+}
