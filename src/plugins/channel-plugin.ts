@@ -21,7 +21,7 @@
  * Conformance: every plugin runs `channelPluginConformance` (src/plugins/testing/conformance.ts)
  * against a fake host connection.
  */
-import type { Channel } from '../domain/shared/types';
+import { CHANNEL_ID_PATTERN, type Channel } from '../domain/shared/types';
 import type { InboundMessage, IngestResult } from '../application/ports/channel.port';
 import type { DeliveryResult, OutboundMessage } from '../application/ports/channel-delivery.port';
 
@@ -30,7 +30,7 @@ export type { InboundMessage, IngestResult } from '../application/ports/channel.
 export type { DeliveryResult, OutboundMessage } from '../application/ports/channel-delivery.port';
 
 /** A plugin id: lower-case letters, digits and dashes, starting with a letter (`signed-webhook`). */
-export const PLUGIN_ID_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+export const PLUGIN_ID_PATTERN = CHANNEL_ID_PATTERN;
 
 /**
  * What a channel can do. The host and the UI honour these: a channel without `reply` is never

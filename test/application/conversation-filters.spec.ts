@@ -97,6 +97,7 @@ describe('conversation filters: each parameter', () => {
     [{ status: 'closed' }, { status: 'closed' }],
     [{ channel: 'whatsapp' }, { channel: 'whatsapp' }],
     [{ channel: 'api' }, { channel: 'api' }],
+    [{ channel: 'signed-webhook' }, { channel: 'signed-webhook' }], // a plugin's channel
     [{ contactId: CONTACT.toUpperCase() }, { contactId: CONTACT }],
     [{ assignee: AGENT.toUpperCase() }, { assignee: { type: 'agent', id: AGENT } }],
     [{ assignee: 'bot' }, { assignee: { type: 'bot' } }],
@@ -116,7 +117,7 @@ describe('conversation filters: each parameter', () => {
   it.each([
     [{ status: 'opne' }, 'status: must be one of open, closed (got "opne")'],
     [{ status: 'OPEN' }, 'status: must be one of open, closed (got "OPEN")'],
-    [{ channel: 'telegram' }, 'channel: must be one of email, chat, messenger, whatsapp, forms, api (got "telegram")'],
+    [{ channel: 'Tele gram!' }, 'channel: must be a channel id such as email, chat, messenger, whatsapp, forms, api or a plugin\'s channel (lower-case letters, digits, dashes) (got "Tele gram!")'],
     [{ contactId: 'c-1' }, 'contactId: must be a contact id (UUID) (got "c-1")'],
     [{ assignee: 'me' }, 'assignee: must be an agent id (UUID), "bot" or "none" (got "me")'],
     [{ assignee: 'null' }, 'assignee: must be an agent id (UUID), "bot" or "none" (got "null")'],
@@ -243,9 +244,9 @@ describe('combinations', () => {
   });
 
   it('reports every problem at once', () => {
-    expect(searchErrors({ status: 'x', channel: 'y', hideTrash: 'maybe', sort: 'relevance', limit: '0', from: '2025-03-02', to: '2025-03-01' })).toEqual([
+    expect(searchErrors({ status: 'x', channel: 'Y!', hideTrash: 'maybe', sort: 'relevance', limit: '0', from: '2025-03-02', to: '2025-03-01' })).toEqual([
       'status: must be one of open, closed (got "x")',
-      'channel: must be one of email, chat, messenger, whatsapp, forms, api (got "y")',
+      'channel: must be a channel id such as email, chat, messenger, whatsapp, forms, api or a plugin\'s channel (lower-case letters, digits, dashes) (got "Y!")',
       'from: must not be after to (got from "2025-03-02", to "2025-03-01")',
       'hideTrash: must be true or false (got "maybe")',
       'sort: relevance needs a text to rank by; give q, or sort by newest or oldest (got "relevance" without q)',
@@ -268,7 +269,7 @@ describe('combinations', () => {
   it('orThrow raises InvalidFiltersError with every message', () => {
     expect(() => orThrow(parseConversationFilters({ status: 'x', channel: 'y' }))).toThrow(InvalidFiltersError);
     try {
-      orThrow(parseConversationFilters({ status: 'x', channel: 'y' }));
+      orThrow(parseConversationFilters({ status: 'x', channel: 'Y!' }));
     } catch (error) {
       expect((error as InvalidFiltersError).errors).toHaveLength(2);
     }

@@ -184,7 +184,7 @@ describe('search and custom views over HTTP', () => {
   describe('bad requests and access', () => {
     it.each([
       ['status=opne', 'status'],
-      ['channel=telegram', 'channel'],
+      ['channel=Tele%20gram', 'channel'],
       ['contactId=not-a-uuid', 'contactId'],
       ['assignee=me', 'assignee'],
       ['from=yesterday', 'from'],

@@ -1,4 +1,4 @@
-import { CHANNELS, type Channel } from '../../domain/shared/types';
+import { CHANNEL_ID_PATTERN, CHANNELS, type Channel } from '../../domain/shared/types';
 
 /**
  * The filters of `GET /api/conversations` and of custom views (DESIGN.md rule 2: search and
@@ -134,8 +134,12 @@ export function parseConversationFilters(input: unknown, path = ''): Parsed<{ fi
 
   const status = oneOf('status', ['open', 'closed'] as const);
   if (status) filters.status = status;
-  const channel = oneOf('channel', CHANNELS);
-  if (channel) filters.channel = channel;
+  // The six built-in channels, or a plugin's channel id (third-party channels are searchable too).
+  const channel = text('channel');
+  if (channel !== undefined) {
+    if (CHANNEL_ID_PATTERN.test(channel)) filters.channel = saved.channel = channel;
+    else errors.push(`${name('channel')}: must be a channel id such as ${CHANNELS.join(', ')} or a plugin's channel (lower-case letters, digits, dashes) (got ${describe(channel)})`);
+  }
 
   const contactId = text('contactId');
   if (contactId !== undefined) {

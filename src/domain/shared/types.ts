@@ -7,6 +7,9 @@ export type KnownChannel = (typeof CHANNELS)[number];
  */
 export type Channel = KnownChannel | (string & {});
 
+/** How a channel (and the plugin that feeds it) is named: lower-case letters, digits and dashes. */
+export const CHANNEL_ID_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
 export function isKnownChannel(channel: string): channel is KnownChannel {
   return (CHANNELS as readonly string[]).includes(channel);
 }
