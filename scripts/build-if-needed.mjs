@@ -58,3 +58,10 @@ if (!existsSync(output)) {
   console.error('build-if-needed: tsc succeeded but produced no dist/main.js: is there a src/main.ts?');
   process.exit(1);
 }
+// Templates and static files of the web UI (not emitted by tsc).
+const copy = spawnSync(process.execPath, [join(root, 'scripts', 'copy-web-assets.mjs')], { cwd: root, stdio: 'inherit' });
+if (copy.status !== 0) {
+  rmSync(output, { force: true });
+  console.error('build-if-needed: copying the web UI templates failed; not starting');
+  process.exit(copy.status ?? 1);
+}

@@ -47,6 +47,7 @@ import { ViewsController } from './infrastructure/http/controllers/views.control
 import type { Storage } from './infrastructure/storage/storage';
 import { ChannelsController } from './plugins/registry/channels.controller';
 import { PluginRegistry } from './plugins/registry/plugin-registry';
+import { webControllers, webProviders } from './infrastructure/web/web.parts';
 
 export interface AppOptions {
   config: ParleyConfig;
@@ -126,7 +127,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), jobQueueModule(config.queue, { dataDir: config.dataDir, clock: options.clock ?? systemClock, logger: logger.child({ component: 'jobs' }) })],
-      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ChannelsController],
+      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ChannelsController, ...webControllers],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
         { provide: EVENT_STORE, useValue: storage.eventStore },
@@ -155,6 +156,7 @@ export class AppModule {
         { provide: JOB_HANDLERS, inject: jobHandlers, useFactory: (...handlers: JobRegistration[]) => handlers },
         { provide: PROCESS_MANAGERS, inject: processManagers, useFactory: (...managers: ProcessManager[]) => managers },
         Lifecycle,
+        ...webProviders,
       ],
     };
   }

@@ -1,0 +1,127 @@
+import { Body, Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SetupAlreadyDoneError, SetupFirstAdminCommand } from '../../application/agents/agent-commands.handler';
+import { systemContext } from '../../application/command-handling/command-context';
+import { AuthenticateQuery, CountAgentsQuery, GetSessionAgentQuery } from '../../application/queries/directory-queries.handler';
+import { isDomainError } from '../../domain/shared/domain-error';
+import { Public } from '../http/auth/auth.decorators';
+import { LoginThrottle, TooManyAttemptsError } from '../http/auth/login-throttle';
+import { SESSION_COOKIE, SessionTokens } from '../http/auth/session-tokens';
+import { COOKIE_SECURE } from '../http/controllers/auth.controller';
+import { WebExceptionFilter } from './web-exception.filter';
+import { field, redirect, safeNext, sendHtml, type FormBody } from './web-http';
+import { WebRenderer } from './web-renderer';
+import { assertSameOrigin } from './web-security';
+
+const MIN_PASSWORD = 8;
+
+/** Login, first-run setup and logout pages (form posts, no script needed). */
+@Controller()
+@UseFilters(WebExceptionFilter)
+export class AuthPagesController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+    private readonly tokens: SessionTokens,
+    private readonly throttle: LoginThrottle,
+    @Inject(COOKIE_SECURE) private readonly secureCookies: boolean,
+    private readonly renderer: WebRenderer,
+  ) {}
+
+  /** `/`: setup while nobody exists yet, else the inbox (which sends strangers to /login). */
+  @Public()
+  @Get()
+  async root(@Res() reply: FastifyReply) {
+    redirect(reply, (await this.needsSetup()) ? '/setup' : '/inbox');
+  }
+
+  @Public()
+  @Get('login')
+  async loginPage(@Query('next') next: string | undefined, @Res() reply: FastifyReply) {
+    if (await this.needsSetup()) return redirect(reply, '/setup');
+    sendHtml(reply, this.renderer.page('login', { title: 'Log in', next: safeNext(next), bare: true }));
+  }
+
+  @Public()
+  @Post('login')
+  async login(@Body() body: FormBody, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    assertSameOrigin(request);
+    const email = field(body, 'email').toLowerCase();
+    const password = field(body, 'password', { trim: false });
+    const next = safeNext(field(body, 'next'));
+    const again = (message: string, status: number) =>
+      sendHtml(reply, this.renderer.page('login', { title: 'Log in', next, email, error: message, bare: true }), status);
+    if (!email || !password) return again('Enter your email and password.', 400);
+    try {
+      this.throttle.check(email, request.ip);
+    } catch (error) {
+      if (error instanceof TooManyAttemptsError) {
+        void reply.header('Retry-After', String(error.retryAfterSeconds));
+        return again(`Too many failed logins. Try again in ${Math.ceil(error.retryAfterSeconds / 60)} minutes.`, 429);
+      }
+      throw error;
+    }
+    const agent = await this.queryBus.execute(new AuthenticateQuery(email, password));
+    if (!agent) {
+      this.throttle.recordFailure(email, request.ip);
+      return again('Email or password is wrong.', 401);
+    }
+    this.throttle.recordSuccess(email);
+    await this.startSession(agent.id, reply);
+    redirect(reply, next);
+  }
+
+  @Public()
+  @Get('setup')
+  async setupPage(@Res() reply: FastifyReply) {
+    if (!(await this.needsSetup())) return redirect(reply, '/login');
+    sendHtml(reply, this.renderer.page('setup', { title: 'Set up Parley', bare: true }));
+  }
+
+  /** First-run setup: the first admin; refused once anybody exists (then: log in). */
+  @Public()
+  @Post('setup')
+  async setup(@Body() body: FormBody, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    assertSameOrigin(request);
+    const values = { name: field(body, 'name'), email: field(body, 'email').toLowerCase() };
+    const password = field(body, 'password', { trim: false });
+    const again = (message: string, status: number) => sendHtml(reply, this.renderer.page('setup', { title: 'Set up Parley', ...values, error: message, bare: true }), status);
+    if (!values.name || !values.email || !password) return again('Fill in your name, email and a password.', 400);
+    if (password.length < MIN_PASSWORD) return again(`The password needs at least ${MIN_PASSWORD} characters.`, 400);
+    if (password !== field(body, 'confirm', { trim: false })) return again('The two passwords differ.', 400);
+    let agent;
+    try {
+      agent = await this.commandBus.execute(new SetupFirstAdminCommand({ ...values, password }, systemContext()));
+    } catch (error) {
+      if (error instanceof SetupAlreadyDoneError) return redirect(reply, '/login');
+      if (isDomainError(error)) return again(error.message, 400);
+      throw error;
+    }
+    await this.startSession(agent.id, reply);
+    redirect(reply, '/inbox');
+  }
+
+  @Public()
+  @Post('logout')
+  logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    assertSameOrigin(request);
+    void reply.header('Set-Cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${this.secureCookies ? '; Secure' : ''}`);
+    // Clear-Site-Data also drops the drafts the page kept in sessionStorage.
+    void reply.header('Clear-Site-Data', '"storage"');
+    redirect(reply, '/login');
+  }
+
+  private async needsSetup(): Promise<boolean> {
+    return (await this.queryBus.execute(new CountAgentsQuery())) === 0;
+  }
+
+  /** The same HttpOnly, SameSite=Strict cookie as POST /api/auth/login sets. */
+  private async startSession(agentId: string, reply: FastifyReply): Promise<void> {
+    const session = await this.queryBus.execute(new GetSessionAgentQuery(agentId));
+    if (!session) throw new Error('the agent that just authenticated does not exist');
+    const { token, expiresAt } = this.tokens.issue(session.agent.id, session.credentialFingerprint);
+    const maxAge = Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000));
+    void reply.header('Set-Cookie', `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${this.secureCookies ? '; Secure' : ''}`);
+  }
+}

@@ -1,0 +1,324 @@
+import { BadRequestException, Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { SetAvailabilityCommand } from '../../application/agents/agent-commands.handler';
+import { agentContext, type AuthenticatedAgent } from '../../application/command-handling/command-context';
+import { AddCommentCommand } from '../../application/conversations/add-comment.handler';
+import { AssignConversationCommand } from '../../application/conversations/assign-conversation.handler';
+import { BlockSenderCommand } from '../../application/conversations/block-sender.handler';
+import { BulkConversationActionCommand } from '../../application/conversations/bulk-conversation-action.handler';
+import { ChangeConversation, type ConversationCommandBuilder } from '../../application/conversations/change-conversation.handler';
+import { DeleteConversationCommand } from '../../application/conversations/delete-conversation.handler';
+import { UnblockSenderCommand } from '../../application/conversations/unblock-sender.handler';
+import { CreateCustomViewCommand } from '../../application/custom-views/create-custom-view.handler';
+import { ComposeEmailCommand } from '../../application/email/compose-email.handler';
+import { ForwardConversationCommand } from '../../application/email/forward-conversation.handler';
+import { ConcurrencyError } from '../../application/ports/event-store.port';
+import type { Assignee } from '../../domain/shared/types';
+import { CurrentAgent } from '../http/auth/auth.decorators';
+import { describeError } from '../http/describe-error';
+import { uuidParam } from '../http/controllers/params';
+import { emailDocument } from './email-html';
+import { InboxPresenter } from './inbox-presenter';
+import { parseInboxState, stateQuery, type InboxState } from './inbox-state';
+import { WebExceptionFilter } from './web-exception.filter';
+import { WebFeatures } from './web-features';
+import { field, fields, requireField, sendHtml, type FormBody } from './web-http';
+import { WebRenderer } from './web-renderer';
+import { assertSameOrigin, EMAIL_BODY_CSP } from './web-security';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CHANGED = 'parley:changed';
+
+type ConversationAction = (id: string, body: FormBody, agent: AuthenticatedAgent) => Promise<{ notice: string; deleted?: boolean }>;
+
+/**
+ * The parts of the inbox screen that htmx fetches and the actions it posts. Reads and writes go
+ * through the QueryBus / CommandBus like the JSON API's. An action answers with the re-rendered
+ * conversation and `HX-Trigger: parley:changed`, on which the page refreshes the list and counts.
+ */
+@Controller('ui')
+@UseFilters(WebExceptionFilter)
+export class InboxFragmentsController {
+  private readonly actions: Record<string, ConversationAction>;
+
+  constructor(
+    private readonly presenter: InboxPresenter,
+    private readonly renderer: WebRenderer,
+    private readonly commandBus: CommandBus,
+    private readonly features: WebFeatures,
+  ) {
+    this.actions = {
+      assign: async (id, body, agent) => {
+        const value = field(body, 'assignee');
+        if (value !== '' && value !== 'bot' && !UUID.test(value)) throw new BadRequestException(`assignee must be an agent id, "bot" or empty (got ${JSON.stringify(value)})`);
+        const assignee: Assignee = value === '' ? null : value === 'bot' ? { type: 'bot' } : { type: 'agent', id: value.toLowerCase() };
+        await this.commandBus.execute(new AssignConversationCommand(id, assignee, agentContext(agent)));
+        return { notice: assignee === null ? 'Conversation unassigned.' : 'Owner changed.' };
+      },
+      close: async (id, body, agent) => {
+        const closeTicket = field(body, 'closeTicket') === 'true';
+        await this.change(id, agent, (now) => ({ type: 'CloseConversation', data: { closeTicket, now } }));
+        return { notice: closeTicket ? 'Conversation and ticket closed.' : 'Conversation closed.' };
+      },
+      reopen: async (id, _body, agent) => {
+        await this.change(id, agent, (now) => ({ type: 'ReopenConversation', data: { now } }));
+        return { notice: 'Conversation reopened.' };
+      },
+      comment: async (id, body, agent) => {
+        const text = requireField(body, 'text', 'The comment', 20_000);
+        const result = await this.commandBus.execute(new AddCommentCommand(id, text, agentContext(agent)));
+        const mentioned = result.mentions.length;
+        return { notice: mentioned > 0 ? `Comment added; ${mentioned} teammate${mentioned === 1 ? '' : 's'} notified.` : 'Comment added.' };
+      },
+      spam: async (id, _body, agent) => {
+        await this.change(id, agent, () => ({ type: 'MarkAsSpam', data: {} }));
+        return { notice: 'Marked as spam.' };
+      },
+      'not-spam': async (id, _body, agent) => {
+        await this.change(id, agent, () => ({ type: 'MarkAsNotSpam', data: {} }));
+        return { notice: 'Marked as not spam.' };
+      },
+      'block-sender': async (id, _body, agent) => {
+        const result = await this.commandBus.execute(new BlockSenderCommand(id, agentContext(agent)));
+        return { notice: `${result.address} is blocked; the conversation moved to Filtered.` };
+      },
+      unblock: async (id, body, agent) => {
+        const address = requireField(body, 'address', 'The address', 320);
+        const conversation = await this.presenter.screen.conversation(agent, id);
+        await this.commandBus.execute(new UnblockSenderCommand(conversation.inboxId, address, agentContext(agent)));
+        return { notice: `${address} is unblocked; their messages arrive again.` };
+      },
+      trash: async (id, _body, agent) => {
+        await this.change(id, agent, (now) => ({ type: 'TrashConversation', data: { now } }));
+        return { notice: 'Moved to Trash.' };
+      },
+      restore: async (id, _body, agent) => {
+        await this.change(id, agent, () => ({ type: 'RestoreConversation', data: {} }));
+        return { notice: 'Restored from Trash.' };
+      },
+      delete: async (id, _body, agent) => {
+        await this.commandBus.execute(new DeleteConversationCommand(id, 'agent', agentContext(agent)));
+        return { notice: 'Deleted forever.', deleted: true };
+      },
+      ticket: async (id, body, agent) => {
+        const name = requireField(body, 'name', 'The ticket name', 200);
+        const ticketId = randomUUID();
+        await this.change(id, agent, () => ({ type: 'CreateTicket', data: { ticketId, name } }));
+        return { notice: 'Ticket created.' };
+      },
+      forward: async (id, body, agent) => {
+        const to = requireField(body, 'to', 'The address to forward to', 320);
+        const note = field(body, 'note', { trim: false });
+        await this.commandBus.execute(new ForwardConversationCommand(id, { address: to }, note.trim() ? note : undefined, agentContext(agent)));
+        return { notice: `Forwarded to ${to}.` };
+      },
+      'unlink-contact': async (id, _body, agent) => {
+        await this.change(id, agent, () => ({ type: 'UnlinkContact', data: {} }));
+        return { notice: 'Contact unlinked from this conversation.' };
+      },
+    };
+  }
+
+  @Get('nav')
+  async nav(@Query() query: Record<string, unknown>, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+    const state = parseInboxState(query);
+    const { inbox } = await this.presenter.screen.resolveInbox(agent, state);
+    sendHtml(reply, this.renderer.fragment('nav-views', await this.presenter.navContext(agent, inbox, { ...state, inboxId: inbox.id })));
+  }
+
+  @Get('list')
+  async list(@Query() query: Record<string, unknown>, @Query('cursor') cursor: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+    const state = parseInboxState(query);
+    const { inbox } = await this.presenter.screen.resolveInbox(agent, state);
+    const list = await this.presenter.listContext(agent, inbox, { ...state, inboxId: inbox.id }, typeof cursor === 'string' && cursor ? cursor : undefined);
+    sendHtml(reply, this.renderer.fragment(cursor ? 'list-page' : 'list-body', { list }));
+  }
+
+  /** The conversation pane (thread and composer) plus the right sidebar (out of band). */
+  @Get('conversations/:id')
+  async conversation(@Param('id', uuidParam('id')) id: string, @Query() query: Record<string, unknown>, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+    const state = { ...parseInboxState(query), conversationId: id };
+    sendHtml(reply, await this.threadPane(agent, state));
+  }
+
+  /** Only the thread (messages, header) and sidebar: a live refresh leaves the reply being written, and its revision, alone. */
+  @Get('conversations/:id/main')
+  async conversationMain(@Param('id', uuidParam('id')) id: string, @Query() query: Record<string, unknown>, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+    const state = { ...parseInboxState(query), conversationId: id };
+    const context = await this.presenter.threadContext(agent, id, state);
+    if (!context) return sendHtml(reply, this.renderer.fragment('thread-gone', { oobPane: true }));
+    sendHtml(reply, this.renderer.fragment('thread-main', context) + this.renderer.fragment('sidebar', { ...context, oob: true }));
+  }
+
+  /**
+   * One email's HTML, cleaned again and served under its own CSP (no script, sandboxed even when
+   * opened directly) for `<iframe sandbox>`.
+   */
+  @Get('conversations/:id/messages/:messageId/body')
+  async messageBody(
+    @Param('id', uuidParam('id')) id: string,
+    @Param('messageId', uuidParam('messageId')) messageId: string,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Res() reply: FastifyReply,
+  ) {
+    const conversation = await this.presenter.screen.conversation(agent, id);
+    const message = conversation.messages.find((m) => m.id === messageId);
+    if (!message?.html) throw new NotFoundException(`message ${messageId} has no HTML body`);
+    void reply
+      .header('Content-Security-Policy', EMAIL_BODY_CSP)
+      .header('X-Frame-Options', 'SAMEORIGIN')
+      .header('Referrer-Policy', 'no-referrer')
+      .header('Cache-Control', 'private, no-store')
+      .type('text/html; charset=utf-8')
+      .send(emailDocument(message.html));
+  }
+
+  /**
+   * The reply: sent with the revision the agent was looking at (If-Match). When someone else
+   * changed the conversation meanwhile, it is refused (409) with a visible message and the fresh
+   * thread; the draft stays, and sending again goes through.
+   */
+  @Post('conversations/:id/reply')
+  async reply(@Param('id', uuidParam('id')) id: string, @Query() query: Record<string, unknown>, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    assertSameOrigin(request);
+    const state = { ...parseInboxState(query), conversationId: id };
+    const text = requireField(body, 'text', 'The reply', 100_000);
+    const revision = field(body, 'revision');
+    if (!/^\d+$/.test(revision)) throw new BadRequestException('revision must be the conversation revision the reply was written against');
+    const channel = field(body, 'channel');
+    if (channel && channel !== 'email' && !/^(chat|messenger|whatsapp|forms|api)$/.test(channel)) throw new BadRequestException(`channel must be a channel name (got ${JSON.stringify(channel)})`);
+    const messageId = randomUUID();
+    try {
+      await this.commandBus.execute(
+        new ChangeConversation(
+          id,
+          (now) => ({ type: 'QueueReply', data: { messageId, authorId: agent.id, text, channel: (channel || undefined) as never, now } }),
+          agentContext(agent, { expectedRevision: Number(revision) }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      const context = await this.presenter.threadContext(agent, id, state);
+      const fresh = context
+        ? this.renderer.fragment('thread-main', { ...context, oob: true }) + this.renderer.fragment('reply-revision', { thread: context.thread, oob: true })
+        : '';
+      void reply.header('HX-Retarget', '#composer-alert').header('HX-Reswap', 'innerHTML');
+      return sendHtml(
+        reply,
+        this.renderer.fragment('composer-alert', {
+          message: 'Someone else changed this conversation while you were writing. The thread above now shows the latest; check it, then send again.',
+        }) + fresh,
+        409,
+      );
+    }
+    await this.answerWithThread(reply, agent, state, 'Reply sent.');
+  }
+
+  @Post('conversations/:id/:action')
+  async act(
+    @Param('id', uuidParam('id')) id: string,
+    @Param('action') action: string,
+    @Query() query: Record<string, unknown>,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    assertSameOrigin(request);
+    const run = Object.hasOwn(this.actions, action) ? this.actions[action] : undefined;
+    if (!run) throw new NotFoundException(`unknown conversation action "${action}"`);
+    const state = { ...parseInboxState(query), conversationId: id };
+    const outcome = await run(id, body, agent);
+    if (outcome.deleted) {
+      void reply.header('HX-Replace-Url', `/inbox?${stateQuery({ ...state, conversationId: null })}`);
+      triggerChanged(reply);
+      return sendHtml(reply, this.renderer.fragment('thread-empty', { notice: 'The conversation was deleted forever.' }) + this.renderer.fragment('sidebar', { oob: true }) + this.renderer.flash('info', outcome.notice, { oob: true }));
+    }
+    await this.answerWithThread(reply, agent, state, outcome.notice);
+  }
+
+  /** Bulk "Move to trash" / "Close" over the checked conversations (rule 7). */
+  @Post('bulk')
+  async bulk(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    assertSameOrigin(request);
+    const ids = fields(body, 'ids');
+    const action = field(body, 'action');
+    if (action !== 'close' && action !== 'trash') throw new BadRequestException('action must be close or trash');
+    if (ids.length === 0) throw new BadRequestException('select at least one conversation');
+    if (ids.length > 500) throw new BadRequestException('select at most 500 conversations at once');
+    if (!ids.every((id) => UUID.test(id))) throw new BadRequestException('ids must be conversation ids');
+    const { results } = await this.commandBus.execute(new BulkConversationActionCommand(ids.map((i) => i.toLowerCase()), action, agentContext(agent)));
+    const done = results.filter((r) => r.ok).length;
+    const failed = results.filter((r) => !r.ok);
+    const verb = action === 'close' ? 'Closed' : 'Moved to Trash:';
+    const noun = `${done} conversation${done === 1 ? '' : 's'}`;
+    const failures = failed.length > 0 ? ` ${failed.length} could not be changed: ${failed.map((f) => describeMessage(f.ok ? null : f.error)).join('; ')}` : '';
+    triggerChanged(reply);
+    sendHtml(reply, this.renderer.flash(failed.length > 0 ? 'error' : 'info', `${verb} ${noun}.${failures}`));
+  }
+
+  @Post('me/availability')
+  async availability(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    assertSameOrigin(request);
+    const status = field(body, 'status');
+    if (status !== 'available' && status !== 'away') throw new BadRequestException('status must be available or away');
+    await this.commandBus.execute(new SetAvailabilityCommand(status, agentContext(agent)));
+    sendHtml(reply, this.renderer.fragment('availability', { me: { availability: status, away: status === 'away' } }));
+  }
+
+  /** Compose (rule 13): a new outbound email from the inbox; its conversation waits in Sent. */
+  @Post('compose')
+  async compose(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    assertSameOrigin(request);
+    const to = requireField(body, 'to', 'To', 320);
+    const subject = requireField(body, 'subject', 'The subject', 998);
+    const text = requireField(body, 'text', 'The message', 100_000);
+    const { inbox } = await this.presenter.screen.resolveInbox(agent, parseInboxState({ inbox: inboxId }));
+    const sent = await this.commandBus.execute(new ComposeEmailCommand({ to: { address: to }, subject, text, inboxId: inbox.id }, agentContext(agent)));
+    void reply.header('HX-Redirect', `/inbox?${stateQuery({ inboxId: inbox.id, view: 'sent', sort: 'newest', search: null, conversationId: sent.conversationId })}`);
+    sendHtml(reply, this.renderer.flash('info', `Email to ${to} queued.`));
+  }
+
+  /** "Save as view": the current search becomes a custom view of the inbox. */
+  @Post('views')
+  async saveView(@Query() query: Record<string, unknown>, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    assertSameOrigin(request);
+    const state = parseInboxState(query);
+    if (!state.search) throw new BadRequestException('search first, then save the search as a view');
+    const name = requireField(body, 'name', 'The view name', 100);
+    const { inbox } = await this.presenter.screen.resolveInbox(agent, state);
+    const { search } = state;
+    const filters = Object.fromEntries(
+      Object.entries({ q: search.q, status: search.status, channel: search.channel, contactId: search.contactId, assignee: search.assignee, from: search.from, to: search.to }).filter(([, v]) => v !== ''),
+    );
+    const view = await this.commandBus.execute(new CreateCustomViewCommand(inbox.id, name, { ...filters, hideFiltered: search.hideFiltered, hideTrash: search.hideTrash }, agentContext(agent)));
+    void reply.header('HX-Redirect', `/inbox?${stateQuery({ ...state, inboxId: inbox.id, search: null, conversationId: null }, { view: view.id })}`);
+    sendHtml(reply, this.renderer.flash('info', `View "${name}" saved.`));
+  }
+
+  private change(id: string, agent: AuthenticatedAgent, build: ConversationCommandBuilder) {
+    return this.commandBus.execute(new ChangeConversation(id, build, agentContext(agent)));
+  }
+
+  private async answerWithThread(reply: FastifyReply, agent: AuthenticatedAgent, state: InboxState, notice: string): Promise<void> {
+    triggerChanged(reply);
+    sendHtml(reply, (await this.threadPane(agent, state)) + this.renderer.flash('info', notice, { oob: true }));
+  }
+
+  private async threadPane(agent: AuthenticatedAgent, state: InboxState): Promise<string> {
+    const context = await this.presenter.threadContext(agent, state.conversationId!, state);
+    if (!context) return this.renderer.fragment('thread-empty', { notice: 'This conversation no longer exists, or you have no access to it.' }) + this.renderer.fragment('sidebar', { oob: true });
+    return this.renderer.fragment('thread-pane', context) + this.renderer.fragment('sidebar', { ...context, oob: true });
+  }
+}
+
+function triggerChanged(reply: FastifyReply): void {
+  void reply.header('HX-Trigger', CHANGED);
+}
+
+function describeMessage(error: unknown): string {
+  const { message } = describeError(error);
+  return Array.isArray(message) ? message.join(', ') : message;
+}

@@ -1,0 +1,192 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RegisterAgentCommand, RemoveAgentCommand } from '../../application/agents/agent-commands.handler';
+import { agentContext, type AuthenticatedAgent } from '../../application/command-handling/command-context';
+import { UnblockSenderCommand } from '../../application/conversations/unblock-sender.handler';
+import { CreateInboxCommand, SetInboxMembersCommand, UpdateInboxCommand } from '../../application/inboxes/inbox-commands.handler';
+import { ListAgentsQuery, ListBlockedSendersQuery } from '../../application/queries/directory-queries.handler';
+import type { AgentSummary } from '../../application/agents/agent-commands.handler';
+import type { BlockedSenderRecord } from '../../application/ports/read-store.port';
+import { CurrentAgent } from '../http/auth/auth.decorators';
+import { describeError } from '../http/describe-error';
+import { uuidParam } from '../http/controllers/params';
+import { InboxPresenter } from './inbox-presenter';
+import { parseInboxState, stateQuery } from './inbox-state';
+import { WebExceptionFilter } from './web-exception.filter';
+import { field, fields, redirect, sendHtml, type FormBody } from './web-http';
+import { WebRenderer } from './web-renderer';
+import { assertSameOrigin } from './web-security';
+import { WebFeatures } from './web-features';
+
+/** The inbox screen (three panes) and the inbox settings page, as whole pages. */
+@Controller()
+@UseFilters(WebExceptionFilter)
+export class InboxPagesController {
+  constructor(
+    private readonly presenter: InboxPresenter,
+    private readonly renderer: WebRenderer,
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+    private readonly features: WebFeatures,
+  ) {}
+
+  @Get('inbox')
+  async inbox(@Query() query: Record<string, unknown>, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+    const state = parseInboxState(query);
+    const screen = this.presenter.screen;
+    const { inbox, inboxes } = await screen.resolveInbox(agent, state);
+    state.inboxId = inbox.id;
+    const [me, teammates, nav, list, opened] = await Promise.all([
+      screen.me(agent),
+      screen.teammates(inbox),
+      this.presenter.navContext(agent, inbox, state),
+      this.presenter.listContext(agent, inbox, state),
+      state.conversationId ? this.presenter.threadContext(agent, state.conversationId, state) : Promise.resolve(null),
+    ]);
+    const pane = this.presenter.listPaneContext(state, inbox, nav.nav.viewName, teammates);
+    sendHtml(
+      reply,
+      this.renderer.page('inbox', {
+        title: `${pane.title} · ${inbox.name}`,
+        me: { ...me, away: me.availability === 'away', isAdmin: me.role === 'admin' },
+        inbox,
+        inboxes: inboxes.map((i) => ({ id: i.id, name: i.name, selected: i.id === inbox.id, href: `/inbox?inbox=${i.id}` })),
+        multipleInboxes: inboxes.length > 1,
+        ...nav,
+        pane,
+        list,
+        opened,
+        missing: Boolean(state.conversationId && !opened),
+        query: stateQuery(state),
+        eventsUrl: `/events?inboxId=${inbox.id}`,
+        settingsHref: `/settings?inbox=${inbox.id}`,
+        features: this.features.flags(),
+      }),
+    );
+  }
+
+  // ---- settings ---------------------------------------------------------------------------------
+
+  @Get('settings')
+  async settings(@Query('inbox') inboxId: string | undefined, @Query('saved') saved: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+    sendHtml(reply, await this.settingsPage(agent, inboxId, { notice: saved && Object.hasOwn(SAVED, saved) ? SAVED[saved as keyof typeof SAVED] : undefined }));
+  }
+
+  @Post('settings/inbox')
+  async updateInbox(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.settingsAction(agent, inboxId, request, reply, 'inbox', async (id) => {
+      const emailAddress = field(body, 'emailAddress');
+      await this.commandBus.execute(new UpdateInboxCommand(id, { name: field(body, 'name'), emailAddress: emailAddress || null }, agentContext(agent)));
+    });
+  }
+
+  @Post('settings/members')
+  async setMembers(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.settingsAction(agent, inboxId, request, reply, 'members', (id) =>
+      this.commandBus.execute(new SetInboxMembersCommand(id, fields(body, 'agentIds'), agentContext(agent))),
+    );
+  }
+
+  @Post('settings/inboxes')
+  async createInbox(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    assertSameOrigin(request);
+    try {
+      const emailAddress = field(body, 'emailAddress');
+      const created = await this.commandBus.execute(new CreateInboxCommand(field(body, 'name'), emailAddress || null, [agent.id], agentContext(agent)));
+      redirect(reply, `/settings?inbox=${created.id}&saved=inbox-created`);
+    } catch (error) {
+      sendHtml(reply, await this.settingsPage(agent, undefined, { error: messageOf(error) }), describeError(error).statusCode);
+    }
+  }
+
+  @Post('settings/agents')
+  async addAgent(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.settingsAction(agent, inboxId, request, reply, 'agent-added', async (id, inbox) => {
+      const role = field(body, 'role') === 'admin' ? 'admin' : 'agent';
+      const added = await this.commandBus.execute(
+        new RegisterAgentCommand({ name: field(body, 'name'), email: field(body, 'email'), password: field(body, 'password', { trim: false }), role }, agentContext(agent)),
+      );
+      // A new agent works in the inbox they were added from.
+      if (role === 'agent') await this.commandBus.execute(new SetInboxMembersCommand(id, [...new Set([...inbox.memberIds, added.id])], agentContext(agent)));
+    });
+  }
+
+  @Post('settings/agents/:agentId/remove')
+  async removeAgent(
+    @Query('inbox') inboxId: string | undefined,
+    @Param('agentId', uuidParam('agentId')) agentId: string,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.settingsAction(agent, inboxId, request, reply, 'agent-removed', () => this.commandBus.execute(new RemoveAgentCommand(agentId, agentContext(agent))));
+  }
+
+  @Post('settings/unblock')
+  async unblock(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.settingsAction(agent, inboxId, request, reply, 'unblocked', (id) =>
+      this.commandBus.execute(new UnblockSenderCommand(id, field(body, 'address'), agentContext(agent))),
+    );
+  }
+
+  /** Runs one settings form: success redirects back (POST/redirect/GET), a refusal re-renders the page with the reason. */
+  private async settingsAction(
+    agent: AuthenticatedAgent,
+    inboxId: string | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    saved: keyof typeof SAVED,
+    run: (inboxId: string, inbox: Awaited<ReturnType<InboxPresenter['screen']['resolveInbox']>>['inbox']) => Promise<unknown>,
+  ): Promise<void> {
+    assertSameOrigin(request);
+    const { inbox } = await this.presenter.screen.resolveInbox(agent, parseInboxState({ inbox: inboxId }));
+    try {
+      await run(inbox.id, inbox);
+      redirect(reply, `/settings?inbox=${inbox.id}&saved=${saved}`);
+    } catch (error) {
+      const described = describeError(error);
+      if (described.statusCode >= 500) throw error;
+      sendHtml(reply, await this.settingsPage(agent, inbox.id, { error: messageOf(error) }), described.statusCode);
+    }
+  }
+
+  private async settingsPage(agent: AuthenticatedAgent, inboxId: string | undefined, messages: { notice?: string; error?: string }): Promise<string> {
+    const screen = this.presenter.screen;
+    const { inbox, inboxes } = await screen.resolveInbox(agent, parseInboxState({ inbox: inboxId }));
+    const [me, agents, blocked] = await Promise.all([
+      screen.me(agent),
+      this.queryBus.execute(new ListAgentsQuery()) as Promise<AgentSummary[]>,
+      this.queryBus.execute(new ListBlockedSendersQuery(agent, inbox.id)) as Promise<BlockedSenderRecord[]>,
+    ]);
+    const isAdmin = me.role === 'admin';
+    return this.renderer.page('settings', {
+      title: `Settings · ${inbox.name}`,
+      page: 'settings-page',
+      me: { ...me, isAdmin },
+      inbox,
+      inboxes: inboxes.map((i) => ({ ...i, selected: i.id === inbox.id, href: `/settings?inbox=${i.id}` })),
+      agents: agents
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((a) => ({ ...a, member: a.role === 'admin' || inbox.memberIds.includes(a.id), isAdminRole: a.role === 'admin', isMe: a.id === me.id })),
+      blocked,
+      hasBlocked: blocked.length > 0,
+      backHref: `/inbox?${stateQuery(parseInboxState({ inbox: inbox.id }))}`,
+      ...messages,
+    });
+  }
+}
+
+const SAVED = {
+  inbox: 'Inbox saved.',
+  members: 'Members saved.',
+  'inbox-created': 'Inbox created.',
+  'agent-added': 'Teammate added.',
+  'agent-removed': 'Teammate removed; their conversations are unassigned.',
+  unblocked: 'Sender unblocked: their messages arrive again.',
+} as const;
+
+function messageOf(error: unknown): string {
+  const { message } = describeError(error);
+  return Array.isArray(message) ? message.join('; ') : message;
+}

@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { AccessDeniedError, NotFoundError } from '../../application/access/inbox-access';
+import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
+import type { InboxRecord } from '../../application/ports/read-store.port';
+import { CHANNELS } from '../../domain/shared/types';
+import { CHANNEL_LABELS } from './icons';
+import { WebFeatures } from './web-features';
+import { InboxScreen, listItem, otherConversationLinks, threadView } from './inbox-screen';
+import { stateQuery, type InboxState } from './inbox-state';
+
+/**
+ * Builds the template contexts of the inbox screen's parts. The full page and the htmx fragments
+ * use the same builders, so a part looks the same whether it came with the page or was refreshed.
+ */
+@Injectable()
+export class InboxPresenter {
+  constructor(
+    readonly screen: InboxScreen,
+    private readonly features: WebFeatures,
+  ) {}
+
+  async navContext(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState) {
+    const nav = await this.screen.nav(agent, inbox, state);
+    return { nav, navUrl: `/ui/nav?${stateQuery({ ...state, inboxId: inbox.id })}` };
+  }
+
+  async listContext(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState, cursor?: string) {
+    const { page, errors } = await this.screen.list(agent, inbox, state, cursor);
+    const query = stateQuery({ ...state, inboxId: inbox.id });
+    const inTrash = !state.search && state.view === 'trash';
+    return {
+      items: page.items.map((c) => listItem(c, state, inbox.id)),
+      errors,
+      empty: page.items.length === 0 && errors.length === 0 && !cursor,
+      emptyMessage: state.search ? 'No conversation matches this search.' : inTrash ? 'Trash is empty.' : 'Nothing here. New conversations appear here as they arrive.',
+      moreUrl: page.nextCursor ? `/ui/list?${query}&cursor=${encodeURIComponent(page.nextCursor)}` : null,
+      listUrl: `/ui/list?${query}`,
+    };
+  }
+
+  /** The list pane's frame: title, sort, search form, bulk bar (the items come from listContext). */
+  listPaneContext(state: InboxState, inbox: InboxRecord, viewName: string, teammates: Array<{ id: string; name: string }>) {
+    const search = state.search;
+    const base = { ...state, inboxId: inbox.id, conversationId: null };
+    const sortOptions = [
+      { value: 'newest', label: 'Newest first' },
+      { value: 'oldest', label: 'Oldest first' },
+      ...(search?.q ? [{ value: 'relevance', label: 'Best match' }] : []),
+    ].map((o) => ({ ...o, selected: o.value === state.sort }));
+    return {
+      title: search ? 'Search results' : viewName,
+      searching: Boolean(search),
+      inTrash: !search && state.view === 'trash',
+      sortOptions,
+      exitSearchHref: `/inbox?${stateQuery({ ...base, search: null })}`,
+      search: {
+        q: search?.q ?? '',
+        from: search?.from ?? '',
+        to: search?.to ?? '',
+        contactId: search?.contactId ?? '',
+        hideFiltered: search?.hideFiltered ?? false,
+        hideTrash: search?.hideTrash ?? true,
+        statuses: [
+          { value: '', label: 'Any status' },
+          { value: 'open', label: 'Open' },
+          { value: 'closed', label: 'Closed' },
+        ].map((o) => ({ ...o, selected: o.value === (search?.status ?? '') })),
+        channels: [{ value: '', label: 'Any channel' }, ...CHANNELS.map((c) => ({ value: c, label: CHANNEL_LABELS[c] }))].map((o) => ({
+          ...o,
+          selected: o.value === (search?.channel ?? ''),
+        })),
+        assignees: [
+          { value: '', label: 'Anyone' },
+          { value: 'none', label: 'Unassigned' },
+          { value: 'bot', label: 'Bot' },
+          ...teammates.map((a) => ({ value: a.id, label: a.name })),
+        ].map((o) => ({ ...o, selected: o.value === (search?.assignee ?? '') })),
+        filtersOpen: Boolean(search && (search.status || search.channel || search.assignee || search.from || search.to || search.contactId || search.hideFiltered || !search.hideTrash)),
+      },
+      inboxId: inbox.id,
+      view: state.view,
+      bulkUrl: `/ui/bulk?${stateQuery(base)}`,
+      saveViewUrl: `/ui/views?${stateQuery(base)}`,
+    };
+  }
+
+  /** The thread pane and the right sidebar of one conversation; null when it is gone or out of reach. */
+  async threadContext(agent: AuthenticatedAgent, conversationId: string, state: InboxState) {
+    let conversation;
+    try {
+      conversation = await this.screen.conversation(agent, conversationId);
+    } catch (error) {
+      if (error instanceof NotFoundError || error instanceof AccessDeniedError) return null;
+      throw error;
+    }
+    const inbox = (await this.screen.inboxes(agent)).find((i) => i.id === conversation.inboxId);
+    const [teammates, others] = await Promise.all([
+      inbox ? this.screen.teammates(inbox) : Promise.resolve([]),
+      this.screen.otherConversations(agent, conversation),
+    ]);
+    const thread = threadView(conversation, state, teammates, agent);
+    return { thread, others: otherConversationLinks(others, state), hasOthers: others.length > 0, features: this.features.flags() };
+  }
+}

@@ -1,0 +1,259 @@
+import { Injectable } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { NotFoundError } from '../../application/access/inbox-access';
+import type { AgentSummary } from '../../application/agents/agent-commands.handler';
+import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
+import { ListCustomViewConversationsQuery, ListCustomViewsQuery } from '../../application/custom-views/custom-view-queries.handler';
+import type { ConversationDetail, ConversationSummary, InboxRecord, MessageView, Page } from '../../application/ports/read-store.port';
+import { GetAgentQuery, ListAgentsQuery, ListInboxesQuery } from '../../application/queries/directory-queries.handler';
+import { GetConversationQuery, ListViewConversationsQuery, ListViewsQuery } from '../../application/queries/inbox-queries.handler';
+import { InvalidFiltersError } from '../../application/search/conversation-filters';
+import { SearchConversationsQuery } from '../../application/search/search-conversations.handler';
+import type { BuiltInViewId } from '../../application/ports/read-store.port';
+import { CHANNEL_LABELS } from './icons';
+import { searchParameters, stateQuery, type InboxState, type SearchInput } from './inbox-state';
+
+const PAGE_SIZE = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Channels whose conversations can be answered by email instead (rule 12). */
+const SWITCHABLE_TO_EMAIL = new Set(['chat', 'messenger', 'whatsapp', 'forms']);
+
+export interface ViewLink {
+  id: string;
+  name: string;
+  count: number;
+  href: string;
+  active: boolean;
+  problems?: string[];
+}
+
+/**
+ * Everything the inbox screen shows, gathered through the QueryBus (the same access-checked
+ * queries the JSON API uses) and shaped for the templates.
+ */
+@Injectable()
+export class InboxScreen {
+  constructor(private readonly queryBus: QueryBus) {}
+
+  async inboxes(agent: AuthenticatedAgent): Promise<InboxRecord[]> {
+    return this.queryBus.execute(new ListInboxesQuery(agent));
+  }
+
+  /** The inbox the state names, else the default one, else the first the agent can reach. */
+  async resolveInbox(agent: AuthenticatedAgent, state: InboxState): Promise<{ inbox: InboxRecord; inboxes: InboxRecord[] }> {
+    const inboxes = await this.inboxes(agent);
+    const inbox = inboxes.find((i) => i.id === state.inboxId) ?? inboxes.find((i) => i.isDefault) ?? inboxes[0];
+    if (!inbox) throw new NotFoundError('you are not a member of any inbox yet; ask an admin to add you to one');
+    return { inbox, inboxes };
+  }
+
+  async me(agent: AuthenticatedAgent): Promise<AgentSummary> {
+    const me = await this.queryBus.execute(new GetAgentQuery(agent.id));
+    return me ?? { ...agent, availability: 'available' };
+  }
+
+  /** The teammates who can work in this inbox (admins reach every inbox). */
+  async teammates(inbox: InboxRecord): Promise<AgentSummary[]> {
+    const agents: AgentSummary[] = await this.queryBus.execute(new ListAgentsQuery());
+    return agents.filter((a) => a.role === 'admin' || inbox.memberIds.includes(a.id)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The left pane: views with counts (always-shown ones, the rest under More), then custom views. */
+  async nav(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState) {
+    const [listing, custom] = await Promise.all([
+      this.queryBus.execute(new ListViewsQuery(agent, inbox.id)),
+      this.queryBus.execute(new ListCustomViewsQuery(agent, inbox.id)),
+    ]);
+    const link = (view: { id: string; name: string; count: number; problems?: string[] }): ViewLink => ({
+      id: view.id,
+      name: view.name,
+      count: view.count,
+      problems: view.problems,
+      href: `/inbox?${stateQuery({ ...state, inboxId: inbox.id, search: null, conversationId: null, sort: state.sort === 'relevance' ? 'newest' : state.sort }, { view: view.id })}`,
+      active: !state.search && state.view === view.id,
+    });
+    const always = listing.views.filter((v) => v.alwaysVisible).map(link);
+    const more = listing.views.filter((v) => !v.alwaysVisible).map(link);
+    return {
+      always,
+      more,
+      moreActive: more.some((v) => v.active),
+      moreCount: more.length,
+      custom: custom.map(link),
+      viewName: [...always, ...more, ...custom.map(link)].find((v) => v.id === state.view)?.name ?? 'Inbox',
+    };
+  }
+
+  /** One page of the list the state asks for; bad search input comes back as messages, not as an error page. */
+  async list(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState, cursor?: string): Promise<{ page: Page<ConversationSummary>; errors: string[] }> {
+    try {
+      let page: Page<ConversationSummary>;
+      if (state.search) {
+        page = await this.queryBus.execute(new SearchConversationsQuery(agent, searchParameters(state as InboxState & { search: SearchInput }, inbox.id, cursor)));
+      } else if (UUID.test(state.view)) {
+        const sort = state.sort === 'oldest' ? 'oldest' : 'newest';
+        page = await this.queryBus.execute(new ListCustomViewConversationsQuery(agent, state.view, inbox.id, sort, PAGE_SIZE, cursor));
+      } else {
+        const sort = state.sort === 'oldest' ? 'oldest' : 'newest';
+        page = await this.queryBus.execute(new ListViewConversationsQuery(agent, inbox.id, state.view as BuiltInViewId, sort, PAGE_SIZE, cursor));
+      }
+      return { page, errors: [] };
+    } catch (error) {
+      if (error instanceof InvalidFiltersError) return { page: { items: [], nextCursor: null }, errors: error.errors };
+      if (error instanceof NotFoundError && !state.search) return { page: { items: [], nextCursor: null }, errors: [error.message] };
+      throw error;
+    }
+  }
+
+  async conversation(agent: AuthenticatedAgent, conversationId: string): Promise<ConversationDetail> {
+    return this.queryBus.execute(new GetConversationQuery(agent, conversationId));
+  }
+
+  /** The contact's other conversations in this inbox (right sidebar), newest first. */
+  async otherConversations(agent: AuthenticatedAgent, conversation: ConversationSummary): Promise<ConversationSummary[]> {
+    if (!conversation.contact) return [];
+    const page: Page<ConversationSummary> = await this.queryBus.execute(
+      new SearchConversationsQuery(agent, { inboxId: conversation.inboxId, contactId: conversation.contact.id, hideTrash: 'true', sort: 'newest', limit: '8' }),
+    );
+    return page.items.filter((c) => c.id !== conversation.id).slice(0, 6);
+  }
+}
+
+// ---- view models -----------------------------------------------------------------------------
+
+export function contactLabel(c: Pick<ConversationSummary, 'contact' | 'participants'>): string {
+  return c.contact?.name || c.contact?.address || c.participants[0]?.name || c.participants[0]?.address || 'Unknown contact';
+}
+
+export function listItem(c: ConversationSummary, state: InboxState, inboxId: string) {
+  const pageState = { ...state, inboxId, conversationId: c.id };
+  return {
+    id: c.id,
+    contact: contactLabel(c),
+    others: Math.max(0, c.participants.length - 1),
+    participants: c.participants.length,
+    awaitingReply: c.awaitingReply,
+    replied: !c.awaitingReply && c.origin === 'inbound',
+    sent: c.origin === 'outbound',
+    forwarded: Boolean((c as { forwarded?: unknown }).forwarded),
+    subject: c.subject || '(no subject)',
+    preview: c.preview,
+    lastReceivedAt: c.lastReceivedAt,
+    channel: c.channel,
+    channelLabel: CHANNEL_LABELS[c.channel] ?? c.channel,
+    commentPreview: c.commentPreview,
+    assignee: c.assignee ? (c.assignee.type === 'bot' ? 'Bot' : c.assignee.name) : null,
+    closed: c.status === 'closed',
+    spam: c.spam,
+    filtered: c.filtered,
+    trashed: c.trashed,
+    active: state.conversationId === c.id,
+    href: `/inbox?${stateQuery(pageState)}`,
+    fragmentUrl: `/ui/conversations/${c.id}?${stateQuery(pageState)}`,
+  };
+}
+
+type TimelineEntry =
+  | ({ kind: 'message'; isMessage: true } & ReturnType<typeof messageView>)
+  | { kind: 'comment'; isComment: true; id: string; author: string; text: string; at: string };
+
+function partyLabel(p: { address: string; name?: string }): string {
+  return p.name ? `${p.name} <${p.address}>` : p.address;
+}
+
+function messageView(conversationId: string, m: MessageView) {
+  const hasHtml = typeof m.html === 'string' && m.html.trim() !== '';
+  return {
+    id: m.id,
+    inbound: m.direction === 'in',
+    from: m.from.name || m.from.address,
+    fromAddress: m.from.address,
+    to: m.to.map(partyLabel).join(', '),
+    subject: m.subject,
+    text: m.text,
+    at: m.at,
+    channelLabel: CHANNEL_LABELS[m.channel] ?? m.channel,
+    hasHtml,
+    bodyUrl: `/ui/conversations/${conversationId}/messages/${m.id}/body`,
+    frameHeight: hasHtml ? frameHeight(m) : 0,
+    attachments: m.attachments,
+    delivery: m.delivery,
+    deliveryFailed: m.delivery?.status === 'failed',
+  };
+}
+
+/** The frame cannot measure its content (no script, no same-origin), so guess a height; it can be resized. */
+function frameHeight(m: MessageView): number {
+  const text = m.text || (m.html ?? '').replace(/<[^>]*>/g, ' ');
+  const lines = text.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / 90)), 0);
+  return Math.max(120, Math.min(640, 48 + lines * 22));
+}
+
+export function threadView(c: ConversationDetail, state: InboxState, teammates: AgentSummary[], me: AuthenticatedAgent) {
+  const pageState = { ...state, inboxId: c.inboxId, conversationId: c.id };
+  const timeline: TimelineEntry[] = [
+    ...c.messages.map((m) => ({ kind: 'message' as const, isMessage: true as const, ...messageView(c.id, m) })),
+    ...c.comments.map((k) => ({ kind: 'comment' as const, isComment: true as const, id: k.id, author: k.author.name, text: k.text, at: k.at })),
+  ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const assigneeValue = c.assignee ? (c.assignee.type === 'bot' ? 'bot' : c.assignee.id) : '';
+  const owners = [
+    { value: '', label: 'Unassigned' },
+    { value: 'bot', label: 'Bot' },
+    ...teammates.map((a) => ({ value: a.id, label: a.id === me.id ? `${a.name} (me)` : a.name })),
+  ];
+  const assignee = c.assignee;
+  if (assignee?.type === 'agent' && !owners.some((o) => o.value === assignee.id)) owners.push({ value: assignee.id, label: assignee.name });
+  const lastInbound = [...c.messages].reverse().find((m) => m.direction === 'in');
+  return {
+    id: c.id,
+    subject: c.subject || '(no subject)',
+    contact: contactLabel(c),
+    contactAddress: c.contact?.address ?? lastInbound?.from.address ?? null,
+    contactLinked: Boolean(c.contact),
+    channel: c.channel,
+    channelLabel: CHANNEL_LABELS[c.channel] ?? c.channel,
+    status: c.status,
+    open: c.status === 'open',
+    closed: c.status === 'closed',
+    spam: c.spam,
+    filtered: c.filtered,
+    trashed: c.trashed,
+    trashedAt: c.trashedAt,
+    ticket: c.ticket,
+    ticketOpen: c.ticket?.status === 'open',
+    revision: c.revision,
+    owners: owners.map((o) => ({ ...o, selected: o.value === assigneeValue })),
+    timeline,
+    empty: timeline.length === 0,
+    canSwitchToEmail: SWITCHABLE_TO_EMAIL.has(c.channel),
+    replyChannels: SWITCHABLE_TO_EMAIL.has(c.channel)
+      ? [
+          { value: c.channel, label: CHANNEL_LABELS[c.channel] ?? c.channel },
+          { value: 'email', label: 'Email' },
+        ]
+      : [],
+    isEmail: c.channel === 'email',
+    mentionables: teammates.map((a) => ({ name: a.name, handle: a.name.trim().toLowerCase().replace(/\s+/g, '.'), email: a.email })),
+    query: stateQuery(pageState),
+    listQuery: stateQuery({ ...pageState, conversationId: null }),
+    contactSearchHref: c.contact
+      ? `/inbox?${stateQuery({ ...pageState, conversationId: null, search: { q: '', status: '', channel: '', contactId: c.contact.id, assignee: '', from: '', to: '', hideFiltered: false, hideTrash: true } })}`
+      : null,
+  };
+}
+
+export function otherConversationLinks(others: ConversationSummary[], state: InboxState) {
+  return others.map((o) => {
+    const pageState = { ...state, inboxId: o.inboxId, conversationId: o.id };
+    return {
+      id: o.id,
+      subject: o.subject || '(no subject)',
+      status: o.status,
+      closed: o.status === 'closed',
+      lastReceivedAt: o.lastReceivedAt,
+      channel: o.channel,
+      href: `/inbox?${stateQuery(pageState)}`,
+      fragmentUrl: `/ui/conversations/${o.id}?${stateQuery(pageState)}`,
+    };
+  });
+}

@@ -1,0 +1,101 @@
+import { Controller, Get, Query, Req, Res, UseFilters, type BeforeApplicationShutdown } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
+import { ConversationChanges, type InboxChange } from '../../application/live/conversation-changes';
+import { GetAgentQuery, ListInboxesQuery } from '../../application/queries/directory-queries.handler';
+import type { InboxRecord } from '../../application/ports/read-store.port';
+import { AccessDeniedError } from '../../application/access/inbox-access';
+import { CurrentAgent } from '../http/auth/auth.decorators';
+import { WebExceptionFilter } from './web-exception.filter';
+
+/** Comment line that keeps proxies and the browser from timing the stream out. */
+const KEEP_ALIVE_MS = 20_000;
+/** A client that cannot keep up (its socket buffer beyond this) is dropped; it reconnects and refetches. */
+const MAX_BUFFERED_BYTES = 64 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `GET /events?inboxId=`: server-sent events for one inbox the agent can reach. Each event is a
+ * small notice `{type, conversationId, inboxId}` (no content), sent once the read models include
+ * the change; the page then refetches the parts it shows through the normal access-checked
+ * routes. Access is checked again with every keep-alive, so an agent removed from the inbox (or
+ * from the team) stops receiving notices within KEEP_ALIVE_MS.
+ */
+@Controller('events')
+@UseFilters(WebExceptionFilter)
+export class LiveEventsController implements BeforeApplicationShutdown {
+  /** Open streams: ended on shutdown, or the HTTP server would wait for them forever. */
+  private readonly open = new Set<() => void>();
+
+  constructor(
+    private readonly changes: ConversationChanges,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  @Get()
+  async stream(@Query('inboxId') inboxIdParam: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const inbox = await this.reachableInbox(agent, typeof inboxIdParam === 'string' && UUID.test(inboxIdParam) ? inboxIdParam.toLowerCase() : null);
+    if (!inbox) throw new AccessDeniedError('you have no access to this inbox');
+
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      this.open.delete(close);
+      unsubscribe();
+      clearInterval(keepAlive);
+      raw.end();
+    };
+    const send = (chunk: string) => {
+      if (closed) return;
+      if (raw.writableLength > MAX_BUFFERED_BYTES) return close();
+      raw.write(chunk);
+    };
+    const unsubscribe = this.changes.subscribe((change: InboxChange) => {
+      if (change.inboxId !== inbox.id) return;
+      send(`event: change\ndata: ${JSON.stringify({ type: change.type, conversationId: change.conversationId, inboxId: change.inboxId })}\n\n`);
+    });
+    const keepAlive = setInterval(() => {
+      void this.stillAllowed(agent, inbox.id).then(
+        (allowed) => (allowed ? send(`: keep-alive\n\n`) : close()),
+        () => close(),
+      );
+    }, KEEP_ALIVE_MS);
+    keepAlive.unref();
+    this.open.add(close);
+    // The client learns the retry delay and that the stream is live.
+    send(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ inboxId: inbox.id })}\n\n`);
+    request.raw.on('close', close);
+    raw.on('close', close);
+    raw.on('error', close);
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const close of [...this.open]) close();
+  }
+
+  get openStreams(): number {
+    return this.open.size;
+  }
+
+  private async reachableInbox(agent: AuthenticatedAgent, inboxId: string | null): Promise<InboxRecord | null> {
+    const inboxes: InboxRecord[] = await this.queryBus.execute(new ListInboxesQuery(agent));
+    return inboxId ? (inboxes.find((i) => i.id === inboxId) ?? null) : (inboxes.find((i) => i.isDefault) ?? inboxes[0] ?? null);
+  }
+
+  private async stillAllowed(agent: AuthenticatedAgent, inboxId: string): Promise<boolean> {
+    const current = await this.queryBus.execute(new GetAgentQuery(agent.id));
+    if (!current) return false;
+    return (await this.reachableInbox({ ...agent, role: current.role }, inboxId)) !== null;
+  }
+}

@@ -1,0 +1,63 @@
+import { Catch, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { APP_LOGGER, type AppLogger } from '../../application/ports/logger.port';
+import { describeError } from '../http/describe-error';
+import { WebRenderer } from './web-renderer';
+
+/**
+ * Errors of the web UI's routes (the JSON API keeps HttpExceptionFilter). Without a session a page
+ * redirects to /login (htmx requests get `HX-Redirect`); other errors become a message: a flash
+ * notice for htmx requests (swapped into #flash), an error page otherwise.
+ */
+@Catch()
+export class WebExceptionFilter implements ExceptionFilter {
+  constructor(
+    private readonly renderer: WebRenderer,
+    @Inject(APP_LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const described = describeError(exception);
+    const isHtmx = request.headers['hx-request'] === 'true';
+    if (reply.sent || reply.raw.headersSent) return;
+    if (described.statusCode >= 500) {
+      this.logger.error({ err: exception, reqId: request.id, method: request.method, url: request.url }, 'web request failed');
+    }
+    if (described.statusCode === 401) {
+      const next = request.method === 'GET' && !isHtmx ? request.url : currentPage(request);
+      const location = `/login${next && next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`;
+      if (isHtmx || request.url.startsWith('/events')) {
+        void reply.status(401).header('HX-Redirect', location).type('text/plain; charset=utf-8').send('log in again');
+      } else {
+        void reply.status(303).header('Location', location).send();
+      }
+      return;
+    }
+    const message = Array.isArray(described.message) ? described.message.join('; ') : described.message;
+    if (isHtmx) {
+      void reply
+        .status(described.statusCode)
+        .header('HX-Retarget', '#flash')
+        .header('HX-Reswap', 'outerHTML')
+        .type('text/html; charset=utf-8')
+        .send(this.renderer.flash('error', message));
+      return;
+    }
+    void reply.status(described.statusCode).type('text/html; charset=utf-8').send(this.renderer.errorPage(described.statusCode, described.error, message));
+  }
+}
+
+/** The page an htmx request was made from (`HX-Current-URL`), as a path, to come back to after login. */
+function currentPage(request: FastifyRequest): string | null {
+  const header = request.headers['hx-current-url'];
+  if (typeof header !== 'string') return null;
+  try {
+    const url = new URL(header);
+    return url.host === request.headers.host ? `${url.pathname}${url.search}` : null;
+  } catch {
+    return null;
+  }
+}
