@@ -19,3 +19,13 @@ for (const folder of ['templates', 'assets']) {
   cpSync(source, join(to, folder), { recursive: true });
 }
 console.log(`copy-web-assets: web templates and assets copied to ${to.slice(root.length + 1) || to}`);
+
+// The email channel's message templates (src/plugins/email/templates/*.hbs), beside its compiled
+// code, where the plugin looks first (the Docker image has dist/ but no src/).
+const emailTemplates = join(root, 'src', 'plugins', 'email', 'templates');
+if (existsSync(emailTemplates)) {
+  const target = join(outDir, 'plugins', 'email', 'templates');
+  rmSync(target, { recursive: true, force: true });
+  cpSync(emailTemplates, target, { recursive: true });
+  console.log(`copy-web-assets: email templates copied to ${target.slice(root.length + 1) || target}`);
+}
