@@ -184,9 +184,15 @@ function messageView(conversationId: string, m: MessageView) {
 
 /** The frame cannot measure its content (no script, no same-origin), so guess a height; it can be resized. */
 function frameHeight(m: MessageView): number {
-  const text = m.text || (m.html ?? '').replace(/<[^>]*>/g, ' ');
-  const lines = text.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / 90)), 0);
-  return Math.max(120, Math.min(640, 48 + lines * 22));
+  // The HTML's own text, one line per block element (paragraphs take a blank line more).
+  const text = (m.html ?? '')
+    .replace(/<(style|head|script)[\s\S]*?<\/\1>/gi, '')
+    .replace(/<\/(p|blockquote|h[1-6]|ul|ol|table)>/gi, '\n\n')
+    .replace(/<(br|\/div|\/li|\/tr)[^>]*>/gi, '\n')
+    .replace(/<[^>]*>/g, '')
+    .trim();
+  const lines = text.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / 80)), 0);
+  return Math.max(100, Math.min(640, 36 + lines * 22));
 }
 
 export function threadView(c: ConversationDetail, state: InboxState, teammates: AgentSummary[], me: AuthenticatedAgent) {
