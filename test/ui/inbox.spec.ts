@@ -10,7 +10,6 @@ import {
   markPage,
   pageWasNotReloaded,
   row,
-  screenshot,
   startUiApp,
   textOf,
   waitForText,
@@ -132,7 +131,6 @@ if (missing) {
       await waitForText(flash(), 'Reply sent');
       await waitForText(page.locator('#timeline .msg-out').last(), 'We are sending a new mug today.');
       expect(await page.inputValue('#reply-text')).toBe('');
-      await screenshot(page, 'inbox-thread');
     });
 
     it('refuses a stale reply with a visible message when the conversation changed meanwhile, then sends it', async () => {
@@ -210,7 +208,6 @@ if (missing) {
       }
       await goToView('trash');
       await open(keep);
-      await screenshot(page, 'trash');
       await page.click('#restore-btn');
       await waitForText(flash(), 'Restored from Trash');
       await eventually(async () => (await row(page, keep).count()) === 0, 10_000, 'restored row left Trash');
@@ -262,7 +259,6 @@ if (missing) {
       await Promise.all([page.waitForURL(/status=closed/), page.click('#search-submit')]);
       await row(page, closedOne).waitFor();
       expect(await row(page, openOne).count()).toBe(0);
-      await screenshot(page, 'search');
       // Channel, assignee and date range combine: nothing today is in last year.
       await page.selectOption('#filter-status', '');
       await page.selectOption('#filter-channel', 'api');
@@ -308,10 +304,17 @@ if (missing) {
       await page.click('#block-btn');
       await waitForText(flash(), `${sender} is blocked`);
       await eventually(async () => (await row(page, subject).count()) === 0, 10_000, 'blocked thread left Unassigned');
+      // A search finds it, flagged, unless "Hide filtered" is ticked.
+      await page.goto(`${ui.baseUrl}/inbox?search=1&q=${encodeURIComponent(sender)}`);
+      await row(page, subject).waitFor();
+      expect(await textOf(row(page, subject).locator('.conv-tags'))).toContain('Filtered');
+      await page.click('#search-filters > summary');
+      await page.check('#filter-hide-filtered');
+      await Promise.all([page.waitForURL(/hideFiltered=true/), page.click('#filters-apply')]);
+      await page.locator('.empty-list').waitFor();
       await goToView('filtered');
       await row(page, subject).waitFor();
       await open(subject);
-      await screenshot(page, 'filtered');
       await page.click('#more-menu > summary');
       await page.click('#unblock-btn');
       await waitForText(flash(), `${sender} is unblocked`);
@@ -387,7 +390,6 @@ if (missing) {
       await page.keyboard.press('?');
       await page.locator('#help-dialog[open]').waitFor();
       expect(await textOf(page.locator('#help-dialog'))).toContain('Next / previous conversation');
-      await screenshot(page, 'shortcuts');
       await page.keyboard.press('Escape');
       await eventually(async () => (await page.locator('#help-dialog[open]').count()) === 0, 5_000, 'help closed');
     });
@@ -437,12 +439,26 @@ if (missing) {
       await Promise.all([page.waitForURL(/\/inbox/), page.click('#back-to-inbox')]);
     });
 
-    it('takes the screenshot of the main screen', async () => {
+    it('switches between inboxes; each shows its own conversations, live', async () => {
+      const sales = (await ui.api('POST', '/api/inboxes', { name: 'Sales' })).body;
+      const first = unique('Sales lead');
+      await ui.receive({ subject: first, inboxId: sales.id });
       await page.goto(`${ui.baseUrl}/inbox?view=all-open`);
       await page.waitForSelector('#app[data-live="on"]');
-      await page.locator('#list li.conv').first().locator('.conv-link').click();
-      await page.waitForSelector('#thread-main[data-conversation-id]');
-      await screenshot(page, 'inbox');
+      expect(await row(page, first).count()).toBe(0);
+      await Promise.all([page.waitForURL(new RegExp(`inbox=${sales.id}`)), page.selectOption('#inbox-switcher', { label: 'Sales' })]);
+      await page.waitForSelector('#app[data-live="on"]');
+      await row(page, first).waitFor();
+      const second = unique('Another sales lead');
+      await ui.receive({ subject: second, inboxId: sales.id });
+      await row(page, second).waitFor();
+      // A message for the other inbox does not show here.
+      const elsewhere = unique('Support question');
+      await ui.receive({ subject: elsewhere });
+      await page.waitForTimeout(500);
+      expect(await row(page, elsewhere).count()).toBe(0);
+      await page.selectOption('#inbox-switcher', { label: 'Support' });
+      await page.waitForURL((url) => !url.search.includes(sales.id));
     });
   });
 }
