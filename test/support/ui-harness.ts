@@ -10,7 +10,14 @@ import { ADMIN, inbound, startTestApp, type TestApp } from './app-harness';
  * .ci/run installs the package when test/ui exists, so in CI they run.
  */
 export const CHROMIUM = '/usr/bin/chromium';
-export const SCREENSHOTS = resolve(__dirname, '..', '..', 'docs', 'screenshots');
+/**
+ * Screenshots go to test-artifacts/screenshots (git-ignored) on every run; with
+ * PARLEY_UPDATE_SCREENSHOTS=1 they replace the committed ones in docs/screenshots that the README
+ * links, so an ordinary `npm test` leaves the working tree clean.
+ */
+export const SCREENSHOTS = process.env.PARLEY_UPDATE_SCREENSHOTS === '1'
+  ? resolve(__dirname, '..', '..', 'docs', 'screenshots')
+  : resolve(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 
 export function chromiumMissing(): string | null {
   return existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
