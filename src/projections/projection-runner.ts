@@ -208,15 +208,17 @@ export class ProjectionRunner implements ProjectionProgress {
   }
 
   private applyBatch(batch: RecordedEvent[]): void {
-    const last = batch[batch.length - 1].position;
     const commit = this.db.transaction(() => {
       const stored = this.positionsOf(this.storedCheckpoints());
-      for (const event of batch) this.applyEvent(event, stored);
-      for (const projection of this.projections) {
-        const next = Math.max(stored.get(projection.name) ?? 0, last);
-        this.writeCheckpoint(projection.name, projection.version, next);
-        stored.set(projection.name, next);
+      for (const event of batch) {
+        this.applyEvent(event, stored);
+        // Moved per event, not per batch: an event redelivered later in the same batch (at-least-once
+        // delivery) is then at or below the checkpoint and skipped like any other redelivery.
+        for (const projection of this.projections) {
+          if (event.position > (stored.get(projection.name) ?? 0)) stored.set(projection.name, event.position);
+        }
       }
+      for (const projection of this.projections) this.writeCheckpoint(projection.name, projection.version, stored.get(projection.name) ?? 0);
       return stored;
     });
     // IMMEDIATE takes the write lock before reading the checkpoints the skip decision rests on.
