@@ -36,6 +36,12 @@ export interface ParleyConfig {
   eventStore: EventStoreConfig;
   readStore: ReadStoreConfig;
   queue: QueueConfig;
+  /**
+   * One projector among several instances (README "Scale out"): with READ_STORE=mongodb and
+   * REDIS_URL set, the projections and process managers run only in the holder of a Redis lease.
+   * Absent otherwise.
+   */
+  projectorLease?: { redisUrl: string };
   /** npm package names of extra channel plugins, loaded in this order. */
   plugins: string[];
   smtpRelayUrl: string | null;
@@ -103,10 +109,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
       : { engine: 'sqlite' };
 
   const queueEngine = read.oneOf('QUEUE', QUEUE_ENGINES, 'embedded', 'a queue engine');
-  const queue: QueueConfig =
+  // REDIS_URL serves the Bull queue (required with QUEUE=bull) and, when the read models are shared
+  // by several instances (READ_STORE=mongodb), the projector lease (optional: one instance needs none).
+  const redisUrl =
     queueEngine === 'bull'
-      ? { engine: 'bull', redisUrl: read.requiredUrl('REDIS_URL', ['redis', 'rediss'], 'QUEUE=bull', 'redis://localhost:6379') }
-      : { engine: 'embedded' };
+      ? read.requiredUrl('REDIS_URL', ['redis', 'rediss'], 'QUEUE=bull', 'redis://localhost:6379')
+      : readStoreEngine === 'mongodb'
+        ? read.optionalUrl('REDIS_URL', ['redis', 'rediss'], 'redis://localhost:6379')
+        : null;
+  const queue: QueueConfig = queueEngine === 'bull' ? { engine: 'bull', redisUrl: redisUrl ?? '' } : { engine: 'embedded' };
+  const projectorLease = readStoreEngine === 'mongodb' && redisUrl ? { redisUrl } : undefined;
 
   const plugins = read.packageNames('PARLEY_PLUGINS');
   const smtpRelayUrl = read.optionalUrl('SMTP_RELAY_URL', ['smtp', 'smtps'], 'smtp://user:pass@mail.example.com:587');
@@ -129,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
     eventStore,
     readStore,
     queue,
+    ...(projectorLease ? { projectorLease } : {}),
     plugins,
     smtpRelayUrl,
     cookieSecure,
@@ -148,6 +161,7 @@ export function describeConfig(config: ParleyConfig): Record<string, unknown> {
     eventStore: 'url' in config.eventStore ? { ...config.eventStore, url: maskUrlPassword(config.eventStore.url) } : config.eventStore,
     readStore: 'url' in config.readStore ? { ...config.readStore, url: maskUrlPassword(config.readStore.url) } : config.readStore,
     queue: 'redisUrl' in config.queue ? { ...config.queue, redisUrl: maskUrlPassword(config.queue.redisUrl) } : config.queue,
+    ...(config.projectorLease ? { projectorLease: { redisUrl: maskUrlPassword(config.projectorLease.redisUrl) } } : {}),
     smtpRelayUrl: config.smtpRelayUrl && maskUrlPassword(config.smtpRelayUrl),
   };
 }
