@@ -100,7 +100,12 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
     // Channel listeners (SMTP …) take messages only once the inbox is ready for them.
     await this.plugins.startListeners();
     if (this.options.backgroundWork !== false) {
-      this.processManagerRunner.start(this.managers);
+      // With several instances sharing the engines, only the projector-lease holder runs them.
+      storage.runExclusively({
+        name: 'process-managers',
+        start: () => this.processManagerRunner.start(this.managers),
+        stop: () => this.processManagerRunner.stop(),
+      });
       await registerJobs(this.jobs, this.jobHandlers);
       await this.jobs.start();
     }

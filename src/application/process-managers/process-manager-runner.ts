@@ -19,8 +19,8 @@ const MAX_BACKOFF_MS = 30_000;
  */
 @Injectable()
 export class ProcessManagerRunner implements OnApplicationShutdown {
-  private readonly abort = new AbortController();
-  private readonly loops: Promise<void>[] = [];
+  private abort = new AbortController();
+  private loops: Promise<void>[] = [];
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -28,7 +28,12 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
     @Inject(APP_LOGGER) private readonly logger: AppLogger,
   ) {}
 
+  /** Starts one loop per process manager; after stop() it may start again (the projector lease hands it back and forth). */
   start(managers: ProcessManager[]): void {
+    if (this.abort.signal.aborted) {
+      this.abort = new AbortController();
+      this.loops = [];
+    }
     for (const manager of managers) this.loops.push(this.run(manager));
   }
 

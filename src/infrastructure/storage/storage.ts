@@ -6,6 +6,8 @@ import { ConfigError, maskUrlPassword, type ParleyConfig } from '../config/confi
 import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store';
 import { SqliteEventStore } from '../event-store/sqlite-event-store';
 import { createSqliteReadSide } from '../read-store/sqlite-read-side';
+import { createMongoReadSide } from '../read-store/mongo/mongo-read-side';
+import { connectLeaseRedis, createLeaseRedis, LeasedProjections, leaseOwnerId, ProjectorLease, PROJECTOR_LEASE_KEY, PROJECTOR_LEASE_TTL_MS, RedisLease, type ExclusiveWork } from '../projections/projector-lease';
 import { claimDataDir } from './data-dir-lock';
 import { databaseFile, openDatabase } from '../sqlite/open-database';
 
@@ -14,15 +16,23 @@ export interface Storage {
   eventStore: EventStore;
   readStore: ReadStore & ProcessorCheckpoints;
   projections: ProjectionProgress & { start(): Promise<void> | void; stop(): Promise<void>; position(): number };
+  /**
+   * Starts work that must run in one instance only (the process managers): at once, or, with the
+   * projector lease, whenever this instance holds it (stopped when it loses it).
+   */
+  runExclusively(work: ExclusiveWork): void;
   close(): Promise<void>;
 }
 
 export function openStorage(config: ParleyConfig, logger: Logger): Storage {
-  if (config.readStore.engine !== 'sqlite') {
-    throw new ConfigError([`READ_STORE=${config.readStore.engine} is not available in this version yet; use the embedded default (sqlite)`]);
-  }
+  if (config.readStore.engine === 'mongodb') return openMongoReadStorage(config, config.readStore.url, logger);
   if (config.eventStore.engine === 'eventstoredb') return openEventStoreDbStorage(config.eventStore.url, config.dataDir, logger);
   return openEmbeddedStorage(config.dataDir, logger);
+}
+
+/** Work that needs no lease: one instance runs it. */
+function runNow(work: ExclusiveWork): void {
+  void Promise.resolve(work.start());
 }
 
 /** How long start-up waits for EventStoreDB to answer before the start fails. */
@@ -70,6 +80,7 @@ export function openEventStoreDbStorage(
       position: () => runner.position(),
       waitFor: (position, timeoutMs) => runner.waitFor(position, timeoutMs),
     },
+    runExclusively: runNow,
     async close() {
       await runner.stop();
       await eventStore.close();
@@ -97,12 +108,116 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
     eventStore,
     readStore,
     projections: runner,
+    runExclusively: runNow,
     async close() {
       await runner.stop();
       await eventStore.close();
       readDb.close();
       eventDb.close();
       releaseDataDir();
+    },
+  };
+}
+
+/**
+ * READ_STORE=mongodb: the read models (and the process managers' checkpoints) in MongoDB, the
+ * events in EventStoreDB (EVENT_STORE=eventstoredb) or in the embedded file. The server is asked
+ * at once; projections.start(), the first thing the application does with storage, waits for the
+ * answer, so an unreachable MongoDB fails the start within MONGODB_SERVER_SELECTION_TIMEOUT_MS
+ * (main exits non-zero) with an error naming MONGODB_URL.
+ *
+ * With REDIS_URL also set, several instances may share these engines: the projections and the
+ * process managers run only in the instance holding the projector lease (projector-lease.ts);
+ * the others wait on the checkpoints stored in MongoDB for read-your-writes.
+ */
+export function openMongoReadStorage(config: ParleyConfig, url: string, logger: Logger, options: { serverSelectionTimeoutMs?: number } = {}): Storage {
+  const events = openEventLog(config, logger);
+  const readSide = createMongoReadSide({ url, eventStore: events.eventStore, logger: logger.child({ component: 'projections' }), serverSelectionTimeoutMs: options.serverSelectionTimeoutMs });
+  logger.info({ eventStore: config.eventStore.engine, readModels: maskUrlPassword(url), projectorLease: config.projectorLease ? PROJECTOR_LEASE_KEY : null }, 'MongoDB read models');
+  const { runner } = readSide;
+  const startEngines = async () => {
+    await events.reachable;
+    await readSide.ready;
+  };
+
+  if (!config.projectorLease) {
+    return {
+      eventStore: events.eventStore,
+      readStore: readSide.readStore,
+      projections: {
+        async start() {
+          await startEngines();
+          await runner.start();
+        },
+        stop: () => runner.stop(),
+        position: () => runner.position(),
+        waitFor: (position, timeoutMs) => runner.waitFor(position, timeoutMs),
+      },
+      runExclusively: runNow,
+      async close() {
+        await readSide.close();
+        await events.close();
+      },
+    };
+  }
+
+  const redisUrl = config.projectorLease.redisUrl;
+  const redis = createLeaseRedis(redisUrl);
+  const lease = new ProjectorLease({
+    lease: new RedisLease(redis, PROJECTOR_LEASE_KEY, leaseOwnerId(), PROJECTOR_LEASE_TTL_MS),
+    logger: logger.child({ component: 'projector-lease' }),
+  });
+  const projections = new LeasedProjections({ lease, runner, storedPosition: () => runner.storedPosition(), logger: logger.child({ component: 'projections' }) });
+  return {
+    eventStore: events.eventStore,
+    readStore: readSide.readStore,
+    projections: {
+      async start() {
+        await startEngines();
+        await connectLeaseRedis(redis, redisUrl);
+        await projections.start();
+      },
+      stop: () => projections.stop(),
+      position: () => projections.position(),
+      waitFor: (position, timeoutMs) => projections.waitFor(position, timeoutMs),
+    },
+    runExclusively: (work) => lease.add(work),
+    async close() {
+      await projections.stop();
+      redis.disconnect();
+      await readSide.close();
+      await events.close();
+    },
+  };
+}
+
+/** The event log of the configured engine, with a start-up reachability promise. */
+function openEventLog(config: ParleyConfig, logger: Logger): { eventStore: EventStore; reachable: Promise<void>; close(): Promise<void> } {
+  if (config.eventStore.engine === 'eventstoredb') {
+    const where = `EVENTSTORE_URL=${maskUrlPassword(config.eventStore.url)}`;
+    let eventStore: EventStoreDbEventStore;
+    try {
+      eventStore = EventStoreDbEventStore.connect(config.eventStore.url);
+    } catch (error) {
+      throw new ConfigError([`${where} is not a usable EventStoreDB connection string: ${(error as Error).message}`]);
+    }
+    const reachable = eventStore.checkReachable(EVENTSTORE_STARTUP_TIMEOUT_MS).catch((error: unknown) => {
+      const reason = error instanceof StoreUnavailableError && error.cause instanceof Error ? error.cause.message : (error as Error).message;
+      throw new StoreUnavailableError(`cannot reach EventStoreDB at ${where} (${reason}); start EventStoreDB or fix EVENTSTORE_URL`, error);
+    });
+    reachable.catch(() => undefined);
+    return { eventStore, reachable, close: () => eventStore.close() };
+  }
+  // The events stay in the embedded file (on its FULL connection); no read model lives there.
+  const eventDb = openDatabase(databaseFile(config.dataDir), { synchronous: 'FULL' });
+  const eventStore = new SqliteEventStore(eventDb);
+  logger.info({ file: databaseFile(config.dataDir) }, 'embedded event store');
+  return {
+    eventStore,
+    reachable: Promise.resolve(),
+    async close() {
+      await eventStore.close();
+      eventDb.close();
     },
   };
 }

@@ -1,0 +1,343 @@
+import type { AnyBulkWriteOperation } from 'mongoose';
+import type { RecordedEvent } from '../../../application/ports/event-store.port';
+import type { ConversationEvent, ConversationEventType } from '../../../domain/conversation/conversation.events';
+import { CONVERSATION_EVENT_TYPES, evolveConversationDoc, type ConversationDoc } from '../../../projections/conversation-summary';
+import { viewMembership } from '../../../projections/views';
+import { writeInOrder } from './guarded-writes';
+import { viewCountId, viewKey, type ConversationRecord, type MessageRecord, type MongoReadModels } from './mongo-models';
+import { idFromStream, type MongoProjection } from './mongo-projection';
+import { searchWords } from './search-words';
+
+type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
+
+/** Distinct body words a conversation may index (an upper bound: each message counts its own distinct words). */
+export const BODY_WORD_BUDGET = 20_000;
+
+/**
+ * Everything derived from a conversation's events, in one projection: the summary document
+ * (conversation-summary.ts, the same pure fold as the embedded store), its built-in view
+ * membership (views.ts) and the view counters, its thread (messages with delivery status,
+ * comments) and its search fields and words.
+ *
+ * They are one projection because, without transactions, the conversation document is the
+ * commit marker for all of them: for each event, the thread and counter writes go first (each
+ * idempotent or guarded by the event's position on its own document), the conversation document
+ * last, guarded by `lastPosition < position`. An event at or below the document's lastPosition
+ * is skipped entirely; one above it is (re)applied from the stored state, and whatever of it had
+ * already landed before a crash is a no-op the second time:
+ *
+ * - messages and comments are upserted by id with $setOnInsert (a second insert changes nothing);
+ *   a delivery status is set only over an older one (`deliveryPosition < position`); delete
+ *   forever removes the thread's rows written before the deletion.
+ * - view counters move by $inc only when their own lastPosition is below the event's (one $inc
+ *   per counter and event), so a redelivered event cannot count twice. Counters are kept rather
+ *   than counting the view index on each request: at a million conversations "All open" may hold
+ *   hundreds of thousands, and countDocuments would walk that many index keys for every one of
+ *   the 14 counts on every page load; a counter is one key lookup for one extra guarded write
+ *   when a conversation enters or leaves a view.
+ * - the conversation document holds the state after the event, so writing it again is harmless.
+ *
+ * Within a batch, a conversation's document is written once, with the state after its last event
+ * (a state, not a delta, so batch boundaries do not matter); counters are written per event
+ * (deltas: coalescing them would break the per-position guard when a retry cuts the log into
+ * different batches). Deleted conversations leave a tombstone with their lastPosition.
+ */
+export const conversationsMongoProjection: MongoProjection = {
+  name: 'conversations',
+  version: 1,
+  handles: CONVERSATION_EVENT_TYPES,
+  owns: ['conversations', 'viewCounts', 'messages', 'comments'],
+  async applyBatch(events, models) {
+    if (events.length === 0) return;
+    const states = await loadStates(events, models);
+    const plan: Plan = { messages: [], comments: [], counters: [] };
+    for (const event of events) {
+      const state = states.get(conversationIdOf(event))!;
+      if (event.position <= state.lastPosition) continue; // applied before: redelivered or out of date
+      applyEvent(state, event, plan);
+    }
+    await writeInOrder(models.messages, plan.messages);
+    await writeInOrder(models.comments, plan.comments);
+    await writeInOrder(models.viewCounts, plan.counters);
+    await writeInOrder(models.conversations, [...states.values()].filter((state) => state.touched).map(conversationWrite));
+  },
+};
+
+interface Plan {
+  messages: AnyBulkWriteOperation[];
+  comments: AnyBulkWriteOperation[];
+  counters: AnyBulkWriteOperation[];
+}
+
+/** One conversation while a batch is applied: what is stored, moved forward event by event. */
+interface State {
+  id: string;
+  lastPosition: number;
+  doc: ConversationDoc | null;
+  /** The conversation existed and was deleted forever (a tombstone is written). */
+  deleted: boolean;
+  k: number | null;
+  subjectWords: string[];
+  contactWords: string[];
+  /** Every body word when known (loaded, or the conversation started in this batch); else null. */
+  bodyWords: Set<string> | null;
+  /** Body words added in this batch while bodyWords is not known ($addToSet). */
+  addedBodyWords: Set<string>;
+  bodyBudget: number;
+  touched: boolean;
+}
+
+const LOADED_FIELDS = { lastPosition: 1, deleted: 1, doc: 1, k: 1, subjectWords: 1, contactWords: 1, bodyBudget: 1 } as const;
+
+export function conversationIdOf(event: RecordedEvent): string {
+  if (event.type === 'ConversationStarted') return String(event.data.conversationId);
+  return idFromStream(event.streamId, 'conversation-');
+}
+
+async function loadStates(events: readonly RecordedEvent[], models: MongoReadModels): Promise<Map<string, State>> {
+  const ids = [...new Set(events.map(conversationIdOf))];
+  // Unlinking the contact takes its words out of `words`, which needs the body words as well.
+  const unlinked = [...new Set(events.filter((event) => event.type === 'ContactUnlinked').map(conversationIdOf))];
+  const stored = await models.conversations.find({ _id: { $in: ids } }, LOADED_FIELDS).lean<ConversationRecord[]>();
+  const bodies = unlinked.length === 0 ? [] : await models.conversations.find({ _id: { $in: unlinked } }, { bodyWords: 1 }).lean<ConversationRecord[]>();
+  const storedById = new Map(stored.map((record) => [record._id, record]));
+  const bodyById = new Map(bodies.map((record) => [record._id, record.bodyWords ?? []]));
+  return new Map(
+    ids.map((id) => {
+      const record = storedById.get(id);
+      const body = bodyById.get(id);
+      const state: State = {
+        id,
+        lastPosition: record?.lastPosition ?? 0,
+        doc: record?.doc ?? null,
+        deleted: record?.deleted ?? false,
+        k: record?.k ?? null,
+        subjectWords: record?.subjectWords ?? [],
+        contactWords: record?.contactWords ?? [],
+        bodyWords: record === undefined || record.doc === undefined ? new Set() : body ? new Set(body) : null,
+        addedBodyWords: new Set(),
+        bodyBudget: record?.bodyBudget ?? BODY_WORD_BUDGET,
+        touched: false,
+      };
+      return [id, state];
+    }),
+  );
+}
+
+function applyEvent(state: State, event: RecordedEvent, plan: Plan): void {
+  const before = state.doc;
+  const after = evolveConversationDoc(before, event);
+  threadWrites(state.id, event, plan);
+  if (before !== null || after !== null) countWrites(before, after, event.position, plan);
+  state.lastPosition = event.position;
+  state.touched = true;
+  if (after === null) {
+    if (before !== null) resetWords(state, true);
+    state.doc = null;
+    return;
+  }
+  if (event.type === 'ConversationStarted') {
+    const data = event.data as DataOf<'ConversationStarted'>;
+    resetWords(state, false);
+    state.k = event.position;
+    state.subjectWords = searchWords(data.subject);
+    state.contactWords = searchWords([data.contact.name ?? '', data.contact.address].join(' '));
+  } else if (event.type === 'MessageReceived' || event.type === 'ReplyQueued') {
+    addBodyWords(state, String(event.data.text ?? ''));
+  } else if (event.type === 'ContactUnlinked') {
+    state.contactWords = [];
+  }
+  state.doc = after;
+}
+
+function resetWords(state: State, deleted: boolean): void {
+  state.deleted = deleted;
+  state.k = null;
+  state.subjectWords = [];
+  state.contactWords = [];
+  state.bodyWords = new Set();
+  state.addedBodyWords = new Set();
+  state.bodyBudget = BODY_WORD_BUDGET;
+}
+
+/** Adds a message's words within the budget: a deterministic function of the events, so a rebuild indexes the same words. */
+function addBodyWords(state: State, text: string): void {
+  const words = searchWords(text).slice(0, Math.max(0, state.bodyBudget));
+  state.bodyBudget -= words.length;
+  for (const word of words) {
+    if (state.bodyWords) state.bodyWords.add(word);
+    else state.addedBodyWords.add(word);
+  }
+}
+
+function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan): void {
+  const position = event.position;
+  switch (event.type) {
+    case 'MessageReceived': {
+      const data = event.data as DataOf<'MessageReceived'>;
+      plan.messages.push(insertMessage(data.messageId, {
+        conversationId,
+        position,
+        direction: 'in',
+        channel: null,
+        from: data.from,
+        to: data.to,
+        subject: data.subject,
+        text: data.text,
+        html: data.html ?? null,
+        attachments: data.attachments,
+        at: data.receivedAt,
+        authorId: null,
+        delivery: null,
+        deliveryPosition: position,
+      }));
+      return;
+    }
+    case 'ReplyQueued': {
+      const data = event.data as DataOf<'ReplyQueued'>;
+      plan.messages.push(insertMessage(data.messageId, {
+        conversationId,
+        position,
+        direction: 'out',
+        channel: data.channel,
+        from: null,
+        to: data.to,
+        subject: data.subject,
+        text: data.text,
+        html: data.html ?? null,
+        attachments: [],
+        at: data.queuedAt,
+        authorId: data.authorId,
+        delivery: { status: 'queued', reason: null },
+        deliveryPosition: position,
+      }));
+      return;
+    }
+    case 'ReplyDelivered': {
+      const data = event.data as DataOf<'ReplyDelivered'>;
+      plan.messages.push(setDelivery(conversationId, data.messageId, position, { status: 'delivered', reason: null }));
+      return;
+    }
+    case 'ReplyDeliveryFailed': {
+      const data = event.data as DataOf<'ReplyDeliveryFailed'>;
+      plan.messages.push(setDelivery(conversationId, data.messageId, position, { status: data.retryable ? 'retrying' : 'failed', reason: data.reason }));
+      return;
+    }
+    case 'CommentAdded': {
+      const data = event.data as DataOf<'CommentAdded'>;
+      plan.comments.push({
+        updateOne: {
+          filter: { _id: data.commentId },
+          update: { $setOnInsert: { conversationId, position, authorId: data.authorId, text: data.text, mentions: data.mentions, at: data.at } },
+          upsert: true,
+        },
+      } as AnyBulkWriteOperation);
+      return;
+    }
+    case 'ConversationDeleted':
+      // Only what was written before the deletion: the thread of a conversation started again
+      // with the same id (after this event) stays.
+      plan.messages.push({ deleteMany: { filter: { conversationId, position: { $lt: position } } } } as AnyBulkWriteOperation);
+      plan.comments.push({ deleteMany: { filter: { conversationId, position: { $lt: position } } } } as AnyBulkWriteOperation);
+      return;
+    default:
+      return;
+  }
+}
+
+function insertMessage(id: string, fields: Omit<MessageRecord, '_id'>): AnyBulkWriteOperation {
+  // Keyed by message id, first one wins (as the embedded thread projection's INSERT OR IGNORE).
+  return { updateOne: { filter: { _id: id }, update: { $setOnInsert: fields }, upsert: true } } as AnyBulkWriteOperation;
+}
+
+function setDelivery(conversationId: string, messageId: string, position: number, delivery: NonNullable<MessageRecord['delivery']>): AnyBulkWriteOperation {
+  return {
+    updateOne: {
+      filter: { _id: messageId, conversationId, deliveryPosition: { $lt: position } },
+      update: { $set: { delivery, deliveryPosition: position } },
+    },
+  } as AnyBulkWriteOperation;
+}
+
+interface CountKey {
+  inboxId: string;
+  view: string;
+}
+
+function countKeys(doc: ConversationDoc | null): Map<string, CountKey> {
+  if (!doc) return new Map();
+  return new Map(viewMembership(doc).map(({ viewId, agentId }) => {
+    const view = viewKey(viewId, agentId);
+    return [viewCountId(doc.inboxId, view), { inboxId: doc.inboxId, view }];
+  }));
+}
+
+/** One guarded $inc per view entered or left (a moved sort key changes no count). */
+function countWrites(before: ConversationDoc | null, after: ConversationDoc | null, position: number, plan: Plan): void {
+  const old = countKeys(before);
+  const next = countKeys(after);
+  for (const [id, key] of old) if (!next.has(id)) plan.counters.push(increment(id, key, -1, position));
+  for (const [id, key] of next) if (!old.has(id)) plan.counters.push(increment(id, key, +1, position));
+}
+
+function increment(id: string, key: CountKey, delta: 1 | -1, position: number): AnyBulkWriteOperation {
+  return {
+    updateOne: {
+      filter: { _id: id, lastPosition: { $lt: position } },
+      update: { $inc: { count: delta }, $set: { inboxId: key.inboxId, view: key.view, lastPosition: position } },
+      upsert: true,
+    },
+  } as AnyBulkWriteOperation;
+}
+
+const QUERY_FIELDS = [
+  'doc', 'inboxId', 'views', 'lastReceivedAt', 'k', 'status', 'channel', 'contactId', 'assignee', 'assignedAgentId',
+  'blockedAddress', 'purgeAfter', 'filtered', 'trashed', 'subjectWords', 'contactWords', 'bodyWords', 'words', 'bodyBudget',
+] as const;
+
+/** The conversation document after the batch: the state, the fields the queries use, the words. */
+function conversationWrite(state: State): AnyBulkWriteOperation {
+  const filter = { _id: state.id, lastPosition: { $lt: state.lastPosition } };
+  const doc = state.doc;
+  if (!doc) {
+    // A tombstone (deleted forever), or an event for a conversation never started: only the position.
+    return {
+      updateOne: {
+        filter,
+        update: { $set: { lastPosition: state.lastPosition, deleted: state.deleted }, $unset: Object.fromEntries(QUERY_FIELDS.map((field) => [field, ''])) },
+        upsert: true,
+      },
+    } as AnyBulkWriteOperation;
+  }
+  const set: Record<string, unknown> = {
+    lastPosition: state.lastPosition,
+    deleted: false,
+    doc,
+    inboxId: doc.inboxId,
+    views: viewMembership(doc).map(({ viewId, agentId }) => viewKey(viewId, agentId)),
+    lastReceivedAt: doc.lastReceivedAt,
+    k: state.k,
+    status: doc.status,
+    channel: doc.channel,
+    contactId: doc.contact?.id ?? null,
+    assignee: doc.assignee === null ? 'none' : doc.assignee.type === 'bot' ? 'bot' : doc.assignee.id,
+    assignedAgentId: doc.assignee?.type === 'agent' ? doc.assignee.id : null,
+    blockedAddress: doc.filtered ? doc.blockedAddress : null,
+    purgeAfter: doc.trashed ? doc.purgeAfter : null,
+    filtered: doc.filtered,
+    trashed: doc.trashed,
+    subjectWords: state.subjectWords,
+    contactWords: state.contactWords,
+    bodyBudget: state.bodyBudget,
+  };
+  const update: Record<string, unknown> = { $set: set };
+  if (state.bodyWords) {
+    set.bodyWords = [...state.bodyWords];
+    set.words = [...new Set([...state.subjectWords, ...state.contactWords, ...state.bodyWords])];
+  } else if (state.addedBodyWords.size > 0) {
+    // The stored words already hold the subject and contact words (unchanged unless known).
+    const added = [...state.addedBodyWords];
+    update.$addToSet = { bodyWords: { $each: added }, words: { $each: added } };
+  }
+  return { updateOne: { filter, update, upsert: true } } as AnyBulkWriteOperation;
+}

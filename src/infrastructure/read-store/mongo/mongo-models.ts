@@ -1,0 +1,405 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { AgentRole, Availability } from '../../../domain/agent/agent.events';
+import type { SavedFilters } from '../../../domain/custom-view/custom-view.events';
+import type { Channel, Party } from '../../../domain/shared/types';
+import type { MessageView } from '../../../application/ports/read-store.port';
+import type { ConversationDoc } from '../../../projections/conversation-summary';
+
+/**
+ * The MongoDB read models: one collection per model, documents keyed by the id the port asks for.
+ *
+ * Every document a projection writes carries `lastPosition`, the global log position of the last
+ * event applied to it, and every write is filtered on `lastPosition < event.position`: without a
+ * transaction spanning the read model and the checkpoint, that guard is what makes a redelivered
+ * or out-of-date event a no-op (DESIGN.md "Projection contract", STYLE.md "Projections").
+ * Deletions therefore leave a small tombstone (`deleted` / `removed` / `blocked: false`) that
+ * keeps its `lastPosition`, so an older event delivered again cannot bring the document back.
+ *
+ * Indexes (declared next to each schema, created by `ensureIndexes`):
+ * - conversations {inboxId, views, lastReceivedAt, _id}: a built-in view's page in either order
+ *   is one range of this index (equality on the view key, then the keyset); `views` is the only
+ *   array in it, the sort fields are scalars, so the index also gives the order.
+ * - conversations {inboxId, lastReceivedAt, k} and the same with status / channel / assignee
+ *   after inboxId, {contactId, lastReceivedAt, k}: search pages without text, and with common
+ *   words (walked in list order, filtered).
+ * - conversations {inboxId, words}: search with a rare word (a prefix range of the word list).
+ * - conversations {assignedAgentId}, {inboxId, blockedAddress}, {purgeAfter, _id}: the ids the
+ *   process managers ask for.
+ * - view_counts by _id only: counts are read by key.
+ */
+
+export interface ConversationRecord {
+  _id: string;
+  lastPosition: number;
+  /** A tombstone: the conversation was deleted forever at lastPosition (every other field unset). */
+  deleted: boolean;
+  doc?: ConversationDoc;
+  inboxId?: string;
+  /** The built-in views listing it: the view id, or `assigned-to-me/<agentId>` (see viewKey). */
+  views?: string[];
+  lastReceivedAt?: string;
+  /** Log position of its ConversationStarted: the search's stable tie-breaker. */
+  k?: number;
+  status?: 'open' | 'closed';
+  channel?: Channel;
+  contactId?: string | null;
+  /** 'none', 'bot' or the agent's id (the search's assignee filter). */
+  assignee?: string;
+  assignedAgentId?: string | null;
+  blockedAddress?: string | null;
+  purgeAfter?: string | null;
+  filtered?: boolean;
+  trashed?: boolean;
+  subjectWords?: string[];
+  contactWords?: string[];
+  bodyWords?: string[];
+  /** subjectWords ∪ contactWords ∪ bodyWords: what a search term must be a prefix of. */
+  words?: string[];
+  /** How many more body words may be indexed (bounds the document's size). */
+  bodyBudget?: number;
+}
+
+export interface ViewCountRecord {
+  /** JSON [inboxId, view key]. */
+  _id: string;
+  inboxId: string;
+  view: string;
+  count: number;
+  lastPosition: number;
+}
+
+export interface MessageRecord {
+  /** The message id. */
+  _id: string;
+  conversationId: string;
+  position: number;
+  direction: 'in' | 'out';
+  channel: Channel | null;
+  from: Party | null;
+  to: Party[];
+  subject: string;
+  text: string;
+  html: string | null;
+  attachments: MessageView['attachments'];
+  at: string;
+  authorId: string | null;
+  delivery: { status: 'queued' | 'delivered' | 'failed' | 'retrying'; reason: string | null } | null;
+  /** Position of the event that set `delivery`: an older delivery event cannot overwrite a newer one. */
+  deliveryPosition: number;
+}
+
+export interface CommentRecord {
+  /** The comment id. */
+  _id: string;
+  conversationId: string;
+  position: number;
+  authorId: string;
+  text: string;
+  mentions: string[];
+  at: string;
+}
+
+export interface AgentDocument {
+  _id: string;
+  name: string;
+  email: string;
+  emailLower: string;
+  role: AgentRole;
+  availability: Availability;
+  passwordHash: string;
+  createdAt: string;
+  /** Removed agents stay as tombstones: their name is still shown on what they wrote. */
+  removed: boolean;
+  lastPosition: number;
+}
+
+export interface InboxDocument {
+  _id: string;
+  name: string;
+  emailAddress: string | null;
+  emailLower: string | null;
+  isDefault: boolean;
+  memberIds: string[];
+  createdAt: string;
+  lastPosition: number;
+}
+
+export interface BlockedSenderDocument {
+  /** JSON [inboxId, normalised address]. */
+  _id: string;
+  inboxId: string;
+  address: string;
+  blockedAt: string;
+  blocked: boolean;
+  lastPosition: number;
+}
+
+export interface CustomViewDocument {
+  _id: string;
+  inboxId: string;
+  name: string;
+  filters: SavedFilters;
+  createdBy: string;
+  createdAt: string;
+  /** Log position of its creation: the list order. */
+  order: number;
+  deleted: boolean;
+  lastPosition: number;
+}
+
+export interface ProjectionCheckpointDocument {
+  /** The projection's name. */
+  _id: string;
+  version: number;
+  position: number;
+}
+
+export interface ProcessorCheckpointDocument {
+  /** The process manager's name. */
+  _id: string;
+  position: number;
+}
+
+export interface MongoReadModels {
+  conversations: Model<ConversationRecord>;
+  viewCounts: Model<ViewCountRecord>;
+  messages: Model<MessageRecord>;
+  comments: Model<CommentRecord>;
+  agents: Model<AgentDocument>;
+  inboxes: Model<InboxDocument>;
+  blockedSenders: Model<BlockedSenderDocument>;
+  customViews: Model<CustomViewDocument>;
+  projectionCheckpoints: Model<ProjectionCheckpointDocument>;
+  processorCheckpoints: Model<ProcessorCheckpointDocument>;
+}
+
+export type MongoModelName = keyof MongoReadModels;
+
+const Mixed = Schema.Types.Mixed;
+
+/**
+ * Shared options. strict 'throw': a field that is not in the schema fails the write loudly
+ * instead of being dropped. minimize false: an empty object (a custom view without filters) is
+ * stored as {} rather than removed. Indexes and collections are created by ensureIndexes, never
+ * implicitly on model compilation.
+ */
+function options(collection: string) {
+  return { collection, versionKey: false as const, minimize: false, strict: 'throw' as const, autoIndex: false, autoCreate: false };
+}
+
+function conversationSchema(): Schema<ConversationRecord> {
+  const schema = new Schema<ConversationRecord>(
+    {
+      _id: { type: String, required: true },
+      lastPosition: { type: Number, required: true },
+      deleted: { type: Boolean, required: true },
+      doc: Mixed,
+      inboxId: String,
+      views: [String],
+      lastReceivedAt: String,
+      k: Number,
+      status: String,
+      channel: String,
+      contactId: String,
+      assignee: String,
+      assignedAgentId: String,
+      blockedAddress: String,
+      purgeAfter: String,
+      filtered: Boolean,
+      trashed: Boolean,
+      subjectWords: [String],
+      contactWords: [String],
+      bodyWords: [String],
+      words: [String],
+      bodyBudget: Number,
+    },
+    options('conversations'),
+  );
+  schema.index({ inboxId: 1, views: 1, lastReceivedAt: 1, _id: 1 }, { name: 'view_pages' });
+  schema.index({ inboxId: 1, lastReceivedAt: 1, k: 1 }, { name: 'search_by_time' });
+  schema.index({ inboxId: 1, status: 1, lastReceivedAt: 1, k: 1 }, { name: 'search_by_status' });
+  schema.index({ inboxId: 1, channel: 1, lastReceivedAt: 1, k: 1 }, { name: 'search_by_channel' });
+  schema.index({ inboxId: 1, assignee: 1, lastReceivedAt: 1, k: 1 }, { name: 'search_by_assignee' });
+  schema.index({ contactId: 1, lastReceivedAt: 1, k: 1 }, { name: 'search_by_contact' });
+  schema.index({ inboxId: 1, words: 1 }, { name: 'search_by_word' });
+  schema.index({ assignedAgentId: 1 }, { name: 'by_assigned_agent' });
+  schema.index({ inboxId: 1, blockedAddress: 1 }, { name: 'by_blocked_address' });
+  schema.index({ purgeAfter: 1, _id: 1 }, { name: 'by_purge_after' });
+  return schema;
+}
+
+function viewCountSchema(): Schema<ViewCountRecord> {
+  return new Schema<ViewCountRecord>(
+    {
+      _id: { type: String, required: true },
+      inboxId: { type: String, required: true },
+      view: { type: String, required: true },
+      count: { type: Number, required: true },
+      lastPosition: { type: Number, required: true },
+    },
+    options('view_counts'),
+  );
+}
+
+function messageSchema(): Schema<MessageRecord> {
+  const schema = new Schema<MessageRecord>(
+    {
+      _id: { type: String, required: true },
+      conversationId: { type: String, required: true },
+      position: { type: Number, required: true },
+      direction: { type: String, required: true },
+      channel: String,
+      from: Mixed,
+      to: Mixed,
+      subject: String,
+      text: String,
+      html: String,
+      attachments: Mixed,
+      at: String,
+      authorId: String,
+      delivery: Mixed,
+      deliveryPosition: Number,
+    },
+    options('messages'),
+  );
+  schema.index({ conversationId: 1, position: 1 }, { name: 'by_conversation' });
+  return schema;
+}
+
+function commentSchema(): Schema<CommentRecord> {
+  const schema = new Schema<CommentRecord>(
+    {
+      _id: { type: String, required: true },
+      conversationId: { type: String, required: true },
+      position: { type: Number, required: true },
+      authorId: String,
+      text: String,
+      mentions: [String],
+      at: String,
+    },
+    options('comments'),
+  );
+  schema.index({ conversationId: 1, position: 1 }, { name: 'by_conversation' });
+  return schema;
+}
+
+function agentSchema(): Schema<AgentDocument> {
+  const schema = new Schema<AgentDocument>(
+    {
+      _id: { type: String, required: true },
+      name: String,
+      email: String,
+      emailLower: String,
+      role: String,
+      availability: String,
+      passwordHash: String,
+      createdAt: String,
+      removed: Boolean,
+      lastPosition: { type: Number, required: true },
+    },
+    options('agents'),
+  );
+  schema.index({ removed: 1, createdAt: 1, _id: 1 }, { name: 'by_creation' });
+  schema.index({ emailLower: 1, removed: 1, createdAt: 1 }, { name: 'by_email' });
+  return schema;
+}
+
+function inboxSchema(): Schema<InboxDocument> {
+  const schema = new Schema<InboxDocument>(
+    {
+      _id: { type: String, required: true },
+      name: String,
+      emailAddress: String,
+      emailLower: String,
+      isDefault: Boolean,
+      memberIds: [String],
+      createdAt: String,
+      lastPosition: { type: Number, required: true },
+    },
+    options('inboxes'),
+  );
+  schema.index({ createdAt: 1, _id: 1 }, { name: 'by_creation' });
+  schema.index({ emailLower: 1, createdAt: 1, _id: 1 }, { name: 'by_email' });
+  schema.index({ isDefault: 1, createdAt: 1, _id: 1 }, { name: 'by_default' });
+  return schema;
+}
+
+function blockedSenderSchema(): Schema<BlockedSenderDocument> {
+  const schema = new Schema<BlockedSenderDocument>(
+    {
+      _id: { type: String, required: true },
+      inboxId: String,
+      address: String,
+      blockedAt: String,
+      blocked: Boolean,
+      lastPosition: { type: Number, required: true },
+    },
+    options('blocked_senders'),
+  );
+  schema.index({ inboxId: 1, blocked: 1, blockedAt: 1, address: 1 }, { name: 'by_inbox' });
+  return schema;
+}
+
+function customViewSchema(): Schema<CustomViewDocument> {
+  const schema = new Schema<CustomViewDocument>(
+    {
+      _id: { type: String, required: true },
+      inboxId: String,
+      name: String,
+      filters: Mixed,
+      createdBy: String,
+      createdAt: String,
+      order: Number,
+      deleted: Boolean,
+      lastPosition: { type: Number, required: true },
+    },
+    options('custom_views'),
+  );
+  schema.index({ inboxId: 1, deleted: 1, order: 1 }, { name: 'by_inbox' });
+  return schema;
+}
+
+function projectionCheckpointSchema(): Schema<ProjectionCheckpointDocument> {
+  return new Schema<ProjectionCheckpointDocument>(
+    { _id: { type: String, required: true }, version: { type: Number, required: true }, position: { type: Number, required: true } },
+    options('projection_checkpoints'),
+  );
+}
+
+function processorCheckpointSchema(): Schema<ProcessorCheckpointDocument> {
+  return new Schema<ProcessorCheckpointDocument>({ _id: { type: String, required: true }, position: { type: Number, required: true } }, options('processor_checkpoints'));
+}
+
+/** The models on one connection (model names are per connection, so several stores may share a process). */
+export function defineModels(connection: Connection): MongoReadModels {
+  return {
+    conversations: connection.model<ConversationRecord>('Conversation', conversationSchema()),
+    viewCounts: connection.model<ViewCountRecord>('ViewCount', viewCountSchema()),
+    messages: connection.model<MessageRecord>('Message', messageSchema()),
+    comments: connection.model<CommentRecord>('Comment', commentSchema()),
+    agents: connection.model<AgentDocument>('Agent', agentSchema()),
+    inboxes: connection.model<InboxDocument>('Inbox', inboxSchema()),
+    blockedSenders: connection.model<BlockedSenderDocument>('BlockedSender', blockedSenderSchema()),
+    customViews: connection.model<CustomViewDocument>('CustomView', customViewSchema()),
+    projectionCheckpoints: connection.model<ProjectionCheckpointDocument>('ProjectionCheckpoint', projectionCheckpointSchema()),
+    processorCheckpoints: connection.model<ProcessorCheckpointDocument>('ProcessorCheckpoint', processorCheckpointSchema()),
+  };
+}
+
+/** Creates every declared index (and with it the collections); idempotent. */
+export async function ensureIndexes(models: MongoReadModels): Promise<void> {
+  for (const model of Object.values(models) as Array<Model<unknown>>) await model.createIndexes();
+}
+
+/** A built-in view's membership key: the view id, or `assigned-to-me/<agentId>` for the per-agent view. */
+export function viewKey(viewId: string, agentId: string): string {
+  return agentId === '' ? viewId : `${viewId}/${agentId}`;
+}
+
+export function viewCountId(inboxId: string, key: string): string {
+  return JSON.stringify([inboxId, key]);
+}
+
+export function blockedSenderId(inboxId: string, address: string): string {
+  return JSON.stringify([inboxId, address]);
+}
