@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -18,12 +19,18 @@ export interface Response<T = any> {
 export interface TestApp {
   app: NestFastifyApplication;
   dataDir: string;
+  /** The port of the email channel's SMTP listener (a free one on 127.0.0.1 unless `env` sets SMTP_PORT). */
+  smtpPort: number;
   request<T = any>(method: string, url: string, options?: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string }): Promise<Response<T>>;
   login(email?: string, password?: string): Promise<string>;
   close(): Promise<void>;
 }
 
-/** A complete Parley on a fresh temporary data folder; requests go through Fastify's inject (no port). */
+/**
+ * A complete Parley on a fresh temporary data folder; requests go through Fastify's inject (no port).
+ * The email channel's SMTP listener gets a free port on 127.0.0.1 (`smtpPort`), so test apps never
+ * compete for SMTP_PORT's default.
+ */
 export async function startTestApp(options: { env?: Record<string, string>; clock?: Clock; backgroundWork?: boolean; dataDir?: string } = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const config = loadConfig({
@@ -32,6 +39,8 @@ export async function startTestApp(options: { env?: Record<string, string>; cloc
     PARLEY_ADMIN_PASSWORD: ADMIN.password,
     PARLEY_SECRET: 'test-secret-that-is-long-enough-0123456789',
     LOG_LEVEL: 'silent',
+    SMTP_PORT: String(await freePort()),
+    HOST: '127.0.0.1',
     ...options.env,
   });
   const app = await createApp(config, createLogger({ level: 'silent' }), { clock: options.clock, backgroundWork: options.backgroundWork });
@@ -61,6 +70,7 @@ export async function startTestApp(options: { env?: Record<string, string>; cloc
   return {
     app,
     dataDir,
+    smtpPort: config.smtpPort,
     request,
     async login(email = ADMIN.email, password = ADMIN.password) {
       const res = await request('POST', '/api/auth/login', { body: { email, password } });
@@ -72,6 +82,18 @@ export async function startTestApp(options: { env?: Record<string, string>; cloc
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port nobody listens on right now (the OS picks it; released before Parley binds it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 let counter = 0;

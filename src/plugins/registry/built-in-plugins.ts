@@ -2,6 +2,7 @@ import type { Clock } from '../../application/ports/clock.port';
 import type { ParleyConfig } from '../../infrastructure/config/config';
 import { createApiChannelPlugin } from '../api/api-channel.plugin';
 import type { ChannelPlugin } from '../channel-plugin';
+import { createEmailPlugin, emailStorageDir } from '../email/email-plugin';
 
 /**
  * What the host gives a built-in plugin's factory: Parley's own settings (a built-in channel is
@@ -21,4 +22,17 @@ export type BuiltInPluginFactory = (context: BuiltInPluginContext) => ChannelPlu
  * The channels that ship with Parley, registered before the PARLEY_PLUGINS packages and through
  * exactly the same interface. Each entry is a factory: every application gets fresh plugins.
  */
-export const BUILT_IN_PLUGINS: readonly BuiltInPluginFactory[] = [() => createApiChannelPlugin()];
+export const BUILT_IN_PLUGINS: readonly BuiltInPluginFactory[] = [
+  () => createApiChannelPlugin(),
+  // Email: SMTP_PORT (on HOST), SMTP_RELAY_URL, PARLEY_INBOX_EMAIL; originals and the thread index under PARLEY_DATA_DIR.
+  ({ config, clock, inboxes }) =>
+    createEmailPlugin({
+      smtpPort: config.smtpPort,
+      smtpHost: config.host,
+      relayUrl: config.smtpRelayUrl,
+      inboxEmail: config.inboxEmail,
+      storageDir: emailStorageDir(config.dataDir),
+      inboxes,
+      clock: () => clock.now(),
+    }),
+];
