@@ -67,7 +67,29 @@ if (missing) {
       await waitForText(page.locator('#status-tag'), 'Closed');
     });
 
+    it('adds a teammate in Inbox settings, who can then log in; removes them again', async () => {
+      await page.goto(`${ui.baseUrl}/inbox`);
+      await Promise.all([page.waitForURL(/\/settings/), page.click('#settings-link')]);
+      await page.fill('#add-agent-form input[name=name]', 'Grace Hopper');
+      await page.fill('#add-agent-form input[name=email]', 'grace@example.com');
+      await page.fill('#add-agent-form input[name=password]', 'short');
+      await page.click('#add-agent-form button[type=submit]');
+      // The browser's own check (minlength) stops it; the server checks too.
+      expect(page.url()).not.toContain('saved=');
+      await page.fill('#add-agent-form input[name=password]', 'grace-password-1');
+      await Promise.all([page.waitForURL(/saved=agent-added/), page.click('#add-agent-form button[type=submit]')]);
+      await waitForText(page.locator('#members-form'), 'Grace Hopper');
+      const login = await ui.api('POST', '/api/auth/login', { email: 'grace@example.com', password: 'grace-password-1' });
+      expect(login.status).toBe(200);
+      const inboxes = (await ui.api('GET', '/api/inboxes', undefined, login.body.token)).body.inboxes;
+      expect(inboxes.map((i: { name: string }) => i.name)).toEqual(['Support']);
+      page.once('dialog', (dialog) => void dialog.accept());
+      await Promise.all([page.waitForURL(/saved=agent-removed/), page.locator('#members-form tr', { hasText: 'Grace Hopper' }).locator('button', { hasText: 'Remove' }).click()]);
+      expect(await textOf(page.locator('#members-form'))).not.toContain('Grace Hopper');
+    });
+
     it('logs out, refuses a wrong password, and after login returns to the page that was asked for', async () => {
+      await page.goto(`${ui.baseUrl}/inbox`);
       await Promise.all([page.waitForURL(/\/login/), page.click('form[data-logout] button')]);
       // Without a session a page redirects to the login, remembering where it was going.
       await page.goto(`${ui.baseUrl}/inbox?view=all-closed`);
