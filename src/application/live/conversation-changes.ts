@@ -90,6 +90,7 @@ export class ConversationChanges implements OnApplicationBootstrap, BeforeApplic
     const conversationId = conversationIdFromStream(event.streamId);
     const viewId = event.streamId.startsWith(CUSTOM_VIEW_STREAM_PREFIX) ? event.streamId.slice(CUSTOM_VIEW_STREAM_PREFIX.length) : null;
     if (!conversationId && !viewId) return;
+    if (this.listeners.size === 0) return; // nobody is watching: no lookups, no waiting
     // Looked up before waiting: "delete forever" removes the read model row once projected.
     const inboxId = conversationId ? await this.resolveInbox(event, conversationId, 'conversation') : await this.resolveInbox(event, viewId!, 'view');
     await this.progress.waitFor(event.position, PROJECTION_WAIT_MS);

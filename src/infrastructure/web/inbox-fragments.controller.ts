@@ -23,7 +23,6 @@ import { emailDocument } from './email-html';
 import { InboxPresenter } from './inbox-presenter';
 import { parseInboxState, stateQuery, type InboxState } from './inbox-state';
 import { WebExceptionFilter } from './web-exception.filter';
-import { WebFeatures } from './web-features';
 import { field, fields, requireField, sendHtml, type FormBody } from './web-http';
 import { WebRenderer } from './web-renderer';
 import { assertSameOrigin, EMAIL_BODY_CSP } from './web-security';
@@ -47,7 +46,6 @@ export class InboxFragmentsController {
     private readonly presenter: InboxPresenter,
     private readonly renderer: WebRenderer,
     private readonly commandBus: CommandBus,
-    private readonly features: WebFeatures,
   ) {
     this.actions = {
       assign: async (id, body, agent) => {

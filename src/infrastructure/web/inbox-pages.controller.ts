@@ -17,7 +17,6 @@ import { WebExceptionFilter } from './web-exception.filter';
 import { field, fields, redirect, sendHtml, type FormBody } from './web-http';
 import { WebRenderer } from './web-renderer';
 import { assertSameOrigin } from './web-security';
-import { WebFeatures } from './web-features';
 
 /** The inbox screen (three panes) and the inbox settings page, as whole pages. */
 @Controller()
@@ -28,7 +27,6 @@ export class InboxPagesController {
     private readonly renderer: WebRenderer,
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
-    private readonly features: WebFeatures,
   ) {}
 
   @Get('inbox')
@@ -61,7 +59,6 @@ export class InboxPagesController {
         query: stateQuery(state),
         eventsUrl: `/events?inboxId=${inbox.id}`,
         settingsHref: `/settings?inbox=${inbox.id}`,
-        features: this.features.flags(),
       }),
     );
   }
