@@ -10,7 +10,8 @@ import { databaseFile, openDatabase } from '../../src/infrastructure/sqlite/open
 import { SqliteConversationSearch } from '../../src/infrastructure/read-store/sqlite-conversation-search';
 import type { SqliteReadStore } from '../../src/infrastructure/read-store/sqlite-read-store';
 import { sqliteProjections } from '../../src/projections/sqlite';
-import { searchProjection } from '../../src/projections/sqlite/search.projection';
+import { distinctWords, searchProjection } from '../../src/projections/sqlite/search.projection';
+import { ftsWords } from '../../src/projections/sqlite/fts-tokenizer';
 import type { ConversationDoc } from '../../src/projections/conversation-summary';
 import { append, at, cleanUp, cleanUpTempDirs, conversationEvent as e, newDataDir, openEventStore, openLiveSystem, openReadSide, recorded, seededRandom } from './fixtures';
 
@@ -302,6 +303,16 @@ describe('search projection: long prefixes go through the word list', () => {
     expect(await ids(side.readStore, { q: 'αθήν' })).toEqual([greek]);
     expect(await ids(side.readStore, { q: 'ЙОШК' })).toEqual([cyrillic]);
     expect(await ids(side.readStore, { q: 'resum łodz' })).toEqual([latin]);
+  });
+
+  it('splits ASCII text in JavaScript into exactly the words FTS5 makes of it', () => {
+    const side = directReadSide();
+    const random = seededRandom(7);
+    const char = (code: number) => String.fromCharCode(code);
+    const texts = Array.from({ length: 128 }, (_, code) => `ab${char(code)}cd x${char(code)} ${char(code)}Z9 Order-1042`);
+    for (let i = 0; i < 2000; i += 1) texts.push(Array.from({ length: 1 + Math.floor(random() * 60) }, () => char(Math.floor(random() * 128))).join(''));
+    for (const text of texts) expect(distinctWords(side.db, text)).toEqual([...new Set(ftsWords(side.db, text))]);
+    expect(distinctWords(side.db, 'Crème brûlée, CRÈME')).toEqual(['creme', 'brulee']); // not ASCII: FTS5's own answer
   });
 
   it('each word keeps the lowest conversation holding it; deleting or unlinking hands it on or drops it', () => {
