@@ -637,4 +637,30 @@ describe('search: query plans', () => {
     }
     expect(plan('SELECT count(*) FROM search_conversations s WHERE s.inbox_id = ? AND s.trashed = 0 AND s.filtered = 0', ['x'])).toMatch(/COVERING INDEX/);
   });
+
+  it('reads the matches of words once and finds each conversation by its key, never scanning the matches per conversation', async () => {
+    const side = directReadSide();
+    const refund = side.conversation({ subject: 'refund please' });
+    side.conversation({ subject: 'hello' });
+    const prepared: string[] = [];
+    const prepare = side.db.prepare.bind(side.db);
+    const spy = jest.spyOn(side.db, 'prepare').mockImplementation(((sql: string) => {
+      prepared.push(sql);
+      return prepare(sql);
+    }) as never);
+    try {
+      const everyWordCommon = tunedSearch(side.db, { rareTextRows: 1, walkBudget: 0 });
+      expect(await count(everyWordCommon, { q: 'refund', status: 'open' })).toBe(1);
+      expect(await ids(everyWordCommon, { q: 'refund please', sort: 'oldest' })).toEqual([refund]);
+    } finally {
+      spy.mockRestore();
+    }
+    const withWords = prepared.filter((sql) => sql.includes('MATERIALIZED'));
+    expect(withWords.length).toBeGreaterThanOrEqual(2);
+    for (const sql of withWords) {
+      const params = Array((sql.match(/\?/g) ?? []).length).fill('x');
+      const detail = (side.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail);
+      expect(detail).toContain('SEARCH s USING INTEGER PRIMARY KEY (rowid=?)');
+    }
+  });
 });

@@ -298,7 +298,10 @@ function termSetsSql(expressions: string[], scored: boolean): { with: string; fr
   const joins = expressions.slice(1).map((_, i) => `JOIN t${i + 1} ON t${i + 1}.k = t0.k`);
   return {
     with: `WITH ${ctes.join(',\n')}`,
-    from: `t0 ${joins.join(' ')} JOIN ${CONVERSATIONS} s ON s.k = t0.k`,
+    // CROSS JOIN keeps the matches the outer loop and finds each conversation by its key. Left to
+    // itself, the planner may walk a filter's index range and scan every match for each entry:
+    // counting the open conversations with a common word took 11 s at 50,000 conversations, 35 ms so.
+    from: `t0 ${joins.join(' ')} CROSS JOIN ${CONVERSATIONS} s ON s.k = t0.k`,
     score: expressions.map((_, i) => `t${i}.s`).join(' + '),
     params: expressions,
   };
