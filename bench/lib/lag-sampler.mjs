@@ -1,0 +1,60 @@
+// Projection lag seen from outside the server: a worker thread polls the server's database file
+// (read-only connection, WAL, so it never blocks the server) about every millisecond for the log's
+// head position and the projections' checkpoint. An event's lag is the time from the first poll
+// that saw it committed to the first poll that saw it projected (resolution about 1 ms; a
+// checkpoint is written in the same transaction as the read models it covers).
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+
+/** Starts sampling; stop() resolves with { samples: [[lagMs, events]], polls, events }. */
+export function startLagSampler(databaseFile) {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { databaseFile, flag } });
+  const done = new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return {
+    async stop() {
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      const result = await done;
+      await worker.terminate();
+      return result;
+    },
+  };
+}
+
+if (!isMainThread && workerData?.databaseFile) {
+  const { createRequire } = await import('node:module');
+  const { join } = await import('node:path');
+  const { REPO_ROOT } = await import('./parley.mjs');
+  const Database = createRequire(join(REPO_ROOT, 'package.json'))('better-sqlite3');
+  const db = new Database(workerData.databaseFile, { readonly: true, fileMustExist: true });
+  const headOf = db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck();
+  const checkpointOf = db.prepare('SELECT COALESCE(MIN(position), 0) FROM projection_checkpoints').pluck();
+  const { flag } = workerData;
+  const heads = []; // [position, firstSeenMs, events]
+  const samples = [];
+  let lastHead = headOf.get();
+  let resolved = 0;
+  let polls = 0;
+  // Events committed before sampling began have no "first seen" time: they are not counted.
+  while (Atomics.load(flag, 0) === 0) {
+    const now = performance.now();
+    const head = headOf.get();
+    const checkpoint = checkpointOf.get();
+    polls += 1;
+    if (head > lastHead) {
+      heads.push([head, now, head - lastHead]);
+      lastHead = head;
+    }
+    while (resolved < heads.length && heads[resolved][0] <= checkpoint) {
+      samples.push([now - heads[resolved][1], heads[resolved][2]]);
+      resolved += 1;
+    }
+    Atomics.wait(flag, 0, 0, 1);
+  }
+  db.close();
+  parentPort.postMessage({ samples, polls, events: samples.reduce((n, [, w]) => n + w, 0), unresolved: heads.length - resolved });
+}

@@ -1,0 +1,166 @@
+// Figures 1, 3 and 6: inbound messages per second through the API channel over HTTP at
+// increasing concurrency, their latency, the projection lag under that load, and the server's
+// peak RSS. Each run starts a fresh server (dist/main.js) on an empty temporary data folder.
+//
+// A message counts when its 2xx answer arrived within the measuring window; commands answer once
+// the read models include them (read-your-writes), and after each level the All open count is
+// checked to equal the conversations started so far (visible in All open).
+// Load: closed loop, `c` connections each sending its next message when the last was answered;
+// 60 % of messages start a new thread, 40 % answer one of that connection's earlier threads.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { startLagSampler } from '../lib/lag-sampler.mjs';
+import { client, startServer } from '../lib/server.mjs';
+import { log, main, removeDir, tempDir } from '../lib/scenario.mjs';
+import { figure, latencySummary, median, weightedPercentile } from '../lib/stats.mjs';
+import { textSource } from '../lib/text.mjs';
+
+const text = textSource(7);
+
+function message(thread, index) {
+  return {
+    externalThreadId: thread.id,
+    externalMessageId: `${thread.id}-${index}`,
+    from: thread.from,
+    subject: thread.subject,
+    text: text.body(thread.order),
+  };
+}
+
+/** Runs `connections` closed loops for warmupMs + measureMs; counts only answers inside the window. */
+async function load(api, connections, warmupMs, measureMs, state) {
+  const latencies = [];
+  let ok = 0;
+  let errors = 0;
+  let firstError = null;
+  let measuring = false;
+  let stopping = false;
+  const loop = async (worker) => {
+    const threads = state.threadsByWorker.get(worker) ?? [];
+    state.threadsByWorker.set(worker, threads);
+    while (!stopping) {
+      let thread;
+      if (threads.length === 0 || text.random.chance(0.6)) {
+        const person = text.person(text.random.int(50_000));
+        const order = text.orderNumber(state.started + 1_000_000);
+        thread = { id: `ingest-${randomUUID()}`, from: { address: person.address, name: person.name }, subject: text.subject(order), order, sent: 0, isNew: true };
+      } else {
+        thread = threads[text.random.int(threads.length)];
+      }
+      const started = performance.now();
+      const res = await api.request('POST', '/api/channels/api/messages', message(thread, thread.sent));
+      const ms = performance.now() - started;
+      if (res.status === 201 || res.status === 200) {
+        thread.sent += 1;
+        if (thread.isNew) {
+          thread.isNew = false;
+          threads.push(thread);
+          state.started += 1;
+        }
+        if (measuring) {
+          ok += 1;
+          latencies.push(ms);
+        }
+      } else {
+        errors += 1;
+        firstError ??= `${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+        if (errors > 100) stopping = true;
+      }
+    }
+  };
+  const loops = Array.from({ length: connections }, (_, i) => loop(`${connections}-${i}`));
+  await delay(warmupMs);
+  measuring = true;
+  const windowStart = performance.now();
+  const sampler = startLagSampler(state.databaseFile);
+  await delay(measureMs);
+  measuring = false;
+  const windowMs = performance.now() - windowStart;
+  const lag = await sampler.stop();
+  stopping = true;
+  await Promise.all(loops);
+  return { rate: ok / (windowMs / 1000), latency: latencySummary(latencies), errors, firstError, lag };
+}
+
+async function allOpenCount(api) {
+  const body = await api.expect('GET', '/api/views');
+  return (body.views ?? body).find((v) => v.id === 'all-open').count;
+}
+
+async function oneRun(levels, warmupMs, measureMs) {
+  const dataDir = tempDir('ingest');
+  const server = await startServer({ dataDir });
+  const api = client(server.baseUrl, { connections: Math.max(...levels) });
+  const results = [];
+  try {
+    await api.login();
+    const state = { threadsByWorker: new Map(), started: 0, databaseFile: join(dataDir, 'parley.db') };
+    for (const connections of levels) {
+      const result = await load(api, connections, warmupMs, measureMs, state);
+      const waitStart = performance.now();
+      let visible = await allOpenCount(api);
+      while (visible < state.started && performance.now() - waitStart < 10_000) {
+        await delay(20);
+        visible = await allOpenCount(api);
+      }
+      result.visibleAfterMs = performance.now() - waitStart;
+      result.visibleOk = visible === state.started;
+      result.expected = state.started;
+      result.visible = visible;
+      results.push({ connections, ...result });
+      log(
+        `${connections} connections: ${Math.round(result.rate)} msg/s, p50 ${result.latency.p50.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, ` +
+          `lag p99 ${weightedPercentile(result.lag.samples, 0.99).toFixed(1)} ms, all-open ${visible}/${state.started}${result.errors ? `, ${result.errors} errors (${result.firstError})` : ''}`,
+      );
+    }
+  } finally {
+    await api.close();
+    const peak = await server.stop();
+    results.peakRssMb = peak;
+    removeDir(dataDir);
+  }
+  return results;
+}
+
+main('ingest', async ({ quick, runs }) => {
+  const levels = quick ? [16, 64] : [8, 32, 128];
+  const warmupMs = quick ? 1000 : 2000;
+  const measureMs = quick ? 4000 : 8000;
+  const perLevel = new Map(levels.map((c) => [c, { rate: [], p50: [], p99: [], lag50: [], lag99: [] }]));
+  const peak = [];
+  const best = [];
+  const notes = [];
+  for (let run = 1; run <= runs; run += 1) {
+    log(`run ${run}/${runs}`);
+    const results = await oneRun(levels, warmupMs, measureMs);
+    peak.push(results.peakRssMb);
+    best.push(Math.max(...results.map((r) => r.rate)));
+    for (const r of results) {
+      const f = perLevel.get(r.connections);
+      f.rate.push(r.rate);
+      f.p50.push(r.latency.p50);
+      f.p99.push(r.latency.p99);
+      f.lag50.push(weightedPercentile(r.lag.samples, 0.5));
+      f.lag99.push(weightedPercentile(r.lag.samples, 0.99));
+      if (!r.visibleOk) notes.push(`run ${run}, ${r.connections} connections: All open showed ${r.visible} of ${r.expected} conversations 10 s after the load`);
+      if (r.errors) notes.push(`run ${run}, ${r.connections} connections: ${r.errors} non-2xx answers, first: ${r.firstError}`);
+    }
+  }
+  notes.push(`load: ${levels.join(' / ')} keep-alive connections (closed loop), ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured per level, one fresh server per run; 60 % new threads`);
+  const figures = [];
+  for (const [c, f] of perLevel) {
+    figures.push(figure({ id: `ingest.c${c}.rate`, label: `Ingest msgs/s, ${c} connections`, unit: 'msg/s', runs: f.rate }));
+    figures.push(figure({ id: `ingest.c${c}.p50`, label: `Ingest latency p50, ${c} connections`, unit: 'ms', runs: f.p50, digits: 1 }));
+    figures.push(figure({ id: `ingest.c${c}.p99`, label: `Ingest latency p99, ${c} connections`, unit: 'ms', runs: f.p99, digits: 1 }));
+  }
+  figures.push(figure({ id: 'ingest.best', label: 'Ingest msgs/s, best level', unit: 'msg/s', runs: best, target: { op: '>=', value: 5000 } }));
+  // Lag under the heaviest load of the run.
+  const heaviest = perLevel.get(levels[levels.length - 1]);
+  figures.push(figure({ id: 'lag.p50', label: `Projection lag p50 (${levels[levels.length - 1]} connections)`, unit: 'ms', runs: heaviest.lag50, digits: 1 }));
+  figures.push(figure({ id: 'lag.p99', label: `Projection lag p99 (${levels[levels.length - 1]} connections)`, unit: 'ms', runs: heaviest.lag99, target: { op: '<=', value: 100 }, digits: 1 }));
+  const allLag99 = [...perLevel.values()].map((f) => median(f.lag99));
+  notes.push(`projection lag p99 by level (median of runs): ${levels.map((c, i) => `${c}: ${allLag99[i].toFixed(1)} ms`).join(', ')}`);
+  figures.push(figure({ id: 'rss.ingest', label: 'Server peak RSS, ingest', unit: 'MB', runs: peak, target: { op: '<=', value: 300 } }));
+  return { notes, figures };
+});
