@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, hashEvent, type HashableEvent } from '../../application/audit/hash-chain';
+import { GENESIS_HASH } from '../../application/audit/hash-chain';
 import {
   ConcurrencyError,
   CorruptEventError,
@@ -14,6 +14,7 @@ import {
   type RecordedEvent,
   type SubscribeAllOptions,
 } from '../../application/ports/event-store.port';
+import { chainHash, eventHashParts, type EventHashParts } from './event-hash';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -88,8 +89,11 @@ interface PreparedEvent {
   type: string;
   dataJson: string;
   metadataJson: string;
-  /** What the hash covers: the values as they will read back from JSON, not as they were passed. */
-  hashable: Omit<HashableEvent, 'revision'>;
+  /**
+   * What the hash covers, all but the revision: the values as they will read back from JSON, not
+   * as they were passed.
+   */
+  hash: EventHashParts;
 }
 
 /** One queued write: runs inside its own SAVEPOINT of a group-commit transaction. */
@@ -295,7 +299,7 @@ export class SqliteEventStore implements EventStore {
     let position = 0;
     for (const event of events) {
       revision += 1;
-      const hash = hashEvent({ ...event.hashable, revision }, prevHash);
+      const hash = chainHash(event.hash, revision, prevHash);
       const info = this.statements.insert.run(event.id, streamId, revision, event.type, event.dataJson, event.metadataJson, prevHash, hash);
       position = Number(info.lastInsertRowid);
       prevHash = hash;
@@ -480,7 +484,7 @@ function prepareEvent(streamId: string, event: NewEvent, index: number): Prepare
     type: event.type,
     dataJson,
     metadataJson,
-    hashable: { id: event.id, streamId, type: event.type, data: JSON.parse(dataJson), metadata: JSON.parse(metadataJson) },
+    hash: eventHashParts(event.id, streamId, event.type, JSON.parse(dataJson), JSON.parse(metadataJson)),
   };
 }
 
