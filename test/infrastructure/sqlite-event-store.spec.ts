@@ -384,6 +384,40 @@ describe('SqliteEventStore (SQLite specifics)', () => {
       expect(verifyChain(read)).toBeNull();
     });
 
+    it('an append refused by a stored event id leaves no trace, not even a used position', async () => {
+      const { store } = open();
+      const stored = newEvent();
+      const first = await store.append('s-' + randomUUID(), [stored], { expectedRevision: 'no-stream' });
+      const other = 's-' + randomUUID();
+
+      await expect(store.append(other, [stored], { expectedRevision: 'no-stream' })).rejects.toThrow(/already stored/);
+      await expect(store.append(other, [newEvent(), stored], { expectedRevision: 'any' })).rejects.toThrow(/already stored/);
+      const next = await store.append(other, [newEvent()], { expectedRevision: 'no-stream' });
+
+      expect(next.position).toBe(first.position + 1);
+      expect(await store.readStream(other)).toHaveLength(1);
+    });
+
+    it('checks the expected revision against the whole stream, even one with a revision missing', async () => {
+      const { store, db } = open();
+      const streamId = 's-' + randomUUID();
+      const events = [newEvent(), newEvent(), newEvent()];
+      await store.append(streamId, events, { expectedRevision: 'no-stream' });
+      // What a tampered file looks like (parley audit verify reports the gap).
+      db.prepare('DELETE FROM events WHERE event_id IN (?, ?)').run(events[0].id, events[1].id);
+
+      await expectConflict(store.append(streamId, [newEvent()], { expectedRevision: 'no-stream' }), 2);
+      await expectConflict(store.append(streamId, [newEvent()], { expectedRevision: 0 }), 2);
+      await expectConflict(store.append(streamId, [newEvent()], { expectedRevision: 1 }), 2);
+      await expect(store.append(streamId, [newEvent()], { expectedRevision: 2 })).resolves.toMatchObject({ nextRevision: 3 });
+
+      async function expectConflict(append: Promise<unknown>, actual: number) {
+        const error = await append.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConcurrencyError);
+        expect(error).toMatchObject({ actual });
+      }
+    });
+
     it('headPosition is the last stored event: deleting the newest stream lowers it', async () => {
       const { store } = open();
       const kept = await store.append('s-' + randomUUID(), [newEvent()], { expectedRevision: 'no-stream' });

@@ -83,6 +83,9 @@ interface StreamHead {
   hash: string;
 }
 
+/** Where the first append to a stream goes: after revision -1, chained to GENESIS_HASH. */
+const NO_STREAM: StreamHead = Object.freeze({ revision: -1, hash: GENESIS_HASH });
+
 /** An event checked and serialised before it joins a batch, so the transaction does only SQL and hashing. */
 interface PreparedEvent {
   id: string;
@@ -96,8 +99,12 @@ interface PreparedEvent {
   hash: EventHashParts;
 }
 
-/** One queued write: runs inside its own SAVEPOINT of a group-commit transaction. */
+/** One queued write of a group-commit transaction. */
 interface PendingWrite {
+  /**
+   * Runs inside the batch transaction. When it throws it must have written nothing: a single
+   * statement is undone by SQLite itself, several are wrapped in a SAVEPOINT (insertEvents).
+   */
   run(): unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -110,9 +117,10 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  *
  * Group commit: a commit with synchronous=FULL costs an fsync, so one commit per append caps the
  * store at a few thousand appends per second. Writes (append, deleteStream) are queued and, on
- * the next setImmediate, up to `maxBatchSize` of them run in ONE `BEGIN IMMEDIATE ... COMMIT`,
- * each inside its own SAVEPOINT: a write that fails (a ConcurrencyError, say) rolls back only
- * itself. Each caller's promise settles after COMMIT returned, so a resolved append is durable.
+ * the next setImmediate, up to `maxBatchSize` of them run in ONE `BEGIN IMMEDIATE ... COMMIT`; a
+ * write that fails (a ConcurrencyError, say) leaves nothing behind (a failed statement undoes
+ * itself, an append of several events runs in a SAVEPOINT) and the others of the batch commit.
+ * Each caller's promise settles after COMMIT returned, so a resolved append is durable.
  * Writes run in the order they were called, so later appends to the same stream in the same
  * batch see the earlier ones (their expected revision and hash chain build on them).
  *
@@ -256,7 +264,7 @@ export class SqliteEventStore implements EventStore {
     // Outside the try: when BEGIN fails there is no transaction of ours to roll back.
     this.statements.begin.run();
     try {
-      const outcomes = batch.map((write) => this.runInSavepoint(write));
+      const outcomes = batch.map((write) => this.runWrite(write));
       this.statements.commit.run();
       return outcomes;
     } catch (error) {
@@ -271,40 +279,84 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  private runInSavepoint(write: PendingWrite): Outcome {
-    this.statements.savepoint.run();
+  private runWrite(write: PendingWrite): Outcome {
     try {
-      const value = write.run();
-      this.statements.release.run();
-      return { ok: true, value };
+      return { ok: true, value: write.run() };
     } catch (error) {
       // Disk full, I/O errors and the like make SQLite abort the whole transaction: then every
       // write of the batch fails together (runTransaction rethrows).
       if (!this.db.inTransaction) throw error;
-      this.statements.rollbackToSavepoint.run();
-      this.statements.release.run();
       return { ok: false, error: mapSqliteError(error) };
     }
   }
 
-  /** Runs inside the batch transaction: sees every write committed or queued before it. */
+  /**
+   * Runs inside the batch transaction: sees every write committed or queued before it.
+   *
+   * Insert first, look the ids up only when that fails. expectedHead checks the expected
+   * revision with one short ascending index probe; then the UNIQUE(event_id) constraint tells
+   * whether any id is stored already. When it refuses, the inserts are undone and appendChecked
+   * works out what happened (a redelivered duplicate, a conflict, an id of another stream)
+   * exactly as before: a failed statement and a second look, but only on that rare path.
+   */
   private appendInTransaction(streamId: string, events: PreparedEvent[], expected: ExpectedRevision): AppendResult {
+    const after = this.expectedHead(streamId, expected);
+    if (after === undefined) return this.appendChecked(streamId, events, expected);
+    try {
+      return this.insertEvents(streamId, events, after.revision, after.hash);
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== 'SQLITE_CONSTRAINT_UNIQUE' || !this.db.inTransaction) throw error;
+      return this.appendChecked(streamId, events, expected);
+    }
+  }
+
+  /**
+   * The stream's head when it is what `expected` says (or `expected` is "any"); undefined when
+   * it is not, and appendChecked must tell a conflict from a redelivered duplicate.
+   */
+  private expectedHead(streamId: string, expected: ExpectedRevision): StreamHead | undefined {
+    if (expected === 'no-stream') return this.statements.streamExists.get(streamId) === undefined ? NO_STREAM : undefined;
+    if (expected === 'any') return (this.statements.streamHead.get(streamId) as StreamHead | undefined) ?? NO_STREAM;
+    // The expected revision and the one after it, if any: the head is `expected` when there is
+    // exactly that one row.
+    const rows = this.statements.headFrom.all(streamId, expected) as StreamHead[];
+    return rows.length === 1 && rows[0].revision === expected ? rows[0] : undefined;
+  }
+
+  /** Reads the stream's head and looks the ids up before writing: duplicates and conflicts. */
+  private appendChecked(streamId: string, events: PreparedEvent[], expected: ExpectedRevision): AppendResult {
     const head = this.statements.streamHead.get(streamId) as StreamHead | undefined;
     const stored = this.statements.findEventIds.all(JSON.stringify(events.map((e) => e.id))) as StoredIdRow[];
     if (stored.length > 0) return duplicateResult(streamId, events, stored, expected, head);
     checkRevision(streamId, expected, head);
+    return this.insertEvents(streamId, events, head ? head.revision : -1, head ? head.hash : GENESIS_HASH);
+  }
 
-    let revision = head ? head.revision : -1;
-    let prevHash = head ? head.hash : GENESIS_HASH;
-    let position = 0;
-    for (const event of events) {
-      revision += 1;
-      const hash = chainHash(event.hash, revision, prevHash);
-      const info = this.statements.insert.run(event.id, streamId, revision, event.type, event.dataJson, event.metadataJson, prevHash, hash);
-      position = Number(info.lastInsertRowid);
-      prevHash = hash;
+  /**
+   * Inserts the events after `revision`, chained to `prevHash`. All or nothing: one INSERT undoes
+   * itself when it fails; several run in a SAVEPOINT that is rolled back when one fails.
+   */
+  private insertEvents(streamId: string, events: PreparedEvent[], revision: number, prevHash: string): AppendResult {
+    const several = events.length > 1;
+    if (several) this.statements.savepoint.run();
+    try {
+      let position = 0;
+      for (const event of events) {
+        revision += 1;
+        const hash = chainHash(event.hash, revision, prevHash);
+        const info = this.statements.insert.run(event.id, streamId, revision, event.type, event.dataJson, event.metadataJson, prevHash, hash);
+        position = Number(info.lastInsertRowid);
+        prevHash = hash;
+      }
+      if (several) this.statements.release.run();
+      return { nextRevision: revision, position, duplicate: false };
+    } catch (error) {
+      if (several && this.db.inTransaction) {
+        this.statements.rollbackToSavepoint.run();
+        this.statements.release.run();
+      }
+      throw error;
     }
-    return { nextRevision: revision, position, duplicate: false };
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -386,6 +438,10 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO events (event_id, stream_id, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     streamHead: db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
+    // Ascending probes: an index seek for the newest row (ORDER BY ... DESC, MAX) costs several
+    // times more than one for the first row from a key.
+    streamExists: db.prepare('SELECT 1 FROM events WHERE stream_id = ? LIMIT 1').pluck(),
+    headFrom: db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT 2'),
     // One statement for any number of ids: the ids travel as a JSON array.
     findEventIds: db.prepare(
       'SELECT event_id, stream_id, revision, position FROM events WHERE event_id IN (SELECT value FROM json_each(?))',
