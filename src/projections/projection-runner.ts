@@ -38,8 +38,14 @@ class ProjectionFailure extends Error {
     readonly projection: string,
     readonly event: RecordedEvent,
     override readonly cause: unknown,
+    /** Set when the projection applied a batch: it failed somewhere from `event` to `last`. */
+    readonly last?: RecordedEvent,
   ) {
-    super(`projection ${projection} failed on ${event.type} at position ${event.position}`);
+    super(
+      last && last !== event
+        ? `projection ${projection} failed on the batch from position ${event.position} to ${last.position}`
+        : `projection ${projection} failed on ${event.type} at position ${event.position}`,
+    );
   }
 }
 
@@ -210,15 +216,14 @@ export class ProjectionRunner implements ProjectionProgress {
   private applyBatch(batch: RecordedEvent[]): void {
     const commit = this.db.transaction(() => {
       const stored = this.positionsOf(this.storedCheckpoints());
-      for (const event of batch) {
-        this.applyEvent(event, stored);
-        // Moved per event, not per batch: an event redelivered later in the same batch (at-least-once
-        // delivery) is then at or below the checkpoint and skipped like any other redelivery.
-        for (const projection of this.projections) {
-          if (event.position > (stored.get(projection.name) ?? 0)) stored.set(projection.name, event.position);
-        }
+      const last = batch.reduce((highest, event) => Math.max(highest, event.position), 0);
+      // Projection by projection (each owns its tables, none reads another's), in log order within.
+      for (const projection of this.projections) {
+        const checkpoint = stored.get(projection.name) ?? 0;
+        this.applyTo(projection, this.eventsFor(projection, batch, checkpoint));
+        stored.set(projection.name, Math.max(checkpoint, last));
+        this.writeCheckpoint(projection.name, projection.version, stored.get(projection.name) ?? 0);
       }
-      for (const projection of this.projections) this.writeCheckpoint(projection.name, projection.version, stored.get(projection.name) ?? 0);
       return stored;
     });
     // IMMEDIATE takes the write lock before reading the checkpoints the skip decision rests on.
@@ -226,10 +231,43 @@ export class ProjectionRunner implements ProjectionProgress {
     this.settleWaiters();
   }
 
-  private applyEvent(event: RecordedEvent, checkpoints: Map<string, number>): void {
-    for (const projection of this.projections) {
-      if (event.position <= (checkpoints.get(projection.name) ?? 0)) continue;
-      if (!this.handled.get(projection.name)?.has(event.type)) continue;
+  /**
+   * The batch's events this projection has not applied yet and handles, in log order. An event
+   * at or below the checkpoint, or redelivered later in the same batch (at-least-once delivery),
+   * is left out.
+   */
+  private eventsFor(projection: SqliteProjection, batch: readonly RecordedEvent[], checkpoint: number): RecordedEvent[] {
+    const handled = this.handled.get(projection.name);
+    const events: RecordedEvent[] = [];
+    let applied = checkpoint;
+    for (const event of batch) {
+      if (event.position <= applied) continue;
+      applied = event.position;
+      if (handled?.has(event.type)) events.push(event);
+    }
+    return events;
+  }
+
+  private applyTo(projection: SqliteProjection, events: RecordedEvent[]): void {
+    if (events.length === 0) return;
+    const applyBatch = projection.applyBatch?.bind(projection);
+    if (applyBatch) {
+      try {
+        // Nested: a savepoint inside the batch's transaction, rolled back when it throws.
+        this.db.transaction(() => applyBatch(events, this.db))();
+        return;
+      } catch (err) {
+        // Name the event at fault: apply one at a time (it throws the ProjectionFailure); the
+        // caller rolls the whole transaction back either way.
+        this.applyEach(projection, events);
+        throw new ProjectionFailure(projection.name, events[0], err, events.at(-1));
+      }
+    }
+    this.applyEach(projection, events);
+  }
+
+  private applyEach(projection: SqliteProjection, events: readonly RecordedEvent[]): void {
+    for (const event of events) {
       try {
         projection.apply(event, this.db);
       } catch (err) {

@@ -16,6 +16,12 @@ export interface Projection<Tx> {
   /** Drops this projection's tables and creates them empty in the current schema. */
   reset(tx: Tx): void;
   apply(event: RecordedEvent, tx: Tx): void;
+  /**
+   * Optional: applies several events, in log order, with the same result as `apply` on each in
+   * turn. The runner calls it once per batch with the events this projection handles, so a
+   * projection may fold them in memory and write each row once.
+   */
+  applyBatch?(events: readonly RecordedEvent[], tx: Tx): void;
 }
 
 /** The embedded engine: `tx` is the read-side connection, inside the runner's open transaction. */

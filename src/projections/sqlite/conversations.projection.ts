@@ -55,17 +55,53 @@ export const conversationsProjection: SqliteProjection = {
     `);
   },
   apply(event, tx) {
-    const id = conversationIdOf(event);
-    const stored = loadConversation(tx, id);
-    if (stored && event.position <= stored.lastPosition) return;
-    const before = stored?.doc ?? null;
-    const after = evolveConversationDoc(before, event);
-    if (before === null && after === null) return;
-    updateViews(tx, before, after);
-    if (after) saveConversation(tx, after, event.position);
-    else statement(tx, 'DELETE FROM rm_conversations WHERE id = ?').run(id);
+    applyEvents([event], tx);
+  },
+  applyBatch(events, tx) {
+    applyEvents(events, tx);
   },
 };
+
+/** A conversation's document as the batch found it and as the batch leaves it. */
+interface Pending {
+  id: string;
+  stored: boolean;
+  before: ConversationDoc | null;
+  after: ConversationDoc | null;
+  lastPosition: number;
+  changed: boolean;
+}
+
+/**
+ * Folds each conversation's events of the batch in memory, then writes each conversation once:
+ * one document, and the view rows and counts that differ between its first and last state (the
+ * per-event differences add up to that one). A replay, where a conversation's events sit close
+ * together in the log, loads, diffs and saves each document once per batch instead of per event.
+ */
+function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
+  const pending = new Map<string, Pending>();
+  for (const event of events) {
+    const id = conversationIdOf(event);
+    let entry = pending.get(id);
+    if (!entry) {
+      const stored = loadConversation(tx, id);
+      entry = { id, stored: stored !== null, before: stored?.doc ?? null, after: stored?.doc ?? null, lastPosition: stored?.lastPosition ?? 0, changed: false };
+      pending.set(id, entry);
+    }
+    if (event.position <= entry.lastPosition) continue;
+    const after = evolveConversationDoc(entry.after, event);
+    if (entry.after === null && after === null) continue;
+    entry.after = after;
+    entry.lastPosition = event.position;
+    entry.changed = true;
+  }
+  for (const entry of pending.values()) {
+    if (!entry.changed) continue;
+    updateViews(tx, entry.before, entry.after);
+    if (entry.after) saveConversation(tx, entry.after, entry.lastPosition);
+    else if (entry.stored) statement(tx, 'DELETE FROM rm_conversations WHERE id = ?').run(entry.id);
+  }
+}
 
 function conversationIdOf(event: RecordedEvent): string {
   if (event.type === 'ConversationStarted') return String(event.data.conversationId);

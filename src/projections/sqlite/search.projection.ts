@@ -114,19 +114,64 @@ export const searchProjection: SqliteProjection = {
     `);
   },
   apply(event, tx) {
-    const id = event.type === 'ConversationStarted' ? String(event.data.conversationId) : idFromStream(event.streamId, 'conversation-');
-    const row = statement(tx, SQL.row).get(id) as Row | undefined;
-    if (event.type === 'ConversationStarted') {
-      if (!row) start(tx, id, event);
-      return;
-    }
-    if (!row || event.position <= row.last_position) return;
-    const handler = handlers[event.type as Exclude<Handled, 'ConversationStarted'>] as Handler<Exclude<Handled, 'ConversationStarted'>> | undefined;
-    const changes: Changes = {};
-    handler?.(tx, row, event.data as never, changes);
-    if (event.type !== 'ConversationDeleted') saveChanges(tx, row.k, changes, event.position);
+    applyEvents([event], tx);
+  },
+  applyBatch(events, tx) {
+    applyEvents(events, tx);
   },
 };
+
+/**
+ * What one call of applyEvents holds in memory: each conversation's row as the batch leaves it
+ * (null once deleted), the columns the batch changed, and the words already known to be held by a
+ * conversation at or below some k. Each changed row is written once at the end of the batch; the
+ * FTS rows are inserted as the events come.
+ */
+interface Batch {
+  rows: Map<string, Row | null>;
+  changes: Map<number, { row: Row; changes: Changes; position: number }>;
+  /** word → a k known to hold it in this transaction (the lowest holder is at or below it). */
+  held: Map<string, number>;
+}
+
+function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
+  const batch: Batch = { rows: new Map(), changes: new Map(), held: new Map() };
+  for (const event of events) applyEvent(tx, batch, event);
+  for (const { row, changes, position } of batch.changes.values()) saveChanges(tx, row.k, changes, position);
+}
+
+function applyEvent(tx: Database, batch: Batch, event: RecordedEvent): void {
+  const id = event.type === 'ConversationStarted' ? String(event.data.conversationId) : idFromStream(event.streamId, 'conversation-');
+  let row = batch.rows.get(id);
+  if (row === undefined) {
+    row = (statement(tx, SQL.row).get(id) as Row | undefined) ?? null;
+    batch.rows.set(id, row);
+  }
+  if (event.type === 'ConversationStarted') {
+    if (!row) batch.rows.set(id, start(tx, batch, id, event));
+    return;
+  }
+  if (!row || event.position <= row.last_position) return;
+  const handler = handlers[event.type as Exclude<Handled, 'ConversationStarted'>] as Handler<Exclude<Handled, 'ConversationStarted'>> | undefined;
+  const changes: Changes = {};
+  handler?.(tx, batch, row, event.data as never, changes);
+  if (event.type === 'ConversationDeleted') {
+    batch.rows.set(id, null);
+    batch.changes.delete(row.k);
+    return;
+  }
+  // The row in memory follows the event, so the next event of the batch sees it as stored.
+  if (changes.last_received_at !== undefined) row.last_received_at = changes.last_received_at as string;
+  if (changes.next_seq !== undefined) row.next_seq = changes.next_seq as number;
+  row.last_position = event.position;
+  const pending = batch.changes.get(row.k);
+  if (pending) {
+    Object.assign(pending.changes, changes);
+    pending.position = event.position;
+  } else {
+    batch.changes.set(row.k, { row, changes, position: event.position });
+  }
+}
 
 /**
  * Every statement's text, built once: statement() finds its prepared statement by the text, and a
@@ -153,64 +198,66 @@ const SQL = {
   dropWord: `DELETE FROM ${SEARCH_WORDS_TABLE} WHERE word = ?`,
 } as const;
 
-function start(tx: Database, id: string, event: RecordedEvent): void {
+function start(tx: Database, batch: Batch, id: string, event: RecordedEvent): Row {
   const data = event.data as unknown as DataOf<'ConversationStarted'>;
   const k = event.position;
-  statement(tx, SQL.start).run(k, id, data.inboxId, data.channel, data.origin, data.contact.id, normalizeTime(data.startedAt), data.subject, event.position);
-  indexConversation(tx, k, data.subject, [data.contact.name ?? '', data.contact.address].join(' ').trim());
+  const lastReceivedAt = normalizeTime(data.startedAt);
+  statement(tx, SQL.start).run(k, id, data.inboxId, data.channel, data.origin, data.contact.id, lastReceivedAt, data.subject, event.position);
+  indexConversation(tx, batch, k, data.subject, [data.contact.name ?? '', data.contact.address].join(' ').trim());
+  return { k, origin: data.origin, last_received_at: lastReceivedAt, subject: data.subject, next_seq: 1, last_position: event.position };
 }
 
 type Column = 'last_received_at' | 'assignee' | 'status' | 'filtered' | 'trashed' | 'contact_id' | 'next_seq';
 /** The columns an event changes in its search_conversations row, written with last_position in one UPDATE. */
 type Changes = Partial<Record<Column, string | number | null>>;
-type Handler<T extends ConversationEventType> = (tx: Database, row: Row, data: DataOf<T>, changes: Changes) => void;
+type Handler<T extends ConversationEventType> = (tx: Database, batch: Batch, row: Row, data: DataOf<T>, changes: Changes) => void;
 
 const handlers: { [T in Exclude<Handled, 'ConversationStarted'>]: Handler<T> } = {
-  MessageReceived(tx, row, data, changes) {
+  MessageReceived(tx, batch, row, data, changes) {
     // The same rule as the summary document (conversation-summary.ts): a late message that was
     // received earlier does not move an inbound conversation back in the list. A test compares
     // every row with the documents over random histories, so the two cannot drift apart.
     const receivedAt = normalizeTime(data.receivedAt);
     if (!(receivedAt < row.last_received_at && row.origin === 'inbound')) changes.last_received_at = receivedAt;
-    indexMessage(tx, row, data.text, changes);
+    indexMessage(tx, batch, row, data.text, changes);
   },
-  ReplyQueued(tx, row, data, changes) {
-    indexMessage(tx, row, data.text, changes);
+  ReplyQueued(tx, batch, row, data, changes) {
+    indexMessage(tx, batch, row, data.text, changes);
   },
-  ConversationAssigned(tx, row, data, changes) {
+  ConversationAssigned(tx, batch, row, data, changes) {
     changes.assignee = data.assignee.type === 'agent' ? data.assignee.id : 'bot';
   },
-  ConversationUnassigned(tx, row, data, changes) {
+  ConversationUnassigned(tx, batch, row, data, changes) {
     changes.assignee = 'none';
   },
-  ConversationClosed(tx, row, data, changes) {
+  ConversationClosed(tx, batch, row, data, changes) {
     changes.status = 'closed';
   },
-  ConversationReopened(tx, row, data, changes) {
+  ConversationReopened(tx, batch, row, data, changes) {
     changes.status = 'open';
   },
-  ConversationFiltered(tx, row, data, changes) {
+  ConversationFiltered(tx, batch, row, data, changes) {
     changes.filtered = 1;
   },
-  ConversationUnfiltered(tx, row, data, changes) {
+  ConversationUnfiltered(tx, batch, row, data, changes) {
     changes.filtered = 0;
   },
-  ConversationTrashed(tx, row, data, changes) {
+  ConversationTrashed(tx, batch, row, data, changes) {
     changes.trashed = 1;
   },
-  ConversationRestored(tx, row, data, changes) {
+  ConversationRestored(tx, batch, row, data, changes) {
     changes.trashed = 0;
   },
-  ConversationDeleted(tx, row) {
+  ConversationDeleted(tx, batch, row) {
     statement(tx, SQL.deleteTexts).run(row.k, row.k);
     statement(tx, SQL.deleteConversation).run(row.k);
-    releaseWords(tx, row.k);
+    releaseWords(tx, batch, row.k);
   },
-  ContactUnlinked(tx, row, data, changes) {
+  ContactUnlinked(tx, batch, row, data, changes) {
     changes.contact_id = null;
     statement(tx, SQL.deleteConversationText).run(row.k);
-    indexConversation(tx, row.k, row.subject, '');
-    releaseWords(tx, row.k);
+    indexConversation(tx, batch, row.k, row.subject, '');
+    releaseWords(tx, batch, row.k);
   },
 };
 
@@ -228,9 +275,9 @@ function saveChanges(tx: Database, k: number, changes: Changes, position: number
   statement(tx, sql).run(...columns.map((column) => changes[column]), position, k);
 }
 
-function indexConversation(tx: Database, k: number, subject: string, contact: string): void {
+function indexConversation(tx: Database, batch: Batch, k: number, subject: string, contact: string): void {
   statement(tx, SQL.indexConversation).run(k, subject, contact);
-  holdWords(tx, k, `${subject} ${contact}`);
+  holdWords(tx, batch, k, `${subject} ${contact}`);
 }
 
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
@@ -248,10 +295,18 @@ export function distinctWords(tx: Database, text: string): string[] {
   return [...new Set(ftsWords(tx, text))];
 }
 
-/** Adds the text's long words to search_words, keeping the lowest holder of each. */
-function holdWords(tx: Database, k: number, text: string): void {
+/**
+ * Adds the text's long words to search_words, keeping the lowest holder of each. A word this
+ * batch already saw held by a conversation at or below k needs no statement: the upsert could
+ * not change it (words repeat a lot, so most are answered from memory).
+ */
+function holdWords(tx: Database, batch: Batch, k: number, text: string): void {
   for (const word of distinctWords(tx, text)) {
-    if ([...word].length > PREFIX_INDEXED) statement(tx, SQL.holdWord).run(word, k);
+    if ([...word].length <= PREFIX_INDEXED) continue;
+    const heldAtOrBelow = batch.held.get(word);
+    if (heldAtOrBelow !== undefined && heldAtOrBelow <= k) continue;
+    statement(tx, SQL.holdWord).run(word, k);
+    batch.held.set(word, k);
   }
 }
 
@@ -259,7 +314,9 @@ function holdWords(tx: Database, k: number, text: string): void {
  * Conversation k lost text: each word it held goes to the lowest conversation that still has it
  * (FTS5 returns matches in rowid order, and rowids order by conversation), or leaves the list.
  */
-function releaseWords(tx: Database, k: number): void {
+function releaseWords(tx: Database, batch: Batch, k: number): void {
+  // Holders move up or words leave: what the batch knew of holders no longer holds.
+  batch.held.clear();
   const words = statement(tx, SQL.wordsHeldBy).pluck().all(k) as string[];
   for (const word of words) {
     const next = statement(tx, SQL.firstHolder).get(`"${word.replace(/"/g, '""')}"`) as { k: number } | undefined;
@@ -272,9 +329,9 @@ function releaseWords(tx: Database, k: number): void {
  * A thread longer than 2^24 - 1 messages keeps its first ones searchable and stops there rather
  * than stalling every projection on an error.
  */
-function indexMessage(tx: Database, row: Row, text: string, changes: Changes): void {
+function indexMessage(tx: Database, batch: Batch, row: Row, text: string, changes: Changes): void {
   if (row.next_seq > MAX_SEQ) return;
   statement(tx, SQL.indexMessage).run(row.k, row.next_seq, text);
   changes.next_seq = row.next_seq + 1;
-  holdWords(tx, row.k, text);
+  holdWords(tx, batch, row.k, text);
 }
