@@ -285,6 +285,8 @@ export async function project(dataDir, log = () => {}) {
   const file = p.databaseFile(dataDir);
   const eventDb = p.openDatabase(file, { synchronous: 'FULL' });
   const readDb = p.openDatabase(file, { synchronous: 'NORMAL' });
+  // A bench dataset, regenerated when lost: its read models need not survive a power cut.
+  readDb.pragma('synchronous = OFF');
   const store = new p.SqliteEventStore(eventDb);
   try {
     const { runner } = p.createSqliteReadSide({ db: readDb, eventStore: store, logger: silentLogger() });
