@@ -510,6 +510,7 @@ function prepareEvents(streamId: string, events: NewEvent[]): PreparedEvent[] {
   if (!Array.isArray(events) || events.length === 0) {
     throw new TypeError(`append to stream ${streamId}: events must be a non-empty array (skip the append when there is nothing to write)`);
   }
+  if (events.length === 1) return [prepareEvent(streamId, events[0], 0)];
   const ids = new Set<string>();
   return events.map((event, i) => {
     const prepared = prepareEvent(streamId, event, i);
@@ -525,13 +526,11 @@ function prepareEvents(streamId: string, events: NewEvent[]): PreparedEvent[] {
  * value that JSON changes (a Date becomes a string) still verifies when read back.
  */
 function prepareEvent(streamId: string, event: NewEvent, index: number): PreparedEvent {
-  const where = `append to stream ${streamId}: events[${index}]`;
-  if (typeof event?.id !== 'string' || event.id === '') throw new TypeError(`${where}.id must be a non-empty string (a uuid)`);
-  if (typeof event.type !== 'string' || event.type === '') throw new TypeError(`${where}.type must be a non-empty string`);
-  if (typeof event.data !== 'object' || event.data === null || Array.isArray(event.data)) {
-    throw new TypeError(`${where}.data must be a plain object`);
-  }
-  if (typeof event.metadata !== 'object' || event.metadata === null) throw new TypeError(`${where}.metadata is missing`);
+  const invalid = (field: string) => new TypeError(`append to stream ${streamId}: events[${index}].${field}`);
+  if (typeof event?.id !== 'string' || event.id === '') throw invalid('id must be a non-empty string (a uuid)');
+  if (typeof event.type !== 'string' || event.type === '') throw invalid('type must be a non-empty string');
+  if (typeof event.data !== 'object' || event.data === null || Array.isArray(event.data)) throw invalid('data must be a plain object');
+  if (typeof event.metadata !== 'object' || event.metadata === null) throw invalid('metadata is missing');
   const { actor, occurredAt, correlationId, causationId } = event.metadata;
   const dataJson = JSON.stringify(event.data);
   const metadataJson = JSON.stringify({ actor, occurredAt, correlationId, causationId });
