@@ -59,6 +59,12 @@ export class InboxAccess {
     }
   }
 
+  /** As assertInbox, for an inbox record the caller has just read (no second lookup). */
+  assertInboxRecord(agent: AuthenticatedAgent | null, inbox: InboxRecord): void {
+    if (agent === null) return;
+    if (!this.canAccess(agent, inbox)) throw new AccessDeniedError(`you have no access to inbox ${inbox.id}`);
+  }
+
   async accessibleInboxes(agent: AuthenticatedAgent): Promise<InboxRecord[]> {
     const inboxes = await this.readStore.listInboxes();
     return inboxes.filter((inbox) => this.canAccess(agent, inbox));

@@ -30,7 +30,8 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
   async execute({ message, ctx }: ReceiveInboundMessageCommand): Promise<IngestResult> {
     const inbox = message.inboxId ? await this.readStore.getInbox(message.inboxId) : await this.readStore.getDefaultInbox();
     if (!inbox) throw new NotFoundError(message.inboxId ? `inbox ${message.inboxId} not found` : 'the default inbox does not exist yet');
-    await this.access.assertInbox(ctx.agent, inbox.id);
+    // The record just read decides access (assertInbox would read the same inbox again).
+    this.access.assertInboxRecord(ctx.agent, inbox);
 
     // Same thread -> same conversation, same message -> same id: redelivery is a no-op.
     const conversationId = deriveIds.conversation(inbox.id, message.channel, message.externalThreadId);

@@ -33,9 +33,9 @@ export function createApiChannelPlugin(): ChannelPlugin {
   let webhook: { url: string; secret: string } | null = null;
 
   async function receive(request: ChannelRequest): Promise<ChannelResponse> {
-    const problems = await validationProblems(request.body);
-    if (problems.length > 0) return { status: 400, body: { statusCode: 400, error: 'Bad Request', message: problems } };
-    const body = plainToInstance(ApiMessageDto, request.body as object);
+    const checked = await checkMessage(request.body);
+    if (!checked.ok) return { status: 400, body: { statusCode: 400, error: 'Bad Request', message: checked.problems } };
+    const body = checked.message;
     const result = await connection!.ingest(
       {
         channel: 'api',
@@ -79,13 +79,20 @@ export function createApiChannelPlugin(): ChannelPlugin {
   };
 }
 
-/** class-validator over the body, each message naming the field and the value it got (as the rest of the API does). */
-async function validationProblems(body: unknown): Promise<string[]> {
+/**
+ * class-validator over the body, each problem naming the field and the value it got (as the rest
+ * of the API does); a valid body comes back as the DTO instance that was validated.
+ */
+async function checkMessage(body: unknown): Promise<{ ok: true; message: ApiMessageDto } | { ok: false; problems: string[] }> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return [`the body must be a JSON object like {"externalThreadId": …, "externalMessageId": …, "from": {"address": …}, "text": …} (got ${describeValue(body)})`];
+    return {
+      ok: false,
+      problems: [`the body must be a JSON object like {"externalThreadId": …, "externalMessageId": …, "from": {"address": …}, "text": …} (got ${describeValue(body)})`],
+    };
   }
-  const errors = await validate(plainToInstance(ApiMessageDto, body), { whitelist: true, forbidNonWhitelisted: true });
-  return flatten(errors);
+  const message = plainToInstance(ApiMessageDto, body);
+  const problems = flatten(await validate(message, { whitelist: true, forbidNonWhitelisted: true }));
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, message };
 }
 
 function flatten(errors: ValidationError[], prefix = ''): string[] {

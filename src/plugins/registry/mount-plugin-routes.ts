@@ -86,8 +86,9 @@ function installBodyParsers(scope: FastifyInstance): void {
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request: PluginRequest, body: Buffer, done) => {
     request.parleyRawBody = body;
-    if (body.length === 0 || body.toString('utf8').trim() === '') return done(null, undefined);
-    parseJson(request, body.toString('utf8'), done);
+    const text = body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(request, text, done);
   });
   scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request: PluginRequest, body: Buffer, done) => {
     request.parleyRawBody = body;
