@@ -35,5 +35,15 @@ export const DUMMY_HASH_PROMISE = (): Promise<string> => hashPassword(randomByte
  * digest changes and every session issued before stops working.
  */
 export function credentialFingerprint(passwordHash: string): string {
-  return createHash('sha256').update(passwordHash).digest('base64url').slice(0, 16);
+  let fingerprint = fingerprints.get(passwordHash);
+  if (fingerprint === undefined) {
+    fingerprint = createHash('sha256').update(passwordHash).digest('base64url').slice(0, 16);
+    if (fingerprints.size >= FINGERPRINTS_KEPT) fingerprints.clear();
+    fingerprints.set(passwordHash, fingerprint);
+  }
+  return fingerprint;
 }
+
+/** Every authenticated request compares a fingerprint: the few hashes in use are digested once. */
+const fingerprints = new Map<string, string>();
+const FINGERPRINTS_KEPT = 1000;

@@ -14,7 +14,17 @@ export interface SessionClaims {
   exp: number;
 }
 
+/** Tokens remembered as verified; at this many the memory is cleared (a bound, not an eviction policy). */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 export class SessionTokens {
+  /**
+   * Tokens whose signature already checked out, with their claims: a busy client sends the same
+   * token on every request, and the HMAC need not be recomputed for it. Only a token that passed
+   * the full check is stored, keyed by its exact text; expiry is still checked on every use.
+   */
+  private readonly verified = new Map<string, SessionClaims>();
+
   constructor(
     private readonly secret: string,
     private readonly ttlSeconds: number,
@@ -30,6 +40,17 @@ export class SessionTokens {
 
   /** The claims of a valid, unexpired token; null otherwise (never throws on garbage). */
   verify(token: string): SessionClaims | null {
+    const known = this.verified.get(token);
+    if (known) return known.exp > this.nowSeconds() ? { ...known } : null;
+    const claims = this.check(token);
+    if (claims) {
+      if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.clear();
+      this.verified.set(token, { ...claims });
+    }
+    return claims;
+  }
+
+  private check(token: string): SessionClaims | null {
     const [version, payload, signature] = token.split('.');
     if (version !== 'v1' || !payload || !signature) return null;
     const expected = Buffer.from(this.sign(payload));
