@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { REBUILD_FILE_NAME } from '../../src/infrastructure/read-store/read-model-rebuild';
+import { REBUILD_FILE_NAME, REBUILD_SEARCH_FILE_NAME } from '../../src/infrastructure/read-store/read-model-rebuild';
 import { databaseFile } from '../../src/infrastructure/sqlite/open-database';
 import { inbound, startTestApp, type TestApp } from '../support/app-harness';
 import { agentEvent, cleanUp, conversationEvent as e, inboxEvent, openEventStore, openReadSide } from '../projections/fixtures';
@@ -116,7 +116,7 @@ describe('parley replay (the built CLI)', () => {
     expect(result.code).toBe(0);
     // Not a terminal: plain lines, no progress bar escapes.
     expect(result.stdout).not.toContain('\u001b[');
-    expect(result.stdout).toMatch(/^rebuilt the read models from \d+ events in [\d.]+ s \(\d+ events\/s\)$/m);
+    expect(result.stdout).toMatch(/^rebuilt the read models from \d+ events in [\d.]+ s \(\d+ events\/s(, 2 threads)?\)$/m);
 
     expect(docOf(ids[0]).subject).toBe('Kettle 0');
     const after = sql(dumpAllTables);
@@ -170,6 +170,36 @@ describe('parley replay (the built CLI)', () => {
     expect(result.stdout).not.toContain('swapped');
     expect(sql(dumpAllTables, brokenDir)).toEqual(before);
     expect(existsSync(join(brokenDir, REBUILD_FILE_NAME))).toBe(false);
+  });
+
+  it('one thread or two (the search index in a worker thread) rebuild the same read models', async () => {
+    const k = sql((db) => db.prepare('SELECT k FROM search_conversations WHERE id = ?').pluck().get(ids[0]) as number);
+    sql((db) => db.prepare(`UPDATE search_conversations SET status = 'corrupted' WHERE k = ?`).run(k));
+    const twoThreads = await runCli(cli, ['--data-dir', dataDir, 'replay', '--check'], { PARLEY_REPLAY_THREADS: '2' });
+    expect(twoThreads.code).toBe(1);
+    expect(twoThreads.stdout).toMatch(/^rebuilt the read models from \d+ events in [\d.]+ s \(\d+ events\/s, 2 threads\)$/m);
+    expect(twoThreads.stdout).toContain(`search_conversations {"k":${k}}: live {"status":"corrupted"} vs rebuilt {"status":"${docOf(ids[0]).status}"}`);
+    expect(twoThreads.stdout).toMatch(/1 difference in 1 table; nothing was changed\n$/);
+
+    const oneThread = await runCli(cli, ['--data-dir', dataDir, 'replay'], { PARLEY_REPLAY_THREADS: '1' });
+    expect(oneThread).toMatchObject({ code: 0, stderr: '' });
+    expect(oneThread.stdout).toMatch(/^rebuilt the read models from \d+ events in [\d.]+ s \(\d+ events\/s\)$/m);
+    const checkpoints = () => sql((db) => db.prepare('SELECT name, version, position FROM projection_checkpoints ORDER BY name').all());
+    const afterOne = { tables: sql(dumpAllTables), checkpoints: checkpoints() };
+    expect(afterOne.checkpoints.map((row) => (row as { name: string }).name)).toContain('search');
+
+    const swappedByTwo = await runCli(cli, ['--data-dir', dataDir, 'replay'], { PARLEY_REPLAY_THREADS: '2' });
+    expect(swappedByTwo).toMatchObject({ code: 0, stderr: '' });
+    expect({ tables: sql(dumpAllTables), checkpoints: checkpoints() }).toEqual(afterOne);
+    const check = await runCli(cli, ['--data-dir', dataDir, 'replay', '--check'], { PARLEY_REPLAY_THREADS: '1' });
+    expect(check.stdout).toContain('the live read models equal the rebuilt ones');
+    for (const name of [REBUILD_FILE_NAME, REBUILD_SEARCH_FILE_NAME]) expect(existsSync(join(dataDir, name))).toBe(false);
+  });
+
+  it('exits 2 for a bad PARLEY_REPLAY_THREADS', async () => {
+    const result = await runCli(cli, ['--data-dir', dataDir, 'replay', '--check'], { PARLEY_REPLAY_THREADS: '8' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('PARLEY_REPLAY_THREADS="8" is not 1 or 2');
   });
 
   it('exits 2 for a bad PARLEY_REPLAY_BATCH_SIZE', async () => {

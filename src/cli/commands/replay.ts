@@ -16,6 +16,7 @@ const SHOWN_PER_TABLE = 20;
  */
 export async function replay(ctx: CliContext, options: { check: boolean; force: boolean }): Promise<number> {
   const batchSize = batchSizeFrom(ctx.env);
+  const threads = threadsFrom(ctx.env);
   const holder = dataDirHolder(ctx.dataDir);
   if (holder !== null && !options.force) {
     ctx.stderr.write(
@@ -33,13 +34,15 @@ export async function replay(ctx: CliContext, options: { check: boolean; force: 
       dataDir: ctx.dataDir,
       logTo: ctx.stderr,
       batchSize,
+      threads,
       onProgress: (p) => progress.update(p),
       progressIntervalMs: progress.intervalMs,
     });
     progress.finish({ applied: rebuild.events, total: rebuild.events, elapsedMs: rebuild.elapsedMs });
     try {
       const seconds = (rebuild.elapsedMs / 1000).toFixed(1);
-      ctx.stdout.write(`rebuilt the read models from ${rebuild.events} events in ${seconds} s (${rate(rebuild.events, rebuild.elapsedMs)} events/s)\n`);
+      const across = rebuild.threads > 1 ? `, ${rebuild.threads} threads` : '';
+      ctx.stdout.write(`rebuilt the read models from ${rebuild.events} events in ${seconds} s (${rate(rebuild.events, rebuild.elapsedMs)} events/s${across})\n`);
       if (options.check) return report(ctx, rebuild.compare());
       await rebuild.swapIn();
       ctx.stdout.write('swapped the rebuilt read models in (one transaction)\n');
@@ -119,4 +122,12 @@ function batchSizeFrom(env: NodeJS.ProcessEnv): number | undefined {
     throw new UsageError(`PARLEY_REPLAY_BATCH_SIZE=${JSON.stringify(value)} is not a whole number of events per transaction (1-100000)`);
   }
   return size;
+}
+
+/** PARLEY_REPLAY_THREADS: 1 rebuilds in one thread; 2 rebuilds the search index in a second one (default with more than one CPU). */
+function threadsFrom(env: NodeJS.ProcessEnv): 1 | 2 | undefined {
+  const value = env.PARLEY_REPLAY_THREADS;
+  if (value === undefined || value === '') return undefined;
+  if (value === '1' || value === '2') return Number(value) as 1 | 2;
+  throw new UsageError(`PARLEY_REPLAY_THREADS=${JSON.stringify(value)} is not 1 or 2 (threads the rebuild runs in)`);
 }

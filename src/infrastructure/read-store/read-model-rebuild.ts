@@ -1,25 +1,18 @@
-import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import type { Logger } from 'pino';
-import type {
-  AppendResult,
-  EventStore,
-  ExpectedRevision,
-  NewEvent,
-  ReadAllOptions,
-  ReadStreamOptions,
-  RecordedEvent,
-  SubscribeAllOptions,
-} from '../../application/ports/event-store.port';
-import { ProjectionRunner } from '../../projections/projection-runner';
+import { searchProjection } from '../../projections/sqlite/search.projection';
 import { sqliteProjections } from '../../projections/sqlite';
 import { openReadOnlyEventLog, type ReadOnlyEventLog } from '../event-store/open-event-log';
-import { createLogger } from '../logging/logger';
 import { openDatabase } from '../sqlite/open-database';
+import { laneWorkersAvailable, LocalLane, RebuildError, removeDatabaseFiles, WorkerLane, type LaneSpec, type RebuildLane } from './rebuild-lane';
 
-/** The temporary file a rebuild projects into, next to the live one (same volume, same disk). */
+export { RebuildError } from './rebuild-lane';
+
+/** The temporary files a rebuild projects into, next to the live one (same volume, same disk). */
 export const REBUILD_FILE_NAME = 'parley.replay.db';
+/** The second lane's file (the search index, rebuilt in a thread of its own). */
+export const REBUILD_SEARCH_FILE_NAME = 'parley.replay.search.db';
 
 export interface RebuildProgress {
   /** Events handed to the projections so far. */
@@ -35,6 +28,11 @@ export interface RebuildOptions {
   logTo: { write(line: string): void };
   /** Events applied per transaction (the runner's batch); default the runner's own. */
   batchSize?: number;
+  /**
+   * 2: the search index is rebuilt in a worker thread beside the other read models (default when
+   * the machine has more than one CPU and the compiled worker exists); 1: everything in this thread.
+   */
+  threads?: 1 | 2;
   onProgress?: (progress: RebuildProgress) => void;
   progressIntervalMs?: number;
 }
@@ -51,15 +49,9 @@ export interface ReadModelDifference {
   note?: string;
 }
 
-/** The rebuild cannot start or finish (no database, a projection that fails on an event). */
-export class RebuildError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RebuildError';
-  }
-}
-
 interface TableInfo {
+  /** The attached rebuild file it is in. */
+  schema: string;
   name: string;
   sql: string;
   columns: string[];
@@ -71,76 +63,77 @@ interface TableInfo {
   fts5: boolean;
 }
 
+/** Every lane writes its own projections' checkpoints; the live table gets all of them. */
+const CHECKPOINTS = 'projection_checkpoints';
+
 /**
- * `parley replay`: every read model rebuilt from position 0 of the log into FRESH tables in a
- * separate file, by the same projections and ProjectionRunner the server uses. Until swapIn()
+ * `parley replay`: every read model rebuilt from position 0 of the log into FRESH tables in
+ * separate files, by the same projections and ProjectionRunner the server uses. Until swapIn()
  * commits, the live file is only read, so killing the process at any moment before that leaves
  * the live read models exactly as they were.
  *
- * swapIn() is ONE transaction on the live file: the rebuild file is ATTACHed, each of its tables
- * (every read-model table and projection_checkpoints) replaces the live table of that name —
- * schema, rows, indexes — and COMMIT makes all of it visible at once. The event log is in the
- * same file, so the write lock taken by BEGIN IMMEDIATE also holds appends back: inside the
- * transaction the rebuild is checked to have reached the log's head, and caught up first if a
- * running server (--force) appended meanwhile. Process-manager checkpoints are not read models
- * and are left alone (replaying them would send mail again).
+ * The work is split in lanes (rebuild-lane.ts), each with its own file: with two CPUs the search
+ * index (about half the work) is rebuilt in a worker thread while this thread rebuilds the rest.
+ *
+ * swapIn() is ONE transaction on the live file: the rebuild files are ATTACHed, each of their
+ * tables (every read-model table, and the projections' checkpoints merged) replaces the live
+ * table of that name — schema, rows, indexes — and COMMIT makes all of it visible at once. The
+ * event log is in the same file, so the write lock taken by BEGIN IMMEDIATE also holds appends
+ * back: inside the transaction the rebuild is checked to have reached the log's head, and caught
+ * up first if a running server (--force) appended meanwhile. Process-manager checkpoints are not
+ * read models and are left alone (replaying them would send mail again).
  */
 export class ReadModelRebuild {
-  private failure: string | null = null;
-  private applied = 0;
   private readonly startedAt = Date.now();
 
   private constructor(
     private readonly options: RebuildOptions,
     private readonly log: ReadOnlyEventLog,
-    readonly rebuildFile: string,
-    private readonly rebuildDb: Database,
-    private readonly runner: ProjectionRunner,
+    private readonly lanes: RebuildLane[],
     readonly total: number,
   ) {}
 
-  /** Projects the whole log into a fresh rebuild file; resolves once it reached the log's head. */
+  /** Projects the whole log into fresh rebuild files; resolves once every lane reached the log's head. */
   static async build(options: RebuildOptions): Promise<ReadModelRebuild> {
-    const rebuildFile = join(options.dataDir, REBUILD_FILE_NAME);
-    removeDatabaseFiles(rebuildFile); // left behind by a replay that was killed
+    const files = [REBUILD_FILE_NAME, REBUILD_SEARCH_FILE_NAME].map((name) => join(options.dataDir, name));
+    for (const file of files) removeDatabaseFiles(file); // left behind by a replay that was killed
     const log = openReadOnlyEventLog(options.dataDir);
-    let rebuildDb: Database | undefined;
+    const lanes: RebuildLane[] = [];
     try {
       const total = log.db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
-      rebuildDb = openDatabase(rebuildFile, { synchronous: 'NORMAL' });
-      // A throwaway file: nothing in it needs to survive a crash. No fsync, and no WAL: pages go
-      // straight to the file instead of to the WAL and again at each checkpoint; the rollback
-      // journal stays in memory, so a failed batch still rolls back (measured: +20 % events/s).
-      rebuildDb.pragma('synchronous = OFF');
-      rebuildDb.pragma('journal_mode = MEMORY');
-      let rebuild: ReadModelRebuild | undefined;
-      const runner = new ProjectionRunner({
-        db: rebuildDb,
-        eventStore: countingEventStore(log.store, () => {
-          if (rebuild) rebuild.applied += 1;
-        }),
-        projections: sqliteProjections,
-        logger: watchedLogger(options.logTo, (line) => rebuild?.fail(line)),
-        batchSize: options.batchSize,
-        retryDelayMs: { initial: 100, max: 1000 },
-      });
-      rebuild = new ReadModelRebuild(options, log, rebuildFile, rebuildDb, runner, total);
+      const threads = options.threads ?? (availableParallelism() > 1 && laneWorkersAvailable() ? 2 : 1);
+      const all = sqliteProjections.map((p) => p.name);
+      const specs: LaneSpec[] =
+        threads === 2
+          ? [
+              { file: files[0], projections: all.filter((name) => name !== searchProjection.name), batchSize: options.batchSize },
+              { file: files[1], projections: [searchProjection.name], batchSize: options.batchSize },
+            ]
+          : [{ file: files[0], projections: all, batchSize: options.batchSize }];
+      lanes.push(new LocalLane(specs[0], log.store, options.logTo));
+      if (specs[1]) lanes.push(new WorkerLane(specs[1], options.dataDir, options.logTo));
+      const rebuild = new ReadModelRebuild(options, log, lanes, total);
       await rebuild.catchUp(await log.store.headPosition());
       return rebuild;
     } catch (error) {
-      rebuildDb?.close();
+      for (const lane of lanes) await lane.close();
       await log.close();
-      removeDatabaseFiles(rebuildFile);
+      for (const file of files) removeDatabaseFiles(file);
       throw error;
     }
   }
 
+  /** Events every lane has been handed. */
   get events(): number {
-    return this.applied;
+    return Math.min(...this.lanes.map((lane) => lane.applied));
   }
 
   get elapsedMs(): number {
     return Date.now() - this.startedAt;
+  }
+
+  get threads(): number {
+    return this.lanes.length;
   }
 
   /** Replaces the live read models and projection checkpoints with the rebuilt ones, atomically. */
@@ -149,19 +142,20 @@ export class ReadModelRebuild {
     // This connection only swaps: it must write FTS5 shadow tables (see replaceTables).
     live.unsafeMode(true);
     try {
-      live.prepare('ATTACH DATABASE ? AS rebuild').run(this.rebuildFile);
-      const tables = tablesOf(live, 'rebuild');
+      const schemas = this.attachLanes(live);
+      const tables = schemas.flatMap((schema) => tablesOf(live, schema));
       for (;;) {
         live.exec('BEGIN IMMEDIATE');
         try {
           const head = live.prepare('SELECT COALESCE(MAX(position), 0) FROM main.events').pluck().get() as number;
-          const rebuilt = live.prepare('SELECT COALESCE(MIN(position), 0) FROM rebuild.projection_checkpoints').pluck().get() as number;
+          const rebuilt = live.prepare(`SELECT COALESCE(MIN(position), 0) FROM (${rebuiltCheckpointsSql(schemas)})`).pluck().get() as number;
           if (rebuilt < head) {
             live.exec('ROLLBACK');
             await this.catchUp(head);
             continue;
           }
           replaceTables(live, tables);
+          replaceCheckpoints(live, schemas);
           live.exec('COMMIT');
           break;
         } catch (error) {
@@ -181,96 +175,72 @@ export class ReadModelRebuild {
   compare(): ReadModelDifference[] {
     const live = openDatabase(this.log.file, { synchronous: 'NORMAL', readonly: true });
     try {
-      live.prepare('ATTACH DATABASE ? AS rebuild').run(this.rebuildFile);
+      const schemas = this.attachLanes(live);
       // One read transaction: both sides as of one instant.
-      return live.transaction(() => tablesOf(live, 'rebuild').flatMap((table) => compareTable(live, table)))();
+      return live.transaction(() => [
+        ...schemas.flatMap((schema) => tablesOf(live, schema)).flatMap((table) => compareTable(live, table)),
+        ...compareCheckpoints(live, schemas),
+      ])();
     } finally {
       live.close();
     }
   }
 
-  /** Closes everything and deletes the rebuild file. */
+  /** Closes everything and deletes the rebuild files. */
   async close(): Promise<void> {
-    await this.runner.stop();
-    this.rebuildDb.close();
+    for (const lane of this.lanes) await lane.close();
     await this.log.close();
-    removeDatabaseFiles(this.rebuildFile);
+    for (const lane of this.lanes) removeDatabaseFiles(lane.file);
   }
 
-  private fail(line: string): void {
-    this.failure ??= line;
+  /** ATTACHes each lane's file as rebuild0, rebuild1…; returns those schema names. */
+  private attachLanes(db: Database): string[] {
+    return this.lanes.map((lane, i) => {
+      db.prepare(`ATTACH DATABASE ? AS rebuild${i}`).run(lane.file);
+      return `rebuild${i}`;
+    });
   }
 
-  /** Runs the projections until they reached `head`; fails fast when a projection cannot apply an event. */
+  /** Runs every lane until it reached `head`; fails fast when a projection cannot apply an event. */
   private async catchUp(head: number): Promise<void> {
-    const interval = this.options.progressIntervalMs ?? 1000;
-    this.runner.start();
+    const progress = setInterval(() => this.options.onProgress?.(this.progress()), this.options.progressIntervalMs ?? 1000);
     try {
-      while (!(await this.runner.waitFor(head, interval))) {
-        if (this.failure !== null) throw new RebuildError(`the rebuild failed; the live read models are untouched: ${describeLogLine(this.failure)}`);
-        this.options.onProgress?.(this.progress());
-      }
+      await Promise.all(this.lanes.map((lane) => lane.catchUp(head)));
     } finally {
-      await this.runner.stop();
+      clearInterval(progress);
     }
   }
 
   private progress(): RebuildProgress {
-    return { applied: this.applied, total: Math.max(this.total, this.applied), elapsedMs: this.elapsedMs };
+    return { applied: this.events, total: Math.max(this.total, this.events), elapsedMs: this.elapsedMs };
   }
 }
 
-/** The runner's logger: lines go to `sink`; the first error-level line is reported to `onError`. */
-function watchedLogger(sink: { write(line: string): void }, onError: (line: string) => void): Logger {
-  return createLogger(
-    { level: 'warn' },
-    {
-      write(line: string) {
-        sink.write(line);
-        if ((JSON.parse(line) as { level: number }).level >= 50) onError(line);
-      },
-    },
-  );
+/** One SELECT (the union in a subquery, so it composes with EXCEPT) of every lane's checkpoints. */
+function rebuiltCheckpointsSql(schemas: string[]): string {
+  return `SELECT name, version, position FROM (${schemas.map((schema) => `SELECT name, version, position FROM ${schema}.${CHECKPOINTS}`).join(' UNION ALL ')})`;
 }
 
-function describeLogLine(line: string): string {
-  const { msg, projection, position, eventType, err } = JSON.parse(line) as Record<string, unknown>;
-  const where = [projection && `projection ${String(projection)}`, eventType && `event ${String(eventType)}`, position && `position ${String(position)}`]
-    .filter(Boolean)
-    .join(', ');
-  const cause = (err as { message?: string } | undefined)?.message;
-  return `${String(msg)}${where ? ` (${where})` : ''}${cause ? `: ${cause}` : ''}`;
+/** The live checkpoints become every lane's, in one table. */
+function replaceCheckpoints(live: Database, schemas: string[]): void {
+  const sql = live.prepare(`SELECT sql FROM ${schemas[0]}.sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(CHECKPOINTS) as string | undefined;
+  if (sql === undefined) throw new RebuildError(`the rebuild file holds no ${CHECKPOINTS} table; refusing to swap`);
+  live.exec(`DROP TABLE IF EXISTS main.${CHECKPOINTS}`);
+  live.exec(sql);
+  live.exec(`INSERT INTO main.${CHECKPOINTS} (name, version, position) ${rebuiltCheckpointsSql(schemas)}`);
 }
 
-/** The store as the runner sees it, counting the events its subscription hands over. */
-function countingEventStore(store: EventStore, count: () => void): EventStore {
-  return {
-    append: (streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> =>
-      store.append(streamId, events, options),
-    readStream: (streamId: string, options?: ReadStreamOptions) => store.readStream(streamId, options),
-    readAll: (options: ReadAllOptions) => store.readAll(options),
-    async *subscribeAll(options: SubscribeAllOptions): AsyncIterable<RecordedEvent> {
-      for await (const event of store.subscribeAll(options)) {
-        count();
-        yield event;
-      }
-    },
-    headPosition: () => store.headPosition(),
-    deleteStream: (streamId: string) => store.deleteStream(streamId),
-    close: () => store.close(),
-  };
-}
-
-function removeDatabaseFiles(file: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true });
+function compareCheckpoints(live: Database, schemas: string[]): ReadModelDifference[] {
+  const columns = 'name, version, position';
+  return pairRows(CHECKPOINTS, ['name'], exceptBothWays(live, `SELECT ${columns} FROM main.${CHECKPOINTS}`, rebuiltCheckpointsSql(schemas)));
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** Tables the projections created in `schema`, each virtual table with its shadow tables. */
+/** Tables the projections created in `schema`, each virtual table with its shadow tables (checkpoints apart). */
 function tablesOf(db: Database, schema: string): TableInfo[] {
   const listed = (db.prepare(`PRAGMA ${schema}.table_list`).all() as Array<{ schema: string; name: string; type: string }>).filter(
-    (t) => t.schema === schema && !t.name.startsWith('sqlite_'),
+    (t) => t.schema === schema && !t.name.startsWith('sqlite_') && t.name !== CHECKPOINTS,
   );
   const sqlOf = new Map(
     (db.prepare(`SELECT name, sql FROM ${schema}.sqlite_schema WHERE type = 'table'`).all() as Array<{ name: string; sql: string }>).map((row) => [row.name, row.sql]),
@@ -284,6 +254,7 @@ function tablesOf(db: Database, schema: string): TableInfo[] {
       const virtual = t.type === 'virtual';
       const sql = sqlOf.get(t.name) ?? '';
       return {
+        schema,
         name: t.name,
         sql,
         columns: info.map((c) => c.name),
@@ -309,11 +280,13 @@ const NOT_READ_MODELS = new Set(['events', 'processor_checkpoints']);
 function replaceTables(live: Database, tables: TableInfo[]): void {
   const foreign = tables.find((t) => NOT_READ_MODELS.has(t.name));
   if (foreign) throw new RebuildError(`the rebuild file holds a table "${foreign.name}", which is not a read model; refusing to swap`);
-  const names = new Set(tables.map((t) => t.name));
-  const dependents = (live.prepare(`SELECT tbl_name, sql FROM rebuild.sqlite_schema WHERE type IN ('index', 'trigger') AND sql IS NOT NULL`).all() as Array<{
-    tbl_name: string;
-    sql: string;
-  }>).filter((row) => names.has(row.tbl_name));
+  const dependents = [...new Set(tables.map((t) => t.schema))].flatMap((schema) => {
+    const names = new Set(tables.filter((t) => t.schema === schema).map((t) => t.name));
+    return (live.prepare(`SELECT tbl_name, sql FROM ${schema}.sqlite_schema WHERE type IN ('index', 'trigger') AND sql IS NOT NULL`).all() as Array<{
+      tbl_name: string;
+      sql: string;
+    }>).filter((row) => names.has(row.tbl_name));
+  });
 
   for (const table of tables) live.exec(`DROP TABLE IF EXISTS main.${quote(table.name)}`);
   // Unqualified CREATE statements go to main, the live file.
@@ -322,11 +295,11 @@ function replaceTables(live: Database, tables: TableInfo[]): void {
     if (table.virtual) {
       for (const shadow of table.shadowTables) {
         live.exec(`DELETE FROM main.${quote(shadow)}`);
-        live.exec(`INSERT INTO main.${quote(shadow)} SELECT * FROM rebuild.${quote(shadow)}`);
+        live.exec(`INSERT INTO main.${quote(shadow)} SELECT * FROM ${table.schema}.${quote(shadow)}`);
       }
     } else {
       const columns = table.columns.map(quote).join(', ');
-      live.exec(`INSERT INTO main.${quote(table.name)} (${columns}) SELECT ${columns} FROM rebuild.${quote(table.name)}`);
+      live.exec(`INSERT INTO main.${quote(table.name)} (${columns}) SELECT ${columns} FROM ${table.schema}.${quote(table.name)}`);
     }
   }
   // After the rows: a bulk load is faster without indexes, and triggers must not fire on a copy.
@@ -346,7 +319,7 @@ function compareTable(live: Database, table: TableInfo): ReadModelDifference[] {
   }
   const columns = (table.virtual ? ['rowid', ...table.columns] : table.columns).map(quote).join(', ');
   const rows = (schema: string) => `SELECT ${columns} FROM ${schema}.${quote(table.name)}`;
-  return pairRows(table.name, table.key, exceptBothWays(live, rows('main'), rows('rebuild')));
+  return pairRows(table.name, table.key, exceptBothWays(live, rows('main'), rows(table.schema)));
 }
 
 /**
@@ -357,14 +330,15 @@ function compareFullTextIndex(live: Database, table: TableInfo): ReadModelDiffer
   const exists = live.prepare(`SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?`).get(table.name) !== undefined;
   if (!exists) return [{ table: table.name, key: null, live: null, rebuilt: null, note: 'the table is missing in the live file' }];
   const vocab = (schema: string) => `parley_vocab_${schema}`;
-  for (const schema of ['main', 'rebuild']) {
+  const schemas = ['main', table.schema];
+  for (const schema of schemas) {
     live.exec(`CREATE VIRTUAL TABLE temp.${vocab(schema)} USING fts5vocab('${schema}', ${quote(table.name)}, 'instance')`);
   }
   try {
     const rows = (schema: string) => `SELECT doc, col, offset, term FROM temp.${vocab(schema)}`;
-    return pairRows(table.name, ['doc', 'col', 'offset'], exceptBothWays(live, rows('main'), rows('rebuild')));
+    return pairRows(table.name, ['doc', 'col', 'offset'], exceptBothWays(live, rows('main'), rows(table.schema)));
   } finally {
-    for (const schema of ['main', 'rebuild']) live.exec(`DROP TABLE temp.${vocab(schema)}`);
+    for (const schema of schemas) live.exec(`DROP TABLE temp.${vocab(schema)}`);
   }
 }
 
