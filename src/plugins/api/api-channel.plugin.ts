@@ -9,7 +9,7 @@ import {
   type DeliveryResult,
   type OutboundMessage,
 } from '../channel-plugin';
-import { ApiMessageDto } from './api-message.dto';
+import { ApiMessageDto, PartyDto } from './api-message.dto';
 import { postSigned } from './signed-post';
 
 const ICON =
@@ -90,9 +90,63 @@ async function checkMessage(body: unknown): Promise<{ ok: true; message: ApiMess
       problems: [`the body must be a JSON object like {"externalThreadId": …, "externalMessageId": …, "from": {"address": …}, "text": …} (got ${describeValue(body)})`],
     };
   }
+  const plain = plainValidMessage(body);
+  if (plain) return { ok: true, message: plain };
   const message = plainToInstance(ApiMessageDto, body);
   const problems = flatten(await validate(message, { whitelist: true, forbidNonWhitelisted: true }));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, message };
+}
+
+const MESSAGE_FIELDS = new Set(['externalThreadId', 'externalMessageId', 'from', 'to', 'subject', 'text', 'html', 'receivedAt']);
+const PARTY_FIELDS = new Set(['address', 'name']);
+const NOT_BLANK = /\S/;
+// The same pattern as ApiMessageDto.receivedAt's @Matches.
+const RECEIVED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The common case without class-validator (which costs more per message than the rest of the
+ * request's JavaScript): a body that plainly satisfies every rule of ApiMessageDto comes back as
+ * the DTO plainToInstance would build; anything else (a problem, a null, an inboxId, a string
+ * near a length limit) returns null and goes through class-validator, which decides and words
+ * the 400. So this may only ever accept what class-validator accepts: every check below is the
+ * decorator's own or stricter (lengths compare UTF-16 units, which class-validator's MaxLength
+ * never counts more of).
+ */
+export function plainValidMessage(body: object): ApiMessageDto | null {
+  const fields = body as Record<string, unknown>;
+  for (const key of Object.keys(fields)) if (!MESSAGE_FIELDS.has(key)) return null;
+  const { externalThreadId, externalMessageId, from, to, subject, text, html, receivedAt } = fields;
+  if (!requiredText(externalThreadId, 500) || !requiredText(externalMessageId, 500)) return null;
+  const sender = plainParty(from);
+  if (!sender) return null;
+  let recipients: PartyDto[] | undefined;
+  if (to !== undefined) {
+    if (!Array.isArray(to) || to.length > 100) return null;
+    recipients = [];
+    for (const item of to) {
+      const party = plainParty(item);
+      if (!party) return null;
+      recipients.push(party);
+    }
+  }
+  if (subject !== undefined && !(typeof subject === 'string' && subject.length <= 998)) return null;
+  if (!(typeof text === 'string' && text.length <= 1_000_000)) return null;
+  if (html !== undefined && !(typeof html === 'string' && html.length <= 5_000_000)) return null;
+  if (receivedAt !== undefined && !(typeof receivedAt === 'string' && RECEIVED_AT.test(receivedAt))) return null;
+  return Object.assign(new ApiMessageDto(), fields, { from: sender, ...(recipients ? { to: recipients } : {}) });
+}
+
+function plainParty(value: unknown): PartyDto | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const fields = value as Record<string, unknown>;
+  for (const key of Object.keys(fields)) if (!PARTY_FIELDS.has(key)) return null;
+  if (!requiredText(fields.address, 320)) return null;
+  if (fields.name !== undefined && !(typeof fields.name === 'string' && fields.name.length <= 200)) return null;
+  return Object.assign(new PartyDto(), fields);
+}
+
+function requiredText(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length <= maxLength && NOT_BLANK.test(value);
 }
 
 function flatten(errors: ValidationError[], prefix = ''): string[] {
