@@ -9,18 +9,46 @@ import type { ProcessManager } from './process-manager';
 const CHECKPOINT_EVERY = 200;
 const MAX_BACKOFF_MS = 30_000;
 
+/** Events a lane may hold before it is cut loose to read the log on its own. */
+const MAX_LANE_EVENTS = 10_000;
+
+/** Either an event the manager handles, or a run of events it passes over (coalesced). */
+type LaneItem = { event: RecordedEvent } | { passed: number; upTo: number };
+
+/** One manager's share of the shared reading: its own queue, worked through by its own loop. */
+interface Lane {
+  manager: ProcessManager;
+  handles: ReadonlySet<string>;
+  /** Events at or below this position are behind the manager already (its stored checkpoint). */
+  after: number;
+  queue: LaneItem[];
+  queuedEvents: number;
+  /** Too far behind: the lane reads the log alone from its checkpoint (as every manager once did). */
+  detached: boolean;
+  wake: (() => void) | null;
+}
+
 /**
- * Feeds each process manager the global log from its own checkpoint (`for await`, one event at a
- * time, in order). A handler that fails for a passing reason (storage busy, read models behind)
- * is retried with backoff, never skipped: skipping would silently lose the reaction (an agent's
- * conversations staying assigned after removal). A rule that refuses the reaction (a DomainError)
- * will refuse it on every retry, so it is logged and passed over instead of blocking all later
- * events. A broken subscription is resumed from the checkpoint.
+ * Feeds each process manager the global log from its own checkpoint, one event at a time, in
+ * order. The log is read ONCE for all of them: a shared subscription (from the lowest checkpoint)
+ * hands each event to every manager's lane, and each lane is worked through by the manager's own
+ * loop, so a manager that is slow or retrying holds back only itself. Events a manager does not
+ * handle only move its checkpoint (saved every CHECKPOINT_EVERY of them, as before). A lane that
+ * falls more than MAX_LANE_EVENTS behind is cut loose and reads the log on its own from its
+ * checkpoint, so memory stays bounded.
+ *
+ * A handler that fails for a passing reason (storage busy, read models behind) is retried with
+ * backoff, never skipped: skipping would silently lose the reaction (an agent's conversations
+ * staying assigned after removal). A rule that refuses the reaction (a DomainError) will refuse
+ * it on every retry, so it is logged and passed over instead of blocking all later events. A
+ * broken subscription is resumed where it stopped.
  */
 @Injectable()
 export class ProcessManagerRunner implements OnApplicationShutdown {
   private abort = new AbortController();
   private loops: Promise<void>[] = [];
+  /** MAX_LANE_EVENTS; lower in tests. */
+  laneLimit = MAX_LANE_EVENTS;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -28,13 +56,13 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
     @Inject(APP_LOGGER) private readonly logger: AppLogger,
   ) {}
 
-  /** Starts one loop per process manager; after stop() it may start again (the projector lease hands it back and forth). */
+  /** Starts the shared reading and one loop per process manager; after stop() it may start again (the projector lease hands it back and forth). */
   start(managers: ProcessManager[]): void {
     if (this.abort.signal.aborted) {
       this.abort = new AbortController();
       this.loops = [];
     }
-    for (const manager of managers) this.loops.push(this.run(manager));
+    if (managers.length > 0) this.loops.push(this.runShared(managers, this.abort.signal));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -45,6 +73,147 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
     this.abort.abort();
     await Promise.allSettled(this.loops);
   }
+
+  // ---- shared reading ----------------------------------------------------------------------
+
+  private async runShared(managers: ProcessManager[], signal: AbortSignal): Promise<void> {
+    const lanes = await this.openLanes(managers, signal);
+    if (!lanes) return;
+    const workers = lanes.map((lane) => this.work(lane, signal));
+    let cursor = Math.min(...lanes.map((lane) => lane.after));
+    for (let failures = 0; !signal.aborted && lanes.some((lane) => !lane.detached); ) {
+      try {
+        for await (const event of this.store.subscribeAll({ after: cursor, signal })) {
+          for (const lane of lanes) this.offer(lane, event);
+          cursor = event.position;
+          failures = 0;
+          if (lanes.every((lane) => lane.detached)) break;
+        }
+      } catch (error) {
+        if (signal.aborted) break;
+        failures += 1;
+        const retryInMs = backoff(failures);
+        this.logger.error({ processManagers: managers.map((m) => m.name), position: cursor, err: error, retryInMs }, 'process manager subscription failed; resuming where it stopped');
+        await pause(retryInMs, signal);
+      }
+    }
+    for (const lane of lanes) lane.wake?.();
+    await Promise.allSettled(workers);
+  }
+
+  /** Every manager's stored checkpoint; null when stopping before they could be read. */
+  private async openLanes(managers: ProcessManager[], signal: AbortSignal): Promise<Lane[] | null> {
+    for (let failures = 0; !signal.aborted; ) {
+      try {
+        const lanes: Lane[] = [];
+        for (const manager of managers) {
+          const after = await this.checkpoints.getProcessorCheckpoint(manager.name);
+          lanes.push({ manager, handles: new Set(manager.handles), after, queue: [], queuedEvents: 0, detached: false, wake: null });
+        }
+        return lanes;
+      } catch (error) {
+        if (signal.aborted) break;
+        failures += 1;
+        const retryInMs = backoff(failures);
+        this.logger.error({ processManagers: managers.map((m) => m.name), err: error, retryInMs }, 'process managers could not read their checkpoints; retrying');
+        await pause(retryInMs, signal);
+      }
+    }
+    return null;
+  }
+
+  private offer(lane: Lane, event: RecordedEvent): void {
+    if (lane.detached || event.position <= lane.after) return;
+    if (lane.handles.has(event.type)) {
+      lane.queue.push({ event });
+      lane.queuedEvents += 1;
+    } else {
+      const last = lane.queue.at(-1);
+      // Never into the head item: the lane's loop may be recording it right now.
+      if (last && 'passed' in last && lane.queue.length > 1) {
+        last.passed += 1;
+        last.upTo = event.position;
+      } else {
+        lane.queue.push({ passed: 1, upTo: event.position });
+      }
+    }
+    if (lane.queuedEvents > this.laneLimit) {
+      lane.detached = true;
+      this.logger.warn({ processManager: lane.manager.name, queuedEvents: lane.queuedEvents }, 'process manager fell far behind; it reads the log on its own from its checkpoint');
+    }
+    lane.wake?.();
+  }
+
+  /** One manager's loop over its lane; continues on its own subscription if the lane is cut loose. */
+  private async work(lane: Lane, signal: AbortSignal): Promise<void> {
+    const { manager } = lane;
+    let done = lane.after;
+    let unsaved = 0;
+    let stopped = false;
+    try {
+      for (let failures = 0; !signal.aborted && !lane.detached; ) {
+        const item = lane.queue[0];
+        if (!item) {
+          await this.nextItem(lane, signal);
+          continue;
+        }
+        try {
+          if ('event' in item) {
+            if (!(await this.handle(manager, item.event, signal))) {
+              stopped = true; // stopping: handled again on the next start
+              break;
+            }
+            await this.checkpoints.saveProcessorCheckpoint(manager.name, item.event.position);
+            done = item.event.position;
+            unsaved = 0;
+            lane.queuedEvents -= 1;
+          } else {
+            if (unsaved + item.passed >= CHECKPOINT_EVERY) {
+              await this.checkpoints.saveProcessorCheckpoint(manager.name, item.upTo);
+              unsaved = 0;
+            } else {
+              unsaved += item.passed;
+            }
+            done = item.upTo;
+          }
+          lane.queue.shift();
+          failures = 0;
+        } catch (error) {
+          if (signal.aborted) break;
+          failures += 1;
+          const retryInMs = backoff(failures);
+          this.logger.error({ processManager: manager.name, err: error, retryInMs }, 'process manager could not record its progress; retrying');
+          await pause(retryInMs, signal);
+        }
+      }
+    } finally {
+      lane.queue = [];
+      if (unsaved > 0) {
+        try {
+          await this.checkpoints.saveProcessorCheckpoint(manager.name, done);
+        } catch (error) {
+          // Only passed-over events are lost from the checkpoint: the next start passes them again.
+          this.logger.warn({ processManager: manager.name, position: done, err: error }, 'process manager could not record its progress on stopping');
+        }
+      }
+    }
+    if (lane.detached && !stopped && !signal.aborted) await this.run(manager);
+  }
+
+  private nextItem(lane: Lane, signal: AbortSignal): Promise<void> {
+    if (lane.queue.length > 0 || lane.detached || signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        lane.wake = null;
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      lane.wake = wake;
+      signal.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  // ---- a manager on its own subscription (a lane cut loose) ---------------------------------
 
   private async run(manager: ProcessManager): Promise<void> {
     const signal = this.abort.signal;

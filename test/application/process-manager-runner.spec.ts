@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RecordedEvent } from '../../src/application/ports/event-store.port';
+import type { ProcessManager } from '../../src/application/process-managers/process-manager';
+import { ProcessManagerRunner } from '../../src/application/process-managers/process-manager-runner';
+import { SqliteEventStore } from '../../src/infrastructure/event-store/sqlite-event-store';
+import { databaseFile, openDatabase } from '../../src/infrastructure/sqlite/open-database';
+
+/** The runner reads the log once for all managers; each must still see its events alone, in order, from its checkpoint. */
+describe('ProcessManagerRunner', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  let close: () => void;
+  const saved = new Map<string, number>();
+  const checkpoints = {
+    getProcessorCheckpoint: (name: string) => saved.get(name) ?? 0,
+    saveProcessorCheckpoint: (name: string, position: number) => void saved.set(name, position),
+  };
+  const logs: Array<{ level: string; fields: object; message: string }> = [];
+  const logger = {
+    info: (fields: object, message: string) => void logs.push({ level: 'info', fields, message }),
+    warn: (fields: object, message: string) => void logs.push({ level: 'warn', fields, message }),
+    error: (fields: object, message: string) => void logs.push({ level: 'error', fields, message }),
+    debug: (fields: object, message: string) => void logs.push({ level: 'debug', fields, message }),
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'parley-pm-runner-'));
+    const db = openDatabase(databaseFile(dir), { synchronous: 'FULL' });
+    store = new SqliteEventStore(db, { pollIntervalMs: 20 });
+    close = () => {
+      void store.close();
+      db.close();
+    };
+    saved.clear();
+    logs.length = 0;
+  });
+
+  afterEach(() => {
+    close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const append = async (type: string, n = 1) => {
+    for (let i = 0; i < n; i += 1) {
+      await store.append(`s-${randomUUID()}`, [{ id: randomUUID(), type, data: { i }, metadata: { actor: { type: 'system' }, occurredAt: new Date(0).toISOString(), correlationId: 'c', causationId: 'c' } }], { expectedRevision: 'no-stream' });
+    }
+  };
+
+  function recorder(name: string, handles: string[], behaviour: (event: RecordedEvent) => Promise<void> = async () => undefined) {
+    const seen: number[] = [];
+    const manager: ProcessManager = {
+      name,
+      handles,
+      handle: async (event) => {
+        await behaviour(event);
+        seen.push(event.position);
+      },
+    };
+    return { manager, seen };
+  }
+
+  const until = async (check: () => boolean, ms = 5000) => {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+
+  it('gives each manager the events it handles, once, in log order, and records its checkpoint', async () => {
+    await append('A');
+    await append('B');
+    const runner = new ProcessManagerRunner(store, checkpoints, logger);
+    const a = recorder('a', ['A']);
+    const b = recorder('b', ['B', 'A']);
+    runner.start([a.manager, b.manager]);
+    await append('A');
+    await append('C', 3);
+    await append('B');
+    await until(() => a.seen.length === 2 && b.seen.length === 4);
+    expect(a.seen).toEqual([1, 3]);
+    expect(b.seen).toEqual([1, 2, 3, 7]);
+    await runner.stop();
+    expect(saved.get('a')).toBe(7); // passed-over events are recorded on stopping
+    expect(saved.get('b')).toBe(7);
+  });
+
+  it('starts each manager after its own stored checkpoint', async () => {
+    await append('A', 4);
+    saved.set('late', 0);
+    saved.set('ahead', 3);
+    const runner = new ProcessManagerRunner(store, checkpoints, logger);
+    const late = recorder('late', ['A']);
+    const ahead = recorder('ahead', ['A']);
+    runner.start([late.manager, ahead.manager]);
+    await until(() => late.seen.length === 4 && ahead.seen.length === 1);
+    expect(ahead.seen).toEqual([4]);
+    await runner.stop();
+  });
+
+  it('a manager that is retrying holds back only itself', async () => {
+    let failures = 2;
+    const slow = recorder('slow', ['A'], async () => {
+      if (failures-- > 0) throw new Error('storage busy');
+    });
+    const quick = recorder('quick', ['A']);
+    const runner = new ProcessManagerRunner(store, checkpoints, logger);
+    runner.start([slow.manager, quick.manager]);
+    await append('A', 3);
+    await until(() => quick.seen.length === 3);
+    expect(slow.seen.length).toBeLessThan(3); // still backing off (100 ms, then 200 ms)
+    await until(() => slow.seen.length === 3);
+    expect(slow.seen).toEqual([1, 2, 3]);
+    expect(logs.filter((l) => l.message === 'process manager failed on an event; retrying')).toHaveLength(2);
+    await runner.stop();
+  });
+
+  it('a manager that falls too far behind reads the log on its own and misses nothing', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stuck = recorder('stuck', ['A'], () => gate);
+    const quick = recorder('quick', ['A']);
+    const runner = new ProcessManagerRunner(store, checkpoints, logger);
+    runner.laneLimit = 5;
+    runner.start([stuck.manager, quick.manager]);
+    await append('A', 12);
+    await until(() => quick.seen.length === 12);
+    expect(logs.some((l) => l.message.startsWith('process manager fell far behind'))).toBe(true);
+    release();
+    await until(() => stuck.seen.length === 12);
+    expect(stuck.seen).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    await append('A');
+    await until(() => stuck.seen.length === 13 && quick.seen.length === 13);
+    await runner.stop();
+    expect(saved.get('stuck')).toBe(13);
+  });
+
+  it('stops while a handler waits, and hands that event again to the next start', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    const waiting = recorder('waiting', ['A'], async () => {
+      if (first) {
+        first = false;
+        await gate;
+        throw new Error('interrupted');
+      }
+    });
+    const runner = new ProcessManagerRunner(store, checkpoints, logger);
+    runner.start([waiting.manager]);
+    await append('A');
+    await until(() => !first);
+    const stopping = runner.stop();
+    release();
+    await stopping;
+    expect(waiting.seen).toEqual([]);
+    expect(saved.get('waiting') ?? 0).toBe(0);
+    runner.start([waiting.manager]);
+    await until(() => waiting.seen.length === 1);
+    expect(waiting.seen).toEqual([1]);
+    await runner.stop();
+  });
+});
