@@ -32,7 +32,9 @@ export function freePort() {
 export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000 }) {
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(DIST, 'main.js')], {
+    // BENCH_SERVER_NODE_OPTIONS: V8/Node flags for the server only (e.g. --max-semi-space-size=4), to try their effect.
+    const nodeFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...nodeFlags, join(DIST, 'main.js')], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH ?? '',
