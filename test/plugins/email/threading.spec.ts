@@ -1,3 +1,5 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseMessageIds, synthesiseMessageId } from '../../../src/plugins/email/inbound/message-id';
 import { defaultTemplatesFolder, EmailTemplates } from '../../../src/plugins/email/outbound/email-templates';
@@ -109,9 +111,25 @@ describe('email templates', () => {
 
   it('are found from the sources, and from compiled code that tsc wrote without them (dist/, .test-build/)', () => {
     expect(defaultTemplatesFolder(join(source, '..', 'outbound'))).toBe(source);
-    const repo = resolve(source, '..', '..', '..', '..');
-    expect(defaultTemplatesFolder(join(repo, 'dist', 'plugins', 'email', 'outbound'))).toBe(source);
-    expect(defaultTemplatesFolder(join(repo, '.test-build', '123-abc', 'dist', 'plugins', 'email', 'outbound'))).toBe(source);
+    // A checkout of its own: the repository's real dist/ may or may not hold copied templates.
+    const repo = mkdtempSync(join(tmpdir(), 'parley-templates-'));
+    try {
+      const sources = join(repo, 'src', 'plugins', 'email', 'templates');
+      mkdirSync(sources, { recursive: true });
+      writeFileSync(join(sources, 'message.text.hbs'), '{{text}}');
+      const dist = join(repo, 'dist', 'plugins', 'email', 'outbound');
+      const testBuild = join(repo, '.test-build', '123-abc', 'dist', 'plugins', 'email', 'outbound');
+      for (const folder of [dist, testBuild]) mkdirSync(folder, { recursive: true });
+      expect(defaultTemplatesFolder(dist)).toBe(sources);
+      expect(defaultTemplatesFolder(testBuild)).toBe(sources);
+      // The build copies them beside the compiled code (the Docker image has no src/): that copy wins.
+      const copied = join(repo, 'dist', 'plugins', 'email', 'templates');
+      mkdirSync(copied);
+      writeFileSync(join(copied, 'message.text.hbs'), '{{text}}');
+      expect(defaultTemplatesFolder(dist)).toBe(copied);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
     expect(() => defaultTemplatesFolder('/nowhere/plugins/email/outbound')).toThrow(/templates .* were not found/);
   });
 
