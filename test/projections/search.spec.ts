@@ -64,7 +64,7 @@ function directReadSide(options: { keep?: boolean } = {}) {
 type Searchable = Pick<ReadStore, 'searchConversations' | 'countConversations'>;
 
 /** The search module with small thresholds, so that a few hundred conversations exercise every plan. */
-function tunedSearch(db: Database, tuning: { rareTextRows: number; walkBudget: number }): Searchable {
+function tunedSearch(db: Database, tuning: { rareTextRows: number; walkBudget: number; rangeCheckSpan?: number }): Searchable {
   const search = new SqliteConversationSearch(db, tuning);
   return {
     searchConversations: async (query) => {
@@ -582,6 +582,18 @@ describe('search: common and rare words give the same answers as a brute force',
       const paged = await allPages(side.readStore, { q, sort, limit: '150' });
       expect(paged).toEqual(bruteForce(INBOX, q.split(' '), sort));
     }
+  });
+
+  it.each([0, 3, 40])('the walk checks the same conversations whether by range or one by one (span %i)', async (rangeCheckSpan) => {
+    // Every word common, and a walk long enough for the whole inbox: every list is walked.
+    const tuned = tunedSearch(side.db, { rareTextRows: 1, walkBudget: 10_000, rangeCheckSpan });
+    for (const q of ['common', 'even', 'rare even', 'even rare common']) {
+      for (const sort of ['newest', 'oldest'] as const) {
+        expect(await allPages(tuned, { q, sort, limit: '70' })).toEqual(bruteForce(INBOX, q.split(' '), sort));
+        expect(await allPages(tuned, { q, sort, limit: '70', status: 'closed' })).toEqual(bruteForce(INBOX, q.split(' '), sort, 'closed'));
+      }
+    }
+    expect(await ids(tuned, { q: 'common' }, INBOX_SPARSE)).toEqual(bruteForce(INBOX_SPARSE, ['common'], 'newest'));
   });
 
   it('finds a common word that is sparse in one inbox (walk budget exceeded, then the listed matches)', async () => {

@@ -29,9 +29,16 @@ export interface SearchTuning {
    * than as many lookups (and bm25 passes).
    */
   maxExpansion: number;
+  /**
+   * The walk checks the common words of conversations close together in the log with one FTS5
+   * query over their rowid range, as long as the range spans at most this many log positions
+   * (about 4,000 conversations of ~12 events: for a word in one message in five, ~2,000 rows,
+   * ~1 ms to read); conversations further apart are checked one by one (~0.2 ms each).
+   */
+  rangeCheckSpan: number;
 }
 
-export const DEFAULT_SEARCH_TUNING: SearchTuning = { rareTextRows: 10_000, walkBudget: 500, maxExpansion: 32 };
+export const DEFAULT_SEARCH_TUNING: SearchTuning = { rareTextRows: 10_000, walkBudget: 500, maxExpansion: 32, rangeCheckSpan: 50_000 };
 /** Counting checks common words per candidate up to this many candidates, and intersects their matches beyond. */
 const COUNT_CHECKS = 1000;
 const WALK_BATCH = 200;
@@ -183,8 +190,9 @@ export class SqliteConversationSearch {
     let position = cursor;
     for (let walked = 0; walked < this.tuning.walkBudget; ) {
       const batch = this.filteredPage(inboxId, filters, oldest, position, WALK_BATCH);
+      const holding = this.holdingAll(batch.map((hit) => hit.k), terms);
       for (const hit of batch) {
-        if (this.containsAll(hit.k, terms)) page.push(hit);
+        if (holding.has(hit.k)) page.push(hit);
         if (page.length >= want) return page;
       }
       if (batch.length < WALK_BATCH) return page;
@@ -255,6 +263,34 @@ export class SqliteConversationSearch {
     return { rare, common };
   }
 
+  /**
+   * The conversations among `ks` that hold every expression. Conversations close together in the
+   * log (a list page mostly is: its k are the log positions where they started) are checked with
+   * one FTS5 query per expression over their rowid range (at 1 M conversations: 1.7 ms for 400
+   * conversations instead of 70 ms one by one); stragglers far from the others one by one.
+   */
+  private holdingAll(ks: number[], expressions: string[]): Set<number> {
+    const holding = new Set<number>();
+    for (const cluster of clusters(ks, this.tuning.rangeCheckSpan)) {
+      if (cluster.length < RANGE_CHECK_MIN) {
+        for (const k of cluster) if (this.containsAll(k, expressions)) holding.add(k);
+        continue;
+      }
+      let found: Set<number> = new Set(cluster);
+      for (const expression of expressions) {
+        const inRange = this.prepared(`SELECT DISTINCT rowid >> ${SEQ_BITS} AS k FROM ${TEXT} WHERE ${TEXT} MATCH ? AND rowid BETWEEN (? << ${SEQ_BITS}) AND (? << ${SEQ_BITS}) + ${2 ** SEQ_BITS - 1}`)
+          .pluck()
+          .all(expression, cluster[0], cluster[cluster.length - 1]) as number[];
+        const next = new Set<number>();
+        for (const k of inRange) if (found.has(k)) next.add(k);
+        found = next;
+        if (found.size === 0) break;
+      }
+      for (const k of found) holding.add(k);
+    }
+    return holding;
+  }
+
   private containsAll(k: number, expressions: string[]): boolean {
     return expressions.every((expression) => this.get(`SELECT 1 AS found FROM ${TEXT} WHERE ${TEXT} MATCH ? AND ${RANGE} LIMIT 1`, expression, k, k) !== undefined);
   }
@@ -275,6 +311,21 @@ export class SqliteConversationSearch {
     if (this.statements.size > STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value as string);
     return prepared;
   }
+}
+
+/** A cluster this small is checked conversation by conversation. */
+const RANGE_CHECK_MIN = 4;
+
+/** The k sorted and cut where the span from a cluster's first k would exceed `span`. */
+function clusters(ks: number[], span: number): number[][] {
+  const sorted = [...ks].sort((a, b) => a - b);
+  const result: number[][] = [];
+  for (const k of sorted) {
+    const current = result[result.length - 1];
+    if (current && k - current[0] <= span) current.push(k);
+    else result.push([k]);
+  }
+  return result;
 }
 
 /** An FTS5 string: always a string, never syntax (inner quotes doubled). */
