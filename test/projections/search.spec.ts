@@ -7,7 +7,7 @@ import pino from 'pino';
 import type { EventStore } from '../../src/application/ports/event-store.port';
 import { createSqliteReadSide } from '../../src/infrastructure/read-store/sqlite-read-side';
 import { databaseFile, openDatabase } from '../../src/infrastructure/sqlite/open-database';
-import { SqliteConversationSearch } from '../../src/infrastructure/read-store/sqlite-conversation-search';
+import { SqliteConversationSearch, type SearchTuning } from '../../src/infrastructure/read-store/sqlite-conversation-search';
 import type { SqliteReadStore } from '../../src/infrastructure/read-store/sqlite-read-store';
 import { sqliteProjections } from '../../src/projections/sqlite';
 import { distinctWords, searchProjection } from '../../src/projections/sqlite/search.projection';
@@ -64,7 +64,7 @@ function directReadSide(options: { keep?: boolean } = {}) {
 type Searchable = Pick<ReadStore, 'searchConversations' | 'countConversations'>;
 
 /** The search module with small thresholds, so that a few hundred conversations exercise every plan. */
-function tunedSearch(db: Database, tuning: { rareTextRows: number; walkBudget: number; rangeCheckSpan?: number }): Searchable {
+function tunedSearch(db: Database, tuning: Partial<SearchTuning>): Searchable {
   const search = new SqliteConversationSearch(db, tuning);
   return {
     searchConversations: async (query) => {
@@ -501,6 +501,40 @@ describe.each([1, 7, 2024])('search rows agree with the conversation summaries o
       .all();
     expect(rows).toEqual(expected);
     expect(rows.length).toBeGreaterThan(5);
+  });
+});
+
+describe('search: counts with words are kept while nothing changes', () => {
+  it('a count is exact after a change, whether the projections wrote through this connection or another commits', async () => {
+    const side = directReadSide({ keep: true });
+    const searchable = tunedSearch(side.db, {});
+    side.conversation({ subject: 'kettle broken' });
+    expect(await count(searchable, { q: 'kettle' })).toBe(1);
+    expect(await count(searchable, { q: 'kettle' })).toBe(1);
+    side.conversation({ subject: 'kettle again' });
+    expect(await count(searchable, { q: 'kettle' })).toBe(2);
+    expect(await count(searchable, { q: 'kettle', status: 'open' })).toBe(2);
+    // Another connection to the same file (a replay's swap-in, say) commits a change.
+    const other = openDatabase(side.db.name, { synchronous: 'NORMAL' });
+    try {
+      other.prepare(`UPDATE search_conversations SET status = 'closed'`).run();
+    } finally {
+      other.close();
+    }
+    expect(await count(searchable, { q: 'kettle', status: 'open' })).toBe(0);
+    expect(await count(searchable, { q: 'kettle' })).toBe(2);
+  });
+
+  it('a slow count is recounted at most every countRefreshMs while the read models change', async () => {
+    const side = directReadSide();
+    side.conversation({ subject: 'parcel lost' });
+    const everyCountSlow = tunedSearch(side.db, { countSlowMs: 0, countRefreshMs: 60_000 });
+    expect(await count(everyCountSlow, { q: 'parcel' })).toBe(1);
+    side.conversation({ subject: 'parcel late' });
+    expect(await count(everyCountSlow, { q: 'parcel' })).toBe(1); // trails: counted less than a minute ago
+    expect(await count(everyCountSlow, { q: 'parcel', status: 'open' })).toBe(2); // another count is fresh
+    const neverTrailing = tunedSearch(side.db, { countSlowMs: 0, countRefreshMs: 0 });
+    expect(await count(neverTrailing, { q: 'parcel' })).toBe(2);
   });
 });
 

@@ -36,9 +36,21 @@ export interface SearchTuning {
    * ~1 ms to read); conversations further apart are checked one by one (~0.2 ms each).
    */
   rangeCheckSpan: number;
+  /** A count with words that took this long (ms) is "slow": while the read models change, it is recounted at most every countRefreshMs. */
+  countSlowMs: number;
+  countRefreshMs: number;
 }
 
-export const DEFAULT_SEARCH_TUNING: SearchTuning = { rareTextRows: 10_000, walkBudget: 500, maxExpansion: 32, rangeCheckSpan: 50_000 };
+export const DEFAULT_SEARCH_TUNING: SearchTuning = {
+  rareTextRows: 10_000,
+  walkBudget: 500,
+  maxExpansion: 32,
+  rangeCheckSpan: 50_000,
+  countSlowMs: 50,
+  countRefreshMs: 5_000,
+};
+/** Counts kept (distinct inbox and filters: the custom views, mostly). */
+const COUNT_CACHE_SIZE = 256;
 /** Counting checks common words per candidate up to this many candidates, and intersects their matches beyond. */
 const COUNT_CHECKS = 1000;
 const WALK_BATCH = 200;
@@ -98,6 +110,9 @@ const HIT_COLUMNS = 's.k AS k, s.id AS id, s.last_received_at AS lra';
  */
 export class SqliteConversationSearch {
   private readonly statements = new Map<string, Statement>();
+  private readonly counts = new Map<string, { value: number; version: string; at: number; slow: boolean }>();
+  /** Rows this object's own statements changed (temporary tables), left out of the read models' version. */
+  private ownChanges = 0;
 
   private readonly tuning: SearchTuning;
 
@@ -109,6 +124,10 @@ export class SqliteConversationSearch {
   }
 
   page(query: ConversationSearch): SearchPage {
+    return this.own(() => this.pageNow(query));
+  }
+
+  private pageNow(query: ConversationSearch): SearchPage {
     const { filters, sort } = query;
     const want = query.limit + 1;
     const cursor = query.cursor === undefined ? null : decodeSearchCursor(query.cursor, sort === 'relevance' ? ['r', 'n'] : ['t']);
@@ -135,7 +154,61 @@ export class SqliteConversationSearch {
     };
   }
 
+  /**
+   * With words, a count reads every match of its common words (660 ms for "refund" among open
+   * conversations at 1 M conversations), and the inbox's custom views are counted on every
+   * refresh of every agent's screen. So a count with words is kept: it is answered again as long
+   * as the read models have not changed since (exact), and a slow one (countSlowMs, 50 ms, or more)
+   * is recounted at most every countRefreshMs (5 s) while they keep changing (it trails by that much).
+   * Counts without words are index-only and never kept.
+   */
   count(inboxId: string, filters: ConversationFilters): number {
+    if (filters.terms === undefined) return this.countNow(inboxId, filters);
+    const key = JSON.stringify([inboxId, filters]);
+    const version = this.readModelsVersion();
+    const now = Date.now();
+    const kept = this.counts.get(key);
+    if (kept && (kept.version === version || (kept.slow && now - kept.at < this.tuning.countRefreshMs))) {
+      this.counts.delete(key);
+      this.counts.set(key, kept); // most recently used last
+      return kept.value;
+    }
+    const started = performance.now();
+    const value = this.own(() => this.countNow(inboxId, filters));
+    this.counts.delete(key);
+    this.counts.set(key, { value, version, at: now, slow: performance.now() - started >= this.tuning.countSlowMs });
+    if (this.counts.size > COUNT_CACHE_SIZE) this.counts.delete(this.counts.keys().next().value as string);
+    return value;
+  }
+
+  /**
+   * Changes whenever the read models may have: a write through this connection (the projections
+   * write through it) moves total_changes(), a commit through any other (a replay's swap-in, an
+   * append) moves data_version.
+   */
+  private readModelsVersion(): string {
+    return `${this.totalChanges() - this.ownChanges}:${this.db.pragma('data_version', { simple: true }) as number}`;
+  }
+
+  /**
+   * Runs a search's own statements, whose temporary tables (tokenizing, materialized matches)
+   * count in total_changes() too: they are set apart, so that only writes to the read models
+   * move the version.
+   */
+  private own<T>(work: () => T): T {
+    const before = this.totalChanges();
+    try {
+      return work();
+    } finally {
+      this.ownChanges += this.totalChanges() - before;
+    }
+  }
+
+  private totalChanges(): number {
+    return this.prepared('SELECT total_changes() AS n').pluck().get() as number;
+  }
+
+  private countNow(inboxId: string, filters: ConversationFilters): number {
     const where = filterSql(inboxId, filters);
     if (filters.terms === undefined) {
       return this.get<{ n: number }>(`SELECT count(*) AS n FROM ${CONVERSATIONS} s WHERE ${where.sql}`, ...where.params)?.n ?? 0;
