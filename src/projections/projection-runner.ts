@@ -32,6 +32,20 @@ interface Session {
   done: Promise<void>;
 }
 
+/** A projection's applyBatch threw; the runner then finds the event at fault (locate). */
+class BatchFailure extends Error {
+  constructor(
+    readonly projection: SqliteProjection,
+    readonly events: RecordedEvent[],
+    override readonly cause: unknown,
+  ) {
+    super(`projection ${projection.name} failed on a batch of ${events.length} events`);
+  }
+}
+
+/** Thrown to roll a diagnostic transaction back. */
+const ROLL_BACK = Symbol('roll back');
+
 /** Raised inside a batch transaction so the log names the projection and event at fault. */
 class ProjectionFailure extends Error {
   constructor(
@@ -204,7 +218,8 @@ export class ProjectionRunner implements ProjectionProgress {
         this.applyBatch(batch);
         session.buffer.splice(0, batch.length);
         attempt = 0;
-      } catch (err) {
+      } catch (caught) {
+        const err = caught instanceof BatchFailure ? this.locate(caught) : caught;
         const retryInMs = this.backoff(attempt);
         this.logBatchFailure(err, batch, attempt, retryInMs);
         attempt += 1;
@@ -250,20 +265,37 @@ export class ProjectionRunner implements ProjectionProgress {
 
   private applyTo(projection: SqliteProjection, events: RecordedEvent[]): void {
     if (events.length === 0) return;
-    const applyBatch = projection.applyBatch?.bind(projection);
-    if (applyBatch) {
+    if (projection.applyBatch) {
       try {
-        // Nested: a savepoint inside the batch's transaction, rolled back when it throws.
-        this.db.transaction(() => applyBatch(events, this.db))();
-        return;
+        projection.applyBatch(events, this.db);
       } catch (err) {
-        // Name the event at fault: apply one at a time (it throws the ProjectionFailure); the
-        // caller rolls the whole transaction back either way.
-        this.applyEach(projection, events);
-        throw new ProjectionFailure(projection.name, events[0], err, events.at(-1));
+        throw new BatchFailure(projection, events, err);
       }
+      return;
     }
     this.applyEach(projection, events);
+  }
+
+  /**
+   * After a batch applied at once failed (its transaction is rolled back by then): applies the
+   * same events one at a time in a transaction that is always rolled back, to name the event at
+   * fault. No savepoint per batch is needed for this, so the common path pays nothing.
+   */
+  private locate(failure: BatchFailure): ProjectionFailure {
+    let located = new ProjectionFailure(failure.projection.name, failure.events[0], failure.cause, failure.events.at(-1));
+    try {
+      this.db.transaction(() => {
+        try {
+          this.applyEach(failure.projection, failure.events);
+        } catch (err) {
+          if (err instanceof ProjectionFailure) located = err;
+        }
+        throw ROLL_BACK;
+      })();
+    } catch (err) {
+      if (err !== ROLL_BACK) this.logger.warn({ err, projection: failure.projection.name }, 'could not replay the failed batch event by event to name the event at fault');
+    }
+    return located;
   }
 
   private applyEach(projection: SqliteProjection, events: readonly RecordedEvent[]): void {
