@@ -36,7 +36,7 @@ export interface SearchTuning {
    * ~1 ms to read); conversations further apart are checked one by one (~0.2 ms each).
    */
   rangeCheckSpan: number;
-  /** A count with words that took this long (ms) is "slow": while the read models change, it is recounted at most every countRefreshMs. */
+  /** A count that took this long (ms) is "slow": while the read models change, it is recounted at most every countRefreshMs. */
   countSlowMs: number;
   countRefreshMs: number;
 }
@@ -155,15 +155,15 @@ export class SqliteConversationSearch {
   }
 
   /**
-   * With words, a count reads every match of its common words (660 ms for "refund" among open
-   * conversations at 1 M conversations), and the inbox's custom views are counted on every
-   * refresh of every agent's screen. So a count with words is kept: it is answered again as long
-   * as the read models have not changed since (exact), and a slow one (countSlowMs, 50 ms, or more)
-   * is recounted at most every countRefreshMs (5 s) while they keep changing (it trails by that much).
-   * Counts without words are index-only and never kept.
+   * A count reads every conversation it counts: with words, every match of its common words
+   * ({q: "refund", status: "open"}: 330–660 ms at 1 M conversations); without, every index entry
+   * of its most selective filter ({channel: "email", status: "closed"}: 320 ms there). And the
+   * inbox's custom views are counted on every refresh of every agent's screen. So a count is
+   * kept: it is answered again as long as the read models have not changed since (exact), and a
+   * slow one (countSlowMs, 50 ms, or more) is recounted at most every countRefreshMs (5 s) while
+   * they keep changing (it trails by that much).
    */
   count(inboxId: string, filters: ConversationFilters): number {
-    if (filters.terms === undefined) return this.countNow(inboxId, filters);
     const key = JSON.stringify([inboxId, filters]);
     const version = this.readModelsVersion();
     const now = Date.now();
