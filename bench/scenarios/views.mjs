@@ -105,7 +105,7 @@ main('views', async ({ quick, runs }) => {
     figures.push(figure({ id: 'rss.views', label: 'Server peak RSS, views and search', unit: 'MB', runs: [peak], target: { op: '<=', value: 300 } }));
   }
   figures.push(...recomputedCounts(dataDir, customViews, runs, quick ? 3 : 5));
-  notes.push('"recomputed" counts: the server keeps a count with words while nothing changes (and recounts a slow one at most every 5 s while the inbox changes); these time the count itself, in-process on the same file, with nothing kept');
+  notes.push('"recomputed" counts: the server keeps a count while nothing changes (and recounts a slow one at most every 5 s while the inbox changes); these time the count itself, in-process on the same file, with nothing kept');
   return { notes, size, figures };
 });
 

@@ -142,7 +142,9 @@ export class WorkerLane implements RebuildLane {
     private readonly logTo: { write(line: string): void },
   ) {
     const workerData: LaneWorkerData = { ...spec, dataDir };
-    this.worker = new Worker(LANE_WORKER_FILE, { workerData });
+    // A small young generation: the lane's garbage is collected sooner. Measured on the 50 k bench
+    // dataset: peak RSS of the replay 308 -> 286 MB for about 4 % fewer events/s.
+    this.worker = new Worker(LANE_WORKER_FILE, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     this.worker.on('message', (message: FromLaneWorker) => this.receive(message));
     this.worker.on('error', (error) => this.end(new RebuildError(`the rebuild thread failed: ${error.message}`)));
     this.exited = new Promise((resolve) =>
