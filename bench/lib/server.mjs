@@ -9,6 +9,8 @@ import { Pool } from 'undici';
 import { processMemory, watchPeakMemory } from './machine.mjs';
 import { DIST, REPO_ROOT } from './parley.mjs';
 
+/** As package.json's start script and the Dockerfile's CMD run the server. */
+export const SERVER_NODE_FLAGS = '--max-semi-space-size=4';
 export const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password-1', name: 'Bench Admin' };
 const SECRET = 'parley-bench-secret-0123456789abcdef0123456789';
 const OUTPUT_LIMIT = 32 * 1024;
@@ -32,8 +34,9 @@ export function freePort() {
 export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000 }) {
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
-    // BENCH_SERVER_NODE_OPTIONS: V8/Node flags for the server only (e.g. --max-semi-space-size=4), to try their effect.
-    const nodeFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+    // The server runs with the flags `npm start` and the Docker image give it; BENCH_SERVER_NODE_OPTIONS
+    // replaces them to try others ('' for none).
+    const nodeFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? SERVER_NODE_FLAGS).split(/\s+/).filter(Boolean);
     const child = spawn(process.execPath, [...nodeFlags, join(DIST, 'main.js')], {
       cwd: REPO_ROOT,
       env: {
