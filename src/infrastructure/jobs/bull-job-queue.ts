@@ -271,7 +271,7 @@ export class BullJobQueue implements JobQueue {
     // blocked in BRPOPLPUSH, to quit. Dropping that connection sooner would lose a job the server
     // hands out at that moment (left active without a lock until a stalled-job check).
     await Promise.race([
-      this.queue.close().catch((error: unknown) => this.logger?.warn({ err: error }, 'closing the Bull queue failed')),
+      this.closeQueue().catch((error: unknown) => this.logger?.warn({ err: error }, 'closing the Bull queue failed')),
       new Promise<void>((resolve) => {
         bound = setTimeout(() => {
           timedOut = true;
@@ -285,6 +285,44 @@ export class BullJobQueue implements JobQueue {
       for (const client of (this.queue as unknown as { clients: Array<{ disconnect(): void }> }).clients) client.disconnect();
       this.logger?.warn({ stopTimeoutMs: this.stopTimeoutMs }, 'Bull queue stopped with jobs still running; another worker reruns them');
     }
+  }
+
+  /**
+   * Pauses this worker (waiting for its running jobs), hands back a job its blocking fetch took
+   * at that very moment, then closes. Bull aborts the worker's BRPOPLPUSH by dropping the
+   * connection; a job Redis had just moved to "active" is then held by nobody, without a lock,
+   * until a stalled-job check (up to two intervals, 30 s each) returns it.
+   */
+  private async closeQueue(): Promise<void> {
+    if (this.started) {
+      await this.queue.pause(true);
+      const returned = await this.returnUnlockedActiveJobs();
+      if (returned.length > 0) this.logger?.info({ jobIds: returned }, 'Bull queue: jobs fetched while stopping were put back to wait');
+    }
+    await this.queue.close();
+  }
+
+  /**
+   * Active jobs without a lock go back to the front of the wait list (or of the paused list while
+   * the queue is paused), as Bull's stalled check moves them, but at once. A job another worker
+   * fetched in the same instant and has not locked yet may then run twice: delivery is at least
+   * once anyway.
+   */
+  private async returnUnlockedActiveJobs(): Promise<string[]> {
+    const queue = this.queue as unknown as { keys: Record<string, string>; toKey(key: string): string };
+    const script = `
+      local target = KEYS[2]
+      if redis.call('EXISTS', KEYS[4]) == 1 then target = KEYS[3] end
+      local returned = {}
+      for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+        if redis.call('EXISTS', ARGV[1] .. id .. ':lock') == 0 then
+          redis.call('LREM', KEYS[1], 1, id)
+          redis.call('RPUSH', target, id)
+          table.insert(returned, id)
+        end
+      end
+      return returned`;
+    return (await this.queue.client.eval(script, 4, queue.keys.active, queue.keys.wait, queue.keys.paused, queue.keys['meta-paused'], queue.toKey(''))) as string[];
   }
 
   /** Bounds one call and turns a Redis failure into the port's StoreUnavailableError. */
