@@ -187,7 +187,7 @@ export class SqliteConversationSearch {
    * append) moves data_version.
    */
   private readModelsVersion(): string {
-    return `${this.totalChanges() - this.ownChanges}:${this.db.pragma('data_version', { simple: true }) as number}`;
+    return `${this.totalChanges() - this.ownChanges}:${this.prepared('PRAGMA data_version').pluck().get() as number}`;
   }
 
   /**
