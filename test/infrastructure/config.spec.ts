@@ -384,9 +384,38 @@ describe('maskUrlPassword', () => {
     ['redis://h:6379', 'redis://h:6379'],
     ['mongodb://user@h/db', 'mongodb://user@h/db'],
     ['mongodb://h/db?x=a:b@c', 'mongodb://h/db?x=a:b@c'],
+    // A user name that is an email address: the last @ ends the credentials, not the first.
+    ['smtp://relay@acme.test:s3cret@mail.example.com:587', 'smtp://relay%40acme.test:***@mail.example.com:587'],
+    ['smtp://relay%40acme.test:s3cret@mail.example.com:587', 'smtp://relay%40acme.test:***@mail.example.com:587'],
+    ['smtps://relay@acme.test:p@ss:w/rd@mail.example.com', 'smtps://***@mail.example.com'],
+    // Not a valid URL (a space in the host, a replica set): everything before the last @ is hidden.
+    ['smtp://relay@acme.test:s3cret@mail example.com:587', 'smtp://***@mail example.com:587'],
+    ['mongodb://u:s3cret@h1:27017,h2:27017/db', 'mongodb://***@h1:27017,h2:27017/db'],
   ])('%s -> %s', (input, output) => {
     expect(maskUrlPassword(input)).toBe(output);
   });
+});
+
+describe('SMTP relay credentials with an @ in the user name', () => {
+  it('are masked in describeConfig', () => {
+    const described = describeConfig(loadConfig({ SMTP_RELAY_URL: 'smtp://relay@acme.test:relay-pw-77@mail.example.com:587' }));
+    expect(JSON.stringify(described)).not.toContain('relay-pw-77');
+    expect(described.smtpRelayUrl).toBe('smtp://relay%40acme.test:***@mail.example.com:587');
+  });
+
+  it.each(['smtp://relay@acme.test:relay-pw-77@mail example.com:587', 'smtp://relay%40acme.test:relay-pw-77@mail example.com', 'ftp://relay@acme.test:relay-pw-77@mail.example.com'])(
+    'are masked in the error for the invalid URL %s',
+    (value) => {
+      let message = '';
+      try {
+        loadConfig({ SMTP_RELAY_URL: value });
+      } catch (caught) {
+        message = (caught as Error).message;
+      }
+      expect(message).toContain('SMTP_RELAY_URL=');
+      expect(message).not.toContain('relay-pw-77');
+    },
+  );
 });
 
 describe('loadOrCreateSecret', () => {

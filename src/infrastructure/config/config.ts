@@ -167,11 +167,26 @@ export function describeConfig(config: ParleyConfig): Record<string, unknown> {
 }
 
 /**
- * Replaces the password of `scheme://user:password@host` with ***. Works on text that is not a
- * valid URL too, because it is also used to quote rejected values in error messages.
+ * Replaces the password of `scheme://user:password@host` with ***. The URL parser finds the
+ * credentials (a user name may itself hold an @: `relay@acme.test`); text it cannot parse (a
+ * rejected value quoted in an error, a MongoDB replica set) has everything up to its last @ hidden.
  */
 export function maskUrlPassword(value: string): string {
-  return value.replace(/^([^:/?#]*:\/\/[^:/?#@]*):[^/?#]*@/, `$1:***@`);
+  const start = value.indexOf('://') + 3;
+  if (start < 3) return value;
+  const hideUpTo = (at: number) => (at >= start ? `${value.slice(0, start)}***@${value.slice(at + 1)}` : value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return hideUpTo(value.lastIndexOf('@'));
+  }
+  if (url.password === '') return value;
+  // Parsed, so the credentials hold no unencoded / ? # \ : they end at the authority's last @.
+  const authorityEnd = [...'/?#\\'].map((c) => value.indexOf(c, start)).filter((i) => i >= 0);
+  const end = Math.min(value.length, ...authorityEnd);
+  const at = value.lastIndexOf('@', end - 1);
+  return at >= start ? `${value.slice(0, start)}${url.username}:***@${value.slice(at + 1)}` : hideUpTo(value.lastIndexOf('@'));
 }
 
 function readAdmin(read: EnvReader): ParleyConfig['admin'] {
