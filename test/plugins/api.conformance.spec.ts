@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { createApiChannelPlugin } from '../../src/plugins/api/api-channel.plugin';
+import { sanitiseEmailHtml } from '../../src/plugins/email/inbound/sanitise-html';
 import { channelPluginConformance, conformanceOutbound, FakeHostConnection, type ConformanceInbound } from '../../src/plugins/testing';
 import { startHttpSink, type HttpSink } from '../support/http-sink';
 
@@ -58,6 +59,28 @@ describe('api channel plugin', () => {
     const text = JSON.stringify((res.body as { message: string[] }).message);
     for (const field of ['externalThreadId', 'externalMessageId', 'from.address', 'text', 'surprise']) expect(text).toContain(field);
     expect(host.stored).toEqual([]);
+  });
+
+  it('sanitises html on the way in with the email channel\'s rules (scripts, handlers, <style>, CSS that loads, background=)', async () => {
+    const { host } = await connect();
+    const html =
+      '<p onclick="steal()">Hi <script>alert(1)</script>there</p><style>@import url(https://exfil.invalid/a.css)</style>' +
+      '<table background="https://exfil.invalid/t.png"><tr><td style="color:red;background-image:url(https://exfil.invalid/b.png)">x</td></tr></table>' +
+      '<a href="javascript:alert(1)">link</a>';
+    const res = await host.request('POST', '/api/channels/api/messages', { body: { externalThreadId: 't-html', externalMessageId: 'm-html', from: { address: 'jane@example.org' }, text: 'Hi', html } });
+    expect(res.status).toBe(201);
+    expect(host.stored[0].html).toBe('<p>Hi there</p><table><tr><td style="color:red">x</td></tr></table><a target="_blank" rel="noopener noreferrer nofollow">link</a>');
+    expect(host.stored[0].html).toBe(sanitiseEmailHtml(html));
+  });
+
+  it('stores no html when nothing of it is left to show', async () => {
+    const { host } = await connect();
+    const res = await host.request('POST', '/api/channels/api/messages', {
+      body: { externalThreadId: 't-empty', externalMessageId: 'm-empty', from: { address: 'jane@example.org' }, text: 'Hi', html: '<script>alert(1)</script> <style>p{}</style>' },
+    });
+    expect(res.status).toBe(201);
+    expect(host.stored[0]).toMatchObject({ text: 'Hi' });
+    expect(host.stored[0].html).toBeUndefined();
   });
 
   it('without a webhook, records replies as delivered at once (integrations read them from the API)', async () => {

@@ -48,7 +48,7 @@ describe('web UI helpers', () => {
     it('keeps the layout and text of an ordinary email, links open in a new tab without referrer', () => {
       const clean = sanitizeEmailHtml('<table><tr><td style="color:red" bgcolor="#fff">Hi</td></tr></table><a href="https://shop.test/o/1">order</a>');
       expect(clean).toContain('<td style="color:red" bgcolor="#fff">Hi</td>');
-      expect(clean).toContain('<a href="https://shop.test/o/1" target="_blank" rel="noopener noreferrer">order</a>');
+      expect(clean).toContain('<a href="https://shop.test/o/1" target="_blank" rel="noopener noreferrer nofollow">order</a>');
     });
 
     it.each([

@@ -1,46 +1,14 @@
-import sanitizeHtml from 'sanitize-html';
+import { sanitiseMessageHtml } from '../../plugins/message-html';
 
 /**
- * Stored email HTML is hostile whatever sanitised it on the way in: it is cleaned again here, then
- * shown in a sandboxed frame under EMAIL_BODY_CSP (no script can run there even if something
- * slipped through). Layout survives (tables, inline styles, <style>); scripts, event handlers,
- * forms, frames, SVG and `javascript:` URLs do not. Links open in a new tab without a referrer.
+ * Stored message HTML is hostile whatever cleaned it on the way in (it may predate a fix, or come
+ * from a plugin that stored it raw): it is cleaned again here with the rules every channel uses,
+ * then shown in a sandboxed frame under EMAIL_BODY_CSP (no script can run there even if something
+ * slipped through). No `<style>` blocks and no CSS that loads anything: in a frame that allows
+ * remote images, an attribute selector with `url()` reads the message out one request at a time.
  */
-const OPTIONS: sanitizeHtml.IOptions = {
-  allowedTags: [
-    ...sanitizeHtml.defaults.allowedTags.filter((t) => t !== 'svg'),
-    'img',
-    'style',
-    'font',
-    'center',
-    'big',
-    'del',
-    'ins',
-  ],
-  // <style> is needed for email layouts; inside the sandboxed, script-less frame CSS cannot run code.
-  allowVulnerableTags: true,
-  allowedAttributes: {
-    '*': ['style', 'class', 'id', 'align', 'valign', 'width', 'height', 'bgcolor', 'color', 'border', 'dir', 'lang', 'title'],
-    a: ['href', 'name', 'target', 'rel'],
-    img: ['src', 'alt', 'width', 'height'],
-    table: ['cellpadding', 'cellspacing', 'background'],
-    td: ['colspan', 'rowspan', 'background'],
-    th: ['colspan', 'rowspan'],
-    font: ['face', 'size', 'color'],
-    ol: ['start', 'type'],
-  },
-  allowedSchemes: ['http', 'https', 'mailto', 'tel'],
-  allowedSchemesByTag: { img: ['http', 'https', 'data'] },
-  allowProtocolRelative: false,
-  // Markup inside a <style> is the trace of a namespace-confusion (mXSS) attempt, never CSS: drop it.
-  exclusiveFilter: (frame) => frame.tag === 'style' && /<|-->/.test(frame.text),
-  transformTags: {
-    a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, target: '_blank', rel: 'noopener noreferrer' } }),
-  },
-};
-
 export function sanitizeEmailHtml(html: string): string {
-  return sanitizeHtml(html, OPTIONS);
+  return sanitiseMessageHtml(html);
 }
 
 /** The frame's document: the cleaned body with a readable default look. */

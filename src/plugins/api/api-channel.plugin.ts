@@ -9,6 +9,7 @@ import {
   type DeliveryResult,
   type OutboundMessage,
 } from '../channel-plugin';
+import { sanitiseMessageHtml } from '../message-html';
 import { ApiMessageDto, PartyDto } from './api-message.dto';
 import { postSigned } from './signed-post';
 
@@ -19,8 +20,9 @@ const ICON =
 
 /**
  * The API channel: custom integrations (and tests) post messages as JSON with an agent's token,
- * `POST /api/channels/api/messages` (API.md). 201 for a new message; the same externalMessageId
- * again -> 200 with `duplicate: true`; 400 naming the field for a bad message.
+ * `POST /api/channels/api/messages`. 201 for a new message; the same externalMessageId
+ * again -> 200 with `duplicate: true`; 400 naming the field for a bad message. `html` is cleaned
+ * like an email's before it is stored.
  *
  * Replies: with `PARLEY_PLUGIN_API_WEBHOOK_URL` set, each reply is POSTed there as JSON, signed
  * with `PARLEY_PLUGIN_API_WEBHOOK_SECRET` (`X-Parley-Signature: sha256=<hex HMAC of the body>`,
@@ -46,7 +48,7 @@ export function createApiChannelPlugin(): ChannelPlugin {
         to: body.to ?? [],
         subject: body.subject,
         text: body.text,
-        html: body.html,
+        html: cleanHtml(body.html),
         receivedAt: body.receivedAt ? new Date(body.receivedAt).toISOString() : undefined,
       },
       { onBehalfOf: request.agent },
@@ -77,6 +79,16 @@ export function createApiChannelPlugin(): ChannelPlugin {
     },
 
   };
+}
+
+/**
+ * The integration's HTML, cleaned like an email's before it is stored (it is shown to agents the
+ * same way); none at all when nothing of it is left to show.
+ */
+function cleanHtml(html: string | undefined): string | undefined {
+  if (html === undefined) return undefined;
+  const clean = sanitiseMessageHtml(html);
+  return /\S/.test(clean) ? clean : undefined;
 }
 
 /**

@@ -14,7 +14,7 @@ export class PartyDto {
   name?: string;
 }
 
-/** API.md "API channel": a message from a custom integration. */
+/** A message from a custom integration, posted to the API channel. */
 export class ApiMessageDto {
   @IsString()
   @Matches(/\S/, { message: 'externalThreadId must not be blank' })
