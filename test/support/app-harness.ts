@@ -31,7 +31,16 @@ export interface TestApp {
  * The email channel's SMTP listener gets a free port on 127.0.0.1 (`smtpPort`), so test apps never
  * compete for SMTP_PORT's default.
  */
-export async function startTestApp(options: { env?: Record<string, string>; clock?: Clock; backgroundWork?: boolean; dataDir?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    backgroundWork?: boolean;
+    dataDir?: string;
+    /** Runs after the app is built and before its routes are registered (e.g. to install a Fastify onRoute hook). */
+    beforeInit?: (app: NestFastifyApplication) => void;
+  } = {},
+): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const config = loadConfig({
     PARLEY_DATA_DIR: dataDir,
@@ -44,6 +53,7 @@ export async function startTestApp(options: { env?: Record<string, string>; cloc
     ...options.env,
   });
   const app = await createApp(config, createLogger({ level: 'silent' }), { clock: options.clock, backgroundWork: options.backgroundWork });
+  options.beforeInit?.(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
 
