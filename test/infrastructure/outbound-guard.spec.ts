@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { describeConfig, loadConfig } from '../../src/infrastructure/config/config';
 import { classifyAddress, type AddressClass } from '../../src/infrastructure/outbound/address-class';
 import { createOutboundHttp, OutboundRequestError, type OutboundGuardOptions } from '../../src/infrastructure/outbound/outbound-guard';
 
@@ -430,3 +431,13 @@ async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('PARLEY_ALLOW_PRIVATE_NETWORK', () => {
+  it('is false by default, true or false when set, shown in the start-up description, and a clear error otherwise', () => {
+    expect(loadConfig({}).allowPrivateNetwork).toBe(false);
+    expect(loadConfig({ PARLEY_ALLOW_PRIVATE_NETWORK: 'true' }).allowPrivateNetwork).toBe(true);
+    expect(loadConfig({ PARLEY_ALLOW_PRIVATE_NETWORK: 'false' }).allowPrivateNetwork).toBe(false);
+    expect(describeConfig(loadConfig({ PARLEY_ALLOW_PRIVATE_NETWORK: 'true' }))).toMatchObject({ allowPrivateNetwork: true });
+    expect(() => loadConfig({ PARLEY_ALLOW_PRIVATE_NETWORK: 'yes' })).toThrow('PARLEY_ALLOW_PRIVATE_NETWORK="yes" is not a boolean (false|true)');
+  });
+});

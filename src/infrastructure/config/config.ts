@@ -47,6 +47,11 @@ export interface ParleyConfig {
   smtpRelayUrl: string | null;
   /** Mark the session cookie Secure (set when Parley is served over HTTPS). */
   cookieSecure: boolean;
+  /**
+   * Outbound requests (webhooks, plugins' API calls) may reach loopback and private addresses.
+   * Off by default: a URL an admin or a plugin sets could otherwise reach the host's own services.
+   */
+  allowPrivateNetwork: boolean;
 }
 
 export const MIN_SECRET_LENGTH = 32;
@@ -124,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
   const smtpRelayUrl = read.optionalUrl('SMTP_RELAY_URL', ['smtp', 'smtps'], 'smtp://user:pass@mail.example.com:587');
   // Behind an HTTPS proxy the session cookie must be Secure; plain http://localhost needs it off.
   const cookieSecure = read.oneOf('PARLEY_COOKIE_SECURE', ['false', 'true'] as const, 'false', 'a boolean') === 'true';
+  const allowPrivateNetwork = read.oneOf('PARLEY_ALLOW_PRIVATE_NETWORK', ['false', 'true'] as const, 'false', 'a boolean') === 'true';
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -145,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
     plugins,
     smtpRelayUrl,
     cookieSecure,
+    allowPrivateNetwork,
   };
 }
 
