@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       plugins: [],
       smtpRelayUrl: null,
       cookieSecure: false,
+      allowPrivateNetwork: false,
     });
   });
 
