@@ -1,0 +1,506 @@
+import { randomUUID } from 'node:crypto';
+import type { Call, MatrixFixture, Surface, Targets } from './fixture';
+
+/** What names something of inbox B in a probe's request; an unknown one of the same kind is its twin. */
+export type Resource = 'conversation' | 'inbox' | 'view' | 'blob';
+
+/** The same targets with the named resource replaced by an id that exists nowhere. */
+export function unknownTwin(resource: Resource, targets: Targets): Targets {
+  switch (resource) {
+    case 'conversation':
+      return { ...targets, conversationId: randomUUID() };
+    case 'inbox':
+      return { ...targets, inboxId: randomUUID() };
+    case 'view':
+      return { ...targets, viewId: randomUUID() };
+    case 'blob':
+      return { ...targets, blobId: `sha256:${'0'.repeat(64)}` };
+  }
+}
+
+export interface Probe {
+  /** Names one of several requests to the same route (e.g. each action of `/ui/conversations/:id/:action`). */
+  variant?: string;
+  call(targets: Targets): Call;
+  /**
+   * Member routes: which id of the request names inbox B's resource (the outsider must get the
+   * same answer as for an unknown id, 404 unless `outsider` says otherwise), or why the route
+   * names no inbox at all (the outsider then is an ordinary agent and gets `allowed`).
+   */
+  scope?: { resource: Resource; via: string } | { unscoped: string };
+  /** The answer of the caller who may: the member of B (member routes), the admin (admin routes), anyone (public routes). */
+  allowed: number;
+  /** For redirects: where the allowed answer leads. */
+  location?: RegExp;
+  /** The outsider's status where it is not the default, with the reason. */
+  outsider?: { status: number; why: string };
+  /** Needs an agent that admin routes may change or remove. */
+  spareAgent?: boolean;
+  /** Acts on inbox B's email conversation (forwarding is for email only). */
+  emailConversation?: boolean;
+  /** Brings the probe's conversation into the state the command needs (as the admin, before any request). */
+  prepare?(fixture: MatrixFixture, targets: Targets): Promise<void>;
+}
+
+export type RouteEntry =
+  /** No session needed, on purpose: `why` says what for. */
+  | { access: 'public'; why: string; surface: Surface; probes: Probe[] }
+  /** Any agent with a session, limited to the inboxes it belongs to (admins reach every inbox). */
+  | { access: 'member'; surface: Surface; probes: Probe[] }
+  /** Admins only: a non-admin gets 403 (no existence is revealed by refusing an admin action). */
+  | { access: 'admin'; surface: Surface; probes: Probe[]; selfService?: { why: string; probe: Probe } };
+
+const conversationInPath = { resource: 'conversation', via: 'path :id' } as const;
+const inboxInQuery = (name: string) => ({ resource: 'inbox', via: `query ${name}` }) as const;
+const inboxInBody = { resource: 'inbox', via: 'body inboxId' } as const;
+const viewInPath = { resource: 'view', via: 'path :viewId' } as const;
+
+const trash = (f: MatrixFixture, t: Targets) => f.asAdmin('POST', `/api/conversations/${t.conversationId}/trash`);
+const close = (f: MatrixFixture, t: Targets) => f.asAdmin('POST', `/api/conversations/${t.conversationId}/close`);
+const spam = (f: MatrixFixture, t: Targets) => f.asAdmin('POST', `/api/conversations/${t.conversationId}/spam`);
+const blockSender = (f: MatrixFixture, t: Targets) => f.asAdmin('POST', `/api/conversations/${t.conversationId}/block-sender`);
+
+/** A JSON command on one conversation (`POST /api/conversations/:id/<command>`). */
+function conversationCommand(command: string, allowed: number, json: (t: Targets) => unknown = () => ({}), options: Partial<Probe> = {}): RouteEntry {
+  return {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/conversations/${t.conversationId}/${command}`, json: json(t) }), scope: conversationInPath, allowed, ...options }],
+  };
+}
+
+/** A conversation action of the inbox screen (`POST /ui/conversations/:id/<action>`, sent by htmx). */
+function screenAction(action: string, form: (t: Targets) => Record<string, string> = () => ({}), options: Partial<Probe> = {}): Probe {
+  return { variant: action, call: (t) => ({ url: `/ui/conversations/${t.conversationId}/${action}`, form: form(t) }), scope: conversationInPath, allowed: 200, ...options };
+}
+
+/** A settings form of an inbox (`POST /settings/<form>?inbox=`): admins only. */
+function settingsForm(path: (t: Targets) => string, form: (t: Targets) => Record<string, string | string[]>, options: Partial<Probe> = {}): RouteEntry {
+  return {
+    access: 'admin',
+    surface: 'form',
+    probes: [
+      {
+        call: (t) => ({ url: path(t), form: form(t) }),
+        allowed: 303,
+        location: /^\/settings\?inbox=[0-9a-f-]{36}&saved=/,
+        ...options,
+      },
+    ],
+  };
+}
+
+const SELF_PROFILE = 'acts on the caller itself';
+
+/**
+ * The inbox screen, its settings and its forms name the inbox in `?inbox=`; one that is unknown or
+ * not the agent's (an old link, a removed membership) opens an inbox the agent belongs to, for
+ * either alike, so nothing tells them apart and inbox B shows nowhere (the marker check).
+ */
+const screenFallback = (status: number, what = 'the page of an inbox the agent belongs to') => ({
+  status,
+  why: `an inbox named in ?inbox= that is unknown or not the agent's opens ${what}, alike`,
+});
+
+/**
+ * Every route of Parley, keyed "METHOD path" exactly as Fastify registers it. A route missing
+ * here, or an entry that is no route, fails the matrix: deciding who may call a new route is
+ * part of adding it.
+ */
+export const ROUTE_TABLE: Record<string, RouteEntry> = {
+  // ---- public, on purpose ----------------------------------------------------------------------
+  'GET /health': {
+    access: 'public',
+    why: 'load balancers and orchestrators probe readiness without credentials; it says only "ok"',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/health' }), allowed: 200 }],
+  },
+  'GET /api/setup': {
+    access: 'public',
+    why: 'the first-run page asks whether an admin must be created before anyone can log in; it answers a boolean',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/setup' }), allowed: 200 }],
+  },
+  'POST /api/setup': {
+    access: 'public',
+    why: 'creates the first admin while no account exists; refused (409) once anyone exists',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: '/api/setup', json: { name: 'Intruder', email: `intruder-${t.unique}@example.org`, password: 'intruder-password-1' } }), allowed: 409 }],
+  },
+  'POST /api/auth/login': {
+    access: 'public',
+    why: 'obtaining a session cannot require one; wrong passwords are throttled (429, checked below)',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/auth/login', json: { email: 'member@parley.test', password: 'matrix-password-1' } }), allowed: 200 }],
+  },
+  'POST /api/auth/logout': {
+    access: 'public',
+    why: 'clears the session cookie; with no session there is nothing to clear and nothing is revealed',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/auth/logout', json: {} }), allowed: 204 }],
+  },
+  'GET /': {
+    access: 'public',
+    why: 'the entry point only redirects (to /setup before the first admin exists, else to /inbox, which asks for a login)',
+    surface: 'page',
+    probes: [{ call: () => ({ url: '/' }), allowed: 303, location: /^\/inbox$/ }],
+  },
+  'GET /login': {
+    access: 'public',
+    why: 'the login form',
+    surface: 'page',
+    probes: [{ call: () => ({ url: '/login' }), allowed: 200 }],
+  },
+  'POST /login': {
+    access: 'public',
+    why: "the login form's post; same throttle as the API login (checked below), and it must come from our own page (Origin)",
+    surface: 'form',
+    probes: [{ call: () => ({ url: '/login', form: { email: 'member@parley.test', password: 'matrix-password-1', next: '/inbox' } }), allowed: 303, location: /^\/inbox$/ }],
+  },
+  'GET /setup': {
+    access: 'public',
+    why: 'the first-run form; once anyone exists it only redirects to /login',
+    surface: 'page',
+    probes: [{ call: () => ({ url: '/setup' }), allowed: 303, location: /^\/login$/ }],
+  },
+  'POST /setup': {
+    access: 'public',
+    why: "the first-run form's post; once anyone exists it creates nothing (409, with the login form)",
+    surface: 'form',
+    probes: [
+      {
+        call: (t) => ({ url: '/setup', form: { name: 'Intruder', email: `intruder-web-${t.unique}@example.org`, password: 'intruder-password-1', confirm: 'intruder-password-1' } }),
+        allowed: 409,
+      },
+    ],
+  },
+  'POST /logout': {
+    access: 'public',
+    why: 'clears the session cookie (from our own page: Origin); harmless without a session',
+    surface: 'form',
+    probes: [{ call: () => ({ url: '/logout', form: {} }), allowed: 303, location: /^\/login$/ }],
+  },
+  'GET /assets/:name': {
+    access: 'public',
+    why: 'the stylesheet and scripts of the login page itself; no data',
+    surface: 'page',
+    probes: [{ call: () => ({ url: '/assets/app.css' }), allowed: 200 }],
+  },
+
+  // ---- the JSON API: agents and inboxes ---------------------------------------------------------
+  'GET /api/agents': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/agents' }), scope: { unscoped: 'the team directory: every agent assigns and mentions teammates' }, allowed: 200 }],
+  },
+  'POST /api/agents': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: '/api/agents', json: { name: `New ${t.unique}`, email: `new-${t.unique}-${randomUUID().slice(0, 4)}@parley.test`, password: 'new-password-1', role: 'agent' } }), allowed: 201 }],
+  },
+  'PATCH /api/agents/:id': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/agents/${t.spareAgentId}`, json: { name: `Renamed ${t.unique}` } }), allowed: 200, spareAgent: true }],
+    selfService: {
+      why: 'an agent may change its own name (and password, with the current one); only the role and other agents need an admin',
+      probe: { call: (t) => ({ url: `/api/agents/${t.memberId}`, json: { name: 'Member of B' } }), allowed: 200 },
+    },
+  },
+  'DELETE /api/agents/:id': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/agents/${t.spareAgentId}` }), allowed: 200, spareAgent: true }],
+  },
+  'GET /api/me': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/me' }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'PUT /api/me/availability': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/me/availability', json: { status: 'available' } }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'GET /api/inboxes': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/inboxes' }), scope: { unscoped: 'lists only the inboxes the caller belongs to (B never appears for the outsider: the marker check)' }, allowed: 200 }],
+  },
+  'POST /api/inboxes': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: '/api/inboxes', json: { name: `Inbox ${t.unique}` } }), allowed: 201 }],
+  },
+  'PATCH /api/inboxes/:id': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/inboxes/${t.inboxId}`, json: { emailAddress: 'team-b@parley.test' } }), allowed: 200 }],
+  },
+  'PUT /api/inboxes/:id/members': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/inboxes/${t.inboxId}/members`, json: { agentIds: [t.memberId] } }), allowed: 200 }],
+  },
+  'GET /api/senders/blocked': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/senders/blocked?inboxId=${t.inboxId}` }), scope: inboxInQuery('inboxId'), allowed: 200 }],
+  },
+  'POST /api/senders/unblock': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: '/api/senders/unblock', json: { inboxId: t.inboxId, address: t.customer } }), scope: inboxInBody, allowed: 200, prepare: blockSender }],
+  },
+
+  // ---- the JSON API: views, lists, search -------------------------------------------------------
+  'GET /api/views': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/views?inboxId=${t.inboxId}` }), scope: inboxInQuery('inboxId'), allowed: 200 }],
+  },
+  'POST /api/views': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: '/api/views', json: { inboxId: t.inboxId, name: `Saved ${t.unique}`, filters: { status: 'open' } } }), scope: inboxInBody, allowed: 201 }],
+  },
+  'PATCH /api/views/:viewId': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/views/${t.viewId}`, json: { name: `Renamed ${t.unique}` } }), scope: viewInPath, allowed: 200 }],
+  },
+  'DELETE /api/views/:viewId': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/views/${t.viewId}` }), scope: viewInPath, allowed: 200 }],
+  },
+  'GET /api/views/:viewId/conversations': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      { variant: 'custom view', call: (t) => ({ url: `/api/views/${t.viewId}/conversations` }), scope: viewInPath, allowed: 200 },
+      { variant: 'built-in view', call: (t) => ({ url: `/api/views/all-open/conversations?inboxId=${t.inboxId}` }), scope: inboxInQuery('inboxId'), allowed: 200 },
+    ],
+  },
+  'GET /api/conversations': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/conversations?inboxId=${t.inboxId}&status=open` }), scope: inboxInQuery('inboxId'), allowed: 200 }],
+  },
+
+  // ---- the JSON API: one conversation -----------------------------------------------------------
+  'GET /api/conversations/:id': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      { variant: 'now', call: (t) => ({ url: `/api/conversations/${t.conversationId}` }), scope: conversationInPath, allowed: 200 },
+      { variant: 'as it was (?at=)', call: (t) => ({ url: `/api/conversations/${t.conversationId}?at=${encodeURIComponent(new Date().toISOString())}` }), scope: conversationInPath, allowed: 200 },
+    ],
+  },
+  'GET /api/conversations/:id/history': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/conversations/${t.conversationId}/history` }), scope: conversationInPath, allowed: 200 }],
+  },
+  'GET /api/audit/verify': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/audit/verify?conversationId=${t.conversationId}` }), scope: { resource: 'conversation', via: 'query conversationId' }, allowed: 200 }],
+  },
+  'POST /api/conversations/bulk': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: '/api/conversations/bulk', json: { ids: [t.conversationId], action: 'close' } }),
+        scope: { resource: 'conversation', via: 'body ids' },
+        allowed: 200,
+        outsider: { status: 200, why: 'one result per id: the refused id is a 404 inside the answer, alike an unknown id' },
+      },
+    ],
+  },
+  'POST /api/conversations/:id/assign': conversationCommand('assign', 200, (t) => ({ assignee: t.memberId })),
+  'POST /api/conversations/:id/close': conversationCommand('close', 200),
+  'POST /api/conversations/:id/reopen': conversationCommand('reopen', 200, undefined, { prepare: close }),
+  'POST /api/conversations/:id/replies': conversationCommand('replies', 201, () => ({ text: 'Thanks, on it.' })),
+  'POST /api/conversations/:id/comments': conversationCommand('comments', 201, () => ({ text: 'Internal note' })),
+  'POST /api/conversations/:id/spam': conversationCommand('spam', 200),
+  'POST /api/conversations/:id/not-spam': conversationCommand('not-spam', 200, undefined, { prepare: spam }),
+  'POST /api/conversations/:id/block-sender': conversationCommand('block-sender', 200),
+  'POST /api/conversations/:id/trash': conversationCommand('trash', 200),
+  'POST /api/conversations/:id/restore': conversationCommand('restore', 200, undefined, { prepare: trash }),
+  'POST /api/conversations/:id/ticket': conversationCommand('ticket', 201, () => ({ name: 'Follow up' })),
+  'POST /api/conversations/:id/unlink-contact': conversationCommand('unlink-contact', 200),
+  'POST /api/conversations/:id/forward': conversationCommand('forward', 201, () => ({ to: 'partner@example.org', note: 'FYI' }), { emailConversation: true }),
+  'DELETE /api/conversations/:id': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/conversations/${t.conversationId}` }), scope: conversationInPath, allowed: 200, prepare: trash }],
+  },
+  'POST /api/emails': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: '/api/emails', json: { to: 'partner@example.org', subject: 'Hello', text: 'A new thread', inboxId: t.inboxId } }), scope: inboxInBody, allowed: 201 }],
+  },
+
+  // ---- channel plugins' routes (mounted by the plugin registry, outside Nest) --------------------
+  'GET /api/channels': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/channels' }), scope: { unscoped: 'the channels Parley has (names, icons, capabilities): no inbox data' }, allowed: 200 }],
+  },
+  'POST /api/channels/api/messages': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({
+          url: '/api/channels/api/messages',
+          json: { inboxId: t.inboxId, externalThreadId: `matrix-${randomUUID()}`, externalMessageId: `matrix-${randomUUID()}`, from: { address: 'integration@example.org' }, text: 'Posted by an integration' },
+        }),
+        scope: inboxInBody,
+        allowed: 201,
+      },
+    ],
+  },
+  'GET /api/channels/email/blobs/:id': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/channels/email/blobs/${t.blobId}` }), scope: { resource: 'blob', via: 'path :id' }, allowed: 200 }],
+  },
+
+  // ---- the web UI: pages --------------------------------------------------------------------------
+  'GET /inbox': {
+    access: 'member',
+    surface: 'page',
+    probes: [{ call: (t) => ({ url: `/inbox?inbox=${t.inboxId}&conversation=${t.conversationId}` }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200) }],
+  },
+  'GET /settings': {
+    access: 'member',
+    surface: 'page',
+    probes: [{ call: (t) => ({ url: `/settings?inbox=${t.inboxId}` }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200) }],
+  },
+  'POST /settings/inbox': settingsForm((t) => `/settings/inbox?inbox=${t.inboxId}`, () => ({ name: `Team B`, emailAddress: 'team-b@parley.test' })),
+  'POST /settings/members': settingsForm((t) => `/settings/members?inbox=${t.inboxId}`, (t) => ({ agentIds: [t.memberId] })),
+  'POST /settings/inboxes': settingsForm(
+    () => '/settings/inboxes',
+    (t) => ({ name: `Inbox web ${t.unique}-${randomUUID().slice(0, 4)}` }),
+  ),
+  'POST /settings/agents': settingsForm(
+    (t) => `/settings/agents?inbox=${t.inboxId}`,
+    (t) => ({ name: `Added ${t.unique}`, email: `added-${t.unique}-${randomUUID().slice(0, 4)}@parley.test`, password: 'added-password-1', role: 'agent' }),
+  ),
+  'POST /settings/agents/:agentId/remove': settingsForm((t) => `/settings/agents/${t.spareAgentId}/remove?inbox=${t.inboxId}`, () => ({}), { spareAgent: true }),
+  'POST /settings/unblock': {
+    access: 'member',
+    surface: 'form',
+    probes: [
+      {
+        call: (t) => ({ url: `/settings/unblock?inbox=${t.inboxId}`, form: { address: t.customer } }),
+        scope: inboxInQuery('inbox'),
+        allowed: 303,
+        location: /^\/settings\?inbox=[0-9a-f-]{36}&saved=unblocked$/,
+        prepare: blockSender,
+        outsider: screenFallback(409, "the agent's own inbox, where that address is not blocked (409)"),
+      },
+    ],
+  },
+
+  // ---- the web UI: fragments and actions (htmx) and live events ------------------------------------
+  'GET /ui/nav': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: (t) => ({ url: `/ui/nav?inbox=${t.inboxId}` }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200) }],
+  },
+  'GET /ui/list': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: (t) => ({ url: `/ui/list?inbox=${t.inboxId}` }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200) }],
+  },
+  'GET /ui/conversations/:id': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [
+      {
+        call: (t) => ({ url: `/ui/conversations/${t.conversationId}` }),
+        scope: conversationInPath,
+        allowed: 200,
+        outsider: { status: 200, why: 'the pane shows "no longer exists, or you have no access" for an unknown id too (htmx swaps 2xx answers only)' },
+      },
+    ],
+  },
+  'GET /ui/conversations/:id/main': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [
+      {
+        call: (t) => ({ url: `/ui/conversations/${t.conversationId}/main` }),
+        scope: conversationInPath,
+        allowed: 200,
+        outsider: { status: 200, why: 'a live refresh of a conversation that is gone (or never was) swaps in the "gone" notice' },
+      },
+    ],
+  },
+  'GET /ui/conversations/:id/messages/:messageId/body': {
+    access: 'member',
+    surface: 'page',
+    probes: [{ call: (t) => ({ url: `/ui/conversations/${t.conversationId}/messages/${t.messageId}/body` }), scope: conversationInPath, allowed: 200 }],
+  },
+  'POST /ui/conversations/:id/reply': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: (t) => ({ url: `/ui/conversations/${t.conversationId}/reply`, form: { text: 'Thanks, on it.', revision: String(t.revision) } }), scope: conversationInPath, allowed: 200 }],
+  },
+  'POST /ui/conversations/:id/:action': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [
+      screenAction('assign', (t) => ({ assignee: t.memberId })),
+      screenAction('close'),
+      screenAction('reopen', undefined, { prepare: close }),
+      screenAction('comment', () => ({ text: 'Internal note' })),
+      screenAction('spam'),
+      screenAction('not-spam', undefined, { prepare: spam }),
+      screenAction('block-sender'),
+      screenAction('unblock', (t) => ({ address: t.customer }), { prepare: blockSender }),
+      screenAction('trash'),
+      screenAction('restore', undefined, { prepare: trash }),
+      screenAction('delete', undefined, { prepare: trash }),
+      screenAction('ticket', () => ({ name: 'Follow up' })),
+      screenAction('forward', () => ({ to: 'partner@example.org', note: 'FYI' }), { emailConversation: true }),
+      screenAction('unlink-contact'),
+    ],
+  },
+  'POST /ui/bulk': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [
+      {
+        call: (t) => ({ url: '/ui/bulk', form: { ids: [t.conversationId], action: 'close' } }),
+        scope: { resource: 'conversation', via: 'form ids' },
+        allowed: 200,
+        outsider: { status: 200, why: 'the flash counts what could not be changed: the refused id reads exactly like an unknown one' },
+      },
+    ],
+  },
+  'POST /ui/me/availability': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: () => ({ url: '/ui/me/availability', form: { status: 'available' } }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'POST /ui/compose': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: (t) => ({ url: `/ui/compose?inbox=${t.inboxId}`, form: { to: 'partner@example.org', subject: 'Hello', text: 'A new thread' } }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200, "a compose from the agent's own inbox") }],
+  },
+  'POST /ui/views': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: (t) => ({ url: `/ui/views?inbox=${t.inboxId}&search=1&q=contract`, form: { name: `Saved ${t.unique}` } }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200, "a view saved in the agent's own inbox") }],
+  },
+  'GET /events': {
+    access: 'member',
+    surface: 'stream',
+    probes: [{ call: (t) => ({ url: `/events?inboxId=${t.inboxId}` }), scope: inboxInQuery('inboxId'), allowed: 200 }],
+  },
+};
