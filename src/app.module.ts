@@ -19,6 +19,7 @@ import { EnsureDefaultInboxCommand } from './application/inboxes/inbox-commands.
 import { registerJobs, type JobRegistration } from './application/jobs/job-registration';
 import { CHANNEL_CONNECTION } from './application/ports/channel.port';
 import { CHANNEL_DELIVERY } from './application/ports/channel-delivery.port';
+import { CHANNEL_CONVERSATION_NOTICES } from './application/ports/channel-conversations.port';
 import { CLOCK, systemClock, type Clock } from './application/ports/clock.port';
 import { EVENT_STORE } from './application/ports/event-store.port';
 import { JOB_QUEUE, type JobQueue } from './application/ports/job-queue.port';
@@ -149,6 +150,7 @@ export class AppModule {
         { provide: CHANNEL_CONNECTION, useClass: CommandBusChannelConnection },
         PluginRegistry,
         { provide: CHANNEL_DELIVERY, useExisting: PluginRegistry },
+        { provide: CHANNEL_CONVERSATION_NOTICES, useExisting: PluginRegistry },
         { provide: APP_GUARD, useClass: AuthGuard },
         CommandExecutor,
         InboxAccess,

@@ -25,6 +25,8 @@ import { UnassignWhenAssignedToRemovedAgent } from './process-managers/unassign-
 import { UnfilterConversationsWhenSenderUnblocked } from './process-managers/unfilter-conversations-when-sender-unblocked.saga';
 import { ScheduleTrashPurge } from './process-managers/schedule-trash-purge.saga';
 import { DeliverReplies } from './process-managers/deliver-replies.saga';
+import { NotifyChannelWhenConversationDeletedForever } from './process-managers/notify-channel-when-conversation-deleted-forever.saga';
+import { NotifyChannelOfDeletedConversationJob } from './jobs/notify-channel-of-deleted-conversation.job';
 import { DeliverReplyJob } from './jobs/deliver-reply.job';
 import { PurgeConversationJob } from './jobs/purge-conversation.job';
 import { SweepTrashJob } from './jobs/sweep-trash.job';
@@ -98,7 +100,8 @@ export const processManagers = [
   DeleteStreamWhenConversationDeleted,
   ScheduleTrashPurge,
   DeliverReplies,
+  NotifyChannelWhenConversationDeletedForever,
 ];
 
 /** Job types the application handles (registered with the job queue at start-up). */
-export const jobHandlers = [PurgeConversationJob, SweepTrashJob, DeliverReplyJob];
+export const jobHandlers = [PurgeConversationJob, SweepTrashJob, DeliverReplyJob, NotifyChannelOfDeletedConversationJob];

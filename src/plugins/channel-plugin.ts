@@ -112,6 +112,37 @@ export interface ChannelHostConnection {
   readonly logger: PluginLogger;
   /** Durable background jobs, namespaced to this plugin. */
   readonly jobs: PluginJobs;
+  /** The conversations of this plugin's channel, as far as the plugin needs them (access, deletion). */
+  readonly conversations: PluginConversations;
+}
+
+/**
+ * What a plugin that keeps data of its own for a conversation (files, originals) needs to guard
+ * and clean it up. Conversations are named by the `conversationId` that `ingest` answered.
+ */
+export interface PluginConversations {
+  /**
+   * Whether `agent` may read the conversation: it exists (it was not deleted forever), it is on
+   * this plugin's channel, and the agent has access to its inbox. Check it before serving
+   * anything you keep for a conversation; answer a refusal like an unknown id (404).
+   */
+  canRead(agent: PluginAgent, conversationId: string): Promise<boolean>;
+  /**
+   * Registers a handler (in `connect`) for conversations of this channel deleted forever (by an
+   * agent, or the purge after 30 days in Trash). Delete what you keep for it that nothing else
+   * references. Durable: the host runs it from the event log as a job, at least once, also after
+   * a crash; throwing retries it with backoff, so make it idempotent.
+   */
+  onDeletedForever(handler: (conversation: DeletedConversation) => Promise<void>): void;
+}
+
+/** A conversation deleted forever, with what it referenced. */
+export interface DeletedConversation {
+  conversationId: string;
+  inboxId: string;
+  externalThreadId: string;
+  /** The `id` of every attachment its messages carried (AttachmentRef.id), each once. */
+  attachmentIds: string[];
 }
 
 export interface IngestOptions {

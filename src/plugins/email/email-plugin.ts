@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ChannelHostConnection, ChannelPlugin, DeliveryResult, OutboundMessage, Party } from '../channel-plugin';
+import type { ChannelHostConnection, ChannelPlugin, DeliveryResult, OutboundMessage, Party, PluginAgent } from '../channel-plugin';
 import { retryableFailure } from '../channel-plugin';
 import { EmailReceiver, type InboxDirectory } from './inbound/receive-email';
 import { DEFAULT_PARSE_LIMITS } from './inbound/parse-email';
@@ -8,6 +8,7 @@ import { EmailTemplates } from './outbound/email-templates';
 import { SmtpListener } from './smtp/smtp-listener';
 import { FileKeyValueStore } from './storage/file-key-value-store';
 import type { PluginKeyValueStore } from './storage/key-value-store';
+import { BlobReferences } from './storage/blob-references';
 import { BlobStore } from './storage/raw-message-store';
 import { ThreadIndex } from './threading/thread-index';
 
@@ -72,6 +73,7 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
       const storage = settings.storage;
       const index = new ThreadIndex(storage);
       const blobs = new BlobStore(storage);
+      const references = new BlobReferences(storage, blobs);
       const { maxMessageBytes, inboxEmail } = settings;
       const templates = EmailTemplates.load(settings.templatesDir);
       const defaultFrom: Party | null = inboxEmail ? { address: inboxEmail } : null;
@@ -81,6 +83,7 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
         ingest: (message) => connection.ingest(message),
         inboxes: settings.inboxes,
         blobs,
+        references,
         index,
         clock,
         logger,
@@ -101,11 +104,31 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
       listener = smtp;
       connection.listen({ name: 'smtp', start: async () => void (await smtp.start()), stop: () => smtp.stop() });
 
+      /**
+       * Only for an agent who may read a conversation holding the blob. Blobs stored before their
+       * holders were recorded name no conversation: only admins (who reach every inbox) get those.
+       */
+      const mayRead = async (agent: PluginAgent | undefined, id: string): Promise<boolean> => {
+        if (!agent) return false;
+        const holders = await references.holders(id);
+        if (holders === null) return agent.role === 'admin';
+        for (const conversationId of holders) if (await connection.conversations.canRead(agent, conversationId)) return true;
+        return false;
+      };
+
       // Auditors fetch a message's original bytes (or an attachment) by the id its event records.
+      // No access answers exactly like an unknown blob: the answer must not tell that it exists.
       connection.routes.get('blobs/:id', async (request) => {
-        const content = await blobs.get(request.params.id ?? '');
-        if (!content) return { status: 404, body: { statusCode: 404, error: 'Not Found', message: `no email blob ${request.params.id}` } };
-        return { status: 200, body: { id: request.params.id, size: content.length, base64: content.toString('base64') } };
+        const id = request.params.id ?? '';
+        const content = (await mayRead(request.agent, id)) ? await blobs.get(id) : null;
+        if (!content) return { status: 404, body: { statusCode: 404, error: 'Not Found', message: `no email blob ${id}` } };
+        return { status: 200, body: { id, size: content.length, base64: content.toString('base64') } };
+      });
+
+      // Delete forever: the originals and attachments no other conversation holds go with it.
+      connection.conversations.onDeletedForever(async ({ conversationId, attachmentIds }) => {
+        const { deleted } = await references.release(conversationId, attachmentIds);
+        logger.info({ conversationId, deletedBlobs: deleted.length, keptBlobs: new Set(attachmentIds).size - deleted.length }, 'email blobs of a conversation deleted forever removed');
       });
     },
 

@@ -9,6 +9,8 @@ import {
   type ChannelHostConnection,
   type ChannelListener,
   type ChannelPlugin,
+  type DeletedConversation,
+  type PluginAgent,
   type IngestOptions,
   type PluginConfig,
   type PluginJobHandler,
@@ -32,6 +34,13 @@ export interface DeclaredRoute {
 export interface PluginDeclarations {
   routes: DeclaredRoute[];
   listeners: ChannelListener[];
+  /** Handlers for conversations of its channel deleted forever. */
+  deletedForever: ((conversation: DeletedConversation) => Promise<void>)[];
+}
+
+/** What the host answers about conversations, for any channel; the connection narrows it to the plugin's own. */
+export interface HostConversations {
+  canRead(agent: PluginAgent, conversationId: string, channel: string): Promise<boolean>;
 }
 
 /** An ingest the core refused (bad message, unknown inbox, no access): carries the HTTP status a route should answer. */
@@ -69,9 +78,9 @@ export const pluginJobType = (pluginId: string, type: string) => `plugin.${plugi
  */
 export function createHostConnection(
   plugin: ChannelPlugin,
-  host: { ingest: ChannelConnection; jobs: JobQueue; logger: Logger; env: NodeJS.ProcessEnv },
+  host: { ingest: ChannelConnection; jobs: JobQueue; logger: Logger; env: NodeJS.ProcessEnv; conversations: HostConversations },
 ): { connection: ChannelHostConnection; declarations: PluginDeclarations; closeDeclarations(): void } {
-  const declarations: PluginDeclarations = { routes: [], listeners: [] };
+  const declarations: PluginDeclarations = { routes: [], listeners: [], deletedForever: [] };
   let declaring = true;
   const mustDeclareInConnect = (what: string) => {
     if (!declaring) throw new Error(`plugin "${plugin.id}": ${what} can only be declared in connect()`);
@@ -130,6 +139,7 @@ export function createHostConnection(
     },
     config,
     logger,
+    conversations: pluginConversations(plugin, host.conversations, declarations, mustDeclareInConnect),
     jobs: {
       register: (type: string, handler: PluginJobHandler) => {
         mustDeclareInConnect(`job handlers (${type})`);
@@ -157,6 +167,23 @@ export function createHostConnection(
     },
   };
   return { connection: Object.freeze(connection), declarations, closeDeclarations: () => (declaring = false) };
+}
+
+function pluginConversations(
+  plugin: ChannelPlugin,
+  host: HostConversations,
+  declarations: PluginDeclarations,
+  mustDeclareInConnect: (what: string) => void,
+): ChannelHostConnection['conversations'] {
+  return Object.freeze({
+    canRead: async (agent: PluginAgent, conversationId: string) =>
+      typeof agent?.id === 'string' && typeof conversationId === 'string' && (await host.canRead(agent, conversationId, plugin.channel)),
+    onDeletedForever: (handler: (conversation: DeletedConversation) => Promise<void>) => {
+      mustDeclareInConnect('the handler for conversations deleted forever');
+      if (typeof handler !== 'function') throw new Error(`plugin "${plugin.id}": onDeletedForever needs a function`);
+      declarations.deletedForever.push(handler);
+    },
+  });
 }
 
 function checkKey(pluginId: string, key: string): string {

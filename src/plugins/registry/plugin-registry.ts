@@ -4,13 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CHANNEL_CONNECTION, type ChannelConnection } from '../../application/ports/channel.port';
 import type { ChannelDelivery, DeliveryResult, OutboundMessage } from '../../application/ports/channel-delivery.port';
+import type { ChannelConversationNotices, ConversationDeletedForever } from '../../application/ports/channel-conversations.port';
 import { CLOCK, type Clock } from '../../application/ports/clock.port';
 import { JOB_QUEUE, type JobQueue } from '../../application/ports/job-queue.port';
 import { READ_STORE, type ReadStore } from '../../application/ports/read-store.port';
 import { ConfigError, type ParleyConfig } from '../../infrastructure/config/config';
 import { authenticateSession } from '../../infrastructure/http/auth/auth.guard';
 import { SessionTokens } from '../../infrastructure/http/auth/session-tokens';
-import type { ChannelCapabilities, ChannelPlugin } from '../channel-plugin';
+import type { ChannelCapabilities, ChannelPlugin, PluginAgent } from '../channel-plugin';
 import { pluginShapeProblems } from '../plugin-shape';
 import { BUILT_IN_PLUGINS, type BuiltInPluginContext, type BuiltInPluginFactory } from './built-in-plugins';
 import { loadPluginPackage, PluginLoadError } from './load-plugin-package';
@@ -59,7 +60,7 @@ const SEND_TIMEOUT_MS = 60_000;
  * has closed, before storage closes).
  */
 @Injectable()
-export class PluginRegistry implements ChannelDelivery {
+export class PluginRegistry implements ChannelDelivery, ChannelConversationNotices {
   private readonly connected: Connected[] = [];
   private listenersStarted: { pluginId: string; listener: PluginDeclarations['listeners'][number] }[] = [];
   private logger: Logger | null = null;
@@ -115,6 +116,7 @@ export class PluginRegistry implements ChannelDelivery {
         jobs: this.jobs,
         logger: options.logger,
         env: options.env,
+        conversations: { canRead: (agent, conversationId, channel) => this.canRead(agent, conversationId, channel) },
       });
       try {
         await plugin.connect(connection);
@@ -198,6 +200,28 @@ export class PluginRegistry implements ChannelDelivery {
       channel: plugin.channel,
       capabilities: { ...plugin.capabilities },
     }));
+  }
+
+  /** For a plugin guarding what it keeps per conversation: the conversation exists on its channel and the agent may open its inbox. */
+  private async canRead(agent: PluginAgent, conversationId: string, channel: string): Promise<boolean> {
+    const summary = await this.readStore.getConversationSummary(conversationId);
+    if (!summary || summary.channel !== channel) return false;
+    if (agent.role === 'admin') return true;
+    const inbox = await this.readStore.getInbox(summary.inboxId);
+    return inbox !== null && inbox.memberIds.includes(agent.id);
+  }
+
+  /**
+   * ChannelConversationNotices: hands the notice to the plugin of that channel (run by a durable
+   * job, so a handler that throws is retried). No plugin for the channel any more: nothing to clean.
+   */
+  async conversationDeletedForever(notice: ConversationDeletedForever): Promise<void> {
+    const connected = this.connected.find(({ plugin }) => plugin.channel === notice.channel);
+    if (!connected) return;
+    const { conversationId, inboxId, externalThreadId, attachmentIds } = notice;
+    for (const handler of connected.declarations.deletedForever) {
+      await handler({ conversationId, inboxId, externalThreadId, attachmentIds: [...attachmentIds] });
+    }
   }
 
   /** ChannelDelivery: through the plugin that sends on the message's channel. */

@@ -202,6 +202,14 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
         expect(new Set(host.stored.map((m) => m.conversationId)).size).toBe(1);
         expect(host.problems).toEqual([]);
       });
+
+      it('takes a conversation deleted forever, told twice (the host runs it at least once), without failing', async () => {
+        await scenario.deliverInbound(host, conformanceInbound());
+        const [stored] = host.stored;
+        await host.deleteForever(stored.conversationId, { deliveries: 2 });
+        expect(host.problems).toEqual([]);
+        expect(await host.connection.conversations.canRead({ id: 'any-agent', name: 'Any', email: 'any@example.com', role: 'admin' }, stored.conversationId)).toBe(false);
+      });
     });
 
     describe('outbound', () => {

@@ -7,6 +7,7 @@ import {
   type ChannelPlugin,
   type ChannelRequest,
   type ChannelResponse,
+  type DeletedConversation,
   type InboundMessage,
   type IngestOptions,
   type IngestResult,
@@ -67,6 +68,10 @@ export class FakeHostConnection {
   readonly jobHandlers = new Map<string, PluginJobHandler>();
   readonly scheduled: { type: string; data: Record<string, unknown>; options: PluginJobOptions }[] = [];
   readonly logs: { level: 'debug' | 'info' | 'warn' | 'error'; fields: object; message: string }[] = [];
+  /** Handlers the plugin registered for conversations deleted forever. */
+  readonly deletedForeverHandlers: ((conversation: DeletedConversation) => Promise<void>)[] = [];
+  /** Agent ids `conversations.canRead` refuses (an agent without access to the inbox). */
+  readonly agentsWithoutAccess = new Set<string>();
   /** Contract violations seen: the conformance kit expects none. */
   readonly problems: string[] = [];
   /** The connection to hand to `plugin.connect`. */
@@ -110,6 +115,15 @@ export class FakeHostConnection {
         info: (fields: object, message: string) => this.logs.push({ level: 'info', fields, message }),
         warn: (fields: object, message: string) => this.logs.push({ level: 'warn', fields, message }),
         error: (fields: object, message: string) => this.logs.push({ level: 'error', fields, message }),
+      }),
+      conversations: this.strict('connection.conversations', {
+        canRead: async (agent: PluginAgent, conversationId: string) =>
+          !this.agentsWithoutAccess.has(agent?.id) && this.stored.some((m) => m.conversationId === conversationId),
+        onDeletedForever: (handler: (conversation: DeletedConversation) => Promise<void>) => {
+          this.mustDeclareInConnect('the handler for conversations deleted forever');
+          if (typeof handler !== 'function') this.fail('onDeletedForever needs a function');
+          this.deletedForeverHandlers.push(handler);
+        },
       }),
       jobs: this.strict('connection.jobs', {
         register: (type: string, handler: PluginJobHandler) => {
@@ -200,6 +214,23 @@ export class FakeHostConnection {
     for (const listener of [...this.listeners].reverse()) {
       if (!this.started.delete(listener)) continue;
       await listener.stop();
+    }
+  }
+
+  /**
+   * Deletes a conversation forever, as an agent would: the stored messages go, then the plugin's
+   * handlers hear of it with the attachment ids its messages carried, `deliveries` times (the
+   * host's job runs at least once).
+   */
+  async deleteForever(conversationId: string, { deliveries = 1 }: { deliveries?: number } = {}): Promise<void> {
+    const messages = this.stored.filter((m) => m.conversationId === conversationId);
+    const [first] = messages;
+    if (!first) throw new Error(`no conversation ${conversationId}`);
+    for (const message of messages) this.stored.splice(this.stored.indexOf(message), 1);
+    const attachmentIds = [...new Set(messages.flatMap((m) => (m.attachments ?? []).map((a) => a.id)))];
+    const deleted: DeletedConversation = { conversationId, inboxId: first.inboxId ?? 'default', externalThreadId: first.externalThreadId, attachmentIds };
+    for (let delivery = 0; delivery < deliveries; delivery += 1) {
+      for (const handler of this.deletedForeverHandlers) await handler(structuredClone(deleted));
     }
   }
 

@@ -1,5 +1,6 @@
 import type { AttachmentRef, InboundMessage, IngestResult, PluginLogger } from '../../channel-plugin';
 import { SmtpReply, type SmtpEnvelope } from '../smtp/smtp-listener';
+import type { BlobReferences, HeldBlob } from '../storage/blob-references';
 import type { BlobStore } from '../storage/raw-message-store';
 import { resolveThread } from '../threading/resolve-thread';
 import { normaliseSubject } from '../threading/subject';
@@ -19,6 +20,8 @@ export interface EmailReceiverDeps {
   ingest(message: InboundMessage): Promise<IngestResult>;
   inboxes: InboxDirectory | null;
   blobs: BlobStore;
+  /** Which conversations hold which blobs (access to a blob, and deleting it with the last of them). */
+  references: BlobReferences;
   index: ThreadIndex;
   clock: () => Date;
   logger: PluginLogger;
@@ -59,27 +62,35 @@ export class EmailReceiver {
     if (!sender) throw new SmtpReply(550, '5.1.7 The message has no sender: it has no From: header and was sent with an empty MAIL FROM');
     if (!hasReadableContent(email)) throw new SmtpReply(554, '5.6.0 The message has no subject, no text and no attachment: nothing to store');
 
-    // The original first, durably: nothing is acknowledged that an auditor could not see later.
-    const original = await this.deps.blobs.put(raw);
-    const attachments: AttachmentRef[] = [];
-    for (const attachment of email.attachments) {
-      const id = await this.deps.blobs.put(attachment.content);
-      attachments.push({ id, filename: attachment.filename, contentType: attachment.contentType, size: attachment.size });
-    }
-    attachments.push({ id: original, filename: ORIGINAL_FILENAME, contentType: 'message/rfc822', size: raw.length });
-
-    const inboxIds = await this.inboxesFor(envelope.rcptTo);
-    const receivedAt = this.deps.clock();
     const own = await this.deps.index.message(email.messageId);
     if (own?.direction === 'out') {
       // One of our own emails coming back (Bcc to the inbox, a mailing list): it is in the thread already.
       this.deps.logger.info({ emailMessageId: email.messageId }, 'our own email came back; not stored as a message from the contact');
       return `2.0.0 Ok: ${email.messageId} is Parley's own message`;
     }
+
+    // The original first, durably: nothing is acknowledged that an auditor could not see later.
+    const { blobs } = this.deps;
+    const original = await blobs.put(raw);
+    const attachments: AttachmentRef[] = [];
+    const held: HeldBlob[] = [];
+    for (const attachment of email.attachments) {
+      const id = await blobs.put(attachment.content);
+      attachments.push({ id, filename: attachment.filename, contentType: attachment.contentType, size: attachment.size });
+      held.push({ id, store: () => blobs.put(attachment.content) });
+    }
+    attachments.push({ id: original, filename: ORIGINAL_FILENAME, contentType: 'message/rfc822', size: raw.length });
+    held.push({ id: original, store: () => blobs.put(raw) });
+
+    const inboxIds = await this.inboxesFor(envelope.rcptTo);
+    const receivedAt = this.deps.clock();
     const root = await this.thread(email, sender, receivedAt);
     const results: IngestResult[] = [];
     for (const inboxId of inboxIds) {
-      results.push(await this.ingest(email, sender, root, inboxId, attachments, envelope, receivedAt));
+      const result = await this.ingest(email, sender, root, inboxId, attachments, envelope, receivedAt);
+      // Before the 250: a crash in between makes the sender retry, and the duplicate records it then.
+      await this.deps.references.hold(result.conversationId, held);
+      results.push(result);
     }
     const stored = results.filter((r) => !r.duplicate).length;
     this.deps.logger.info(

@@ -51,6 +51,17 @@ export class FileKeyValueStore implements PluginKeyValueStore {
     await syncFolder(folder);
   }
 
+  async delete(key: string): Promise<void> {
+    const target = this.pathOf(key);
+    try {
+      await unlink(target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    await syncFolder(dirname(target));
+  }
+
   private pathOf(key: string): string {
     const name = createHash('sha256').update(key, 'utf8').digest('hex');
     return join(this.root, name.slice(0, 2), name.slice(2));

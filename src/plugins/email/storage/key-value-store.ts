@@ -10,6 +10,8 @@ export interface PluginKeyValueStore {
   set(key: string, value: Buffer): Promise<void>;
   /** Only for keys written once and never changed (content-addressed): resolves true when present. */
   has(key: string): Promise<boolean>;
+  /** Removes the key durably; a key that is not there is fine. */
+  delete(key: string): Promise<void>;
 }
 
 /** In memory, for tests and the conformance kit's fake host. */
@@ -27,6 +29,10 @@ export class MemoryKeyValueStore implements PluginKeyValueStore {
 
   async has(key: string): Promise<boolean> {
     return this.values.has(key);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.values.delete(key);
   }
 
   get size(): number {

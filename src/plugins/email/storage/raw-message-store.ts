@@ -14,6 +14,10 @@ export class BlobStore {
     return `sha256:${createHash('sha256').update(content).digest('hex')}`;
   }
 
+  async has(id: string): Promise<boolean> {
+    return /^sha256:[0-9a-f]{64}$/.test(id) && this.kv.has(keyOf(id));
+  }
+
   /** Stores the content durably (unless it is already there) and returns its id. */
   async put(content: Buffer): Promise<string> {
     const id = BlobStore.idOf(content);
@@ -28,6 +32,11 @@ export class BlobStore {
     if (content === null) return null;
     if (BlobStore.idOf(content) !== id) throw new Error(`blob ${id} is corrupt: its content no longer matches its hash`);
     return content;
+  }
+
+  /** Removes the blob; an unknown id is fine. */
+  async delete(id: string): Promise<void> {
+    if (/^sha256:[0-9a-f]{64}$/.test(id)) await this.kv.delete(keyOf(id));
   }
 }
 

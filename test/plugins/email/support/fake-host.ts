@@ -3,6 +3,7 @@ import type {
   ChannelListener,
   ChannelRequest,
   ChannelResponse,
+  DeletedConversation,
   InboundMessage,
   IngestResult,
   PluginJobHandler,
@@ -19,6 +20,9 @@ export class FakeHost {
   readonly listeners: ChannelListener[] = [];
   readonly routes = new Map<string, RouteHandler>();
   readonly jobs = new Map<string, PluginJobHandler>();
+  readonly deletedForeverHandlers: ((conversation: DeletedConversation) => Promise<void>)[] = [];
+  /** Agent ids without access to any conversation (conversations.canRead answers false). */
+  readonly agentsWithoutAccess = new Set<string>();
   /** Makes the next ingest calls fail with this error (a core that refuses or is down). */
   failIngestWith: Error | null = null;
   private readonly seen = new Map<string, IngestResult>();
@@ -28,7 +32,7 @@ export class FakeHost {
   readonly connection: ChannelHostConnection = {
     ingest: async (message: InboundMessage): Promise<IngestResult> => {
       if (this.failIngestWith) throw this.failIngestWith;
-      const conversationId = `${message.inboxId ?? 'default'}|${message.externalThreadId}`;
+      const conversationId = conversationIdOf(message);
       const key = `${conversationId}|${message.externalMessageId}`;
       const known = this.seen.get(key);
       if (known) return { ...known, duplicate: true };
@@ -52,6 +56,12 @@ export class FakeHost {
       variableName: (key) => `PARLEY_PLUGIN_EMAIL_${key}`,
     },
     logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    // The email channel speaks SMTP only: an HTTP request from it would be a bug worth failing on.
+    http: { request: async () => Promise.reject(new Error('the email channel made an HTTP request')) },
+    conversations: {
+      canRead: async (agent, conversationId) => !this.agentsWithoutAccess.has(agent.id) && this.messages.some((m) => conversationIdOf(m) === conversationId),
+      onDeletedForever: (handler) => void this.deletedForeverHandlers.push(handler),
+    },
     jobs: {
       register: (type, handler) => void this.jobs.set(type, handler),
       schedule: async () => ({ jobId: 'job', duplicate: false }),
@@ -72,6 +82,17 @@ export class FakeHost {
     return handler({ params: {}, query: {}, headers: {}, body: undefined, ...request });
   }
 
+  /** Deletes a conversation forever as the core would: its messages go, then the plugin hears of it. */
+  async deleteForever(conversationId: string): Promise<void> {
+    const messages = this.messages.filter((m) => conversationIdOf(m) === conversationId);
+    if (messages.length === 0) throw new Error(`no conversation ${conversationId}`);
+    for (const message of messages) this.messages.splice(this.messages.indexOf(message), 1);
+    for (const key of [...this.seen.keys()]) if (key.startsWith(`${conversationId}|`)) this.seen.delete(key);
+    const attachmentIds = [...new Set(messages.flatMap((m) => (m.attachments ?? []).map((a) => a.id)))];
+    const deleted = { conversationId, inboxId: messages[0].inboxId ?? 'default', externalThreadId: messages[0].externalThreadId, attachmentIds };
+    for (const handler of this.deletedForeverHandlers) await handler(deleted);
+  }
+
   /** Conversations as the core would group them: inbox + thread. */
   conversations(): Map<string, InboundMessage[]> {
     const byThread = new Map<string, InboundMessage[]>();
@@ -82,3 +103,5 @@ export class FakeHost {
     return byThread;
   }
 }
+
+const conversationIdOf = (message: InboundMessage) => `${message.inboxId ?? 'default'}|${message.externalThreadId}`;

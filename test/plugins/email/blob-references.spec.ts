@@ -1,0 +1,69 @@
+import { createTransport } from 'nodemailer';
+import { createEmailPlugin, type EmailPlugin } from '../../../src/plugins/email/email-plugin';
+import { MemoryKeyValueStore } from '../../../src/plugins/email/storage/key-value-store';
+import { FakeHost } from './support/fake-host';
+
+const AGENT = { id: 'agent-1', name: 'Ann', email: 'ann@parley.test', role: 'agent' as const };
+
+/** The email plugin alone: blobs follow the conversations holding them (access, delete forever). */
+describe('email blobs and the conversations holding them', () => {
+  let host: FakeHost;
+  let plugin: EmailPlugin;
+  let storage: MemoryKeyValueStore;
+
+  beforeEach(async () => {
+    host = new FakeHost();
+    storage = new MemoryKeyValueStore();
+    plugin = createEmailPlugin({ smtpPort: 0, smtpHost: '127.0.0.1', storage, smtpCloseTimeoutMs: 300 });
+    await plugin.connect(host.connection);
+    await host.start();
+  });
+  afterEach(async () => {
+    await host.stop();
+    await plugin.disconnect?.();
+  });
+
+  const send = (subject: string, attachments: { filename: string; content: string }[]) =>
+    createTransport({ host: '127.0.0.1', port: plugin.smtpPort(), secure: false, ignoreTLS: true }).sendMail({ from: 'jane@customer.test', to: 'support@parley.test', subject, text: subject, attachments });
+  const conversationOf = (subject: string) => {
+    const message = host.messages.find((m) => m.subject === subject)!;
+    return { id: `default|${message.externalThreadId}`, ids: message.attachments!.map((a) => a.id) };
+  };
+  const fetch = (id: string) => host.call('GET', 'blobs/:id', { params: { id }, agent: AGENT });
+
+  it('answers a blob only to an agent who may read a conversation holding it; otherwise 404, like an unknown id', async () => {
+    await send('Invoice', [{ filename: 'invoice.txt', content: 'invoice 7' }]);
+    const [attachment, original] = conversationOf('Invoice').ids;
+    expect((await fetch(attachment)).status).toBe(200);
+    expect((await fetch(original)).status).toBe(200);
+    host.agentsWithoutAccess.add(AGENT.id);
+    const unknownId = `sha256:${'1'.repeat(64)}`;
+    const [denied, unknown] = [await fetch(original), await fetch(unknownId)];
+    expect(denied.status).toBe(404);
+    expect(JSON.stringify(denied).replace(original, unknownId)).toBe(JSON.stringify(unknown));
+  });
+
+  it('delete forever removes the blobs only that conversation held; a blob two conversations hold stays until both are gone', async () => {
+    const shared = { filename: 'terms.txt', content: 'terms v7' };
+    await send('First', [shared, { filename: 'first.txt', content: 'only the first' }]);
+    await send('Second', [shared]);
+    const first = conversationOf('First');
+    const second = conversationOf('Second');
+    const [terms, onlyFirst, firstOriginal] = first.ids;
+    expect(second.ids[0]).toBe(terms);
+    const sizeBefore = storage.size;
+
+    await host.deleteForever(first.id);
+    expect((await fetch(onlyFirst)).status).toBe(404);
+    expect((await fetch(firstOriginal)).status).toBe(404);
+    expect((await fetch(terms)).status).toBe(200);
+    // Told again (a job retried after a crash): nothing more changes.
+    await host.deletedForeverHandlers[0]({ conversationId: first.id, inboxId: 'default', externalThreadId: 'x', attachmentIds: first.ids });
+    expect((await fetch(terms)).status).toBe(200);
+
+    await host.deleteForever(second.id);
+    expect((await fetch(terms)).status).toBe(404);
+    // Four blobs (terms, first.txt, two originals) and their four holder records are gone; the thread index stays.
+    expect(storage.size).toBe(sizeBefore - 8);
+  });
+});
