@@ -9,9 +9,9 @@
  *           {"threadId", "messageId", "from": {"address", "name"?}, "subject"?, "text", "html"?, "sentAt"?}
  *           -> 201 {conversationId, messageId, duplicate: false}; the same messageId again -> 200, duplicate: true;
  *              401 on a missing or wrong signature (checked BEFORE anything is read or stored); 400 naming bad fields.
- * Outbound: replies are POSTed as JSON to OUTBOUND_URL, signed the same way, with
- *           Idempotency-Key: <Parley's messageId>. 2xx delivered; network errors, timeouts, 408, 429, 5xx retryable;
- *           any other status permanent.
+ * Outbound: replies are POSTed as JSON to OUTBOUND_URL through connection.http (Parley's outbound guard),
+ *           signed the same way, with Idempotency-Key: <Parley's messageId>. 2xx delivered; network errors,
+ *           timeouts, 408, 429, 5xx retryable; any other status, and a target the guard refuses, permanent.
  *
  * Settings (environment): PARLEY_PLUGIN_SIGNED_WEBHOOK_SECRET (at least 16 characters),
  *                         PARLEY_PLUGIN_SIGNED_WEBHOOK_OUTBOUND_URL (http or https URL).
@@ -141,19 +141,21 @@ function createChannelPlugin() {
       const host = new URL(outboundUrl).host;
       let response;
       try {
-        response = await fetch(outboundUrl, {
+        // Through Parley's outbound guard, never fetch: it refuses private and internal targets
+        // (unless the operator allows them) and bounds time and size.
+        response = await connection.http.request(outboundUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(secret, body), 'idempotency-key': outbound.messageId },
           body,
           redirect: 'manual',
-          signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+          timeoutMs: SEND_TIMEOUT_MS,
         });
       } catch (err) {
-        const cause = err && err.cause && err.cause.code;
-        return { status: 'failed', retryable: true, reason: `could not reach ${host}: ${cause || (err && err.message) || err}` };
+        // A refused target (or a bad request) stays refused: retrying cannot help. Timeouts and network errors can pass.
+        if (err && err.retryable === false) return { status: 'failed', retryable: false, reason: String(err.message || err) };
+        return { status: 'failed', retryable: true, reason: `could not reach ${host}: ${(err && err.message) || err}` };
       }
-      await response.text().catch(() => '');
-      if (response.ok) return { status: 'delivered' };
+      if (response.status >= 200 && response.status < 300) return { status: 'delivered' };
       const what = `${host} answered ${response.status}`;
       if (response.status >= 500 || response.status === 408 || response.status === 429) return { status: 'failed', retryable: true, reason: what };
       return { status: 'failed', retryable: false, reason: `${what}; the receiver refused the reply` };

@@ -108,6 +108,13 @@ export interface ChannelHostConnection {
   listen(listener: ChannelListener): void;
   /** This plugin's settings. */
   readonly config: PluginConfig;
+  /**
+   * Outbound HTTP(S): how a plugin calls out (its webhook, a provider's API). Use it rather than
+   * fetch: the host refuses loopback, private, link-local, multicast and reserved targets (also
+   * when a name resolves there or a redirect leads there; loopback and private ones are allowed
+   * when the operator sets PARLEY_ALLOW_PRIVATE_NETWORK=true) and bounds time and response size.
+   */
+  readonly http: PluginHttp;
   /** A pino logger tagged `{ plugin: <id> }`; passwords, tokens, secrets and signatures are redacted. */
   readonly logger: PluginLogger;
   /** Durable background jobs, namespaced to this plugin. */
@@ -243,6 +250,62 @@ export interface PluginLogger {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
+}
+
+/** Outbound requests through the host's guard (ChannelHostConnection.http). */
+export interface PluginHttp {
+  /**
+   * Sends one request and reads the whole (decoded) answer. Any HTTP status is an answer; it
+   * rejects only when there is none, with a PluginHttpError.
+   */
+  request(url: string, init?: PluginHttpRequestInit): Promise<PluginHttpResponse>;
+}
+
+export interface PluginHttpRequestInit {
+  /** Default GET. */
+  method?: string;
+  /** Not Host, Content-Length or Transfer-Encoding: the host sets those. */
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  /** `follow` (default): up to `maxRedirects` hops, each checked like the first. `manual`: a 3xx is the answer. */
+  redirect?: 'follow' | 'manual';
+  /** Default 5, at most 20. */
+  maxRedirects?: number;
+  /** For the whole request, redirects and body included. Default 30 000 ms. */
+  timeoutMs?: number;
+  /** Until the connection stands (DNS, TCP, TLS). Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** A larger answer is abandoned as it arrives (OUTBOUND_TOO_LARGE). Default 5 MiB, at most 100 MiB. */
+  maxResponseBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface PluginHttpResponse {
+  status: number;
+  /** Lower-case names; a repeated header's values joined with ", ". */
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Where the answer came from after redirects, without query or credentials. */
+  url: string;
+}
+
+/**
+ * Why `http.request` got no answer. The message names the target by origin only (paths and
+ * queries carry tokens), so it can go into a DeliveryResult's reason as it is.
+ * - OUTBOUND_REFUSED: the target is not allowed (scheme, credentials in the URL, its address);
+ * - OUTBOUND_TIMEOUT, OUTBOUND_NETWORK: worth trying again later (`retryable: true`);
+ * - OUTBOUND_TOO_LARGE, OUTBOUND_TOO_MANY_REDIRECTS, OUTBOUND_INVALID_REQUEST, OUTBOUND_ABORTED.
+ */
+export interface PluginHttpError extends Error {
+  code:
+    | 'OUTBOUND_INVALID_REQUEST'
+    | 'OUTBOUND_REFUSED'
+    | 'OUTBOUND_TIMEOUT'
+    | 'OUTBOUND_TOO_LARGE'
+    | 'OUTBOUND_TOO_MANY_REDIRECTS'
+    | 'OUTBOUND_NETWORK'
+    | 'OUTBOUND_ABORTED';
+  retryable: boolean;
 }
 
 /**

@@ -37,7 +37,8 @@ describe('channel registry and reply delivery (e2e, API channel)', () => {
       // The API channel reads its settings from the environment (PARLEY_PLUGIN_API_*).
       process.env.PARLEY_PLUGIN_API_WEBHOOK_URL = sink.url;
       process.env.PARLEY_PLUGIN_API_WEBHOOK_SECRET = SECRET;
-      t = await startTestApp();
+      // The sink listens on 127.0.0.1, a target the outbound guard refuses unless private targets are allowed.
+      t = await startTestApp({ env: { PARLEY_ALLOW_PRIVATE_NETWORK: 'true' } });
       token = await t.login();
     });
     afterAll(async () => {

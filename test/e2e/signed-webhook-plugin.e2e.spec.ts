@@ -49,6 +49,8 @@ describe('a third-party channel plugin loaded from PARLEY_PLUGINS (e2e, real ser
         PARLEY_PLUGINS: 'parley-plugin-signed-webhook',
         PARLEY_PLUGIN_SIGNED_WEBHOOK_SECRET: SECRET,
         PARLEY_PLUGIN_SIGNED_WEBHOOK_OUTBOUND_URL: sink.url,
+        // The sink listens on 127.0.0.1, which the outbound guard refuses unless private targets are allowed.
+        PARLEY_ALLOW_PRIVATE_NETWORK: 'true',
       },
     });
     const login = await fetch(`${server.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(TEST_ADMIN) });

@@ -2,7 +2,11 @@ import { createHmac } from 'node:crypto';
 import { createApiChannelPlugin } from '../../src/plugins/api/api-channel.plugin';
 import { sanitiseEmailHtml } from '../../src/plugins/email/inbound/sanitise-html';
 import { channelPluginConformance, conformanceOutbound, FakeHostConnection, type ConformanceInbound } from '../../src/plugins/testing';
+import { createOutboundHttp } from '../../src/infrastructure/outbound/outbound-guard';
 import { startHttpSink, type HttpSink } from '../support/http-sink';
+
+// The receivers are local test servers: the host's guard as configured with PARLEY_ALLOW_PRIVATE_NETWORK=true.
+const http = createOutboundHttp({ allowPrivateNetwork: true });
 
 const SECRET = 'api-webhook-secret-for-tests';
 let sink: HttpSink;
@@ -21,6 +25,7 @@ channelPluginConformance('api (with a reply webhook)', {
     },
     afterAll: () => sink.close(),
     config: () => ({ WEBHOOK_URL: sink.url, WEBHOOK_SECRET: SECRET }),
+    http,
     deliverInbound: async (host, message) => {
       const response = await post(host, message);
       if (response.status !== 201 && response.status !== 200) throw new Error(`POST messages answered ${response.status}: ${JSON.stringify(response.body)}`);
@@ -36,7 +41,7 @@ channelPluginConformance('api (with a reply webhook)', {
 describe('api channel plugin', () => {
   const connect = async (config: Record<string, string> = {}) => {
     const plugin = createApiChannelPlugin();
-    const host = new FakeHostConnection(plugin, config);
+    const host = new FakeHostConnection(plugin, config, { http });
     await plugin.connect(host.connection);
     host.endConnect();
     return { plugin, host };

@@ -2,7 +2,11 @@ import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import type { ChannelPlugin } from '../../src/plugins/channel-plugin';
 import { channelPluginConformance, conformanceOutbound, FakeHostConnection, type ConformanceInbound } from '../../src/plugins/testing';
+import { createOutboundHttp } from '../../src/infrastructure/outbound/outbound-guard';
 import { startHttpSink, type HttpSink } from '../support/http-sink';
+
+// The receivers are local test servers: the host's guard as configured with PARLEY_ALLOW_PRIVATE_NETWORK=true.
+const http = createOutboundHttp({ allowPrivateNetwork: true });
 
 // The example third-party package, loaded from its folder as its own tests would load it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -24,6 +28,7 @@ channelPluginConformance('signed webhook (examples/parley-plugin-signed-webhook)
     },
     afterAll: () => sink.close(),
     config: () => ({ SECRET, OUTBOUND_URL: sink.url }),
+    http,
     deliverInbound: async (host, message) => {
       const body = payloadOf(message);
       const response = await host.request('POST', URL_PATH, { rawBody: body, headers: { 'x-parley-signature': sign(body) } });
@@ -46,7 +51,7 @@ describe('signed webhook plugin', () => {
 
   const connect = async (config: Record<string, string> = { SECRET, OUTBOUND_URL: hook.url }) => {
     const plugin = createChannelPlugin();
-    const host = new FakeHostConnection(plugin, config);
+    const host = new FakeHostConnection(plugin, config, { http });
     await plugin.connect(host.connection);
     host.endConnect();
     return { plugin, host };

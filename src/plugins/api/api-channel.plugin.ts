@@ -75,7 +75,7 @@ export function createApiChannelPlugin(): ChannelPlugin {
 
     async send(outbound: OutboundMessage): Promise<DeliveryResult> {
       if (!webhook) return delivered();
-      return postSigned(webhook.url, webhook.secret, { type: 'parley.reply', ...outbound }, outbound.messageId);
+      return postSigned(connection!.http, webhook.url, webhook.secret, { type: 'parley.reply', ...outbound }, outbound.messageId);
     },
 
   };

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ChannelConnection } from '../../application/ports/channel.port';
 import { PermanentJobError, type JobQueue } from '../../application/ports/job-queue.port';
 import { describeError } from '../../infrastructure/http/describe-error';
+import { createOutboundHttp } from '../../infrastructure/outbound/outbound-guard';
 import { REDACTED_PATHS } from '../../infrastructure/logging/logger';
 import {
   pluginSettingVariable,
@@ -9,6 +10,7 @@ import {
   type ChannelHostConnection,
   type ChannelListener,
   type ChannelPlugin,
+  type PluginHttp,
   type DeletedConversation,
   type PluginAgent,
   type IngestOptions,
@@ -78,7 +80,7 @@ export const pluginJobType = (pluginId: string, type: string) => `plugin.${plugi
  */
 export function createHostConnection(
   plugin: ChannelPlugin,
-  host: { ingest: ChannelConnection; jobs: JobQueue; logger: Logger; env: NodeJS.ProcessEnv; conversations: HostConversations },
+  host: { ingest: ChannelConnection; jobs: JobQueue; logger: Logger; env: NodeJS.ProcessEnv; allowPrivateNetwork: boolean; conversations: HostConversations },
 ): { connection: ChannelHostConnection; declarations: PluginDeclarations; closeDeclarations(): void } {
   const declarations: PluginDeclarations = { routes: [], listeners: [], deletedForever: [] };
   let declaring = true;
@@ -113,6 +115,8 @@ export function createHostConnection(
   };
 
   const logger = host.logger.child({ plugin: plugin.id }, { redact: { paths: PLUGIN_REDACTED_PATHS } });
+  // The plugin's own logger, so a refused target is logged with the plugin that asked for it.
+  const http: PluginHttp = createOutboundHttp({ allowPrivateNetwork: host.allowPrivateNetwork, logger });
 
   const connection: ChannelHostConnection = {
     ingest: async (message, options: IngestOptions = {}) => {
@@ -139,6 +143,7 @@ export function createHostConnection(
     },
     config,
     logger,
+    http: Object.freeze({ request: http.request }),
     conversations: pluginConversations(plugin, host.conversations, declarations, mustDeclareInConnect),
     jobs: {
       register: (type: string, handler: PluginJobHandler) => {

@@ -116,6 +116,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
         jobs: this.jobs,
         logger: options.logger,
         env: options.env,
+        allowPrivateNetwork: options.config.allowPrivateNetwork,
         conversations: { canRead: (agent, conversationId, channel) => this.canRead(agent, conversationId, channel) },
       });
       try {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { ChannelPlugin, DeliveryResult, OutboundMessage } from '../channel-plugin';
+import type { ChannelPlugin, DeliveryResult, OutboundMessage, PluginHttp } from '../channel-plugin';
 import { CAPABILITY_NAMES, pluginShapeProblems } from '../plugin-shape';
 import { FakeHostConnection } from './fake-host-connection';
 
@@ -19,6 +19,12 @@ export interface ConformanceInbound {
 export interface ChannelPluginScenario {
   /** Settings the plugin reads through `connection.config` (keys like `OUTBOUND_URL`). A function is called for each test. */
   config?: Record<string, string> | (() => Record<string, string>);
+  /**
+   * What the plugin's `connection.http` sends through: the host's guard, configured as the test's
+   * outside world needs (a local test server needs private targets allowed). Required when the
+   * plugin calls out over HTTP.
+   */
+  http?: PluginHttp;
   /**
    * Delivers `message` to the plugin as the outside world does: a request to one of its routes
    * (`host.request('POST', '/channels/<id>/…', …)`) or a connection to its listener (listeners
@@ -101,7 +107,7 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
     beforeEach(async () => {
       plugin = await createPlugin();
       const config = typeof scenario.config === 'function' ? scenario.config() : (scenario.config ?? {});
-      host = new FakeHostConnection({ id: String(plugin.id), channel: String(plugin.channel) }, config);
+      host = new FakeHostConnection({ id: String(plugin.id), channel: String(plugin.channel) }, config, { http: scenario.http });
       await plugin.connect(host.connection);
       host.endConnect();
       await host.startListeners();
@@ -161,7 +167,7 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
         disconnected = true;
         const again = await createPlugin();
         const config = typeof scenario.config === 'function' ? scenario.config() : (scenario.config ?? {});
-        const second = new FakeHostConnection({ id: String(again.id), channel: String(again.channel) }, config);
+        const second = new FakeHostConnection({ id: String(again.id), channel: String(again.channel) }, config, { http: scenario.http });
         await again.connect(second.connection);
         second.endConnect();
         await second.startListeners();

@@ -13,6 +13,8 @@ import {
   type IngestResult,
   type PluginAgent,
   type PluginJobHandler,
+  type PluginHttp,
+  type PluginHttpRequestInit,
   type PluginJobOptions,
   type RouteHandler,
   type RouteOptions,
@@ -35,6 +37,15 @@ export interface FakeRoute {
 export interface StoredMessage extends InboundMessage {
   conversationId: string;
   messageId: string;
+}
+
+export interface FakeHostOptions {
+  /**
+   * What `connection.http` sends through. Give it the host's guard as the real host configures
+   * it (Parley's tests: `createOutboundHttp({ allowPrivateNetwork: true })` for a local test server);
+   * without one, every request is refused and recorded as a problem.
+   */
+  http?: PluginHttp;
 }
 
 export interface FakeRequestOptions {
@@ -73,6 +84,8 @@ export class FakeHostConnection {
   /** Agent ids `conversations.canRead` refuses (an agent without access to the inbox). */
   readonly agentsWithoutAccess = new Set<string>();
   /** Contract violations seen: the conformance kit expects none. */
+  /** Every `connection.http.request` call, in order (the URL as the plugin gave it). */
+  readonly httpRequests: { method: string; url: string }[] = [];
   readonly problems: string[] = [];
   /** The connection to hand to `plugin.connect`. */
   readonly connection: ChannelHostConnection;
@@ -84,6 +97,7 @@ export class FakeHostConnection {
   constructor(
     private readonly plugin: Pick<ChannelPlugin, 'id' | 'channel'>,
     private readonly settings: Record<string, string> = {},
+    hostOptions: FakeHostOptions = {},
   ) {
     this.connection = this.strict('connection', {
       ingest: (message: InboundMessage, options: IngestOptions = {}) => this.ingest(message, options),
@@ -109,6 +123,15 @@ export class FakeHostConnection {
           return value;
         },
         variableName: (key: string) => pluginSettingVariable(plugin.id, this.checkKey(key)),
+      }),
+      http: this.strict('connection.http', {
+        request: (url: string, init: PluginHttpRequestInit = {}) => {
+          this.httpRequests.push({ method: (init?.method ?? 'GET').toUpperCase(), url });
+          if (hostOptions.http) return hostOptions.http.request(url, init);
+          const problem = `plugin "${plugin.id}" called connection.http, but this FakeHostConnection was given no HTTP client (pass { http } as its third argument)`;
+          this.problems.push(problem);
+          return Promise.reject(new Error(problem));
+        },
       }),
       logger: this.strict('connection.logger', {
         debug: (fields: object, message: string) => this.logs.push({ level: 'debug', fields, message }),

@@ -5,4 +5,4 @@
 export { channelPluginConformance, conformanceInbound, conformanceOutbound } from './conformance';
 export type { ChannelPluginConformanceOptions, ChannelPluginScenario, ConformanceInbound } from './conformance';
 export { FakeHostConnection, FAKE_AGENT, inboundProblems } from './fake-host-connection';
-export type { FakeRequestOptions, FakeRoute, StoredMessage } from './fake-host-connection';
+export type { FakeHostOptions, FakeRequestOptions, FakeRoute, StoredMessage } from './fake-host-connection';
