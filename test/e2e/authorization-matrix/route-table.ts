@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Call, MatrixFixture, Surface, Targets } from './fixture';
+import { MARKER, type Call, type MatrixFixture, type Surface, type Targets } from './fixture';
 
 /** What names something of inbox B in a probe's request; an unknown one of the same kind is its twin. */
 export type Resource = 'conversation' | 'inbox' | 'view' | 'blob';
@@ -380,7 +380,7 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'page',
     probes: [{ call: (t) => ({ url: `/settings?inbox=${t.inboxId}` }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200) }],
   },
-  'POST /settings/inbox': settingsForm((t) => `/settings/inbox?inbox=${t.inboxId}`, () => ({ name: `Team B`, emailAddress: 'team-b@parley.test' })),
+  'POST /settings/inbox': settingsForm((t) => `/settings/inbox?inbox=${t.inboxId}`, () => ({ name: `Team ${MARKER}`, emailAddress: 'team-b@parley.test' })),
   'POST /settings/members': settingsForm((t) => `/settings/members?inbox=${t.inboxId}`, (t) => ({ agentIds: [t.memberId] })),
   'POST /settings/inboxes': settingsForm(
     () => '/settings/inboxes',
