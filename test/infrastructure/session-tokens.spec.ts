@@ -13,7 +13,7 @@ describe('SessionTokens', () => {
     const { tokens } = tokensAt(1_000);
     const { token } = tokens.issue('agent-1', 'fingerprint-1');
     const first = tokens.verify(token);
-    expect(first).toEqual({ sub: 'agent-1', cf: 'fingerprint-1', iat: 1_000, exp: 4_600 });
+    expect(first).toEqual({ sub: 'agent-1', cf: 'fingerprint-1', sid: expect.any(String), iat: 1_000, exp: 4_600 });
     expect(tokens.verify(token)).toEqual(first);
   });
 
@@ -23,7 +23,7 @@ describe('SessionTokens', () => {
     const claims = tokens.verify(token)!;
     claims.sub = 'someone-else';
     claims.exp = 99_999;
-    expect(tokens.verify(token)).toEqual({ sub: 'agent-1', cf: 'fingerprint-1', iat: 1_000, exp: 4_600 });
+    expect(tokens.verify(token)).toEqual({ sub: 'agent-1', cf: 'fingerprint-1', sid: expect.any(String), iat: 1_000, exp: 4_600 });
   });
 
   it('refuses a verified token once it has expired', () => {
@@ -46,6 +46,31 @@ describe('SessionTokens', () => {
     expect(tokens.verify(`${version}.${payload}.${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`)).toBeNull();
     expect(tokens.verify(`${token} `)).toBeNull();
     expect(tokens.verify('garbage')).toBeNull();
+  });
+
+  it('refuses a genuine token with anything appended as extra segments', () => {
+    const { tokens } = tokensAt(1_000);
+    const { token } = tokens.issue('agent-1', 'fingerprint-1');
+    expect(tokens.verify(token)).not.toBeNull();
+    expect(tokens.verify(`${token}.extra`)).toBeNull();
+    expect(tokens.verify(`${token}.`)).toBeNull();
+    expect(tokens.verify(`${token}..x`)).toBeNull();
+  });
+
+  it('gives every login its own session id', () => {
+    const { tokens } = tokensAt(1_000);
+    const first = tokens.verify(tokens.issue('agent-1', 'fingerprint-1').token)!;
+    const second = tokens.verify(tokens.issue('agent-1', 'fingerprint-1').token)!;
+    expect(first.sid).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(second.sid).not.toBe(first.sid);
+  });
+
+  it('refuses a signed token without a session id (issued before sessions could be logged out)', () => {
+    const { tokens } = tokensAt(1_000);
+    const payload = Buffer.from(JSON.stringify({ sub: 'agent-1', cf: 'fingerprint-1', iat: 1_000, exp: 4_600 })).toString('base64url');
+    const { createHmac } = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+    const signature = createHmac('sha256', SECRET).update(payload).digest('base64url');
+    expect(tokens.verify(`v1.${payload}.${signature}`)).toBeNull();
   });
 
   it('refuses a token signed with another secret', () => {

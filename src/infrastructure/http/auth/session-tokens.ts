@@ -1,15 +1,18 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Bearer / cookie session tokens: `v1.<payload>.<signature>`, payload base64url JSON
- * {sub: agentId, cf: credential fingerprint, iat, exp}, HMAC-SHA256 with the instance secret.
- * Stateless so several instances can share the secret; the guard still checks on every request
- * that the agent exists (removing an agent revokes its tokens at once) and that the password has
- * not changed since the token was issued (`cf`).
+ * {sub: agentId, cf: credential fingerprint, sid: session id, iat, exp}, HMAC-SHA256 with the
+ * instance secret. Signed so several instances can share the secret; the guard still checks on
+ * every request, in the shared read store, that the agent exists (removing an agent revokes its
+ * tokens at once), that the password has not changed since the token was issued (`cf`) and that
+ * this session was not logged out (`sid`).
  */
 export interface SessionClaims {
   sub: string;
   cf: string;
+  /** One login: logging out ends it (and only it) everywhere. */
+  sid: string;
   iat: number;
   exp: number;
 }
@@ -33,7 +36,7 @@ export class SessionTokens {
 
   issue(agentId: string, credentialFingerprint: string): { token: string; expiresAt: string } {
     const iat = this.nowSeconds();
-    const claims: SessionClaims = { sub: agentId, cf: credentialFingerprint, iat, exp: iat + this.ttlSeconds };
+    const claims: SessionClaims = { sub: agentId, cf: credentialFingerprint, sid: randomBytes(16).toString('base64url'), iat, exp: iat + this.ttlSeconds };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     return { token: `v1.${payload}.${this.sign(payload)}`, expiresAt: new Date(claims.exp * 1000).toISOString() };
   }
@@ -51,14 +54,17 @@ export class SessionTokens {
   }
 
   private check(token: string): SessionClaims | null {
-    const [version, payload, signature] = token.split('.');
+    const parts = token.split('.');
+    // Exactly three parts: anything appended to a genuine token makes it another, unsigned text.
+    if (parts.length !== 3) return null;
+    const [version, payload, signature] = parts;
     if (version !== 'v1' || !payload || !signature) return null;
     const expected = Buffer.from(this.sign(payload));
     const given = Buffer.from(signature);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
     try {
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as SessionClaims;
-      if (typeof claims.sub !== 'string' || typeof claims.cf !== 'string' || typeof claims.exp !== 'number') return null;
+      if (typeof claims.sub !== 'string' || typeof claims.cf !== 'string' || typeof claims.sid !== 'string' || typeof claims.exp !== 'number') return null;
       return claims.exp > this.nowSeconds() ? claims : null;
     } catch {
       return null;
@@ -71,3 +77,8 @@ export class SessionTokens {
 }
 
 export const SESSION_COOKIE = 'parley_session';
+
+/** When a token's session ends by itself (its `exp`), as an ISO time. */
+export function sessionExpiry(claims: SessionClaims): string {
+  return new Date(claims.exp * 1000).toISOString();
+}
