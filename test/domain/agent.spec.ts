@@ -1,4 +1,4 @@
-import { agentDecider as decider } from '../../src/domain/agent/agent.decider';
+import { agentDecider as decider, checkPassword } from '../../src/domain/agent/agent.decider';
 import type { AgentCommand, AgentEvent, RegisterAgent } from '../../src/domain/agent/agent.events';
 import { given, stateAfter } from '../support/given-when-then';
 
@@ -152,5 +152,43 @@ describe('agent: RemoveAgent', () => {
 
   it('refuses to remove the last admin', () => {
     given(decider, registered('admin')).when(remove(true)).thenThrows('invalid-transition', /cannot remove the last admin/);
+  });
+});
+
+describe('agent: logging out a session', () => {
+  const endSession: AgentCommand = { type: 'EndSession', data: { sessionId: 'session-1', expiresAt: '2026-12-07T14:00:00.000Z' } };
+
+  it('records the ended session with the time its token would have expired', () => {
+    given(decider, registered()).when(endSession).then([{ type: 'AgentSessionEnded', data: { sessionId: 'session-1', expiresAt: '2026-12-07T14:00:00.000Z' } }]);
+  });
+
+  it('refuses a missing session id or expiry', () => {
+    given(decider, registered()).when({ type: 'EndSession', data: { sessionId: '', expiresAt: '2026-12-07T14:00:00.000Z' } }).thenThrows('invalid-input', /sessionId/);
+    given(decider, registered()).when({ type: 'EndSession', data: { sessionId: 'session-1', expiresAt: 'soon' } }).thenThrows('invalid-input', /expiresAt/);
+  });
+
+  it('a removed or unknown agent has no session to end', () => {
+    given(decider).when(endSession).thenThrows('not-found', /agent not found/);
+    given(decider, registered(), removed).when(endSession).thenThrows('not-found', /was removed/);
+  });
+});
+
+describe('agent: the password rule (setup, API, web settings, password changes)', () => {
+  it('accepts 8 characters or more', () => {
+    expect(checkPassword('12345678')).toBe('12345678');
+    expect(checkPassword('x'.repeat(1024))).toHaveLength(1024);
+  });
+
+  it.each([
+    ['', /password must be at least 8 characters \(it has 0\)/],
+    ['x', /password must be at least 8 characters \(it has 1\)/],
+    ['1234567', /password must be at least 8 characters \(it has 7\)/],
+    ['x'.repeat(1025), /password must be at most 1024 characters/],
+  ])('refuses %j', (password, message) => {
+    expect(() => checkPassword(password)).toThrow(message);
+  });
+
+  it('refuses what is not text, naming the field', () => {
+    expect(() => checkPassword(undefined, 'newPassword')).toThrow(/newPassword must be a string/);
   });
 });

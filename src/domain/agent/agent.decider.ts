@@ -12,6 +12,8 @@ import type {
 } from './agent.events';
 
 export const AGENT_NAME_MAX_LENGTH = 100;
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 1024;
 const ROLES: readonly AgentRole[] = ['admin', 'agent'];
 const AVAILABILITIES: readonly Availability[] = ['available', 'away'];
 
@@ -52,6 +54,8 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
         return state;
       case 'AgentAvailabilityChanged':
         return { ...state, availability: event.data.availability };
+      case 'AgentSessionEnded':
+        return state;
       case 'AgentRemoved':
         return { status: 'removed', agentId: state.agentId };
       default:
@@ -101,6 +105,12 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
         if (availability === agent.availability) return [];
         return [{ type: 'AgentAvailabilityChanged', data: { availability } }];
       }
+      case 'EndSession': {
+        const { sessionId, expiresAt } = command.data;
+        if (!sessionId) throw invalidInput('sessionId must not be empty');
+        if (Number.isNaN(Date.parse(expiresAt))) throw invalidInput(`expiresAt must be a date and time, got ${JSON.stringify(expiresAt)}`);
+        return [{ type: 'AgentSessionEnded', data: { sessionId, expiresAt } }];
+      }
       case 'RemoveAgent':
         if (agent.role === 'admin' && command.data.isLastAdmin) {
           throw invalidTransition('cannot remove the last admin; make another agent an admin first');
@@ -138,6 +148,19 @@ function validEmail(value: string): string {
 function validRole(value: AgentRole): AgentRole {
   if (!ROLES.includes(value)) throw invalidInput(`role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/**
+ * The one password rule for every way an agent gets a password (setup, the API, the web settings,
+ * a password change), checked on the plain text before it is hashed.
+ */
+export function checkPassword(password: unknown, field = 'password'): string {
+  if (typeof password !== 'string') throw invalidInput(`${field} must be a string of at least ${PASSWORD_MIN_LENGTH} characters`);
+  if (password.length < PASSWORD_MIN_LENGTH) {
+    throw invalidInput(`${field} must be at least ${PASSWORD_MIN_LENGTH} characters (it has ${password.length}); choose a longer one`);
+  }
+  if (password.length > PASSWORD_MAX_LENGTH) throw invalidInput(`${field} must be at most ${PASSWORD_MAX_LENGTH} characters (it has ${password.length})`);
+  return password;
 }
 
 /** Agent emails are unique case-insensitively: the email stream id is the lower-cased address. */

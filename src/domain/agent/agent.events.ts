@@ -11,6 +11,7 @@ export type AgentEvent =
   | AgentUpdated
   | AgentPasswordChanged
   | AgentAvailabilityChanged
+  | AgentSessionEnded
   | AgentRemoved;
 
 export interface AgentRegistered {
@@ -38,11 +39,21 @@ export interface AgentRemoved {
   data: { agentId: string };
 }
 
+/**
+ * A session (one login) was logged out: its token is refused from then on, by every instance.
+ * `expiresAt` is when the token would have expired anyway; the directory forgets it after that.
+ */
+export interface AgentSessionEnded {
+  type: 'AgentSessionEnded';
+  data: { sessionId: string; expiresAt: string };
+}
+
 export type AgentCommand =
   | RegisterAgent
   | UpdateAgent
   | ChangeAgentPassword
   | SetAvailability
+  | EndSession
   | RemoveAgent;
 
 export interface RegisterAgent {
@@ -64,6 +75,11 @@ export interface ChangeAgentPassword {
 export interface SetAvailability {
   type: 'SetAvailability';
   data: { availability: Availability };
+}
+
+export interface EndSession {
+  type: 'EndSession';
+  data: { sessionId: string; expiresAt: string };
 }
 
 export interface RemoveAgent {
