@@ -508,10 +508,22 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
           availability: 'away',
           passwordHash: 'scrypt$new',
           createdAt: at(0),
+          endedSessions: [],
         });
         expect((await t.store.getAgentByEmail(' ana@ACME.test'))?.id).toBe(ANA);
         expect(await t.store.getAgent(CAROL)).toBeNull();
         expect(await t.store.getAgentByEmail('carol@acme.test')).toBeNull();
+      });
+
+      it('agents: logged-out sessions are listed until their token would have expired anyway', async () => {
+        const t = await open();
+        await withDirectory(t);
+        await t.record(`agent-${BOB}`, agentEvent.sessionEnded('s1', at(60), at(1)), agentEvent.sessionEnded('s2', at(600), at(2)));
+        expect((await t.store.getAgent(BOB))?.endedSessions).toEqual(['s1', 's2']);
+        // s1's token has expired by the time s3 ends: it is forgotten.
+        await t.record(`agent-${BOB}`, agentEvent.sessionEnded('s3', at(600), at(61)));
+        expect((await t.store.getAgent(BOB))?.endedSessions).toEqual(['s2', 's3']);
+        expect((await t.store.getAgent(ANA))?.endedSessions).toEqual([]);
       });
 
       it('agentDisplayNames: one entry per id; removed agents keep their last name, "system" is System', async () => {

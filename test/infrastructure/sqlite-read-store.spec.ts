@@ -289,6 +289,7 @@ describe('SqliteReadStore', () => {
         availability: 'away',
         passwordHash: 'scrypt$new',
         createdAt: at(0),
+        endedSessions: [],
       });
       expect((await live.readStore.getAgentByEmail(' ana@ACME.test'))?.id).toBe(ANA);
       expect(await live.readStore.getAgent(carol)).toBeNull();

@@ -205,6 +205,7 @@ export const agentEvent = {
   passwordChanged: (passwordHash: string) => newEvent('AgentPasswordChanged', { passwordHash }),
   availability: (availability: 'available' | 'away') => newEvent('AgentAvailabilityChanged', { availability }),
   removed: (agentId: string) => newEvent('AgentRemoved', { agentId }),
+  sessionEnded: (sessionId: string, expiresAt: string, occurredAt = at(0)) => newEvent('AgentSessionEnded', { sessionId, expiresAt }, { occurredAt }),
 };
 
 export const inboxEvent = {

@@ -153,6 +153,8 @@ export interface AgentRecord {
   availability: Availability;
   passwordHash: string;
   createdAt: string;
+  /** Sessions (logins) this agent logged out of that have not expired yet: their tokens are refused. */
+  endedSessions: string[];
 }
 
 export interface InboxRecord {

@@ -69,6 +69,7 @@ interface AgentRow {
   availability: AgentRecord['availability'];
   password_hash: string;
   created_at: string;
+  ended_sessions: string;
 }
 
 interface InboxRow {
@@ -368,6 +369,7 @@ function toAgent(row: AgentRow): AgentRecord {
     availability: row.availability,
     passwordHash: row.password_hash,
     createdAt: row.created_at,
+    endedSessions: (JSON.parse(row.ended_sessions) as Array<{ id: string }>).map((s) => s.id),
   };
 }
 

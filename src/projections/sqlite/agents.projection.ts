@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { RecordedEvent } from '../../application/ports/event-store.port';
 import type { AgentEvent } from '../../domain/agent/agent.events';
 import type { SqliteProjection } from '../projection';
+import { withEndedSession, type EndedSession } from '../ended-sessions';
 import { idFromStream, statement } from './statements';
 
 type AgentEventType = AgentEvent['type'];
@@ -14,8 +15,8 @@ type Handler<T extends AgentEventType> = (tx: Database, agentId: string, event: 
  */
 export const agentsProjection: SqliteProjection = {
   name: 'agents',
-  version: 1,
-  handles: ['AgentRegistered', 'AgentUpdated', 'AgentPasswordChanged', 'AgentAvailabilityChanged', 'AgentRemoved'],
+  version: 2,
+  handles: ['AgentRegistered', 'AgentUpdated', 'AgentPasswordChanged', 'AgentAvailabilityChanged', 'AgentSessionEnded', 'AgentRemoved'],
   reset(tx) {
     tx.exec(`
       DROP TABLE IF EXISTS rm_agents;
@@ -28,7 +29,8 @@ export const agentsProjection: SqliteProjection = {
         role TEXT NOT NULL,
         availability TEXT NOT NULL,
         password_hash TEXT NOT NULL,
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        ended_sessions TEXT NOT NULL DEFAULT '[]'
       );
       CREATE INDEX rm_agents_by_email ON rm_agents (email_lower);
       CREATE TABLE rm_agent_names (id TEXT PRIMARY KEY, name TEXT NOT NULL);
@@ -64,6 +66,12 @@ const handlers: { [T in AgentEventType]: Handler<T> } = {
   },
   AgentAvailabilityChanged(tx, agentId, { data }) {
     statement(tx, 'UPDATE rm_agents SET availability = ? WHERE id = ?').run(data.availability, agentId);
+  },
+  AgentSessionEnded(tx, agentId, { data, metadata }) {
+    const row = statement(tx, 'SELECT ended_sessions FROM rm_agents WHERE id = ?').get(agentId) as { ended_sessions: string } | undefined;
+    if (!row) return;
+    const ended = withEndedSession(JSON.parse(row.ended_sessions) as EndedSession[], data, metadata.occurredAt);
+    statement(tx, 'UPDATE rm_agents SET ended_sessions = ? WHERE id = ?').run(JSON.stringify(ended), agentId);
   },
   AgentRemoved(tx, agentId) {
     statement(tx, 'DELETE FROM rm_agents WHERE id = ?').run(agentId);

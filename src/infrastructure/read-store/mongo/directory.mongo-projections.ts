@@ -5,6 +5,7 @@ import type { CustomViewEvent } from '../../../domain/custom-view/custom-view.ev
 import type { InboxEvent } from '../../../domain/inbox/inbox.events';
 import type { SenderPolicyEvent } from '../../../domain/sender-policy/sender-policy.events';
 import { normalizeAddress } from '../../../domain/shared/address';
+import { withEndedSession } from '../../../projections/ended-sessions';
 import { guardedSet, writeInOrder } from './guarded-writes';
 import {
   blockedSenderId,
@@ -78,8 +79,8 @@ type AgentData<T extends AgentEvent['type']> = Extract<AgentEvent, { type: T }>[
 /** The agent directory, and the names of removed agents (kept as tombstones: their comments still say who wrote them). */
 export const agentsMongoProjection = documentProjection<AgentDocument>({
   name: 'agents',
-  version: 1,
-  handles: ['AgentRegistered', 'AgentUpdated', 'AgentPasswordChanged', 'AgentAvailabilityChanged', 'AgentRemoved'],
+  version: 2,
+  handles: ['AgentRegistered', 'AgentUpdated', 'AgentPasswordChanged', 'AgentAvailabilityChanged', 'AgentSessionEnded', 'AgentRemoved'],
   model: 'agents',
   key: (event) => (event.type === 'AgentRegistered' ? String(event.data.agentId) : idFromStream(event.streamId, 'agent-')),
   evolve(current, event) {
@@ -100,6 +101,10 @@ export const agentsMongoProjection = documentProjection<AgentDocument>({
         return active ? { ...current, passwordHash: (event.data as AgentData<'AgentPasswordChanged'>).passwordHash } : current;
       case 'AgentAvailabilityChanged':
         return active ? { ...current, availability: (event.data as AgentData<'AgentAvailabilityChanged'>).availability } : current;
+      case 'AgentSessionEnded':
+        return active
+          ? { ...current, endedSessions: withEndedSession(current.endedSessions ?? [], event.data as AgentData<'AgentSessionEnded'>, event.metadata.occurredAt) }
+          : current;
       case 'AgentRemoved':
         return current === null ? null : { ...current, removed: true };
       default:

@@ -108,6 +108,8 @@ export interface AgentDocument {
   availability: Availability;
   passwordHash: string;
   createdAt: string;
+  /** Logged-out sessions whose token has not expired yet (see the agents projection). */
+  endedSessions?: Array<{ id: string; expiresAt: string }>;
   /** Removed agents stay as tombstones: their name is still shown on what they wrote. */
   removed: boolean;
   lastPosition: number;
@@ -294,6 +296,7 @@ function agentSchema(): Schema<AgentDocument> {
       availability: String,
       passwordHash: String,
       createdAt: String,
+      endedSessions: { type: [{ _id: false, id: String, expiresAt: String }], default: undefined },
       removed: Boolean,
       lastPosition: { type: Number, required: true },
     },

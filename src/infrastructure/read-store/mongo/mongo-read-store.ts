@@ -423,6 +423,7 @@ function toAgent(agent: AgentDocument): AgentRecord {
     availability: agent.availability,
     passwordHash: agent.passwordHash,
     createdAt: agent.createdAt,
+    endedSessions: (agent.endedSessions ?? []).map((s) => s.id),
   };
 }
 
