@@ -12,7 +12,7 @@ import { CommandBus, CqrsModule, QueryBus } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
 import { InboxAccess } from './application/access/inbox-access';
 import { commandHandlers, jobHandlers, processManagers, queryHandlers } from './application/application.module-parts';
-import { RegisterAgentCommand } from './application/agents/agent-commands.handler';
+import { SetupAlreadyDoneError, SetupFirstAdminCommand } from './application/agents/agent-commands.handler';
 import { systemContext } from './application/command-handling/command-context';
 import { CommandExecutor, READ_YOUR_WRITES_TIMEOUT_MS } from './application/command-handling/command-executor';
 import { EnsureDefaultInboxCommand } from './application/inboxes/inbox-commands.handler';
@@ -35,6 +35,7 @@ import type { ParleyConfig } from './infrastructure/config/config';
 import { AuthGuard } from './infrastructure/http/auth/auth.guard';
 import { jobQueueModule } from './infrastructure/jobs/job-queue.module';
 import { LoginThrottle } from './infrastructure/http/auth/login-throttle';
+import { SessionRevocations } from './infrastructure/http/auth/session-revocations';
 import { SessionTokens } from './infrastructure/http/auth/session-tokens';
 import { AgentsController } from './infrastructure/http/controllers/agents.controller';
 import { AuditController } from './infrastructure/http/controllers/audit.controller';
@@ -93,10 +94,13 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
     await this.executor.settleOrThrow(await storage.eventStore.headPosition(), STARTUP_CATCH_UP_TIMEOUT_MS);
     await this.commandBus.execute(new EnsureDefaultInboxCommand(config.inboxEmail, systemContext()));
     if (config.admin && (await this.queryBus.execute(new CountAgentsQuery())) === 0) {
-      const admin = await this.commandBus.execute(
-        new RegisterAgentCommand({ name: 'Admin', email: config.admin.email, password: config.admin.password, role: 'admin' }, systemContext()),
-      );
-      logger.info({ agentId: admin.id, email: admin.email }, 'created the admin from PARLEY_ADMIN_EMAIL');
+      // Through first-run setup: decided once in the event store, also when instances start together.
+      try {
+        const admin = await this.commandBus.execute(new SetupFirstAdminCommand({ name: 'Admin', email: config.admin.email, password: config.admin.password }, systemContext()));
+        logger.info({ agentId: admin.id, email: admin.email }, 'created the admin from PARLEY_ADMIN_EMAIL');
+      } catch (error) {
+        if (!(error instanceof SetupAlreadyDoneError)) throw error;
+      }
     }
     // Channel listeners (SMTP …) take messages only once the inbox is ready for them.
     await this.plugins.startListeners();
@@ -146,6 +150,7 @@ export class AppModule {
         { provide: READ_YOUR_WRITES_TIMEOUT_MS, useValue: config.readYourWritesTimeoutMs },
         { provide: SessionTokens, useValue: new SessionTokens(options.secret, config.tokenTtlHours * 3600) },
         { provide: LoginThrottle, useValue: new LoginThrottle() },
+        SessionRevocations,
         { provide: COOKIE_SECURE, useValue: config.cookieSecure },
         { provide: CHANNEL_CONNECTION, useClass: CommandBusChannelConnection },
         PluginRegistry,

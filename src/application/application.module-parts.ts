@@ -10,6 +10,7 @@ import { ComposeEmailHandler } from './email/compose-email.handler';
 import { ForwardConversationHandler } from './email/forward-conversation.handler';
 import { UnblockSenderHandler } from './conversations/unblock-sender.handler';
 import {
+  EndSessionHandler,
   RegisterAgentHandler,
   RemoveAgentHandler,
   SetAvailabilityHandler,
@@ -35,6 +36,7 @@ import {
   CountAgentsHandler,
   GetAgentHandler,
   GetSessionAgentHandler,
+  ListAgentDirectoryHandler,
   ListAgentsHandler,
   ListBlockedSendersHandler,
   ListInboxesHandler,
@@ -63,6 +65,7 @@ export const commandHandlers = [
   UpdateAgentHandler,
   RemoveAgentHandler,
   SetAvailabilityHandler,
+  EndSessionHandler,
   EnsureDefaultInboxHandler,
   CreateInboxHandler,
   UpdateInboxHandler,
@@ -76,6 +79,7 @@ export const queryHandlers = [
   ListViewsHandler,
   ListViewConversationsHandler,
   GetConversationHandler,
+  ListAgentDirectoryHandler,
   ListAgentsHandler,
   GetAgentHandler,
   GetSessionAgentHandler,

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler, Command } from '@nestjs/cqrs';
 import { adminRosterDecider, type AdminRosterEvent } from '../../domain/agent/admin-roster.decider';
-import { agentDecider, agentEmailDecider } from '../../domain/agent/agent.decider';
+import { agentDecider, agentEmailDecider, checkPassword } from '../../domain/agent/agent.decider';
+import { ALREADY_SET_UP, setupDecider } from '../../domain/agent/setup.decider';
+import { DomainError } from '../../domain/shared/domain-error';
 import type { AgentEmailEvent, AgentEvent, AgentRole, Availability } from '../../domain/agent/agent.events';
 import { fold } from '../../domain/shared/decider';
 import { inboxDecider } from '../../domain/inbox/inbox.decider';
@@ -10,7 +12,6 @@ import { AccessDeniedError, InvalidRequestError, NotFoundError, requireAdmin } f
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { toDomainEvents } from '../command-handling/handle-command';
-import { EVENT_STORE, ConcurrencyError, type EventStore } from '../ports/event-store.port';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
 import { streams } from '../streams';
 import { unassignConversationsOf } from '../process-managers/unassign-conversations-when-agent-removed.saga';
@@ -31,11 +32,15 @@ export interface NewAgent {
   role: AgentRole;
 }
 
-/** Creates an agent: claims the email (unique, race-free), registers, joins the default inbox. */
+/**
+ * Creates an agent: claims the email (unique, race-free), registers, joins one inbox: the one
+ * named (the web settings add a teammate to the inbox they were added from), else the default.
+ */
 export class RegisterAgentCommand extends Command<AgentSummary> {
   constructor(
     readonly agent: NewAgent,
     readonly ctx: CommandContext,
+    readonly options: { inboxId?: string } = {},
   ) {
     super();
   }
@@ -48,17 +53,25 @@ export class RegisterAgentHandler implements ICommandHandler<RegisterAgentComman
     @Inject(READ_STORE) private readonly readStore: ReadStore,
   ) {}
 
-  async execute({ agent, ctx }: RegisterAgentCommand): Promise<AgentSummary> {
+  async execute({ agent, ctx, options }: RegisterAgentCommand): Promise<AgentSummary> {
     requireAdmin(ctx);
-    return registerAgent(this.executor, this.readStore, agent, ctx);
+    return registerAgent(this.executor, this.readStore, agent, ctx, options);
   }
 }
 
-export async function registerAgent(executor: CommandExecutor, readStore: ReadStore, agent: NewAgent, ctx: CommandContext): Promise<AgentSummary> {
-  const agentId = randomUUID();
-  const email = agent.email.trim().toLowerCase();
-  const name = agent.name.trim();
-  validateNewAgent(agentId, name, email, agent.role); // refuse bad input before anything is written
+export async function registerAgent(
+  executor: CommandExecutor,
+  readStore: ReadStore,
+  agent: NewAgent,
+  ctx: CommandContext,
+  options: { agentId?: string; inboxId?: string } = {},
+): Promise<AgentSummary> {
+  const agentId = options.agentId ?? randomUUID();
+  const email = (agent.email ?? '').trim().toLowerCase();
+  const name = (agent.name ?? '').trim();
+  validateNewAgent(agentId, name, email, agent.role, agent.password); // refuse bad input before anything is written
+  const joins = options.inboxId ?? (await readStore.getDefaultInbox())?.id;
+  if (options.inboxId && !(await readStore.getInbox(options.inboxId))) throw new NotFoundError(`inbox ${options.inboxId} not found`);
   const passwordHash = await hashPassword(agent.password);
   await releaseStaleEmailClaim(executor, email, ctx);
   await executor.execute(streams.agentEmail(email), agentEmailDecider, { type: 'ClaimAgentEmail', data: { email, agentId } }, ctx);
@@ -70,21 +83,22 @@ export async function registerAgent(executor: CommandExecutor, readStore: ReadSt
     throw error;
   }
   if (agent.role === 'admin') await grantAdmin(executor, agentId, ctx);
-  const defaultInbox = await readStore.getDefaultInbox();
-  if (defaultInbox && !defaultInbox.memberIds.includes(agentId)) {
+  if (joins) {
+    // Decided on the inbox stream's own members, so a concurrent change of members is not lost.
     await executor.execute(
-      streams.inbox(defaultInbox.id),
+      streams.inbox(joins),
       inboxDecider,
-      (state) => ({ type: 'SetInboxMembers' as const, data: { agentIds: [...(state.status === 'created' ? state.memberIds : []), agentId] } }),
+      (state) => ({ type: 'SetInboxMembers' as const, data: { agentIds: [...new Set([...(state.status === 'created' ? state.memberIds : []), agentId])] } }),
       ctx,
     );
   }
   return { id: agentId, name, email, role: agent.role, availability: 'available' };
 }
 
-/** The agent decider's own checks (name, email shape, role), run on a fresh agent without writing. */
-function validateNewAgent(agentId: string, name: string, email: string, role: AgentRole): void {
+/** The agent decider's own checks (name, email shape, role) and the password rule, run on a fresh agent without writing. */
+function validateNewAgent(agentId: string, name: string, email: string, role: AgentRole, password: string): void {
   agentDecider.decide({ type: 'RegisterAgent', data: { agentId, name, email, role, passwordHash: 'checked-before-hashing' } }, agentDecider.initialState());
+  checkPassword(password);
 }
 
 /** A claim older than this whose agent never got registered was left by a crash mid-registration. */
@@ -125,10 +139,10 @@ async function revokeAdmin(executor: CommandExecutor, readStore: ReadStore, agen
 }
 
 /**
- * First-run setup (API.md): allowed only while no agent exists. Each attempt is recorded on the
- * `setup` stream with the revision it read, so two simultaneous setups cannot both proceed; an
- * attempt that failed (bad input is refused before anything is written) or died half-way leaves
- * no agent, and the next attempt may go on.
+ * First-run setup: allowed only while no agent exists, and decided once, ever, on the `setup`
+ * stream (see setupDecider): of simultaneous setups on any number of instances sharing the event
+ * store, exactly one claims it; the others get SetupAlreadyDoneError (409). Bad input is refused
+ * before anything is written, so it does not use up the setup.
  */
 export class SetupFirstAdminCommand extends Command<AgentSummary> {
   constructor(
@@ -140,7 +154,7 @@ export class SetupFirstAdminCommand extends Command<AgentSummary> {
 }
 
 export class SetupAlreadyDoneError extends Error {
-  constructor(message = 'setup is already done: an agent exists; log in instead') {
+  constructor(message = ALREADY_SET_UP) {
     super(message);
     this.name = 'SetupAlreadyDoneError';
   }
@@ -151,32 +165,34 @@ export class SetupFirstAdminHandler implements ICommandHandler<SetupFirstAdminCo
   constructor(
     private readonly executor: CommandExecutor,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   async execute({ admin, ctx }: SetupFirstAdminCommand): Promise<AgentSummary> {
-    if ((await this.readStore.countAgents()) > 0) throw new SetupAlreadyDoneError();
-    validateNewAgent(randomUUID(), admin.name.trim(), admin.email.trim().toLowerCase(), 'admin');
-    const attempts = await this.store.readStream(streams.setup());
-    const last = attempts.at(-1);
+    const agentId = randomUUID();
+    const email = (admin.email ?? '').trim().toLowerCase();
+    validateNewAgent(agentId, (admin.name ?? '').trim(), email, 'admin', admin.password);
+    let claimantRegistered = false;
+    let agentsExist = false;
     try {
-      await this.store.append(
+      await this.executor.execute(
         streams.setup(),
-        [
-          {
-            id: randomUUID(),
-            type: 'SetupStarted',
-            data: { email: admin.email.trim().toLowerCase() },
-            metadata: { actor: ctx.actor, occurredAt: this.executor.now().toISOString(), correlationId: ctx.correlationId, causationId: ctx.causationId },
-          },
-        ],
-        { expectedRevision: last ? last.revision : 'no-stream' },
+        setupDecider,
+        () => ({ type: 'ClaimSetup' as const, data: { agentId, email, now: this.executor.now().toISOString(), agentsExist, claimantRegistered } }),
+        ctx,
+        async (state) => {
+          agentsExist = (await this.readStore.countAgents()) > 0;
+          claimantRegistered = state.status === 'claimed' && state.agentId !== null && (await this.everRegistered(state.agentId));
+        },
       );
     } catch (error) {
-      if (error instanceof ConcurrencyError) throw new SetupAlreadyDoneError('another setup is running right now; log in when it is done');
+      if (error instanceof DomainError && error.code === 'conflict') throw new SetupAlreadyDoneError(error.message);
       throw error;
     }
-    return registerAgent(this.executor, this.readStore, { ...admin, role: 'admin' }, ctx);
+    return registerAgent(this.executor, this.readStore, { ...admin, role: 'admin' }, ctx, { agentId });
+  }
+
+  private async everRegistered(agentId: string): Promise<boolean> {
+    return fold(agentDecider, toDomainEvents<AgentEvent>(await this.executor.store.readStream(streams.agent(agentId)))).status !== 'none';
   }
 }
 
@@ -201,6 +217,7 @@ export class UpdateAgentHandler implements ICommandHandler<UpdateAgentCommand> {
     const self = ctx.agent?.id === agentId;
     // Agents may change their own name and password; roles and other agents are for admins.
     if (!self || changes.role != null) requireAdmin(ctx);
+    if (changes.password != null) checkPassword(changes.password);
     const current = await this.readStore.getAgent(agentId);
     if (!current) throw new NotFoundError(`agent ${agentId} not found`);
     if (self && changes.password != null) await assertCurrentPassword(changes.currentPassword, current.passwordHash);
@@ -211,7 +228,7 @@ export class UpdateAgentHandler implements ICommandHandler<UpdateAgentCommand> {
     }
     if (changes.role === 'admin' && current.role !== 'admin') await grantAdmin(this.executor, agentId, ctx);
     if (changes.password != null) {
-      const passwordHash = await hashPassword(changes.password);
+      const passwordHash = await hashPassword(checkPassword(changes.password));
       await this.executor.execute(streams.agent(agentId), agentDecider, { type: 'ChangeAgentPassword', data: { passwordHash } }, ctx);
     }
     const agent = await this.readStore.getAgent(agentId);
@@ -281,5 +298,29 @@ export class SetAvailabilityHandler implements ICommandHandler<SetAvailabilityCo
     if (!ctx.agent) throw new AccessDeniedError('only an agent has an availability');
     await this.executor.execute(streams.agent(ctx.agent.id), agentDecider, { type: 'SetAvailability', data: { availability } }, ctx);
     return { availability };
+  }
+}
+
+/**
+ * Logging out: the session (one login) ends for good, on every instance (the agent directory
+ * lists it as ended until its token would have expired anyway). Only the agent themself does it.
+ */
+export class EndSessionCommand extends Command<void> {
+  constructor(
+    readonly sessionId: string,
+    readonly expiresAt: string,
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(EndSessionCommand)
+export class EndSessionHandler implements ICommandHandler<EndSessionCommand> {
+  constructor(private readonly executor: CommandExecutor) {}
+
+  async execute({ sessionId, expiresAt, ctx }: EndSessionCommand): Promise<void> {
+    if (!ctx.agent) throw new AccessDeniedError('only an agent ends their own session');
+    await this.executor.execute(streams.agent(ctx.agent.id), agentDecider, { type: 'EndSession', data: { sessionId, expiresAt } }, ctx);
   }
 }

@@ -14,6 +14,7 @@ const toSummary = (a: { id: string; name: string; email: string; role: AgentSumm
   availability: a.availability,
 });
 
+/** Every agent with email and role: for the application's own use (who works in an inbox), not to be shown as is. */
 export class ListAgentsQuery extends Query<AgentSummary[]> {}
 
 @QueryHandler(ListAgentsQuery)
@@ -22,6 +23,39 @@ export class ListAgentsHandler implements IQueryHandler<ListAgentsQuery> {
 
   async execute(): Promise<AgentSummary[]> {
     return (await this.readStore.listAgents()).map(toSummary);
+  }
+}
+
+/** What an agent who is not an admin sees of a teammate: enough to assign to them and @mention them. */
+export interface TeammateSummary {
+  id: string;
+  name: string;
+  availability: AgentSummary['availability'];
+  /** The handle that @mentions them in a comment. */
+  mention: string;
+}
+
+/** The handle the web UI inserts for a teammate (one of those a comment's @mention resolves). */
+export const mentionHandle = (name: string): string => name.trim().toLowerCase().replace(/\s+/g, '.');
+
+/**
+ * `GET /api/agents`: the team as the viewer may see it. Admins administer agents and see their
+ * email and role; other agents see what assigning and @mentions need, no addresses or roles.
+ */
+export class ListAgentDirectoryQuery extends Query<AgentSummary[] | TeammateSummary[]> {
+  constructor(readonly viewer: AuthenticatedAgent) {
+    super();
+  }
+}
+
+@QueryHandler(ListAgentDirectoryQuery)
+export class ListAgentDirectoryHandler implements IQueryHandler<ListAgentDirectoryQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
+
+  async execute({ viewer }: ListAgentDirectoryQuery): Promise<AgentSummary[] | TeammateSummary[]> {
+    const agents = await this.readStore.listAgents();
+    if (viewer.role === 'admin') return agents.map(toSummary);
+    return agents.map((a) => ({ id: a.id, name: a.name, availability: a.availability, mention: mentionHandle(a.name) }));
   }
 }
 
@@ -43,11 +77,15 @@ export class GetAgentHandler implements IQueryHandler<GetAgentQuery> {
 }
 
 /**
- * The agent behind a session and the fingerprint of their current password hash (never
- * returned by the API; the auth guard compares it with the one in the token).
+ * The agent behind a session, the fingerprint of their current password hash (never returned by
+ * the API; the auth guard compares it with the one in the token) and whether the session was
+ * logged out. Read from the shared read store, so a logout on one instance counts on all.
  */
-export class GetSessionAgentQuery extends Query<{ agent: AgentSummary; credentialFingerprint: string } | null> {
-  constructor(readonly agentId: string) {
+export class GetSessionAgentQuery extends Query<{ agent: AgentSummary; credentialFingerprint: string; sessionEnded: boolean } | null> {
+  constructor(
+    readonly agentId: string,
+    readonly sessionId: string | null = null,
+  ) {
     super();
   }
 }
@@ -56,13 +94,21 @@ export class GetSessionAgentQuery extends Query<{ agent: AgentSummary; credentia
 export class GetSessionAgentHandler implements IQueryHandler<GetSessionAgentQuery> {
   constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
 
-  async execute({ agentId }: GetSessionAgentQuery) {
+  async execute({ agentId, sessionId }: GetSessionAgentQuery) {
     const agent = await this.readStore.getAgent(agentId);
-    return agent ? { agent: toSummary(agent), credentialFingerprint: credentialFingerprint(agent.passwordHash) } : null;
+    if (!agent) return null;
+    return {
+      agent: toSummary(agent),
+      credentialFingerprint: credentialFingerprint(agent.passwordHash),
+      sessionEnded: sessionId !== null && agent.endedSessions.includes(sessionId),
+    };
   }
 }
 
-/** Email + password -> the agent, or null. Spends the same time whether or not the email exists. */
+/**
+ * Email + password -> the agent, or null. Spends the same time whether or not the email exists.
+ * Logins do not queue behind a full line of password checks: PasswordHashingBusyError instead.
+ */
 export class AuthenticateQuery extends Query<AgentSummary | null> {
   constructor(
     readonly email: string,
@@ -82,10 +128,10 @@ export class AuthenticateHandler implements IQueryHandler<AuthenticateQuery> {
     const agent = await this.readStore.getAgentByEmail(email.trim().toLowerCase());
     if (!agent) {
       dummyHash ??= DUMMY_HASH_PROMISE();
-      await verifyPassword(password, await dummyHash);
+      await verifyPassword(password, await dummyHash, 'refuse');
       return null;
     }
-    return (await verifyPassword(password, agent.passwordHash)) ? toSummary(agent) : null;
+    return (await verifyPassword(password, agent.passwordHash, 'refuse')) ? toSummary(agent) : null;
   }
 }
 

@@ -8,13 +8,12 @@ import { isDomainError } from '../../domain/shared/domain-error';
 import { Public } from '../http/auth/auth.decorators';
 import { LoginThrottle, TooManyAttemptsError } from '../http/auth/login-throttle';
 import { SESSION_COOKIE, SessionTokens } from '../http/auth/session-tokens';
-import { COOKIE_SECURE } from '../http/controllers/auth.controller';
+import { SessionRevocations } from '../http/auth/session-revocations';
+import { COOKIE_SECURE, endSession } from '../http/controllers/auth.controller';
 import { WebExceptionFilter } from './web-exception.filter';
 import { field, redirect, safeNext, sendHtml, type FormBody } from './web-http';
 import { WebRenderer } from './web-renderer';
 import { assertSameOrigin } from './web-security';
-
-const MIN_PASSWORD = 8;
 
 /** Login, first-run setup and logout pages (form posts, no script needed). */
 @Controller()
@@ -27,6 +26,7 @@ export class AuthPagesController {
     private readonly throttle: LoginThrottle,
     @Inject(COOKIE_SECURE) private readonly secureCookies: boolean,
     private readonly renderer: WebRenderer,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   /** `/`: setup while nobody exists yet, else the inbox (which sends strangers to /login). */
@@ -53,21 +53,20 @@ export class AuthPagesController {
     const again = (message: string, status: number) =>
       sendHtml(reply, this.renderer.page('login', { title: 'Log in', next, email, error: message, bare: true }), status);
     if (!email || !password) return again('Enter your email and password.', 400);
+    let agent;
     try {
-      this.throttle.check(email, request.ip);
+      agent = await this.throttle.attempt(email, request.ip, () => this.queryBus.execute(new AuthenticateQuery(email, password)));
     } catch (error) {
       if (error instanceof TooManyAttemptsError) {
         void reply.header('Retry-After', String(error.retryAfterSeconds));
-        return again(`Too many failed logins. Try again in ${Math.ceil(error.retryAfterSeconds / 60)} minutes.`, 429);
+        return again(
+          error.reason === 'busy' ? 'Parley is busy checking other logins. Try again in a moment.' : `Too many failed logins. Try again in ${Math.ceil(error.retryAfterSeconds / 60)} minutes.`,
+          429,
+        );
       }
       throw error;
     }
-    const agent = await this.queryBus.execute(new AuthenticateQuery(email, password));
-    if (!agent) {
-      this.throttle.recordFailure(email, request.ip);
-      return again('Email or password is wrong.', 401);
-    }
-    this.throttle.recordSuccess(email);
+    if (!agent) return again('Email or password is wrong.', 401);
     await this.startSession(agent.id, reply);
     redirect(reply, next);
   }
@@ -88,13 +87,15 @@ export class AuthPagesController {
     const password = field(body, 'password', { trim: false });
     const again = (message: string, status: number) => sendHtml(reply, this.renderer.page('setup', { title: 'Set up Parley', ...values, error: message, bare: true }), status);
     if (!values.name || !values.email || !password) return again('Fill in your name, email and a password.', 400);
-    if (password.length < MIN_PASSWORD) return again(`The password needs at least ${MIN_PASSWORD} characters.`, 400);
     if (password !== field(body, 'confirm', { trim: false })) return again('The two passwords differ.', 400);
     let agent;
     try {
+      // The password rule and every other check are the application's, the same as for the API.
       agent = await this.commandBus.execute(new SetupFirstAdminCommand({ ...values, password }, systemContext()));
     } catch (error) {
-      if (error instanceof SetupAlreadyDoneError) return redirect(reply, '/login');
+      if (error instanceof SetupAlreadyDoneError) {
+        return sendHtml(reply, this.renderer.page('login', { title: 'Log in', next: '/inbox', email: values.email, error: 'Parley is already set up. Log in.', bare: true }), 409);
+      }
       if (isDomainError(error)) return again(error.message, 400);
       throw error;
     }
@@ -102,10 +103,12 @@ export class AuthPagesController {
     redirect(reply, '/inbox');
   }
 
+  /** Ends the session for good (every instance refuses its cookie from then on), then clears the cookie. */
   @Public()
   @Post('logout')
-  logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     assertSameOrigin(request);
+    await endSession(request, this.tokens, this.queryBus, this.commandBus, this.revocations);
     void reply.header('Set-Cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${this.secureCookies ? '; Secure' : ''}`);
     // Clear-Site-Data also drops the drafts the page kept in sessionStorage.
     void reply.header('Clear-Site-Data', '"storage"');

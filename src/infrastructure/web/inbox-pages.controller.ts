@@ -99,13 +99,13 @@ export class InboxPagesController {
 
   @Post('settings/agents')
   async addAgent(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.settingsAction(agent, inboxId, request, reply, 'agent-added', async (id, inbox) => {
+    await this.settingsAction(agent, inboxId, request, reply, 'agent-added', async (id) => {
       const role = field(body, 'role') === 'admin' ? 'admin' : 'agent';
-      const added = await this.commandBus.execute(
-        new RegisterAgentCommand({ name: field(body, 'name'), email: field(body, 'email'), password: field(body, 'password', { trim: false }), role }, agentContext(agent)),
+      // The same command and checks as POST /api/agents; a new agent works in the inbox they were
+      // added from (and only there: admins reach every inbox anyway).
+      await this.commandBus.execute(
+        new RegisterAgentCommand({ name: field(body, 'name'), email: field(body, 'email'), password: field(body, 'password', { trim: false }), role }, agentContext(agent), { inboxId: id }),
       );
-      // A new agent works in the inbox they were added from.
-      if (role === 'agent') await this.commandBus.execute(new SetInboxMembersCommand(id, [...new Set([...inbox.memberIds, added.id])], agentContext(agent)));
     });
   }
 
@@ -163,9 +163,18 @@ export class InboxPagesController {
       me: { ...me, isAdmin },
       inbox,
       inboxes: inboxes.map((i) => ({ ...i, selected: i.id === inbox.id, href: `/settings?inbox=${i.id}` })),
+      // Addresses and roles are for admins, who administer agents (as GET /api/agents shows them).
       agents: agents
         .sort((a, b) => a.name.localeCompare(b.name))
-        .map((a) => ({ ...a, member: a.role === 'admin' || inbox.memberIds.includes(a.id), isAdminRole: a.role === 'admin', isMe: a.id === me.id })),
+        .map((a) => ({
+          id: a.id,
+          name: a.name,
+          availability: a.availability,
+          ...(isAdmin ? { email: a.email, role: a.role } : {}),
+          member: a.role === 'admin' || inbox.memberIds.includes(a.id),
+          isAdminRole: a.role === 'admin',
+          isMe: a.id === me.id,
+        })),
       blocked,
       hasBlocked: blocked.length > 0,
       backHref: `/inbox?${stateQuery(parseInboxState({ inbox: inbox.id }))}`,

@@ -6,11 +6,19 @@ import { ConversationChanges, type InboxChange } from '../../application/live/co
 import { GetAgentQuery, ListInboxesQuery } from '../../application/queries/directory-queries.handler';
 import type { InboxRecord } from '../../application/ports/read-store.port';
 import { AccessDeniedError } from '../../application/access/inbox-access';
-import { CurrentAgent } from '../http/auth/auth.decorators';
+import { CurrentAgent, type AuthenticatedRequest } from '../http/auth/auth.decorators';
+import { checkSession } from '../http/auth/auth.guard';
+import { SessionRevocations, type EndedSessionNotice } from '../http/auth/session-revocations';
+import type { SessionClaims } from '../http/auth/session-tokens';
 import { WebExceptionFilter } from './web-exception.filter';
 
 /** Comment line that keeps proxies and the browser from timing the stream out. */
 const KEEP_ALIVE_MS = 20_000;
+/**
+ * How often an open stream asks the shared read store whether its session still holds: a logout
+ * or a new password on another instance ends the stream within this time (on this instance, at once).
+ */
+const SESSION_CHECK_MS = 5_000;
 /** A client that cannot keep up (its socket buffer beyond this) is dropped; it reconnects and refetches. */
 const MAX_BUFFERED_BYTES = 64 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -20,7 +28,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * small notice `{type, conversationId, inboxId}` (no content), sent once the read models include
  * the change; the page then refetches the parts it shows through the normal access-checked
  * routes. Access is checked again with every keep-alive, so an agent removed from the inbox (or
- * from the team) stops receiving notices within KEEP_ALIVE_MS.
+ * from the team) stops receiving notices within KEEP_ALIVE_MS. The stream ends with its session:
+ * a logout or a password change ends it (see SESSION_CHECK_MS).
  */
 @Controller('events')
 @UseFilters(WebExceptionFilter)
@@ -31,12 +40,15 @@ export class LiveEventsController implements BeforeApplicationShutdown {
   constructor(
     private readonly changes: ConversationChanges,
     private readonly queryBus: QueryBus,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   @Get()
   async stream(@Query('inboxId') inboxIdParam: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const inbox = await this.reachableInbox(agent, typeof inboxIdParam === 'string' && UUID.test(inboxIdParam) ? inboxIdParam.toLowerCase() : null);
     if (!inbox) throw new AccessDeniedError('you have no access to this inbox');
+    const session = (request as FastifyRequest & AuthenticatedRequest).session;
+    if (!session) throw new Error('the events route needs the session the auth guard checked');
 
     reply.hijack();
     const raw = reply.raw;
@@ -53,7 +65,9 @@ export class LiveEventsController implements BeforeApplicationShutdown {
       closed = true;
       this.open.delete(close);
       unsubscribe();
+      stopRevocations();
       clearInterval(keepAlive);
+      clearInterval(sessionCheck);
       raw.end();
     };
     const send = (chunk: string) => {
@@ -72,6 +86,16 @@ export class LiveEventsController implements BeforeApplicationShutdown {
       );
     }, KEEP_ALIVE_MS);
     keepAlive.unref();
+    const stopRevocations = this.revocations.subscribe((ended: EndedSessionNotice) => {
+      if (ended.agentId === session.sub && (ended.sessionId === undefined || ended.sessionId === session.sid)) close();
+    });
+    const sessionCheck = setInterval(() => {
+      void this.sessionHolds(session).then(
+        (holds) => holds || close(),
+        () => close(),
+      );
+    }, SESSION_CHECK_MS);
+    sessionCheck.unref();
     this.open.add(close);
     // The client learns the retry delay and that the stream is live.
     send(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ inboxId: inbox.id })}\n\n`);
@@ -91,6 +115,11 @@ export class LiveEventsController implements BeforeApplicationShutdown {
   private async reachableInbox(agent: AuthenticatedAgent, inboxId: string | null): Promise<InboxRecord | null> {
     const inboxes: InboxRecord[] = await this.queryBus.execute(new ListInboxesQuery(agent));
     return inboxId ? (inboxes.find((i) => i.id === inboxId) ?? null) : (inboxes.find((i) => i.isDefault) ?? inboxes[0] ?? null);
+  }
+
+  private async sessionHolds(session: SessionClaims): Promise<boolean> {
+    if (session.exp * 1000 <= Date.now()) return false;
+    return typeof (await checkSession(session, this.queryBus)) !== 'string';
   }
 
   private async stillAllowed(agent: AuthenticatedAgent, inboxId: string): Promise<boolean> {

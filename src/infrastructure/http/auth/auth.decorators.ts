@@ -1,5 +1,6 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import type { AuthenticatedAgent } from '../../../application/command-handling/command-context';
+import type { SessionClaims } from './session-tokens';
 
 export const IS_PUBLIC = 'parley:isPublic';
 
@@ -8,6 +9,8 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 export interface AuthenticatedRequest {
   agent?: AuthenticatedAgent;
+  /** The claims of the token the request was authenticated with. */
+  session?: SessionClaims;
   headers: Record<string, string | string[] | undefined>;
   id?: string;
 }

@@ -4,7 +4,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import type { AuthenticatedAgent } from '../../../application/command-handling/command-context';
 import { GetSessionAgentQuery } from '../../../application/queries/directory-queries.handler';
 import { IS_PUBLIC, type AuthenticatedRequest } from './auth.decorators';
-import { SESSION_COOKIE, SessionTokens } from './session-tokens';
+import { SESSION_COOKIE, SessionTokens, type SessionClaims } from './session-tokens';
 
 /** Global guard: every route needs a valid session unless marked @Public(). */
 @Injectable()
@@ -19,7 +19,9 @@ export class AuthGuard implements CanActivate {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    request.agent = await authenticateSession(request, this.tokens, this.queryBus);
+    const { agent, session } = await authenticateRequest(request, this.tokens, this.queryBus);
+    request.agent = agent;
+    request.session = session;
     return true;
   }
 }
@@ -30,15 +32,40 @@ export class AuthGuard implements CanActivate {
  * cookie, or UnauthorizedException saying what to do.
  */
 export async function authenticateSession(request: Pick<AuthenticatedRequest, 'headers'>, tokens: SessionTokens, queryBus: QueryBus): Promise<AuthenticatedAgent> {
-  const token = bearerToken(request) ?? cookieToken(request);
+  return (await authenticateRequest(request, tokens, queryBus)).agent;
+}
+
+/** As authenticateSession, with the session the token belongs to. */
+export async function authenticateRequest(
+  request: Pick<AuthenticatedRequest, 'headers'>,
+  tokens: SessionTokens,
+  queryBus: QueryBus,
+): Promise<{ agent: AuthenticatedAgent; session: SessionClaims }> {
+  const token = requestToken(request);
   if (!token) throw new UnauthorizedException('authentication required: send "Authorization: Bearer <token>" from POST /api/auth/login');
   const claims = tokens.verify(token);
   if (!claims) throw new UnauthorizedException('the session token is invalid or expired; log in again');
-  const session = await queryBus.execute(new GetSessionAgentQuery(claims.sub));
-  if (!session) throw new UnauthorizedException('the agent of this session no longer exists');
-  if (session.credentialFingerprint !== claims.cf) throw new UnauthorizedException('the password changed since this session began; log in again');
+  const checked = await checkSession(claims, queryBus);
+  if (typeof checked === 'string') throw new UnauthorizedException(checked);
+  return { agent: checked, session: claims };
+}
+
+/**
+ * Whether a verified token's session still holds, asked of the shared read store (so a logout or a
+ * password change on any instance counts here): the agent, or why the session is over.
+ */
+export async function checkSession(claims: SessionClaims, queryBus: QueryBus): Promise<AuthenticatedAgent | string> {
+  const session = await queryBus.execute(new GetSessionAgentQuery(claims.sub, claims.sid));
+  if (!session) return 'the agent of this session no longer exists';
+  if (session.credentialFingerprint !== claims.cf) return 'the password changed since this session began; log in again';
+  if (session.sessionEnded) return 'this session was logged out; log in again';
   const { agent } = session;
   return { id: agent.id, name: agent.name, email: agent.email, role: agent.role };
+}
+
+/** The bearer token, else the session cookie's. */
+export function requestToken(request: Pick<AuthenticatedRequest, 'headers'>): string | null {
+  return bearerToken(request) ?? cookieToken(request);
 }
 
 function bearerToken(request: Pick<AuthenticatedRequest, 'headers'>): string | null {

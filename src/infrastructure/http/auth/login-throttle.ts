@@ -1,55 +1,102 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { PasswordHashingBusyError } from '../../../application/agents/password-hasher';
 
 /**
- * Slows password guessing (API.md 429): at most MAX_FAILURES wrong passwords per email, and
- * MAX_FAILURES_PER_CLIENT per client address, within WINDOW_MS; then 429 with Retry-After until the
- * window has passed. A success clears the email's count. In memory, per instance: with several
- * instances each enforces its own limit, which still bounds guessing.
+ * Slows password guessing (429 with Retry-After), within WINDOW_MS:
+ * - MAX_PER_EMAIL_AND_CLIENT attempts for one email from one client: the usual lock-out, which a
+ *   stranger's guesses from elsewhere cannot impose on the agent's own client;
+ * - MAX_PER_CLIENT attempts from one client over all emails;
+ * - MAX_PER_EMAIL attempts for one email from all clients together, much higher, so guessing
+ *   spread over many clients is still bounded.
+ * An attempt is counted when it begins, before the password is hashed, so parallel requests
+ * cannot all slip past the check; a success takes its own attempt back and clears that email and
+ * client's count. In memory, per instance: with several instances each enforces its own limits,
+ * which still bounds guessing.
  */
 const WINDOW_MS = 15 * 60 * 1000;
-const MAX_FAILURES = 10;
-const MAX_FAILURES_PER_CLIENT = 50;
+export const MAX_PER_EMAIL_AND_CLIENT = 10;
+export const MAX_PER_CLIENT = 50;
+export const MAX_PER_EMAIL = 100;
+/** Keys remembered at most; past it the least recently used go first (bounded memory under a flood). */
 const MAX_TRACKED_KEYS = 100_000;
 
 export class TooManyAttemptsError extends HttpException {
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly reason: 'failures' | 'busy' = 'failures',
+  ) {
     super(
-      { statusCode: 429, error: 'Too Many Requests', message: `too many failed logins; try again in ${retryAfterSeconds} s`, retryAfter: retryAfterSeconds },
+      {
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message:
+          reason === 'busy'
+            ? `the server is busy checking other logins; try again in ${retryAfterSeconds} s`
+            : `too many failed logins; try again in ${retryAfterSeconds} s`,
+        retryAfter: retryAfterSeconds,
+      },
       HttpStatus.TOO_MANY_REQUESTS,
     );
   }
 }
 
 export class LoginThrottle {
-  private readonly failures = new Map<string, number[]>();
+  private readonly attempts = new Map<string, number[]>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Throws TooManyAttemptsError when this email or client already failed too often. */
-  check(email: string, client: string): void {
-    const wait = Math.max(this.waitFor(`email:${email}`, MAX_FAILURES), this.waitFor(`client:${client}`, MAX_FAILURES_PER_CLIENT));
+  /**
+   * Runs one login attempt: counted first (TooManyAttemptsError when a limit is reached), then
+   * `check` (the password comparison), which answers the agent or null for wrong credentials.
+   * When the password hasher is too busy to take the attempt, it is not counted and the caller
+   * gets a 429 to retry shortly.
+   */
+  async attempt<T>(email: string, client: string, check: () => Promise<T | null>): Promise<T | null> {
+    const keys = [`pair:${email}\u0000${client}`, `client:${client}`, `email:${email}`];
+    const limits = [MAX_PER_EMAIL_AND_CLIENT, MAX_PER_CLIENT, MAX_PER_EMAIL];
+    const now = this.now();
+    const wait = Math.max(...keys.map((key, i) => this.waitFor(key, limits[i], now)));
     if (wait > 0) throw new TooManyAttemptsError(Math.ceil(wait / 1000));
-  }
-
-  recordFailure(email: string, client: string): void {
-    if (this.failures.size > MAX_TRACKED_KEYS) this.failures.clear(); // bounded memory under a flood
-    for (const key of [`email:${email}`, `client:${client}`]) {
-      this.failures.set(key, [...this.recent(key), this.now()]);
+    for (const key of keys) this.record(key, now);
+    let result: T | null;
+    try {
+      result = await check();
+    } catch (error) {
+      for (const key of keys) this.forget(key, now);
+      if (error instanceof PasswordHashingBusyError) throw new TooManyAttemptsError(error.retryAfterSeconds, 'busy');
+      throw error;
     }
+    if (result !== null) {
+      for (const key of keys) this.forget(key, now);
+      this.attempts.delete(keys[0]);
+    }
+    return result;
   }
 
-  recordSuccess(email: string): void {
-    this.failures.delete(`email:${email}`);
-  }
-
-  private recent(key: string): number[] {
-    const since = this.now() - WINDOW_MS;
-    return (this.failures.get(key) ?? []).filter((t) => t > since);
+  private recent(key: string, now: number): number[] {
+    const since = now - WINDOW_MS;
+    return (this.attempts.get(key) ?? []).filter((t) => t > since);
   }
 
   /** Milliseconds until the key may try again; 0 when it may now. */
-  private waitFor(key: string, max: number): number {
-    const recent = this.recent(key);
-    return recent.length < max ? 0 : recent[recent.length - max] + WINDOW_MS - this.now();
+  private waitFor(key: string, max: number, now: number): number {
+    const recent = this.recent(key, now);
+    return recent.length < max ? 0 : recent[recent.length - max] + WINDOW_MS - now;
+  }
+
+  private record(key: string, at: number): void {
+    const recent = this.recent(key, at);
+    recent.push(at);
+    // Re-inserted at the end: the Map's order is then least recently used first.
+    this.attempts.delete(key);
+    this.attempts.set(key, recent);
+    if (this.attempts.size > MAX_TRACKED_KEYS) this.attempts.delete(this.attempts.keys().next().value!);
+  }
+
+  /** Takes back one attempt made at `at` (it succeeded, or was never checked). */
+  private forget(key: string, at: number): void {
+    const times = this.attempts.get(key);
+    const index = times?.indexOf(at) ?? -1;
+    if (times && index !== -1) times.splice(index, 1);
   }
 }

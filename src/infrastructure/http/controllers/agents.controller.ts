@@ -7,8 +7,9 @@ import {
   UpdateAgentCommand,
 } from '../../../application/agents/agent-commands.handler';
 import { agentContext, type AuthenticatedAgent } from '../../../application/command-handling/command-context';
-import { GetAgentQuery, ListAgentsQuery } from '../../../application/queries/directory-queries.handler';
+import { GetAgentQuery, ListAgentDirectoryQuery } from '../../../application/queries/directory-queries.handler';
 import { CurrentAgent } from '../auth/auth.decorators';
+import { SessionRevocations } from '../auth/session-revocations';
 import { AvailabilityDto, CreateAgentDto, UpdateAgentDto } from '../dto/auth.dto';
 import { uuidParam } from './params';
 
@@ -17,11 +18,13 @@ export class AgentsController {
   constructor(
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
+    private readonly revocations: SessionRevocations,
   ) {}
 
+  /** Admins see email and role; other agents what assigning and @mentions need. */
   @Get('agents')
-  async list() {
-    return { agents: await this.queryBus.execute(new ListAgentsQuery()) };
+  async list(@CurrentAgent() agent: AuthenticatedAgent) {
+    return { agents: await this.queryBus.execute(new ListAgentDirectoryQuery(agent)) };
   }
 
   /** Admin only (checked in the application). */
@@ -30,15 +33,20 @@ export class AgentsController {
     return this.commandBus.execute(new RegisterAgentCommand(body, agentContext(agent)));
   }
 
+  /** A new password ends every session of that agent (the token's credential fingerprint no longer matches). */
   @Patch('agents/:id')
-  update(@Param('id', uuidParam('id')) id: string, @Body() body: UpdateAgentDto, @CurrentAgent() agent: AuthenticatedAgent) {
-    return this.commandBus.execute(new UpdateAgentCommand(id, body, agentContext(agent)));
+  async update(@Param('id', uuidParam('id')) id: string, @Body() body: UpdateAgentDto, @CurrentAgent() agent: AuthenticatedAgent) {
+    const updated = await this.commandBus.execute(new UpdateAgentCommand(id, body, agentContext(agent)));
+    if (body.password != null) this.revocations.ended({ agentId: id });
+    return updated;
   }
 
   /** Admin only. The agent's conversations become unassigned (rule 4). */
   @Delete('agents/:id')
-  remove(@Param('id', uuidParam('id')) id: string, @CurrentAgent() agent: AuthenticatedAgent) {
-    return this.commandBus.execute(new RemoveAgentCommand(id, agentContext(agent)));
+  async remove(@Param('id', uuidParam('id')) id: string, @CurrentAgent() agent: AuthenticatedAgent) {
+    const removed = await this.commandBus.execute(new RemoveAgentCommand(id, agentContext(agent)));
+    this.revocations.ended({ agentId: id });
+    return removed;
   }
 
   @Get('me')

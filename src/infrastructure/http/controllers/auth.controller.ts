@@ -1,12 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SetupFirstAdminCommand } from '../../../application/agents/agent-commands.handler';
-import { systemContext } from '../../../application/command-handling/command-context';
+import { EndSessionCommand, SetupFirstAdminCommand } from '../../../application/agents/agent-commands.handler';
+import { agentContext, systemContext } from '../../../application/command-handling/command-context';
 import { AuthenticateQuery, CountAgentsQuery, GetSessionAgentQuery } from '../../../application/queries/directory-queries.handler';
 import { LoginThrottle, TooManyAttemptsError } from '../auth/login-throttle';
 import { Public } from '../auth/auth.decorators';
-import { SESSION_COOKIE, SessionTokens } from '../auth/session-tokens';
+import { checkSession, requestToken } from '../auth/auth.guard';
+import { SessionRevocations } from '../auth/session-revocations';
+import { SESSION_COOKIE, SessionTokens, sessionExpiry } from '../auth/session-tokens';
 import { LoginDto, SetupDto } from '../dto/auth.dto';
 
 export const COOKIE_SECURE = Symbol('COOKIE_SECURE');
@@ -19,6 +21,7 @@ export class AuthController {
     private readonly tokens: SessionTokens,
     @Inject(COOKIE_SECURE) private readonly secureCookies: boolean,
     private readonly throttle: LoginThrottle,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   /** Whether the first-run setup page should be offered. */
@@ -28,7 +31,7 @@ export class AuthController {
     return { needsSetup: (await this.queryBus.execute(new CountAgentsQuery())) === 0 };
   }
 
-  /** First-run setup: creates the first admin; refused (409) once any agent exists. */
+  /** First-run setup: creates the first admin; refused (409) once any agent exists or another setup won. */
   @Public()
   @Post('setup')
   async setup(@Body() body: SetupDto, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -36,31 +39,29 @@ export class AuthController {
     return this.startSession(agent.id, reply);
   }
 
-  /** Wrong passwords are counted per email and per client; past the limit: 429 with Retry-After. */
+  /** Attempts are counted per email and client, per client and per email; past a limit: 429 with Retry-After. */
   @Public()
   @Post('auth/login')
   @HttpCode(200)
   async login(@Body() body: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const email = body.email.trim().toLowerCase();
+    let agent;
     try {
-      this.throttle.check(email, request.ip);
+      agent = await this.throttle.attempt(email, request.ip, () => this.queryBus.execute(new AuthenticateQuery(email, body.password)));
     } catch (error) {
       if (error instanceof TooManyAttemptsError) void reply.header('Retry-After', String(error.retryAfterSeconds));
       throw error;
     }
-    const agent = await this.queryBus.execute(new AuthenticateQuery(email, body.password));
-    if (!agent) {
-      this.throttle.recordFailure(email, request.ip);
-      throw new UnauthorizedException('email or password is wrong');
-    }
-    this.throttle.recordSuccess(email);
+    if (!agent) throw new UnauthorizedException('email or password is wrong');
     return this.startSession(agent.id, reply);
   }
 
+  /** Ends the session of the token sent (bearer or cookie) on every instance, and clears the cookie. */
   @Public()
   @Post('auth/logout')
   @HttpCode(204)
-  logout(@Res({ passthrough: true }) reply: FastifyReply): void {
+  async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await endSession(request, this.tokens, this.queryBus, this.commandBus, this.revocations);
     void reply.header('Set-Cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${this.secureCookies ? '; Secure' : ''}`);
   }
 
@@ -76,4 +77,25 @@ export class AuthController {
     );
     return { token, expiresAt, agent: { id: agent.id, name: agent.name, email: agent.email, role: agent.role } };
   }
+}
+
+/**
+ * The logout of the API and of the web page: a request with a session still in force ends it for
+ * good (recorded in the event log, so every instance refuses the token from then on) and this
+ * instance's open event streams of that session close at once. Without one, nothing to end.
+ */
+export async function endSession(
+  request: Pick<FastifyRequest, 'headers'>,
+  tokens: SessionTokens,
+  queryBus: QueryBus,
+  commandBus: CommandBus,
+  revocations: SessionRevocations,
+): Promise<void> {
+  const token = requestToken(request);
+  const claims = token ? tokens.verify(token) : null;
+  if (!claims) return;
+  const agent = await checkSession(claims, queryBus);
+  if (typeof agent === 'string') return;
+  await commandBus.execute(new EndSessionCommand(claims.sid, sessionExpiry(claims), agentContext(agent)));
+  revocations.ended({ agentId: agent.id, sessionId: claims.sid });
 }
