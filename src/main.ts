@@ -2,8 +2,11 @@ import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { ConfigError, describeConfig, loadConfig } from './infrastructure/config/config';
 import { createLogger } from './infrastructure/logging/logger';
+import { PRIVATE_UMASK } from './infrastructure/storage/private-files';
 
 async function main(): Promise<void> {
+  // Everything Parley writes (database, original emails, the signing key) is for its own user only.
+  process.umask(PRIVATE_UMASK);
   let config;
   try {
     config = loadConfig(process.env);

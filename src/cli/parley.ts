@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NoEventLogError } from '../infrastructure/event-store/open-event-log';
 import { RebuildError } from '../infrastructure/read-store/read-model-rebuild';
+import { PRIVATE_UMASK } from '../infrastructure/storage/private-files';
 import { EXIT, UsageError, type CliContext } from './cli-context';
 import { auditExport } from './commands/audit-export';
 import { auditVerify } from './commands/audit-verify';
@@ -93,6 +94,8 @@ function isParseArgsError(error: unknown): boolean {
 }
 
 if (require.main === module) {
+  // Files the CLI writes (a rebuilt database, an audit export) are for the owner only, like the server's.
+  process.umask(PRIVATE_UMASK);
   main(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
     (code) => {
       process.exitCode = code;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ensurePrivateDir, restrictFile } from '../storage/private-files';
 import { MIN_SECRET_LENGTH } from './config';
 
 export const SECRET_FILE_NAME = 'secret.key';
@@ -12,12 +13,13 @@ export const SECRET_FILE_NAME = 'secret.key';
  */
 export function loadOrCreateSecret(dataDir: string): string {
   const file = path.join(dataDir, SECRET_FILE_NAME);
-  fs.mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   try {
     // 'wx' refuses to overwrite: a key that exists is never replaced (that would sign everyone out).
     fs.writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    restrictFile(file); // one an older version left readable to others
   }
   const secret = fs.readFileSync(file, 'utf8').trim();
   if (secret.length < MIN_SECRET_LENGTH) {

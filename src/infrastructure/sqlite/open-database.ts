@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../../application/ports/event-store.port';
+import { ensurePrivateDir, ensurePrivateFile, restrictFile } from '../storage/private-files';
 
 export interface OpenDatabaseOptions {
   /**
@@ -26,9 +26,14 @@ export function databaseFile(dataDir: string): string {
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions): Database.Database {
   const readonly = options.readonly ?? false;
-  if (!readonly) mkdirSync(dirname(file), { recursive: true });
   let db: Database.Database;
   try {
+    // Owner-only: SQLite gives the WAL and shared-memory files the database file's own mode.
+    if (!readonly) {
+      ensurePrivateDir(dirname(file));
+      ensurePrivateFile(file);
+      for (const companion of [`${file}-wal`, `${file}-shm`]) restrictFile(companion);
+    }
     db = new Database(file, { readonly, fileMustExist: readonly });
   } catch (error) {
     throw new StoreUnavailableError(

@@ -13,7 +13,7 @@ export function pidFileOf(dataDir: string): string {
 /** Records this process as the user of the folder; the returned function takes the record back. */
 export function claimDataDir(dataDir: string): () => void {
   const file = pidFileOf(dataDir);
-  writeFileSync(file, `${process.pid}\n`);
+  writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
   return () => {
     try {
       // Only our own record: a second process may have claimed the folder since.

@@ -33,9 +33,10 @@ export class FileKeyValueStore implements PluginKeyValueStore {
   async set(key: string, value: Buffer): Promise<void> {
     const target = this.pathOf(key);
     const folder = dirname(target);
-    await mkdir(folder, { recursive: true });
+    // Owner-only, like the rest of the data folder: these are people's emails.
+    await mkdir(folder, { recursive: true, mode: 0o700 });
     const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    const file = await open(temporary, 'w');
+    const file = await open(temporary, 'w', 0o600);
     try {
       await file.writeFile(value);
       await file.sync();
