@@ -1,4 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describeConfig, loadConfig } from '../../src/infrastructure/config/config';
@@ -276,6 +282,44 @@ describe('outbound guard: resolves names itself and connects only to the vetted 
     expect(response.status).toBe(200);
     expect(asked).toEqual(['hooks.parley-test.invalid']);
     expect(target.hits[0].headers.host).toBe(`hooks.parley-test.invalid:${target.port}`);
+  });
+});
+
+describe('outbound guard: https', () => {
+  let tls: { key: string; cert: string };
+  beforeAll(() => {
+    // A throwaway self-signed certificate for localhost, made for this run.
+    const dir = mkdtempSync(join(tmpdir(), 'parley-outbound-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      tls = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('speaks TLS to the vetted address with the URL\'s name for SNI and keeps certificate checks on', async () => {
+    const names: string[] = [];
+    const sni = (name: string, done: (error: Error | null, context: SecureContext) => void) => {
+      names.push(name);
+      done(null, createSecureContext(tls));
+    };
+    const server = createHttpsServer({ ...tls, SNICallback: sni }, ok);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const guard = strict({ resolve: async () => [{ address: '127.0.0.1', family: 4 }], classify: loopbackCountsAsPublic });
+      const error = await failure(guard.request(`https://tls.parley-test.invalid:${port}/`));
+      // The certificate is self-signed and for localhost: refused by the TLS check, not by the guard.
+      expect(error).toMatchObject({ code: 'OUTBOUND_NETWORK', retryable: true });
+      expect(error.message).toMatch(/SELF_SIGNED/);
+      expect(names).toEqual(['tls.parley-test.invalid']);
+      expect((await failure(strict().request(`https://localhost:${port}/`))).code).toBe('OUTBOUND_REFUSED');
+      expect(names).toHaveLength(1);
+    } finally {
+      server.close();
+    }
   });
 });
 
