@@ -402,12 +402,13 @@ describe('Parley inbox over HTTP', () => {
       const ninaToken = await t.login(email, password);
       const asNina = (method: string, url: string, body?: unknown) => t.request(method, url, { token: ninaToken, body });
 
-      expect((await asNina('GET', `/api/conversations/${secret.conversationId}`)).status).toBe(403);
-      expect((await asNina('POST', `/api/conversations/${secret.conversationId}/close`, {})).status).toBe(403);
-      expect((await asNina('GET', `/api/views?inboxId=${privateInbox.body.id}`)).status).toBe(403);
+      // Out of reach answers as an unknown id would (404): a 403 would confirm the id exists.
+      expect((await asNina('GET', `/api/conversations/${secret.conversationId}`)).status).toBe(404);
+      expect((await asNina('POST', `/api/conversations/${secret.conversationId}/close`, {})).status).toBe(404);
+      expect((await asNina('GET', `/api/views?inboxId=${privateInbox.body.id}`)).status).toBe(404);
       expect((await asNina('GET', '/api/views')).status).toBe(200);
       expect((await asNina('POST', '/api/agents', { name: 'X', email: 'x@example.com', password, role: 'agent' })).status).toBe(403);
-      expect((await asNina('POST', `/api/conversations/${secret.conversationId}/assign`, { assignee: nina.body.id })).status).toBe(403);
+      expect((await asNina('POST', `/api/conversations/${secret.conversationId}/assign`, { assignee: nina.body.id })).status).toBe(404);
 
       const members = await t.request('PUT', `/api/inboxes/${privateInbox.body.id}/members`, { token, body: { agentIds: [nina.body.id] } });
       expect(members.status).toBe(200);

@@ -1,8 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { notFound } from '../../domain/shared/domain-error';
 import { READ_STORE, type InboxRecord, type ReadStore } from '../ports/read-store.port';
 import type { AuthenticatedAgent } from '../command-handling/command-context';
 
-/** Thrown when an agent asks for an inbox or conversation it has no access to (HTTP 403). */
+/**
+ * Thrown when an agent may not do something it knows exists (HTTP 403): admin-only work, another
+ * agent's view. Inboxes and conversations out of reach are NOT this: they answer as unknown ids.
+ */
 export class AccessDeniedError extends Error {
   constructor(message: string) {
     super(message);
@@ -32,6 +36,25 @@ export function requireAdmin(ctx: { agent: AuthenticatedAgent | null }, what = '
 }
 
 /**
+ * An inbox out of reach, and everything in it, answers exactly as an unknown id: a 403 (or its
+ * message) would confirm to an outsider which ids exist. Each use passes the error its route gives
+ * for an unknown id, so status and message match.
+ */
+export type HiddenAs = () => Error;
+
+/** An inbox out of reach answers as an unknown id; the default inbox (asked for without an id) is no secret. */
+export const hiddenInbox = (inboxId: string | undefined): HiddenAs =>
+  inboxId
+    ? () => new NotFoundError(`inbox ${inboxId} not found`)
+    : () => new AccessDeniedError('you are not a member of the default inbox; pass the inboxId of an inbox you belong to');
+
+/** What a conversation command answers for an id that does not exist (the conversation decider's words). */
+export const unknownConversationCommand: HiddenAs = () => notFound('conversation not found; check the conversation id');
+
+/** What a conversation query answers for an id that does not exist. */
+export const unknownConversation = (conversationId: string): HiddenAs => () => new NotFoundError(`conversation ${conversationId} not found`);
+
+/**
  * Rule 15: every command and query is allowed only to agents with access to the inbox.
  * Admins reach every inbox; agents the inboxes they are members of.
  */
@@ -43,26 +66,28 @@ export class InboxAccess {
     return agent.role === 'admin' || inbox.memberIds.includes(agent.id);
   }
 
-  /** The inbox named by `inboxId`, or the default inbox; refuses when the agent has no access. */
-  async resolveInbox(agent: AuthenticatedAgent, inboxId: string | undefined): Promise<InboxRecord> {
+  /**
+   * The inbox named by `inboxId`, or the default inbox; one out of reach answers as unknown
+   * (`hidden`). The default inbox is no secret: without access to it, the agent is told to name one.
+   */
+  async resolveInbox(agent: AuthenticatedAgent, inboxId: string | undefined, hidden: HiddenAs = hiddenInbox(inboxId)): Promise<InboxRecord> {
     const inbox = inboxId ? await this.readStore.getInbox(inboxId) : await this.readStore.getDefaultInbox();
-    if (!inbox) throw new NotFoundError(inboxId ? `inbox ${inboxId} not found` : 'the default inbox does not exist yet');
-    if (!this.canAccess(agent, inbox)) throw new AccessDeniedError(`you are not a member of inbox "${inbox.name}" (${inbox.id})`);
+    if (!inbox && !inboxId) throw new NotFoundError('the default inbox does not exist yet');
+    if (!inbox || !this.canAccess(agent, inbox)) throw hidden();
     return inbox;
   }
 
-  async assertInbox(agent: AuthenticatedAgent | null, inboxId: string): Promise<void> {
+  /** Refuses an agent without access to the inbox, as `hidden` (default: as an unknown inbox). */
+  async assertInbox(agent: AuthenticatedAgent | null, inboxId: string, hidden: HiddenAs = hiddenInbox(inboxId)): Promise<void> {
     if (agent === null) return; // system, bot and contact actors are trusted callers inside the app
     const inbox = await this.readStore.getInbox(inboxId);
-    if (!inbox || !this.canAccess(agent, inbox)) {
-      throw new AccessDeniedError(`you have no access to inbox ${inboxId}`);
-    }
+    if (!inbox || !this.canAccess(agent, inbox)) throw hidden();
   }
 
   /** As assertInbox, for an inbox record the caller has just read (no second lookup). */
-  assertInboxRecord(agent: AuthenticatedAgent | null, inbox: InboxRecord): void {
+  assertInboxRecord(agent: AuthenticatedAgent | null, inbox: InboxRecord, hidden: HiddenAs = hiddenInbox(inbox.id)): void {
     if (agent === null) return;
-    if (!this.canAccess(agent, inbox)) throw new AccessDeniedError(`you have no access to inbox ${inbox.id}`);
+    if (!this.canAccess(agent, inbox)) throw hidden();
   }
 
   async accessibleInboxes(agent: AuthenticatedAgent): Promise<InboxRecord[]> {

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { AccessDeniedError, InboxAccess, NotFoundError } from '../access/inbox-access';
+import { InboxAccess, NotFoundError } from '../access/inbox-access';
 import type { AuthenticatedAgent } from '../command-handling/command-context';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '../ports/event-store.port';
 import { READ_STORE, type InboxRecord, type ReadStore } from '../ports/read-store.port';
@@ -12,8 +12,8 @@ export interface AuditedConversation {
 
 /**
  * Base of the audit queries: a conversation's whole stream, read from the event log (not a read
- * model), for an agent who may see it: 404 when the stream is empty or ends deleted, 403 without
- * access to its inbox.
+ * model), for an agent who may see it: 404 when the stream is empty or ends deleted, and 404
+ * alike without access to its inbox (a 403 would confirm the id exists).
  *
  * Existence and inbox come from a minimal fold (the last ConversationStarted, and no
  * ConversationDeleted after it) rather than the full summary fold, so that a stream whose
@@ -31,9 +31,7 @@ export abstract class AuditedConversationReader {
     const inboxId = liveInboxOf(events);
     if (inboxId === null) throw new NotFoundError(`conversation ${conversationId} not found`);
     const inbox = await this.readStore.getInbox(inboxId);
-    if (!inbox || !this.access.canAccess(agent, inbox)) {
-      throw new AccessDeniedError(`you have no access to the inbox of conversation ${conversationId}`);
-    }
+    if (!inbox || !this.access.canAccess(agent, inbox)) throw new NotFoundError(`conversation ${conversationId} not found`);
     return { events, inbox };
   }
 
@@ -42,9 +40,7 @@ export abstract class AuditedConversationReader {
     const summary = await this.readStore.getConversationSummary(conversationId);
     if (!summary) throw new NotFoundError(`conversation ${conversationId} not found`);
     const inbox = await this.readStore.getInbox(summary.inboxId);
-    if (!inbox || !this.access.canAccess(agent, inbox)) {
-      throw new AccessDeniedError(`you have no access to the inbox of conversation ${conversationId}`);
-    }
+    if (!inbox || !this.access.canAccess(agent, inbox)) throw new NotFoundError(`conversation ${conversationId} not found`);
   }
 }
 

@@ -8,7 +8,7 @@ import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { READ_STORE, type AgentRecord, type ReadStore } from '../ports/read-store.port';
 import { streams } from '../streams';
-import { inboxOf, toResult, type ConversationCommandResult } from './conversation-result';
+import { inboxGuard, inboxOf, toResult, type ConversationCommandResult } from './conversation-result';
 
 /** An internal note; `@handle` mentions of teammates with access to the inbox are recorded (rule 14). */
 export class AddCommentCommand extends Command<ConversationCommandResult & { commentId: string; mentions: string[] }> {
@@ -47,10 +47,9 @@ export class AddCommentHandler implements ICommandHandler<AddCommentCommand> {
       }),
       ctx,
       async (state) => {
+        await inboxGuard(this.access, ctx)(state);
         const inboxId = inboxOf(state);
-        if (!inboxId) return;
-        await this.access.assertInbox(ctx.agent, inboxId);
-        mentions = await this.resolveMentions(text, inboxId);
+        if (inboxId) mentions = await this.resolveMentions(text, inboxId);
       },
     );
     return { ...toResult(conversationId, outcome), commentId, mentions };

@@ -7,7 +7,7 @@ import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
 import { streams } from '../streams';
-import { inboxOf, toResult, type ConversationCommandResult } from './conversation-result';
+import { inboxGuard, inboxOf, toResult, type ConversationCommandResult } from './conversation-result';
 
 /** Assign to an agent of the conversation's inbox, to the bot, or to nobody. */
 export class AssignConversationCommand extends Command<ConversationCommandResult> {
@@ -35,10 +35,9 @@ export class AssignConversationHandler implements ICommandHandler<AssignConversa
       { type: 'AssignConversation', data: { assignee } },
       ctx,
       async (state) => {
+        await inboxGuard(this.access, ctx)(state);
         const inboxId = inboxOf(state);
-        if (!inboxId) return;
-        await this.access.assertInbox(ctx.agent, inboxId);
-        if (assignee?.type === 'agent') await this.assertAssignable(assignee.id, inboxId);
+        if (inboxId && assignee?.type === 'agent') await this.assertAssignable(assignee.id, inboxId);
       },
     );
     return toResult(conversationId, outcome);

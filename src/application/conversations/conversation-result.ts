@@ -1,6 +1,6 @@
 import type { ConversationState } from '../../domain/conversation/conversation.decider';
 import type { ConversationEvent } from '../../domain/conversation/conversation.events';
-import type { InboxAccess } from '../access/inbox-access';
+import { unknownConversationCommand, type InboxAccess } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import type { CommandOutcome } from '../command-handling/handle-command';
 
@@ -20,10 +20,15 @@ export function inboxOf(state: ConversationState): string | null {
   return state.status === 'open' || state.status === 'closed' ? state.inboxId : null;
 }
 
-/** The guard every conversation command runs on the loaded state: the caller needs access to its inbox (rule 15). */
+/**
+ * The guard every conversation command runs on the loaded state: the caller needs access to its
+ * inbox (rule 15); without it the conversation answers as an unknown one. An unknown one is
+ * refused here too, before If-Match is compared: a 409 naming "no-stream" would tell it apart.
+ */
 export const inboxGuard =
   (access: InboxAccess, ctx: CommandContext) =>
   async (state: ConversationState): Promise<void> => {
+    if (state.status === 'none') throw unknownConversationCommand();
     const inboxId = inboxOf(state);
-    if (inboxId) await access.assertInbox(ctx.agent, inboxId);
+    if (inboxId) await access.assertInbox(ctx.agent, inboxId, unknownConversationCommand);
   };

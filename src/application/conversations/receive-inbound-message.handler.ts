@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler, Command } from '@nestjs/cqrs';
 import { conversationDecider } from '../../domain/conversation/conversation.decider';
 import { normalizeAddress } from '../../domain/shared/address';
-import { InboxAccess, NotFoundError } from '../access/inbox-access';
+import { hiddenInbox, InboxAccess, NotFoundError } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import type { InboundMessage, IngestResult } from '../ports/channel.port';
@@ -31,7 +31,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     const inbox = message.inboxId ? await this.readStore.getInbox(message.inboxId) : await this.readStore.getDefaultInbox();
     if (!inbox) throw new NotFoundError(message.inboxId ? `inbox ${message.inboxId} not found` : 'the default inbox does not exist yet');
     // The record just read decides access (assertInbox would read the same inbox again).
-    this.access.assertInboxRecord(ctx.agent, inbox);
+    this.access.assertInboxRecord(ctx.agent, inbox, hiddenInbox(message.inboxId));
 
     // Same thread -> same conversation, same message -> same id: redelivery is a no-op.
     const conversationId = deriveIds.conversation(inbox.id, message.channel, message.externalThreadId);

@@ -54,8 +54,9 @@ export class ListCustomViewConversationsHandler implements IQueryHandler<ListCus
 
   async execute({ agent, viewId, inboxId, sort, limit, cursor }: ListCustomViewConversationsQuery): Promise<Page<ConversationSummary>> {
     const view = await existingView(this.readStore, viewId);
+    // Access first: a view of an inbox out of reach answers as an unknown view, whatever else is asked.
+    const inbox = await this.access.resolveInbox(agent, view.inboxId, () => new NotFoundError(`custom view ${viewId} not found`));
     if (inboxId !== undefined && inboxId.toLowerCase() !== view.inboxId) throw new NotFoundError(`custom view ${viewId} is not a view of inbox ${inboxId}`);
-    const inbox = await this.access.resolveInbox(agent, view.inboxId);
     const { filters } = orThrow(parseConversationFilters(view.filters, 'filters.'));
     return this.readStore.searchConversations({ inboxId: inbox.id, filters, sort, limit, cursor });
   }

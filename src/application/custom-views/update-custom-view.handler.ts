@@ -49,8 +49,10 @@ export class UpdateCustomViewHandler implements ICommandHandler<UpdateCustomView
  * or delete it. Checked on the view's own history, not on a read model that may lag.
  */
 export async function assertMayChange(access: InboxAccess, agent: AuthenticatedAgent, viewId: string, state: CustomViewState): Promise<void> {
-  if (state.status !== 'active') throw new NotFoundError(`custom view ${viewId} not found`);
-  await access.resolveInbox(agent, state.inboxId);
+  const unknown = () => new NotFoundError(`custom view ${viewId} not found`);
+  if (state.status !== 'active') throw unknown();
+  // A view of an inbox out of reach answers as an unknown view.
+  await access.resolveInbox(agent, state.inboxId, unknown);
   if (agent.role !== 'admin' && state.createdBy !== agent.id) {
     throw new AccessDeniedError(`only the agent who created custom view "${state.name}" or an admin can change or delete it`);
   }

@@ -43,8 +43,9 @@ export class ForwardConversationHandler implements ICommandHandler<ForwardConver
   async execute({ conversationId, to, note, ctx }: ForwardConversationCommand): Promise<ForwardConversationResult> {
     if (!ctx.agent) throw new AccessDeniedError('only an agent can forward a conversation');
     const conversation: ConversationDetail | null = await this.readStore.getConversation(conversationId);
-    if (!conversation) throw new NotFoundError('conversation not found; check the conversation id');
-    await this.access.assertInbox(ctx.agent, conversation.inboxId);
+    const unknown = () => new NotFoundError('conversation not found; check the conversation id');
+    if (!conversation) throw unknown();
+    await this.access.assertInbox(ctx.agent, conversation.inboxId, unknown);
 
     const messageId = randomUUID();
     const { subject, text, html } = forwardedContent(conversation, note);

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { AccessDeniedError, InboxAccess, NotFoundError } from '../access/inbox-access';
+import { InboxAccess, NotFoundError } from '../access/inbox-access';
 import type { AuthenticatedAgent } from '../command-handling/command-context';
 import {
   ALWAYS_VISIBLE_VIEWS,
@@ -100,9 +100,8 @@ export class GetConversationHandler implements IQueryHandler<GetConversationQuer
     const conversation = await this.readStore.getConversation(conversationId);
     if (!conversation) throw new NotFoundError(`conversation ${conversationId} not found`);
     const inbox = await this.readStore.getInbox(conversation.inboxId);
-    if (!inbox || !this.access.canAccess(agent, inbox)) {
-      throw new AccessDeniedError(`you have no access to the inbox of conversation ${conversationId}`);
-    }
+    // Out of reach answers as unknown: a 403 would confirm the id exists.
+    if (!inbox || !this.access.canAccess(agent, inbox)) throw new NotFoundError(`conversation ${conversationId} not found`);
     return conversation;
   }
 }

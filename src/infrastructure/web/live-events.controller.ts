@@ -5,7 +5,7 @@ import type { AuthenticatedAgent } from '../../application/command-handling/comm
 import { ConversationChanges, type InboxChange } from '../../application/live/conversation-changes';
 import { GetAgentQuery, ListInboxesQuery } from '../../application/queries/directory-queries.handler';
 import type { InboxRecord } from '../../application/ports/read-store.port';
-import { AccessDeniedError } from '../../application/access/inbox-access';
+import { NotFoundError } from '../../application/access/inbox-access';
 import { CurrentAgent, type AuthenticatedRequest } from '../http/auth/auth.decorators';
 import { checkSession } from '../http/auth/auth.guard';
 import { SessionRevocations, type EndedSessionNotice } from '../http/auth/session-revocations';
@@ -46,7 +46,8 @@ export class LiveEventsController implements BeforeApplicationShutdown {
   @Get()
   async stream(@Query('inboxId') inboxIdParam: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const inbox = await this.reachableInbox(agent, typeof inboxIdParam === 'string' && UUID.test(inboxIdParam) ? inboxIdParam.toLowerCase() : null);
-    if (!inbox) throw new AccessDeniedError('you have no access to this inbox');
+    // An inbox out of reach answers as an unknown one: a 403 would confirm the id exists.
+    if (!inbox) throw new NotFoundError(inboxIdParam ? `inbox ${inboxIdParam} not found` : 'you are not a member of any inbox yet; ask an admin to add you to one');
     const session = (request as FastifyRequest & AuthenticatedRequest).session;
     if (!session) throw new Error('the events route needs the session the auth guard checked');
 
