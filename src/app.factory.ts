@@ -7,9 +7,10 @@ import { AppModule } from './app.module';
 import type { ParleyConfig } from './infrastructure/config/config';
 import { loadOrCreateSecret } from './infrastructure/config/secret';
 import { HttpExceptionFilter } from './infrastructure/http/http-exception.filter';
-import { createValidationPipe } from './infrastructure/http/validation';
+import { createValidationPipe, jsonDepthError } from './infrastructure/http/validation';
 import { PinoNestLogger } from './infrastructure/logging/logger';
 import { openStorage } from './infrastructure/storage/storage';
+import { installRequestGuards, unsupportedMediaType } from './infrastructure/web/web-security';
 import { PluginRegistry } from './plugins/registry/plugin-registry';
 
 export interface CreateAppOptions {
@@ -35,13 +36,14 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config, logger, storage, secret, clock: options.clock, backgroundWork: options.backgroundWork }),
       adapter,
-      // bodyParser off: JSON is parsed by Fastify's own parser, wrapped by acceptEmptyJsonBodies.
+      // bodyParser off: bodies are parsed by installBodyParsers (and the web UI's form parser).
       { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false, bodyParser: false },
     );
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new HttpExceptionFilter(logger.child({ component: 'http' })));
     closeKeepAliveConnectionsOnShutdown(app);
-    acceptEmptyJsonBodies(app);
+    installBodyParsers(app);
+    installRequestGuards(app.getHttpAdapter().getInstance());
     // Built-in channels and the PARLEY_PLUGINS packages: loaded, checked and their routes mounted before anything listens.
     await app.get(PluginRegistry).connectAll({
       config,
@@ -80,16 +82,24 @@ function closeKeepAliveConnectionsOnShutdown(app: NestFastifyApplication): void 
 }
 
 /**
- * Commands without a body (`POST …/reopen`) are often sent with `Content-Type: application/json`
- * and no body at all; read that as `{}` instead of refusing it. Everything else goes through
- * Fastify's own JSON parser (with its prototype-poisoning protection).
+ * The API's body parsers. JSON goes through Fastify's own parser (with its prototype-poisoning
+ * protection), after a depth check; commands without a body (`POST …/reopen`) are often sent with
+ * `Content-Type: application/json` and no body at all, read as `{}`. Every other type is refused
+ * with 415 before its body is read (Fastify's default text/plain parser is dropped: a text/plain
+ * body is what a cross-site page can send without asking). The web UI adds its form parser.
  */
-function acceptEmptyJsonBodies(app: NestFastifyApplication): void {
+function installBodyParsers(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.removeContentTypeParser('application/json');
+  fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (typeof body === 'string' && body.trim() === '') return done(null, {});
-    return parseJson(request, body.toString(), done);
+    const text = body.toString();
+    if (text.trim() === '') return done(null, {});
+    const tooDeep = jsonDepthError(text);
+    if (tooDeep) return done(tooDeep, undefined);
+    return parseJson(request, text, done);
+  });
+  fastify.addContentTypeParser('*', (request, _payload, done) => {
+    done(unsupportedMediaType(request.headers['content-type'], request.url), undefined);
   });
 }

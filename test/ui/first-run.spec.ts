@@ -117,9 +117,12 @@ if (missing) {
       expect(noOrigin.status).toBe(403);
       const ours = await fetch(`${ui.baseUrl}/ui/me/availability`, { method: 'POST', headers: { ...form, 'hx-request': 'true' }, body: 'status=away' });
       expect(ours.status).toBe(200);
-      // The JSON API never takes form bodies, so an HTML form elsewhere cannot reach it.
+      // The JSON API never takes form bodies, so an HTML form elsewhere cannot reach it: refused as
+      // cross-origin use of the cookie (403) and, even from our own origin, as a form (415).
       const apiForm = await fetch(`${ui.baseUrl}/api/me/availability`, { method: 'PUT', headers: form, body: 'status=away' });
-      expect(apiForm.status).toBe(415);
+      expect(apiForm.status).toBe(403);
+      const apiFormHere = await fetch(`${ui.baseUrl}/api/me/availability`, { method: 'PUT', headers: { ...form, origin: ui.baseUrl }, body: 'status=away' });
+      expect(apiFormHere.status).toBe(415);
       const anonymous = await fetch(`${ui.baseUrl}/ui/list`, { headers: { 'hx-request': 'true' } });
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get('hx-redirect')).toBe('/login');

@@ -2,11 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
 import { describeError } from '../../infrastructure/http/describe-error';
+import { jsonDepthError } from '../../infrastructure/http/validation';
 import type { ChannelRequest, ChannelResponse } from '../channel-plugin';
 import type { DeclaredRoute } from './plugin-host-connection';
 
+/** Where every public webhook lives; the session cookie means nothing below it. */
+export const PUBLIC_ROUTES_PREFIX = '/channels/';
 /** Public webhooks: `/channels/<id>/<path>`. */
-export const publicPrefix = (pluginId: string) => `/channels/${pluginId}`;
+export const publicPrefix = (pluginId: string) => `${PUBLIC_ROUTES_PREFIX}${pluginId}`;
 /** Routes that need an agent's session: `/api/channels/<id>/<path>`. */
 export const authenticatedPrefix = (pluginId: string) => `/api/channels/${pluginId}`;
 
@@ -78,7 +81,7 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
 
 /**
  * JSON and form bodies are parsed (JSON through Fastify's own parser, with its prototype
- * poisoning protection); every body's exact bytes are kept for routes that asked for rawBody.
+ * poisoning protection, after the API's depth limit); every body's exact bytes are kept for routes that asked for rawBody.
  * Any other content type is read as bytes only.
  */
 function installBodyParsers(scope: FastifyInstance): void {
@@ -88,6 +91,8 @@ function installBodyParsers(scope: FastifyInstance): void {
     request.parleyRawBody = body;
     const text = body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    const tooDeep = jsonDepthError(text);
+    if (tooDeep) return done(tooDeep, undefined);
     parseJson(request, text, done);
   });
   scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request: PluginRequest, body: Buffer, done) => {
