@@ -265,7 +265,7 @@ export interface PluginHttpRequestInit {
   /** Default GET. */
   method?: string;
   /** Not Host, Content-Length or Transfer-Encoding: the host sets those. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | Headers;
   body?: string | Uint8Array;
   /** `follow` (default): up to `maxRedirects` hops, each checked like the first. `manual`: a 3xx is the answer. */
   redirect?: 'follow' | 'manual';

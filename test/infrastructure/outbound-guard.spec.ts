@@ -254,6 +254,12 @@ describe('outbound guard: allowed with PARLEY_ALLOW_PRIVATE_NETWORK=true', () =>
     expect(target.hits[0].headers).toMatchObject({ 'content-type': 'application/json', 'x-token': 'abc', host: `127.0.0.1:${target.port}`, 'content-length': '7' });
   });
 
+  it('takes headers as a fetch Headers object too', async () => {
+    const target = await localServer(ok);
+    await permissive().request(target.origin, { headers: new Headers({ 'X-Trace': 'abc' }) });
+    expect(target.hits[0].headers['x-trace']).toBe('abc');
+  });
+
   it('reaches localhost and ::1', async () => {
     const v4 = await localServer(ok);
     const v6 = await localServer(ok, '::1');
@@ -459,6 +465,7 @@ describe('outbound guard: bad requests', () => {
     ['http://example.com/', { headers: { 'x-a': 'one\r\nx-b: two' } }, 'header x-a must be a string without line breaks'],
     ['http://example.com/', { headers: { Host: 'internal' } }, 'header Host is set by Parley'],
     ['http://example.com/', { body: 'x' }, 'a GET request cannot have a body'],
+    ['http://example.com/', { headers: [['x-a', '1']] }, 'headers must be an object of header names to string values'],
     ['http://example.com/', { timeoutMs: 0 }, 'timeoutMs must be a whole number from 1 to 600000 (got 0)'],
     ['http://example.com/', { maxResponseBytes: 1.5 }, 'maxResponseBytes must be a whole number'],
   ])('%s with %j is refused as invalid', async (url, init, message) => {

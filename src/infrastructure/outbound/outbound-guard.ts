@@ -21,7 +21,7 @@ export interface OutboundHttp {
 export interface OutboundRequestInit {
   /** Default GET. */
   method?: string;
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | Headers;
   body?: string | Uint8Array;
   /** `follow` (default): up to `maxRedirects` hops, each vetted. `manual`: a 3xx comes back as the response. */
   redirect?: 'follow' | 'manual';
@@ -234,8 +234,12 @@ function checkInit(init: OutboundRequestInit): Settings {
   if (typeof init !== 'object' || init === null) throw invalid('the request options must be an object');
   const method = init.method === undefined ? 'GET' : init.method;
   if (typeof method !== 'string' || !HTTP_TOKEN.test(method)) throw invalid(`method must be an HTTP method such as "POST" (got ${JSON.stringify(method)})`);
+  const given: unknown = init.headers ?? {};
+  // A fetch Headers object is accepted too (iterating it yields [name, value] pairs).
+  const entries = given instanceof Headers ? [...given] : typeof given === 'object' && given !== null && !Array.isArray(given) ? Object.entries(given) : null;
+  if (entries === null) throw invalid('headers must be an object of header names to string values');
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(init.headers ?? {})) {
+  for (const [name, value] of entries) {
     if (!HTTP_TOKEN.test(name)) throw invalid(`header name ${JSON.stringify(name)} is not a valid HTTP header name`);
     if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw invalid(`header ${name} must be a string without line breaks`);
     const lower = name.toLowerCase();
