@@ -302,4 +302,10 @@ describe('request guards on plugin routes outside Nest', () => {
     expect(same.json()).toEqual({ agent: 'a-1', body: { x: 1 } });
     expect(same.headers['cache-control']).toBe('no-store');
   });
+
+  it('answers a body the route does not parse with a 415 naming the types to send and the one it got', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/channels/hooks/private', headers: { host: 'h:1', authorization: 'Bearer t', 'content-type': 'text/plain' }, payload: 'x' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().message).toBe('send the body as application/json or application/x-www-form-urlencoded (got text/plain)');
+  });
 });

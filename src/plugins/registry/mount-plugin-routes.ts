@@ -57,7 +57,9 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
         handler: async (request: PluginRequest, reply: FastifyReply) => {
           const raw = request.parleyRawBody;
           if (!route.rawBody && request.body === undefined && raw !== undefined && raw.length > 0) {
-            return reply.status(415).send(describeError(Object.assign(new Error('send the body as application/json'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' })));
+            const got = String(request.headers['content-type'] ?? 'a body without Content-Type').split(';')[0].trim();
+            const message = `send the body as application/json or application/x-www-form-urlencoded (got ${got})`;
+            return reply.status(415).send(describeError(Object.assign(new Error(message), { statusCode: 415 })));
           }
           const channelRequest: ChannelRequest = {
             params: { ...(request.params as Record<string, string>) },
