@@ -253,6 +253,29 @@ describe('auth security', () => {
     });
   });
 
+  describe('sessions across two instances on one data folder', () => {
+    it('a logout on one instance ends the session, and its event stream, on the other', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'parley-two-instances-'));
+      const first = await startTestApp({ dataDir });
+      const second = await startTestApp({ dataDir });
+      try {
+        await second.app.listen({ port: 0, host: '127.0.0.1' });
+        const secondUrl = `http://127.0.0.1:${(second.app.getHttpServer().address() as AddressInfo).port}`;
+        const token = await first.login();
+        expect((await send(second, 'GET', '/api/me', { token })).status).toBe(200);
+        const stream = await openStream(secondUrl, token);
+        await stream.ready;
+        expect((await send(first, 'POST', '/api/auth/logout', { token })).status).toBe(204);
+        expect((await send(second, 'GET', '/api/me', { token })).status).toBe(401);
+        await expect(stream.ended).resolves.toBe('ended');
+      } finally {
+        await second.close();
+        await first.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe('the web "add teammate" form', () => {
     let t: TestApp;
     let adminToken: string;
