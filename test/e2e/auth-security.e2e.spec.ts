@@ -334,6 +334,21 @@ describe('auth security', () => {
       expect((await send(t, 'GET', '/api/me', { token: nora })).body).toMatchObject({ email: 'nora@example.com', role: 'agent' });
     });
 
+    it("the comment box offers teammates to @mention by name and handle, without their addresses", async () => {
+      const created = await send(t, 'POST', '/api/agents', { token: adminToken, json: { name: 'Pia Peer', email: 'pia.p@example.com', password: 'pia-password-1', role: 'agent' } });
+      expect(created.status).toBe(201);
+      const pia = await t.login('pia.p@example.com', 'pia-password-1');
+      const message = await send(t, 'POST', '/api/channels/api/messages', {
+        token: adminToken,
+        json: { externalThreadId: 'mention-1', externalMessageId: 'mention-1', from: { address: 'customer@outside.test' }, subject: 'Hi', text: 'Hello' },
+      });
+      const page = await send(t, 'GET', `/inbox?conversation=${message.body.conversationId}`, { cookie: pia });
+      expect(page.status).toBe(200);
+      const mentionables = JSON.parse(/data-mentions="([^"]*)"/.exec(String(page.body))![1].replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&amp;/g, '&'));
+      expect(mentionables).toContainEqual({ name: 'Pia Peer', handle: 'pia.peer', local: 'pia.p' });
+      expect(JSON.stringify(mentionables)).not.toContain('@');
+    });
+
     it("the settings page shows an agent the team without other agents' addresses; an admin sees them", async () => {
       const created = await send(t, 'POST', '/api/agents', { token: adminToken, json: { name: 'Olle Other', email: 'olle@example.com', password: 'olle-password-1', role: 'agent' } });
       expect(created.status).toBe(201);

@@ -239,7 +239,8 @@ export function threadView(c: ConversationDetail, state: InboxState, teammates: 
         ]
       : [],
     isEmail: c.channel === 'email',
-    mentionables: teammates.map((a) => ({ name: a.name, handle: a.name.trim().toLowerCase().replace(/\s+/g, '.'), email: a.email })),
+    // The email's local part is one of the handles a mention resolves; the address itself is not needed.
+    mentionables: teammates.map((a) => ({ name: a.name, handle: a.name.trim().toLowerCase().replace(/\s+/g, '.'), local: a.email.split('@')[0].toLowerCase() })),
     query: stateQuery(pageState),
     listQuery: stateQuery({ ...pageState, conversationId: null }),
     contactSearchHref: c.contact

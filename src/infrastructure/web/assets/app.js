@@ -231,7 +231,7 @@
     if (!match) return closeMentions();
     var query = match[2].toLowerCase();
     var options = mentionables(area).filter(function (m) {
-      return !query || m.handle.indexOf(query) === 0 || m.name.toLowerCase().indexOf(query) !== -1 || m.email.toLowerCase().indexOf(query) === 0;
+      return !query || m.handle.indexOf(query) === 0 || m.name.toLowerCase().indexOf(query) !== -1 || m.local.indexOf(query) === 0;
     }).slice(0, 8);
     if (options.length === 0) return closeMentions();
     mention = { area: area, start: before.length - match[2].length - 1, options: options, index: 0 };
