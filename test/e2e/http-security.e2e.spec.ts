@@ -193,6 +193,17 @@ describe('HTTP pipeline security', () => {
       expect(JSON.stringify(hidden)).not.toMatch(/revision/);
     });
 
+    it('a conversation deleted forever answers as one that never existed, If-Match or not', async () => {
+      const gone = await ingest();
+      expect((await t.request('POST', `/api/conversations/${gone}/trash`, { token })).status).toBe(200);
+      expect((await t.request('DELETE', `/api/conversations/${gone}`, { token })).status).toBe(200);
+      for (const headers of [{}, { 'if-match': '"1"' }] as Record<string, string>[]) {
+        const deleted = await as('POST', `/api/conversations/${gone}/close`, {}, headers);
+        const unknown = await as('POST', `/api/conversations/${UNKNOWN}/close`, {}, headers);
+        expect({ status: deleted.status, body: deleted.body }).toEqual({ status: 404, body: unknown.body });
+      }
+    });
+
     it('bulk actions report a hidden conversation exactly as an unknown one', async () => {
       const res = await as('POST', '/api/conversations/bulk', { ids: [secret, UNKNOWN], action: 'close' });
       expect(res.status).toBe(200);
