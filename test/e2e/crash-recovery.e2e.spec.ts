@@ -2,13 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Database } from 'better-sqlite3';
-import pino from 'pino';
-import type { RecordedEvent } from '../../src/application/ports/event-store.port';
 import { SqliteEventStore } from '../../src/infrastructure/event-store/sqlite-event-store';
-import { createSqliteReadSide } from '../../src/infrastructure/read-store/sqlite-read-side';
 import { databaseFile, openDatabase } from '../../src/infrastructure/sqlite/open-database';
-import { buildServer, delay, describeFetchError, removeServerBuild, startServer, stopAllServers, TEST_ADMIN, type ServerProcess } from '../support/server-process';
+import { expectReadModelsEqualRebuilds, readWholeLog } from '../support/rebuild-comparison';
+import { call, login, type Reply } from '../support/server-http';
+import { buildServer, delay, describeFetchError, expectGracefulExit, removeServerBuild, startServer, stopAllServers, type ServerProcess } from '../support/server-process';
 
 /**
  * Crash safety (issue 2), against the real server process:
@@ -40,7 +38,6 @@ const KILL_AFTER_ACKS = 150 + Math.floor(Math.random() * 150);
 const SIGTERM_AFTER_ACKS = 60;
 /** How long a SIGTERMed server may take to exit by itself (main.ts gives up after 15 s). */
 const GRACEFUL_EXIT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 20_000;
 /**
  * How long after the SIGTERM the slow request's body is completed: long enough for the shutdown
  * to have reached the HTTP server's close(), so the request is answered while the server closes.
@@ -48,11 +45,6 @@ const REQUEST_TIMEOUT_MS = 20_000;
  * test would check less, it would not fail.)
  */
 const SLOW_BODY_AFTER_MS = 300;
-const REBUILDS: Array<[string, { batchSize?: number }]> = [
-  ['default-batches', {}],
-  ['batches-of-7', { batchSize: 7 }],
-];
-
 const VIEWS_ALWAYS_EMPTY = ['assigned-to-me', 'chat', 'email', 'messenger', 'whatsapp', 'forms', 'bots', 'all-closed', 'sent', 'spam', 'filtered', 'trash'];
 
 // ---- the messages -------------------------------------------------------------------------------
@@ -104,31 +96,6 @@ function parseText(text: string): { ext: string; thread: string } | null {
 
 // ---- HTTP ---------------------------------------------------------------------------------------
 
-interface Reply<T = any> {
-  status: number;
-  body: T;
-}
-
-async function call<T = any>(baseUrl: string, method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<Reply<T>> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body: body as T };
-}
-
 /**
  * A post whose headers and first bytes go out at once and whose remaining body goes out only when
  * finish() is called, on a keep-alive connection the client keeps open afterwards (as a reverse
@@ -163,12 +130,6 @@ function slowPost(baseUrl: string, token: string, body: unknown, agent: http.Age
       return reply;
     },
   };
-}
-
-async function login(baseUrl: string): Promise<string> {
-  const res = await call(baseUrl, 'POST', '/api/auth/login', { body: TEST_ADMIN });
-  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.token as string;
 }
 
 interface Ack {
@@ -344,82 +305,6 @@ function checkHeld(snap: Snapshot, acks: Ack[], mayBeStoredUnacknowledged: Reado
   return new Set(byExt.keys());
 }
 
-// ---- the read models, compared with a rebuild -----------------------------------------------------
-
-/**
- * Every table of the rebuilt file is a read-model table (or the runner's checkpoints); the live
- * file also holds the event log. FTS5 shadow tables (<name>_data, _idx, _content, _docsize,
- * _config) are SQLite's storage detail: the virtual table itself is compared instead.
- */
-function readModelTables(db: Database): string[] {
-  const tables = db
-    .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    .all() as Array<{ name: string; sql: string | null }>;
-  const virtual = tables.filter((t) => /^CREATE VIRTUAL TABLE/i.test(t.sql ?? '')).map((t) => t.name);
-  return tables
-    .map((t) => t.name)
-    .filter((name) => !virtual.some((v) => name.startsWith(`${v}_`)))
-    .filter((name) => !EXCLUDED_TABLES.has(name));
-}
-
-/**
- * processor_checkpoints is not a read model: the process managers record there how far they have
- * acted on the log (SqliteReadStore creates the table). The rebuild runs no process manager, so
- * the table is empty there by construction. projection_checkpoints IS compared: after a clean
- * stop the live projections are at the head of the log, as is the rebuild.
- */
-const EXCLUDED_TABLES = new Set(['processor_checkpoints']);
-
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-function tableRows(db: Database, table: string, columns: string[]): unknown[][] {
-  const list = columns.map(quote).join(', ');
-  return db.prepare(`SELECT ${list} FROM ${quote(table)} ORDER BY ${list}`).raw().all() as unknown[][];
-}
-
-function columnsOf(db: Database, table: string): string[] {
-  return (db.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(table) as Array<{ name: string }>).map((c) => c.name);
-}
-
-/** Null when equal; otherwise a description of the first rows that differ. */
-function tableDifference(live: Database, fresh: Database, table: string): string | null {
-  const columns = columnsOf(fresh, table);
-  const liveColumns = columnsOf(live, table);
-  if (JSON.stringify(liveColumns) !== JSON.stringify(columns)) return `${table}: columns differ: live ${JSON.stringify(liveColumns)}, rebuilt ${JSON.stringify(columns)}`;
-  const a = tableRows(live, table, columns);
-  const b = tableRows(fresh, table, columns);
-  const differing: string[] = [];
-  for (let i = 0; i < Math.max(a.length, b.length) && differing.length < 5; i += 1) {
-    if (JSON.stringify(a[i]) !== JSON.stringify(b[i])) differing.push(`  row ${i}: live ${JSON.stringify(a[i])}\n         rebuilt ${JSON.stringify(b[i])}`);
-  }
-  if (a.length === b.length && differing.length === 0) return null;
-  return `${table} (${columns.join(', ')}): live has ${a.length} rows, the rebuild ${b.length}; first differences:\n${differing.join('\n')}`;
-}
-
-async function readWholeLog(store: SqliteEventStore): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for (;;) {
-    const page = await store.readAll({ after: events.length === 0 ? 0 : events[events.length - 1].position, maxCount: 1000 });
-    if (page.length === 0) return events;
-    events.push(...page);
-  }
-}
-
-/**
- * After one SIGTERM (sent by the caller: a second one means "exit now" to main.ts), the process
- * must exit by itself with code 0; it is SIGKILLed when it does not.
- */
-async function expectGracefulExit(running: ServerProcess): Promise<void> {
-  const status = await running.waitForExit(GRACEFUL_EXIT_MS);
-  if (status === null) {
-    await running.kill();
-    throw new Error(`the server did not exit within ${GRACEFUL_EXIT_MS} ms of SIGTERM (it was then SIGKILLed); its output:\n${running.output()}`);
-  }
-  if (status.code !== 0 || status.signal !== null) {
-    throw new Error(`after SIGTERM the server exited with ${JSON.stringify(status)}, not code 0; its output:\n${running.output()}`);
-  }
-}
-
 // ---- the scenario -------------------------------------------------------------------------------
 
 describe('crash safety of the real server process (issue 2)', () => {
@@ -548,7 +433,7 @@ describe('crash safety of the real server process (issue 2)', () => {
       // a refusal the client may retry, never an acknowledgement.
       expect(shutdown.refused.filter((r) => !(r.afterStop && r.status === 503))).toEqual([]);
       expect(shutdown.inFlightAtStop).toBeGreaterThan(0);
-      await expectGracefulExit(running);
+      await expectGracefulExit(running, GRACEFUL_EXIT_MS);
     } finally {
       agent.destroy();
     }
@@ -562,7 +447,7 @@ describe('crash safety of the real server process (issue 2)', () => {
     stats.conversationsAtEnd = snap.listed.length;
     stats.storedAtEnd = snap.messages.length;
     server.signal('SIGTERM');
-    await expectGracefulExit(server);
+    await expectGracefulExit(server, GRACEFUL_EXIT_MS);
     cleanStop = true;
   }, 60_000);
 
@@ -587,28 +472,8 @@ describe('crash safety of the real server process (issue 2)', () => {
       stats.eventsInLog = events.length;
       stats.messagesInLog = received.size;
 
-      // Two rebuilds into fresh files: as the server does it (default batches), and in batches of
-      // 7, so that a read model that depends on where batches start and end shows up too (the
-      // live one was built by small batches under load, then by catch-up batches after restarts).
-      for (const [name, tuning] of REBUILDS) {
-        const freshDb = openDatabase(databaseFile(join(rebuildDir, name)), { synchronous: 'NORMAL' });
-        try {
-          const { runner } = createSqliteReadSide({ db: freshDb, eventStore, logger: pino({ level: 'silent' }), runner: tuning });
-          runner.start();
-          const reached = await runner.waitFor(head, 30_000);
-          await runner.stop();
-          expect({ rebuild: name, reached }).toEqual({ rebuild: name, reached: true });
-
-          const tables = readModelTables(freshDb);
-          expect(tables).toEqual(expect.arrayContaining(['projection_checkpoints', 'rm_conversations', 'rm_messages', 'view_counts', 'view_membership']));
-          expect(tables.filter((t) => columnsOf(liveDb, t).length === 0)).toEqual([]);
-          const differences = tables.map((t) => tableDifference(liveDb, freshDb, t)).filter((d): d is string => d !== null);
-          expect({ rebuild: name, differences }).toEqual({ rebuild: name, differences: [] });
-          stats.comparedTables = tables;
-        } finally {
-          freshDb.close();
-        }
-      }
+      // Rebuilt into fresh files, in default batches and in batches of 7: equal, table by table.
+      stats.comparedTables = await expectReadModelsEqualRebuilds(liveDb, eventStore, rebuildDir);
     } finally {
       await eventStore.close();
       liveDb.close();

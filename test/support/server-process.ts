@@ -53,6 +53,15 @@ export async function buildServer(timeoutMs = 120_000): Promise<string> {
   return builtEntry;
 }
 
+/**
+ * The `parley` CLI compiled by the same buildServer() (dist/cli/parley.js beside main.js), so a
+ * test that runs the server and the CLI compiles src/ once.
+ */
+export function builtCliEntry(): string {
+  if (builtEntry === null) throw new Error('builtCliEntry: call buildServer() first (in beforeAll)');
+  return join(dirname(builtEntry), 'cli', 'parley.js');
+}
+
 /** Deletes what buildServer() built in this process (call it in afterAll, after the servers stopped). */
 export function removeServerBuild(): void {
   if (builtEntry === null) return;
@@ -93,6 +102,8 @@ export interface ServerProcess {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly port: number;
+  /** SMTP_PORT as the child was given it (the email channel listens there, on 127.0.0.1). */
+  readonly smtpPort: number;
   readonly baseUrl: string;
   readonly dataDir: string;
   /** Settles when the process has exited (never rejects). */
@@ -128,22 +139,19 @@ let exitHookInstalled = false;
 export function spawnServer({ dataDir, port, env = {}, entry = builtEntry ?? undefined }: SpawnServerOptions): ServerProcess {
   if (entry === undefined) throw new Error('spawnServer: call buildServer() first (in beforeAll), or pass the entry point');
   installExitHook();
-  const child = spawn(process.execPath, [entry], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SMTP_PORT: String(port === 65535 ? port - 1 : port + 1),
-      PARLEY_DATA_DIR: dataDir,
-      PARLEY_ADMIN_EMAIL: TEST_ADMIN.email,
-      PARLEY_ADMIN_PASSWORD: TEST_ADMIN.password,
-      PARLEY_SECRET: TEST_SECRET,
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const childEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SMTP_PORT: String(port === 65535 ? port - 1 : port + 1),
+    PARLEY_DATA_DIR: dataDir,
+    PARLEY_ADMIN_EMAIL: TEST_ADMIN.email,
+    PARLEY_ADMIN_PASSWORD: TEST_ADMIN.password,
+    PARLEY_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  const child = spawn(process.execPath, [entry], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let captured = '';
   const capture = (stream: string) => (chunk: Buffer) => {
     const text = chunk
@@ -177,6 +185,7 @@ export function spawnServer({ dataDir, port, env = {}, entry = builtEntry ?? und
     child,
     pid: child.pid ?? -1,
     port,
+    smtpPort: Number(childEnv.SMTP_PORT),
     baseUrl: `http://127.0.0.1:${port}`,
     dataDir,
     exited,
@@ -208,6 +217,21 @@ export function spawnServer({ dataDir, port, env = {}, entry = builtEntry ?? und
 /** SIGKILLs every child spawned by this module that still runs; for afterAll. */
 export async function stopAllServers(): Promise<void> {
   await Promise.all([...running].map((server) => server.kill()));
+}
+
+/**
+ * After one SIGTERM (sent by the caller: a second one means "exit now" to main.ts), the process
+ * must exit by itself with code 0; it is SIGKILLed when it does not, and the error carries its output.
+ */
+export async function expectGracefulExit(server: ServerProcess, timeoutMs: number): Promise<void> {
+  const status = await server.waitForExit(timeoutMs);
+  if (status === null) {
+    await server.kill();
+    throw new Error(`the server did not exit within ${timeoutMs} ms of SIGTERM (it was then SIGKILLed); its output:\n${server.output()}`);
+  }
+  if (status.code !== 0 || status.signal !== null) {
+    throw new Error(`after SIGTERM the server exited with ${JSON.stringify(status)}, not code 0; its output:\n${server.output()}`);
+  }
 }
 
 /** A TCP port that was free a moment ago (listen on port 0, read it, close). */
