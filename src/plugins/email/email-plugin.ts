@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChannelHostConnection, ChannelPlugin, DeliveryResult, OutboundMessage, Party, PluginAgent } from '../channel-plugin';
 import { retryableFailure } from '../channel-plugin';
@@ -28,6 +30,10 @@ export interface EmailPluginOptions {
   inboxes?: InboxDirectory | null;
   /** Largest message accepted over SMTP, bytes (default 25 MiB). */
   maxMessageBytes?: number;
+  /** Open SMTP sessions at most (default 20); the surplus is answered 421, try again later. */
+  maxSessions?: number;
+  /** Where messages are spooled as they arrive; default `<storageDir>/spool`, else a private temporary folder. */
+  spoolDir?: string;
   templatesDir?: string;
   clock?: () => Date;
   /** Relay timeouts (tests shorten them). */
@@ -37,6 +43,12 @@ export interface EmailPluginOptions {
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
+export const DEFAULT_MAX_SESSIONS = 20;
+/**
+ * Parsing a message takes a few times its size in memory (its bytes, decoded attachments, the
+ * parser's buffers): messages are handled together only up to this many bytes, a larger one alone.
+ */
+export const HANDLING_BUDGET_BYTES = 32 * 1024 * 1024;
 
 const ICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="2" y="4" width="20" height="16" rx="2"/><path d="m22 7-10 6L2 7"/></svg>';
@@ -94,11 +106,14 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
         host: settings.smtpHost,
         maxMessageBytes,
         maxRecipients: 100,
+        maxSessions: settings.maxSessions,
+        handlingBudgetBytes: HANDLING_BUDGET_BYTES,
+        spoolDir: settings.spoolDir,
         serverName: domainOf(inboxEmail) ?? 'parley',
         closeTimeoutMs: options.smtpCloseTimeoutMs ?? 5000,
         socketTimeoutMs: 60_000,
         checkRecipient: (address) => receiver.checkRecipient(address),
-        receive: (raw, envelope) => receiver.receive(raw, envelope),
+        receive: (message, envelope) => receiver.receive(message, envelope),
         logger,
       });
       listener = smtp;
@@ -157,6 +172,8 @@ interface Settings {
   storage: PluginKeyValueStore;
   inboxes: InboxDirectory | null;
   maxMessageBytes: number;
+  maxSessions: number;
+  spoolDir: string;
   templatesDir: string | undefined;
 }
 
@@ -188,6 +205,9 @@ function resolveSettings(options: EmailPluginOptions, connection: ChannelHostCon
     storage,
     inboxes: options.inboxes ?? offeredInboxes ?? null,
     maxMessageBytes: options.maxMessageBytes ?? positiveInteger(config.get('MAX_MESSAGE_BYTES'), config.variableName('MAX_MESSAGE_BYTES')) ?? DEFAULT_MAX_MESSAGE_BYTES,
+    maxSessions: options.maxSessions ?? count(config.get('MAX_SESSIONS'), config.variableName('MAX_SESSIONS')) ?? DEFAULT_MAX_SESSIONS,
+    // Beside the stored emails when they are on disk: the data folder's disk, owner-only like them.
+    spoolDir: options.spoolDir ?? (storageDir ? join(storageDir, 'spool') : mkdtempSync(join(tmpdir(), 'parley-email-spool-'))),
     templatesDir: options.templatesDir ?? config.get('TEMPLATES_DIR'),
   };
 }
@@ -196,6 +216,13 @@ function port(value: string | undefined, variable: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${variable} must be a port number 0-65535 (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+function count(value: string | undefined, variable: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error(`${variable} must be a whole number from 1 to 10000 (got ${JSON.stringify(value)})`);
   return n;
 }
 

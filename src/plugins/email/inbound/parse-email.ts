@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { simpleParser, type AddressObject, type Attachment, type ParsedMail } from 'mailparser';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MailParser, simpleParser, type AddressObject, type Attachment, type AttachmentStream, type ParsedMail } from 'mailparser';
 import { normaliseMessageId, parseMessageIds, splitHeader, synthesiseMessageId } from './message-id';
 import { labelUnlabelledEightBit } from './repair-charsets';
 import { sanitiseEmailHtml } from './sanitise-html';
@@ -15,7 +20,8 @@ export interface ParsedAttachment {
   size: number;
   /** sha256 of the decoded content, hex. */
   sha256: string;
-  content: Buffer;
+  /** The decoded content: in memory, or (a large message) in a file of the caller's scratch folder. */
+  body: { bytes: Buffer } | { file: string };
   /** Referenced from the HTML as `cid:<contentId>` (an inline image). */
   contentId?: string;
 }
@@ -75,7 +81,7 @@ const MAX_INLINED_IMAGES_BYTES = 512 * 1024;
  * Throws UnreadableEmailError only when nothing can be made of it.
  */
 export async function parseEmail(raw: Buffer, limits: ParseLimits = DEFAULT_PARSE_LIMITS): Promise<ParsedEmail> {
-  if (raw.length === 0 || raw.toString('latin1').trim() === '') throw new UnreadableEmailError('the message is empty');
+  if (isBlank(raw)) throw new UnreadableEmailError('the message is empty');
   const labelled = labelUnlabelledEightBit(raw);
   let mail = await parseMime(labelled, limits);
   if (isEmpty(mail)) {
@@ -85,22 +91,153 @@ export async function parseEmail(raw: Buffer, limits: ParseLimits = DEFAULT_PARS
   }
 
   const explicitId = normaliseMessageId(mail.messageId);
-  const attachments = mail.attachments.map(toAttachment);
+  const attachments = mail.attachments.map((attachment, index) => toAttachment(attachment, index));
+  const reports = mail.attachments.map((a) => ({ contentType: a.contentType, head: a.content }));
+  return describe(mail, attachments, reports, limits, {
+    messageId: explicitId ?? synthesiseMessageId(raw),
+    messageIdSynthesised: explicitId === null,
+    // Still nothing: show the body as it stands rather than nothing.
+    bodyAsItStands: () => readableBody(raw),
+  });
+}
+
+/** Messages from this size on are parsed from their file as a stream, attachments going to files as they are decoded. */
+export const STREAMED_PARSE_MIN_BYTES = 1024 * 1024;
+/** What is kept in memory of a streamed attachment: the start of a returned message (a bounce's headers), an inline image. */
+const KEPT_HEAD_BYTES = 64 * 1024;
+
+/**
+ * As parseEmail, for a message in a file. A large one is parsed as a stream: its bytes are never
+ * all in memory and its attachments are written to `scratchDir` as they are decoded, so memory
+ * stays flat whatever the size. What needs the whole message at once (unlabelled 8-bit text to
+ * repair, a message without Message-ID, or one whose parts cannot be found) takes parseEmail.
+ */
+export async function parseEmailFile(file: string, scratchDir: string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): Promise<ParsedEmail> {
+  const { size } = await stat(file);
+  if (size < STREAMED_PARSE_MIN_BYTES || (await fileHasEightBit(file))) return parseEmail(await readFile(file), limits);
+  return (await parseStreamed(file, scratchDir, limits)) ?? parseEmail(await readFile(file), limits);
+}
+
+async function fileHasEightBit(file: string): Promise<boolean> {
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (const byte of chunk) if (byte >= 0x80) return true;
+  }
+  return false;
+}
+
+interface StreamedPart {
+  attachment: AttachmentStream;
+  file: string;
+  head: Buffer;
+}
+
+/** The message parsed from its file; null when it needs parseEmail (see parseEmailFile). */
+async function parseStreamed(file: string, scratchDir: string, limits: ParseLimits): Promise<ParsedEmail | null> {
+  const parser = new MailParser({
+    maxHeadSize: limits.maxHeaderBytes,
+    maxHtmlLengthToParse: limits.maxHtmlChars,
+    maxInlinedImagesSize: MAX_INLINED_IMAGES_BYTES,
+    checksumAlgo: 'sha256',
+    skipTextLinks: true,
+  });
+  const parts: StreamedPart[] = [];
+  const content: { text?: string; html?: string | false } = {};
+  let headers: ParsedMail['headers'] = new Map();
+  await new Promise<void>((resolve, reject) => {
+    const fail = (error: unknown) => reject(unreadable(error, limits));
+    parser.on('headers', (parsed) => (headers = parsed));
+    let reading = false;
+    const readNext = (): void => {
+      reading = true;
+      const data = parser.read();
+      if (data === null) {
+        reading = false;
+        return;
+      }
+      if (data.type === 'text') {
+        content.text = data.text;
+        content.html = data.html;
+        readNext();
+        return;
+      }
+      const part: StreamedPart = { attachment: data, file: join(scratchDir, `part-${parts.length + 1}`), head: Buffer.alloc(0) };
+      parts.push(part);
+      const keep = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          if (part.head.length < KEPT_HEAD_BYTES) part.head = Buffer.concat([part.head, chunk.subarray(0, KEPT_HEAD_BYTES - part.head.length)]);
+          done(null, chunk);
+        },
+      });
+      pipeline(data.content, keep, createWriteStream(part.file, { mode: 0o600 })).then(() => {
+        data.release?.();
+        readNext();
+      }, fail);
+    };
+    parser.on('readable', () => {
+      if (!reading) readNext();
+    });
+    parser.once('end', () => resolve());
+    parser.once('error', fail);
+    pipeline(createReadStream(file), parser).catch(fail);
+  });
+
+  const html = await new Promise<string | false | undefined>((resolve, reject) =>
+    // Inline images small enough to be kept become data: URLs (the total bounded by maxInlinedImagesSize).
+    parser.updateImageLinks(
+      (attachment, done) => {
+        const part = parts.find((p) => p.attachment === attachment);
+        const whole = part && (attachment.size ?? Infinity) <= part.head.length;
+        done(false, whole ? `data:${attachment.contentType};base64,${part.head.toString('base64')}` : undefined);
+      },
+      (error, updated) => (error ? reject(error) : resolve(updated === false ? content.html : updated)),
+    ),
+  );
+  const field = <T>(key: string) => (headers.has(key) ? (headers.get(key) as T) : undefined);
+  const mail = {
+    headers,
+    subject: field<string>('subject'),
+    references: field<string | string[]>('references'),
+    date: field<Date>('date'),
+    to: field<AddressObject>('to'),
+    from: field<AddressObject>('from'),
+    cc: field<AddressObject>('cc'),
+    messageId: field<string>('message-id'),
+    inReplyTo: field<string>('in-reply-to'),
+    text: content.text,
+    html: html ?? false,
+    attachments: [],
+  } as unknown as ParsedMail;
+  const explicitId = normaliseMessageId(mail.messageId);
+  // The checksum is the blob's id: without one (never expected) the buffered path computes it.
+  if (explicitId === null || isEmpty(mail) || parts.some((p) => !p.attachment.checksum)) return null;
+  const attachments = parts.map(({ attachment, file }, index) => described(attachment, index, attachment.size ?? 0, attachment.checksum!, { file }));
+  return describe(mail, attachments, parts.map((p) => ({ contentType: p.attachment.contentType, head: p.head })), limits, {
+    messageId: explicitId,
+    messageIdSynthesised: false,
+    bodyAsItStands: () => '',
+  });
+}
+
+/** The parsed MIME as the channel needs it: bodies decoded and bounded, HTML sanitised. */
+function describe(
+  mail: ParsedMail,
+  attachments: ParsedAttachment[],
+  reports: { contentType: string; head: Buffer }[],
+  limits: ParseLimits,
+  identity: { messageId: string; messageIdSynthesised: boolean; bodyAsItStands(): string },
+): ParsedEmail {
   let text = (mail.text ?? '').replace(/\r\n/g, '\n');
   const rawHtml = typeof mail.html === 'string' && mail.html.trim() !== '' ? mail.html : undefined;
   const html = rawHtml === undefined ? undefined : sanitiseEmailHtml(truncate(rawHtml, limits.maxHtmlChars));
   if (text.trim() === '' && html !== undefined) text = htmlToText(html);
-  if (text.trim() === '' && html === undefined && attachments.length === 0) {
-    // Still nothing: show the body as it stands rather than nothing.
-    text = readableBody(raw);
-  }
+  if (text.trim() === '' && html === undefined && attachments.length === 0) text = identity.bodyAsItStands();
 
   return {
-    messageId: explicitId ?? synthesiseMessageId(raw),
-    messageIdSynthesised: explicitId === null,
+    messageId: identity.messageId,
+    messageIdSynthesised: identity.messageIdSynthesised,
     inReplyTo: parseMessageIds(mail.inReplyTo),
     references: parseMessageIds(mail.references),
-    reportedMessageId: reportedMessageId(mail),
+    reportedMessageId: reportedMessageId(reports),
     from: firstParty(mail.from),
     to: parties(mail.to),
     cc: parties(mail.cc),
@@ -122,13 +259,23 @@ async function parseMime(raw: Buffer, limits: ParseLimits): Promise<ParsedMail> 
       skipTextLinks: true,
     });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    const tooLarge = /header size/i.test(reason);
-    throw new UnreadableEmailError(
-      tooLarge ? `the message's header section is larger than ${limits.maxHeaderBytes} bytes` : `the message could not be parsed as MIME: ${reason}`,
-      tooLarge ? 552 : 554,
-    );
+    throw unreadable(error, limits);
   }
+}
+
+function unreadable(error: unknown, limits: ParseLimits): UnreadableEmailError {
+  const reason = error instanceof Error ? error.message : String(error);
+  const tooLarge = /header size/i.test(reason);
+  return new UnreadableEmailError(
+    tooLarge ? `the message's header section is larger than ${limits.maxHeaderBytes} bytes` : `the message could not be parsed as MIME: ${reason}`,
+    tooLarge ? 552 : 554,
+  );
+}
+
+/** Only whitespace (or nothing); scanned as bytes, not turned into a string as large as the message. */
+function isBlank(raw: Buffer): boolean {
+  for (const byte of raw) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d && byte !== 0x0b && byte !== 0x0c) return false;
+  return true;
 }
 
 function isEmpty(mail: ParsedMail): boolean {
@@ -154,12 +301,22 @@ export function hasReadableContent(email: ParsedEmail): boolean {
 }
 
 function toAttachment(attachment: Attachment, index: number): ParsedAttachment {
+  return described(attachment, index, attachment.size, attachment.checksum || createHash('sha256').update(attachment.content).digest('hex'), { bytes: attachment.content });
+}
+
+function described(
+  attachment: Pick<Attachment, 'filename' | 'contentType' | 'cid'>,
+  index: number,
+  size: number,
+  sha256: string,
+  body: ParsedAttachment['body'],
+): ParsedAttachment {
   return {
     filename: attachment.filename?.trim() || defaultFilename(attachment.contentType, index),
     contentType: attachment.contentType || 'application/octet-stream',
-    size: attachment.size,
-    sha256: attachment.checksum || createHash('sha256').update(attachment.content).digest('hex'),
-    content: attachment.content,
+    size,
+    sha256,
+    body,
     ...(attachment.cid ? { contentId: attachment.cid } : {}),
   };
 }
@@ -193,10 +350,10 @@ function parties(header: AddressObject | AddressObject[] | undefined): EmailPart
 }
 
 /** A bounce (multipart/report) names the message it reports on in its returned headers. */
-function reportedMessageId(mail: ParsedMail): string | null {
-  for (const attachment of mail.attachments) {
-    if (!/^(message\/rfc822|text\/rfc822-headers|message\/global|message\/global-headers)$/i.test(attachment.contentType)) continue;
-    const { header } = splitHeader(attachment.content);
+function reportedMessageId(parts: { contentType: string; head: Buffer }[]): string | null {
+  for (const part of parts) {
+    if (!/^(message\/rfc822|text\/rfc822-headers|message\/global|message\/global-headers)$/i.test(part.contentType)) continue;
+    const { header } = splitHeader(part.head);
     const match = /^message-id[ \t]*:[ \t]*((?:[^\r\n]|\r?\n[ \t])*)/im.exec(header.toString('latin1'));
     const id = match ? normaliseMessageId(match[1]) : null;
     if (id) return id;

@@ -1,11 +1,11 @@
 import type { AttachmentRef, InboundMessage, IngestResult, PluginLogger } from '../../channel-plugin';
-import { SmtpReply, type SmtpEnvelope } from '../smtp/smtp-listener';
+import { SmtpReply, type SmtpEnvelope, type SpooledMessage } from '../smtp/smtp-listener';
 import type { BlobReferences, HeldBlob } from '../storage/blob-references';
 import type { BlobStore } from '../storage/raw-message-store';
 import { resolveThread } from '../threading/resolve-thread';
 import { normaliseSubject } from '../threading/subject';
 import type { ThreadIndex } from '../threading/thread-index';
-import { DEFAULT_PARSE_LIMITS, hasReadableContent, parseEmail, UnreadableEmailError, type EmailParty, type ParseLimits, type ParsedEmail } from './parse-email';
+import { DEFAULT_PARSE_LIMITS, hasReadableContent, parseEmailFile, UnreadableEmailError, type EmailParty, type ParseLimits, type ParsedEmail } from './parse-email';
 
 /**
  * Which inbox takes mail for an address. Not in the plugin interface yet (proposed as
@@ -56,8 +56,8 @@ export class EmailReceiver {
     }
   }
 
-  async receive(raw: Buffer, envelope: SmtpEnvelope): Promise<string> {
-    const email = await this.parse(raw);
+  async receive(message: SpooledMessage, envelope: SmtpEnvelope): Promise<string> {
+    const email = await this.parse(message);
     const sender: EmailParty | null = email.from ?? (envelope.mailFrom ? { address: envelope.mailFrom } : null);
     if (!sender) throw new SmtpReply(550, '5.1.7 The message has no sender: it has no From: header and was sent with an empty MAIL FROM');
     if (!hasReadableContent(email)) throw new SmtpReply(554, '5.6.0 The message has no subject, no text and no attachment: nothing to store');
@@ -71,16 +71,18 @@ export class EmailReceiver {
 
     // The original first, durably: nothing is acknowledged that an auditor could not see later.
     const { blobs } = this.deps;
-    const original = await blobs.put(raw);
+    const original = await blobs.putFile(message.file);
     const attachments: AttachmentRef[] = [];
     const held: HeldBlob[] = [];
     for (const attachment of email.attachments) {
-      const id = await blobs.put(attachment.content);
+      const { body } = attachment;
+      const store = () => ('bytes' in body ? blobs.put(body.bytes) : blobs.putFile(body.file));
+      const id = await store();
       attachments.push({ id, filename: attachment.filename, contentType: attachment.contentType, size: attachment.size });
-      held.push({ id, store: () => blobs.put(attachment.content) });
+      held.push({ id, store });
     }
-    attachments.push({ id: original, filename: ORIGINAL_FILENAME, contentType: 'message/rfc822', size: raw.length });
-    held.push({ id: original, store: () => blobs.put(raw) });
+    attachments.push({ id: original, filename: ORIGINAL_FILENAME, contentType: 'message/rfc822', size: message.size });
+    held.push({ id: original, store: () => blobs.putFile(message.file) });
 
     const inboxIds = await this.inboxesFor(envelope.rcptTo);
     const receivedAt = this.deps.clock();
@@ -100,9 +102,9 @@ export class EmailReceiver {
     return `2.0.0 Ok: ${stored > 0 ? 'stored' : 'already stored'} as ${email.messageId}`;
   }
 
-  private async parse(raw: Buffer): Promise<ParsedEmail> {
+  private async parse(message: SpooledMessage): Promise<ParsedEmail> {
     try {
-      return await parseEmail(raw, this.deps.limits ?? DEFAULT_PARSE_LIMITS);
+      return await parseEmailFile(message.file, message.scratchDir, this.deps.limits ?? DEFAULT_PARSE_LIMITS);
     } catch (error) {
       if (error instanceof UnreadableEmailError) {
         throw new SmtpReply(error.responseCode, `${error.responseCode === 552 ? '5.3.4' : '5.6.0'} ${error.message}`);

@@ -1,5 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { ByteBudget } from './byte-budget';
 
 /** An SMTP reply to send instead of 250: a code (4xx try again later, 5xx never) and a text. */
 export class SmtpReply extends Error {
@@ -20,6 +27,15 @@ export interface SmtpEnvelope {
   sessionId: string;
 }
 
+/** A message as it arrived, spooled to a file (never held in memory while it streams in). */
+export interface SpooledMessage {
+  size: number;
+  /** The message's bytes exactly as received; removed after `receive` settles. */
+  file: string;
+  /** An empty private folder for what handling the message needs to write (decoded attachments); removed after `receive` settles. */
+  scratchDir: string;
+}
+
 export interface SmtpListenerLogger {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
@@ -32,6 +48,12 @@ export interface SmtpListenerOptions {
   /** Largest message accepted (bytes); larger ones get 552 (RFC 5321 4.5.3.1.10). */
   maxMessageBytes: number;
   maxRecipients: number;
+  /** Open SMTP sessions at most; one more is answered 421 (try again later) and closed. */
+  maxSessions: number;
+  /** Bytes of messages handled (read, parsed, stored) at the same time; a larger message runs alone. */
+  handlingBudgetBytes: number;
+  /** Where incoming messages are written as they arrive (owner-only; emptied on start). */
+  spoolDir: string;
   /** Name in the greeting and EHLO answer. */
   serverName: string;
   /** How long stop() lets open sessions finish before it closes them with 421. */
@@ -40,7 +62,7 @@ export interface SmtpListenerOptions {
   /** Throws SmtpReply to refuse a recipient. */
   checkRecipient(address: string): Promise<void>;
   /** Handles one whole message; resolves with the text after "250 "; throws SmtpReply to refuse it. */
-  receive(raw: Buffer, envelope: SmtpEnvelope): Promise<string>;
+  receive(message: SpooledMessage, envelope: SmtpEnvelope): Promise<string>;
   logger: SmtpListenerLogger;
 }
 
@@ -54,8 +76,11 @@ export class SmtpListener {
   private server: SMTPServer | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
   private boundPort: number | null = null;
+  private readonly budget: ByteBudget;
 
-  constructor(private readonly options: SmtpListenerOptions) {}
+  constructor(private readonly options: SmtpListenerOptions) {
+    this.budget = new ByteBudget(options.handlingBudgetBytes);
+  }
 
   get port(): number {
     if (this.boundPort === null) throw new Error('the SMTP listener is not started');
@@ -65,6 +90,7 @@ export class SmtpListener {
   async start(): Promise<number> {
     if (this.server) return this.port;
     const { options } = this;
+    await prepareSpool(options.spoolDir);
     const server = new SMTPServer({
       name: options.serverName,
       banner: 'Parley',
@@ -73,6 +99,8 @@ export class SmtpListener {
       disabledCommands: ['AUTH', 'STARTTLS'],
       disableReverseLookup: true,
       maxRecipients: options.maxRecipients,
+      // smtp-server greets the surplus with "421 … Too many connected clients, try again in a moment".
+      maxClients: options.maxSessions,
       closeTimeout: options.closeTimeoutMs,
       socketTimeout: options.socketTimeoutMs,
       logger: false,
@@ -122,29 +150,55 @@ export class SmtpListener {
     return work;
   }
 
+  /**
+   * Writes the message to the spool as it streams in (the socket is read only as fast as the disk
+   * takes it), then hands it on within the memory budget. The spool file goes once it was
+   * handled: by then the original is stored, or the sender was told to try again.
+   */
   private async readAndReceive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
-    const { maxMessageBytes } = this.options;
-    const chunks: Buffer[] = [];
+    const { maxMessageBytes, spoolDir } = this.options;
+    const name = `${Date.now()}-${randomBytes(8).toString('hex')}`;
+    const file = join(spoolDir, `${name}.eml`);
+    const scratchDir = join(spoolDir, `${name}.parts`);
     let length = 0;
-    await new Promise<void>((resolve, reject) => {
-      stream.on('data', (chunk: Buffer) => {
+    const limit = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
         length += chunk.length;
         // Past the limit the rest is read and dropped: the client gets its 552 after the final dot.
-        if (length <= maxMessageBytes) chunks.push(chunk);
-      });
-      stream.once('end', () => resolve());
-      stream.once('error', reject);
+        done(null, length <= maxMessageBytes ? chunk : undefined);
+      },
     });
-    if (stream.sizeExceeded || length > maxMessageBytes) {
-      throw new SmtpReply(552, `5.3.4 Message too big: ${length} bytes, the limit is ${maxMessageBytes} bytes`);
+    try {
+      await pipeline(stream, limit, createWriteStream(file, { mode: 0o600 }));
+      if (stream.sizeExceeded || length > maxMessageBytes) {
+        throw new SmtpReply(552, `5.3.4 Message too big: ${length} bytes, the limit is ${maxMessageBytes} bytes`);
+      }
+      const { envelope } = session;
+      const size = length;
+      await mkdir(scratchDir, { mode: 0o700 });
+      return await this.budget.run(size, () =>
+        this.options.receive(
+          { size, file, scratchDir },
+          {
+            mailFrom: envelope.mailFrom && envelope.mailFrom.address ? envelope.mailFrom.address : null,
+            rcptTo: envelope.rcptTo.map((r) => r.address),
+            remoteAddress: session.remoteAddress,
+            sessionId: session.id,
+          },
+        ),
+      );
+    } finally {
+      await rm(file, { force: true });
+      await rm(scratchDir, { recursive: true, force: true });
     }
-    const { envelope } = session;
-    return this.options.receive(Buffer.concat(chunks, length), {
-      mailFrom: envelope.mailFrom && envelope.mailFrom.address ? envelope.mailFrom.address : null,
-      rcptTo: envelope.rcptTo.map((r) => r.address),
-      remoteAddress: session.remoteAddress,
-      sessionId: session.id,
-    });
+  }
+}
+
+/** Creates the spool owner-only and drops what a previous run left (never acknowledged: the senders retry). */
+async function prepareSpool(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const name of await readdir(dir)) {
+    if (name.endsWith('.eml') || name.endsWith('.parts')) await rm(join(dir, name), { recursive: true, force: true });
   }
 }
 

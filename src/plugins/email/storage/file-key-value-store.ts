@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PluginKeyValueStore } from './key-value-store';
 
@@ -31,19 +31,43 @@ export class FileKeyValueStore implements PluginKeyValueStore {
   }
 
   async set(key: string, value: Buffer): Promise<void> {
+    await this.replace(key, async (temporary) => {
+      const file = await open(temporary, 'w', 0o600);
+      try {
+        await file.writeFile(value);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+    });
+  }
+
+  async setFromFile(key: string, source: string): Promise<void> {
+    await this.replace(key, async (temporary) => {
+      // A second name for the same bytes when the file is on this disk (a spooled message): no copy to write.
+      await link(source, temporary).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'ENOTSUP') throw error;
+        await copyFile(source, temporary);
+      });
+      await chmod(temporary, 0o600);
+      const file = await open(temporary, 'r');
+      try {
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+    });
+  }
+
+  /** Fills a temporary file beside the target, then renames it over the target and syncs the folder. */
+  private async replace(key: string, fill: (temporary: string) => Promise<void>): Promise<void> {
     const target = this.pathOf(key);
     const folder = dirname(target);
     // Owner-only, like the rest of the data folder: these are people's emails.
     await mkdir(folder, { recursive: true, mode: 0o700 });
     const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    const file = await open(temporary, 'w', 0o600);
     try {
-      await file.writeFile(value);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    try {
+      await fill(temporary);
       await rename(temporary, target);
     } catch (error) {
       await unlink(temporary).catch(() => undefined);

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+
 /**
  * The storage the email channel needs of its host: a durable key-value store private to the
  * plugin (the thread index and the original messages). The plugin interface has no storage yet;
@@ -8,6 +10,8 @@ export interface PluginKeyValueStore {
   get(key: string): Promise<Buffer | null>;
   /** Resolves once the value is durable (a crash afterwards does not lose it). */
   set(key: string, value: Buffer): Promise<void>;
+  /** As set, with the value a file holds; the file stays where it is, and is not changed afterwards. */
+  setFromFile(key: string, file: string): Promise<void>;
   /** Only for keys written once and never changed (content-addressed): resolves true when present. */
   has(key: string): Promise<boolean>;
   /** Removes the key durably; a key that is not there is fine. */
@@ -29,6 +33,10 @@ export class MemoryKeyValueStore implements PluginKeyValueStore {
 
   async has(key: string): Promise<boolean> {
     return this.values.has(key);
+  }
+
+  async setFromFile(key: string, file: string): Promise<void> {
+    this.values.set(key, await readFile(file));
   }
 
   async delete(key: string): Promise<void> {

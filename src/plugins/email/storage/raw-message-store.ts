@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import type { PluginKeyValueStore } from './key-value-store';
 
 /**
@@ -22,6 +24,15 @@ export class BlobStore {
   async put(content: Buffer): Promise<string> {
     const id = BlobStore.idOf(content);
     if (!(await this.kv.has(keyOf(id)))) await this.kv.set(keyOf(id), content);
+    return id;
+  }
+
+  /** As put, for content in a file (a spooled message, a decoded attachment): never read into memory whole. */
+  async putFile(file: string): Promise<string> {
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(file), hash);
+    const id = `sha256:${hash.digest('hex')}`;
+    if (!(await this.kv.has(keyOf(id)))) await this.kv.setFromFile(keyOf(id), file);
     return id;
   }
 
