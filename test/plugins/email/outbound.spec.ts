@@ -216,6 +216,25 @@ describe('email channel: outbound', () => {
       }
     });
 
+    it('never puts the relay password in a failure reason or a log, also when the user name holds an @', async () => {
+      // A relay that quotes what it was given back in its refusal.
+      const echoing = new SmtpSink({
+        authOptional: false,
+        onAuth: (auth, _session, callback) => callback(Object.assign(new Error(`5.7.8 Bad credentials ${auth.username}:${auth.password}`), { responseCode: 535 })),
+      });
+      const port = await echoing.start();
+      await connect(`smtp://relay%40acme.test:relay-pw-77@127.0.0.1:${port}`);
+      try {
+        const result = await plugin.send!(outbound());
+        expect(result).toEqual({ status: 'failed', retryable: false, reason: expect.stringMatching(/535/) });
+        expect(JSON.stringify(result)).not.toContain('relay-pw-77');
+        expect(host.logs.length).toBeGreaterThan(0);
+        expect(JSON.stringify(host.logs, (_key, value: unknown) => (value instanceof Error ? { ...value, message: value.message, stack: value.stack } : value))).not.toContain('relay-pw-77');
+      } finally {
+        await echoing.stop();
+      }
+    });
+
     it('no relay configured: retryable, saying which setting is missing', async () => {
       await connect(null);
       expect(await plugin.send!(outbound())).toEqual({ status: 'failed', retryable: true, reason: expect.stringMatching(/SMTP_RELAY_URL/) });

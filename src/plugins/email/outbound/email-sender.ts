@@ -33,8 +33,11 @@ const DEFAULT_TIMEOUTS = { connectionMs: 10_000, greetingMs: 10_000, socketMs: 6
  */
 export class EmailSender {
   private readonly transport: Transporter | null;
+  /** The relay password as it may show up in a relay's answer: kept out of logs and of what agents see. */
+  private readonly secrets: string[];
 
   constructor(private readonly options: EmailSenderOptions) {
+    this.secrets = relaySecrets(options.relayUrl);
     const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
     this.transport = options.relayUrl
       ? createTransport({
@@ -60,13 +63,25 @@ export class EmailSender {
       return delivered(built.messageId);
     } catch (error) {
       const result = classifySendError(error);
-      this.options.logger.warn({ conversationId: outbound.conversationId, messageId: outbound.messageId, err: error, result }, 'email not sent');
+      if (result.status === 'failed') result.reason = this.withoutSecrets(result.reason);
+      this.options.logger.warn({ conversationId: outbound.conversationId, messageId: outbound.messageId, err: this.describeError(error), result }, 'email not sent');
       return result;
     }
   }
 
   close(): void {
     this.transport?.close();
+  }
+
+  private withoutSecrets(text: string): string {
+    return this.secrets.reduce((scrubbed, secret) => scrubbed.split(secret).join('***'), text);
+  }
+
+  /** The error's useful fields, its texts without the relay password (a relay may quote the credentials back). */
+  private describeError(error: unknown): object {
+    const e = (error ?? {}) as { name?: unknown; code?: unknown; responseCode?: unknown; command?: unknown; response?: unknown; message?: unknown };
+    const text = (value: unknown) => (typeof value === 'string' ? this.withoutSecrets(value) : undefined);
+    return { type: text(e.name), code: text(e.code), responseCode: e.responseCode, command: text(e.command), response: text(e.response), message: text(e.message) ?? this.withoutSecrets(String(error)) };
   }
 
   /** The nodemailer message for an outbound message, or why it cannot be sent at all. */
@@ -152,6 +167,25 @@ function quotedOf(thread: ThreadRecord | null): Pick<TemplateInput, 'quoted'> {
   const from = last.from ? (last.from.name ? `${last.from.name} <${last.from.address}>` : last.from.address) : 'the sender';
   const lines = last.excerpt.replace(/\r\n/g, '\n').replace(/\s+$/, '').split('\n').slice(0, QUOTED_LINES);
   return { quoted: { date: new Date(last.at).toUTCString(), from, lines } };
+}
+
+/** The password of `smtp://user:password@host`, as written and decoded; the URL parser finds it even when the user name holds an @. */
+function relaySecrets(relayUrl: string | null): string[] {
+  if (!relayUrl) return [];
+  let password: string;
+  try {
+    password = new URL(relayUrl).password;
+  } catch {
+    return [];
+  }
+  if (password === '') return [];
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // not valid percent-encoding: nodemailer uses it as written
+  }
+  return [...new Set([decoded, password])];
 }
 
 function party(p: Party): { name: string; address: string } | string {

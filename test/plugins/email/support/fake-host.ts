@@ -20,6 +20,8 @@ export class FakeHost {
   readonly listeners: ChannelListener[] = [];
   readonly routes = new Map<string, RouteHandler>();
   readonly jobs = new Map<string, PluginJobHandler>();
+  /** What the plugin logged, to check what it says (and never says). */
+  readonly logs: { level: string; fields: object; message: string }[] = [];
   readonly deletedForeverHandlers: ((conversation: DeletedConversation) => Promise<void>)[] = [];
   /** Agent ids without access to any conversation (conversations.canRead answers false). */
   readonly agentsWithoutAccess = new Set<string>();
@@ -55,7 +57,12 @@ export class FakeHost {
       },
       variableName: (key) => `PARLEY_PLUGIN_EMAIL_${key}`,
     },
-    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    logger: {
+      debug: (fields, message) => void this.logs.push({ level: 'debug', fields, message }),
+      info: (fields, message) => void this.logs.push({ level: 'info', fields, message }),
+      warn: (fields, message) => void this.logs.push({ level: 'warn', fields, message }),
+      error: (fields, message) => void this.logs.push({ level: 'error', fields, message }),
+    },
     // The email channel speaks SMTP only: an HTTP request from it would be a bug worth failing on.
     http: { request: async () => Promise.reject(new Error('the email channel made an HTTP request')) },
     conversations: {
