@@ -1,5 +1,6 @@
 import type { Browser, Page, Request } from 'playwright-core';
 import { reportSkippedSuite } from '../support/engines';
+import { CLEAN_FRAME, globalsEverywhere, inspectFrame } from '../support/hostile-watch';
 import { chromiumMissing, launchChromium, logIn, startUiApp, waitForText, type UiApp } from '../support/ui-harness';
 
 /**
@@ -73,14 +74,6 @@ if (missing) {
       await ui?.close();
     });
 
-    const flagsEverywhere = async (target: Page) => {
-      const flags: unknown[] = [];
-      for (const frame of target.frames()) {
-        flags.push(await frame.evaluate('window.__xss || null').catch(() => null));
-      }
-      return flags.filter((f) => f !== null);
-    };
-
     it('shows the email, sanitised, in a sandboxed frame without scripts, and no payload runs', async () => {
       const subject = `<img src=x onerror="${run('subject')}">Order question`;
       const { conversationId } = await ui.receive({
@@ -104,17 +97,9 @@ if (missing) {
       expect(frame).toBeDefined();
       await frame!.waitForLoadState();
       // What the frame's document holds (evaluated through the debugger: the frame itself runs no script).
-      const rendered = (await frame!.evaluate(`({
-        text: document.body.textContent || '',
-        dangerous: document.body.querySelectorAll('script, iframe, frame, object, embed, form, meta, base, svg, math, link').length,
-        handlers: Array.from(document.querySelectorAll('*')).flatMap((el) => Array.from(el.attributes).filter((a) => /^on/i.test(a.name)).map((a) => a.name)),
-        scriptUrls: Array.from(document.querySelectorAll('[href], [src], [action]')).filter((el) =>
-          ['href', 'src', 'action'].some((name) => /^\\s*javascript:/i.test(el.getAttribute(name) || '')),
-        ).length,
-        styleMarkup: Array.from(document.querySelectorAll('style')).filter((el) => (el.textContent || '').includes('<')).length,
-      })`)) as { text: string; dangerous: number; handlers: string[]; scriptUrls: number; styleMarkup: number };
+      const rendered = await inspectFrame(frame!);
       expect(rendered.text).toContain('Hello, please see my order.');
-      expect(rendered).toEqual({ text: rendered.text, dangerous: 0, handlers: [], scriptUrls: 0, styleMarkup: 0 });
+      expect(rendered).toEqual({ ...CLEAN_FRAME, text: rendered.text });
 
       // Second layer, independent of the sanitiser: markup slipped into the frame still cannot run
       // (sandbox without allow-scripts, and the frame's CSP allows no script at all).
@@ -123,14 +108,15 @@ if (missing) {
       await frame!.locator('#slipped').click({ timeout: 2000 }).catch(() => undefined);
 
       // Interact like a curious agent: hover, click the links and the button inside the email.
-      await frame!.locator('#hover-me').hover().catch(() => undefined);
-      await frame!.locator('#js-link').click({ timeout: 2000 }).catch(() => undefined);
+      // By text: the sanitiser drops ids.
+      await frame!.getByText('Hover me').hover({ timeout: 2000 }).catch(() => undefined);
+      await frame!.getByText('Track my parcel').click({ timeout: 2000 }).catch(() => undefined);
       await frame!.locator('text=Confirm').click({ timeout: 2000 }).catch(() => undefined);
       await page.waitForTimeout(500);
 
       expect(probes).toEqual([]);
       expect(dialogs).toEqual([]);
-      expect(await flagsEverywhere(page)).toEqual([]);
+      expect(await globalsEverywhere(page, '__xss')).toEqual([]);
     });
 
     it('serves the email body with its own strict CSP (sandboxed even when opened on its own)', async () => {
@@ -146,7 +132,7 @@ if (missing) {
       await page.waitForTimeout(300);
       expect(await page.evaluate('document.body.textContent')).toContain('direct');
       expect(probes).toEqual([]);
-      expect(await flagsEverywhere(page)).toEqual([]);
+      expect(await globalsEverywhere(page, '__xss')).toEqual([]);
     });
 
     it('sends the strict CSP, nosniff and referrer headers on every page', async () => {
