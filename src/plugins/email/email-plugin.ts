@@ -141,7 +141,10 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
       });
 
       // Delete forever: the originals and attachments no other conversation holds go with it.
-      connection.conversations.onDeletedForever(async ({ conversationId, attachmentIds }) => {
+      // The thread index's excerpt of the text goes too (a thread shared with another inbox's
+      // conversation then quotes nothing in its next reply: the lesser harm).
+      connection.conversations.onDeletedForever(async ({ conversationId, externalThreadId, attachmentIds }) => {
+        await index.forgetContent(externalThreadId);
         const { deleted } = await references.release(conversationId, attachmentIds);
         logger.info({ conversationId, deletedBlobs: deleted.length, keptBlobs: new Set(attachmentIds).size - deleted.length }, 'email blobs of a conversation deleted forever removed');
       });

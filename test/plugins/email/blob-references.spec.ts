@@ -66,4 +66,14 @@ describe('email blobs and the conversations holding them', () => {
     // Four blobs (terms, first.txt, two originals) and their four holder records are gone; the thread index stays.
     expect(storage.size).toBe(sizeBefore - 8);
   });
+
+  it('delete forever also drops what the thread index kept of the text (the excerpt quoted in replies)', async () => {
+    await send('Medical question', [{ filename: 'x.txt', content: 'x' }]);
+    const { id } = conversationOf('Medical question');
+    const stored = () => storage.entries().map(([, value]) => value.toString('utf8')).join('\n');
+    expect(stored()).toContain('"excerpt":"Medical question"'); // send() uses the subject as the text
+    await host.deleteForever(id);
+    expect(stored()).not.toContain('"excerpt"');
+  });
 });
+

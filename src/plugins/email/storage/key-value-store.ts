@@ -46,4 +46,9 @@ export class MemoryKeyValueStore implements PluginKeyValueStore {
   get size(): number {
     return this.values.size;
   }
+
+  /** Every key and value (tests check what is kept). */
+  entries(): [string, Buffer][] {
+    return [...this.values.entries()].map(([key, value]) => [key, Buffer.from(value)]);
+  }
 }

@@ -102,6 +102,16 @@ export class ThreadIndex {
     }
   }
 
+  /**
+   * Drops what the thread keeps of people's words (the excerpt quoted in replies, who wrote it):
+   * its conversation was deleted forever. Message-IDs stay, so a later answer still finds the thread.
+   */
+  async forgetContent(root: string): Promise<void> {
+    const thread = await this.thread(root);
+    if (!thread || !thread.messages.some((m) => m.excerpt !== undefined || m.from !== undefined)) return;
+    await this.write(keys.thread(root), { root, messages: thread.messages.map(({ excerpt: _excerpt, from: _from, ...rest }) => rest) } satisfies ThreadRecord);
+  }
+
   private async read<T>(key: string): Promise<T | null> {
     const value = await this.kv.get(key);
     return value === null ? null : (JSON.parse(value.toString('utf8')) as T);
