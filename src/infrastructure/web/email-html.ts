@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sanitiseMessageHtml } from '../../plugins/message-html';
 
 /**
@@ -11,10 +12,24 @@ export function sanitizeEmailHtml(html: string): string {
   return sanitiseMessageHtml(html);
 }
 
-/** The frame's document: the cleaned body with a readable default look. */
-export function emailDocument(html: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><style>
+/** The frame's own look: the one style sheet its CSP lets apply. */
+const FRAME_STYLE = `
 body{margin:12px 14px;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;overflow-wrap:anywhere}
 img{max-width:100%;height:auto}table{max-width:100%}blockquote{margin:0 0 0 .6em;padding-left:.8em;border-left:3px solid #d0d7de;color:#57606a}
-</style></head><body>${sanitizeEmailHtml(html)}</body></html>`;
+`;
+
+/**
+ * The frame's style directives: its own sheet (by hash) and inline `style` attributes, which the
+ * sanitiser keeps to harmless properties; a `<style>` that got past the sanitiser does not apply.
+ * `style-src` is for browsers without the -elem/-attr directives (they get inline styles, as before).
+ */
+export const EMAIL_FRAME_STYLE_DIRECTIVES = [
+  "style-src 'unsafe-inline'",
+  `style-src-elem 'sha256-${createHash('sha256').update(FRAME_STYLE).digest('base64')}'`,
+  "style-src-attr 'unsafe-inline'",
+];
+
+/** The frame's document: the cleaned body with a readable default look. */
+export function emailDocument(html: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><style>${FRAME_STYLE}</style></head><body>${sanitizeEmailHtml(html)}</body></html>`;
 }

@@ -1,5 +1,6 @@
 import { ForbiddenException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { EMAIL_FRAME_STYLE_DIRECTIVES } from './email-html';
 import { SESSION_COOKIE } from '../http/auth/session-tokens';
 import { PUBLIC_ROUTES_PREFIX } from '../../plugins/registry/mount-plugin-routes';
 
@@ -24,13 +25,13 @@ export const PAGE_CSP = [
 
 /**
  * An email's HTML, shown in `<iframe sandbox>`: no script at all (also when the URL is opened on
- * its own: the `sandbox` directive), no forms, styles inline only, images from anywhere (remote
- * images are what emails contain), framed only by our own pages.
+ * its own: the `sandbox` directive), no forms, inline styles and the frame's own style sheet only,
+ * images from anywhere (remote images are what emails contain), framed only by our own pages.
  */
 export const EMAIL_BODY_CSP = [
   "default-src 'none'",
   'img-src * data:',
-  "style-src 'unsafe-inline'",
+  ...EMAIL_FRAME_STYLE_DIRECTIVES,
   "form-action 'none'",
   "base-uri 'none'",
   "frame-ancestors 'self'",
