@@ -17,8 +17,9 @@ import sanitizeHtml from 'sanitize-html';
  * (`url(`, `image-set(`, `src(`, `var(`, `expression(`, `@import`) or leave the message's box
  * (`position`, `z-index`).
  *
- * Remote images stay: a sender can tell when they load (tracking pixels). The web UI decides
- * whether to load them; the email channel keeps the original with every byte apart.
+ * Remote images stay (emails are made of them), so a sender can tell when a message is shown
+ * (tracking pixels); the frame sends no referrer. The email channel keeps the original with every
+ * byte apart.
  */
 export function sanitiseMessageHtml(html: string): string {
   return sanitizeHtml(html, OPTIONS);
