@@ -202,7 +202,18 @@ if (missing) {
 
     /** Nothing ran anywhere on the page, and nothing left the machine or opened a dialog so far. */
     async function expectNothingRan(where: string) {
-      expect({ where, pwned: await globalsEverywhere(page, '__pwned'), dialogs: watch.dialogs, offMachine: watch.offMachine }).toEqual({ where, pwned: [], dialogs: [], offMachine: [] });
+      // Parley's own pages carry no inline script and no handler attributes: any found came from a message.
+      const markup = await page.evaluate(`({
+        handlers: Array.from(document.querySelectorAll('*')).flatMap((el) => Array.from(el.attributes).filter((a) => /^on/i.test(a.name)).map((a) => el.tagName + '[' + a.name + ']')),
+        inlineScripts: document.querySelectorAll('script:not([src])').length,
+      })`);
+      expect({ where, pwned: await globalsEverywhere(page, '__pwned'), dialogs: watch.dialogs, offMachine: watch.offMachine, markup }).toEqual({
+        where,
+        pwned: [],
+        dialogs: [],
+        offMachine: [],
+        markup: { handlers: [], inlineScripts: 0 },
+      });
     }
 
     it('no payload runs, opens a dialog or makes a request leave the machine, in the list, the threads and the email frames', async () => {
