@@ -1,5 +1,5 @@
 import { emailDocument, sanitizeEmailHtml } from '../../src/infrastructure/web/email-html';
-import { sanitiseEmailHtml } from '../../src/plugins/email/inbound/sanitise-html';
+import { sanitiseMessageHtml } from '../../src/plugins/message-html';
 import { EXFIL_HOST, HOSTILE_HTML } from '../fixtures/hostile';
 
 /**
@@ -46,7 +46,7 @@ const bodyOf = (document: string) => document.slice(document.indexOf('<body>') +
 
 describe('message HTML sanitising', () => {
   describe.each([
-    ['on the way in (email and API channels)', sanitiseEmailHtml],
+    ['on the way in (email and API channels)', sanitiseMessageHtml],
     ['in the email-body frame (stored HTML)', (html: string) => bodyOf(emailDocument(html))],
   ])('%s', (_wall, clean) => {
     it.each(HOSTILE_HTML.map((p) => [p.id, p.note, p.html]))('stops %s (%s)', (_id, _note, html) => {
