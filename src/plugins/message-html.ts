@@ -7,8 +7,8 @@ import sanitizeHtml from 'sanitize-html';
  * before serving it in a sandboxed, script-less frame: stored HTML is never trusted, since it may
  * predate a fix or come from a plugin that did not clean it.
  *
- * Kept: text formatting, tables, lists, links (http, https, mailto, tel; opened in a new tab
- * without a referrer), images from http(s), `cid:` (inline parts not turned into data URLs) and
+ * Kept: text formatting, tables, lists, links (absolute http, https, mailto, tel; opened in a new
+ * tab without a referrer), images from http(s), `cid:` (inline parts not turned into data URLs) and
  * raster `data:` images, inline styles from a list of layout and typography properties.
  * Removed: scripts, event handlers, `javascript:`/`vbscript:`/`data:` links, SVG, MathML, forms
  * and their fields, iframes, objects and embeds, `<style>` (attribute selectors, `@import` and
@@ -118,10 +118,12 @@ const OPTIONS: sanitizeHtml.IOptions = {
   enforceHtmlBoundary: false,
   nestingLimit: 100,
   transformTags: {
-    a: (tagName, attribs) => ({
-      tagName,
-      attribs: { ...attribs, target: '_blank', rel: 'noopener noreferrer nofollow' },
-    }),
+    a: (tagName, attribs) => {
+      const { href, ...rest } = attribs;
+      // Shown under Parley's own address, a relative link would lead into Parley itself.
+      const keep = href !== undefined && /^\s*(https?:|mailto:|tel:)/i.test(href);
+      return { tagName, attribs: { ...rest, ...(keep ? { href } : {}), target: '_blank', rel: 'noopener noreferrer nofollow' } };
+    },
     img: (tagName, attribs) => {
       const { src, ...rest } = attribs;
       // A relative URL means nothing in an email (there is no base to resolve it against).

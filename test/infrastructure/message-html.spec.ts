@@ -63,6 +63,13 @@ describe('message HTML sanitising', () => {
       expect(cleaned).toMatch(/<img (src="https:\/\/shop\.test\/logo\.png" alt="Shop"|alt="Shop" src="https:\/\/shop\.test\/logo\.png") \/>/);
     });
 
+    it('keeps links only to the outside world: a relative one would lead into Parley itself', () => {
+      expect(clean('<a href="../../../settings">a</a><a href="/api/conversations">b</a><a href="#top">c</a><a href="mailto:jane@example.org">d</a>')).toBe(
+        '<a target="_blank" rel="noopener noreferrer nofollow">a</a><a target="_blank" rel="noopener noreferrer nofollow">b</a>' +
+          '<a target="_blank" rel="noopener noreferrer nofollow">c</a><a href="mailto:jane@example.org" target="_blank" rel="noopener noreferrer nofollow">d</a>',
+      );
+    });
+
     it('refuses <style> blocks, keeping the text around them', () => {
       expect(clean('<p>before</p><style>p { color: red }</style><p>after</p>')).toBe('<p>before</p><p>after</p>');
     });
