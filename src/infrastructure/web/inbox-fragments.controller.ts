@@ -273,7 +273,7 @@ export class InboxFragmentsController {
     const to = requireField(body, 'to', 'To', 320);
     const subject = requireField(body, 'subject', 'The subject', 998);
     const text = requireField(body, 'text', 'The message', 100_000);
-    const { inbox } = await this.presenter.screen.resolveInbox(agent, parseInboxState({ inbox: inboxId }));
+    const { inbox } = await this.presenter.screen.actionInbox(agent, inboxId);
     const sent = await this.commandBus.execute(new ComposeEmailCommand({ to: { address: to }, subject, text, inboxId: inbox.id }, agentContext(agent)));
     void reply.header('HX-Redirect', `/inbox?${stateQuery({ inboxId: inbox.id, view: 'sent', sort: 'newest', search: null, conversationId: sent.conversationId })}`);
     sendHtml(reply, this.renderer.flash('info', `Email to ${to} queued.`));
@@ -286,7 +286,7 @@ export class InboxFragmentsController {
     const state = parseInboxState(query);
     if (!state.search) throw new BadRequestException('search first, then save the search as a view');
     const name = requireField(body, 'name', 'The view name', 100);
-    const { inbox } = await this.presenter.screen.resolveInbox(agent, state);
+    const { inbox } = await this.presenter.screen.actionInbox(agent, typeof query.inbox === 'string' ? query.inbox : undefined);
     const { search } = state;
     const filters = Object.fromEntries(
       Object.entries({ q: search.q, status: search.status, channel: search.channel, contactId: search.contactId, assignee: search.assignee, from: search.from, to: search.to }).filter(([, v]) => v !== ''),

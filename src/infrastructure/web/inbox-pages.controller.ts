@@ -137,7 +137,7 @@ export class InboxPagesController {
     run: (inboxId: string, inbox: Awaited<ReturnType<InboxPresenter['screen']['resolveInbox']>>['inbox']) => Promise<unknown>,
   ): Promise<void> {
     assertSameOrigin(request);
-    const { inbox } = await this.presenter.screen.resolveInbox(agent, parseInboxState({ inbox: inboxId }));
+    const { inbox } = await this.presenter.screen.actionInbox(agent, inboxId);
     try {
       await run(inbox.id, inbox);
       redirect(reply, `/settings?inbox=${inbox.id}&saved=${saved}`);

@@ -11,7 +11,7 @@ import { InvalidFiltersError } from '../../application/search/conversation-filte
 import { SearchConversationsQuery } from '../../application/search/search-conversations.handler';
 import type { BuiltInViewId } from '../../application/ports/read-store.port';
 import { CHANNEL_LABELS } from './icons';
-import { searchParameters, stateQuery, type InboxState, type SearchInput } from './inbox-state';
+import { parseInboxState, searchParameters, stateQuery, type InboxState, type SearchInput } from './inbox-state';
 
 const PAGE_SIZE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -44,6 +44,19 @@ export class InboxScreen {
     const inboxes = await this.inboxes(agent);
     const inbox = inboxes.find((i) => i.id === state.inboxId) ?? inboxes.find((i) => i.isDefault) ?? inboxes[0];
     if (!inbox) throw new NotFoundError('you are not a member of any inbox yet; ask an admin to add you to one');
+    return { inbox, inboxes };
+  }
+
+  /**
+   * The inbox a state-changing form acts on. Unlike a page, which may fall back to another inbox,
+   * an action never lands somewhere the agent did not ask for: an inbox that is named but unknown or
+   * out of reach answers 404, exactly like the JSON API.
+   */
+  async actionInbox(agent: AuthenticatedAgent, inboxId: string | undefined): Promise<{ inbox: InboxRecord; inboxes: InboxRecord[] }> {
+    if (!inboxId) return this.resolveInbox(agent, parseInboxState({}));
+    const inboxes = await this.inboxes(agent);
+    const inbox = inboxes.find((i) => i.id === inboxId.toLowerCase());
+    if (!inbox) throw new NotFoundError(`inbox ${inboxId} not found`);
     return { inbox, inboxes };
   }
 

@@ -92,8 +92,11 @@ function settingsForm(path: (t: Targets) => string, form: (t: Targets) => Record
 
 const SELF_PROFILE = 'acts on the caller itself';
 
+/** A form that acts on the inbox in `?inbox=` resolves it first: one out of reach is unknown (404), before the admin check. */
+const ACTS_ON_NAMED_INBOX = { outsider: { status: 404, why: "a form acts only on the inbox it names; one out of the agent's reach answers as unknown, before the admin check" } };
+
 /**
- * The inbox screen, its settings and its forms name the inbox in `?inbox=`; one that is unknown or
+ * The inbox screen and its settings page name the inbox in `?inbox=`; one that is unknown or
  * not the agent's (an old link, a removed membership) opens an inbox the agent belongs to, for
  * either alike, so nothing tells them apart and inbox B shows nowhere (the marker check).
  */
@@ -380,8 +383,8 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'page',
     probes: [{ call: (t) => ({ url: `/settings?inbox=${t.inboxId}` }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200) }],
   },
-  'POST /settings/inbox': settingsForm((t) => `/settings/inbox?inbox=${t.inboxId}`, () => ({ name: `Team ${MARKER}`, emailAddress: 'team-b@parley.test' })),
-  'POST /settings/members': settingsForm((t) => `/settings/members?inbox=${t.inboxId}`, (t) => ({ agentIds: [t.memberId] })),
+  'POST /settings/inbox': settingsForm((t) => `/settings/inbox?inbox=${t.inboxId}`, () => ({ name: `Team ${MARKER}`, emailAddress: 'team-b@parley.test' }), ACTS_ON_NAMED_INBOX),
+  'POST /settings/members': settingsForm((t) => `/settings/members?inbox=${t.inboxId}`, (t) => ({ agentIds: [t.memberId] }), ACTS_ON_NAMED_INBOX),
   'POST /settings/inboxes': settingsForm(
     () => '/settings/inboxes',
     (t) => ({ name: `Inbox web ${t.unique}-${randomUUID().slice(0, 4)}` }),
@@ -389,8 +392,9 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /settings/agents': settingsForm(
     (t) => `/settings/agents?inbox=${t.inboxId}`,
     (t) => ({ name: `Added ${t.unique}`, email: `added-${t.unique}-${randomUUID().slice(0, 4)}@parley.test`, password: 'added-password-1', role: 'agent' }),
+    ACTS_ON_NAMED_INBOX,
   ),
-  'POST /settings/agents/:agentId/remove': settingsForm((t) => `/settings/agents/${t.spareAgentId}/remove?inbox=${t.inboxId}`, () => ({}), { spareAgent: true }),
+  'POST /settings/agents/:agentId/remove': settingsForm((t) => `/settings/agents/${t.spareAgentId}/remove?inbox=${t.inboxId}`, () => ({}), { spareAgent: true, ...ACTS_ON_NAMED_INBOX }),
   'POST /settings/unblock': {
     access: 'member',
     surface: 'form',
@@ -401,7 +405,6 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
         allowed: 303,
         location: /^\/settings\?inbox=[0-9a-f-]{36}&saved=unblocked$/,
         prepare: blockSender,
-        outsider: screenFallback(409, "the agent's own inbox, where that address is not blocked (409)"),
       },
     ],
   },
@@ -491,12 +494,12 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /ui/compose': {
     access: 'member',
     surface: 'htmx',
-    probes: [{ call: (t) => ({ url: `/ui/compose?inbox=${t.inboxId}`, form: { to: 'partner@example.org', subject: 'Hello', text: 'A new thread' } }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200, "a compose from the agent's own inbox") }],
+    probes: [{ call: (t) => ({ url: `/ui/compose?inbox=${t.inboxId}`, form: { to: 'partner@example.org', subject: 'Hello', text: 'A new thread' } }), scope: inboxInQuery('inbox'), allowed: 200 }],
   },
   'POST /ui/views': {
     access: 'member',
     surface: 'htmx',
-    probes: [{ call: (t) => ({ url: `/ui/views?inbox=${t.inboxId}&search=1&q=contract`, form: { name: `Saved ${t.unique}` } }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200, "a view saved in the agent's own inbox") }],
+    probes: [{ call: (t) => ({ url: `/ui/views?inbox=${t.inboxId}&search=1&q=contract`, form: { name: `Saved ${t.unique}` } }), scope: inboxInQuery('inbox'), allowed: 200 }],
   },
   'GET /events': {
     access: 'member',
