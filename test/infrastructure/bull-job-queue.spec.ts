@@ -67,7 +67,7 @@ async function deleteKeys(url: string, prefix: string): Promise<void> {
 }
 
 if ('unavailable' in source) {
-  reportSkippedSuite('Bull job queue contract', source.unavailable);
+  reportSkippedSuite('Bull job queue contract', source.unavailable, 'redis');
 } else {
   jobQueueContract('BullJobQueue (contract)', async () => {
     const url = await redisUrl();

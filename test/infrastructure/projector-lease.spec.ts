@@ -78,7 +78,7 @@ describe('projector lease configuration', () => {
 const source = findRedis();
 
 if ('unavailable' in source) {
-  reportSkippedSuite(SUITE, source.unavailable);
+  reportSkippedSuite(SUITE, source.unavailable, 'redis');
   describe(SUITE, () => {
     it.skip(`needs Redis: ${source.unavailable}`, () => undefined);
   });

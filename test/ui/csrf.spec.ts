@@ -13,7 +13,7 @@ import { chromiumMissing, launchChromium, logIn, startUiApp, type UiApp } from '
  */
 const missing = chromiumMissing();
 if (missing) {
-  reportSkippedSuite('Web UI in Chromium (CSRF from another port)', missing);
+  reportSkippedSuite('Web UI in Chromium (CSRF from another port)', missing, 'chromium');
   it.skip('CSRF browser tests (Chromium not installed)', () => undefined);
 } else {
   describe('CSRF in Chromium: a page on another port of the same host', () => {

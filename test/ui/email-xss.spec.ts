@@ -31,7 +31,7 @@ const HOSTILE_HTML = [
 
 const missing = chromiumMissing();
 if (missing) {
-  reportSkippedSuite('Web UI in Chromium (hostile email HTML)', missing);
+  reportSkippedSuite('Web UI in Chromium (hostile email HTML)', missing, 'chromium');
   it.skip('web UI browser tests (Chromium not installed)', () => undefined);
 } else {
   describe('Web UI in Chromium: hostile email HTML never runs', () => {

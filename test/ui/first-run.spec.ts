@@ -9,7 +9,7 @@ import { chromiumMissing, launchChromium, row, screenshot, startUiApp, textOf, w
  */
 const missing = chromiumMissing();
 if (missing) {
-  reportSkippedSuite('Web UI in Chromium (first run, login)', missing);
+  reportSkippedSuite('Web UI in Chromium (first run, login)', missing, 'chromium');
   it.skip('web UI browser tests (Chromium not installed)', () => undefined);
 } else {
   describe('Web UI in Chromium: first run, login and logout', () => {

@@ -48,7 +48,7 @@ interface Shown {
 
 const missing = chromiumMissing();
 if (missing) {
-  reportSkippedSuite('Web UI in Chromium (hostile-input corpus)', missing);
+  reportSkippedSuite('Web UI in Chromium (hostile-input corpus)', missing, 'chromium');
   it.skip('hostile-input browser tests (Chromium not installed)', () => undefined);
 } else {
   describe('hostile-input corpus through every channel, shown in Chromium', () => {

@@ -23,7 +23,7 @@ import {
  */
 const missing = chromiumMissing();
 if (missing) {
-  reportSkippedSuite('Web UI in Chromium (inbox)', missing);
+  reportSkippedSuite('Web UI in Chromium (inbox)', missing, 'chromium');
   it.skip('web UI browser tests (Chromium not installed)', () => undefined);
 } else {
   describe('Web UI in Chromium: the inbox', () => {

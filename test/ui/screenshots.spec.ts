@@ -8,7 +8,7 @@ import { chromiumMissing, launchChromium, logIn, row, screenshot, startUiApp, wa
  */
 const missing = chromiumMissing();
 if (missing) {
-  reportSkippedSuite('Web UI in Chromium (screenshots)', missing);
+  reportSkippedSuite('Web UI in Chromium (screenshots)', missing, 'chromium');
   it.skip('web UI screenshots (Chromium not installed)', () => undefined);
 } else {
   describe('Web UI in Chromium: screenshots of the main screens', () => {
