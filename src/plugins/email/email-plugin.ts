@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChannelHostConnection, ChannelPlugin, DeliveryResult, OutboundMessage, Party, PluginAgent } from '../channel-plugin';
@@ -70,6 +71,8 @@ export interface EmailPlugin extends ChannelPlugin {
 export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin {
   let sender: EmailSender | null = null;
   let listener: SmtpListener | null = null;
+  /** A spool folder this plugin made up in the temporary folder (no storage folder given): removed on disconnect. */
+  let temporarySpool: string | null = null;
   const clock = options.clock ?? (() => new Date());
 
   return {
@@ -82,6 +85,7 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
     connect(connection: ChannelHostConnection) {
       const { logger } = connection;
       const settings = resolveSettings(options, connection);
+      if (settings.spoolIsTemporary) temporarySpool = settings.spoolDir;
       const storage = settings.storage;
       const index = new ThreadIndex(storage);
       const blobs = new BlobStore(storage);
@@ -109,6 +113,7 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
         maxSessions: settings.maxSessions,
         handlingBudgetBytes: HANDLING_BUDGET_BYTES,
         spoolDir: settings.spoolDir,
+        removeSpoolOnStop: settings.spoolIsTemporary,
         serverName: domainOf(inboxEmail) ?? 'parley',
         closeTimeoutMs: options.smtpCloseTimeoutMs ?? 5000,
         socketTimeoutMs: 60_000,
@@ -158,6 +163,8 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
     disconnect() {
       sender?.close();
       sender = null;
+      if (temporarySpool) rmSync(temporarySpool, { recursive: true, force: true });
+      temporarySpool = null;
     },
 
     smtpPort() {
@@ -177,6 +184,7 @@ interface Settings {
   maxMessageBytes: number;
   maxSessions: number;
   spoolDir: string;
+  spoolIsTemporary: boolean;
   templatesDir: string | undefined;
 }
 
@@ -210,7 +218,9 @@ function resolveSettings(options: EmailPluginOptions, connection: ChannelHostCon
     maxMessageBytes: options.maxMessageBytes ?? positiveInteger(config.get('MAX_MESSAGE_BYTES'), config.variableName('MAX_MESSAGE_BYTES')) ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxSessions: options.maxSessions ?? count(config.get('MAX_SESSIONS'), config.variableName('MAX_SESSIONS')) ?? DEFAULT_MAX_SESSIONS,
     // Beside the stored emails when they are on disk: the data folder's disk, owner-only like them.
-    spoolDir: options.spoolDir ?? (storageDir ? join(storageDir, 'spool') : mkdtempSync(join(tmpdir(), 'parley-email-spool-'))),
+    // Otherwise a private folder of its own in the temporary folder, made when the listener starts.
+    spoolDir: options.spoolDir ?? (storageDir ? join(storageDir, 'spool') : join(tmpdir(), `parley-email-spool-${randomBytes(8).toString('hex')}`)),
+    spoolIsTemporary: options.spoolDir === undefined && !storageDir,
     templatesDir: options.templatesDir ?? config.get('TEMPLATES_DIR'),
   };
 }

@@ -144,7 +144,12 @@ async function parseStreamed(file: string, scratchDir: string, limits: ParseLimi
   const content: { text?: string; html?: string | false } = {};
   let headers: ParsedMail['headers'] = new Map();
   await new Promise<void>((resolve, reject) => {
-    const fail = (error: unknown) => reject(unreadable(error, limits));
+    // The parser refusing the message is the message's fault (5xx); failing to write a part or
+    // to read the spool is ours, passed on as it is (the sender is asked to retry).
+    const fail = (error: unknown, fault: 'message' | 'storage') => {
+      parser.destroy();
+      reject(fault === 'message' ? unreadable(error, limits) : error);
+    };
     parser.on('headers', (parsed) => (headers = parsed));
     let reading = false;
     const readNext = (): void => {
@@ -171,14 +176,16 @@ async function parseStreamed(file: string, scratchDir: string, limits: ParseLimi
       pipeline(data.content, keep, createWriteStream(part.file, { mode: 0o600 })).then(() => {
         data.release?.();
         readNext();
-      }, fail);
+      }, (error: unknown) => fail(error, 'storage'));
     };
     parser.on('readable', () => {
       if (!reading) readNext();
     });
     parser.once('end', () => resolve());
-    parser.once('error', fail);
-    pipeline(createReadStream(file), parser).catch(fail);
+    parser.once('error', (error) => fail(error, 'message'));
+    const source = createReadStream(file);
+    source.once('error', (error) => fail(error, 'storage'));
+    source.pipe(parser);
   });
 
   const html = await new Promise<string | false | undefined>((resolve, reject) =>

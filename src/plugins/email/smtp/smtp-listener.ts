@@ -54,6 +54,8 @@ export interface SmtpListenerOptions {
   handlingBudgetBytes: number;
   /** Where incoming messages are written as they arrive (owner-only; emptied on start). */
   spoolDir: string;
+  /** The spool is a temporary folder of this listener's own: removed on stop. */
+  removeSpoolOnStop?: boolean;
   /** Name in the greeting and EHLO answer. */
   serverName: string;
   /** How long stop() lets open sessions finish before it closes them with 421. */
@@ -141,6 +143,7 @@ export class SmtpListener {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await Promise.allSettled([...this.inFlight]);
     this.boundPort = null;
+    if (this.options.removeSpoolOnStop) await rm(this.options.spoolDir, { recursive: true, force: true });
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
