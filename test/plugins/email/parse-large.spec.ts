@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
-import { parseEmail, parseEmailFile, STREAMED_PARSE_MIN_BYTES, type ParsedEmail } from '../../../src/plugins/email/inbound/parse-email';
+import { parseEmail, parseEmailFile, STREAMED_PARSE_MIN_BYTES, UnreadableEmailError, type ParsedEmail } from '../../../src/plugins/email/inbound/parse-email';
 
 /**
  * A large message is parsed from its file as a stream, its attachments written to files as they
@@ -69,6 +69,18 @@ describe('parsing a large message from its file', () => {
     expect(buffered.reportedMessageId).toBe('<sent-by-us@parley.test>');
     expect(streamed.reportedMessageId).toBe('<sent-by-us@parley.test>');
     expect(withoutBodies(streamed)).toEqual(withoutBodies(buffered));
+  });
+
+  it('a part that cannot be written is our failure (retry later), not an unreadable message', async () => {
+    const raw = await new MailComposer({ from: 'jane@customer.test', to: 'support@parley.test', subject: 'Disk full', messageId: '<disk@customer.test>', text: 'hi', attachments: [{ filename: 'big.bin', content: randomBytes(STREAMED_PARSE_MIN_BYTES) }] }).compile().build();
+    const file = join(dir, 'message.eml');
+    writeFileSync(file, raw);
+    const failure = await parseEmailFile(file, join(dir, 'no-such-folder')).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ code: 'ENOENT' });
+    expect(failure).not.toBeInstanceOf(UnreadableEmailError);
   });
 
   it('takes the in-memory path for what needs the whole message: no Message-ID, or unlabelled 8-bit text', async () => {
