@@ -75,13 +75,17 @@ describe('data folder permissions', () => {
     await sendMail(server.smtpPort);
     server.signal('SIGTERM');
     await expectGracefulExit(server, 15_000);
-    // As an older version left them.
+    // As an older version left them: the database, the key, the stored emails and their folders.
     for (const file of ['parley.db', 'secret.key']) chmodSync(join(dataDir, file), 0o644);
+    const stored = Object.keys(modes(dataDir)).filter((path) => path.startsWith('plugins/email'));
+    for (const path of stored) chmodSync(join(dataDir, path), statSync(join(dataDir, path)).isDirectory() ? 0o755 : 0o644);
 
     server = await startServer({ dataDir, env: { PARLEY_SECRET: '' } });
     expect(modeOf(join(dataDir, 'parley.db'))).toBe(0o600);
     expect(modeOf(join(dataDir, 'secret.key'))).toBe(0o600);
     expect(modeOf(join(dataDir, 'parley.db-wal'))).toBe(0o600);
+    expect(stored.length).toBeGreaterThan(3);
+    for (const path of stored) expect([path, modeOf(join(dataDir, path))]).toEqual([path, statSync(join(dataDir, path)).isDirectory() ? 0o700 : 0o600]);
     server.signal('SIGTERM');
     await expectGracefulExit(server, 15_000);
   }, 60_000);

@@ -82,7 +82,7 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
     channel: 'email',
     capabilities: { reply: true, html: true, attachments: true, transcript: false, switchToEmail: false, forward: true, compose: true },
 
-    connect(connection: ChannelHostConnection) {
+    async connect(connection: ChannelHostConnection) {
       const { logger } = connection;
       const settings = resolveSettings(options, connection);
       if (settings.spoolIsTemporary) temporarySpool = settings.spoolDir;
@@ -153,6 +153,9 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
         const { deleted } = await references.release(conversationId, attachmentIds);
         logger.info({ conversationId, deletedBlobs: deleted.length, keptBlobs: new Set(attachmentIds).size - deleted.length }, 'email blobs of a conversation deleted forever removed');
       });
+
+      // Mail an older version stored readable to others is narrowed to owner-only (last: every declaration is made).
+      if (settings.storage instanceof FileKeyValueStore) await settings.storage.makePrivate();
     },
 
     async send(outbound: OutboundMessage): Promise<DeliveryResult> {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, copyFile, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PluginKeyValueStore } from './key-value-store';
 
@@ -85,6 +85,25 @@ export class FileKeyValueStore implements PluginKeyValueStore {
       throw error;
     }
     await syncFolder(dirname(target));
+  }
+
+  /**
+   * Narrows what an older version stored readable to others (people's emails): folders to 0700,
+   * files to 0600. Called once at start; the folder is the channel's own.
+   */
+  async makePrivate(): Promise<void> {
+    const narrow = async (path: string, mode: number) => {
+      if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, mode);
+    };
+    try {
+      await narrow(this.root, 0o700);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing stored yet
+      throw error;
+    }
+    for (const entry of await readdir(this.root, { withFileTypes: true, recursive: true })) {
+      await narrow(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o700 : 0o600);
+    }
   }
 
   private pathOf(key: string): string {
