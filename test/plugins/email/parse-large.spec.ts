@@ -54,6 +54,23 @@ describe('parsing a large message from its file', () => {
     expect(streamed.html).not.toContain('<script');
   });
 
+  it('streams a message that is only attachments too, with an inline image of 100 KB as in memory', async () => {
+    const { streamed, buffered } = await both({
+      from: 'scanner@customer.test',
+      to: 'support@parley.test',
+      messageId: '<scan-only@customer.test>',
+      html: '<img src="cid:page@customer.test">',
+      attachments: [
+        { filename: 'page.png', content: randomBytes(100 * 1024), contentType: 'image/png', cid: 'page@customer.test' },
+        { filename: 'scan.pdf', content: randomBytes(STREAMED_PARSE_MIN_BYTES), contentType: 'application/pdf' },
+      ],
+    });
+    expect(streamed.attachments.some(({ body }) => 'file' in body)).toBe(true);
+    expect(streamed.html).toContain('src="data:image/png;base64,');
+    expect(withoutBodies(streamed)).toEqual(withoutBodies(buffered));
+    expect(contents(streamed)).toEqual(contents(buffered));
+  });
+
   it('finds the reported message of a large bounce in its returned message', async () => {
     const { streamed, buffered } = await both({
       from: 'MAILER-DAEMON@mx.customer.test',

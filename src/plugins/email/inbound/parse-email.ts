@@ -103,7 +103,7 @@ export async function parseEmail(raw: Buffer, limits: ParseLimits = DEFAULT_PARS
 
 /** Messages from this size on are parsed from their file as a stream, attachments going to files as they are decoded. */
 export const STREAMED_PARSE_MIN_BYTES = 1024 * 1024;
-/** What is kept in memory of a streamed attachment: the start of a returned message (a bounce's headers), an inline image. */
+/** What is kept in memory of a streamed attachment: the start, where a returned message has its headers (bounces). */
 const KEPT_HEAD_BYTES = 64 * 1024;
 
 /**
@@ -167,9 +167,11 @@ async function parseStreamed(file: string, scratchDir: string, limits: ParseLimi
       }
       const part: StreamedPart = { attachment: data, file: join(scratchDir, `part-${parts.length + 1}`), head: Buffer.alloc(0) };
       parts.push(part);
+      // An image the HTML shows inline may become a data: URL: kept whole up to what may be inlined.
+      const kept = data.cid && /^image\//i.test(data.contentType) ? MAX_INLINED_IMAGES_BYTES : KEPT_HEAD_BYTES;
       const keep = new Transform({
         transform(chunk: Buffer, _encoding, done) {
-          if (part.head.length < KEPT_HEAD_BYTES) part.head = Buffer.concat([part.head, chunk.subarray(0, KEPT_HEAD_BYTES - part.head.length)]);
+          if (part.head.length < kept) part.head = Buffer.concat([part.head, chunk.subarray(0, kept - part.head.length)]);
           done(null, chunk);
         },
       });
@@ -216,7 +218,7 @@ async function parseStreamed(file: string, scratchDir: string, limits: ParseLimi
   } as unknown as ParsedMail;
   const explicitId = normaliseMessageId(mail.messageId);
   // The checksum is the blob's id: without one (never expected) the buffered path computes it.
-  if (explicitId === null || isEmpty(mail) || parts.some((p) => !p.attachment.checksum)) return null;
+  if (explicitId === null || (isEmpty(mail) && parts.length === 0) || parts.some((p) => !p.attachment.checksum)) return null;
   const attachments = parts.map(({ attachment, file }, index) => described(attachment, index, attachment.size ?? 0, attachment.checksum!, { file }));
   return describe(mail, attachments, parts.map((p) => ({ contentType: p.attachment.contentType, head: p.head })), limits, {
     messageId: explicitId,
