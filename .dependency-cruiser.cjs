@@ -1,5 +1,5 @@
 /**
- * The layering of DESIGN.md, checked on every `npm test` (`npm run lint:deps`).
+ * The layering of docs/design.md, checked on every `npm test` (`npm run lint:deps`).
  *
  *   src/domain          pure rules: imports nothing but itself
  *   src/application     use cases and ports: may use the domain, never an adapter

@@ -48,7 +48,7 @@ import { DeleteCustomViewHandler } from './custom-views/delete-custom-view.handl
 import { UpdateCustomViewHandler } from './custom-views/update-custom-view.handler';
 import { SearchConversationsHandler } from './search/search-conversations.handler';
 
-/** Every command handler of the application, in one list (STYLE.md "a module lists its handlers in one array"). */
+/** Every command handler of the application, in one list (CONTRIBUTING.md "Application": a module lists its handlers in one array). */
 export const commandHandlers = [
   ReceiveInboundMessageHandler,
   ChangeConversationHandler,

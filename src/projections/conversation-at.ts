@@ -5,7 +5,7 @@ import type { Channel, Party } from '../domain/shared/types';
 import { evolveConversationDoc, type ConversationDoc } from './conversation-summary';
 
 /**
- * A conversation as it was at any moment, folded from its own stream (API.md `?at=`). Pure: the
+ * A conversation as it was at any moment, folded from its own stream (docs/api.md `?at=`). Pure: the
  * summary is the conversations read model's fold (conversation-summary.ts), the thread mirrors
  * what the thread read model stores, and the names that the live detail joins in at read time
  * (agents, the inbox's address) are passed in, so for "now" the result equals the live detail.
@@ -109,7 +109,7 @@ export function agentIdsOf(state: ConversationState): string[] {
   return [...ids];
 }
 
-/** The API.md detail (summary + messages + comments); null when there is no conversation. */
+/** The docs/api.md detail (summary + messages + comments); null when there is no conversation. */
 export function conversationDetailOf(state: ConversationState, context: DetailContext): ConversationDetail | null {
   const { doc } = state;
   if (!doc) return null;

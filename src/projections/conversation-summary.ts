@@ -4,7 +4,7 @@ import { normalizeAddress } from '../domain/shared/address';
 import type { Assignee, Channel, Party } from '../domain/shared/types';
 
 /**
- * The conversation read-model document: everything a list row (API.md ConversationSummary) and
+ * The conversation read-model document: everything a list row (docs/api.md ConversationSummary) and
  * the view rules need, folded from the conversation's events. Pure: no I/O, no clock.
  * Agent names are not stored here; they are joined at query time so a rename shows everywhere.
  */

@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { RecordedEvent } from '../application/ports/event-store.port';
 
 /**
- * One read model fed from the event log (STYLE.md "Projections"). The runner calls `apply`
+ * One read model fed from the event log (CONTRIBUTING.md "Projections"). The runner calls `apply`
  * inside the transaction that also advances the checkpoint, and only for events after it, so a
  * projection need not guard against replays itself (though the conversations one also does).
  */

@@ -17,7 +17,7 @@ const CHANNEL_VIEW: Partial<Record<Channel, BuiltInViewId>> = {
   forms: 'forms',
 };
 
-/** DESIGN.md's views table, one predicate per view, for views shared by all agents. */
+/** docs/design.md's views table, one predicate per view, for views shared by all agents. */
 const SHARED_VIEW_RULES: Record<Exclude<BuiltInViewId, 'assigned-to-me'>, (doc: ConversationDoc) => boolean> = {
   unassigned: (doc) => isOpen(doc) && doc.assignee === null && !isHidden(doc) && !doc.awaitingContactReply,
   'all-open': (doc) => isOpen(doc) && !isHidden(doc) && !doc.awaitingContactReply,

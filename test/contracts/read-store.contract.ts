@@ -14,7 +14,7 @@ import type { Channel } from '../../src/domain/shared/types';
 import { agentEvent, at, conversationEvent as e, inboxEvent, newEvent, seededRandom, senderEvent } from '../projections/fixtures';
 
 /**
- * The read-store contract (STYLE.md "Infrastructure"): every ReadStore adapter runs ALL of it.
+ * The read-store contract (CONTRIBUTING.md "Infrastructure"): every ReadStore adapter runs ALL of it.
  *
  * The factory gives a store with empty read models and a way to feed it recorded events through
  * that engine's own projections. `feed` must accept events that were fed before (at-least-once
@@ -106,7 +106,7 @@ const agentBob = { type: 'agent' as const, id: BOB };
 const bot = { type: 'bot' as const };
 const OPEN_EMAIL: BuiltInViewId[] = ['unassigned', 'all-open', 'email'];
 
-/** DESIGN.md's views table, driven by the events that lead there. */
+/** docs/design.md's views table, driven by the events that lead there. */
 const SCENARIOS: Scenario[] = [
   { name: 'a new inbound email', events: () => [e.received({ receivedAt: at(1) })], views: OPEN_EMAIL },
   { name: 'a new chat', channel: 'chat', events: () => [], views: ['unassigned', 'all-open', 'chat'] },

@@ -1,6 +1,6 @@
 import { inbound, ManualClock, startTestApp, type TestApp } from '../support/app-harness';
 
-/** The inbox over HTTP, end to end on the embedded store: every view behaves as DESIGN.md says. */
+/** The inbox over HTTP, end to end on the embedded store: every view behaves as docs/design.md says. */
 describe('Parley inbox over HTTP', () => {
   let t: TestApp;
   let token: string;

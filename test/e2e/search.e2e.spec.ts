@@ -1,6 +1,6 @@
 import { inbound, ManualClock, startTestApp, type TestApp } from '../support/app-harness';
 
-/** Search, filters and custom views over HTTP, end to end on the embedded store (DESIGN.md rule 2). */
+/** Search, filters and custom views over HTTP, end to end on the embedded store (docs/design.md rule 2). */
 describe('search and custom views over HTTP', () => {
   let t: TestApp;
   let token: string;

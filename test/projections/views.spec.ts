@@ -82,7 +82,7 @@ const cases: Array<[string, Partial<ConversationDoc>, string[]]> = [
   ['trashed and assigned: only Trash', { trashed: true, assignee: agent }, ['trash']],
 ];
 
-describe('viewMembership (DESIGN.md views table)', () => {
+describe('viewMembership (docs/design.md views table)', () => {
   it.each(cases)('%s', (_name, overrides, expected) => {
     expect(views(doc(overrides))).toEqual(expected);
   });

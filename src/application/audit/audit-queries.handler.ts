@@ -9,7 +9,7 @@ import { toAuditRecord, type AuditRecord } from './audit-record';
 import { AuditedConversationReader } from './audited-conversation';
 import { verifyStreamEvents, type StreamVerification } from './verify-stream';
 
-/** Auditors (DESIGN.md): who did what and when, the state at any moment, proof nothing was rewritten. */
+/** Auditors (docs/auditors.md): who did what and when, the state at any moment, proof nothing was rewritten. */
 
 export class GetConversationHistoryQuery extends Query<{ events: AuditRecord[] }> {
   constructor(

@@ -33,7 +33,7 @@ export function toDomainEvents<Event>(recorded: RecordedEvent[]): Event[] {
 }
 
 /**
- * The one command loop (STYLE.md "Application"): read the stream, fold it into state, decide,
+ * The one command loop (CONTRIBUTING.md "Application"): read the stream, fold it into state, decide,
  * append with the revision that was read. A concurrent writer makes the append fail with
  * ConcurrencyError; then the whole loop runs again on the new state, a few times. When the client
  * sent If-Match (ctx.expectedRevision), a stale revision is never retried: the client must look

@@ -4,7 +4,7 @@ import { unknownConversationCommand, type InboxAccess } from '../access/inbox-ac
 import type { CommandContext } from '../command-handling/command-context';
 import type { CommandOutcome } from '../command-handling/handle-command';
 
-/** What every conversation command answers (API.md: `{ id, revision }`). */
+/** What every conversation command answers (docs/api.md: `{ id, revision }`). */
 export interface ConversationCommandResult {
   id: string;
   revision: number;

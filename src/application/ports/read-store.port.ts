@@ -49,7 +49,7 @@ export const VIEW_NAMES: Record<BuiltInViewId, string> = {
 
 export type AssigneeView = { type: 'agent'; id: string; name: string } | { type: 'bot' } | null;
 
-/** API.md ConversationSummary. */
+/** docs/api.md ConversationSummary. */
 export interface ConversationSummary {
   id: string;
   inboxId: string;
@@ -125,7 +125,7 @@ export interface ListViewQuery {
   cursor?: string;
 }
 
-/** `GET /api/conversations` and custom views: text and filters combined (DESIGN.md rule 2). */
+/** `GET /api/conversations` and custom views: text and filters combined (docs/design.md rule 2). */
 export interface ConversationSearch {
   inboxId: string;
   filters: ConversationFilters;

@@ -1,7 +1,7 @@
 import { CHANNEL_ID_PATTERN, CHANNELS, type Channel } from '../../domain/shared/types';
 
 /**
- * The filters of `GET /api/conversations` and of custom views (DESIGN.md rule 2: search and
+ * The filters of `GET /api/conversations` and of custom views (docs/design.md rule 2: search and
  * filters combine), parsed and validated in one pure place. Every error names the parameter and
  * the value it got, e.g. `status: must be one of open, closed (got "opne")`.
  */

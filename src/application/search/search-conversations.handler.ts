@@ -6,7 +6,7 @@ import { READ_STORE, type ConversationSummary, type Page, type ReadStore } from 
 import { orThrow, parseSearchParameters } from './conversation-filters';
 
 /**
- * `GET /api/conversations`: full text and filters combined (DESIGN.md rule 2), in one inbox the
+ * `GET /api/conversations`: full text and filters combined (docs/design.md rule 2), in one inbox the
  * agent can reach. `params` are the query parameters as received; they are validated here, so
  * the rules live in one place for search and custom views.
  */

@@ -1,5 +1,5 @@
 /**
- * A custom view: a saved filter of one inbox, shared by its team (DESIGN.md "Custom views are
+ * A custom view: a saved filter of one inbox, shared by its team (docs/design.md "Custom views are
  * saved filters per inbox"). The filters are kept exactly as the application validated them
  * (the query-string names of `GET /api/conversations`); the domain treats them as opaque data.
  */

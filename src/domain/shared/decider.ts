@@ -1,5 +1,5 @@
 /**
- * An aggregate as three plain things (STYLE.md "Domain: pure deciders"):
+ * An aggregate as three plain things (CONTRIBUTING.md "Domain"):
  * the state before anything happened, how an event changes state, and which events a command
  * produces in a state. decide throws a DomainError when a rule forbids the command and returns
  * [] when the command is already satisfied (a harmless repeat).

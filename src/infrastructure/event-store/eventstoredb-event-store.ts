@@ -63,7 +63,7 @@ export interface EventStoreDbEventStoreOptions {
 }
 
 /**
- * The event store on EventStoreDB (DESIGN.md "Storage", the scale-out engine).
+ * The event store on EventStoreDB (docs/design.md "Storage", the scale-out engine).
  *
  * Revisions. The port numbers each stream from 0 again after a deletion; EventStoreDB never
  * reuses an event number. "Delete forever" therefore truncates the stream: it sets the stream's

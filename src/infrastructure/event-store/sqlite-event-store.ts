@@ -113,7 +113,7 @@ interface PendingWrite {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
- * The event store on the embedded SQLite file (DESIGN.md "Storage").
+ * The event store on the embedded SQLite file (docs/design.md "Storage").
  *
  * Group commit: a commit with synchronous=FULL costs an fsync, so one commit per append caps the
  * store at a few thousand appends per second. Writes (append, deleteStream) are queued and, on

@@ -38,7 +38,7 @@ const DOMAIN_STATUS: Record<DomainError['code'], number> = {
 const body = (statusCode: number, message: string | string[]): ErrorBody => ({ statusCode, error: REASONS[statusCode] ?? 'Error', message });
 
 /**
- * One mapping from every error the application can raise to API.md's error shape. Unknown errors
+ * One mapping from every error the application can raise to docs/api.md's error shape. Unknown errors
  * become a 500 whose message reveals nothing internal (the details go to the log).
  */
 export function describeError(error: unknown): ErrorBody {

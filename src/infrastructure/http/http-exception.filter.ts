@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { describeError } from './describe-error';
 
-/** Every error leaves as API.md's `{statusCode, error, message}`; 5xx are logged with the request id. */
+/** Every error leaves as docs/api.md's `{statusCode, error, message}`; 5xx are logged with the request id. */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}

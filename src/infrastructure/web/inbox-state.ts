@@ -15,7 +15,7 @@ export interface InboxState {
   search: SearchInput | null;
 }
 
-/** The search form as the agent filled it in (strings, as API.md's query parameters). */
+/** The search form as the agent filled it in (strings, as docs/api.md's query parameters). */
 export interface SearchInput {
   q: string;
   status: string;
@@ -83,7 +83,7 @@ export function stateQuery(state: InboxState, changes: Partial<InboxState> = {})
   return stateParams(state, changes).toString();
 }
 
-/** The search as API.md's `GET /api/conversations` parameters (what SearchConversationsQuery takes). */
+/** The search as docs/api.md's `GET /api/conversations` parameters (what SearchConversationsQuery takes). */
 export function searchParameters(state: InboxState & { search: SearchInput }, inboxId: string, cursor?: string): Record<string, unknown> {
   const sort = state.sort === 'relevance' && !state.search.q ? 'newest' : state.sort;
   const params: Record<string, unknown> = { inboxId, hideFiltered: String(state.search.hideFiltered), hideTrash: String(state.search.hideTrash), sort, limit: '50' };

@@ -28,7 +28,7 @@ interface PluginRequest extends FastifyRequest {
  * Mounts one plugin's routes in their own Fastify scope, so the scope's body parsers (raw bytes
  * kept for signature checks, form posts) and error handler apply to plugin routes only. Session
  * checks run in onRequest: an unauthenticated caller is refused before its body is even read.
- * Errors leave in API.md's error shape, through the same describeError as every other route.
+ * Errors leave in docs/api.md's error shape, through the same describeError as every other route.
  */
 export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, routes: readonly DeclaredRoute[], options: MountOptions): void {
   if (routes.length === 0) return;

@@ -86,7 +86,7 @@ export function conformanceOutbound(plugin: ChannelPlugin, overrides: Partial<Ou
 }
 
 /**
- * The plugin contract suite (STYLE.md "Plugins"): every channel plugin, built in or third party,
+ * The plugin contract suite (CONTRIBUTING.md "Plugins"): every channel plugin, built in or third party,
  * runs all of it against a FakeHostConnection. Call it at the top level of a jest test file:
  *
  *   channelPluginConformance('signed webhook', { createPlugin: () => createChannelPlugin(), scenario });

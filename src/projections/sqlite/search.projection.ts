@@ -7,7 +7,7 @@ import { ftsWords, SEARCH_TOKENIZE } from './fts-tokenizer';
 import { idFromStream, statement } from './statements';
 
 /**
- * Full-text search and the filter columns of `GET /api/conversations` (DESIGN.md rule 2).
+ * Full-text search and the filter columns of `GET /api/conversations` (docs/design.md rule 2).
  *
  * - search_conversations: one row per conversation with the columns the filters compare, and
  *   indexes that each end in (last_received_at, k), so a filtered page in either order is an

@@ -21,7 +21,7 @@ import { uuidParam } from './params';
 
 
 /**
- * One conversation: read it (with ETag), and every command of API.md. Each command accepts
+ * One conversation: read it (with ETag), and every command of docs/api.md. Each command accepts
  * `If-Match: "<revision>"` (stale -> 409, nothing written) and answers `{ id, revision }` once the
  * caller's next read shows the effect.
  */

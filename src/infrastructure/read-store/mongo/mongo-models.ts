@@ -11,7 +11,7 @@ import type { ConversationDoc } from '../../../projections/conversation-summary'
  * Every document a projection writes carries `lastPosition`, the global log position of the last
  * event applied to it, and every write is filtered on `lastPosition < event.position`: without a
  * transaction spanning the read model and the checkpoint, that guard is what makes a redelivered
- * or out-of-date event a no-op (DESIGN.md "Projection contract", STYLE.md "Projections").
+ * or out-of-date event a no-op (docs/design.md "Projections", CONTRIBUTING.md "Projections").
  * Deletions therefore leave a small tombstone (`deleted` / `removed` / `blocked: false`) that
  * keeps its `lastPosition`, so an older event delivered again cannot bring the document back.
  *

@@ -2,7 +2,7 @@
  * The words the MongoDB search indexes and looks for.
  *
  * MongoDB's own text index ($text) is not used: it matches whole (stemmed) words and ORs the
- * terms of a query, while Parley's search (DESIGN.md rule 2, as the embedded FTS5 search does it)
+ * terms of a query, while Parley's search (docs/design.md rule 2, as the embedded FTS5 search does it)
  * needs every term to be found as a word PREFIX ("ref" finds "refunds", never "funds"). So each
  * conversation keeps its distinct words in an array with a multikey index, and a term becomes an
  * anchored, case-sensitive regular expression on that array (`/^refund/`), which MongoDB answers

@@ -42,7 +42,7 @@ export class EmailReceiver {
   constructor(private readonly deps: EmailReceiverDeps) {}
 
   /**
-   * Every recipient is taken (API.md: the default inbox takes mail for any address no inbox
+   * Every recipient is taken (docs/email.md: the default inbox takes mail for any address no inbox
    * claims); the server only receives, it never relays, so this opens nothing to spammers that
    * the Spam view does not already catch. A failing directory defers the recipient (451).
    */
