@@ -1,6 +1,6 @@
 /**
- * A custom view: a saved filter of one inbox, shared by its team (docs/design.md "Custom views are
- * saved filters per inbox"). The filters are kept exactly as the application validated them
+ * A custom view: a saved filter of one inbox, shared by its team (docs/design.md "Custom views").
+ * The filters are kept exactly as the application validated them
  * (the query-string names of `GET /api/conversations`); the domain treats them as opaque data.
  */
 export type SavedFilters = Readonly<Record<string, string | boolean>>;
