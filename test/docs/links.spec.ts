@@ -149,6 +149,12 @@ describe('docs: citations and links resolve', () => {
   });
 });
 
+describe('README', () => {
+  it('stays a front page: under 10 KB, the long topics live in docs/', () => {
+    expect(statSync(join(ROOT, 'README.md')).size).toBeLessThan(10 * 1024);
+  });
+});
+
 describe('headingAnchors', () => {
   it('makes the anchors GitHub makes', () => {
     const anchors = headingAnchors(
