@@ -18,6 +18,7 @@ import { CommandExecutor, READ_YOUR_WRITES_TIMEOUT_MS } from './application/comm
 import { EnsureDefaultInboxCommand } from './application/inboxes/inbox-commands.handler';
 import { registerJobs, type JobRegistration } from './application/jobs/job-registration';
 import { CHANNEL_CONNECTION } from './application/ports/channel.port';
+import { CHANNEL_CATALOG } from './application/ports/channel-catalog.port';
 import { CHANNEL_DELIVERY } from './application/ports/channel-delivery.port';
 import { CHANNEL_CONVERSATION_NOTICES } from './application/ports/channel-conversations.port';
 import { CLOCK, systemClock, type Clock } from './application/ports/clock.port';
@@ -156,6 +157,7 @@ export class AppModule {
         PluginRegistry,
         { provide: CHANNEL_DELIVERY, useExisting: PluginRegistry },
         { provide: CHANNEL_CONVERSATION_NOTICES, useExisting: PluginRegistry },
+        { provide: CHANNEL_CATALOG, useExisting: PluginRegistry },
         { provide: APP_GUARD, useClass: AuthGuard },
         CommandExecutor,
         InboxAccess,

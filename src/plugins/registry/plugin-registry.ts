@@ -3,6 +3,8 @@ import { QueryBus } from '@nestjs/cqrs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CHANNEL_CONNECTION, type ChannelConnection } from '../../application/ports/channel.port';
+import type { ChannelCatalog } from '../../application/ports/channel-catalog.port';
+import { CHANNELS, type Channel } from '../../domain/shared/types';
 import type { ChannelDelivery, DeliveryResult, OutboundMessage } from '../../application/ports/channel-delivery.port';
 import type { ChannelConversationNotices, ConversationDeletedForever } from '../../application/ports/channel-conversations.port';
 import { CLOCK, type Clock } from '../../application/ports/clock.port';
@@ -60,7 +62,7 @@ const SEND_TIMEOUT_MS = 60_000;
  * has closed, before storage closes).
  */
 @Injectable()
-export class PluginRegistry implements ChannelDelivery, ChannelConversationNotices {
+export class PluginRegistry implements ChannelDelivery, ChannelConversationNotices, ChannelCatalog {
   private readonly connected: Connected[] = [];
   private listenersStarted: { pluginId: string; listener: PluginDeclarations['listeners'][number] }[] = [];
   private logger: Logger | null = null;
@@ -190,6 +192,11 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
         this.logger?.error({ plugin: plugin.id, err: error }, 'channel plugin failed to disconnect');
       }
     }
+  }
+
+  /** The built-in channels and those of the connected plugins (the application's ChannelCatalog port). */
+  knownChannels(): Channel[] {
+    return [...new Set<Channel>([...CHANNELS, ...this.connected.map(({ plugin }) => plugin.channel)])];
   }
 
   /** For GET /api/channels and the UI. */
