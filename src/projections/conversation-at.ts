@@ -27,6 +27,8 @@ export interface ThreadMessage {
   at: string;
   authorId: string | null;
   delivery: { status: 'queued' | 'delivered' | 'failed' | 'retrying'; reason: string | null } | null;
+  /** Outbound only: a reply to the contact or a forward outside the company. */
+  kind: 'reply' | 'forward' | null;
 }
 
 export interface ThreadComment {
@@ -67,6 +69,10 @@ export function evolveConversation(state: ConversationState, event: RecordedEven
     case 'ReplyQueued': {
       const data = event.data as DataOf<'ReplyQueued'>;
       return { doc, comments: state.comments, messages: withMessage(state.messages, outboundMessage(data)) };
+    }
+    case 'ConversationForwarded': {
+      const data = event.data as DataOf<'ConversationForwarded'>;
+      return { doc, comments: state.comments, messages: withMessage(state.messages, forwardMessage(data)) };
     }
     case 'ReplyDelivered': {
       const data = event.data as DataOf<'ReplyDelivered'>;
@@ -139,6 +145,7 @@ function inboundMessage(data: DataOf<'MessageReceived'>): ThreadMessage {
     at: data.receivedAt,
     authorId: null,
     delivery: null,
+    kind: null,
   };
 }
 
@@ -156,7 +163,12 @@ function outboundMessage(data: DataOf<'ReplyQueued'>): ThreadMessage {
     at: data.queuedAt,
     authorId: data.authorId,
     delivery: { status: 'queued', reason: null },
+    kind: 'reply',
   };
+}
+
+function forwardMessage(data: DataOf<'ConversationForwarded'>): ThreadMessage {
+  return { ...outboundMessage({ ...data, queuedAt: data.forwardedAt }), kind: 'forward' };
 }
 
 /** Keyed by message id, first one wins (the thread read model inserts OR IGNORE). */
@@ -188,6 +200,7 @@ export function summaryOf(doc: ConversationDoc, agentName: (id: string) => strin
     awaitingReply: doc.awaitingReply,
     awaitingContactReply: doc.awaitingContactReply,
     commentPreview: doc.commentPreview,
+    forwarded: doc.forwarded ?? false,
     spam: doc.spam,
     filtered: doc.filtered,
     trashed: doc.trashed,
@@ -212,6 +225,7 @@ function messageView(message: ThreadMessage, conversationChannel: Channel, conte
     at: message.at,
     delivery: message.delivery && (message.delivery.reason === null ? { status: message.delivery.status } : { status: message.delivery.status, reason: message.delivery.reason }),
     authorId: message.authorId,
+    kind: message.kind,
   };
 }
 

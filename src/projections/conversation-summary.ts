@@ -26,6 +26,8 @@ export interface ConversationDoc {
   awaitingReply: boolean;
   awaitingContactReply: boolean;
   commentPreview: string | null;
+  /** An agent forwarded it outside the company at least once (rule 13). */
+  forwarded: boolean;
   spam: boolean;
   filtered: boolean;
   /** The sender address whose block filtered this conversation (null when not filtered). */
@@ -59,8 +61,8 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
     preview: singleLine(data.text, PREVIEW_LENGTH),
     awaitingReply: false,
   }),
-  // A forward is no answer to the contact (awaitingReply stays); the summary only moves its revision.
-  ConversationForwarded: (doc) => doc,
+  // A forward is no answer to the contact (awaitingReply stays); the list shows that it happened.
+  ConversationForwarded: (doc) => ({ ...doc, forwarded: true }),
   // Delivery status lives in the thread read model; the summary only moves its revision.
   ReplyDelivered: (doc) => doc,
   ReplyDeliveryFailed: (doc) => doc,
@@ -126,6 +128,7 @@ function startedDoc(data: DataOf<'ConversationStarted'>, revision: number): Conv
     awaitingReply: false,
     awaitingContactReply: data.origin === 'outbound',
     commentPreview: null,
+    forwarded: false,
     spam: false,
     filtered: false,
     blockedAddress: null,

@@ -22,6 +22,7 @@ function doc(overrides: Partial<ConversationDoc> = {}): ConversationDoc {
     awaitingReply: true,
     awaitingContactReply: false,
     commentPreview: null,
+    forwarded: false,
     spam: false,
     filtered: false,
     blockedAddress: null,

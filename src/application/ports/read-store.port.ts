@@ -69,6 +69,8 @@ export interface ConversationSummary {
   /** Outbound email that the contact has not answered yet (Sent view). */
   awaitingContactReply: boolean;
   commentPreview: string | null;
+  /** Forwarded outside the company at least once. */
+  forwarded: boolean;
   spam: boolean;
   filtered: boolean;
   trashed: boolean;
@@ -91,6 +93,8 @@ export interface MessageView {
   at: string;
   /** Outbound only: queued | delivered | failed (with the last failure reason). */
   delivery: { status: 'queued' | 'delivered' | 'failed' | 'retrying'; reason?: string } | null;
+  /** Outbound only: an answer to the contact, or a forward outside the company; null for inbound. */
+  kind: 'reply' | 'forward' | null;
   authorId: string | null;
 }
 

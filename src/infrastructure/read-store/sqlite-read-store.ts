@@ -50,6 +50,7 @@ interface MessageRow {
   author_name: string | null;
   delivery_status: 'queued' | 'delivered' | 'failed' | 'retrying' | null;
   delivery_reason: string | null;
+  kind: 'reply' | 'forward' | null;
 }
 
 interface CommentRow {
@@ -333,6 +334,7 @@ function toMessage(row: MessageRow, conversationChannel: Channel, inboxAddress: 
     at: row.at,
     delivery: outbound ? deliveryOf(row) : null,
     authorId: row.author_id,
+    kind: outbound ? (row.kind ?? 'reply') : null,
   };
 }
 

@@ -18,7 +18,7 @@ import { idFromStream, statement } from './statements';
  */
 export const conversationsProjection: SqliteProjection = {
   name: 'conversations',
-  version: 2, // 2: a late, older message no longer moves lastReceivedAt back
+  version: 3, // 2: a late, older message no longer moves lastReceivedAt back; 3: forwarded
   handles: CONVERSATION_EVENT_TYPES,
   reset(tx) {
     tx.exec(`

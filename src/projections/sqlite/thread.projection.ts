@@ -14,8 +14,8 @@ type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type
  */
 export const threadProjection: SqliteProjection = {
   name: 'thread',
-  version: 1,
-  handles: ['MessageReceived', 'ReplyQueued', 'ReplyDelivered', 'ReplyDeliveryFailed', 'CommentAdded', 'ConversationDeleted'],
+  version: 2, // 2: forwards are rows of the thread (kind)
+  handles: ['MessageReceived', 'ReplyQueued', 'ConversationForwarded', 'ReplyDelivered', 'ReplyDeliveryFailed', 'CommentAdded', 'ConversationDeleted'],
   reset(tx) {
     tx.exec(`
       DROP TABLE IF EXISTS rm_messages;
@@ -35,7 +35,8 @@ export const threadProjection: SqliteProjection = {
         at TEXT NOT NULL,
         author_id TEXT,
         delivery_status TEXT,
-        delivery_reason TEXT
+        delivery_reason TEXT,
+        kind TEXT
       );
       CREATE INDEX rm_messages_by_conversation ON rm_messages (conversation_id, position);
       CREATE TABLE rm_comments (
@@ -64,7 +65,7 @@ type Handler<T extends ConversationEventType> = (
 ) => void;
 
 const handlers: {
-  [T in 'MessageReceived' | 'ReplyQueued' | 'ReplyDelivered' | 'ReplyDeliveryFailed' | 'CommentAdded' | 'ConversationDeleted']: Handler<T>;
+  [T in 'MessageReceived' | 'ReplyQueued' | 'ConversationForwarded' | 'ReplyDelivered' | 'ReplyDeliveryFailed' | 'CommentAdded' | 'ConversationDeleted']: Handler<T>;
 } = {
   MessageReceived(tx, conversationId, { data, position }) {
     insertMessage(tx, {
@@ -82,6 +83,7 @@ const handlers: {
       at: data.receivedAt,
       authorId: null,
       deliveryStatus: null,
+      kind: null,
     });
   },
   ReplyQueued(tx, conversationId, { data, position }) {
@@ -100,6 +102,26 @@ const handlers: {
       at: data.queuedAt,
       authorId: data.authorId,
       deliveryStatus: 'queued',
+      kind: 'reply',
+    });
+  },
+  ConversationForwarded(tx, conversationId, { data, position }) {
+    insertMessage(tx, {
+      id: data.messageId,
+      conversationId,
+      position,
+      direction: 'out',
+      channel: data.channel,
+      from: null,
+      to: JSON.stringify(data.to),
+      subject: data.subject,
+      text: data.text,
+      html: data.html ?? null,
+      attachments: '[]',
+      at: data.forwardedAt,
+      authorId: data.authorId,
+      deliveryStatus: 'queued',
+      kind: 'forward',
     });
   },
   ReplyDelivered(tx, conversationId, { data }) {
@@ -136,15 +158,16 @@ interface MessageRow {
   at: string;
   authorId: string | null;
   deliveryStatus: 'queued' | null;
+  kind: 'reply' | 'forward' | null;
 }
 
 function insertMessage(tx: Database, row: MessageRow): void {
   statement(
     tx,
     `INSERT OR IGNORE INTO rm_messages (id, conversation_id, position, direction, channel, from_party, to_parties,
-       subject, text, html, attachments, at, author_id, delivery_status, delivery_reason)
+       subject, text, html, attachments, at, author_id, delivery_status, delivery_reason, kind)
      VALUES (@id, @conversationId, @position, @direction, @channel, @from, @to,
-       @subject, @text, @html, @attachments, @at, @authorId, @deliveryStatus, NULL)`,
+       @subject, @text, @html, @attachments, @at, @authorId, @deliveryStatus, NULL, @kind)`,
   ).run(row);
 }
 

@@ -44,7 +44,7 @@ export const BODY_WORD_BUDGET = 20_000;
  */
 export const conversationsMongoProjection: MongoProjection = {
   name: 'conversations',
-  version: 1,
+  version: 2, // 2: forwarded, and forwards as rows of the thread
   handles: CONVERSATION_EVENT_TYPES,
   owns: ['conversations', 'viewCounts', 'messages', 'comments'],
   async applyBatch(events, models) {
@@ -190,6 +190,7 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
         authorId: null,
         delivery: null,
         deliveryPosition: position,
+        kind: null,
       }));
       return;
     }
@@ -210,6 +211,28 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
         authorId: data.authorId,
         delivery: { status: 'queued', reason: null },
         deliveryPosition: position,
+        kind: 'reply',
+      }));
+      return;
+    }
+    case 'ConversationForwarded': {
+      const data = event.data as DataOf<'ConversationForwarded'>;
+      plan.messages.push(insertMessage(data.messageId, {
+        conversationId,
+        position,
+        direction: 'out',
+        channel: data.channel,
+        from: null,
+        to: data.to,
+        subject: data.subject,
+        text: data.text,
+        html: data.html ?? null,
+        attachments: [],
+        at: data.forwardedAt,
+        authorId: data.authorId,
+        delivery: { status: 'queued', reason: null },
+        deliveryPosition: position,
+        kind: 'forward',
       }));
       return;
     }

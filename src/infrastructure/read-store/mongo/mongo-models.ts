@@ -86,6 +86,8 @@ export interface MessageRecord {
   delivery: { status: 'queued' | 'delivered' | 'failed' | 'retrying'; reason: string | null } | null;
   /** Position of the event that set `delivery`: an older delivery event cannot overwrite a newer one. */
   deliveryPosition: number;
+  /** Outbound only: a reply or a forward (rows written before forwards were kept have none: replies). */
+  kind?: 'reply' | 'forward' | null;
 }
 
 export interface CommentRecord {
@@ -261,6 +263,7 @@ function messageSchema(): Schema<MessageRecord> {
       authorId: String,
       delivery: Mixed,
       deliveryPosition: Number,
+      kind: String,
     },
     options('messages'),
   );

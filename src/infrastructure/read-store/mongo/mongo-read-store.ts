@@ -405,6 +405,7 @@ function toMessage(message: MessageRecord, conversationChannel: Channel, inboxAd
     at: message.at,
     delivery: outbound ? (delivery?.reason == null ? { status: delivery?.status ?? 'queued' } : { status: delivery.status, reason: delivery.reason }) : null,
     authorId: message.authorId ?? null,
+    kind: outbound ? (message.kind ?? 'reply') : null,
   };
 }
 
