@@ -5,8 +5,12 @@ import { SetupAlreadyDoneError, SetupFirstAdminCommand } from '../../application
 import { systemContext } from '../../application/command-handling/command-context';
 import { AuthenticateQuery, CountAgentsQuery, GetSessionAgentQuery } from '../../application/queries/directory-queries.handler';
 import { isDomainError } from '../../domain/shared/domain-error';
+import type { Locale } from '../i18n/i18n';
+import { RequestLocale } from '../i18n/request-locale';
 import { Public } from '../http/auth/auth.decorators';
 import { LoginThrottle, TooManyAttemptsError } from '../http/auth/login-throttle';
+import { attemptLogin } from '../http/auth/login-attempt';
+
 import { SESSION_COOKIE, SessionTokens } from '../http/auth/session-tokens';
 import { SessionRevocations } from '../http/auth/session-revocations';
 import { COOKIE_SECURE, endSession } from '../http/controllers/auth.controller';
@@ -38,63 +42,63 @@ export class AuthPagesController {
 
   @Public()
   @Get('login')
-  async loginPage(@Query('next') next: string | undefined, @Res() reply: FastifyReply) {
+  async loginPage(@Query('next') next: string | undefined, @RequestLocale() locale: Locale, @Res() reply: FastifyReply) {
     if (await this.needsSetup()) return redirect(reply, '/setup');
-    sendHtml(reply, this.renderer.page('login', { title: 'Log in', next: safeNext(next), bare: true }));
+    sendHtml(reply, this.renderer.page('login', { locale, title: locale.t('login.title'), next: safeNext(next), bare: true }));
   }
 
   @Public()
   @Post('login')
-  async login(@Body() body: FormBody, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async login(@Body() body: FormBody, @RequestLocale() locale: Locale, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     assertSameOrigin(request);
     const email = field(body, 'email').toLowerCase();
     const password = field(body, 'password', { trim: false });
     const next = safeNext(field(body, 'next'));
     const again = (message: string, status: number) =>
-      sendHtml(reply, this.renderer.page('login', { title: 'Log in', next, email, error: message, bare: true }), status);
-    if (!email || !password) return again('Enter your email and password.', 400);
+      sendHtml(reply, this.renderer.page('login', { locale, title: locale.t('login.title'), next, email, error: message, bare: true }), status);
+    if (!email || !password) return again(locale.t('login.missing'), 400);
     let agent;
     try {
-      agent = await this.throttle.attempt(email, request.ip, () => this.queryBus.execute(new AuthenticateQuery(email, password)));
+      agent = await attemptLogin({ throttle: this.throttle, tokens: this.tokens, secureCookies: this.secureCookies }, request, reply, email, () => this.queryBus.execute(new AuthenticateQuery(email, password)));
     } catch (error) {
       if (error instanceof TooManyAttemptsError) {
         void reply.header('Retry-After', String(error.retryAfterSeconds));
         return again(
-          error.reason === 'busy' ? 'Parley is busy checking other logins. Try again in a moment.' : `Too many failed logins. Try again in ${Math.ceil(error.retryAfterSeconds / 60)} minutes.`,
+          error.reason === 'busy' ? locale.t('login.busy') : locale.t('login.tooMany', { count: Math.ceil(error.retryAfterSeconds / 60) }),
           429,
         );
       }
       throw error;
     }
-    if (!agent) return again('Email or password is wrong.', 401);
+    if (!agent) return again(locale.t('login.wrong'), 401);
     await this.startSession(agent.id, reply);
     redirect(reply, next);
   }
 
   @Public()
   @Get('setup')
-  async setupPage(@Res() reply: FastifyReply) {
+  async setupPage(@RequestLocale() locale: Locale, @Res() reply: FastifyReply) {
     if (!(await this.needsSetup())) return redirect(reply, '/login');
-    sendHtml(reply, this.renderer.page('setup', { title: 'Set up Parley', bare: true }));
+    sendHtml(reply, this.renderer.page('setup', { locale, title: locale.t('setup.title'), bare: true }));
   }
 
   /** First-run setup: the first admin; refused once anybody exists (then: log in). */
   @Public()
   @Post('setup')
-  async setup(@Body() body: FormBody, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async setup(@Body() body: FormBody, @RequestLocale() locale: Locale, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     assertSameOrigin(request);
     const values = { name: field(body, 'name'), email: field(body, 'email').toLowerCase() };
     const password = field(body, 'password', { trim: false });
-    const again = (message: string, status: number) => sendHtml(reply, this.renderer.page('setup', { title: 'Set up Parley', ...values, error: message, bare: true }), status);
-    if (!values.name || !values.email || !password) return again('Fill in your name, email and a password.', 400);
-    if (password !== field(body, 'confirm', { trim: false })) return again('The two passwords differ.', 400);
+    const again = (message: string, status: number) => sendHtml(reply, this.renderer.page('setup', { locale, title: locale.t('setup.title'), ...values, error: message, bare: true }), status);
+    if (!values.name || !values.email || !password) return again(locale.t('setup.missing'), 400);
+    if (password !== field(body, 'confirm', { trim: false })) return again(locale.t('setup.differ'), 400);
     let agent;
     try {
       // The password rule and every other check are the application's, the same as for the API.
       agent = await this.commandBus.execute(new SetupFirstAdminCommand({ ...values, password }, systemContext()));
     } catch (error) {
       if (error instanceof SetupAlreadyDoneError) {
-        return sendHtml(reply, this.renderer.page('login', { title: 'Log in', next: '/inbox', email: values.email, error: 'Parley is already set up. Log in.', bare: true }), 409);
+        return sendHtml(reply, this.renderer.page('login', { locale, title: locale.t('login.title'), next: '/inbox', email: values.email, error: locale.t('setup.alreadyDone'), bare: true }), 409);
       }
       if (isDomainError(error)) return again(error.message, 400);
       throw error;

@@ -17,6 +17,8 @@ import { ForwardConversationCommand } from '../../application/email/forward-conv
 import { ConcurrencyError } from '../../application/ports/event-store.port';
 import type { Assignee } from '../../domain/shared/types';
 import { CurrentAgent } from '../http/auth/auth.decorators';
+import type { Locale } from '../i18n/i18n';
+import { RequestLocale } from '../i18n/request-locale';
 import { describeError } from '../http/describe-error';
 import { uuidParam } from '../http/controllers/params';
 import { emailDocument } from './email-html';
@@ -30,7 +32,7 @@ import { assertSameOrigin, EMAIL_BODY_CSP } from './web-security';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CHANGED = 'parley:changed';
 
-type ConversationAction = (id: string, body: FormBody, agent: AuthenticatedAgent) => Promise<{ notice: string; deleted?: boolean }>;
+type ConversationAction = (id: string, body: FormBody, agent: AuthenticatedAgent, locale: Locale) => Promise<{ notice: string; deleted?: boolean }>;
 
 /**
  * The parts of the inbox screen that htmx fetches and the actions it posts. Reads and writes go
@@ -48,105 +50,123 @@ export class InboxFragmentsController {
     private readonly commandBus: CommandBus,
   ) {
     this.actions = {
-      assign: async (id, body, agent) => {
+      assign: async (id, body, agent, locale) => {
         const value = field(body, 'assignee');
         if (value !== '' && value !== 'bot' && !UUID.test(value)) throw new BadRequestException(`assignee must be an agent id, "bot" or empty (got ${JSON.stringify(value)})`);
         const assignee: Assignee = value === '' ? null : value === 'bot' ? { type: 'bot' } : { type: 'agent', id: value.toLowerCase() };
         await this.commandBus.execute(new AssignConversationCommand(id, assignee, agentContext(agent)));
-        return { notice: assignee === null ? 'Conversation unassigned.' : 'Owner changed.' };
+        return { notice: locale.t(assignee === null ? 'notices.unassigned' : 'notices.ownerChanged') };
       },
-      close: async (id, body, agent) => {
+      close: async (id, body, agent, locale) => {
         const closeTicket = field(body, 'closeTicket') === 'true';
         await this.change(id, agent, (now) => ({ type: 'CloseConversation', data: { closeTicket, now } }));
-        return { notice: closeTicket ? 'Conversation and ticket closed.' : 'Conversation closed.' };
+        return { notice: locale.t(closeTicket ? 'notices.closedWithTicket' : 'notices.closed') };
       },
-      reopen: async (id, _body, agent) => {
+      reopen: async (id, _body, agent, locale) => {
         await this.change(id, agent, (now) => ({ type: 'ReopenConversation', data: { now } }));
-        return { notice: 'Conversation reopened.' };
+        return { notice: locale.t('notices.reopened') };
       },
-      comment: async (id, body, agent) => {
-        const text = requireField(body, 'text', 'The comment', 20_000);
+      comment: async (id, body, agent, locale) => {
+        const text = requireField(body, 'text', locale.t('fields.comment'), 20_000);
         const result = await this.commandBus.execute(new AddCommentCommand(id, text, agentContext(agent)));
         const mentioned = result.mentions.length;
-        return { notice: mentioned > 0 ? `Comment added; ${mentioned} teammate${mentioned === 1 ? '' : 's'} notified.` : 'Comment added.' };
+        return { notice: mentioned > 0 ? locale.t('notices.commentNotified', { count: mentioned }) : locale.t('notices.commentAdded') };
       },
-      spam: async (id, _body, agent) => {
+      spam: async (id, _body, agent, locale) => {
         await this.change(id, agent, () => ({ type: 'MarkAsSpam', data: {} }));
-        return { notice: 'Marked as spam.' };
+        return { notice: locale.t('notices.spam') };
       },
-      'not-spam': async (id, _body, agent) => {
+      'not-spam': async (id, _body, agent, locale) => {
         await this.change(id, agent, () => ({ type: 'MarkAsNotSpam', data: {} }));
-        return { notice: 'Marked as not spam.' };
+        return { notice: locale.t('notices.notSpam') };
       },
-      'block-sender': async (id, _body, agent) => {
+      'block-sender': async (id, _body, agent, locale) => {
         const result = await this.commandBus.execute(new BlockSenderCommand(id, agentContext(agent)));
-        return { notice: `${result.address} is blocked; the conversation moved to Filtered.` };
+        return { notice: locale.t('notices.blocked', { address: result.address }) };
       },
-      unblock: async (id, body, agent) => {
-        const address = requireField(body, 'address', 'The address', 320);
+      unblock: async (id, body, agent, locale) => {
+        const address = requireField(body, 'address', locale.t('fields.address'), 320);
         const conversation = await this.presenter.screen.conversation(agent, id);
         await this.commandBus.execute(new UnblockSenderCommand(conversation.inboxId, address, agentContext(agent)));
-        return { notice: `${address} is unblocked; their messages arrive again.` };
+        return { notice: locale.t('notices.unblocked', { address }) };
       },
-      trash: async (id, _body, agent) => {
+      trash: async (id, _body, agent, locale) => {
         await this.change(id, agent, (now) => ({ type: 'TrashConversation', data: { now } }));
-        return { notice: 'Moved to Trash.' };
+        return { notice: locale.t('notices.trashed') };
       },
-      restore: async (id, _body, agent) => {
+      restore: async (id, _body, agent, locale) => {
         await this.change(id, agent, () => ({ type: 'RestoreConversation', data: {} }));
-        return { notice: 'Restored from Trash.' };
+        return { notice: locale.t('notices.restored') };
       },
-      delete: async (id, _body, agent) => {
+      delete: async (id, _body, agent, locale) => {
         await this.commandBus.execute(new DeleteConversationCommand(id, 'agent', agentContext(agent)));
-        return { notice: 'Deleted forever.', deleted: true };
+        return { notice: locale.t('notices.deleted'), deleted: true };
       },
-      ticket: async (id, body, agent) => {
-        const name = requireField(body, 'name', 'The ticket name', 200);
+      ticket: async (id, body, agent, locale) => {
+        const name = requireField(body, 'name', locale.t('fields.ticketName'), 200);
         const ticketId = randomUUID();
         await this.change(id, agent, () => ({ type: 'CreateTicket', data: { ticketId, name } }));
-        return { notice: 'Ticket created.' };
+        return { notice: locale.t('notices.ticketCreated') };
       },
-      forward: async (id, body, agent) => {
-        const to = requireField(body, 'to', 'The address to forward to', 320);
+      forward: async (id, body, agent, locale) => {
+        const to = requireField(body, 'to', locale.t('fields.forwardTo'), 320);
         const note = field(body, 'note', { trim: false });
         await this.commandBus.execute(new ForwardConversationCommand(id, { address: to }, note.trim() ? note : undefined, agentContext(agent)));
-        return { notice: `Forwarded to ${to}.` };
+        return { notice: locale.t('notices.forwarded', { address: to }) };
       },
-      'unlink-contact': async (id, _body, agent) => {
+      'unlink-contact': async (id, _body, agent, locale) => {
         await this.change(id, agent, () => ({ type: 'UnlinkContact', data: {} }));
-        return { notice: 'Contact unlinked from this conversation.' };
+        return { notice: locale.t('notices.contactUnlinked') };
       },
     };
   }
 
   @Get('nav')
-  async nav(@Query() query: Record<string, unknown>, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+  async nav(@Query() query: Record<string, unknown>, @CurrentAgent() agent: AuthenticatedAgent, @RequestLocale() locale: Locale, @Res() reply: FastifyReply) {
     const state = parseInboxState(query);
     const { inbox } = await this.presenter.screen.resolveInbox(agent, state);
-    sendHtml(reply, this.renderer.fragment('nav-views', await this.presenter.navContext(agent, inbox, { ...state, inboxId: inbox.id })));
+    sendHtml(reply, this.renderer.fragment('nav-views', await this.presenter.navContext(agent, inbox, { ...state, inboxId: inbox.id }, locale)));
   }
 
   @Get('list')
-  async list(@Query() query: Record<string, unknown>, @Query('cursor') cursor: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+  async list(
+    @Query() query: Record<string, unknown>,
+    @Query('cursor') cursor: string | undefined,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Res() reply: FastifyReply,
+  ) {
     const state = parseInboxState(query);
     const { inbox } = await this.presenter.screen.resolveInbox(agent, state);
-    const list = await this.presenter.listContext(agent, inbox, { ...state, inboxId: inbox.id }, typeof cursor === 'string' && cursor ? cursor : undefined);
-    sendHtml(reply, this.renderer.fragment(cursor ? 'list-page' : 'list-body', { list }));
+    const list = await this.presenter.listContext(agent, inbox, { ...state, inboxId: inbox.id }, locale, typeof cursor === 'string' && cursor ? cursor : undefined);
+    sendHtml(reply, this.renderer.fragment(cursor ? 'list-page' : 'list-body', { locale, list }));
   }
 
   /** The conversation pane (thread and composer) plus the right sidebar (out of band). */
   @Get('conversations/:id')
-  async conversation(@Param('id', uuidParam('id')) id: string, @Query() query: Record<string, unknown>, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+  async conversation(
+    @Param('id', uuidParam('id')) id: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Res() reply: FastifyReply,
+  ) {
     const state = { ...parseInboxState(query), conversationId: id };
-    sendHtml(reply, await this.threadPane(agent, state));
+    sendHtml(reply, await this.threadPane(agent, state, locale));
   }
 
   /** Only the thread (messages, header) and sidebar: a live refresh leaves the reply being written, and its revision, alone. */
   @Get('conversations/:id/main')
-  async conversationMain(@Param('id', uuidParam('id')) id: string, @Query() query: Record<string, unknown>, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+  async conversationMain(
+    @Param('id', uuidParam('id')) id: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Res() reply: FastifyReply,
+  ) {
     const state = { ...parseInboxState(query), conversationId: id };
-    const context = await this.presenter.threadContext(agent, id, state);
-    if (!context) return sendHtml(reply, this.renderer.fragment('thread-gone', { oobPane: true }));
+    const context = await this.presenter.threadContext(agent, id, state, locale);
+    if (!context) return sendHtml(reply, this.renderer.fragment('thread-gone', { locale, oobPane: true }));
     sendHtml(reply, this.renderer.fragment('thread-main', context) + this.renderer.fragment('sidebar', { ...context, oob: true }));
   }
 
@@ -179,10 +199,18 @@ export class InboxFragmentsController {
    * thread; the draft stays, and sending again goes through.
    */
   @Post('conversations/:id/reply')
-  async reply(@Param('id', uuidParam('id')) id: string, @Query() query: Record<string, unknown>, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async reply(
+    @Param('id', uuidParam('id')) id: string,
+    @Query() query: Record<string, unknown>,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     assertSameOrigin(request);
     const state = { ...parseInboxState(query), conversationId: id };
-    const text = requireField(body, 'text', 'The reply', 100_000);
+    const text = requireField(body, 'text', locale.t('fields.reply'), 100_000);
     const revision = field(body, 'revision');
     if (!/^\d+$/.test(revision)) throw new BadRequestException('revision must be the conversation revision the reply was written against');
     const channel = field(body, 'channel');
@@ -198,20 +226,18 @@ export class InboxFragmentsController {
       );
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
-      const context = await this.presenter.threadContext(agent, id, state);
+      const context = await this.presenter.threadContext(agent, id, state, locale);
       const fresh = context
-        ? this.renderer.fragment('thread-main', { ...context, oob: true }) + this.renderer.fragment('reply-revision', { thread: context.thread, oob: true })
+        ? this.renderer.fragment('thread-main', { ...context, oob: true }) + this.renderer.fragment('reply-revision', { locale, thread: context.thread, oob: true })
         : '';
       void reply.header('HX-Retarget', '#composer-alert').header('HX-Reswap', 'innerHTML');
       return sendHtml(
         reply,
-        this.renderer.fragment('composer-alert', {
-          message: 'Someone else changed this conversation while you were writing. The thread above now shows the latest; check it, then send again.',
-        }) + fresh,
+        this.renderer.fragment('composer-alert', { locale, message: locale.t('composer.stale') }) + fresh,
         409,
       );
     }
-    await this.answerWithThread(reply, agent, state, 'Reply sent.');
+    await this.answerWithThread(reply, agent, state, locale, locale.t('notices.replySent'));
   }
 
   @Post('conversations/:id/:action')
@@ -221,6 +247,7 @@ export class InboxFragmentsController {
     @Query() query: Record<string, unknown>,
     @Body() body: FormBody,
     @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
@@ -228,18 +255,20 @@ export class InboxFragmentsController {
     const run = Object.hasOwn(this.actions, action) ? this.actions[action] : undefined;
     if (!run) throw new NotFoundException(`unknown conversation action "${action}"`);
     const state = { ...parseInboxState(query), conversationId: id };
-    const outcome = await run(id, body, agent);
+    const outcome = await run(id, body, agent, locale);
     if (outcome.deleted) {
       void reply.header('HX-Replace-Url', `/inbox?${stateQuery({ ...state, conversationId: null })}`);
       triggerChanged(reply);
-      return sendHtml(reply, this.renderer.fragment('thread-empty', { notice: 'The conversation was deleted forever.' }) + this.renderer.fragment('sidebar', { oob: true }) + this.renderer.flash('info', outcome.notice, { oob: true }));
+      return sendHtml(reply, this.renderer.fragment('thread-empty', { locale, notice: locale.t('thread.deletedForever') }) +
+          this.renderer.fragment('sidebar', { locale, oob: true }) +
+          this.renderer.flash(locale, 'info', outcome.notice, { oob: true }),);
     }
-    await this.answerWithThread(reply, agent, state, outcome.notice);
+    await this.answerWithThread(reply, agent, state, locale, outcome.notice);
   }
 
   /** Bulk "Move to trash" / "Close" over the checked conversations (rule 7). */
   @Post('bulk')
-  async bulk(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async bulk(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @RequestLocale() locale: Locale, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     assertSameOrigin(request);
     const ids = fields(body, 'ids');
     const action = field(body, 'action');
@@ -250,42 +279,56 @@ export class InboxFragmentsController {
     const { results } = await this.commandBus.execute(new BulkConversationActionCommand(ids.map((i) => i.toLowerCase()), action, agentContext(agent)));
     const done = results.filter((r) => r.ok).length;
     const failed = results.filter((r) => !r.ok);
-    const verb = action === 'close' ? 'Closed' : 'Moved to Trash:';
-    const noun = `${done} conversation${done === 1 ? '' : 's'}`;
-    const failures = failed.length > 0 ? ` ${failed.length} could not be changed: ${failed.map((f) => describeMessage(f.ok ? null : f.error)).join('; ')}` : '';
+    const summary = locale.t(action === 'close' ? 'notices.bulkClosed' : 'notices.bulkTrashed', { count: done });
+    const failures =
+      failed.length > 0 ? ` ${locale.t('notices.bulkFailed', { count: failed.length, reasons: failed.map((f) => describeMessage(f.ok ? null : f.error)).join('; ') })}` : '';
     triggerChanged(reply);
-    sendHtml(reply, this.renderer.flash(failed.length > 0 ? 'error' : 'info', `${verb} ${noun}.${failures}`));
+    sendHtml(reply, this.renderer.flash(locale, failed.length > 0 ? 'error' : 'info', `${summary}${failures}`));
   }
 
   @Post('me/availability')
-  async availability(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async availability(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @RequestLocale() locale: Locale, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     assertSameOrigin(request);
     const status = field(body, 'status');
     if (status !== 'available' && status !== 'away') throw new BadRequestException('status must be available or away');
     await this.commandBus.execute(new SetAvailabilityCommand(status, agentContext(agent)));
-    sendHtml(reply, this.renderer.fragment('availability', { me: { availability: status, away: status === 'away' } }));
+    sendHtml(reply, this.renderer.fragment('availability', { locale, me: { availability: status, away: status === 'away' } }));
   }
 
   /** Compose (rule 13): a new outbound email from the inbox; its conversation waits in Sent. */
   @Post('compose')
-  async compose(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async compose(
+    @Query('inbox') inboxId: string | undefined,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     assertSameOrigin(request);
-    const to = requireField(body, 'to', 'To', 320);
-    const subject = requireField(body, 'subject', 'The subject', 998);
-    const text = requireField(body, 'text', 'The message', 100_000);
+    const to = requireField(body, 'to', locale.t('fields.to'), 320);
+    const subject = requireField(body, 'subject', locale.t('fields.subject'), 998);
+    const text = requireField(body, 'text', locale.t('fields.message'), 100_000);
     const { inbox } = await this.presenter.screen.actionInbox(agent, inboxId);
     const sent = await this.commandBus.execute(new ComposeEmailCommand({ to: { address: to }, subject, text, inboxId: inbox.id }, agentContext(agent)));
     void reply.header('HX-Redirect', `/inbox?${stateQuery({ inboxId: inbox.id, view: 'sent', sort: 'newest', search: null, conversationId: sent.conversationId })}`);
-    sendHtml(reply, this.renderer.flash('info', `Email to ${to} queued.`));
+    sendHtml(reply, this.renderer.flash(locale, 'info', locale.t('notices.emailQueued', { address: to })));
   }
 
   /** "Save as view": the current search becomes a custom view of the inbox. */
   @Post('views')
-  async saveView(@Query() query: Record<string, unknown>, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async saveView(
+    @Query() query: Record<string, unknown>,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     assertSameOrigin(request);
     const state = parseInboxState(query);
     if (!state.search) throw new BadRequestException('search first, then save the search as a view');
-    const name = requireField(body, 'name', 'The view name', 100);
+    const name = requireField(body, 'name', locale.t('fields.viewName'), 100);
     const { inbox } = await this.presenter.screen.actionInbox(agent, typeof query.inbox === 'string' ? query.inbox : undefined);
     const { search } = state;
     const filters = Object.fromEntries(
@@ -293,21 +336,21 @@ export class InboxFragmentsController {
     );
     const view = await this.commandBus.execute(new CreateCustomViewCommand(inbox.id, name, { ...filters, hideFiltered: search.hideFiltered, hideTrash: search.hideTrash }, agentContext(agent)));
     void reply.header('HX-Redirect', `/inbox?${stateQuery({ ...state, inboxId: inbox.id, search: null, conversationId: null }, { view: view.id })}`);
-    sendHtml(reply, this.renderer.flash('info', `View "${name}" saved.`));
+    sendHtml(reply, this.renderer.flash(locale, 'info', locale.t('notices.viewSaved', { name })));
   }
 
   private change(id: string, agent: AuthenticatedAgent, build: ConversationCommandBuilder) {
     return this.commandBus.execute(new ChangeConversation(id, build, agentContext(agent)));
   }
 
-  private async answerWithThread(reply: FastifyReply, agent: AuthenticatedAgent, state: InboxState, notice: string): Promise<void> {
+  private async answerWithThread(reply: FastifyReply, agent: AuthenticatedAgent, state: InboxState, locale: Locale, notice: string): Promise<void> {
     triggerChanged(reply);
-    sendHtml(reply, (await this.threadPane(agent, state)) + this.renderer.flash('info', notice, { oob: true }));
+    sendHtml(reply, (await this.threadPane(agent, state, locale)) + this.renderer.flash(locale, 'info', notice, { oob: true }));
   }
 
-  private async threadPane(agent: AuthenticatedAgent, state: InboxState): Promise<string> {
-    const context = await this.presenter.threadContext(agent, state.conversationId!, state);
-    if (!context) return this.renderer.fragment('thread-empty', { notice: 'This conversation no longer exists, or you have no access to it.' }) + this.renderer.fragment('sidebar', { oob: true });
+  private async threadPane(agent: AuthenticatedAgent, state: InboxState, locale: Locale): Promise<string> {
+    const context = await this.presenter.threadContext(agent, state.conversationId!, state, locale);
+    if (!context) return this.renderer.fragment('thread-empty', { locale, notice: locale.t('thread.missing') }) + this.renderer.fragment('sidebar', { locale, oob: true });
     return this.renderer.fragment('thread-pane', context) + this.renderer.fragment('sidebar', { ...context, oob: true });
   }
 }

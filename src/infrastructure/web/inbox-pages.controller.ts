@@ -9,6 +9,8 @@ import { ListAgentsQuery, ListBlockedSendersQuery } from '../../application/quer
 import type { AgentSummary } from '../../application/agents/agent-commands.handler';
 import type { BlockedSenderRecord } from '../../application/ports/read-store.port';
 import { CurrentAgent } from '../http/auth/auth.decorators';
+import type { Locale } from '../i18n/i18n';
+import { RequestLocale, requestLocale } from '../i18n/request-locale';
 import { describeError } from '../http/describe-error';
 import { uuidParam } from '../http/controllers/params';
 import { InboxPresenter } from './inbox-presenter';
@@ -30,7 +32,7 @@ export class InboxPagesController {
   ) {}
 
   @Get('inbox')
-  async inbox(@Query() query: Record<string, unknown>, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
+  async inbox(@Query() query: Record<string, unknown>, @CurrentAgent() agent: AuthenticatedAgent, @RequestLocale() locale: Locale, @Res() reply: FastifyReply) {
     const state = parseInboxState(query);
     const screen = this.presenter.screen;
     const { inbox, inboxes } = await screen.resolveInbox(agent, state);
@@ -38,11 +40,11 @@ export class InboxPagesController {
     const [me, teammates, nav, list, opened] = await Promise.all([
       screen.me(agent),
       screen.teammates(inbox),
-      this.presenter.navContext(agent, inbox, state),
-      this.presenter.listContext(agent, inbox, state),
-      state.conversationId ? this.presenter.threadContext(agent, state.conversationId, state) : Promise.resolve(null),
+      this.presenter.navContext(agent, inbox, state, locale),
+      this.presenter.listContext(agent, inbox, state, locale),
+      state.conversationId ? this.presenter.threadContext(agent, state.conversationId, state, locale) : Promise.resolve(null),
     ]);
-    const pane = this.presenter.listPaneContext(state, inbox, nav.nav.viewName, teammates);
+    const pane = this.presenter.listPaneContext(state, inbox, nav.nav.viewName, teammates, locale);
     sendHtml(
       reply,
       this.renderer.page('inbox', {
@@ -59,6 +61,7 @@ export class InboxPagesController {
         query: stateQuery(state),
         eventsUrl: `/events?inboxId=${inbox.id}`,
         settingsHref: `/settings?inbox=${inbox.id}`,
+        locale,
       }),
     );
   }
@@ -66,8 +69,14 @@ export class InboxPagesController {
   // ---- settings ---------------------------------------------------------------------------------
 
   @Get('settings')
-  async settings(@Query('inbox') inboxId: string | undefined, @Query('saved') saved: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
-    sendHtml(reply, await this.settingsPage(agent, inboxId, { notice: saved && Object.hasOwn(SAVED, saved) ? SAVED[saved as keyof typeof SAVED] : undefined }));
+  async settings(
+    @Query('inbox') inboxId: string | undefined,
+    @Query('saved') saved: string | undefined,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Res() reply: FastifyReply,
+  ) {
+    sendHtml(reply, await this.settingsPage(agent, locale, inboxId, { notice: saved && SAVED.includes(saved as Saved) ? locale.t(`settings.saved.${saved}`) : undefined }));
   }
 
   @Post('settings/inbox')
@@ -86,14 +95,14 @@ export class InboxPagesController {
   }
 
   @Post('settings/inboxes')
-  async createInbox(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async createInbox(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @RequestLocale() locale: Locale, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     assertSameOrigin(request);
     try {
       const emailAddress = field(body, 'emailAddress');
       const created = await this.commandBus.execute(new CreateInboxCommand(field(body, 'name'), emailAddress || null, [agent.id], agentContext(agent)));
       redirect(reply, `/settings?inbox=${created.id}&saved=inbox-created`);
     } catch (error) {
-      sendHtml(reply, await this.settingsPage(agent, undefined, { error: messageOf(error) }), describeError(error).statusCode);
+      sendHtml(reply, await this.settingsPage(agent, locale, undefined, { error: messageOf(error) }), describeError(error).statusCode);
     }
   }
 
@@ -133,7 +142,7 @@ export class InboxPagesController {
     inboxId: string | undefined,
     request: FastifyRequest,
     reply: FastifyReply,
-    saved: keyof typeof SAVED,
+    saved: Saved,
     run: (inboxId: string, inbox: Awaited<ReturnType<InboxPresenter['screen']['resolveInbox']>>['inbox']) => Promise<unknown>,
   ): Promise<void> {
     assertSameOrigin(request);
@@ -144,11 +153,11 @@ export class InboxPagesController {
     } catch (error) {
       const described = describeError(error);
       if (described.statusCode >= 500) throw error;
-      sendHtml(reply, await this.settingsPage(agent, inbox.id, { error: messageOf(error) }), described.statusCode);
+      sendHtml(reply, await this.settingsPage(agent, requestLocale(request), inbox.id, { error: messageOf(error) }), described.statusCode);
     }
   }
 
-  private async settingsPage(agent: AuthenticatedAgent, inboxId: string | undefined, messages: { notice?: string; error?: string }): Promise<string> {
+  private async settingsPage(agent: AuthenticatedAgent, locale: Locale, inboxId: string | undefined, messages: { notice?: string; error?: string }): Promise<string> {
     const screen = this.presenter.screen;
     const { inbox, inboxes } = await screen.resolveInbox(agent, parseInboxState({ inbox: inboxId }));
     const [me, agents, blocked] = await Promise.all([
@@ -158,7 +167,8 @@ export class InboxPagesController {
     ]);
     const isAdmin = me.role === 'admin';
     return this.renderer.page('settings', {
-      title: `Settings · ${inbox.name}`,
+      locale,
+      title: locale.t('settings.heading', { inbox: inbox.name }),
       page: 'settings-page',
       me: { ...me, isAdmin },
       inbox,
@@ -183,14 +193,9 @@ export class InboxPagesController {
   }
 }
 
-const SAVED = {
-  inbox: 'Inbox saved.',
-  members: 'Members saved.',
-  'inbox-created': 'Inbox created.',
-  'agent-added': 'Teammate added.',
-  'agent-removed': 'Teammate removed; their conversations are unassigned.',
-  unblocked: 'Sender unblocked: their messages arrive again.',
-} as const;
+/** What a settings form did, named in the redirect (`?saved=`) and told in the reader's language (settings.saved.*). */
+const SAVED = ['inbox', 'members', 'inbox-created', 'agent-added', 'agent-removed', 'unblocked', 'preferences'] as const;
+type Saved = (typeof SAVED)[number];
 
 function messageOf(error: unknown): string {
   const { message } = describeError(error);

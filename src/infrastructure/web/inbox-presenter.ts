@@ -3,9 +3,9 @@ import { AccessDeniedError, NotFoundError } from '../../application/access/inbox
 import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
 import type { InboxRecord } from '../../application/ports/read-store.port';
 import { CHANNELS } from '../../domain/shared/types';
-import { CHANNEL_LABELS } from './icons';
+import type { Locale } from '../i18n/i18n';
 import { WebFeatures } from './web-features';
-import { InboxScreen, listItem, otherConversationLinks, threadView } from './inbox-screen';
+import { channelLabel, InboxScreen, listItem, otherConversationLinks, threadView } from './inbox-screen';
 import { stateQuery, type InboxState } from './inbox-state';
 
 /**
@@ -19,36 +19,36 @@ export class InboxPresenter {
     private readonly features: WebFeatures,
   ) {}
 
-  async navContext(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState) {
-    const nav = await this.screen.nav(agent, inbox, state);
-    return { nav, navUrl: `/ui/nav?${stateQuery({ ...state, inboxId: inbox.id })}` };
+  async navContext(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState, locale: Locale) {
+    const nav = await this.screen.nav(agent, inbox, state, locale);
+    return { locale, nav, navUrl: `/ui/nav?${stateQuery({ ...state, inboxId: inbox.id })}` };
   }
 
-  async listContext(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState, cursor?: string) {
+  async listContext(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState, locale: Locale, cursor?: string) {
     const { page, errors } = await this.screen.list(agent, inbox, state, cursor);
     const query = stateQuery({ ...state, inboxId: inbox.id });
     const inTrash = !state.search && state.view === 'trash';
     return {
-      items: page.items.map((c) => listItem(c, state, inbox.id)),
+      items: page.items.map((c) => listItem(c, state, inbox.id, locale)),
       errors,
       empty: page.items.length === 0 && errors.length === 0 && !cursor,
-      emptyMessage: state.search ? 'No conversation matches this search.' : inTrash ? 'Trash is empty.' : 'Nothing here. New conversations appear here as they arrive.',
+      emptyMessage: locale.t(state.search ? 'list.emptySearch' : inTrash ? 'list.emptyTrash' : 'list.empty'),
       moreUrl: page.nextCursor ? `/ui/list?${query}&cursor=${encodeURIComponent(page.nextCursor)}` : null,
       listUrl: `/ui/list?${query}`,
     };
   }
 
   /** The list pane's frame: title, sort, search form, bulk bar (the items come from listContext). */
-  listPaneContext(state: InboxState, inbox: InboxRecord, viewName: string, teammates: Array<{ id: string; name: string }>) {
+  listPaneContext(state: InboxState, inbox: InboxRecord, viewName: string, teammates: Array<{ id: string; name: string }>, locale: Locale) {
     const search = state.search;
     const base = { ...state, inboxId: inbox.id, conversationId: null };
     const sortOptions = [
-      { value: 'newest', label: 'Newest first' },
-      { value: 'oldest', label: 'Oldest first' },
-      ...(search?.q ? [{ value: 'relevance', label: 'Best match' }] : []),
+      { value: 'newest', label: locale.t('list.sortNewest') },
+      { value: 'oldest', label: locale.t('list.sortOldest') },
+      ...(search?.q ? [{ value: 'relevance', label: locale.t('list.sortRelevance') }] : []),
     ].map((o) => ({ ...o, selected: o.value === state.sort }));
     return {
-      title: search ? 'Search results' : viewName,
+      title: search ? locale.t('search.results') : viewName,
       searching: Boolean(search),
       inTrash: !search && state.view === 'trash',
       sortOptions,
@@ -61,18 +61,18 @@ export class InboxPresenter {
         hideFiltered: search?.hideFiltered ?? false,
         hideTrash: search?.hideTrash ?? true,
         statuses: [
-          { value: '', label: 'Any status' },
-          { value: 'open', label: 'Open' },
-          { value: 'closed', label: 'Closed' },
+          { value: '', label: locale.t('search.anyStatus') },
+          { value: 'open', label: locale.t('tags.open') },
+          { value: 'closed', label: locale.t('tags.closed') },
         ].map((o) => ({ ...o, selected: o.value === (search?.status ?? '') })),
-        channels: [{ value: '', label: 'Any channel' }, ...CHANNELS.map((c) => ({ value: c, label: CHANNEL_LABELS[c] }))].map((o) => ({
+        channels: [{ value: '', label: locale.t('search.anyChannel') }, ...CHANNELS.map((c) => ({ value: c, label: channelLabel(c, locale) }))].map((o) => ({
           ...o,
           selected: o.value === (search?.channel ?? ''),
         })),
         assignees: [
-          { value: '', label: 'Anyone' },
-          { value: 'none', label: 'Unassigned' },
-          { value: 'bot', label: 'Bot' },
+          { value: '', label: locale.t('search.anyone') },
+          { value: 'none', label: locale.t('owners.unassigned') },
+          { value: 'bot', label: locale.t('owners.bot') },
           ...teammates.map((a) => ({ value: a.id, label: a.name })),
         ].map((o) => ({ ...o, selected: o.value === (search?.assignee ?? '') })),
         filtersOpen: Boolean(search && (search.status || search.channel || search.assignee || search.from || search.to || search.contactId || search.hideFiltered || !search.hideTrash)),
@@ -85,7 +85,7 @@ export class InboxPresenter {
   }
 
   /** The thread pane and the right sidebar of one conversation; null when it is gone or out of reach. */
-  async threadContext(agent: AuthenticatedAgent, conversationId: string, state: InboxState) {
+  async threadContext(agent: AuthenticatedAgent, conversationId: string, state: InboxState, locale: Locale) {
     let conversation;
     try {
       conversation = await this.screen.conversation(agent, conversationId);
@@ -98,7 +98,7 @@ export class InboxPresenter {
       inbox ? this.screen.teammates(inbox) : Promise.resolve([]),
       this.screen.otherConversations(agent, conversation),
     ]);
-    const thread = threadView(conversation, state, teammates, agent);
-    return { thread, others: otherConversationLinks(others, state), hasOthers: others.length > 0, features: this.features.flags() };
+    const thread = threadView(conversation, state, teammates, agent, locale);
+    return { locale, thread, others: otherConversationLinks(others, state, locale), hasOthers: others.length > 0, features: this.features.flags() };
   }
 }

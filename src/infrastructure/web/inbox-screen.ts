@@ -9,11 +9,14 @@ import { GetAgentQuery, ListAgentsQuery, ListInboxesQuery } from '../../applicat
 import { GetConversationQuery, ListViewConversationsQuery, ListViewsQuery } from '../../application/queries/inbox-queries.handler';
 import { InvalidFiltersError } from '../../application/search/conversation-filters';
 import { SearchConversationsQuery } from '../../application/search/search-conversations.handler';
-import type { BuiltInViewId } from '../../application/ports/read-store.port';
-import { CHANNEL_LABELS } from './icons';
+import { VIEW_IDS, type BuiltInViewId } from '../../application/ports/read-store.port';
+import { CHANNELS } from '../../domain/shared/types';
+import type { Locale } from '../i18n/i18n';
 import { parseInboxState, searchParameters, stateQuery, type InboxState, type SearchInput } from './inbox-state';
 
 const PAGE_SIZE = 50;
+const BUILT_IN_VIEWS = new Set<string>(VIEW_IDS);
+const CHANNELS_KNOWN = new Set<string>(CHANNELS);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Channels whose conversations can be answered by email instead (rule 12). */
 const SWITCHABLE_TO_EMAIL = new Set(['chat', 'messenger', 'whatsapp', 'forms']);
@@ -72,14 +75,15 @@ export class InboxScreen {
   }
 
   /** The left pane: views with counts (always-shown ones, the rest under More), then custom views. */
-  async nav(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState) {
+  async nav(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState, locale: Locale) {
     const [listing, custom] = await Promise.all([
       this.queryBus.execute(new ListViewsQuery(agent, inbox.id)),
       this.queryBus.execute(new ListCustomViewsQuery(agent, inbox.id)),
     ]);
     const link = (view: { id: string; name: string; count: number; problems?: string[] }): ViewLink => ({
       id: view.id,
-      name: view.name,
+      // Built-in views carry their name in the reader's language; a custom view keeps the name it was given.
+      name: BUILT_IN_VIEWS.has(view.id) ? locale.t(`views.${view.id}`) : view.name,
       count: view.count,
       problems: view.problems,
       href: `/inbox?${stateQuery({ ...state, inboxId: inbox.id, search: null, conversationId: null, sort: state.sort === 'relevance' ? 'newest' : state.sort }, { view: view.id })}`,
@@ -93,7 +97,7 @@ export class InboxScreen {
       moreActive: more.some((v) => v.active),
       moreCount: more.length,
       custom: custom.map(link),
-      viewName: [...always, ...more, ...custom.map(link)].find((v) => v.id === state.view)?.name ?? 'Inbox',
+      viewName: [...always, ...more, ...custom.map(link)].find((v) => v.id === state.view)?.name ?? locale.t('inbox.inbox'),
     };
   }
 
@@ -134,28 +138,32 @@ export class InboxScreen {
 
 // ---- view models -----------------------------------------------------------------------------
 
-export function contactLabel(c: Pick<ConversationSummary, 'contact' | 'participants'>): string {
-  return c.contact?.name || c.contact?.address || c.participants[0]?.name || c.participants[0]?.address || 'Unknown contact';
+export function contactLabel(c: Pick<ConversationSummary, 'contact' | 'participants'>, locale: Locale): string {
+  return c.contact?.name || c.contact?.address || c.participants[0]?.name || c.participants[0]?.address || locale.t('thread.unknownContact');
 }
 
-export function listItem(c: ConversationSummary, state: InboxState, inboxId: string) {
+export function channelLabel(channel: string, locale: Locale): string {
+  return CHANNELS_KNOWN.has(channel) ? locale.t(`channels.${channel}`) : channel;
+}
+
+export function listItem(c: ConversationSummary, state: InboxState, inboxId: string, locale: Locale) {
   const pageState = { ...state, inboxId, conversationId: c.id };
   return {
     id: c.id,
-    contact: contactLabel(c),
+    contact: contactLabel(c, locale),
     others: Math.max(0, c.participants.length - 1),
     participants: c.participants.length,
     awaitingReply: c.awaitingReply,
     replied: !c.awaitingReply && c.origin === 'inbound',
     sent: c.origin === 'outbound',
     forwarded: Boolean((c as { forwarded?: unknown }).forwarded),
-    subject: c.subject || '(no subject)',
+    subject: c.subject || locale.t('thread.noSubject'),
     preview: c.preview,
     lastReceivedAt: c.lastReceivedAt,
     channel: c.channel,
-    channelLabel: CHANNEL_LABELS[c.channel] ?? c.channel,
+    channelLabel: channelLabel(c.channel, locale),
     commentPreview: c.commentPreview,
-    assignee: c.assignee ? (c.assignee.type === 'bot' ? 'Bot' : c.assignee.name) : null,
+    assignee: c.assignee ? (c.assignee.type === 'bot' ? locale.t('owners.bot') : c.assignee.name) : null,
     closed: c.status === 'closed',
     spam: c.spam,
     filtered: c.filtered,
@@ -174,7 +182,7 @@ function partyLabel(p: { address: string; name?: string }): string {
   return p.name ? `${p.name} <${p.address}>` : p.address;
 }
 
-function messageView(conversationId: string, m: MessageView) {
+function messageView(conversationId: string, m: MessageView, locale: Locale) {
   const hasHtml = typeof m.html === 'string' && m.html.trim() !== '';
   return {
     id: m.id,
@@ -185,14 +193,23 @@ function messageView(conversationId: string, m: MessageView) {
     subject: m.subject,
     text: m.text,
     at: m.at,
-    channelLabel: CHANNEL_LABELS[m.channel] ?? m.channel,
+    channelLabel: channelLabel(m.channel, locale),
     hasHtml,
     bodyUrl: `/ui/conversations/${conversationId}/messages/${m.id}/body`,
     frameHeight: hasHtml ? frameHeight(m) : 0,
-    attachments: m.attachments,
+    attachments: m.attachments.map((a) => ({ ...a, downloadUrl: attachmentUrl(m.channel, a) })),
     delivery: m.delivery,
     deliveryFailed: m.delivery?.status === 'failed',
   };
+}
+
+/**
+ * Where an attachment is downloaded: the email channel keeps them (the only channel with
+ * attachments) and checks access by conversation; name and type travel along for the download's headers.
+ */
+function attachmentUrl(channel: string, a: MessageView['attachments'][number]): string | null {
+  if (channel !== 'email') return null;
+  return `/api/channels/email/blobs/${encodeURIComponent(a.id)}?name=${encodeURIComponent(a.filename)}&type=${encodeURIComponent(a.contentType)}`;
 }
 
 /** The frame cannot measure its content (no script, no same-origin), so guess a height; it can be resized. */
@@ -208,29 +225,29 @@ function frameHeight(m: MessageView): number {
   return Math.max(100, Math.min(640, 36 + lines * 22));
 }
 
-export function threadView(c: ConversationDetail, state: InboxState, teammates: AgentSummary[], me: AuthenticatedAgent) {
+export function threadView(c: ConversationDetail, state: InboxState, teammates: AgentSummary[], me: AuthenticatedAgent, locale: Locale) {
   const pageState = { ...state, inboxId: c.inboxId, conversationId: c.id };
   const timeline: TimelineEntry[] = [
-    ...c.messages.map((m) => ({ kind: 'message' as const, isMessage: true as const, ...messageView(c.id, m) })),
+    ...c.messages.map((m) => ({ kind: 'message' as const, isMessage: true as const, ...messageView(c.id, m, locale) })),
     ...c.comments.map((k) => ({ kind: 'comment' as const, isComment: true as const, id: k.id, author: k.author.name, text: k.text, at: k.at })),
   ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const assigneeValue = c.assignee ? (c.assignee.type === 'bot' ? 'bot' : c.assignee.id) : '';
   const owners = [
-    { value: '', label: 'Unassigned' },
-    { value: 'bot', label: 'Bot' },
-    ...teammates.map((a) => ({ value: a.id, label: a.id === me.id ? `${a.name} (me)` : a.name })),
+    { value: '', label: locale.t('owners.unassigned') },
+    { value: 'bot', label: locale.t('owners.bot') },
+    ...teammates.map((a) => ({ value: a.id, label: a.id === me.id ? locale.t('owners.me', { name: a.name }) : a.name })),
   ];
   const assignee = c.assignee;
   if (assignee?.type === 'agent' && !owners.some((o) => o.value === assignee.id)) owners.push({ value: assignee.id, label: assignee.name });
   const lastInbound = [...c.messages].reverse().find((m) => m.direction === 'in');
   return {
     id: c.id,
-    subject: c.subject || '(no subject)',
-    contact: contactLabel(c),
+    subject: c.subject || locale.t('thread.noSubject'),
+    contact: contactLabel(c, locale),
     contactAddress: c.contact?.address ?? lastInbound?.from.address ?? null,
     contactLinked: Boolean(c.contact),
     channel: c.channel,
-    channelLabel: CHANNEL_LABELS[c.channel] ?? c.channel,
+    channelLabel: channelLabel(c.channel, locale),
     status: c.status,
     open: c.status === 'open',
     closed: c.status === 'closed',
@@ -247,8 +264,8 @@ export function threadView(c: ConversationDetail, state: InboxState, teammates: 
     canSwitchToEmail: SWITCHABLE_TO_EMAIL.has(c.channel),
     replyChannels: SWITCHABLE_TO_EMAIL.has(c.channel)
       ? [
-          { value: c.channel, label: CHANNEL_LABELS[c.channel] ?? c.channel },
-          { value: 'email', label: 'Email' },
+          { value: c.channel, label: channelLabel(c.channel, locale) },
+          { value: 'email', label: channelLabel('email', locale) },
         ]
       : [],
     isEmail: c.channel === 'email',
@@ -262,12 +279,12 @@ export function threadView(c: ConversationDetail, state: InboxState, teammates: 
   };
 }
 
-export function otherConversationLinks(others: ConversationSummary[], state: InboxState) {
+export function otherConversationLinks(others: ConversationSummary[], state: InboxState, locale: Locale) {
   return others.map((o) => {
     const pageState = { ...state, inboxId: o.inboxId, conversationId: o.id };
     return {
       id: o.id,
-      subject: o.subject || '(no subject)',
+      subject: o.subject || locale.t('thread.noSubject'),
       status: o.status,
       closed: o.status === 'closed',
       lastReceivedAt: o.lastReceivedAt,

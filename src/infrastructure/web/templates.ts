@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { Locale, type TranslationVars } from '../i18n/i18n';
 import { channelIcon, icon } from './icons';
 
 type Template = Handlebars.TemplateDelegate;
@@ -59,29 +60,40 @@ export class Templates {
     hbs.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
     hbs.registerHelper('icon', (name: string) => new Handlebars.SafeString(icon(name)));
     hbs.registerHelper('channelIcon', (channel: string) => new Handlebars.SafeString(channelIcon(channel)));
-    hbs.registerHelper('shortTime', (iso: string) => shortTime(iso));
-    hbs.registerHelper('longTime', (iso: string) => longTime(iso));
+    // Every text and date follows the locale the controller put at the root of the context.
+    hbs.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => localeOf(options).t(key, options.hash as TranslationVars));
+    hbs.registerHelper('tHtml', (key: string, options: Handlebars.HelperOptions) => new Handlebars.SafeString(localeOf(options).translateHtml(key, options.hash as TranslationVars)));
+    hbs.registerHelper('tOf', (group: string, value: string, options: Handlebars.HelperOptions) => localeOf(options).t(`${group}.${value}`));
+    hbs.registerHelper('shortTime', (iso: string, options: Handlebars.HelperOptions) => localeOf(options).formatDate(iso, 'short'));
+    hbs.registerHelper('longTime', (iso: string, options: Handlebars.HelperOptions) => localeOf(options).formatDate(iso, 'long'));
+    hbs.registerHelper('clientStrings', (options: Handlebars.HelperOptions) => new Handlebars.SafeString(scriptJson(clientStrings(localeOf(options)))));
     hbs.registerHelper('withMentions', (text: string) => new Handlebars.SafeString(withMentions(text ?? '')));
   }
 }
 
-/** Today: 14:05; this year: 3 Mar; else 3 Mar 2024 (UTC; the browser rewrites it to local time). */
-export function shortTime(iso: string, now = new Date()): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  const sameDay = date.toISOString().slice(0, 10) === now.toISOString().slice(0, 10);
-  if (sameDay) return date.toISOString().slice(11, 16);
-  const day = `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]}`;
-  return date.getUTCFullYear() === now.getUTCFullYear() ? day : `${day} ${date.getUTCFullYear()}`;
+function localeOf(options: Handlebars.HelperOptions): Locale {
+  const locale = (options.data?.root as { locale?: unknown } | undefined)?.locale;
+  if (!(locale instanceof Locale)) throw new Error('a template was rendered without a locale: pass the request\'s locale in the context');
+  return locale;
 }
 
-export function longTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}, ${date.toISOString().slice(11, 16)} UTC`;
+/** The texts app.js shows itself (bulk selection count, pane toggles), read from a JSON data block. */
+function clientStrings(locale: Locale): Record<string, string> {
+  return {
+    collapseNav: locale.t('panes.collapseNav'),
+    expandNav: locale.t('panes.expandNav'),
+    collapseSide: locale.t('panes.collapseSide'),
+    expandSide: locale.t('panes.expandSide'),
+    selectNone: locale.t('list.selectNone'),
+    // The count is filled in by the script: `{n}` marks where it goes.
+    selected: locale.t('list.selected', { n: '{n}' }),
+  };
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** JSON inside <script type="application/json">: `<` and friends escaped so no text can close the element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
 
 /** Escapes the text, then marks `@handle` mentions (the same pattern the application resolves). */
 export function withMentions(text: string): string {

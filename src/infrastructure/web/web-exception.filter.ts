@@ -2,6 +2,7 @@ import { Catch, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_LOGGER, type AppLogger } from '../../application/ports/logger.port';
 import { describeError } from '../http/describe-error';
+import { requestLocale } from '../i18n/request-locale';
 import { WebRenderer } from './web-renderer';
 
 /**
@@ -37,16 +38,17 @@ export class WebExceptionFilter implements ExceptionFilter {
       return;
     }
     const message = Array.isArray(described.message) ? described.message.join('; ') : described.message;
+    const locale = requestLocale(request);
     if (isHtmx) {
       void reply
         .status(described.statusCode)
         .header('HX-Retarget', '#flash')
         .header('HX-Reswap', 'outerHTML')
         .type('text/html; charset=utf-8')
-        .send(this.renderer.flash('error', message));
+        .send(this.renderer.flash(locale, 'error', message));
       return;
     }
-    void reply.status(described.statusCode).type('text/html; charset=utf-8').send(this.renderer.errorPage(described.statusCode, described.error, message));
+    void reply.status(described.statusCode).type('text/html; charset=utf-8').send(this.renderer.errorPage(locale, described.statusCode, described.error, message));
   }
 }
 

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import type { Locale } from '../i18n/i18n';
 import { Assets } from './assets';
 import { Templates } from './templates';
 import { webRoot } from './web-root';
+
+/** What every template is rendered with: the reader's locale (language, time zone) at its root. */
+export type RenderContext = Record<string, unknown> & { locale: Locale };
 
 /** Templates and static files of the web UI, loaded once. */
 @Injectable()
@@ -15,20 +19,20 @@ export class WebRenderer {
     this.templates = new Templates((name) => this.assets.url(name)).load(root);
   }
 
-  page(name: string, context: Record<string, unknown>): string {
+  page(name: string, context: RenderContext): string {
     return this.templates.page(name, context);
   }
 
-  fragment(name: string, context: Record<string, unknown>): string {
+  fragment(name: string, context: RenderContext): string {
     return this.templates.fragment(name, context);
   }
 
   /** A notice swapped into #flash (polite live region): kind is info or error. */
-  flash(kind: 'info' | 'error', message: string, options: { oob?: boolean } = {}): string {
-    return this.templates.fragment('flash', { kind, message, oob: options.oob ?? false });
+  flash(locale: Locale, kind: 'info' | 'error', message: string, options: { oob?: boolean } = {}): string {
+    return this.templates.fragment('flash', { locale, kind, message, oob: options.oob ?? false });
   }
 
-  errorPage(statusCode: number, error: string, message: string): string {
-    return this.templates.page('error', { title: `${statusCode} ${error}`, statusCode, error, message, bare: true });
+  errorPage(locale: Locale, statusCode: number, error: string, message: string): string {
+    return this.templates.page('error', { locale, title: locale.t('errors.pageTitle', { status: statusCode }), statusCode, error, message, bare: true });
   }
 }

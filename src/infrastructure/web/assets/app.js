@@ -10,32 +10,46 @@
   var $$ = function (selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); };
   var app = $('#app');
 
-  // ---- times in the browser's time zone ------------------------------------------------------
-  var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  var pad = function (n) { return (n < 10 ? '0' : '') + n; };
+  // ---- texts and times in the agent's language and time zone ----------------------------------
+  // The server renders both; the texts this script writes itself come in a JSON data block.
+  var strings = {};
+  try { strings = JSON.parse(($('#parley-strings') || {}).textContent || '{}'); } catch (e) { /* no strings: keep the markup's */ }
+  var html = document.documentElement;
+  var lang = html.getAttribute('lang') || 'en';
+  var browserZone = '';
+  try { browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* very old browser */ }
+  // The server uses the browser's zone (from this cookie) unless the agent saved one.
+  if (browserZone) document.cookie = 'parley_tz=' + encodeURIComponent(browserZone) + '; Path=/; SameSite=Strict; Max-Age=31536000';
+  var zone = html.hasAttribute('data-zone-saved') || !browserZone ? html.getAttribute('data-time-zone') || 'UTC' : browserZone;
+  function format(date, options) {
+    options.timeZone = zone;
+    return new Intl.DateTimeFormat(lang, options).format(date);
+  }
+  function dayOf(date) { return format(date, { year: 'numeric', month: '2-digit', day: '2-digit' }); }
+  // Same formats as the server's (Locale.formatDate), so the first page, rendered before the zone was known, ends up right.
   function localiseTimes(root) {
     var now = new Date();
     $$('time[datetime]', root).forEach(function (el) {
       var date = new Date(el.getAttribute('datetime'));
       if (isNaN(date.getTime())) return;
-      var clock = pad(date.getHours()) + ':' + pad(date.getMinutes());
-      var day = date.getDate() + ' ' + MONTHS[date.getMonth()];
       if (el.hasAttribute('data-short')) {
-        var sameDay = date.toDateString() === now.toDateString();
-        el.textContent = sameDay ? clock : date.getFullYear() === now.getFullYear() ? day : day + ' ' + date.getFullYear();
+        var sameYear = format(date, { year: 'numeric' }) === format(now, { year: 'numeric' });
+        el.textContent = dayOf(date) === dayOf(now)
+          ? format(date, { hour: '2-digit', minute: '2-digit' })
+          : format(date, sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
       } else if (el.hasAttribute('data-long')) {
-        el.textContent = day + ' ' + date.getFullYear() + ', ' + clock;
+        el.textContent = format(date, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
       }
     });
   }
 
   // ---- panes that collapse ---------------------------------------------------------------------
   var PANES = { nav: 'nav-collapsed', side: 'side-collapsed' };
-  var PANE_LABELS = { nav: 'the navigation', side: 'the details panel' };
+  var PANE_LABELS = { nav: ['collapseNav', 'expandNav'], side: ['collapseSide', 'expandSide'] };
   function setPane(name, collapsed, remember) {
     document.body.classList.toggle(PANES[name], collapsed);
     $$('[data-toggle-pane="' + name + '"]').forEach(function (button) {
-      var label = (collapsed ? 'Expand ' : 'Collapse ') + PANE_LABELS[name];
+      var label = strings[PANE_LABELS[name][collapsed ? 1 : 0]] || button.getAttribute('aria-label');
       button.setAttribute('aria-expanded', String(!collapsed));
       button.setAttribute('aria-label', label);
       button.setAttribute('title', label);
@@ -147,7 +161,7 @@
   function updateBulkBar() {
     var count = selected.size;
     var label = $('#bulk-count');
-    if (label) label.textContent = count === 0 ? 'Select' : count + ' selected';
+    if (label) label.textContent = count === 0 ? strings.selectNone : String(strings.selected).replace('{n}', count);
     $$('[data-bulk]').forEach(function (button) { button.disabled = count === 0; });
     var all = $('#select-all');
     var boxes = $$('.conv-check');

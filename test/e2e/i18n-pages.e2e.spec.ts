@@ -1,0 +1,89 @@
+import { LOCALE_RESOURCES } from '../../src/infrastructure/i18n/i18n';
+import { inbound, startTestApp, type TestApp } from '../support/app-harness';
+
+/**
+ * Every page and fragment of the agent UI, rendered in Dutch and in English: none may show a raw
+ * translation key (a missing key also fails the render itself: the locale throws on it).
+ */
+describe('the web UI in Dutch and English', () => {
+  let t: TestApp;
+  let token: string;
+  let conversationId: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    token = await t.login();
+    const first = await t.request('POST', '/api/channels/api/messages', { token, body: inbound({ subject: 'Levering vertraagd' }) });
+    expect(first.status).toBe(201);
+    conversationId = first.body.conversationId;
+    const trashed = await t.request('POST', '/api/channels/api/messages', { token, body: inbound() });
+    expect((await t.request('POST', `/api/conversations/${trashed.body.conversationId}/trash`, { token, body: {} })).status).toBeLessThan(300);
+    expect((await t.request('POST', `/api/conversations/${conversationId}/comments`, { token, body: { text: 'Even nakijken' } })).status).toBeLessThan(300);
+  });
+  afterAll(() => t.close());
+
+  /** `group.key` of every top-level group of the locale files, as it would show if left untranslated. */
+  const rawKey = new RegExp(`(?<![\\w/.-])(?:${Object.keys(LOCALE_RESOURCES.en).join('|')})\\.[\\w-]+(?:\\.[\\w-]+)?(?![\\w/])`);
+  const page = async (url: string, language: string, auth = true) => {
+    const res = await t.request('GET', url, { ...(auth ? { token } : {}), headers: { 'accept-language': language } });
+    expect({ url, status: res.status }).toEqual({ url, status: expect.any(Number) });
+    const html = String(res.body);
+    expect({ url, language, rawKey: html.match(rawKey)?.[0] ?? null }).toEqual({ url, language, rawKey: null });
+    return { status: res.status, html };
+  };
+
+  const pages = () => [
+    '/inbox',
+    '/inbox?view=assigned-to-me',
+    '/inbox?view=all-open',
+    '/inbox?view=trash',
+    '/inbox?view=sent',
+    '/inbox?view=all-closed',
+    `/inbox?conversation=${conversationId}`,
+    '/inbox?search=1&q=Levering&status=open',
+    '/settings',
+    '/ui/nav',
+    '/ui/list',
+    `/ui/conversations/${conversationId}`,
+    `/ui/conversations/${conversationId}/main`,
+  ];
+
+  it.each(['nl', 'en'])('renders every page and fragment in %s without a raw key', async (language) => {
+    for (const url of pages()) expect({ url, status: (await page(url, language)).status }).toEqual({ url, status: 200 });
+    expect((await page('/login', language, false)).status).toBe(200);
+    // An error page (a malformed conversation id).
+    expect((await page('/ui/conversations/not-an-id', language)).status).toBe(400);
+  });
+
+  it('speaks Dutch to a browser that asks for it, with the source document\'s view names', async () => {
+    const { html } = await page('/inbox', 'nl-NL,nl;q=0.9,en;q=0.5');
+    expect(html).toContain('<html lang="nl"');
+    for (const name of ['Niet toegewezen', 'Aan mij toegewezen', 'Alles open', 'Formulieren', 'Alle gesloten', 'Verzonden', 'Prullenbak', 'Gefilterd']) expect(html).toContain(name);
+    expect(html).toContain('Uitloggen');
+    expect(html).not.toContain('Log out');
+    const thread = await page(`/ui/conversations/${conversationId}`, 'nl');
+    expect(thread.html).toContain('Interne opmerking');
+    expect(thread.html).toContain('Gesprek sluiten');
+  });
+
+  it('speaks English by default and to a browser asking for a language Parley does not have', async () => {
+    for (const language of ['en-GB', 'de-DE']) {
+      const { html } = await page('/inbox', language);
+      expect(html).toContain('<html lang="en"');
+      expect(html).toContain('Unassigned');
+      expect(html).toContain('Log out');
+    }
+  });
+
+  it('shows times in the time zone the browser reported', async () => {
+    const utc = await t.request('GET', `/ui/conversations/${conversationId}`, { token, headers: { 'accept-language': 'nl', cookie: 'parley_tz=UTC' } });
+    const tokyo = await t.request('GET', `/ui/conversations/${conversationId}`, { token, headers: { 'accept-language': 'nl', cookie: 'parley_tz=Asia%2FTokyo' } });
+    const times = (html: string) => [...html.matchAll(/<time class="msg-time" datetime="([^"]+)" data-long>([^<]+)<\/time>/g)].map((m) => ({ iso: m[1], shown: m[2] }));
+    const [atUtc] = times(String(utc.body));
+    const [atTokyo] = times(String(tokyo.body));
+    const expected = (zone: string) => new Intl.DateTimeFormat('nl', { timeZone: zone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(atUtc.iso));
+    expect(atUtc.shown).toBe(expected('UTC'));
+    expect(atTokyo.shown).toBe(expected('Asia/Tokyo'));
+    expect(atTokyo.shown).not.toBe(atUtc.shown);
+  });
+});
