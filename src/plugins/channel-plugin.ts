@@ -209,7 +209,7 @@ export interface ChannelRequest {
 
 export interface ChannelResponse {
   status: number;
-  /** Sent as JSON (a string is sent as it is). */
+  /** Sent as JSON (a string is sent as it is, a Buffer as bytes: set its Content-Type). */
   body?: unknown;
   headers?: Record<string, string>;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChannelHostConnection, ChannelPlugin, DeliveryResult, OutboundMessage, Party, PluginAgent } from '../channel-plugin';
 import { retryableFailure } from '../channel-plugin';
+import { downloadHeaders } from './blob-download';
 import { EmailReceiver, type InboxDirectory } from './inbound/receive-email';
 import { DEFAULT_PARSE_LIMITS } from './inbound/parse-email';
 import { EmailSender } from './outbound/email-sender';
@@ -136,13 +137,13 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
         return false;
       };
 
-      // Auditors fetch a message's original bytes (or an attachment) by the id its event records.
+      // Agents download attachments and auditors a message's original bytes by the id its event records.
       // No access answers exactly like an unknown blob: the answer must not tell that it exists.
       connection.routes.get('blobs/:id', async (request) => {
         const id = request.params.id ?? '';
         const content = (await mayRead(request.agent, id)) ? await blobs.get(id) : null;
         if (!content) return { status: 404, body: { statusCode: 404, error: 'Not Found', message: `no email blob ${id}` } };
-        return { status: 200, body: { id, size: content.length, base64: content.toString('base64') } };
+        return { status: 200, headers: downloadHeaders(id, request.query), body: content };
       });
 
       // Delete forever: the originals and attachments no other conversation holds go with it.
