@@ -135,6 +135,23 @@ describe('auth security', () => {
       expect((await login(email, password, '10.6.6.6')).status).toBe(429);
       expect((await login(email, password, '10.1.2.3')).status).toBe(200);
     });
+
+    it("strangers on ten clients cannot lock the agent out of the browser they logged in with before", async () => {
+      const { email, password } = await newAgent();
+      const first = await login(email, password, '10.7.0.1');
+      expect(first.status).toBe(200);
+      const setCookies = ([] as string[]).concat((first.headers['set-cookie'] as string | string[] | undefined) ?? []);
+      const device = setCookies.find((c) => c.startsWith('parley_device='))?.split(';')[0];
+      expect(device).toMatch(/^parley_device=d1\./);
+      for (let client = 0; client < 10; client += 1) {
+        await Promise.all(Array.from({ length: 10 }, (_, i) => login(email, `wrong-guess-${i}`, `10.66.${client}.1`)));
+      }
+      // A browser the agent never used is held back by the per-email limit…
+      expect((await login(email, password, '10.7.0.2')).status).toBe(429);
+      // …the known one is not, even from another address.
+      const known = await send(t, 'POST', '/api/auth/login', { json: { email, password }, client: '10.7.0.3', headers: { cookie: device! } });
+      expect(known.status).toBe(200);
+    });
   });
 
   describe('password hashing is bounded, so a login flood cannot starve mail', () => {

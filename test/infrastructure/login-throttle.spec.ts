@@ -5,7 +5,9 @@ import {
   MAX_PER_EMAIL,
   MAX_PER_EMAIL_AND_CLIENT,
   TooManyAttemptsError,
+  clientOf,
 } from '../../src/infrastructure/http/auth/login-throttle';
+import { SessionTokens } from '../../src/infrastructure/http/auth/session-tokens';
 
 /** The login throttle alone, with a password check the test decides and a clock it moves. */
 describe('LoginThrottle', () => {
@@ -95,5 +97,46 @@ describe('LoginThrottle', () => {
     const broken = () => Promise.reject(new Error('read store down'));
     for (let i = 0; i < 20; i += 1) await expect(throttle.attempt('ana@example.com', '10.0.0.1', broken)).rejects.toThrow('read store down');
     expect(await outcome(throttle.attempt('ana@example.com', '10.0.0.1', right))).toBe('checked');
+  });
+
+  it('strangers filling the per-email limit from many clients do not lock the agent out of a known device', async () => {
+    for (let client = 0; client < 10; client += 1) {
+      for (let i = 0; i < MAX_PER_EMAIL_AND_CLIENT; i += 1) await outcome(throttle.attempt('ana@example.com', `10.9.${client}.1`, wrong));
+    }
+    // A new client without a device proof is held back by the per-email limit…
+    expect(await outcome(throttle.attempt('ana@example.com', '10.200.0.1', right))).toBe(429);
+    // …the agent's own browser, known from an earlier login, is not, and its attempts do not count towards it.
+    expect(await outcome(throttle.attempt('ana@example.com', '10.200.0.2', right, { knownDevice: true }))).toBe('checked');
+    // Its own per-client limits still hold.
+    for (let i = 0; i < MAX_PER_EMAIL_AND_CLIENT; i += 1) await outcome(throttle.attempt('ana@example.com', '10.200.0.3', wrong, { knownDevice: true }));
+    expect(await outcome(throttle.attempt('ana@example.com', '10.200.0.3', right, { knownDevice: true }))).toBe(429);
+  });
+
+  it('counts IPv6 clients by their /64, and IPv4 mapped into IPv6 as the IPv4 address', async () => {
+    expect(clientOf('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(clientOf('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(clientOf('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientOf('::ffff:10.0.0.1')).toBe('10.0.0.1');
+    expect(clientOf('10.0.0.1')).toBe('10.0.0.1');
+    for (let i = 0; i < MAX_PER_EMAIL_AND_CLIENT; i += 1) await outcome(throttle.attempt('ana@example.com', `2001:db8:1:2::${i + 1}`, wrong));
+    expect(await outcome(throttle.attempt('ana@example.com', '2001:db8:1:2:ffff::9', right))).toBe(429);
+    expect(await outcome(throttle.attempt('ana@example.com', '2001:db8:1:3::1', right))).toBe('checked');
+  });
+});
+
+describe('device proofs', () => {
+  const tokens = new SessionTokens('a-secret-of-at-least-32-characters-0123', 3600);
+
+  it('prove an earlier login of that email only, and are no session token', () => {
+    const proof = tokens.issueDeviceProof('ana@example.com');
+    expect(tokens.verifyDeviceProof(proof, 'ana@example.com')).toBe(true);
+    expect(tokens.verifyDeviceProof(proof, 'bo@example.com')).toBe(false);
+    expect(tokens.verify(proof)).toBeNull();
+    const forged = proof.replace(/\.[^.]+$/, `.${'A'.repeat(43)}`);
+    expect(tokens.verifyDeviceProof(forged, 'ana@example.com')).toBe(false);
+    expect(tokens.verifyDeviceProof(`${proof}.x`, 'ana@example.com')).toBe(false);
+    expect(tokens.verifyDeviceProof(null, 'ana@example.com')).toBe(false);
+    const other = new SessionTokens('another-secret-of-at-least-32-characters', 3600);
+    expect(other.verifyDeviceProof(proof, 'ana@example.com')).toBe(false);
   });
 });

@@ -76,12 +76,17 @@ function bearerToken(request: Pick<AuthenticatedRequest, 'headers'>): string | n
 }
 
 function cookieToken(request: Pick<AuthenticatedRequest, 'headers'>): string | null {
+  return readCookie(request, SESSION_COOKIE);
+}
+
+/** The value of the cookie `wanted`; null when absent or not decodable. */
+export function readCookie(request: Pick<AuthenticatedRequest, 'headers'>, wanted: string): string | null {
   const header = request.headers.cookie;
   const value = Array.isArray(header) ? header.join('; ') : header;
   if (!value) return null;
   for (const part of value.split(';')) {
     const [name, ...rest] = part.trim().split('=');
-    if (name !== SESSION_COOKIE) continue;
+    if (name !== wanted) continue;
     try {
       return decodeURIComponent(rest.join('='));
     } catch {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { PasswordHashingBusyError } from '../../../application/agents/password-hasher';
 
@@ -7,7 +8,10 @@ import { PasswordHashingBusyError } from '../../../application/agents/password-h
  *   stranger's guesses from elsewhere cannot impose on the agent's own client;
  * - MAX_PER_CLIENT attempts from one client over all emails;
  * - MAX_PER_EMAIL attempts for one email from all clients together, much higher, so guessing
- *   spread over many clients is still bounded.
+ *   spread over many clients is still bounded. A known device (one that logged in as that email
+ *   before, shown by its device proof) is neither held back nor counted by it: strangers filling
+ *   that limit cannot lock the agent out of their own browser.
+ * A client is its address; IPv6 addresses count by their /64, which one host usually holds whole.
  * An attempt is counted when it begins, before the password is hashed, so parallel requests
  * cannot all slip past the check; a success takes its own attempt back and clears that email and
  * client's count. In memory, per instance: with several instances each enforces its own limits,
@@ -51,8 +55,9 @@ export class LoginThrottle {
    * When the password hasher is too busy to take the attempt, it is not counted and the caller
    * gets a 429 to retry shortly.
    */
-  async attempt<T>(email: string, client: string, check: () => Promise<T | null>): Promise<T | null> {
-    const keys = [`pair:${email}\u0000${client}`, `client:${client}`, `email:${email}`];
+  async attempt<T>(email: string, clientAddress: string, check: () => Promise<T | null>, options: { knownDevice?: boolean } = {}): Promise<T | null> {
+    const client = clientOf(clientAddress);
+    const keys = [`pair:${email}\u0000${client}`, `client:${client}`, ...(options.knownDevice ? [] : [`email:${email}`])];
     const limits = [MAX_PER_EMAIL_AND_CLIENT, MAX_PER_CLIENT, MAX_PER_EMAIL];
     const now = this.now();
     const wait = Math.max(...keys.map((key, i) => this.waitFor(key, limits[i], now)));
@@ -98,5 +103,21 @@ export class LoginThrottle {
     const times = this.attempts.get(key);
     const index = times?.indexOf(at) ?? -1;
     if (times && index !== -1) times.splice(index, 1);
+    // An empty key holds nothing; left behind, a flood of refused attempts would push real counts out.
+    if (times?.length === 0) this.attempts.delete(key);
   }
+}
+
+/** The throttle's client: the address, or for IPv6 its /64 (an IPv4 address mapped into IPv6 counts as the IPv4 one). */
+export function clientOf(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (isIP(address) !== 6) return address;
+  const [head, tail = ''] = address.toLowerCase().split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  // A dotted IPv4 tail (::ffff:… aside, e.g. 64:ff9b::1.2.3.4) stands for two groups.
+  const tailCount = tailGroups.length + (tailGroups.at(-1)?.includes('.') ? 1 : 0);
+  const groups = address.includes('::') ? [...headGroups, ...Array(8 - headGroups.length - tailCount).fill('0'), ...tailGroups] : headGroups;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

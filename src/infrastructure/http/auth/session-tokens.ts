@@ -71,12 +71,39 @@ export class SessionTokens {
     }
   }
 
+  /**
+   * A device proof: this browser logged in as `email` before. Logins from a known device are not
+   * held back by the per-email limit that strangers' guesses fill, so nobody can lock an agent out
+   * of the browser they use. Signed apart from session tokens (another prefix and version), so
+   * neither can pass for the other.
+   */
+  issueDeviceProof(email: string): string {
+    const payload = `${Buffer.from(email, 'utf8').toString('base64url')}.${this.nowSeconds() + DEVICE_PROOF_SECONDS}`;
+    return `d1.${payload}.${this.sign(`device\u0000${payload}`)}`;
+  }
+
+  /** Whether `proof` is a valid, unexpired device proof for `email`. */
+  verifyDeviceProof(proof: string | null, email: string): boolean {
+    const parts = proof?.split('.') ?? [];
+    if (parts.length !== 4 || parts[0] !== 'd1') return false;
+    const [, encodedEmail, expires, signature] = parts;
+    const expected = Buffer.from(this.sign(`device\u0000${encodedEmail}.${expires}`));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false;
+    return Buffer.from(encodedEmail, 'base64url').toString('utf8') === email && Number(expires) > this.nowSeconds();
+  }
+
   private sign(payload: string): string {
     return createHmac('sha256', this.secret).update(payload).digest('base64url');
   }
 }
 
 export const SESSION_COOKIE = 'parley_session';
+
+/** The device proof's cookie, and how long a device stays known without logging in again. */
+export const DEVICE_COOKIE = 'parley_device';
+const DEVICE_PROOF_SECONDS = 180 * 24 * 60 * 60;
+export const DEVICE_PROOF_MAX_AGE = DEVICE_PROOF_SECONDS;
 
 /** When a token's session ends by itself (its `exp`), as an ISO time. */
 export function sessionExpiry(claims: SessionClaims): string {
