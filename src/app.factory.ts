@@ -9,7 +9,9 @@ import { loadOrCreateSecret } from './infrastructure/config/secret';
 import { HttpExceptionFilter } from './infrastructure/http/http-exception.filter';
 import { createValidationPipe, jsonDepthError } from './infrastructure/http/validation';
 import { PinoNestLogger } from './infrastructure/logging/logger';
-import { openStorage } from './infrastructure/storage/storage';
+import { openStorage, type Storage } from './infrastructure/storage/storage';
+import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
+import { JOB_QUEUE, type JobQueue } from './application/ports/job-queue.port';
 import { installRequestGuards, unsupportedMediaType } from './infrastructure/web/web-security';
 import { PluginRegistry } from './plugins/registry/plugin-registry';
 
@@ -23,6 +25,7 @@ export interface CreateAppOptions {
 /** Builds the whole application (used by main.ts and by the end-to-end tests), not yet listening. */
 export async function createApp(config: ParleyConfig, logger: Logger, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const storage = openStorage(config, logger);
+  const metrics = new ParleyMetrics();
   const secret = config.secret ?? loadOrCreateSecret(config.dataDir);
   const verboseHttp = config.logLevel === 'debug' || config.logLevel === 'trace';
   const adapter = new FastifyAdapter({
@@ -34,7 +37,7 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
   });
   try {
     const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot({ config, logger, storage, secret, clock: options.clock, backgroundWork: options.backgroundWork }),
+      AppModule.forRoot({ config, logger, storage, secret, clock: options.clock, backgroundWork: options.backgroundWork, metrics }),
       adapter,
       // bodyParser off: bodies are parsed by installBodyParsers (and the web UI's form parser).
       { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false, bodyParser: false },
@@ -42,6 +45,7 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new HttpExceptionFilter(logger.child({ component: 'http' })));
     closeKeepAliveConnectionsOnShutdown(app);
+    measure(app, metrics, storage);
     installBodyParsers(app);
     installRequestGuards(app.getHttpAdapter().getInstance());
     // Built-in channels and the PARLEY_PLUGINS packages: loaded, checked and their routes mounted before anything listens.
@@ -50,12 +54,23 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
       env: options.pluginEnv ?? process.env,
       logger,
       http: app.getHttpAdapter().getInstance(),
+      metrics,
     });
     return app;
   } catch (error) {
     await storage.close();
     throw error;
   }
+}
+
+/** Every request's duration by route pattern, the projection lag and the job queue, for GET /metrics. */
+function measure(app: NestFastifyApplication, metrics: ParleyMetrics, storage: Storage): void {
+  app.getHttpAdapter().getInstance().addHook('onResponse', (request, reply, done) => {
+    metrics.observeHttpRequest({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
+    done();
+  });
+  metrics.watchProjections({ headPosition: () => storage.eventStore.headPosition(), projectedPosition: () => storage.projections.position() });
+  metrics.watchJobQueue(app.get<JobQueue>(JOB_QUEUE));
 }
 
 /**

@@ -47,6 +47,8 @@ import { HealthController, READINESS } from './infrastructure/http/controllers/h
 import { InboxesController } from './infrastructure/http/controllers/inboxes.controller';
 import { SearchController } from './infrastructure/http/controllers/search.controller';
 import { ViewsController } from './infrastructure/http/controllers/views.controller';
+import { METRICS_ACCESS, MetricsController } from './infrastructure/metrics/metrics.controller';
+import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
 import type { Storage } from './infrastructure/storage/storage';
 import { ChannelsController } from './plugins/registry/channels.controller';
 import { PluginRegistry } from './plugins/registry/plugin-registry';
@@ -60,6 +62,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Process managers and the job queue's workers run in the background; tests may switch them off. */
   backgroundWork?: boolean;
+  /** This app's Prometheus registry and series (GET /metrics). */
+  metrics: ParleyMetrics;
 }
 
 const APP_OPTIONS = Symbol('APP_OPTIONS');
@@ -138,9 +142,11 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), jobQueueModule(config.queue, { dataDir: config.dataDir, clock: options.clock ?? systemClock, logger: logger.child({ component: 'jobs' }) })],
-      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ChannelsController, ...webControllers],
+      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ChannelsController, MetricsController, ...webControllers],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
+        { provide: ParleyMetrics, useValue: options.metrics },
+        { provide: METRICS_ACCESS, useValue: config.metrics ?? { mode: 'on' } },
         { provide: EVENT_STORE, useValue: storage.eventStore },
         { provide: READ_STORE, useValue: storage.readStore },
         { provide: PROCESSOR_CHECKPOINTS, useValue: storage.readStore },

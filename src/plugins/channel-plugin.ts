@@ -121,6 +121,45 @@ export interface ChannelHostConnection {
   readonly jobs: PluginJobs;
   /** The conversations of this plugin's channel, as far as the plugin needs them (access, deletion). */
   readonly conversations: PluginConversations;
+  /** Prometheus series of its own (sessions, polls, API errors), served with Parley's at GET /metrics. */
+  readonly metrics: PluginMetrics;
+}
+
+/**
+ * Metric factories. A name is lower snake case (`smtp_sessions_total`); the host serves it as
+ * `parley_plugin_<id>_<name>` (dashes of the id as underscores), so plugins cannot collide. Asking
+ * again for a name already declared with the same kind and labels answers the same metric. Keep
+ * label values few (a status, a direction), never ids or addresses: each value is a series.
+ */
+export interface PluginMetrics {
+  counter(name: string, help: string, options?: { labelNames?: readonly string[] }): PluginCounter;
+  gauge(name: string, help: string, options?: { labelNames?: readonly string[] }): PluginGauge;
+  /** `buckets` in the unit the name says (`_seconds`, `_bytes`); default Prometheus's latency buckets. */
+  histogram(name: string, help: string, options?: { labelNames?: readonly string[]; buckets?: readonly number[] }): PluginHistogram;
+}
+
+export type MetricLabels = Record<string, string | number>;
+
+export interface PluginCounter {
+  inc(labels?: MetricLabels, by?: number): void;
+}
+
+export interface PluginGauge {
+  set(value: number, labels?: MetricLabels): void;
+  inc(labels?: MetricLabels, by?: number): void;
+  dec(labels?: MetricLabels, by?: number): void;
+}
+
+export interface PluginHistogram {
+  observe(value: number, labels?: MetricLabels): void;
+}
+
+/** Lower snake case, like `smtp_sessions_total`. */
+export const PLUGIN_METRIC_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+
+/** The name a plugin's metric is served under: `parley_plugin_<id>_<name>`. */
+export function pluginMetricName(pluginId: string, name: string): string {
+  return `parley_plugin_${pluginId.replace(/-/g, '_')}_${name}`;
 }
 
 /**

@@ -255,6 +255,35 @@ export function jobQueueContract(name: string, createStore: () => Promise<JobQue
       });
     });
 
+    describe('observing attempts', () => {
+      it('reports each attempt as retrying, failed or completed, to observers added before or after register', async () => {
+        const queue = await open();
+        const early: string[] = [];
+        queue.observe(({ type, outcome }) => early.push(`${type}:${outcome}`));
+        queue.register('flaky', async (_data, job) => {
+          if (job.attempt < 2) throw new Error('not yet');
+        });
+        queue.register('doomed', async () => {
+          throw new PermanentJobError('never');
+        });
+        const late: string[] = [];
+        queue.observe(({ type, outcome }) => late.push(`${type}:${outcome}`));
+        queue.observe(() => {
+          throw new Error('a broken observer changes nothing');
+        });
+        await queue.start();
+
+        const flaky = await queue.enqueue('flaky', {}, { attempts: 3, backoff: FAST });
+        const doomed = await queue.enqueue('doomed', {}, { attempts: 3, backoff: FAST });
+
+        await eventually(async () => expect((await queue.job(flaky.jobId))?.state).toBe('completed'));
+        await eventually(async () => expect((await queue.job(doomed.jobId))?.state).toBe('failed'));
+        expect(early.filter((e) => e.startsWith('flaky'))).toEqual(['flaky:retrying', 'flaky:completed']);
+        expect(early.filter((e) => e.startsWith('doomed'))).toEqual(['doomed:failed']);
+        expect([...late].sort()).toEqual([...early].sort());
+      });
+    });
+
     describe('repeatable jobs', () => {
       it('runs a repeatable job again and again, each run after the previous one', async () => {
         const queue = await open();

@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       smtpRelayUrl: null,
       cookieSecure: false,
       allowPrivateNetwork: false,
+      metrics: { mode: 'on' },
     });
   });
 

@@ -132,10 +132,47 @@ export interface JobQueue {
    */
   stop(): Promise<void>;
 
+  /**
+   * Hears how every attempt of every registered type ended (metrics). Observers may be added
+   * before or after handlers are registered; one that throws is ignored.
+   */
+  observe(observer: JobAttemptObserver): void;
+
   /** For tests and operators. */
   counts(): Promise<JobCounts>;
   /** A job by id (one-off jobs), or null when unknown or pruned from the history. */
   job(jobId: string): Promise<JobInfo | null>;
+}
+
+/** How one attempt ended: `retrying` when it failed with tries left, `failed` when the job gave up. */
+export type JobAttemptOutcome = 'completed' | 'retrying' | 'failed';
+
+export type JobAttemptObserver = (attempt: { type: string; outcome: JobAttemptOutcome }) => void;
+
+/**
+ * The handler an adapter runs: the registered one, reporting each attempt's outcome to the
+ * observers. The outcome follows the port's rules (PermanentJobError or the last attempt gives
+ * up), so every adapter reports alike.
+ */
+export function observedHandler(type: string, handler: JobHandlerFn, observers: readonly JobAttemptObserver[]): JobHandlerFn {
+  const report = (outcome: JobAttemptOutcome) => {
+    for (const observer of observers) {
+      try {
+        observer({ type, outcome });
+      } catch {
+        // A metrics observer must never change what happens to the job.
+      }
+    }
+  };
+  return async (data, job) => {
+    try {
+      await handler(data, job);
+    } catch (error) {
+      report(error instanceof PermanentJobError || job.attempt >= job.attempts ? 'failed' : 'retrying');
+      throw error;
+    }
+    report('completed');
+  };
 }
 
 /** Thrown by a handler when retrying cannot help (a bad address, a deleted target): the job fails at once. */

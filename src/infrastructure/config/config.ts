@@ -52,7 +52,16 @@ export interface ParleyConfig {
    * Off by default: a URL an admin or a plugin sets could otherwise reach the host's own services.
    */
   allowPrivateNetwork: boolean;
+  /**
+   * GET /metrics (PARLEY_METRICS): `on` serves it to anyone who can reach the port, `off` answers
+   * 404, `token` requires `Authorization: Bearer <PARLEY_METRICS_TOKEN>`. Absent means `on`.
+   */
+  metrics?: MetricsConfig;
 }
+
+export const METRICS_MODES = ['on', 'off', 'token'] as const;
+export type MetricsConfig = { mode: 'on' } | { mode: 'off' } | { mode: 'token'; token: string };
+export const MIN_METRICS_TOKEN_LENGTH = 16;
 
 export const MIN_SECRET_LENGTH = 32;
 export const MIN_ADMIN_PASSWORD_LENGTH = 8;
@@ -131,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
   const cookieSecure = read.oneOf('PARLEY_COOKIE_SECURE', ['false', 'true'] as const, 'false', 'a boolean') === 'true';
   const allowPrivateNetwork = read.oneOf('PARLEY_ALLOW_PRIVATE_NETWORK', ['false', 'true'] as const, 'false', 'a boolean') === 'true';
 
+  const metrics = readMetrics(read, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -152,7 +163,23 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
     smtpRelayUrl,
     cookieSecure,
     allowPrivateNetwork,
+    metrics,
   };
+}
+
+/** PARLEY_METRICS and PARLEY_METRICS_TOKEN; a token alone means `token`, a token with `on`/`off` is a contradiction. */
+function readMetrics(read: EnvReader, problems: string[]): MetricsConfig {
+  const token = read.secret('PARLEY_METRICS_TOKEN', MIN_METRICS_TOKEN_LENGTH);
+  const tokenSet = read.string('PARLEY_METRICS_TOKEN') !== null;
+  const explicit = read.string('PARLEY_METRICS') !== null;
+  const mode = read.oneOf('PARLEY_METRICS', METRICS_MODES, tokenSet ? 'token' : 'on', 'a metrics setting');
+  if (mode === 'token') {
+    if (token !== null) return { mode, token };
+    if (!tokenSet) problems.push(`PARLEY_METRICS=token needs PARLEY_METRICS_TOKEN (at least ${MIN_METRICS_TOKEN_LENGTH} characters) for scrapers to send as a Bearer token`);
+    return { mode: 'off' };
+  }
+  if (explicit && tokenSet) problems.push(`PARLEY_METRICS_TOKEN is set but PARLEY_METRICS=${mode} ignores it: set PARLEY_METRICS=token, or unset PARLEY_METRICS_TOKEN`);
+  return { mode };
 }
 
 const REDACTED = '[redacted]';
@@ -170,6 +197,7 @@ export function describeConfig(config: ParleyConfig): Record<string, unknown> {
     queue: 'redisUrl' in config.queue ? { ...config.queue, redisUrl: maskUrlPassword(config.queue.redisUrl) } : config.queue,
     ...(config.projectorLease ? { projectorLease: { redisUrl: maskUrlPassword(config.projectorLease.redisUrl) } } : {}),
     smtpRelayUrl: config.smtpRelayUrl && maskUrlPassword(config.smtpRelayUrl),
+    ...(config.metrics ? { metrics: { mode: config.metrics.mode } } : {}),
   };
 }
 

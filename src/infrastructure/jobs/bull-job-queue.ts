@@ -4,6 +4,8 @@ import Bull, { type Job, type JobOptions, type Queue, type QueueOptions } from '
 import { systemClock, type Clock } from '../../application/ports/clock.port';
 import { StoreUnavailableError } from '../../application/ports/event-store.port';
 import {
+  observedHandler,
+  type JobAttemptObserver,
   checkJobOptions,
   DEFAULT_ATTEMPTS,
   DEFAULT_BACKOFF,
@@ -115,6 +117,7 @@ export class BullJobQueue implements JobQueue {
   private readonly stopTimeoutMs: number;
   private readonly where: string;
   private readonly registrations = new Map<string, Registration>();
+  private readonly observers: JobAttemptObserver[] = [];
   private started = false;
   private stopping: Promise<void> | undefined;
   private lastRedisError: Error | undefined;
@@ -161,7 +164,11 @@ export class BullJobQueue implements JobQueue {
     if (this.registrations.has(type)) throw new Error(`a handler for job type "${type}" is already registered; register one per type`);
     const concurrency = options.concurrency ?? 1;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number >= 1 (got ${concurrency})`);
-    this.registrations.set(type, { handler, concurrency, slots: new Slots(concurrency) });
+    this.registrations.set(type, { handler: observedHandler(type, handler, this.observers), concurrency, slots: new Slots(concurrency) });
+  }
+
+  observe(observer: JobAttemptObserver): void {
+    this.observers.push(observer);
   }
 
   async enqueue(type: string, data: JobData, options: EnqueueOptions = {}): Promise<EnqueueResult> {

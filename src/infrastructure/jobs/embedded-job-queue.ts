@@ -3,6 +3,8 @@ import type Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../application/ports/clock.port';
 import { StoreUnavailableError } from '../../application/ports/event-store.port';
 import {
+  observedHandler,
+  type JobAttemptObserver,
   backoffDelayMs,
   checkJobOptions,
   DEFAULT_ATTEMPTS,
@@ -129,6 +131,7 @@ export class EmbeddedJobQueue implements JobQueue {
   private readonly keepCompleted: number;
   private readonly keepFailed: number;
   private readonly registrations = new Map<string, Registration>();
+  private readonly observers: JobAttemptObserver[] = [];
   /** Attempts running in this instance, each with its lease renewal timer. */
   private readonly running = new Map<Promise<void>, NodeJS.Timeout>();
   private started = false;
@@ -214,7 +217,11 @@ export class EmbeddedJobQueue implements JobQueue {
     if (this.registrations.has(type)) throw new Error(`a handler for job type "${type}" is already registered; register one per type`);
     const concurrency = options.concurrency ?? 1;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number >= 1 (got ${concurrency})`);
-    this.registrations.set(type, { handler, concurrency, active: 0 });
+    this.registrations.set(type, { handler: observedHandler(type, handler, this.observers), concurrency, active: 0 });
+  }
+
+  observe(observer: JobAttemptObserver): void {
+    this.observers.push(observer);
   }
 
   async enqueue(type: string, data: JobData, options: EnqueueOptions = {}): Promise<EnqueueResult> {

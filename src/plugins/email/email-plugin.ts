@@ -121,6 +121,7 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
         checkRecipient: (address) => receiver.checkRecipient(address),
         receive: (message, envelope) => receiver.receive(message, envelope),
         logger,
+        sessions: smtpSessionMetrics(connection),
       });
       listener = smtp;
       connection.listen({ name: 'smtp', start: async () => void (await smtp.start()), stop: () => smtp.stop() });
@@ -257,3 +258,16 @@ function positiveInteger(value: string | undefined, variable: string): number | 
 
 /** Where the default storage lives under Parley's data folder. */
 export const emailStorageDir = (dataDir: string) => join(dataDir, 'plugins', 'email');
+
+/** SMTP sessions as Prometheus sees them: parley_plugin_email_smtp_sessions_total and _open. */
+function smtpSessionMetrics(connection: ChannelHostConnection): { opened(): void; closed(): void } {
+  const started = connection.metrics.counter('smtp_sessions_total', 'SMTP sessions that were greeted (the 421 surplus is not counted).');
+  const open = connection.metrics.gauge('smtp_sessions_open', 'SMTP sessions open now.');
+  return {
+    opened: () => {
+      started.inc();
+      open.inc();
+    },
+    closed: () => open.dec(),
+  };
+}

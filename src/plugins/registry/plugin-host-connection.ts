@@ -17,6 +17,7 @@ import {
   type PluginConfig,
   type PluginJobHandler,
   type PluginJobOptions,
+  type PluginMetrics,
   type RouteHandler,
   type RouteOptions,
 } from '../channel-plugin';
@@ -43,6 +44,12 @@ export interface PluginDeclarations {
 /** What the host answers about conversations, for any channel; the connection narrows it to the plugin's own. */
 export interface HostConversations {
   canRead(agent: PluginAgent, conversationId: string, channel: string): Promise<boolean>;
+}
+
+/** What the host measures through a plugin's connection. */
+export interface HostMetrics {
+  forPlugin(pluginId: string): PluginMetrics;
+  countIngest(channel: string, outcome: 'stored' | 'duplicate' | 'rejected' | 'error'): void;
 }
 
 /** An ingest the core refused (bad message, unknown inbox, no access): carries the HTTP status a route should answer. */
@@ -80,7 +87,16 @@ export const pluginJobType = (pluginId: string, type: string) => `plugin.${plugi
  */
 export function createHostConnection(
   plugin: ChannelPlugin,
-  host: { ingest: ChannelConnection; jobs: JobQueue; logger: Logger; env: NodeJS.ProcessEnv; allowPrivateNetwork: boolean; conversations: HostConversations },
+  host: {
+    ingest: ChannelConnection;
+    jobs: JobQueue;
+    logger: Logger;
+    env: NodeJS.ProcessEnv;
+    allowPrivateNetwork: boolean;
+    conversations: HostConversations;
+    /** The plugin's metric factories, and where each ingest's outcome is counted. */
+    metrics: HostMetrics;
+  },
 ): { connection: ChannelHostConnection; declarations: PluginDeclarations; closeDeclarations(): void } {
   const declarations: PluginDeclarations = { routes: [], listeners: [], deletedForever: [] };
   let declaring = true;
@@ -125,9 +141,12 @@ export function createHostConnection(
         throw new Error(`plugin "${plugin.id}" ingested a message for channel ${JSON.stringify(message.channel)}; its messages must use its own channel "${plugin.channel}"`);
       }
       try {
-        return await host.ingest.ingest(message, options);
+        const result = await host.ingest.ingest(message, options);
+        host.metrics.countIngest(plugin.channel, result.duplicate ? 'duplicate' : 'stored');
+        return result;
       } catch (error) {
         const described = describeError(error);
+        host.metrics.countIngest(plugin.channel, described.statusCode >= 500 ? 'error' : 'rejected');
         if (described.statusCode >= 500) throw error;
         const text = Array.isArray(described.message) ? described.message.join('; ') : described.message;
         throw new IngestRejectedError(text, described.statusCode);
@@ -145,6 +164,7 @@ export function createHostConnection(
     logger,
     http: Object.freeze({ request: http.request }),
     conversations: pluginConversations(plugin, host.conversations, declarations, mustDeclareInConnect),
+    metrics: host.metrics.forPlugin(plugin.id),
     jobs: {
       register: (type: string, handler: PluginJobHandler) => {
         mustDeclareInConnect(`job handlers (${type})`);

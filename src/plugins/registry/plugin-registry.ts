@@ -13,12 +13,13 @@ import { READ_STORE, type ReadStore } from '../../application/ports/read-store.p
 import { ConfigError, type ParleyConfig } from '../../infrastructure/config/config';
 import { authenticateSession } from '../../infrastructure/http/auth/auth.guard';
 import { SessionTokens } from '../../infrastructure/http/auth/session-tokens';
+import { ParleyMetrics } from '../../infrastructure/metrics/parley-metrics';
 import type { ChannelCapabilities, ChannelPlugin, PluginAgent } from '../channel-plugin';
 import { pluginShapeProblems } from '../plugin-shape';
 import { BUILT_IN_PLUGINS, type BuiltInPluginContext, type BuiltInPluginFactory } from './built-in-plugins';
 import { loadPluginPackage, PluginLoadError } from './load-plugin-package';
 import { mountPluginRoutes } from './mount-plugin-routes';
-import { createHostConnection, type PluginDeclarations } from './plugin-host-connection';
+import { createHostConnection, type HostMetrics, type PluginDeclarations } from './plugin-host-connection';
 
 /** What GET /api/channels lists for each channel. */
 export interface ChannelInfo {
@@ -36,6 +37,8 @@ export interface ConnectPluginsOptions {
   env: NodeJS.ProcessEnv;
   logger: Logger;
   http: FastifyInstance;
+  /** Plugins' own metrics and the ingest counter: the app's; default a registry of their own (not served). */
+  metrics?: HostMetrics;
   /** Built-in plugin factories; default BUILT_IN_PLUGINS. */
   builtIns?: readonly BuiltInPluginFactory[];
   /** Folders to resolve packages from; default the working directory, then Parley's own folder. */
@@ -111,6 +114,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
       }
     }
     checkUnique(candidates);
+    const metrics = options.metrics ?? new ParleyMetrics();
 
     for (const { plugin, packageName } of candidates) {
       const { connection, declarations, closeDeclarations } = createHostConnection(plugin, {
@@ -120,6 +124,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
         env: options.env,
         allowPrivateNetwork: options.config.allowPrivateNetwork,
         conversations: { canRead: (agent, conversationId, channel) => this.canRead(agent, conversationId, channel) },
+        metrics,
       });
       try {
         await plugin.connect(connection);

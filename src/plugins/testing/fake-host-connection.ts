@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   pluginSettingVariable,
+  PLUGIN_METRIC_NAME_PATTERN,
   PLUGIN_SETTING_KEY_PATTERN,
+  type MetricLabels,
   type ChannelHostConnection,
   type ChannelListener,
   type ChannelPlugin,
@@ -90,6 +92,7 @@ export class FakeHostConnection {
   /** The connection to hand to `plugin.connect`. */
   readonly connection: ChannelHostConnection;
 
+  private readonly metrics = new Map<string, { kind: 'counter' | 'gauge' | 'histogram'; labelNames: string[]; values: Map<string, number> }>();
   private declaring = true;
   private readonly threads = new Map<string, string>();
   private readonly started = new Set<ChannelListener>();
@@ -148,6 +151,25 @@ export class FakeHostConnection {
           this.deletedForeverHandlers.push(handler);
         },
       }),
+      metrics: this.strict('connection.metrics', {
+        counter: (name: string, help: string, options: { labelNames?: readonly string[] } = {}) => {
+          const values = this.declareMetric('counter', name, help, options.labelNames);
+          return Object.freeze({ inc: (labels: MetricLabels = {}, by = 1) => this.addTo(values, name, labels, by) });
+        },
+        gauge: (name: string, help: string, options: { labelNames?: readonly string[] } = {}) => {
+          const values = this.declareMetric('gauge', name, help, options.labelNames);
+          return Object.freeze({
+            set: (value: number, labels: MetricLabels = {}) => values.set(labelKey(labels), value),
+            inc: (labels: MetricLabels = {}, by = 1) => this.addTo(values, name, labels, by),
+            dec: (labels: MetricLabels = {}, by = 1) => this.addTo(values, name, labels, -by),
+          });
+        },
+        histogram: (name: string, help: string, options: { labelNames?: readonly string[]; buckets?: readonly number[] } = {}) => {
+          const values = this.declareMetric('histogram', name, help, options.labelNames);
+          // The fake keeps the count of observations per label set; the real host also keeps buckets and sums.
+          return Object.freeze({ observe: (_value: number, labels: MetricLabels = {}) => this.addTo(values, name, labels, 1) });
+        },
+      }),
       jobs: this.strict('connection.jobs', {
         register: (type: string, handler: PluginJobHandler) => {
           this.mustDeclareInConnect(`a job handler (${type})`);
@@ -163,6 +185,16 @@ export class FakeHostConnection {
         },
       }),
     }) as ChannelHostConnection;
+  }
+
+  /**
+   * A metric's current value for one label set: a counter's or gauge's value, a histogram's
+   * number of observations; 0 when never touched. `name` as the plugin declared it (no prefix).
+   */
+  metricValue(name: string, labels: MetricLabels = {}): number {
+    const metric = this.metrics.get(name);
+    if (!metric) throw new Error(`plugin "${this.plugin.id}" declared no metric "${name}"`);
+    return metric.values.get(labelKey(labels)) ?? 0;
   }
 
   /** Ends the window in which routes, listeners and job handlers may be declared (the host does this when connect returns). */
@@ -296,6 +328,25 @@ export class FakeHostConnection {
     this.routes.push({ method, path: relative!, url, public: isPublic, rawBody: options.rawBody === true, handler });
   }
 
+  private declareMetric(kind: 'counter' | 'gauge' | 'histogram', name: string, help: string, labelNames: readonly string[] = []): Map<string, number> {
+    if (typeof name !== 'string' || !PLUGIN_METRIC_NAME_PATTERN.test(name)) this.fail(`metric names are lower snake case like "smtp_sessions_total" (got ${JSON.stringify(name)})`);
+    if (typeof help !== 'string' || help.trim() === '') this.fail(`metric "${name}" needs a help text`);
+    const existing = this.metrics.get(name);
+    if (existing && (existing.kind !== kind || existing.labelNames.join(',') !== labelNames.join(','))) this.fail(`metric "${name}" is already a ${existing.kind} with other labels`);
+    if (existing) return existing.values;
+    const values = new Map<string, number>();
+    this.metrics.set(name, { kind, labelNames: [...labelNames], values });
+    return values;
+  }
+
+  private addTo(values: Map<string, number>, name: string, labels: MetricLabels, by: number): void {
+    const declared = this.metrics.get(name)!.labelNames;
+    const unknown = Object.keys(labels).find((label) => !declared.includes(label));
+    if (unknown !== undefined) this.fail(`metric "${name}" has no label "${unknown}" (declared: ${declared.join(', ') || 'none'})`);
+    const key = labelKey(labels);
+    values.set(key, (values.get(key) ?? 0) + by);
+  }
+
   private mustDeclareInConnect(what: string): void {
     if (!this.declaring) this.fail(`${what} can only be declared in connect()`);
   }
@@ -344,6 +395,11 @@ export function inboundProblems(message: InboundMessage, channel: string): strin
   if (message.html !== undefined && typeof message.html !== 'string') problems.push('html must be a string when given');
   if (message.receivedAt !== undefined && Number.isNaN(Date.parse(message.receivedAt))) problems.push('receivedAt must be an ISO-8601 time when given');
   return problems;
+}
+
+/** One label set, in a form independent of key order. */
+function labelKey(labels: MetricLabels): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => [name, String(value)]));
 }
 
 function matchPath(pattern: string, path: string): Record<string, string> | null {

@@ -66,6 +66,8 @@ export interface SmtpListenerOptions {
   /** Handles one whole message; resolves with the text after "250 "; throws SmtpReply to refuse it. */
   receive(message: SpooledMessage, envelope: SmtpEnvelope): Promise<string>;
   logger: SmtpListenerLogger;
+  /** Hears each session that got the greeting open, and close (metrics); the 421 surplus is not a session. */
+  sessions?: { opened(): void; closed(): void };
 }
 
 /**
@@ -93,6 +95,7 @@ export class SmtpListener {
     if (this.server) return this.port;
     const { options } = this;
     await prepareSpool(options.spoolDir);
+    const openSessions = new Set<string>();
     const server = new SMTPServer({
       name: options.serverName,
       banner: 'Parley',
@@ -106,6 +109,14 @@ export class SmtpListener {
       closeTimeout: options.closeTimeoutMs,
       socketTimeout: options.socketTimeoutMs,
       logger: false,
+      onConnect: (session, callback) => {
+        openSessions.add(session.id);
+        options.sessions?.opened();
+        callback();
+      },
+      onClose: (session) => {
+        if (openSessions.delete(session.id)) options.sessions?.closed();
+      },
       onRcptTo: (address, _session, callback) => {
         this.track(options.checkRecipient(address.address)).then(
           () => callback(),

@@ -1,3 +1,5 @@
+import { Registry } from 'prom-client';
+import { createPluginMetrics } from '../../../../src/infrastructure/metrics/plugin-metrics';
 import type {
   ChannelHostConnection,
   ChannelListener,
@@ -28,6 +30,8 @@ export class FakeHost {
   /** Makes the next ingest calls fail with this error (a core that refuses or is down). */
   failIngestWith: Error | null = null;
   private readonly seen = new Map<string, IngestResult>();
+  /** Where the plugin's metrics go: the host's own factories over a registry of this fake's. */
+  readonly metricsRegistry = new Registry();
 
   constructor(private readonly settings: Record<string, string> = {}) {}
 
@@ -69,6 +73,7 @@ export class FakeHost {
       canRead: async (agent, conversationId) => !this.agentsWithoutAccess.has(agent.id) && this.messages.some((m) => conversationIdOf(m) === conversationId),
       onDeletedForever: (handler) => void this.deletedForeverHandlers.push(handler),
     },
+    metrics: createPluginMetrics(this.metricsRegistry, 'email'),
     jobs: {
       register: (type, handler) => void this.jobs.set(type, handler),
       schedule: async () => ({ jobId: 'job', duplicate: false }),
