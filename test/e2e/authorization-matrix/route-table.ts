@@ -118,6 +118,12 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: () => ({ url: '/health' }), allowed: 200 }],
   },
+  'GET /metrics': {
+    access: 'public',
+    why: 'Prometheus scrapes without an agent session; it holds counts and timings by route pattern, no content; PARLEY_METRICS=off hides it (404) and PARLEY_METRICS_TOKEN requires a bearer token',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/metrics' }), allowed: 200 }],
+  },
   'GET /api/setup': {
     access: 'public',
     why: 'the first-run page asks whether an admin must be created before anyone can log in; it answers a boolean',
