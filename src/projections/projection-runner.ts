@@ -103,6 +103,7 @@ export class ProjectionRunner implements ProjectionProgress {
     this.db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
       name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)`);
     const stored = this.storedCheckpoints();
+    const rebuilt: { projection: string; storedVersion: number | null; version: number }[] = [];
     for (const projection of this.projections) {
       const current = stored.get(projection.name);
       if (current?.version === projection.version) continue;
@@ -110,11 +111,10 @@ export class ProjectionRunner implements ProjectionProgress {
         projection.reset(this.db);
         this.writeCheckpoint(projection.name, projection.version, 0);
       })();
-      this.logger.info(
-        { projection: projection.name, storedVersion: current?.version ?? null, version: projection.version },
-        'projection (re)created; rebuilding it from position 0',
-      );
+      rebuilt.push({ projection: projection.name, storedVersion: current?.version ?? null, version: projection.version });
     }
+    // One line for them all: a first start creates every projection.
+    if (rebuilt.length > 0) this.logger.info({ projections: rebuilt }, 'projections (re)created; rebuilding them from position 0');
     this.checkpoints = this.positionsOf(this.storedCheckpoints());
   }
 

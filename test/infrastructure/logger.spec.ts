@@ -81,7 +81,8 @@ describe('PinoNestLogger', () => {
     logger.verbose('details', 'Injector');
     logger.fatal('cannot bind port', 'NestApplication');
     expect(lines.map(({ level, msg, context }) => ({ level, msg, context }))).toEqual([
-      { level: 30, msg: 'Mapped {/health, GET} route', context: 'RouterExplorer' },
+      // Start-up detail (a line per route) is folded: kept at debug.
+      { level: 20, msg: 'Mapped {/health, GET} route', context: 'RouterExplorer' },
       { level: 40, msg: 'slow start', context: 'InstanceLoader' },
       { level: 20, msg: 'resolving', context: 'Injector' },
       { level: 10, msg: 'details', context: 'Injector' },
@@ -110,11 +111,24 @@ describe('PinoNestLogger', () => {
     expect(lines[1]).toMatchObject({ event: 'agent-created', password: '[Redacted]', context: 'Setup' });
   });
 
+  it('folds the start-up lines (modules, controllers, routes) into one info line with their counts', () => {
+    const { logger, lines } = nestLogger('info');
+    logger.log('Starting Nest application...', 'NestFactory');
+    logger.log('AppModule dependencies initialized', 'InstanceLoader');
+    logger.log('CqrsModule dependencies initialized', 'InstanceLoader');
+    logger.log('HealthController {/}:', 'RoutesResolver');
+    logger.log('Mapped {/health, GET} route', 'RouterExplorer');
+    logger.log('Mapped {/metrics, GET} route', 'RouterExplorer');
+    logger.log('Mapped {/api/me, GET} route', 'RouterExplorer');
+    logger.log('Nest application successfully started', 'NestApplication');
+    expect(lines).toEqual([expect.objectContaining({ level: 30, msg: 'application started', modules: 2, controllers: 1, routes: 3 })]);
+  });
+
   it('respects the pino level for Nest messages', () => {
     const { logger, lines } = nestLogger('info');
     logger.debug('hidden', 'Injector');
     logger.verbose('hidden', 'Injector');
-    logger.log('shown', 'NestFactory');
+    logger.log('shown', 'SomeService');
     expect(lines.map((l) => l.msg)).toEqual(['shown']);
   });
 });

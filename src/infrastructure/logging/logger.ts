@@ -35,14 +35,36 @@ export function createLogger(options: { level: LogLevel }, destination?: Destina
 const STACK_TRACE = /^(.)+\n\s+at .+:\d+:\d+/;
 
 /**
+ * Nest's start-up chatter: a line per module (InstanceLoader), per controller (RoutesResolver)
+ * and per route (RouterExplorer), well over a hundred lines. They are kept at debug and counted;
+ * "application started" becomes one info line with the counts.
+ */
+const START_UP_DETAIL: Record<string, 'modules' | 'controllers' | 'routes'> = {
+  InstanceLoader: 'modules',
+  RoutesResolver: 'controllers',
+  RouterExplorer: 'routes',
+};
+const FOLDED_INFO_CONTEXTS = new Set(['NestFactory', 'NestApplication']);
+
+/**
  * Routes Nest's framework logs (module init, route mapping, unhandled exceptions) into pino, so
  * every line from the process has one format. Nest passes the context (a class name) as the
- * last string argument; it becomes the `context` field.
+ * last string argument; it becomes the `context` field. Its start-up lines are folded into one.
  */
 export class PinoNestLogger implements LoggerService {
+  private readonly startUp = { modules: 0, controllers: 0, routes: 0 };
+
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, ...params: unknown[]): void {
+    const context = params.at(-1);
+    if (typeof context === 'string' && (context in START_UP_DETAIL || FOLDED_INFO_CONTEXTS.has(context))) {
+      this.write('debug', message, params);
+      if (context in START_UP_DETAIL) this.startUp[START_UP_DETAIL[context]] += 1;
+      // Nest's last start-up line: "Nest application successfully started".
+      if (context === 'NestApplication') this.logger.info({ ...this.startUp }, 'application started');
+      return;
+    }
     this.write('info', message, params);
   }
 

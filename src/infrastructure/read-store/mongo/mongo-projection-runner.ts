@@ -91,16 +91,16 @@ export class MongoProjectionRunner implements ProjectionProgress {
   async prepare(): Promise<void> {
     await ensureIndexes(this.models);
     const stored = await this.storedCheckpoints();
+    const rebuilt: { projection: string; storedVersion: number | null; version: number }[] = [];
     for (const projection of this.projections) {
       const current = stored.get(projection.name);
       if (current?.version === projection.version) continue;
       for (const model of projection.owns) await (this.models[model] as unknown as Model<unknown>).deleteMany({});
       await this.models.projectionCheckpoints.updateOne({ _id: projection.name }, { $set: { version: projection.version, position: 0 } }, { upsert: true });
-      this.logger.info(
-        { projection: projection.name, storedVersion: current?.version ?? null, version: projection.version },
-        'projection (re)created; rebuilding it from position 0',
-      );
+      rebuilt.push({ projection: projection.name, storedVersion: current?.version ?? null, version: projection.version });
     }
+    // One line for them all: a first start creates every projection.
+    if (rebuilt.length > 0) this.logger.info({ projections: rebuilt }, 'projections (re)created; rebuilding them from position 0');
     this.checkpoints = this.positionsOf(await this.storedCheckpoints());
   }
 
