@@ -129,6 +129,97 @@ describe('newcomer bugs (e2e)', () => {
     });
   });
 
+  describe('the web UI says what is so', () => {
+    let cookie: string;
+    beforeAll(async () => {
+      cookie = await sessionCookie();
+    });
+    const page = async (url: string, headers: Record<string, string> = {}) => {
+      const res = await t.request('GET', url, { headers: { cookie, 'hx-request': 'true', 'accept-language': 'en', ...headers } });
+      expect(res.status).toBe(200);
+      return String(res.body);
+    };
+    const webPost = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+      t.app.inject({
+        method: 'POST',
+        url,
+        headers: { cookie, 'hx-request': 'true', 'accept-language': 'en', 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        payload: new URLSearchParams(form).toString(),
+      });
+    const ingest = async () => {
+      const res = await post('/api/channels/api/messages', inbound());
+      expect(res.status).toBe(201);
+      return res.body.conversationId as string;
+    };
+    const revisionOf = async (id: string) => String((await get(`/api/conversations/${id}`)).body.revision);
+
+    it('does not call a reply sent while it waits for a relay that is not there (item 3)', async () => {
+      const composed = await post('/api/emails', { to: 'sam@prospect.test', subject: 'Offer', text: 'Our offer.' });
+      const id = composed.body.conversationId as string;
+      // The composed email's own first attempt moves the revision; reply against the settled one.
+      await until('the first delivery attempt', async () => {
+        const detail = await get(`/api/conversations/${id}`);
+        return detail.body.messages[0].delivery.status !== 'queued';
+      });
+      const res = await webPost(`/ui/conversations/${id}/reply?view=sent`, { text: 'One more thing.', revision: await revisionOf(id) });
+      expect(res.statusCode).toBe(200);
+      const flash = /<div[^>]*id="flash"[^>]*>([\s\S]*?)<\/div>/.exec(res.body)?.[1] ?? res.body;
+      expect(flash).not.toContain('Reply sent');
+      expect(flash).toMatch(/Reply not sent yet \(.+\)\. Parley keeps trying|Reply queued/);
+    });
+
+    it('shows the time a bot conversation may be closed in the agent\'s own time zone (item 5)', async () => {
+      const id = await ingest();
+      expect((await post(`/api/conversations/${id}/assign`, { assignee: 'bot' })).status).toBe(200);
+      const api = await post(`/api/conversations/${id}/close`, {});
+      expect(api.status).toBe(409);
+      const iso = /close it from (\S+Z)/.exec(String(api.body.message))![1];
+      const res = await webPost(`/ui/conversations/${id}/close?view=bots`, { revision: await revisionOf(id) }, { cookie: `${cookie}; parley_tz=Asia%2FTokyo` });
+      expect(res.statusCode).toBe(409);
+      const local = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Tokyo', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+      expect(res.body).toContain(`close it from ${local}`);
+      expect(res.body).not.toContain(iso);
+    });
+
+    it('names nobody in header, reply target and placeholder once the contact is unlinked (item 6)', async () => {
+      const id = await ingest();
+      const before = await page(`/ui/conversations/${id}?view=all-open`);
+      expect(before).toMatch(/placeholder="Write a reply to Customer \d+…"/);
+      expect((await post(`/api/conversations/${id}/unlink-contact`, {})).status).toBe(200);
+      const after = await page(`/ui/conversations/${id}?view=all-open`);
+      expect(after).toContain('<span>No contact</span>');
+      expect(after).not.toMatch(/Write a reply to|Reply to \S+ via/);
+      expect(after).toContain('id="reply-no-contact"');
+      expect(after).toMatch(/<textarea id="reply-text"[^>]* disabled /);
+    });
+
+    it('takes the awaiting-reply dot off a closed conversation (item 7)', async () => {
+      const id = await ingest();
+      expect((await post(`/api/conversations/${id}/close`, {})).status).toBe(200);
+      const list = await page('/ui/list?view=all-closed');
+      const row = new RegExp(`<li class="conv([^"]*)" data-id="${id}"`).exec(list);
+      expect(row).not.toBeNull();
+      expect(row![1]).not.toContain('is-awaiting');
+    });
+
+    it('says an empty Chat view cannot fill up while no chat channel is connected (item 8)', async () => {
+      expect(await page('/ui/list?view=chat')).toContain('No Chat channel is connected to Parley yet, so no conversation can arrive here.');
+      expect(await page('/ui/list?view=chat', { 'accept-language': 'nl' })).toContain('Er is nog geen Chat-kanaal aan Parley gekoppeld');
+      expect(await page('/ui/list?view=chat')).not.toContain('New conversations appear here as they arrive');
+    });
+
+    it('shows a forward in the list and as a row of the thread (item 1)', async () => {
+      const composed = await post('/api/emails', { to: 'kim@prospect.test', subject: 'Forward me', text: 'Details.' });
+      const id = composed.body.conversationId as string;
+      expect((await post(`/api/conversations/${id}/forward`, { to: 'legal@partner.test' })).status).toBe(201);
+      const list = await page('/ui/list?view=sent');
+      const row = new RegExp(`data-id="${id}"[\\s\\S]*?</li>`).exec(list)![0];
+      expect(row).toContain('title="Forwarded"');
+      const thread = await page(`/ui/conversations/${id}?view=sent`);
+      expect(thread).toMatch(/<li class="msg msg-out msg-forward"[\s\S]*?Forwarded[\s\S]*?legal@partner\.test/);
+    });
+  });
+
   /** How the thread links an attachment: the blob, with the name and type its message gives. */
   const downloadUrl = (a: { id: string; filename: string; contentType: string }) =>
     `/api/channels/email/blobs/${encodeURIComponent(a.id)}?name=${encodeURIComponent(a.filename)}&type=${encodeURIComponent(a.contentType)}`;
@@ -138,6 +229,7 @@ describe('newcomer bugs (e2e)', () => {
 
   async function sessionCookie(): Promise<string> {
     const res = await t.request('POST', '/api/auth/login', { body: { email: 'admin@example.com', password: 'admin-password-1' } });
-    return String(res.headers['set-cookie']).split(';')[0];
+    const cookies = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
+    return cookies.find((c) => c.startsWith('parley_session='))!.split(';')[0];
   }
 });

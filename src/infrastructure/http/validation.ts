@@ -18,12 +18,14 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
   const messages: string[] = [];
   for (const error of errors) {
     const path = prefix ? `${prefix}.${error.property}` : error.property;
-    // An absent required field fails every check of its value (type, length…); only its absence helps.
-    if (error.value === undefined && error.constraints) {
+    // An absent required field fails every check of its value (type, length…); only its absence
+    // helps, in the field's own words when it has an @IsDefined message.
+    if (error.value === undefined && error.constraints && !error.constraints.isDefined) {
       messages.push(`${path}: is required (got nothing)`);
       continue;
     }
-    for (const message of Object.values(error.constraints ?? {})) {
+    const constraints = error.value === undefined && error.constraints?.isDefined ? { isDefined: error.constraints.isDefined } : error.constraints;
+    for (const message of Object.values(constraints ?? {})) {
       const text = message.startsWith(error.property) ? message.slice(error.property.length).trim() : message;
       messages.push(`${path}: ${text} (got ${describeValue(error.value)})`);
     }

@@ -34,6 +34,9 @@ const CHANGED = 'parley:changed';
 
 type ConversationAction = (id: string, body: FormBody, agent: AuthenticatedAgent, locale: Locale) => Promise<{ notice: string; deleted?: boolean }>;
 
+/** How long a reply's answer waits for the first delivery outcome before saying it is queued. */
+const REPLY_OUTCOME_WAIT_MS = 2000;
+
 /**
  * The parts of the inbox screen that htmx fetches and the actions it posts. Reads and writes go
  * through the QueryBus / CommandBus like the JSON API's. An action answers with the re-rendered
@@ -237,7 +240,25 @@ export class InboxFragmentsController {
         409,
       );
     }
-    await this.answerWithThread(reply, agent, state, locale, locale.t('notices.replySent'));
+    await this.answerWithThread(reply, agent, state, locale, await this.replyNotice(agent, id, messageId, locale));
+  }
+
+  /**
+   * What became of a reply just queued: delivery runs in the background, so wait a moment for its
+   * first outcome and say that one. "Sent" only when the channel took it; otherwise queued, being
+   * retried (with the channel's reason) or refused.
+   */
+  private async replyNotice(agent: AuthenticatedAgent, conversationId: string, messageId: string, locale: Locale): Promise<string> {
+    const deadline = Date.now() + REPLY_OUTCOME_WAIT_MS;
+    for (;;) {
+      const conversation = await this.presenter.screen.conversation(agent, conversationId);
+      const delivery = conversation.messages.find((m) => m.id === messageId)?.delivery;
+      if (delivery?.status === 'delivered') return locale.t('notices.replySent');
+      if (delivery?.status === 'retrying') return locale.t('notices.replyRetrying', { reason: delivery.reason ?? '' });
+      if (delivery?.status === 'failed') return locale.t('notices.replyFailed', { reason: delivery.reason ?? '' });
+      if (Date.now() >= deadline) return locale.t('notices.replyQueued');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   @Post('conversations/:id/:action')

@@ -4,6 +4,7 @@ import type { AuthenticatedAgent } from '../../application/command-handling/comm
 import type { InboxRecord } from '../../application/ports/read-store.port';
 import { CHANNELS } from '../../domain/shared/types';
 import type { Locale } from '../i18n/i18n';
+import { PluginRegistry } from '../../plugins/registry/plugin-registry';
 import { WebFeatures } from './web-features';
 import { channelLabel, InboxScreen, listItem, otherConversationLinks, threadView } from './inbox-screen';
 import { stateQuery, type InboxState } from './inbox-state';
@@ -17,6 +18,7 @@ export class InboxPresenter {
   constructor(
     readonly screen: InboxScreen,
     private readonly features: WebFeatures,
+    private readonly plugins: PluginRegistry,
   ) {}
 
   async navContext(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState, locale: Locale) {
@@ -32,10 +34,21 @@ export class InboxPresenter {
       items: page.items.map((c) => listItem(c, state, inbox.id, locale)),
       errors,
       empty: page.items.length === 0 && errors.length === 0 && !cursor,
-      emptyMessage: locale.t(state.search ? 'list.emptySearch' : inTrash ? 'list.emptyTrash' : 'list.empty'),
+      emptyMessage: this.emptyListMessage(state, inTrash, locale),
       moreUrl: page.nextCursor ? `/ui/list?${query}&cursor=${encodeURIComponent(page.nextCursor)}` : null,
       listUrl: `/ui/list?${query}`,
     };
+  }
+
+  /** An empty channel view whose channel no plugin provides says so, instead of promising arrivals. */
+  private emptyListMessage(state: InboxState, inTrash: boolean, locale: Locale): string {
+    if (state.search) return locale.t('list.emptySearch');
+    if (inTrash) return locale.t('list.emptyTrash');
+    const viewChannel = (CHANNELS as readonly string[]).includes(state.view) ? state.view : null;
+    if (viewChannel && !this.plugins.channels().some((c) => c.channel === viewChannel)) {
+      return locale.t('list.emptyNoChannel', { channel: channelLabel(viewChannel, locale) });
+    }
+    return locale.t('list.empty');
   }
 
   /** The list pane's frame: title, sort, search form, bulk bar (the items come from listContext). */

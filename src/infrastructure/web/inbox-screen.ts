@@ -153,10 +153,11 @@ export function listItem(c: ConversationSummary, state: InboxState, inboxId: str
     contact: contactLabel(c, locale),
     others: Math.max(0, c.participants.length - 1),
     participants: c.participants.length,
-    awaitingReply: c.awaitingReply,
+    // A closed conversation owes no reply: the blue dot is for work still to do.
+    awaitingReply: c.awaitingReply && c.status === 'open',
     replied: !c.awaitingReply && c.origin === 'inbound',
     sent: c.origin === 'outbound',
-    forwarded: Boolean((c as { forwarded?: unknown }).forwarded),
+    forwarded: c.forwarded,
     subject: c.subject || locale.t('thread.noSubject'),
     preview: c.preview,
     lastReceivedAt: c.lastReceivedAt,
@@ -187,6 +188,7 @@ function messageView(conversationId: string, m: MessageView, locale: Locale) {
   return {
     id: m.id,
     inbound: m.direction === 'in',
+    forward: m.kind === 'forward',
     from: m.from.name || m.from.address,
     fromAddress: m.from.address,
     to: m.to.map(partyLabel).join(', '),
@@ -243,7 +245,9 @@ export function threadView(c: ConversationDetail, state: InboxState, teammates: 
   return {
     id: c.id,
     subject: c.subject || locale.t('thread.noSubject'),
-    contact: contactLabel(c, locale),
+    // Replies go to the linked contact only: once it is unlinked the header says so too, rather
+    // than naming a participant that no reply would reach.
+    contact: c.contact ? contactLabel(c, locale) : locale.t('thread.noContact'),
     contactAddress: c.contact?.address ?? lastInbound?.from.address ?? null,
     contactLinked: Boolean(c.contact),
     channel: c.channel,

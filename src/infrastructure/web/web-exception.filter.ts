@@ -2,6 +2,7 @@ import { Catch, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_LOGGER, type AppLogger } from '../../application/ports/logger.port';
 import { describeError } from '../http/describe-error';
+import type { Locale } from '../i18n/i18n';
 import { requestLocale } from '../i18n/request-locale';
 import { WebRenderer } from './web-renderer';
 
@@ -37,8 +38,8 @@ export class WebExceptionFilter implements ExceptionFilter {
       }
       return;
     }
-    const message = Array.isArray(described.message) ? described.message.join('; ') : described.message;
     const locale = requestLocale(request);
+    const message = inLocalTime(Array.isArray(described.message) ? described.message.join('; ') : described.message, locale);
     if (isHtmx) {
       void reply
         .status(described.statusCode)
@@ -50,6 +51,14 @@ export class WebExceptionFilter implements ExceptionFilter {
     }
     void reply.status(described.statusCode).type('text/html; charset=utf-8').send(this.renderer.errorPage(locale, described.statusCode, described.error, message));
   }
+}
+
+// An instant as the API words it (UTC, ISO 8601), e.g. in "close it from 2026-11-24T10:30:00.000Z".
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z\b/g;
+
+/** An agent reads times in their own zone and language; the JSON API keeps the UTC instant. */
+function inLocalTime(message: string, locale: Locale): string {
+  return message.replace(ISO_INSTANT, (iso) => locale.formatDate(iso, 'long') || iso);
 }
 
 /** The page an htmx request was made from (`HX-Current-URL`), as a path, to come back to after login. */
