@@ -25,6 +25,12 @@ Commands:
       changes nothing). Refuses while a server uses the data folder, unless --force.
       PARLEY_REPLAY_BATCH_SIZE sets the events per rebuild transaction (default 500).
 
+  demo
+      Start Parley on a fresh data folder (in this process, on loopback) and fill it with a demo
+      inbox through the API and SMTP; prints how to log in. PARLEY_ADMIN_EMAIL and
+      PARLEY_ADMIN_PASSWORD name the admin, as for the server (default admin@localhost with a new
+      password, kept in <dir>/demo-login.json). Running it again adds nothing.
+
 Exit codes: 0 done, intact or equal; 1 broken, different or failed; 2 usage error, no database,
 or refused.
 `;
@@ -33,6 +39,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   'audit verify': ['all', 'conversation'],
   'audit export': ['conversation', 'out'],
   replay: ['check', 'force'],
+  demo: [],
 };
 
 export async function main(argv: string[], ctx: Omit<CliContext, 'dataDir'>): Promise<number> {
@@ -68,6 +75,9 @@ export async function main(argv: string[], ctx: Omit<CliContext, 'dataDir'>): Pr
         return await auditVerify(context, { all: values.all ?? false, conversation: values.conversation });
       case 'audit export':
         return await auditExport(context, { conversation: values.conversation, out: values.out });
+      case 'demo':
+        // Loaded only here: it brings the whole application, which the other commands do without.
+        return await (await import('./commands/demo')).demo(context);
       default:
         return await replay(context, { check: values.check ?? false, force: values.force ?? false });
     }
