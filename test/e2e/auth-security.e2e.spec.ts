@@ -154,6 +154,29 @@ describe('auth security', () => {
     });
   });
 
+  describe('the current password, asked when changing one\'s own', () => {
+    let t: TestApp;
+    let adminToken: string;
+    beforeAll(async () => {
+      t = await startTestApp();
+      adminToken = await t.login();
+    });
+    afterAll(() => t.close());
+
+    it('cannot be guessed at hashing speed with a stolen session: 5 wrong tries, then 429, also for the right one', async () => {
+      const email = `self${Date.now()}@example.com`;
+      const created = await send(t, 'POST', '/api/agents', { token: adminToken, json: { name: 'Self', email, password: 'correct-horse-1', role: 'agent' } });
+      const token = await t.login(email, 'correct-horse-1');
+      const change = (currentPassword: string) => send(t, 'PATCH', `/api/agents/${created.body.id}`, { token, json: { password: 'a-new-password-2', currentPassword } });
+      const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => change(`guess-${i}`)));
+      expect(count(guesses, 403)).toBe(5);
+      expect(count(guesses, 429)).toBe(7);
+      const right = await change('correct-horse-1');
+      expect(right.status).toBe(429);
+      expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+    });
+  });
+
   describe('password hashing is bounded, so a login flood cannot starve mail', () => {
     let t: TestApp;
     beforeAll(async () => {

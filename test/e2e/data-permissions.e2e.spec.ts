@@ -77,10 +77,12 @@ describe('data folder permissions', () => {
     await expectGracefulExit(server, 15_000);
     // As an older version left them: the database, the key, the stored emails and their folders.
     for (const file of ['parley.db', 'secret.key']) chmodSync(join(dataDir, file), 0o644);
+    chmodSync(dataDir, 0o755);
     const stored = Object.keys(modes(dataDir)).filter((path) => path.startsWith('plugins/email'));
     for (const path of stored) chmodSync(join(dataDir, path), statSync(join(dataDir, path)).isDirectory() ? 0o755 : 0o644);
 
     server = await startServer({ dataDir, env: { PARLEY_SECRET: '' } });
+    expect(modeOf(dataDir)).toBe(0o700);
     expect(modeOf(join(dataDir, 'parley.db'))).toBe(0o600);
     expect(modeOf(join(dataDir, 'secret.key'))).toBe(0o600);
     expect(modeOf(join(dataDir, 'parley.db-wal'))).toBe(0o600);

@@ -30,6 +30,17 @@ export class InvalidRequestError extends Error {
   }
 }
 
+/** Thrown when a caller tried something too often (HTTP 429 with Retry-After). */
+export class RateLimitedError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'RateLimitedError';
+  }
+}
+
 /** Agent and inbox administration is for admins; system actors (start-up, process managers) may always. */
 export function requireAdmin(ctx: { agent: AuthenticatedAgent | null }, what = 'agents and inboxes'): void {
   if (ctx.agent && ctx.agent.role !== 'admin') throw new AccessDeniedError(`only admins can manage ${what}`);

@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
-import { AccessDeniedError, InvalidRequestError, NotFoundError } from '../../application/access/inbox-access';
+import { AccessDeniedError, InvalidRequestError, NotFoundError, RateLimitedError } from '../../application/access/inbox-access';
 import { SetupAlreadyDoneError } from '../../application/agents/agent-commands.handler';
+import { PasswordHashingBusyError } from '../../application/agents/password-hasher';
 import { ConcurrencyError, CorruptEventError, StoreUnavailableError } from '../../application/ports/event-store.port';
 import { InvalidCursorError } from '../../application/ports/read-store.port';
 import { InvalidFiltersError } from '../../application/search/conversation-filters';
@@ -53,6 +54,8 @@ export function describeError(error: unknown): ErrorBody {
   if (error instanceof InvalidFiltersError) return body(400, error.errors);
   if (error instanceof SetupAlreadyDoneError) return body(409, error.message);
   if (error instanceof CorruptEventError) return body(500, error.message);
+  if (error instanceof RateLimitedError) return { ...body(429, error.message), retryAfter: error.retryAfterSeconds };
+  if (error instanceof PasswordHashingBusyError) return { ...body(429, error.message), retryAfter: error.retryAfterSeconds };
   if (error instanceof StoreUnavailableError) return { ...body(503, 'storage is unavailable right now; retry shortly'), retryAfter: 5 };
   if (error instanceof HttpException) {
     const status = error.getStatus();

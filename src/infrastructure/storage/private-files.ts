@@ -10,9 +10,18 @@ export const PRIVATE_UMASK = 0o077;
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
-/** Creates the folder (and missing parents) owner-only; an existing folder is left as it is (it may be a volume someone else set up). */
+/**
+ * Creates the folder (and missing parents) owner-only; an existing folder of ours that others can
+ * read is narrowed too. One we do not own (a volume someone else set up) is left as it is.
+ */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  try {
+    const stat = statSync(dir);
+    if ((stat.mode & PRIVATE_UMASK) !== 0 && stat.uid === process.getuid?.()) chmodSync(dir, PRIVATE_DIR_MODE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+  }
 }
 
 /** Creates the file empty and owner-only if it does not exist, else narrows it to owner-only. */
