@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { inbound, startTestApp, type TestApp } from '../support/app-harness';
 
@@ -232,4 +234,30 @@ describe('newcomer bugs (e2e)', () => {
     const cookies = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
     return cookies.find((c) => c.startsWith('parley_session='))!.split(';')[0];
   }
+});
+
+/**
+ * npm 11 warns about every dependency install script that package.json's allowScripts does not
+ * decide on (and npm 12 skips them): each one installed here must be allowed or denied (item 13).
+ */
+describe('install scripts are declared (item 13)', () => {
+  it('names every installed package with an install script in allowScripts', () => {
+    const root = join(__dirname, '..', '..');
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { name?: string }> };
+    const withScripts = new Set<string>();
+    for (const location of Object.keys(lock.packages)) {
+      if (!location.startsWith('node_modules/') || !existsSync(join(root, location, 'package.json'))) continue;
+      const pkg = JSON.parse(readFileSync(join(root, location, 'package.json'), 'utf8')) as { name: string; scripts?: Record<string, string> };
+      const scripts = pkg.scripts ?? {};
+      // npm runs `node-gyp rebuild` for a package with a binding.gyp and no install script of its own.
+      const implicitBuild = !scripts.install && !scripts.preinstall && existsSync(join(root, location, 'binding.gyp'));
+      if (scripts.preinstall || scripts.install || scripts.postinstall || implicitBuild) withScripts.add(pkg.name);
+    }
+    expect(withScripts.size).toBeGreaterThan(0);
+    const undecided = [...withScripts].filter((name) => typeof manifest.allowScripts?.[name] !== 'boolean');
+    expect(undecided).toEqual([]);
+    // The native SQLite driver is the embedded store: its build must run.
+    expect(manifest.allowScripts?.['better-sqlite3']).toBe(true);
+  });
 });
