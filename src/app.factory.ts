@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import type { ParleyConfig } from './infrastructure/config/config';
 import { loadOrCreateSecret } from './infrastructure/config/secret';
 import { HttpExceptionFilter } from './infrastructure/http/http-exception.filter';
+import { installApiReference } from './infrastructure/http/openapi';
 import { createValidationPipe, jsonDepthError } from './infrastructure/http/validation';
 import { PinoNestLogger } from './infrastructure/logging/logger';
 import { openStorage, type Storage } from './infrastructure/storage/storage';
@@ -56,6 +57,7 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
       http: app.getHttpAdapter().getInstance(),
       metrics,
     });
+    installApiReference(app);
     return app;
   } catch (error) {
     await storage.close();

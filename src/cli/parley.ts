@@ -7,6 +7,7 @@ import { PRIVATE_UMASK } from '../infrastructure/storage/private-files';
 import { EXIT, UsageError, type CliContext } from './cli-context';
 import { auditExport } from './commands/audit-export';
 import { auditVerify } from './commands/audit-verify';
+import { backup } from './commands/backup';
 import { replay } from './commands/replay';
 
 const HELP = `Usage: parley [--data-dir <dir>] <command> [options]
@@ -31,6 +32,11 @@ Commands:
       PARLEY_ADMIN_PASSWORD name the admin, as for the server (default admin@localhost with a new
       password, kept in <dir>/demo-login.json). Running it again adds nothing.
 
+  backup <folder>
+      Copy the data folder into <folder> (new or empty; owner-only) while the server runs: the
+      database through SQLite's online backup API, then secret.key and the channels' files. The
+      copy is a data folder: restore by copying it back while no server runs (docs/operations.md).
+
 Exit codes: 0 done, intact or equal; 1 broken, different or failed; 2 usage error, no database,
 or refused.
 `;
@@ -39,6 +45,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   'audit verify': ['all', 'conversation'],
   'audit export': ['conversation', 'out'],
   replay: ['check', 'force'],
+  backup: [],
   demo: [],
 };
 
@@ -58,7 +65,9 @@ export async function main(argv: string[], ctx: Omit<CliContext, 'dataDir'>): Pr
         force: { type: 'boolean' },
       },
     });
-    const command = positionals.join(' ');
+    // `backup` is the one command with an operand (its folder); the others are words only.
+    const operand = positionals[0] === 'backup' ? positionals.slice(1) : [];
+    const command = positionals[0] === 'backup' ? 'backup' : positionals.join(' ');
     if (values.help || command === 'help' || command === '') {
       (command === '' && !values.help ? ctx.stderr : ctx.stdout).write(HELP);
       return command === '' && !values.help ? EXIT.usage : EXIT.ok;
@@ -75,6 +84,9 @@ export async function main(argv: string[], ctx: Omit<CliContext, 'dataDir'>): Pr
         return await auditVerify(context, { all: values.all ?? false, conversation: values.conversation });
       case 'audit export':
         return await auditExport(context, { conversation: values.conversation, out: values.out });
+      case 'backup':
+        if (operand.length > 1) throw new UsageError(`backup takes one folder, not ${operand.length}: parley backup <folder>`);
+        return await backup(context, { target: operand[0] });
       case 'demo':
         // Loaded only here: it brings the whole application, which the other commands do without.
         return await (await import('./commands/demo')).demo(context);

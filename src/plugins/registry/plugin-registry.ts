@@ -18,8 +18,21 @@ import type { ChannelCapabilities, ChannelPlugin, PluginAgent } from '../channel
 import { pluginShapeProblems } from '../plugin-shape';
 import { BUILT_IN_PLUGINS, type BuiltInPluginContext, type BuiltInPluginFactory } from './built-in-plugins';
 import { loadPluginPackage, PluginLoadError } from './load-plugin-package';
-import { mountPluginRoutes } from './mount-plugin-routes';
+import { authenticatedPrefix, mountPluginRoutes, publicPrefix } from './mount-plugin-routes';
 import { createHostConnection, type HostMetrics, type PluginDeclarations } from './plugin-host-connection';
+
+/** A mounted plugin route, for the API reference. */
+export interface PluginRoute {
+  pluginId: string;
+  pluginName: string;
+  method: 'GET' | 'POST';
+  /** As declared, relative to the plugin's prefix. */
+  path: string;
+  /** As mounted: `/api/channels/<id>/<path>` or, public, `/channels/<id>/<path>`. */
+  url: string;
+  public: boolean;
+  rawBody: boolean;
+}
 
 /** What GET /api/channels lists for each channel. */
 export interface ChannelInfo {
@@ -202,6 +215,21 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
   /** The built-in channels and those of the connected plugins (the application's ChannelCatalog port). */
   knownChannels(): Channel[] {
     return [...new Set<Channel>([...CHANNELS, ...this.connected.map(({ plugin }) => plugin.channel)])];
+  }
+
+  /** Every plugin route that is mounted, for the API reference. */
+  routes(): PluginRoute[] {
+    return this.connected.flatMap(({ plugin, declarations }) =>
+      declarations.routes.map((route) => ({
+        pluginId: plugin.id,
+        pluginName: plugin.displayName,
+        method: route.method,
+        path: route.path,
+        url: `${route.public ? publicPrefix(plugin.id) : authenticatedPrefix(plugin.id)}/${route.path}`,
+        public: route.public,
+        rawBody: route.rawBody,
+      })),
+    );
   }
 
   /** For GET /api/channels and the UI. */

@@ -195,6 +195,30 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'page',
     probes: [{ call: () => ({ url: '/assets/app.css' }), allowed: 200 }],
   },
+  'GET /api/docs': {
+    access: 'public',
+    why: "the API reference page (Swagger UI): it describes the API's routes and shapes, as the source code does, and holds no data",
+    surface: 'page',
+    probes: [{ call: () => ({ url: '/api/docs' }), allowed: 200 }],
+  },
+  'GET /api/docs/parley-docs.js': {
+    access: 'public',
+    why: "the API reference page's set-up script; no data",
+    surface: 'page',
+    probes: [{ call: () => ({ url: '/api/docs/parley-docs.js' }), allowed: 200 }],
+  },
+  'GET /api/docs/*': {
+    access: 'public',
+    why: "Swagger UI's script and style sheet from its npm package (only those two files); no data",
+    surface: 'page',
+    probes: [{ call: () => ({ url: '/api/docs/swagger-ui.css' }), allowed: 200 }],
+  },
+  'GET /api/docs-json': {
+    access: 'public',
+    why: 'the OpenAPI document of the API: routes and shapes only, the same as docs/openapi.json in the repository',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/docs-json' }), allowed: 200 }],
+  },
 
   // ---- the JSON API: agents and inboxes ---------------------------------------------------------
   'GET /api/agents': {

@@ -10,9 +10,12 @@ import { checkSession, requestToken } from '../auth/auth.guard';
 import { SessionRevocations } from '../auth/session-revocations';
 import { SESSION_COOKIE, SessionTokens, sessionExpiry } from '../auth/session-tokens';
 import { LoginDto, SetupDto } from '../dto/auth.dto';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SessionResponse, SetupStatus } from '../dto/responses.dto';
 
 export const COOKIE_SECURE = Symbol('COOKIE_SECURE');
 
+@ApiTags('Auth')
 @Controller('api')
 export class AuthController {
   constructor(
@@ -26,6 +29,8 @@ export class AuthController {
 
   /** Whether the first-run setup page should be offered. */
   @Public()
+  @ApiOperation({ summary: 'Whether the first admin must still be created' })
+  @ApiOkResponse({ type: SetupStatus })
   @Get('setup')
   async setupStatus() {
     return { needsSetup: (await this.queryBus.execute(new CountAgentsQuery())) === 0 };
@@ -33,6 +38,8 @@ export class AuthController {
 
   /** First-run setup: creates the first admin; refused (409) once any agent exists or another setup won. */
   @Public()
+  @ApiOperation({ summary: 'Create the first admin', description: 'Only while no agent exists (else 409). Answers a session, like login.' })
+  @ApiCreatedResponse({ type: SessionResponse })
   @Post('setup')
   async setup(@Body() body: SetupDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const agent = await this.commandBus.execute(new SetupFirstAdminCommand(body, systemContext()));
@@ -41,6 +48,8 @@ export class AuthController {
 
   /** Attempts are counted per email and client, per client and per email; past a limit: 429 with Retry-After. */
   @Public()
+  @ApiOperation({ summary: 'Log in', description: 'Wrong passwords are throttled: 429 with Retry-After.' })
+  @ApiOkResponse({ type: SessionResponse })
   @Post('auth/login')
   @HttpCode(200)
   async login(@Body() body: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -58,6 +67,8 @@ export class AuthController {
 
   /** Ends the session of the token sent (bearer or cookie) on every instance, and clears the cookie. */
   @Public()
+  @ApiOperation({ summary: 'Log out', description: 'Ends the session of the token sent (bearer or cookie) on every instance and clears the cookie.' })
+  @ApiNoContentResponse({ description: 'Logged out (also without a session).' })
   @Post('auth/logout')
   @HttpCode(204)
   async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {

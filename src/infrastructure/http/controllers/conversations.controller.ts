@@ -18,6 +18,11 @@ import { AssignDto, BulkDto, CloseDto, CommentDto, ReplyDto, TicketDto } from '.
 import { etagOf, parseIfMatch } from '../if-match';
 import { parseInstant } from './instant-param';
 import { uuidParam } from './params';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { BulkResult, CommandResult, ConversationDetail, ReplyResult, TicketResult } from '../dto/responses.dto';
+
+/** Every conversation command takes the revision it expects. */
+const IfMatch = () => ApiHeader({ name: 'If-Match', required: false, description: 'The revision the command expects, `"<revision>"` (the ETag): 409 when the conversation changed meanwhile.' });
 
 
 /**
@@ -25,6 +30,7 @@ import { uuidParam } from './params';
  * `If-Match: "<revision>"` (stale -> 409, nothing written) and answers `{ id, revision }` once the
  * caller's next read shows the effect.
  */
+@ApiTags('Conversations')
 @Controller('api/conversations')
 export class ConversationsController {
   constructor(
@@ -32,6 +38,8 @@ export class ConversationsController {
     private readonly queryBus: QueryBus,
   ) {}
 
+  @ApiOperation({ summary: 'Close or trash many conversations', description: 'One result per id; a failure has the shape of a single command\'s error.' })
+  @ApiOkResponse({ type: BulkResult })
   @Post('bulk')
   @HttpCode(200)
   async bulk(@Body() body: BulkDto, @CurrentAgent() agent: AuthenticatedAgent) {
@@ -41,6 +49,9 @@ export class ConversationsController {
   }
 
   /** `?at=<ISO time>`: the conversation as it was then, folded from its events (no ETag: it is not current). */
+  @ApiOperation({ summary: 'A conversation with its messages and comments', description: 'Answers an ETag (the revision). With `at`, the conversation as it was then, folded from its events.' })
+  @ApiQuery({ name: 'at', required: false, type: String, description: 'An ISO 8601 date-time with a zone, or a date.', example: '2026-11-24T10:00:00Z' })
+  @ApiOkResponse({ type: ConversationDetail })
   @Get(':id')
   async get(@Param('id', uuidParam('id')) id: string, @Query('at') at: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Res({ passthrough: true }) reply: FastifyReply) {
     if (at !== undefined) return this.queryBus.execute(new GetConversationAtQuery(agent, id, parseInstant('at', at)));
@@ -49,6 +60,9 @@ export class ConversationsController {
     return conversation;
   }
 
+  @ApiOperation({ summary: 'Assign to an agent or the bot, or unassign' })
+  @IfMatch()
+  @ApiOkResponse({ type: CommandResult })
   @Post(':id/assign')
   @HttpCode(200)
   assign(@Param('id', uuidParam('id')) id: string, @Body() body: AssignDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
@@ -56,18 +70,27 @@ export class ConversationsController {
     return this.commandBus.execute(new AssignConversationCommand(id, assignee, this.ctx(agent, ifMatch)));
   }
 
+  @ApiOperation({ summary: 'Close' })
+  @IfMatch()
+  @ApiOkResponse({ type: CommandResult })
   @Post(':id/close')
   @HttpCode(200)
   close(@Param('id', uuidParam('id')) id: string, @Body() body: CloseDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.change(id, agent, ifMatch, (now) => ({ type: 'CloseConversation', data: { closeTicket: body?.closeTicket ?? false, now } }));
   }
 
+  @ApiOperation({ summary: 'Reopen' })
+  @IfMatch()
+  @ApiOkResponse({ type: CommandResult })
   @Post(':id/reopen')
   @HttpCode(200)
   reopen(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.change(id, agent, ifMatch, (now) => ({ type: 'ReopenConversation', data: { now } }));
   }
 
+  @ApiOperation({ summary: 'Reply to the contact', description: 'Queued, then sent by the channel; the message shows its delivery status.' })
+  @IfMatch()
+  @ApiCreatedResponse({ type: ReplyResult })
   @Post(':id/replies')
   @HttpCode(201)
   async reply(@Param('id', uuidParam('id')) id: string, @Body() body: ReplyDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
@@ -79,42 +102,63 @@ export class ConversationsController {
     return { ...result, messageId };
   }
 
+  @ApiOperation({ summary: 'Comment for the team (never sent to the contact)' })
+  @IfMatch()
+  @ApiCreatedResponse({ type: CommandResult })
   @Post(':id/comments')
   @HttpCode(201)
   comment(@Param('id', uuidParam('id')) id: string, @Body() body: CommentDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.commandBus.execute(new AddCommentCommand(id, body.text, this.ctx(agent, ifMatch)));
   }
 
+  @ApiOperation({ summary: 'Mark as spam' })
+  @IfMatch()
+  @ApiOkResponse({ type: CommandResult })
   @Post(':id/spam')
   @HttpCode(200)
   spam(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.change(id, agent, ifMatch, () => ({ type: 'MarkAsSpam', data: {} }));
   }
 
+  @ApiOperation({ summary: 'Not spam after all' })
+  @IfMatch()
+  @ApiOkResponse({ type: CommandResult })
   @Post(':id/not-spam')
   @HttpCode(200)
   notSpam(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.change(id, agent, ifMatch, () => ({ type: 'MarkAsNotSpam', data: {} }));
   }
 
+  @ApiOperation({ summary: "Block the contact's address in this inbox", description: 'Future messages from it go to Filtered.' })
+  @IfMatch()
+  @ApiOkResponse({ type: CommandResult })
   @Post(':id/block-sender')
   @HttpCode(200)
   blockSender(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.commandBus.execute(new BlockSenderCommand(id, this.ctx(agent, ifMatch)));
   }
 
+  @ApiOperation({ summary: 'Move to Trash' })
+  @IfMatch()
+  @ApiOkResponse({ type: CommandResult })
   @Post(':id/trash')
   @HttpCode(200)
   trash(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.change(id, agent, ifMatch, (now) => ({ type: 'TrashConversation', data: { now } }));
   }
 
+  @ApiOperation({ summary: 'Restore from Trash' })
+  @IfMatch()
+  @ApiOkResponse({ type: CommandResult })
   @Post(':id/restore')
   @HttpCode(200)
   restore(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.change(id, agent, ifMatch, () => ({ type: 'RestoreConversation', data: {} }));
   }
 
+  @ApiOperation({ summary: 'Create a ticket for the conversation' })
+  @IfMatch()
+  @ApiCreatedResponse({ type: TicketResult })
   @Post(':id/ticket')
   @HttpCode(201)
   async ticket(@Param('id', uuidParam('id')) id: string, @Body() body: TicketDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
@@ -123,6 +167,9 @@ export class ConversationsController {
     return { ...result, ticketId };
   }
 
+  @ApiOperation({ summary: 'Unlink the contact' })
+  @IfMatch()
+  @ApiOkResponse({ type: CommandResult })
   @Post(':id/unlink-contact')
   @HttpCode(200)
   unlinkContact(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
@@ -130,6 +177,9 @@ export class ConversationsController {
   }
 
   /** Delete forever: only from Trash (else 409); cannot be undone. */
+  @ApiOperation({ summary: 'Delete forever', description: 'Only from Trash (else 409); cannot be undone.' })
+  @IfMatch()
+  @ApiOkResponse({ type: CommandResult })
   @Delete(':id')
   deleteForever(@Param('id', uuidParam('id')) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.commandBus.execute(new DeleteConversationCommand(id, 'agent', this.ctx(agent, ifMatch)));

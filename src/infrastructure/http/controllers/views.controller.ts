@@ -12,11 +12,14 @@ import { InboxQueryDto } from '../dto/inbox.dto';
 import { ViewConversationsQueryDto } from '../dto/conversation.dto';
 import { CreateCustomViewDto, UpdateCustomViewDto } from '../dto/search.dto';
 import { uuidParam } from './params';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ConversationPage, ViewListing, ViewSummary } from '../dto/responses.dto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const DEFAULT_PAGE_SIZE = 50;
 
+@ApiTags('Views')
 @Controller('api/views')
 export class ViewsController {
   constructor(
@@ -28,6 +31,8 @@ export class ViewsController {
    * Every view of the inbox with its count; Unassigned, Assigned to me, All open and Chat are always
    * shown. The inbox's custom views follow the built-in ones (`custom: true`, with their filters).
    */
+  @ApiOperation({ summary: "The inbox's views with their counts", description: 'The built-in views, then the custom ones (`custom: true`, with their filters).' })
+  @ApiOkResponse({ type: ViewListing })
   @Get()
   async list(@Query() query: InboxQueryDto, @CurrentAgent() agent: AuthenticatedAgent) {
     const listing = await this.queryBus.execute(new ListViewsQuery(agent, query.inboxId));
@@ -36,23 +41,31 @@ export class ViewsController {
   }
 
   /** A custom view: a saved filter of the inbox, shared by its team. */
+  @ApiOperation({ summary: 'Create a custom view (a saved filter shared by the team)' })
+  @ApiCreatedResponse({ type: ViewSummary })
   @Post()
   create(@Body() body: CreateCustomViewDto, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.commandBus.execute(new CreateCustomViewCommand(body.inboxId, body.name, body.filters ?? {}, agentContext(agent)));
   }
 
   /** By the view's creator or an admin; `filters` replaces the saved filters as a whole. */
+  @ApiOperation({ summary: 'Rename a custom view or replace its filters', description: "By the view's creator or an admin." })
+  @ApiOkResponse({ type: ViewSummary })
   @Patch(':viewId')
   update(@Param('viewId', uuidParam('viewId')) viewId: string, @Body() body: UpdateCustomViewDto, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.commandBus.execute(new UpdateCustomViewCommand(viewId, { name: body.name, filters: body.filters }, agentContext(agent)));
   }
 
+  @ApiOperation({ summary: 'Delete a custom view', description: "By the view's creator or an admin." })
+  @ApiOkResponse({ description: 'Deleted.' })
   @Delete(':viewId')
   remove(@Param('viewId', uuidParam('viewId')) viewId: string, @CurrentAgent() agent: AuthenticatedAgent) {
     return this.commandBus.execute(new DeleteCustomViewCommand(viewId, agentContext(agent)));
   }
 
   /** Newest received first (rule 1), oldest first on request; keyset pages via nextCursor. */
+  @ApiOperation({ summary: "A view's conversations", description: '`viewId` is a built-in view (unassigned, assigned-to-me, all-open, …) or a custom view id. Newest received first, or oldest on request.' })
+  @ApiOkResponse({ type: ConversationPage })
   @Get(':viewId/conversations')
   conversations(@Param('viewId') viewId: string, @Query() query: ViewConversationsQueryDto, @CurrentAgent() agent: AuthenticatedAgent) {
     if (UUID.test(viewId)) {

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -23,10 +24,12 @@ import { IsOptionalNotNull } from './validators';
 export class ViewConversationsQueryDto {
   @IsOptional()
   @IsUUID('all', { message: 'inboxId must be an inbox id (UUID)' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Default: the default inbox.' })
   inboxId?: string;
 
   @IsOptional()
   @IsIn(['newest', 'oldest'], { message: 'sort must be one of newest, oldest' })
+  @ApiPropertyOptional({ type: String, enum: ['newest', 'oldest'], default: 'newest' })
   sort?: 'newest' | 'oldest';
 
   @IsOptional()
@@ -34,18 +37,21 @@ export class ViewConversationsQueryDto {
   @IsInt({ message: 'limit must be a whole number' })
   @Min(1)
   @Max(200)
+  @ApiPropertyOptional({ type: 'integer', default: 50 })
   limit?: number;
 
   @IsOptional()
   @IsString()
   @MaxLength(512)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor must be a nextCursor value from a previous page' })
+  @ApiPropertyOptional({ type: String, description: 'The nextCursor of the previous page.' })
   cursor?: string;
 }
 
 export class CloseDto {
   @IsOptionalNotNull()
   @IsBoolean({ message: 'closeTicket must be true or false' })
+  @ApiPropertyOptional({ type: Boolean, default: false, description: 'Close the conversation\'s ticket too.' })
   closeTicket?: boolean;
 }
 
@@ -53,15 +59,18 @@ export class ReplyDto {
   @IsString()
   @MinLength(1, { message: 'text must not be empty' })
   @MaxLength(100_000)
+  @ApiProperty({ type: String })
   text: string;
 
   @IsOptionalNotNull()
   @IsString()
   @MaxLength(500_000)
+  @ApiPropertyOptional({ type: String, description: 'Cleaned before it is stored and sent.' })
   html?: string;
 
   @IsOptionalNotNull()
   @IsIn(CHANNELS, { message: `channel must be one of ${CHANNELS.join(', ')}` })
+  @ApiPropertyOptional({ type: String, enum: CHANNELS, description: 'Answer on another channel than the conversation\'s (e.g. switch a chat to email).' })
   channel?: (typeof CHANNELS)[number];
 }
 
@@ -69,6 +78,7 @@ export class CommentDto {
   @IsString()
   @MinLength(1, { message: 'text must not be empty' })
   @MaxLength(20_000)
+  @ApiProperty({ type: String, description: '@name mentions notify those agents.' })
   text: string;
 }
 
@@ -76,6 +86,7 @@ export class TicketDto {
   @IsString()
   @MinLength(1, { message: 'name must not be empty' })
   @MaxLength(200)
+  @ApiProperty({ type: String })
   name: string;
 }
 
@@ -84,9 +95,11 @@ export class BulkDto {
   @ArrayMinSize(1, { message: 'ids must name at least one conversation' })
   @ArrayMaxSize(500, { message: 'ids may name at most 500 conversations per request' })
   @IsUUID('all', { each: true, message: 'ids must contain conversation ids (UUIDs)' })
+  @ApiProperty({ type: [String], format: 'uuid' })
   ids: string[];
 
   @IsIn(['close', 'trash'], { message: 'action must be one of close, trash' })
+  @ApiProperty({ type: String, enum: ['close', 'trash'] })
   action: 'close' | 'trash';
 }
 
@@ -94,10 +107,12 @@ export class UnblockSenderDto {
   @IsString()
   @MinLength(1)
   @MaxLength(320)
+  @ApiProperty({ type: String })
   address: string;
 
   @IsOptional()
   @IsUUID('all', { message: 'inboxId must be an inbox id (UUID)' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Default: the default inbox.' })
   inboxId?: string;
 }
 
@@ -108,5 +123,6 @@ export class AssignDto {
   @Matches(/^(bot|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/, {
     message: 'assignee must be an agent id (UUID), "bot" or null',
   })
+  @ApiProperty({ type: String, nullable: true, description: 'An agent id, "bot", or null to unassign.', example: 'bot' })
   assignee: string | null;
 }

@@ -1,0 +1,437 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CHANNELS } from '../../../domain/shared/types';
+
+/**
+ * The shapes the API answers with, for the OpenAPI reference only: the handlers return the read
+ * models themselves (application/ports/read-store.port.ts), these classes describe them.
+ * Every property names its type, so the document does not depend on the compiler's metadata.
+ */
+
+const CHANNEL_NOTE = `a built-in channel (${CHANNELS.join(', ')}) or the id of a channel plugin`;
+
+export class ErrorResponse {
+  @ApiProperty({ type: Number, example: 400 })
+  statusCode: number;
+
+  @ApiProperty({ type: String, example: 'Bad Request' })
+  error: string;
+
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    description: 'What is wrong, naming the field and the value; a list when several fields are wrong.',
+    example: 'inboxId must be an inbox id (UUID)',
+  })
+  message: string | string[];
+
+  @ApiPropertyOptional({ type: Number, description: 'Seconds after which a retry may succeed (503).' })
+  retryAfter?: number;
+}
+
+export class CommandResult {
+  @ApiProperty({ type: String, format: 'uuid', description: 'The conversation.' })
+  id: string;
+
+  @ApiProperty({ type: Number, description: 'The revision after the command: send it as `If-Match: "<revision>"` with the next one.' })
+  revision: number;
+}
+
+export class ReplyResult extends CommandResult {
+  @ApiProperty({ type: String, format: 'uuid' })
+  messageId: string;
+}
+
+export class TicketResult extends CommandResult {
+  @ApiProperty({ type: String, format: 'uuid' })
+  ticketId: string;
+}
+
+export class ComposeResult {
+  @ApiProperty({ type: String, format: 'uuid' })
+  conversationId: string;
+
+  @ApiProperty({ type: String, format: 'uuid' })
+  messageId: string;
+
+  @ApiProperty({ type: Number })
+  revision: number;
+}
+
+export class PartyView {
+  @ApiProperty({ type: String, example: 'jane@example.com' })
+  address: string;
+
+  @ApiPropertyOptional({ type: String, example: 'Jane Doe' })
+  name?: string;
+}
+
+export class AssigneeView {
+  @ApiProperty({ type: String, enum: ['agent', 'bot'] })
+  type: 'agent' | 'bot';
+
+  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'For an agent.' })
+  id?: string;
+
+  @ApiPropertyOptional({ type: String, description: 'For an agent.' })
+  name?: string;
+}
+
+export class ContactView {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  name: string | null;
+
+  @ApiProperty({ type: String })
+  address: string;
+}
+
+export class TicketView {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: String })
+  name: string;
+
+  @ApiProperty({ type: String, enum: ['open', 'closed'] })
+  status: 'open' | 'closed';
+}
+
+export class ConversationSummary {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: String, format: 'uuid' })
+  inboxId: string;
+
+  @ApiProperty({ type: String, description: CHANNEL_NOTE, example: 'email' })
+  channel: string;
+
+  @ApiProperty({ type: String, enum: ['open', 'closed'] })
+  status: 'open' | 'closed';
+
+  @ApiProperty({ type: String, enum: ['inbound', 'outbound'], description: 'outbound: started by an agent (compose).' })
+  origin: 'inbound' | 'outbound';
+
+  @ApiProperty({ type: () => AssigneeView, nullable: true, description: 'null: unassigned.' })
+  assignee: AssigneeView | null;
+
+  @ApiProperty({ type: () => ContactView, nullable: true })
+  contact: ContactView | null;
+
+  @ApiProperty({ type: () => [PartyView], description: 'Distinct addresses that took part.' })
+  participants: PartyView[];
+
+  @ApiProperty({ type: String })
+  subject: string;
+
+  @ApiProperty({ type: String })
+  preview: string;
+
+  @ApiProperty({ type: String, format: 'date-time', description: 'When the last message from outside arrived (the sort key).' })
+  lastReceivedAt: string;
+
+  @ApiProperty({ type: Boolean, description: 'The last message came from the contact: the team owes a reply.' })
+  awaitingReply: boolean;
+
+  @ApiProperty({ type: Boolean, description: 'Outbound email the contact has not answered yet (Sent view).' })
+  awaitingContactReply: boolean;
+
+  @ApiProperty({ type: String, nullable: true })
+  commentPreview: string | null;
+
+  @ApiProperty({ type: Boolean, description: 'Forwarded outside the company at least once.' })
+  forwarded: boolean;
+
+  @ApiProperty({ type: Boolean })
+  spam: boolean;
+
+  @ApiProperty({ type: Boolean })
+  filtered: boolean;
+
+  @ApiProperty({ type: Boolean })
+  trashed: boolean;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  trashedAt: string | null;
+
+  @ApiProperty({ type: () => TicketView, nullable: true })
+  ticket: TicketView | null;
+
+  @ApiProperty({ type: Number, description: 'The revision this summary reflects: the ETag and If-Match value.' })
+  revision: number;
+}
+
+export class AttachmentView {
+  @ApiProperty({ type: String })
+  id: string;
+
+  @ApiProperty({ type: String })
+  filename: string;
+
+  @ApiProperty({ type: String })
+  contentType: string;
+
+  @ApiProperty({ type: Number, description: 'Bytes.' })
+  size: number;
+}
+
+export class DeliveryView {
+  @ApiProperty({ type: String, enum: ['queued', 'delivered', 'failed', 'retrying'] })
+  status: 'queued' | 'delivered' | 'failed' | 'retrying';
+
+  @ApiPropertyOptional({ type: String, description: 'The last failure.' })
+  reason?: string;
+}
+
+export class MessageView {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: String, enum: ['in', 'out'] })
+  direction: 'in' | 'out';
+
+  @ApiProperty({ type: String, description: CHANNEL_NOTE })
+  channel: string;
+
+  @ApiProperty({ type: () => PartyView })
+  from: PartyView;
+
+  @ApiProperty({ type: () => [PartyView] })
+  to: PartyView[];
+
+  @ApiProperty({ type: String })
+  subject: string;
+
+  @ApiProperty({ type: String })
+  text: string;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Cleaned HTML, when the message had any.' })
+  html: string | null;
+
+  @ApiProperty({ type: () => [AttachmentView] })
+  attachments: AttachmentView[];
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  at: string;
+
+  @ApiProperty({ type: () => DeliveryView, nullable: true, description: 'Outbound only.' })
+  delivery: DeliveryView | null;
+
+  @ApiProperty({ type: String, enum: ['reply', 'forward'], nullable: true, description: 'Outbound only; null for inbound.' })
+  kind: 'reply' | 'forward' | null;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  authorId: string | null;
+}
+
+export class CommentAuthor {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: String })
+  name: string;
+}
+
+export class CommentView {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: () => CommentAuthor })
+  author: CommentAuthor;
+
+  @ApiProperty({ type: String })
+  text: string;
+
+  @ApiProperty({ type: [String], description: 'Agent ids mentioned with @name.' })
+  mentions: string[];
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  at: string;
+}
+
+export class ConversationDetail extends ConversationSummary {
+  @ApiProperty({ type: () => [MessageView] })
+  messages: MessageView[];
+
+  @ApiProperty({ type: () => [CommentView] })
+  comments: CommentView[];
+}
+
+export class ConversationPage {
+  @ApiProperty({ type: () => [ConversationSummary] })
+  items: ConversationSummary[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  nextCursor: string | null;
+}
+
+export class AgentView {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: String })
+  name: string;
+
+  @ApiPropertyOptional({ type: String, format: 'email', description: 'Shown to admins and to the agent itself.' })
+  email?: string;
+
+  @ApiPropertyOptional({ type: String, enum: ['admin', 'agent'], description: 'Shown to admins and to the agent itself.' })
+  role?: 'admin' | 'agent';
+
+  @ApiProperty({ type: String, enum: ['available', 'away'] })
+  availability: 'available' | 'away';
+
+  @ApiPropertyOptional({ type: String, description: 'The @mention handle (in the directory of non-admins).' })
+  mention?: string;
+}
+
+export class AgentList {
+  @ApiProperty({ type: () => [AgentView] })
+  agents: AgentView[];
+}
+
+export class SessionAgent {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: String })
+  name: string;
+
+  @ApiProperty({ type: String, format: 'email' })
+  email: string;
+
+  @ApiProperty({ type: String, enum: ['admin', 'agent'] })
+  role: 'admin' | 'agent';
+}
+
+export class SessionResponse {
+  @ApiProperty({ type: String, description: 'Send as `Authorization: Bearer <token>`. The answer also sets the session cookie for the web UI.' })
+  token: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  expiresAt: string;
+
+  @ApiProperty({ type: () => SessionAgent })
+  agent: SessionAgent;
+}
+
+export class SetupStatus {
+  @ApiProperty({ type: Boolean, description: 'No agent exists yet: POST /api/setup creates the first admin.' })
+  needsSetup: boolean;
+}
+
+export class InboxView {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: String })
+  name: string;
+
+  @ApiProperty({ type: String, format: 'email', nullable: true })
+  emailAddress: string | null;
+
+  @ApiProperty({ type: Boolean })
+  isDefault: boolean;
+
+  @ApiProperty({ type: [String], description: 'Agent ids.' })
+  memberIds: string[];
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt: string;
+}
+
+export class InboxList {
+  @ApiProperty({ type: () => [InboxView] })
+  inboxes: InboxView[];
+}
+
+export class ViewSummary {
+  @ApiProperty({ type: String, description: 'A built-in view name (unassigned, assigned-to-me, …) or a custom view id.' })
+  id: string;
+
+  @ApiProperty({ type: String })
+  name: string;
+
+  @ApiPropertyOptional({ type: Number })
+  count?: number;
+
+  @ApiPropertyOptional({ type: Boolean })
+  alwaysVisible?: boolean;
+
+  @ApiProperty({ type: Boolean, description: 'A saved filter of the inbox (then `filters` holds it).' })
+  custom: boolean;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  filters?: Record<string, unknown>;
+}
+
+export class ViewListing {
+  @ApiProperty({ type: String, format: 'uuid' })
+  inboxId: string;
+
+  @ApiProperty({ type: () => [ViewSummary] })
+  views: ViewSummary[];
+}
+
+export class HealthResponse {
+  @ApiProperty({ type: String, example: 'ok' })
+  status: string;
+
+  @ApiProperty({ type: Number, description: 'The position of the event log every projection has applied.' })
+  projectedPosition: number;
+}
+
+export class ChannelCapabilitiesView {
+  @ApiProperty({ type: Boolean }) reply: boolean;
+  @ApiProperty({ type: Boolean }) html: boolean;
+  @ApiProperty({ type: Boolean }) attachments: boolean;
+  @ApiProperty({ type: Boolean }) transcript: boolean;
+  @ApiProperty({ type: Boolean }) switchToEmail: boolean;
+  @ApiProperty({ type: Boolean }) forward: boolean;
+  @ApiProperty({ type: Boolean }) compose: boolean;
+}
+
+export class ChannelView {
+  @ApiProperty({ type: String, description: 'The plugin id.' })
+  id: string;
+
+  @ApiProperty({ type: String })
+  displayName: string;
+
+  @ApiProperty({ type: String, description: 'An inline SVG document.' })
+  icon: string;
+
+  @ApiProperty({ type: String, description: CHANNEL_NOTE })
+  channel: string;
+
+  @ApiProperty({ type: () => ChannelCapabilitiesView })
+  capabilities: ChannelCapabilitiesView;
+}
+
+export class ChannelList {
+  @ApiProperty({ type: () => [ChannelView] })
+  channels: ChannelView[];
+}
+
+export class BulkItemResult {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: Boolean })
+  ok: boolean;
+
+  @ApiPropertyOptional({ type: Number, description: 'When ok is false: the error, as a single command would answer it.' })
+  statusCode?: number;
+
+  @ApiPropertyOptional({ type: String })
+  message?: string;
+}
+
+export class BulkResult {
+  @ApiProperty({ type: String, enum: ['close', 'trash'] })
+  action: 'close' | 'trash';
+
+  @ApiProperty({ type: () => [BulkItemResult] })
+  results: BulkItemResult[];
+}
