@@ -39,6 +39,7 @@ import { LoginThrottle } from './infrastructure/http/auth/login-throttle';
 import { SessionRevocations } from './infrastructure/http/auth/session-revocations';
 import { SessionTokens } from './infrastructure/http/auth/session-tokens';
 import { AgentsController } from './infrastructure/http/controllers/agents.controller';
+import { PreferencesController } from './infrastructure/http/controllers/preferences.controller';
 import { AuditController } from './infrastructure/http/controllers/audit.controller';
 import { AuthController, COOKIE_SECURE } from './infrastructure/http/controllers/auth.controller';
 import { ConversationsController } from './infrastructure/http/controllers/conversations.controller';
@@ -142,7 +143,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), jobQueueModule(config.queue, { dataDir: config.dataDir, clock: options.clock ?? systemClock, logger: logger.child({ component: 'jobs' }) })],
-      controllers: [HealthController, AuthController, AgentsController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ChannelsController, MetricsController, ...webControllers],
+      controllers: [HealthController, AuthController, AgentsController, PreferencesController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ChannelsController, MetricsController, ...webControllers],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
         { provide: ParleyMetrics, useValue: options.metrics },

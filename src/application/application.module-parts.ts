@@ -14,6 +14,7 @@ import {
   RegisterAgentHandler,
   RemoveAgentHandler,
   SetAvailabilityHandler,
+  SetPreferencesHandler,
   SetupFirstAdminHandler,
   UpdateAgentHandler,
 } from './agents/agent-commands.handler';
@@ -65,6 +66,7 @@ export const commandHandlers = [
   UpdateAgentHandler,
   RemoveAgentHandler,
   SetAvailabilityHandler,
+  SetPreferencesHandler,
   EndSessionHandler,
   EnsureDefaultInboxHandler,
   CreateInboxHandler,

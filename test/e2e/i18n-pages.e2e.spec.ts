@@ -75,6 +75,48 @@ describe('the web UI in Dutch and English', () => {
     }
   });
 
+  describe("the agent's saved language and time zone", () => {
+    afterEach(async () => {
+      expect((await t.request('PUT', '/api/me/preferences', { token, body: { language: null, timeZone: null } })).status).toBe(200);
+    });
+
+    it('wins over the browser, and clearing it follows the browser again', async () => {
+      const saved = await t.request('PUT', '/api/me/preferences', { token, body: { language: 'nl', timeZone: 'Asia/Tokyo' } });
+      expect(saved.status).toBe(200);
+      expect(saved.body).toEqual({ language: 'nl', timeZone: 'Asia/Tokyo' });
+      const { html } = await page('/inbox', 'en-US,en;q=0.9');
+      expect(html).toContain('<html lang="nl" data-time-zone="Asia/Tokyo" data-zone-saved>');
+      expect(html).toContain('Niet toegewezen');
+      expect((await t.request('PUT', '/api/me/preferences', { token, body: { language: null } })).status).toBe(200);
+      expect((await page('/inbox', 'en-US')).html).toContain('<html lang="en" data-time-zone="Asia/Tokyo" data-zone-saved>');
+    });
+
+    it('is set from the settings page form', async () => {
+      const inboxId = (await t.request('GET', '/api/inboxes', { token })).body.inboxes[0].id as string;
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/settings/preferences?inbox=${inboxId}`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:3000', host: 'localhost:3000' },
+        payload: 'language=nl&timeZone=Europe%2FAmsterdam',
+      });
+      expect(res.statusCode).toBe(303);
+      expect(res.headers.location).toMatch(/saved=preferences$/);
+      const settings = await page(res.headers.location as string, 'en');
+      expect(settings.html).toContain('Je taal en tijdzone zijn bewaard.');
+      expect(settings.html).toContain('<option value="Europe/Amsterdam" selected>');
+    });
+
+    it('refuses a language or zone Parley does not know, naming the field and value', async () => {
+      const language = await t.request('PUT', '/api/me/preferences', { token, body: { language: 'fr' } });
+      expect(language.status).toBe(400);
+      expect(JSON.stringify(language.body)).toMatch(/language must be one of en, nl, got \\"fr\\"/);
+      const zone = await t.request('PUT', '/api/me/preferences', { token, body: { timeZone: 'Europe/Atlantis' } });
+      expect(zone.status).toBe(400);
+      expect(JSON.stringify(zone.body)).toMatch(/timeZone must be an IANA time zone.*Europe\/Atlantis/);
+      expect((await t.request('PUT', '/api/me/preferences', { token, body: { timeZone: 42 } })).status).toBe(400);
+    });
+  });
+
   it('shows times in the time zone the browser reported', async () => {
     const utc = await t.request('GET', `/ui/conversations/${conversationId}`, { token, headers: { 'accept-language': 'nl', cookie: 'parley_tz=UTC' } });
     const tokyo = await t.request('GET', `/ui/conversations/${conversationId}`, { token, headers: { 'accept-language': 'nl', cookie: 'parley_tz=Asia%2FTokyo' } });

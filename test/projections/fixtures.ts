@@ -204,6 +204,7 @@ export const agentEvent = {
   updated: (data: { name?: string; role?: 'admin' | 'agent' }) => newEvent('AgentUpdated', data),
   passwordChanged: (passwordHash: string) => newEvent('AgentPasswordChanged', { passwordHash }),
   availability: (availability: 'available' | 'away') => newEvent('AgentAvailabilityChanged', { availability }),
+  preferences: (data: { language?: 'en' | 'nl' | null; timeZone?: string | null }) => newEvent('AgentPreferencesChanged', data),
   removed: (agentId: string) => newEvent('AgentRemoved', { agentId }),
   sessionEnded: (sessionId: string, expiresAt: string, occurredAt = at(0)) => newEvent('AgentSessionEnded', { sessionId, expiresAt }, { occurredAt }),
 };

@@ -65,7 +65,16 @@ async function simulate(live: Live, seed: number, steps: number): Promise<{ dele
 
   for (let step = 0; step < steps; step += 1) {
     if (random() < 0.05) {
-      await append(store, `agent-${pick(AGENTS)}`, random() < 0.5 ? agentEvent.updated({ name: `Renamed ${step}` }) : agentEvent.availability('away'));
+      const change = random();
+      await append(
+        store,
+        `agent-${pick(AGENTS)}`,
+        change < 0.4
+          ? agentEvent.updated({ name: `Renamed ${step}` })
+          : change < 0.7
+            ? agentEvent.availability('away')
+            : agentEvent.preferences(random() < 0.5 ? { language: pick(['en', 'nl', null] as const) } : { timeZone: pick(['Europe/Amsterdam', 'UTC', null]) }),
+      );
       continue;
     }
     if (random() < 0.04) {

@@ -301,6 +301,32 @@ export class SetAvailabilityHandler implements ICommandHandler<SetAvailabilityCo
   }
 }
 
+/** The agent's own UI language and time zone; a field left out stays, null clears it (the browser's applies). */
+export class SetPreferencesCommand extends Command<{ language: string | null; timeZone: string | null }> {
+  constructor(
+    readonly preferences: { language?: string | null; timeZone?: string | null },
+    readonly ctx: CommandContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(SetPreferencesCommand)
+export class SetPreferencesHandler implements ICommandHandler<SetPreferencesCommand> {
+  constructor(
+    private readonly executor: CommandExecutor,
+    @Inject(READ_STORE) private readonly readStore: ReadStore,
+  ) {}
+
+  async execute({ preferences, ctx }: SetPreferencesCommand) {
+    if (!ctx.agent) throw new AccessDeniedError('only an agent has preferences');
+    const { language, timeZone } = preferences;
+    await this.executor.execute(streams.agent(ctx.agent.id), agentDecider, { type: 'SetPreferences', data: { language, timeZone } }, ctx);
+    const agent = await this.readStore.getAgent(ctx.agent.id);
+    return { language: agent?.language ?? null, timeZone: agent?.timeZone ?? null };
+  }
+}
+
 /**
  * Logging out: the session (one login) ends for good, on every instance (the agent directory
  * lists it as ended until its token would have expired anyway). Only the agent themself does it.

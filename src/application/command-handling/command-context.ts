@@ -8,6 +8,9 @@ export interface AuthenticatedAgent {
   name: string;
   email: string;
   role: AgentRole;
+  /** The agent's saved UI language and time zone (null or absent: the browser's apply). */
+  language?: string | null;
+  timeZone?: string | null;
 }
 
 /** Who asks, why, and with what optimistic-concurrency expectation. */

@@ -1,4 +1,4 @@
-import type { AgentRole, Availability } from '../../domain/agent/agent.events';
+import type { AgentLanguage, AgentRole, Availability } from '../../domain/agent/agent.events';
 import type { Channel, Party } from '../../domain/shared/types';
 import type { SavedFilters } from '../../domain/custom-view/custom-view.events';
 import type { ConversationFilters, ConversationSort } from '../search/conversation-filters';
@@ -159,6 +159,9 @@ export interface AgentRecord {
   createdAt: string;
   /** Sessions (logins) this agent logged out of that have not expired yet: their tokens are refused. */
   endedSessions: string[];
+  /** The agent's own choice of UI language and IANA time zone; null: the browser's applies. */
+  language: AgentLanguage | null;
+  timeZone: string | null;
 }
 
 export interface InboxRecord {

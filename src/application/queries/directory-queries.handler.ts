@@ -81,7 +81,12 @@ export class GetAgentHandler implements IQueryHandler<GetAgentQuery> {
  * the API; the auth guard compares it with the one in the token) and whether the session was
  * logged out. Read from the shared read store, so a logout on one instance counts on all.
  */
-export class GetSessionAgentQuery extends Query<{ agent: AgentSummary; credentialFingerprint: string; sessionEnded: boolean } | null> {
+export class GetSessionAgentQuery extends Query<{
+  agent: AgentSummary;
+  credentialFingerprint: string;
+  sessionEnded: boolean;
+  preferences: { language: string | null; timeZone: string | null };
+} | null> {
   constructor(
     readonly agentId: string,
     readonly sessionId: string | null = null,
@@ -101,6 +106,7 @@ export class GetSessionAgentHandler implements IQueryHandler<GetSessionAgentQuer
       agent: toSummary(agent),
       credentialFingerprint: credentialFingerprint(agent.passwordHash),
       sessionEnded: sessionId !== null && agent.endedSessions.includes(sessionId),
+      preferences: { language: agent.language ?? null, timeZone: agent.timeZone ?? null },
     };
   }
 }

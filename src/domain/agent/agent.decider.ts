@@ -1,14 +1,17 @@
 import { isEmailAddress } from '../shared/address';
 import type { Decider } from '../shared/decider';
 import { conflict, invalidInput, invalidTransition, notFound } from '../shared/domain-error';
-import type {
-  AgentCommand,
-  AgentEmailCommand,
-  AgentEmailEvent,
-  AgentEvent,
-  AgentRole,
-  AgentUpdated,
-  Availability,
+import {
+  AGENT_LANGUAGES,
+  type AgentLanguage,
+  type AgentPreferencesChanged,
+  type AgentCommand,
+  type AgentEmailCommand,
+  type AgentEmailEvent,
+  type AgentEvent,
+  type AgentRole,
+  type AgentUpdated,
+  type Availability,
 } from './agent.events';
 
 export const AGENT_NAME_MAX_LENGTH = 100;
@@ -29,6 +32,9 @@ export type AgentState =
       readonly email: string;
       readonly role: AgentRole;
       readonly availability: Availability;
+      /** null: not chosen (the browser's applies). */
+      readonly language: AgentLanguage | null;
+      readonly timeZone: string | null;
     }
   | { readonly status: 'removed'; readonly agentId: string };
 
@@ -40,7 +46,7 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
   evolve: (state, event) => {
     if (event.type === 'AgentRegistered') {
       const { agentId, name, email, role } = event.data;
-      return { status: 'registered', agentId, name, email, role, availability: 'available' };
+      return { status: 'registered', agentId, name, email, role, availability: 'available', language: null, timeZone: null };
     }
     if (state.status !== 'registered') return state;
     switch (event.type) {
@@ -54,6 +60,12 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
         return state;
       case 'AgentAvailabilityChanged':
         return { ...state, availability: event.data.availability };
+      case 'AgentPreferencesChanged':
+        return {
+          ...state,
+          ...(event.data.language === undefined ? {} : { language: event.data.language }),
+          ...(event.data.timeZone === undefined ? {} : { timeZone: event.data.timeZone }),
+        };
       case 'AgentSessionEnded':
         return state;
       case 'AgentRemoved':
@@ -105,6 +117,20 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
         if (availability === agent.availability) return [];
         return [{ type: 'AgentAvailabilityChanged', data: { availability } }];
       }
+      case 'SetPreferences': {
+        const changes: AgentPreferencesChanged['data'] = {};
+        const { language, timeZone } = command.data;
+        if (language !== undefined) {
+          const valid = language === null ? null : validLanguage(language);
+          if (valid !== agent.language) changes.language = valid;
+        }
+        if (timeZone !== undefined) {
+          const valid = timeZone === null ? null : validTimeZone(timeZone);
+          if (valid !== agent.timeZone) changes.timeZone = valid;
+        }
+        if (Object.keys(changes).length === 0) return [];
+        return [{ type: 'AgentPreferencesChanged', data: changes }];
+      }
       case 'EndSession': {
         const { sessionId, expiresAt } = command.data;
         if (!sessionId) throw invalidInput('sessionId must not be empty');
@@ -147,6 +173,23 @@ function validEmail(value: string): string {
 
 function validRole(value: AgentRole): AgentRole {
   if (!ROLES.includes(value)) throw invalidInput(`role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function validLanguage(value: unknown): AgentLanguage {
+  if (!(AGENT_LANGUAGES as readonly unknown[]).includes(value)) {
+    throw invalidInput(`language must be one of ${AGENT_LANGUAGES.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as AgentLanguage;
+}
+
+let knownZones: Set<string> | null = null;
+/** An IANA zone name the runtime knows (Intl's list, plus UTC, which the list names only by region). */
+function validTimeZone(value: unknown): string {
+  knownZones ??= new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+  if (typeof value !== 'string' || !knownZones.has(value)) {
+    throw invalidInput(`timeZone must be an IANA time zone such as Europe/Amsterdam or UTC, got ${JSON.stringify(value)}`);
+  }
   return value;
 }
 

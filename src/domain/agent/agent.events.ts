@@ -1,5 +1,8 @@
 export type AgentRole = 'admin' | 'agent';
 export type Availability = 'available' | 'away';
+/** The languages an agent can choose for the UI (each has a locale file). */
+export const AGENT_LANGUAGES = ['en', 'nl'] as const;
+export type AgentLanguage = (typeof AGENT_LANGUAGES)[number];
 
 /**
  * Team members. The password hash (scrypt, see infrastructure/auth) lives in the event so the
@@ -11,6 +14,7 @@ export type AgentEvent =
   | AgentUpdated
   | AgentPasswordChanged
   | AgentAvailabilityChanged
+  | AgentPreferencesChanged
   | AgentSessionEnded
   | AgentRemoved;
 
@@ -34,6 +38,15 @@ export interface AgentAvailabilityChanged {
   data: { availability: Availability };
 }
 
+/**
+ * The agent's own choice of language and time zone (an IANA name). Only what changed is in the
+ * event; null clears the choice, so the browser's language and zone apply again.
+ */
+export interface AgentPreferencesChanged {
+  type: 'AgentPreferencesChanged';
+  data: { language?: AgentLanguage | null; timeZone?: string | null };
+}
+
 export interface AgentRemoved {
   type: 'AgentRemoved';
   data: { agentId: string };
@@ -53,6 +66,7 @@ export type AgentCommand =
   | UpdateAgent
   | ChangeAgentPassword
   | SetAvailability
+  | SetPreferences
   | EndSession
   | RemoveAgent;
 
@@ -75,6 +89,12 @@ export interface ChangeAgentPassword {
 export interface SetAvailability {
   type: 'SetAvailability';
   data: { availability: Availability };
+}
+
+/** A field left out stays as it is; null clears it. */
+export interface SetPreferences {
+  type: 'SetPreferences';
+  data: { language?: string | null; timeZone?: string | null };
 }
 
 export interface EndSession {

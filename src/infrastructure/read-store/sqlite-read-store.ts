@@ -71,6 +71,8 @@ interface AgentRow {
   password_hash: string;
   created_at: string;
   ended_sessions: string;
+  language: AgentRecord['language'];
+  time_zone: string | null;
 }
 
 interface InboxRow {
@@ -372,6 +374,8 @@ function toAgent(row: AgentRow): AgentRecord {
     passwordHash: row.password_hash,
     createdAt: row.created_at,
     endedSessions: (JSON.parse(row.ended_sessions) as Array<{ id: string }>).map((s) => s.id),
+    language: row.language ?? null,
+    timeZone: row.time_zone ?? null,
   };
 }
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RegisterAgentCommand, RemoveAgentCommand } from '../../application/agents/agent-commands.handler';
+import { RegisterAgentCommand, RemoveAgentCommand, SetPreferencesCommand } from '../../application/agents/agent-commands.handler';
 import { agentContext, type AuthenticatedAgent } from '../../application/command-handling/command-context';
 import { UnblockSenderCommand } from '../../application/conversations/unblock-sender.handler';
 import { CreateInboxCommand, SetInboxMembersCommand, UpdateInboxCommand } from '../../application/inboxes/inbox-commands.handler';
@@ -9,7 +9,7 @@ import { ListAgentsQuery, ListBlockedSendersQuery } from '../../application/quer
 import type { AgentSummary } from '../../application/agents/agent-commands.handler';
 import type { BlockedSenderRecord } from '../../application/ports/read-store.port';
 import { CurrentAgent } from '../http/auth/auth.decorators';
-import type { Locale } from '../i18n/i18n';
+import { LANGUAGES, type Locale } from '../i18n/i18n';
 import { RequestLocale, requestLocale } from '../i18n/request-locale';
 import { describeError } from '../http/describe-error';
 import { uuidParam } from '../http/controllers/params';
@@ -136,6 +136,14 @@ export class InboxPagesController {
     );
   }
 
+  /** The agent's own language and time zone; an empty choice follows the browser again. */
+  @Post('settings/preferences')
+  async setPreferences(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.settingsAction(agent, inboxId, request, reply, 'preferences', () =>
+      this.commandBus.execute(new SetPreferencesCommand({ language: field(body, 'language') || null, timeZone: field(body, 'timeZone') || null }, agentContext(agent))),
+    );
+  }
+
   /** Runs one settings form: success redirects back (POST/redirect/GET), a refusal re-renders the page with the reason. */
   private async settingsAction(
     agent: AuthenticatedAgent,
@@ -171,6 +179,7 @@ export class InboxPagesController {
       title: locale.t('settings.heading', { inbox: inbox.name }),
       page: 'settings-page',
       me: { ...me, isAdmin },
+      preferences: preferenceChoices(agent, locale),
       inbox,
       inboxes: inboxes.map((i) => ({ ...i, selected: i.id === inbox.id, href: `/settings?inbox=${i.id}` })),
       // Addresses and roles are for admins, who administer agents (as GET /api/agents shows them).
@@ -196,6 +205,28 @@ export class InboxPagesController {
 /** What a settings form did, named in the redirect (`?saved=`) and told in the reader's language (settings.saved.*). */
 const SAVED = ['inbox', 'members', 'inbox-created', 'agent-added', 'agent-removed', 'unblocked', 'preferences'] as const;
 type Saved = (typeof SAVED)[number];
+
+/** Each language named in itself, as language pickers do, so a reader finds their own whatever the page's language. */
+const LANGUAGE_NAMES: Record<(typeof LANGUAGES)[number], string> = { en: 'English', nl: 'Nederlands' };
+
+function preferenceChoices(agent: AuthenticatedAgent, locale: Locale) {
+  const language = agent.language ?? '';
+  const timeZone = agent.timeZone ?? '';
+  return {
+    languages: [{ value: '', label: locale.t('preferences.browserLanguage') }, ...LANGUAGES.map((l) => ({ value: l, label: LANGUAGE_NAMES[l] }))].map((o) => ({
+      ...o,
+      selected: o.value === language,
+    })),
+    timeZones: [{ value: '', label: locale.t('preferences.browserZone') }, ...timeZones().map((z) => ({ value: z, label: z }))].map((o) => ({ ...o, selected: o.value === timeZone })),
+    shownZone: locale.timeZone,
+  };
+}
+
+let zoneList: string[] | null = null;
+function timeZones(): string[] {
+  zoneList ??= ['UTC', ...Intl.supportedValuesOf('timeZone')];
+  return zoneList;
+}
 
 function messageOf(error: unknown): string {
   const { message } = describeError(error);

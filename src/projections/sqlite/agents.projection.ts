@@ -15,8 +15,9 @@ type Handler<T extends AgentEventType> = (tx: Database, agentId: string, event: 
  */
 export const agentsProjection: SqliteProjection = {
   name: 'agents',
-  version: 2,
-  handles: ['AgentRegistered', 'AgentUpdated', 'AgentPasswordChanged', 'AgentAvailabilityChanged', 'AgentSessionEnded', 'AgentRemoved'],
+  // 3: the agent's language and time zone.
+  version: 3,
+  handles: ['AgentRegistered', 'AgentUpdated', 'AgentPasswordChanged', 'AgentAvailabilityChanged', 'AgentPreferencesChanged', 'AgentSessionEnded', 'AgentRemoved'],
   reset(tx) {
     tx.exec(`
       DROP TABLE IF EXISTS rm_agents;
@@ -30,7 +31,9 @@ export const agentsProjection: SqliteProjection = {
         availability TEXT NOT NULL,
         password_hash TEXT NOT NULL,
         created_at TEXT NOT NULL,
-        ended_sessions TEXT NOT NULL DEFAULT '[]'
+        ended_sessions TEXT NOT NULL DEFAULT '[]',
+        language TEXT,
+        time_zone TEXT
       );
       CREATE INDEX rm_agents_by_email ON rm_agents (email_lower);
       CREATE TABLE rm_agent_names (id TEXT PRIMARY KEY, name TEXT NOT NULL);
@@ -66,6 +69,10 @@ const handlers: { [T in AgentEventType]: Handler<T> } = {
   },
   AgentAvailabilityChanged(tx, agentId, { data }) {
     statement(tx, 'UPDATE rm_agents SET availability = ? WHERE id = ?').run(data.availability, agentId);
+  },
+  AgentPreferencesChanged(tx, agentId, { data }) {
+    if (data.language !== undefined) statement(tx, 'UPDATE rm_agents SET language = ? WHERE id = ?').run(data.language, agentId);
+    if (data.timeZone !== undefined) statement(tx, 'UPDATE rm_agents SET time_zone = ? WHERE id = ?').run(data.timeZone, agentId);
   },
   AgentSessionEnded(tx, agentId, { data, metadata }) {
     const row = statement(tx, 'SELECT ended_sessions FROM rm_agents WHERE id = ?').get(agentId) as { ended_sessions: string } | undefined;

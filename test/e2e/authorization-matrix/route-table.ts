@@ -255,6 +255,11 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: () => ({ url: '/api/me/availability', json: { status: 'available' } }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
   },
+  'PUT /api/me/preferences': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/me/preferences', json: { language: 'en', timeZone: 'UTC' } }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
   'GET /api/inboxes': {
     access: 'member',
     surface: 'api',
@@ -435,6 +440,19 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
         allowed: 303,
         location: /^\/settings\?inbox=[0-9a-f-]{36}&saved=unblocked$/,
         prepare: blockSender,
+      },
+    ],
+  },
+
+  'POST /settings/preferences': {
+    access: 'member',
+    surface: 'form',
+    probes: [
+      {
+        call: (t) => ({ url: `/settings/preferences?inbox=${t.inboxId}`, form: { language: 'en', timeZone: 'UTC' } }),
+        scope: inboxInQuery('inbox'),
+        allowed: 303,
+        location: /^\/settings\?inbox=[0-9a-f-]{36}&saved=preferences$/,
       },
     ],
   },

@@ -59,8 +59,8 @@ export async function checkSession(claims: SessionClaims, queryBus: QueryBus): P
   if (!session) return 'the agent of this session no longer exists';
   if (session.credentialFingerprint !== claims.cf) return 'the password changed since this session began; log in again';
   if (session.sessionEnded) return 'this session was logged out; log in again';
-  const { agent } = session;
-  return { id: agent.id, name: agent.name, email: agent.email, role: agent.role };
+  const { agent, preferences } = session;
+  return { id: agent.id, name: agent.name, email: agent.email, role: agent.role, language: preferences.language, timeZone: preferences.timeZone };
 }
 
 /** The bearer token, else the session cookie's. */

@@ -79,8 +79,9 @@ type AgentData<T extends AgentEvent['type']> = Extract<AgentEvent, { type: T }>[
 /** The agent directory, and the names of removed agents (kept as tombstones: their comments still say who wrote them). */
 export const agentsMongoProjection = documentProjection<AgentDocument>({
   name: 'agents',
-  version: 2,
-  handles: ['AgentRegistered', 'AgentUpdated', 'AgentPasswordChanged', 'AgentAvailabilityChanged', 'AgentSessionEnded', 'AgentRemoved'],
+  // 3: the agent's language and time zone.
+  version: 3,
+  handles: ['AgentRegistered', 'AgentUpdated', 'AgentPasswordChanged', 'AgentAvailabilityChanged', 'AgentPreferencesChanged', 'AgentSessionEnded', 'AgentRemoved'],
   model: 'agents',
   key: (event) => (event.type === 'AgentRegistered' ? String(event.data.agentId) : idFromStream(event.streamId, 'agent-')),
   evolve(current, event) {
@@ -101,6 +102,11 @@ export const agentsMongoProjection = documentProjection<AgentDocument>({
         return active ? { ...current, passwordHash: (event.data as AgentData<'AgentPasswordChanged'>).passwordHash } : current;
       case 'AgentAvailabilityChanged':
         return active ? { ...current, availability: (event.data as AgentData<'AgentAvailabilityChanged'>).availability } : current;
+      case 'AgentPreferencesChanged': {
+        const data = event.data as AgentData<'AgentPreferencesChanged'>;
+        if (!active) return current;
+        return { ...current, ...(data.language !== undefined ? { language: data.language } : {}), ...(data.timeZone !== undefined ? { timeZone: data.timeZone } : {}) };
+      }
       case 'AgentSessionEnded':
         return active
           ? { ...current, endedSessions: withEndedSession(current.endedSessions ?? [], event.data as AgentData<'AgentSessionEnded'>, event.metadata.occurredAt) }

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { AgentRole, Availability } from '../../../domain/agent/agent.events';
+import type { AgentLanguage, AgentRole, Availability } from '../../../domain/agent/agent.events';
 import type { SavedFilters } from '../../../domain/custom-view/custom-view.events';
 import type { Channel, Party } from '../../../domain/shared/types';
 import type { MessageView } from '../../../application/ports/read-store.port';
@@ -114,6 +114,9 @@ export interface AgentDocument {
   endedSessions?: Array<{ id: string; expiresAt: string }>;
   /** Removed agents stay as tombstones: their name is still shown on what they wrote. */
   removed: boolean;
+  /** The agent's own UI language and IANA time zone (absent or null: not chosen). */
+  language?: AgentLanguage | null;
+  timeZone?: string | null;
   lastPosition: number;
 }
 
@@ -301,6 +304,8 @@ function agentSchema(): Schema<AgentDocument> {
       createdAt: String,
       endedSessions: { type: [{ _id: false, id: String, expiresAt: String }], default: undefined },
       removed: Boolean,
+      language: { type: String, default: null },
+      timeZone: { type: String, default: null },
       lastPosition: { type: Number, required: true },
     },
     options('agents'),

@@ -425,6 +425,8 @@ function toAgent(agent: AgentDocument): AgentRecord {
     passwordHash: agent.passwordHash,
     createdAt: agent.createdAt,
     endedSessions: (agent.endedSessions ?? []).map((s) => s.id),
+    language: agent.language ?? null,
+    timeZone: agent.timeZone ?? null,
   };
 }
 
