@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import type { Locale } from '../i18n/i18n';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_LOGGER, type AppLogger } from '../../application/ports/logger.port';
+import { setMissingTranslationHandler, type Locale } from '../i18n/i18n';
 import { Assets } from './assets';
 import { Templates } from './templates';
 import { webRoot } from './web-root';
@@ -13,7 +14,12 @@ export class WebRenderer {
   readonly assets: Assets;
   private readonly templates: Templates;
 
-  constructor() {
+  constructor(@Inject(APP_LOGGER) logger: AppLogger) {
+    // Tests keep the default (a missing key throws, so it fails the test that rendered it); a
+    // running server shows the key and logs it rather than failing the agent's page.
+    if (process.env.NODE_ENV !== 'test') {
+      setMissingTranslationHandler((error) => logger.warn({ key: error.key, language: error.language }, 'translation missing'));
+    }
     const root = webRoot();
     this.assets = new Assets(root);
     this.templates = new Templates((name) => this.assets.url(name)).load(root);
