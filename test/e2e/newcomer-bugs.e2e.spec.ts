@@ -222,6 +222,59 @@ describe('newcomer bugs (e2e)', () => {
     });
   });
 
+  describe('an agent manages their own password and views in the UI (item 12)', () => {
+    const form = (url: string, cookie: string, fields: Record<string, string>) =>
+      t.app.inject({ method: 'POST', url, headers: { cookie, origin: 'http://parley.test', host: 'parley.test', 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' }, payload: new URLSearchParams(fields).toString() });
+    const sessionOf = (res: { headers: Record<string, unknown> }) =>
+      ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []).find((c) => c.startsWith('parley_session='))?.split(';')[0];
+
+    it('changes the password from the settings page, keeping this browser signed in and no other', async () => {
+      const created = await post('/api/agents', { name: 'Pat Newcomer', email: 'pat@parley.test', password: 'first-password-1', role: 'admin' });
+      expect(created.status).toBe(201);
+      const login = await t.request('POST', '/api/auth/login', { body: { email: 'pat@parley.test', password: 'first-password-1' } });
+      const oldCookie = sessionOf(login)!;
+      const settings = await t.request('GET', '/settings', { headers: { cookie: oldCookie, 'accept-language': 'en' } });
+      expect(String(settings.body)).toContain('id="password-form"');
+
+      const differ = await form('/settings/password', oldCookie, { currentPassword: 'first-password-1', password: 'second-password-2', confirm: 'second-password-3' });
+      expect(differ.statusCode).toBe(400);
+      expect(differ.body).toContain('The two new passwords differ');
+      const wrong = await form('/settings/password', oldCookie, { currentPassword: 'not-my-password', password: 'second-password-2', confirm: 'second-password-2' });
+      expect(wrong.statusCode).toBeGreaterThanOrEqual(400);
+      expect(wrong.statusCode).toBeLessThan(500);
+
+      const changed = await form('/settings/password', oldCookie, { currentPassword: 'first-password-1', password: 'second-password-2', confirm: 'second-password-2' });
+      expect(changed.statusCode).toBe(303);
+      expect(changed.headers.location).toMatch(/saved=password$/);
+      const newCookie = sessionOf(changed)!;
+      expect(newCookie).toBeDefined();
+      expect((await t.request('GET', '/api/me', { headers: { cookie: newCookie } })).status).toBe(200);
+      expect((await t.request('GET', '/api/me', { headers: { cookie: oldCookie } })).status).toBe(401);
+      expect((await t.request('POST', '/api/auth/login', { body: { email: 'pat@parley.test', password: 'second-password-2' } })).status).toBe(200);
+      expect((await t.request('POST', '/api/auth/login', { body: { email: 'pat@parley.test', password: 'first-password-1' } })).status).toBe(401);
+    });
+
+    it('renames and deletes a custom view from the settings page', async () => {
+      const cookie = await sessionCookie();
+      const view = await post('/api/views', { name: 'Refunds', filters: { q: 'refund' } });
+      expect(view.status).toBe(201);
+      const viewId = view.body.id as string;
+      const settings = String((await t.request('GET', '/settings', { headers: { cookie, 'accept-language': 'en' } })).body);
+      expect(settings).toContain(`action="/settings/views/${viewId}/rename`);
+      const inboxId = /action="\/settings\/views\/[^/]+\/rename\?inbox=([0-9a-f-]{36})"/.exec(settings)![1];
+
+      const renamed = await form(`/settings/views/${viewId}/rename?inbox=${inboxId}`, cookie, { name: 'Refund requests' });
+      expect(renamed.statusCode).toBe(303);
+      expect(renamed.headers.location).toBe(`/settings?inbox=${inboxId}&saved=view-renamed`);
+      const names = async () => ((await get(`/api/views?inboxId=${inboxId}`)).body.views as Array<{ id: string; name: string }>).filter((v) => v.id === viewId).map((v) => v.name);
+      expect(await names()).toEqual(['Refund requests']);
+
+      const deleted = await form(`/settings/views/${viewId}/delete?inbox=${inboxId}`, cookie, {});
+      expect(deleted.statusCode).toBe(303);
+      expect(await names()).toEqual([]);
+    });
+  });
+
   /** How the thread links an attachment: the blob, with the name and type its message gives. */
   const downloadUrl = (a: { id: string; filename: string; contentType: string }) =>
     `/api/channels/email/blobs/${encodeURIComponent(a.id)}?name=${encodeURIComponent(a.filename)}&type=${encodeURIComponent(a.contentType)}`;

@@ -1,7 +1,15 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RegisterAgentCommand, RemoveAgentCommand, SetPreferencesCommand } from '../../application/agents/agent-commands.handler';
+import { RegisterAgentCommand, RemoveAgentCommand, SetPreferencesCommand, UpdateAgentCommand } from '../../application/agents/agent-commands.handler';
+import { ListCustomViewsQuery } from '../../application/custom-views/custom-view-queries.handler';
+import type { CustomViewListing } from '../../application/custom-views/custom-view-listing';
+import { DeleteCustomViewCommand } from '../../application/custom-views/delete-custom-view.handler';
+import { UpdateCustomViewCommand } from '../../application/custom-views/update-custom-view.handler';
+import { GetSessionAgentQuery } from '../../application/queries/directory-queries.handler';
+import { SessionRevocations } from '../http/auth/session-revocations';
+import { SESSION_COOKIE, SessionTokens } from '../http/auth/session-tokens';
+import { COOKIE_SECURE } from '../http/controllers/auth.controller';
 import { agentContext, type AuthenticatedAgent } from '../../application/command-handling/command-context';
 import { UnblockSenderCommand } from '../../application/conversations/unblock-sender.handler';
 import { CreateInboxCommand, SetInboxMembersCommand, UpdateInboxCommand } from '../../application/inboxes/inbox-commands.handler';
@@ -29,6 +37,9 @@ export class InboxPagesController {
     private readonly renderer: WebRenderer,
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
+    private readonly tokens: SessionTokens,
+    private readonly revocations: SessionRevocations,
+    @Inject(COOKIE_SECURE) private readonly secureCookies: boolean,
   ) {}
 
   @Get('inbox')
@@ -144,6 +155,57 @@ export class InboxPagesController {
     );
   }
 
+  /**
+   * The agent's own password (the current one proves it is them). The new password ends every
+   * session of theirs, this one included, so this browser gets a fresh session at once.
+   */
+  @Post('settings/password')
+  async changePassword(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.settingsAction(agent, inboxId, request, reply, 'password', async () => {
+      const password = field(body, 'password', { trim: false });
+      if (password !== field(body, 'confirm', { trim: false })) throw new BadRequestException(requestLocale(request).t('settings.passwordsDiffer'));
+      await this.commandBus.execute(new UpdateAgentCommand(agent.id, { password, currentPassword: field(body, 'currentPassword', { trim: false }) }, agentContext(agent)));
+      this.revocations.ended({ agentId: agent.id });
+      await this.startSession(agent.id, reply);
+    });
+  }
+
+  /** Rename one of the inbox's custom views (the same command and checks as PATCH /api/views/:id). */
+  @Post('settings/views/:viewId/rename')
+  async renameView(
+    @Query('inbox') inboxId: string | undefined,
+    @Param('viewId', uuidParam('viewId')) viewId: string,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.settingsAction(agent, inboxId, request, reply, 'view-renamed', () =>
+      this.commandBus.execute(new UpdateCustomViewCommand(viewId, { name: field(body, 'name') }, agentContext(agent))),
+    );
+  }
+
+  /** Delete one of the inbox's custom views (as DELETE /api/views/:id); its conversations stay where they are. */
+  @Post('settings/views/:viewId/delete')
+  async deleteView(
+    @Query('inbox') inboxId: string | undefined,
+    @Param('viewId', uuidParam('viewId')) viewId: string,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.settingsAction(agent, inboxId, request, reply, 'view-deleted', () => this.commandBus.execute(new DeleteCustomViewCommand(viewId, agentContext(agent))));
+  }
+
+  /** The same HttpOnly, SameSite=Strict session cookie as logging in sets. */
+  private async startSession(agentId: string, reply: FastifyReply): Promise<void> {
+    const session = await this.queryBus.execute(new GetSessionAgentQuery(agentId));
+    if (!session) throw new Error('the agent whose password just changed does not exist');
+    const { token, expiresAt } = this.tokens.issue(session.agent.id, session.credentialFingerprint);
+    const maxAge = Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000));
+    void reply.header('Set-Cookie', `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${this.secureCookies ? '; Secure' : ''}`);
+  }
+
   /** Runs one settings form: success redirects back (POST/redirect/GET), a refusal re-renders the page with the reason. */
   private async settingsAction(
     agent: AuthenticatedAgent,
@@ -168,10 +230,11 @@ export class InboxPagesController {
   private async settingsPage(agent: AuthenticatedAgent, locale: Locale, inboxId: string | undefined, messages: { notice?: string; error?: string }): Promise<string> {
     const screen = this.presenter.screen;
     const { inbox, inboxes } = await screen.resolveInbox(agent, parseInboxState({ inbox: inboxId }));
-    const [me, agents, blocked] = await Promise.all([
+    const [me, agents, blocked, views] = await Promise.all([
       screen.me(agent),
       this.queryBus.execute(new ListAgentsQuery()) as Promise<AgentSummary[]>,
       this.queryBus.execute(new ListBlockedSendersQuery(agent, inbox.id)) as Promise<BlockedSenderRecord[]>,
+      this.queryBus.execute(new ListCustomViewsQuery(agent, inbox.id)) as Promise<CustomViewListing[]>,
     ]);
     const isAdmin = me.role === 'admin';
     return this.renderer.page('settings', {
@@ -196,6 +259,7 @@ export class InboxPagesController {
         })),
       blocked,
       hasBlocked: blocked.length > 0,
+      customViews: views.map((v) => ({ id: v.id, name: v.name })),
       backHref: `/inbox?${stateQuery(parseInboxState({ inbox: inbox.id }))}`,
       ...messages,
     });
@@ -203,7 +267,7 @@ export class InboxPagesController {
 }
 
 /** What a settings form did, named in the redirect (`?saved=`) and told in the reader's language (settings.saved.*). */
-const SAVED = ['inbox', 'members', 'inbox-created', 'agent-added', 'agent-removed', 'unblocked', 'preferences'] as const;
+const SAVED = ['inbox', 'members', 'inbox-created', 'agent-added', 'agent-removed', 'unblocked', 'preferences', 'password', 'view-renamed', 'view-deleted'] as const;
 type Saved = (typeof SAVED)[number];
 
 /** Each language named in itself, as language pickers do, so a reader finds their own whatever the page's language. */

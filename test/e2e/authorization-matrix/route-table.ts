@@ -456,6 +456,42 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
       },
     ],
   },
+  'POST /settings/password': {
+    access: 'member',
+    surface: 'form',
+    probes: [
+      {
+        // Two different new passwords: the form is refused before anything changes, so the probing agent keeps its session.
+        call: (t) => ({ url: `/settings/password?inbox=${t.inboxId}`, form: { currentPassword: 'not-checked', password: 'new-password-1', confirm: 'new-password-2' } }),
+        scope: inboxInQuery('inbox'),
+        allowed: 400,
+      },
+    ],
+  },
+  'POST /settings/views/:viewId/rename': {
+    access: 'member',
+    surface: 'form',
+    probes: [
+      {
+        call: (t) => ({ url: `/settings/views/${t.viewId}/rename?inbox=${t.inboxId}`, form: { name: `Renamed ${t.unique}` } }),
+        scope: inboxInQuery('inbox'),
+        allowed: 303,
+        location: /^\/settings\?inbox=[0-9a-f-]{36}&saved=view-renamed$/,
+      },
+    ],
+  },
+  'POST /settings/views/:viewId/delete': {
+    access: 'member',
+    surface: 'form',
+    probes: [
+      {
+        call: (t) => ({ url: `/settings/views/${t.viewId}/delete?inbox=${t.inboxId}` }),
+        scope: inboxInQuery('inbox'),
+        allowed: 303,
+        location: /^\/settings\?inbox=[0-9a-f-]{36}&saved=view-deleted$/,
+      },
+    ],
+  },
 
   // ---- the web UI: fragments and actions (htmx) and live events ------------------------------------
   'GET /ui/nav': {
