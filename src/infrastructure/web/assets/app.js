@@ -379,6 +379,13 @@
       refocus = null;
       if (again && !again.closest('[hidden]')) again.focus();
     }
+    // On a phone the thread takes the list's place, hiding the row that opened it (the browser
+    // drops the focus): the focus goes to the conversation's subject rather than nowhere.
+    var swapped = event.detail.target;
+    var subject = document.getElementById('thread-subject');
+    var listPane = document.getElementById('list-pane');
+    var focused = document.activeElement;
+    if (swapped && swapped.id === 'thread-pane' && subject && listPane && listPane.getClientRects().length === 0 && (!focused || focused === document.body)) subject.focus();
     syncList();
     armFlash();
   });
