@@ -109,6 +109,9 @@ const priya: Person = { name: 'Priya Sharma', address: 'priya.sharma@example.org
 const claire: Person = { name: 'Claire Dubois', address: 'claire.dubois@leasepartner.example' };
 const bram: Person = { name: 'Bram Kok', address: 'bram.kok@example.net' };
 const wim: Person = { name: 'Wim de Graaf', address: 'wim.degraaf@example.com' };
+const lukas: Person = { name: 'Lukas Weber', address: 'lukas.weber@example.net' };
+const sophie: Person = { name: 'Sophie de Wit', address: 'sophie.dewit@example.org' };
+const ahmed: Person = { name: 'Ahmed Yilmaz', address: 'ahmed.yilmaz@example.com' };
 
 export const DEMO_CONVERSATIONS: readonly DemoConversation[] = [
   {
@@ -264,6 +267,52 @@ export const DEMO_CONVERSATIONS: readonly DemoConversation[] = [
         text:
           'Hallo,\n\nKan ik volgende week twee kinderfietsen (16 en 20 inch) brengen voor een onderhoudsbeurt? ' +
           'Bij de kleinste loopt de ketting steeds van het tandwiel.\n\nGroeten,\nEva Smit',
+      },
+    ],
+  },
+  {
+    key: 'verhuur',
+    inbox: 'support',
+    steps: [
+      {
+        type: 'email',
+        id: 'verhuur-1',
+        at: { days: 0, minutes: 35 },
+        from: lukas,
+        subject: 'Renting two bikes for three days',
+        text:
+          'Hello,\n\nMy wife and I are visiting Utrecht in May and would like to rent two city bikes from Friday to Sunday. ' +
+          'Do we need to book in advance, and what does it cost?\n\nBest wishes,\nLukas Weber',
+      },
+    ],
+  },
+  {
+    key: 'cadeaubon',
+    inbox: 'support',
+    steps: [
+      {
+        type: 'api',
+        id: 'cadeaubon-1',
+        at: { days: 1, hours: 9 },
+        from: sophie,
+        subject: 'Webshop: cadeaubon in de winkel gebruiken?',
+        text: 'Ik heb een cadeaubon van jullie webshop gekregen. Kan ik die ook in de winkel gebruiken?',
+      },
+    ],
+  },
+  {
+    key: 'sleutel',
+    inbox: 'support',
+    steps: [
+      {
+        type: 'email',
+        id: 'sleutel-1',
+        at: { days: 3, hours: 2 },
+        from: ahmed,
+        subject: 'Sleutel van mijn AXA-ringslot kwijt',
+        text:
+          'Hallo,\n\nIk ben de sleutel van mijn AXA-ringslot kwijt en de fiets staat nu op slot in de stalling. ' +
+          'Het sleutelnummer heb ik nog wel. Kunnen jullie een nieuwe sleutel bestellen of het slot openmaken?\n\nAhmed',
       },
     ],
   },

@@ -161,7 +161,7 @@ export class DemoScenario {
         inbox = { id: created.id, name: wanted.name, emailAddress: wanted.emailAddress, isDefault: false, memberIds };
         this.added += 1;
       } else {
-        this.present += 1;
+        const before = this.added;
         if (inbox.name !== wanted.name) {
           await this.api('PATCH', `/api/inboxes/${inbox.id}`, { as: 'admin', body: { name: wanted.name } });
           inbox = { ...inbox, name: wanted.name };
@@ -172,6 +172,7 @@ export class DemoScenario {
           inbox = { ...inbox, memberIds };
           this.added += 1;
         }
+        if (this.added === before) this.present += 1;
       }
       this.inboxes.set(wanted.key, inbox);
     }
