@@ -22,11 +22,6 @@ import { PluginRegistry } from '../../plugins/registry/plugin-registry';
 import { webControllers } from '../web/web.parts';
 import { IS_PUBLIC } from './auth/auth.decorators';
 import { SESSION_COOKIE } from './auth/session-tokens';
-import * as authDtos from './dto/auth.dto';
-import * as conversationDtos from './dto/conversation.dto';
-import * as inboxDtos from './dto/inbox.dto';
-import * as searchDtos from './dto/search.dto';
-import { ComposeEmailDto, ForwardDto } from './controllers/email.controller';
 import { ErrorResponse } from './dto/responses.dto';
 
 /** The Swagger UI page, its script and the files of swagger-ui-dist below it. */
@@ -58,17 +53,8 @@ const PLUGIN_ROUTE_BODIES: Record<string, { model: new () => unknown; descriptio
   },
 };
 
-/** Request DTOs: their class-validator rules become the schemas' limits, so the reference cannot drift from what is enforced. */
-const VALIDATED_MODELS: readonly (new () => object)[] = [
-  ...Object.values(authDtos),
-  ...Object.values(conversationDtos),
-  ...Object.values(inboxDtos),
-  ...Object.values(searchDtos),
-  ComposeEmailDto,
-  ForwardDto,
-  ApiMessageDto,
-  PartyDto,
-];
+/** Models that no controller parameter names: the API channel's body and what it nests. */
+const PLUGIN_MODELS: readonly (new () => object)[] = [ApiMessageDto, PartyDto];
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -98,10 +84,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     extraModels: [ErrorResponse, ApiMessageDto],
     operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
   });
-  markPublicOperations(app, document);
+  const controllers = controllerClasses(app);
+  markPublicOperations(controllers, document);
   addPluginRoutes(document, app.get(PluginRegistry).routes());
   addErrorResponses(document);
-  addValidationLimits(document);
+  addValidationLimits(document, [...requestModels(controllers), ...PLUGIN_MODELS]);
   return sortKeys(document);
 }
 
@@ -172,23 +159,41 @@ function operations(document: OpenAPIObject): OperationObject[] {
   );
 }
 
+type Controller = new (...args: never[]) => object;
+
+function controllerClasses(app: INestApplication): Controller[] {
+  return [...app.get(ModulesContainer).values()].flatMap((module) => [...module.controllers.values()].map((wrapper) => wrapper.metatype as Controller | null)).filter((c): c is Controller => c !== null);
+}
+
+/** A controller's route handlers by name (read from the descriptors: reading a getter on the prototype would run it). */
+function handlers(controller: Controller): [string, (...args: never[]) => unknown][] {
+  return Object.getOwnPropertyNames(controller.prototype).flatMap((name) => {
+    const value: unknown = Object.getOwnPropertyDescriptor(controller.prototype, name)?.value;
+    return typeof value === 'function' && name !== 'constructor' ? [[name, value as (...args: never[]) => unknown]] : [];
+  });
+}
+
 /** Routes marked @Public() need no session: `security: []` overrides the document's default. */
-function markPublicOperations(app: INestApplication, document: OpenAPIObject): void {
+function markPublicOperations(controllers: readonly Controller[], document: OpenAPIObject): void {
   const publicIds = new Set<string>();
-  for (const module of app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as (new () => unknown) | null;
-      if (!controller) continue;
-      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-        // The descriptor, not the property: reading a getter on the prototype would run it.
-        const handler: unknown = Object.getOwnPropertyDescriptor(controller.prototype, name)?.value;
-        if (typeof handler === 'function' && Reflect.getMetadata(IS_PUBLIC, handler) === true) {
-          publicIds.add(`${controller.name.replace(/Controller$/, '')}_${name}`);
-        }
-      }
+  for (const controller of controllers) {
+    for (const [name, handler] of handlers(controller)) {
+      if (Reflect.getMetadata(IS_PUBLIC, handler) === true) publicIds.add(`${controller.name.replace(/Controller$/, '')}_${name}`);
     }
   }
   for (const operation of operations(document)) if (operation.operationId && publicIds.has(operation.operationId)) operation.security = [];
+}
+
+/** The classes the route handlers take (bodies and query objects), as the validation pipe sees them. */
+function requestModels(controllers: readonly Controller[]): (new () => object)[] {
+  const models = new Set<new () => object>();
+  for (const controller of controllers) {
+    for (const [name] of handlers(controller)) {
+      const types = (Reflect.getMetadata('design:paramtypes', controller.prototype, name) ?? []) as unknown[];
+      for (const type of types) if (typeof type === 'function' && getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0) models.add(type as new () => object);
+    }
+  }
+  return [...models];
 }
 
 /** The channel plugins' routes are mounted on Fastify directly, outside Nest: described from what each plugin declared. */
@@ -236,10 +241,13 @@ function addErrorResponses(document: OpenAPIObject): void {
   }
 }
 
-/** Copies the class-validator rules of the request DTOs into their schemas (lengths, patterns, sizes, ranges, choices). */
-function addValidationLimits(document: OpenAPIObject): void {
+/**
+ * Copies the class-validator rules of the request DTOs into their schemas (lengths, patterns, sizes,
+ * ranges, choices), so the reference cannot drift from what is enforced.
+ */
+function addValidationLimits(document: OpenAPIObject, models: readonly (new () => object)[]): void {
   const schemas = document.components?.schemas ?? {};
-  for (const model of VALIDATED_MODELS) {
+  for (const model of models) {
     const schema = schemas[model.name] as SchemaObject | undefined;
     if (!schema?.properties) continue;
     for (const rule of getMetadataStorage().getTargetValidationMetadatas(model, '', true, false)) {
