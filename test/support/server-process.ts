@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 
@@ -49,6 +49,8 @@ export async function buildServer(timeoutMs = 120_000): Promise<string> {
     rmSync(dirname(outDir), { recursive: true, force: true });
     throw new Error(`building the server failed (tsc exit ${code ?? signal}):\n${output}`);
   }
+  // dist/ beside package.json, as in the repository and the image (the server reads its version there).
+  copyFileSync(join(REPO_ROOT, 'package.json'), join(dirname(outDir), 'package.json'));
   builtEntry = entry;
   return builtEntry;
 }
