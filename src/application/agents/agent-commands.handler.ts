@@ -8,7 +8,7 @@ import { DomainError } from '../../domain/shared/domain-error';
 import type { AgentEmailEvent, AgentEvent, AgentRole, Availability } from '../../domain/agent/agent.events';
 import { fold } from '../../domain/shared/decider';
 import { inboxDecider } from '../../domain/inbox/inbox.decider';
-import { AccessDeniedError, InvalidRequestError, NotFoundError, requireAdmin } from '../access/inbox-access';
+import { AccessDeniedError, InvalidRequestError, NotFoundError, RateLimitedError, requireAdmin } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { toDomainEvents } from '../command-handling/handle-command';
@@ -220,7 +220,7 @@ export class UpdateAgentHandler implements ICommandHandler<UpdateAgentCommand> {
     if (changes.password != null) checkPassword(changes.password);
     const current = await this.readStore.getAgent(agentId);
     if (!current) throw new NotFoundError(`agent ${agentId} not found`);
-    if (self && changes.password != null) await assertCurrentPassword(changes.currentPassword, current.passwordHash);
+    if (self && changes.password != null) await assertCurrentPassword(agentId, changes.currentPassword, current.passwordHash);
 
     if (changes.role === 'agent' && current.role === 'admin') await revokeAdmin(this.executor, this.readStore, agentId, 'demoted', this.ctxFor(ctx));
     if (changes.name != null || changes.role != null) {
@@ -241,10 +241,40 @@ export class UpdateAgentHandler implements ICommandHandler<UpdateAgentCommand> {
   }
 }
 
+/**
+ * Wrong current passwords per agent within the window. A stolen session must not become a way to
+ * guess the real password at hashing speed, nor to fill the password hasher's line: attempts are
+ * counted before the hash, like logins, and the check is refused when the hasher is busy.
+ */
+const CURRENT_PASSWORD_TRIES = 5;
+const CURRENT_PASSWORD_WINDOW_MS = 15 * 60 * 1000;
+const currentPasswordTries = new Map<string, number[]>();
+
 /** Changing one's own password needs the current one: a stolen session alone must not take the account over. */
-async function assertCurrentPassword(given: string | undefined, storedHash: string): Promise<void> {
+async function assertCurrentPassword(agentId: string, given: string | undefined, storedHash: string): Promise<void> {
   if (!given) throw new InvalidRequestError('currentPassword: required to change your own password');
-  if (!(await verifyPassword(given, storedHash))) throw new AccessDeniedError('currentPassword is wrong');
+  const now = Date.now();
+  const recent = (currentPasswordTries.get(agentId) ?? []).filter((at) => at > now - CURRENT_PASSWORD_WINDOW_MS);
+  if (recent.length >= CURRENT_PASSWORD_TRIES) {
+    const seconds = Math.ceil((recent[0] + CURRENT_PASSWORD_WINDOW_MS - now) / 1000);
+    throw new RateLimitedError(`too many wrong current passwords; try again in ${seconds} s`, seconds);
+  }
+  currentPasswordTries.set(agentId, [...recent, now]);
+  // A try that was not checked (the hasher was busy), or was right, is taken back.
+  const takeBack = () => {
+    const tries = currentPasswordTries.get(agentId) ?? [];
+    const index = tries.indexOf(now);
+    if (index !== -1) tries.splice(index, 1);
+  };
+  let right: boolean;
+  try {
+    right = await verifyPassword(given, storedHash, 'refuse');
+  } catch (error) {
+    takeBack();
+    throw error;
+  }
+  if (!right) throw new AccessDeniedError('currentPassword is wrong');
+  takeBack();
 }
 
 /** Removing an agent (rule 4): their conversations become unassigned, here and by the process manager. */

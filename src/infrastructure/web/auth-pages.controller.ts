@@ -10,7 +10,6 @@ import { RequestLocale } from '../i18n/request-locale';
 import { Public } from '../http/auth/auth.decorators';
 import { LoginThrottle, TooManyAttemptsError } from '../http/auth/login-throttle';
 import { attemptLogin } from '../http/auth/login-attempt';
-
 import { SESSION_COOKIE, SessionTokens } from '../http/auth/session-tokens';
 import { SessionRevocations } from '../http/auth/session-revocations';
 import { COOKIE_SECURE, endSession } from '../http/controllers/auth.controller';

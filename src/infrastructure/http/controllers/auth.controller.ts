@@ -5,6 +5,7 @@ import { EndSessionCommand, SetupFirstAdminCommand } from '../../../application/
 import { agentContext, systemContext } from '../../../application/command-handling/command-context';
 import { AuthenticateQuery, CountAgentsQuery, GetSessionAgentQuery } from '../../../application/queries/directory-queries.handler';
 import { LoginThrottle, TooManyAttemptsError } from '../auth/login-throttle';
+import { attemptLogin } from '../auth/login-attempt';
 import { Public } from '../auth/auth.decorators';
 import { checkSession, requestToken } from '../auth/auth.guard';
 import { SessionRevocations } from '../auth/session-revocations';
@@ -56,7 +57,7 @@ export class AuthController {
     const email = body.email.trim().toLowerCase();
     let agent;
     try {
-      agent = await this.throttle.attempt(email, request.ip, () => this.queryBus.execute(new AuthenticateQuery(email, body.password)));
+      agent = await attemptLogin({ throttle: this.throttle, tokens: this.tokens, secureCookies: this.secureCookies }, request, reply, email, () => this.queryBus.execute(new AuthenticateQuery(email, body.password)));
     } catch (error) {
       if (error instanceof TooManyAttemptsError) void reply.header('Retry-After', String(error.retryAfterSeconds));
       throw error;
