@@ -126,6 +126,23 @@ describe('docs: citations and links resolve', () => {
     expect(problems).toEqual([]);
   });
 
+  it('every repository path the Markdown files name in code spans exists', () => {
+    const problems: string[] = [];
+    // `src/plugins/channel-plugin.ts`, `test/ui`, `src/plugins/email/templates/{message,quoted}.text.hbs`
+    const span = /`((?:src|test|docs|bench|examples|scripts|\.ci)\/[^`\s]*)`/g;
+    for (const file of markdownFiles) {
+      for (const [, path] of read(file).matchAll(span)) {
+        if (/[<>*…]/.test(path)) continue; // a pattern or placeholder, not one path
+        const braces = /^(.*)\{([^}]*)\}(.*)$/.exec(path);
+        const paths = braces ? braces[2].split(',').map((part) => `${braces[1]}${part}${braces[3]}`) : [path];
+        for (const one of paths) {
+          if (!existsSync(join(ROOT, one))) problems.push(`${show(file)} names ${one}, which is not in the repository`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('every "rule N" cited in src/ and test/ is a numbered inbox rule of docs/design.md', () => {
     const design = read(join(ROOT, 'docs/design.md'));
     const rulesSection = /^## The inbox rules\b[\s\S]*?(?=^## )/m.exec(design);
