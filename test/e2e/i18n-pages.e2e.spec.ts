@@ -117,6 +117,34 @@ describe('the web UI in Dutch and English', () => {
     });
   });
 
+  it('refuses an empty form field in the reader\'s language, naming the field', async () => {
+    const post = (language: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/ui/conversations/${conversationId}/comment`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded', 'hx-request': 'true', 'accept-language': language },
+        payload: 'text=',
+      });
+    const dutch = await post('nl');
+    expect(dutch.statusCode).toBe(400);
+    expect(dutch.body).toContain('De opmerking mag niet leeg zijn.');
+    expect((await post('en')).body).toContain('The comment must not be empty.');
+  });
+
+  it('renders the first-run setup page in both languages', async () => {
+    const fresh = await startTestApp({ env: { PARLEY_ADMIN_EMAIL: '', PARLEY_ADMIN_PASSWORD: '' } });
+    try {
+      for (const [language, heading] of [['nl', 'Welkom bij Parley'], ['en', 'Welcome to Parley']]) {
+        const res = await fresh.request('GET', '/setup', { headers: { 'accept-language': language } });
+        expect(res.status).toBe(200);
+        expect(String(res.body)).toContain(heading);
+        expect(String(res.body).match(rawKey)?.[0] ?? null).toBeNull();
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('shows times in the time zone the browser reported', async () => {
     const utc = await t.request('GET', `/ui/conversations/${conversationId}`, { token, headers: { 'accept-language': 'nl', cookie: 'parley_tz=UTC' } });
     const tokyo = await t.request('GET', `/ui/conversations/${conversationId}`, { token, headers: { 'accept-language': 'nl', cookie: 'parley_tz=Asia%2FTokyo' } });

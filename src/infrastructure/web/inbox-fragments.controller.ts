@@ -70,7 +70,7 @@ export class InboxFragmentsController {
         return { notice: locale.t('notices.reopened') };
       },
       comment: async (id, body, agent, locale) => {
-        const text = requireField(body, 'text', locale.t('fields.comment'), 20_000);
+        const text = requireField(body, 'text', 'fields.comment', 20_000, locale);
         const result = await this.commandBus.execute(new AddCommentCommand(id, text, agentContext(agent)));
         const mentioned = result.mentions.length;
         return { notice: mentioned > 0 ? locale.t('notices.commentNotified', { count: mentioned }) : locale.t('notices.commentAdded') };
@@ -88,7 +88,7 @@ export class InboxFragmentsController {
         return { notice: locale.t('notices.blocked', { address: result.address }) };
       },
       unblock: async (id, body, agent, locale) => {
-        const address = requireField(body, 'address', locale.t('fields.address'), 320);
+        const address = requireField(body, 'address', 'fields.address', 320, locale);
         const conversation = await this.presenter.screen.conversation(agent, id);
         await this.commandBus.execute(new UnblockSenderCommand(conversation.inboxId, address, agentContext(agent)));
         return { notice: locale.t('notices.unblocked', { address }) };
@@ -106,13 +106,13 @@ export class InboxFragmentsController {
         return { notice: locale.t('notices.deleted'), deleted: true };
       },
       ticket: async (id, body, agent, locale) => {
-        const name = requireField(body, 'name', locale.t('fields.ticketName'), 200);
+        const name = requireField(body, 'name', 'fields.ticketName', 200, locale);
         const ticketId = randomUUID();
         await this.change(id, agent, () => ({ type: 'CreateTicket', data: { ticketId, name } }));
         return { notice: locale.t('notices.ticketCreated') };
       },
       forward: async (id, body, agent, locale) => {
-        const to = requireField(body, 'to', locale.t('fields.forwardTo'), 320);
+        const to = requireField(body, 'to', 'fields.forwardTo', 320, locale);
         const note = field(body, 'note', { trim: false });
         await this.commandBus.execute(new ForwardConversationCommand(id, { address: to }, note.trim() ? note : undefined, agentContext(agent)));
         return { notice: locale.t('notices.forwarded', { address: to }) };
@@ -213,7 +213,7 @@ export class InboxFragmentsController {
   ) {
     assertSameOrigin(request);
     const state = { ...parseInboxState(query), conversationId: id };
-    const text = requireField(body, 'text', locale.t('fields.reply'), 100_000);
+    const text = requireField(body, 'text', 'fields.reply', 100_000, locale);
     const revision = field(body, 'revision');
     if (!/^\d+$/.test(revision)) throw new BadRequestException('revision must be the conversation revision the reply was written against');
     const channel = field(body, 'channel');
@@ -294,8 +294,8 @@ export class InboxFragmentsController {
     const ids = fields(body, 'ids');
     const action = field(body, 'action');
     if (action !== 'close' && action !== 'trash') throw new BadRequestException('action must be close or trash');
-    if (ids.length === 0) throw new BadRequestException('select at least one conversation');
-    if (ids.length > 500) throw new BadRequestException('select at most 500 conversations at once');
+    if (ids.length === 0) throw new BadRequestException(locale.t('errors.selectOne'));
+    if (ids.length > 500) throw new BadRequestException(locale.t('errors.selectAtMost', { max: locale.formatNumber(500) }));
     if (!ids.every((id) => UUID.test(id))) throw new BadRequestException('ids must be conversation ids');
     const { results } = await this.commandBus.execute(new BulkConversationActionCommand(ids.map((i) => i.toLowerCase()), action, agentContext(agent)));
     const done = results.filter((r) => r.ok).length;
@@ -327,9 +327,9 @@ export class InboxFragmentsController {
     @Res() reply: FastifyReply,
   ) {
     assertSameOrigin(request);
-    const to = requireField(body, 'to', locale.t('fields.to'), 320);
-    const subject = requireField(body, 'subject', locale.t('fields.subject'), 998);
-    const text = requireField(body, 'text', locale.t('fields.message'), 100_000);
+    const to = requireField(body, 'to', 'fields.to', 320, locale);
+    const subject = requireField(body, 'subject', 'fields.subject', 998, locale);
+    const text = requireField(body, 'text', 'fields.message', 100_000, locale);
     const { inbox } = await this.presenter.screen.actionInbox(agent, inboxId);
     const sent = await this.commandBus.execute(new ComposeEmailCommand({ to: { address: to }, subject, text, inboxId: inbox.id }, agentContext(agent)));
     void reply.header('HX-Redirect', `/inbox?${stateQuery({ inboxId: inbox.id, view: 'sent', sort: 'newest', search: null, conversationId: sent.conversationId })}`);
@@ -348,8 +348,8 @@ export class InboxFragmentsController {
   ) {
     assertSameOrigin(request);
     const state = parseInboxState(query);
-    if (!state.search) throw new BadRequestException('search first, then save the search as a view');
-    const name = requireField(body, 'name', locale.t('fields.viewName'), 100);
+    if (!state.search) throw new BadRequestException(locale.t('errors.searchFirst'));
+    const name = requireField(body, 'name', 'fields.viewName', 100, locale);
     const { inbox } = await this.presenter.screen.actionInbox(agent, typeof query.inbox === 'string' ? query.inbox : undefined);
     const { search } = state;
     const filters = Object.fromEntries(

@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import type { Locale } from '../i18n/i18n';
 
 /** A form body as the UI's urlencoded parser delivers it. */
 export type FormBody = Record<string, string | string[] | undefined>;
@@ -31,10 +32,12 @@ export function fields(body: FormBody | undefined, name: string): string[] {
   return (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []).filter((v) => v !== '');
 }
 
-export function requireField(body: FormBody | undefined, name: string, label: string, maxLength: number): string {
+/** A form value that must be there; the refusal names the field (`labelKey`, a fields.* text) in the reader's language. */
+export function requireField(body: FormBody | undefined, name: string, labelKey: string, maxLength: number, locale: Locale): string {
   const value = field(body, name);
-  if (!value) throw new BadRequestException(`${label} must not be empty`);
-  if (value.length > maxLength) throw new BadRequestException(`${label} must be at most ${maxLength} characters (got ${value.length})`);
+  const label = locale.t(labelKey);
+  if (!value) throw new BadRequestException(locale.t('fields.empty', { label }));
+  if (value.length > maxLength) throw new BadRequestException(locale.t('fields.tooLong', { label, max: locale.formatNumber(maxLength), length: locale.formatNumber(value.length) }));
   return value;
 }
 
