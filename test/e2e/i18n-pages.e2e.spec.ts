@@ -66,6 +66,15 @@ describe('the web UI in Dutch and English', () => {
     expect(thread.html).toContain('Gesprek sluiten');
   });
 
+  it('names channels in the reader\'s language, also on their icons', async () => {
+    const composed = await t.request('POST', '/api/emails', { token, body: { to: 'klant@example.org', subject: 'Offerte', text: 'Hierbij de offerte.' } });
+    expect(composed.status).toBe(201);
+    const dutch = await page(`/ui/conversations/${composed.body.conversationId}`, 'nl');
+    expect(dutch.html).toContain('<span class="channel channel-email" title="E-mail" aria-label="E-mail">');
+    const english = await page(`/ui/conversations/${composed.body.conversationId}`, 'en');
+    expect(english.html).toContain('<span class="channel channel-email" title="Email" aria-label="Email">');
+  });
+
   it('speaks English by default and to a browser asking for a language Parley does not have', async () => {
     for (const language of ['en-GB', 'de-DE']) {
       const { html } = await page('/inbox', language);

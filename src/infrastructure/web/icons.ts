@@ -40,15 +40,13 @@ export function icon(name: string): string {
   return `<svg class="icon" viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${paths}</svg>`;
 }
 
-export const CHANNEL_LABELS: Record<string, string> = {
-  email: 'Email',
-  chat: 'Chat',
-  messenger: 'Messenger',
-  whatsapp: 'WhatsApp',
-  forms: 'Forms',
-  api: 'API',
-};
+/** A channel's icon, named (title, aria-label) by `label`: the channel's name in the reader's language. */
+export function channelIcon(channel: string, label: string): string {
+  const known = PATHS[channel] ? channel : 'api';
+  const name = escapeAttribute(label);
+  return `<span class="channel channel-${known}" title="${name}" aria-label="${name}">${icon(known)}</span>`;
+}
 
-export function channelIcon(channel: string): string {
-  return `<span class="channel channel-${PATHS[channel] ? channel : 'api'}" title="${CHANNEL_LABELS[channel] ?? 'API'}" aria-label="${CHANNEL_LABELS[channel] ?? 'API'}">${icon(PATHS[channel] ? channel : 'api')}</span>`;
+function escapeAttribute(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { CHANNELS } from '../../domain/shared/types';
 import { Locale, type TranslationVars } from '../i18n/i18n';
 import { channelIcon, icon } from './icons';
 
@@ -59,7 +60,10 @@ export class Templates {
     hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
     hbs.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
     hbs.registerHelper('icon', (name: string) => new Handlebars.SafeString(icon(name)));
-    hbs.registerHelper('channelIcon', (channel: string) => new Handlebars.SafeString(channelIcon(channel)));
+    hbs.registerHelper('channelIcon', (channel: string, options: Handlebars.HelperOptions) => {
+      const locale = localeOf(options);
+      return new Handlebars.SafeString(channelIcon(channel, CHANNELS_KNOWN.has(channel) ? locale.t(`channels.${channel}`) : locale.t('channels.api')));
+    });
     // Every text and date follows the locale the controller put at the root of the context.
     hbs.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => localeOf(options).t(key, options.hash as TranslationVars));
     hbs.registerHelper('tHtml', (key: string, options: Handlebars.HelperOptions) => new Handlebars.SafeString(localeOf(options).translateHtml(key, options.hash as TranslationVars)));
@@ -70,6 +74,8 @@ export class Templates {
     hbs.registerHelper('withMentions', (text: string) => new Handlebars.SafeString(withMentions(text ?? '')));
   }
 }
+
+const CHANNELS_KNOWN = new Set<string>(CHANNELS);
 
 function localeOf(options: Handlebars.HelperOptions): Locale {
   const locale = (options.data?.root as { locale?: unknown } | undefined)?.locale;
