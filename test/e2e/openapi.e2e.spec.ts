@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { getMetadataStorage } from 'class-validator';
 import { API_DOCS_JSON_PATH, API_DOCS_PATH } from '../../src/infrastructure/http/openapi';
 import { exportOpenApiDocument } from '../../src/infrastructure/http/openapi-export';
-import { BulkDto } from '../../src/infrastructure/http/dto/conversation.dto';
+import { BulkDto, ViewConversationsQueryDto } from '../../src/infrastructure/http/dto/conversation.dto';
 import { PAGE_CSP } from '../../src/infrastructure/web/web-security';
 import { startTestApp, type TestApp } from '../support/app-harness';
 import { reportSkippedSuite } from '../support/engines';
@@ -18,6 +18,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 interface Operation {
   operationId?: string;
   security?: unknown[];
+  parameters?: { name: string; in: string; schema: Record<string, unknown> }[];
   requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
   responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
 }
@@ -133,6 +134,12 @@ describe('the API reference (OpenAPI)', () => {
     expect(document.components.schemas.BulkDto.properties?.action).toMatchObject({ enum: ['close', 'trash'] });
     expect(document.components.schemas.LoginDto.properties?.password).toMatchObject({ minLength: 1, maxLength: 1024 });
     expect(document.components.schemas.ApiMessageDto.properties?.from).toEqual({ $ref: '#/components/schemas/PartyDto' });
+    // Query objects too: each property became a parameter with its own limits.
+    const viewQuery = document.paths['/api/views/{viewId}/conversations'].get?.parameters ?? [];
+    const queryRules = getMetadataStorage().getTargetValidationMetadatas(ViewConversationsQueryDto, '', true, false);
+    const queryLimit = (name: string) => queryRules.find((rule) => rule.propertyName === 'limit' && rule.name === name)?.constraints[0];
+    expect(viewQuery.find((p) => p.name === 'limit')?.schema).toMatchObject({ type: 'integer', minimum: queryLimit('min'), maximum: queryLimit('max') });
+    expect(viewQuery.find((p) => p.name === 'cursor')?.schema).toMatchObject({ pattern: expect.any(String), maxLength: 512 });
   });
 });
 

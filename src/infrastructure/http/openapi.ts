@@ -54,7 +54,7 @@ const PLUGIN_ROUTE_BODIES: Record<string, { model: new () => unknown; descriptio
 };
 
 /** Models that no controller parameter names: the API channel's body and what it nests. */
-const PLUGIN_MODELS: readonly (new () => object)[] = [ApiMessageDto, PartyDto];
+const PLUGIN_MODELS = [ApiMessageDto, PartyDto];
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -88,7 +88,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   markPublicOperations(controllers, document);
   addPluginRoutes(document, app.get(PluginRegistry).routes());
   addErrorResponses(document);
-  addValidationLimits(document, [...requestModels(controllers), ...PLUGIN_MODELS]);
+  addValidationLimits(document, controllers, PLUGIN_MODELS);
   return sortKeys(document);
 }
 
@@ -184,18 +184,6 @@ function markPublicOperations(controllers: readonly Controller[], document: Open
   for (const operation of operations(document)) if (operation.operationId && publicIds.has(operation.operationId)) operation.security = [];
 }
 
-/** The classes the route handlers take (bodies and query objects), as the validation pipe sees them. */
-function requestModels(controllers: readonly Controller[]): (new () => object)[] {
-  const models = new Set<new () => object>();
-  for (const controller of controllers) {
-    for (const [name] of handlers(controller)) {
-      const types = (Reflect.getMetadata('design:paramtypes', controller.prototype, name) ?? []) as unknown[];
-      for (const type of types) if (typeof type === 'function' && getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0) models.add(type as new () => object);
-    }
-  }
-  return [...models];
-}
-
 /** The channel plugins' routes are mounted on Fastify directly, outside Nest: described from what each plugin declared. */
 function addPluginRoutes(document: OpenAPIObject, routes: readonly PluginRoute[]): void {
   for (const route of routes) {
@@ -241,50 +229,75 @@ function addErrorResponses(document: OpenAPIObject): void {
   }
 }
 
+type Model = new () => object;
+type ValidationRule = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>[number];
+
+const rulesOf = (model: Model): ValidationRule[] => getMetadataStorage().getTargetValidationMetadatas(model, '', true, false);
+
 /**
- * Copies the class-validator rules of the request DTOs into their schemas (lengths, patterns, sizes,
- * ranges, choices), so the reference cannot drift from what is enforced.
+ * Copies the class-validator rules of the request DTOs into their schemas and into the query
+ * parameters expanded from them (lengths, patterns, sizes, ranges, choices), so the reference
+ * cannot drift from what is enforced.
  */
-function addValidationLimits(document: OpenAPIObject, models: readonly (new () => object)[]): void {
+function addValidationLimits(document: OpenAPIObject, controllers: readonly Controller[], pluginModels: readonly Model[]): void {
   const schemas = document.components?.schemas ?? {};
-  for (const model of models) {
+  const limitSchema = (model: Model) => {
     const schema = schemas[model.name] as SchemaObject | undefined;
-    if (!schema?.properties) continue;
-    for (const rule of getMetadataStorage().getTargetValidationMetadatas(model, '', true, false)) {
-      const property = schema.properties[rule.propertyName] as SchemaObject | undefined;
-      if (!property || '$ref' in property) continue;
-      const target = rule.each && property.type === 'array' && property.items && !('$ref' in property.items) ? (property.items as SchemaObject) : property;
-      const [first] = rule.constraints ?? [];
-      switch (rule.name) {
-        case 'maxLength':
-          target.maxLength = first;
-          break;
-        case 'minLength':
-          target.minLength = first;
-          break;
-        case 'matches':
-          target.pattern = (first as RegExp).source;
-          break;
-        case 'isIn':
-          target.enum ??= [...(first as unknown[])];
-          break;
-        case 'min':
-          target.minimum = first;
-          break;
-        case 'max':
-          target.maximum = first;
-          break;
-        case 'arrayMinSize':
-          property.minItems = first;
-          break;
-        case 'arrayMaxSize':
-          property.maxItems = first;
-          break;
-        case 'isUuid':
-          target.format ??= 'uuid';
-          break;
+    for (const rule of rulesOf(model)) applyRule(rule, schema?.properties?.[rule.propertyName] as SchemaObject | undefined);
+  };
+  pluginModels.forEach(limitSchema);
+  const byId = new Map(operations(document).map((operation) => [operation.operationId, operation]));
+  for (const controller of controllers) {
+    for (const [name] of handlers(controller)) {
+      const operation = byId.get(`${controller.name.replace(/Controller$/, '')}_${name}`);
+      for (const model of requestModels(controller, name)) {
+        limitSchema(model);
+        // A query object is expanded into one parameter per property.
+        const query = (operation?.parameters ?? []).filter((p): p is ParameterObject => 'in' in p && p.in === 'query');
+        for (const rule of rulesOf(model)) applyRule(rule, query.find((p) => p.name === rule.propertyName)?.schema as SchemaObject | undefined);
       }
     }
+  }
+}
+
+/** The classes a route handler takes (bodies and query objects) that carry validation rules. */
+function requestModels(controller: Controller, handler: string): Model[] {
+  const types = (Reflect.getMetadata('design:paramtypes', controller.prototype, handler) ?? []) as unknown[];
+  return types.filter((type): type is Model => typeof type === 'function' && rulesOf(type as Model).length > 0);
+}
+
+function applyRule(rule: ValidationRule, property: SchemaObject | undefined): void {
+  if (!property || '$ref' in property) return;
+  const target = rule.each && property.type === 'array' && property.items && !('$ref' in property.items) ? (property.items as SchemaObject) : property;
+  const [first] = rule.constraints ?? [];
+  switch (rule.name) {
+    case 'maxLength':
+      target.maxLength = first;
+      break;
+    case 'minLength':
+      target.minLength = first;
+      break;
+    case 'matches':
+      target.pattern = (first as RegExp).source;
+      break;
+    case 'isIn':
+      target.enum ??= [...(first as unknown[])];
+      break;
+    case 'min':
+      target.minimum = first;
+      break;
+    case 'max':
+      target.maximum = first;
+      break;
+    case 'arrayMinSize':
+      property.minItems = first;
+      break;
+    case 'arrayMaxSize':
+      property.maxItems = first;
+      break;
+    case 'isUuid':
+      target.format ??= 'uuid';
+      break;
   }
 }
 
