@@ -1,4 +1,6 @@
 import { Locale, MissingTranslationError, negotiateLanguage, resolveLocale } from '../../src/infrastructure/i18n/i18n';
+import { Templates } from '../../src/infrastructure/web/templates';
+import { webRoot } from '../../src/infrastructure/web/web-root';
 
 describe('i18n', () => {
   it('negotiates Accept-Language by quality, counting regional tags as their language', () => {
@@ -33,6 +35,14 @@ describe('i18n', () => {
 
   it('escapes variables in texts that carry markup', () => {
     expect(new Locale('en').translateHtml('thread.to', { to: '<b>x</b>' })).toBe('To &lt;b&gt;x&lt;/b&gt;');
+  });
+
+  it('renders view counts as numbers of the reader\'s language', () => {
+    const templates = new Templates((name) => `/assets/${name}`).load(webRoot());
+    const link = (language: 'en' | 'nl') =>
+      templates.fragment('view-link', { locale: new Locale(language), id: 'all-open', name: 'x', count: 12345, href: '/inbox', active: false });
+    expect(link('nl')).toContain('>12.345</span>');
+    expect(link('en')).toContain('>12,345</span>');
   });
 
   it('formats dates and times in the language and the time zone', () => {

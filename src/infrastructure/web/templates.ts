@@ -68,6 +68,7 @@ export class Templates {
     hbs.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => localeOf(options).t(key, options.hash as TranslationVars));
     hbs.registerHelper('tHtml', (key: string, options: Handlebars.HelperOptions) => new Handlebars.SafeString(localeOf(options).translateHtml(key, options.hash as TranslationVars)));
     hbs.registerHelper('tOf', (group: string, value: string, options: Handlebars.HelperOptions) => localeOf(options).t(`${group}.${value}`));
+    hbs.registerHelper('number', (value: number, options: Handlebars.HelperOptions) => localeOf(options).formatNumber(Number(value)));
     hbs.registerHelper('shortTime', (iso: string, options: Handlebars.HelperOptions) => localeOf(options).formatDate(iso, 'short'));
     hbs.registerHelper('longTime', (iso: string, options: Handlebars.HelperOptions) => localeOf(options).formatDate(iso, 'long'));
     hbs.registerHelper('clientStrings', (options: Handlebars.HelperOptions) => new Handlebars.SafeString(scriptJson(clientStrings(localeOf(options)))));
