@@ -194,6 +194,21 @@ if (missing) {
       });
     });
 
+    it('at 800 px (a tablet: rail, list and thread) the list\'s back button opens the views over the list', async () => {
+      const page = await pageAt({ width: 800, height: 900 });
+      await show(page, `view=all-open&conversation=${ids.plain}`);
+      await expectWithinViewport(page, page.locator('#list-pane'));
+      await expectWithinViewport(page, page.locator('#thread-pane'));
+      expect(await page.locator('a.view-link[data-view="unassigned"]').isVisible()).toBe(false);
+      await page.click('#back-to-views');
+      await page.waitForURL(/#nav$/);
+      await expectWithinViewport(page, page.locator('a.view-link[data-view="unassigned"]'));
+      await Promise.all([page.waitForURL(/view=unassigned/), page.click('a.view-link[data-view="unassigned"]')]);
+      await page.waitForSelector('#app[data-live="on"]');
+      expect(await page.locator('a.view-link[data-view="unassigned"]').isVisible()).toBe(false);
+      await expectNoSidewaysScroll(page);
+    });
+
     describe.each([
       ['1280 px', LAPTOP],
       ['390 px', PHONE],
@@ -231,7 +246,7 @@ if (missing) {
       it('the settings tables line up: every body cell starts where its column header does', async () => {
         await page.goto(`${ui.baseUrl}/settings`);
         const tables = page.locator('table.table');
-        expect(await tables.count()).toBe(2); // the team and the blocked senders
+        expect(await tables.count()).toBeGreaterThanOrEqual(2); // the team and the blocked senders at least
         for (const table of await tables.all()) {
           const headers = await table.locator('thead th').all();
           const rows = await table.locator('tbody tr').all();

@@ -96,5 +96,18 @@ if (missing) {
       await page.locator('#help-dialog[open]').waitFor();
       await screenshot(page, 'shortcuts');
     });
+
+    it('on a phone: the list, then a conversation', async () => {
+      const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })).newPage();
+      await logIn(phone, ui.baseUrl);
+      await phone.goto(`${ui.baseUrl}/inbox?view=all-open`);
+      await phone.waitForSelector('#app[data-live="on"]');
+      await screenshot(phone, 'phone-list');
+      await row(phone, 'Refund for a broken mug').locator('.conv-link').click();
+      await waitForText(phone.locator('#thread-subject'), 'Refund for a broken mug');
+      await phone.locator('iframe.msg-frame').first().waitFor();
+      await phone.waitForTimeout(300); // email frames load
+      await screenshot(phone, 'phone-thread');
+    });
   });
 }
