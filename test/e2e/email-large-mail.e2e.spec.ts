@@ -23,9 +23,9 @@ function filesUnder(dir: string): { path: string; size: number }[] {
 }
 
 /** The first line a new SMTP connection gets (the greeting, or a refusal). */
-function greeting(port: number): Promise<{ line: string; close(): void }> {
+function greeting(port: number, from = '127.0.0.1'): Promise<{ line: string; close(): void }> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect({ port, host: '127.0.0.1', localAddress: from });
     let text = '';
     socket.on('data', (chunk) => {
       text += chunk.toString('latin1');
@@ -47,7 +47,7 @@ describe('email channel under large mail', () => {
   beforeAll(async () => {
     parent = mkdtempSync(join(tmpdir(), 'parley-large-mail-'));
     await buildServer();
-    server = await startServer({ dataDir: join(parent, 'data'), env: { PARLEY_PLUGIN_EMAIL_MAX_SESSIONS: '6' } });
+    server = await startServer({ dataDir: join(parent, 'data'), env: { PARLEY_PLUGIN_EMAIL_MAX_SESSIONS: '6', PARLEY_PLUGIN_EMAIL_MAX_SESSIONS_PER_CLIENT: '3' } });
   }, 180_000);
   afterAll(async () => {
     if (server) {
@@ -59,11 +59,25 @@ describe('email channel under large mail', () => {
     rmSync(parent, { recursive: true, force: true });
   });
 
+  it('answers a client holding its share of sessions with 421, while other clients still get in', async () => {
+    const open = [];
+    for (let i = 0; i < 3; i += 1) open.push(await greeting(server.smtpPort, '127.0.0.11'));
+    expect(open.map((g) => g.line.slice(0, 4))).toEqual(Array(3).fill('220 '));
+    const fourth = await greeting(server.smtpPort, '127.0.0.11');
+    expect(fourth.line).toMatch(/^421 /);
+    fourth.close();
+    const other = await greeting(server.smtpPort, '127.0.0.12');
+    expect(other.line).toMatch(/^220 /);
+    other.close();
+    for (const g of open) g.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  });
+
   it('answers SMTP sessions beyond the cap with 421 (try again later) and takes new ones once some close', async () => {
     const open = [];
-    for (let i = 0; i < 6; i += 1) open.push(await greeting(server.smtpPort));
+    for (let i = 0; i < 6; i += 1) open.push(await greeting(server.smtpPort, `127.0.0.${20 + (i % 3)}`));
     expect(open.map((g) => g.line.slice(0, 4))).toEqual(Array(6).fill('220 '));
-    const surplus = await greeting(server.smtpPort);
+    const surplus = await greeting(server.smtpPort, '127.0.0.30');
     expect(surplus.line).toMatch(/^421 /);
     surplus.close();
     for (const g of open) g.close();
@@ -93,7 +107,8 @@ describe('email channel under large mail', () => {
     const attachment = randomBytes(15 * 1024 * 1024); // about 20 MB once base64-encoded
     const infos = await Promise.all(
       [1, 2, 3, 4].map((n) =>
-        createTransport({ host: '127.0.0.1', port: server.smtpPort, secure: false, ignoreTLS: true }).sendMail({
+        // From four hosts, as four senders would be (one host may hold only 3 sessions here).
+        createTransport({ host: '127.0.0.1', port: server.smtpPort, secure: false, ignoreTLS: true, localAddress: `127.0.0.${40 + n}` }).sendMail({
           from: `sender${n}@customer.test`,
           to: 'support@localhost',
           subject: `Large ${n}`,

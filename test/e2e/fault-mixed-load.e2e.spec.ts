@@ -338,9 +338,10 @@ function emailQueue(ledger: Ledger, round: number): () => Email | null {
   };
 }
 
-async function smtpWorker(smtpPort: number, next: () => Email | null, ledger: Ledger, control: RoundControl): Promise<void> {
-  // No pool: every email is one SMTP session, as from independent mail servers.
-  const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+async function smtpWorker(smtpPort: number, next: () => Email | null, ledger: Ledger, control: RoundControl, host: string): Promise<void> {
+  // No pool: every email is one SMTP session, as from independent mail servers, each from its own address
+  // (the server takes only a few sessions from one host at a time).
+  const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, localAddress: host, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
   try {
     for (let email = next(); email !== null && !control.stopped; email = next()) {
       const alreadyAccepted = ledger.emailAccepted(email.messageId);
@@ -662,7 +663,7 @@ describe('fault test: SIGKILL under mixed load, several times, on one data folde
     })();
     const workers = [
       ...Array.from({ length: API_WORKERS }, () => apiWorker(running.baseUrl, token, nextApi, ledger, control)),
-      ...Array.from({ length: SMTP_WORKERS }, () => smtpWorker(running.smtpPort, nextEmail, ledger, control)),
+      ...Array.from({ length: SMTP_WORKERS }, (_, i) => smtpWorker(running.smtpPort, nextEmail, ledger, control, `127.0.0.${100 + i}`)),
       ...Array.from({ length: COMMAND_WORKERS }, (_, w) => {
         const own = new Map([...states].filter((_, i) => i % COMMAND_WORKERS === w));
         return commandWorker(running.baseUrl, token, own, agents, ledger, control, commandBudget, commandsSent);

@@ -34,6 +34,8 @@ export interface EmailPluginOptions {
   maxMessageBytes?: number;
   /** Open SMTP sessions at most (default 20); the surplus is answered 421, try again later. */
   maxSessions?: number;
+  /** Open SMTP sessions from one client address at most (default 5), so one client cannot hold every slot. */
+  maxSessionsPerClient?: number;
   /** Where messages are spooled as they arrive; default `<storageDir>/spool`, else a private temporary folder. */
   spoolDir?: string;
   templatesDir?: string;
@@ -46,6 +48,7 @@ export interface EmailPluginOptions {
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
 export const DEFAULT_MAX_SESSIONS = 20;
+export const DEFAULT_MAX_SESSIONS_PER_CLIENT = 5;
 /**
  * Parsing a message takes a few times its size in memory (its bytes, decoded attachments, the
  * parser's buffers): messages are handled together only up to this many bytes, a larger one alone.
@@ -112,6 +115,7 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
         maxMessageBytes,
         maxRecipients: 100,
         maxSessions: settings.maxSessions,
+        maxSessionsPerClient: settings.maxSessionsPerClient,
         handlingBudgetBytes: HANDLING_BUDGET_BYTES,
         spoolDir: settings.spoolDir,
         removeSpoolOnStop: settings.spoolIsTemporary,
@@ -150,9 +154,12 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
       // Delete forever: the originals and attachments no other conversation holds go with it.
       // The thread index's excerpt of the text goes too (a thread shared with another inbox's
       // conversation then quotes nothing in its next reply: the lesser harm).
+      // A notice that arrives late (a retried job) may find the conversation recreated under the same
+      // id by a new message: what it holds again stays, and so does the thread's text.
       connection.conversations.onDeletedForever(async ({ conversationId, externalThreadId, attachmentIds }) => {
-        await index.forgetContent(externalThreadId);
-        const { deleted } = await references.release(conversationId, attachmentIds);
+        const heldAgain = await connection.conversations.attachmentIds(conversationId);
+        if (heldAgain === null) await index.forgetContent(externalThreadId);
+        const { deleted } = await references.release(conversationId, attachmentIds.filter((id) => !heldAgain?.includes(id)));
         logger.info({ conversationId, deletedBlobs: deleted.length, keptBlobs: new Set(attachmentIds).size - deleted.length }, 'email blobs of a conversation deleted forever removed');
       });
 
@@ -188,6 +195,7 @@ interface Settings {
   inboxes: InboxDirectory | null;
   maxMessageBytes: number;
   maxSessions: number;
+  maxSessionsPerClient: number;
   spoolDir: string;
   spoolIsTemporary: boolean;
   templatesDir: string | undefined;
@@ -222,6 +230,8 @@ function resolveSettings(options: EmailPluginOptions, connection: ChannelHostCon
     inboxes: options.inboxes ?? offeredInboxes ?? null,
     maxMessageBytes: options.maxMessageBytes ?? positiveInteger(config.get('MAX_MESSAGE_BYTES'), config.variableName('MAX_MESSAGE_BYTES')) ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxSessions: options.maxSessions ?? count(config.get('MAX_SESSIONS'), config.variableName('MAX_SESSIONS')) ?? DEFAULT_MAX_SESSIONS,
+    maxSessionsPerClient:
+      options.maxSessionsPerClient ?? count(config.get('MAX_SESSIONS_PER_CLIENT'), config.variableName('MAX_SESSIONS_PER_CLIENT')) ?? DEFAULT_MAX_SESSIONS_PER_CLIENT,
     // Beside the stored emails when they are on disk: the data folder's disk, owner-only like them.
     // Otherwise a private folder of its own in the temporary folder, made when the listener starts.
     spoolDir: options.spoolDir ?? (storageDir ? join(storageDir, 'spool') : join(tmpdir(), `parley-email-spool-${randomBytes(8).toString('hex')}`)),

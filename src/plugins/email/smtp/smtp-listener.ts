@@ -50,6 +50,8 @@ export interface SmtpListenerOptions {
   maxRecipients: number;
   /** Open SMTP sessions at most; one more is answered 421 (try again later) and closed. */
   maxSessions: number;
+  /** Open SMTP sessions from one client address at most: idle connections from one host cannot take every slot. */
+  maxSessionsPerClient: number;
   /** Bytes of messages handled (read, parsed, stored) at the same time; a larger message runs alone. */
   handlingBudgetBytes: number;
   /** Where incoming messages are written as they arrive (owner-only; emptied on start). */
@@ -96,6 +98,8 @@ export class SmtpListener {
     const { options } = this;
     await prepareSpool(options.spoolDir);
     const openSessions = new Set<string>();
+    const sessionsByClient = new Map<string, number>();
+    const clientOfSession = new Map<string, string>();
     const server = new SMTPServer({
       name: options.serverName,
       banner: 'Parley',
@@ -110,11 +114,25 @@ export class SmtpListener {
       socketTimeout: options.socketTimeoutMs,
       logger: false,
       onConnect: (session, callback) => {
+        const client = session.remoteAddress;
+        const fromClient = sessionsByClient.get(client) ?? 0;
+        if (fromClient >= options.maxSessionsPerClient) {
+          return callback(Object.assign(new Error(`too many connections from ${client}; try again later`), { responseCode: 421 }));
+        }
+        sessionsByClient.set(client, fromClient + 1);
+        clientOfSession.set(session.id, client);
         openSessions.add(session.id);
         options.sessions?.opened();
         callback();
       },
       onClose: (session) => {
+        const client = clientOfSession.get(session.id);
+        if (client !== undefined) {
+          clientOfSession.delete(session.id);
+          const left = (sessionsByClient.get(client) ?? 1) - 1;
+          if (left > 0) sessionsByClient.set(client, left);
+          else sessionsByClient.delete(client);
+        }
         if (openSessions.delete(session.id)) options.sessions?.closed();
       },
       onRcptTo: (address, _session, callback) => {
