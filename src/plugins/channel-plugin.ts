@@ -174,6 +174,13 @@ export interface PluginConversations {
    */
   canRead(agent: PluginAgent, conversationId: string): Promise<boolean>;
   /**
+   * The `id` of every attachment the conversation's messages carry now, each once; null when the
+   * conversation does not exist (deleted forever, or never) or is not on this plugin's channel.
+   * A delete-forever handler that runs late (a retried job) asks it: a conversation recreated under
+   * the same id by a new message holds what it lists again.
+   */
+  attachmentIds(conversationId: string): Promise<string[] | null>;
+  /**
    * Registers a handler (in `connect`) for conversations of this channel deleted forever (by an
    * agent, or the purge after 30 days in Trash). Delete what you keep for it that nothing else
    * references. Durable: the host runs it from the event log as a job, at least once, also after

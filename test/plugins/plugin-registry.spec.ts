@@ -1,3 +1,4 @@
+import { InboxAccess } from '../../src/application/access/inbox-access';
 import type { QueryBus } from '@nestjs/cqrs';
 import { NotFoundError } from '../../src/application/access/inbox-access';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -60,7 +61,7 @@ describe('PluginRegistry (the host side)', () => {
   afterEach(() => http.close());
 
   const readStore = { getInboxByEmailAddress: async (address: string) => (address === 'sales@acme.test' ? { id: 'inbox-sales' } : null) } as unknown as ReadStore;
-  const newRegistry = () => new PluginRegistry(ingest, queue as unknown as JobQueue, TOKENS, queryBus, readStore, { now: () => new Date() });
+  const newRegistry = () => new PluginRegistry(ingest, queue as unknown as JobQueue, TOKENS, queryBus, readStore, { now: () => new Date() }, new InboxAccess(readStore));
   const config = (plugins: string[] = []) => ({ ...loadConfig({}), plugins });
   const connect = (builtIns: ChannelPlugin[], env: NodeJS.ProcessEnv = {}) =>
     registry.connectAll({ config: config(), env, logger: createLogger({ level: 'silent' }), http, builtIns: builtIns.map((p) => () => p) });

@@ -44,6 +44,7 @@ export interface PluginDeclarations {
 /** What the host answers about conversations, for any channel; the connection narrows it to the plugin's own. */
 export interface HostConversations {
   canRead(agent: PluginAgent, conversationId: string, channel: string): Promise<boolean>;
+  attachmentIds(conversationId: string, channel: string): Promise<string[] | null>;
 }
 
 /** What the host measures through a plugin's connection. */
@@ -203,6 +204,7 @@ function pluginConversations(
   return Object.freeze({
     canRead: async (agent: PluginAgent, conversationId: string) =>
       typeof agent?.id === 'string' && typeof conversationId === 'string' && (await host.canRead(agent, conversationId, plugin.channel)),
+    attachmentIds: async (conversationId: string) => (typeof conversationId === 'string' ? host.attachmentIds(conversationId, plugin.channel) : null),
     onDeletedForever: (handler: (conversation: DeletedConversation) => Promise<void>) => {
       mustDeclareInConnect('the handler for conversations deleted forever');
       if (typeof handler !== 'function') throw new Error(`plugin "${plugin.id}": onDeletedForever needs a function`);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
+import { InboxAccess } from '../../application/access/inbox-access';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CHANNEL_CONNECTION, type ChannelConnection } from '../../application/ports/channel.port';
@@ -91,6 +92,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
     private readonly queryBus: QueryBus,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly access: InboxAccess,
   ) {}
 
   /**
@@ -136,7 +138,10 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
         logger: options.logger,
         env: options.env,
         allowPrivateNetwork: options.config.allowPrivateNetwork,
-        conversations: { canRead: (agent, conversationId, channel) => this.canRead(agent, conversationId, channel) },
+        conversations: {
+          canRead: (agent, conversationId, channel) => this.canRead(agent, conversationId, channel),
+          attachmentIds: (conversationId, channel) => this.attachmentIds(conversationId, channel),
+        },
         metrics,
       });
       try {
@@ -247,9 +252,15 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
   private async canRead(agent: PluginAgent, conversationId: string, channel: string): Promise<boolean> {
     const summary = await this.readStore.getConversationSummary(conversationId);
     if (!summary || summary.channel !== channel) return false;
-    if (agent.role === 'admin') return true;
     const inbox = await this.readStore.getInbox(summary.inboxId);
-    return inbox !== null && inbox.memberIds.includes(agent.id);
+    return inbox !== null && this.access.canAccess(agent, inbox);
+  }
+
+  /** For a plugin cleaning up late: what the conversation (if it exists again, on that channel) holds now. */
+  private async attachmentIds(conversationId: string, channel: string): Promise<string[] | null> {
+    const conversation = await this.readStore.getConversation(conversationId);
+    if (!conversation || conversation.channel !== channel) return null;
+    return [...new Set(conversation.messages.flatMap((m) => m.attachments.map((a) => a.id)))];
   }
 
   /**

@@ -145,6 +145,10 @@ export class FakeHostConnection {
       conversations: this.strict('connection.conversations', {
         canRead: async (agent: PluginAgent, conversationId: string) =>
           !this.agentsWithoutAccess.has(agent?.id) && this.stored.some((m) => m.conversationId === conversationId),
+        attachmentIds: async (conversationId: string) => {
+          const messages = this.stored.filter((m) => m.conversationId === conversationId);
+          return messages.length === 0 ? null : [...new Set(messages.flatMap((m) => (m.attachments ?? []).map((a) => a.id)))];
+        },
         onDeletedForever: (handler: (conversation: DeletedConversation) => Promise<void>) => {
           this.mustDeclareInConnect('the handler for conversations deleted forever');
           if (typeof handler !== 'function') this.fail('onDeletedForever needs a function');

@@ -75,5 +75,36 @@ describe('email blobs and the conversations holding them', () => {
     await host.deleteForever(id);
     expect(stored()).not.toContain('"excerpt"');
   });
-});
 
+  it('a notice that arrives late keeps what a conversation recreated under the same id holds again', async () => {
+    const attachment = { filename: 'receipt.txt', content: 'receipt 12' };
+    await send('Receipt', [attachment]);
+    const before = conversationOf('Receipt');
+    const original = host.messages.find((m) => m.subject === 'Receipt')!;
+    // Deleted forever, but the job that tells the plugin has not run yet (it is retried later).
+    const handlers = host.deletedForeverHandlers.splice(0);
+    await host.deleteForever(before.id);
+    host.deletedForeverHandlers.push(...handlers);
+    // Meanwhile the customer answers in the same thread with the same attachment: the conversation is back.
+    await createTransport({ host: '127.0.0.1', port: plugin.smtpPort(), secure: false, ignoreTLS: true }).sendMail({
+      from: 'jane@customer.test',
+      to: 'support@parley.test',
+      subject: 'Re: Receipt',
+      text: 'Again',
+      inReplyTo: original.externalMessageId,
+      references: [original.externalMessageId],
+      attachments: [attachment],
+    });
+    const again = host.messages.find((m) => m.subject === 'Re: Receipt')!;
+    expect(`default|${again.externalThreadId}`).toBe(before.id);
+    const [receipt] = before.ids;
+    expect(again.attachments!.map((a) => a.id)).toContain(receipt);
+
+    // Now the late notice of the first deletion.
+    for (const handler of host.deletedForeverHandlers) {
+      await handler({ conversationId: before.id, inboxId: 'default', externalThreadId: original.externalThreadId, attachmentIds: before.ids });
+    }
+    expect((await fetch(receipt)).status).toBe(200);
+    expect((await fetch(before.ids[1])).status).toBe(404); // the first message's original, which nothing holds now
+  });
+});

@@ -71,6 +71,10 @@ export class FakeHost {
     http: { request: async () => Promise.reject(new Error('the email channel made an HTTP request')) },
     conversations: {
       canRead: async (agent, conversationId) => !this.agentsWithoutAccess.has(agent.id) && this.messages.some((m) => conversationIdOf(m) === conversationId),
+      attachmentIds: async (conversationId) => {
+        const messages = this.messages.filter((m) => conversationIdOf(m) === conversationId);
+        return messages.length === 0 ? null : [...new Set(messages.flatMap((m) => (m.attachments ?? []).map((a) => a.id)))];
+      },
       onDeletedForever: (handler) => void this.deletedForeverHandlers.push(handler),
     },
     metrics: createPluginMetrics(this.metricsRegistry, 'email'),
