@@ -428,7 +428,7 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         expect(Object.keys(summary!).sort()).toEqual(
           [
             'id', 'inboxId', 'channel', 'status', 'origin', 'assignee', 'contact', 'participants', 'subject', 'preview',
-            'lastReceivedAt', 'awaitingReply', 'awaitingContactReply', 'commentPreview', 'spam', 'filtered', 'trashed',
+            'lastReceivedAt', 'awaitingReply', 'awaitingContactReply', 'commentPreview', 'spam', 'filtered', 'forwarded', 'trashed',
             'trashedAt', 'ticket', 'revision',
           ].sort(),
         );
@@ -509,6 +509,8 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
           passwordHash: 'scrypt$new',
           createdAt: at(0),
           endedSessions: [],
+          language: null,
+          timeZone: null,
         });
         expect((await t.store.getAgentByEmail(' ana@ACME.test'))?.id).toBe(ANA);
         expect(await t.store.getAgent(CAROL)).toBeNull();

@@ -214,7 +214,7 @@ describe('SqliteReadStore', () => {
       expect(Object.keys(summary!).sort()).toEqual(
         [
           'id', 'inboxId', 'channel', 'status', 'origin', 'assignee', 'contact', 'participants', 'subject', 'preview',
-          'lastReceivedAt', 'awaitingReply', 'awaitingContactReply', 'commentPreview', 'spam', 'filtered', 'trashed',
+          'lastReceivedAt', 'awaitingReply', 'awaitingContactReply', 'commentPreview', 'spam', 'filtered', 'forwarded', 'trashed',
           'trashedAt', 'ticket', 'revision',
         ].sort(),
       );
@@ -290,6 +290,8 @@ describe('SqliteReadStore', () => {
         passwordHash: 'scrypt$new',
         createdAt: at(0),
         endedSessions: [],
+        language: null,
+        timeZone: null,
       });
       expect((await live.readStore.getAgentByEmail(' ana@ACME.test'))?.id).toBe(ANA);
       expect(await live.readStore.getAgent(carol)).toBeNull();

@@ -49,7 +49,12 @@ describe('PluginRegistry (the host side)', () => {
   };
   // The session check resolves agents through the query bus; one known agent.
   const queryBus = {
-    execute: async () => ({ agent: { id: 'a-1', name: 'Ada', email: 'ada@example.com', role: 'admin' }, credentialFingerprint: 'cf' }),
+    execute: async () => ({
+      agent: { id: 'a-1', name: 'Ada', email: 'ada@example.com', role: 'admin' },
+      credentialFingerprint: 'cf',
+      sessionEnded: false,
+      preferences: { language: null, timeZone: null },
+    }),
   } as unknown as QueryBus;
 
   beforeEach(() => {

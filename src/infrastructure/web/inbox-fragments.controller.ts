@@ -73,7 +73,7 @@ export class InboxFragmentsController {
         const text = requireField(body, 'text', 'fields.comment', 20_000, locale);
         const result = await this.commandBus.execute(new AddCommentCommand(id, text, agentContext(agent)));
         const mentioned = result.mentions.length;
-        return { notice: mentioned > 0 ? locale.t('notices.commentNotified', { count: mentioned }) : locale.t('notices.commentAdded') };
+        return { notice: mentioned > 0 ? locale.t('notices.commentMentioned', { count: mentioned }) : locale.t('notices.commentAdded') };
       },
       spam: async (id, _body, agent, locale) => {
         await this.change(id, agent, () => ({ type: 'MarkAsSpam', data: {} }));
