@@ -87,42 +87,10 @@ const handlers: {
     });
   },
   ReplyQueued(tx, conversationId, { data, position }) {
-    insertMessage(tx, {
-      id: data.messageId,
-      conversationId,
-      position,
-      direction: 'out',
-      channel: data.channel,
-      from: null,
-      to: JSON.stringify(data.to),
-      subject: data.subject,
-      text: data.text,
-      html: data.html ?? null,
-      attachments: '[]',
-      at: data.queuedAt,
-      authorId: data.authorId,
-      deliveryStatus: 'queued',
-      kind: 'reply',
-    });
+    insertMessage(tx, outboundRow(conversationId, position, data, data.queuedAt, 'reply'));
   },
   ConversationForwarded(tx, conversationId, { data, position }) {
-    insertMessage(tx, {
-      id: data.messageId,
-      conversationId,
-      position,
-      direction: 'out',
-      channel: data.channel,
-      from: null,
-      to: JSON.stringify(data.to),
-      subject: data.subject,
-      text: data.text,
-      html: data.html ?? null,
-      attachments: '[]',
-      at: data.forwardedAt,
-      authorId: data.authorId,
-      deliveryStatus: 'queued',
-      kind: 'forward',
-    });
+    insertMessage(tx, outboundRow(conversationId, position, data, data.forwardedAt, 'forward'));
   },
   ReplyDelivered(tx, conversationId, { data }) {
     setDelivery(tx, conversationId, data.messageId, 'delivered', null);
@@ -159,6 +127,33 @@ interface MessageRow {
   authorId: string | null;
   deliveryStatus: 'queued' | null;
   kind: 'reply' | 'forward' | null;
+}
+
+/** A reply or a forward: an outbound row of the thread, queued until its delivery is known. */
+function outboundRow(
+  conversationId: string,
+  position: number,
+  data: { messageId: string; channel: string; to: unknown; subject: string; text: string; html?: string | null; authorId: string },
+  at: string,
+  kind: 'reply' | 'forward',
+): MessageRow {
+  return {
+    id: data.messageId,
+    conversationId,
+    position,
+    direction: 'out',
+    channel: data.channel,
+    from: null,
+    to: JSON.stringify(data.to),
+    subject: data.subject,
+    text: data.text,
+    html: data.html ?? null,
+    attachments: '[]',
+    at,
+    authorId: data.authorId,
+    deliveryStatus: 'queued',
+    kind,
+  };
 }
 
 function insertMessage(tx: Database, row: MessageRow): void {
