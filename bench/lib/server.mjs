@@ -133,7 +133,7 @@ export function client(baseUrl, { connections = 16, token = null } = {}) {
       const res = await pool.request({ method, path, headers, body: payload });
       const text = await res.body.text();
       const ms = performance.now() - started;
-      let parsed = null;
+      let parsed;
       try {
         parsed = text ? JSON.parse(text) : null;
       } catch {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { REBUILD_FILE_NAME, REBUILD_SEARCH_FILE_NAME } from '../../src/infrastructure/read-store/read-model-rebuild';
 import { databaseFile } from '../../src/infrastructure/sqlite/open-database';
-import { inbound, startTestApp, type TestApp } from '../support/app-harness';
+import { inbound, startTestApp } from '../support/app-harness';
 import { agentEvent, cleanUp, conversationEvent as e, inboxEvent, openEventStore, openReadSide } from '../projections/fixtures';
 import { buildCli, dumpAllTables, runCli, spawnCli, type BuiltCli } from './cli-process';
 
@@ -19,7 +19,7 @@ describe('parley replay (the built CLI)', () => {
   let cli: string;
   const scratch = mkdtempSync(join(tmpdir(), 'parley-cli-replay-'));
   const dataDir = join(scratch, 'data');
-  let ids: string[] = [];
+  const ids: string[] = [];
 
   beforeAll(async () => {
     const [build, t] = await Promise.all([buildCli('cli-replay'), startTestApp({ dataDir })]);

@@ -1061,7 +1061,7 @@ export class FedEventStore {
   }
 
   async *subscribeAll({ after, signal }: { after: number; signal?: AbortSignal }): AsyncIterable<RecordedEvent> {
-    let next = 0;
+    let next: number;
     const backlog = this.pushed.filter((event) => event.position > after);
     for (const event of backlog) {
       if (signal?.aborted) return;

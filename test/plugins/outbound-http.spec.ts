@@ -6,7 +6,6 @@ import { conformanceOutbound, FakeHostConnection } from '../../src/plugins/testi
 import { inbound, startTestApp, type TestApp } from '../support/app-harness';
 import { startHttpSink, type HttpSink } from '../support/http-sink';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const createSignedWebhookPlugin = require(join(__dirname, '..', '..', 'examples', 'parley-plugin-signed-webhook')) as () => ChannelPlugin;
 
 const SECRET = 'outbound-guard-secret-0123456789';

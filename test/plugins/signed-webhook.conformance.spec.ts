@@ -9,7 +9,6 @@ import { startHttpSink, type HttpSink } from '../support/http-sink';
 const http = createOutboundHttp({ allowPrivateNetwork: true });
 
 // The example third-party package, loaded from its folder as its own tests would load it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const createChannelPlugin = require(join(__dirname, '..', '..', 'examples', 'parley-plugin-signed-webhook')) as () => ChannelPlugin;
 
 const SECRET = 'signed-webhook-secret-for-tests';

@@ -167,6 +167,8 @@ export function spawnServer({ dataDir, port, env = {}, entry = builtEntry ?? und
   child.stderr?.on('data', capture('stderr'));
 
   let status: ExitStatus | null = null;
+  // Declared before the callbacks below that use it, assigned once the process is described.
+  // eslint-disable-next-line prefer-const
   let server: ServerProcess;
   const exited = new Promise<ExitStatus>((resolveExit) => {
     // 'close' (not 'exit'): by then stdout and stderr are fully read, so output() is complete.

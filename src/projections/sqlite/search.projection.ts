@@ -280,6 +280,7 @@ function indexConversation(tx: Database, batch: Batch, k: number, subject: strin
   holdWords(tx, batch, k, `${subject} ${contact}`);
 }
 
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, control characters included
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 const ASCII_WORD = /[a-z0-9]+/g;
 

@@ -16,6 +16,7 @@ import type { AnyBulkWriteOperation, Model } from 'mongoose';
  * conversation document that records the event as applied.
  */
 // Any model: the projections build their operations untyped (mongoose casts them against the schema).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function writeInOrder(model: Model<any>, operations: AnyBulkWriteOperation[]): Promise<void> {
   let remaining = operations;
   while (remaining.length > 0) {

@@ -472,7 +472,7 @@
       everConnected = true;
     });
     source.addEventListener('change', function (event) {
-      var change = null;
+      var change;
       try { change = JSON.parse(event.data); } catch (e) { return; }
       schedule(change);
     });
