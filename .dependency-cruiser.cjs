@@ -109,11 +109,7 @@ module.exports = {
       // src/plugins/registry is the host side of the interface (it mounts routes, owns the registry).
       from: { path: '^src/plugins/', pathNot: '^src/plugins/registry/' },
       to: {
-        path: [
-          '^src/(infrastructure|projections)/',
-          '^src/application/ports/(event-store|read-store|job-queue)\\.port\\.ts$',
-          packages(STORAGE_DRIVERS),
-        ],
+        path: ['^src/(infrastructure|projections)/', '^src/application/ports/(event-store|read-store|job-queue)\\.port\\.ts$', packages(STORAGE_DRIVERS)],
       },
     },
     {
@@ -128,9 +124,7 @@ module.exports = {
     },
     {
       name: 'not-to-unresolvable',
-      comment:
-        'An import that does not resolve slips past every rule above (its path is not src/...). Fix the path, ' +
-        'or add the package to package.json.',
+      comment: 'An import that does not resolve slips past every rule above (its path is not src/...). Fix the path, ' + 'or add the package to package.json.',
       severity: 'error',
       from: {},
       to: { couldNotResolve: true },

@@ -24,7 +24,12 @@ function newEvent() {
     id: randomUUID(),
     type: 'MessageReceived',
     data: { conversationId: randomUUID(), from: 'ana@example.com', subject: 'Order #1234 has not arrived', body: 'x'.repeat(200) },
-    metadata: { actor: { type: 'contact', address: 'ana@example.com' }, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() },
+    metadata: {
+      actor: { type: 'contact', address: 'ana@example.com' },
+      occurredAt: new Date().toISOString(),
+      correlationId: randomUUID(),
+      causationId: randomUUID(),
+    },
   };
 }
 
@@ -37,7 +42,11 @@ async function measure(label, run) {
     await run(store);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const { transactions, largestBatch } = store.stats();
-    console.log(`${label.padEnd(28)} ${Math.round(appends / seconds).toString().padStart(7)} appends/s  (${appends} in ${seconds.toFixed(2)} s, ${transactions} transactions, largest batch ${largestBatch})`);
+    console.log(
+      `${label.padEnd(28)} ${Math.round(appends / seconds)
+        .toString()
+        .padStart(7)} appends/s  (${appends} in ${seconds.toFixed(2)} s, ${transactions} transactions, largest batch ${largestBatch})`,
+    );
   } finally {
     await store.close();
     db.close();

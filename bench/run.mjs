@@ -15,7 +15,10 @@ const SCENARIOS = ['append', 'ingest', 'commands', 'views', 'replay'];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const runsArg = args.find((a) => a.startsWith('--runs='));
 const unknown = only?.filter((name) => !SCENARIOS.includes(name)) ?? [];
 if (unknown.length > 0) {
@@ -77,15 +80,22 @@ function table(results) {
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r) => `| ${r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
-  return [line(rows[0]), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  return [line(rows[0]), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.slice(1).map(line)].join(
+    '\n',
+  );
 }
 
 const startedAt = new Date();
 const env = machine();
-console.log(`parley bench${quick ? ' --quick' : ''}: ${selected.join(', ')} on ${env.cpus} CPUs (${env.cpuModel}), ${env.memoryGiB} GiB, Node ${env.node}; load ${env.load.one} / ${env.load.five} / ${env.load.fifteen}`);
+console.log(
+  `parley bench${quick ? ' --quick' : ''}: ${selected.join(', ')} on ${env.cpus} CPUs (${env.cpuModel}), ${env.memoryGiB} GiB, Node ${env.node}; load ${env.load.one} / ${env.load.five} / ${env.load.fifteen}`,
+);
 const git = (...gitArgs) => spawnSync('git', gitArgs, { cwd: REPO_ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
 // The working tree is what is measured (dist/ is built from it); uncommitted changes are listed.
-const commit = { head: git('rev-parse', '--short', 'HEAD') || 'unknown', uncommitted: git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean).length };
+const commit = {
+  head: git('rev-parse', '--short', 'HEAD') || 'unknown',
+  uncommitted: git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean).length,
+};
 
 const results = [];
 for (const name of selected) {
@@ -105,11 +115,19 @@ if (ratios.length > 0) {
 const notes = results.flatMap((r) => [...(r.size ? [`${r.scenario}: measured at ${r.size}`] : []), ...(r.notes ?? []).map((n) => `${r.scenario}: ${n}`)]);
 if (notes.length > 0) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
 const loadEnd = loadAverage();
-console.log(`\nMachine: ${env.cpus} CPUs, ${env.memoryGiB} GiB, Node ${env.node}; load average at start ${env.load.one}, at end ${loadEnd.one}; code at ${commit.head}${commit.uncommitted ? ` + ${commit.uncommitted} uncommitted files in src/` : ''}`);
+console.log(
+  `\nMachine: ${env.cpus} CPUs, ${env.memoryGiB} GiB, Node ${env.node}; load average at start ${env.load.one}, at end ${loadEnd.one}; code at ${commit.head}${commit.uncommitted ? ` + ${commit.uncommitted} uncommitted files in src/` : ''}`,
+);
 
 const resultsDir = join(BENCH_ROOT, 'results');
 mkdirSync(resultsDir, { recursive: true });
-const file = join(resultsDir, `${startedAt.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}${quick ? '-quick' : ''}.json`);
+const file = join(
+  resultsDir,
+  `${startedAt
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z')}${quick ? '-quick' : ''}.json`,
+);
 writeFileSync(
   file,
   `${JSON.stringify({ startedAt: startedAt.toISOString(), quick, totalSeconds, machine: env, loadAtEnd: loadEnd, git: commit, command: `npm run bench${quick ? ' -- --quick' : ''}`, scenarios: results }, null, 2)}\n`,

@@ -67,10 +67,13 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
 
 /** Every request's duration by route pattern, the projection lag and the job queue, for GET /metrics. */
 function measure(app: NestFastifyApplication, metrics: ParleyMetrics, storage: Storage): void {
-  app.getHttpAdapter().getInstance().addHook('onResponse', (request, reply, done) => {
-    metrics.observeHttpRequest({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
-    done();
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request, reply, done) => {
+      metrics.observeHttpRequest({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
+      done();
+    });
   metrics.watchProjections({ headPosition: () => storage.eventStore.headPosition(), projectedPosition: () => storage.projections.position() });
   metrics.watchJobQueue(app.get<JobQueue>(JOB_QUEUE));
 }

@@ -102,7 +102,9 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
     if (config.admin && (await this.queryBus.execute(new CountAgentsQuery())) === 0) {
       // Through first-run setup: decided once in the event store, also when instances start together.
       try {
-        const admin = await this.commandBus.execute(new SetupFirstAdminCommand({ name: 'Admin', email: config.admin.email, password: config.admin.password }, systemContext()));
+        const admin = await this.commandBus.execute(
+          new SetupFirstAdminCommand({ name: 'Admin', email: config.admin.email, password: config.admin.password }, systemContext()),
+        );
         logger.info({ agentId: admin.id, email: admin.email }, 'created the admin from PARLEY_ADMIN_EMAIL');
       } catch (error) {
         if (!(error instanceof SetupAlreadyDoneError)) throw error;
@@ -142,8 +144,25 @@ export class AppModule {
     const { config, storage, logger } = options;
     return {
       module: AppModule,
-      imports: [CqrsModule.forRoot(), jobQueueModule(config.queue, { dataDir: config.dataDir, clock: options.clock ?? systemClock, logger: logger.child({ component: 'jobs' }) })],
-      controllers: [HealthController, AuthController, AgentsController, PreferencesController, InboxesController, ViewsController, SearchController, ConversationsController, EmailController, AuditController, ChannelsController, MetricsController, ...webControllers],
+      imports: [
+        CqrsModule.forRoot(),
+        jobQueueModule(config.queue, { dataDir: config.dataDir, clock: options.clock ?? systemClock, logger: logger.child({ component: 'jobs' }) }),
+      ],
+      controllers: [
+        HealthController,
+        AuthController,
+        AgentsController,
+        PreferencesController,
+        InboxesController,
+        ViewsController,
+        SearchController,
+        ConversationsController,
+        EmailController,
+        AuditController,
+        ChannelsController,
+        MetricsController,
+        ...webControllers,
+      ],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
         { provide: ParleyMetrics, useValue: options.metrics },

@@ -44,7 +44,14 @@ const EPOCH = Date.parse('2025-01-01T00:00:00Z');
 const SPAN_MS = 365 * DAY_MS;
 const IN_FLIGHT = 1000;
 /** Event types the generator writes (the server's setup writes agent and inbox events before). */
-export const GENERATED_EVENT_TYPES = ['ConversationStarted', 'MessageReceived', 'ConversationMarkedAsSpam', 'ConversationAssigned', 'CommentAdded', 'ConversationClosed'];
+export const GENERATED_EVENT_TYPES = [
+  'ConversationStarted',
+  'MessageReceived',
+  'ConversationMarkedAsSpam',
+  'ConversationAssigned',
+  'CommentAdded',
+  'ConversationClosed',
+];
 
 export const CUSTOM_VIEWS = [
   { name: 'Open refunds', filters: { q: 'refund', status: 'open' } },
@@ -79,7 +86,9 @@ export async function ensureDataset({ conversations, messagesPerConversation = 1
     `dataset ${key}: appended ${written.events} events (${written.messages} messages) in ${written.seconds.toFixed(1)} s = ${Math.round(written.events / written.seconds)} events/s`,
   );
   const projected = await project(dataDir, log);
-  log(`dataset ${key}: projected ${projected.events} events in ${projected.seconds.toFixed(1)} s = ${Math.round(projected.events / projected.seconds)} events/s`);
+  log(
+    `dataset ${key}: projected ${projected.events} events in ${projected.seconds.toFixed(1)} s = ${Math.round(projected.events / projected.seconds)} events/s`,
+  );
   const settled = settleProcessManagers(dataDir);
   meta = {
     complete: true,
@@ -330,7 +339,9 @@ function settleProcessManagers(dataDir) {
   for (const { name, handles } of managers) {
     const reacting = handles.filter((type) => GENERATED_EVENT_TYPES.includes(type) && !(HARMLESS[name] ?? []).includes(type));
     if (reacting.length > 0) {
-      throw new Error(`process manager ${name} reacts to generated ${reacting.join(', ')}: the generator cannot skip it; bump GENERATOR_VERSION and let the server run it`);
+      throw new Error(
+        `process manager ${name} reacts to generated ${reacting.join(', ')}: the generator cannot skip it; bump GENERATOR_VERSION and let the server run it`,
+      );
     }
   }
   const p = parley();

@@ -86,7 +86,12 @@ export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000
       },
     };
     try {
-      await waitForHealth(baseUrl, healthTimeoutMs, () => exitStatus, () => output);
+      await waitForHealth(
+        baseUrl,
+        healthTimeoutMs,
+        () => exitStatus,
+        () => output,
+      );
       return server;
     } catch (error) {
       child.kill('SIGKILL');

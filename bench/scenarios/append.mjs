@@ -25,7 +25,12 @@ function newEvent() {
     id: randomUUID(),
     type: 'MessageReceived',
     data: eventData(),
-    metadata: { actor: { type: 'contact', address: 'ana@example.com' }, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() },
+    metadata: {
+      actor: { type: 'contact', address: 'ana@example.com' },
+      occurredAt: new Date().toISOString(),
+      correlationId: randomUUID(),
+      causationId: randomUUID(),
+    },
   };
 }
 
@@ -170,7 +175,9 @@ main('append', async ({ quick, runs }) => {
     }
   }
   const batch = Math.round(median(r.batch));
-  notes.push(`emmett-sqlite failed ${emmettFailures} of ${emmettAppendsTotal} sequential appends with SQLITE_BUSY "cannot commit transaction - SQL statements in progress"; each was retried and its time counted`);
+  notes.push(
+    `emmett-sqlite failed ${emmettFailures} of ${emmettAppendsTotal} sequential appends with SQLITE_BUSY "cannot commit transaction - SQL statements in progress"; each was retried and its time counted`,
+  );
   return {
     notes,
     figures: [
@@ -178,11 +185,16 @@ main('append', async ({ quick, runs }) => {
       figure({ id: 'append.emmett', label: 'Appends/s, emmett-sqlite 0.38.5 (1 in flight)', unit: '/s', runs: r.emmett }),
       figure({ id: 'append.raw', label: `Appends/s, raw better-sqlite3 (~${batch} rows/commit)`, unit: '/s', runs: r.raw }),
       figure({ id: 'append.vs-emmett', label: 'Ratio ours / emmett-sqlite', unit: '×', runs: r.vsEmmett, target: { op: '>=', value: 1.5 }, digits: 1 }),
-      figure({ id: 'append.vs-raw', label: 'Ratio ours / raw SQLite (same rows per commit)', unit: '×', runs: r.vsRaw, target: { op: '>=', value: 0.5 }, digits: 2 }),
+      figure({
+        id: 'append.vs-raw',
+        label: 'Ratio ours / raw SQLite (same rows per commit)',
+        unit: '×',
+        runs: r.vsRaw,
+        target: { op: '>=', value: 0.5 },
+        digits: 2,
+      }),
       figure({ id: 'append.raw-500', label: 'Appends/s, raw better-sqlite3, 500 rows/commit', unit: '/s', runs: r.rawCeiling }),
       figure({ id: 'append.ours-sequential', label: 'Appends/s, our store (1 in flight)', unit: '/s', runs: r.sequential }),
     ],
   };
 });
-
-

@@ -73,7 +73,7 @@ async function steady(api, total, pools, agents, cursors) {
       }),
     );
   };
-  for (let i = 0; i < total; ) {
+  for (let i = 0; i < total;) {
     const now = performance.now();
     const dueCount = Math.min(total, Math.floor(((now - started) * RATE) / 1000) + 1);
     for (; i < dueCount; i += 1) {
@@ -103,7 +103,12 @@ main('commands', async ({ quick, runs }) => {
     const { agent } = await api.login();
     const agents = [agent.id];
     for (let i = 1; i <= 4; i += 1) {
-      const created = await api.expect('POST', '/api/agents', { name: `Agent ${i}`, email: `agent${i}@example.com`, password: `agent-password-${i}`, role: 'agent' });
+      const created = await api.expect('POST', '/api/agents', {
+        name: `Agent ${i}`,
+        email: `agent${i}@example.com`,
+        password: `agent-password-${i}`,
+        role: 'agent',
+      });
       agents.push(created.id ?? created.agent?.id);
     }
     const setupStart = performance.now();
@@ -122,7 +127,9 @@ main('commands', async ({ quick, runs }) => {
         byKind[kind].p99.push(summary.p99);
       }
       const all = latencySummary(result.latencies.all);
-      log(`run ${run}: ${Math.round(result.achieved)} commands/s answered, p50 ${all.p50.toFixed(1)} ms, p99 ${all.p99.toFixed(1)} ms${result.failures ? `, ${result.failures} failed (${result.firstFailure})` : ''}`);
+      log(
+        `run ${run}: ${Math.round(result.achieved)} commands/s answered, p50 ${all.p50.toFixed(1)} ms, p99 ${all.p99.toFixed(1)} ms${result.failures ? `, ${result.failures} failed (${result.firstFailure})` : ''}`,
+      );
       if (result.failures) notes.push(`run ${run}: ${result.failures} commands failed, first: ${result.firstFailure}`);
       if (result.skipped) notes.push(`run ${run}: ${result.skipped} commands not sent (over ${MAX_IN_FLIGHT} in flight)`);
     }
@@ -132,7 +139,9 @@ main('commands', async ({ quick, runs }) => {
       figures.push(figure({ id: `commands.${kind}.p99`, label: `Command latency p99, ${name} @${RATE}/s`, unit: 'ms', runs: byKind[kind].p99, digits: 1 }));
     }
     figures.push(figure({ id: 'commands.rate', label: `Commands/s answered (offered ${RATE}/s)`, unit: '/s', runs: achieved }));
-    notes.push(`${perRun} commands per run (${seconds} s at ${RATE}/s, assign/comment/close in turn) against ${ids.length} conversations created over HTTP first; latency from the due time`);
+    notes.push(
+      `${perRun} commands per run (${seconds} s at ${RATE}/s, assign/comment/close in turn) against ${ids.length} conversations created over HTTP first; latency from the due time`,
+    );
   } finally {
     await api.close();
     const peak = await server.stop();

@@ -44,7 +44,14 @@ async function load(api, connections, warmupMs, measureMs, state) {
       if (threads.length === 0 || text.random.chance(0.6)) {
         const person = text.person(text.random.int(50_000));
         const order = text.orderNumber(state.started + 1_000_000);
-        thread = { id: `ingest-${randomUUID()}`, from: { address: person.address, name: person.name }, subject: text.subject(order), order, sent: 0, isNew: true };
+        thread = {
+          id: `ingest-${randomUUID()}`,
+          from: { address: person.address, name: person.name },
+          subject: text.subject(order),
+          order,
+          sent: 0,
+          isNew: true,
+        };
       } else {
         thread = threads[text.random.int(threads.length)];
       }
@@ -147,7 +154,9 @@ main('ingest', async ({ quick, runs }) => {
       if (r.errors) notes.push(`run ${run}, ${r.connections} connections: ${r.errors} non-2xx answers, first: ${r.firstError}`);
     }
   }
-  notes.push(`load: ${levels.join(' / ')} keep-alive connections (closed loop), ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured per level, one fresh server per run; 60 % new threads`);
+  notes.push(
+    `load: ${levels.join(' / ')} keep-alive connections (closed loop), ${warmupMs / 1000} s warm-up + ${measureMs / 1000} s measured per level, one fresh server per run; 60 % new threads`,
+  );
   const figures = [];
   for (const [c, f] of perLevel) {
     figures.push(figure({ id: `ingest.c${c}.rate`, label: `Ingest msgs/s, ${c} connections`, unit: 'msg/s', runs: f.rate }));
@@ -158,7 +167,16 @@ main('ingest', async ({ quick, runs }) => {
   // Lag under the heaviest load of the run.
   const heaviest = perLevel.get(levels[levels.length - 1]);
   figures.push(figure({ id: 'lag.p50', label: `Projection lag p50 (${levels[levels.length - 1]} connections)`, unit: 'ms', runs: heaviest.lag50, digits: 1 }));
-  figures.push(figure({ id: 'lag.p99', label: `Projection lag p99 (${levels[levels.length - 1]} connections)`, unit: 'ms', runs: heaviest.lag99, target: { op: '<=', value: 100 }, digits: 1 }));
+  figures.push(
+    figure({
+      id: 'lag.p99',
+      label: `Projection lag p99 (${levels[levels.length - 1]} connections)`,
+      unit: 'ms',
+      runs: heaviest.lag99,
+      target: { op: '<=', value: 100 },
+      digits: 1,
+    }),
+  );
   const allLag99 = [...perLevel.values()].map((f) => median(f.lag99));
   notes.push(`projection lag p99 by level (median of runs): ${levels.map((c, i) => `${c}: ${allLag99[i].toFixed(1)} ms`).join(', ')}`);
   figures.push(figure({ id: 'rss.ingest', label: 'Server peak RSS, ingest', unit: 'MB', runs: peak, target: { op: '<=', value: 300 } }));

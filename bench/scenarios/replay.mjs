@@ -36,7 +36,14 @@ function replay(dataDir) {
       if (code !== 0 || !match) return reject(new Error(`parley replay exited ${code}:\n${output.slice(-2000)}`));
       const events = Number(match[1]);
       const seconds = Number(match[2]);
-      resolve({ events, seconds, rate: events / seconds, swapSeconds: rebuiltAt === null ? NaN : (performance.now() - rebuiltAt) / 1000, totalSeconds, peakMb });
+      resolve({
+        events,
+        seconds,
+        rate: events / seconds,
+        swapSeconds: rebuiltAt === null ? NaN : (performance.now() - rebuiltAt) / 1000,
+        totalSeconds,
+        peakMb,
+      });
     });
   });
 }
@@ -54,7 +61,9 @@ main('replay', async ({ quick, runs }) => {
     rates.push(result.rate);
     swaps.push(result.swapSeconds);
     peaks.push(result.peakMb);
-    log(`run ${run}: ${result.events} events rebuilt in ${result.seconds.toFixed(1)} s = ${Math.round(result.rate)} events/s; swap ${result.swapSeconds.toFixed(1)} s; peak RSS ${result.peakMb.toFixed(0)} MB`);
+    log(
+      `run ${run}: ${result.events} events rebuilt in ${result.seconds.toFixed(1)} s = ${Math.round(result.rate)} events/s; swap ${result.swapSeconds.toFixed(1)} s; peak RSS ${result.peakMb.toFixed(0)} MB`,
+    );
   }
   const size = `${human(meta.conversations)} conversations / ${human(events)} events`;
   const figures = [];

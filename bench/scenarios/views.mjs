@@ -11,7 +11,22 @@ import { human, log, main } from '../lib/scenario.mjs';
 import { figure, latencySummary, median } from '../lib/stats.mjs';
 import { dist, parley } from '../lib/parley.mjs';
 
-const VIEW_IDS = ['unassigned', 'assigned-to-me', 'all-open', 'chat', 'email', 'messenger', 'whatsapp', 'forms', 'bots', 'all-closed', 'sent', 'spam', 'filtered', 'trash'];
+const VIEW_IDS = [
+  'unassigned',
+  'assigned-to-me',
+  'all-open',
+  'chat',
+  'email',
+  'messenger',
+  'whatsapp',
+  'forms',
+  'bots',
+  'all-closed',
+  'sent',
+  'spam',
+  'filtered',
+  'trash',
+];
 
 function searches(meta) {
   const order = meta.samples.orders[Math.floor(meta.samples.orders.length / 2)];
@@ -96,16 +111,29 @@ main('views', async ({ quick, runs }) => {
       const { p50, p95 } = perItem.get(item);
       const target = item.kind === 'list' ? { op: '<=', value: 10 } : item.kind === 'search' ? { op: '<=', value: 50 } : null;
       const label = item.kind === 'list' ? `List ${item.name}` : item.kind === 'count' ? `Counts: ${item.name}` : `Search: ${item.name}`;
-      figures.push(figure({ id: `${item.kind}.${item.name}`, label: `${label} p95 (p50 ${median(p50).toFixed(1)})`, unit: 'ms', runs: p95, target, digits: 1 }));
+      figures.push(
+        figure({ id: `${item.kind}.${item.name}`, label: `${label} p95 (p50 ${median(p50).toFixed(1)})`, unit: 'ms', runs: p95, target, digits: 1 }),
+      );
     }
-    figures.push(figure({ id: 'list.next-pages', label: `List, second pages of every view p95 (p50 ${median(nextPages.p50).toFixed(1)})`, unit: 'ms', runs: nextPages.p95, target: { op: '<=', value: 10 }, digits: 1 }));
+    figures.push(
+      figure({
+        id: 'list.next-pages',
+        label: `List, second pages of every view p95 (p50 ${median(nextPages.p50).toFixed(1)})`,
+        unit: 'ms',
+        runs: nextPages.p95,
+        target: { op: '<=', value: 10 },
+        digits: 1,
+      }),
+    );
   } finally {
     await api.close();
     const peak = await server.stop();
     figures.push(figure({ id: 'rss.views', label: 'Server peak RSS, views and search', unit: 'MB', runs: [peak], target: { op: '<=', value: 300 } }));
   }
   figures.push(...recomputedCounts(dataDir, customViews, runs, quick ? 3 : 5));
-  notes.push('"recomputed" counts: the server keeps a count while nothing changes (and recounts a slow one at most every 5 s while the inbox changes); these time the count itself, in-process on the same file, with nothing kept');
+  notes.push(
+    '"recomputed" counts: the server keeps a count while nothing changes (and recounts a slow one at most every 5 s while the inbox changes); these time the count itself, in-process on the same file, with nothing kept',
+  );
   return { notes, size, figures };
 });
 
@@ -133,7 +161,14 @@ function recomputedCounts(dataDir, customViews, runs, samples) {
         }
         perRun.push(median(latencies));
       }
-      return figure({ id: `count.recomputed.${view.name}`, label: `Counts: custom "${view.name}", recomputed (p50)`, unit: 'ms', runs: perRun, target: null, digits: 1 });
+      return figure({
+        id: `count.recomputed.${view.name}`,
+        label: `Counts: custom "${view.name}", recomputed (p50)`,
+        unit: 'ms',
+        runs: perRun,
+        target: null,
+        digits: 1,
+      });
     });
   } finally {
     db.close();

@@ -38,11 +38,9 @@ export function uuidV5(name: string, namespace: string = PARLEY_NAMESPACE): stri
 const PARLEY_NAMESPACE = '6f1c2a4e-8b0d-4b8e-9a57-3d2f6c1e9b70';
 
 export const deriveIds = {
-  conversation: (inboxId: string, channel: string, externalThreadId: string) =>
-    uuidV5(`conversation\u0000${inboxId}\u0000${channel}\u0000${externalThreadId}`),
+  conversation: (inboxId: string, channel: string, externalThreadId: string) => uuidV5(`conversation\u0000${inboxId}\u0000${channel}\u0000${externalThreadId}`),
   contact: (address: string) => uuidV5(`contact\u0000${normalizeAddress(address)}`),
-  message: (conversationId: string, externalMessageId: string) =>
-    uuidV5(`message\u0000${conversationId}\u0000${externalMessageId}`),
+  message: (conversationId: string, externalMessageId: string) => uuidV5(`message\u0000${conversationId}\u0000${externalMessageId}`),
   /** Event ids of a command's result: deterministic when the command is (redelivery-safe). */
   event: (causationId: string, index: number) => uuidV5(`event\u0000${causationId}\u0000${index}`),
 };

@@ -15,7 +15,8 @@ export function pluginShapeProblems(value: unknown): string[] {
   if (typeof id !== 'string' || !PLUGIN_ID_PATTERN.test(id)) {
     problems.push(`id must be lower-case letters, digits and dashes, starting with a letter, at most 40 characters (got ${describe(id)})`);
   }
-  if (typeof plugin.displayName !== 'string' || plugin.displayName.trim() === '') problems.push(`displayName must be a non-empty string (got ${describe(plugin.displayName)})`);
+  if (typeof plugin.displayName !== 'string' || plugin.displayName.trim() === '')
+    problems.push(`displayName must be a non-empty string (got ${describe(plugin.displayName)})`);
   if (typeof plugin.icon !== 'string' || !/^\s*<svg[\s>]/i.test(plugin.icon) || !/<\/svg>\s*$/i.test(plugin.icon)) {
     problems.push('icon must be an inline SVG document, "<svg …>…</svg>"');
   }
@@ -32,7 +33,8 @@ export function pluginShapeProblems(value: unknown): string[] {
     const unknown = Object.keys(capabilities).filter((name) => !(CAPABILITY_NAMES as readonly string[]).includes(name));
     if (unknown.length > 0) problems.push(`capabilities has unknown names: ${unknown.join(', ')} (known: ${CAPABILITY_NAMES.join(', ')})`);
     if (capabilities.reply === true && typeof plugin.send !== 'function') problems.push('capabilities.reply is true, so send(outbound) must be a function');
-    if (capabilities.reply === false && plugin.send !== undefined) problems.push('capabilities.reply is false, so there must be no send: declare reply: true or remove send');
+    if (capabilities.reply === false && plugin.send !== undefined)
+      problems.push('capabilities.reply is false, so there must be no send: declare reply: true or remove send');
   }
   if (typeof plugin.connect !== 'function') problems.push('connect(connection) must be a function');
   if (plugin.disconnect !== undefined && typeof plugin.disconnect !== 'function') problems.push('disconnect, when present, must be a function');

@@ -223,7 +223,9 @@ function messageView(message: ThreadMessage, conversationChannel: Channel, conte
     html: message.html,
     attachments: message.attachments,
     at: message.at,
-    delivery: message.delivery && (message.delivery.reason === null ? { status: message.delivery.status } : { status: message.delivery.status, reason: message.delivery.reason }),
+    delivery:
+      message.delivery &&
+      (message.delivery.reason === null ? { status: message.delivery.status } : { status: message.delivery.status, reason: message.delivery.reason }),
     authorId: message.authorId,
     kind: message.kind,
   };

@@ -212,7 +212,7 @@ export class ProjectionRunner implements ProjectionProgress {
   /** Never rejects: a failing batch is retried (with backoff) until it commits or the run stops. */
   private async drain(session: Session): Promise<void> {
     const { signal } = session.abort;
-    for (let attempt = 0; session.buffer.length > 0 && !signal.aborted; ) {
+    for (let attempt = 0; session.buffer.length > 0 && !signal.aborted;) {
       const batch = session.buffer.slice(0, this.batchSize);
       try {
         this.applyBatch(batch);
@@ -293,7 +293,8 @@ export class ProjectionRunner implements ProjectionProgress {
         throw ROLL_BACK;
       })();
     } catch (err) {
-      if (err !== ROLL_BACK) this.logger.warn({ err, projection: failure.projection.name }, 'could not replay the failed batch event by event to name the event at fault');
+      if (err !== ROLL_BACK)
+        this.logger.warn({ err, projection: failure.projection.name }, 'could not replay the failed batch event by event to name the event at fault');
     }
     return located;
   }
@@ -311,14 +312,19 @@ export class ProjectionRunner implements ProjectionProgress {
   private logBatchFailure(err: unknown, batch: RecordedEvent[], attempt: number, retryInMs: number): void {
     if (err instanceof ProjectionFailure) {
       this.logger.error(
-        { projection: err.projection, position: err.event.position, eventType: err.event.type, streamId: err.event.streamId, attempt, retryInMs, err: err.cause },
+        {
+          projection: err.projection,
+          position: err.event.position,
+          eventType: err.event.type,
+          streamId: err.event.streamId,
+          attempt,
+          retryInMs,
+          err: err.cause,
+        },
         'projection failed to apply an event; retrying the batch',
       );
     } else {
-      this.logger.error(
-        { position: batch[0].position, batchSize: batch.length, attempt, retryInMs, err },
-        'projection batch failed; retrying',
-      );
+      this.logger.error({ position: batch[0].position, batchSize: batch.length, attempt, retryInMs, err }, 'projection batch failed; retrying');
     }
   }
 

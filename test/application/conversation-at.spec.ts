@@ -2,14 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NewEvent, RecordedEvent } from '../../src/application/ports/event-store.port';
 import type { ReadStore } from '../../src/application/ports/read-store.port';
 import { CHANNELS, type Assignee } from '../../src/domain/shared/types';
-import {
-  agentIdsOf,
-  conversationAt,
-  conversationDetailOf,
-  eventsUntil,
-  foldConversation,
-  type DetailContext,
-} from '../../src/projections/conversation-at';
+import { agentIdsOf, conversationAt, conversationDetailOf, eventsUntil, foldConversation, type DetailContext } from '../../src/projections/conversation-at';
 import {
   agentEvent,
   append,
@@ -74,7 +67,12 @@ describe('conversationAt (the pure ?at= fold)', () => {
 
   it('signs a reply with the inbox address and its author, and follows its delivery', () => {
     const queued = conversationAt(history, new Date(at(20)), context)!;
-    expect(queued.messages[1]).toMatchObject({ id: replyId, direction: 'out', from: { address: 'support@acme.test', name: 'Ada' }, delivery: { status: 'queued' } });
+    expect(queued.messages[1]).toMatchObject({
+      id: replyId,
+      direction: 'out',
+      from: { address: 'support@acme.test', name: 'Ada' },
+      delivery: { status: 'queued' },
+    });
     expect(queued.awaitingReply).toBe(false);
     expect(conversationAt(history, new Date(at(25)), context)!.messages[1].delivery).toEqual({ status: 'delivered' });
   });
@@ -138,7 +136,11 @@ describe('conversationAt for "now" equals the live read model', () => {
     const replies = new Map<string, string[]>(ids.map((id) => [id, []]));
     const tickets = new Map<string, string>();
     for (const id of ids) {
-      await append(live.store, `conversation-${id}`, e.started({ conversationId: id, inboxId: INBOX, channel: pick(CHANNELS), origin: random() < 0.2 ? 'outbound' : 'inbound' }));
+      await append(
+        live.store,
+        `conversation-${id}`,
+        e.started({ conversationId: id, inboxId: INBOX, channel: pick(CHANNELS), origin: random() < 0.2 ? 'outbound' : 'inbound' }),
+      );
     }
     for (let step = 0; step < 300; step += 1) {
       if (step === 150) await append(live.store, `agent-${BOB}`, agentEvent.updated({ name: 'Robert' }));

@@ -45,7 +45,9 @@ describe('DeliverReplyJob', () => {
     return { conversationId: posted.body.conversationId as string, messageId: reply.body.messageId as string, message };
   }
   const history = async (conversationId: string) =>
-    (await t.request('GET', `/api/conversations/${conversationId}/history`, { token })).body.events.filter((e: { type: string }) => e.type.startsWith('Reply')) as { type: string; data: Record<string, unknown> }[];
+    (await t.request('GET', `/api/conversations/${conversationId}/history`, { token })).body.events.filter((e: { type: string }) =>
+      e.type.startsWith('Reply'),
+    ) as { type: string; data: Record<string, unknown> }[];
 
   it('sends the reply with its thread and records it delivered with the external id', async () => {
     const { conversationId, messageId, message } = await queuedReply();

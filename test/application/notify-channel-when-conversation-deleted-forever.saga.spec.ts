@@ -1,4 +1,8 @@
-import { NOTIFY_ATTEMPTS, NOTIFY_CHANNEL_OF_DELETED_CONVERSATION_JOB, NotifyChannelOfDeletedConversationJob } from '../../src/application/jobs/notify-channel-of-deleted-conversation.job';
+import {
+  NOTIFY_ATTEMPTS,
+  NOTIFY_CHANNEL_OF_DELETED_CONVERSATION_JOB,
+  NotifyChannelOfDeletedConversationJob,
+} from '../../src/application/jobs/notify-channel-of-deleted-conversation.job';
 import type { ChannelConversationNotices, ConversationDeletedForever } from '../../src/application/ports/channel-conversations.port';
 import type { RecordedEvent } from '../../src/application/ports/event-store.port';
 import type { EnqueueOptions, JobData, JobQueue } from '../../src/application/ports/job-queue.port';
@@ -13,7 +17,8 @@ describe('NotifyChannelWhenConversationDeletedForever (process manager) and its 
       return { jobId: options?.jobId ?? 'x', duplicate };
     },
   } as unknown as JobQueue;
-  const tombstone = (id: string, data: Record<string, unknown>) => ({ id, streamId: 'deleted-conversations', type: 'ConversationStreamDeleted', data }) as unknown as RecordedEvent;
+  const tombstone = (id: string, data: Record<string, unknown>) =>
+    ({ id, streamId: 'deleted-conversations', type: 'ConversationStreamDeleted', data }) as unknown as RecordedEvent;
   const keys = { inboxId: 'inbox-1', channel: 'email', externalThreadId: '<root@customer.test>', attachmentIds: ['sha256:aa', 'sha256:bb'] };
 
   beforeEach(() => (enqueued.length = 0));
@@ -34,7 +39,9 @@ describe('NotifyChannelWhenConversationDeletedForever (process manager) and its 
   });
 
   it('passes over tombstones written before they named the channel: there is nothing to tell', async () => {
-    await new NotifyChannelWhenConversationDeletedForever(queue).handle(tombstone('t-old', { conversationId: 'c-0', reason: 'agent', lastRevision: 1, lastHash: 'h', deletedBy: null }));
+    await new NotifyChannelWhenConversationDeletedForever(queue).handle(
+      tombstone('t-old', { conversationId: 'c-0', reason: 'agent', lastRevision: 1, lastHash: 'h', deletedBy: null }),
+    );
     expect(enqueued).toEqual([]);
   });
 

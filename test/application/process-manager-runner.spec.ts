@@ -45,7 +45,18 @@ describe('ProcessManagerRunner', () => {
 
   const append = async (type: string, n = 1) => {
     for (let i = 0; i < n; i += 1) {
-      await store.append(`s-${randomUUID()}`, [{ id: randomUUID(), type, data: { i }, metadata: { actor: { type: 'system' }, occurredAt: new Date(0).toISOString(), correlationId: 'c', causationId: 'c' } }], { expectedRevision: 'no-stream' });
+      await store.append(
+        `s-${randomUUID()}`,
+        [
+          {
+            id: randomUUID(),
+            type,
+            data: { i },
+            metadata: { actor: { type: 'system' }, occurredAt: new Date(0).toISOString(), correlationId: 'c', causationId: 'c' },
+          },
+        ],
+        { expectedRevision: 'no-stream' },
+      );
     }
   };
 

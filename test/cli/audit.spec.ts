@@ -63,7 +63,10 @@ describe('parley audit (the built CLI)', () => {
     it('finds every chain intact (exit 0), with --all and by default', async () => {
       await conversation();
       await conversation();
-      for (const args of [['audit', 'verify', '--all'], ['audit', 'verify']]) {
+      for (const args of [
+        ['audit', 'verify', '--all'],
+        ['audit', 'verify'],
+      ]) {
         const result = await parley(...args);
         expect(result).toMatchObject({ code: 0, stderr: '' });
         expect(result.stdout).toMatch(/^verified \d+ streams, \d+ events in .*parley\.db: every chain is intact\n$/);
@@ -85,7 +88,10 @@ describe('parley audit (the built CLI)', () => {
       sql((db) => db.prepare(`UPDATE events SET data = json_set(data, '$.text', 'nothing to see') WHERE event_id = ?`).run(edited.id));
 
       const http = await httpVerify(id);
-      expect(http).toMatchObject({ ok: false, firstBreak: { revision: 3, eventId: edited.id, position: edited.position, reason: 'hash-mismatch', actual: edited.hash } });
+      expect(http).toMatchObject({
+        ok: false,
+        firstBreak: { revision: 3, eventId: edited.id, position: edited.position, reason: 'hash-mismatch', actual: edited.hash },
+      });
 
       const one = await parley('audit', 'verify', '--conversation', id);
       const all = await parley('audit', 'verify', '--all');
@@ -104,7 +110,10 @@ describe('parley audit (the built CLI)', () => {
       sql((db) => db.prepare('DELETE FROM events WHERE event_id = ?').run(events[2].id));
 
       const http = await httpVerify(id);
-      expect(http).toMatchObject({ ok: false, firstBreak: { revision: 3, eventId: events[3].id, position: events[3].position, reason: 'revision-gap', expected: '2', actual: '3' } });
+      expect(http).toMatchObject({
+        ok: false,
+        firstBreak: { revision: 3, eventId: events[3].id, position: events[3].position, reason: 'revision-gap', expected: '2', actual: '3' },
+      });
       const cli = await parley('audit', 'verify', '--conversation', id);
       expect(cli.code).toBe(1);
       expect(cli.stdout).toContain(
@@ -143,7 +152,10 @@ describe('parley audit (the built CLI)', () => {
       const { id, events } = await conversation();
       const result = await parley('audit', 'export', '--conversation', id);
       expect(result.code).toBe(0);
-      const lines = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, any>);
+      const lines = result.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, any>);
       expect(lines).toEqual(events);
       let prevHash = GENESIS_HASH;
       for (const line of lines) {
@@ -180,7 +192,12 @@ describe('parley audit (the built CLI)', () => {
       const dataDir = mkdtempSync(join(scratch, 'forged-'));
       const { store } = openEventStore(databaseFile(dataDir));
       const forged = randomUUID();
-      await append(store, `conversation-${forged}`, conversationEvent.started({ conversationId: forged, inboxId: 'inbox' }), agentEvent.registered('a-1', 'Mallory', 'm@example.com'));
+      await append(
+        store,
+        `conversation-${forged}`,
+        conversationEvent.started({ conversationId: forged, inboxId: 'inbox' }),
+        agentEvent.registered('a-1', 'Mallory', 'm@example.com'),
+      );
       const refused = await runCli(cli, ['--data-dir', dataDir, 'audit', 'export', '--conversation', forged]);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('holds a AgentRegistered event');

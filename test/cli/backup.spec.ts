@@ -108,7 +108,9 @@ describe('parley backup and restore (a running server, the built CLI)', () => {
     const restored = await startServer({ dataDir: restoredDir, env });
     // The session from before still holds: secret.key came along.
     for (const id of before) expect((await call(restored, 'GET', `/api/conversations/${id}`, token)).status).toBe(200);
-    const blob = await fetch(`${restored.baseUrl}/api/channels/email/blobs/${encodeURIComponent(attachmentId)}`, { headers: { authorization: `Bearer ${token}` } });
+    const blob = await fetch(`${restored.baseUrl}/api/channels/email/blobs/${encodeURIComponent(attachmentId)}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(blob.status).toBe(200);
     expect(await blob.text()).toBe('total: 42 EUR');
     restored.signal('SIGTERM');

@@ -95,12 +95,12 @@ export function spawnCli(entry: string, args: string[], env: Record<string, stri
 
 /** Every row of every table of the file (read models, checkpoints, FTS shadow tables, the log), exactly. */
 export function dumpAllTables(db: Database): Record<string, string[]> {
-  const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name`).pluck().all() as string[];
+  const tables = db
+    .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name`)
+    .pluck()
+    .all() as string[];
   return Object.fromEntries(
-    tables.map((table) => [
-      table,
-      (db.prepare(`SELECT * FROM "${table}"`).raw().all() as unknown[][]).map((row) => JSON.stringify(row.map(exact))).sort(),
-    ]),
+    tables.map((table) => [table, (db.prepare(`SELECT * FROM "${table}"`).raw().all() as unknown[][]).map((row) => JSON.stringify(row.map(exact))).sort()]),
   );
 }
 

@@ -162,7 +162,11 @@ async function inboxState(baseUrl: string, token: string): Promise<Shown> {
 }
 
 async function login(baseUrl: string, email: string, password: string): Promise<string> {
-  const res = await fetch(`${baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const res = await fetch(`${baseUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
   const body = (await res.json()) as { token: string };
   if (res.status !== 200) throw new Error(`login as ${email}: ${res.status} ${JSON.stringify(body)}`);
   return body.token;

@@ -91,7 +91,9 @@ describe('parley replay (the built CLI)', () => {
     sql((db) => {
       db.prepare(`UPDATE rm_conversations SET doc = json_set(doc, '$.subject', 'corrupted') WHERE id = ?`).run(a);
       db.prepare(`DELETE FROM view_counts WHERE inbox_id = ? AND view_id = 'all-closed' AND agent_id = ''`).run(original.inboxId);
-      db.prepare(`INSERT INTO rm_comments (id, conversation_id, position, author_id, text, mentions, at) VALUES ('bogus', ?, 1, 'x', 'never said', '[]', 'now')`).run(b);
+      db.prepare(
+        `INSERT INTO rm_comments (id, conversation_id, position, author_id, text, mentions, at) VALUES ('bogus', ?, 1, 'x', 'never said', '[]', 'now')`,
+      ).run(b);
     });
     const before = sql(dumpAllTables);
 
@@ -101,8 +103,14 @@ describe('parley replay (the built CLI)', () => {
     const lines = check.stdout.split('\n');
     // A JSON document column shows only the fields that differ.
     expect(lines).toContainEqual(`rm_conversations {"id":"${a}"}: live {"doc":{"subject":"corrupted"}} vs rebuilt {"doc":{"subject":"${original.subject}"}}`);
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^view_counts \\{"inbox_id":"${original.inboxId}","view_id":"all-closed","agent_id":""\\}: live \\(missing\\) vs rebuilt \\{.*"count":\\d+`)));
-    expect(lines).toContainEqual(`rm_comments {"id":"bogus"}: live {"id":"bogus","conversation_id":"${b}","position":1,"author_id":"x","text":"never said","mentions":"[]","at":"now"} vs rebuilt (missing)`);
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^view_counts \\{"inbox_id":"${original.inboxId}","view_id":"all-closed","agent_id":""\\}: live \\(missing\\) vs rebuilt \\{.*"count":\\d+`),
+      ),
+    );
+    expect(lines).toContainEqual(
+      `rm_comments {"id":"bogus"}: live {"id":"bogus","conversation_id":"${b}","position":1,"author_id":"x","text":"never said","mentions":"[]","at":"now"} vs rebuilt (missing)`,
+    );
     expect(check.stdout).toMatch(/3 differences in 3 tables; nothing was changed\n$/);
 
     expect(sql(dumpAllTables)).toEqual(before);
@@ -154,7 +162,9 @@ describe('parley replay (the built CLI)', () => {
     const again = await runCli(cli, ['--data-dir', bigDir, 'replay']);
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
-    expect(JSON.parse(sql((db) => db.prepare('SELECT doc FROM rm_conversations WHERE id = ?').pluck().get(victim) as string, bigDir)).subject).toBe('Order 1234');
+    expect(JSON.parse(sql((db) => db.prepare('SELECT doc FROM rm_conversations WHERE id = ?').pluck().get(victim) as string, bigDir)).subject).toBe(
+      'Order 1234',
+    );
     expect(existsSync(join(bigDir, REBUILD_FILE_NAME))).toBe(false);
   }, 120_000);
 
@@ -162,11 +172,21 @@ describe('parley replay (the built CLI)', () => {
     const brokenDir = join(scratch, 'broken');
     await seedDirectly(brokenDir, 3);
     // A payload no projection can read (the chain check would flag it too).
-    sql((db) => db.prepare(`UPDATE events SET data = '{}' WHERE type = 'MessageReceived' AND position = (SELECT MIN(position) FROM events WHERE type = 'MessageReceived')`).run(), brokenDir);
+    sql(
+      (db) =>
+        db
+          .prepare(
+            `UPDATE events SET data = '{}' WHERE type = 'MessageReceived' AND position = (SELECT MIN(position) FROM events WHERE type = 'MessageReceived')`,
+          )
+          .run(),
+      brokenDir,
+    );
     const before = sql(dumpAllTables, brokenDir);
     const result = await runCli(cli, ['--data-dir', brokenDir, 'replay']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/the rebuild failed; the live read models are untouched: projection failed to apply an event; retrying the batch \(projection conversations, event MessageReceived, position \d+\)/);
+    expect(result.stderr).toMatch(
+      /the rebuild failed; the live read models are untouched: projection failed to apply an event; retrying the batch \(projection conversations, event MessageReceived, position \d+\)/,
+    );
     expect(result.stdout).not.toContain('swapped');
     expect(sql(dumpAllTables, brokenDir)).toEqual(before);
     expect(existsSync(join(brokenDir, REBUILD_FILE_NAME))).toBe(false);
@@ -223,7 +243,12 @@ async function seedDirectly(dataDir: string, conversations: number): Promise<voi
     appends.push(
       store.append(
         `conversation-${id}`,
-        [e.started({ conversationId: id, inboxId }), e.received({ receivedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }), e.assigned({ type: 'agent', id: agentId }), e.commented(agentId)],
+        [
+          e.started({ conversationId: id, inboxId }),
+          e.received({ receivedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }),
+          e.assigned({ type: 'agent', id: agentId }),
+          e.commented(agentId),
+        ],
         { expectedRevision: 'no-stream' },
       ),
     );

@@ -17,10 +17,7 @@ import {
  * other suites may share it), every test uses fresh uuid streams and filters global reads down to
  * them, and positions are only compared for order, never for values or consecutiveness.
  */
-export function eventStoreContract(
-  name: string,
-  factory: () => Promise<{ store: EventStore; teardown: () => Promise<void> }>,
-): void {
+export function eventStoreContract(name: string, factory: () => Promise<{ store: EventStore; teardown: () => Promise<void> }>): void {
   describe(name, () => {
     let store: EventStore;
     let teardown: () => Promise<void>;
@@ -96,7 +93,10 @@ export function eventStoreContract(
         await store.append(b, [newEvent('InB'), newEvent('InB')], { expectedRevision: 'no-stream' });
 
         expect((await store.readStream(a)).map((e) => [e.type, e.revision])).toEqual([['InA', 0]]);
-        expect((await store.readStream(b)).map((e) => [e.type, e.revision])).toEqual([['InB', 0], ['InB', 1]]);
+        expect((await store.readStream(b)).map((e) => [e.type, e.revision])).toEqual([
+          ['InB', 0],
+          ['InB', 1],
+        ]);
       });
 
       it('rejects an empty append with an error that is not a conflict', async () => {
@@ -329,10 +329,14 @@ export function eventStoreContract(
       it('pages through everything without gaps or repeats', async () => {
         const streamId = newStreamId();
         const base = await store.headPosition();
-        await store.append(streamId, Array.from({ length: 7 }, () => newEvent()), { expectedRevision: 'no-stream' });
+        await store.append(
+          streamId,
+          Array.from({ length: 7 }, () => newEvent()),
+          { expectedRevision: 'no-stream' },
+        );
 
         const seen: RecordedEvent[] = [];
-        for (let after = base; ; ) {
+        for (let after = base; ;) {
           const page = await store.readAll({ after, maxCount: 3 });
           if (page.length === 0) break;
           seen.push(...page);
@@ -651,7 +655,11 @@ function newStreamId(): string {
   return `contract-${randomUUID()}`;
 }
 
-function newEvent(type = 'SomethingHappened', data: Record<string, unknown> = { value: randomUUID() }, overrides: Partial<NewEvent['metadata']> = {}): NewEvent {
+function newEvent(
+  type = 'SomethingHappened',
+  data: Record<string, unknown> = { value: randomUUID() },
+  overrides: Partial<NewEvent['metadata']> = {},
+): NewEvent {
   const id = randomUUID();
   return {
     id,
@@ -675,12 +683,7 @@ function expectStrictlyIncreasing(positions: number[]): void {
   for (let i = 1; i < positions.length; i += 1) expect(positions[i]).toBeGreaterThan(positions[i - 1]);
 }
 
-async function expectConflict(
-  append: Promise<unknown>,
-  streamId: string,
-  expected: ExpectedRevision,
-  actual: number | 'no-stream',
-): Promise<void> {
+async function expectConflict(append: Promise<unknown>, streamId: string, expected: ExpectedRevision, actual: number | 'no-stream'): Promise<void> {
   const error = await append.then(
     () => undefined,
     (e: unknown) => e,
@@ -693,7 +696,7 @@ async function expectConflict(
 async function readAllOf(store: EventStore, after: number, streamIds: string[]): Promise<RecordedEvent[]> {
   const wanted = new Set(streamIds);
   const found: RecordedEvent[] = [];
-  for (let from = after; ; ) {
+  for (let from = after; ;) {
     const page = await store.readAll({ after: from, maxCount: 500 });
     if (page.length === 0) return found;
     found.push(...page.filter((e) => wanted.has(e.streamId)));
@@ -702,12 +705,7 @@ async function readAllOf(store: EventStore, after: number, streamIds: string[]):
 }
 
 /** Reads a subscription until `count` events of the given streams arrived (fails after 5 s). */
-function collect(
-  store: EventStore,
-  options: { after: number; signal: AbortSignal },
-  streamIds: string[],
-  count: number,
-): Promise<RecordedEvent[]> {
+function collect(store: EventStore, options: { after: number; signal: AbortSignal }, streamIds: string[], count: number): Promise<RecordedEvent[]> {
   const wanted = new Set(streamIds);
   const run = (async () => {
     const events: RecordedEvent[] = [];

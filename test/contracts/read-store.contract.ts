@@ -118,8 +118,18 @@ const SCENARIOS: Scenario[] = [
   { name: 'assigned to me', events: () => [e.assigned(agentAna)], views: ['assigned-to-me', 'all-open', 'email'] },
   { name: 'assigned to a teammate', events: () => [e.assigned(agentBob)], views: ['all-open', 'email'], bobsToo: true },
   { name: 'assigned to the bot', channel: 'chat', events: () => [e.assigned(bot)], views: ['all-open', 'chat', 'bots'] },
-  { name: 'the bot hands over to me', channel: 'chat', events: () => [e.assigned(bot), e.botHandoff(), e.assigned(agentAna)], views: ['assigned-to-me', 'all-open', 'chat'] },
-  { name: 'back to the bot after an agent held it', channel: 'chat', events: () => [e.assigned(bot), e.assigned(agentAna), e.assigned(bot)], views: ['all-open', 'chat'] },
+  {
+    name: 'the bot hands over to me',
+    channel: 'chat',
+    events: () => [e.assigned(bot), e.botHandoff(), e.assigned(agentAna)],
+    views: ['assigned-to-me', 'all-open', 'chat'],
+  },
+  {
+    name: 'back to the bot after an agent held it',
+    channel: 'chat',
+    events: () => [e.assigned(bot), e.assigned(agentAna), e.assigned(bot)],
+    views: ['all-open', 'chat'],
+  },
   { name: 'unassigned again', events: () => [e.assigned(agentAna), e.unassigned(agentAna)], views: OPEN_EMAIL },
   { name: 'closed', events: () => [e.closed()], views: ['all-closed'] },
   { name: 'closed while assigned to me', events: () => [e.assigned(agentAna), e.closed()], views: ['all-closed'] },
@@ -130,7 +140,12 @@ const SCENARIOS: Scenario[] = [
   { name: 'marked as spam, then not spam', events: () => [e.spam(), e.notSpam()], views: OPEN_EMAIL },
   { name: 'a spam bot conversation leaves Bots', channel: 'chat', events: () => [e.assigned(bot), e.spam()], views: ['spam'] },
   { name: 'filtered (sender blocked)', events: () => [e.filtered('ana@example.com')], views: ['filtered'] },
-  { name: 'a filtered bot conversation stays in Bots', channel: 'chat', events: () => [e.assigned(bot), e.filtered('ana@example.com')], views: ['bots', 'filtered'] },
+  {
+    name: 'a filtered bot conversation stays in Bots',
+    channel: 'chat',
+    events: () => [e.assigned(bot), e.filtered('ana@example.com')],
+    views: ['bots', 'filtered'],
+  },
   { name: 'filtered, then unfiltered', events: () => [e.filtered('ana@example.com'), e.unfiltered('ana@example.com')], views: OPEN_EMAIL },
   { name: 'filtered and spam', events: () => [e.filtered('ana@example.com'), e.spam()], views: ['spam', 'filtered'] },
   { name: 'trashed', events: () => [e.trashed()], views: ['trash'] },
@@ -139,7 +154,12 @@ const SCENARIOS: Scenario[] = [
   { name: 'trashed, then restored', events: () => [e.trashed(), e.restored()], views: OPEN_EMAIL },
   { name: 'deleted forever', events: () => [e.received({ receivedAt: at(1) }), e.trashed(), e.deleted()], views: [], deleted: true },
   { name: 'an outbound email nobody answered', origin: 'outbound', events: () => [e.replied({ authorId: ANA })], views: ['email', 'sent'] },
-  { name: 'an outbound email the contact answered', origin: 'outbound', events: () => [e.replied({ authorId: ANA }), e.received({ receivedAt: at(2) })], views: OPEN_EMAIL },
+  {
+    name: 'an outbound email the contact answered',
+    origin: 'outbound',
+    events: () => [e.replied({ authorId: ANA }), e.received({ receivedAt: at(2) })],
+    views: OPEN_EMAIL,
+  },
   { name: 'an unanswered outbound email assigned to me', origin: 'outbound', events: () => [e.assigned(agentAna)], views: ['assigned-to-me', 'email', 'sent'] },
   { name: 'an unanswered outbound email, closed', origin: 'outbound', events: () => [e.closed()], views: ['all-closed', 'sent'] },
   { name: 'an unanswered outbound email marked as spam', origin: 'outbound', events: () => [e.spam()], views: ['sent', 'spam'] },
@@ -192,7 +212,13 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
     async function conversation(
       t: Opened,
       inboxId: string,
-      options: { channel?: Channel; origin?: 'inbound' | 'outbound'; subject?: string; contact?: { id?: string; address: string; name?: string }; startedAt?: string } = {},
+      options: {
+        channel?: Channel;
+        origin?: 'inbound' | 'outbound';
+        subject?: string;
+        contact?: { id?: string; address: string; name?: string };
+        startedAt?: string;
+      } = {},
       ...more: NewEvent[]
     ): Promise<string> {
       const id = randomUUID();
@@ -288,7 +314,9 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
           events.push(...t.log.record(`conversation-${id}`, e.started({ conversationId: id, inboxId }), e.received({ receivedAt: at(i % 4) })));
         }
         const elsewhere = randomUUID();
-        events.push(...t.log.record(`conversation-${elsewhere}`, e.started({ conversationId: elsewhere, inboxId: randomUUID() }), e.received({ receivedAt: at(1) })));
+        events.push(
+          ...t.log.record(`conversation-${elsewhere}`, e.started({ conversationId: elsewhere, inboxId: randomUUID() }), e.received({ receivedAt: at(1) })),
+        );
         await t.feed(events);
       });
 
@@ -323,8 +351,15 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         const first = await t.store.listView({ inboxId, viewId: 'unassigned', agentId: ANA, sort: 'newest', limit: 10 });
         await conversation(t, inboxId, {}, e.received({ receivedAt: at(50) }));
         const rest: ConversationSummary[] = [];
-        for (let cursor: string | null = first.nextCursor; cursor; ) {
-          const page: Awaited<ReturnType<ReadStore['listView']>> = await t.store.listView({ inboxId, viewId: 'unassigned', agentId: ANA, sort: 'newest', limit: 10, cursor });
+        for (let cursor: string | null = first.nextCursor; cursor;) {
+          const page: Awaited<ReturnType<ReadStore['listView']>> = await t.store.listView({
+            inboxId,
+            viewId: 'unassigned',
+            agentId: ANA,
+            sort: 'newest',
+            limit: 10,
+            cursor,
+          });
           rest.push(...page.items);
           cursor = page.nextCursor;
         }
@@ -353,7 +388,12 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
       });
 
       it('rejects a cursor it did not issue', async () => {
-        for (const cursor of ['not-a-cursor', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('[1,2]').toString('base64url'), Buffer.from('["x"]').toString('base64url')]) {
+        for (const cursor of [
+          'not-a-cursor',
+          Buffer.from('{"a":1}').toString('base64url'),
+          Buffer.from('[1,2]').toString('base64url'),
+          Buffer.from('["x"]').toString('base64url'),
+        ]) {
           await expect(t.store.listView({ inboxId, viewId: 'unassigned', agentId: ANA, sort: 'newest', limit: 5, cursor })).rejects.toThrow(InvalidCursorError);
         }
       });
@@ -408,8 +448,21 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
           ['m4', 'out', 'email', { status: 'failed', reason: 'mailbox unknown' }],
           ['m5', 'out', 'email', { status: 'queued' }],
         ]);
-        expect(detail?.messages[0]).toMatchObject({ from: { address: 'ana@example.com', name: 'Ana' }, to: [{ address: 'support@acme.test' }], text: 'Hi', html: null, attachments: [], at: at(1), authorId: null });
-        expect(detail?.messages[1]).toMatchObject({ from: { address: 'Support@Acme.test', name: 'Ana Lopez' }, authorId: ANA, text: 'Hello!', subject: 'Re: Order 1234' });
+        expect(detail?.messages[0]).toMatchObject({
+          from: { address: 'ana@example.com', name: 'Ana' },
+          to: [{ address: 'support@acme.test' }],
+          text: 'Hi',
+          html: null,
+          attachments: [],
+          at: at(1),
+          authorId: null,
+        });
+        expect(detail?.messages[1]).toMatchObject({
+          from: { address: 'Support@Acme.test', name: 'Ana Lopez' },
+          authorId: ANA,
+          text: 'Hello!',
+          subject: 'Re: Order 1234',
+        });
         expect(detail?.messages[2].from).toEqual({ address: 'Support@Acme.test', name: 'Robert Stone' });
         expect(detail?.comments).toEqual([
           { id: 'k1', author: { id: BOB, name: 'Robert Stone' }, text: 'Refund?', mentions: [], at: at(3) },
@@ -427,9 +480,27 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         const summary = await t.store.getConversationSummary(id);
         expect(Object.keys(summary!).sort()).toEqual(
           [
-            'id', 'inboxId', 'channel', 'status', 'origin', 'assignee', 'contact', 'participants', 'subject', 'preview',
-            'lastReceivedAt', 'awaitingReply', 'awaitingContactReply', 'commentPreview', 'spam', 'filtered', 'forwarded', 'trashed',
-            'trashedAt', 'ticket', 'revision',
+            'id',
+            'inboxId',
+            'channel',
+            'status',
+            'origin',
+            'assignee',
+            'contact',
+            'participants',
+            'subject',
+            'preview',
+            'lastReceivedAt',
+            'awaitingReply',
+            'awaitingContactReply',
+            'commentPreview',
+            'spam',
+            'filtered',
+            'forwarded',
+            'trashed',
+            'trashedAt',
+            'ticket',
+            'revision',
           ].sort(),
         );
         expect(summary).toMatchObject({ filtered: true, trashed: true, trashedAt: at(10), revision: 2, assignee: null });
@@ -438,12 +509,24 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
       it('is null for an unknown id and after delete forever; a thread started again with the same id is new', async () => {
         const t = await open();
         const { inboxId } = await withDirectory(t);
-        const id = await conversation(t, inboxId, { subject: 'First life' }, e.received({ receivedAt: at(1), text: 'old text', messageId: 'old-m' }), e.commented(ANA), e.trashed(), e.deleted());
+        const id = await conversation(
+          t,
+          inboxId,
+          { subject: 'First life' },
+          e.received({ receivedAt: at(1), text: 'old text', messageId: 'old-m' }),
+          e.commented(ANA),
+          e.trashed(),
+          e.deleted(),
+        );
         expect(await t.store.getConversation(id)).toBeNull();
         expect(await t.store.getConversationSummary(id)).toBeNull();
         expect(await t.store.getConversation(randomUUID())).toBeNull();
         t.log.deleteStream(`conversation-${id}`);
-        await t.record(`conversation-${id}`, e.started({ conversationId: id, inboxId, subject: 'Second life', startedAt: at(20) }), e.received({ receivedAt: at(21), text: 'new text', messageId: 'new-m' }));
+        await t.record(
+          `conversation-${id}`,
+          e.started({ conversationId: id, inboxId, subject: 'Second life', startedAt: at(20) }),
+          e.received({ receivedAt: at(21), text: 'new text', messageId: 'new-m' }),
+        );
         const again = await t.store.getConversation(id);
         expect(again).toMatchObject({ subject: 'Second life', revision: 1, trashed: false, commentPreview: null });
         expect(again?.messages.map((m) => m.id)).toEqual(['new-m']);
@@ -547,7 +630,11 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
       it('inboxes: members in the order set, the default inbox, lookup by address (case-insensitive)', async () => {
         const t = await open();
         const { inboxId, otherInboxId } = await withDirectory(t);
-        await t.record(`inbox-${otherInboxId}`, inboxEvent.updated({ name: 'Sales EU', emailAddress: 'sales@acme.test' }), inboxEvent.membersSet([CAROL, ANA, CAROL]));
+        await t.record(
+          `inbox-${otherInboxId}`,
+          inboxEvent.updated({ name: 'Sales EU', emailAddress: 'sales@acme.test' }),
+          inboxEvent.membersSet([CAROL, ANA, CAROL]),
+        );
 
         expect(await t.store.listInboxes()).toEqual(
           [
@@ -578,9 +665,20 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         const t = await open();
         const { inboxId, otherInboxId } = await withDirectory(t);
         await t.record(`sender-${inboxId}-spam@example.com`, senderEvent.blocked(inboxId, 'Spam@Example.com'));
-        await t.record(`sender-${inboxId}-other@example.com`, senderEvent.blocked(inboxId, 'other@example.com'), senderEvent.unblocked(inboxId, 'other@example.com'));
-        await t.record(`sender-${inboxId}-again@example.com`, senderEvent.blocked(inboxId, 'again@example.com'), senderEvent.unblocked(inboxId, 'again@example.com'));
-        await t.record(`sender-${inboxId}-again@example.com`, newEvent('SenderBlocked', { inboxId, address: 'again@example.com', conversationId: null }, { occurredAt: at(7) }));
+        await t.record(
+          `sender-${inboxId}-other@example.com`,
+          senderEvent.blocked(inboxId, 'other@example.com'),
+          senderEvent.unblocked(inboxId, 'other@example.com'),
+        );
+        await t.record(
+          `sender-${inboxId}-again@example.com`,
+          senderEvent.blocked(inboxId, 'again@example.com'),
+          senderEvent.unblocked(inboxId, 'again@example.com'),
+        );
+        await t.record(
+          `sender-${inboxId}-again@example.com`,
+          newEvent('SenderBlocked', { inboxId, address: 'again@example.com', conversationId: null }, { occurredAt: at(7) }),
+        );
 
         expect(await t.store.isSenderBlocked(inboxId, ' spam@EXAMPLE.com')).toBe(true);
         expect(await t.store.isSenderBlocked(otherInboxId, 'spam@example.com')).toBe(false);
@@ -609,7 +707,8 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
     describe('search', () => {
       const search = (t: Opened, inboxId: string, params: Record<string, string>) => t.store.searchConversations(searchQuery(inboxId, params));
       const ids = async (t: Opened, inboxId: string, params: Record<string, string>) => (await search(t, inboxId, params)).items.map((s) => s.id);
-      const count = (t: Opened, inboxId: string, params: Record<string, string>) => t.store.countConversations({ inboxId, filters: searchQuery(inboxId, params).filters });
+      const count = (t: Opened, inboxId: string, params: Record<string, string>) =>
+        t.store.countConversations({ inboxId, filters: searchQuery(inboxId, params).filters });
       async function allPages(t: Opened, inboxId: string, params: Record<string, string>): Promise<string[]> {
         const found: string[] = [];
         let cursor: string | null = null;
@@ -634,7 +733,19 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
           e.assigned(agentAna),
         );
         const other = await conversation(t, inboxId, { subject: 'Something else', contact: { address: 'bob@example.org', name: 'Bob' } });
-        for (const q of ['invoice', 'overdue', 'parcel', 'arrived', 'replacement', 'shipped', 'jane', 'marple', 'customer', 'jane.doe@customer.test', 'doe@cust']) {
+        for (const q of [
+          'invoice',
+          'overdue',
+          'parcel',
+          'arrived',
+          'replacement',
+          'shipped',
+          'jane',
+          'marple',
+          'customer',
+          'jane.doe@customer.test',
+          'doe@cust',
+        ]) {
           expect({ q, found: await ids(t, inboxId, { q }) }).toEqual({ q, found: [id] });
         }
         expect(await ids(t, inboxId, { q: 'bob' })).toEqual([other]);
@@ -646,7 +757,12 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
       it('matches every word as a prefix, never inside a word; every word is needed, anywhere in the conversation', async () => {
         const t = await open();
         const inboxId = randomUUID();
-        const id = await conversation(t, inboxId, { subject: 'Refunds pending 1042', contact: { address: 'ana@example.com', name: 'Ana' } }, e.received({ receivedAt: at(1), text: 'shipping question' }));
+        const id = await conversation(
+          t,
+          inboxId,
+          { subject: 'Refunds pending 1042', contact: { address: 'ana@example.com', name: 'Ana' } },
+          e.received({ receivedAt: at(1), text: 'shipping question' }),
+        );
         await conversation(t, inboxId, { subject: 'Order 77' }, e.received({ receivedAt: at(1), text: 'shipping question' }));
         expect(await ids(t, inboxId, { q: 'ref' })).toEqual([id]);
         expect(await ids(t, inboxId, { q: 'REFUND pend' })).toEqual([id]);
@@ -680,7 +796,12 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         const t = await open();
         const inboxId = randomUUID();
         const contactId = randomUUID();
-        const id = await conversation(t, inboxId, { subject: 'Question', contact: { id: contactId, address: 'zelda@hyrule.test', name: 'Zelda' } }, e.received({ receivedAt: at(1), text: 'about the triforce' }));
+        const id = await conversation(
+          t,
+          inboxId,
+          { subject: 'Question', contact: { id: contactId, address: 'zelda@hyrule.test', name: 'Zelda' } },
+          e.received({ receivedAt: at(1), text: 'about the triforce' }),
+        );
         const gone = await conversation(t, inboxId, { subject: 'Triforce lost' });
         expect(await ids(t, inboxId, { q: 'zelda', sort: 'newest' })).toEqual([id]);
         expect(await ids(t, inboxId, { contactId })).toEqual([id]);
@@ -752,8 +873,14 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
       it('relevance: a word in the subject ranks above one only in a body; pages give each match once', async () => {
         const t = await open();
         const inboxId = randomUUID();
-        for (let i = 0; i < 5; i += 1) await conversation(t, inboxId, { subject: `Filler ${i}` }, e.received({ receivedAt: at(i), text: `nothing to see ${i}` }));
-        const inBody = await conversation(t, inboxId, { subject: 'Question', startedAt: at(40) }, e.received({ receivedAt: at(41), text: 'about the warranty terms' }));
+        for (let i = 0; i < 5; i += 1)
+          await conversation(t, inboxId, { subject: `Filler ${i}` }, e.received({ receivedAt: at(i), text: `nothing to see ${i}` }));
+        const inBody = await conversation(
+          t,
+          inboxId,
+          { subject: 'Question', startedAt: at(40) },
+          e.received({ receivedAt: at(41), text: 'about the warranty terms' }),
+        );
         const inSubject = await conversation(t, inboxId, { subject: 'Warranty claim', startedAt: at(30) });
         expect(await ids(t, inboxId, { q: 'warranty' })).toEqual([inSubject, inBody]);
         expect(await ids(t, inboxId, { q: 'warranty', sort: 'newest' })).toEqual([inBody, inSubject]);
@@ -818,7 +945,7 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
     });
 
     describe('custom views', () => {
-      it('lists an inbox\'s views oldest first, with their updates; deleted views are gone', async () => {
+      it("lists an inbox's views oldest first, with their updates; deleted views are gone", async () => {
         const t = await open();
         const { inboxId, otherInboxId } = await withDirectory(t);
         const [v1, v2, v3, v4] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
@@ -878,7 +1005,11 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         };
         await withRedelivered(`agent-${CAROL}`, [agentEvent.registered(CAROL, 'Carol', 'carol@acme.test'), agentEvent.removed(CAROL)], 0);
         await withRedelivered(`inbox-${inboxId}`, [inboxEvent.membersSet([ANA]), inboxEvent.membersSet([BOB])], 0);
-        await withRedelivered(`sender-${inboxId}-x@example.com`, [senderEvent.blocked(inboxId, 'x@example.com'), senderEvent.unblocked(inboxId, 'x@example.com')], 0);
+        await withRedelivered(
+          `sender-${inboxId}-x@example.com`,
+          [senderEvent.blocked(inboxId, 'x@example.com'), senderEvent.unblocked(inboxId, 'x@example.com')],
+          0,
+        );
         const view = randomUUID();
         await withRedelivered(`custom-view-${view}`, [customViewEvent.created(view, inboxId, 'Gone', {}), customViewEvent.deleted()], 0);
         const id = randomUUID();
@@ -894,10 +1025,19 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
             e.trashed(),
             e.restored(),
           ],
-          1, 2, 6, 0, 5,
+          1,
+          2,
+          6,
+          0,
+          5,
         );
         const gone = randomUUID();
-        await withRedelivered(`conversation-${gone}`, [e.started({ conversationId: gone, inboxId }), e.received({ receivedAt: at(2), text: 'never again' }), e.deleted()], 1, 0);
+        await withRedelivered(
+          `conversation-${gone}`,
+          [e.started({ conversationId: gone, inboxId }), e.received({ receivedAt: at(2), text: 'never again' }), e.deleted()],
+          1,
+          0,
+        );
 
         expect(await t.store.getAgent(CAROL)).toBeNull();
         expect(await t.store.countAgents()).toBe(2);
@@ -944,19 +1084,35 @@ function realisticHistory(): History {
   log.record(`agent-${ANA}`, agentEvent.updated({ name: 'Ana Lopez' }), agentEvent.availability('away'));
 
   const conversations: string[] = [];
-  const start = (inboxId: string, options: { channel?: Channel; origin?: 'inbound' | 'outbound'; subject?: string; startedAt?: string; contactId?: string } = {}, ...more: NewEvent[]) => {
+  const start = (
+    inboxId: string,
+    options: { channel?: Channel; origin?: 'inbound' | 'outbound'; subject?: string; startedAt?: string; contactId?: string } = {},
+    ...more: NewEvent[]
+  ) => {
     const id = randomUUID();
     conversations.push(id);
     log.record(
       `conversation-${id}`,
-      e.started({ conversationId: id, inboxId, channel: options.channel, origin: options.origin, subject: options.subject, startedAt: options.startedAt, contact: { id: options.contactId, address: `c${conversations.length}@example.com`, name: `Contact ${conversations.length}` } }),
+      e.started({
+        conversationId: id,
+        inboxId,
+        channel: options.channel,
+        origin: options.origin,
+        subject: options.subject,
+        startedAt: options.startedAt,
+        contact: { id: options.contactId, address: `c${conversations.length}@example.com`, name: `Contact ${conversations.length}` },
+      }),
       ...more,
     );
     return id;
   };
   const add = (id: string, ...events: NewEvent[]) => log.record(`conversation-${id}`, ...events);
 
-  const a = start(support, { subject: 'Refund for order 1042', startedAt: at(1) }, e.received({ receivedAt: at(2), text: 'Please refund me', messageId: randomUUID() }));
+  const a = start(
+    support,
+    { subject: 'Refund for order 1042', startedAt: at(1) },
+    e.received({ receivedAt: at(2), text: 'Please refund me', messageId: randomUUID() }),
+  );
   const b = start(support, { channel: 'chat', subject: 'Chat about shipping', startedAt: at(3) }, e.assigned(bot), e.botHandoff());
   const c = start(support, { origin: 'outbound', subject: 'Your quote', startedAt: at(4) });
   const d = start(support, { subject: 'Buy now!!!', startedAt: at(5) }, e.spam());
@@ -964,11 +1120,28 @@ function realisticHistory(): History {
   const g = start(sales, { channel: 'whatsapp', subject: 'Bulk order', startedAt: at(7) }, e.received({ receivedAt: at(8), text: 'Need 500 units' }));
   const h = start(support, { subject: 'Old thread', startedAt: at(9) }, e.received({ receivedAt: at(10), text: 'hello there' }));
   const reply = randomUUID();
-  add(a, e.assigned({ type: 'agent', id: ANA }), e.replied({ authorId: ANA, text: 'Refund on its way', messageId: reply }), e.commented(BOB, 'Check the invoice', randomUUID()), e.ticketCreated('ticket-1', 'Refund 1042'));
+  add(
+    a,
+    e.assigned({ type: 'agent', id: ANA }),
+    e.replied({ authorId: ANA, text: 'Refund on its way', messageId: reply }),
+    e.commented(BOB, 'Check the invoice', randomUUID()),
+    e.ticketCreated('ticket-1', 'Refund 1042'),
+  );
   add(a, e.deliveryFailed(reply, true, 'relay busy'), e.delivered(reply));
-  add(b, e.assigned({ type: 'agent', id: BOB }), e.received({ receivedAt: at(11), text: 'Where is my parcel?' }), e.closed(), e.ticketCreated('ticket-2'), e.ticketClosed('ticket-2'));
+  add(
+    b,
+    e.assigned({ type: 'agent', id: BOB }),
+    e.received({ receivedAt: at(11), text: 'Where is my parcel?' }),
+    e.closed(),
+    e.ticketCreated('ticket-2'),
+    e.ticketClosed('ticket-2'),
+  );
   add(c, e.replied({ authorId: CAROL, text: 'Here is the quote' }), e.assigned({ type: 'agent', id: CAROL }));
-  log.record(`sender-${support}-blocked@example.com`, senderEvent.blocked(support, 'Blocked@Example.com', f), senderEvent.blocked(support, 'blocked@example.com', f));
+  log.record(
+    `sender-${support}-blocked@example.com`,
+    senderEvent.blocked(support, 'Blocked@Example.com', f),
+    senderEvent.blocked(support, 'blocked@example.com', f),
+  );
   add(f, e.filtered('blocked@example.com'));
   log.record(`sender-${support}-temp@example.com`, senderEvent.blocked(support, 'temp@example.com'), senderEvent.unblocked(support, 'temp@example.com'));
   add(d, e.trashed(at(12), at(40)));
@@ -978,7 +1151,13 @@ function realisticHistory(): History {
   add(h, e.commented(ANA, 'closing this', randomUUID()), e.trashed(at(13), at(20)), e.deleted());
   log.deleteStream(`conversation-${h}`);
   const restarted = randomUUID();
-  log.record(`conversation-${restarted}`, e.started({ conversationId: restarted, inboxId: support, subject: 'To be deleted', startedAt: at(14) }), e.received({ receivedAt: at(14), text: 'first life', messageId: randomUUID() }), e.trashed(), e.deleted());
+  log.record(
+    `conversation-${restarted}`,
+    e.started({ conversationId: restarted, inboxId: support, subject: 'To be deleted', startedAt: at(14) }),
+    e.received({ receivedAt: at(14), text: 'first life', messageId: randomUUID() }),
+    e.trashed(),
+    e.deleted(),
+  );
   log.deleteStream(`conversation-${restarted}`);
   log.record(`conversation-${restarted}`, e.started({ conversationId: restarted, inboxId: support, subject: 'Started again', startedAt: at(15) }));
   conversations.push(restarted);
@@ -993,7 +1172,16 @@ function realisticHistory(): History {
     inboxIds: [support, sales],
     conversations,
     restarted,
-    queries: [{}, { q: 'refund' }, { q: 'parcel', sort: 'newest' }, { q: 'contact', limit: '2' }, { status: 'closed' }, { hideTrash: 'false', sort: 'oldest' }, { assignee: 'none' }, { q: 'quote' }],
+    queries: [
+      {},
+      { q: 'refund' },
+      { q: 'parcel', sort: 'newest' },
+      { q: 'contact', limit: '2' },
+      { status: 'closed' },
+      { hideTrash: 'false', sort: 'oldest' },
+      { assignee: 'none' },
+      { q: 'quote' },
+    ],
   };
 }
 

@@ -175,7 +175,9 @@ describe('README', () => {
 describe('headingAnchors', () => {
   it('makes the anchors GitHub makes', () => {
     const anchors = headingAnchors(
-      ['# Parley', '## Write a channel plugin', '### 2. `connect(connection)`: what the host hands over', '## Parley', '```', '# not a heading', '```'].join('\n'),
+      ['# Parley', '## Write a channel plugin', '### 2. `connect(connection)`: what the host hands over', '## Parley', '```', '# not a heading', '```'].join(
+        '\n',
+      ),
     );
     expect([...anchors]).toEqual(['parley', 'write-a-channel-plugin', '2-connectconnection-what-the-host-hands-over', 'parley-1']);
   });

@@ -6,8 +6,12 @@ const revoked = (agentId: string) => ({ type: 'AdminRevoked' as const, data: { a
 
 describe('admin roster: the account always keeps an admin', () => {
   it('grants an admin once; granting again changes nothing', () => {
-    given(adminRosterDecider).when({ type: 'GrantAdmin', data: { agentId: 'a1' } }).then([granted('a1')]);
-    given(adminRosterDecider, granted('a1')).when({ type: 'GrantAdmin', data: { agentId: 'a1' } }).then([]);
+    given(adminRosterDecider)
+      .when({ type: 'GrantAdmin', data: { agentId: 'a1' } })
+      .then([granted('a1')]);
+    given(adminRosterDecider, granted('a1'))
+      .when({ type: 'GrantAdmin', data: { agentId: 'a1' } })
+      .then([]);
   });
 
   it('revokes an admin while another remains', () => {
@@ -32,6 +36,8 @@ describe('admin roster: the account always keeps an admin', () => {
   });
 
   it('revoking someone who is not an admin changes nothing', () => {
-    given(adminRosterDecider, granted('a1')).when({ type: 'RevokeAdmin', data: { agentId: 'x', reason: 'removed' } }).then([]);
+    given(adminRosterDecider, granted('a1'))
+      .when({ type: 'RevokeAdmin', data: { agentId: 'x', reason: 'removed' } })
+      .then([]);
   });
 });

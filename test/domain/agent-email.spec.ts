@@ -9,7 +9,9 @@ const released = (agentId: string): AgentEmailEvent => ({ type: 'AgentEmailRelea
 
 describe('agent email uniqueness', () => {
   it('claims an unused address, lower-cased', () => {
-    given(decider).when(claim('agent-bo')).then([claimed('agent-bo')]);
+    given(decider)
+      .when(claim('agent-bo'))
+      .then([claimed('agent-bo')]);
   });
 
   it('claiming again for the same agent is already done', () => {
@@ -17,16 +19,22 @@ describe('agent email uniqueness', () => {
   });
 
   it('refuses an address another agent uses', () => {
-    given(decider, claimed('agent-bo')).when(claim('agent-cy')).thenThrows('conflict', /^bo@parley\.example is already used by another agent/);
+    given(decider, claimed('agent-bo'))
+      .when(claim('agent-cy'))
+      .thenThrows('conflict', /^bo@parley\.example is already used by another agent/);
   });
 
   it('a released address can be claimed by someone else', () => {
-    given(decider, claimed('agent-bo'), released('agent-bo')).when(claim('agent-cy')).then([claimed('agent-cy')]);
+    given(decider, claimed('agent-bo'), released('agent-bo'))
+      .when(claim('agent-cy'))
+      .then([claimed('agent-cy')]);
     expect(stateAfter(decider, claimed('agent-bo'), released('agent-bo'))).toEqual({ status: 'released', email: 'bo@parley.example' });
   });
 
   it('the owner releases the address', () => {
-    given(decider, claimed('agent-bo')).when(release('agent-bo')).then([released('agent-bo')]);
+    given(decider, claimed('agent-bo'))
+      .when(release('agent-bo'))
+      .then([released('agent-bo')]);
   });
 
   it('releasing for anyone else, or when unclaimed, does nothing', () => {
@@ -36,6 +44,8 @@ describe('agent email uniqueness', () => {
   });
 
   it('refuses an empty address', () => {
-    given(decider).when(claim('agent-bo', ' ')).thenThrows('invalid-input', /email must not be empty/);
+    given(decider)
+      .when(claim('agent-bo', ' '))
+      .thenThrows('invalid-input', /email must not be empty/);
   });
 });

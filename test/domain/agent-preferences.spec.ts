@@ -14,20 +14,34 @@ describe('agent preferences (language and time zone)', () => {
     given(decider, registered)
       .when(set({ language: 'nl', timeZone: 'Europe/Amsterdam' }))
       .then([{ type: 'AgentPreferencesChanged', data: { language: 'nl', timeZone: 'Europe/Amsterdam' } }]);
-    given(decider, registered).when(set({ timeZone: 'UTC' })).then([{ type: 'AgentPreferencesChanged', data: { timeZone: 'UTC' } }]);
+    given(decider, registered)
+      .when(set({ timeZone: 'UTC' }))
+      .then([{ type: 'AgentPreferencesChanged', data: { timeZone: 'UTC' } }]);
   });
 
   it('records only what changes, and a null clears the choice (back to the browser)', () => {
     const chosen: AgentEvent = { type: 'AgentPreferencesChanged', data: { language: 'nl', timeZone: 'Europe/Amsterdam' } };
-    given(decider, registered, chosen).when(set({ language: 'nl', timeZone: 'Europe/Amsterdam' })).then([]);
-    given(decider, registered, chosen).when(set({ language: 'en', timeZone: 'Europe/Amsterdam' })).then([{ type: 'AgentPreferencesChanged', data: { language: 'en' } }]);
-    given(decider, registered, chosen).when(set({ language: null })).then([{ type: 'AgentPreferencesChanged', data: { language: null } }]);
+    given(decider, registered, chosen)
+      .when(set({ language: 'nl', timeZone: 'Europe/Amsterdam' }))
+      .then([]);
+    given(decider, registered, chosen)
+      .when(set({ language: 'en', timeZone: 'Europe/Amsterdam' }))
+      .then([{ type: 'AgentPreferencesChanged', data: { language: 'en' } }]);
+    given(decider, registered, chosen)
+      .when(set({ language: null }))
+      .then([{ type: 'AgentPreferencesChanged', data: { language: null } }]);
   });
 
   it('refuses a language or zone it does not know, naming the field and the value', () => {
-    given(decider, registered).when(set({ language: 'fr' })).thenThrows('invalid-input', /language must be one of en, nl.*"fr"/);
-    given(decider, registered).when(set({ timeZone: 'Mars/Olympus' })).thenThrows('invalid-input', /timeZone must be an IANA time zone.*"Mars\/Olympus"/);
-    given(decider, registered).when(set({ timeZone: '+01:00' })).thenThrows('invalid-input', /timeZone/);
+    given(decider, registered)
+      .when(set({ language: 'fr' }))
+      .thenThrows('invalid-input', /language must be one of en, nl.*"fr"/);
+    given(decider, registered)
+      .when(set({ timeZone: 'Mars/Olympus' }))
+      .thenThrows('invalid-input', /timeZone must be an IANA time zone.*"Mars\/Olympus"/);
+    given(decider, registered)
+      .when(set({ timeZone: '+01:00' }))
+      .thenThrows('invalid-input', /timeZone/);
   });
 
   it('offers exactly the languages that have a locale file', () => {

@@ -12,27 +12,41 @@ const claimed = (agentId: string, claimedAt = T0): SetupEvent => ({ type: 'Setup
 
 describe('first-run setup: decided once', () => {
   it('the first claim on a fresh instance wins', () => {
-    given(decider).when(claim('a1')).then([claimed('a1')]);
+    given(decider)
+      .when(claim('a1'))
+      .then([claimed('a1')]);
   });
 
   it('refused once an agent exists, even with no claim recorded (an earlier version, or the environment admin)', () => {
-    given(decider).when(claim('a1', { agentsExist: true })).thenThrows('conflict', /setup is already done/);
+    given(decider)
+      .when(claim('a1', { agentsExist: true }))
+      .thenThrows('conflict', /setup is already done/);
   });
 
   it('a second claim is refused once the first one registered its admin', () => {
-    given(decider, claimed('a1')).when(claim('a2', { claimantRegistered: true, now: later(10 * STALE_SETUP_CLAIM_MS) })).thenThrows('conflict', /setup is already done/);
+    given(decider, claimed('a1'))
+      .when(claim('a2', { claimantRegistered: true, now: later(10 * STALE_SETUP_CLAIM_MS) }))
+      .thenThrows('conflict', /setup is already done/);
   });
 
   it('a second claim is refused while the first one may still be registering', () => {
-    given(decider, claimed('a1')).when(claim('a2', { now: later(1_000) })).thenThrows('conflict', /another setup is running/);
-    given(decider, claimed('a1')).when(claim('a2', { now: later(STALE_SETUP_CLAIM_MS) })).thenThrows('conflict', /another setup is running/);
+    given(decider, claimed('a1'))
+      .when(claim('a2', { now: later(1_000) }))
+      .thenThrows('conflict', /another setup is running/);
+    given(decider, claimed('a1'))
+      .when(claim('a2', { now: later(STALE_SETUP_CLAIM_MS) }))
+      .thenThrows('conflict', /another setup is running/);
   });
 
   it('a stale claim whose admin never got registered (a crash) may be taken over', () => {
-    given(decider, claimed('a1')).when(claim('a2', { now: later(STALE_SETUP_CLAIM_MS + 1) })).then([claimed('a2', later(STALE_SETUP_CLAIM_MS + 1))]);
+    given(decider, claimed('a1'))
+      .when(claim('a2', { now: later(STALE_SETUP_CLAIM_MS + 1) }))
+      .then([claimed('a2', later(STALE_SETUP_CLAIM_MS + 1))]);
   });
 
   it('attempts recorded by earlier versions (no agent id, no time) do not block a setup while nobody exists', () => {
-    given(decider, { type: 'SetupStarted', data: { email: 'old@example.com' } }).when(claim('a1')).then([claimed('a1')]);
+    given(decider, { type: 'SetupStarted', data: { email: 'old@example.com' } })
+      .when(claim('a1'))
+      .then([claimed('a1')]);
   });
 });

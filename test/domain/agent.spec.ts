@@ -21,12 +21,16 @@ const changePassword: AgentCommand = { type: 'ChangeAgentPassword', data: { pass
 
 describe('agent: RegisterAgent', () => {
   it('registers an agent with a trimmed name and lower-cased email, available by default', () => {
-    given(decider).when(register({ name: '  Bo Berg ', email: ' Bo@Parley.Example ' })).then([registered()]);
+    given(decider)
+      .when(register({ name: '  Bo Berg ', email: ' Bo@Parley.Example ' }))
+      .then([registered()]);
     expect(stateAfter(decider, registered())).toMatchObject({ status: 'registered', availability: 'available', role: 'agent' });
   });
 
   it('refuses an id that is already registered', () => {
-    given(decider, registered()).when(register()).thenThrows('conflict', /agent-bo is already registered/);
+    given(decider, registered())
+      .when(register())
+      .thenThrows('conflict', /agent-bo is already registered/);
   });
 
   it.each([
@@ -56,30 +60,46 @@ describe('agent: RegisterAgent', () => {
 
 describe('agent: UpdateAgent', () => {
   it('records only the fields that change', () => {
-    given(decider, registered()).when(update({ name: 'Bo B. Berg', role: 'agent' })).then([{ type: 'AgentUpdated', data: { name: 'Bo B. Berg' } }]);
-    given(decider, registered()).when(update({ name: 'Bo Berg', role: 'admin' })).then([{ type: 'AgentUpdated', data: { role: 'admin' } }]);
+    given(decider, registered())
+      .when(update({ name: 'Bo B. Berg', role: 'agent' }))
+      .then([{ type: 'AgentUpdated', data: { name: 'Bo B. Berg' } }]);
+    given(decider, registered())
+      .when(update({ name: 'Bo Berg', role: 'admin' }))
+      .then([{ type: 'AgentUpdated', data: { role: 'admin' } }]);
   });
 
   it('nothing changing is already done', () => {
-    given(decider, registered()).when(update({ name: ' Bo Berg ', role: 'agent' })).then([]);
+    given(decider, registered())
+      .when(update({ name: ' Bo Berg ', role: 'agent' }))
+      .then([]);
     given(decider, registered()).when(update({})).then([]);
   });
 
   it('demotes an admin while other admins remain', () => {
-    given(decider, registered('admin')).when(update({ role: 'agent', isLastAdmin: false })).then([{ type: 'AgentUpdated', data: { role: 'agent' } }]);
+    given(decider, registered('admin'))
+      .when(update({ role: 'agent', isLastAdmin: false }))
+      .then([{ type: 'AgentUpdated', data: { role: 'agent' } }]);
   });
 
   it('refuses to demote the last admin', () => {
-    given(decider, registered('admin')).when(update({ role: 'agent', isLastAdmin: true })).thenThrows('invalid-transition', /cannot demote the last admin/);
+    given(decider, registered('admin'))
+      .when(update({ role: 'agent', isLastAdmin: true }))
+      .thenThrows('invalid-transition', /cannot demote the last admin/);
   });
 
   it('renaming the last admin is fine', () => {
-    given(decider, registered('admin')).when(update({ name: 'Bo', isLastAdmin: true })).then([{ type: 'AgentUpdated', data: { name: 'Bo' } }]);
+    given(decider, registered('admin'))
+      .when(update({ name: 'Bo', isLastAdmin: true }))
+      .then([{ type: 'AgentUpdated', data: { name: 'Bo' } }]);
   });
 
   it('refuses a bad name or role', () => {
-    given(decider, registered()).when(update({ name: '' })).thenThrows('invalid-input', /^name must not be empty/);
-    given(decider, registered()).when(update({ role: 'root' as 'admin' })).thenThrows('invalid-input', /^role must be one of/);
+    given(decider, registered())
+      .when(update({ name: '' }))
+      .thenThrows('invalid-input', /^name must not be empty/);
+    given(decider, registered())
+      .when(update({ role: 'root' as 'admin' }))
+      .thenThrows('invalid-input', /^role must be one of/);
   });
 
   it('evolves the changed fields', () => {
@@ -94,7 +114,9 @@ describe('agent: missing or removed', () => {
     ['SetAvailability', setAvailability('away')],
     ['RemoveAgent', remove()],
   ])('%s on an unknown agent is not-found', (_type, command) => {
-    given(decider).when(command).thenThrows('not-found', /agent not found/);
+    given(decider)
+      .when(command)
+      .thenThrows('not-found', /agent not found/);
   });
 
   it.each<[string, AgentCommand]>([
@@ -103,25 +125,35 @@ describe('agent: missing or removed', () => {
     ['SetAvailability', setAvailability('away')],
     ['RemoveAgent', remove()],
   ])('%s on a removed agent is not-found', (_type, command) => {
-    given(decider, registered(), removed).when(command).thenThrows('not-found', /agent-bo was removed/);
+    given(decider, registered(), removed)
+      .when(command)
+      .thenThrows('not-found', /agent-bo was removed/);
   });
 
   it('a removed agent id cannot be registered again', () => {
-    given(decider, registered(), removed).when(register()).thenThrows('conflict', /already registered/);
+    given(decider, registered(), removed)
+      .when(register())
+      .thenThrows('conflict', /already registered/);
   });
 });
 
 describe('agent: password and availability (rule 11)', () => {
   it('changes the password', () => {
-    given(decider, registered()).when(changePassword).then([{ type: 'AgentPasswordChanged', data: { passwordHash: 'scrypt$new' } }]);
+    given(decider, registered())
+      .when(changePassword)
+      .then([{ type: 'AgentPasswordChanged', data: { passwordHash: 'scrypt$new' } }]);
   });
 
   it('refuses an empty password hash', () => {
-    given(decider, registered()).when({ type: 'ChangeAgentPassword', data: { passwordHash: '' } }).thenThrows('invalid-input', /passwordHash/);
+    given(decider, registered())
+      .when({ type: 'ChangeAgentPassword', data: { passwordHash: '' } })
+      .thenThrows('invalid-input', /passwordHash/);
   });
 
   it('goes away and comes back', () => {
-    given(decider, registered()).when(setAvailability('away')).then([{ type: 'AgentAvailabilityChanged', data: { availability: 'away' } }]);
+    given(decider, registered())
+      .when(setAvailability('away'))
+      .then([{ type: 'AgentAvailabilityChanged', data: { availability: 'away' } }]);
     given(decider, registered(), { type: 'AgentAvailabilityChanged', data: { availability: 'away' } })
       .when(setAvailability('available'))
       .then([{ type: 'AgentAvailabilityChanged', data: { availability: 'available' } }]);
@@ -132,7 +164,9 @@ describe('agent: password and availability (rule 11)', () => {
   });
 
   it('refuses an unknown availability', () => {
-    given(decider, registered()).when(setAvailability('busy' as 'away')).thenThrows('invalid-input', /^availability must be one of available, away/);
+    given(decider, registered())
+      .when(setAvailability('busy' as 'away'))
+      .thenThrows('invalid-input', /^availability must be one of available, away/);
   });
 });
 
@@ -151,7 +185,9 @@ describe('agent: RemoveAgent', () => {
   });
 
   it('refuses to remove the last admin', () => {
-    given(decider, registered('admin')).when(remove(true)).thenThrows('invalid-transition', /cannot remove the last admin/);
+    given(decider, registered('admin'))
+      .when(remove(true))
+      .thenThrows('invalid-transition', /cannot remove the last admin/);
   });
 });
 
@@ -159,17 +195,27 @@ describe('agent: logging out a session', () => {
   const endSession: AgentCommand = { type: 'EndSession', data: { sessionId: 'session-1', expiresAt: '2026-12-07T14:00:00.000Z' } };
 
   it('records the ended session with the time its token would have expired', () => {
-    given(decider, registered()).when(endSession).then([{ type: 'AgentSessionEnded', data: { sessionId: 'session-1', expiresAt: '2026-12-07T14:00:00.000Z' } }]);
+    given(decider, registered())
+      .when(endSession)
+      .then([{ type: 'AgentSessionEnded', data: { sessionId: 'session-1', expiresAt: '2026-12-07T14:00:00.000Z' } }]);
   });
 
   it('refuses a missing session id or expiry', () => {
-    given(decider, registered()).when({ type: 'EndSession', data: { sessionId: '', expiresAt: '2026-12-07T14:00:00.000Z' } }).thenThrows('invalid-input', /sessionId/);
-    given(decider, registered()).when({ type: 'EndSession', data: { sessionId: 'session-1', expiresAt: 'soon' } }).thenThrows('invalid-input', /expiresAt/);
+    given(decider, registered())
+      .when({ type: 'EndSession', data: { sessionId: '', expiresAt: '2026-12-07T14:00:00.000Z' } })
+      .thenThrows('invalid-input', /sessionId/);
+    given(decider, registered())
+      .when({ type: 'EndSession', data: { sessionId: 'session-1', expiresAt: 'soon' } })
+      .thenThrows('invalid-input', /expiresAt/);
   });
 
   it('a removed or unknown agent has no session to end', () => {
-    given(decider).when(endSession).thenThrows('not-found', /agent not found/);
-    given(decider, registered(), removed).when(endSession).thenThrows('not-found', /was removed/);
+    given(decider)
+      .when(endSession)
+      .thenThrows('not-found', /agent not found/);
+    given(decider, registered(), removed)
+      .when(endSession)
+      .thenThrows('not-found', /was removed/);
   });
 });
 

@@ -1,9 +1,4 @@
-import type {
-  ConversationEvent,
-  ConversationStarted,
-  MessageReceived,
-  ReplyQueued,
-} from '../../src/domain/conversation/conversation.events';
+import type { ConversationEvent, ConversationStarted, MessageReceived, ReplyQueued } from '../../src/domain/conversation/conversation.events';
 import type { ConversationCommand, ReceiveInboundMessage } from '../../src/domain/conversation/conversation.commands';
 import type { Channel } from '../../src/domain/shared/types';
 

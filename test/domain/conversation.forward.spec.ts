@@ -37,7 +37,9 @@ const forwarded = (overrides: Partial<ConversationForwarded['data']> = {}): Conv
 
 describe('conversation: ForwardConversation (rule 13)', () => {
   it('forwards an email conversation to an outside address with a note', () => {
-    given(decider, ...inbound()).when(forward()).then([forwarded()]);
+    given(decider, ...inbound())
+      .when(forward())
+      .then([forwarded()]);
   });
 
   it('keeps HTML and trims the address', () => {
@@ -54,14 +56,18 @@ describe('conversation: ForwardConversation (rule 13)', () => {
 
   it('forwards a closed conversation without reopening it', () => {
     const events = [forwarded()];
-    given(decider, ...inbound(), closed()).when(forward()).then(events);
+    given(decider, ...inbound(), closed())
+      .when(forward())
+      .then(events);
     expect(stateAfter(decider, ...inbound(), closed(), ...events)).toMatchObject({ status: 'closed' });
   });
 
   it('is no reply: the contact still awaits one, and a retried forward is already done', () => {
     const state = stateAfter(decider, ...inbound(), forwarded());
     expect(state).toMatchObject({ status: 'open' });
-    given(decider, ...inbound(), forwarded()).when(forward()).then([]);
+    given(decider, ...inbound(), forwarded())
+      .when(forward())
+      .then([]);
   });
 
   it('its delivery is recorded like a reply', () => {
@@ -74,20 +80,28 @@ describe('conversation: ForwardConversation (rule 13)', () => {
   });
 
   it('refuses a conversation in Trash', () => {
-    given(decider, ...inbound(), trashed()).when(forward()).thenThrows('invalid-transition', /in Trash; restore it first, then forward it/);
+    given(decider, ...inbound(), trashed())
+      .when(forward())
+      .thenThrows('invalid-transition', /in Trash; restore it first, then forward it/);
   });
 
   it.each(['chat', 'whatsapp', 'api'] as const)('refuses a %s conversation: only email conversations are forwarded', (channel) => {
-    given(decider, ...inbound(channel, 'visitor-1')).when(forward()).thenThrows('invalid-transition', new RegExp(`only email conversations can be forwarded.*${channel}`));
+    given(decider, ...inbound(channel, 'visitor-1'))
+      .when(forward())
+      .thenThrows('invalid-transition', new RegExp(`only email conversations can be forwarded.*${channel}`));
   });
 
   it.each(['', 'bob', 'bob@', 'two words@example.com'])('refuses %j as the address', (address) => {
-    given(decider, ...inbound()).when(forward({ to: { address } })).thenThrows('invalid-input', /to must be an email address/);
+    given(decider, ...inbound())
+      .when(forward({ to: { address } }))
+      .thenThrows('invalid-input', /to must be an email address/);
   });
 
   it('refuses a note that is too long', () => {
     const note = 'x'.repeat(FORWARD_NOTE_MAX_LENGTH + 1);
-    given(decider, ...inbound()).when(forward({ note })).thenThrows('invalid-input', /note must be at most/);
+    given(decider, ...inbound())
+      .when(forward({ note }))
+      .thenThrows('invalid-input', /note must be at most/);
   });
 
   it('refuses a conversation that does not exist', () => {

@@ -34,15 +34,21 @@ describe('conversation: existence', () => {
   ];
 
   it.each(someCommands.map((c) => [c.type, c] as const))('%s on a conversation that does not exist is not-found', (_type, command) => {
-    given(decider).when(command).thenThrows('not-found', /conversation not found/);
+    given(decider)
+      .when(command)
+      .thenThrows('not-found', /conversation not found/);
   });
 
   it.each(someCommands.map((c) => [c.type, c] as const))('%s on a conversation deleted forever is not-found', (_type, command) => {
-    given(decider, ...deleted).when(command).thenThrows('not-found', /deleted forever/);
+    given(decider, ...deleted)
+      .when(command)
+      .thenThrows('not-found', /deleted forever/);
   });
 
   it('an inbound message for a conversation being deleted asks to retry', () => {
-    given(decider, ...deleted).when(receive()).thenThrows('invalid-transition', /being deleted; retry/);
+    given(decider, ...deleted)
+      .when(receive())
+      .thenThrows('invalid-transition', /being deleted; retry/);
   });
 
   it('deleting forever evolves to status deleted', () => {
@@ -118,11 +124,15 @@ describe('conversation: ReceiveInboundMessage', () => {
   });
 
   it('a duplicate externalMessageId stores nothing', () => {
-    given(decider, ...inbound()).when(receive({ externalMessageId: '<m1@customer.example>' })).then([]);
+    given(decider, ...inbound())
+      .when(receive({ externalMessageId: '<m1@customer.example>' }))
+      .then([]);
   });
 
   it('a new message on an open conversation is just stored', () => {
-    given(decider, ...inbound()).when(receive()).then([secondMessage]);
+    given(decider, ...inbound())
+      .when(receive())
+      .then([secondMessage]);
   });
 
   it('a new message reopens a closed conversation', () => {
@@ -143,13 +153,19 @@ describe('conversation: ReceiveInboundMessage', () => {
       { type: 'ConversationRestored' as const, data: { reason: 'inbound-message' as const } },
       { type: 'ConversationReopened' as const, data: { reason: 'inbound-message' as const, reopenedAt: at(61) } },
     ];
-    given(decider, ...inbound(), closed(), trashed()).when(receive()).then(reaction);
+    given(decider, ...inbound(), closed(), trashed())
+      .when(receive())
+      .then(reaction);
     expect(stateAfter(decider, ...inbound(), closed(), trashed(), ...reaction)).toMatchObject({ status: 'open', trashed: null });
   });
 
   it('a message from a sender blocked since the thread started filters the conversation once', () => {
-    given(decider, ...inbound()).when(receive({ senderBlocked: true })).then([secondMessage, filtered()]);
-    given(decider, ...inbound(), filtered()).when(receive({ senderBlocked: true })).then([secondMessage]);
+    given(decider, ...inbound())
+      .when(receive({ senderBlocked: true }))
+      .then([secondMessage, filtered()]);
+    given(decider, ...inbound(), filtered())
+      .when(receive({ senderBlocked: true }))
+      .then([secondMessage]);
   });
 
   it('a later message from a role address does not re-mark an existing thread as spam', () => {
@@ -160,9 +176,15 @@ describe('conversation: ReceiveInboundMessage', () => {
   });
 
   it('refuses a message without externalMessageId or sender, naming the field', () => {
-    given(decider).when(receive({ externalMessageId: ' ' })).thenThrows('invalid-input', /externalMessageId/);
-    given(decider).when(receive({ from: { address: '' } })).thenThrows('invalid-input', /from\.address/);
-    given(decider).when(receive({ receivedAt: 'yesterday' })).thenThrows('invalid-input', /receivedAt must be an ISO-8601 time/);
+    given(decider)
+      .when(receive({ externalMessageId: ' ' }))
+      .thenThrows('invalid-input', /externalMessageId/);
+    given(decider)
+      .when(receive({ from: { address: '' } }))
+      .thenThrows('invalid-input', /from\.address/);
+    given(decider)
+      .when(receive({ receivedAt: 'yesterday' }))
+      .thenThrows('invalid-input', /receivedAt must be an ISO-8601 time/);
   });
 
   it('the contact replying ends awaitingContactReply and moves lastContactActivityAt forward only', () => {
@@ -226,12 +248,18 @@ describe('conversation: StartOutboundConversation', () => {
   });
 
   it('the same start retried after it was stored is already done', () => {
-    given(decider, ...outboundHistory).when(start).then([]);
+    given(decider, ...outboundHistory)
+      .when(start)
+      .then([]);
   });
 
   it('refuses an id that is already a conversation', () => {
-    given(decider, ...inbound()).when(start).thenThrows('conflict', /already exists; .*new id/);
-    given(decider, ...deleted).when(start).thenThrows('conflict', /deleted forever/);
+    given(decider, ...inbound())
+      .when(start)
+      .thenThrows('conflict', /already exists; .*new id/);
+    given(decider, ...deleted)
+      .when(start)
+      .thenThrows('conflict', /deleted forever/);
   });
 
   it('refuses an empty text or recipient', () => {

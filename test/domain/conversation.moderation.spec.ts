@@ -17,16 +17,24 @@ const DAY = 24 * 60;
 
 describe('conversation: spam (rule 6)', () => {
   it('an agent marks a conversation as spam', () => {
-    given(decider, ...inbound()).when(bare('MarkAsSpam')).then([markedSpam]);
+    given(decider, ...inbound())
+      .when(bare('MarkAsSpam'))
+      .then([markedSpam]);
   });
 
   it('refuses to mark spam twice, or in Trash', () => {
-    given(decider, ...inbound(), markedSpam).when(bare('MarkAsSpam')).thenThrows('invalid-transition', /already marked as spam/);
-    given(decider, ...inbound(), trashed()).when(bare('MarkAsSpam')).thenThrows('invalid-transition', /in Trash; restore it first/);
+    given(decider, ...inbound(), markedSpam)
+      .when(bare('MarkAsSpam'))
+      .thenThrows('invalid-transition', /already marked as spam/);
+    given(decider, ...inbound(), trashed())
+      .when(bare('MarkAsSpam'))
+      .thenThrows('invalid-transition', /in Trash; restore it first/);
   });
 
   it('not spam brings it back, whoever marked it', () => {
-    given(decider, ...inbound(), markedSpam).when(bare('MarkAsNotSpam')).then([{ type: 'ConversationMarkedAsNotSpam', data: {} }]);
+    given(decider, ...inbound(), markedSpam)
+      .when(bare('MarkAsNotSpam'))
+      .then([{ type: 'ConversationMarkedAsNotSpam', data: {} }]);
     given(decider, ...inbound(), { type: 'ConversationMarkedAsSpam', data: { reason: 'role-address' } })
       .when(bare('MarkAsNotSpam'))
       .then([{ type: 'ConversationMarkedAsNotSpam', data: {} }]);
@@ -34,13 +42,17 @@ describe('conversation: spam (rule 6)', () => {
   });
 
   it('refuses not spam on a conversation that is not spam', () => {
-    given(decider, ...inbound()).when(bare('MarkAsNotSpam')).thenThrows('invalid-transition', /not marked as spam/);
+    given(decider, ...inbound())
+      .when(bare('MarkAsNotSpam'))
+      .thenThrows('invalid-transition', /not marked as spam/);
   });
 });
 
 describe('conversation: BlockSender (rule 5)', () => {
   it('filters the conversation by its sender address', () => {
-    given(decider, ...inbound()).when(bare('BlockSender')).then([filtered(ANA.address)]);
+    given(decider, ...inbound())
+      .when(bare('BlockSender'))
+      .then([filtered(ANA.address)]);
   });
 
   it('deletes the ticket for good, then filters', () => {
@@ -53,26 +65,38 @@ describe('conversation: BlockSender (rule 5)', () => {
   });
 
   it('still knows the sender after the contact was unlinked', () => {
-    given(decider, ...inbound(), unlinked).when(bare('BlockSender')).then([filtered(ANA.address)]);
+    given(decider, ...inbound(), unlinked)
+      .when(bare('BlockSender'))
+      .then([filtered(ANA.address)]);
   });
 
   it('refuses when already filtered, or in Trash', () => {
-    given(decider, ...inbound(), filtered()).when(bare('BlockSender')).thenThrows('invalid-transition', /already blocked.*Filtered/);
-    given(decider, ...inbound(), trashed()).when(bare('BlockSender')).thenThrows('invalid-transition', /in Trash; restore it first/);
+    given(decider, ...inbound(), filtered())
+      .when(bare('BlockSender'))
+      .thenThrows('invalid-transition', /already blocked.*Filtered/);
+    given(decider, ...inbound(), trashed())
+      .when(bare('BlockSender'))
+      .thenThrows('invalid-transition', /in Trash; restore it first/);
   });
 });
 
 describe('conversation: UnfilterConversation', () => {
   it('brings a filtered conversation back when its sender is unblocked', () => {
-    given(decider, ...inbound(), filtered()).when(unfilter('ANA@customer.example')).then([{ type: 'ConversationUnfiltered', data: { address: ANA.address } }]);
+    given(decider, ...inbound(), filtered())
+      .when(unfilter('ANA@customer.example'))
+      .then([{ type: 'ConversationUnfiltered', data: { address: ANA.address } }]);
     expect(stateAfter(decider, ...inbound(), filtered(), { type: 'ConversationUnfiltered', data: { address: ANA.address } })).toMatchObject({
       filtered: false,
     });
   });
 
   it('a conversation that is not filtered, or filtered for another address, is left alone', () => {
-    given(decider, ...inbound()).when(unfilter(ANA.address)).then([]);
-    given(decider, ...inbound(), filtered()).when(unfilter('someone@else.example')).then([]);
+    given(decider, ...inbound())
+      .when(unfilter(ANA.address))
+      .then([]);
+    given(decider, ...inbound(), filtered())
+      .when(unfilter('someone@else.example'))
+      .then([]);
   });
 });
 
@@ -90,22 +114,30 @@ describe('conversation: Trash (rule 7)', () => {
   });
 
   it('refuses to trash twice', () => {
-    given(decider, ...inbound(), trashed()).when(trash(at(11))).thenThrows('invalid-transition', /already in Trash/);
+    given(decider, ...inbound(), trashed())
+      .when(trash(at(11)))
+      .thenThrows('invalid-transition', /already in Trash/);
   });
 
   it('restores from Trash', () => {
-    given(decider, ...inbound(), trashed()).when(bare('RestoreConversation')).then([{ type: 'ConversationRestored', data: { reason: 'agent' } }]);
+    given(decider, ...inbound(), trashed())
+      .when(bare('RestoreConversation'))
+      .then([{ type: 'ConversationRestored', data: { reason: 'agent' } }]);
     expect(stateAfter(decider, ...inbound(), trashed(10))).toMatchObject({ trashed: { trashedAt: at(10), purgeAfter: at(10 + 30 * DAY) } });
   });
 
   it('refuses to restore a conversation that is not in Trash', () => {
-    given(decider, ...inbound()).when(bare('RestoreConversation')).thenThrows('invalid-transition', /not in Trash/);
+    given(decider, ...inbound())
+      .when(bare('RestoreConversation'))
+      .thenThrows('invalid-transition', /not in Trash/);
   });
 });
 
 describe('conversation: DeleteConversation (rule 7)', () => {
   it('an agent deletes forever from Trash', () => {
-    given(decider, ...inbound(), trashed()).when(deleteForever('agent', at(20))).then([{ type: 'ConversationDeleted', data: { reason: 'agent' } }]);
+    given(decider, ...inbound(), trashed())
+      .when(deleteForever('agent', at(20)))
+      .then([{ type: 'ConversationDeleted', data: { reason: 'agent' } }]);
   });
 
   it('deletes the ticket with the conversation', () => {
@@ -141,21 +173,31 @@ describe('conversation: DeleteConversation (rule 7)', () => {
 
 describe('conversation: tickets and contact (rule 10)', () => {
   it('creates a ticket with a trimmed name', () => {
-    given(decider, ...inbound()).when(createTicket('  Refund #42 ')).then([{ type: 'TicketCreated', data: { ticketId: 'ticket-1', name: 'Refund #42' } }]);
+    given(decider, ...inbound())
+      .when(createTicket('  Refund #42 '))
+      .then([{ type: 'TicketCreated', data: { ticketId: 'ticket-1', name: 'Refund #42' } }]);
     expect(stateAfter(decider, ...inbound(), ticketCreated())).toMatchObject({ ticket: { id: 'ticket-1', name: 'Refund #42', status: 'open' } });
   });
 
   it('accepts a name of exactly 200 characters and refuses 201', () => {
-    given(decider, ...inbound()).when(createTicket('x'.repeat(200))).then([{ type: 'TicketCreated', data: { ticketId: 'ticket-1', name: 'x'.repeat(200) } }]);
-    given(decider, ...inbound()).when(createTicket('x'.repeat(201))).thenThrows('invalid-input', /name must be at most 200 characters/);
+    given(decider, ...inbound())
+      .when(createTicket('x'.repeat(200)))
+      .then([{ type: 'TicketCreated', data: { ticketId: 'ticket-1', name: 'x'.repeat(200) } }]);
+    given(decider, ...inbound())
+      .when(createTicket('x'.repeat(201)))
+      .thenThrows('invalid-input', /name must be at most 200 characters/);
   });
 
   it('refuses an empty name', () => {
-    given(decider, ...inbound()).when(createTicket('   ')).thenThrows('invalid-input', /name must not be empty/);
+    given(decider, ...inbound())
+      .when(createTicket('   '))
+      .thenThrows('invalid-input', /name must not be empty/);
   });
 
   it('refuses a ticket in Trash', () => {
-    given(decider, ...inbound(), trashed()).when(createTicket('Refund')).thenThrows('invalid-transition', /in Trash; restore it first/);
+    given(decider, ...inbound(), trashed())
+      .when(createTicket('Refund'))
+      .thenThrows('invalid-transition', /in Trash; restore it first/);
   });
 
   it('one ticket per conversation, and it stays linked', () => {
@@ -165,15 +207,21 @@ describe('conversation: tickets and contact (rule 10)', () => {
   });
 
   it('the same ticket retried after it was stored is already done', () => {
-    given(decider, ...inbound(), ticketCreated('Refund #42')).when(createTicket('Refund #42')).then([]);
+    given(decider, ...inbound(), ticketCreated('Refund #42'))
+      .when(createTicket('Refund #42'))
+      .then([]);
   });
 
   it('unlinks the contact', () => {
-    given(decider, ...inbound()).when(bare('UnlinkContact')).then([unlinked]);
+    given(decider, ...inbound())
+      .when(bare('UnlinkContact'))
+      .then([unlinked]);
     expect(stateAfter(decider, ...inbound(), unlinked)).toMatchObject({ contact: null, senderAddress: ANA.address });
   });
 
   it('refuses to unlink a contact twice', () => {
-    given(decider, ...inbound(), unlinked).when(bare('UnlinkContact')).thenThrows('invalid-transition', /no contact to unlink/);
+    given(decider, ...inbound(), unlinked)
+      .when(bare('UnlinkContact'))
+      .thenThrows('invalid-transition', /no contact to unlink/);
   });
 });

@@ -28,24 +28,34 @@ describe('conversation: QueueReply', () => {
 
   it('does not change the status of a closed conversation', () => {
     const events = [replyQueued()];
-    given(decider, ...inbound(), closed()).when(reply()).then(events);
+    given(decider, ...inbound(), closed())
+      .when(reply())
+      .then(events);
     expect(stateAfter(decider, ...inbound(), closed(), ...events)).toMatchObject({ status: 'closed' });
   });
 
   it('the same reply retried after it was stored is already done', () => {
-    given(decider, ...inbound(), replyQueued()).when(reply()).then([]);
+    given(decider, ...inbound(), replyQueued())
+      .when(reply())
+      .then([]);
   });
 
   it('refuses a reply in Trash', () => {
-    given(decider, ...inbound(), trashed()).when(reply()).thenThrows('invalid-transition', /in Trash; restore it first/);
+    given(decider, ...inbound(), trashed())
+      .when(reply())
+      .thenThrows('invalid-transition', /in Trash; restore it first/);
   });
 
   it('refuses a reply when the contact was unlinked', () => {
-    given(decider, ...inbound(), unlinked).when(reply()).thenThrows('invalid-transition', /has no contact to reply to/);
+    given(decider, ...inbound(), unlinked)
+      .when(reply())
+      .thenThrows('invalid-transition', /has no contact to reply to/);
   });
 
   it('refuses an empty reply', () => {
-    given(decider, ...inbound()).when(reply({ text: '   ' })).thenThrows('invalid-input', /text must not be empty/);
+    given(decider, ...inbound())
+      .when(reply({ text: '   ' }))
+      .thenThrows('invalid-input', /text must not be empty/);
   });
 
   describe('subject', () => {
@@ -65,11 +75,15 @@ describe('conversation: QueueReply', () => {
     const chatWithEmail = inbound('chat', ANA.address);
 
     it('a chat conversation can be answered by email', () => {
-      given(decider, ...chatWithEmail).when(reply({ channel: 'email' })).then([replyQueued({ channel: 'email' })]);
+      given(decider, ...chatWithEmail)
+        .when(reply({ channel: 'email' }))
+        .then([replyQueued({ channel: 'email' })]);
     });
 
     it('a Messenger conversation can be answered by email', () => {
-      given(decider, ...inbound('messenger', ANA.address)).when(reply({ channel: 'email' })).then([replyQueued({ channel: 'email' })]);
+      given(decider, ...inbound('messenger', ANA.address))
+        .when(reply({ channel: 'email' }))
+        .then([replyQueued({ channel: 'email' })]);
     });
 
     it('naming the conversation channel itself is no switch', () => {
@@ -128,8 +142,12 @@ describe('conversation: delivery results', () => {
   });
 
   it('refuses a delivery report for a message that is not a queued reply', () => {
-    given(decider, ...inbound()).when(delivered()).thenThrows('invalid-input', /"reply-1" is not a reply queued/);
-    given(decider, ...inbound()).when(failed()).thenThrows('invalid-input', /"reply-1" is not a reply queued/);
+    given(decider, ...inbound())
+      .when(delivered())
+      .thenThrows('invalid-input', /"reply-1" is not a reply queued/);
+    given(decider, ...inbound())
+      .when(failed())
+      .thenThrows('invalid-input', /"reply-1" is not a reply queued/);
   });
 
   it('records a failed attempt', () => {
@@ -147,7 +165,11 @@ describe('conversation: delivery results', () => {
   });
 
   it('our own delivered reply coming back through the inbox is not stored as a contact message', () => {
-    const history = [...inbound(), replyQueued(), { type: 'ReplyDelivered' as const, data: { messageId: 'reply-1', externalMessageId: '<r1@parley.example>', deliveredAt: at(6) } }];
+    const history = [
+      ...inbound(),
+      replyQueued(),
+      { type: 'ReplyDelivered' as const, data: { messageId: 'reply-1', externalMessageId: '<r1@parley.example>', deliveredAt: at(6) } },
+    ];
     expect(stateAfter(decider, ...history)).toMatchObject({ replies: new Map([['reply-1', 'delivered']]) });
     given(decider, ...history)
       .when({

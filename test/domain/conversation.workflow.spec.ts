@@ -24,14 +24,16 @@ describe('conversation: AssignConversation', () => {
   it('reassigns from one agent to another, naming the previous one', () => {
     given(decider, ...inbound(), assignedToAgent('agent-bo'))
       .when(assign({ type: 'agent', id: 'agent-cy' }))
-      .then([
-        { type: 'ConversationAssigned', data: { assignee: { type: 'agent', id: 'agent-cy' }, previous: { type: 'agent', id: 'agent-bo' } } },
-      ]);
+      .then([{ type: 'ConversationAssigned', data: { assignee: { type: 'agent', id: 'agent-cy' }, previous: { type: 'agent', id: 'agent-bo' } } }]);
   });
 
   it('assigning the current assignee again is already done', () => {
-    given(decider, ...inbound(), assignedToAgent('agent-bo')).when(assign({ type: 'agent', id: 'agent-bo' })).then([]);
-    given(decider, ...inbound(), assignedToBot).when(assign({ type: 'bot' })).then([]);
+    given(decider, ...inbound(), assignedToAgent('agent-bo'))
+      .when(assign({ type: 'agent', id: 'agent-bo' }))
+      .then([]);
+    given(decider, ...inbound(), assignedToBot)
+      .when(assign({ type: 'bot' }))
+      .then([]);
   });
 
   it('assigning nobody unassigns manually', () => {
@@ -41,15 +43,15 @@ describe('conversation: AssignConversation', () => {
   });
 
   it('unassigning an unassigned conversation is already done', () => {
-    given(decider, ...inbound()).when(assign(null)).then([]);
+    given(decider, ...inbound())
+      .when(assign(null))
+      .then([]);
   });
 
   it('a closed conversation can be reassigned', () => {
     given(decider, ...inbound(), assignedToAgent('agent-bo'), closed())
       .when(assign({ type: 'agent', id: 'agent-cy' }))
-      .then([
-        { type: 'ConversationAssigned', data: { assignee: { type: 'agent', id: 'agent-cy' }, previous: { type: 'agent', id: 'agent-bo' } } },
-      ]);
+      .then([{ type: 'ConversationAssigned', data: { assignee: { type: 'agent', id: 'agent-cy' }, previous: { type: 'agent', id: 'agent-bo' } } }]);
   });
 
   it('a conversation in Trash must be restored first', () => {
@@ -59,7 +61,9 @@ describe('conversation: AssignConversation', () => {
   });
 
   it('refuses an agent assignee without an id', () => {
-    given(decider, ...inbound()).when(assign({ type: 'agent', id: ' ' })).thenThrows('invalid-input', /assignee\.id/);
+    given(decider, ...inbound())
+      .when(assign({ type: 'agent', id: ' ' }))
+      .thenThrows('invalid-input', /assignee\.id/);
   });
 
   it('remembers that an agent ever held the conversation (Bots view)', () => {
@@ -95,15 +99,23 @@ describe('conversation: UnassignRemovedAgent (rule 4)', () => {
   });
 
   it("leaves someone else's conversation alone", () => {
-    given(decider, ...inbound(), assignedToAgent('agent-cy')).when(removed).then([]);
-    given(decider, ...inbound(), assignedToBot).when(removed).then([]);
-    given(decider, ...inbound()).when(removed).then([]);
+    given(decider, ...inbound(), assignedToAgent('agent-cy'))
+      .when(removed)
+      .then([]);
+    given(decider, ...inbound(), assignedToBot)
+      .when(removed)
+      .then([]);
+    given(decider, ...inbound())
+      .when(removed)
+      .then([]);
   });
 });
 
 describe('conversation: CloseConversation (rules 8 and 9)', () => {
   it('closes an open conversation', () => {
-    given(decider, ...inbound()).when(close(at(5))).then([{ type: 'ConversationClosed', data: { closedAt: at(5) } }]);
+    given(decider, ...inbound())
+      .when(close(at(5)))
+      .then([{ type: 'ConversationClosed', data: { closedAt: at(5) } }]);
   });
 
   it('with a ticket, closes both when asked', () => {
@@ -116,11 +128,15 @@ describe('conversation: CloseConversation (rules 8 and 9)', () => {
   });
 
   it('with a ticket, closes only the conversation when asked', () => {
-    given(decider, ...inbound(), ticketCreated()).when(close(at(5), false)).then([{ type: 'ConversationClosed', data: { closedAt: at(5) } }]);
+    given(decider, ...inbound(), ticketCreated())
+      .when(close(at(5), false))
+      .then([{ type: 'ConversationClosed', data: { closedAt: at(5) } }]);
   });
 
   it('closeTicket without a ticket, or with a ticket already closed, closes the conversation only', () => {
-    given(decider, ...inbound()).when(close(at(5), true)).then([{ type: 'ConversationClosed', data: { closedAt: at(5) } }]);
+    given(decider, ...inbound())
+      .when(close(at(5), true))
+      .then([{ type: 'ConversationClosed', data: { closedAt: at(5) } }]);
     const ticketClosedEarlier: ConversationEvent[] = [
       ticketCreated(),
       closed(2),
@@ -133,11 +149,15 @@ describe('conversation: CloseConversation (rules 8 and 9)', () => {
   });
 
   it('refuses to close a closed conversation', () => {
-    given(decider, ...inbound(), closed()).when(close(at(20))).thenThrows('invalid-transition', /already closed/);
+    given(decider, ...inbound(), closed())
+      .when(close(at(20)))
+      .thenThrows('invalid-transition', /already closed/);
   });
 
   it('refuses to close a conversation in Trash', () => {
-    given(decider, ...inbound(), trashed()).when(close(at(20))).thenThrows('invalid-transition', /in Trash; restore it first/);
+    given(decider, ...inbound(), trashed())
+      .when(close(at(20)))
+      .thenThrows('invalid-transition', /in Trash; restore it first/);
   });
 
   it('evolves to closed with its time, and keeps the ticket state', () => {
@@ -152,14 +172,16 @@ describe('conversation: CloseConversation (rules 8 and 9)', () => {
     // The visitor's last message came at minute 10.
     const botChat = [...inbound('chat', 'visitor-7'), assignedToBot, received({ externalMessageId: 'chat-2', receivedAt: at(10) })];
 
-    it('cannot be closed within 30 minutes of the visitor\'s last activity, and says from when it can', () => {
+    it("cannot be closed within 30 minutes of the visitor's last activity, and says from when it can", () => {
       given(decider, ...botChat)
         .when(close(at(39)))
         .thenThrows('invalid-transition', new RegExp(`after 30 minutes without visitor activity.*${at(40).replace(/\./g, '\\.')}`));
     });
 
-    it('can be closed 30 minutes after the visitor\'s last activity', () => {
-      given(decider, ...botChat).when(close(at(40))).then([{ type: 'ConversationClosed', data: { closedAt: at(40) } }]);
+    it("can be closed 30 minutes after the visitor's last activity", () => {
+      given(decider, ...botChat)
+        .when(close(at(40)))
+        .then([{ type: 'ConversationClosed', data: { closedAt: at(40) } }]);
     });
 
     it('can be closed at once after the visitor asked for a team member', () => {
@@ -169,29 +191,39 @@ describe('conversation: CloseConversation (rules 8 and 9)', () => {
     });
 
     it('the rule is about bots only: an agent closes at once', () => {
-      given(decider, ...botChat, assignedToAgent('agent-bo')).when(close(at(12))).then([{ type: 'ConversationClosed', data: { closedAt: at(12) } }]);
+      given(decider, ...botChat, assignedToAgent('agent-bo'))
+        .when(close(at(12)))
+        .then([{ type: 'ConversationClosed', data: { closedAt: at(12) } }]);
     });
   });
 
   it('refuses a `now` that is not a time', () => {
-    given(decider, ...inbound()).when(close('soon')).thenThrows('invalid-input', /now must be an ISO-8601 time/);
+    given(decider, ...inbound())
+      .when(close('soon'))
+      .thenThrows('invalid-input', /now must be an ISO-8601 time/);
   });
 });
 
 describe('conversation: ReopenConversation', () => {
   it('reopens a closed conversation', () => {
-    given(decider, ...inbound(), closed()).when(reopen(at(20))).then([{ type: 'ConversationReopened', data: { reason: 'agent', reopenedAt: at(20) } }]);
-    expect(
-      stateAfter(decider, ...inbound(), closed(), { type: 'ConversationReopened', data: { reason: 'agent', reopenedAt: at(20) } }),
-    ).not.toHaveProperty('closedAt');
+    given(decider, ...inbound(), closed())
+      .when(reopen(at(20)))
+      .then([{ type: 'ConversationReopened', data: { reason: 'agent', reopenedAt: at(20) } }]);
+    expect(stateAfter(decider, ...inbound(), closed(), { type: 'ConversationReopened', data: { reason: 'agent', reopenedAt: at(20) } })).not.toHaveProperty(
+      'closedAt',
+    );
   });
 
   it('refuses to reopen an open conversation', () => {
-    given(decider, ...inbound()).when(reopen()).thenThrows('invalid-transition', /already open/);
+    given(decider, ...inbound())
+      .when(reopen())
+      .thenThrows('invalid-transition', /already open/);
   });
 
   it('refuses to reopen a conversation in Trash', () => {
-    given(decider, ...inbound(), closed(), trashed()).when(reopen()).thenThrows('invalid-transition', /in Trash; restore it first/);
+    given(decider, ...inbound(), closed(), trashed())
+      .when(reopen())
+      .thenThrows('invalid-transition', /in Trash; restore it first/);
   });
 });
 
@@ -218,22 +250,32 @@ describe('conversation: AddComment (rule 14)', () => {
       type: 'CommentAdded',
       data: { commentId: 'comment-1', authorId: 'agent-bo', text: 'note', mentions: [], at: at(15) },
     };
-    given(decider, ...inbound(), added).when(comment('note')).then([]);
+    given(decider, ...inbound(), added)
+      .when(comment('note'))
+      .then([]);
   });
 
   it('refuses an empty or blank note', () => {
-    given(decider, ...inbound()).when(comment('')).thenThrows('invalid-input', /text must not be empty/);
-    given(decider, ...inbound()).when(comment(' \n\t ')).thenThrows('invalid-input', /text must not be empty/);
+    given(decider, ...inbound())
+      .when(comment(''))
+      .thenThrows('invalid-input', /text must not be empty/);
+    given(decider, ...inbound())
+      .when(comment(' \n\t '))
+      .thenThrows('invalid-input', /text must not be empty/);
   });
 
   it('refuses a comment on a conversation in Trash', () => {
-    given(decider, ...inbound(), trashed()).when(comment('note')).thenThrows('invalid-transition', /in Trash; restore it first/);
+    given(decider, ...inbound(), trashed())
+      .when(comment('note'))
+      .thenThrows('invalid-transition', /in Trash; restore it first/);
   });
 });
 
 describe('conversation: RequestBotHandoff', () => {
   it('records that the visitor asked for a team member', () => {
-    given(decider, ...inbound('chat', 'visitor-7'), assignedToBot).when(handoff).then([{ type: 'BotHandoffRequested', data: { at: at(3) } }]);
+    given(decider, ...inbound('chat', 'visitor-7'), assignedToBot)
+      .when(handoff)
+      .then([{ type: 'BotHandoffRequested', data: { at: at(3) } }]);
   });
 
   it('asking again is already done', () => {

@@ -16,11 +16,15 @@ const deleted: CustomViewEvent = { type: 'CustomViewDeleted', data: {} };
 
 describe('custom view: CreateCustomView', () => {
   it('creates a view with a trimmed name and its filters in a stable key order', () => {
-    given(decider).when(create({ name: '  Open email ' })).then([created]);
+    given(decider)
+      .when(create({ name: '  Open email ' }))
+      .then([created]);
   });
 
   it('refuses an id that already exists, even a deleted one', () => {
-    given(decider, created).when(create()).thenThrows('conflict', /view-1 already exists/);
+    given(decider, created)
+      .when(create())
+      .thenThrows('conflict', /view-1 already exists/);
     given(decider, created, deleted).when(create()).thenThrows('conflict');
   });
 
@@ -42,7 +46,9 @@ describe('custom view: CreateCustomView', () => {
 
 describe('custom view: UpdateCustomView', () => {
   it('records only what changed', () => {
-    given(decider, created).when(update({ name: 'Email, open' })).then([{ type: 'CustomViewUpdated', data: { name: 'Email, open' } }]);
+    given(decider, created)
+      .when(update({ name: 'Email, open' }))
+      .then([{ type: 'CustomViewUpdated', data: { name: 'Email, open' } }]);
     given(decider, created)
       .when(update({ name: 'Open email', filters: { status: 'closed' } }))
       .then([{ type: 'CustomViewUpdated', data: { filters: { status: 'closed' } } }]);
@@ -54,14 +60,22 @@ describe('custom view: UpdateCustomView', () => {
   });
 
   it('is a harmless repeat when nothing changes (the filters compared whatever their key order)', () => {
-    given(decider, created).when(update({ name: ' Open email ', filters: { status: 'open', channel: 'email' } })).then([]);
+    given(decider, created)
+      .when(update({ name: ' Open email ', filters: { status: 'open', channel: 'email' } }))
+      .then([]);
     given(decider, created).when(update({})).then([]);
   });
 
   it('refuses a bad name, and a view that does not exist or was deleted', () => {
-    given(decider, created).when(update({ name: '' })).thenThrows('invalid-input', /^name must not be empty/);
-    given(decider).when(update({ name: 'x' })).thenThrows('not-found');
-    given(decider, created, deleted).when(update({ name: 'x' })).thenThrows('not-found');
+    given(decider, created)
+      .when(update({ name: '' }))
+      .thenThrows('invalid-input', /^name must not be empty/);
+    given(decider)
+      .when(update({ name: 'x' }))
+      .thenThrows('not-found');
+    given(decider, created, deleted)
+      .when(update({ name: 'x' }))
+      .thenThrows('not-found');
   });
 });
 

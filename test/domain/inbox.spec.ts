@@ -16,7 +16,9 @@ const update = (data: { name?: string; emailAddress?: string | null }): InboxCom
 
 describe('inbox: CreateInbox', () => {
   it('creates an inbox with a trimmed name and lower-cased address', () => {
-    given(decider).when(create({ name: ' Support ', emailAddress: ' Support@Parley.Example ' })).then([created]);
+    given(decider)
+      .when(create({ name: ' Support ', emailAddress: ' Support@Parley.Example ' }))
+      .then([created]);
   });
 
   it('creates an inbox without an email address', () => {
@@ -26,11 +28,15 @@ describe('inbox: CreateInbox', () => {
   });
 
   it('sets the members, without repeats, when some are given', () => {
-    given(decider).when(create({ memberIds: ['agent-cy', 'agent-bo', 'agent-cy'] })).then([created, members('agent-bo', 'agent-cy')]);
+    given(decider)
+      .when(create({ memberIds: ['agent-cy', 'agent-bo', 'agent-cy'] }))
+      .then([created, members('agent-bo', 'agent-cy')]);
   });
 
   it('refuses an id that already exists', () => {
-    given(decider, created).when(create()).thenThrows('conflict', /inbox-1 already exists/);
+    given(decider, created)
+      .when(create())
+      .thenThrows('conflict', /inbox-1 already exists/);
   });
 
   it.each([
@@ -45,25 +51,37 @@ describe('inbox: CreateInbox', () => {
 
 describe('inbox: UpdateInbox', () => {
   it('records only the changed fields', () => {
-    given(decider, created).when(update({ name: 'Sales', emailAddress: 'support@parley.example' })).then([{ type: 'InboxUpdated', data: { name: 'Sales' } }]);
-    given(decider, created).when(update({ emailAddress: null })).then([{ type: 'InboxUpdated', data: { emailAddress: null } }]);
+    given(decider, created)
+      .when(update({ name: 'Sales', emailAddress: 'support@parley.example' }))
+      .then([{ type: 'InboxUpdated', data: { name: 'Sales' } }]);
+    given(decider, created)
+      .when(update({ emailAddress: null }))
+      .then([{ type: 'InboxUpdated', data: { emailAddress: null } }]);
     given(decider, created)
       .when(update({ emailAddress: 'Sales@Parley.Example' }))
       .then([{ type: 'InboxUpdated', data: { emailAddress: 'sales@parley.example' } }]);
   });
 
   it('nothing changing is already done', () => {
-    given(decider, created).when(update({ name: ' Support', emailAddress: 'SUPPORT@parley.example' })).then([]);
+    given(decider, created)
+      .when(update({ name: ' Support', emailAddress: 'SUPPORT@parley.example' }))
+      .then([]);
     given(decider, created).when(update({})).then([]);
   });
 
   it('refuses bad values', () => {
-    given(decider, created).when(update({ name: '' })).thenThrows('invalid-input', /^name must not be empty/);
-    given(decider, created).when(update({ emailAddress: 'not an email' })).thenThrows('invalid-input', /^emailAddress must look like/);
+    given(decider, created)
+      .when(update({ name: '' }))
+      .thenThrows('invalid-input', /^name must not be empty/);
+    given(decider, created)
+      .when(update({ emailAddress: 'not an email' }))
+      .thenThrows('invalid-input', /^emailAddress must look like/);
   });
 
   it('refuses an inbox that does not exist', () => {
-    given(decider).when(update({ name: 'Sales' })).thenThrows('not-found', /inbox not found/);
+    given(decider)
+      .when(update({ name: 'Sales' }))
+      .thenThrows('not-found', /inbox not found/);
   });
 
   it('evolves the changed fields', () => {
@@ -73,7 +91,9 @@ describe('inbox: UpdateInbox', () => {
 
 describe('inbox: SetInboxMembers (rule 15)', () => {
   it('sets the members, de-duplicated and sorted', () => {
-    given(decider, created).when(setMembers('agent-cy', 'agent-bo', 'agent-bo')).then([members('agent-bo', 'agent-cy')]);
+    given(decider, created)
+      .when(setMembers('agent-cy', 'agent-bo', 'agent-bo'))
+      .then([members('agent-bo', 'agent-cy')]);
   });
 
   it('the same set in another order is already done', () => {
@@ -86,7 +106,9 @@ describe('inbox: SetInboxMembers (rule 15)', () => {
   });
 
   it('refuses an inbox that does not exist', () => {
-    given(decider).when(setMembers('agent-bo')).thenThrows('not-found', /inbox not found/);
+    given(decider)
+      .when(setMembers('agent-bo'))
+      .thenThrows('not-found', /inbox not found/);
   });
 
   it('evolves to the sorted set', () => {

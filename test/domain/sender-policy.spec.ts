@@ -36,8 +36,12 @@ describe('sender policy (rule 5)', () => {
   });
 
   it('refuses to unblock a sender that is not blocked, naming it', () => {
-    given(decider).when(unblock()).thenThrows('invalid-transition', /^spammer@bulk\.example is not blocked/);
-    given(decider, blocked, unblocked).when(unblock()).thenThrows('invalid-transition', /spammer@bulk\.example is not blocked/);
+    given(decider)
+      .when(unblock())
+      .thenThrows('invalid-transition', /^spammer@bulk\.example is not blocked/);
+    given(decider, blocked, unblocked)
+      .when(unblock())
+      .thenThrows('invalid-transition', /spammer@bulk\.example is not blocked/);
   });
 
   it('a sender can be blocked again after an unblock', () => {
@@ -45,6 +49,8 @@ describe('sender policy (rule 5)', () => {
   });
 
   it('refuses an empty address', () => {
-    given(decider).when(block('  ')).thenThrows('invalid-input', /address must not be empty/);
+    given(decider)
+      .when(block('  '))
+      .thenThrows('invalid-input', /address must not be empty/);
   });
 });

@@ -59,9 +59,7 @@ describe('auth security', () => {
         const answers = await Promise.all(
           Array.from({ length: 20 }, (_, i) => {
             const who = { name: `Boss ${i}`, email: `boss${i}@example.com`, password: `password-${i}-long` };
-            return i % 2 === 0
-              ? send(t, 'POST', '/api/setup', { json: who })
-              : send(t, 'POST', '/setup', { form: { ...who, confirm: who.password } });
+            return i % 2 === 0 ? send(t, 'POST', '/api/setup', { json: who }) : send(t, 'POST', '/setup', { form: { ...who, confirm: who.password } });
           }),
         );
         const won = answers.filter((a) => a.status === 201 || (a.status === 303 && a.headers.location === '/inbox'));
@@ -83,7 +81,9 @@ describe('auth security', () => {
       try {
         const answers = await Promise.all(
           Array.from({ length: 20 }, (_, i) =>
-            send(i % 2 === 0 ? first : second, 'POST', '/api/setup', { json: { name: `Twin ${i}`, email: `twin${i}@example.com`, password: 'password-twins' } }),
+            send(i % 2 === 0 ? first : second, 'POST', '/api/setup', {
+              json: { name: `Twin ${i}`, email: `twin${i}@example.com`, password: 'password-twins' },
+            }),
           ),
         );
         expect(count(answers, 201)).toBe(1);
@@ -136,7 +136,7 @@ describe('auth security', () => {
       expect((await login(email, password, '10.1.2.3')).status).toBe(200);
     });
 
-    it("strangers on ten clients cannot lock the agent out of the browser they logged in with before", async () => {
+    it('strangers on ten clients cannot lock the agent out of the browser they logged in with before', async () => {
       const { email, password } = await newAgent();
       const first = await login(email, password, '10.7.0.1');
       expect(first.status).toBe(200);
@@ -154,7 +154,7 @@ describe('auth security', () => {
     });
   });
 
-  describe('the current password, asked when changing one\'s own', () => {
+  describe("the current password, asked when changing one's own", () => {
     let t: TestApp;
     let adminToken: string;
     beforeAll(async () => {
@@ -167,7 +167,8 @@ describe('auth security', () => {
       const email = `self${Date.now()}@example.com`;
       const created = await send(t, 'POST', '/api/agents', { token: adminToken, json: { name: 'Self', email, password: 'correct-horse-1', role: 'agent' } });
       const token = await t.login(email, 'correct-horse-1');
-      const change = (currentPassword: string) => send(t, 'PATCH', `/api/agents/${created.body.id}`, { token, json: { password: 'a-new-password-2', currentPassword } });
+      const change = (currentPassword: string) =>
+        send(t, 'PATCH', `/api/agents/${created.body.id}`, { token, json: { password: 'a-new-password-2', currentPassword } });
       const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => change(`guess-${i}`)));
       expect(count(guesses, 403)).toBe(5);
       expect(count(guesses, 429)).toBe(7);
@@ -200,7 +201,10 @@ describe('auth security', () => {
       try {
         let settled = 0;
         const flood = Array.from({ length: 300 }, (_, i) =>
-          send(t, 'POST', '/api/auth/login', { json: { email: `nobody${i}@example.com`, password: 'not-a-password' }, client: `10.50.${i >> 8}.${i & 255}` }).then((a) => {
+          send(t, 'POST', '/api/auth/login', {
+            json: { email: `nobody${i}@example.com`, password: 'not-a-password' },
+            client: `10.50.${i >> 8}.${i & 255}`,
+          }).then((a) => {
             settled += 1;
             return a;
           }),
@@ -338,11 +342,17 @@ describe('auth security', () => {
     });
 
     it('refuses a password shorter than 8 characters, as the API does', async () => {
-      const refused = await send(t, 'POST', '/settings/agents', { cookie: adminToken, form: { name: 'Shorty', email: 'shorty@example.com', password: 'x', role: 'agent' } });
+      const refused = await send(t, 'POST', '/settings/agents', {
+        cookie: adminToken,
+        form: { name: 'Shorty', email: 'shorty@example.com', password: 'x', role: 'agent' },
+      });
       expect(refused.status).toBe(400);
       expect(String(refused.body)).toMatch(/password must be at least 8 characters/);
       expect((await send(t, 'POST', '/api/auth/login', { json: { email: 'shorty@example.com', password: 'x' } })).status).toBe(401);
-      const api = await send(t, 'POST', '/api/agents', { token: adminToken, json: { name: 'Shorty', email: 'shorty@example.com', password: 'x', role: 'agent' } });
+      const api = await send(t, 'POST', '/api/agents', {
+        token: adminToken,
+        json: { name: 'Shorty', email: 'shorty@example.com', password: 'x', role: 'agent' },
+      });
       expect(api.status).toBe(400);
       expect(JSON.stringify(api.body.message)).toMatch(/password.*at least 8 characters/);
     });
@@ -357,8 +367,11 @@ describe('auth security', () => {
     });
     afterAll(() => t.close());
 
-    it("shows agents what assigning and mentions need, and admins what administering needs", async () => {
-      const created = await send(t, 'POST', '/api/agents', { token: adminToken, json: { name: 'Nora Normal', email: 'nora@example.com', password: 'nora-password-1', role: 'agent' } });
+    it('shows agents what assigning and mentions need, and admins what administering needs', async () => {
+      const created = await send(t, 'POST', '/api/agents', {
+        token: adminToken,
+        json: { name: 'Nora Normal', email: 'nora@example.com', password: 'nora-password-1', role: 'agent' },
+      });
       expect(created.status).toBe(201);
       const nora = await t.login('nora@example.com', 'nora-password-1');
       const seenByAgent = (await send(t, 'GET', '/api/agents', { token: nora })).body.agents;
@@ -369,13 +382,20 @@ describe('auth security', () => {
       expect(seenByAgent.find((a: { id: string }) => a.id === created.body.id)).toMatchObject({ name: 'Nora Normal', mention: 'nora.normal' });
       expect(JSON.stringify(seenByAgent)).not.toContain('@example.com');
       const seenByAdmin = (await send(t, 'GET', '/api/agents', { token: adminToken })).body.agents;
-      expect(seenByAdmin.find((a: { id: string }) => a.id === created.body.id)).toMatchObject({ email: 'nora@example.com', role: 'agent', availability: 'available' });
+      expect(seenByAdmin.find((a: { id: string }) => a.id === created.body.id)).toMatchObject({
+        email: 'nora@example.com',
+        role: 'agent',
+        availability: 'available',
+      });
       // An agent still sees their own email and role.
       expect((await send(t, 'GET', '/api/me', { token: nora })).body).toMatchObject({ email: 'nora@example.com', role: 'agent' });
     });
 
-    it("the comment box offers teammates to @mention by name and handle, without their addresses", async () => {
-      const created = await send(t, 'POST', '/api/agents', { token: adminToken, json: { name: 'Pia Peer', email: 'pia.p@example.com', password: 'pia-password-1', role: 'agent' } });
+    it('the comment box offers teammates to @mention by name and handle, without their addresses', async () => {
+      const created = await send(t, 'POST', '/api/agents', {
+        token: adminToken,
+        json: { name: 'Pia Peer', email: 'pia.p@example.com', password: 'pia-password-1', role: 'agent' },
+      });
       expect(created.status).toBe(201);
       const pia = await t.login('pia.p@example.com', 'pia-password-1');
       const message = await send(t, 'POST', '/api/channels/api/messages', {
@@ -384,13 +404,22 @@ describe('auth security', () => {
       });
       const page = await send(t, 'GET', `/inbox?conversation=${message.body.conversationId}`, { cookie: pia });
       expect(page.status).toBe(200);
-      const mentionables = JSON.parse(/data-mentions="([^"]*)"/.exec(String(page.body))![1].replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&amp;/g, '&'));
+      const mentionables = JSON.parse(
+        /data-mentions="([^"]*)"/
+          .exec(String(page.body))![1]
+          .replace(/&quot;/g, '"')
+          .replace(/&#x27;/g, "'")
+          .replace(/&amp;/g, '&'),
+      );
       expect(mentionables).toContainEqual({ name: 'Pia Peer', handle: 'pia.peer', local: 'pia.p' });
       expect(JSON.stringify(mentionables)).not.toContain('@');
     });
 
     it("the settings page shows an agent the team without other agents' addresses; an admin sees them", async () => {
-      const created = await send(t, 'POST', '/api/agents', { token: adminToken, json: { name: 'Olle Other', email: 'olle@example.com', password: 'olle-password-1', role: 'agent' } });
+      const created = await send(t, 'POST', '/api/agents', {
+        token: adminToken,
+        json: { name: 'Olle Other', email: 'olle@example.com', password: 'olle-password-1', role: 'agent' },
+      });
       expect(created.status).toBe(201);
       const olle = await t.login('olle@example.com', 'olle-password-1');
       const seenByAgent = await send(t, 'GET', '/settings', { cookie: olle });

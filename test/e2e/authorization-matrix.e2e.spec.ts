@@ -43,7 +43,13 @@ describe('authorisation matrix', () => {
   afterAll(async () => {
     if (fx) {
       const headMirrors = compareRouteTable(fx.collector.routes, Object.keys(ROUTE_TABLE)).headMirrors.length;
-      const figures = { routes: Object.keys(ROUTE_TABLE).length, headRoutes: headMirrors, probes: cases.length, requests: fx.requests, seconds: Math.round((Date.now() - startedAt) / 100) / 10 };
+      const figures = {
+        routes: Object.keys(ROUTE_TABLE).length,
+        headRoutes: headMirrors,
+        probes: cases.length,
+        requests: fx.requests,
+        seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+      };
       process.stdout.write(`authorization-matrix: ${JSON.stringify(figures)}\n`);
     }
     await fx?.close();
@@ -52,7 +58,8 @@ describe('authorisation matrix', () => {
   const send = (caller: Caller, c: Case, targets = c.targets, method = c.method) => fx.send(caller, c.entry.surface, method, c.probe.call(targets));
   /** The probe itself, and for a GET the HEAD that Fastify answers with the same handler. */
   const methodsOf = (c: Case) => (c.method === 'GET' ? ['GET', 'HEAD'] : [c.method]);
-  const describeAnswer = (a: Answer) => `${a.status}${a.headers.location ? ` -> ${String(a.headers.location)}` : ''} ${a.body.slice(0, 160).replace(/\s+/g, ' ')}`;
+  const describeAnswer = (a: Answer) =>
+    `${a.status}${a.headers.location ? ` -> ${String(a.headers.location)}` : ''} ${a.body.slice(0, 160).replace(/\s+/g, ' ')}`;
 
   /** The refusal of a caller without a session, by how the route is reached. */
   function anonymousProblem(surface: Surface, a: Answer): string | null {
@@ -85,14 +92,16 @@ describe('authorisation matrix', () => {
         if (c.entry.access === 'public') {
           const a = await send('anonymous', c, c.targets, method);
           const answered = a.status === c.probe.allowed && (!c.probe.location || c.probe.location.test(String(a.headers.location)));
-          if (!answered) problems.push(`${method} ${c.label}: expected ${c.probe.allowed}${c.probe.location ? ` -> ${c.probe.location}` : ''}, got ${describeAnswer(a)}`);
+          if (!answered)
+            problems.push(`${method} ${c.label}: expected ${c.probe.allowed}${c.probe.location ? ` -> ${c.probe.location}` : ''}, got ${describeAnswer(a)}`);
           if (leaks(a)) problems.push(`${method} ${c.label}: the anonymous answer contains inbox B's data`);
           continue;
         }
         for (const caller of ['anonymous', 'forged'] as const) {
           const a = await send(caller, c, c.targets, method);
           const problem = anonymousProblem(c.entry.surface, a);
-          if (problem) problems.push(`${method} ${c.label} (${caller === 'forged' ? 'a token Parley never issued' : 'no session'}): ${problem}, got ${describeAnswer(a)}`);
+          if (problem)
+            problems.push(`${method} ${c.label} (${caller === 'forged' ? 'a token Parley never issued' : 'no session'}): ${problem}, got ${describeAnswer(a)}`);
           if (leaks(a)) problems.push(`${method} ${c.label}: the ${caller} answer contains inbox B's data`);
         }
       }
@@ -114,17 +123,22 @@ describe('authorisation matrix', () => {
         }
         const scope = probe.scope!;
         if ('unscoped' in scope) {
-          if (a.status !== probe.allowed) problems.push(`${method} ${c.label}: names no inbox (${scope.unscoped}), so expected ${probe.allowed}, got ${describeAnswer(a)}`);
+          if (a.status !== probe.allowed)
+            problems.push(`${method} ${c.label}: names no inbox (${scope.unscoped}), so expected ${probe.allowed}, got ${describeAnswer(a)}`);
           continue;
         }
         const expected = probe.outsider?.status ?? 404;
         const twin = unknownTwin(scope.resource, c.targets);
         const u = await send('outsider', c, twin, method);
-        if (a.status !== expected) problems.push(`${method} ${c.label}: the ${scope.resource} of inbox B (${scope.via}): expected ${expected}, got ${describeAnswer(a)}`);
-        if (u.status !== expected) problems.push(`${method} ${c.label}: an unknown ${scope.resource} (${scope.via}): expected ${expected}, got ${describeAnswer(u)}`);
+        if (a.status !== expected)
+          problems.push(`${method} ${c.label}: the ${scope.resource} of inbox B (${scope.via}): expected ${expected}, got ${describeAnswer(a)}`);
+        if (u.status !== expected)
+          problems.push(`${method} ${c.label}: an unknown ${scope.resource} (${scope.via}): expected ${expected}, got ${describeAnswer(u)}`);
         const ids = [idOf(scope.resource, c.targets), idOf(scope.resource, twin)];
         if (a.status === u.status && normalise(a.body, ids) !== normalise(u.body, ids)) {
-          problems.push(`${method} ${c.label}: the answer differs from an unknown ${scope.resource}'s: ${normalise(a.body, ids).slice(0, 160)} | ${normalise(u.body, ids).slice(0, 160)}`);
+          problems.push(
+            `${method} ${c.label}: the answer differs from an unknown ${scope.resource}'s: ${normalise(a.body, ids).slice(0, 160)} | ${normalise(u.body, ids).slice(0, 160)}`,
+          );
         }
       }
     }
@@ -148,7 +162,10 @@ describe('authorisation matrix', () => {
       const caller: Caller = c.entry.access === 'admin' && !c.selfService ? 'admin' : 'member';
       const a = await send(caller, c);
       const problem = a.status !== c.probe.allowed || (c.probe.location && !c.probe.location.test(String(a.headers.location)));
-      if (problem) problems.push(`${c.method} ${c.label} as ${caller}: expected ${c.probe.allowed}${c.probe.location ? ` -> ${c.probe.location}` : ''}, got ${describeAnswer(a)}`);
+      if (problem)
+        problems.push(
+          `${c.method} ${c.label} as ${caller}: expected ${c.probe.allowed}${c.probe.location ? ` -> ${c.probe.location}` : ''}, got ${describeAnswer(a)}`,
+        );
     }
     expect(problems).toEqual([]);
   });
@@ -162,14 +179,21 @@ describe('authorisation matrix', () => {
       }
       return null;
     };
-    const api = await throttled(() => fx.send('anonymous', 'api', 'POST', { url: '/api/auth/login', json: { email: 'guess-api@parley.test', password: 'wrong-password' } }));
+    const api = await throttled(() =>
+      fx.send('anonymous', 'api', 'POST', { url: '/api/auth/login', json: { email: 'guess-api@parley.test', password: 'wrong-password' } }),
+    );
     expect(api?.status).toBe(429);
     expect(Number(api?.headers['retry-after'])).toBeGreaterThan(0);
-    const web = await throttled(() => fx.send('anonymous', 'form', 'POST', { url: '/login', form: { email: 'guess-web@parley.test', password: 'wrong-password' } }));
+    const web = await throttled(() =>
+      fx.send('anonymous', 'form', 'POST', { url: '/login', form: { email: 'guess-web@parley.test', password: 'wrong-password' } }),
+    );
     expect(web?.status).toBe(429);
     expect(Number(web?.headers['retry-after'])).toBeGreaterThan(0);
 
-    const setup = await fx.send('anonymous', 'api', 'POST', { url: '/api/setup', json: { name: 'Late', email: 'late@example.org', password: 'late-password-1' } });
+    const setup = await fx.send('anonymous', 'api', 'POST', {
+      url: '/api/setup',
+      json: { name: 'Late', email: 'late@example.org', password: 'late-password-1' },
+    });
     expect(setup.status).toBe(409);
     // Neither this nor the setup probes of the table (API and web) created anyone.
     const agents = await fx.send('admin', 'api', 'GET', { url: '/api/agents' });
@@ -198,7 +222,8 @@ describe('authorisation matrix: the expectation table', () => {
     const problems: string[] = [];
     for (const [key, entry] of Object.entries(ROUTE_TABLE)) {
       if (entry.access === 'public' && entry.why.trim().length < 10) problems.push(`${key}: a public route needs a reason`);
-      if (entry.access === 'member') for (const probe of entry.probes) if (!probe.scope) problems.push(`${key}: say which id names the inbox, or why none does`);
+      if (entry.access === 'member')
+        for (const probe of entry.probes) if (!probe.scope) problems.push(`${key}: say which id names the inbox, or why none does`);
       if (entry.probes.length === 0) problems.push(`${key}: no probe`);
     }
     expect(problems).toEqual([]);

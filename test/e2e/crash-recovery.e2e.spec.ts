@@ -6,7 +6,16 @@ import { SqliteEventStore } from '../../src/infrastructure/event-store/sqlite-ev
 import { databaseFile, openDatabase } from '../../src/infrastructure/sqlite/open-database';
 import { expectReadModelsEqualRebuilds, readWholeLog } from '../support/rebuild-comparison';
 import { call, login, type Reply } from '../support/server-http';
-import { buildServer, delay, describeFetchError, expectGracefulExit, removeServerBuild, startServer, stopAllServers, type ServerProcess } from '../support/server-process';
+import {
+  buildServer,
+  delay,
+  describeFetchError,
+  expectGracefulExit,
+  removeServerBuild,
+  startServer,
+  stopAllServers,
+  type ServerProcess,
+} from '../support/server-process';
 
 /**
  * Crash safety (issue 2), against the real server process:
@@ -221,7 +230,9 @@ async function snapshot(baseUrl: string, token: string): Promise<Snapshot> {
   const listed: string[] = [];
   let cursor: string | null = null;
   do {
-    const page: Reply = await call(baseUrl, 'GET', `/api/views/all-open/conversations?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
+    const page: Reply = await call(baseUrl, 'GET', `/api/views/all-open/conversations?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+      token,
+    });
     expect(page.status).toBe(200);
     listed.push(...(page.body.items as Array<{ id: string }>).map((c) => c.id));
     cursor = page.body.nextCursor;

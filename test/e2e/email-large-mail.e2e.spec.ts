@@ -47,7 +47,10 @@ describe('email channel under large mail', () => {
   beforeAll(async () => {
     parent = mkdtempSync(join(tmpdir(), 'parley-large-mail-'));
     await buildServer();
-    server = await startServer({ dataDir: join(parent, 'data'), env: { PARLEY_PLUGIN_EMAIL_MAX_SESSIONS: '6', PARLEY_PLUGIN_EMAIL_MAX_SESSIONS_PER_CLIENT: '3' } });
+    server = await startServer({
+      dataDir: join(parent, 'data'),
+      env: { PARLEY_PLUGIN_EMAIL_MAX_SESSIONS: '6', PARLEY_PLUGIN_EMAIL_MAX_SESSIONS_PER_CLIENT: '3' },
+    });
   }, 180_000);
   afterAll(async () => {
     if (server) {
@@ -89,7 +92,12 @@ describe('email channel under large mail', () => {
 
   it('takes four 20 MB mails at once with bounded memory, /health answering all along, and keeps each original', async () => {
     // Warm up: the first mail loads the parser and its tables.
-    await createTransport({ host: '127.0.0.1', port: server.smtpPort, secure: false, ignoreTLS: true }).sendMail({ from: 'warm@customer.test', to: 'support@localhost', subject: 'warm up', text: 'hello' });
+    await createTransport({ host: '127.0.0.1', port: server.smtpPort, secure: false, ignoreTLS: true }).sendMail({
+      from: 'warm@customer.test',
+      to: 'support@localhost',
+      subject: 'warm up',
+      text: 'hello',
+    });
     const before = memoryOf(server.pid);
 
     // /health is asked all along; each answer must be a 200 (speed is the benchmarks' business, not a test's).

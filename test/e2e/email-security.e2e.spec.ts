@@ -20,7 +20,10 @@ describe('email blobs: inbox access and delete forever', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { PARLEY_INBOX_EMAIL: 'support@parley.test' } });
     admin = await t.login();
-    const created = await t.request('POST', '/api/agents', { token: admin, body: { name: 'Ann', email: 'ann@parley.test', password: 'password-123', role: 'agent' } });
+    const created = await t.request('POST', '/api/agents', {
+      token: admin,
+      body: { name: 'Ann', email: 'ann@parley.test', password: 'password-123', role: 'agent' },
+    });
     expect(created.status).toBe(201);
     ann = { id: created.body.id, token: await t.login('ann@parley.test', 'password-123') };
     const sales = await t.request('POST', '/api/inboxes', { token: admin, body: { name: 'Sales', emailAddress: 'sales@parley.test' } });
@@ -40,7 +43,13 @@ describe('email blobs: inbox access and delete forever', () => {
     return join(emailStorageDir(t.dataDir), name.slice(0, 2), name.slice(2));
   };
   const send = (to: string, subject: string, attachments: { filename: string; content: string }[]) =>
-    createTransport({ host: '127.0.0.1', port: t.smtpPort, secure: false, ignoreTLS: true }).sendMail({ from: 'jane@customer.test', to, subject, text: `About ${subject}`, attachments });
+    createTransport({ host: '127.0.0.1', port: t.smtpPort, secure: false, ignoreTLS: true }).sendMail({
+      from: 'jane@customer.test',
+      to,
+      subject,
+      text: `About ${subject}`,
+      attachments,
+    });
 
   async function conversation(inboxId: string, subject: string) {
     const list = await t.request('GET', `/api/views/all-open/conversations?inboxId=${inboxId}&limit=200`, { token: admin });

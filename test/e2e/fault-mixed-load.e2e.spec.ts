@@ -322,12 +322,22 @@ function emailQueue(ledger: Ledger, round: number): () => Email | null {
         }
         const parents = threads.get(parent.root)!;
         const subject = `Re: Fault thread ${parent.root.slice(1, -1)}`;
-        const email: Email = { messageId, root: parent.root, from: parent.from, raw: rawEmail({ messageId, root: parent.root, from: parent.from, subject, parents }) };
+        const email: Email = {
+          messageId,
+          root: parent.root,
+          from: parent.from,
+          raw: rawEmail({ messageId, root: parent.root, from: parent.from, subject, parents }),
+        };
         ledger.emailsSent.set(messageId, email);
         queue.push(email);
       } else {
         const from = `writer${j % 20}@example.net`;
-        const email: Email = { messageId, root: messageId, from, raw: rawEmail({ messageId, root: messageId, from, subject: `Fault thread ${messageId.slice(1, -1)}`, parents: [] }) };
+        const email: Email = {
+          messageId,
+          root: messageId,
+          from,
+          raw: rawEmail({ messageId, root: messageId, from, subject: `Fault thread ${messageId.slice(1, -1)}`, parents: [] }),
+        };
         ledger.emailsSent.set(messageId, email);
         queue.push(email);
       }
@@ -341,7 +351,16 @@ function emailQueue(ledger: Ledger, round: number): () => Email | null {
 async function smtpWorker(smtpPort: number, next: () => Email | null, ledger: Ledger, control: RoundControl, host: string): Promise<void> {
   // No pool: every email is one SMTP session, as from independent mail servers, each from its own address
   // (the server takes only a few sessions from one host at a time).
-  const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, localAddress: host, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+  const transport = createTransport({
+    host: '127.0.0.1',
+    port: smtpPort,
+    secure: false,
+    ignoreTLS: true,
+    localAddress: host,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  });
   try {
     for (let email = next(); email !== null && !control.stopped; email = next()) {
       const alreadyAccepted = ledger.emailAccepted(email.messageId);
@@ -373,10 +392,24 @@ async function smtpWorker(smtpPort: number, next: () => Email | null, ledger: Le
  * One command that is valid in the state the agent knows, so each acknowledged one writes exactly
  * one event. Of the valid ones, the kind sent least so far (ties at random): every kind gets its turn.
  */
-function chooseCommand(conversationId: string, state: ConversationState, agents: readonly string[], sent: Record<Action, number>, round: number, n: number): Command {
+function chooseCommand(
+  conversationId: string,
+  state: ConversationState,
+  agents: readonly string[],
+  sent: Record<Action, number>,
+  round: number,
+  n: number,
+): Command {
   const valid: Action[] = state.trashed
     ? ['restore']
-    : ['comment', 'assign', ...(state.assignee !== null ? (['unassign'] as const) : []), state.status === 'open' ? 'close' : 'reopen', state.spam ? 'not-spam' : 'spam', 'trash'];
+    : [
+        'comment',
+        'assign',
+        ...(state.assignee !== null ? (['unassign'] as const) : []),
+        state.status === 'open' ? 'close' : 'reopen',
+        state.spam ? 'not-spam' : 'spam',
+        'trash',
+      ];
   const fewest = Math.min(...valid.map((a) => sent[a]));
   const action = pick(valid.filter((a) => sent[a] === fewest));
   sent[action] += 1;
@@ -500,7 +533,9 @@ async function snapshot(baseUrl: string, token: string): Promise<Snapshot> {
   const conversations: string[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < 100; page += 1) {
-    const res: Reply = await call(baseUrl, 'GET', `/api/conversations?hideTrash=false&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
+    const res: Reply = await call(baseUrl, 'GET', `/api/conversations?hideTrash=false&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+      token,
+    });
     expect(res.status).toBe(200);
     conversations.push(...(res.body.items as Array<{ id: string }>).map((c) => c.id));
     cursor = res.body.nextCursor;
@@ -628,7 +663,13 @@ describe('fault test: SIGKILL under mixed load, several times, on one data folde
     for (let i = 0; i < COMMAND_CONVERSATIONS; i += 1) {
       const thread = `fault-worked-thread-${i}`;
       const ext = `fault-worked-${i}`;
-      const m: ApiMessage = { externalThreadId: thread, externalMessageId: ext, from: { address: `client${i}@example.org`, name: `Client ${i}` }, subject: `Order ${i}`, text: marker(ext, thread) };
+      const m: ApiMessage = {
+        externalThreadId: thread,
+        externalMessageId: ext,
+        from: { address: `client${i}@example.org`, name: `Client ${i}` },
+        subject: `Order ${i}`,
+        text: marker(ext, thread),
+      };
       ledger.apiSent.set(ext, m);
       const res = await call(baseUrl, 'POST', '/api/channels/api/messages', { token, body: m });
       expect(res.status).toBe(201);
@@ -672,7 +713,15 @@ describe('fault test: SIGKILL under mixed load, several times, on one data folde
     await Promise.all([killer, ...workers]);
     const status = await running.exited;
     killed += status.signal === 'SIGKILL' ? 1 : 0;
-    rounds.push({ round, killedOn: control.trigger, killedAfterMs: Date.now() - started, acked: control.acks, inFlightAtKill: control.inFlightAtKill, unanswered: control.unanswered, medianMs: medians(control.latencies) });
+    rounds.push({
+      round,
+      killedOn: control.trigger,
+      killedAfterMs: Date.now() - started,
+      acked: control.acks,
+      inFlightAtKill: control.inFlightAtKill,
+      unanswered: control.unanswered,
+      medianMs: medians(control.latencies),
+    });
 
     expect(status).toEqual({ code: null, signal: 'SIGKILL' });
     expect(ledger.problems).toEqual([]);
@@ -757,7 +806,8 @@ describe('fault test: SIGKILL under mixed load, several times, on one data folde
         if (event.type !== EVENT_OF[ack.action] || event.actor.type !== 'agent' || event.actor.id !== adminId) {
           problems.push(`${what}: the history holds ${event.type} by ${JSON.stringify(event.actor)} there`);
         }
-        if (ack.action === 'comment' && (event.data.commentId !== ack.commentId || event.data.text !== ack.text)) problems.push(`${what}: the comment there is ${JSON.stringify(event.data)}`);
+        if (ack.action === 'comment' && (event.data.commentId !== ack.commentId || event.data.text !== ack.text))
+          problems.push(`${what}: the comment there is ${JSON.stringify(event.data)}`);
         if (ack.action === 'assign' && event.data.assignee?.id !== ack.assignee) problems.push(`${what}: assigned to ${JSON.stringify(event.data.assignee)}`);
       }
       // An agent's event that no acknowledgement names must be a command cut off by a kill, each at most once.

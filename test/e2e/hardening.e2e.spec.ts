@@ -35,7 +35,8 @@ describe('hardening', () => {
     afterAll(() => t.close());
 
     const post = (url: string, body?: unknown, headers: Record<string, string> = {}) => t.request('POST', url, { body: body ?? {}, token, headers });
-    const ingest = async (overrides: Record<string, unknown> = {}) => (await post('/api/channels/api/messages', inbound(overrides))).body.conversationId as string;
+    const ingest = async (overrides: Record<string, unknown> = {}) =>
+      (await post('/api/channels/api/messages', inbound(overrides))).body.conversationId as string;
     const newAgent = async (role: 'admin' | 'agent', name = `A ${Math.random()}`) => {
       const email = `${role}${Date.now()}${Math.floor(Math.random() * 1e6)}@example.com`;
       const res = await post('/api/agents', { name, email, password: 'password-123', role });
@@ -153,9 +154,15 @@ describe('hardening', () => {
       const noCurrent = await t.request('PATCH', `/api/agents/${agent.id}`, { token: agent.token, body: { password: 'new-password-1' } });
       expect(noCurrent.status).toBe(400);
       expect(JSON.stringify(noCurrent.body.message)).toContain('currentPassword');
-      const wrong = await t.request('PATCH', `/api/agents/${agent.id}`, { token: agent.token, body: { password: 'new-password-1', currentPassword: 'nope-nope' } });
+      const wrong = await t.request('PATCH', `/api/agents/${agent.id}`, {
+        token: agent.token,
+        body: { password: 'new-password-1', currentPassword: 'nope-nope' },
+      });
       expect(wrong.status).toBe(403);
-      const ok = await t.request('PATCH', `/api/agents/${agent.id}`, { token: agent.token, body: { password: 'new-password-1', currentPassword: 'password-123' } });
+      const ok = await t.request('PATCH', `/api/agents/${agent.id}`, {
+        token: agent.token,
+        body: { password: 'new-password-1', currentPassword: 'password-123' },
+      });
       expect(ok.status).toBe(200);
       expect((await t.request('GET', '/api/me', { token: agent.token })).status).toBe(401);
       expect((await t.request('GET', '/api/me', { token: await t.login(agent.email, 'new-password-1') })).status).toBe(200);

@@ -168,7 +168,14 @@ describe('history, ?at= and verify over HTTP', () => {
         conversationId: id,
         ok: false,
         events: 5,
-        firstBreak: { revision: 1, eventId: message.id, position: message.position, reason: 'hash-mismatch', expected: expect.stringMatching(/^[0-9a-f]{64}$/), actual: message.hash },
+        firstBreak: {
+          revision: 1,
+          eventId: message.id,
+          position: message.position,
+          reason: 'hash-mismatch',
+          expected: expect.stringMatching(/^[0-9a-f]{64}$/),
+          actual: message.hash,
+        },
       });
       expect(res.body.firstBreak.expected).not.toBe(message.hash);
       // The history shows what is stored now; the chain is what gives it away.

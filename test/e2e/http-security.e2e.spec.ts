@@ -48,7 +48,12 @@ describe('HTTP pipeline security', () => {
       const id = await ingest();
       const spam = await send('POST', `/api/conversations/${id}/spam`, { cookie: cookie(), origin: OTHER_PORT, 'content-type': 'text/plain' }, '{}');
       expect(spam.statusCode).toBe(403);
-      const form = await send('POST', `/api/conversations/${id}/close`, { cookie: cookie(), origin: OTHER_PORT, 'content-type': 'application/x-www-form-urlencoded' }, 'a=1');
+      const form = await send(
+        'POST',
+        `/api/conversations/${id}/close`,
+        { cookie: cookie(), origin: OTHER_PORT, 'content-type': 'application/x-www-form-urlencoded' },
+        'a=1',
+      );
       expect(form.statusCode).toBe(403);
       const detail = await conversation(id);
       expect(detail.spam ?? false).toBe(false);
@@ -57,14 +62,22 @@ describe('HTTP pipeline security', () => {
 
     it('refuses PUT, PATCH and DELETE with the cookie from elsewhere too', async () => {
       const id = await ingest();
-      expect((await send('PUT', '/api/me/availability', { cookie: cookie(), origin: OTHER_PORT, 'content-type': 'application/json' }, '{"status":"away"}')).statusCode).toBe(403);
+      expect(
+        (await send('PUT', '/api/me/availability', { cookie: cookie(), origin: OTHER_PORT, 'content-type': 'application/json' }, '{"status":"away"}'))
+          .statusCode,
+      ).toBe(403);
       expect((await send('DELETE', `/api/conversations/${id}`, { cookie: cookie(), origin: OTHER_PORT })).statusCode).toBe(403);
       expect((await t.request('GET', '/api/me', { token })).body.availability).toBe('available');
     });
 
     it("guards channel plugins' authenticated routes the same way (no conversation is created)", async () => {
       const message = inbound({ subject: 'forged from another port' });
-      const res = await send('POST', '/api/channels/api/messages', { cookie: cookie(), origin: OTHER_PORT, 'content-type': 'application/json' }, JSON.stringify(message));
+      const res = await send(
+        'POST',
+        '/api/channels/api/messages',
+        { cookie: cookie(), origin: OTHER_PORT, 'content-type': 'application/json' },
+        JSON.stringify(message),
+      );
       expect(res.statusCode).toBe(403);
       const list = (await t.request('GET', '/api/conversations?q=forged', { token })).body.items as { subject: string }[];
       expect(list.map((c) => c.subject)).not.toContain('forged from another port');
@@ -85,10 +98,20 @@ describe('HTTP pipeline security', () => {
     });
 
     it('keeps public routes working for real clients: login without Origin, a webhook without cookie', async () => {
-      const login = await send('POST', '/api/auth/login', { 'content-type': 'application/json' }, JSON.stringify({ email: 'admin@example.com', password: 'admin-password-1' }));
+      const login = await send(
+        'POST',
+        '/api/auth/login',
+        { 'content-type': 'application/json' },
+        JSON.stringify({ email: 'admin@example.com', password: 'admin-password-1' }),
+      );
       expect(login.statusCode).toBe(200);
       // A form of the UI itself, from our page.
-      const uiLogin = await send('POST', '/login', { 'content-type': 'application/x-www-form-urlencoded', origin: SAME_ORIGIN }, 'email=admin%40example.com&password=admin-password-1');
+      const uiLogin = await send(
+        'POST',
+        '/login',
+        { 'content-type': 'application/x-www-form-urlencoded', origin: SAME_ORIGIN },
+        'email=admin%40example.com&password=admin-password-1',
+      );
       expect(uiLogin.statusCode).toBe(303);
     });
   });
@@ -107,7 +130,12 @@ describe('HTTP pipeline security', () => {
     it('still takes body-less commands and JSON with a charset', async () => {
       const id = await ingest();
       expect((await send('POST', `/api/conversations/${id}/close`, { authorization: `Bearer ${token}` })).statusCode).toBe(200);
-      const reopen = await send('POST', `/api/conversations/${id}/reopen`, { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' }, '{}');
+      const reopen = await send(
+        'POST',
+        `/api/conversations/${id}/reopen`,
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' },
+        '{}',
+      );
       expect(reopen.statusCode).toBe(200);
     });
 
@@ -127,7 +155,12 @@ describe('HTTP pipeline security', () => {
         expect(res.body).not.toMatch(/\bat .*\(|\.ts:\d+|node_modules/);
       }
       // Brackets inside strings are text, not nesting.
-      const inString = await send('POST', '/api/auth/login', { 'content-type': 'application/json' }, JSON.stringify({ email: 'admin@example.com', password: '['.repeat(200) }));
+      const inString = await send(
+        'POST',
+        '/api/auth/login',
+        { 'content-type': 'application/json' },
+        JSON.stringify({ email: 'admin@example.com', password: '['.repeat(200) }),
+      );
       expect(inString.statusCode).toBe(401);
     });
   });
@@ -146,18 +179,25 @@ describe('HTTP pipeline security', () => {
       secret = await ingest({ inboxId: secretInbox });
     });
 
-    const as = (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => t.request(method, url, { token: outsider.token, body, headers });
+    const as = (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
+      t.request(method, url, { token: outsider.token, body, headers });
     /** The answer for the hidden id and for an unknown id, with each id blanked out: they must be the same. */
     const both = async (method: string, url: (id: string) => string, body?: unknown, headers?: Record<string, string>) => {
       const hidden = await as(method, url(secret), body, headers);
       const unknown = await as(method, url(UNKNOWN), body, headers);
-      const blank = (res: { status: number; body: unknown }, id: string) => ({ status: res.status, body: JSON.parse(JSON.stringify(res.body).split(id).join('<id>')) });
+      const blank = (res: { status: number; body: unknown }, id: string) => ({
+        status: res.status,
+        body: JSON.parse(JSON.stringify(res.body).split(id).join('<id>')),
+      });
       return { hidden: blank(hidden, secret), unknown: blank(unknown, UNKNOWN) };
     };
     const bothInbox = async (url: (inboxId: string) => string) => {
       const hidden = await as('GET', url(secretInbox));
       const unknown = await as('GET', url(UNKNOWN));
-      const blank = (res: { status: number; body: unknown }, id: string) => ({ status: res.status, body: JSON.parse(JSON.stringify(res.body).split(id).join('<id>')) });
+      const blank = (res: { status: number; body: unknown }, id: string) => ({
+        status: res.status,
+        body: JSON.parse(JSON.stringify(res.body).split(id).join('<id>')),
+      });
       return { hidden: blank(hidden, secretInbox), unknown: blank(unknown, UNKNOWN) };
     };
 
@@ -292,7 +332,13 @@ describe('request guards on plugin routes outside Nest', () => {
       'hooks',
       [
         { method: 'POST', path: 'signed', public: true, rawBody: true, handler: (request) => ({ status: 200, body: { raw: request.rawBody?.toString() } }) },
-        { method: 'POST', path: 'private', public: false, rawBody: false, handler: (request) => ({ status: 200, body: { agent: request.agent?.id, body: request.body } }) },
+        {
+          method: 'POST',
+          path: 'private',
+          public: false,
+          rawBody: false,
+          handler: (request) => ({ status: 200, body: { agent: request.agent?.id, body: request.body } }),
+        },
       ],
       { authenticate: async () => ({ id: 'a-1', name: 'Ada', email: 'ada@example.com', role: 'agent' }), logger: createLogger({ level: 'silent' }) },
     );
@@ -301,21 +347,41 @@ describe('request guards on plugin routes outside Nest', () => {
   afterAll(() => app.close());
 
   it('leaves a public raw-body webhook alone (any content type, a stray cookie too)', async () => {
-    const res = await app.inject({ method: 'POST', url: '/channels/hooks/signed', headers: { host: 'h:1', 'content-type': 'text/plain', cookie: 'parley_session=x' }, payload: 'hello' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/channels/hooks/signed',
+      headers: { host: 'h:1', 'content-type': 'text/plain', cookie: 'parley_session=x' },
+      payload: 'hello',
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ raw: 'hello' });
   });
 
   it('refuses a cookie-authenticated call to a private plugin route from another origin', async () => {
-    const foreign = await app.inject({ method: 'POST', url: '/api/channels/hooks/private', headers: { host: 'h:1', origin: 'http://h:2', cookie: 'parley_session=x', 'content-type': 'application/json' }, payload: '{}' });
+    const foreign = await app.inject({
+      method: 'POST',
+      url: '/api/channels/hooks/private',
+      headers: { host: 'h:1', origin: 'http://h:2', cookie: 'parley_session=x', 'content-type': 'application/json' },
+      payload: '{}',
+    });
     expect(foreign.statusCode).toBe(403);
-    const same = await app.inject({ method: 'POST', url: '/api/channels/hooks/private', headers: { host: 'h:1', origin: 'http://h:1', cookie: 'parley_session=x', 'content-type': 'application/json' }, payload: '{"x":1}' });
+    const same = await app.inject({
+      method: 'POST',
+      url: '/api/channels/hooks/private',
+      headers: { host: 'h:1', origin: 'http://h:1', cookie: 'parley_session=x', 'content-type': 'application/json' },
+      payload: '{"x":1}',
+    });
     expect(same.json()).toEqual({ agent: 'a-1', body: { x: 1 } });
     expect(same.headers['cache-control']).toBe('no-store');
   });
 
   it('answers a body the route does not parse with a 415 naming the types to send and the one it got', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/channels/hooks/private', headers: { host: 'h:1', authorization: 'Bearer t', 'content-type': 'text/plain' }, payload: 'x' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/channels/hooks/private',
+      headers: { host: 'h:1', authorization: 'Bearer t', 'content-type': 'text/plain' },
+      payload: 'x',
+    });
     expect(res.statusCode).toBe(415);
     expect(res.json().message).toBe('send the body as application/json or application/x-www-form-urlencoded (got text/plain)');
   });

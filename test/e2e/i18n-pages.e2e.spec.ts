@@ -55,10 +55,11 @@ describe('the web UI in Dutch and English', () => {
     expect((await page('/ui/conversations/not-an-id', language)).status).toBe(400);
   });
 
-  it('speaks Dutch to a browser that asks for it, with the source document\'s view names', async () => {
+  it("speaks Dutch to a browser that asks for it, with the source document's view names", async () => {
     const { html } = await page('/inbox', 'nl-NL,nl;q=0.9,en;q=0.5');
     expect(html).toContain('<html lang="nl"');
-    for (const name of ['Niet toegewezen', 'Aan mij toegewezen', 'Alles open', 'Formulieren', 'Alle gesloten', 'Verzonden', 'Prullenbak', 'Gefilterd']) expect(html).toContain(name);
+    for (const name of ['Niet toegewezen', 'Aan mij toegewezen', 'Alles open', 'Formulieren', 'Alle gesloten', 'Verzonden', 'Prullenbak', 'Gefilterd'])
+      expect(html).toContain(name);
     expect(html).toContain('Uitloggen');
     expect(html).not.toContain('Log out');
     const thread = await page(`/ui/conversations/${conversationId}`, 'nl');
@@ -66,7 +67,7 @@ describe('the web UI in Dutch and English', () => {
     expect(thread.html).toContain('Gesprek sluiten');
   });
 
-  it('names channels in the reader\'s language, also on their icons', async () => {
+  it("names channels in the reader's language, also on their icons", async () => {
     const composed = await t.request('POST', '/api/emails', { token, body: { to: 'klant@example.org', subject: 'Offerte', text: 'Hierbij de offerte.' } });
     expect(composed.status).toBe(201);
     const dutch = await page(`/ui/conversations/${composed.body.conversationId}`, 'nl');
@@ -105,7 +106,12 @@ describe('the web UI in Dutch and English', () => {
       const res = await t.app.inject({
         method: 'POST',
         url: `/settings/preferences?inbox=${inboxId}`,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:3000', host: 'localhost:3000' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          origin: 'http://localhost:3000',
+          host: 'localhost:3000',
+        },
         payload: 'language=nl&timeZone=Europe%2FAmsterdam',
       });
       expect(res.statusCode).toBe(303);
@@ -126,7 +132,7 @@ describe('the web UI in Dutch and English', () => {
     });
   });
 
-  it('refuses an empty form field in the reader\'s language, naming the field', async () => {
+  it("refuses an empty form field in the reader's language, naming the field", async () => {
     const post = (language: string) =>
       t.app.inject({
         method: 'POST',
@@ -143,7 +149,10 @@ describe('the web UI in Dutch and English', () => {
   it('renders the first-run setup page in both languages', async () => {
     const fresh = await startTestApp({ env: { PARLEY_ADMIN_EMAIL: '', PARLEY_ADMIN_PASSWORD: '' } });
     try {
-      for (const [language, heading] of [['nl', 'Welkom bij Parley'], ['en', 'Welcome to Parley']]) {
+      for (const [language, heading] of [
+        ['nl', 'Welkom bij Parley'],
+        ['en', 'Welcome to Parley'],
+      ]) {
         const res = await fresh.request('GET', '/setup', { headers: { 'accept-language': language } });
         expect(res.status).toBe(200);
         expect(String(res.body)).toContain(heading);
@@ -156,11 +165,18 @@ describe('the web UI in Dutch and English', () => {
 
   it('shows times in the time zone the browser reported', async () => {
     const utc = await t.request('GET', `/ui/conversations/${conversationId}`, { token, headers: { 'accept-language': 'nl', cookie: 'parley_tz=UTC' } });
-    const tokyo = await t.request('GET', `/ui/conversations/${conversationId}`, { token, headers: { 'accept-language': 'nl', cookie: 'parley_tz=Asia%2FTokyo' } });
-    const times = (html: string) => [...html.matchAll(/<time class="msg-time" datetime="([^"]+)" data-long>([^<]+)<\/time>/g)].map((m) => ({ iso: m[1], shown: m[2] }));
+    const tokyo = await t.request('GET', `/ui/conversations/${conversationId}`, {
+      token,
+      headers: { 'accept-language': 'nl', cookie: 'parley_tz=Asia%2FTokyo' },
+    });
+    const times = (html: string) =>
+      [...html.matchAll(/<time class="msg-time" datetime="([^"]+)" data-long>([^<]+)<\/time>/g)].map((m) => ({ iso: m[1], shown: m[2] }));
     const [atUtc] = times(String(utc.body));
     const [atTokyo] = times(String(tokyo.body));
-    const expected = (zone: string) => new Intl.DateTimeFormat('nl', { timeZone: zone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(atUtc.iso));
+    const expected = (zone: string) =>
+      new Intl.DateTimeFormat('nl', { timeZone: zone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(
+        new Date(atUtc.iso),
+      );
     expect(atUtc.shown).toBe(expected('UTC'));
     expect(atTokyo.shown).toBe(expected('Asia/Tokyo'));
     expect(atTokyo.shown).not.toBe(atUtc.shown);

@@ -105,8 +105,28 @@ describe('Parley inbox over HTTP', () => {
       const res = await get('/api/views');
       expect(res.status).toBe(200);
       const ids = res.body.views.map((v: { id: string }) => v.id);
-      expect(ids).toEqual(['unassigned', 'assigned-to-me', 'all-open', 'chat', 'email', 'messenger', 'whatsapp', 'forms', 'bots', 'all-closed', 'sent', 'spam', 'filtered', 'trash']);
-      expect(res.body.views.filter((v: { alwaysVisible: boolean }) => v.alwaysVisible).map((v: { id: string }) => v.id)).toEqual(['unassigned', 'assigned-to-me', 'all-open', 'chat']);
+      expect(ids).toEqual([
+        'unassigned',
+        'assigned-to-me',
+        'all-open',
+        'chat',
+        'email',
+        'messenger',
+        'whatsapp',
+        'forms',
+        'bots',
+        'all-closed',
+        'sent',
+        'spam',
+        'filtered',
+        'trash',
+      ]);
+      expect(res.body.views.filter((v: { alwaysVisible: boolean }) => v.alwaysVisible).map((v: { id: string }) => v.id)).toEqual([
+        'unassigned',
+        'assigned-to-me',
+        'all-open',
+        'chat',
+      ]);
     });
 
     it('a new inbound message is in Unassigned and All open, counted', async () => {

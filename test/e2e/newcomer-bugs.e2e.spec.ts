@@ -96,7 +96,9 @@ describe('newcomer bugs (e2e)', () => {
         ],
       });
       const summary = await until('the email conversation', async () =>
-        ((await get('/api/views/email/conversations?limit=200')).body.items as Array<{ id: string; subject: string }>).find((c) => c.subject === 'Invoice attached'),
+        ((await get('/api/views/email/conversations?limit=200')).body.items as Array<{ id: string; subject: string }>).find(
+          (c) => c.subject === 'Invoice attached',
+        ),
       );
       const detail = await get(`/api/conversations/${summary.id}`);
       const attachments = detail.body.messages[0].attachments as Array<{ id: string; filename: string; contentType: string }>;
@@ -119,14 +121,21 @@ describe('newcomer bugs (e2e)', () => {
     });
 
     it('links each attachment of the thread to its download', async () => {
-      const summary = ((await get('/api/views/email/conversations?limit=200')).body.items as Array<{ id: string; subject: string }>).find((c) => c.subject === 'Invoice attached')!;
+      const summary = ((await get('/api/views/email/conversations?limit=200')).body.items as Array<{ id: string; subject: string }>).find(
+        (c) => c.subject === 'Invoice attached',
+      )!;
       const cookie = await sessionCookie();
       const page = await t.request('GET', `/inbox?view=email&conversation=${summary.id}`, { headers: { cookie } });
       expect(page.status).toBe(200);
       const detail = await get(`/api/conversations/${summary.id}`);
-      const invoice = (detail.body.messages[0].attachments as Array<{ id: string; filename: string; contentType: string }>).find((a) => a.filename.startsWith('invoice'))!;
+      const invoice = (detail.body.messages[0].attachments as Array<{ id: string; filename: string; contentType: string }>).find((a) =>
+        a.filename.startsWith('invoice'),
+      )!;
       const href = downloadUrl(invoice);
-      const links = [...String(page.body).matchAll(/<a href="([^"]*)" download="([^"]*)"/g)].map(([, url, name]) => [decodeEntities(url), decodeEntities(name)]);
+      const links = [...String(page.body).matchAll(/<a href="([^"]*)" download="([^"]*)"/g)].map(([, url, name]) => [
+        decodeEntities(url),
+        decodeEntities(name),
+      ]);
       expect(links).toContainEqual([href, 'invoice "march".pdf']);
     });
   });
@@ -170,7 +179,7 @@ describe('newcomer bugs (e2e)', () => {
       expect(flash).toMatch(/Reply not sent yet \(.+\)\. Parley keeps trying|Reply queued/);
     });
 
-    it('shows the time a bot conversation may be closed in the agent\'s own time zone (item 5)', async () => {
+    it("shows the time a bot conversation may be closed in the agent's own time zone (item 5)", async () => {
       const id = await ingest();
       expect((await post(`/api/conversations/${id}/assign`, { assignee: 'bot' })).status).toBe(200);
       const api = await post(`/api/conversations/${id}/close`, {});
@@ -178,7 +187,14 @@ describe('newcomer bugs (e2e)', () => {
       const iso = /close it from (\S+Z)/.exec(String(api.body.message))![1];
       const res = await webPost(`/ui/conversations/${id}/close?view=bots`, { revision: await revisionOf(id) }, { cookie: `${cookie}; parley_tz=Asia%2FTokyo` });
       expect(res.statusCode).toBe(409);
-      const local = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Tokyo', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+      const local = new Intl.DateTimeFormat('en', {
+        timeZone: 'Asia/Tokyo',
+        day: 'numeric',
+        month: 'short',
+        year: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+      }).format(new Date(iso));
       expect(res.body).toContain(`close it from ${local}`);
       expect(res.body).not.toContain(iso);
     });
@@ -224,9 +240,17 @@ describe('newcomer bugs (e2e)', () => {
 
   describe('an agent manages their own password and views in the UI (item 12)', () => {
     const form = (url: string, cookie: string, fields: Record<string, string>) =>
-      t.app.inject({ method: 'POST', url, headers: { cookie, origin: 'http://parley.test', host: 'parley.test', 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' }, payload: new URLSearchParams(fields).toString() });
+      t.app.inject({
+        method: 'POST',
+        url,
+        headers: { cookie, origin: 'http://parley.test', host: 'parley.test', 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' },
+        payload: new URLSearchParams(fields).toString(),
+      });
     const sessionOf = (res: { headers: Record<string, unknown> }) =>
-      ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []).find((c) => c.startsWith('parley_session='))?.split(';')[0];
+      ([] as string[])
+        .concat((res.headers['set-cookie'] as string | string[] | undefined) ?? [])
+        .find((c) => c.startsWith('parley_session='))
+        ?.split(';')[0];
 
     it('changes the password from the settings page, keeping this browser signed in and no other', async () => {
       const created = await post('/api/agents', { name: 'Pat Newcomer', email: 'pat@parley.test', password: 'first-password-1', role: 'admin' });
@@ -236,14 +260,26 @@ describe('newcomer bugs (e2e)', () => {
       const settings = await t.request('GET', '/settings', { headers: { cookie: oldCookie, 'accept-language': 'en' } });
       expect(String(settings.body)).toContain('id="password-form"');
 
-      const differ = await form('/settings/password', oldCookie, { currentPassword: 'first-password-1', password: 'second-password-2', confirm: 'second-password-3' });
+      const differ = await form('/settings/password', oldCookie, {
+        currentPassword: 'first-password-1',
+        password: 'second-password-2',
+        confirm: 'second-password-3',
+      });
       expect(differ.statusCode).toBe(400);
       expect(differ.body).toContain('The two new passwords differ');
-      const wrong = await form('/settings/password', oldCookie, { currentPassword: 'not-my-password', password: 'second-password-2', confirm: 'second-password-2' });
+      const wrong = await form('/settings/password', oldCookie, {
+        currentPassword: 'not-my-password',
+        password: 'second-password-2',
+        confirm: 'second-password-2',
+      });
       expect(wrong.statusCode).toBeGreaterThanOrEqual(400);
       expect(wrong.statusCode).toBeLessThan(500);
 
-      const changed = await form('/settings/password', oldCookie, { currentPassword: 'first-password-1', password: 'second-password-2', confirm: 'second-password-2' });
+      const changed = await form('/settings/password', oldCookie, {
+        currentPassword: 'first-password-1',
+        password: 'second-password-2',
+        confirm: 'second-password-2',
+      });
       expect(changed.statusCode).toBe(303);
       expect(changed.headers.location).toMatch(/saved=password$/);
       const newCookie = sessionOf(changed)!;
@@ -266,7 +302,8 @@ describe('newcomer bugs (e2e)', () => {
       const renamed = await form(`/settings/views/${viewId}/rename?inbox=${inboxId}`, cookie, { name: 'Refund requests' });
       expect(renamed.statusCode).toBe(303);
       expect(renamed.headers.location).toBe(`/settings?inbox=${inboxId}&saved=view-renamed`);
-      const names = async () => ((await get(`/api/views?inboxId=${inboxId}`)).body.views as Array<{ id: string; name: string }>).filter((v) => v.id === viewId).map((v) => v.name);
+      const names = async () =>
+        ((await get(`/api/views?inboxId=${inboxId}`)).body.views as Array<{ id: string; name: string }>).filter((v) => v.id === viewId).map((v) => v.name);
       expect(await names()).toEqual(['Refund requests']);
 
       const deleted = await form(`/settings/views/${viewId}/delete?inbox=${inboxId}`, cookie, {});
@@ -280,7 +317,10 @@ describe('newcomer bugs (e2e)', () => {
     `/api/channels/email/blobs/${encodeURIComponent(a.id)}?name=${encodeURIComponent(a.filename)}&type=${encodeURIComponent(a.contentType)}`;
 
   const decodeEntities = (text: string) =>
-    text.replace(/&(amp|quot|#x27|#x3D|#x60|lt|gt);/g, (_, name: string) => ({ amp: '&', quot: '"', '#x27': "'", '#x3D': '=', '#x60': '`', lt: '<', gt: '>' })[name]!);
+    text.replace(
+      /&(amp|quot|#x27|#x3D|#x60|lt|gt);/g,
+      (_, name: string) => ({ amp: '&', quot: '"', '#x27': "'", '#x3D': '=', '#x60': '`', lt: '<', gt: '>' })[name]!,
+    );
 
   async function sessionCookie(): Promise<string> {
     const res = await t.request('POST', '/api/auth/login', { body: { email: 'admin@example.com', password: 'admin-password-1' } });

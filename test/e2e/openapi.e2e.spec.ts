@@ -25,7 +25,10 @@ interface Operation {
 interface Document {
   openapi: string;
   paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
-  components: { schemas: Record<string, { properties?: Record<string, Record<string, unknown>> }>; securitySchemes: Record<string, { type: string; in?: string; scheme?: string }> };
+  components: {
+    schemas: Record<string, { properties?: Record<string, Record<string, unknown>> }>;
+    securitySchemes: Record<string, { type: string; in?: string; scheme?: string }>;
+  };
   security: Record<string, unknown>[];
 }
 
@@ -78,7 +81,7 @@ describe('the API reference (OpenAPI)', () => {
     }
   });
 
-  it('describes every route of the JSON API, the channel plugins\' included, and nothing that is not a route', () => {
+  it("describes every route of the JSON API, the channel plugins' included, and nothing that is not a route", () => {
     const routes = [...new Set(collector.routes)].filter((route) => !route.startsWith('HEAD ') && !route.startsWith('OPTIONS '));
     // The web UI's pages and forms are HTML for browsers; the document itself is not an API route.
     // A route not yet in the table (the matrix fails on it) counts as API when it lives under /api or /channels.
@@ -105,32 +108,43 @@ describe('the API reference (OpenAPI)', () => {
         const key = `${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`;
         const isPublic = ROUTE_TABLE[key]?.access === 'public';
         const documentedPublic = Array.isArray(operation.security) && operation.security.length === 0;
-        if (isPublic !== documentedPublic) wrong.push(`${key}: ${isPublic ? 'public' : 'needs a session'}, documented as ${documentedPublic ? 'public' : 'needing a session'}`);
+        if (isPublic !== documentedPublic)
+          wrong.push(`${key}: ${isPublic ? 'public' : 'needs a session'}, documented as ${documentedPublic ? 'public' : 'needing a session'}`);
       }
     }
     expect(wrong).toEqual([]);
   });
 
   it('describes the answers of the main routes, and every error in one shape', () => {
-    const answer = (method: (typeof METHODS)[number], path: string, status: string) => document.paths[path]?.[method]?.responses[status]?.content?.['application/json']?.schema;
+    const answer = (method: (typeof METHODS)[number], path: string, status: string) =>
+      document.paths[path]?.[method]?.responses[status]?.content?.['application/json']?.schema;
     expect(answer('get', '/api/conversations/{id}', '200')).toEqual({ $ref: '#/components/schemas/ConversationDetail' });
     expect(answer('get', '/api/conversations', '200')).toEqual({ $ref: '#/components/schemas/ConversationPage' });
     expect(answer('get', '/api/views/{viewId}/conversations', '200')).toEqual({ $ref: '#/components/schemas/ConversationPage' });
     expect(answer('post', '/api/auth/login', '200')).toEqual({ $ref: '#/components/schemas/SessionResponse' });
     expect(answer('post', '/api/conversations/{id}/assign', '200')).toEqual({ $ref: '#/components/schemas/CommandResult' });
-    expect(Object.keys(document.components.schemas.ConversationSummary.properties ?? {})).toEqual(expect.arrayContaining(['assignee', 'awaitingReply', 'lastReceivedAt', 'revision', 'status']));
+    expect(Object.keys(document.components.schemas.ConversationSummary.properties ?? {})).toEqual(
+      expect.arrayContaining(['assignee', 'awaitingReply', 'lastReceivedAt', 'revision', 'status']),
+    );
     const withoutErrorShape = documentedRoutes(document).filter((route) => {
       const [method, path] = route.split(' ');
       return answer(method.toLowerCase() as (typeof METHODS)[number], path, 'default')?.$ref !== '#/components/schemas/ErrorResponse';
     });
     expect(withoutErrorShape).toEqual([]);
-    expect(document.paths['/api/channels/api/messages'].post?.requestBody?.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ApiMessageDto' });
+    expect(document.paths['/api/channels/api/messages'].post?.requestBody?.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/ApiMessageDto',
+    });
   });
 
-  it('request schemas carry the rules the API enforces (from the DTOs\' validators)', () => {
+  it("request schemas carry the rules the API enforces (from the DTOs' validators)", () => {
     const rules = getMetadataStorage().getTargetValidationMetadatas(BulkDto, '', true, false);
     const limit = (name: string) => rules.find((rule) => rule.propertyName === 'ids' && rule.name === name)?.constraints[0];
-    expect(document.components.schemas.BulkDto.properties?.ids).toMatchObject({ type: 'array', minItems: limit('arrayMinSize'), maxItems: limit('arrayMaxSize'), items: { format: 'uuid' } });
+    expect(document.components.schemas.BulkDto.properties?.ids).toMatchObject({
+      type: 'array',
+      minItems: limit('arrayMinSize'),
+      maxItems: limit('arrayMaxSize'),
+      items: { format: 'uuid' },
+    });
     expect(document.components.schemas.BulkDto.properties?.action).toMatchObject({ enum: ['close', 'trash'] });
     expect(document.components.schemas.LoginDto.properties?.password).toMatchObject({ minLength: 1, maxLength: 1024 });
     expect(document.components.schemas.ApiMessageDto.properties?.from).toEqual({ $ref: '#/components/schemas/PartyDto' });

@@ -60,7 +60,12 @@ describe('search and custom views over HTTP', () => {
     beforeAll(async () => {
       inboxId = await newInbox();
       invoice = await ingest({ inboxId, subject: 'Invoice 1042 overdue', text: 'Please pay', from: { address: 'billing@acme.test', name: 'Acme Billing' } });
-      parcel = await ingest({ inboxId, subject: 'Where is it?', text: 'The parcel never arrived, tracking says delivered', from: { address: 'sam@example.org', name: 'Sam Spade' } });
+      parcel = await ingest({
+        inboxId,
+        subject: 'Where is it?',
+        text: 'The parcel never arrived, tracking says delivered',
+        from: { address: 'sam@example.org', name: 'Sam Spade' },
+      });
       jane = await ingest({ inboxId, subject: 'Question', text: 'Hello there', from: { address: 'jane.doe@customer.test', name: 'Jane Marple' } });
       const reply = await post(`/api/conversations/${jane}/replies`, { text: 'We will send a replacement voucher' });
       expect(reply.status).toBe(201);
@@ -93,7 +98,10 @@ describe('search and custom views over HTTP', () => {
     it('returns ConversationSummary items; spam stays visible, flagged', async () => {
       // billing@ is a role address: the conversation went to Spam, and search still finds it.
       const res = await get(`/api/conversations?inboxId=${inboxId}&q=invoice`);
-      expect(res.body).toEqual({ items: [expect.objectContaining({ id: invoice, inboxId, subject: 'Invoice 1042 overdue', spam: true, filtered: false, trashed: false })], nextCursor: null });
+      expect(res.body).toEqual({
+        items: [expect.objectContaining({ id: invoice, inboxId, subject: 'Invoice 1042 overdue', spam: true, filtered: false, trashed: false })],
+        nextCursor: null,
+      });
     });
   });
 
@@ -277,7 +285,16 @@ describe('search and custom views over HTTP', () => {
       });
       const listed = await views(teammate.token);
       expect(listed.slice(0, 14).every((view) => view.custom === false)).toBe(true);
-      expect(listed.slice(14)).toEqual([expect.objectContaining({ id: created.body.id, name: 'Open refunds', count: 1, alwaysVisible: false, custom: true, filters: { q: 'refund', status: 'open' } })]);
+      expect(listed.slice(14)).toEqual([
+        expect.objectContaining({
+          id: created.body.id,
+          name: 'Open refunds',
+          count: 1,
+          alwaysVisible: false,
+          custom: true,
+          filters: { q: 'refund', status: 'open' },
+        }),
+      ]);
       expect(await viewItems(created.body.id, '', teammate.token)).toEqual([refund]);
     });
 
@@ -368,7 +385,9 @@ describe('search and custom views over HTTP', () => {
       const created = await post('/api/views', { inboxId: other, name: 'Elsewhere', filters: {} });
       expect(created.status).toBe(201);
       expect((await customViews()).map((view) => view.name)).not.toContain('Elsewhere');
-      expect((await get(`/api/views?inboxId=${other}`)).body.views.filter((v: { custom: boolean }) => v.custom).map((v: { name: string }) => v.name)).toEqual(['Elsewhere']);
+      expect((await get(`/api/views?inboxId=${other}`)).body.views.filter((v: { custom: boolean }) => v.custom).map((v: { name: string }) => v.name)).toEqual([
+        'Elsewhere',
+      ]);
     });
 
     it('a view without inboxId belongs to the default inbox', async () => {

@@ -3,7 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHttpSink, type HttpSink } from '../support/http-sink';
-import { buildServer, removeServerBuild, REPO_ROOT, spawnServer, startServer, stopAllServers, TEST_ADMIN, freePort, type ServerProcess } from '../support/server-process';
+import {
+  buildServer,
+  removeServerBuild,
+  REPO_ROOT,
+  spawnServer,
+  startServer,
+  stopAllServers,
+  TEST_ADMIN,
+  freePort,
+  type ServerProcess,
+} from '../support/server-process';
 
 /**
  * The third-party example, loaded the way an operator loads any plugin: by package name from
@@ -27,7 +37,11 @@ describe('a third-party channel plugin loaded from PARLEY_PLUGINS (e2e, real ser
   const call = async (method: string, path: string, options: { body?: string; headers?: Record<string, string>; auth?: boolean } = {}) => {
     const res = await fetch(`${server.baseUrl}${path}`, {
       method,
-      headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(options.auth === false ? {} : { authorization: `Bearer ${token}` }), ...options.headers },
+      headers: {
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(options.auth === false ? {} : { authorization: `Bearer ${token}` }),
+        ...options.headers,
+      },
       body: options.body,
     });
     const text = await res.text();
@@ -53,7 +67,11 @@ describe('a third-party channel plugin loaded from PARLEY_PLUGINS (e2e, real ser
         PARLEY_ALLOW_PRIVATE_NETWORK: 'true',
       },
     });
-    const login = await fetch(`${server.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(TEST_ADMIN) });
+    const login = await fetch(`${server.baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(TEST_ADMIN),
+    });
     token = ((await login.json()) as { token: string }).token;
   }, 120_000);
 
@@ -78,7 +96,13 @@ describe('a third-party channel plugin loaded from PARLEY_PLUGINS (e2e, real ser
   });
 
   it('takes a signed webhook, shows the conversation, and delivers the reply as a signed POST', async () => {
-    const payload = { threadId: 'order-1042', messageId: 'evt-1', from: { address: 'jan@example.org', name: 'Jan' }, subject: 'Order 1042', text: 'Where is my order?' };
+    const payload = {
+      threadId: 'order-1042',
+      messageId: 'evt-1',
+      from: { address: 'jan@example.org', name: 'Jan' },
+      subject: 'Order 1042',
+      text: 'Where is my order?',
+    };
     const first = await webhook(payload);
     expect(first.status).toBe(201);
     expect((await webhook(payload)).status).toBe(200); // redelivered: nothing new
@@ -92,7 +116,13 @@ describe('a third-party channel plugin loaded from PARLEY_PLUGINS (e2e, real ser
     expect(reply.status).toBe(201);
     const received = await sink.waitFor((r) => r.headers['idempotency-key'] === reply.body.messageId, 15_000);
     expect(received.headers['x-parley-signature']).toBe(sign(received.body.toString('utf8')));
-    expect(JSON.parse(received.body.toString('utf8'))).toMatchObject({ type: 'reply', threadId: 'order-1042', inReplyTo: 'evt-1', text: 'It ships tomorrow.', to: [{ address: 'jan@example.org' }] });
+    expect(JSON.parse(received.body.toString('utf8'))).toMatchObject({
+      type: 'reply',
+      threadId: 'order-1042',
+      inReplyTo: 'evt-1',
+      text: 'It ships tomorrow.',
+      to: [{ address: 'jan@example.org' }],
+    });
 
     let status: string | undefined;
     for (const deadline = Date.now() + 10_000; status !== 'delivered' && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {

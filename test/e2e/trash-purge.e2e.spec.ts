@@ -76,7 +76,7 @@ describe('Trash purge after 30 days (jobs)', () => {
     expect(res.body.trashed).toBe(false);
   });
 
-  it('purges a conversation trashed again on its second trashing\'s schedule, not the first', async () => {
+  it("purges a conversation trashed again on its second trashing's schedule, not the first", async () => {
     const conversationId = await newConversation();
     const firstJob = await trash(conversationId);
     expect((await post(`/api/conversations/${conversationId}/restore`)).status).toBe(200);

@@ -37,7 +37,7 @@ describe('i18n', () => {
     expect(new Locale('en').translateHtml('thread.to', { to: '<b>x</b>' })).toBe('To &lt;b&gt;x&lt;/b&gt;');
   });
 
-  it('renders view counts as numbers of the reader\'s language', () => {
+  it("renders view counts as numbers of the reader's language", () => {
     const templates = new Templates((name) => `/assets/${name}`).load(webRoot());
     const link = (language: 'en' | 'nl') =>
       templates.fragment('view-link', { locale: new Locale(language), id: 'all-open', name: 'x', count: 12345, href: '/inbox', active: false });

@@ -24,12 +24,16 @@ describe('locale files', () => {
   it('holds no empty text', () => {
     for (const language of LANGUAGES) {
       for (const [key] of flatten(LOCALE_RESOURCES[language])) {
-        expect({ language, key, empty: String(key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], LOCALE_RESOURCES[language])).trim() === '' }).toEqual({ language, key, empty: false });
+        expect({
+          language,
+          key,
+          empty: String(key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], LOCALE_RESOURCES[language])).trim() === '',
+        }).toEqual({ language, key, empty: false });
       }
     }
   });
 
-  it('names the views in Dutch with the source document\'s own words', () => {
+  it("names the views in Dutch with the source document's own words", () => {
     expect(LOCALE_RESOURCES.nl.views).toEqual({
       unassigned: 'Niet toegewezen',
       'assigned-to-me': 'Aan mij toegewezen',

@@ -405,19 +405,20 @@ describe('SMTP relay credentials with an @ in the user name', () => {
     expect(described.smtpRelayUrl).toBe('smtp://relay%40acme.test:***@mail.example.com:587');
   });
 
-  it.each(['smtp://relay@acme.test:relay-pw-77@mail example.com:587', 'smtp://relay%40acme.test:relay-pw-77@mail example.com', 'ftp://relay@acme.test:relay-pw-77@mail.example.com'])(
-    'are masked in the error for the invalid URL %s',
-    (value) => {
-      let message = '';
-      try {
-        loadConfig({ SMTP_RELAY_URL: value });
-      } catch (caught) {
-        message = (caught as Error).message;
-      }
-      expect(message).toContain('SMTP_RELAY_URL=');
-      expect(message).not.toContain('relay-pw-77');
-    },
-  );
+  it.each([
+    'smtp://relay@acme.test:relay-pw-77@mail example.com:587',
+    'smtp://relay%40acme.test:relay-pw-77@mail example.com',
+    'ftp://relay@acme.test:relay-pw-77@mail.example.com',
+  ])('are masked in the error for the invalid URL %s', (value) => {
+    let message = '';
+    try {
+      loadConfig({ SMTP_RELAY_URL: value });
+    } catch (caught) {
+      message = (caught as Error).message;
+    }
+    expect(message).toContain('SMTP_RELAY_URL=');
+    expect(message).not.toContain('relay-pw-77');
+  });
 });
 
 describe('loadOrCreateSecret', () => {

@@ -9,7 +9,7 @@ const DATA: unknown[] = [
   { a: 2, b: 1 },
   { '10': 'ten', '9': 'nine', '1': 'one', a: 'a', B: 'B', _: '_' },
   { nested: { z: [3, { y: 1, x: [] }, null], a: { c: true, b: false } }, list: [[], [{}], 'x'] },
-  { quote: 'say "hi"\n\t\\', unicode: 'é€😀\u0000\u001f\u2028', 'key "quoted"': 1, 'ünï': 2, '😀': 3, é: 4, e: 5 },
+  { quote: 'say "hi"\n\t\\', unicode: 'é€😀\u0000\u001f\u2028', 'key "quoted"': 1, ünï: 2, '😀': 3, é: 4, e: 5 },
   { numbers: [0, -0, 1.5, -2e-7, 1e21, 123456789012345680000, Number.MAX_SAFE_INTEGER, 0.1 + 0.2] },
   { empty: '', zero: 0, no: false, nothing: null },
   JSON.parse('{"__proto__": {"polluted": true}, "constructor": 1}'),

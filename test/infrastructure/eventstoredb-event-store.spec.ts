@@ -1,11 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import {
-  NO_STREAM,
-  UnavailableError,
-  WrongExpectedVersionError,
-  DeadlineExceededError,
-  StreamNotFoundError,
-} from '@eventstore/db-client';
+import { NO_STREAM, UnavailableError, WrongExpectedVersionError, DeadlineExceededError, StreamNotFoundError } from '@eventstore/db-client';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { ConcurrencyError, StoreUnavailableError } from '../../src/application/ports/event-store.port';
 import {
@@ -156,9 +150,7 @@ describe('EventStoreDB adapter: the parts that need no server', () => {
       expect(mapped).toBeInstanceOf(StoreUnavailableError);
       expect((mapped as StoreUnavailableError).cause).toBe(refused);
       expect(mapEngineError(new DeadlineExceededError())).toBeInstanceOf(StoreUnavailableError);
-      expect(mapEngineError(Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 }))).toBeInstanceOf(
-        StoreUnavailableError,
-      );
+      expect(mapEngineError(Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 }))).toBeInstanceOf(StoreUnavailableError);
       expect(mapEngineError(new Error('Failed to discover after 10 attempts.'))).toBeInstanceOf(StoreUnavailableError);
     });
 
@@ -200,9 +192,13 @@ describe('EventStoreDB adapter: the parts that need no server', () => {
       try {
         await expect(store.append('s', [], { expectedRevision: 'any' })).rejects.toThrow(/non-empty array/);
         await expect(
-          store.append('s', [{ id: 'not-a-uuid', type: 'T', data: {}, metadata: { actor: { type: 'system' }, occurredAt: '', correlationId: '', causationId: '' } }], {
-            expectedRevision: 'any',
-          }),
+          store.append(
+            's',
+            [{ id: 'not-a-uuid', type: 'T', data: {}, metadata: { actor: { type: 'system' }, occurredAt: '', correlationId: '', causationId: '' } }],
+            {
+              expectedRevision: 'any',
+            },
+          ),
         ).rejects.toThrow(/must be a uuid/);
       } finally {
         await store.close();

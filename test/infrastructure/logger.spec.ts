@@ -19,9 +19,7 @@ describe('createLogger', () => {
     const logger = createLogger({ level: 'warn' }, stream);
     logger.info('not at this level');
     logger.warn({ conversationId: 'c-1', position: 7 }, 'projection lagging');
-    expect(lines).toEqual([
-      expect.objectContaining({ level: 40, service: 'parley', conversationId: 'c-1', position: 7, msg: 'projection lagging' }),
-    ]);
+    expect(lines).toEqual([expect.objectContaining({ level: 40, service: 'parley', conversationId: 'c-1', position: 7, msg: 'projection lagging' })]);
   });
 
   it('redacts passwords, tokens, secrets, authorization and cookies wherever they sit', () => {

@@ -10,7 +10,9 @@ import { EXFIL_HOST, HOSTILE_HTML } from '../fixtures/hostile';
 
 /** Elements that run, frame, navigate, submit, or load styles and fonts. */
 const DANGEROUS_ELEMENTS = new Set(
-  'script style iframe frame frameset object embed applet meta base link form input button textarea select svg math template noscript video audio source animate set portal'.split(' '),
+  'script style iframe frame frameset object embed applet meta base link form input button textarea select svg math template noscript video audio source animate set portal'.split(
+    ' ',
+  ),
 );
 /** Attributes that run script, hold documents, or load things outside CSS. */
 const DANGEROUS_ATTRIBUTE = /^(on[a-z]+|srcdoc|background|formaction|action|xlink:href|srcset|poster|ping|lowsrc|dynsrc)$/i;
@@ -29,7 +31,11 @@ function problemsOf(html: string): string[] {
   for (const [tag, name, attributes] of html.matchAll(/<\/?([a-z0-9:-]+)([^>]*)>/gi)) {
     if (DANGEROUS_ELEMENTS.has(name.toLowerCase())) problems.push(`element ${tag}`);
     for (const [, attribute, value = ''] of attributes.matchAll(/\s([^\s"'>/=]+)(?:="([^"]*)")?/g)) {
-      const decoded = value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+      const decoded = value
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>');
       if (DANGEROUS_ATTRIBUTE.test(attribute)) problems.push(`attribute ${attribute} in ${tag}`);
       if (attribute === 'style' && DANGEROUS_CSS.test(decoded)) problems.push(`style in ${tag}`);
       if (URL_ATTRIBUTES.has(attribute)) {
@@ -59,7 +65,9 @@ describe('message HTML sanitising', () => {
         '<p style="font-size:14px">See <a href="https://shop.test/o/1042">your order</a>.</p><img src="https://shop.test/logo.png" alt="Shop">';
       const cleaned = clean(html);
       expect(cleaned).toContain('<td style="color:#333;padding:8px" bgcolor="#fff" align="center"><b>Order 1042</b> shipped</td>');
-      expect(cleaned).toContain('<p style="font-size:14px">See <a href="https://shop.test/o/1042" target="_blank" rel="noopener noreferrer nofollow">your order</a>.</p>');
+      expect(cleaned).toContain(
+        '<p style="font-size:14px">See <a href="https://shop.test/o/1042" target="_blank" rel="noopener noreferrer nofollow">your order</a>.</p>',
+      );
       expect(cleaned).toMatch(/<img (src="https:\/\/shop\.test\/logo\.png" alt="Shop"|alt="Shop" src="https:\/\/shop\.test\/logo\.png") \/>/);
     });
 

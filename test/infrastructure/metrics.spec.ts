@@ -63,7 +63,9 @@ describe('plugin metrics (the host side of connection.metrics)', () => {
 
   it('refuses bad names, missing help and a name declared again as another kind, naming the plugin', () => {
     const metrics = createPluginMetrics(new Registry(), 'email');
-    expect(() => metrics.counter('Sessions-Total', 'x')).toThrow('plugin "email": metric names are lower snake case like "smtp_sessions_total" (got "Sessions-Total")');
+    expect(() => metrics.counter('Sessions-Total', 'x')).toThrow(
+      'plugin "email": metric names are lower snake case like "smtp_sessions_total" (got "Sessions-Total")',
+    );
     expect(() => metrics.counter('sessions_total', ' ')).toThrow('metric "sessions_total" needs a help text');
     expect(() => metrics.counter('sessions_total', 'Sessions.', { labelNames: ['__reserved'] })).toThrow('invalid label name "__reserved"');
     metrics.counter('sessions_total', 'Sessions.');

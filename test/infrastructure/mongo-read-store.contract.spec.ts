@@ -11,7 +11,12 @@ import { InvalidCursorError, type ReadStore } from '../../src/application/ports/
 import { orThrow, parseSearchParameters } from '../../src/application/search/conversation-filters';
 import { loadConfig } from '../../src/infrastructure/config/config';
 import { BODY_WORD_BUDGET, conversationsMongoProjection } from '../../src/infrastructure/read-store/mongo/conversations.mongo-projection';
-import { agentsMongoProjection, blockedSendersMongoProjection, customViewsMongoProjection, inboxesMongoProjection } from '../../src/infrastructure/read-store/mongo/directory.mongo-projections';
+import {
+  agentsMongoProjection,
+  blockedSendersMongoProjection,
+  customViewsMongoProjection,
+  inboxesMongoProjection,
+} from '../../src/infrastructure/read-store/mongo/directory.mongo-projections';
 import { firstWriteError } from '../../src/infrastructure/read-store/mongo/guarded-writes';
 import type { MongoReadModels } from '../../src/infrastructure/read-store/mongo/mongo-models';
 import type { MongoProjection } from '../../src/infrastructure/read-store/mongo/mongo-projection';
@@ -119,7 +124,14 @@ if (target.kind === 'none') {
       const events = [...log.record(`inbox-${inboxId}`, inboxEvent.created(inboxId, 'Support', 'support@acme.test', true))];
       for (let i = 0; i < count; i += 1) {
         const id = randomUUID();
-        events.push(...log.record(`conversation-${id}`, e.started({ conversationId: id, inboxId, subject: `Thread ${i}` }), e.received({ receivedAt: at(i), text: `words ${i}` }), ...(i % 3 === 0 ? [e.closed()] : [])));
+        events.push(
+          ...log.record(
+            `conversation-${id}`,
+            e.started({ conversationId: id, inboxId, subject: `Thread ${i}` }),
+            e.received({ receivedAt: at(i), text: `words ${i}` }),
+            ...(i % 3 === 0 ? [e.closed()] : []),
+          ),
+        );
       }
       return events;
     }
@@ -253,7 +265,14 @@ describe('MongoDB read store: the parts that need no server', () => {
 
   it('reads the failed operation of an ordered bulk write (one error or several)', () => {
     expect(firstWriteError({ writeErrors: { index: 3, code: 11000 } })).toEqual({ index: 3, code: 11000 });
-    expect(firstWriteError({ writeErrors: [{ index: 5, code: 2 }, { index: 1, code: 11000 }] })).toEqual({ index: 1, code: 11000 });
+    expect(
+      firstWriteError({
+        writeErrors: [
+          { index: 5, code: 2 },
+          { index: 1, code: 11000 },
+        ],
+      }),
+    ).toEqual({ index: 1, code: 11000 });
     expect(firstWriteError(new Error('network'))).toBeNull();
   });
 
@@ -261,7 +280,10 @@ describe('MongoDB read store: the parts that need no server', () => {
     it('fails within its bound with a StoreUnavailableError naming MONGODB_URL, password masked', async () => {
       const side = createMongoReadSide({ url: UNREACHABLE, eventStore: {} as EventStore, logger: silent, serverSelectionTimeoutMs: 1500 });
       const started = Date.now();
-      const error = await side.ready.then(() => null, (caught: unknown) => caught as Error);
+      const error = await side.ready.then(
+        () => null,
+        (caught: unknown) => caught as Error,
+      );
       expect(error).toBeInstanceOf(StoreUnavailableError);
       expect(error?.message).toContain('MONGODB_URL=mongodb://parley:***@127.0.0.1:1/parley');
       expect(error?.message).not.toContain('secret-pw');
@@ -276,7 +298,9 @@ describe('MongoDB read store: the parts that need no server', () => {
         const config = loadConfig({ READ_STORE: 'mongodb', MONGODB_URL: UNREACHABLE, PARLEY_DATA_DIR: dataDir });
         const storage = openMongoReadStorage(config, UNREACHABLE, silent, { serverSelectionTimeoutMs: 1500 });
         const started = Date.now();
-        await expect(storage.projections.start()).rejects.toThrow(/^cannot reach MongoDB at MONGODB_URL=mongodb:\/\/parley:\*\*\*@127\.0\.0\.1:1\/parley within 1500 ms/);
+        await expect(storage.projections.start()).rejects.toThrow(
+          /^cannot reach MongoDB at MONGODB_URL=mongodb:\/\/parley:\*\*\*@127\.0\.0\.1:1\/parley within 1500 ms/,
+        );
         expect(Date.now() - started).toBeLessThan(5000);
         await storage.close();
       } finally {
@@ -354,7 +378,13 @@ describe('MongoDB read store: the parts that need no server', () => {
       const { models, writes } = dryModels();
       const log = new ContractLog();
       const id = randomUUID();
-      const events = log.record(`conversation-${id}`, e.started({ conversationId: id, inboxId: 'i' }), e.received({ receivedAt: at(1) }), e.trashed(), e.deleted());
+      const events = log.record(
+        `conversation-${id}`,
+        e.started({ conversationId: id, inboxId: 'i' }),
+        e.received({ receivedAt: at(1) }),
+        e.trashed(),
+        e.deleted(),
+      );
       await conversationsMongoProjection.applyBatch(events, models);
       const deletedAt = events[3].position;
       expect(writes[0].ops[1]).toEqual({ deleteMany: { filter: { conversationId: id, position: { $lt: deletedAt } } } });
@@ -370,10 +400,17 @@ describe('MongoDB read store: the parts that need no server', () => {
         ...log.record('agent-a', agentEvent.registered('a', 'Ana', 'ana@acme.test'), agentEvent.availability('away'), agentEvent.removed('a')),
         ...log.record('inbox-i', inboxEvent.created('i', 'Support', 'Support@Acme.test', true), inboxEvent.membersSet(['a', 'b', 'a'])),
         ...log.record('sender-i-x', senderEvent.blocked('i', 'X@Example.com'), senderEvent.unblocked('i', 'x@example.com')),
-        ...log.record('custom-view-v', newEvent('CustomViewCreated', { viewId: 'v', inboxId: 'i', name: 'All', filters: {}, createdBy: 'a' }), newEvent('CustomViewDeleted', {})),
+        ...log.record(
+          'custom-view-v',
+          newEvent('CustomViewCreated', { viewId: 'v', inboxId: 'i', name: 'All', filters: {}, createdBy: 'a' }),
+          newEvent('CustomViewDeleted', {}),
+        ),
       ];
       for (const projection of [agentsMongoProjection, inboxesMongoProjection, blockedSendersMongoProjection, customViewsMongoProjection]) {
-        await projection.applyBatch(events.filter((event) => projection.handles.includes(event.type)), models);
+        await projection.applyBatch(
+          events.filter((event) => projection.handles.includes(event.type)),
+          models,
+        );
       }
       const sets = writes.map((w) => [w.model, (w.ops[0] as { updateOne: { update: { $set: Record<string, unknown> } } }).updateOne.update.$set]);
       expect(sets).toEqual([
@@ -386,7 +423,17 @@ describe('MongoDB read store: the parts that need no server', () => {
 
     it('every read-store query casts, then reports the missing server as StoreUnavailableError (HTTP 503)', async () => {
       const store: ReadStore = side.readStore;
-      const filters = orThrow(parseSearchParameters({ q: 'refund 1042', status: 'open', channel: 'email', assignee: 'bot', from: '2025-01-01', to: '2025-12-31', hideFiltered: 'true' })).filters;
+      const filters = orThrow(
+        parseSearchParameters({
+          q: 'refund 1042',
+          status: 'open',
+          channel: 'email',
+          assignee: 'bot',
+          from: '2025-01-01',
+          to: '2025-12-31',
+          hideFiltered: 'true',
+        }),
+      ).filters;
       const calls: Array<() => Promise<unknown>> = [
         () => store.getConversation('x'),
         () => store.getConversationSummary('x'),

@@ -244,14 +244,25 @@ describe('outbound guard: refused by default', () => {
 
 describe('outbound guard: allowed with PARLEY_ALLOW_PRIVATE_NETWORK=true', () => {
   it('sends the method, headers and body to a loopback server and returns status, headers and body', async () => {
-    const target = await localServer((_req, res, hit) => res.writeHead(201, { 'content-type': 'application/json', 'x-seen': hit.method }).end(JSON.stringify({ got: hit.body })));
-    const response = await permissive().request(`${target.origin}/hook?x=1`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Token': 'abc' }, body: '{"a":1}' });
+    const target = await localServer((_req, res, hit) =>
+      res.writeHead(201, { 'content-type': 'application/json', 'x-seen': hit.method }).end(JSON.stringify({ got: hit.body })),
+    );
+    const response = await permissive().request(`${target.origin}/hook?x=1`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Token': 'abc' },
+      body: '{"a":1}',
+    });
     expect(response.status).toBe(201);
     expect(response.headers['x-seen']).toBe('POST');
     expect(JSON.parse(response.body.toString('utf8'))).toEqual({ got: '{"a":1}' });
     expect(response.url).toBe(`${target.origin}/hook`);
     expect(target.hits).toEqual([expect.objectContaining({ method: 'POST', url: '/hook?x=1', body: '{"a":1}' })]);
-    expect(target.hits[0].headers).toMatchObject({ 'content-type': 'application/json', 'x-token': 'abc', host: `127.0.0.1:${target.port}`, 'content-length': '7' });
+    expect(target.hits[0].headers).toMatchObject({
+      'content-type': 'application/json',
+      'x-token': 'abc',
+      host: `127.0.0.1:${target.port}`,
+      'content-length': '7',
+    });
   });
 
   it('takes headers as a fetch Headers object too', async () => {
@@ -297,15 +308,36 @@ describe('outbound guard: https', () => {
     // A throwaway self-signed certificate for localhost, made for this run.
     const dir = mkdtempSync(join(tmpdir(), 'parley-outbound-tls-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       tls = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('speaks TLS to the vetted address with the URL\'s name for SNI and keeps certificate checks on', async () => {
+  it("speaks TLS to the vetted address with the URL's name for SNI and keeps certificate checks on", async () => {
     const names: string[] = [];
     const sni = (name: string, done: (error: Error | null, context: SecureContext) => void) => {
       names.push(name);
@@ -350,7 +382,9 @@ describe('outbound guard: redirects', () => {
   });
 
   it('refuses a redirect to a name that resolves to a private address, and to the metadata service', async () => {
-    const outer = await localServer((req, res) => res.writeHead(307, { location: req.url === '/a' ? 'http://intranet.parley-test.invalid/' : 'http://169.254.169.254/latest' }).end());
+    const outer = await localServer((req, res) =>
+      res.writeHead(307, { location: req.url === '/a' ? 'http://intranet.parley-test.invalid/' : 'http://169.254.169.254/latest' }).end(),
+    );
     const guard = strict({ classify: loopbackCountsAsPublic, resolve: async () => [{ address: '192.168.1.10', family: 4 }] });
     expect((await failure(guard.request(`${outer.origin}/a`))).message).toContain('intranet.parley-test.invalid resolves to 192.168.1.10, a private address');
     expect((await failure(guard.request(`${outer.origin}/b`))).message).toContain('169.254.169.254, a link-local address');

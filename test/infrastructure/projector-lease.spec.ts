@@ -67,7 +67,10 @@ describe('projector lease configuration', () => {
     const url = 'redis://:lease-pw@127.0.0.1:1';
     const redis = createLeaseRedis(url, 1000);
     const started = Date.now();
-    const error = await connectLeaseRedis(redis, url, 1000).then(() => null, (caught: unknown) => caught as Error);
+    const error = await connectLeaseRedis(redis, url, 1000).then(
+      () => null,
+      (caught: unknown) => caught as Error,
+    );
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect(error?.message).toContain('REDIS_URL=redis://:***@127.0.0.1:1');
     expect(error?.message).not.toContain('lease-pw');
@@ -190,7 +193,7 @@ if ('unavailable' in source) {
       expect(tookMs).toBeLessThan(1500); // a retry interval, not the 5 s ttl
     });
 
-    it('a holder that lost the lease stops its work, and never deletes the new holder\'s lease', async () => {
+    it("a holder that lost the lease stops its work, and never deletes the new holder's lease", async () => {
       const ttl = 900;
       const key = newKey();
       const log: string[] = [];
@@ -347,7 +350,12 @@ if ('unavailable' in source) {
           let head = 0;
           for (let i = from; i < from + count; i += 1) {
             const id = randomUUID();
-            head = await append(store, `conversation-${id}`, e.started({ conversationId: id, inboxId: inbox, subject: `Thread ${i}` }), e.received({ receivedAt: at(i) }));
+            head = await append(
+              store,
+              `conversation-${id}`,
+              e.started({ conversationId: id, inboxId: inbox, subject: `Thread ${i}` }),
+              e.received({ receivedAt: at(i) }),
+            );
             if (i % 4 === 0) head = await append(store, `conversation-${id}`, e.assigned({ type: 'agent', id: 'agent-1' }), e.closed());
           }
           return head;

@@ -184,9 +184,7 @@ describe('SqliteEventStore (SQLite specifics)', () => {
       const b = open(a.file);
       const streamId = 's-' + randomUUID();
 
-      await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).store.append(streamId, [newEvent()], { expectedRevision: 'any' })),
-      );
+      await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).store.append(streamId, [newEvent()], { expectedRevision: 'any' })));
 
       const read = await a.store.readStream(streamId);
       expect(read.map((e) => e.revision)).toEqual(Array.from({ length: 20 }, (_, i) => i));
@@ -235,9 +233,7 @@ describe('SqliteEventStore (SQLite specifics)', () => {
       const { store } = open();
       const before = store.stats();
 
-      const results = await Promise.all(
-        Array.from({ length: 200 }, () => store.append('s-' + randomUUID(), [newEvent()], { expectedRevision: 'no-stream' })),
-      );
+      const results = await Promise.all(Array.from({ length: 200 }, () => store.append('s-' + randomUUID(), [newEvent()], { expectedRevision: 'no-stream' })));
 
       const after = store.stats();
       expect(results.every((r) => r.nextRevision === 0)).toBe(true);
@@ -319,7 +315,11 @@ describe('SqliteEventStore (SQLite specifics)', () => {
     it('let the event loop run between pages of a long catch-up (HTTP and timers are not starved)', async () => {
       const { store } = open(undefined, { pollIntervalMs: 50, pageSize: 10 });
       const streamId = 's-' + randomUUID();
-      await store.append(streamId, Array.from({ length: 50 }, () => newEvent()), { expectedRevision: 'no-stream' });
+      await store.append(
+        streamId,
+        Array.from({ length: 50 }, () => newEvent()),
+        { expectedRevision: 'no-stream' },
+      );
       const abort = new AbortController();
       let delivered = 0;
       let deliveredWhenImmediateRan = -1;

@@ -118,8 +118,15 @@ describe('SqliteReadStore', () => {
 
     async function allPagesFrom(readStore: SqliteReadStore, start: string): Promise<ConversationSummary[]> {
       const items: ConversationSummary[] = [];
-      for (let cursor: string | null = start; cursor; ) {
-        const page: Awaited<ReturnType<SqliteReadStore['listView']>> = await readStore.listView({ inboxId: INBOX, viewId: 'unassigned', agentId: ANA, sort: 'newest', limit: 10, cursor });
+      for (let cursor: string | null = start; cursor;) {
+        const page: Awaited<ReturnType<SqliteReadStore['listView']>> = await readStore.listView({
+          inboxId: INBOX,
+          viewId: 'unassigned',
+          agentId: ANA,
+          sort: 'newest',
+          limit: 10,
+          cursor,
+        });
         items.push(...page.items);
         cursor = page.nextCursor;
       }
@@ -213,9 +220,27 @@ describe('SqliteReadStore', () => {
       const summary = await live.readStore.getConversationSummary(id);
       expect(Object.keys(summary!).sort()).toEqual(
         [
-          'id', 'inboxId', 'channel', 'status', 'origin', 'assignee', 'contact', 'participants', 'subject', 'preview',
-          'lastReceivedAt', 'awaitingReply', 'awaitingContactReply', 'commentPreview', 'spam', 'filtered', 'forwarded', 'trashed',
-          'trashedAt', 'ticket', 'revision',
+          'id',
+          'inboxId',
+          'channel',
+          'status',
+          'origin',
+          'assignee',
+          'contact',
+          'participants',
+          'subject',
+          'preview',
+          'lastReceivedAt',
+          'awaitingReply',
+          'awaitingContactReply',
+          'commentPreview',
+          'spam',
+          'filtered',
+          'forwarded',
+          'trashed',
+          'trashedAt',
+          'ticket',
+          'revision',
         ].sort(),
       );
       expect(summary).toMatchObject({ filtered: true, trashed: true, trashedAt: at(10), revision: 2 });
@@ -275,7 +300,13 @@ describe('SqliteReadStore', () => {
       const live = await withDirectory();
       const carol = 'agent-carol';
       await append(live.store, `agent-${carol}`, agentEvent.registered(carol, 'Carol', 'carol@acme.test'));
-      await append(live.store, `agent-${BOB}`, agentEvent.updated({ role: 'admin' }), agentEvent.passwordChanged('scrypt$new'), agentEvent.availability('away'));
+      await append(
+        live.store,
+        `agent-${BOB}`,
+        agentEvent.updated({ role: 'admin' }),
+        agentEvent.passwordChanged('scrypt$new'),
+        agentEvent.availability('away'),
+      );
       await append(live.store, `agent-${carol}`, agentEvent.removed(carol));
       await live.caughtUp();
 
@@ -303,10 +334,12 @@ describe('SqliteReadStore', () => {
       await append(live.store, `inbox-${OTHER_INBOX}`, inboxEvent.updated({ name: 'Sales EU', emailAddress: 'sales@acme.test' }));
       await live.caughtUp();
 
-      expect(await live.readStore.listInboxes()).toEqual([
-        { id: OTHER_INBOX, name: 'Sales EU', emailAddress: 'sales@acme.test', isDefault: false, memberIds: [], createdAt: at(0) },
-        { id: INBOX, name: 'Support', emailAddress: 'Support@Acme.test', isDefault: true, memberIds: [BOB, ANA], createdAt: at(0) },
-      ].sort((a, b) => a.id.localeCompare(b.id)));
+      expect(await live.readStore.listInboxes()).toEqual(
+        [
+          { id: OTHER_INBOX, name: 'Sales EU', emailAddress: 'sales@acme.test', isDefault: false, memberIds: [], createdAt: at(0) },
+          { id: INBOX, name: 'Support', emailAddress: 'Support@Acme.test', isDefault: true, memberIds: [BOB, ANA], createdAt: at(0) },
+        ].sort((a, b) => a.id.localeCompare(b.id)),
+      );
       expect((await live.readStore.getInbox(INBOX))?.memberIds).toEqual([BOB, ANA]);
       expect((await live.readStore.getDefaultInbox())?.id).toBe(INBOX);
       expect((await live.readStore.getInboxByEmailAddress('support@acme.TEST'))?.id).toBe(INBOX);
@@ -318,7 +351,12 @@ describe('SqliteReadStore', () => {
     it('blocked senders per inbox, addresses normalised; unblocking removes them', async () => {
       const live = await withDirectory();
       await append(live.store, `sender-${INBOX}-spam@example.com`, senderEvent.blocked(INBOX, 'Spam@Example.com'));
-      await append(live.store, `sender-${INBOX}-other@example.com`, senderEvent.blocked(INBOX, 'other@example.com'), senderEvent.unblocked(INBOX, 'other@example.com'));
+      await append(
+        live.store,
+        `sender-${INBOX}-other@example.com`,
+        senderEvent.blocked(INBOX, 'other@example.com'),
+        senderEvent.unblocked(INBOX, 'other@example.com'),
+      );
       await live.caughtUp();
 
       expect(await live.readStore.isSenderBlocked(INBOX, ' spam@EXAMPLE.com')).toBe(true);
@@ -339,8 +377,18 @@ describe('SqliteReadStore', () => {
   it('answers every conversation query from an index, without a table scan or a sort', () => {
     const live = openLiveSystem();
     const conversationQueries = [
-      'summary', 'pageNewestFirst', 'pageNewestAfter', 'pageOldestFirst', 'pageOldestAfter', 'viewCounts', 'messages',
-      'comments', 'assignedTo', 'filteredBy', 'toPurge', 'senderBlocked',
+      'summary',
+      'pageNewestFirst',
+      'pageNewestAfter',
+      'pageOldestFirst',
+      'pageOldestAfter',
+      'viewCounts',
+      'messages',
+      'comments',
+      'assignedTo',
+      'filteredBy',
+      'toPurge',
+      'senderBlocked',
     ] as const;
     for (const name of conversationQueries) {
       const sql = SQL[name];

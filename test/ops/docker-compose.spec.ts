@@ -18,17 +18,23 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: unknown };
 }
-const compose = parse(readFileSync(join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(readFileSync(join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 const { services } = compose;
 
 /** Compose's `${NAME:-default}` with nothing set in the environment: the default. */
 const interpolate = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
-const environmentOf = (service: Service) => Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, interpolate(String(value))]));
+const environmentOf = (service: Service) =>
+  Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, interpolate(String(value))]));
 const publishedPorts = (service: Service) => (service.ports ?? []).map((port) => interpolate(port).split(':')[0]);
 
 describe('docker-compose.yml', () => {
   it('`docker compose up` starts one Parley on the embedded storage, with its data on a volume', () => {
-    const byDefault = Object.entries(services).filter(([, service]) => !service.profiles).map(([name]) => name);
+    const byDefault = Object.entries(services)
+      .filter(([, service]) => !service.profiles)
+      .map(([name]) => name);
     expect(byDefault).toEqual(['parley']);
     const parley = services.parley;
     expect(parley.build).toBe('.');
@@ -40,10 +46,16 @@ describe('docker-compose.yml', () => {
   });
 
   it('the scale-out profile holds the engines and a Parley configured for them, started once they are healthy', () => {
-    const scaleOut = Object.entries(services).filter(([, service]) => service.profiles?.includes('scale-out')).map(([name]) => name);
+    const scaleOut = Object.entries(services)
+      .filter(([, service]) => service.profiles?.includes('scale-out'))
+      .map(([name]) => name);
     expect(scaleOut.sort()).toEqual(['eventstore', 'mongo', 'parley-scale-out', 'redis']);
     const parley = services['parley-scale-out'];
-    expect(parley.depends_on).toEqual({ eventstore: { condition: 'service_healthy' }, mongo: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(parley.depends_on).toEqual({
+      eventstore: { condition: 'service_healthy' },
+      mongo: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+    });
     for (const engine of ['eventstore', 'mongo', 'redis']) expect(services[engine].healthcheck?.test).toBeDefined();
     const config = loadConfig({ ...environmentOf(parley), PARLEY_DATA_DIR: '/data' });
     expect(config).toMatchObject({

@@ -17,7 +17,16 @@ describe('API channel: the plain-body shortcut agrees with class-validator', () 
   const x = (n: number) => 'x'.repeat(n);
   const cases: Array<[string, Record<string, unknown>]> = [
     ['minimal', valid],
-    ['every field', { ...valid, to: [{ address: 'team@example.com' }, { address: 'b@example.com', name: 'B' }], subject: 'Order', html: '<p>Hi</p>', receivedAt: '2026-11-24T10:00:00.123Z' }],
+    [
+      'every field',
+      {
+        ...valid,
+        to: [{ address: 'team@example.com' }, { address: 'b@example.com', name: 'B' }],
+        subject: 'Order',
+        html: '<p>Hi</p>',
+        receivedAt: '2026-11-24T10:00:00.123Z',
+      },
+    ],
     ['offset receivedAt', { ...valid, receivedAt: '2026-11-24T10:00+01:00' }],
     ['empty to', { ...valid, to: [] }],
     ['empty text and subject', { ...valid, text: '', subject: '' }],

@@ -13,7 +13,13 @@ let sink: HttpSink;
 
 const post = (host: FakeHostConnection, message: ConformanceInbound) =>
   host.request('POST', '/api/channels/api/messages', {
-    body: { externalThreadId: message.externalThreadId, externalMessageId: message.externalMessageId, from: message.from, subject: message.subject, text: message.text },
+    body: {
+      externalThreadId: message.externalThreadId,
+      externalMessageId: message.externalMessageId,
+      from: message.from,
+      subject: message.subject,
+      text: message.text,
+    },
   });
 
 // With a reply webhook configured, so that send has an outside world to succeed or fail against.
@@ -66,22 +72,32 @@ describe('api channel plugin', () => {
     expect(host.stored).toEqual([]);
   });
 
-  it('sanitises html on the way in with the email channel\'s rules (scripts, handlers, <style>, CSS that loads, background=)', async () => {
+  it("sanitises html on the way in with the email channel's rules (scripts, handlers, <style>, CSS that loads, background=)", async () => {
     const { host } = await connect();
     const html =
       '<p onclick="steal()">Hi <script>alert(1)</script>there</p><style>@import url(https://exfil.invalid/a.css)</style>' +
       '<table background="https://exfil.invalid/t.png"><tr><td style="color:red;background-image:url(https://exfil.invalid/b.png)">x</td></tr></table>' +
       '<a href="javascript:alert(1)">link</a>';
-    const res = await host.request('POST', '/api/channels/api/messages', { body: { externalThreadId: 't-html', externalMessageId: 'm-html', from: { address: 'jane@example.org' }, text: 'Hi', html } });
+    const res = await host.request('POST', '/api/channels/api/messages', {
+      body: { externalThreadId: 't-html', externalMessageId: 'm-html', from: { address: 'jane@example.org' }, text: 'Hi', html },
+    });
     expect(res.status).toBe(201);
-    expect(host.stored[0].html).toBe('<p>Hi there</p><table><tr><td style="color:red">x</td></tr></table><a target="_blank" rel="noopener noreferrer nofollow">link</a>');
+    expect(host.stored[0].html).toBe(
+      '<p>Hi there</p><table><tr><td style="color:red">x</td></tr></table><a target="_blank" rel="noopener noreferrer nofollow">link</a>',
+    );
     expect(host.stored[0].html).toBe(sanitiseEmailHtml(html));
   });
 
   it('stores no html when nothing of it is left to show', async () => {
     const { host } = await connect();
     const res = await host.request('POST', '/api/channels/api/messages', {
-      body: { externalThreadId: 't-empty', externalMessageId: 'm-empty', from: { address: 'jane@example.org' }, text: 'Hi', html: '<script>alert(1)</script> <style>p{}</style>' },
+      body: {
+        externalThreadId: 't-empty',
+        externalMessageId: 'm-empty',
+        from: { address: 'jane@example.org' },
+        text: 'Hi',
+        html: '<script>alert(1)</script> <style>p{}</style>',
+      },
     });
     expect(res.status).toBe(201);
     expect(host.stored[0]).toMatchObject({ text: 'Hi' });

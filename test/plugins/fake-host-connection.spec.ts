@@ -2,7 +2,7 @@ import type { ChannelHostConnection } from '../../src/plugins/channel-plugin';
 import { FakeHostConnection } from '../../src/plugins/testing';
 
 /** The conformance kit is only as strict as its fake host: these are the ways it catches a plugin out. */
-describe('FakeHostConnection (the conformance kit\'s host)', () => {
+describe("FakeHostConnection (the conformance kit's host)", () => {
   const plugin = { id: 'probe', channel: 'probe' };
   const message = { channel: 'probe', externalThreadId: 't', externalMessageId: 'm', from: { address: 'a@example.org' }, to: [], text: 'hi' };
 

@@ -36,7 +36,11 @@ describe('plugins reach the outside world only through connection.http', () => {
     const strictPlugin = create();
     const strictHost = await connect(strictPlugin, settings(`${sink.url}?token=kept-out-of-messages`), false);
     const refused = await strictPlugin.send!(conformanceOutbound(strictPlugin));
-    expect(refused).toEqual({ status: 'failed', retryable: false, reason: expect.stringContaining(`refused POST ${new URL(sink.url).origin}/…: 127.0.0.1, a loopback address`) });
+    expect(refused).toEqual({
+      status: 'failed',
+      retryable: false,
+      reason: expect.stringContaining(`refused POST ${new URL(sink.url).origin}/…: 127.0.0.1, a loopback address`),
+    });
     expect(JSON.stringify(refused)).not.toContain('kept-out-of-messages');
     expect(strictHost.httpRequests).toEqual([{ method: 'POST', url: `${sink.url}?token=kept-out-of-messages` }]);
     expect(sink.requests).toHaveLength(0);

@@ -29,7 +29,10 @@ describe('loading channel plugin packages (PARLEY_PLUGINS)', () => {
       'parley-plugin-named': { 'index.js': `exports.createChannelPlugin = () => (${VALID});` },
       'parley-plugin-object': { 'index.js': `module.exports = ${VALID};` },
       'parley-plugin-default': { 'index.js': `exports.default = () => (${VALID});` },
-      'parley-plugin-esm': { 'index.js': `export default function createChannelPlugin() { return ${VALID}; }`, 'package.json': JSON.stringify({ name: 'parley-plugin-esm', type: 'module', main: 'index.js' }) },
+      'parley-plugin-esm': {
+        'index.js': `export default function createChannelPlugin() { return ${VALID}; }`,
+        'package.json': JSON.stringify({ name: 'parley-plugin-esm', type: 'module', main: 'index.js' }),
+      },
       'parley-plugin-broken': { 'index.js': `module.exports = () => ({ id: 'Broken Id', capabilities: { reply: true }, connect: 1 });` },
       'parley-plugin-throws': { 'index.js': `throw new Error('missing native module');` },
       'parley-plugin-async': { 'index.js': `module.exports = async () => (${VALID});` },
@@ -56,7 +59,8 @@ describe('loading channel plugin packages (PARLEY_PLUGINS)', () => {
       message = (error as Error).message;
     }
     expect(message).toContain('"parley-plugin-broken" does not export a valid channel plugin');
-    for (const field of ['id must be', 'displayName', 'icon', 'channel', 'capabilities.html', 'send(outbound)', 'connect(connection)']) expect(message).toContain(field);
+    for (const field of ['id must be', 'displayName', 'icon', 'channel', 'capabilities.html', 'send(outbound)', 'connect(connection)'])
+      expect(message).toContain(field);
   });
 
   it('names the package whose code throws while loading', () => {

@@ -65,8 +65,11 @@ describe('PluginRegistry (the host side)', () => {
   });
   afterEach(() => http.close());
 
-  const readStore = { getInboxByEmailAddress: async (address: string) => (address === 'sales@acme.test' ? { id: 'inbox-sales' } : null) } as unknown as ReadStore;
-  const newRegistry = () => new PluginRegistry(ingest, queue as unknown as JobQueue, TOKENS, queryBus, readStore, { now: () => new Date() }, new InboxAccess(readStore));
+  const readStore = {
+    getInboxByEmailAddress: async (address: string) => (address === 'sales@acme.test' ? { id: 'inbox-sales' } : null),
+  } as unknown as ReadStore;
+  const newRegistry = () =>
+    new PluginRegistry(ingest, queue as unknown as JobQueue, TOKENS, queryBus, readStore, { now: () => new Date() }, new InboxAccess(readStore));
   const config = (plugins: string[] = []) => ({ ...loadConfig({}), plugins });
   const connect = (builtIns: ChannelPlugin[], env: NodeJS.ProcessEnv = {}) =>
     registry.connectAll({ config: config(), env, logger: createLogger({ level: 'silent' }), http, builtIns: builtIns.map((p) => () => p) });
@@ -75,7 +78,9 @@ describe('PluginRegistry (the host side)', () => {
     it('refuses two plugins with one id, or two plugins feeding one channel', async () => {
       await expect(connect([testPlugin({ id: 'a' }), testPlugin({ id: 'a' })])).rejects.toThrow(/two channel plugins have the id "a"/);
       registry = newRegistry();
-      await expect(connect([testPlugin({ id: 'a', channel: 'chat' }), testPlugin({ id: 'b', channel: 'chat' })])).rejects.toThrow(/both feed the channel "chat"/);
+      await expect(connect([testPlugin({ id: 'a', channel: 'chat' }), testPlugin({ id: 'b', channel: 'chat' })])).rejects.toThrow(
+        /both feed the channel "chat"/,
+      );
     });
 
     it('stops the start with a ConfigError naming the plugin whose connect throws', async () => {
@@ -85,11 +90,17 @@ describe('PluginRegistry (the host side)', () => {
     });
 
     it('names a package in PARLEY_PLUGINS that cannot be found', async () => {
-      const failing = registry.connectAll({ config: config(['parley-plugin-missing']), env: {}, logger: createLogger({ level: 'silent' }), http, builtIns: [] });
+      const failing = registry.connectAll({
+        config: config(['parley-plugin-missing']),
+        env: {},
+        logger: createLogger({ level: 'silent' }),
+        http,
+        builtIns: [],
+      });
       await expect(failing).rejects.toThrow(/"parley-plugin-missing" cannot be found/);
     });
 
-    it('hands built-in factories Parley\'s configuration and the inbox lookup', async () => {
+    it("hands built-in factories Parley's configuration and the inbox lookup", async () => {
       let seen: { smtpPort: number; inbox: unknown } | undefined;
       await registry.connectAll({
         config: config(),
@@ -109,7 +120,10 @@ describe('PluginRegistry (the host side)', () => {
 
     it('reads settings from PARLEY_PLUGIN_<ID>_<KEY> and accepts declarations only during connect', async () => {
       let host: ChannelHostConnection | undefined;
-      await connect([testPlugin({ id: 'my-chat', connect: (h) => void (host = h) })], { PARLEY_PLUGIN_MY_CHAT_TOKEN: 't0k3n', PARLEY_PLUGIN_MY_CHAT_EMPTY: '' });
+      await connect([testPlugin({ id: 'my-chat', connect: (h) => void (host = h) })], {
+        PARLEY_PLUGIN_MY_CHAT_TOKEN: 't0k3n',
+        PARLEY_PLUGIN_MY_CHAT_EMPTY: '',
+      });
       expect(host!.config.get('TOKEN')).toBe('t0k3n');
       expect(host!.config.get('EMPTY')).toBeUndefined();
       expect(() => host!.routes.post('late', () => ({ status: 200 }))).toThrow('only be declared in connect()');
@@ -120,21 +134,49 @@ describe('PluginRegistry (the host side)', () => {
     const routes = testPlugin({
       id: 'hooks',
       connect(host) {
-        host.routes.post('events/:kind', (request) => ({ status: 202, body: { kind: request.params.kind, body: request.body, raw: request.rawBody?.toString(), agent: request.agent?.id ?? null }, headers: { 'x-hook': 'yes' } }), { public: true, rawBody: true });
+        host.routes.post(
+          'events/:kind',
+          (request) => ({
+            status: 202,
+            body: { kind: request.params.kind, body: request.body, raw: request.rawBody?.toString(), agent: request.agent?.id ?? null },
+            headers: { 'x-hook': 'yes' },
+          }),
+          { public: true, rawBody: true },
+        );
         host.routes.post('private', (request) => ({ status: 200, body: { agent: request.agent?.email, body: request.body } }));
-        host.routes.get('ingest-bad-inbox', async () => {
-          await host.ingest({ channel: 'hooks', externalThreadId: 't', externalMessageId: 'unknown-inbox', from: { address: 'x@example.org' }, to: [], text: 'x' });
-          return { status: 200 };
-        }, { public: true });
-        host.routes.get('crash', () => {
-          throw new Error('secret internals');
-        }, { public: true });
+        host.routes.get(
+          'ingest-bad-inbox',
+          async () => {
+            await host.ingest({
+              channel: 'hooks',
+              externalThreadId: 't',
+              externalMessageId: 'unknown-inbox',
+              from: { address: 'x@example.org' },
+              to: [],
+              text: 'x',
+            });
+            return { status: 200 };
+          },
+          { public: true },
+        );
+        host.routes.get(
+          'crash',
+          () => {
+            throw new Error('secret internals');
+          },
+          { public: true },
+        );
       },
     });
 
     it('mounts public routes under /channels/<id>/ with params, headers, parsed JSON and the exact raw bytes', async () => {
       await connect([routes]);
-      const res = await http.inject({ method: 'POST', url: '/channels/hooks/events/paid', headers: { 'content-type': 'application/json' }, payload: '{"a": 1}' });
+      const res = await http.inject({
+        method: 'POST',
+        url: '/channels/hooks/events/paid',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"a": 1}',
+      });
       expect(res.statusCode).toBe(202);
       expect(res.headers['x-hook']).toBe('yes');
       expect(res.json()).toEqual({ kind: 'paid', body: { a: 1 }, raw: '{"a": 1}', agent: null });
@@ -144,21 +186,46 @@ describe('PluginRegistry (the host side)', () => {
       await connect([routes]);
       const text = await http.inject({ method: 'POST', url: '/channels/hooks/events/x', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
       expect(text.json()).toMatchObject({ raw: 'hello' });
-      const form = await http.inject({ method: 'POST', url: '/channels/hooks/events/x', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1&b=2&b=3' });
+      const form = await http.inject({
+        method: 'POST',
+        url: '/channels/hooks/events/x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'a=1&b=2&b=3',
+      });
       expect(form.json()).toMatchObject({ body: { a: '1', b: ['2', '3'] } });
     });
 
     it('answers 401 on /api/channels/<id>/ routes without a session, before the body is read, and hands the agent with one', async () => {
       await connect([routes]);
-      const anonymous = await http.inject({ method: 'POST', url: '/api/channels/hooks/private', headers: { 'content-type': 'application/json' }, payload: '{}' });
+      const anonymous = await http.inject({
+        method: 'POST',
+        url: '/api/channels/hooks/private',
+        headers: { 'content-type': 'application/json' },
+        payload: '{}',
+      });
       expect(anonymous.statusCode).toBe(401);
       expect(anonymous.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
       const { token } = TOKENS.issue('a-1', 'cf');
-      const signedIn = await http.inject({ method: 'POST', url: '/api/channels/hooks/private', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, payload: '{"x":1}' });
+      const signedIn = await http.inject({
+        method: 'POST',
+        url: '/api/channels/hooks/private',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        payload: '{"x":1}',
+      });
       expect(signedIn.json()).toEqual({ agent: 'ada@example.com', body: { x: 1 } });
-      const wrongType = await http.inject({ method: 'POST', url: '/api/channels/hooks/private', headers: { 'content-type': 'text/plain', authorization: `Bearer ${token}` }, payload: 'x' });
+      const wrongType = await http.inject({
+        method: 'POST',
+        url: '/api/channels/hooks/private',
+        headers: { 'content-type': 'text/plain', authorization: `Bearer ${token}` },
+        payload: 'x',
+      });
       expect(wrongType.statusCode).toBe(415);
-      const badJson = await http.inject({ method: 'POST', url: '/api/channels/hooks/private', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, payload: '{"x":' });
+      const badJson = await http.inject({
+        method: 'POST',
+        url: '/api/channels/hooks/private',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        payload: '{"x":',
+      });
       expect(badJson.statusCode).toBe(400);
     });
 
@@ -189,7 +256,9 @@ describe('PluginRegistry (the host side)', () => {
     });
 
     it('names the plugin and listener that could not start', async () => {
-      await connect([testPlugin({ id: 'smtp', connect: (host) => host.listen({ name: 'smtp-server', start: () => Promise.reject(new Error('EADDRINUSE')), stop() {} }) })]);
+      await connect([
+        testPlugin({ id: 'smtp', connect: (host) => host.listen({ name: 'smtp-server', start: () => Promise.reject(new Error('EADDRINUSE')), stop() {} }) }),
+      ]);
       await expect(registry.startListeners()).rejects.toThrow('channel plugin "smtp": listener "smtp-server" could not start: EADDRINUSE');
     });
   });
@@ -225,7 +294,11 @@ describe('PluginRegistry (the host side)', () => {
     it('sends through the plugin of the message channel, without html when it has no html capability', async () => {
       const sent: OutboundMessage[] = [];
       await connect([
-        testPlugin({ id: 'texty', capabilities: { ...NO_CAPABILITIES, reply: true }, send: async (m) => (sent.push(m), { status: 'delivered', externalMessageId: 'ext-1' }) }),
+        testPlugin({
+          id: 'texty',
+          capabilities: { ...NO_CAPABILITIES, reply: true },
+          send: async (m) => (sent.push(m), { status: 'delivered', externalMessageId: 'ext-1' }),
+        }),
       ]);
       expect(await registry.send(outbound('texty'))).toEqual({ status: 'delivered', externalMessageId: 'ext-1' });
       expect(sent[0].html).toBeUndefined();
@@ -233,8 +306,16 @@ describe('PluginRegistry (the host side)', () => {
 
     it('fails permanently when no plugin sends on the channel, or the plugin cannot reply', async () => {
       await connect([testPlugin({ id: 'inbound-only' })]);
-      expect(await registry.send(outbound('nowhere'))).toEqual({ status: 'failed', retryable: false, reason: expect.stringContaining('no channel plugin sends "nowhere"') });
-      expect(await registry.send(outbound('inbound-only'))).toEqual({ status: 'failed', retryable: false, reason: expect.stringContaining('cannot send replies') });
+      expect(await registry.send(outbound('nowhere'))).toEqual({
+        status: 'failed',
+        retryable: false,
+        reason: expect.stringContaining('no channel plugin sends "nowhere"'),
+      });
+      expect(await registry.send(outbound('inbound-only'))).toEqual({
+        status: 'failed',
+        retryable: false,
+        reason: expect.stringContaining('cannot send replies'),
+      });
     });
 
     it('counts a send that throws as retryable, and an answer that is not a DeliveryResult as permanent', async () => {

@@ -15,7 +15,13 @@ const SECRET = 'signed-webhook-secret-for-tests';
 const URL_PATH = '/channels/signed-webhook/messages';
 const sign = (body: string | Buffer, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 const payloadOf = (message: ConformanceInbound) =>
-  JSON.stringify({ threadId: message.externalThreadId, messageId: message.externalMessageId, from: message.from, subject: message.subject, text: message.text });
+  JSON.stringify({
+    threadId: message.externalThreadId,
+    messageId: message.externalMessageId,
+    from: message.from,
+    subject: message.subject,
+    text: message.text,
+  });
 
 let sink: HttpSink;
 
@@ -93,7 +99,12 @@ describe('signed webhook plugin', () => {
     const body = JSON.stringify({ ...message, sentAt: '2026-11-24T10:00:00+01:00' });
     const res = await host.request('POST', URL_PATH, { rawBody: body, headers: { 'x-parley-signature': sign(body), 'content-type': 'text/plain' } });
     expect(res.status).toBe(201);
-    expect(host.stored[0]).toMatchObject({ channel: 'signed-webhook', externalThreadId: 'order-1042', from: { address: '+31612345678', name: 'Jan' }, receivedAt: '2026-11-24T09:00:00.000Z' });
+    expect(host.stored[0]).toMatchObject({
+      channel: 'signed-webhook',
+      externalThreadId: 'order-1042',
+      from: { address: '+31612345678', name: 'Jan' },
+      receivedAt: '2026-11-24T09:00:00.000Z',
+    });
   });
 
   it('POSTs replies signed with the same secret, with the messageId as Idempotency-Key', async () => {

@@ -56,7 +56,18 @@ function randomLog(seed: number): RecordedEvent[] {
     const c = pick(conversations);
     const stream = `conversation-${c.id}`;
     if (!c.started) {
-      push(stream, e.started({ conversationId: c.id, inboxId: pick(['inbox-a', 'inbox-b']), channel: pick(['email', 'chat', 'whatsapp'] as const), origin: random() < 0.3 ? 'outbound' : 'inbound', subject: text(), contact: { id: c.contactId, address: `${pick(words)}@example.com`, name: pick(words) }, startedAt: at(Math.floor(random() * 50)) }));
+      push(
+        stream,
+        e.started({
+          conversationId: c.id,
+          inboxId: pick(['inbox-a', 'inbox-b']),
+          channel: pick(['email', 'chat', 'whatsapp'] as const),
+          origin: random() < 0.3 ? 'outbound' : 'inbound',
+          subject: text(),
+          contact: { id: c.contactId, address: `${pick(words)}@example.com`, name: pick(words) },
+          startedAt: at(Math.floor(random() * 50)),
+        }),
+      );
       c.started = true;
       continue;
     }
@@ -103,7 +114,7 @@ describe.each([3, 11, 2026])('applying in batches equals applying event by event
     const random = seededRandom(seed + 1);
     for (const maxBatch of [2, 37, log.length]) {
       const batched = emptyReadModels();
-      for (let from = 0; from < log.length; ) {
+      for (let from = 0; from < log.length;) {
         const batch = log.slice(from, from + 1 + Math.floor(random() * maxBatch));
         from += batch.length;
         batched.transaction(() => {

@@ -1,10 +1,5 @@
 import type { NewEvent } from '../../src/application/ports/event-store.port';
-import {
-  evolveConversationDoc,
-  normalizeTime,
-  singleLine,
-  type ConversationDoc,
-} from '../../src/projections/conversation-summary';
+import { evolveConversationDoc, normalizeTime, singleLine, type ConversationDoc } from '../../src/projections/conversation-summary';
 import { at, conversationEvent as e, recorded, type StartOptions } from './fixtures';
 
 const ID = '11111111-1111-4111-8111-111111111111';

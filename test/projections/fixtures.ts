@@ -217,8 +217,7 @@ export const inboxEvent = {
 };
 
 export const senderEvent = {
-  blocked: (inboxId: string, address: string, conversationId: string | null = null) =>
-    newEvent('SenderBlocked', { inboxId, address, conversationId }),
+  blocked: (inboxId: string, address: string, conversationId: string | null = null) => newEvent('SenderBlocked', { inboxId, address, conversationId }),
   unblocked: (inboxId: string, address: string) => newEvent('SenderUnblocked', { inboxId, address }),
 };
 

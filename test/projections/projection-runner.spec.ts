@@ -40,8 +40,7 @@ function checkpoints(db: Database): Record<string, { version: number; position: 
 
 function unassignedCount(db: Database): number {
   const row = db.prepare(`SELECT count FROM view_counts WHERE inbox_id = ? AND view_id = 'unassigned' AND agent_id = ''`).get(INBOX) as
-    | { count: number }
-    | undefined;
+    { count: number } | undefined;
   return row?.count ?? 0;
 }
 
@@ -198,7 +197,9 @@ describe('ProjectionRunner', () => {
     // One start-up line names every projection it (re)creates.
     expect(lines).toContainEqual(
       expect.objectContaining({
-        projections: expect.arrayContaining([{ projection: 'conversations', storedVersion: conversationsProjection.version, version: conversationsProjection.version + 1 }]),
+        projections: expect.arrayContaining([
+          { projection: 'conversations', storedVersion: conversationsProjection.version, version: conversationsProjection.version + 1 },
+        ]),
       }),
     );
   });
@@ -242,7 +243,13 @@ describe('ProjectionRunner', () => {
     await live.runner.stop();
     let failing = true;
     const flaky = recordingProjection('flaky', () => failing);
-    const runner = new ProjectionRunner({ db: live.db, eventStore: live.store, projections: [flaky], logger: silent, retryDelayMs: { initial: 10_000, max: 10_000 } });
+    const runner = new ProjectionRunner({
+      db: live.db,
+      eventStore: live.store,
+      projections: [flaky],
+      logger: silent,
+      retryDelayMs: { initial: 10_000, max: 10_000 },
+    });
     runner.start();
     const { position } = await startConversation(live.store);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -13,7 +13,19 @@ import { sqliteProjections } from '../../src/projections/sqlite';
 import { distinctWords, searchProjection } from '../../src/projections/sqlite/search.projection';
 import { ftsWords } from '../../src/projections/sqlite/fts-tokenizer';
 import type { ConversationDoc } from '../../src/projections/conversation-summary';
-import { append, at, cleanUp, cleanUpTempDirs, conversationEvent as e, newDataDir, openEventStore, openLiveSystem, openReadSide, recorded, seededRandom } from './fixtures';
+import {
+  append,
+  at,
+  cleanUp,
+  cleanUpTempDirs,
+  conversationEvent as e,
+  newDataDir,
+  openEventStore,
+  openLiveSystem,
+  openReadSide,
+  recorded,
+  seededRandom,
+} from './fixtures';
 
 /** Databases of directReadSide: closed after each test, or after the file for `keep`. */
 const openedForTest: Database[] = [];
@@ -53,9 +65,29 @@ function directReadSide(options: { keep?: boolean } = {}) {
     return written;
   };
   /** Starts a conversation; returns its id. */
-  const conversation = (options: { inboxId?: string; subject?: string; contact?: { id?: string; address: string; name?: string }; startedAt?: string; channel?: 'email' | 'chat' } = {}, ...more: NewEvent[]) => {
+  const conversation = (
+    options: {
+      inboxId?: string;
+      subject?: string;
+      contact?: { id?: string; address: string; name?: string };
+      startedAt?: string;
+      channel?: 'email' | 'chat';
+    } = {},
+    ...more: NewEvent[]
+  ) => {
     const id = randomUUID();
-    apply(`conversation-${id}`, e.started({ conversationId: id, inboxId: options.inboxId ?? INBOX, subject: options.subject ?? 'Hello', contact: options.contact, startedAt: options.startedAt, channel: options.channel }), ...more);
+    apply(
+      `conversation-${id}`,
+      e.started({
+        conversationId: id,
+        inboxId: options.inboxId ?? INBOX,
+        subject: options.subject ?? 'Hello',
+        contact: options.contact,
+        startedAt: options.startedAt,
+        channel: options.channel,
+      }),
+      ...more,
+    );
     return id;
   };
   return { ...side, apply, conversation, log };
@@ -102,11 +134,18 @@ async function count(readStore: Searchable, params: Record<string, string>, inbo
 }
 
 /** The search read model as data: filter rows, every indexed word occurrence (not FTS's page layout), the word list. */
-function dumpSearch(db: Database): { conversations: unknown[]; instances: Array<{ term: string; doc: number }>; words: Array<{ word: string; holder: number }> } {
+function dumpSearch(db: Database): {
+  conversations: unknown[];
+  instances: Array<{ term: string; doc: number }>;
+  words: Array<{ word: string; holder: number }>;
+} {
   db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_text_instances USING fts5vocab(main, search_text, 'instance')`);
   return {
     conversations: db.prepare('SELECT * FROM search_conversations ORDER BY k').all(),
-    instances: db.prepare('SELECT term, doc, col, offset FROM temp.search_text_instances ORDER BY doc, col, offset').all() as Array<{ term: string; doc: number }>,
+    instances: db.prepare('SELECT term, doc, col, offset FROM temp.search_text_instances ORDER BY doc, col, offset').all() as Array<{
+      term: string;
+      doc: number;
+    }>,
     words: db.prepare('SELECT * FROM search_words ORDER BY word').all() as Array<{ word: string; holder: number }>,
   };
 }
@@ -295,7 +334,7 @@ describe('search projection: long prefixes go through the word list', () => {
     expect(dumpSearch(side.db).words.map((w) => w.word)).not.toContain('was'); // the prefix index covers words of up to 3 characters
   });
 
-  it('uses FTS5\'s own folding (Greek and Cyrillic accents are kept, Latin ones dropped)', async () => {
+  it("uses FTS5's own folding (Greek and Cyrillic accents are kept, Latin ones dropped)", async () => {
     const side = directReadSide();
     const greek = side.conversation({ subject: 'Αθήνα' });
     const cyrillic = side.conversation({ subject: 'Йошкар' });
@@ -340,7 +379,10 @@ describe('search projection: keeping up with the conversation', () => {
   it('deleting a conversation removes its row and every word of it', async () => {
     const side = directReadSide();
     const keep = side.conversation({ subject: 'Parcel kept' }, e.received({ receivedAt: at(1), text: 'body kept' }));
-    const gone = side.conversation({ subject: 'Parcel gone', contact: { address: 'gone@example.com', name: 'Gone' } }, e.received({ receivedAt: at(2), text: 'body vanished' }));
+    const gone = side.conversation(
+      { subject: 'Parcel gone', contact: { address: 'gone@example.com', name: 'Gone' } },
+      e.received({ receivedAt: at(2), text: 'body vanished' }),
+    );
     side.apply(`conversation-${gone}`, e.trashed(), e.deleted());
     expect(await ids(side.readStore, { q: 'parcel', hideTrash: 'false' })).toEqual([keep]);
     expect(await ids(side.readStore, { q: 'vanished', hideTrash: 'false' })).toEqual([]);
@@ -355,7 +397,10 @@ describe('search projection: keeping up with the conversation', () => {
   it('unlinking the contact removes its name and address from the search, and from contactId', async () => {
     const side = directReadSide();
     const contactId = randomUUID();
-    const id = side.conversation({ subject: 'Invoice', contact: { id: contactId, address: 'jane@customer.test', name: 'Jane' } }, e.received({ receivedAt: at(1), text: 'from jane' }));
+    const id = side.conversation(
+      { subject: 'Invoice', contact: { id: contactId, address: 'jane@customer.test', name: 'Jane' } },
+      e.received({ receivedAt: at(1), text: 'from jane' }),
+    );
     expect(await ids(side.readStore, { q: 'customer' })).toEqual([id]);
     expect(await ids(side.readStore, { contactId })).toEqual([id]);
     side.apply(`conversation-${id}`, e.contactUnlinked(contactId));
@@ -398,7 +443,12 @@ describe('search projection: keeping up with the conversation', () => {
     const agent = randomUUID();
     for (let i = 0; i < 8; i += 1) {
       const id = once.conversation({ subject: `Subject ${i}`, contact: { address: `c${i}@example.com`, name: `Contact ${i}` } });
-      once.apply(`conversation-${id}`, e.received({ receivedAt: at(i), text: `inbound ${i}` }), e.replied({ authorId: agent, text: `outbound ${i}` }), e.assigned({ type: 'agent', id: agent }));
+      once.apply(
+        `conversation-${id}`,
+        e.received({ receivedAt: at(i), text: `inbound ${i}` }),
+        e.replied({ authorId: agent, text: `outbound ${i}` }),
+        e.assigned({ type: 'agent', id: agent }),
+      );
       if (i % 3 === 0) once.apply(`conversation-${id}`, e.contactUnlinked('c'));
       if (i % 4 === 1) once.apply(`conversation-${id}`, e.trashed(), e.deleted());
       if (i % 4 === 2) once.apply(`conversation-${id}`, e.filtered(`c${i}@example.com`), e.closed());
@@ -421,7 +471,12 @@ describe('search projection: keeping up with the conversation', () => {
     for (let i = 0; i < 12; i += 1) {
       const id = randomUUID();
       ids.push(id);
-      await append(live.store, `conversation-${id}`, e.started({ conversationId: id, inboxId: INBOX, subject: `Live ${i}` }), e.received({ receivedAt: at(i), text: `text ${i}` }));
+      await append(
+        live.store,
+        `conversation-${id}`,
+        e.started({ conversationId: id, inboxId: INBOX, subject: `Live ${i}` }),
+        e.received({ receivedAt: at(i), text: `text ${i}` }),
+      );
     }
     // "marimba" first in ids[0]; then in a later message of ids[1], started before ids[2] which has it from the start.
     await append(live.store, `conversation-${ids[0]}`, e.received({ receivedAt: at(20), text: 'marimba' }));
@@ -455,7 +510,16 @@ describe.each([1, 7, 2024])('search rows agree with the conversation summaries o
       const stream = `conversation-${c.id}`;
       if (!c.started) {
         c.origin = random() < 0.3 ? 'outbound' : 'inbound';
-        side.apply(stream, e.started({ conversationId: c.id, inboxId: pick([INBOX, OTHER_INBOX]), channel: pick(['email', 'chat', 'whatsapp'] as const), origin: c.origin, startedAt: at(Math.floor(random() * 50)) }));
+        side.apply(
+          stream,
+          e.started({
+            conversationId: c.id,
+            inboxId: pick([INBOX, OTHER_INBOX]),
+            channel: pick(['email', 'chat', 'whatsapp'] as const),
+            origin: c.origin,
+            startedAt: at(Math.floor(random() * 50)),
+          }),
+        );
         c.started = true;
         continue;
       }
@@ -674,7 +738,10 @@ describe('search: query plans', () => {
     const plan = (sql: string, params: unknown[]) =>
       (side.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail).join(' | ');
     const page = (where: string, n: number) =>
-      plan(`SELECT s.k FROM search_conversations s WHERE s.inbox_id = ? ${where} AND s.trashed = 0 AND (s.last_received_at, s.k) < (?, ?) ORDER BY s.last_received_at DESC, s.k DESC LIMIT 5`, Array(n + 3).fill('x'));
+      plan(
+        `SELECT s.k FROM search_conversations s WHERE s.inbox_id = ? ${where} AND s.trashed = 0 AND (s.last_received_at, s.k) < (?, ?) ORDER BY s.last_received_at DESC, s.k DESC LIMIT 5`,
+        Array(n + 3).fill('x'),
+      );
     for (const [where, n, index] of [
       ['', 0, 'search_by_time'],
       ['AND s.status = ?', 1, 'search_by_status'],

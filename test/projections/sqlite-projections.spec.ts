@@ -51,7 +51,8 @@ async function simulate(live: Live, seed: number, steps: number): Promise<{ dele
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const { store } = live;
 
-  for (const [i, inboxId] of INBOXES.entries()) await append(store, `inbox-${inboxId}`, inboxEvent.created(inboxId, `Inbox ${i}`, `${inboxId}@acme.test`, i === 0));
+  for (const [i, inboxId] of INBOXES.entries())
+    await append(store, `inbox-${inboxId}`, inboxEvent.created(inboxId, `Inbox ${i}`, `${inboxId}@acme.test`, i === 0));
   for (const agentId of AGENTS) await append(store, `agent-${agentId}`, agentEvent.registered(agentId, `Agent ${agentId}`, `${agentId}@acme.test`));
   await append(store, `inbox-${INBOXES[0]}`, inboxEvent.membersSet(AGENTS));
 
@@ -90,7 +91,13 @@ async function simulate(live: Live, seed: number, steps: number): Promise<{ dele
       await append(
         store,
         streamId,
-        e.started({ conversationId: conversation.id, inboxId: conversation.inboxId, channel: pick(CHANNELS), origin, startedAt: at(Math.floor(random() * 10)) }),
+        e.started({
+          conversationId: conversation.id,
+          inboxId: conversation.inboxId,
+          channel: pick(CHANNELS),
+          origin,
+          startedAt: at(Math.floor(random() * 10)),
+        }),
       );
       conversation.started = true;
       continue;
@@ -109,11 +116,7 @@ async function simulate(live: Live, seed: number, steps: number): Promise<{ dele
   return { deletions };
 }
 
-function randomConversationEvent(
-  conversation: SimulatedConversation,
-  pick: <T>(items: readonly T[]) => T,
-  random: () => number,
-): NewEvent | 'delete' {
+function randomConversationEvent(conversation: SimulatedConversation, pick: <T>(items: readonly T[]) => T, random: () => number): NewEvent | 'delete' {
   const assignees: Array<Exclude<Assignee, null>> = [{ type: 'bot' }, ...AGENTS.map((id) => ({ type: 'agent' as const, id }))];
   // Weighted so that histories reach every view, not only the sticky spam / filtered / trash flags.
   const kinds: Array<[number, () => NewEvent | 'delete']> = [
@@ -160,7 +163,11 @@ function randomConversationEvent(
 
 async function readWholeLog(store: EventStore): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
-  for (let page = await store.readAll({ after: 0, maxCount: 500 }); page.length > 0; page = await store.readAll({ after: events[events.length - 1].position, maxCount: 500 })) {
+  for (
+    let page = await store.readAll({ after: 0, maxCount: 500 });
+    page.length > 0;
+    page = await store.readAll({ after: events[events.length - 1].position, maxCount: 500 })
+  ) {
     events.push(...page);
   }
   return events;
@@ -180,9 +187,7 @@ function foldConversations(events: RecordedEvent[]): Map<string, ConversationDoc
 function membershipFromCounts(db: Database) {
   return {
     counted: db.prepare('SELECT inbox_id, view_id, agent_id, count FROM view_counts ORDER BY 1, 2, 3').all(),
-    actual: db
-      .prepare('SELECT inbox_id, view_id, agent_id, COUNT(*) AS count FROM view_membership GROUP BY 1, 2, 3 ORDER BY 1, 2, 3')
-      .all(),
+    actual: db.prepare('SELECT inbox_id, view_id, agent_id, COUNT(*) AS count FROM view_membership GROUP BY 1, 2, 3 ORDER BY 1, 2, 3').all(),
   };
 }
 

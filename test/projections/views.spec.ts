@@ -53,7 +53,11 @@ const cases: Array<[string, Partial<ConversationDoc>, string[]]> = [
   ['open forms', { channel: 'forms' }, ['unassigned', 'all-open', 'forms']],
   ['the api channel has no channel view', { channel: 'api' }, ['unassigned', 'all-open']],
   // Assigned to me
-  ['open, assigned to an agent: only that agent sees it as theirs', { assignee: agent, everAssignedToAgent: true }, ['assigned-to-me:agent-ana', 'all-open', 'email']],
+  [
+    'open, assigned to an agent: only that agent sees it as theirs',
+    { assignee: agent, everAssignedToAgent: true },
+    ['assigned-to-me:agent-ana', 'all-open', 'email'],
+  ],
   ['the bot is an assignee: not unassigned', { assignee: bot, channel: 'chat' }, ['all-open', 'chat', 'bots']],
   // Bots
   ['bot conversation once held by an agent leaves Bots', { assignee: bot, everAssignedToAgent: true, channel: 'chat' }, ['all-open', 'chat']],
@@ -67,8 +71,16 @@ const cases: Array<[string, Partial<ConversationDoc>, string[]]> = [
   ['closed spam: only Spam', { status: 'closed', spam: true }, ['spam']],
   // Sent (rule 3)
   ['outbound email nobody answered: Sent only, not Unassigned nor All open', outboundUnanswered, ['email', 'sent']],
-  ['outbound unanswered and assigned: Assigned to me and Sent', { ...outboundUnanswered, assignee: agent, everAssignedToAgent: true }, ['assigned-to-me:agent-ana', 'email', 'sent']],
-  ['outbound that the contact answered: back in the queue, out of Sent', { origin: 'outbound', awaitingContactReply: false }, ['unassigned', 'all-open', 'email']],
+  [
+    'outbound unanswered and assigned: Assigned to me and Sent',
+    { ...outboundUnanswered, assignee: agent, everAssignedToAgent: true },
+    ['assigned-to-me:agent-ana', 'email', 'sent'],
+  ],
+  [
+    'outbound that the contact answered: back in the queue, out of Sent',
+    { origin: 'outbound', awaitingContactReply: false },
+    ['unassigned', 'all-open', 'email'],
+  ],
   ['outbound unanswered and closed: still Sent', { ...outboundUnanswered, status: 'closed' }, ['all-closed', 'sent']],
   ['outbound unanswered and spam: Sent and Spam', { ...outboundUnanswered, spam: true }, ['sent', 'spam']],
   ['outbound unanswered and trashed: only Trash', { ...outboundUnanswered, trashed: true, trashedAt: 'x', purgeAfter: 'y' }, ['trash']],

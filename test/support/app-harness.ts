@@ -21,7 +21,11 @@ export interface TestApp {
   dataDir: string;
   /** The port of the email channel's SMTP listener (a free one on 127.0.0.1 unless `env` sets SMTP_PORT). */
   smtpPort: number;
-  request<T = any>(method: string, url: string, options?: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string }): Promise<Response<T>>;
+  request<T = any>(
+    method: string,
+    url: string,
+    options?: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string },
+  ): Promise<Response<T>>;
   login(email?: string, password?: string): Promise<string>;
   close(): Promise<void>;
 }

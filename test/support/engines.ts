@@ -7,7 +7,10 @@ export type LocalEngine = 'chromium' | 'redis';
 
 /** PARLEY_REQUIRED_ENGINES=chromium,redis: suites needing these fail instead of reporting themselves skipped. */
 function requiredEngines(): string[] {
-  return (process.env.PARLEY_REQUIRED_ENGINES ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  return (process.env.PARLEY_REQUIRED_ENGINES ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
 }
 
 /**

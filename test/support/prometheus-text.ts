@@ -21,7 +21,5 @@ export function parseSamples(text: string): Sample[] {
 
 /** The value of the sample with this name whose labels include `labels`, summed over the rest; 0 when there is none. */
 export function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value))
-    .reduce((sum, s) => sum + s.value, 0);
+  return samples.filter((s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value)).reduce((sum, s) => sum + s.value, 0);
 }

@@ -78,9 +78,10 @@ export async function expectReadModelsEqualRebuilds(liveDb: Database, eventStore
  * _config) are SQLite's storage detail: the virtual table itself is compared instead.
  */
 function readModelTables(db: Database): string[] {
-  const tables = db
-    .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    .all() as Array<{ name: string; sql: string | null }>;
+  const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{
+    name: string;
+    sql: string | null;
+  }>;
   const virtual = tables.filter((t) => /^CREATE VIRTUAL TABLE/i.test(t.sql ?? '')).map((t) => t.name);
   return tables
     .map((t) => t.name)
@@ -92,7 +93,10 @@ const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 function tableRows(db: Database, table: string, columns: string[]): unknown[][] {
   const list = columns.map(quote).join(', ');
-  return db.prepare(`SELECT ${list} FROM ${quote(table)} ORDER BY ${list}`).raw().all() as unknown[][];
+  return db
+    .prepare(`SELECT ${list} FROM ${quote(table)} ORDER BY ${list}`)
+    .raw()
+    .all() as unknown[][];
 }
 
 function columnsOf(db: Database, table: string): string[] {
@@ -103,7 +107,8 @@ function columnsOf(db: Database, table: string): string[] {
 function tableDifference(live: Database, fresh: Database, table: string): string | null {
   const columns = columnsOf(fresh, table);
   const liveColumns = columnsOf(live, table);
-  if (JSON.stringify(liveColumns) !== JSON.stringify(columns)) return `${table}: columns differ: live ${JSON.stringify(liveColumns)}, rebuilt ${JSON.stringify(columns)}`;
+  if (JSON.stringify(liveColumns) !== JSON.stringify(columns))
+    return `${table}: columns differ: live ${JSON.stringify(liveColumns)}, rebuilt ${JSON.stringify(columns)}`;
   const a = tableRows(live, table, columns);
   const b = tableRows(fresh, table, columns);
   const differing: string[] = [];

@@ -15,9 +15,10 @@ export const CHROMIUM = '/usr/bin/chromium';
  * PARLEY_UPDATE_SCREENSHOTS=1 they replace the committed ones in docs/screenshots that the README
  * links, so an ordinary `npm test` leaves the working tree clean.
  */
-export const SCREENSHOTS = process.env.PARLEY_UPDATE_SCREENSHOTS === '1'
-  ? resolve(__dirname, '..', '..', 'docs', 'screenshots')
-  : resolve(__dirname, '..', '..', 'test-artifacts', 'screenshots');
+export const SCREENSHOTS =
+  process.env.PARLEY_UPDATE_SCREENSHOTS === '1'
+    ? resolve(__dirname, '..', '..', 'docs', 'screenshots')
+    : resolve(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 
 export function chromiumMissing(): string | null {
   return existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
@@ -26,7 +27,16 @@ export function chromiumMissing(): string | null {
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 

@@ -43,7 +43,8 @@ if (missing) {
       await ui?.close();
     });
 
-    const detail = async (id: string) => (await ui.api('GET', `/api/conversations/${id}`)).body as { status: string; spam: boolean; trashed: boolean; assignee: unknown };
+    const detail = async (id: string) =>
+      (await ui.api('GET', `/api/conversations/${id}`)).body as { status: string; spam: boolean; trashed: boolean; assignee: unknown };
 
     it('changes nothing through no-cors fetches or form posts riding on the session cookie', async () => {
       const ids = await Promise.all([1, 2, 3, 4, 5].map(async (n) => (await ui.receive({ subject: `Target ${n}` })).conversationId as string));

@@ -5,7 +5,7 @@ import { launchChromium, logIn, row, startUiApp, type UiApp } from '../support/u
  * A browser set to Dutch in Tokyo: the login page and the inbox speak Dutch, the script reports
  * the zone (parley_tz) so later pages are rendered in it, and the times shown are Tokyo's.
  */
-describe('Web UI in Chromium: Dutch and the browser\'s time zone', () => {
+describe("Web UI in Chromium: Dutch and the browser's time zone", () => {
   let ui: UiApp;
   let browser: Browser;
   let page: Page;
@@ -22,7 +22,7 @@ describe('Web UI in Chromium: Dutch and the browser\'s time zone', () => {
     await ui?.close();
   });
 
-  it('logs in and works in Dutch, with times in the browser\'s zone', async () => {
+  it("logs in and works in Dutch, with times in the browser's zone", async () => {
     const { conversationId } = await ui.receive({ subject: 'Bestelling 1042' });
     await page.goto(`${ui.baseUrl}/login`);
     expect(await page.locator('h1').innerText()).toBe('Inloggen');
@@ -35,10 +35,20 @@ describe('Web UI in Chromium: Dutch and the browser\'s time zone', () => {
     const time = page.locator('#timeline .msg-time').first();
     await time.waitFor();
     const iso = (await time.getAttribute('datetime'))!;
-    const tokyo = new Intl.DateTimeFormat('nl', { timeZone: 'Asia/Tokyo', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+    const tokyo = new Intl.DateTimeFormat('nl', {
+      timeZone: 'Asia/Tokyo',
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    }).format(new Date(iso));
     expect(await time.innerText()).toBe(tokyo);
     // The fragment came from the server, rendered in the zone the cookie reported.
-    const fragment = await ui.t.request('GET', `/ui/conversations/${conversationId}`, { token: ui.token, headers: { 'accept-language': 'nl', cookie: `parley_tz=${encodeURIComponent('Asia/Tokyo')}` } });
+    const fragment = await ui.t.request('GET', `/ui/conversations/${conversationId}`, {
+      token: ui.token,
+      headers: { 'accept-language': 'nl', cookie: `parley_tz=${encodeURIComponent('Asia/Tokyo')}` },
+    });
     expect(String(fragment.body)).toContain(`>${tokyo}</time>`);
 
     await page.locator('#select-all').check();

@@ -104,14 +104,28 @@ if (missing) {
       // Second layer, independent of the sanitiser: markup slipped into the frame still cannot run
       // (sandbox without allow-scripts, and the frame's CSP allows no script at all).
       const slipped = `<img src="x" onerror="${run('slipped-img')}"><a id="slipped" href="javascript:${run('slipped-link')}">slipped</a>`;
-      await frame!.evaluate(`(() => { const holder = document.createElement('div'); holder.innerHTML = ${JSON.stringify(slipped)}; document.body.append(holder); })()`);
-      await frame!.locator('#slipped').click({ timeout: 2000 }).catch(() => undefined);
+      await frame!.evaluate(
+        `(() => { const holder = document.createElement('div'); holder.innerHTML = ${JSON.stringify(slipped)}; document.body.append(holder); })()`,
+      );
+      await frame!
+        .locator('#slipped')
+        .click({ timeout: 2000 })
+        .catch(() => undefined);
 
       // Interact like a curious agent: hover, click the links and the button inside the email.
       // By text: the sanitiser drops ids.
-      await frame!.getByText('Hover me').hover({ timeout: 2000 }).catch(() => undefined);
-      await frame!.getByText('Track my parcel').click({ timeout: 2000 }).catch(() => undefined);
-      await frame!.locator('text=Confirm').click({ timeout: 2000 }).catch(() => undefined);
+      await frame!
+        .getByText('Hover me')
+        .hover({ timeout: 2000 })
+        .catch(() => undefined);
+      await frame!
+        .getByText('Track my parcel')
+        .click({ timeout: 2000 })
+        .catch(() => undefined);
+      await frame!
+        .locator('text=Confirm')
+        .click({ timeout: 2000 })
+        .catch(() => undefined);
       await page.waitForTimeout(500);
 
       expect(probes).toEqual([]);

@@ -51,7 +51,18 @@ if (missing) {
 
     it('works a conversation end to end without the API: open, comment, reply, close', async () => {
       const token = (await ui.api('POST', '/api/auth/login', { email: 'ada@example.com', password: 'a long password' })).body.token;
-      await ui.api('POST', '/api/channels/api/messages', { externalThreadId: 'first-1', externalMessageId: 'first-1', from: { address: 'jane@customer.test', name: 'Jane' }, subject: 'Hello there', text: 'My first question' }, token);
+      await ui.api(
+        'POST',
+        '/api/channels/api/messages',
+        {
+          externalThreadId: 'first-1',
+          externalMessageId: 'first-1',
+          from: { address: 'jane@customer.test', name: 'Jane' },
+          subject: 'Hello there',
+          text: 'My first question',
+        },
+        token,
+      );
       await page.goto(`${ui.baseUrl}/inbox`);
       await row(page, 'Hello there').locator('.conv-link').click();
       await waitForText(page.locator('#thread-subject'), 'Hello there');
@@ -84,7 +95,10 @@ if (missing) {
       const inboxes = (await ui.api('GET', '/api/inboxes', undefined, login.body.token)).body.inboxes;
       expect(inboxes.map((i: { name: string }) => i.name)).toEqual(['Support']);
       page.once('dialog', (dialog) => void dialog.accept());
-      await Promise.all([page.waitForURL(/saved=agent-removed/), page.locator('#members-form tr', { hasText: 'Grace Hopper' }).locator('button', { hasText: 'Remove' }).click()]);
+      await Promise.all([
+        page.waitForURL(/saved=agent-removed/),
+        page.locator('#members-form tr', { hasText: 'Grace Hopper' }).locator('button', { hasText: 'Remove' }).click(),
+      ]);
       expect(await textOf(page.locator('#members-form'))).not.toContain('Grace Hopper');
     });
 
@@ -111,7 +125,11 @@ if (missing) {
       expect(session?.sameSite).toBe('Strict');
       const cookie = `parley_session=${session!.value}`;
       const form = { 'content-type': 'application/x-www-form-urlencoded', cookie };
-      const foreign = await fetch(`${ui.baseUrl}/ui/me/availability`, { method: 'POST', headers: { ...form, origin: 'https://evil.example' }, body: 'status=away' });
+      const foreign = await fetch(`${ui.baseUrl}/ui/me/availability`, {
+        method: 'POST',
+        headers: { ...form, origin: 'https://evil.example' },
+        body: 'status=away',
+      });
       expect(foreign.status).toBe(403);
       const noOrigin = await fetch(`${ui.baseUrl}/ui/me/availability`, { method: 'POST', headers: form, body: 'status=away' });
       expect(noOrigin.status).toBe(403);

@@ -58,7 +58,18 @@ if (missing) {
     let watch: BrowserWatch;
     let mailer: Transporter;
     let pluginDir: string;
-    const figures = { setupMs: 0, payloads: PAYLOAD_COUNT, channels: 0, messages: 0, conversations: 0, pages: 0, frames: 0, clicks: 0, deliverMs: 0, renderMs: 0 };
+    const figures = {
+      setupMs: 0,
+      payloads: PAYLOAD_COUNT,
+      channels: 0,
+      messages: 0,
+      conversations: 0,
+      pages: 0,
+      frames: 0,
+      clicks: 0,
+      deliverMs: 0,
+      renderMs: 0,
+    };
 
     beforeAll(async () => {
       const started = Date.now();
@@ -134,7 +145,15 @@ if (missing) {
       {
         name: 'signed webhook (example plugin)',
         async deliver(m) {
-          const body = JSON.stringify({ threadId: m.thread, messageId: m.id, from: { address: 'mallory@evil.test', name: m.name }, subject: m.subject, text: m.text, html: m.html, sentAt: m.at.toISOString() });
+          const body = JSON.stringify({
+            threadId: m.thread,
+            messageId: m.id,
+            from: { address: 'mallory@evil.test', name: m.name },
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            sentAt: m.at.toISOString(),
+          });
           const res = await fetch(`${ui.baseUrl}/channels/signed-webhook/messages`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', 'x-parley-signature': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}` },
@@ -178,7 +197,12 @@ if (missing) {
           await channel.deliver(thread[0], thread[0]);
           const rest = [...thread.slice(1).map((m) => () => channel.deliver(m, thread[0])), ...conversations.map((m) => () => channel.deliver(m, m))];
           for (let i = 0; i < rest.length; i += 4) await Promise.all(rest.slice(i, i + 4).map((send) => send()));
-          shown.push({ channel: channel.name, subject: thread[0].subject, frames: thread.length, filenames: channel.name.startsWith('email') ? HOSTILE_FILENAMES.map((f) => f.value) : [] });
+          shown.push({
+            channel: channel.name,
+            subject: thread[0].subject,
+            frames: thread.length,
+            filenames: channel.name.startsWith('email') ? HOSTILE_FILENAMES.map((f) => f.value) : [],
+          });
           for (const m of conversations) shown.push({ channel: channel.name, subject: m.subject, frames: 0, filenames: [] });
           figures.messages += thread.length + conversations.length;
           figures.channels += 1;
@@ -252,7 +276,7 @@ if (missing) {
       figures.renderMs = Date.now() - started - figures.deliverMs;
     }, 90_000);
 
-    it('a <style> that got past the cleaning still loads nothing: the frame\'s CSP allows its own style sheet only', async () => {
+    it("a <style> that got past the cleaning still loads nothing: the frame's CSP allows its own style sheet only", async () => {
       const { conversationId } = await ui.receive({ subject: 'Slipped style', html: '<p id="x">A plain message</p>' });
       await page.goto(`${ui.baseUrl}/inbox?view=all-open&conversation=${conversationId}`);
       await page.waitForSelector(`#thread-main[data-conversation-id="${conversationId}"]`);
@@ -285,7 +309,9 @@ if (missing) {
         await frame.waitForLoadState('load');
         const { text, ...found } = await inspectFrame(frame);
         // Only what differs from a clean frame, with the start of the frame's text to tell which payload it was.
-        const problems = Object.fromEntries(Object.entries(found).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(CLEAN_FRAME[key as keyof typeof CLEAN_FRAME])));
+        const problems = Object.fromEntries(
+          Object.entries(found).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(CLEAN_FRAME[key as keyof typeof CLEAN_FRAME])),
+        );
         if (Object.keys(problems).length > 0) unclean.push({ text: text.slice(0, 60), ...problems });
         figures.frames += 1;
       }

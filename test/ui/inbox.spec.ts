@@ -232,7 +232,11 @@ if (missing) {
       expect(await textOf(page.locator('#bulk-count'))).toBe('2 selected');
       await page.click('#bulk-close');
       await waitForText(flash(), 'Closed 2 conversations');
-      await eventually(async () => (await row(page, subjects[0]).count()) + (await row(page, subjects[1]).count()) === 0, 10_000, 'closed rows left Unassigned');
+      await eventually(
+        async () => (await row(page, subjects[0]).count()) + (await row(page, subjects[1]).count()) === 0,
+        10_000,
+        'closed rows left Unassigned',
+      );
       expect(await row(page, subjects[2]).count()).toBe(1);
       expect(await textOf(page.locator('#bulk-count'))).toBe('Select');
       await goToView('all-closed');

@@ -34,7 +34,9 @@ if (missing) {
       ui = await startUiApp();
       // A second admin gives the team table a row with a Remove button (the admin's own row has none).
       await ui.api('POST', '/api/agents', { name: 'Grace Hopper', email: 'grace@example.com', password: 'grace-password-1', role: 'admin' });
-      ids.ticketed = (await ui.receive({ subject: LONG_SUBJECT, from: { address: 'jane@customer.test', name: 'Jane Cooper' }, text: 'Order 1042 has not arrived.' })).conversationId;
+      ids.ticketed = (
+        await ui.receive({ subject: LONG_SUBJECT, from: { address: 'jane@customer.test', name: 'Jane Cooper' }, text: 'Order 1042 has not arrived.' })
+      ).conversationId;
       await ui.api('POST', `/api/conversations/${ids.ticketed}/ticket`, { name: 'Kettle order 1042' });
       ids.trashed = (await ui.receive({ subject: `${LONG_SUBJECT} (trashed)`, from: { address: 'tom@customer.test', name: 'Tom Becker' } })).conversationId;
       await ui.api('POST', `/api/conversations/${ids.trashed}/trash`, {});
@@ -76,7 +78,10 @@ if (missing) {
       return boxes;
     };
     const sidewaysOverflow = async (page: Page) =>
-      page.evaluate('({ scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth })') as Promise<{ scrollWidth: number; innerWidth: number }>;
+      page.evaluate('({ scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth })') as Promise<{
+        scrollWidth: number;
+        innerWidth: number;
+      }>;
     const expectNoSidewaysScroll = async (page: Page) => {
       const { scrollWidth, innerWidth } = await sidewaysOverflow(page);
       expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
@@ -85,7 +90,10 @@ if (missing) {
     const changeOwner = async (page: Page) => {
       const current = await page.locator('#owner-select').inputValue();
       const values = await page.locator('#owner-select option').evaluateAll((options) => options.map((option) => option.getAttribute('value') ?? ''));
-      await page.selectOption('#owner-select', values.find((value) => value !== current)!);
+      await page.selectOption(
+        '#owner-select',
+        values.find((value) => value !== current)!,
+      );
       await page.locator('#flash .flash').waitFor();
     };
     const expectWithinViewport = async (page: Page, locator: Locator) => {
@@ -194,7 +202,7 @@ if (missing) {
       });
     });
 
-    it('at 800 px (a tablet: rail, list and thread) the list\'s back button opens the views over the list', async () => {
+    it("at 800 px (a tablet: rail, list and thread) the list's back button opens the views over the list", async () => {
       const page = await pageAt({ width: 800, height: 900 });
       await show(page, `view=all-open&conversation=${ids.plain}`);
       await expectWithinViewport(page, page.locator('#list-pane'));

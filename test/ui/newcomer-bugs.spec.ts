@@ -30,7 +30,7 @@ describe('Web UI in Chromium: newcomer bugs', () => {
     await page.locator('#thread-pane .thread-subject, #thread-pane h1, #thread-pane h2').first().waitFor();
   };
 
-  it('words the bot-close refusal in the browser\'s time zone, not in UTC (item 5)', async () => {
+  it("words the bot-close refusal in the browser's time zone, not in UTC (item 5)", async () => {
     const { conversationId } = await ui.receive({ subject: 'Bot is on it' });
     expect((await ui.api('POST', `/api/conversations/${conversationId}/assign`, { assignee: 'bot' })).status).toBe(200);
     const refusal = await ui.api('POST', `/api/conversations/${conversationId}/close`, {});
@@ -41,7 +41,14 @@ describe('Web UI in Chromium: newcomer bugs', () => {
     await open(page, 'bots', conversationId);
     await open(page, 'bots', conversationId);
     await page.click('#close-btn');
-    const local = new Intl.DateTimeFormat('en', { timeZone: 'America/New_York', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+    const local = new Intl.DateTimeFormat('en', {
+      timeZone: 'America/New_York',
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    }).format(new Date(iso));
     await waitForText(page.locator('#flash .flash'), `close it from ${local}`);
     expect(await textOf(page.locator('#flash .flash'))).not.toContain(iso);
     await page.context().close();

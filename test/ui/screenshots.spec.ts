@@ -22,9 +22,16 @@ if (missing) {
     beforeAll(async () => {
       ui = await startUiApp();
       await ui.api('PATCH', `/api/agents/${(await ui.api('GET', '/api/me')).body.id}`, { name: 'Ada Lovelace' });
-      const grace = (await ui.api('POST', '/api/agents', { name: 'Grace Hopper', email: 'grace@example.com', password: 'grace-password-1', role: 'admin' })).body;
+      const grace = (await ui.api('POST', '/api/agents', { name: 'Grace Hopper', email: 'grace@example.com', password: 'grace-password-1', role: 'admin' }))
+        .body;
       const messages = [
-        { key: 'kettle', from: { address: 'jane@customer.test', name: 'Jane Cooper' }, subject: 'Where is my order #1042?', text: 'Hi, I ordered a blue kettle two weeks ago (order 1042) and it still has not arrived. Could you check where it is?', receivedAt: minutesAgo(95) },
+        {
+          key: 'kettle',
+          from: { address: 'jane@customer.test', name: 'Jane Cooper' },
+          subject: 'Where is my order #1042?',
+          text: 'Hi, I ordered a blue kettle two weeks ago (order 1042) and it still has not arrived. Could you check where it is?',
+          receivedAt: minutesAgo(95),
+        },
         {
           key: 'mug',
           from: { address: 'li.wei@example.org', name: 'Li Wei' },
@@ -33,20 +40,59 @@ if (missing) {
           html: '<p>Hello,</p><p>The <b>stoneware mug</b> from order 1107 arrived broken (photo attached).</p><p>I would like a <i>refund</i>, please.</p><blockquote>Order 1107 · 1 × Stoneware mug, blue</blockquote><p>Thanks,<br>Li</p>',
           receivedAt: minutesAgo(64),
         },
-        { key: 'wholesale', from: { address: 'marco@cafe-rossi.test', name: 'Marco Rossi' }, subject: 'Wholesale prices for cafés', text: 'Do you offer wholesale prices? We would need about 40 kettles a quarter for our cafés.', receivedAt: minutesAgo(41) },
-        { key: 'invoice', from: { address: 'sam@startup.test', name: 'Sam Patel' }, subject: 'Invoice address change', text: 'Please change the invoice address on our account to 12 Harbour Street, Bristol.', receivedAt: minutesAgo(22) },
-        { key: 'lid', from: { address: 'noor@example.net', name: 'Noor Haddad' }, subject: 'Replacement lid for the teapot', text: 'Can I buy a replacement lid for the cast-iron teapot? Mine cracked.', receivedAt: minutesAgo(8) },
-        { key: 'prize', from: { address: 'winner@prizes.test', name: 'Prize Team' }, subject: 'You have won a holiday!!!', text: 'Click here to claim your prize.', receivedAt: minutesAgo(130) },
-        { key: 'old', from: { address: 'old.customer@example.com', name: 'Tom Becker' }, subject: 'Newsletter unsubscribe', text: 'Please remove me from the newsletter.', receivedAt: minutesAgo(300) },
+        {
+          key: 'wholesale',
+          from: { address: 'marco@cafe-rossi.test', name: 'Marco Rossi' },
+          subject: 'Wholesale prices for cafés',
+          text: 'Do you offer wholesale prices? We would need about 40 kettles a quarter for our cafés.',
+          receivedAt: minutesAgo(41),
+        },
+        {
+          key: 'invoice',
+          from: { address: 'sam@startup.test', name: 'Sam Patel' },
+          subject: 'Invoice address change',
+          text: 'Please change the invoice address on our account to 12 Harbour Street, Bristol.',
+          receivedAt: minutesAgo(22),
+        },
+        {
+          key: 'lid',
+          from: { address: 'noor@example.net', name: 'Noor Haddad' },
+          subject: 'Replacement lid for the teapot',
+          text: 'Can I buy a replacement lid for the cast-iron teapot? Mine cracked.',
+          receivedAt: minutesAgo(8),
+        },
+        {
+          key: 'prize',
+          from: { address: 'winner@prizes.test', name: 'Prize Team' },
+          subject: 'You have won a holiday!!!',
+          text: 'Click here to claim your prize.',
+          receivedAt: minutesAgo(130),
+        },
+        {
+          key: 'old',
+          from: { address: 'old.customer@example.com', name: 'Tom Becker' },
+          subject: 'Newsletter unsubscribe',
+          text: 'Please remove me from the newsletter.',
+          receivedAt: minutesAgo(300),
+        },
       ];
       for (const [i, m] of messages.entries()) {
         const { key, ...message } = m;
         ids[key] = (await ui.receive({ ...message, externalThreadId: `shot-${i}`, externalMessageId: `shot-${i}` })).conversationId;
       }
-      await ui.receive({ externalThreadId: 'shot-1', externalMessageId: 'shot-1b', from: { address: 'li.wei@example.org', name: 'Li Wei' }, subject: 'Re: Refund for a broken mug', text: 'PS: the handle came off as well.', receivedAt: minutesAgo(60) });
+      await ui.receive({
+        externalThreadId: 'shot-1',
+        externalMessageId: 'shot-1b',
+        from: { address: 'li.wei@example.org', name: 'Li Wei' },
+        subject: 'Re: Refund for a broken mug',
+        text: 'PS: the handle came off as well.',
+        receivedAt: minutesAgo(60),
+      });
       await ui.api('POST', `/api/conversations/${ids.mug}/comments`, { text: '@grace.hopper can you check the warehouse photos for order 1107?' });
       await ui.api('POST', `/api/conversations/${ids.mug}/ticket`, { name: 'Refund order 1107' });
-      await ui.api('POST', `/api/conversations/${ids.mug}/replies`, { text: 'Sorry about that, Li! We are refunding the mug today; you will see it on your card in 3–5 days.' });
+      await ui.api('POST', `/api/conversations/${ids.mug}/replies`, {
+        text: 'Sorry about that, Li! We are refunding the mug today; you will see it on your card in 3–5 days.',
+      });
       await ui.api('POST', `/api/conversations/${ids.wholesale}/assign`, { assignee: grace.id });
       await ui.api('POST', `/api/conversations/${ids.wholesale}/comments`, { text: 'Sending our price list this afternoon.' });
       await ui.api('POST', `/api/conversations/${ids.prize}/block-sender`, {});

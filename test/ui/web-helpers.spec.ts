@@ -22,8 +22,26 @@ describe('web UI helpers', () => {
     it('round-trips a view and a search through the query string', () => {
       const view = parseInboxState({ inbox, view: 'trash', sort: 'oldest', conversation });
       expect(parseInboxState(Object.fromEntries(new URLSearchParams(stateQuery(view))))).toEqual(view);
-      const search = parseInboxState({ inbox, search: '1', q: ' refund ', status: 'closed', hideTrash: ['false'], hideFiltered: ['false', 'true'], sort: 'relevance' });
-      expect(search.search).toEqual({ q: 'refund', status: 'closed', channel: '', contactId: '', assignee: '', from: '', to: '', hideFiltered: true, hideTrash: false });
+      const search = parseInboxState({
+        inbox,
+        search: '1',
+        q: ' refund ',
+        status: 'closed',
+        hideTrash: ['false'],
+        hideFiltered: ['false', 'true'],
+        sort: 'relevance',
+      });
+      expect(search.search).toEqual({
+        q: 'refund',
+        status: 'closed',
+        channel: '',
+        contactId: '',
+        assignee: '',
+        from: '',
+        to: '',
+        hideFiltered: true,
+        hideTrash: false,
+      });
       expect(parseInboxState(Object.fromEntries(new URLSearchParams(stateQuery(search))))).toEqual(search);
     });
 

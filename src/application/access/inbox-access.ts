@@ -63,7 +63,10 @@ export const hiddenInbox = (inboxId: string | undefined): HiddenAs =>
 export const unknownConversationCommand: HiddenAs = () => notFound('conversation not found; check the conversation id');
 
 /** What a conversation query answers for an id that does not exist. */
-export const unknownConversation = (conversationId: string): HiddenAs => () => new NotFoundError(`conversation ${conversationId} not found`);
+export const unknownConversation =
+  (conversationId: string): HiddenAs =>
+  () =>
+    new NotFoundError(`conversation ${conversationId} not found`);
 
 /**
  * Rule 15: every command and query is allowed only to agents with access to the inbox.

@@ -76,7 +76,12 @@ export async function registerAgent(
   await releaseStaleEmailClaim(executor, email, ctx);
   await executor.execute(streams.agentEmail(email), agentEmailDecider, { type: 'ClaimAgentEmail', data: { email, agentId } }, ctx);
   try {
-    await executor.execute(streams.agent(agentId), agentDecider, { type: 'RegisterAgent', data: { agentId, name, email, role: agent.role, passwordHash } }, ctx);
+    await executor.execute(
+      streams.agent(agentId),
+      agentDecider,
+      { type: 'RegisterAgent', data: { agentId, name, email, role: agent.role, passwordHash } },
+      ctx,
+    );
   } catch (error) {
     // Compensate: the address must not stay claimed by an agent that was never registered.
     await executor.execute(streams.agentEmail(email), agentEmailDecider, { type: 'ReleaseAgentEmail', data: { email, agentId } }, ctx);
@@ -130,12 +135,23 @@ async function grantAdmin(executor: CommandExecutor, agentId: string, ctx: Comma
  * cannot both succeed. Admins the roster misses (a crash between registration and grant) are
  * added first, so the count it decides on is never too low.
  */
-async function revokeAdmin(executor: CommandExecutor, readStore: ReadStore, agentId: string, reason: 'demoted' | 'removed', ctx: CommandContext): Promise<void> {
+async function revokeAdmin(
+  executor: CommandExecutor,
+  readStore: ReadStore,
+  agentId: string,
+  reason: 'demoted' | 'removed',
+  ctx: CommandContext,
+): Promise<void> {
   const roster = fold(adminRosterDecider, toDomainEvents<AdminRosterEvent>(await executor.store.readStream(streams.adminRoster())));
   for (const admin of (await readStore.listAgents()).filter((a) => a.role === 'admin' && !roster.admins.has(a.id))) {
     await grantAdmin(executor, admin.id, ctx);
   }
-  await executor.execute(streams.adminRoster(), adminRosterDecider, { type: 'RevokeAdmin', data: { agentId, reason } }, { ...ctx, expectedRevision: undefined });
+  await executor.execute(
+    streams.adminRoster(),
+    adminRosterDecider,
+    { type: 'RevokeAdmin', data: { agentId, reason } },
+    { ...ctx, expectedRevision: undefined },
+  );
 }
 
 /**
@@ -224,7 +240,12 @@ export class UpdateAgentHandler implements ICommandHandler<UpdateAgentCommand> {
 
     if (changes.role === 'agent' && current.role === 'admin') await revokeAdmin(this.executor, this.readStore, agentId, 'demoted', this.ctxFor(ctx));
     if (changes.name != null || changes.role != null) {
-      await this.executor.execute(streams.agent(agentId), agentDecider, { type: 'UpdateAgent', data: { name: changes.name?.trim(), role: changes.role, isLastAdmin: false } }, ctx);
+      await this.executor.execute(
+        streams.agent(agentId),
+        agentDecider,
+        { type: 'UpdateAgent', data: { name: changes.name?.trim(), role: changes.role, isLastAdmin: false } },
+        ctx,
+      );
     }
     if (changes.role === 'admin' && current.role !== 'admin') await grantAdmin(this.executor, agentId, ctx);
     if (changes.password != null) {

@@ -74,7 +74,19 @@ export class VerifyConversationHandler extends AuditedConversationReader impleme
       if (!(error instanceof CorruptEventError)) throw error;
       // The stream cannot be folded, so access is checked on the read model's copy of the inbox.
       await this.assertAccessFromReadModel(agent, conversationId);
-      return { conversationId, ok: false, events: 0, firstBreak: { revision: error.revision, eventId: error.eventId, position: error.position, reason: 'unreadable', expected: 'valid JSON', actual: 'unreadable' } };
+      return {
+        conversationId,
+        ok: false,
+        events: 0,
+        firstBreak: {
+          revision: error.revision,
+          eventId: error.eventId,
+          position: error.position,
+          reason: 'unreadable',
+          expected: 'valid JSON',
+          actual: 'unreadable',
+        },
+      };
     }
     const { ok, events: count, firstBreak } = verifyStreamEvents(streams.conversation(conversationId), events);
     return { conversationId, ok, events: count, firstBreak };

@@ -57,9 +57,7 @@ export interface ChainBreak {
 }
 
 /** Recomputes a stream's chain; returns the first broken link, or null when intact. */
-export function verifyChain(
-  events: Array<HashableEvent & { metadata: HashableEvent['metadata'] & { prevHash: string; hash: string } }>,
-): ChainBreak | null {
+export function verifyChain(events: Array<HashableEvent & { metadata: HashableEvent['metadata'] & { prevHash: string; hash: string } }>): ChainBreak | null {
   let prevHash = GENESIS_HASH;
   let expectedRevision = events.length > 0 ? events[0].revision : 0;
   for (const event of events) {

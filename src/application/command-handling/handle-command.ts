@@ -65,9 +65,13 @@ export async function handleCommand<Command, Event extends DomainEventShape, Sta
     if (events.length === 0) return { streamId, state, events, revision, position: last?.position ?? 0 };
 
     try {
-      const result = await store.append(streamId, events.map((event) => toNewEvent(event, ctx, options.now)), {
-        expectedRevision: revision === -1 ? 'no-stream' : revision,
-      });
+      const result = await store.append(
+        streamId,
+        events.map((event) => toNewEvent(event, ctx, options.now)),
+        {
+          expectedRevision: revision === -1 ? 'no-stream' : revision,
+        },
+      );
       const after = events.reduce(decider.evolve, state);
       return { streamId, state: after, events, revision: result.nextRevision, position: result.position };
     } catch (error) {

@@ -59,9 +59,7 @@ export class AddCommentHandler implements ICommandHandler<AddCommentCommand> {
     const handles = extractMentionHandles(text);
     if (handles.length === 0) return [];
     const [agents, inbox] = await Promise.all([this.readStore.listAgents(), this.readStore.getInbox(inboxId)]);
-    const mentioned = agents.filter(
-      (agent) => (!inbox || this.access.canAccess(agent, inbox)) && mentionHandlesOf(agent).some((h) => handles.includes(h)),
-    );
+    const mentioned = agents.filter((agent) => (!inbox || this.access.canAccess(agent, inbox)) && mentionHandlesOf(agent).some((h) => handles.includes(h)));
     return mentioned.map((a) => a.id).sort();
   }
 }

@@ -33,7 +33,13 @@ export class ChangeConversationHandler implements ICommandHandler<ChangeConversa
   ) {}
 
   async execute({ conversationId, build, ctx }: ChangeConversation): Promise<ConversationCommandResult> {
-    const outcome = await this.executor.execute(streams.conversation(conversationId), conversationDecider, () => build(this.executor.now().toISOString()), ctx, inboxGuard(this.access, ctx));
+    const outcome = await this.executor.execute(
+      streams.conversation(conversationId),
+      conversationDecider,
+      () => build(this.executor.now().toISOString()),
+      ctx,
+      inboxGuard(this.access, ctx),
+    );
     return toResult(conversationId, outcome);
   }
 }

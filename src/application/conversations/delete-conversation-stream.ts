@@ -28,7 +28,11 @@ export interface ConversationStreamDeletedData {
  * Idempotent: the tombstone's id derives from that last hash, so a retry after a crash between
  * the two writes appends nothing twice.
  */
-export async function deleteConversationStream(executor: CommandExecutor, conversationId: string, cause: { correlationId: string; causationId: string }): Promise<void> {
+export async function deleteConversationStream(
+  executor: CommandExecutor,
+  conversationId: string,
+  cause: { correlationId: string; causationId: string },
+): Promise<void> {
   const streamId = streams.conversation(conversationId);
   const events = await executor.store.readStream(streamId);
   const last = events.at(-1);

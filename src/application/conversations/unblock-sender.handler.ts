@@ -58,10 +58,15 @@ export async function unfilterConversationsOf(
   const ids = await readStore.filteredConversationIds(inboxId, address);
   const changed: string[] = [];
   for (const id of ids) {
-    const outcome = await executor.execute(streams.conversation(id), conversationDecider, { type: 'UnfilterConversation', data: { address } }, {
-      ...ctx,
-      expectedRevision: undefined,
-    });
+    const outcome = await executor.execute(
+      streams.conversation(id),
+      conversationDecider,
+      { type: 'UnfilterConversation', data: { address } },
+      {
+        ...ctx,
+        expectedRevision: undefined,
+      },
+    );
     if (outcome.events.length > 0) changed.push(id);
   }
   return changed;

@@ -61,23 +61,28 @@ export class ComposeEmailHandler implements ICommandHandler<ComposeEmailCommand>
     // (In-Reply-To / References) finds this conversation.
     const externalThreadId = `<${messageId}@${inbox.emailAddress.slice(inbox.emailAddress.lastIndexOf('@') + 1).toLowerCase()}>`;
     const conversationId = deriveIds.conversation(inbox.id, 'email', externalThreadId);
-    const outcome = await this.executor.execute(streams.conversation(conversationId), conversationDecider, () => ({
-      type: 'StartOutboundConversation' as const,
-      data: {
-        conversationId,
-        inboxId: inbox.id,
-        channel: 'email',
-        externalThreadId,
-        messageId,
-        contactId: deriveIds.contact(to),
-        authorId: ctx.agent!.id,
-        to: { address: to, ...(email.to.name?.trim() ? { name: email.to.name.trim() } : {}) },
-        subject: email.subject.trim(),
-        text: email.text,
-        ...(email.html === undefined ? {} : { html: email.html }),
-        now: this.executor.now().toISOString(),
-      },
-    }), ctx);
+    const outcome = await this.executor.execute(
+      streams.conversation(conversationId),
+      conversationDecider,
+      () => ({
+        type: 'StartOutboundConversation' as const,
+        data: {
+          conversationId,
+          inboxId: inbox.id,
+          channel: 'email',
+          externalThreadId,
+          messageId,
+          contactId: deriveIds.contact(to),
+          authorId: ctx.agent!.id,
+          to: { address: to, ...(email.to.name?.trim() ? { name: email.to.name.trim() } : {}) },
+          subject: email.subject.trim(),
+          text: email.text,
+          ...(email.html === undefined ? {} : { html: email.html }),
+          now: this.executor.now().toISOString(),
+        },
+      }),
+      ctx,
+    );
     return { conversationId, messageId, revision: outcome.revision };
   }
 }

@@ -31,10 +31,16 @@ export class EnsureDefaultInboxHandler implements ICommandHandler<EnsureDefaultI
   async execute({ emailAddress, ctx }: EnsureDefaultInboxCommand): Promise<InboxRecord> {
     const stream = streams.inbox(DEFAULT_INBOX_ID);
     const agents = await this.readStore.listAgents();
-    await this.executor.execute(stream, inboxDecider, (state) =>
-      state.status === 'none'
-        ? { type: 'CreateInbox' as const, data: { inboxId: DEFAULT_INBOX_ID, name: 'Support', emailAddress, isDefault: true, memberIds: agents.map((a) => a.id) } }
-        : { type: 'UpdateInbox' as const, data: { emailAddress } },
+    await this.executor.execute(
+      stream,
+      inboxDecider,
+      (state) =>
+        state.status === 'none'
+          ? {
+              type: 'CreateInbox' as const,
+              data: { inboxId: DEFAULT_INBOX_ID, name: 'Support', emailAddress, isDefault: true, memberIds: agents.map((a) => a.id) },
+            }
+          : { type: 'UpdateInbox' as const, data: { emailAddress } },
       ctx,
     );
     const inbox = await this.readStore.getInbox(DEFAULT_INBOX_ID);

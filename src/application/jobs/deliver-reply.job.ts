@@ -136,7 +136,10 @@ export class DeliverReplyJob implements JobRegistration {
                   type: 'RecordReplyDelivered',
                   data: { messageId: outcome.messageId, ...(outcome.externalMessageId ? { externalMessageId: outcome.externalMessageId } : {}), now },
                 }
-              : { type: 'RecordReplyFailed', data: { messageId: outcome.messageId, reason: outcome.reason, retryable: outcome.retryable, attempt: job.attempt, now } },
+              : {
+                  type: 'RecordReplyFailed',
+                  data: { messageId: outcome.messageId, reason: outcome.reason, retryable: outcome.retryable, attempt: job.attempt, now },
+                },
           ctx,
         ),
       );

@@ -69,7 +69,7 @@ export class ConversationChanges implements OnApplicationBootstrap, BeforeApplic
   private async run(from: number): Promise<void> {
     const { signal } = this.abort;
     let after = from;
-    for (let failures = 0; !signal.aborted; ) {
+    for (let failures = 0; !signal.aborted;) {
       try {
         for await (const event of this.store.subscribeAll({ after, signal })) {
           await this.announce(event);

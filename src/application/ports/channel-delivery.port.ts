@@ -42,9 +42,7 @@ export interface OutboundMessage {
  * - failed, retryable: worth trying again later (network error, 5xx, relay down, rate limit).
  * - failed, permanent: retrying cannot help (4xx, unknown recipient, message refused).
  */
-export type DeliveryResult =
-  | { status: 'delivered'; externalMessageId?: string }
-  | { status: 'failed'; retryable: boolean; reason: string };
+export type DeliveryResult = { status: 'delivered'; externalMessageId?: string } | { status: 'failed'; retryable: boolean; reason: string };
 
 export interface ChannelDelivery {
   /**

@@ -173,14 +173,19 @@ export class CorruptEventError extends Error {
     readonly position: number,
     readonly eventId: string,
   ) {
-    super(`the event log is damaged: event ${eventId} (stream ${streamId}, revision ${revision}, position ${position}) cannot be read; run "parley audit verify"`);
+    super(
+      `the event log is damaged: event ${eventId} (stream ${streamId}, revision ${revision}, position ${position}) cannot be read; run "parley audit verify"`,
+    );
     this.name = 'CorruptEventError';
   }
 }
 
 /** The storage engine cannot be reached right now; callers map it to 503 with a retry hint. */
 export class StoreUnavailableError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'StoreUnavailableError';
   }

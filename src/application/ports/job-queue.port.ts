@@ -177,7 +177,10 @@ export function observedHandler(type: string, handler: JobHandlerFn, observers: 
 
 /** Thrown by a handler when retrying cannot help (a bad address, a deleted target): the job fails at once. */
 export class PermanentJobError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'PermanentJobError';
   }

@@ -29,6 +29,10 @@ export class NotifyChannelWhenConversationDeletedForever implements ProcessManag
       externalThreadId: data.externalThreadId,
       attachmentIds: data.attachmentIds ?? [],
     };
-    await this.jobs.enqueue(NOTIFY_CHANNEL_OF_DELETED_CONVERSATION_JOB, { ...notice }, { jobId: notifyJobId(event.id), attempts: NOTIFY_ATTEMPTS, backoff: NOTIFY_BACKOFF });
+    await this.jobs.enqueue(
+      NOTIFY_CHANNEL_OF_DELETED_CONVERSATION_JOB,
+      { ...notice },
+      { jobId: notifyJobId(event.id), attempts: NOTIFY_ATTEMPTS, backoff: NOTIFY_BACKOFF },
+    );
   }
 }

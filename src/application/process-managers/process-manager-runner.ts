@@ -81,7 +81,7 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
     if (!lanes) return;
     const workers = lanes.map((lane) => this.work(lane, signal));
     let cursor = Math.min(...lanes.map((lane) => lane.after));
-    for (let failures = 0; !signal.aborted && lanes.some((lane) => !lane.detached); ) {
+    for (let failures = 0; !signal.aborted && lanes.some((lane) => !lane.detached);) {
       try {
         for await (const event of this.store.subscribeAll({ after: cursor, signal })) {
           for (const lane of lanes) this.offer(lane, event);
@@ -93,7 +93,10 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
         if (signal.aborted) break;
         failures += 1;
         const retryInMs = backoff(failures);
-        this.logger.error({ processManagers: managers.map((m) => m.name), position: cursor, err: error, retryInMs }, 'process manager subscription failed; resuming where it stopped');
+        this.logger.error(
+          { processManagers: managers.map((m) => m.name), position: cursor, err: error, retryInMs },
+          'process manager subscription failed; resuming where it stopped',
+        );
         await pause(retryInMs, signal);
       }
     }
@@ -103,7 +106,7 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
 
   /** Every manager's stored checkpoint; null when stopping before they could be read. */
   private async openLanes(managers: ProcessManager[], signal: AbortSignal): Promise<Lane[] | null> {
-    for (let failures = 0; !signal.aborted; ) {
+    for (let failures = 0; !signal.aborted;) {
       try {
         const lanes: Lane[] = [];
         for (const manager of managers) {
@@ -115,7 +118,10 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
         if (signal.aborted) break;
         failures += 1;
         const retryInMs = backoff(failures);
-        this.logger.error({ processManagers: managers.map((m) => m.name), err: error, retryInMs }, 'process managers could not read their checkpoints; retrying');
+        this.logger.error(
+          { processManagers: managers.map((m) => m.name), err: error, retryInMs },
+          'process managers could not read their checkpoints; retrying',
+        );
         await pause(retryInMs, signal);
       }
     }
@@ -139,7 +145,10 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
     }
     if (lane.queuedEvents > this.laneLimit) {
       lane.detached = true;
-      this.logger.warn({ processManager: lane.manager.name, queuedEvents: lane.queuedEvents }, 'process manager fell far behind; it reads the log on its own from its checkpoint');
+      this.logger.warn(
+        { processManager: lane.manager.name, queuedEvents: lane.queuedEvents },
+        'process manager fell far behind; it reads the log on its own from its checkpoint',
+      );
     }
     lane.wake?.();
   }
@@ -151,7 +160,7 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
     let unsaved = 0;
     let stopped = false;
     try {
-      for (let failures = 0; !signal.aborted && !lane.detached; ) {
+      for (let failures = 0; !signal.aborted && !lane.detached;) {
         const item = lane.queue[0];
         if (!item) {
           await this.nextItem(lane, signal);
@@ -217,7 +226,7 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
 
   private async run(manager: ProcessManager): Promise<void> {
     const signal = this.abort.signal;
-    for (let failures = 0; !signal.aborted; ) {
+    for (let failures = 0; !signal.aborted;) {
       try {
         await this.follow(manager, signal);
         failures = 0;

@@ -26,11 +26,15 @@ export class ScheduleTrashPurge implements ProcessManager {
     if (!conversationId) return;
     const { trashedAt, purgeAfter } = event.data as { trashedAt: string; purgeAfter: string };
     const data: PurgeConversationJobData = { conversationId, trashedAt };
-    await this.jobs.enqueue(PURGE_CONVERSATION_JOB, { ...data }, {
-      jobId: purgeJobId(conversationId, trashedAt),
-      runAt: purgeAfter,
-      attempts: PURGE_ATTEMPTS,
-      backoff: PURGE_BACKOFF,
-    });
+    await this.jobs.enqueue(
+      PURGE_CONVERSATION_JOB,
+      { ...data },
+      {
+        jobId: purgeJobId(conversationId, trashedAt),
+        runAt: purgeAfter,
+        attempts: PURGE_ATTEMPTS,
+        backoff: PURGE_BACKOFF,
+      },
+    );
   }
 }

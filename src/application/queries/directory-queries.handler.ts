@@ -60,7 +60,7 @@ export class ListAgentDirectoryHandler implements IQueryHandler<ListAgentDirecto
 }
 
 /** The agent behind a session token, or null when it no longer exists (removed agents lose access at once). */
-export class GetAgentQuery extends Query<AuthenticatedAgent & { availability: AgentSummary['availability'] } | null> {
+export class GetAgentQuery extends Query<(AuthenticatedAgent & { availability: AgentSummary['availability'] }) | null> {
   constructor(readonly agentId: string) {
     super();
   }

@@ -138,7 +138,10 @@ export function parseConversationFilters(input: unknown, path = ''): Parsed<{ fi
   const channel = text('channel');
   if (channel !== undefined) {
     if (CHANNEL_ID_PATTERN.test(channel)) filters.channel = saved.channel = channel;
-    else errors.push(`${name('channel')}: must be a channel id such as ${CHANNELS.join(', ')} or a plugin's channel (lower-case letters, digits, dashes) (got ${describe(channel)})`);
+    else
+      errors.push(
+        `${name('channel')}: must be a channel id such as ${CHANNELS.join(', ')} or a plugin's channel (lower-case letters, digits, dashes) (got ${describe(channel)})`,
+      );
   }
 
   const contactId = text('contactId');
@@ -212,7 +215,8 @@ export function parseSearchParameters(input: Record<string, unknown>): Parsed<Se
   const order = single('sort', sort);
   if (order === undefined) params.sort = hasText ? 'relevance' : 'newest';
   else if (!(SORTS as readonly string[]).includes(order)) errors.push(`sort: must be one of ${SORTS.join(', ')} (got ${describe(order)})`);
-  else if (order === 'relevance' && !hasText) errors.push(`sort: relevance needs a text to rank by; give q, or sort by newest or oldest (got "relevance" without q)`);
+  else if (order === 'relevance' && !hasText)
+    errors.push(`sort: relevance needs a text to rank by; give q, or sort by newest or oldest (got "relevance" without q)`);
   else params.sort = order as ConversationSort;
 
   const size = single('limit', limit);
@@ -239,7 +243,14 @@ export function parseSearchParameters(input: Record<string, unknown>): Parsed<Se
  * that is the start of another word is dropped: the longer one implies it.
  */
 export function searchTerms(q: string): string[] {
-  const words = [...new Set((q.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{M}\p{Co}\u{10000}-\u{10FFFF}]+/gu) ?? []))];
+  const words = [
+    ...new Set(
+      q
+        .normalize('NFC')
+        .toLowerCase()
+        .match(/[\p{L}\p{N}\p{M}\p{Co}\u{10000}-\u{10FFFF}]+/gu) ?? [],
+    ),
+  ];
   return words.filter((word) => !words.some((other) => other !== word && other.startsWith(word)));
 }
 

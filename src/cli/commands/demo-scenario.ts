@@ -146,7 +146,10 @@ export class DemoScenario {
       if (id) this.present += 1;
       else {
         const password = this.target.agentPassword;
-        ({ id } = await this.api<{ id: string }>('POST', '/api/agents', { as: 'admin', body: { name: agent.name, email: agent.email, password, role: agent.role } }));
+        ({ id } = await this.api<{ id: string }>('POST', '/api/agents', {
+          as: 'admin',
+          body: { name: agent.name, email: agent.email, password, role: agent.role },
+        }));
         this.added += 1;
       }
       this.agentIds.set(agent.key, id);
@@ -157,7 +160,10 @@ export class DemoScenario {
       const memberIds = wanted.members.map((key) => this.agentId(key)).sort();
       let inbox = wanted.emailAddress === null ? inboxes.find((i) => i.isDefault) : inboxes.find((i) => i.name === wanted.name);
       if (!inbox) {
-        const created = await this.api<{ id: string }>('POST', '/api/inboxes', { as: 'admin', body: { name: wanted.name, emailAddress: wanted.emailAddress, agentIds: memberIds } });
+        const created = await this.api<{ id: string }>('POST', '/api/inboxes', {
+          as: 'admin',
+          body: { name: wanted.name, emailAddress: wanted.emailAddress, agentIds: memberIds },
+        });
         inbox = { id: created.id, name: wanted.name, emailAddress: wanted.emailAddress, isDefault: false, memberIds };
         this.added += 1;
       } else {
@@ -222,7 +228,9 @@ export class DemoScenario {
       messageId: messageIdOf(step.id, step.from),
       date: this.target.clock.now(),
       ...(references.length > 0 ? { inReplyTo: references[references.length - 1], references } : {}),
-      ...(step.attachment ? { attachments: [{ filename: step.attachment.filename, contentType: step.attachment.contentType, content: step.attachment.content() }] } : {}),
+      ...(step.attachment
+        ? { attachments: [{ filename: step.attachment.filename, contentType: step.attachment.contentType, content: step.attachment.content() }] }
+        : {}),
     });
     await until(`the email "${step.subject}" in ${inbox.name}`, async () => hasIt(await this.findEmailConversation(conversation)));
     this.added += 1;
@@ -247,7 +255,11 @@ export class DemoScenario {
 
   private async compose(conversation: DemoConversation, step: Extract<DemoStep, { type: 'compose' }>): Promise<void> {
     const inbox = this.inbox(conversation.inbox);
-    const found = await this.search(inbox.id, step.subject, (c) => c.origin === 'outbound' && c.contact?.address === step.to.address && c.subject === step.subject);
+    const found = await this.search(
+      inbox.id,
+      step.subject,
+      (c) => c.origin === 'outbound' && c.contact?.address === step.to.address && c.subject === step.subject,
+    );
     if (found) {
       this.conversationIds.set(conversation.key, found.id);
       this.present += 1;
@@ -302,7 +314,9 @@ export class DemoScenario {
         else this.present += 1;
         // The block list is kept by a process manager: later mail from the sender must find it there.
         await until(`${address} on the blocked list`, async () => {
-          const { senders } = await this.api<{ senders: Array<{ address: string }> }>('GET', `/api/senders/blocked?inboxId=${current.inboxId}`, { as: 'admin' });
+          const { senders } = await this.api<{ senders: Array<{ address: string }> }>('GET', `/api/senders/blocked?inboxId=${current.inboxId}`, {
+            as: 'admin',
+          });
           return senders.some((s) => s.address === address);
         });
         return;
@@ -320,7 +334,11 @@ export class DemoScenario {
     if (known) return this.conversation(known);
     const first = emailSteps(conversation)[0];
     const inbox = this.inbox(conversation.inbox);
-    const found = await this.search(inbox.id, first.subject, (c) => c.origin === 'inbound' && c.contact?.address === first.from.address && c.subject === first.subject);
+    const found = await this.search(
+      inbox.id,
+      first.subject,
+      (c) => c.origin === 'inbound' && c.contact?.address === first.from.address && c.subject === first.subject,
+    );
     if (!found) return null;
     this.conversationIds.set(conversation.key, found.id);
     return this.conversation(found.id);

@@ -33,7 +33,9 @@ interface DemoLogins {
 export async function demo(ctx: CliContext): Promise<number> {
   const holder = dataDirHolder(ctx.dataDir);
   if (holder !== null) {
-    ctx.stderr.write(`parley demo: a Parley process (pid ${holder}) is using ${ctx.dataDir}: stop it first, then run the demo again (it starts its own Parley on the folder)\n`);
+    ctx.stderr.write(
+      `parley demo: a Parley process (pid ${holder}) is using ${ctx.dataDir}: stop it first, then run the demo again (it starts its own Parley on the folder)\n`,
+    );
     return EXIT.usage;
   }
   let config: ParleyConfig;
@@ -132,7 +134,11 @@ function report(ctx: CliContext, config: ParleyConfig, result: ScenarioResult, a
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   out(`Start Parley with \`npm start\` (same PARLEY_DATA_DIR) and log in at http://${host}:${config.port}`);
   out(`  email:    ${admin.email}`);
-  out(logins.admin.password ? `  password: ${logins.admin.password}   (also in ${loginFile}, readable only by you)` : '  password: the one in PARLEY_ADMIN_PASSWORD');
+  out(
+    logins.admin.password
+      ? `  password: ${logins.admin.password}   (also in ${loginFile}, readable only by you)`
+      : '  password: the one in PARLEY_ADMIN_PASSWORD',
+  );
   out(`Colleagues, each with the password ${logins.agentPassword}:`);
   for (const agent of DEMO_AGENTS) out(`  ${agent.name} <${agent.email}>`);
   out();

@@ -42,7 +42,9 @@ export async function replay(ctx: CliContext, options: { check: boolean; force: 
     try {
       const seconds = (rebuild.elapsedMs / 1000).toFixed(1);
       const across = rebuild.threads > 1 ? `, ${rebuild.threads} threads` : '';
-      ctx.stdout.write(`rebuilt the read models from ${rebuild.events} events in ${seconds} s (${rate(rebuild.events, rebuild.elapsedMs)} events/s${across})\n`);
+      ctx.stdout.write(
+        `rebuilt the read models from ${rebuild.events} events in ${seconds} s (${rate(rebuild.events, rebuild.elapsedMs)} events/s${across})\n`,
+      );
       if (options.check) return report(ctx, rebuild.compare());
       await rebuild.swapIn();
       ctx.stdout.write('swapped the rebuilt read models in (one transaction)\n');
@@ -71,7 +73,9 @@ function report(ctx: CliContext, differences: ReadModelDifference[]): number {
   }
   const counted = differences.filter((d) => d.key !== null || !d.note?.startsWith('more rows differ')).length;
   const atLeast = counted < differences.length ? 'at least ' : '';
-  ctx.stdout.write(`${atLeast}${counted} difference${counted === 1 ? '' : 's'} in ${byTable.size} table${byTable.size === 1 ? '' : 's'}; nothing was changed\n`);
+  ctx.stdout.write(
+    `${atLeast}${counted} difference${counted === 1 ? '' : 's'} in ${byTable.size} table${byTable.size === 1 ? '' : 's'}; nothing was changed\n`,
+  );
   return EXIT.problem;
 }
 

@@ -6,13 +6,10 @@ import { invalidTransition } from '../shared/domain-error';
  * on one aggregate: two admins removing each other at the same moment append to the same stream
  * with the same expected revision, and the second is decided again on the first's outcome.
  */
-export type AdminRosterEvent =
-  | { type: 'AdminGranted'; data: { agentId: string } }
-  | { type: 'AdminRevoked'; data: { agentId: string } };
+export type AdminRosterEvent = { type: 'AdminGranted'; data: { agentId: string } } | { type: 'AdminRevoked'; data: { agentId: string } };
 
 export type AdminRosterCommand =
-  | { type: 'GrantAdmin'; data: { agentId: string } }
-  | { type: 'RevokeAdmin'; data: { agentId: string; reason: 'demoted' | 'removed' } };
+  { type: 'GrantAdmin'; data: { agentId: string } } | { type: 'RevokeAdmin'; data: { agentId: string; reason: 'demoted' | 'removed' } };
 
 export interface AdminRosterState {
   readonly admins: ReadonlySet<string>;

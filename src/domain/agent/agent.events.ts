@@ -10,13 +10,7 @@ export type AgentLanguage = (typeof AGENT_LANGUAGES)[number];
  * wherever events are shown.
  */
 export type AgentEvent =
-  | AgentRegistered
-  | AgentUpdated
-  | AgentPasswordChanged
-  | AgentAvailabilityChanged
-  | AgentPreferencesChanged
-  | AgentSessionEnded
-  | AgentRemoved;
+  AgentRegistered | AgentUpdated | AgentPasswordChanged | AgentAvailabilityChanged | AgentPreferencesChanged | AgentSessionEnded | AgentRemoved;
 
 export interface AgentRegistered {
   type: 'AgentRegistered';
@@ -61,14 +55,7 @@ export interface AgentSessionEnded {
   data: { sessionId: string; expiresAt: string };
 }
 
-export type AgentCommand =
-  | RegisterAgent
-  | UpdateAgent
-  | ChangeAgentPassword
-  | SetAvailability
-  | SetPreferences
-  | EndSession
-  | RemoveAgent;
+export type AgentCommand = RegisterAgent | UpdateAgent | ChangeAgentPassword | SetAvailability | SetPreferences | EndSession | RemoveAgent;
 
 export interface RegisterAgent {
   type: 'RegisterAgent';

@@ -29,9 +29,7 @@ export type SetupCommand = {
   };
 };
 
-export type SetupState =
-  | { readonly status: 'open' }
-  | { readonly status: 'claimed'; readonly agentId: string | null; readonly claimedAt: string | null };
+export type SetupState = { readonly status: 'open' } | { readonly status: 'claimed'; readonly agentId: string | null; readonly claimedAt: string | null };
 
 /** A claim older than this whose agent was never registered was left by a crash. */
 export const STALE_SETUP_CLAIM_MS = 60_000;

@@ -17,13 +17,7 @@ import type {
   StartOutboundConversation,
 } from './conversation.commands';
 import type { ContactRef, ConversationEvent, ConversationFiltered, MessageReceived } from './conversation.events';
-import {
-  evolveConversation,
-  initialConversationState,
-  isActive,
-  type ActiveConversation,
-  type ConversationState,
-} from './conversation.state';
+import { evolveConversation, initialConversationState, isActive, type ActiveConversation, type ConversationState } from './conversation.state';
 
 export type {
   ActiveConversation,
@@ -354,8 +348,7 @@ function forward(data: ForwardConversation['data'], conversation: ActiveConversa
 
 /** Rule 12: a chat or Messenger conversation can be answered by email, and that is the only switch. */
 function checkChannelSwitch(target: Channel, own: Channel, contact: ContactRef): void {
-  const refuse = (why: string) =>
-    invalidInput(`channel "${target}" cannot be used to answer a ${own} conversation: ${why}; reply on ${own} instead`);
+  const refuse = (why: string) => invalidInput(`channel "${target}" cannot be used to answer a ${own} conversation: ${why}; reply on ${own} instead`);
   if (target !== 'email') throw refuse("only email can replace a conversation's own channel");
   if (!EMAIL_SWITCH_FROM.includes(own)) throw refuse('only chat and Messenger conversations can be answered by email');
   if (!contact.address.includes('@')) throw refuse(`the contact's address "${contact.address}" is not an email address`);

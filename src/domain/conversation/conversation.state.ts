@@ -128,9 +128,7 @@ export function evolveConversation(state: ConversationState, event: Conversation
         ...state,
         replies: withEntry(state.replies, messageId, 'delivered'),
         // Our own reply coming back through the inbox (Bcc, mailing list) is not a contact message.
-        seenExternalMessageIds: externalMessageId
-          ? withAdded(state.seenExternalMessageIds, externalMessageId)
-          : state.seenExternalMessageIds,
+        seenExternalMessageIds: externalMessageId ? withAdded(state.seenExternalMessageIds, externalMessageId) : state.seenExternalMessageIds,
       };
     }
     case 'ReplyDeliveryFailed':

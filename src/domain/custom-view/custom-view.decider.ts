@@ -46,7 +46,9 @@ export const customViewDecider: Decider<CustomViewCommand, CustomViewEvent, Cust
       case 'CreateCustomView': {
         if (state.status !== 'none') throw conflict(`custom view ${state.viewId} already exists; create the new view with a new id`);
         const { viewId, inboxId, createdBy } = command.data;
-        return [{ type: 'CustomViewCreated', data: { viewId, inboxId, name: validName(command.data.name), filters: validFilters(command.data.filters), createdBy } }];
+        return [
+          { type: 'CustomViewCreated', data: { viewId, inboxId, name: validName(command.data.name), filters: validFilters(command.data.filters), createdBy } },
+        ];
       }
       case 'UpdateCustomView': {
         const view = active(state);

@@ -5,8 +5,7 @@ import type { SenderPolicyCommand, SenderPolicyEvent } from './sender-policy.eve
 
 /** Whether one sender address is blocked in one inbox (rule 5). */
 export type SenderPolicyState =
-  | { readonly status: 'allowed' }
-  | { readonly status: 'blocked'; readonly inboxId: string; readonly address: string; readonly conversationId: string | null };
+  { readonly status: 'allowed' } | { readonly status: 'blocked'; readonly inboxId: string; readonly address: string; readonly conversationId: string | null };
 
 export const senderPolicyDecider: Decider<SenderPolicyCommand, SenderPolicyEvent, SenderPolicyState> = {
   initialState: () => ({ status: 'allowed' }),

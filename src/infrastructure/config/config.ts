@@ -87,21 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
   const inboxEmail = read.email('PARLEY_INBOX_EMAIL') ?? 'support@localhost';
   const secret = read.secret('PARLEY_SECRET', MIN_SECRET_LENGTH);
   const tokenTtlHours = read.integer('PARLEY_TOKEN_TTL_HOURS', 12, 1, 720, 'a whole number of hours');
-  const bodyLimitBytes = read.integer(
-    'PARLEY_BODY_LIMIT_BYTES',
-    1024 * 1024,
-    1024,
-    50 * 1024 * 1024,
-    'a whole number of bytes',
-    '(1 KiB - 50 MiB)',
-  );
-  const readYourWritesTimeoutMs = read.integer(
-    'PARLEY_READ_YOUR_WRITES_TIMEOUT_MS',
-    5000,
-    1,
-    600_000,
-    'a whole number of milliseconds',
-  );
+  const bodyLimitBytes = read.integer('PARLEY_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 50 * 1024 * 1024, 'a whole number of bytes', '(1 KiB - 50 MiB)');
+  const readYourWritesTimeoutMs = read.integer('PARLEY_READ_YOUR_WRITES_TIMEOUT_MS', 5000, 1, 600_000, 'a whole number of milliseconds');
   const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info', 'a log level');
 
   const eventStoreEngine = read.oneOf('EVENT_STORE', EVENT_STORE_ENGINES, 'sqlite', 'an event store engine');
@@ -175,10 +162,12 @@ function readMetrics(read: EnvReader, problems: string[]): MetricsConfig {
   const mode = read.oneOf('PARLEY_METRICS', METRICS_MODES, tokenSet ? 'token' : 'on', 'a metrics setting');
   if (mode === 'token') {
     if (token !== null) return { mode, token };
-    if (!tokenSet) problems.push(`PARLEY_METRICS=token needs PARLEY_METRICS_TOKEN (at least ${MIN_METRICS_TOKEN_LENGTH} characters) for scrapers to send as a Bearer token`);
+    if (!tokenSet)
+      problems.push(`PARLEY_METRICS=token needs PARLEY_METRICS_TOKEN (at least ${MIN_METRICS_TOKEN_LENGTH} characters) for scrapers to send as a Bearer token`);
     return { mode: 'off' };
   }
-  if (explicit && tokenSet) problems.push(`PARLEY_METRICS_TOKEN is set but PARLEY_METRICS=${mode} ignores it: set PARLEY_METRICS=token, or unset PARLEY_METRICS_TOKEN`);
+  if (explicit && tokenSet)
+    problems.push(`PARLEY_METRICS_TOKEN is set but PARLEY_METRICS=${mode} ignores it: set PARLEY_METRICS=token, or unset PARLEY_METRICS_TOKEN`);
   return { mode };
 }
 
@@ -344,9 +333,7 @@ class EnvReader {
   /** A URL that must be present because an engine that needs it was selected. */
   requiredUrl(name: string, schemes: readonly string[], because: string, example: string): string {
     if (!this.isSet(name)) {
-      this.problem(
-        `${name} is required when ${because}: set it to a ${schemes.map((s) => `${s}://`).join(' or ')} URL (e.g. ${example})`,
-      );
+      this.problem(`${name} is required when ${because}: set it to a ${schemes.map((s) => `${s}://`).join(' or ')} URL (e.g. ${example})`);
       return '';
     }
     return this.optionalUrl(name, schemes, example) ?? '';

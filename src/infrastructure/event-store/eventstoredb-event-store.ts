@@ -198,7 +198,12 @@ export class EventStoreDbEventStore implements EventStore {
         // A read from a position includes the event at that position: skip what was seen.
         const fresh = page.filter((r) => r.event !== undefined && r.event.position.commit > seen);
         if (fresh.length === 0) break;
-        found.push(...(await this.visibleOf(fresh.map((r) => r.event as NonNullable<typeof r.event>), 'fresh')));
+        found.push(
+          ...(await this.visibleOf(
+            fresh.map((r) => r.event as NonNullable<typeof r.event>),
+            'fresh',
+          )),
+        );
         const last = fresh[fresh.length - 1].event as NonNullable<AllStreamResolvedEvent['event']>;
         seen = last.position.commit;
         from = last.position;
@@ -216,7 +221,10 @@ export class EventStoreDbEventStore implements EventStore {
         const page = await collect(this.client.readAll({ fromPosition: from, maxCount: this.pageSize, direction: BACKWARDS }));
         const fresh = page.filter((r) => r.event !== undefined && (below === null || r.event.position.commit < below));
         if (fresh.length === 0) return 0;
-        const [newest] = await this.visibleOf(fresh.map((r) => r.event as NonNullable<typeof r.event>), 'fresh');
+        const [newest] = await this.visibleOf(
+          fresh.map((r) => r.event as NonNullable<typeof r.event>),
+          'fresh',
+        );
         if (newest) return newest.position;
         const oldest = fresh[fresh.length - 1].event as NonNullable<AllStreamResolvedEvent['event']>;
         below = oldest.position.commit;
@@ -515,9 +523,7 @@ export function expectedForEmptyStream(offset: Truncation): AppendExpectedRevisi
 /** Commit positions are bigints; the port's positions are numbers, exact only below 2^53. */
 export function toPortPosition(commit: bigint): number {
   if (commit < 0n || commit > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RangeError(
-      `EventStoreDB log position ${commit} is outside 0..2^53-1, which Parley's positions (JavaScript numbers) cannot represent exactly`,
-    );
+    throw new RangeError(`EventStoreDB log position ${commit} is outside 0..2^53-1, which Parley's positions (JavaScript numbers) cannot represent exactly`);
   }
   return Number(commit);
 }
@@ -660,9 +666,7 @@ function checkStreamId(streamId: string): void {
 function checkExpectedRevision(streamId: string, expected: unknown): ExpectedRevision {
   if (expected === 'no-stream' || expected === 'any') return expected;
   if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0) return expected;
-  throw new TypeError(
-    `append to stream ${streamId}: expectedRevision must be 'no-stream', 'any' or a revision >= 0, got ${JSON.stringify(expected)}`,
-  );
+  throw new TypeError(`append to stream ${streamId}: expectedRevision must be 'no-stream', 'any' or a revision >= 0, got ${JSON.stringify(expected)}`);
 }
 
 function nonNegativeInteger(name: string, value: number): number {

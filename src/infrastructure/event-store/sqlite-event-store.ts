@@ -192,9 +192,7 @@ export class SqliteEventStore implements EventStore {
               maxCount,
             ),
           )
-        : this.query(() =>
-            this.statements.readStreamForwards.all(streamId, nonNegativeInteger('fromRevision', options.fromRevision ?? 0), maxCount),
-          );
+        : this.query(() => this.statements.readStreamForwards.all(streamId, nonNegativeInteger('fromRevision', options.fromRevision ?? 0), maxCount));
     return (rows as EventRow[]).map(toRecordedEvent);
   }
 
@@ -434,25 +432,17 @@ function prepareStatements(db: Database.Database) {
     savepoint: db.prepare('SAVEPOINT parley_append'),
     release: db.prepare('RELEASE parley_append'),
     rollbackToSavepoint: db.prepare('ROLLBACK TO parley_append'),
-    insert: db.prepare(
-      'INSERT INTO events (event_id, stream_id, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
+    insert: db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     streamHead: db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
     // Ascending probes: an index seek for the newest row (ORDER BY ... DESC, MAX) costs several
     // times more than one for the first row from a key.
     streamExists: db.prepare('SELECT 1 FROM events WHERE stream_id = ? LIMIT 1').pluck(),
     headFrom: db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT 2'),
     // One statement for any number of ids: the ids travel as a JSON array.
-    findEventIds: db.prepare(
-      'SELECT event_id, stream_id, revision, position FROM events WHERE event_id IN (SELECT value FROM json_each(?))',
-    ),
+    findEventIds: db.prepare('SELECT event_id, stream_id, revision, position FROM events WHERE event_id IN (SELECT value FROM json_each(?))'),
     deleteStream: db.prepare('DELETE FROM events WHERE stream_id = ?'),
-    readStreamForwards: db.prepare(
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
-    ),
-    readStreamBackwards: db.prepare(
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
-    ),
+    readStreamForwards: db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`),
+    readStreamBackwards: db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`),
     readAll: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`),
     headPosition: db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
   };
@@ -550,9 +540,7 @@ function checkStreamId(streamId: string): void {
 function checkExpectedRevision(streamId: string, expected: unknown): ExpectedRevision {
   if (expected === 'no-stream' || expected === 'any') return expected;
   if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0) return expected;
-  throw new TypeError(
-    `append to stream ${streamId}: expectedRevision must be 'no-stream', 'any' or a revision >= 0, got ${JSON.stringify(expected)}`,
-  );
+  throw new TypeError(`append to stream ${streamId}: expectedRevision must be 'no-stream', 'any' or a revision >= 0, got ${JSON.stringify(expected)}`);
 }
 
 function nonNegativeInteger(name: string, value: number): number {

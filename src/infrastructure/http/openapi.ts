@@ -161,7 +161,9 @@ function operations(document: OpenAPIObject): OperationObject[] {
 type Controller = new (...args: never[]) => object;
 
 function controllerClasses(app: INestApplication): Controller[] {
-  return [...app.get(ModulesContainer).values()].flatMap((module) => [...module.controllers.values()].map((wrapper) => wrapper.metatype as Controller | null)).filter((c): c is Controller => c !== null);
+  return [...app.get(ModulesContainer).values()]
+    .flatMap((module) => [...module.controllers.values()].map((wrapper) => wrapper.metatype as Controller | null))
+    .filter((c): c is Controller => c !== null);
 }
 
 /** A controller's route handlers by name (read from the descriptors: reading a getter on the prototype would run it). */
@@ -187,15 +189,22 @@ function markPublicOperations(controllers: readonly Controller[], document: Open
 function addPluginRoutes(document: OpenAPIObject, routes: readonly PluginRoute[]): void {
   for (const route of routes) {
     const path = route.url.replace(/:([A-Za-z][A-Za-z0-9_]*)/g, '{$1}');
-    const parameters: ParameterObject[] = [...route.url.matchAll(/:([A-Za-z][A-Za-z0-9_]*)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters: ParameterObject[] = [...route.url.matchAll(/:([A-Za-z][A-Za-z0-9_]*)/g)].map(([, name]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     const known = PLUGIN_ROUTE_BODIES[`${route.method} ${route.url}`];
     const operation: OperationObject = {
       tags: ['Channels'],
       operationId: `plugin_${route.pluginId}_${route.method.toLowerCase()}_${route.path.replace(/[^A-Za-z0-9]+/g, '_')}`,
       summary: `${route.method} ${route.path} of the ${route.pluginName} channel plugin`,
-      description: known?.description ?? (route.public
-        ? 'A public webhook of the channel plugin: no session; the plugin checks what it receives (e.g. a signature).'
-        : "A route of the channel plugin; it needs an agent's session like the rest of the API."),
+      description:
+        known?.description ??
+        (route.public
+          ? 'A public webhook of the channel plugin: no session; the plugin checks what it receives (e.g. a signature).'
+          : "A route of the channel plugin; it needs an agent's session like the rest of the API."),
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(route.method === 'POST'
         ? {

@@ -12,7 +12,10 @@ export type TranslationVars = Record<string, string | number | boolean | null | 
 
 /** A key the code asks for that is in no locale file: a bug, never something to show a person. */
 export class MissingTranslationError extends Error {
-  constructor(readonly key: string, readonly language: Language) {
+  constructor(
+    readonly key: string,
+    readonly language: Language,
+  ) {
     super(`translation key "${key}" is missing in ${language}`);
     this.name = 'MissingTranslationError';
   }
@@ -131,7 +134,9 @@ export class Locale {
     if (Number.isNaN(date.getTime())) return '';
     const zone = { timeZone: this.timeZone };
     if (style === 'long') {
-      return new Intl.DateTimeFormat(this.language, { ...zone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(date);
+      return new Intl.DateTimeFormat(this.language, { ...zone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(
+        date,
+      );
     }
     if (style === 'day') return new Intl.DateTimeFormat(this.language, { ...zone, day: 'numeric', month: 'long', year: 'numeric' }).format(date);
     const dayOf = (d: Date) => new Intl.DateTimeFormat('en-CA', { ...zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);

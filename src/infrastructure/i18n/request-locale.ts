@@ -28,7 +28,9 @@ export function hasSavedTimeZone(request: LocaleRequest): boolean {
 }
 
 /** The request's Locale as a controller parameter. */
-export const RequestLocale = createParamDecorator((_data: unknown, context: ExecutionContext): Locale => requestLocale(context.switchToHttp().getRequest<LocaleRequest>()));
+export const RequestLocale = createParamDecorator((_data: unknown, context: ExecutionContext): Locale =>
+  requestLocale(context.switchToHttp().getRequest<LocaleRequest>()),
+);
 
 function cookie(header: string | string[] | undefined, name: string): string | null {
   const value = Array.isArray(header) ? header.join('; ') : header;

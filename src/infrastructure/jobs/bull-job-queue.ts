@@ -82,8 +82,7 @@ export function bullQueueOptions(redisUrl: string, prefix: string = BULL_DEFAULT
     settings: {
       backoffStrategies: {
         // The port's exponential backoff: delayMs, 2 × delayMs, 4 × delayMs … (Bull's own is 1, 3, 7 ×).
-        [EXPONENTIAL]: (attemptsMade: number, _error: Error, options?: { delayMs?: number }) =>
-          (options?.delayMs ?? 0) * 2 ** Math.max(0, attemptsMade - 1),
+        [EXPONENTIAL]: (attemptsMade: number, _error: Error, options?: { delayMs?: number }) => (options?.delayMs ?? 0) * 2 ** Math.max(0, attemptsMade - 1),
       },
     },
   };
@@ -93,10 +92,7 @@ export function bullQueueOptions(redisUrl: string, prefix: string = BULL_DEFAULT
  * The Bull adapter without Nest (contract tests, scripts): its own Bull queue on `redisUrl`
  * under `prefix`. stop() closes the queue's connections.
  */
-export function createBullJobQueue(
-  redisUrl: string,
-  options: Omit<BullJobQueueOptions, 'redisUrl'> & { prefix?: string } = {},
-): BullJobQueue {
+export function createBullJobQueue(redisUrl: string, options: Omit<BullJobQueueOptions, 'redisUrl'> & { prefix?: string } = {}): BullJobQueue {
   const { url, ...queueOptions } = bullQueueOptions(redisUrl, options.prefix);
   const queue = new Bull(BULL_JOBS_QUEUE, url, queueOptions);
   return new BullJobQueue(queue, { ...options, redisUrl });
@@ -213,9 +209,11 @@ export class BullJobQueue implements JobQueue {
     this.started = true;
     await this.ready();
     for (const [type, registration] of this.registrations) {
-      this.queue.process(type, registration.concurrency, (job: Job) => this.run(job, registration)).catch((error: unknown) => {
-        if (!this.stopping) this.logger?.error({ type, err: error }, 'Bull stopped processing a job type');
-      });
+      this.queue
+        .process(type, registration.concurrency, (job: Job) => this.run(job, registration))
+        .catch((error: unknown) => {
+          if (!this.stopping) this.logger?.error({ type, err: error }, 'Bull stopped processing a job type');
+        });
     }
   }
 
@@ -329,7 +327,15 @@ export class BullJobQueue implements JobQueue {
         end
       end
       return returned`;
-    return (await this.queue.client.eval(script, 4, queue.keys.active, queue.keys.wait, queue.keys.paused, queue.keys['meta-paused'], queue.toKey(''))) as string[];
+    return (await this.queue.client.eval(
+      script,
+      4,
+      queue.keys.active,
+      queue.keys.wait,
+      queue.keys.paused,
+      queue.keys['meta-paused'],
+      queue.toKey(''),
+    )) as string[];
   }
 
   /** Bounds one call and turns a Redis failure into the port's StoreUnavailableError. */

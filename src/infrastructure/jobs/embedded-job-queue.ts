@@ -173,13 +173,9 @@ export class EmbeddedJobQueue implements JobQueue {
            state = CASE WHEN jobs.state = 'active' THEN 'active' ELSE 'pending' END,
            finished_at = NULL`,
       ),
-      due: db.prepare(
-        `SELECT * FROM jobs WHERE type = ? AND state = 'pending' AND run_at <= ? ORDER BY run_at, created_at, id LIMIT ?`,
-      ),
+      due: db.prepare(`SELECT * FROM jobs WHERE type = ? AND state = 'pending' AND run_at <= ? ORDER BY run_at, created_at, id LIMIT ?`),
       expired: db.prepare(`SELECT * FROM jobs WHERE type = ? AND state = 'active' AND locked_until <= ? ORDER BY locked_until LIMIT ?`),
-      claim: db.prepare(
-        `UPDATE jobs SET state = 'active', attempts_made = attempts_made + 1, lease_token = @token, locked_until = @until WHERE id = @id`,
-      ),
+      claim: db.prepare(`UPDATE jobs SET state = 'active', attempts_made = attempts_made + 1, lease_token = @token, locked_until = @until WHERE id = @id`),
       renew: db.prepare(`UPDATE jobs SET locked_until = ? WHERE id = ? AND lease_token = ?`),
       complete: db.prepare(
         `UPDATE jobs SET state = 'completed', finished_at = @now, lease_token = NULL, locked_until = NULL WHERE id = @id AND lease_token = @token`,
@@ -206,9 +202,7 @@ export class EmbeddedJobQueue implements JobQueue {
          FROM jobs`,
       ),
       get: db.prepare(`SELECT * FROM jobs WHERE id = ?`),
-      prune: db.prepare(
-        `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = @state ORDER BY finished_at DESC LIMIT -1 OFFSET @keep)`,
-      ),
+      prune: db.prepare(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = @state ORDER BY finished_at DESC LIMIT -1 OFFSET @keep)`),
     };
   }
 
@@ -298,7 +292,10 @@ export class EmbeddedJobQueue implements JobQueue {
     if (timedOut) {
       // Left to their leases: without renewals they expire, and the next start runs them again.
       for (const renewal of this.running.values()) clearInterval(renewal);
-      this.logger.warn({ activeJobs: this.running.size, stopTimeoutMs: this.stopTimeoutMs }, 'job queue stopped with jobs still running; they run again after their lease expires');
+      this.logger.warn(
+        { activeJobs: this.running.size, stopTimeoutMs: this.stopTimeoutMs },
+        'job queue stopped with jobs still running; they run again after their lease expires',
+      );
     }
   }
 
@@ -407,13 +404,16 @@ export class EmbeddedJobQueue implements JobQueue {
   private run(row: JobRow, registration: Registration): void {
     const token = row.lease_token as string;
     registration.active += 1;
-    const renewal = setInterval(() => {
-      try {
-        if (this.statements.renew.run(this.now() + this.leaseMs, row.id, token).changes === 0) clearInterval(renewal);
-      } catch (error) {
-        this.logger.warn({ jobId: row.id, err: error }, 'could not renew a job lease');
-      }
-    }, Math.max(10, Math.floor(this.leaseMs / 3)));
+    const renewal = setInterval(
+      () => {
+        try {
+          if (this.statements.renew.run(this.now() + this.leaseMs, row.id, token).changes === 0) clearInterval(renewal);
+        } catch (error) {
+          this.logger.warn({ jobId: row.id, err: error }, 'could not renew a job lease');
+        }
+      },
+      Math.max(10, Math.floor(this.leaseMs / 3)),
+    );
     renewal.unref();
     const attempt = this.attempt(row, registration.handler).finally(() => {
       clearInterval(renewal);

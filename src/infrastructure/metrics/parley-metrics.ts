@@ -61,7 +61,7 @@ export class ParleyMetrics {
   watchProjections(positions: ProjectionPositions): void {
     new Gauge({
       name: 'parley_projection_lag_events',
-      help: 'Events in the log that the read models have not applied yet (head position minus the projections\' checkpoint).',
+      help: "Events in the log that the read models have not applied yet (head position minus the projections' checkpoint).",
       registers: [this.registry],
       async collect() {
         this.set(Math.max(0, (await positions.headPosition()) - positions.projectedPosition()));

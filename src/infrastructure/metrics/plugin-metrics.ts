@@ -19,7 +19,13 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export function createPluginMetrics(registry: Registry, pluginId: string): PluginMetrics {
   const declared = new Map<string, { kind: Kind; labelNames: string; metric: Metric }>();
 
-  function declare<M extends Metric>(kind: Kind, name: string, help: string, labelNames: readonly string[] | undefined, create: (fullName: string, labels: string[]) => M): M {
+  function declare<M extends Metric>(
+    kind: Kind,
+    name: string,
+    help: string,
+    labelNames: readonly string[] | undefined,
+    create: (fullName: string, labels: string[]) => M,
+  ): M {
     if (typeof name !== 'string' || !PLUGIN_METRIC_NAME_PATTERN.test(name)) {
       throw new Error(`plugin "${pluginId}": metric names are lower snake case like "smtp_sessions_total" (got ${JSON.stringify(name)})`);
     }
@@ -41,11 +47,23 @@ export function createPluginMetrics(registry: Registry, pluginId: string): Plugi
 
   return Object.freeze({
     counter(name: string, help: string, options: { labelNames?: readonly string[] } = {}): PluginCounter {
-      const counter = declare('counter', name, help, options.labelNames, (fullName, labelNames) => new Counter({ name: fullName, help, labelNames, registers: [registry] }));
+      const counter = declare(
+        'counter',
+        name,
+        help,
+        options.labelNames,
+        (fullName, labelNames) => new Counter({ name: fullName, help, labelNames, registers: [registry] }),
+      );
       return Object.freeze({ inc: (labels: MetricLabels = {}, by = 1) => counter.inc(labels, by) });
     },
     gauge(name: string, help: string, options: { labelNames?: readonly string[] } = {}): PluginGauge {
-      const gauge = declare('gauge', name, help, options.labelNames, (fullName, labelNames) => new Gauge({ name: fullName, help, labelNames, registers: [registry] }));
+      const gauge = declare(
+        'gauge',
+        name,
+        help,
+        options.labelNames,
+        (fullName, labelNames) => new Gauge({ name: fullName, help, labelNames, registers: [registry] }),
+      );
       return Object.freeze({
         set: (value: number, labels: MetricLabels = {}) => gauge.set(labels, value),
         inc: (labels: MetricLabels = {}, by = 1) => gauge.inc(labels, by),
@@ -53,8 +71,13 @@ export function createPluginMetrics(registry: Registry, pluginId: string): Plugi
       });
     },
     histogram(name: string, help: string, options: { labelNames?: readonly string[]; buckets?: readonly number[] } = {}): PluginHistogram {
-      const histogram = declare('histogram', name, help, options.labelNames, (fullName, labelNames) =>
-        new Histogram({ name: fullName, help, labelNames, registers: [registry], ...(options.buckets ? { buckets: [...options.buckets] } : {}) }),
+      const histogram = declare(
+        'histogram',
+        name,
+        help,
+        options.labelNames,
+        (fullName, labelNames) =>
+          new Histogram({ name: fullName, help, labelNames, registers: [registry], ...(options.buckets ? { buckets: [...options.buckets] } : {}) }),
       );
       return Object.freeze({ observe: (value: number, labels: MetricLabels = {}) => histogram.observe(labels, value) });
     },

@@ -121,7 +121,12 @@ export function createOutboundHttp(options: OutboundGuardOptions): OutboundHttp 
         answers = await resolve(host);
       } catch (error) {
         const code = (error as { code?: string })?.code;
-        throw new OutboundRequestError('OUTBOUND_NETWORK', `${method} ${redactUrl(url)}: could not resolve ${host} (${code ?? (error as Error)?.message})`, true, { cause: error });
+        throw new OutboundRequestError(
+          'OUTBOUND_NETWORK',
+          `${method} ${redactUrl(url)}: could not resolve ${host} (${code ?? (error as Error)?.message})`,
+          true,
+          { cause: error },
+        );
       }
       if (answers.length === 0) throw new OutboundRequestError('OUTBOUND_NETWORK', `${method} ${redactUrl(url)}: ${host} has no address`, true);
     }
@@ -157,7 +162,10 @@ export function createOutboundHttp(options: OutboundGuardOptions): OutboundHttp 
         let from: URL | null = null;
         for (let redirects = 0; ; redirects += 1) {
           connectTimer = setTimeout(
-            () => abortWith(new OutboundRequestError('OUTBOUND_TIMEOUT', `${method} ${redactUrl(url)}: not connected within ${settings.connectTimeoutMs} ms`, true)),
+            () =>
+              abortWith(
+                new OutboundRequestError('OUTBOUND_TIMEOUT', `${method} ${redactUrl(url)}: not connected within ${settings.connectTimeoutMs} ms`, true),
+              ),
             Math.min(settings.connectTimeoutMs, settings.timeoutMs),
           );
           const addresses = await untilAborted(vet(method, url, from), controller.signal);
@@ -215,7 +223,9 @@ function parseUrl(raw: unknown): URL {
     return new URL(raw);
   } catch {
     // Not quoted: a URL may carry a token, and this one could not be parsed to take it out.
-    throw invalid(`the URL is not a valid absolute URL (${raw.length} characters${/^[A-Za-z][A-Za-z0-9+.-]*:/.test(raw) ? `, starting ${raw.split(':')[0]}:` : ''})`);
+    throw invalid(
+      `the URL is not a valid absolute URL (${raw.length} characters${/^[A-Za-z][A-Za-z0-9+.-]*:/.test(raw) ? `, starting ${raw.split(':')[0]}:` : ''})`,
+    );
   }
 }
 
@@ -258,7 +268,8 @@ function checkInit(init: OutboundRequestInit): Settings {
   if (redirect !== 'follow' && redirect !== 'manual') throw invalid(`redirect must be "follow" or "manual" (got ${JSON.stringify(redirect)})`);
   const number = (name: keyof typeof LIMITS, min: number) => {
     const value = init[name] ?? DEFAULTS[name];
-    if (!Number.isInteger(value) || value < min || value > LIMITS[name]) throw invalid(`${name} must be a whole number from ${min} to ${LIMITS[name]} (got ${JSON.stringify(value)})`);
+    if (!Number.isInteger(value) || value < min || value > LIMITS[name])
+      throw invalid(`${name} must be a whole number from ${min} to ${LIMITS[name]} (got ${JSON.stringify(value)})`);
     return value;
   };
   return {
@@ -276,7 +287,15 @@ function checkInit(init: OutboundRequestInit): Settings {
 const invalid = (message: string) => new OutboundRequestError('OUTBOUND_INVALID_REQUEST', message, false);
 
 /** One hop: connects only to `addresses` (already vetted) and resolves with the response head. */
-function send(url: URL, addresses: ResolvedAddress[], method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal, onConnected: () => void): Promise<IncomingMessage> {
+function send(
+  url: URL,
+  addresses: ResolvedAddress[],
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  signal: AbortSignal,
+  onConnected: () => void,
+): Promise<IncomingMessage> {
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   // The socket asks this instead of DNS: it can only ever get the addresses that were checked.
   const lookup: LookupFunction = (_hostname, lookupOptions, callback) => {
@@ -381,7 +400,9 @@ function asOutboundError(error: unknown, signal: AbortSignal, method: string, ur
   if (error instanceof OutboundRequestError) return error;
   if (signal.aborted && signal.reason instanceof OutboundRequestError) return signal.reason;
   const code = (error as { code?: string })?.code;
-  return new OutboundRequestError('OUTBOUND_NETWORK', `${method} ${redactUrl(url)}: ${code ?? (error as Error)?.message ?? String(error)}`, true, { cause: error });
+  return new OutboundRequestError('OUTBOUND_NETWORK', `${method} ${redactUrl(url)}: ${code ?? (error as Error)?.message ?? String(error)}`, true, {
+    cause: error,
+  });
 }
 
 function describeClass(found: AddressClass): string {

@@ -131,7 +131,9 @@ export class ProjectorLease {
     await this.loop;
     if (this.holding) {
       await this.lose('shutting down');
-      await this.lease.release().catch((err: unknown) => this.logger.warn({ err, lease: this.lease.key }, 'could not release the projector lease; it expires by itself'));
+      await this.lease
+        .release()
+        .catch((err: unknown) => this.logger.warn({ err, lease: this.lease.key }, 'could not release the projector lease; it expires by itself'));
     }
     await this.transitions;
   }
@@ -188,7 +190,10 @@ export class ProjectorLease {
   private async lose(reason: string): Promise<void> {
     if (!this.holding) return;
     this.holding = false;
-    this.logger.warn({ lease: this.lease.key, owner: this.lease.owner, reason }, 'lost the projector lease: stopping the projections and process managers here');
+    this.logger.warn(
+      { lease: this.lease.key, owner: this.lease.owner, reason },
+      'lost the projector lease: stopping the projections and process managers here',
+    );
     this.options.onChange?.(false);
     for (const work of [...this.works].reverse()) this.transition(() => this.stopWork(work));
     await this.transitions;
@@ -265,7 +270,10 @@ export class LeasedProjections implements ProjectionProgress {
   async start(): Promise<void> {
     await this.options.lease.start();
     this.sharedPosition = await this.readStored();
-    this.refresher = setInterval(() => void this.readStored().then((position) => (this.sharedPosition = Math.max(this.sharedPosition, position))), POSITION_REFRESH_MS);
+    this.refresher = setInterval(
+      () => void this.readStored().then((position) => (this.sharedPosition = Math.max(this.sharedPosition, position))),
+      POSITION_REFRESH_MS,
+    );
     this.refresher.unref();
   }
 

@@ -148,7 +148,10 @@ export class ReadModelRebuild {
         live.exec('BEGIN IMMEDIATE');
         try {
           const head = live.prepare('SELECT COALESCE(MAX(position), 0) FROM main.events').pluck().get() as number;
-          const rebuilt = live.prepare(`SELECT COALESCE(MIN(position), 0) FROM (${rebuiltCheckpointsSql(schemas)})`).pluck().get() as number;
+          const rebuilt = live
+            .prepare(`SELECT COALESCE(MIN(position), 0) FROM (${rebuiltCheckpointsSql(schemas)})`)
+            .pluck()
+            .get() as number;
           if (rebuilt < head) {
             live.exec('ROLLBACK');
             await this.catchUp(head);
@@ -243,14 +246,20 @@ function tablesOf(db: Database, schema: string): TableInfo[] {
     (t) => t.schema === schema && !t.name.startsWith('sqlite_') && t.name !== CHECKPOINTS,
   );
   const sqlOf = new Map(
-    (db.prepare(`SELECT name, sql FROM ${schema}.sqlite_schema WHERE type = 'table'`).all() as Array<{ name: string; sql: string }>).map((row) => [row.name, row.sql]),
+    (db.prepare(`SELECT name, sql FROM ${schema}.sqlite_schema WHERE type = 'table'`).all() as Array<{ name: string; sql: string }>).map((row) => [
+      row.name,
+      row.sql,
+    ]),
   );
   const shadows = listed.filter((t) => t.type === 'shadow').map((t) => t.name);
   return listed
     .filter((t) => t.type === 'table' || t.type === 'virtual')
     .map((t) => {
       const info = db.prepare(`PRAGMA ${schema}.table_info(${quote(t.name)})`).all() as Array<{ name: string; pk: number }>;
-      const primaryKey = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+      const primaryKey = info
+        .filter((c) => c.pk > 0)
+        .sort((a, b) => a.pk - b.pk)
+        .map((c) => c.name);
       const virtual = t.type === 'virtual';
       const sql = sqlOf.get(t.name) ?? '';
       return {
@@ -282,10 +291,12 @@ function replaceTables(live: Database, tables: TableInfo[]): void {
   if (foreign) throw new RebuildError(`the rebuild file holds a table "${foreign.name}", which is not a read model; refusing to swap`);
   const dependents = [...new Set(tables.map((t) => t.schema))].flatMap((schema) => {
     const names = new Set(tables.filter((t) => t.schema === schema).map((t) => t.name));
-    return (live.prepare(`SELECT tbl_name, sql FROM ${schema}.sqlite_schema WHERE type IN ('index', 'trigger') AND sql IS NOT NULL`).all() as Array<{
-      tbl_name: string;
-      sql: string;
-    }>).filter((row) => names.has(row.tbl_name));
+    return (
+      live.prepare(`SELECT tbl_name, sql FROM ${schema}.sqlite_schema WHERE type IN ('index', 'trigger') AND sql IS NOT NULL`).all() as Array<{
+        tbl_name: string;
+        sql: string;
+      }>
+    ).filter((row) => names.has(row.tbl_name));
   });
 
   for (const table of tables) live.exec(`DROP TABLE IF EXISTS main.${quote(table.name)}`);
@@ -315,7 +326,15 @@ function compareTable(live: Database, table: TableInfo): ReadModelDifference[] {
   const liveColumns = (live.prepare(`PRAGMA main.table_info(${quote(table.name)})`).all() as Array<{ name: string }>).map((c) => c.name);
   if (liveColumns.length === 0) return [{ table: table.name, key: null, live: null, rebuilt: null, note: 'the table is missing in the live file' }];
   if (liveColumns.join('\u0000') !== table.columns.join('\u0000')) {
-    return [{ table: table.name, key: null, live: null, rebuilt: null, note: `columns differ: live (${liveColumns.join(', ')}) vs rebuilt (${table.columns.join(', ')})` }];
+    return [
+      {
+        table: table.name,
+        key: null,
+        live: null,
+        rebuilt: null,
+        note: `columns differ: live (${liveColumns.join(', ')}) vs rebuilt (${table.columns.join(', ')})`,
+      },
+    ];
   }
   const columns = (table.virtual ? ['rowid', ...table.columns] : table.columns).map(quote).join(', ');
   const rows = (schema: string) => `SELECT ${columns} FROM ${schema}.${quote(table.name)}`;
@@ -373,6 +392,13 @@ function pairRows(table: string, key: string[], sides: { onlyLive: Row[]; onlyRe
   }
   for (const row of rebuiltByKey.values()) differences.push({ table, key: keyOf(row), live: null, rebuilt: row });
   differences.sort((a, b) => JSON.stringify(a.key).localeCompare(JSON.stringify(b.key)));
-  if (truncated) differences.push({ table, key: null, live: null, rebuilt: null, note: `more rows differ: the comparison stopped after ${MAX_ROWS_PER_SIDE} rows on one side` });
+  if (truncated)
+    differences.push({
+      table,
+      key: null,
+      live: null,
+      rebuilt: null,
+      note: `more rows differ: the comparison stopped after ${MAX_ROWS_PER_SIDE} rows on one side`,
+    });
   return differences;
 }

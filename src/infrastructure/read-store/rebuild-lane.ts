@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { AppendResult, EventStore, ExpectedRevision, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeAllOptions } from '../../application/ports/event-store.port';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeAllOptions,
+} from '../../application/ports/event-store.port';
 import { ProjectionRunner } from '../../projections/projection-runner';
 import type { SqliteProjection } from '../../projections/projection';
 import { sqliteProjections } from '../../projections/sqlite';

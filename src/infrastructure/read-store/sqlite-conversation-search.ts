@@ -150,7 +150,8 @@ export class SqliteConversationSearch {
     const last = items[items.length - 1];
     return {
       ids: items.map((hit) => hit.id),
-      nextCursor: hits.length > query.limit ? encodeSearchCursor(kind === 'r' ? { kind, score: last.score, k: last.k } : { kind, lra: last.lra, k: last.k }) : null,
+      nextCursor:
+        hits.length > query.limit ? encodeSearchCursor(kind === 'r' ? { kind, score: last.score, k: last.k } : { kind, lra: last.lra, k: last.k }) : null,
     };
   }
 
@@ -238,7 +239,12 @@ export class SqliteConversationSearch {
         expressions.push(`${quote(words.length > 1 ? term : words[0])}*`);
         continue;
       }
-      const expansion = this.all<{ word: string }>(`SELECT word FROM ${WORDS} WHERE word >= ? AND word < ? ORDER BY word LIMIT ?`, words[0], `${words[0]}\u{10FFFF}`, this.tuning.maxExpansion + 1);
+      const expansion = this.all<{ word: string }>(
+        `SELECT word FROM ${WORDS} WHERE word >= ? AND word < ? ORDER BY word LIMIT ?`,
+        words[0],
+        `${words[0]}\u{10FFFF}`,
+        this.tuning.maxExpansion + 1,
+      );
       if (expansion.length === 0) return null;
       expressions.push(expansion.length > this.tuning.maxExpansion ? `${quote(words[0])}*` : `(${expansion.map((row) => quote(row.word)).join(' OR ')})`);
     }
@@ -261,9 +267,12 @@ export class SqliteConversationSearch {
   private walkedPage(inboxId: string, filters: ConversationFilters, terms: string[], oldest: boolean, cursor: TimeCursor | null, want: number): Hit[] {
     const page: Hit[] = [];
     let position = cursor;
-    for (let walked = 0; walked < this.tuning.walkBudget; ) {
+    for (let walked = 0; walked < this.tuning.walkBudget;) {
       const batch = this.filteredPage(inboxId, filters, oldest, position, WALK_BATCH);
-      const holding = this.holdingAll(batch.map((hit) => hit.k), terms);
+      const holding = this.holdingAll(
+        batch.map((hit) => hit.k),
+        terms,
+      );
       for (const hit of batch) {
         if (holding.has(hit.k)) page.push(hit);
         if (page.length >= want) return page;
@@ -277,7 +286,14 @@ export class SqliteConversationSearch {
   }
 
   /** Every word's matches intersected per conversation, filtered, ordered and cut in SQL. */
-  private intersectedPage(inboxId: string, filters: ConversationFilters, terms: string[], sort: ConversationSearch['sort'], cursor: Cursor | null, want: number): Hit[] {
+  private intersectedPage(
+    inboxId: string,
+    filters: ConversationFilters,
+    terms: string[],
+    sort: ConversationSearch['sort'],
+    cursor: Cursor | null,
+    want: number,
+  ): Hit[] {
     const relevance = sort === 'relevance';
     const sets = termSetsSql(terms, relevance);
     const where = filterSql(inboxId, filters);
@@ -351,7 +367,9 @@ export class SqliteConversationSearch {
       }
       let found: Set<number> = new Set(cluster);
       for (const expression of expressions) {
-        const inRange = this.prepared(`SELECT DISTINCT rowid >> ${SEQ_BITS} AS k FROM ${TEXT} WHERE ${TEXT} MATCH ? AND rowid BETWEEN (? << ${SEQ_BITS}) AND (? << ${SEQ_BITS}) + ${2 ** SEQ_BITS - 1}`)
+        const inRange = this.prepared(
+          `SELECT DISTINCT rowid >> ${SEQ_BITS} AS k FROM ${TEXT} WHERE ${TEXT} MATCH ? AND rowid BETWEEN (? << ${SEQ_BITS}) AND (? << ${SEQ_BITS}) + ${2 ** SEQ_BITS - 1}`,
+        )
           .pluck()
           .all(expression, cluster[0], cluster[cluster.length - 1]) as number[];
         const next = new Set<number>();
@@ -365,7 +383,9 @@ export class SqliteConversationSearch {
   }
 
   private containsAll(k: number, expressions: string[]): boolean {
-    return expressions.every((expression) => this.get(`SELECT 1 AS found FROM ${TEXT} WHERE ${TEXT} MATCH ? AND ${RANGE} LIMIT 1`, expression, k, k) !== undefined);
+    return expressions.every(
+      (expression) => this.get(`SELECT 1 AS found FROM ${TEXT} WHERE ${TEXT} MATCH ? AND ${RANGE} LIMIT 1`, expression, k, k) !== undefined,
+    );
   }
 
   private get<T>(sql: string, ...params: unknown[]): T | undefined {

@@ -132,8 +132,7 @@ export const SQL = {
   customViews: 'SELECT * FROM rm_custom_views WHERE inbox_id = ? ORDER BY position',
   customView: 'SELECT * FROM rm_custom_views WHERE id = ?',
   processorCheckpoint: 'SELECT position FROM processor_checkpoints WHERE name = ?',
-  saveProcessorCheckpoint:
-    'INSERT INTO processor_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+  saveProcessorCheckpoint: 'INSERT INTO processor_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
 } as const;
 
 /**
@@ -240,7 +239,11 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async listBlockedSenders(inboxId: string): Promise<BlockedSenderRecord[]> {
-    return this.all<{ inbox_id: string; address: string; blocked_at: string }>(SQL.blockedSenders, inboxId).map((row) => ({ inboxId: row.inbox_id, address: row.address, blockedAt: row.blocked_at }));
+    return this.all<{ inbox_id: string; address: string; blocked_at: string }>(SQL.blockedSenders, inboxId).map((row) => ({
+      inboxId: row.inbox_id,
+      address: row.address,
+      blockedAt: row.blocked_at,
+    }));
   }
 
   /** Text and filters over the `search` read model (see sqlite-conversation-search.ts for the query plans). */
@@ -361,7 +364,14 @@ interface CustomViewRow {
 }
 
 function toCustomView(row: CustomViewRow): CustomViewRecord {
-  return { id: row.id, inboxId: row.inbox_id, name: row.name, filters: JSON.parse(row.filters) as SavedFilters, createdBy: row.created_by, createdAt: row.created_at };
+  return {
+    id: row.id,
+    inboxId: row.inbox_id,
+    name: row.name,
+    filters: JSON.parse(row.filters) as SavedFilters,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+  };
 }
 
 function toAgent(row: AgentRow): AgentRecord {

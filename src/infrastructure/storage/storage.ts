@@ -7,7 +7,17 @@ import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store'
 import { SqliteEventStore } from '../event-store/sqlite-event-store';
 import { createSqliteReadSide } from '../read-store/sqlite-read-side';
 import { createMongoReadSide } from '../read-store/mongo/mongo-read-side';
-import { connectLeaseRedis, createLeaseRedis, LeasedProjections, leaseOwnerId, ProjectorLease, PROJECTOR_LEASE_KEY, PROJECTOR_LEASE_TTL_MS, RedisLease, type ExclusiveWork } from '../projections/projector-lease';
+import {
+  connectLeaseRedis,
+  createLeaseRedis,
+  LeasedProjections,
+  leaseOwnerId,
+  ProjectorLease,
+  PROJECTOR_LEASE_KEY,
+  PROJECTOR_LEASE_TTL_MS,
+  RedisLease,
+  type ExclusiveWork,
+} from '../projections/projector-lease';
 import { claimDataDir } from './data-dir-lock';
 import { databaseFile, openDatabase } from '../sqlite/open-database';
 
@@ -132,8 +142,16 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
  */
 export function openMongoReadStorage(config: ParleyConfig, url: string, logger: Logger, options: { serverSelectionTimeoutMs?: number } = {}): Storage {
   const events = openEventLog(config, logger);
-  const readSide = createMongoReadSide({ url, eventStore: events.eventStore, logger: logger.child({ component: 'projections' }), serverSelectionTimeoutMs: options.serverSelectionTimeoutMs });
-  logger.info({ eventStore: config.eventStore.engine, readModels: maskUrlPassword(url), projectorLease: config.projectorLease ? PROJECTOR_LEASE_KEY : null }, 'MongoDB read models');
+  const readSide = createMongoReadSide({
+    url,
+    eventStore: events.eventStore,
+    logger: logger.child({ component: 'projections' }),
+    serverSelectionTimeoutMs: options.serverSelectionTimeoutMs,
+  });
+  logger.info(
+    { eventStore: config.eventStore.engine, readModels: maskUrlPassword(url), projectorLease: config.projectorLease ? PROJECTOR_LEASE_KEY : null },
+    'MongoDB read models',
+  );
   const { runner } = readSide;
   const startEngines = async () => {
     await events.reachable;
@@ -167,7 +185,12 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
     lease: new RedisLease(redis, PROJECTOR_LEASE_KEY, leaseOwnerId(), PROJECTOR_LEASE_TTL_MS),
     logger: logger.child({ component: 'projector-lease' }),
   });
-  const projections = new LeasedProjections({ lease, runner, storedPosition: () => runner.storedPosition(), logger: logger.child({ component: 'projections' }) });
+  const projections = new LeasedProjections({
+    lease,
+    runner,
+    storedPosition: () => runner.storedPosition(),
+    logger: logger.child({ component: 'projections' }),
+  });
   return {
     eventStore: events.eventStore,
     readStore: readSide.readStore,

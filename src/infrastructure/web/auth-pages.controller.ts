@@ -58,14 +58,13 @@ export class AuthPagesController {
     if (!email || !password) return again(locale.t('login.missing'), 400);
     let agent;
     try {
-      agent = await attemptLogin({ throttle: this.throttle, tokens: this.tokens, secureCookies: this.secureCookies }, request, reply, email, () => this.queryBus.execute(new AuthenticateQuery(email, password)));
+      agent = await attemptLogin({ throttle: this.throttle, tokens: this.tokens, secureCookies: this.secureCookies }, request, reply, email, () =>
+        this.queryBus.execute(new AuthenticateQuery(email, password)),
+      );
     } catch (error) {
       if (error instanceof TooManyAttemptsError) {
         void reply.header('Retry-After', String(error.retryAfterSeconds));
-        return again(
-          error.reason === 'busy' ? locale.t('login.busy') : locale.t('login.tooMany', { count: Math.ceil(error.retryAfterSeconds / 60) }),
-          429,
-        );
+        return again(error.reason === 'busy' ? locale.t('login.busy') : locale.t('login.tooMany', { count: Math.ceil(error.retryAfterSeconds / 60) }), 429);
       }
       throw error;
     }
@@ -88,7 +87,8 @@ export class AuthPagesController {
     assertSameOrigin(request);
     const values = { name: field(body, 'name'), email: field(body, 'email').toLowerCase() };
     const password = field(body, 'password', { trim: false });
-    const again = (message: string, status: number) => sendHtml(reply, this.renderer.page('setup', { locale, title: locale.t('setup.title'), ...values, error: message, bare: true }), status);
+    const again = (message: string, status: number) =>
+      sendHtml(reply, this.renderer.page('setup', { locale, title: locale.t('setup.title'), ...values, error: message, bare: true }), status);
     if (!values.name || !values.email || !password) return again(locale.t('setup.missing'), 400);
     if (password !== field(body, 'confirm', { trim: false })) return again(locale.t('setup.differ'), 400);
     let agent;
@@ -97,7 +97,18 @@ export class AuthPagesController {
       agent = await this.commandBus.execute(new SetupFirstAdminCommand({ ...values, password }, systemContext()));
     } catch (error) {
       if (error instanceof SetupAlreadyDoneError) {
-        return sendHtml(reply, this.renderer.page('login', { locale, title: locale.t('login.title'), next: '/inbox', email: values.email, error: locale.t('setup.alreadyDone'), bare: true }), 409);
+        return sendHtml(
+          reply,
+          this.renderer.page('login', {
+            locale,
+            title: locale.t('login.title'),
+            next: '/inbox',
+            email: values.email,
+            error: locale.t('setup.alreadyDone'),
+            bare: true,
+          }),
+          409,
+        );
       }
       if (isDomainError(error)) return again(error.message, 400);
       throw error;

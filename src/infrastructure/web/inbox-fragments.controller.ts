@@ -55,7 +55,8 @@ export class InboxFragmentsController {
     this.actions = {
       assign: async (id, body, agent, locale) => {
         const value = field(body, 'assignee');
-        if (value !== '' && value !== 'bot' && !UUID.test(value)) throw new BadRequestException(`assignee must be an agent id, "bot" or empty (got ${JSON.stringify(value)})`);
+        if (value !== '' && value !== 'bot' && !UUID.test(value))
+          throw new BadRequestException(`assignee must be an agent id, "bot" or empty (got ${JSON.stringify(value)})`);
         const assignee: Assignee = value === '' ? null : value === 'bot' ? { type: 'bot' } : { type: 'agent', id: value.toLowerCase() };
         await this.commandBus.execute(new AssignConversationCommand(id, assignee, agentContext(agent)));
         return { notice: locale.t(assignee === null ? 'notices.unassigned' : 'notices.ownerChanged') };
@@ -141,7 +142,13 @@ export class InboxFragmentsController {
   ) {
     const state = parseInboxState(query);
     const { inbox } = await this.presenter.screen.resolveInbox(agent, state);
-    const list = await this.presenter.listContext(agent, inbox, { ...state, inboxId: inbox.id }, locale, typeof cursor === 'string' && cursor ? cursor : undefined);
+    const list = await this.presenter.listContext(
+      agent,
+      inbox,
+      { ...state, inboxId: inbox.id },
+      locale,
+      typeof cursor === 'string' && cursor ? cursor : undefined,
+    );
     sendHtml(reply, this.renderer.fragment(cursor ? 'list-page' : 'list-body', { locale, list }));
   }
 
@@ -217,7 +224,8 @@ export class InboxFragmentsController {
     const revision = field(body, 'revision');
     if (!/^\d+$/.test(revision)) throw new BadRequestException('revision must be the conversation revision the reply was written against');
     const channel = field(body, 'channel');
-    if (channel && channel !== 'email' && !/^(chat|messenger|whatsapp|forms|api)$/.test(channel)) throw new BadRequestException(`channel must be a channel name (got ${JSON.stringify(channel)})`);
+    if (channel && channel !== 'email' && !/^(chat|messenger|whatsapp|forms|api)$/.test(channel))
+      throw new BadRequestException(`channel must be a channel name (got ${JSON.stringify(channel)})`);
     const messageId = randomUUID();
     try {
       await this.commandBus.execute(
@@ -231,14 +239,11 @@ export class InboxFragmentsController {
       if (!(error instanceof ConcurrencyError)) throw error;
       const context = await this.presenter.threadContext(agent, id, state, locale);
       const fresh = context
-        ? this.renderer.fragment('thread-main', { ...context, oob: true }) + this.renderer.fragment('reply-revision', { locale, thread: context.thread, oob: true })
+        ? this.renderer.fragment('thread-main', { ...context, oob: true }) +
+          this.renderer.fragment('reply-revision', { locale, thread: context.thread, oob: true })
         : '';
       void reply.header('HX-Retarget', '#composer-alert').header('HX-Reswap', 'innerHTML');
-      return sendHtml(
-        reply,
-        this.renderer.fragment('composer-alert', { locale, message: locale.t('composer.stale') }) + fresh,
-        409,
-      );
+      return sendHtml(reply, this.renderer.fragment('composer-alert', { locale, message: locale.t('composer.stale') }) + fresh, 409);
     }
     await this.answerWithThread(reply, agent, state, locale, await this.replyNotice(agent, id, messageId, locale));
   }
@@ -280,16 +285,25 @@ export class InboxFragmentsController {
     if (outcome.deleted) {
       void reply.header('HX-Replace-Url', `/inbox?${stateQuery({ ...state, conversationId: null })}`);
       triggerChanged(reply);
-      return sendHtml(reply, this.renderer.fragment('thread-empty', { locale, notice: locale.t('thread.deletedForever') }) +
+      return sendHtml(
+        reply,
+        this.renderer.fragment('thread-empty', { locale, notice: locale.t('thread.deletedForever') }) +
           this.renderer.fragment('sidebar', { locale, oob: true }) +
-          this.renderer.flash(locale, 'info', outcome.notice, { oob: true }),);
+          this.renderer.flash(locale, 'info', outcome.notice, { oob: true }),
+      );
     }
     await this.answerWithThread(reply, agent, state, locale, outcome.notice);
   }
 
   /** Bulk "Move to trash" / "Close" over the checked conversations (rule 7). */
   @Post('bulk')
-  async bulk(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @RequestLocale() locale: Locale, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async bulk(
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     assertSameOrigin(request);
     const ids = fields(body, 'ids');
     const action = field(body, 'action');
@@ -297,18 +311,32 @@ export class InboxFragmentsController {
     if (ids.length === 0) throw new BadRequestException(locale.t('errors.selectOne'));
     if (ids.length > 500) throw new BadRequestException(locale.t('errors.selectAtMost', { max: locale.formatNumber(500) }));
     if (!ids.every((id) => UUID.test(id))) throw new BadRequestException('ids must be conversation ids');
-    const { results } = await this.commandBus.execute(new BulkConversationActionCommand(ids.map((i) => i.toLowerCase()), action, agentContext(agent)));
+    const { results } = await this.commandBus.execute(
+      new BulkConversationActionCommand(
+        ids.map((i) => i.toLowerCase()),
+        action,
+        agentContext(agent),
+      ),
+    );
     const done = results.filter((r) => r.ok).length;
     const failed = results.filter((r) => !r.ok);
     const summary = locale.t(action === 'close' ? 'notices.bulkClosed' : 'notices.bulkTrashed', { count: done });
     const failures =
-      failed.length > 0 ? ` ${locale.t('notices.bulkFailed', { count: failed.length, reasons: failed.map((f) => describeMessage(f.ok ? null : f.error)).join('; ') })}` : '';
+      failed.length > 0
+        ? ` ${locale.t('notices.bulkFailed', { count: failed.length, reasons: failed.map((f) => describeMessage(f.ok ? null : f.error)).join('; ') })}`
+        : '';
     triggerChanged(reply);
     sendHtml(reply, this.renderer.flash(locale, failed.length > 0 ? 'error' : 'info', `${summary}${failures}`));
   }
 
   @Post('me/availability')
-  async availability(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @RequestLocale() locale: Locale, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async availability(
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     assertSameOrigin(request);
     const status = field(body, 'status');
     if (status !== 'available' && status !== 'away') throw new BadRequestException('status must be available or away');
@@ -332,7 +360,10 @@ export class InboxFragmentsController {
     const text = requireField(body, 'text', 'fields.message', 100_000, locale);
     const { inbox } = await this.presenter.screen.actionInbox(agent, inboxId);
     const sent = await this.commandBus.execute(new ComposeEmailCommand({ to: { address: to }, subject, text, inboxId: inbox.id }, agentContext(agent)));
-    void reply.header('HX-Redirect', `/inbox?${stateQuery({ inboxId: inbox.id, view: 'sent', sort: 'newest', search: null, conversationId: sent.conversationId })}`);
+    void reply.header(
+      'HX-Redirect',
+      `/inbox?${stateQuery({ inboxId: inbox.id, view: 'sent', sort: 'newest', search: null, conversationId: sent.conversationId })}`,
+    );
     sendHtml(reply, this.renderer.flash(locale, 'info', locale.t('notices.emailQueued', { address: to })));
   }
 
@@ -353,9 +384,19 @@ export class InboxFragmentsController {
     const { inbox } = await this.presenter.screen.actionInbox(agent, typeof query.inbox === 'string' ? query.inbox : undefined);
     const { search } = state;
     const filters = Object.fromEntries(
-      Object.entries({ q: search.q, status: search.status, channel: search.channel, contactId: search.contactId, assignee: search.assignee, from: search.from, to: search.to }).filter(([, v]) => v !== ''),
+      Object.entries({
+        q: search.q,
+        status: search.status,
+        channel: search.channel,
+        contactId: search.contactId,
+        assignee: search.assignee,
+        from: search.from,
+        to: search.to,
+      }).filter(([, v]) => v !== ''),
     );
-    const view = await this.commandBus.execute(new CreateCustomViewCommand(inbox.id, name, { ...filters, hideFiltered: search.hideFiltered, hideTrash: search.hideTrash }, agentContext(agent)));
+    const view = await this.commandBus.execute(
+      new CreateCustomViewCommand(inbox.id, name, { ...filters, hideFiltered: search.hideFiltered, hideTrash: search.hideTrash }, agentContext(agent)),
+    );
     void reply.header('HX-Redirect', `/inbox?${stateQuery({ ...state, inboxId: inbox.id, search: null, conversationId: null }, { view: view.id })}`);
     sendHtml(reply, this.renderer.flash(locale, 'info', locale.t('notices.viewSaved', { name })));
   }
@@ -371,7 +412,8 @@ export class InboxFragmentsController {
 
   private async threadPane(agent: AuthenticatedAgent, state: InboxState, locale: Locale): Promise<string> {
     const context = await this.presenter.threadContext(agent, state.conversationId!, state, locale);
-    if (!context) return this.renderer.fragment('thread-empty', { locale, notice: locale.t('thread.missing') }) + this.renderer.fragment('sidebar', { locale, oob: true });
+    if (!context)
+      return this.renderer.fragment('thread-empty', { locale, notice: locale.t('thread.missing') }) + this.renderer.fragment('sidebar', { locale, oob: true });
     return this.renderer.fragment('thread-pane', context) + this.renderer.fragment('sidebar', { ...context, oob: true });
   }
 }

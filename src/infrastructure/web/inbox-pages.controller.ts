@@ -87,11 +87,20 @@ export class InboxPagesController {
     @RequestLocale() locale: Locale,
     @Res() reply: FastifyReply,
   ) {
-    sendHtml(reply, await this.settingsPage(agent, locale, inboxId, { notice: saved && SAVED.includes(saved as Saved) ? locale.t(`settings.saved.${saved}`) : undefined }));
+    sendHtml(
+      reply,
+      await this.settingsPage(agent, locale, inboxId, { notice: saved && SAVED.includes(saved as Saved) ? locale.t(`settings.saved.${saved}`) : undefined }),
+    );
   }
 
   @Post('settings/inbox')
-  async updateInbox(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async updateInbox(
+    @Query('inbox') inboxId: string | undefined,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.settingsAction(agent, inboxId, request, reply, 'inbox', async (id) => {
       const emailAddress = field(body, 'emailAddress');
       await this.commandBus.execute(new UpdateInboxCommand(id, { name: field(body, 'name'), emailAddress: emailAddress || null }, agentContext(agent)));
@@ -99,14 +108,26 @@ export class InboxPagesController {
   }
 
   @Post('settings/members')
-  async setMembers(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async setMembers(
+    @Query('inbox') inboxId: string | undefined,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.settingsAction(agent, inboxId, request, reply, 'members', (id) =>
       this.commandBus.execute(new SetInboxMembersCommand(id, fields(body, 'agentIds'), agentContext(agent))),
     );
   }
 
   @Post('settings/inboxes')
-  async createInbox(@Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @RequestLocale() locale: Locale, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async createInbox(
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     assertSameOrigin(request);
     try {
       const emailAddress = field(body, 'emailAddress');
@@ -118,13 +139,23 @@ export class InboxPagesController {
   }
 
   @Post('settings/agents')
-  async addAgent(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async addAgent(
+    @Query('inbox') inboxId: string | undefined,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.settingsAction(agent, inboxId, request, reply, 'agent-added', async (id) => {
       const role = field(body, 'role') === 'admin' ? 'admin' : 'agent';
       // The same command and checks as POST /api/agents; a new agent works in the inbox they were
       // added from (and only there: admins reach every inbox anyway).
       await this.commandBus.execute(
-        new RegisterAgentCommand({ name: field(body, 'name'), email: field(body, 'email'), password: field(body, 'password', { trim: false }), role }, agentContext(agent), { inboxId: id }),
+        new RegisterAgentCommand(
+          { name: field(body, 'name'), email: field(body, 'email'), password: field(body, 'password', { trim: false }), role },
+          agentContext(agent),
+          { inboxId: id },
+        ),
       );
     });
   }
@@ -137,11 +168,19 @@ export class InboxPagesController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    await this.settingsAction(agent, inboxId, request, reply, 'agent-removed', () => this.commandBus.execute(new RemoveAgentCommand(agentId, agentContext(agent))));
+    await this.settingsAction(agent, inboxId, request, reply, 'agent-removed', () =>
+      this.commandBus.execute(new RemoveAgentCommand(agentId, agentContext(agent))),
+    );
   }
 
   @Post('settings/unblock')
-  async unblock(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async unblock(
+    @Query('inbox') inboxId: string | undefined,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.settingsAction(agent, inboxId, request, reply, 'unblocked', (id) =>
       this.commandBus.execute(new UnblockSenderCommand(id, field(body, 'address'), agentContext(agent))),
     );
@@ -149,9 +188,17 @@ export class InboxPagesController {
 
   /** The agent's own language and time zone; an empty choice follows the browser again. */
   @Post('settings/preferences')
-  async setPreferences(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async setPreferences(
+    @Query('inbox') inboxId: string | undefined,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.settingsAction(agent, inboxId, request, reply, 'preferences', () =>
-      this.commandBus.execute(new SetPreferencesCommand({ language: field(body, 'language') || null, timeZone: field(body, 'timeZone') || null }, agentContext(agent))),
+      this.commandBus.execute(
+        new SetPreferencesCommand({ language: field(body, 'language') || null, timeZone: field(body, 'timeZone') || null }, agentContext(agent)),
+      ),
     );
   }
 
@@ -160,11 +207,19 @@ export class InboxPagesController {
    * session of theirs, this one included, so this browser gets a fresh session at once.
    */
   @Post('settings/password')
-  async changePassword(@Query('inbox') inboxId: string | undefined, @Body() body: FormBody, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async changePassword(
+    @Query('inbox') inboxId: string | undefined,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.settingsAction(agent, inboxId, request, reply, 'password', async () => {
       const password = field(body, 'password', { trim: false });
       if (password !== field(body, 'confirm', { trim: false })) throw new BadRequestException(requestLocale(request).t('settings.passwordsDiffer'));
-      await this.commandBus.execute(new UpdateAgentCommand(agent.id, { password, currentPassword: field(body, 'currentPassword', { trim: false }) }, agentContext(agent)));
+      await this.commandBus.execute(
+        new UpdateAgentCommand(agent.id, { password, currentPassword: field(body, 'currentPassword', { trim: false }) }, agentContext(agent)),
+      );
       this.revocations.ended({ agentId: agent.id });
       await this.startSession(agent.id, reply);
     });
@@ -194,7 +249,9 @@ export class InboxPagesController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    await this.settingsAction(agent, inboxId, request, reply, 'view-deleted', () => this.commandBus.execute(new DeleteCustomViewCommand(viewId, agentContext(agent))));
+    await this.settingsAction(agent, inboxId, request, reply, 'view-deleted', () =>
+      this.commandBus.execute(new DeleteCustomViewCommand(viewId, agentContext(agent))),
+    );
   }
 
   /** The same HttpOnly, SameSite=Strict session cookie as logging in sets. */
@@ -227,7 +284,12 @@ export class InboxPagesController {
     }
   }
 
-  private async settingsPage(agent: AuthenticatedAgent, locale: Locale, inboxId: string | undefined, messages: { notice?: string; error?: string }): Promise<string> {
+  private async settingsPage(
+    agent: AuthenticatedAgent,
+    locale: Locale,
+    inboxId: string | undefined,
+    messages: { notice?: string; error?: string },
+  ): Promise<string> {
     const screen = this.presenter.screen;
     const { inbox, inboxes } = await screen.resolveInbox(agent, parseInboxState({ inbox: inboxId }));
     const [me, agents, blocked, views] = await Promise.all([
@@ -267,7 +329,18 @@ export class InboxPagesController {
 }
 
 /** What a settings form did, named in the redirect (`?saved=`) and told in the reader's language (settings.saved.*). */
-const SAVED = ['inbox', 'members', 'inbox-created', 'agent-added', 'agent-removed', 'unblocked', 'preferences', 'password', 'view-renamed', 'view-deleted'] as const;
+const SAVED = [
+  'inbox',
+  'members',
+  'inbox-created',
+  'agent-added',
+  'agent-removed',
+  'unblocked',
+  'preferences',
+  'password',
+  'view-renamed',
+  'view-deleted',
+] as const;
 type Saved = (typeof SAVED)[number];
 
 /** Each language named in itself, as language pickers do, so a reader finds their own whatever the page's language. */
@@ -281,7 +354,10 @@ function preferenceChoices(agent: AuthenticatedAgent, locale: Locale) {
       ...o,
       selected: o.value === language,
     })),
-    timeZones: [{ value: '', label: locale.t('preferences.browserZone') }, ...timeZones().map((z) => ({ value: z, label: z }))].map((o) => ({ ...o, selected: o.value === timeZone })),
+    timeZones: [{ value: '', label: locale.t('preferences.browserZone') }, ...timeZones().map((z) => ({ value: z, label: z }))].map((o) => ({
+      ...o,
+      selected: o.value === timeZone,
+    })),
     shownZone: locale.timeZone,
   };
 }

@@ -88,7 +88,10 @@ export class InboxPresenter {
           { value: 'bot', label: locale.t('owners.bot') },
           ...teammates.map((a) => ({ value: a.id, label: a.name })),
         ].map((o) => ({ ...o, selected: o.value === (search?.assignee ?? '') })),
-        filtersOpen: Boolean(search && (search.status || search.channel || search.assignee || search.from || search.to || search.contactId || search.hideFiltered || !search.hideTrash)),
+        filtersOpen: Boolean(
+          search &&
+          (search.status || search.channel || search.assignee || search.from || search.to || search.contactId || search.hideFiltered || !search.hideTrash),
+        ),
       },
       inboxId: inbox.id,
       view: state.view,

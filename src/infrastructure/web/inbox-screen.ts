@@ -102,11 +102,18 @@ export class InboxScreen {
   }
 
   /** One page of the list the state asks for; bad search input comes back as messages, not as an error page. */
-  async list(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState, cursor?: string): Promise<{ page: Page<ConversationSummary>; errors: string[] }> {
+  async list(
+    agent: AuthenticatedAgent,
+    inbox: InboxRecord,
+    state: InboxState,
+    cursor?: string,
+  ): Promise<{ page: Page<ConversationSummary>; errors: string[] }> {
     try {
       let page: Page<ConversationSummary>;
       if (state.search) {
-        page = await this.queryBus.execute(new SearchConversationsQuery(agent, searchParameters(state as InboxState & { search: SearchInput }, inbox.id, cursor)));
+        page = await this.queryBus.execute(
+          new SearchConversationsQuery(agent, searchParameters(state as InboxState & { search: SearchInput }, inbox.id, cursor)),
+        );
       } else if (UUID.test(state.view)) {
         const sort = state.sort === 'oldest' ? 'oldest' : 'newest';
         page = await this.queryBus.execute(new ListCustomViewConversationsQuery(agent, state.view, inbox.id, sort, PAGE_SIZE, cursor));
@@ -274,7 +281,11 @@ export function threadView(c: ConversationDetail, state: InboxState, teammates: 
       : [],
     isEmail: c.channel === 'email',
     // The email's local part is one of the handles a mention resolves; the address itself is not needed.
-    mentionables: teammates.map((a) => ({ name: a.name, handle: a.name.trim().toLowerCase().replace(/\s+/g, '.'), local: a.email.split('@')[0].toLowerCase() })),
+    mentionables: teammates.map((a) => ({
+      name: a.name,
+      handle: a.name.trim().toLowerCase().replace(/\s+/g, '.'),
+      local: a.email.split('@')[0].toLowerCase(),
+    })),
     query: stateQuery(pageState),
     listQuery: stateQuery({ ...pageState, conversationId: null }),
     contactSearchHref: c.contact

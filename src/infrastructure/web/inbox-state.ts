@@ -47,7 +47,10 @@ export function parseInboxState(query: Record<string, unknown>): InboxState {
     conversationId: UUID.test(conversation) ? conversation.toLowerCase() : null,
     search: searching
       ? {
-          ...(Object.fromEntries(SEARCH_TEXT_FIELDS.map((name) => [name, one(query[name]).trim().slice(0, 500)])) as Record<(typeof SEARCH_TEXT_FIELDS)[number], string>),
+          ...(Object.fromEntries(SEARCH_TEXT_FIELDS.map((name) => [name, one(query[name]).trim().slice(0, 500)])) as Record<
+            (typeof SEARCH_TEXT_FIELDS)[number],
+            string
+          >),
           // Checkboxes: the form always sends a hidden "false" before the box, so the last value wins.
           hideFiltered: lastFlag(query.hideFiltered, false),
           hideTrash: lastFlag(query.hideTrash, true),
@@ -86,7 +89,13 @@ export function stateQuery(state: InboxState, changes: Partial<InboxState> = {})
 /** The search as docs/api.md's `GET /api/conversations` parameters (what SearchConversationsQuery takes). */
 export function searchParameters(state: InboxState & { search: SearchInput }, inboxId: string, cursor?: string): Record<string, unknown> {
   const sort = state.sort === 'relevance' && !state.search.q ? 'newest' : state.sort;
-  const params: Record<string, unknown> = { inboxId, hideFiltered: String(state.search.hideFiltered), hideTrash: String(state.search.hideTrash), sort, limit: '50' };
+  const params: Record<string, unknown> = {
+    inboxId,
+    hideFiltered: String(state.search.hideFiltered),
+    hideTrash: String(state.search.hideTrash),
+    sort,
+    limit: '50',
+  };
   for (const name of SEARCH_TEXT_FIELDS) if (state.search[name]) params[name] = state.search[name];
   if (cursor) params.cursor = cursor;
   return params;

@@ -44,10 +44,16 @@ export class LiveEventsController implements BeforeApplicationShutdown {
   ) {}
 
   @Get()
-  async stream(@Query('inboxId') inboxIdParam: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async stream(
+    @Query('inboxId') inboxIdParam: string | undefined,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     const inbox = await this.reachableInbox(agent, typeof inboxIdParam === 'string' && UUID.test(inboxIdParam) ? inboxIdParam.toLowerCase() : null);
     // An inbox out of reach answers as an unknown one: a 403 would confirm the id exists.
-    if (!inbox) throw new NotFoundError(inboxIdParam ? `inbox ${inboxIdParam} not found` : 'you are not a member of any inbox yet; ask an admin to add you to one');
+    if (!inbox)
+      throw new NotFoundError(inboxIdParam ? `inbox ${inboxIdParam} not found` : 'you are not a member of any inbox yet; ask an admin to add you to one');
     const session = (request as FastifyRequest & AuthenticatedRequest).session;
     if (!session) throw new Error('the events route needs the session the auth guard checked');
 

@@ -66,7 +66,10 @@ export class Templates {
     });
     // Every text and date follows the locale the controller put at the root of the context.
     hbs.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => localeOf(options).t(key, options.hash as TranslationVars));
-    hbs.registerHelper('tHtml', (key: string, options: Handlebars.HelperOptions) => new Handlebars.SafeString(localeOf(options).translateHtml(key, options.hash as TranslationVars)));
+    hbs.registerHelper(
+      'tHtml',
+      (key: string, options: Handlebars.HelperOptions) => new Handlebars.SafeString(localeOf(options).translateHtml(key, options.hash as TranslationVars)),
+    );
     hbs.registerHelper('tOf', (group: string, value: string, options: Handlebars.HelperOptions) => localeOf(options).t(`${group}.${value}`));
     hbs.registerHelper('number', (value: number, options: Handlebars.HelperOptions) => localeOf(options).formatNumber(Number(value)));
     hbs.registerHelper('shortTime', (iso: string, options: Handlebars.HelperOptions) => localeOf(options).formatDate(iso, 'short'));
@@ -80,7 +83,7 @@ const CHANNELS_KNOWN = new Set<string>(CHANNELS);
 
 function localeOf(options: Handlebars.HelperOptions): Locale {
   const locale = (options.data?.root as { locale?: unknown } | undefined)?.locale;
-  if (!(locale instanceof Locale)) throw new Error('a template was rendered without a locale: pass the request\'s locale in the context');
+  if (!(locale instanceof Locale)) throw new Error("a template was rendered without a locale: pass the request's locale in the context");
   return locale;
 }
 
@@ -105,5 +108,8 @@ function scriptJson(value: unknown): string {
 /** Escapes the text, then marks `@handle` mentions (the same pattern the application resolves). */
 export function withMentions(text: string): string {
   const escaped = Handlebars.escapeExpression(text);
-  return escaped.replace(/(^|[^\w@&;])@([\p{L}\p{N}][\p{L}\p{N}._-]{0,63})/gu, (_m, before: string, handle: string) => `${before}<strong class="mention">@${handle}</strong>`);
+  return escaped.replace(
+    /(^|[^\w@&;])@([\p{L}\p{N}][\p{L}\p{N}._-]{0,63})/gu,
+    (_m, before: string, handle: string) => `${before}<strong class="mention">@${handle}</strong>`,
+  );
 }

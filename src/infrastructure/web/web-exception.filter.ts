@@ -49,7 +49,10 @@ export class WebExceptionFilter implements ExceptionFilter {
         .send(this.renderer.flash(locale, 'error', message));
       return;
     }
-    void reply.status(described.statusCode).type('text/html; charset=utf-8').send(this.renderer.errorPage(locale, described.statusCode, described.error, message));
+    void reply
+      .status(described.statusCode)
+      .type('text/html; charset=utf-8')
+      .send(this.renderer.errorPage(locale, described.statusCode, described.error, message));
   }
 }
 

@@ -37,7 +37,8 @@ export function requireField(body: FormBody | undefined, name: string, labelKey:
   const value = field(body, name);
   const label = locale.t(labelKey);
   if (!value) throw new BadRequestException(locale.t('fields.empty', { label }));
-  if (value.length > maxLength) throw new BadRequestException(locale.t('fields.tooLong', { label, max: locale.formatNumber(maxLength), length: locale.formatNumber(value.length) }));
+  if (value.length > maxLength)
+    throw new BadRequestException(locale.t('fields.tooLong', { label, max: locale.formatNumber(maxLength), length: locale.formatNumber(value.length) }));
   return value;
 }
 

@@ -77,7 +77,6 @@ export function createApiChannelPlugin(): ChannelPlugin {
       if (!webhook) return delivered();
       return postSigned(connection!.http, webhook.url, webhook.secret, { type: 'parley.reply', ...outbound }, outbound.messageId);
     },
-
   };
 }
 
@@ -99,7 +98,9 @@ async function checkMessage(body: unknown): Promise<{ ok: true; message: ApiMess
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return {
       ok: false,
-      problems: [`the body must be a JSON object like {"externalThreadId": …, "externalMessageId": …, "from": {"address": …}, "text": …} (got ${describeValue(body)})`],
+      problems: [
+        `the body must be a JSON object like {"externalThreadId": …, "externalMessageId": …, "from": {"address": …}, "text": …} (got ${describeValue(body)})`,
+      ],
     };
   }
   const plain = plainValidMessage(body);

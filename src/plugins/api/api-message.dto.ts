@@ -60,7 +60,7 @@ export class ApiMessageDto {
   @IsOptional()
   @IsString()
   @MaxLength(5_000_000)
-  @ApiPropertyOptional({ type: String, description: 'Cleaned like an email\'s HTML before it is stored.' })
+  @ApiPropertyOptional({ type: String, description: "Cleaned like an email's HTML before it is stored." })
   html?: string;
 
   @IsOptional()

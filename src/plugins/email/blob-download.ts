@@ -26,11 +26,13 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+// Control characters are what is removed from file names.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
 /** The last path segment, without control characters; null when nothing usable is left. */
 function fileName(value: string | undefined): string | null {
-  // Control characters are what is removed here.
-  // eslint-disable-next-line no-control-regex
-  const name = (value ?? '').split(/[/\\]/).pop()?.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200) ?? '';
+  const name = (value ?? '').split(/[/\\]/).pop()?.replace(CONTROL_CHARACTERS, '').trim().slice(0, 200) ?? '';
   return name === '' || name === '.' || name === '..' ? null : name;
 }
 

@@ -159,8 +159,14 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
       connection.conversations.onDeletedForever(async ({ conversationId, externalThreadId, attachmentIds }) => {
         const heldAgain = await connection.conversations.attachmentIds(conversationId);
         if (heldAgain === null) await index.forgetContent(externalThreadId);
-        const { deleted } = await references.release(conversationId, attachmentIds.filter((id) => !heldAgain?.includes(id)));
-        logger.info({ conversationId, deletedBlobs: deleted.length, keptBlobs: new Set(attachmentIds).size - deleted.length }, 'email blobs of a conversation deleted forever removed');
+        const { deleted } = await references.release(
+          conversationId,
+          attachmentIds.filter((id) => !heldAgain?.includes(id)),
+        );
+        logger.info(
+          { conversationId, deletedBlobs: deleted.length, keptBlobs: new Set(attachmentIds).size - deleted.length },
+          'email blobs of a conversation deleted forever removed',
+        );
       });
 
       // Mail an older version stored readable to others is narrowed to owner-only (last: every declaration is made).
@@ -219,7 +225,9 @@ function resolveSettings(options: EmailPluginOptions, connection: ChannelHostCon
   const storageDir = options.storageDir ?? config.get('STORAGE_DIR');
   const storage = options.storage ?? (storageDir ? new FileKeyValueStore(storageDir) : offeredStorage);
   if (!storage) {
-    throw new Error(`the email channel keeps original messages and its thread index on disk: set ${config.variableName('STORAGE_DIR')} (Parley sets it under PARLEY_DATA_DIR)`);
+    throw new Error(
+      `the email channel keeps original messages and its thread index on disk: set ${config.variableName('STORAGE_DIR')} (Parley sets it under PARLEY_DATA_DIR)`,
+    );
   }
   return {
     smtpPort: options.smtpPort ?? port(config.get('SMTP_PORT'), config.variableName('SMTP_PORT')) ?? 2525,
@@ -228,10 +236,13 @@ function resolveSettings(options: EmailPluginOptions, connection: ChannelHostCon
     inboxEmail: options.inboxEmail ?? config.get('INBOX_EMAIL'),
     storage,
     inboxes: options.inboxes ?? offeredInboxes ?? null,
-    maxMessageBytes: options.maxMessageBytes ?? positiveInteger(config.get('MAX_MESSAGE_BYTES'), config.variableName('MAX_MESSAGE_BYTES')) ?? DEFAULT_MAX_MESSAGE_BYTES,
+    maxMessageBytes:
+      options.maxMessageBytes ?? positiveInteger(config.get('MAX_MESSAGE_BYTES'), config.variableName('MAX_MESSAGE_BYTES')) ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxSessions: options.maxSessions ?? count(config.get('MAX_SESSIONS'), config.variableName('MAX_SESSIONS')) ?? DEFAULT_MAX_SESSIONS,
     maxSessionsPerClient:
-      options.maxSessionsPerClient ?? count(config.get('MAX_SESSIONS_PER_CLIENT'), config.variableName('MAX_SESSIONS_PER_CLIENT')) ?? DEFAULT_MAX_SESSIONS_PER_CLIENT,
+      options.maxSessionsPerClient ??
+      count(config.get('MAX_SESSIONS_PER_CLIENT'), config.variableName('MAX_SESSIONS_PER_CLIENT')) ??
+      DEFAULT_MAX_SESSIONS_PER_CLIENT,
     // Beside the stored emails when they are on disk: the data folder's disk, owner-only like them.
     // Otherwise a private folder of its own in the temporary folder, made when the listener starts.
     spoolDir: options.spoolDir ?? (storageDir ? join(storageDir, 'spool') : join(tmpdir(), `parley-email-spool-${randomBytes(8).toString('hex')}`)),

@@ -43,7 +43,11 @@ export function loadPluginPackage(packageName: string, options: { resolveFrom?: 
   try {
     exported = requireHere(file);
   } catch (error) {
-    throw new PluginLoadError(packageName, `the channel plugin package "${packageName}" failed to load (${file}): ${(error as Error)?.message ?? String(error)}`, error);
+    throw new PluginLoadError(
+      packageName,
+      `the channel plugin package "${packageName}" failed to load (${file}): ${(error as Error)?.message ?? String(error)}`,
+      error,
+    );
   }
 
   const candidate = pickExport(exported);
@@ -54,7 +58,10 @@ export function loadPluginPackage(packageName: string, options: { resolveFrom?: 
     throw new PluginLoadError(packageName, `the plugin factory of "${packageName}" threw: ${(error as Error)?.message ?? String(error)}`, error);
   }
   if (plugin instanceof Promise) {
-    throw new PluginLoadError(packageName, `the plugin factory of "${packageName}" returned a promise; it must return the plugin itself (do async work in connect)`);
+    throw new PluginLoadError(
+      packageName,
+      `the plugin factory of "${packageName}" returned a promise; it must return the plugin itself (do async work in connect)`,
+    );
   }
   const problems = pluginShapeProblems(plugin);
   if (problems.length > 0) {

@@ -57,7 +57,9 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
         handler: async (request: PluginRequest, reply: FastifyReply) => {
           const raw = request.parleyRawBody;
           if (!route.rawBody && request.body === undefined && raw !== undefined && raw.length > 0) {
-            const got = String(request.headers['content-type'] ?? 'a body without Content-Type').split(';')[0].trim();
+            const got = String(request.headers['content-type'] ?? 'a body without Content-Type')
+              .split(';')[0]
+              .trim();
             const message = `send the body as application/json or application/x-www-form-urlencoded (got ${got})`;
             return reply.status(415).send(describeError(Object.assign(new Error(message), { statusCode: 415 })));
           }
@@ -114,7 +116,8 @@ function installBodyParsers(scope: FastifyInstance): void {
 
 function responseProblem(response: ChannelResponse | undefined): string | null {
   if (typeof response !== 'object' || response === null) return 'expected { status, body?, headers? }';
-  if (!Number.isInteger(response.status) || response.status < 100 || response.status > 599) return `status must be an HTTP status code (got ${JSON.stringify(response.status)})`;
+  if (!Number.isInteger(response.status) || response.status < 100 || response.status > 599)
+    return `status must be an HTTP status code (got ${JSON.stringify(response.status)})`;
   if (response.headers !== undefined && (typeof response.headers !== 'object' || Object.values(response.headers).some((v) => typeof v !== 'string'))) {
     return 'headers must map names to strings';
   }

@@ -77,7 +77,6 @@ const PLUGIN_REDACTED_PATHS = [
   ),
 ];
 
-
 const settingVariable = pluginSettingVariable;
 
 export const pluginJobType = (pluginId: string, type: string) => `plugin.${pluginId}.${type}`;
@@ -105,18 +104,20 @@ export function createHostConnection(
     if (!declaring) throw new Error(`plugin "${plugin.id}": ${what} can only be declared in connect()`);
   };
 
-  const declareRoute = (method: DeclaredRoute['method']) => (path: string, handler: RouteHandler, options: RouteOptions = {}) => {
-    mustDeclareInConnect(`routes (${method} ${path})`);
-    const relative = normaliseRoutePath(path);
-    if (relative === null) {
-      throw new Error(`plugin "${plugin.id}": route path ${JSON.stringify(path)} must be relative segments like "messages" or "forms/:formId/submissions"`);
-    }
-    if (typeof handler !== 'function') throw new Error(`plugin "${plugin.id}": the handler of ${method} ${relative} must be a function`);
-    if (declarations.routes.some((r) => r.method === method && r.path === relative && r.public === (options.public === true))) {
-      throw new Error(`plugin "${plugin.id}": ${method} ${relative} is declared twice`);
-    }
-    declarations.routes.push({ method, path: relative, handler, public: options.public === true, rawBody: options.rawBody === true });
-  };
+  const declareRoute =
+    (method: DeclaredRoute['method']) =>
+    (path: string, handler: RouteHandler, options: RouteOptions = {}) => {
+      mustDeclareInConnect(`routes (${method} ${path})`);
+      const relative = normaliseRoutePath(path);
+      if (relative === null) {
+        throw new Error(`plugin "${plugin.id}": route path ${JSON.stringify(path)} must be relative segments like "messages" or "forms/:formId/submissions"`);
+      }
+      if (typeof handler !== 'function') throw new Error(`plugin "${plugin.id}": the handler of ${method} ${relative} must be a function`);
+      if (declarations.routes.some((r) => r.method === method && r.path === relative && r.public === (options.public === true))) {
+        throw new Error(`plugin "${plugin.id}": ${method} ${relative} is declared twice`);
+      }
+      declarations.routes.push({ method, path: relative, handler, public: options.public === true, rawBody: options.rawBody === true });
+    };
 
   const config: PluginConfig = {
     get: (key) => {
@@ -139,7 +140,9 @@ export function createHostConnection(
     ingest: async (message, options: IngestOptions = {}) => {
       if (typeof message !== 'object' || message === null) throw new IngestRejectedError('ingest needs an inbound message object', 400);
       if (message.channel !== plugin.channel) {
-        throw new Error(`plugin "${plugin.id}" ingested a message for channel ${JSON.stringify(message.channel)}; its messages must use its own channel "${plugin.channel}"`);
+        throw new Error(
+          `plugin "${plugin.id}" ingested a message for channel ${JSON.stringify(message.channel)}; its messages must use its own channel "${plugin.channel}"`,
+        );
       }
       try {
         const result = await host.ingest.ingest(message, options);
@@ -173,7 +176,11 @@ export function createHostConnection(
         const prefix = `${pluginJobType(plugin.id, '')}`;
         host.jobs.register(pluginJobType(plugin.id, type), async (data, job) => {
           try {
-            await handler(data, { jobId: job.jobId.startsWith(prefix) ? job.jobId.slice(prefix.length) : job.jobId, attempt: job.attempt, attempts: job.attempts });
+            await handler(data, {
+              jobId: job.jobId.startsWith(prefix) ? job.jobId.slice(prefix.length) : job.jobId,
+              attempt: job.attempt,
+              attempts: job.attempts,
+            });
           } catch (error) {
             if ((error as { permanent?: unknown })?.permanent === true) throw new PermanentJobError((error as Error).message ?? 'permanent failure', error);
             throw error;
@@ -183,12 +190,14 @@ export function createHostConnection(
       schedule: (type: string, data: Record<string, unknown>, options: PluginJobOptions = {}) => {
         checkJobType(plugin.id, type);
         const { jobId, delayMs, attempts, backoff } = options;
-        return host.jobs.enqueue(pluginJobType(plugin.id, type), data, {
-          ...(jobId === undefined ? {} : { jobId: pluginJobType(plugin.id, jobId) }),
-          ...(delayMs === undefined ? {} : { delayMs }),
-          ...(attempts === undefined ? {} : { attempts }),
-          ...(backoff === undefined ? {} : { backoff }),
-        }).then((result) => ({ ...result, jobId: jobId ?? result.jobId }));
+        return host.jobs
+          .enqueue(pluginJobType(plugin.id, type), data, {
+            ...(jobId === undefined ? {} : { jobId: pluginJobType(plugin.id, jobId) }),
+            ...(delayMs === undefined ? {} : { delayMs }),
+            ...(attempts === undefined ? {} : { attempts }),
+            ...(backoff === undefined ? {} : { backoff }),
+          })
+          .then((result) => ({ ...result, jobId: jobId ?? result.jobId }));
       },
     },
   };

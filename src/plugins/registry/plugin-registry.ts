@@ -118,7 +118,8 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
     for (const factory of options.builtIns ?? BUILT_IN_PLUGINS) {
       const plugin = factory(context);
       const problems = pluginShapeProblems(plugin);
-      if (problems.length > 0) throw new Error(`built-in channel plugin ${JSON.stringify((plugin as { id?: unknown })?.id)} is invalid: ${problems.join('; ')}`);
+      if (problems.length > 0)
+        throw new Error(`built-in channel plugin ${JSON.stringify((plugin as { id?: unknown })?.id)} is invalid: ${problems.join('; ')}`);
       candidates.push({ plugin, packageName: null });
     }
     for (const packageName of options.config.plugins) {
@@ -177,7 +178,9 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
         try {
           await listener.start();
         } catch (error) {
-          throw new Error(`channel plugin "${plugin.id}": listener "${listener.name}" could not start: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+          throw new Error(`channel plugin "${plugin.id}": listener "${listener.name}" could not start: ${(error as Error)?.message ?? String(error)}`, {
+            cause: error,
+          });
         }
         this.listenersStarted.push({ pluginId: plugin.id, listener });
         this.logger?.info({ plugin: plugin.id, listener: listener.name }, 'channel plugin listener started');
@@ -292,14 +295,21 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
       const result = await Promise.race([
         sender.send(message),
         new Promise<DeliveryResult>((resolve) => {
-          timer = setTimeout(() => resolve({ status: 'failed', retryable: true, reason: `the ${sender.displayName} channel did not answer within ${SEND_TIMEOUT_MS / 1000} s` }), SEND_TIMEOUT_MS);
+          timer = setTimeout(
+            () => resolve({ status: 'failed', retryable: true, reason: `the ${sender.displayName} channel did not answer within ${SEND_TIMEOUT_MS / 1000} s` }),
+            SEND_TIMEOUT_MS,
+          );
           timer.unref();
         }),
       ]);
       const problem = deliveryResultProblem(result);
       if (problem) {
         this.logger?.error({ plugin: sender.id, messageId: outbound.messageId, problem }, 'channel plugin answered send with an invalid result');
-        return { status: 'failed', retryable: false, reason: `the ${sender.displayName} channel gave an invalid answer (${problem}); it may or may not have sent the message` };
+        return {
+          status: 'failed',
+          retryable: false,
+          reason: `the ${sender.displayName} channel gave an invalid answer (${problem}); it may or may not have sent the message`,
+        };
       }
       return result;
     } catch (error) {
@@ -319,7 +329,9 @@ function deliveryResultProblem(result: unknown): string | null {
   const r = result as Partial<{ status: unknown; retryable: unknown; reason: unknown; externalMessageId: unknown }> | null;
   if (typeof r !== 'object' || r === null) return 'expected { status: "delivered" } or { status: "failed", retryable, reason }';
   if (r.status === 'delivered') {
-    return r.externalMessageId === undefined || (typeof r.externalMessageId === 'string' && r.externalMessageId !== '') ? null : 'externalMessageId must be a non-empty string';
+    return r.externalMessageId === undefined || (typeof r.externalMessageId === 'string' && r.externalMessageId !== '')
+      ? null
+      : 'externalMessageId must be a non-empty string';
   }
   if (r.status === 'failed') {
     if (typeof r.retryable !== 'boolean') return 'retryable must be true or false';
@@ -335,7 +347,8 @@ function checkUnique(candidates: readonly { plugin: ChannelPlugin; packageName: 
   candidates.forEach((candidate, index) => {
     const earlier = candidates.slice(0, index);
     const sameId = earlier.find((e) => e.plugin.id === candidate.plugin.id);
-    if (sameId) problems.push(`two channel plugins have the id "${candidate.plugin.id}" (${origin(sameId)} and ${origin(candidate)}); remove one from PARLEY_PLUGINS`);
+    if (sameId)
+      problems.push(`two channel plugins have the id "${candidate.plugin.id}" (${origin(sameId)} and ${origin(candidate)}); remove one from PARLEY_PLUGINS`);
     const sameChannel = earlier.find((e) => e.plugin.channel === candidate.plugin.channel);
     if (sameChannel && !sameId) {
       problems.push(

@@ -214,7 +214,9 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
         const [stored] = host.stored;
         await host.deleteForever(stored.conversationId, { deliveries: 2 });
         expect(host.problems).toEqual([]);
-        expect(await host.connection.conversations.canRead({ id: 'any-agent', name: 'Any', email: 'any@example.com', role: 'admin' }, stored.conversationId)).toBe(false);
+        expect(
+          await host.connection.conversations.canRead({ id: 'any-agent', name: 'Any', email: 'any@example.com', role: 'admin' }, stored.conversationId),
+        ).toBe(false);
       });
     });
 

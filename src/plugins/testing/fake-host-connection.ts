@@ -62,7 +62,18 @@ export interface FakeRequestOptions {
 }
 
 /** Property names test tooling reads on any object (jest's pretty-format, promises); not a plugin using something it should not. */
-const TOOLING_PROPERTIES = new Set(['then', 'toJSON', 'constructor', 'asymmetricMatch', '$$typeof', 'nodeType', 'tagName', '@@__IMMUTABLE_ITERABLE__@@', '@@__IMMUTABLE_RECORD__@@', '_isMockFunction']);
+const TOOLING_PROPERTIES = new Set([
+  'then',
+  'toJSON',
+  'constructor',
+  'asymmetricMatch',
+  '$$typeof',
+  'nodeType',
+  'tagName',
+  '@@__IMMUTABLE_ITERABLE__@@',
+  '@@__IMMUTABLE_RECORD__@@',
+  '_isMockFunction',
+]);
 
 /**
  * A stand-in for Parley's side of ChannelHostConnection, for plugin tests: it behaves like the
@@ -122,7 +133,8 @@ export class FakeHostConnection {
         require: (key: string) => {
           this.checkKey(key);
           const value = this.settings[key];
-          if (value === undefined || value === '') throw new Error(`plugin "${plugin.id}" needs the setting ${pluginSettingVariable(plugin.id, key)}; set it in the environment`);
+          if (value === undefined || value === '')
+            throw new Error(`plugin "${plugin.id}" needs the setting ${pluginSettingVariable(plugin.id, key)}; set it in the environment`);
           return value;
         },
         variableName: (key: string) => pluginSettingVariable(plugin.id, this.checkKey(key)),
@@ -297,7 +309,11 @@ export class FakeHostConnection {
   async runJob(type: string, data: Record<string, unknown>, job: { jobId?: string; attempt?: number; attempts?: number } = {}): Promise<void> {
     const handler = this.jobHandlers.get(type);
     if (!handler) throw new Error(`no handler registered for job type "${type}"`);
-    await handler(JSON.parse(JSON.stringify(data)) as Record<string, unknown>, { jobId: job.jobId ?? randomUUID(), attempt: job.attempt ?? 1, attempts: job.attempts ?? 3 });
+    await handler(JSON.parse(JSON.stringify(data)) as Record<string, unknown>, {
+      jobId: job.jobId ?? randomUUID(),
+      attempt: job.attempt ?? 1,
+      attempts: job.attempts ?? 3,
+    });
   }
 
   private async ingest(message: InboundMessage, options: IngestOptions): Promise<IngestResult> {
@@ -333,10 +349,12 @@ export class FakeHostConnection {
   }
 
   private declareMetric(kind: 'counter' | 'gauge' | 'histogram', name: string, help: string, labelNames: readonly string[] = []): Map<string, number> {
-    if (typeof name !== 'string' || !PLUGIN_METRIC_NAME_PATTERN.test(name)) this.fail(`metric names are lower snake case like "smtp_sessions_total" (got ${JSON.stringify(name)})`);
+    if (typeof name !== 'string' || !PLUGIN_METRIC_NAME_PATTERN.test(name))
+      this.fail(`metric names are lower snake case like "smtp_sessions_total" (got ${JSON.stringify(name)})`);
     if (typeof help !== 'string' || help.trim() === '') this.fail(`metric "${name}" needs a help text`);
     const existing = this.metrics.get(name);
-    if (existing && (existing.kind !== kind || existing.labelNames.join(',') !== labelNames.join(','))) this.fail(`metric "${name}" is already a ${existing.kind} with other labels`);
+    if (existing && (existing.kind !== kind || existing.labelNames.join(',') !== labelNames.join(',')))
+      this.fail(`metric "${name}" is already a ${existing.kind} with other labels`);
     if (existing) return existing.values;
     const values = new Map<string, number>();
     this.metrics.set(name, { kind, labelNames: [...labelNames], values });
@@ -356,7 +374,8 @@ export class FakeHostConnection {
   }
 
   private checkKey(key: string): string {
-    if (typeof key !== 'string' || !PLUGIN_SETTING_KEY_PATTERN.test(key)) this.fail(`setting keys are upper snake case like "OUTBOUND_URL" (got ${JSON.stringify(key)})`);
+    if (typeof key !== 'string' || !PLUGIN_SETTING_KEY_PATTERN.test(key))
+      this.fail(`setting keys are upper snake case like "OUTBOUND_URL" (got ${JSON.stringify(key)})`);
     return key;
   }
 
@@ -393,7 +412,8 @@ export function inboundProblems(message: InboundMessage, channel: string): strin
   if (!text(message.externalThreadId)) problems.push('externalThreadId must be a non-empty string');
   if (!text(message.externalMessageId)) problems.push('externalMessageId must be a non-empty string (it is the idempotency key)');
   if (typeof message.from !== 'object' || message.from === null || !text(message.from.address)) problems.push('from.address must be a non-empty string');
-  if (!Array.isArray(message.to) || message.to.some((p) => typeof p !== 'object' || p === null || !text(p.address))) problems.push('to must be a list of {address}');
+  if (!Array.isArray(message.to) || message.to.some((p) => typeof p !== 'object' || p === null || !text(p.address)))
+    problems.push('to must be a list of {address}');
   if (typeof message.text !== 'string') problems.push('text must be a string');
   if (message.subject !== undefined && typeof message.subject !== 'string') problems.push('subject must be a string when given');
   if (message.html !== undefined && typeof message.html !== 'string') problems.push('html must be a string when given');
@@ -403,7 +423,11 @@ export function inboundProblems(message: InboundMessage, channel: string): strin
 
 /** One label set, in a form independent of key order. */
 function labelKey(labels: MetricLabels): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => [name, String(value)]));
+  return JSON.stringify(
+    Object.entries(labels)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, value]) => [name, String(value)]),
+  );
 }
 
 function matchPath(pattern: string, path: string): Record<string, string> | null {

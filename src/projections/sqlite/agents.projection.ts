@@ -17,7 +17,15 @@ export const agentsProjection: SqliteProjection = {
   name: 'agents',
   // 3: the agent's language and time zone.
   version: 3,
-  handles: ['AgentRegistered', 'AgentUpdated', 'AgentPasswordChanged', 'AgentAvailabilityChanged', 'AgentPreferencesChanged', 'AgentSessionEnded', 'AgentRemoved'],
+  handles: [
+    'AgentRegistered',
+    'AgentUpdated',
+    'AgentPasswordChanged',
+    'AgentAvailabilityChanged',
+    'AgentPreferencesChanged',
+    'AgentSessionEnded',
+    'AgentRemoved',
+  ],
   reset(tx) {
     tx.exec(`
       DROP TABLE IF EXISTS rm_agents;
@@ -86,8 +94,5 @@ const handlers: { [T in AgentEventType]: Handler<T> } = {
 };
 
 function rememberName(tx: Database, agentId: string, name: string): void {
-  statement(tx, 'INSERT INTO rm_agent_names (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name').run(
-    agentId,
-    name,
-  );
+  statement(tx, 'INSERT INTO rm_agent_names (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name').run(agentId, name);
 }

@@ -24,16 +24,14 @@ export const blockedSendersProjection: SqliteProjection = {
   apply(event, tx) {
     if (event.type === 'SenderBlocked') {
       const data = event.data as DataOf<'SenderBlocked'>;
-      statement(
-        tx,
-        'INSERT INTO rm_blocked_senders (inbox_id, address, blocked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-      ).run(data.inboxId, normalizeAddress(data.address), event.metadata.occurredAt);
-    } else if (event.type === 'SenderUnblocked') {
-      const data = event.data as DataOf<'SenderUnblocked'>;
-      statement(tx, 'DELETE FROM rm_blocked_senders WHERE inbox_id = ? AND address = ?').run(
+      statement(tx, 'INSERT INTO rm_blocked_senders (inbox_id, address, blocked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(
         data.inboxId,
         normalizeAddress(data.address),
+        event.metadata.occurredAt,
       );
+    } else if (event.type === 'SenderUnblocked') {
+      const data = event.data as DataOf<'SenderUnblocked'>;
+      statement(tx, 'DELETE FROM rm_blocked_senders WHERE inbox_id = ? AND address = ?').run(data.inboxId, normalizeAddress(data.address));
     }
   },
 };

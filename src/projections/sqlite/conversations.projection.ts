@@ -109,9 +109,7 @@ function conversationIdOf(event: RecordedEvent): string {
 }
 
 function loadConversation(tx: Database, id: string): { doc: ConversationDoc; lastPosition: number } | null {
-  const row = statement(tx, 'SELECT doc, last_position FROM rm_conversations WHERE id = ?').get(id) as
-    | { doc: string; last_position: number }
-    | undefined;
+  const row = statement(tx, 'SELECT doc, last_position FROM rm_conversations WHERE id = ?').get(id) as { doc: string; last_position: number } | undefined;
   return row ? { doc: JSON.parse(row.doc) as ConversationDoc, lastPosition: row.last_position } : null;
 }
 
@@ -183,10 +181,13 @@ function deleteMembership(tx: Database, row: MembershipRow): void {
 }
 
 function insertMembership(tx: Database, row: MembershipRow): void {
-  statement(
-    tx,
-    `INSERT INTO view_membership (inbox_id, view_id, agent_id, last_received_at, conversation_id) VALUES (?, ?, ?, ?, ?)`,
-  ).run(row.inboxId, row.viewId, row.agentId, row.lastReceivedAt, row.conversationId);
+  statement(tx, `INSERT INTO view_membership (inbox_id, view_id, agent_id, last_received_at, conversation_id) VALUES (?, ?, ?, ?, ?)`).run(
+    row.inboxId,
+    row.viewId,
+    row.agentId,
+    row.lastReceivedAt,
+    row.conversationId,
+  );
 }
 
 /** Rows at zero are removed, so a rebuilt read model has exactly the rows the live one has. */
@@ -197,10 +198,6 @@ function addToCount(tx: Database, row: MembershipRow, delta: 1 | -1): void {
      ON CONFLICT (inbox_id, view_id, agent_id) DO UPDATE SET count = count + excluded.count`,
   ).run(row.inboxId, row.viewId, row.agentId, delta);
   if (delta < 0) {
-    statement(tx, 'DELETE FROM view_counts WHERE inbox_id = ? AND view_id = ? AND agent_id = ? AND count <= 0').run(
-      row.inboxId,
-      row.viewId,
-      row.agentId,
-    );
+    statement(tx, 'DELETE FROM view_counts WHERE inbox_id = ? AND view_id = ? AND agent_id = ? AND count <= 0').run(row.inboxId, row.viewId, row.agentId);
   }
 }

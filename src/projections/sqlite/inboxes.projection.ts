@@ -56,11 +56,7 @@ const handlers: { [T in InboxEventType]: Handler<T> } = {
   InboxUpdated(tx, inboxId, { data }) {
     if (data.name !== undefined) statement(tx, 'UPDATE rm_inboxes SET name = ? WHERE id = ?').run(data.name, inboxId);
     if (data.emailAddress !== undefined) {
-      statement(tx, 'UPDATE rm_inboxes SET email_address = ?, email_lower = ? WHERE id = ?').run(
-        data.emailAddress,
-        emailKey(data.emailAddress),
-        inboxId,
-      );
+      statement(tx, 'UPDATE rm_inboxes SET email_address = ?, email_lower = ? WHERE id = ?').run(data.emailAddress, emailKey(data.emailAddress), inboxId);
     }
   },
   InboxMembersSet(tx, inboxId, { data }) {

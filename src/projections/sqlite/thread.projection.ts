@@ -58,14 +58,12 @@ export const threadProjection: SqliteProjection = {
   },
 };
 
-type Handler<T extends ConversationEventType> = (
-  tx: Database,
-  conversationId: string,
-  event: RecordedEvent & { data: DataOf<T> },
-) => void;
+type Handler<T extends ConversationEventType> = (tx: Database, conversationId: string, event: RecordedEvent & { data: DataOf<T> }) => void;
 
 const handlers: {
-  [T in 'MessageReceived' | 'ReplyQueued' | 'ConversationForwarded' | 'ReplyDelivered' | 'ReplyDeliveryFailed' | 'CommentAdded' | 'ConversationDeleted']: Handler<T>;
+  [
+    T in 'MessageReceived' | 'ReplyQueued' | 'ConversationForwarded' | 'ReplyDelivered' | 'ReplyDeliveryFailed' | 'CommentAdded' | 'ConversationDeleted'
+  ]: Handler<T>;
 } = {
   MessageReceived(tx, conversationId, { data, position }) {
     insertMessage(tx, {

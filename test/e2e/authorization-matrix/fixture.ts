@@ -163,7 +163,16 @@ export class MatrixFixture {
     const spareAgentId = options.spareAgent ? await this.createAgent(`spare-${unique}`) : randomUUID();
     const conversationId = options.emailConversation ? this.emailConversationId : (received.body.conversationId as string);
     const { revision } = (await this.admin('GET', `/api/conversations/${conversationId}`, undefined, 200)).body;
-    return { ...this.shared, conversationId, messageId: received.body.messageId, viewId: view.body.id, spareAgentId, revision, customer: `customer-${unique}@example.org`, unique };
+    return {
+      ...this.shared,
+      conversationId,
+      messageId: received.body.messageId,
+      viewId: view.body.id,
+      spareAgentId,
+      revision,
+      customer: `customer-${unique}@example.org`,
+      unique,
+    };
   }
 
   /** Sends one request the way its surface is used (token or cookie, htmx headers, JSON or form body). */

@@ -71,7 +71,13 @@ function conversationCommand(command: string, allowed: number, json: (t: Targets
 
 /** A conversation action of the inbox screen (`POST /ui/conversations/:id/<action>`, sent by htmx). */
 function screenAction(action: string, form: (t: Targets) => Record<string, string> = () => ({}), options: Partial<Probe> = {}): Probe {
-  return { variant: action, call: (t) => ({ url: `/ui/conversations/${t.conversationId}/${action}`, form: form(t) }), scope: conversationInPath, allowed: 200, ...options };
+  return {
+    variant: action,
+    call: (t) => ({ url: `/ui/conversations/${t.conversationId}/${action}`, form: form(t) }),
+    scope: conversationInPath,
+    allowed: 200,
+    ...options,
+  };
 }
 
 /** A settings form of an inbox (`POST /settings/<form>?inbox=`): admins only. */
@@ -93,7 +99,9 @@ function settingsForm(path: (t: Targets) => string, form: (t: Targets) => Record
 const SELF_PROFILE = 'acts on the caller itself';
 
 /** A form that acts on the inbox in `?inbox=` resolves it first: one out of reach is unknown (404), before the admin check. */
-const ACTS_ON_NAMED_INBOX = { outsider: { status: 404, why: "a form acts only on the inbox it names; one out of the agent's reach answers as unknown, before the admin check" } };
+const ACTS_ON_NAMED_INBOX = {
+  outsider: { status: 404, why: "a form acts only on the inbox it names; one out of the agent's reach answers as unknown, before the admin check" },
+};
 
 /**
  * The inbox screen and its settings page name the inbox in `?inbox=`; one that is unknown or
@@ -134,7 +142,12 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     access: 'public',
     why: 'creates the first admin while no account exists; refused (409) once anyone exists',
     surface: 'api',
-    probes: [{ call: (t) => ({ url: '/api/setup', json: { name: 'Intruder', email: `intruder-${t.unique}@example.org`, password: 'intruder-password-1' } }), allowed: 409 }],
+    probes: [
+      {
+        call: (t) => ({ url: '/api/setup', json: { name: 'Intruder', email: `intruder-${t.unique}@example.org`, password: 'intruder-password-1' } }),
+        allowed: 409,
+      },
+    ],
   },
   'POST /api/auth/login': {
     access: 'public',
@@ -164,7 +177,13 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     access: 'public',
     why: "the login form's post; same throttle as the API login (checked below), and it must come from our own page (Origin)",
     surface: 'form',
-    probes: [{ call: () => ({ url: '/login', form: { email: 'member@parley.test', password: 'matrix-password-1', next: '/inbox' } }), allowed: 303, location: /^\/inbox$/ }],
+    probes: [
+      {
+        call: () => ({ url: '/login', form: { email: 'member@parley.test', password: 'matrix-password-1', next: '/inbox' } }),
+        allowed: 303,
+        location: /^\/inbox$/,
+      },
+    ],
   },
   'GET /setup': {
     access: 'public',
@@ -178,7 +197,10 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'form',
     probes: [
       {
-        call: (t) => ({ url: '/setup', form: { name: 'Intruder', email: `intruder-web-${t.unique}@example.org`, password: 'intruder-password-1', confirm: 'intruder-password-1' } }),
+        call: (t) => ({
+          url: '/setup',
+          form: { name: 'Intruder', email: `intruder-web-${t.unique}@example.org`, password: 'intruder-password-1', confirm: 'intruder-password-1' },
+        }),
         allowed: 409,
       },
     ],
@@ -229,7 +251,15 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /api/agents': {
     access: 'admin',
     surface: 'api',
-    probes: [{ call: (t) => ({ url: '/api/agents', json: { name: `New ${t.unique}`, email: `new-${t.unique}-${randomUUID().slice(0, 4)}@parley.test`, password: 'new-password-1', role: 'agent' } }), allowed: 201 }],
+    probes: [
+      {
+        call: (t) => ({
+          url: '/api/agents',
+          json: { name: `New ${t.unique}`, email: `new-${t.unique}-${randomUUID().slice(0, 4)}@parley.test`, password: 'new-password-1', role: 'agent' },
+        }),
+        allowed: 201,
+      },
+    ],
   },
   'PATCH /api/agents/:id': {
     access: 'admin',
@@ -263,7 +293,13 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'GET /api/inboxes': {
     access: 'member',
     surface: 'api',
-    probes: [{ call: () => ({ url: '/api/inboxes' }), scope: { unscoped: 'lists only the inboxes the caller belongs to (B never appears for the outsider: the marker check)' }, allowed: 200 }],
+    probes: [
+      {
+        call: () => ({ url: '/api/inboxes' }),
+        scope: { unscoped: 'lists only the inboxes the caller belongs to (B never appears for the outsider: the marker check)' },
+        allowed: 200,
+      },
+    ],
   },
   'POST /api/inboxes': {
     access: 'admin',
@@ -288,7 +324,14 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /api/senders/unblock': {
     access: 'member',
     surface: 'api',
-    probes: [{ call: (t) => ({ url: '/api/senders/unblock', json: { inboxId: t.inboxId, address: t.customer } }), scope: inboxInBody, allowed: 200, prepare: blockSender }],
+    probes: [
+      {
+        call: (t) => ({ url: '/api/senders/unblock', json: { inboxId: t.inboxId, address: t.customer } }),
+        scope: inboxInBody,
+        allowed: 200,
+        prepare: blockSender,
+      },
+    ],
   },
 
   // ---- the JSON API: views, lists, search -------------------------------------------------------
@@ -300,7 +343,13 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /api/views': {
     access: 'member',
     surface: 'api',
-    probes: [{ call: (t) => ({ url: '/api/views', json: { inboxId: t.inboxId, name: `Saved ${t.unique}`, filters: { status: 'open' } } }), scope: inboxInBody, allowed: 201 }],
+    probes: [
+      {
+        call: (t) => ({ url: '/api/views', json: { inboxId: t.inboxId, name: `Saved ${t.unique}`, filters: { status: 'open' } } }),
+        scope: inboxInBody,
+        allowed: 201,
+      },
+    ],
   },
   'PATCH /api/views/:viewId': {
     access: 'member',
@@ -317,7 +366,12 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [
       { variant: 'custom view', call: (t) => ({ url: `/api/views/${t.viewId}/conversations` }), scope: viewInPath, allowed: 200 },
-      { variant: 'built-in view', call: (t) => ({ url: `/api/views/all-open/conversations?inboxId=${t.inboxId}` }), scope: inboxInQuery('inboxId'), allowed: 200 },
+      {
+        variant: 'built-in view',
+        call: (t) => ({ url: `/api/views/all-open/conversations?inboxId=${t.inboxId}` }),
+        scope: inboxInQuery('inboxId'),
+        allowed: 200,
+      },
     ],
   },
   'GET /api/conversations': {
@@ -332,7 +386,12 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [
       { variant: 'now', call: (t) => ({ url: `/api/conversations/${t.conversationId}` }), scope: conversationInPath, allowed: 200 },
-      { variant: 'as it was (?at=)', call: (t) => ({ url: `/api/conversations/${t.conversationId}?at=${encodeURIComponent(new Date().toISOString())}` }), scope: conversationInPath, allowed: 200 },
+      {
+        variant: 'as it was (?at=)',
+        call: (t) => ({ url: `/api/conversations/${t.conversationId}?at=${encodeURIComponent(new Date().toISOString())}` }),
+        scope: conversationInPath,
+        allowed: 200,
+      },
     ],
   },
   'GET /api/conversations/:id/history': {
@@ -343,7 +402,13 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'GET /api/audit/verify': {
     access: 'member',
     surface: 'api',
-    probes: [{ call: (t) => ({ url: `/api/audit/verify?conversationId=${t.conversationId}` }), scope: { resource: 'conversation', via: 'query conversationId' }, allowed: 200 }],
+    probes: [
+      {
+        call: (t) => ({ url: `/api/audit/verify?conversationId=${t.conversationId}` }),
+        scope: { resource: 'conversation', via: 'query conversationId' },
+        allowed: 200,
+      },
+    ],
   },
   'POST /api/conversations/bulk': {
     access: 'member',
@@ -378,14 +443,22 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /api/emails': {
     access: 'member',
     surface: 'api',
-    probes: [{ call: (t) => ({ url: '/api/emails', json: { to: 'partner@example.org', subject: 'Hello', text: 'A new thread', inboxId: t.inboxId } }), scope: inboxInBody, allowed: 201 }],
+    probes: [
+      {
+        call: (t) => ({ url: '/api/emails', json: { to: 'partner@example.org', subject: 'Hello', text: 'A new thread', inboxId: t.inboxId } }),
+        scope: inboxInBody,
+        allowed: 201,
+      },
+    ],
   },
 
   // ---- channel plugins' routes (mounted by the plugin registry, outside Nest) --------------------
   'GET /api/channels': {
     access: 'member',
     surface: 'api',
-    probes: [{ call: () => ({ url: '/api/channels' }), scope: { unscoped: 'the channels Parley has (names, icons, capabilities): no inbox data' }, allowed: 200 }],
+    probes: [
+      { call: () => ({ url: '/api/channels' }), scope: { unscoped: 'the channels Parley has (names, icons, capabilities): no inbox data' }, allowed: 200 },
+    ],
   },
   'POST /api/channels/api/messages': {
     access: 'member',
@@ -394,7 +467,13 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
       {
         call: (t) => ({
           url: '/api/channels/api/messages',
-          json: { inboxId: t.inboxId, externalThreadId: `matrix-${randomUUID()}`, externalMessageId: `matrix-${randomUUID()}`, from: { address: 'integration@example.org' }, text: 'Posted by an integration' },
+          json: {
+            inboxId: t.inboxId,
+            externalThreadId: `matrix-${randomUUID()}`,
+            externalMessageId: `matrix-${randomUUID()}`,
+            from: { address: 'integration@example.org' },
+            text: 'Posted by an integration',
+          },
         }),
         scope: inboxInBody,
         allowed: 201,
@@ -411,15 +490,30 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'GET /inbox': {
     access: 'member',
     surface: 'page',
-    probes: [{ call: (t) => ({ url: `/inbox?inbox=${t.inboxId}&conversation=${t.conversationId}` }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200) }],
+    probes: [
+      {
+        call: (t) => ({ url: `/inbox?inbox=${t.inboxId}&conversation=${t.conversationId}` }),
+        scope: inboxInQuery('inbox'),
+        allowed: 200,
+        outsider: screenFallback(200),
+      },
+    ],
   },
   'GET /settings': {
     access: 'member',
     surface: 'page',
     probes: [{ call: (t) => ({ url: `/settings?inbox=${t.inboxId}` }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200) }],
   },
-  'POST /settings/inbox': settingsForm((t) => `/settings/inbox?inbox=${t.inboxId}`, () => ({ name: `Team ${MARKER}`, emailAddress: 'team-b@parley.test' }), ACTS_ON_NAMED_INBOX),
-  'POST /settings/members': settingsForm((t) => `/settings/members?inbox=${t.inboxId}`, (t) => ({ agentIds: [t.memberId] }), ACTS_ON_NAMED_INBOX),
+  'POST /settings/inbox': settingsForm(
+    (t) => `/settings/inbox?inbox=${t.inboxId}`,
+    () => ({ name: `Team ${MARKER}`, emailAddress: 'team-b@parley.test' }),
+    ACTS_ON_NAMED_INBOX,
+  ),
+  'POST /settings/members': settingsForm(
+    (t) => `/settings/members?inbox=${t.inboxId}`,
+    (t) => ({ agentIds: [t.memberId] }),
+    ACTS_ON_NAMED_INBOX,
+  ),
   'POST /settings/inboxes': settingsForm(
     () => '/settings/inboxes',
     (t) => ({ name: `Inbox web ${t.unique}-${randomUUID().slice(0, 4)}` }),
@@ -429,7 +523,11 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     (t) => ({ name: `Added ${t.unique}`, email: `added-${t.unique}-${randomUUID().slice(0, 4)}@parley.test`, password: 'added-password-1', role: 'agent' }),
     ACTS_ON_NAMED_INBOX,
   ),
-  'POST /settings/agents/:agentId/remove': settingsForm((t) => `/settings/agents/${t.spareAgentId}/remove?inbox=${t.inboxId}`, () => ({}), { spareAgent: true, ...ACTS_ON_NAMED_INBOX }),
+  'POST /settings/agents/:agentId/remove': settingsForm(
+    (t) => `/settings/agents/${t.spareAgentId}/remove?inbox=${t.inboxId}`,
+    () => ({}),
+    { spareAgent: true, ...ACTS_ON_NAMED_INBOX },
+  ),
   'POST /settings/unblock': {
     access: 'member',
     surface: 'form',
@@ -462,7 +560,10 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     probes: [
       {
         // Two different new passwords: the form is refused before anything changes, so the probing agent keeps its session.
-        call: (t) => ({ url: `/settings/password?inbox=${t.inboxId}`, form: { currentPassword: 'not-checked', password: 'new-password-1', confirm: 'new-password-2' } }),
+        call: (t) => ({
+          url: `/settings/password?inbox=${t.inboxId}`,
+          form: { currentPassword: 'not-checked', password: 'new-password-1', confirm: 'new-password-2' },
+        }),
         scope: inboxInQuery('inbox'),
         allowed: 400,
       },
@@ -536,7 +637,13 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /ui/conversations/:id/reply': {
     access: 'member',
     surface: 'htmx',
-    probes: [{ call: (t) => ({ url: `/ui/conversations/${t.conversationId}/reply`, form: { text: 'Thanks, on it.', revision: String(t.revision) } }), scope: conversationInPath, allowed: 200 }],
+    probes: [
+      {
+        call: (t) => ({ url: `/ui/conversations/${t.conversationId}/reply`, form: { text: 'Thanks, on it.', revision: String(t.revision) } }),
+        scope: conversationInPath,
+        allowed: 200,
+      },
+    ],
   },
   'POST /ui/conversations/:id/:action': {
     access: 'member',
@@ -578,12 +685,24 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /ui/compose': {
     access: 'member',
     surface: 'htmx',
-    probes: [{ call: (t) => ({ url: `/ui/compose?inbox=${t.inboxId}`, form: { to: 'partner@example.org', subject: 'Hello', text: 'A new thread' } }), scope: inboxInQuery('inbox'), allowed: 200 }],
+    probes: [
+      {
+        call: (t) => ({ url: `/ui/compose?inbox=${t.inboxId}`, form: { to: 'partner@example.org', subject: 'Hello', text: 'A new thread' } }),
+        scope: inboxInQuery('inbox'),
+        allowed: 200,
+      },
+    ],
   },
   'POST /ui/views': {
     access: 'member',
     surface: 'htmx',
-    probes: [{ call: (t) => ({ url: `/ui/views?inbox=${t.inboxId}&search=1&q=contract`, form: { name: `Saved ${t.unique}` } }), scope: inboxInQuery('inbox'), allowed: 200 }],
+    probes: [
+      {
+        call: (t) => ({ url: `/ui/views?inbox=${t.inboxId}&search=1&q=contract`, form: { name: `Saved ${t.unique}` } }),
+        scope: inboxInQuery('inbox'),
+        allowed: 200,
+      },
+    ],
   },
   'GET /events': {
     access: 'member',

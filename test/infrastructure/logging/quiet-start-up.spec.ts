@@ -24,7 +24,12 @@ describe('start-up log', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('at info: one line per component, Nest folded into one line with its counts; the detail stays at debug', async () => {
-    const config = loadConfig({ PARLEY_DATA_DIR: dataDir, PARLEY_SECRET: 'startup-log-test-secret-0123456789abcdef', SMTP_PORT: String(await freePort()), HOST: '127.0.0.1' });
+    const config = loadConfig({
+      PARLEY_DATA_DIR: dataDir,
+      PARLEY_SECRET: 'startup-log-test-secret-0123456789abcdef',
+      SMTP_PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+    });
     const info = captureLines();
     const app = await createApp(config, createLogger({ level: 'info' }, info.stream));
     await app.init();

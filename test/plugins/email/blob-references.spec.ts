@@ -24,7 +24,13 @@ describe('email blobs and the conversations holding them', () => {
   });
 
   const send = (subject: string, attachments: { filename: string; content: string }[]) =>
-    createTransport({ host: '127.0.0.1', port: plugin.smtpPort(), secure: false, ignoreTLS: true }).sendMail({ from: 'jane@customer.test', to: 'support@parley.test', subject, text: subject, attachments });
+    createTransport({ host: '127.0.0.1', port: plugin.smtpPort(), secure: false, ignoreTLS: true }).sendMail({
+      from: 'jane@customer.test',
+      to: 'support@parley.test',
+      subject,
+      text: subject,
+      attachments,
+    });
   const conversationOf = (subject: string) => {
     const message = host.messages.find((m) => m.subject === subject)!;
     return { id: `default|${message.externalThreadId}`, ids: message.attachments!.map((a) => a.id) };
@@ -70,7 +76,11 @@ describe('email blobs and the conversations holding them', () => {
   it('delete forever also drops what the thread index kept of the text (the excerpt quoted in replies)', async () => {
     await send('Medical question', [{ filename: 'x.txt', content: 'x' }]);
     const { id } = conversationOf('Medical question');
-    const stored = () => storage.entries().map(([, value]) => value.toString('utf8')).join('\n');
+    const stored = () =>
+      storage
+        .entries()
+        .map(([, value]) => value.toString('utf8'))
+        .join('\n');
     expect(stored()).toContain('"excerpt":"Medical question"'); // send() uses the subject as the text
     await host.deleteForever(id);
     expect(stored()).not.toContain('"excerpt"');

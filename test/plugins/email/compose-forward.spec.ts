@@ -16,7 +16,12 @@ describe('email: compose and forward over HTTP', () => {
   const viewIds = async (view: string) => (await get(`/api/views/${view}/conversations`)).body.items.map((c: { id: string }) => c.id);
 
   it('composes an outbound email: it waits in Sent, not in All open or Unassigned (rule 3)', async () => {
-    const res = await post('/api/emails', { to: 'Jane@Customer.test', subject: 'Your quote', text: 'Here is the quote you asked for.', html: '<p>Here is the quote you asked for.</p>' });
+    const res = await post('/api/emails', {
+      to: 'Jane@Customer.test',
+      subject: 'Your quote',
+      text: 'Here is the quote you asked for.',
+      html: '<p>Here is the quote you asked for.</p>',
+    });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ conversationId: expect.any(String), messageId: expect.any(String), revision: expect.any(Number) });
     const { conversationId, messageId } = res.body;
@@ -34,7 +39,14 @@ describe('email: compose and forward over HTTP', () => {
       contact: { address: 'jane@customer.test' },
     });
     expect(conversation.body.messages).toEqual([
-      expect.objectContaining({ id: messageId, direction: 'out', channel: 'email', to: [{ address: 'jane@customer.test' }], text: 'Here is the quote you asked for.', delivery: { status: 'queued' } }),
+      expect.objectContaining({
+        id: messageId,
+        direction: 'out',
+        channel: 'email',
+        to: [{ address: 'jane@customer.test' }],
+        text: 'Here is the quote you asked for.',
+        delivery: { status: 'queued' },
+      }),
     ]);
     const history = await get(`/api/conversations/${conversationId}/history`);
     expect(history.body.events[0].data.externalThreadId).toMatch(new RegExp(`^<${messageId}@localhost>$`));
@@ -89,7 +101,9 @@ describe('email: compose and forward over HTTP', () => {
       note: 'Bob, can you check the amount?',
       subject: 'Fwd: Invoice 77',
     });
-    expect(forwarded.data.text).toMatch(/^Bob, can you check the amount\?\n\n---------- Forwarded conversation ----------\nSubject: Invoice 77\n\nFrom: .*\nDate: .*\nTo: jane@customer\.test\nSubject: Invoice 77\n\nYour invoice is attached\.\n$/);
+    expect(forwarded.data.text).toMatch(
+      /^Bob, can you check the amount\?\n\n---------- Forwarded conversation ----------\nSubject: Invoice 77\n\nFrom: .*\nDate: .*\nTo: jane@customer\.test\nSubject: Invoice 77\n\nYour invoice is attached\.\n$/,
+    );
     expect(forwarded.data.text).not.toContain('internal');
     expect(forwarded.data.html).toContain('Bob, can you check the amount?');
 
@@ -123,7 +137,11 @@ describe('email: compose and forward over HTTP', () => {
 
   it('a stale If-Match is a 409 and nothing is forwarded', async () => {
     const composed = await post('/api/emails', { to: 'jane@customer.test', subject: 'x', text: 'y' });
-    const res = await t.request('POST', `/api/conversations/${composed.body.conversationId}/forward`, { token, body: { to: 'bob@partner.test' }, headers: { 'if-match': '"0"' } });
+    const res = await t.request('POST', `/api/conversations/${composed.body.conversationId}/forward`, {
+      token,
+      body: { to: 'bob@partner.test' },
+      headers: { 'if-match': '"0"' },
+    });
     expect(res.status).toBe(409);
     const history = await get(`/api/conversations/${composed.body.conversationId}/history`);
     expect(history.body.events.map((e: { type: string }) => e.type)).not.toContain('ConversationForwarded');

@@ -202,7 +202,14 @@ const corpus: Record<string, Stored | Refused> = {
     from: { address: 'rita@attacker.example', name: 'Rita' },
     subject: 'Totally safe HTML',
     text: /Hello\s+agent/,
-    html: ['<p>Hello agent</p>', 'src="https://tracker.example/pixel.gif"', 'src="data:image/png;base64,', 'href="https://example.com/ok"', 'style="color:red"', 'style="font-weight:bold"'],
+    html: [
+      '<p>Hello agent</p>',
+      'src="https://tracker.example/pixel.gif"',
+      'src="data:image/png;base64,',
+      'href="https://example.com/ok"',
+      'style="color:red"',
+      'style="font-weight:bold"',
+    ],
     htmlExcludes: [
       /<script/i,
       /alert/i,
@@ -314,7 +321,9 @@ describe('email corpus over SMTP', () => {
   });
 
   it('has at least 30 messages, and an expectation for each', () => {
-    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.eml')).sort();
+    const files = readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.eml'))
+      .sort();
     expect(files.length).toBeGreaterThanOrEqual(30);
     expect(Object.keys(corpus).sort()).toEqual(files);
   });
@@ -360,8 +369,16 @@ describe('email corpus over SMTP', () => {
     const attachments = message.attachments ?? [];
     if (expected.attachments) expect(attachments.slice(0, -1).map((a) => [a.filename, a.contentType])).toEqual(expected.attachments);
     const original = attachments[attachments.length - 1];
-    expect(original).toMatchObject({ filename: 'original.eml', contentType: 'message/rfc822', size: raw.length, id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
-    const fetched = await host.call('GET', 'blobs/:id', { params: { id: original.id }, agent: { id: 'agent-1', name: 'Ann', email: 'ann@parley.test', role: 'agent' } });
+    expect(original).toMatchObject({
+      filename: 'original.eml',
+      contentType: 'message/rfc822',
+      size: raw.length,
+      id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
+    const fetched = await host.call('GET', 'blobs/:id', {
+      params: { id: original.id },
+      agent: { id: 'agent-1', name: 'Ann', email: 'ann@parley.test', role: 'agent' },
+    });
     expect(Buffer.isBuffer(fetched.body) && (fetched.body as Buffer).equals(raw)).toBe(true);
 
     // The same message again (a retried delivery): accepted, nothing new stored.

@@ -52,16 +52,31 @@ describe('email channel end to end (SMTP in, relay out)', () => {
     });
 
   it('a mail client sends to the SMTP port: the message is in the inbox, sanitised, with its original kept', async () => {
-    const info = await customerSends({ subject: 'Order 1042', text: 'Where is my order?', html: '<p>Where is my <b>order</b>?<script>alert(1)</script></p>', messageId: '<order-1042@customer.test>' });
+    const info = await customerSends({
+      subject: 'Order 1042',
+      text: 'Where is my order?',
+      html: '<p>Where is my <b>order</b>?<script>alert(1)</script></p>',
+      messageId: '<order-1042@customer.test>',
+    });
     expect(info.response).toMatch(/^250 /);
 
     const summary = await conversationWithSubject('Order 1042');
     expect(summary).toBeDefined();
     expect((await get('/api/views/email/conversations')).body.items.map((c: { id: string }) => c.id)).toContain(summary!.id);
     const detail = await get(`/api/conversations/${summary!.id}`);
-    expect(detail.body).toMatchObject({ channel: 'email', origin: 'inbound', contact: { address: 'jane@customer.test', name: 'Jane Roe' }, awaitingReply: true });
+    expect(detail.body).toMatchObject({
+      channel: 'email',
+      origin: 'inbound',
+      contact: { address: 'jane@customer.test', name: 'Jane Roe' },
+      awaitingReply: true,
+    });
     const [message] = detail.body.messages;
-    expect(message).toMatchObject({ direction: 'in', from: { address: 'jane@customer.test', name: 'Jane Roe' }, text: 'Where is my order?', html: '<p>Where is my <b>order</b>?</p>' });
+    expect(message).toMatchObject({
+      direction: 'in',
+      from: { address: 'jane@customer.test', name: 'Jane Roe' },
+      text: 'Where is my order?',
+      html: '<p>Where is my <b>order</b>?</p>',
+    });
     const original = message.attachments.find((a: { filename: string }) => a.filename === 'original.eml');
     expect(original).toMatchObject({ contentType: 'message/rfc822', id: expect.stringMatching(/^sha256:/) });
     const blob = await get(`/api/channels/email/blobs/${original.id}`);
@@ -91,9 +106,16 @@ describe('email channel end to end (SMTP in, relay out)', () => {
     expect(sent.parsed.subject).toBe('Re: Order 1042');
     expect(sent.parsed.inReplyTo).toBe('<order-1042@customer.test>');
     expect(sent.parsed.references).toBe('<order-1042@customer.test>');
-    expect(sent.parsed.text).toMatch(/^It left our warehouse today\.\n\n-- \n.*\nsupport@parley\.test\n\nOn .*, Jane Roe <jane@customer\.test> wrote:\n> Where is my order\?\n$/);
+    expect(sent.parsed.text).toMatch(
+      /^It left our warehouse today\.\n\n-- \n.*\nsupport@parley\.test\n\nOn .*, Jane Roe <jane@customer\.test> wrote:\n> Where is my order\?\n$/,
+    );
 
-    await customerSends({ subject: 'Re: Order 1042', text: 'Great, thanks!', inReplyTo: sent.parsed.messageId, references: ['<order-1042@customer.test>', sent.parsed.messageId!] });
+    await customerSends({
+      subject: 'Re: Order 1042',
+      text: 'Great, thanks!',
+      inReplyTo: sent.parsed.messageId,
+      references: ['<order-1042@customer.test>', sent.parsed.messageId!],
+    });
     const detail = await get(`/api/conversations/${id}`);
     expect(detail.body.messages.map((m: { direction: string; text: string }) => [m.direction, m.text])).toEqual([
       ['in', 'Where is my order?'],
@@ -112,7 +134,13 @@ describe('email channel end to end (SMTP in, relay out)', () => {
     expect(sent.envelope.to).toEqual(['lea@prospect.test']);
     expect(sent.parsed.inReplyTo).toBeUndefined();
 
-    await mailClient().sendMail({ from: 'lea@prospect.test', to: 'support@parley.test', subject: 'Re: Your quote', text: 'Looks good, let us talk.', inReplyTo: sent.parsed.messageId });
+    await mailClient().sendMail({
+      from: 'lea@prospect.test',
+      to: 'support@parley.test',
+      subject: 'Re: Your quote',
+      text: 'Looks good, let us talk.',
+      inReplyTo: sent.parsed.messageId,
+    });
     expect(await conversationWithSubject('Your quote', 'sent')).toBeUndefined();
     expect((await conversationWithSubject('Your quote', 'all-open'))?.id).toBe(conversationId);
     expect((await get(`/api/conversations/${conversationId}`)).body.messages).toHaveLength(2);
@@ -122,10 +150,14 @@ describe('email channel end to end (SMTP in, relay out)', () => {
     const { id } = (await conversationWithSubject('Order 1042'))!;
     const forward = await post(`/api/conversations/${id}/forward`, { to: 'bob@partner.test', note: 'Bob, is this the right warehouse?' });
     expect(forward.status).toBe(201);
-    const sent = await until('the forward at the relay', async () => relay.received.find((m) => m.parsed.messageId === `<${forward.body.messageId}@parley.test>`));
+    const sent = await until('the forward at the relay', async () =>
+      relay.received.find((m) => m.parsed.messageId === `<${forward.body.messageId}@parley.test>`),
+    );
     expect(sent.envelope.to).toEqual(['bob@partner.test']);
     expect(sent.parsed.subject).toBe('Fwd: Order 1042');
-    expect(sent.parsed.text).toMatch(/^Bob, is this the right warehouse\?\n\n---------- Forwarded conversation ----------\n[\s\S]*Where is my order\?[\s\S]*It left our warehouse today\.[\s\S]*Great, thanks!/);
+    expect(sent.parsed.text).toMatch(
+      /^Bob, is this the right warehouse\?\n\n---------- Forwarded conversation ----------\n[\s\S]*Where is my order\?[\s\S]*It left our warehouse today\.[\s\S]*Great, thanks!/,
+    );
     expect(sent.parsed.inReplyTo).toBeUndefined();
   });
 

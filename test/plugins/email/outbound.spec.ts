@@ -34,12 +34,24 @@ describe('email channel: outbound', () => {
 
   async function connect(relayUrl: string | null = sink.url, timeouts = { connectionMs: 1000, greetingMs: 1000, socketMs: 2000 }) {
     host = new FakeHost();
-    plugin = createEmailPlugin({ smtpPort: 0, smtpHost: '127.0.0.1', storage: new MemoryKeyValueStore(), inboxEmail: 'support@parley.test', relayUrl, relayTimeouts: timeouts, smtpCloseTimeoutMs: 300 });
+    plugin = createEmailPlugin({
+      smtpPort: 0,
+      smtpHost: '127.0.0.1',
+      storage: new MemoryKeyValueStore(),
+      inboxEmail: 'support@parley.test',
+      relayUrl,
+      relayTimeouts: timeouts,
+      smtpCloseTimeoutMs: 300,
+    });
     await plugin.connect(host.connection);
     await host.start();
   }
   const receive = (mail: Record<string, unknown>) =>
-    createTransport({ host: '127.0.0.1', port: plugin.smtpPort(), secure: false, ignoreTLS: true }).sendMail({ from: `${JANE.name} <${JANE.address}>`, to: INBOX.address, ...mail });
+    createTransport({ host: '127.0.0.1', port: plugin.smtpPort(), secure: false, ignoreTLS: true }).sendMail({
+      from: `${JANE.name} <${JANE.address}>`,
+      to: INBOX.address,
+      ...mail,
+    });
 
   beforeAll(() => sink.start());
   afterAll(() => sink.stop());
@@ -84,7 +96,12 @@ describe('email channel: outbound', () => {
   it('escapes what it quotes in the HTML part, and sanitises the agent HTML', async () => {
     await connect();
     await receive({ subject: 'XSS', text: 'Look: <script>alert(1)</script>', messageId: '<xss@customer.test>' });
-    await plugin.send!(outbound({ html: '<p>Hi <img src=x onerror=alert(2)><script>alert(3)</script></p>', thread: { externalThreadId: '<xss@customer.test>', externalMessageIds: ['<xss@customer.test>'] } }));
+    await plugin.send!(
+      outbound({
+        html: '<p>Hi <img src=x onerror=alert(2)><script>alert(3)</script></p>',
+        thread: { externalThreadId: '<xss@customer.test>', externalMessageIds: ['<xss@customer.test>'] },
+      }),
+    );
     const { html } = sink.received[0].parsed;
     expect(html).toContain('Look: &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toMatch(/<script|onerror|alert\(2\)|alert\(3\)/);
@@ -113,13 +130,21 @@ describe('email channel: outbound', () => {
     const reply = outbound();
     await plugin.send!(reply);
     const { raw } = sink.received[0];
-    await createTransport({ host: '127.0.0.1', port: plugin.smtpPort(), secure: false, ignoreTLS: true }).sendMail({ envelope: { from: INBOX.address, to: [INBOX.address] }, raw });
+    await createTransport({ host: '127.0.0.1', port: plugin.smtpPort(), secure: false, ignoreTLS: true }).sendMail({
+      envelope: { from: INBOX.address, to: [INBOX.address] },
+      raw,
+    });
     expect(host.messages).toHaveLength(0);
   });
 
   it('a composed email starts a thread of its own: no In-Reply-To, and the answer finds it', async () => {
     await connect();
-    const composed = outbound({ kind: 'compose', subject: 'Your quote', text: 'Here is the quote you asked for.', thread: { externalThreadId: 'compose-root', externalMessageIds: [] } });
+    const composed = outbound({
+      kind: 'compose',
+      subject: 'Your quote',
+      text: 'Here is the quote you asked for.',
+      thread: { externalThreadId: 'compose-root', externalMessageIds: [] },
+    });
     const threadKey = `<${composed.messageId}@parley.test>`;
     composed.thread.externalThreadId = threadKey;
     await plugin.send!(composed);
@@ -220,7 +245,8 @@ describe('email channel: outbound', () => {
       // A relay that quotes what it was given back in its refusal.
       const echoing = new SmtpSink({
         authOptional: false,
-        onAuth: (auth, _session, callback) => callback(Object.assign(new Error(`5.7.8 Bad credentials ${auth.username}:${auth.password}`), { responseCode: 535 })),
+        onAuth: (auth, _session, callback) =>
+          callback(Object.assign(new Error(`5.7.8 Bad credentials ${auth.username}:${auth.password}`), { responseCode: 535 })),
       });
       const port = await echoing.start();
       await connect(`smtp://relay%40acme.test:relay-pw-77@127.0.0.1:${port}`);
@@ -229,7 +255,9 @@ describe('email channel: outbound', () => {
         expect(result).toEqual({ status: 'failed', retryable: false, reason: expect.stringMatching(/535/) });
         expect(JSON.stringify(result)).not.toContain('relay-pw-77');
         expect(host.logs.length).toBeGreaterThan(0);
-        expect(JSON.stringify(host.logs, (_key, value: unknown) => (value instanceof Error ? { ...value, message: value.message, stack: value.stack } : value))).not.toContain('relay-pw-77');
+        expect(
+          JSON.stringify(host.logs, (_key, value: unknown) => (value instanceof Error ? { ...value, message: value.message, stack: value.stack } : value)),
+        ).not.toContain('relay-pw-77');
       } finally {
         await echoing.stop();
       }
@@ -242,12 +270,20 @@ describe('email channel: outbound', () => {
 
     it('nothing to send to, or nothing to send from, is permanent', async () => {
       await connect();
-      expect(await plugin.send!(outbound({ to: [{ address: 'visitor-123' }] }))).toEqual({ status: 'failed', retryable: false, reason: expect.stringMatching(/no email address to send to/) });
+      expect(await plugin.send!(outbound({ to: [{ address: 'visitor-123' }] }))).toEqual({
+        status: 'failed',
+        retryable: false,
+        reason: expect.stringMatching(/no email address to send to/),
+      });
       await host.stop();
       host = new FakeHost();
       plugin = createEmailPlugin({ smtpPort: 0, smtpHost: '127.0.0.1', storage: new MemoryKeyValueStore(), relayUrl: sink.url });
       await plugin.connect(host.connection);
-      expect(await plugin.send!(outbound({ from: undefined }))).toEqual({ status: 'failed', retryable: false, reason: expect.stringMatching(/no email address to send from/) });
+      expect(await plugin.send!(outbound({ from: undefined }))).toEqual({
+        status: 'failed',
+        retryable: false,
+        reason: expect.stringMatching(/no email address to send from/),
+      });
       expect(sink.received).toHaveLength(0);
     });
 

@@ -26,7 +26,11 @@ describe('parsing a large message from its file', () => {
 
   /** Each attachment's bytes (as a hash: comparing megabytes byte by byte in expect is slow), wherever they are kept. */
   const contents = (email: ParsedEmail) =>
-    email.attachments.map(({ body }) => createHash('sha256').update('bytes' in body ? body.bytes : readFileSync(body.file)).digest('hex'));
+    email.attachments.map(({ body }) =>
+      createHash('sha256')
+        .update('bytes' in body ? body.bytes : readFileSync(body.file))
+        .digest('hex'),
+    );
   const withoutBodies = (email: ParsedEmail) => ({ ...email, attachments: email.attachments.map(({ body: _body, ...rest }) => rest) });
 
   it('gives what parsing in memory gives: headers, text, sanitised HTML with a small inline image, attachments', async () => {
@@ -80,7 +84,12 @@ describe('parsing a large message from its file', () => {
       text: 'The mail system could not deliver your message.',
       attachments: [
         { filename: 'scan.bin', content: randomBytes(STREAMED_PARSE_MIN_BYTES) },
-        { filename: 'returned-headers.txt', content: 'Message-ID: <sent-by-us@parley.test>\r\nSubject: Your order\r\n', contentType: 'text/rfc822-headers', contentDisposition: 'attachment' },
+        {
+          filename: 'returned-headers.txt',
+          content: 'Message-ID: <sent-by-us@parley.test>\r\nSubject: Your order\r\n',
+          contentType: 'text/rfc822-headers',
+          contentDisposition: 'attachment',
+        },
       ],
     });
     expect(buffered.reportedMessageId).toBe('<sent-by-us@parley.test>');
@@ -89,7 +98,16 @@ describe('parsing a large message from its file', () => {
   });
 
   it('a part that cannot be written is our failure (retry later), not an unreadable message', async () => {
-    const raw = await new MailComposer({ from: 'jane@customer.test', to: 'support@parley.test', subject: 'Disk full', messageId: '<disk@customer.test>', text: 'hi', attachments: [{ filename: 'big.bin', content: randomBytes(STREAMED_PARSE_MIN_BYTES) }] }).compile().build();
+    const raw = await new MailComposer({
+      from: 'jane@customer.test',
+      to: 'support@parley.test',
+      subject: 'Disk full',
+      messageId: '<disk@customer.test>',
+      text: 'hi',
+      attachments: [{ filename: 'big.bin', content: randomBytes(STREAMED_PARSE_MIN_BYTES) }],
+    })
+      .compile()
+      .build();
     const file = join(dir, 'message.eml');
     writeFileSync(file, raw);
     const failure = await parseEmailFile(file, join(dir, 'no-such-folder')).then(
@@ -102,7 +120,14 @@ describe('parsing a large message from its file', () => {
 
   it('takes the in-memory path for what needs the whole message: no Message-ID, or unlabelled 8-bit text', async () => {
     const filler = { filename: 'filler.bin', content: randomBytes(STREAMED_PARSE_MIN_BYTES) };
-    const noId = await both({ from: 'jane@customer.test', to: 'support@parley.test', subject: 'No id', text: 'hello', attachments: [filler], headers: { 'Message-ID': '' } });
+    const noId = await both({
+      from: 'jane@customer.test',
+      to: 'support@parley.test',
+      subject: 'No id',
+      text: 'hello',
+      attachments: [filler],
+      headers: { 'Message-ID': '' },
+    });
     expect(noId.streamed.messageIdSynthesised).toBe(noId.buffered.messageIdSynthesised);
     expect(noId.streamed.messageId).toBe(noId.buffered.messageId);
     expect(withoutBodies(noId.streamed)).toEqual(withoutBodies(noId.buffered));

@@ -15,7 +15,15 @@ describe('email channel: inbound SMTP', () => {
   async function start(options: Parameters<typeof createEmailPlugin>[0] = {}) {
     host = new FakeHost();
     now = new Date('2026-11-24T10:00:00.000Z');
-    plugin = createEmailPlugin({ smtpPort: 0, smtpHost: '127.0.0.1', storage: new MemoryKeyValueStore(), inboxEmail: 'support@localhost', clock: () => now, smtpCloseTimeoutMs: 500, ...options });
+    plugin = createEmailPlugin({
+      smtpPort: 0,
+      smtpHost: '127.0.0.1',
+      storage: new MemoryKeyValueStore(),
+      inboxEmail: 'support@localhost',
+      clock: () => now,
+      smtpCloseTimeoutMs: 500,
+      ...options,
+    });
     await plugin.connect(host.connection);
     await host.start();
   }
@@ -28,7 +36,12 @@ describe('email channel: inbound SMTP', () => {
     beforeEach(() => start());
 
     it('stores a message sent by nodemailer, with its text, sanitised HTML and sender', async () => {
-      const info = await send({ subject: 'Hello', text: 'Hi there', html: '<p onclick="steal()">Hi <script>alert(1)</script>there</p>', messageId: '<hello-1@customer.test>' });
+      const info = await send({
+        subject: 'Hello',
+        text: 'Hi there',
+        html: '<p onclick="steal()">Hi <script>alert(1)</script>there</p>',
+        messageId: '<hello-1@customer.test>',
+      });
       expect(info.response).toMatch(/^250 .*stored as <hello-1@customer\.test>/);
       expect(host.messages).toEqual([
         expect.objectContaining({
@@ -74,7 +87,13 @@ describe('email channel: inbound SMTP', () => {
     it('follows a reply chain by In-Reply-To and References, whatever the client keeps of them', async () => {
       await send({ subject: 'Order 1042', text: 'Where is it?', messageId: '<a@customer.test>' });
       await send({ subject: 'Re: Order 1042', text: 'Any news?', messageId: '<b@customer.test>', inReplyTo: '<a@customer.test>' });
-      await send({ subject: 'Re: Order 1042', text: 'Still waiting', messageId: '<c@customer.test>', inReplyTo: '<b@customer.test>', references: ['<a@customer.test>', '<b@customer.test>'] });
+      await send({
+        subject: 'Re: Order 1042',
+        text: 'Still waiting',
+        messageId: '<c@customer.test>',
+        inReplyTo: '<b@customer.test>',
+        references: ['<a@customer.test>', '<b@customer.test>'],
+      });
       // A client that keeps only In-Reply-To, pointing at the latest message.
       await send({ subject: 'Re: Order 1042', text: 'Hello?', messageId: '<d@customer.test>', inReplyTo: '<c@customer.test>' });
       // A client that keeps only References, with a parent we never saw in the middle.
@@ -153,7 +172,12 @@ describe('email channel: inbound SMTP', () => {
     it('routes by RCPT TO: each inbox gets the message once, unknown addresses go to the default inbox', async () => {
       const inboxes: Record<string, string> = { 'sales@parley.test': 'inbox-sales', 'billing@parley.test': 'inbox-billing' };
       await start({ inboxes: { findByEmailAddress: async (address) => (inboxes[address] ? { id: inboxes[address] } : null) } });
-      await send({ to: ['Sales@Parley.test', 'billing@parley.test', 'nobody@parley.test', 'support@localhost'], subject: 'To everyone', text: 'hi', messageId: '<all@customer.test>' });
+      await send({
+        to: ['Sales@Parley.test', 'billing@parley.test', 'nobody@parley.test', 'support@localhost'],
+        subject: 'To everyone',
+        text: 'hi',
+        messageId: '<all@customer.test>',
+      });
       expect(host.messages.map((m) => m.inboxId ?? 'default').sort()).toEqual(['default', 'inbox-billing', 'inbox-sales']);
     });
   });
@@ -190,7 +214,10 @@ describe('email channel: inbound SMTP', () => {
       await start({ maxMessageBytes: 2 * 1024 * 1024 });
       const raw = Buffer.from(`From: jane@customer.test\r\nX-Huge: ${'h'.repeat(1100 * 1024)}\r\nSubject: huge header\r\n\r\nbody\r\n`);
       const { client } = await RawSmtpClient.open(plugin.smtpPort());
-      expect(await client.send(raw, { from: 'jane@customer.test', to: ['support@localhost'] })).toEqual({ code: 552, text: expect.stringMatching(/header section is larger/) });
+      expect(await client.send(raw, { from: 'jane@customer.test', to: ['support@localhost'] })).toEqual({
+        code: 552,
+        text: expect.stringMatching(/header section is larger/),
+      });
       await client.quit();
     });
   });

@@ -45,7 +45,10 @@ describe('parseMessageIds', () => {
     ['<a@b>,<a@b>', ['<a@b>']],
     ['<no-at-sign>', []],
     ['', []],
-    [['<a@b>', '<c@d>'], ['<a@b>', '<c@d>']],
+    [
+      ['<a@b>', '<c@d>'],
+      ['<a@b>', '<c@d>'],
+    ],
     [`<${'x'.repeat(300)}@b>`, []],
   ])('%j -> %j', (value, ids) => {
     expect(parseMessageIds(value)).toEqual(ids);
@@ -101,7 +104,10 @@ describe('resolveThread', () => {
 
   it('parents never seen: the oldest Reference, else In-Reply-To', async () => {
     const index = new ThreadIndex(new MemoryKeyValueStore());
-    expect(await resolveThread(index, input({ subject: '', references: ['<r0@x>', '<r1@x>'], inReplyTo: ['<r1@x>'] }))).toEqual({ root: '<r0@x>', via: 'unknown-parent' });
+    expect(await resolveThread(index, input({ subject: '', references: ['<r0@x>', '<r1@x>'], inReplyTo: ['<r1@x>'] }))).toEqual({
+      root: '<r0@x>',
+      via: 'unknown-parent',
+    });
     expect(await resolveThread(index, input({ subject: '', inReplyTo: ['<r1@x>'] }))).toEqual({ root: '<r1@x>', via: 'unknown-parent' });
   });
 });

@@ -31,7 +31,11 @@ export class AuthGuard implements CanActivate {
  * the plugin registry mounts outside Nest): the agent of the request's bearer token or session
  * cookie, or UnauthorizedException saying what to do.
  */
-export async function authenticateSession(request: Pick<AuthenticatedRequest, 'headers'>, tokens: SessionTokens, queryBus: QueryBus): Promise<AuthenticatedAgent> {
+export async function authenticateSession(
+  request: Pick<AuthenticatedRequest, 'headers'>,
+  tokens: SessionTokens,
+  queryBus: QueryBus,
+): Promise<AuthenticatedAgent> {
   return (await authenticateRequest(request, tokens, queryBus)).agent;
 }
 

@@ -119,5 +119,8 @@ export function clientOf(address: string): string {
   // A dotted IPv4 tail (::ffff:… aside, e.g. 64:ff9b::1.2.3.4) stands for two groups.
   const tailCount = tailGroups.length + (tailGroups.at(-1)?.includes('.') ? 1 : 0);
   const groups = address.includes('::') ? [...headGroups, ...Array(8 - headGroups.length - tailCount).fill('0'), ...tailGroups] : headGroups;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -1,11 +1,6 @@
 import { Body, Controller, Delete, Get, Param, Patch, Post, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import {
-  RegisterAgentCommand,
-  RemoveAgentCommand,
-  SetAvailabilityCommand,
-  UpdateAgentCommand,
-} from '../../../application/agents/agent-commands.handler';
+import { RegisterAgentCommand, RemoveAgentCommand, SetAvailabilityCommand, UpdateAgentCommand } from '../../../application/agents/agent-commands.handler';
 import { agentContext, type AuthenticatedAgent } from '../../../application/command-handling/command-context';
 import { GetAgentQuery, ListAgentDirectoryQuery } from '../../../application/queries/directory-queries.handler';
 import { CurrentAgent } from '../auth/auth.decorators';
@@ -41,7 +36,10 @@ export class AgentsController {
   }
 
   /** A new password ends every session of that agent (the token's credential fingerprint no longer matches). */
-  @ApiOperation({ summary: 'Change an agent', description: 'Admins change anyone; an agent its own name and password (with currentPassword). A new password ends every session of that agent.' })
+  @ApiOperation({
+    summary: 'Change an agent',
+    description: 'Admins change anyone; an agent its own name and password (with currentPassword). A new password ends every session of that agent.',
+  })
   @ApiOkResponse({ type: AgentView })
   @Patch('agents/:id')
   async update(@Param('id', uuidParam('id')) id: string, @Body() body: UpdateAgentDto, @CurrentAgent() agent: AuthenticatedAgent) {

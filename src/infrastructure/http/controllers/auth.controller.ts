@@ -57,7 +57,9 @@ export class AuthController {
     const email = body.email.trim().toLowerCase();
     let agent;
     try {
-      agent = await attemptLogin({ throttle: this.throttle, tokens: this.tokens, secureCookies: this.secureCookies }, request, reply, email, () => this.queryBus.execute(new AuthenticateQuery(email, body.password)));
+      agent = await attemptLogin({ throttle: this.throttle, tokens: this.tokens, secureCookies: this.secureCookies }, request, reply, email, () =>
+        this.queryBus.execute(new AuthenticateQuery(email, body.password)),
+      );
     } catch (error) {
       if (error instanceof TooManyAttemptsError) void reply.header('Retry-After', String(error.retryAfterSeconds));
       throw error;
@@ -83,10 +85,7 @@ export class AuthController {
     const { agent } = session;
     const { token, expiresAt } = this.tokens.issue(agent.id, session.credentialFingerprint);
     const maxAge = Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000));
-    void reply.header(
-      'Set-Cookie',
-      `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${this.secureCookies ? '; Secure' : ''}`,
-    );
+    void reply.header('Set-Cookie', `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${this.secureCookies ? '; Secure' : ''}`);
     return { token, expiresAt, agent: { id: agent.id, name: agent.name, email: agent.email, role: agent.role } };
   }
 }

@@ -22,8 +22,12 @@ import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, A
 import { BulkResult, CommandResult, ConversationDetail, ReplyResult, TicketResult } from '../dto/responses.dto';
 
 /** Every conversation command takes the revision it expects. */
-const IfMatch = () => ApiHeader({ name: 'If-Match', required: false, description: 'The revision the command expects, `"<revision>"` (the ETag): 409 when the conversation changed meanwhile.' });
-
+const IfMatch = () =>
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The revision the command expects, `"<revision>"` (the ETag): 409 when the conversation changed meanwhile.',
+  });
 
 /**
  * One conversation: read it (with ETag), and every command of docs/api.md. Each command accepts
@@ -38,7 +42,7 @@ export class ConversationsController {
     private readonly queryBus: QueryBus,
   ) {}
 
-  @ApiOperation({ summary: 'Close or trash many conversations', description: 'One result per id; a failure has the shape of a single command\'s error.' })
+  @ApiOperation({ summary: 'Close or trash many conversations', description: "One result per id; a failure has the shape of a single command's error." })
   @ApiOkResponse({ type: BulkResult })
   @Post('bulk')
   @HttpCode(200)
@@ -49,11 +53,19 @@ export class ConversationsController {
   }
 
   /** `?at=<ISO time>`: the conversation as it was then, folded from its events (no ETag: it is not current). */
-  @ApiOperation({ summary: 'A conversation with its messages and comments', description: 'Answers an ETag (the revision). With `at`, the conversation as it was then, folded from its events.' })
+  @ApiOperation({
+    summary: 'A conversation with its messages and comments',
+    description: 'Answers an ETag (the revision). With `at`, the conversation as it was then, folded from its events.',
+  })
   @ApiQuery({ name: 'at', required: false, type: String, description: 'An ISO 8601 date-time with a zone, or a date.', example: '2026-11-24T10:00:00Z' })
   @ApiOkResponse({ type: ConversationDetail })
   @Get(':id')
-  async get(@Param('id', uuidParam('id')) id: string, @Query('at') at: string | undefined, @CurrentAgent() agent: AuthenticatedAgent, @Res({ passthrough: true }) reply: FastifyReply) {
+  async get(
+    @Param('id', uuidParam('id')) id: string,
+    @Query('at') at: string | undefined,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     if (at !== undefined) return this.queryBus.execute(new GetConversationAtQuery(agent, id, parseInstant('at', at)));
     const conversation = await this.queryBus.execute(new GetConversationQuery(agent, id));
     void reply.header('ETag', etagOf(conversation.revision));
@@ -65,7 +77,12 @@ export class ConversationsController {
   @ApiOkResponse({ type: CommandResult })
   @Post(':id/assign')
   @HttpCode(200)
-  assign(@Param('id', uuidParam('id')) id: string, @Body() body: AssignDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+  assign(
+    @Param('id', uuidParam('id')) id: string,
+    @Body() body: AssignDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentAgent() agent: AuthenticatedAgent,
+  ) {
     const assignee: Assignee = body.assignee === null ? null : body.assignee === 'bot' ? { type: 'bot' } : { type: 'agent', id: body.assignee.toLowerCase() };
     return this.commandBus.execute(new AssignConversationCommand(id, assignee, this.ctx(agent, ifMatch)));
   }
@@ -75,7 +92,12 @@ export class ConversationsController {
   @ApiOkResponse({ type: CommandResult })
   @Post(':id/close')
   @HttpCode(200)
-  close(@Param('id', uuidParam('id')) id: string, @Body() body: CloseDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+  close(
+    @Param('id', uuidParam('id')) id: string,
+    @Body() body: CloseDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentAgent() agent: AuthenticatedAgent,
+  ) {
     return this.change(id, agent, ifMatch, (now) => ({ type: 'CloseConversation', data: { closeTicket: body?.closeTicket ?? false, now } }));
   }
 
@@ -93,7 +115,12 @@ export class ConversationsController {
   @ApiCreatedResponse({ type: ReplyResult })
   @Post(':id/replies')
   @HttpCode(201)
-  async reply(@Param('id', uuidParam('id')) id: string, @Body() body: ReplyDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+  async reply(
+    @Param('id', uuidParam('id')) id: string,
+    @Body() body: ReplyDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentAgent() agent: AuthenticatedAgent,
+  ) {
     const messageId = randomUUID();
     const result = await this.change(id, agent, ifMatch, (now) => ({
       type: 'QueueReply',
@@ -107,7 +134,12 @@ export class ConversationsController {
   @ApiCreatedResponse({ type: CommandResult })
   @Post(':id/comments')
   @HttpCode(201)
-  comment(@Param('id', uuidParam('id')) id: string, @Body() body: CommentDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+  comment(
+    @Param('id', uuidParam('id')) id: string,
+    @Body() body: CommentDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentAgent() agent: AuthenticatedAgent,
+  ) {
     return this.commandBus.execute(new AddCommentCommand(id, body.text, this.ctx(agent, ifMatch)));
   }
 
@@ -161,7 +193,12 @@ export class ConversationsController {
   @ApiCreatedResponse({ type: TicketResult })
   @Post(':id/ticket')
   @HttpCode(201)
-  async ticket(@Param('id', uuidParam('id')) id: string, @Body() body: TicketDto, @Headers('if-match') ifMatch: string | undefined, @CurrentAgent() agent: AuthenticatedAgent) {
+  async ticket(
+    @Param('id', uuidParam('id')) id: string,
+    @Body() body: TicketDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentAgent() agent: AuthenticatedAgent,
+  ) {
     const ticketId = randomUUID();
     const result = await this.change(id, agent, ifMatch, () => ({ type: 'CreateTicket', data: { ticketId, name: body.name } }));
     return { ...result, ticketId };

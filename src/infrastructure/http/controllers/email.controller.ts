@@ -77,7 +77,11 @@ export class EmailController {
 
   /** -> 201 `{ id, revision, messageId }`; `If-Match` as for every conversation command. */
   @ApiOperation({ summary: 'Forward the conversation outside the company' })
-  @ApiHeader({ name: 'If-Match', required: false, description: 'The revision the command expects, `"<revision>"`: 409 when the conversation changed meanwhile.' })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The revision the command expects, `"<revision>"`: 409 when the conversation changed meanwhile.',
+  })
   @ApiCreatedResponse({ type: ReplyResult })
   @Post('conversations/:id/forward')
   @HttpCode(201)

@@ -14,7 +14,7 @@ export class PreferencesController {
 
   @ApiOperation({
     summary: "Set the caller's language and time zone",
-    description: 'language: en or nl; timeZone: an IANA zone. A field left out stays; null clears it, so the browser\'s language and zone apply again.',
+    description: "language: en or nl; timeZone: an IANA zone. A field left out stays; null clears it, so the browser's language and zone apply again.",
   })
   @ApiOkResponse({ description: '`{ language, timeZone }` as saved' })
   @Put('me/preferences')

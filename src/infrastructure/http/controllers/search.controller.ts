@@ -17,7 +17,10 @@ import { ConversationPage } from '../dto/responses.dto';
 export class SearchController {
   constructor(private readonly queryBus: QueryBus) {}
 
-  @ApiOperation({ summary: 'Search conversations', description: 'Text and filters combined; an unknown name or a bad value is a 400 naming it. Keyset pages via nextCursor.' })
+  @ApiOperation({
+    summary: 'Search conversations',
+    description: 'Text and filters combined; an unknown name or a bad value is a 400 naming it. Keyset pages via nextCursor.',
+  })
   @ApiOkResponse({ type: ConversationPage })
   @Get()
   search(@Query() query: SearchConversationsQueryDto, @CurrentAgent() agent: AuthenticatedAgent) {

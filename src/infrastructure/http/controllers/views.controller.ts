@@ -31,7 +31,10 @@ export class ViewsController {
    * Every view of the inbox with its count; Unassigned, Assigned to me, All open and Chat are always
    * shown. The inbox's custom views follow the built-in ones (`custom: true`, with their filters).
    */
-  @ApiOperation({ summary: "The inbox's views with their counts", description: 'The built-in views, then the custom ones (`custom: true`, with their filters).' })
+  @ApiOperation({
+    summary: "The inbox's views with their counts",
+    description: 'The built-in views, then the custom ones (`custom: true`, with their filters).',
+  })
   @ApiOkResponse({ type: ViewListing })
   @Get()
   async list(@Query() query: InboxQueryDto, @CurrentAgent() agent: AuthenticatedAgent) {
@@ -64,13 +67,23 @@ export class ViewsController {
   }
 
   /** Newest received first (rule 1), oldest first on request; keyset pages via nextCursor. */
-  @ApiOperation({ summary: "A view's conversations", description: '`viewId` is a built-in view (unassigned, assigned-to-me, all-open, …) or a custom view id. Newest received first, or oldest on request.' })
+  @ApiOperation({
+    summary: "A view's conversations",
+    description: '`viewId` is a built-in view (unassigned, assigned-to-me, all-open, …) or a custom view id. Newest received first, or oldest on request.',
+  })
   @ApiOkResponse({ type: ConversationPage })
   @Get(':viewId/conversations')
   conversations(@Param('viewId') viewId: string, @Query() query: ViewConversationsQueryDto, @CurrentAgent() agent: AuthenticatedAgent) {
     if (UUID.test(viewId)) {
       return this.queryBus.execute(
-        new ListCustomViewConversationsQuery(agent, viewId.toLowerCase(), query.inboxId, query.sort ?? 'newest', query.limit ?? DEFAULT_PAGE_SIZE, query.cursor),
+        new ListCustomViewConversationsQuery(
+          agent,
+          viewId.toLowerCase(),
+          query.inboxId,
+          query.sort ?? 'newest',
+          query.limit ?? DEFAULT_PAGE_SIZE,
+          query.cursor,
+        ),
       );
     }
     if (!(VIEW_IDS as readonly string[]).includes(viewId)) {

@@ -51,7 +51,7 @@ export class ViewConversationsQueryDto {
 export class CloseDto {
   @IsOptionalNotNull()
   @IsBoolean({ message: 'closeTicket must be true or false' })
-  @ApiPropertyOptional({ type: Boolean, default: false, description: 'Close the conversation\'s ticket too.' })
+  @ApiPropertyOptional({ type: Boolean, default: false, description: "Close the conversation's ticket too." })
   closeTicket?: boolean;
 }
 
@@ -70,7 +70,7 @@ export class ReplyDto {
 
   @IsOptionalNotNull()
   @IsIn(CHANNELS, { message: `channel must be one of ${CHANNELS.join(', ')}` })
-  @ApiPropertyOptional({ type: String, enum: CHANNELS, description: 'Answer on another channel than the conversation\'s (e.g. switch a chat to email).' })
+  @ApiPropertyOptional({ type: String, enum: CHANNELS, description: "Answer on another channel than the conversation's (e.g. switch a chat to email)." })
   channel?: (typeof CHANNELS)[number];
 }
 

@@ -8,31 +8,44 @@ import { Allow, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-
  */
 export class SearchConversationsQueryDto {
   @ApiPropertyOptional({ type: String, description: 'Words to find in subject, messages, comments and contact.' })
-  @Allow() q?: unknown;
+  @Allow()
+  q?: unknown;
   @ApiPropertyOptional({ type: String, enum: ['open', 'closed'] })
-  @Allow() status?: unknown;
+  @Allow()
+  status?: unknown;
   @ApiPropertyOptional({ type: String, description: 'A channel name, e.g. email.' })
-  @Allow() channel?: unknown;
+  @Allow()
+  channel?: unknown;
   @ApiPropertyOptional({ type: String, format: 'uuid' })
-  @Allow() contactId?: unknown;
+  @Allow()
+  contactId?: unknown;
   @ApiPropertyOptional({ type: String, description: 'An agent id, "me", "bot" or "none".' })
-  @Allow() assignee?: unknown;
+  @Allow()
+  assignee?: unknown;
   @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Received at or after.' })
-  @Allow() from?: unknown;
+  @Allow()
+  from?: unknown;
   @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Received before.' })
-  @Allow() to?: unknown;
+  @Allow()
+  to?: unknown;
   @ApiPropertyOptional({ type: Boolean })
-  @Allow() hideFiltered?: unknown;
+  @Allow()
+  hideFiltered?: unknown;
   @ApiPropertyOptional({ type: Boolean })
-  @Allow() hideTrash?: unknown;
+  @Allow()
+  hideTrash?: unknown;
   @ApiPropertyOptional({ type: String })
-  @Allow() sort?: unknown;
+  @Allow()
+  sort?: unknown;
   @ApiPropertyOptional({ type: 'integer' })
-  @Allow() limit?: unknown;
+  @Allow()
+  limit?: unknown;
   @ApiPropertyOptional({ type: String, description: 'The nextCursor of the previous page.' })
-  @Allow() cursor?: unknown;
+  @Allow()
+  cursor?: unknown;
   @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Default: the default inbox.' })
-  @Allow() inboxId?: unknown;
+  @Allow()
+  inboxId?: unknown;
 }
 
 /** `POST /api/views`: `filters` uses the names of `GET /api/conversations` (checked by the parser). */
@@ -44,7 +57,12 @@ export class CreateCustomViewDto {
 
   @IsOptional()
   @IsObject({ message: 'filters must be an object of filter names and values, e.g. {"status":"open"}' })
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The filters of GET /api/conversations, by name.', example: { status: 'open' } })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The filters of GET /api/conversations, by name.',
+    example: { status: 'open' },
+  })
   filters?: Record<string, unknown>;
 
   @IsOptional()

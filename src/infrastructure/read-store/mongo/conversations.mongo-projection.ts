@@ -175,65 +175,71 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
   switch (event.type) {
     case 'MessageReceived': {
       const data = event.data as DataOf<'MessageReceived'>;
-      plan.messages.push(insertMessage(data.messageId, {
-        conversationId,
-        position,
-        direction: 'in',
-        channel: null,
-        from: data.from,
-        to: data.to,
-        subject: data.subject,
-        text: data.text,
-        html: data.html ?? null,
-        attachments: data.attachments,
-        at: data.receivedAt,
-        authorId: null,
-        delivery: null,
-        deliveryPosition: position,
-        kind: null,
-      }));
+      plan.messages.push(
+        insertMessage(data.messageId, {
+          conversationId,
+          position,
+          direction: 'in',
+          channel: null,
+          from: data.from,
+          to: data.to,
+          subject: data.subject,
+          text: data.text,
+          html: data.html ?? null,
+          attachments: data.attachments,
+          at: data.receivedAt,
+          authorId: null,
+          delivery: null,
+          deliveryPosition: position,
+          kind: null,
+        }),
+      );
       return;
     }
     case 'ReplyQueued': {
       const data = event.data as DataOf<'ReplyQueued'>;
-      plan.messages.push(insertMessage(data.messageId, {
-        conversationId,
-        position,
-        direction: 'out',
-        channel: data.channel,
-        from: null,
-        to: data.to,
-        subject: data.subject,
-        text: data.text,
-        html: data.html ?? null,
-        attachments: [],
-        at: data.queuedAt,
-        authorId: data.authorId,
-        delivery: { status: 'queued', reason: null },
-        deliveryPosition: position,
-        kind: 'reply',
-      }));
+      plan.messages.push(
+        insertMessage(data.messageId, {
+          conversationId,
+          position,
+          direction: 'out',
+          channel: data.channel,
+          from: null,
+          to: data.to,
+          subject: data.subject,
+          text: data.text,
+          html: data.html ?? null,
+          attachments: [],
+          at: data.queuedAt,
+          authorId: data.authorId,
+          delivery: { status: 'queued', reason: null },
+          deliveryPosition: position,
+          kind: 'reply',
+        }),
+      );
       return;
     }
     case 'ConversationForwarded': {
       const data = event.data as DataOf<'ConversationForwarded'>;
-      plan.messages.push(insertMessage(data.messageId, {
-        conversationId,
-        position,
-        direction: 'out',
-        channel: data.channel,
-        from: null,
-        to: data.to,
-        subject: data.subject,
-        text: data.text,
-        html: data.html ?? null,
-        attachments: [],
-        at: data.forwardedAt,
-        authorId: data.authorId,
-        delivery: { status: 'queued', reason: null },
-        deliveryPosition: position,
-        kind: 'forward',
-      }));
+      plan.messages.push(
+        insertMessage(data.messageId, {
+          conversationId,
+          position,
+          direction: 'out',
+          channel: data.channel,
+          from: null,
+          to: data.to,
+          subject: data.subject,
+          text: data.text,
+          html: data.html ?? null,
+          attachments: [],
+          at: data.forwardedAt,
+          authorId: data.authorId,
+          delivery: { status: 'queued', reason: null },
+          deliveryPosition: position,
+          kind: 'forward',
+        }),
+      );
       return;
     }
     case 'ReplyDelivered': {
@@ -289,10 +295,12 @@ interface CountKey {
 
 function countKeys(doc: ConversationDoc | null): Map<string, CountKey> {
   if (!doc) return new Map();
-  return new Map(viewMembership(doc).map(({ viewId, agentId }) => {
-    const view = viewKey(viewId, agentId);
-    return [viewCountId(doc.inboxId, view), { inboxId: doc.inboxId, view }];
-  }));
+  return new Map(
+    viewMembership(doc).map(({ viewId, agentId }) => {
+      const view = viewKey(viewId, agentId);
+      return [viewCountId(doc.inboxId, view), { inboxId: doc.inboxId, view }];
+    }),
+  );
 }
 
 /** One guarded $inc per view entered or left (a moved sort key changes no count). */
@@ -314,8 +322,25 @@ function increment(id: string, key: CountKey, delta: 1 | -1, position: number): 
 }
 
 const QUERY_FIELDS = [
-  'doc', 'inboxId', 'views', 'lastReceivedAt', 'k', 'status', 'channel', 'contactId', 'assignee', 'assignedAgentId',
-  'blockedAddress', 'purgeAfter', 'filtered', 'trashed', 'subjectWords', 'contactWords', 'bodyWords', 'words', 'bodyBudget',
+  'doc',
+  'inboxId',
+  'views',
+  'lastReceivedAt',
+  'k',
+  'status',
+  'channel',
+  'contactId',
+  'assignee',
+  'assignedAgentId',
+  'blockedAddress',
+  'purgeAfter',
+  'filtered',
+  'trashed',
+  'subjectWords',
+  'contactWords',
+  'bodyWords',
+  'words',
+  'bodyBudget',
 ] as const;
 
 /** The conversation document after the batch: the state, the fields the queries use, the words. */

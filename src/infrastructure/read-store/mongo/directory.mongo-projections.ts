@@ -81,7 +81,15 @@ export const agentsMongoProjection = documentProjection<AgentDocument>({
   name: 'agents',
   // 3: the agent's language and time zone.
   version: 3,
-  handles: ['AgentRegistered', 'AgentUpdated', 'AgentPasswordChanged', 'AgentAvailabilityChanged', 'AgentPreferencesChanged', 'AgentSessionEnded', 'AgentRemoved'],
+  handles: [
+    'AgentRegistered',
+    'AgentUpdated',
+    'AgentPasswordChanged',
+    'AgentAvailabilityChanged',
+    'AgentPreferencesChanged',
+    'AgentSessionEnded',
+    'AgentRemoved',
+  ],
   model: 'agents',
   key: (event) => (event.type === 'AgentRegistered' ? String(event.data.agentId) : idFromStream(event.streamId, 'agent-')),
   evolve(current, event) {
@@ -105,11 +113,18 @@ export const agentsMongoProjection = documentProjection<AgentDocument>({
       case 'AgentPreferencesChanged': {
         const data = event.data as AgentData<'AgentPreferencesChanged'>;
         if (!active) return current;
-        return { ...current, ...(data.language !== undefined ? { language: data.language } : {}), ...(data.timeZone !== undefined ? { timeZone: data.timeZone } : {}) };
+        return {
+          ...current,
+          ...(data.language !== undefined ? { language: data.language } : {}),
+          ...(data.timeZone !== undefined ? { timeZone: data.timeZone } : {}),
+        };
       }
       case 'AgentSessionEnded':
         return active
-          ? { ...current, endedSessions: withEndedSession(current.endedSessions ?? [], event.data as AgentData<'AgentSessionEnded'>, event.metadata.occurredAt) }
+          ? {
+              ...current,
+              endedSessions: withEndedSession(current.endedSessions ?? [], event.data as AgentData<'AgentSessionEnded'>, event.metadata.occurredAt),
+            }
           : current;
       case 'AgentRemoved':
         return current === null ? null : { ...current, removed: true };
@@ -175,7 +190,9 @@ export const blockedSendersMongoProjection = documentProjection<BlockedSenderDoc
     const data = event.data as SenderData<'SenderBlocked'>;
     if (event.type === 'SenderBlocked') {
       // Blocking a blocked sender again keeps the first time (the embedded store's ON CONFLICT DO NOTHING).
-      return current?.blocked ? current : { inboxId: data.inboxId, address: normalizeAddress(data.address), blockedAt: event.metadata.occurredAt, blocked: true };
+      return current?.blocked
+        ? current
+        : { inboxId: data.inboxId, address: normalizeAddress(data.address), blockedAt: event.metadata.occurredAt, blocked: true };
     }
     if (event.type === 'SenderUnblocked') return current === null ? null : { ...current, blocked: false };
     return null;
@@ -197,7 +214,15 @@ export const customViewsMongoProjection = documentProjection<CustomViewDocument>
       case 'CustomViewCreated': {
         if (live) return current;
         const data = event.data as unknown as ViewData<'CustomViewCreated'>;
-        return { inboxId: data.inboxId, name: data.name, filters: data.filters, createdBy: data.createdBy, createdAt: event.metadata.occurredAt, order: event.position, deleted: false };
+        return {
+          inboxId: data.inboxId,
+          name: data.name,
+          filters: data.filters,
+          createdBy: data.createdBy,
+          createdAt: event.metadata.occurredAt,
+          order: event.position,
+          deleted: false,
+        };
       }
       case 'CustomViewUpdated': {
         if (!live) return current;

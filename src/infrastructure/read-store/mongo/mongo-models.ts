@@ -378,7 +378,10 @@ function projectionCheckpointSchema(): Schema<ProjectionCheckpointDocument> {
 }
 
 function processorCheckpointSchema(): Schema<ProcessorCheckpointDocument> {
-  return new Schema<ProcessorCheckpointDocument>({ _id: { type: String, required: true }, position: { type: Number, required: true } }, options('processor_checkpoints'));
+  return new Schema<ProcessorCheckpointDocument>(
+    { _id: { type: String, required: true }, position: { type: Number, required: true } },
+    options('processor_checkpoints'),
+  );
 }
 
 /** The models on one connection (model names are per connection, so several stores may share a process). */

@@ -196,7 +196,10 @@ export class MongoProjectionRunner implements ProjectionProgress {
   async applyGuardedOnly(events: readonly RecordedEvent[]): Promise<void> {
     for (const projection of this.projections) {
       const handled = this.handled.get(projection.name)!;
-      await projection.applyBatch(events.filter((event) => handled.has(event.type)), this.models);
+      await projection.applyBatch(
+        events.filter((event) => handled.has(event.type)),
+        this.models,
+      );
     }
   }
 
@@ -246,7 +249,7 @@ export class MongoProjectionRunner implements ProjectionProgress {
   /** Never rejects: a failing batch is retried (with backoff) until it is written or the run stops. */
   private async drain(session: Session): Promise<void> {
     const { signal } = session.abort;
-    for (let attempt = 0; session.buffer.length > 0 && !signal.aborted; ) {
+    for (let attempt = 0; session.buffer.length > 0 && !signal.aborted;) {
       const batch = session.buffer.slice(0, this.batchSize);
       try {
         await this.applyBatch(batch);
@@ -255,7 +258,14 @@ export class MongoProjectionRunner implements ProjectionProgress {
       } catch (err) {
         const retryInMs = this.backoff(attempt);
         this.logger.error(
-          { projection: err instanceof ProjectionFailure ? err.projection : undefined, position: batch[0].position, batchSize: batch.length, attempt, retryInMs, err: err instanceof ProjectionFailure ? err.cause : err },
+          {
+            projection: err instanceof ProjectionFailure ? err.projection : undefined,
+            position: batch[0].position,
+            batchSize: batch.length,
+            attempt,
+            retryInMs,
+            err: err instanceof ProjectionFailure ? err.cause : err,
+          },
           'projection batch failed; retrying',
         );
         attempt += 1;

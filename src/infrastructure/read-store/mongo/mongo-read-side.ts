@@ -42,7 +42,14 @@ export const MONGODB_SERVER_SELECTION_TIMEOUT_MS = 8000;
  * No transaction and no replica set is needed: every projection write is guarded by the event's
  * position (see conversations.mongo-projection.ts).
  */
-export function createMongoReadSide({ url, eventStore, logger, dbName, serverSelectionTimeoutMs = MONGODB_SERVER_SELECTION_TIMEOUT_MS, runner: tuning }: MongoReadSideOptions): MongoReadSide {
+export function createMongoReadSide({
+  url,
+  eventStore,
+  logger,
+  dbName,
+  serverSelectionTimeoutMs = MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+  runner: tuning,
+}: MongoReadSideOptions): MongoReadSide {
   const where = `MongoDB at MONGODB_URL=${maskUrlPassword(url)}`;
   const connection = createConnection(url, {
     serverSelectionTimeoutMS: serverSelectionTimeoutMs,

@@ -94,7 +94,13 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
       return {
         ...toSummary(doc, names),
         messages: messages.map((message) => toMessage(message, doc.channel, inbox?.emailAddress ?? '', nameOf)),
-        comments: comments.map((comment): CommentView => ({ id: comment._id, author: { id: comment.authorId, name: nameOf(comment.authorId) }, text: comment.text, mentions: comment.mentions, at: comment.at })),
+        comments: comments.map((comment): CommentView => ({
+          id: comment._id,
+          author: { id: comment.authorId, name: nameOf(comment.authorId) },
+          text: comment.text,
+          mentions: comment.mentions,
+          at: comment.at,
+        })),
       };
     });
   }
@@ -204,7 +210,9 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
   }
 
   async isSenderBlocked(inboxId: string, address: string): Promise<boolean> {
-    return this.query(async () => (await this.models.blockedSenders.countDocuments({ _id: blockedSenderId(inboxId, normalizeAddress(address)), blocked: true })) > 0);
+    return this.query(
+      async () => (await this.models.blockedSenders.countDocuments({ _id: blockedSenderId(inboxId, normalizeAddress(address)), blocked: true })) > 0,
+    );
   }
 
   async listBlockedSenders(inboxId: string): Promise<BlockedSenderRecord[]> {
@@ -234,7 +242,9 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
       const names = await this.names(assigneeIds(docs));
       const last = page[page.length - 1];
       const nextCursor =
-        hits.length > limit ? encodeSearchCursor(relevance ? { kind: 'r', score: last.score ?? 0, k: last.k! } : { kind: 't', lra: last.lastReceivedAt!, k: last.k! }) : null;
+        hits.length > limit
+          ? encodeSearchCursor(relevance ? { kind: 'r', score: last.score ?? 0, k: last.k! } : { kind: 't', lra: last.lastReceivedAt!, k: last.k! })
+          : null;
       return { items: docs.map((doc) => toSummary(doc, names)), nextCursor };
     });
   }
@@ -247,7 +257,9 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
   }
 
   async listCustomViews(inboxId: string): Promise<CustomViewRecord[]> {
-    return this.query(async () => (await this.models.customViews.find({ inboxId, deleted: false }).sort({ order: 1 }).lean<CustomViewDocument[]>()).map(toCustomView));
+    return this.query(async () =>
+      (await this.models.customViews.find({ inboxId, deleted: false }).sort({ order: 1 }).lean<CustomViewDocument[]>()).map(toCustomView),
+    );
   }
 
   async getCustomView(id: string): Promise<CustomViewRecord | null> {
@@ -270,9 +282,16 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
   private async timePage(filter: QueryFilter<ConversationRecord>, oldest: boolean, cursor: TimeCursor | null, want: number): Promise<Hit[]> {
     const direction = oldest ? 1 : -1;
     const paged: QueryFilter<ConversationRecord> = cursor
-      ? { $and: [filter, { lastReceivedAt: oldest ? { $gte: cursor.lra } : { $lte: cursor.lra } }], $nor: [{ lastReceivedAt: cursor.lra, k: oldest ? { $lte: cursor.k } : { $gte: cursor.k } }] }
+      ? {
+          $and: [filter, { lastReceivedAt: oldest ? { $gte: cursor.lra } : { $lte: cursor.lra } }],
+          $nor: [{ lastReceivedAt: cursor.lra, k: oldest ? { $lte: cursor.k } : { $gte: cursor.k } }],
+        }
       : filter;
-    return this.models.conversations.find(paged, { _id: 1, k: 1, lastReceivedAt: 1 }).sort({ lastReceivedAt: direction, k: direction }).limit(want).lean<Hit[]>();
+    return this.models.conversations
+      .find(paged, { _id: 1, k: 1, lastReceivedAt: 1 })
+      .sort({ lastReceivedAt: direction, k: direction })
+      .limit(want)
+      .lean<Hit[]>();
   }
 
   /** Best score first, then the newest conversation (highest k); the cursor is (score, k). */

@@ -6,18 +6,30 @@
 (function () {
   'use strict';
 
-  var $ = function (selector, root) { return (root || document).querySelector(selector); };
-  var $$ = function (selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); };
+  var $ = function (selector, root) {
+    return (root || document).querySelector(selector);
+  };
+  var $$ = function (selector, root) {
+    return Array.prototype.slice.call((root || document).querySelectorAll(selector));
+  };
   var app = $('#app');
 
   // ---- texts and times in the agent's language and time zone ----------------------------------
   // The server renders both; the texts this script writes itself come in a JSON data block.
   var strings = {};
-  try { strings = JSON.parse(($('#parley-strings') || {}).textContent || '{}'); } catch (e) { /* no strings: keep the markup's */ }
+  try {
+    strings = JSON.parse(($('#parley-strings') || {}).textContent || '{}');
+  } catch (e) {
+    /* no strings: keep the markup's */
+  }
   var html = document.documentElement;
   var lang = html.getAttribute('lang') || 'en';
   var browserZone = '';
-  try { browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* very old browser */ }
+  try {
+    browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+  } catch (e) {
+    /* very old browser */
+  }
   // The server uses the browser's zone (from this cookie) unless the agent saved one.
   if (browserZone) document.cookie = 'parley_tz=' + encodeURIComponent(browserZone) + '; Path=/; SameSite=Strict; Max-Age=31536000';
   var zone = html.hasAttribute('data-zone-saved') || !browserZone ? html.getAttribute('data-time-zone') || 'UTC' : browserZone;
@@ -25,7 +37,9 @@
     options.timeZone = zone;
     return new Intl.DateTimeFormat(lang, options).format(date);
   }
-  function dayOf(date) { return format(date, { year: 'numeric', month: '2-digit', day: '2-digit' }); }
+  function dayOf(date) {
+    return format(date, { year: 'numeric', month: '2-digit', day: '2-digit' });
+  }
   // Same formats as the server's (Locale.formatDate), so the first page, rendered before the zone was known, ends up right.
   function localiseTimes(root) {
     var now = new Date();
@@ -34,9 +48,10 @@
       if (isNaN(date.getTime())) return;
       if (el.hasAttribute('data-short')) {
         var sameYear = format(date, { year: 'numeric' }) === format(now, { year: 'numeric' });
-        el.textContent = dayOf(date) === dayOf(now)
-          ? format(date, { hour: '2-digit', minute: '2-digit' })
-          : format(date, sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
+        el.textContent =
+          dayOf(date) === dayOf(now)
+            ? format(date, { hour: '2-digit', minute: '2-digit' })
+            : format(date, sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
       } else if (el.hasAttribute('data-long')) {
         el.textContent = format(date, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
       }
@@ -55,12 +70,20 @@
       button.setAttribute('title', label);
     });
     if (remember) {
-      try { localStorage.setItem('parley.pane.' + name, collapsed ? '1' : '0'); } catch (e) { /* private mode */ }
+      try {
+        localStorage.setItem('parley.pane.' + name, collapsed ? '1' : '0');
+      } catch (e) {
+        /* private mode */
+      }
     }
   }
   Object.keys(PANES).forEach(function (name) {
     var stored = null;
-    try { stored = localStorage.getItem('parley.pane.' + name); } catch (e) { /* private mode */ }
+    try {
+      stored = localStorage.getItem('parley.pane.' + name);
+    } catch (e) {
+      /* private mode */
+    }
     if (stored === '1') setPane(name, true, false);
   });
 
@@ -70,7 +93,12 @@
     var flash = $('#flash .flash');
     if (!flash) return;
     clearTimeout(flashTimer);
-    flashTimer = setTimeout(function () { flash.classList.add('is-hidden'); }, flash.classList.contains('flash-error') ? 12000 : 5000);
+    flashTimer = setTimeout(
+      function () {
+        flash.classList.add('is-hidden');
+      },
+      flash.classList.contains('flash-error') ? 12000 : 5000,
+    );
   }
 
   // ---- clicks: panes, dialogs, menus, flash --------------------------------------------------
@@ -98,7 +126,10 @@
       event.preventDefault();
       setPane('side', false, true);
       var card = $('#ticket-card');
-      if (card) { card.scrollIntoView({ block: 'nearest' }); card.focus(); }
+      if (card) {
+        card.scrollIntoView({ block: 'nearest' });
+        card.focus();
+      }
     }
     if (target.closest('.flash-close')) {
       var flash = target.closest('.flash');
@@ -119,17 +150,20 @@
     if (target.matches('[data-sort]')) {
       var url = new URL(window.location.href);
       url.searchParams.delete('conversation');
-      if (target.value === 'newest') url.searchParams.delete('sort'); else url.searchParams.set('sort', target.value);
+      if (target.value === 'newest') url.searchParams.delete('sort');
+      else url.searchParams.set('sort', target.value);
       window.location.href = url.pathname + url.search;
     }
     if (target.matches('.conv-check')) {
-      if (target.checked) selected.add(target.value); else selected.delete(target.value);
+      if (target.checked) selected.add(target.value);
+      else selected.delete(target.value);
       updateBulkBar();
     }
     if (target.id === 'select-all') {
       $$('.conv-check').forEach(function (box) {
         box.checked = target.checked;
-        if (target.checked) selected.add(box.value); else selected.delete(box.value);
+        if (target.checked) selected.add(box.value);
+        else selected.delete(box.value);
       });
       updateBulkBar();
     }
@@ -137,13 +171,17 @@
 
   // ---- the list: active row, selection for bulk actions ----------------------------------------
   var selected = new Set();
-  function rows() { return $$('#list > li.conv'); }
+  function rows() {
+    return $$('#list > li.conv');
+  }
   function currentConversationId() {
     var main = $('#thread-main[data-conversation-id]');
     return main ? main.getAttribute('data-conversation-id') : null;
   }
   function markActive(row) {
-    rows().forEach(function (r) { r.classList.toggle('is-active', r === row); });
+    rows().forEach(function (r) {
+      r.classList.toggle('is-active', r === row);
+    });
   }
   function syncList() {
     var current = currentConversationId();
@@ -155,25 +193,35 @@
       var box = $('.conv-check', row);
       if (box) box.checked = selected.has(id);
     });
-    selected.forEach(function (id) { if (!present.has(id)) selected.delete(id); });
+    selected.forEach(function (id) {
+      if (!present.has(id)) selected.delete(id);
+    });
     updateBulkBar();
   }
   function updateBulkBar() {
     var count = selected.size;
     var label = $('#bulk-count');
     if (label) label.textContent = count === 0 ? strings.selectNone : String(strings.selected).replace('{n}', count);
-    $$('[data-bulk]').forEach(function (button) { button.disabled = count === 0; });
+    $$('[data-bulk]').forEach(function (button) {
+      button.disabled = count === 0;
+    });
     var all = $('#select-all');
     var boxes = $$('.conv-check');
     if (all) {
-      all.checked = boxes.length > 0 && boxes.every(function (b) { return b.checked; });
+      all.checked =
+        boxes.length > 0 &&
+        boxes.every(function (b) {
+          return b.checked;
+        });
       all.indeterminate = count > 0 && !all.checked;
     }
   }
   function moveInList(step) {
     var list = rows();
     if (list.length === 0) return;
-    var index = list.findIndex(function (r) { return r.classList.contains('is-active'); });
+    var index = list.findIndex(function (r) {
+      return r.classList.contains('is-active');
+    });
     var next = list[Math.max(0, Math.min(list.length - 1, index === -1 ? 0 : index + step))];
     if (!next || next.classList.contains('is-active')) return;
     var link = $('.conv-link', next);
@@ -188,10 +236,19 @@
   var activeTab = 'reply';
   try {
     var saved = JSON.parse(sessionStorage.getItem('parley.drafts') || '[]');
-    if (Array.isArray(saved)) saved.forEach(function (entry) { drafts.set(entry[0], entry[1]); });
-  } catch (e) { /* none */ }
+    if (Array.isArray(saved))
+      saved.forEach(function (entry) {
+        drafts.set(entry[0], entry[1]);
+      });
+  } catch (e) {
+    /* none */
+  }
   function storeDrafts() {
-    try { sessionStorage.setItem('parley.drafts', JSON.stringify(Array.from(drafts.entries()))); } catch (e) { /* private mode */ }
+    try {
+      sessionStorage.setItem('parley.drafts', JSON.stringify(Array.from(drafts.entries())));
+    } catch (e) {
+      /* private mode */
+    }
   }
   function selectTab(name, focus) {
     var reply = $('#panel-reply');
@@ -219,7 +276,8 @@
     var area = event.target;
     if (!(area instanceof HTMLTextAreaElement) || !area.form || !area.form.hasAttribute('data-draft')) return;
     var key = area.form.getAttribute('data-draft');
-    if (area.value) drafts.set(key, area.value); else drafts.delete(key);
+    if (area.value) drafts.set(key, area.value);
+    else drafts.delete(key);
     storeDrafts();
     if (area.hasAttribute('data-mentions')) updateMentions(area);
   });
@@ -231,11 +289,18 @@
   // ---- @mention completion ------------------------------------------------------------------
   var mention = { area: null, start: -1, options: [], index: 0 };
   function mentionables(area) {
-    try { return JSON.parse(area.getAttribute('data-mentions') || '[]'); } catch (e) { return []; }
+    try {
+      return JSON.parse(area.getAttribute('data-mentions') || '[]');
+    } catch (e) {
+      return [];
+    }
   }
   function closeMentions() {
     var list = $('#mention-list');
-    if (list) { list.hidden = true; list.innerHTML = ''; }
+    if (list) {
+      list.hidden = true;
+      list.innerHTML = '';
+    }
     if (mention.area) mention.area.setAttribute('aria-expanded', 'false');
     mention = { area: null, start: -1, options: [], index: 0 };
   }
@@ -244,9 +309,11 @@
     var match = /(^|[^\w@])@([\p{L}\p{N}._-]{0,64})$/u.exec(before);
     if (!match) return closeMentions();
     var query = match[2].toLowerCase();
-    var options = mentionables(area).filter(function (m) {
-      return !query || m.handle.indexOf(query) === 0 || m.name.toLowerCase().indexOf(query) !== -1 || m.local.indexOf(query) === 0;
-    }).slice(0, 8);
+    var options = mentionables(area)
+      .filter(function (m) {
+        return !query || m.handle.indexOf(query) === 0 || m.name.toLowerCase().indexOf(query) !== -1 || m.local.indexOf(query) === 0;
+      })
+      .slice(0, 8);
     if (options.length === 0) return closeMentions();
     mention = { area: area, start: before.length - match[2].length - 1, options: options, index: 0 };
     renderMentions();
@@ -267,7 +334,10 @@
       handle.textContent = '@' + option.handle;
       item.appendChild(name);
       item.appendChild(handle);
-      item.addEventListener('mousedown', function (event) { event.preventDefault(); chooseMention(i); });
+      item.addEventListener('mousedown', function (event) {
+        event.preventDefault();
+        chooseMention(i);
+      });
       list.appendChild(item);
     });
     list.hidden = false;
@@ -290,7 +360,7 @@
 
   // ---- keyboard ----------------------------------------------------------------------------
   function typing(target) {
-    return target instanceof Element && (target.closest('input, textarea, select, [contenteditable="true"]') !== null);
+    return target instanceof Element && target.closest('input, textarea, select, [contenteditable="true"]') !== null;
   }
   document.addEventListener('keydown', function (event) {
     var target = event.target;
@@ -303,35 +373,84 @@
         renderMentions();
         return;
       }
-      if (event.key === 'Enter' || event.key === 'Tab') { event.preventDefault(); chooseMention(mention.index); return; }
-      if (event.key === 'Escape') { event.preventDefault(); closeMentions(); return; }
+      if (event.key === 'Enter' || event.key === 'Tab') {
+        event.preventDefault();
+        chooseMention(mention.index);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        closeMentions();
+        return;
+      }
     }
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && target instanceof HTMLTextAreaElement && target.form && target.form.hasAttribute('data-draft')) {
+    if (
+      event.key === 'Enter' &&
+      (event.ctrlKey || event.metaKey) &&
+      target instanceof HTMLTextAreaElement &&
+      target.form &&
+      target.form.hasAttribute('data-draft')
+    ) {
       event.preventDefault();
       target.form.requestSubmit();
       return;
     }
     if (event.key === 'Escape') {
-      $$('details.menu[open]').forEach(function (menu) { menu.removeAttribute('open'); });
+      $$('details.menu[open]').forEach(function (menu) {
+        menu.removeAttribute('open');
+      });
       if (typing(target)) target.blur();
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(target) || $('dialog[open]')) return;
     switch (event.key) {
-      case 'j': event.preventDefault(); moveInList(1); break;
-      case 'k': event.preventDefault(); moveInList(-1); break;
-      case 'r': if (selectTab('reply', true)) event.preventDefault(); break;
-      case 'c': if (selectTab('comment', true)) event.preventDefault(); break;
+      case 'j':
+        event.preventDefault();
+        moveInList(1);
+        break;
+      case 'k':
+        event.preventDefault();
+        moveInList(-1);
+        break;
+      case 'r':
+        if (selectTab('reply', true)) event.preventDefault();
+        break;
+      case 'c':
+        if (selectTab('comment', true)) event.preventDefault();
+        break;
       case 'e': {
         var menu = $('#close-menu');
         var button = $('button#close-btn');
-        if (menu) { event.preventDefault(); menu.setAttribute('open', ''); var first = $('#close-with-ticket'); if (first) first.focus(); }
-        else if (button) { event.preventDefault(); button.click(); }
+        if (menu) {
+          event.preventDefault();
+          menu.setAttribute('open', '');
+          var first = $('#close-with-ticket');
+          if (first) first.focus();
+        } else if (button) {
+          event.preventDefault();
+          button.click();
+        }
         break;
       }
-      case '/': { var search = $('#search-q'); if (search) { event.preventDefault(); search.focus(); search.select(); } break; }
-      case '?': { var help = $('#help-dialog'); if (help) { event.preventDefault(); help.showModal(); } break; }
-      default: break;
+      case '/': {
+        var search = $('#search-q');
+        if (search) {
+          event.preventDefault();
+          search.focus();
+          search.select();
+        }
+        break;
+      }
+      case '?': {
+        var help = $('#help-dialog');
+        if (help) {
+          event.preventDefault();
+          help.showModal();
+        }
+        break;
+      }
+      default:
+        break;
     }
   });
 
@@ -356,7 +475,10 @@
     }
     // Swaps overlap (a live refresh lands while an action's answer settles): collect, never reset.
     // (A menu whose item was clicked is already closed by then, so it stays closed.)
-    if (target) $$('details[open][id]', target).forEach(function (d) { openDetails.add(d.id); });
+    if (target)
+      $$('details[open][id]', target).forEach(function (d) {
+        openDetails.add(d.id);
+      });
     // Typing on after sending: the new composer gets the focus back.
     var focused = document.activeElement;
     if (focused && focused.id && target && target.contains(focused) && focused.closest('#composer')) refocus = focused.id;
@@ -385,11 +507,14 @@
     var subject = document.getElementById('thread-subject');
     var listPane = document.getElementById('list-pane');
     var focused = document.activeElement;
-    if (swapped && swapped.id === 'thread-pane' && subject && listPane && listPane.getClientRects().length === 0 && (!focused || focused === document.body)) subject.focus();
+    if (swapped && swapped.id === 'thread-pane' && subject && listPane && listPane.getClientRects().length === 0 && (!focused || focused === document.body))
+      subject.focus();
     syncList();
     armFlash();
   });
-  document.addEventListener('htmx:oobAfterSwap', function () { armFlash(); });
+  document.addEventListener('htmx:oobAfterSwap', function () {
+    armFlash();
+  });
   document.body.addEventListener('parley:changed', function () {
     selected.clear();
     refreshNav();
@@ -419,20 +544,31 @@
           if (selector.indexOf('#thread-main') === 0 && !threadApplies(html, true)) return;
           var current = $(selector);
           if (!current) return;
-          var open = $$('details[open][id]', current).map(function (d) { return d.id; });
+          var open = $$('details[open][id]', current).map(function (d) {
+            return d.id;
+          });
           window.htmx.swap(current, html, { swapStyle: 'outerHTML' });
-          open.forEach(function (id) { var d = document.getElementById(id); if (d) d.setAttribute('open', ''); });
+          open.forEach(function (id) {
+            var d = document.getElementById(id);
+            if (d) d.setAttribute('open', '');
+          });
         });
       })
-      .catch(function () { /* offline for a moment: the next notice or reconnect refetches */ });
+      .catch(function () {
+        /* offline for a moment: the next notice or reconnect refetches */
+      });
   }
-  function refreshNav() { return refresh('#nav-views'); }
+  function refreshNav() {
+    return refresh('#nav-views');
+  }
   function refreshList() {
     // A list the agent paged through ("Load more") stays as it is; counts still update.
     if ($('#list > li.conv:nth-child(51)')) return Promise.resolve();
     return refresh('#list-body');
   }
-  function refreshThread() { return refresh('#thread-main[data-main-url]'); }
+  function refreshThread() {
+    return refresh('#thread-main[data-main-url]');
+  }
   /**
    * Whether an answer holding a thread may replace the one shown: not when it is the same
    * conversation at an older revision. A live refresh (sameOnly) also never switches conversation.
@@ -473,17 +609,25 @@
     });
     source.addEventListener('change', function (event) {
       var change;
-      try { change = JSON.parse(event.data); } catch (e) { return; }
+      try {
+        change = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
       schedule(change);
     });
     source.addEventListener('error', function () {
       app.setAttribute('data-live', 'off');
       // Closed for good (e.g. 401 after logout): EventSource gives up; check the session.
       if (source.readyState === EventSource.CLOSED) {
-        setTimeout(function () { window.location.reload(); }, 5000);
+        setTimeout(function () {
+          window.location.reload();
+        }, 5000);
       }
     });
-    window.addEventListener('pagehide', function () { source.close(); });
+    window.addEventListener('pagehide', function () {
+      source.close();
+    });
   }
 
   // ---- form confirmations (settings) and logout (forget drafts) ------------------------------------------------------------------
@@ -494,7 +638,11 @@
       return;
     }
     if (event.target instanceof HTMLFormElement && event.target.hasAttribute('data-logout')) {
-      try { sessionStorage.removeItem('parley.drafts'); } catch (e) { /* none */ }
+      try {
+        sessionStorage.removeItem('parley.drafts');
+      } catch (e) {
+        /* none */
+      }
     }
   });
 
@@ -508,5 +656,6 @@
     var active = $('#list > li.conv.is-active');
     if (active) active.scrollIntoView({ block: 'nearest' });
   }
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();

@@ -65,7 +65,10 @@ export function synthesiseMessageId(raw: Buffer): string {
   const { header, body } = splitHeader(raw);
   const hash = createHash('sha256');
   for (const field of unfoldHeaderFields(header)) {
-    const name = field.slice(0, Math.max(0, field.indexOf(':'))).trim().toLowerCase();
+    const name = field
+      .slice(0, Math.max(0, field.indexOf(':')))
+      .trim()
+      .toLowerCase();
     if (TRACE_HEADERS.has(name)) continue;
     hash.update(field.replace(/\s+/g, ' ').trim()).update('\n');
   }
@@ -79,7 +82,11 @@ export function synthesiseMessageId(raw: Buffer): string {
  * recipient's server and client see one message.
  */
 export function parleyMessageId(messageId: string, fromAddress: string): string {
-  const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1).trim().toLowerCase() || 'parley.invalid';
+  const domain =
+    fromAddress
+      .slice(fromAddress.lastIndexOf('@') + 1)
+      .trim()
+      .toLowerCase() || 'parley.invalid';
   return `<${messageId}@${domain}>`;
 }
 

@@ -175,10 +175,13 @@ async function parseStreamed(file: string, scratchDir: string, limits: ParseLimi
           done(null, chunk);
         },
       });
-      pipeline(data.content, keep, createWriteStream(part.file, { mode: 0o600 })).then(() => {
-        data.release?.();
-        readNext();
-      }, (error: unknown) => fail(error, 'storage'));
+      pipeline(data.content, keep, createWriteStream(part.file, { mode: 0o600 })).then(
+        () => {
+          data.release?.();
+          readNext();
+        },
+        (error: unknown) => fail(error, 'storage'),
+      );
     };
     parser.on('readable', () => {
       if (!reading) readNext();
@@ -220,11 +223,17 @@ async function parseStreamed(file: string, scratchDir: string, limits: ParseLimi
   // The checksum is the blob's id: without one (never expected) the buffered path computes it.
   if (explicitId === null || (isEmpty(mail) && parts.length === 0) || parts.some((p) => !p.attachment.checksum)) return null;
   const attachments = parts.map(({ attachment, file }, index) => described(attachment, index, attachment.size ?? 0, attachment.checksum!, { file }));
-  return describe(mail, attachments, parts.map((p) => ({ contentType: p.attachment.contentType, head: p.head })), limits, {
-    messageId: explicitId,
-    messageIdSynthesised: false,
-    bodyAsItStands: () => '',
-  });
+  return describe(
+    mail,
+    attachments,
+    parts.map((p) => ({ contentType: p.attachment.contentType, head: p.head })),
+    limits,
+    {
+      messageId: explicitId,
+      messageIdSynthesised: false,
+      bodyAsItStands: () => '',
+    },
+  );
 }
 
 /** The parsed MIME as the channel needs it: bodies decoded and bounded, HTML sanitised. */
@@ -310,7 +319,9 @@ export function hasReadableContent(email: ParsedEmail): boolean {
 }
 
 function toAttachment(attachment: Attachment, index: number): ParsedAttachment {
-  return described(attachment, index, attachment.size, attachment.checksum || createHash('sha256').update(attachment.content).digest('hex'), { bytes: attachment.content });
+  return described(attachment, index, attachment.size, attachment.checksum || createHash('sha256').update(attachment.content).digest('hex'), {
+    bytes: attachment.content,
+  });
 }
 
 function described(
@@ -393,7 +404,10 @@ function decodeEntity(entity: string): string {
 function readableBody(raw: Buffer): string {
   const { body } = splitHeader(raw);
   const decoded = new TextDecoder('utf-8').decode(body);
-  return decoded.replace(/[^\P{Cc}\n\t]/gu, '').replace(/\r\n/g, '\n').trim();
+  return decoded
+    .replace(/[^\P{Cc}\n\t]/gu, '')
+    .replace(/\r\n/g, '\n')
+    .trim();
 }
 
 function truncate(value: string, max: number): string {

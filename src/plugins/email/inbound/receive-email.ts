@@ -5,7 +5,15 @@ import type { BlobStore } from '../storage/raw-message-store';
 import { resolveThread } from '../threading/resolve-thread';
 import { normaliseSubject } from '../threading/subject';
 import type { ThreadIndex } from '../threading/thread-index';
-import { DEFAULT_PARSE_LIMITS, hasReadableContent, parseEmailFile, UnreadableEmailError, type EmailParty, type ParseLimits, type ParsedEmail } from './parse-email';
+import {
+  DEFAULT_PARSE_LIMITS,
+  hasReadableContent,
+  parseEmailFile,
+  UnreadableEmailError,
+  type EmailParty,
+  type ParseLimits,
+  type ParsedEmail,
+} from './parse-email';
 
 /**
  * Which inbox takes mail for an address. Not in the plugin interface yet (proposed as
@@ -96,7 +104,13 @@ export class EmailReceiver {
     }
     const stored = results.filter((r) => !r.duplicate).length;
     this.deps.logger.info(
-      { emailMessageId: email.messageId, externalThreadId: root, conversationIds: results.map((r) => r.conversationId), duplicates: results.length - stored, original },
+      {
+        emailMessageId: email.messageId,
+        externalThreadId: root,
+        conversationIds: results.map((r) => r.conversationId),
+        duplicates: results.length - stored,
+        original,
+      },
       stored > 0 ? 'email received' : 'email received again: already stored',
     );
     return `2.0.0 Ok: ${stored > 0 ? 'stored' : 'already stored'} as ${email.messageId}`;

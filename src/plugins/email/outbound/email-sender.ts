@@ -59,12 +59,18 @@ export class EmailSender {
     await this.recordInIndex(outbound, built.messageId);
     try {
       await this.transport.sendMail(built.mail);
-      this.options.logger.info({ conversationId: outbound.conversationId, messageId: outbound.messageId, emailMessageId: built.messageId }, 'email sent to the relay');
+      this.options.logger.info(
+        { conversationId: outbound.conversationId, messageId: outbound.messageId, emailMessageId: built.messageId },
+        'email sent to the relay',
+      );
       return delivered(built.messageId);
     } catch (error) {
       const result = classifySendError(error);
       if (result.status === 'failed') result.reason = this.withoutSecrets(result.reason);
-      this.options.logger.warn({ conversationId: outbound.conversationId, messageId: outbound.messageId, err: this.describeError(error), result }, 'email not sent');
+      this.options.logger.warn(
+        { conversationId: outbound.conversationId, messageId: outbound.messageId, err: this.describeError(error), result },
+        'email not sent',
+      );
       return result;
     }
   }
@@ -81,13 +87,21 @@ export class EmailSender {
   private describeError(error: unknown): object {
     const e = (error ?? {}) as { name?: unknown; code?: unknown; responseCode?: unknown; command?: unknown; response?: unknown; message?: unknown };
     const text = (value: unknown) => (typeof value === 'string' ? this.withoutSecrets(value) : undefined);
-    return { type: text(e.name), code: text(e.code), responseCode: e.responseCode, command: text(e.command), response: text(e.response), message: text(e.message) ?? this.withoutSecrets(String(error)) };
+    return {
+      type: text(e.name),
+      code: text(e.code),
+      responseCode: e.responseCode,
+      command: text(e.command),
+      response: text(e.response),
+      message: text(e.message) ?? this.withoutSecrets(String(error)),
+    };
   }
 
   /** The nodemailer message for an outbound message, or why it cannot be sent at all. */
   async build(outbound: OutboundMessage): Promise<{ mail: SendMailOptions; messageId: string } | { failure: DeliveryResult }> {
     const from = outbound.from?.address ? outbound.from : this.options.defaultFrom;
-    if (!from) return { failure: permanentFailure('the inbox has no email address to send from: give it one (PATCH /api/inboxes/:id) or set PARLEY_INBOX_EMAIL') };
+    if (!from)
+      return { failure: permanentFailure('the inbox has no email address to send from: give it one (PATCH /api/inboxes/:id) or set PARLEY_INBOX_EMAIL') };
     const to = outbound.to.filter((party) => /^[^\s@]+@[^\s@]+$/.test(party.address.trim()));
     if (to.length === 0) {
       return { failure: permanentFailure(`no email address to send to (got ${outbound.to.map((p) => JSON.stringify(p.address)).join(', ') || 'none'})`) };
@@ -193,7 +207,21 @@ function party(p: Party): { name: string; address: string } | string {
 }
 
 /** Connection-level failures: the relay may well be there on the next try. */
-const RETRYABLE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPROXY', 'ETLS', 'EMAXLIMIT']);
+const RETRYABLE_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'EPROXY',
+  'ETLS',
+  'EMAXLIMIT',
+]);
 /** Errors that no retry fixes: the configuration or the message is wrong. */
 const PERMANENT_CODES = new Set(['EAUTH', 'ENOAUTH', 'ECONFIG', 'EENVELOPE', 'EREQUIRETLS', 'EFILEACCESS', 'EURLACCESS', 'EMAXRECIPIENTS']);
 
