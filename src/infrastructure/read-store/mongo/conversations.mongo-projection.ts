@@ -198,48 +198,12 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
     }
     case 'ReplyQueued': {
       const data = event.data as DataOf<'ReplyQueued'>;
-      plan.messages.push(
-        insertMessage(data.messageId, {
-          conversationId,
-          position,
-          direction: 'out',
-          channel: data.channel,
-          from: null,
-          to: data.to,
-          subject: data.subject,
-          text: data.text,
-          html: data.html ?? null,
-          attachments: [],
-          at: data.queuedAt,
-          authorId: data.authorId,
-          delivery: { status: 'queued', reason: null },
-          deliveryPosition: position,
-          kind: 'reply',
-        }),
-      );
+      plan.messages.push(insertMessage(data.messageId, outboundMessage(conversationId, position, data, data.queuedAt, 'reply')));
       return;
     }
     case 'ConversationForwarded': {
       const data = event.data as DataOf<'ConversationForwarded'>;
-      plan.messages.push(
-        insertMessage(data.messageId, {
-          conversationId,
-          position,
-          direction: 'out',
-          channel: data.channel,
-          from: null,
-          to: data.to,
-          subject: data.subject,
-          text: data.text,
-          html: data.html ?? null,
-          attachments: [],
-          at: data.forwardedAt,
-          authorId: data.authorId,
-          delivery: { status: 'queued', reason: null },
-          deliveryPosition: position,
-          kind: 'forward',
-        }),
-      );
+      plan.messages.push(insertMessage(data.messageId, outboundMessage(conversationId, position, data, data.forwardedAt, 'forward')));
       return;
     }
     case 'ReplyDelivered': {
@@ -272,6 +236,33 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
     default:
       return;
   }
+}
+
+/** A reply or a forward: an outbound message of the thread, queued until its delivery is known. */
+function outboundMessage(
+  conversationId: string,
+  position: number,
+  data: DataOf<'ReplyQueued'> | DataOf<'ConversationForwarded'>,
+  at: string,
+  kind: 'reply' | 'forward',
+): Omit<MessageRecord, '_id'> {
+  return {
+    conversationId,
+    position,
+    direction: 'out',
+    channel: data.channel,
+    from: null,
+    to: data.to,
+    subject: data.subject,
+    text: data.text,
+    html: data.html ?? null,
+    attachments: [],
+    at,
+    authorId: data.authorId,
+    delivery: { status: 'queued', reason: null },
+    deliveryPosition: position,
+    kind,
+  };
 }
 
 function insertMessage(id: string, fields: Omit<MessageRecord, '_id'>): AnyBulkWriteOperation {
