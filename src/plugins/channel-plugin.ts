@@ -70,6 +70,12 @@ export interface ChannelPlugin {
   readonly channel: Channel;
   readonly capabilities: ChannelCapabilities;
   /**
+   * Present when admins connect this channel to inboxes in Inbox settings (chat, Messenger,
+   * WhatsApp, forms): the host stores the connections (event-sourced, secrets encrypted) and hands
+   * them to the plugin through `connection.connections`. Absent: the channel needs no per-inbox setup.
+   */
+  readonly connectionSettings?: ConnectionSettingsSpec;
+  /**
    * Called once at start-up, before the HTTP server listens and before anything is ingested.
    * Mount routes, declare listeners and register job handlers here; keep `connection` for later.
    * Throwing (missing setting, bad configuration) stops start-up with the plugin's id in the error.
@@ -123,6 +129,122 @@ export interface ChannelHostConnection {
   readonly conversations: PluginConversations;
   /** Prometheus series of its own (sessions, polls, API errors), served with Parley's at GET /metrics. */
   readonly metrics: PluginMetrics;
+  /** The inboxes this plugin is connected to (`connectionSettings`); empty lists for a plugin without them. */
+  readonly connections: PluginConnections;
+  /**
+   * A small document store private to this plugin (thread indexes, visitor sessions), backed by
+   * Parley's read store (the embedded SQLite file, or MongoDB with READ_STORE=mongodb), so every
+   * instance of Parley sees the same state.
+   */
+  readonly storage: PluginStorage;
+  /** Live, in-process: agents' activity on this channel's conversations (typing, seen) and whether an inbox has an agent available. */
+  readonly activity: PluginActivity;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channel connections per inbox
+
+/**
+ * How a plugin's per-inbox connections are configured. Settings are a JSON object; the plugin
+ * checks them itself and names the field that is wrong.
+ */
+export interface ConnectionSettingsSpec {
+  /**
+   * Keys of settings that are secrets (an app secret, a token, chat's identity-verification secret):
+   * encrypted at rest with the instance key, never answered by the API (shown as "••••" with
+   * `hasSecret: true`), never logged. The plugin gets them decrypted.
+   */
+  readonly secrets: readonly string[];
+  /**
+   * Checks and completes the settings of a new connection (`previous` undefined) or of a change
+   * (`previous`: the stored settings, secrets decrypted; `settings`: what the admin sent merged over
+   * them, a secret left out keeps its value). Answers the settings to store, defaults filled in (a
+   * generated secret, for instance). Throw a ConnectionSettingsError naming the field on bad input.
+   */
+  validate(settings: Record<string, unknown>, context: ConnectionSettingsContext): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /**
+   * The HTML an admin pastes into a website for this connection (chat's one `<script>` tag);
+   * answered as `embedSnippet` by the API. `publicUrl` is Parley's own origin as browsers reach it
+   * (PARLEY_PUBLIC_URL, or the origin of the admin's request), without a trailing slash.
+   */
+  embedSnippet?(connection: PluginChannelConnection, context: { publicUrl: string }): string;
+}
+
+export interface ConnectionSettingsContext {
+  inboxId: string;
+  /** The stored settings when an existing connection changes; undefined for a new one. */
+  previous?: Record<string, unknown>;
+}
+
+/** Bad connection settings: answered as 400 naming `field` (`settings.allowedOrigins[1]`). */
+export class ConnectionSettingsError extends Error {
+  readonly statusCode = 400;
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`settings.${field}: ${message}`);
+    this.name = 'ConnectionSettingsError';
+  }
+}
+
+/** One connection of this plugin's channel to an inbox, as the plugin sees it (secrets decrypted). */
+export interface PluginChannelConnection {
+  id: string;
+  inboxId: string;
+  /** The plugin id. */
+  type: string;
+  name: string;
+  settings: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PluginConnections {
+  /** Every connection of this plugin, oldest first. */
+  list(): Promise<PluginChannelConnection[]>;
+  /** One connection of this plugin; null when unknown, removed, or another plugin's. */
+  get(connectionId: string): Promise<PluginChannelConnection | null>;
+  /**
+   * Registers (in `connect`) a handler told after a connection of this plugin was created, changed
+   * or removed; on this instance, once the change is stored. Read the connection again with `get`.
+   */
+  onChange(handler: (change: { type: 'created' | 'changed' | 'removed'; connectionId: string }) => void): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plugin storage
+
+/**
+ * JSON documents by key, private to one plugin. Keys are 1–512 characters; values anything
+ * JSON.stringify keeps (at most 1 MiB each). Each call is durable when it resolves.
+ */
+export interface PluginStorage {
+  get<T = unknown>(key: string): Promise<T | null>;
+  set(key: string, value: unknown): Promise<void>;
+  /** Stores the value only when the key is absent; answers whether it did (a claim, safe across instances). */
+  setIfAbsent(key: string, value: unknown): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Documents whose key starts with `prefix`, in key order, after `after` when given; at most `limit` (default and cap 1,000). */
+  list<T = unknown>(prefix: string, options?: { after?: string; limit?: number }): Promise<{ key: string; value: T }[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live activity
+
+/** What agents do on a conversation of this channel, as it happens (not stored). */
+export type AgentActivity =
+  | { type: 'typing'; conversationId: string; at: string }
+  /** An agent opened the conversation after the contact's latest message. */
+  | { type: 'seen'; conversationId: string; at: string };
+
+export interface PluginActivity {
+  /** Registers (in `connect`) a handler for agents' activity on this channel's conversations. */
+  onAgentActivity(handler: (activity: AgentActivity) => void): void;
+  /** Tells the agents who have the conversation open that the contact is typing. */
+  contactTyping(conversationId: string): void;
+  /** Whether an agent of the inbox is available now (their Available/Away setting). */
+  agentsAvailable(inboxId: string): Promise<boolean>;
 }
 
 /**
@@ -187,6 +309,46 @@ export interface PluginConversations {
    * a crash; throwing retries it with backoff, so make it idempotent.
    */
   onDeletedForever(handler: (conversation: DeletedConversation) => Promise<void>): void;
+  /** The conversation as the contact may know it; null when it does not exist or is not on this plugin's channel. */
+  get(conversationId: string): Promise<PluginConversation | null>;
+  /**
+   * What the contact may see of the conversation, oldest first: their messages and the agents'
+   * replies (queued ones too), never internal comments; null as for `get`.
+   */
+  messages(conversationId: string): Promise<PluginConversationMessage[] | null>;
+  /**
+   * Registers (in `connect`) a handler told when a conversation of this channel is closed or reopened
+   * (by an agent, a rule, or `close`), on the instance that projects it, at least once.
+   */
+  onStatusChange(handler: (change: { conversationId: string; status: 'open' | 'closed'; at: string }) => void): void;
+  /**
+   * Closes the conversation on the channel's behalf (a chat whose visitor left), recorded as closed
+   * by the system with the reason; nothing happens when it is already closed, in Trash or gone.
+   */
+  close(conversationId: string, reason: 'inactivity'): Promise<void>;
+}
+
+export interface PluginConversation {
+  conversationId: string;
+  inboxId: string;
+  externalThreadId: string;
+  status: 'open' | 'closed';
+  /** In Trash, Spam or Filtered (rule 5's blocked senders): the contact is not told. */
+  hidden: boolean;
+  contact: { address: string; name?: string };
+}
+
+export interface PluginConversationMessage {
+  messageId: string;
+  direction: 'inbound' | 'outbound';
+  /** The agent's name on replies; the contact's on their messages. */
+  authorName?: string;
+  text: string;
+  at: string;
+  /** Replies only. */
+  status?: 'queued' | 'delivered' | 'failed';
+  /** The channel it went out on (a chat reply sent by email says `email`). */
+  channel: Channel;
 }
 
 /** A conversation deleted forever, with what it referenced. */
@@ -251,11 +413,18 @@ export interface ChannelRequest {
   rawBody?: Buffer;
   /** Set on authenticated routes. */
   agent?: PluginAgent;
+  /** The client's address (the proxy's view when PARLEY_TRUST_PROXY is set), for rate limits. */
+  ip: string;
+  /** Aborted when the client goes away (a closed event stream). */
+  signal: AbortSignal;
 }
 
 export interface ChannelResponse {
   status: number;
-  /** Sent as JSON (a string is sent as it is, a Buffer as bytes: set its Content-Type). */
+  /**
+   * Sent as JSON (a string is sent as it is, a Buffer as bytes: set its Content-Type). A Node.js
+   * Readable is streamed (server-sent events: end it when `request.signal` aborts).
+   */
   body?: unknown;
   headers?: Record<string, string>;
 }

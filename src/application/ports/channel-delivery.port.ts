@@ -19,6 +19,8 @@ export interface OutboundMessage {
   messageId: string;
   /** The channel the message goes out on (may differ from the conversation's, e.g. a chat answered by email). */
   channel: Channel;
+  /** The conversation's own channel: differs from `channel` when a chat is answered by email (rule 12). */
+  conversationChannel: Channel;
   to: Party[];
   /** The inbox's address when it has one (email). */
   from?: Party;

@@ -6,8 +6,20 @@ import type { AttachmentRef, Channel, Party } from '../../domain/shared/types';
  */
 export interface InboundMessage {
   channel: Channel;
-  /** Target inbox; the default inbox when omitted. */
+  /** Target inbox; the default inbox when omitted (and the connection's inbox with `connectionId`). */
   inboxId?: string;
+  /**
+   * The channel connection it arrived through (chat, Messenger …): the message goes to that
+   * connection's inbox, and is refused (404) when the connection is unknown, removed or another
+   * plugin's.
+   */
+  connectionId?: string;
+  /**
+   * Rule 12: this message answers a reply the channel sent for another channel's conversation (a
+   * chat answered by email): it joins that conversation instead of starting one. Refused (400)
+   * unless that conversation was answered on this message's channel.
+   */
+  continuesConversationId?: string;
   externalThreadId: string;
   externalMessageId: string;
   from: Party;

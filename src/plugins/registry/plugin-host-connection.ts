@@ -18,6 +18,12 @@ import {
   type PluginJobHandler,
   type PluginJobOptions,
   type PluginMetrics,
+  type AgentActivity,
+  type PluginChannelConnection,
+  type PluginConnections,
+  type PluginConversation,
+  type PluginConversationMessage,
+  type PluginStorage,
   type RouteHandler,
   type RouteOptions,
 } from '../channel-plugin';
@@ -45,6 +51,26 @@ export interface PluginDeclarations {
 export interface HostConversations {
   canRead(agent: PluginAgent, conversationId: string, channel: string): Promise<boolean>;
   attachmentIds(conversationId: string, channel: string): Promise<string[] | null>;
+  get(conversationId: string, channel: string): Promise<PluginConversation | null>;
+  messages(conversationId: string, channel: string): Promise<PluginConversationMessage[] | null>;
+  /** Closes on the channel's behalf (system actor); a no-op when closed, hidden or gone. */
+  close(conversationId: string, channel: string, reason: 'inactivity'): Promise<void>;
+  /** Registers a handler for status changes of one channel's conversations. */
+  onStatusChange(channel: string, handler: (change: { conversationId: string; status: 'open' | 'closed'; at: string }) => void): void;
+}
+
+/** The host's store of channel connections (event-sourced), narrowed to one plugin by the connection. */
+export interface HostConnections {
+  list(pluginId: string): Promise<PluginChannelConnection[]>;
+  get(pluginId: string, connectionId: string): Promise<PluginChannelConnection | null>;
+  onChange(pluginId: string, handler: (change: { type: 'created' | 'changed' | 'removed'; connectionId: string }) => void): void;
+}
+
+/** Live agent activity and availability, narrowed to one channel by the connection. */
+export interface HostActivity {
+  onAgentActivity(channel: string, handler: (activity: AgentActivity) => void): void;
+  contactTyping(conversationId: string, channel: string): void;
+  agentsAvailable(inboxId: string): Promise<boolean>;
 }
 
 /** What the host measures through a plugin's connection. */
@@ -96,6 +122,10 @@ export function createHostConnection(
     conversations: HostConversations;
     /** The plugin's metric factories, and where each ingest's outcome is counted. */
     metrics: HostMetrics;
+    connections: HostConnections;
+    /** The plugin's own document store. */
+    storage: (pluginId: string) => PluginStorage;
+    activity: HostActivity;
   },
 ): { connection: ChannelHostConnection; declarations: PluginDeclarations; closeDeclarations(): void } {
   const declarations: PluginDeclarations = { routes: [], listeners: [], deletedForever: [] };
@@ -169,6 +199,27 @@ export function createHostConnection(
     http: Object.freeze({ request: http.request }),
     conversations: pluginConversations(plugin, host.conversations, declarations, mustDeclareInConnect),
     metrics: host.metrics.forPlugin(plugin.id),
+    connections: Object.freeze({
+      list: () => host.connections.list(plugin.id),
+      get: async (connectionId: string) => (typeof connectionId === 'string' ? host.connections.get(plugin.id, connectionId) : null),
+      onChange: (handler: Parameters<PluginConnections['onChange']>[0]) => {
+        mustDeclareInConnect('the handler for connection changes');
+        if (typeof handler !== 'function') throw new Error(`plugin "${plugin.id}": connections.onChange needs a function`);
+        host.connections.onChange(plugin.id, handler);
+      },
+    }),
+    storage: host.storage(plugin.id),
+    activity: Object.freeze({
+      onAgentActivity: (handler: (activity: AgentActivity) => void) => {
+        mustDeclareInConnect('the handler for agent activity');
+        if (typeof handler !== 'function') throw new Error(`plugin "${plugin.id}": activity.onAgentActivity needs a function`);
+        host.activity.onAgentActivity(plugin.channel, handler);
+      },
+      contactTyping: (conversationId: string) => {
+        if (typeof conversationId === 'string') host.activity.contactTyping(conversationId, plugin.channel);
+      },
+      agentsAvailable: async (inboxId: string) => typeof inboxId === 'string' && (await host.activity.agentsAvailable(inboxId)),
+    }),
     jobs: {
       register: (type: string, handler: PluginJobHandler) => {
         mustDeclareInConnect(`job handlers (${type})`);
@@ -218,6 +269,17 @@ function pluginConversations(
       mustDeclareInConnect('the handler for conversations deleted forever');
       if (typeof handler !== 'function') throw new Error(`plugin "${plugin.id}": onDeletedForever needs a function`);
       declarations.deletedForever.push(handler);
+    },
+    get: async (conversationId: string) => (typeof conversationId === 'string' ? host.get(conversationId, plugin.channel) : null),
+    messages: async (conversationId: string) => (typeof conversationId === 'string' ? host.messages(conversationId, plugin.channel) : null),
+    onStatusChange: (handler: (change: { conversationId: string; status: 'open' | 'closed'; at: string }) => void) => {
+      mustDeclareInConnect('the handler for status changes');
+      if (typeof handler !== 'function') throw new Error(`plugin "${plugin.id}": conversations.onStatusChange needs a function`);
+      host.onStatusChange(plugin.channel, handler);
+    },
+    close: async (conversationId: string, reason: 'inactivity') => {
+      if (typeof conversationId !== 'string') throw new IngestRejectedError('close needs a conversation id', 400);
+      await host.close(conversationId, plugin.channel, reason);
     },
   });
 }
