@@ -14,6 +14,7 @@ export type ConversationCommand =
   | AddComment
   | QueueReply
   | ForwardConversation
+  | SendTranscript
   | RecordReplyDelivered
   | RecordReplyFailed
   | MarkAsSpam
@@ -125,6 +126,25 @@ export interface ForwardConversation {
     to: Party;
     /** The agent's note, as written (also part of `text`). */
     note?: string;
+    subject: string;
+    text: string;
+    html?: string;
+    now: string;
+  };
+}
+
+/**
+ * Rule 12: email the conversation's transcript, on close (to the visitor) or on an agent's request
+ * (to the address they entered). The caller renders it, so the event records exactly what left;
+ * derive `messageId` from what caused it (the close event) so a repeat sends nothing twice.
+ */
+export interface SendTranscript {
+  type: 'SendTranscript';
+  data: {
+    messageId: string;
+    to: Party;
+    reason: 'closed' | 'requested';
+    authorId?: string;
     subject: string;
     text: string;
     html?: string;

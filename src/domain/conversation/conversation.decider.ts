@@ -14,6 +14,7 @@ import type {
   ReceiveInboundMessage,
   RecordReplyDelivered,
   RecordReplyFailed,
+  SendTranscript,
   StartOutboundConversation,
 } from './conversation.commands';
 import type { ContactRef, ConversationEvent, ConversationFiltered, MessageReceived } from './conversation.events';
@@ -65,6 +66,8 @@ export function decideConversation(command: ConversationCommand, state: Conversa
       return queueReply(command.data, conversation);
     case 'ForwardConversation':
       return forward(command.data, conversation);
+    case 'SendTranscript':
+      return sendTranscript(command.data, conversation);
     case 'RecordReplyDelivered':
       return recordReplyDelivered(command.data, conversation);
     case 'RecordReplyFailed':
@@ -341,6 +344,45 @@ function forward(data: ForwardConversation['data'], conversation: ActiveConversa
         text: data.text,
         ...(data.html === undefined ? {} : { html: data.html }),
         forwardedAt: isoOf(now),
+      },
+    },
+  ];
+}
+
+const TRANSCRIPT_REASONS: readonly SendTranscript['data']['reason'][] = ['closed', 'requested'];
+
+/**
+ * Rule 12: a chat's transcript is emailed to the visitor when it ends, and a copy to whoever an
+ * agent names. Which channels keep transcripts is the channel's capability (checked by the caller);
+ * here: one transcript per messageId, to an email address, with something in it.
+ */
+function sendTranscript(data: SendTranscript['data'], conversation: ActiveConversation): ConversationEvent[] {
+  // The same transcript retried (or the close handled again): already done.
+  if (conversation.replies.has(data.messageId)) return [];
+  const now = parseTime(data.now, 'now');
+  if (!TRANSCRIPT_REASONS.includes(data.reason)) {
+    throw invalidInput(`reason must be one of ${TRANSCRIPT_REASONS.join(', ')}, got ${JSON.stringify(data.reason ?? null)}`);
+  }
+  if (data.reason === 'requested') refuseInTrash(conversation, 'send its transcript');
+  const address = (data.to?.address ?? '').trim();
+  if (!isEmailAddress(address)) {
+    throw invalidInput(`to must be an email address to send the transcript to, got ${JSON.stringify(data.to?.address ?? null)}`);
+  }
+  requireText(data.subject, 'subject');
+  requireText(data.text, 'text');
+  return [
+    {
+      type: 'TranscriptSent',
+      data: {
+        messageId: data.messageId,
+        ...(data.authorId === undefined ? {} : { authorId: data.authorId }),
+        channel: 'email',
+        to: [{ address, ...nameOf(data.to) }],
+        reason: data.reason,
+        subject: data.subject,
+        text: data.text,
+        ...(data.html === undefined ? {} : { html: data.html }),
+        sentAt: isoOf(now),
       },
     },
   ];

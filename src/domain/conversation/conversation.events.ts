@@ -13,6 +13,7 @@ export type ConversationEvent =
   | MessageReceived
   | ReplyQueued
   | ConversationForwarded
+  | TranscriptSent
   | ReplyDelivered
   | ReplyDeliveryFailed
   | ConversationAssigned
@@ -111,6 +112,28 @@ export interface ConversationForwarded {
     text: string;
     html?: string;
     forwardedAt: string;
+  };
+}
+
+/**
+ * A chat's transcript was emailed (rule 12): to the visitor when the chat closed (`closed`, sent by
+ * the system), or a copy to an address an agent entered (`requested`). The data holds exactly what
+ * left (both sides of the conversation with times, never internal comments); delivered like a reply
+ * on the email channel, with ReplyDelivered / ReplyDeliveryFailed recording how that went.
+ */
+export interface TranscriptSent {
+  type: 'TranscriptSent';
+  data: {
+    messageId: string;
+    /** The agent who asked for the copy; absent for the automatic one on close. */
+    authorId?: string;
+    channel: Channel;
+    to: Party[];
+    reason: 'closed' | 'requested';
+    subject: string;
+    text: string;
+    html?: string;
+    sentAt: string;
   };
 }
 

@@ -121,6 +121,7 @@ export function evolveConversation(state: ConversationState, event: Conversation
       };
     case 'ReplyQueued':
     case 'ConversationForwarded':
+    case 'TranscriptSent':
       return { ...state, replies: withEntry(state.replies, event.data.messageId, 'queued') };
     case 'ReplyDelivered': {
       const { messageId, externalMessageId } = event.data;
