@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadAverage, machine } from './lib/machine.mjs';
 import { BENCH_ROOT, REPO_ROOT } from './lib/parley.mjs';
 
-const SCENARIOS = ['append', 'ingest', 'commands', 'views', 'replay'];
+const SCENARIOS = ['append', 'ingest', 'commands', 'views', 'replay', 'chat'];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -1,0 +1,360 @@
+// Figures 8–10 (issue 13): the website chat with N visitors connected at once (1,000; quick 200).
+// The real server on a fresh data folder; the admin connects the chat channel to the default inbox
+// over the API (POST /api/inboxes/:id/channels), then N visitors each open a session
+// (POST /channels/chat/c/:cid/session), keep the visitor event stream open
+// (GET /channels/chat/c/:cid/events?token=, server-sent events) and start a conversation with one
+// message. One agent screen listens to the inbox's notices (GET /events?inboxId=, bearer session).
+// Then, per run, two open-loop phases at a steady rate, on every visitor in turn:
+//   (a) visitor message -> agent screen: from sending the visitor's POST .../messages to the
+//       agent stream's `change` notice (MessageReceived) for that visitor's conversation;
+//   (b) agent reply -> visitor: from sending POST /api/conversations/:id/replies to the visitor
+//       stream's `message` event carrying that reply's text.
+// The server's peak RSS (VmHWM) is read with every visitor connected. Every visitor connects from
+// its own loopback address (127.1.x.y), as visitors of a website come from their own addresses,
+// so the per-IP limits of the public visitor routes apply as they would in production.
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { client, startServer } from '../lib/server.mjs';
+import { log, main, removeDir, tempDir } from '../lib/scenario.mjs';
+import { figure, latencySummary } from '../lib/stats.mjs';
+
+/** Messages per second in each measured phase (each visitor has at most one in flight). */
+const RATE = 50;
+/** How long a message or reply may take to arrive before it counts as lost. */
+const LOST_AFTER_MS = 15_000;
+/** Sessions and first messages opened at once while the visitors connect. */
+const CONNECT_CONCURRENCY = 50;
+const REPLY_TARGET_MS = 1000;
+const RSS_TARGET_MB = 300;
+
+/** Visitor i's own loopback source address: 127.1.0.1, 127.1.0.2, … (Linux routes all of 127/8 to lo). */
+const visitorAddress = (i) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+
+/**
+ * A server-sent events stream over node:http (EventSource semantics: `event:`/`data:` lines, a blank
+ * line ends an event; comments ignored). `onEvent(name, data, at)` gets each event with its arrival time.
+ * Resolves once the response headers arrived with 200.
+ */
+function openEventStream(baseUrl, path, { headers = {}, localAddress, onEvent }) {
+  const url = new URL(path, baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: 'GET',
+        headers: { accept: 'text/event-stream', ...headers },
+        localAddress,
+        agent: false,
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => (body += c));
+          res.on('end', () => reject(new Error(`GET ${url.pathname} answered ${res.statusCode}: ${body.slice(0, 300)}`)));
+          return;
+        }
+        res.setEncoding('utf8');
+        let buffer = '';
+        let event = 'message';
+        let data = [];
+        res.on('data', (chunk) => {
+          const at = performance.now();
+          buffer += chunk;
+          for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
+            const line = buffer.slice(0, nl).replace(/\r$/, '');
+            buffer = buffer.slice(nl + 1);
+            if (line === '') {
+              if (data.length > 0) onEvent(event, data.join('\n'), at);
+              event = 'message';
+              data = [];
+            } else if (line.startsWith('event:')) event = line.slice(6).trim();
+            else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+          }
+        });
+        const stream = { closed: false, close: () => req.destroy() };
+        res.on('close', () => (stream.closed = true));
+        resolve(stream);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A JSON request through an undici pool; answers { status, body }. */
+async function call(pool, method, path, { body, headers = {} } = {}) {
+  const res = await pool.request({
+    method,
+    path,
+    headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  let parsed = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.statusCode, body: parsed };
+}
+
+async function expectOk(pool, method, path, options) {
+  const res = await call(pool, method, path, options);
+  if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 400)}`);
+  return res.body;
+}
+
+/** Runs `work(i)` for i in 0..count-1 with at most `concurrency` at once. */
+async function forEachLimited(count, concurrency, work) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
+}
+
+/**
+ * One visitor: a session from its own address, its event stream, and a first message that starts
+ * its conversation (whose id the session answers on the next call).
+ */
+async function connectVisitor(server, connectionId, i, origin) {
+  const localAddress = visitorAddress(i);
+  const pool = new Pool(server.baseUrl, { connections: 1, pipelining: 1, keepAliveTimeout: 600_000, connect: { localAddress } });
+  const visitor = { i, pool, token: null, conversationId: null, stream: null, waiters: new Map(), received: 0 };
+  const base = `/channels/chat/c/${connectionId}`;
+  const headers = () => ({ origin, ...(visitor.token ? { authorization: `Bearer ${visitor.token}` } : {}) });
+  const session = await expectOk(pool, 'POST', `${base}/session`, { body: {}, headers: headers() });
+  visitor.token = session.token;
+  visitor.stream = await openEventStream(server.baseUrl, `${base}/events?token=${encodeURIComponent(visitor.token)}`, {
+    headers: { origin },
+    localAddress,
+    onEvent: (name, data, at) => {
+      if (name !== 'message') return;
+      const message = JSON.parse(data);
+      visitor.received += 1;
+      const waiter = visitor.waiters.get(message.text);
+      if (waiter) {
+        visitor.waiters.delete(message.text);
+        waiter(at);
+      }
+    },
+  });
+  visitor.send = (text) => call(pool, 'POST', `${base}/messages`, { body: { text, clientMessageId: randomUUID() }, headers: headers() });
+  const first = await visitor.send(`Hello, I am visitor ${i} and I have a question about my order ${10_000 + i}.`);
+  if (first.status !== 201) throw new Error(`visitor ${i}: the first message answered ${first.status}: ${JSON.stringify(first.body).slice(0, 300)}`);
+  const again = await expectOk(pool, 'POST', `${base}/session`, { body: { token: visitor.token }, headers: headers() });
+  visitor.conversationId = again.conversation?.id ?? null;
+  if (!visitor.conversationId)
+    throw new Error(`visitor ${i}: the session answered no conversation after the first message: ${JSON.stringify(again).slice(0, 300)}`);
+  return visitor;
+}
+
+/**
+ * Sends `count` items at RATE per second (open loop: item k is due at start + k/RATE and sent then);
+ * `start(k, due)` sends item k and answers a promise of its arrival time (performance.now()) or null
+ * when it was refused or lost. Latency is measured from the due time.
+ */
+async function steady(count, start) {
+  const latencies = [];
+  let lost = 0;
+  let firstProblem = null;
+  const pending = [];
+  const started = performance.now();
+  for (let k = 0; k < count;) {
+    const dueCount = Math.min(count, Math.floor(((performance.now() - started) * RATE) / 1000) + 1);
+    for (; k < dueCount; k += 1) {
+      const due = started + (k * 1000) / RATE;
+      pending.push(
+        start(k, due).then(
+          (at) => (at === null ? (lost += 1) : latencies.push(at - due)),
+          (error) => {
+            lost += 1;
+            firstProblem ??= String(error.message ?? error);
+          },
+        ),
+      );
+    }
+    await delay(2);
+  }
+  await Promise.all(pending);
+  return { latencies, lost, firstProblem };
+}
+
+/** A promise resolved by `register`'s callback, or null after LOST_AFTER_MS. */
+function arrival(register) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), LOST_AFTER_MS);
+    register((at) => {
+      clearTimeout(timer);
+      resolve(at);
+    });
+  });
+}
+
+main('chat', async ({ quick, runs }) => {
+  const visitorsCount = Number(process.env.BENCH_CHAT_VISITORS ?? (quick ? 200 : 1000));
+  const perPhase = Math.min(visitorsCount, quick ? 200 : 500);
+  const dataDir = tempDir('chat');
+  const server = await startServer({ dataDir });
+  const api = client(server.baseUrl, { connections: 16 });
+  const figures = [];
+  const notes = [];
+  const visitors = [];
+  let agentStream = null;
+  let peakConnected = NaN;
+  try {
+    await api.login();
+    const inbox = (await api.expect('GET', '/api/inboxes')).inboxes.find((i) => i.isDefault);
+    const created = await api.expect('POST', `/api/inboxes/${inbox.id}/channels`, { type: 'chat', name: 'Bench website', settings: { allowedOrigins: [] } });
+    const connection = created.channel ?? created;
+    if (!connection?.id) throw new Error(`POST /api/inboxes/${inbox.id}/channels answered no connection id: ${JSON.stringify(created).slice(0, 300)}`);
+
+    // The agent's screen: one stream of the inbox's notices, as the web UI opens it.
+    const noticeWaiters = new Map();
+    const noticeTypes = new Map();
+    agentStream = await openEventStream(server.baseUrl, `/events?inboxId=${inbox.id}`, {
+      headers: { authorization: `Bearer ${api.token}` },
+      onEvent: (name, data, at) => {
+        if (name !== 'change') return;
+        const notice = JSON.parse(data);
+        noticeTypes.set(notice.type, (noticeTypes.get(notice.type) ?? 0) + 1);
+        if (notice.type !== 'MessageReceived') return;
+        const waiter = noticeWaiters.get(notice.conversationId);
+        if (waiter) {
+          noticeWaiters.delete(notice.conversationId);
+          waiter(at);
+        }
+      },
+    });
+
+    // The visitor frame runs on Parley's origin, so that is the Origin its requests carry.
+    const origin = server.baseUrl;
+    const connectStart = performance.now();
+    const slots = new Array(visitorsCount);
+    await forEachLimited(visitorsCount, CONNECT_CONCURRENCY, async (i) => {
+      slots[i] = await connectVisitor(server, connection.id, i, origin);
+    });
+    visitors.push(...slots);
+    const connectSeconds = (performance.now() - connectStart) / 1000;
+    log(`${visitors.length} visitors connected with a conversation each in ${connectSeconds.toFixed(1)} s`);
+    await delay(2000); // the first messages' notices and projections settle
+    const idle = server.memory();
+    log(`server with ${visitors.length} visitors connected, idle: RSS ${idle?.rssMb.toFixed(0)} MB (peak so far ${idle?.peakMb.toFixed(0)} MB)`);
+
+    const toAgent = { p50: [], p99: [] };
+    const toVisitor = { p50: [], p99: [] };
+    let cursor = 0;
+    for (let run = 1; run <= runs; run += 1) {
+      // (a) visitor message -> agent screen.
+      const a = await steady(perPhase, (k) => {
+        const visitor = visitors[(cursor + k) % visitors.length];
+        const arrived = arrival((resolve) => noticeWaiters.set(visitor.conversationId, resolve));
+        return visitor.send(`Run ${run}, message ${k}: is there any news about my parcel?`).then((res) => {
+          if (res.status !== 201) throw new Error(`a visitor message answered ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`);
+          return arrived;
+        });
+      });
+      await delay(1000);
+      // (b) agent reply -> visitor's open stream.
+      const b = await steady(perPhase, (k) => {
+        const visitor = visitors[(cursor + k) % visitors.length];
+        const text = `Run ${run}, reply ${k} ${randomUUID()}: your parcel left the warehouse this morning.`;
+        const arrived = arrival((resolve) => visitor.waiters.set(text, resolve));
+        return api.request('POST', `/api/conversations/${visitor.conversationId}/replies`, { text }).then((res) => {
+          if (res.status !== 201) throw new Error(`a reply answered ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`);
+          return arrived;
+        });
+      });
+      cursor += perPhase;
+      await delay(1000);
+      const sa = latencySummary(a.latencies);
+      const sb = latencySummary(b.latencies);
+      toAgent.p50.push(sa.p50);
+      toAgent.p99.push(sa.p99);
+      toVisitor.p50.push(sb.p50);
+      toVisitor.p99.push(sb.p99);
+      const open = visitors.filter((v) => !v.stream.closed).length;
+      log(
+        `run ${run}: visitor -> agent p50 ${sa.p50.toFixed(1)} / p99 ${sa.p99.toFixed(1)} ms (${sa.count} of ${perPhase}); agent -> visitor p50 ${sb.p50.toFixed(1)} / p99 ${sb.p99.toFixed(1)} ms (${sb.count} of ${perPhase}); ${open} visitor streams open`,
+      );
+      if (a.lost)
+        notes.push(
+          `run ${run}: ${a.lost} visitor messages not announced to the agent within ${LOST_AFTER_MS / 1000} s${a.firstProblem ? ` (first: ${a.firstProblem})` : ''}`,
+        );
+      if (b.lost)
+        notes.push(
+          `run ${run}: ${b.lost} replies not received by the visitor within ${LOST_AFTER_MS / 1000} s${b.firstProblem ? ` (first: ${b.firstProblem})` : ''}`,
+        );
+      if (open < visitors.length) notes.push(`run ${run}: ${visitors.length - open} visitor streams had closed`);
+    }
+    peakConnected = server.peakRssMb();
+
+    figures.push(
+      figure({
+        id: 'chat.to-agent.p50',
+        label: `Chat: visitor message -> agent screen p50 (${visitorsCount} visitors)`,
+        unit: 'ms',
+        runs: toAgent.p50,
+        digits: 1,
+      }),
+    );
+    figures.push(
+      figure({
+        id: 'chat.to-agent.p99',
+        label: `Chat: visitor message -> agent screen p99 (${visitorsCount} visitors)`,
+        unit: 'ms',
+        runs: toAgent.p99,
+        digits: 1,
+      }),
+    );
+    figures.push(
+      figure({ id: 'chat.to-visitor.p50', label: `Chat: agent reply -> visitor p50 (${visitorsCount} visitors)`, unit: 'ms', runs: toVisitor.p50, digits: 1 }),
+    );
+    figures.push(
+      figure({
+        id: 'chat.to-visitor.p99',
+        label: `Chat: agent reply -> visitor p99 (${visitorsCount} visitors)`,
+        unit: 'ms',
+        runs: toVisitor.p99,
+        digits: 1,
+        target: { op: '<=', value: REPLY_TARGET_MS },
+      }),
+    );
+    figures.push(
+      figure({
+        id: 'chat.connect',
+        label: `Chat: ${visitorsCount} visitors connected (session, stream, first message)`,
+        unit: 's',
+        runs: [connectSeconds],
+        digits: 1,
+      }),
+    );
+    notes.push(
+      `${visitorsCount} visitors with an open event stream and a conversation each, from ${visitorsCount} loopback addresses; ${perPhase} visitor messages and ${perPhase} agent replies per run at ${RATE}/s (open loop, latency from the due time); one agent stream (GET /events); agent notices seen: ${[...noticeTypes].map(([t, n]) => `${t} ${n}`).join(', ')}`,
+    );
+  } finally {
+    agentStream?.close();
+    for (const visitor of visitors) visitor?.stream?.close();
+    await Promise.all(visitors.map((v) => v?.pool.close().catch(() => undefined)));
+    await api.close();
+    const peak = await server.stop();
+    figures.push(
+      figure({
+        id: 'rss.chat',
+        label: `Server peak RSS, chat (${visitorsCount} visitors connected)`,
+        unit: 'MB',
+        runs: [Number.isFinite(peakConnected) ? peakConnected : peak],
+        target: { op: '<=', value: RSS_TARGET_MB },
+      }),
+    );
+    removeDir(dataDir);
+  }
+  return { size: `${visitorsCount} visitors`, notes, figures };
+});
