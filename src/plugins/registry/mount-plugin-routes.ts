@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
 import { describeError } from '../../infrastructure/http/describe-error';
@@ -32,6 +33,7 @@ interface PluginRequest extends FastifyRequest {
  */
 export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, routes: readonly DeclaredRoute[], options: MountOptions): void {
   if (routes.length === 0) return;
+  const openStreams = streamsOf(fastify);
   void fastify.register(async (scope) => {
     installBodyParsers(scope);
     scope.setErrorHandler((error, request, reply) => {
@@ -63,6 +65,11 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
             const message = `send the body as application/json or application/x-www-form-urlencoded (got ${got})`;
             return reply.status(415).send(describeError(Object.assign(new Error(message), { statusCode: 415 })));
           }
+          // Aborted when the client goes away: the response's socket closes (a closed tab ends an
+          // event stream), or the answer was sent. 'close' of the request itself fires once its
+          // body is read, so it cannot tell.
+          const gone = new AbortController();
+          reply.raw.once('close', () => gone.abort());
           const channelRequest: ChannelRequest = {
             params: { ...(request.params as Record<string, string>) },
             query: { ...(request.query as Record<string, string | string[]>) },
@@ -70,10 +77,14 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
             body: request.body,
             ...(route.rawBody ? { rawBody: raw ?? Buffer.alloc(0) } : {}),
             ...(request.parleyAgent ? { agent: { ...request.parleyAgent } } : {}),
+            // Fastify's view: the proxy's X-Forwarded-For only when the server trusts the proxy.
+            ip: request.ip,
+            signal: gone.signal,
           };
           const response = await route.handler(channelRequest);
           const problem = responseProblem(response);
           if (problem) throw new Error(`plugin "${pluginId}" answered ${route.method} ${url} with an invalid response: ${problem}`);
+          if (isReadable(response.body)) return streamResponse(reply, response, response.body, gone, openStreams);
           void reply.status(response.status);
           for (const [name, value] of Object.entries(response.headers ?? {})) void reply.header(name, value);
           return reply.send(response.body);
@@ -81,6 +92,70 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
       });
     }
   });
+}
+
+/** An answer being streamed: ended on shutdown, or the HTTP server would wait for it forever. */
+type OpenStream = () => void;
+const openStreamsByServer = new WeakMap<FastifyInstance, Set<OpenStream>>();
+
+/** The open streams of one server, ended by a hook added once, when the server begins to close. */
+function streamsOf(fastify: FastifyInstance): Set<OpenStream> {
+  let open = openStreamsByServer.get(fastify);
+  if (!open) {
+    const streams = new Set<OpenStream>();
+    open = streams;
+    openStreamsByServer.set(fastify, streams);
+    fastify.addHook('preClose', (done) => {
+      for (const end of [...streams]) end();
+      done();
+    });
+  }
+  return open;
+}
+
+function isReadable(body: unknown): body is Readable {
+  return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function' && typeof (body as Readable).on === 'function';
+}
+
+/**
+ * Streams a Readable body (server-sent events) straight to the socket: the headers leave at once
+ * (Fastify would hold them until the first chunk) and each write is passed on as it comes, with
+ * nothing buffering or compressing on the way (`X-Accel-Buffering: no` asks nginx for the same).
+ * The headers every other answer gets from the global hooks are set here, as those hooks do not
+ * run for a hijacked reply; the plugin's own headers win. `Connection: close`: a stream's socket
+ * is not reused, so ending it on shutdown leaves nothing open.
+ */
+function streamResponse(reply: FastifyReply, response: ChannelResponse, body: Readable, gone: AbortController, open: Set<OpenStream>): void {
+  reply.hijack();
+  const raw = reply.raw;
+  const own = Object.fromEntries(Object.entries(response.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  raw.writeHead(response.status, {
+    'cache-control': 'no-store',
+    'referrer-policy': 'same-origin',
+    'x-accel-buffering': 'no',
+    ...own,
+    'x-content-type-options': 'nosniff',
+    connection: 'close',
+  });
+  raw.flushHeaders();
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    open.delete(end);
+    gone.abort();
+    body.unpipe(raw);
+    if (!raw.writableEnded) raw.end();
+    if (!body.destroyed) body.destroy();
+  };
+  open.add(end);
+  body.once('end', () => open.delete(end));
+  body.once('error', () => {
+    open.delete(end);
+    raw.destroy();
+  });
+  raw.once('close', end);
+  body.pipe(raw);
 }
 
 /**
