@@ -27,8 +27,8 @@ export interface ThreadMessage {
   at: string;
   authorId: string | null;
   delivery: { status: 'queued' | 'delivered' | 'failed' | 'retrying'; reason: string | null } | null;
-  /** Outbound only: a reply to the contact or a forward outside the company. */
-  kind: 'reply' | 'forward' | null;
+  /** Outbound only: a reply to the contact, a forward outside the company or a chat's transcript. */
+  kind: 'reply' | 'forward' | 'transcript' | null;
 }
 
 export interface ThreadComment {
@@ -73,6 +73,10 @@ export function evolveConversation(state: ConversationState, event: RecordedEven
     case 'ConversationForwarded': {
       const data = event.data as DataOf<'ConversationForwarded'>;
       return { doc, comments: state.comments, messages: withMessage(state.messages, forwardMessage(data)) };
+    }
+    case 'TranscriptSent': {
+      const data = event.data as DataOf<'TranscriptSent'>;
+      return { doc, comments: state.comments, messages: withMessage(state.messages, transcriptMessage(data)) };
     }
     case 'ReplyDelivered': {
       const data = event.data as DataOf<'ReplyDelivered'>;
@@ -171,6 +175,11 @@ function forwardMessage(data: DataOf<'ConversationForwarded'>): ThreadMessage {
   return { ...outboundMessage({ ...data, queuedAt: data.forwardedAt }), kind: 'forward' };
 }
 
+function transcriptMessage(data: DataOf<'TranscriptSent'>): ThreadMessage {
+  // The automatic transcript on close has no author: the system sent it.
+  return { ...outboundMessage({ ...data, authorId: '', queuedAt: data.sentAt }), authorId: data.authorId ?? null, kind: 'transcript' };
+}
+
 /** Keyed by message id, first one wins (the thread read model inserts OR IGNORE). */
 function withMessage(messages: ThreadMessage[], message: ThreadMessage): ThreadMessage[] {
   return messages.some((m) => m.id === message.id) ? messages : [...messages, message];
@@ -216,7 +225,7 @@ function messageView(message: ThreadMessage, conversationChannel: Channel, conte
     id: message.id,
     direction: message.direction,
     channel: message.channel ?? conversationChannel,
-    from: outbound ? { address: context.inboxAddress, name: context.agentName(message.authorId ?? '') } : (message.from ?? { address: '' }),
+    from: outbound ? { address: context.inboxAddress, name: context.agentName(message.authorId ?? 'system') } : (message.from ?? { address: '' }),
     to: message.to,
     subject: message.subject,
     text: message.text,

@@ -63,6 +63,8 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
   }),
   // A forward is no answer to the contact (awaitingReply stays); the list shows that it happened.
   ConversationForwarded: (doc) => ({ ...doc, forwarded: true }),
+  // A transcript (rule 12) is a copy of the thread, no answer: the thread shows it, the list does not change.
+  TranscriptSent: (doc) => doc,
   // Delivery status lives in the thread read model; the summary only moves its revision.
   ReplyDelivered: (doc) => doc,
   ReplyDeliveryFailed: (doc) => doc,

@@ -93,8 +93,8 @@ export interface MessageView {
   at: string;
   /** Outbound only: queued | delivered | failed (with the last failure reason). */
   delivery: { status: 'queued' | 'delivered' | 'failed' | 'retrying'; reason?: string } | null;
-  /** Outbound only: an answer to the contact, or a forward outside the company; null for inbound. */
-  kind: 'reply' | 'forward' | null;
+  /** Outbound only: an answer to the contact, a forward outside the company, or a chat's transcript (rule 12); null for inbound. */
+  kind: 'reply' | 'forward' | 'transcript' | null;
   authorId: string | null;
 }
 

@@ -50,7 +50,7 @@ interface MessageRow {
   author_name: string | null;
   delivery_status: 'queued' | 'delivered' | 'failed' | 'retrying' | null;
   delivery_reason: string | null;
-  kind: 'reply' | 'forward' | null;
+  kind: 'reply' | 'forward' | 'transcript' | null;
 }
 
 interface CommentRow {
@@ -324,7 +324,7 @@ function toSummary(row: SummaryRow): ConversationSummary {
 function toMessage(row: MessageRow, conversationChannel: Channel, inboxAddress: string): MessageView {
   const outbound = row.direction === 'out';
   const from: Party = outbound
-    ? { address: inboxAddress, name: displayName(row.author_id ?? '', row.author_name) }
+    ? { address: inboxAddress, name: displayName(row.author_id ?? 'system', row.author_name) }
     : (JSON.parse(row.from_party ?? '{"address":""}') as Party);
   return {
     id: row.id,

@@ -15,7 +15,16 @@ type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type
 export const threadProjection: SqliteProjection = {
   name: 'thread',
   version: 2, // 2: forwards are rows of the thread (kind)
-  handles: ['MessageReceived', 'ReplyQueued', 'ConversationForwarded', 'ReplyDelivered', 'ReplyDeliveryFailed', 'CommentAdded', 'ConversationDeleted'],
+  handles: [
+    'MessageReceived',
+    'ReplyQueued',
+    'ConversationForwarded',
+    'TranscriptSent',
+    'ReplyDelivered',
+    'ReplyDeliveryFailed',
+    'CommentAdded',
+    'ConversationDeleted',
+  ],
   reset(tx) {
     tx.exec(`
       DROP TABLE IF EXISTS rm_messages;
@@ -62,7 +71,15 @@ type Handler<T extends ConversationEventType> = (tx: Database, conversationId: s
 
 const handlers: {
   [
-    T in 'MessageReceived' | 'ReplyQueued' | 'ConversationForwarded' | 'ReplyDelivered' | 'ReplyDeliveryFailed' | 'CommentAdded' | 'ConversationDeleted'
+    T in
+      | 'MessageReceived'
+      | 'ReplyQueued'
+      | 'ConversationForwarded'
+      | 'TranscriptSent'
+      | 'ReplyDelivered'
+      | 'ReplyDeliveryFailed'
+      | 'CommentAdded'
+      | 'ConversationDeleted'
   ]: Handler<T>;
 } = {
   MessageReceived(tx, conversationId, { data, position }) {
@@ -89,6 +106,9 @@ const handlers: {
   },
   ConversationForwarded(tx, conversationId, { data, position }) {
     insertMessage(tx, outboundRow(conversationId, position, data, data.forwardedAt, 'forward'));
+  },
+  TranscriptSent(tx, conversationId, { data, position }) {
+    insertMessage(tx, outboundRow(conversationId, position, data, data.sentAt, 'transcript'));
   },
   ReplyDelivered(tx, conversationId, { data }) {
     setDelivery(tx, conversationId, data.messageId, 'delivered', null);
@@ -124,16 +144,16 @@ interface MessageRow {
   at: string;
   authorId: string | null;
   deliveryStatus: 'queued' | null;
-  kind: 'reply' | 'forward' | null;
+  kind: 'reply' | 'forward' | 'transcript' | null;
 }
 
-/** A reply or a forward: an outbound row of the thread, queued until its delivery is known. */
+/** A reply, a forward or a transcript: an outbound row of the thread, queued until its delivery is known. */
 function outboundRow(
   conversationId: string,
   position: number,
-  data: { messageId: string; channel: string; to: unknown; subject: string; text: string; html?: string | null; authorId: string },
+  data: { messageId: string; channel: string; to: unknown; subject: string; text: string; html?: string | null; authorId?: string },
   at: string,
-  kind: 'reply' | 'forward',
+  kind: 'reply' | 'forward' | 'transcript',
 ): MessageRow {
   return {
     id: data.messageId,
@@ -148,7 +168,8 @@ function outboundRow(
     html: data.html ?? null,
     attachments: '[]',
     at,
-    authorId: data.authorId,
+    // The automatic transcript on close has no author: the system sent it.
+    authorId: data.authorId ?? null,
     deliveryStatus: 'queued',
     kind,
   };

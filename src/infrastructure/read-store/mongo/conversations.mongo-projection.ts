@@ -206,6 +206,11 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
       plan.messages.push(insertMessage(data.messageId, outboundMessage(conversationId, position, data, data.forwardedAt, 'forward')));
       return;
     }
+    case 'TranscriptSent': {
+      const data = event.data as DataOf<'TranscriptSent'>;
+      plan.messages.push(insertMessage(data.messageId, outboundMessage(conversationId, position, data, data.sentAt, 'transcript')));
+      return;
+    }
     case 'ReplyDelivered': {
       const data = event.data as DataOf<'ReplyDelivered'>;
       plan.messages.push(setDelivery(conversationId, data.messageId, position, { status: 'delivered', reason: null }));
@@ -238,13 +243,13 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
   }
 }
 
-/** A reply or a forward: an outbound message of the thread, queued until its delivery is known. */
+/** A reply, a forward or a transcript: an outbound message of the thread, queued until its delivery is known. */
 function outboundMessage(
   conversationId: string,
   position: number,
-  data: DataOf<'ReplyQueued'> | DataOf<'ConversationForwarded'>,
+  data: DataOf<'ReplyQueued'> | DataOf<'ConversationForwarded'> | DataOf<'TranscriptSent'>,
   at: string,
-  kind: 'reply' | 'forward',
+  kind: 'reply' | 'forward' | 'transcript',
 ): Omit<MessageRecord, '_id'> {
   return {
     conversationId,
@@ -258,7 +263,8 @@ function outboundMessage(
     html: data.html ?? null,
     attachments: [],
     at,
-    authorId: data.authorId,
+    // The automatic transcript on close has no author: the system sent it.
+    authorId: data.authorId ?? null,
     delivery: { status: 'queued', reason: null },
     deliveryPosition: position,
     kind,

@@ -87,7 +87,7 @@ export interface MessageRecord {
   /** Position of the event that set `delivery`: an older delivery event cannot overwrite a newer one. */
   deliveryPosition: number;
   /** Outbound only: a reply or a forward (rows written before forwards were kept have none: replies). */
-  kind?: 'reply' | 'forward' | null;
+  kind?: 'reply' | 'forward' | 'transcript' | null;
 }
 
 export interface CommentRecord {

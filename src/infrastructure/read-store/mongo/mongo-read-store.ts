@@ -415,7 +415,7 @@ function toMessage(message: MessageRecord, conversationChannel: Channel, inboxAd
     id: message._id,
     direction: message.direction,
     channel: message.channel ?? conversationChannel,
-    from: outbound ? { address: inboxAddress, name: nameOf(message.authorId ?? '') } : (message.from ?? { address: '' }),
+    from: outbound ? { address: inboxAddress, name: nameOf(message.authorId ?? 'system') } : (message.from ?? { address: '' }),
     to: message.to,
     subject: message.subject,
     text: message.text,
