@@ -6,6 +6,22 @@ import type { Channel } from '../../domain/shared/types';
  */
 export const CHANNEL_CATALOG = Symbol('CHANNEL_CATALOG');
 
+/**
+ * What a channel's plugin declares it can do (the plugin interface's ChannelCapabilities): the UI
+ * offers an action only where the channel declares it, and the application refuses the rest.
+ */
+export interface ChannelCapabilitySet {
+  reply: boolean;
+  html: boolean;
+  attachments: boolean;
+  transcript: boolean;
+  switchToEmail: boolean;
+  forward: boolean;
+  compose: boolean;
+}
+
 export interface ChannelCatalog {
   knownChannels(): readonly Channel[];
+  /** The capabilities the plugin of `channel` declares; null when no loaded plugin provides the channel. */
+  capabilitiesOf(channel: Channel): ChannelCapabilitySet | null;
 }

@@ -225,6 +225,12 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
     return [...new Set<Channel>([...CHANNELS, ...this.connected.map(({ plugin }) => plugin.channel)])];
   }
 
+  /** ChannelCatalog: what the plugin sending on `channel` declares (the UI offers only that). */
+  capabilitiesOf(channel: Channel): ChannelCapabilities | null {
+    const plugin = this.connected.find((connected) => connected.plugin.channel === channel)?.plugin;
+    return plugin ? { ...plugin.capabilities } : null;
+  }
+
   /** Every plugin route that is mounted, for the API reference. */
   routes(): PluginRoute[] {
     return this.connected.flatMap(({ plugin, declarations }) =>
