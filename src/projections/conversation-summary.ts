@@ -17,7 +17,8 @@ export interface ConversationDoc {
   assignee: Assignee;
   /** Once an agent held it, it never returns to the Bots view. */
   everAssignedToAgent: boolean;
-  contact: { id: string; name: string | null; address: string } | null;
+  /** `email`: the address a contact without one gave later (rule 12); absent until then. */
+  contact: { id: string; name: string | null; address: string; email?: string } | null;
   participants: Party[];
   subject: string;
   preview: string;
@@ -93,6 +94,7 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
   TicketClosed: (doc, data) => (doc.ticket?.id === data.ticketId ? { ...doc, ticket: { ...doc.ticket, status: 'closed' } } : doc),
   TicketDeleted: (doc, data) => (doc.ticket?.id === data.ticketId ? { ...doc, ticket: null } : doc),
   ContactUnlinked: (doc) => ({ ...doc, contact: null }),
+  ContactEmailProvided: (doc, data) => (doc.contact ? { ...doc, contact: { ...doc.contact, email: data.address } } : doc),
   BotHandoffRequested: (doc) => doc,
 };
 

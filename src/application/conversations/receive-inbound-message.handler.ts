@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler, Command } from '@nestjs/cqrs';
 import { conversationDecider } from '../../domain/conversation/conversation.decider';
 import { normalizeAddress } from '../../domain/shared/address';
-import { hiddenInbox, InboxAccess, NotFoundError } from '../access/inbox-access';
+import { hiddenInbox, InboxAccess, InvalidRequestError, NotFoundError } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import type { InboundMessage, IngestResult } from '../ports/channel.port';
@@ -33,8 +33,12 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     // The record just read decides access (assertInbox would read the same inbox again).
     this.access.assertInboxRecord(ctx.agent, inbox, hiddenInbox(message.inboxId));
 
-    // Same thread -> same conversation, same message -> same id: redelivery is a no-op.
-    const conversationId = deriveIds.conversation(inbox.id, message.channel, message.externalThreadId);
+    // Same thread -> same conversation, same message -> same id: redelivery is a no-op. A message
+    // that continues another channel's conversation (rule 12) joins that one; the decider checks it may.
+    const continues = message.continuesConversationId !== undefined;
+    const conversationId = continues
+      ? continuedConversationId(message.continuesConversationId)
+      : deriveIds.conversation(inbox.id, message.channel, message.externalThreadId);
     const messageId = deriveIds.message(conversationId, message.externalMessageId);
     const address = normalizeAddress(message.from.address);
     const senderBlocked = await this.readStore.isSenderBlocked(inbox.id, address);
@@ -63,6 +67,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
             receivedAt: clampReceivedAt(message.receivedAt, now),
             senderBlocked,
             ...(ctx.agent ? { postedBy: ctx.agent.id } : {}),
+            ...(continues ? { continues: true } : {}),
             now,
           },
         };
@@ -71,6 +76,15 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     );
     return { conversationId, messageId, duplicate: outcome.events.length === 0 };
   }
+}
+
+const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function continuedConversationId(value: unknown): string {
+  if (typeof value !== 'string' || !CONVERSATION_ID.test(value)) {
+    throw new InvalidRequestError(`continuesConversationId must be a conversation id (a UUID), got ${JSON.stringify(value)}`);
+  }
+  return value.toLowerCase();
 }
 
 /** Clocks drift a little; a receivedAt further in the future than this is taken as "now". */

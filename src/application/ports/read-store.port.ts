@@ -57,7 +57,8 @@ export interface ConversationSummary {
   status: 'open' | 'closed';
   origin: 'inbound' | 'outbound';
   assignee: AssigneeView;
-  contact: { id: string; name: string | null; address: string } | null;
+  /** `email`: the address a contact without one (a chat visitor) gave later, for answering by email (rule 12). */
+  contact: { id: string; name: string | null; address: string; email?: string } | null;
   /** Distinct addresses that took part (contact, other senders, recipients of replies). */
   participants: Party[];
   subject: string;

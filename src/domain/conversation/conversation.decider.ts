@@ -139,6 +139,7 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
   }
   requireText(data.externalMessageId, 'externalMessageId');
   requireText(data.from?.address, 'from.address');
+  if (data.continues) checkContinuation(data, state);
   const receivedAt = isoOf(parseTime(data.receivedAt, 'receivedAt'));
   const now = isoOf(parseTime(data.now, 'now'));
   const fromAddress = normalizeAddress(data.from.address);
@@ -194,9 +195,40 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
 
 function startOutboundConversation(data: StartOutboundConversation['data'], state: ConversationState): ConversationEvent[] {
   if (state.status === 'deleted') {
+  // Rule 12: a chat visitor who writes from an email address can be answered by email from now on.
+  const { contact } = state;
+  if (contact && !isEmailAddress(contact.address) && isEmailAddress(fromAddress) && state.contactEmail !== fromAddress) {
+    events.push({ type: 'ContactEmailProvided', data: { address: fromAddress } });
+  }
     throw conflict('a conversation with this id was deleted forever; start the new conversation with a new id');
   }
   if (state.status !== 'none') {
+/**
+ * Rule 12: a message may join another channel's conversation only as the answer to a reply that
+ * conversation sent on the message's channel (an email answering a chat's "Reply via Email"), and
+ * only within the same inbox. Anything else would let a channel append to any conversation.
+ */
+function checkContinuation(data: ReceiveInboundMessage['data'], state: ConversationState): void {
+  const params = { conversationId: data.conversationId, channel: data.channel, inboxId: data.inboxId };
+  if (!isActive(state)) {
+    throw invalidInput('continues-unknown', 'continuesConversationId {{conversationId}} names no conversation; send the message without it', params);
+  }
+  if (state.inboxId !== data.inboxId) {
+    throw invalidInput(
+      'continues-other-inbox',
+      'continuesConversationId {{conversationId}} is a conversation of another inbox than {{inboxId}}; send the message without it',
+      params,
+    );
+  }
+  if (!state.answeredOn.has(data.channel)) {
+    throw invalidInput(
+      'continues-not-answered',
+      'continuesConversationId {{conversationId}} was never answered on {{channel}}, so a {{channel}} message cannot continue it; send the message without it',
+      params,
+    );
+  }
+}
+
     // The same command retried after it was stored: already done.
     if (state.origin === 'outbound' && state.replies.has(data.messageId)) return [];
     throw conflict(`conversation ${state.id} already exists; start the new conversation with a new id`);
@@ -297,8 +329,10 @@ function queueReply(data: QueueReply['data'], conversation: ActiveConversation):
   if (!contact) throw invalidTransition('the conversation has no contact to reply to: its contact was unlinked');
   if (!data.text?.trim()) throw invalidInput('text must not be empty: write the reply to send');
   const channel = data.channel ?? conversation.channel;
-  if (channel !== conversation.channel) checkChannelSwitch(channel, conversation.channel, contact);
-  const to: Party = { address: contact.address, ...nameOf(contact) };
+  if (channel !== conversation.channel) checkChannelSwitch(channel, conversation.channel, contact, conversation.contactEmail);
+  // Answering a chat by email goes to the address the visitor gave when theirs is not one (rule 12).
+  const address = channel === 'email' && !isEmailAddress(contact.address) && conversation.contactEmail ? conversation.contactEmail : contact.address;
+  const to: Party = { address, ...nameOf(contact) };
   return [
     {
       type: 'ReplyQueued',
@@ -389,11 +423,13 @@ function sendTranscript(data: SendTranscript['data'], conversation: ActiveConver
 }
 
 /** Rule 12: a chat or Messenger conversation can be answered by email, and that is the only switch. */
-function checkChannelSwitch(target: Channel, own: Channel, contact: ContactRef): void {
-  const refuse = (why: string) => invalidInput(`channel "${target}" cannot be used to answer a ${own} conversation: ${why}; reply on ${own} instead`);
-  if (target !== 'email') throw refuse("only email can replace a conversation's own channel");
-  if (!EMAIL_SWITCH_FROM.includes(own)) throw refuse('only chat and Messenger conversations can be answered by email');
-  if (!contact.address.includes('@')) throw refuse(`the contact's address "${contact.address}" is not an email address`);
+function checkChannelSwitch(target: Channel, own: Channel, contact: ContactRef, contactEmail: string | null): void {
+  const params = { target, own, address: contact.address };
+  const refuse = (reason: string, why: string) =>
+    invalidInput(reason, `channel "{{target}}" cannot be used to answer a {{own}} conversation: ${why}; reply on {{own}} instead`, params);
+  if (target !== 'email') throw refuse('switch-channel-not-email', "only email can replace a conversation's own channel");
+  if (!EMAIL_SWITCH_FROM.includes(own)) throw refuse('switch-channel-not-from', 'only chat and Messenger conversations can be answered by email');
+  if (!contact.address.includes('@') && !contactEmail) throw refuse('switch-channel-no-email', 'the contact\'s address "{{address}}" is not an email address');
 }
 
 export function replySubject(subject: string): string {

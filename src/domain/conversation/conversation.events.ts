@@ -32,6 +32,7 @@ export type ConversationEvent =
   | TicketClosed
   | TicketDeleted
   | ContactUnlinked
+  | ContactEmailProvided
   | BotHandoffRequested;
 
 export type ConversationEventType = ConversationEvent['type'];
@@ -235,6 +236,15 @@ export interface TicketDeleted {
 export interface ContactUnlinked {
   type: 'ContactUnlinked';
   data: { contactId: string };
+}
+
+/**
+ * Rule 12: the contact of a conversation whose address is not an email address (a chat visitor)
+ * wrote from an email address, so the conversation can be answered by email, to `address`.
+ */
+export interface ContactEmailProvided {
+  type: 'ContactEmailProvided';
+  data: { address: string };
 }
 
 /** The visitor reached the bot's "send to team member" action (rule 9). */

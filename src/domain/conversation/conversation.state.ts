@@ -46,6 +46,10 @@ export interface ConversationDetails {
   readonly subject: string;
   /** null once the contact was unlinked (rule 10). */
   readonly contact: ContactRef | null;
+  /** The email address a contact without one gave later (ContactEmailProvided, rule 12); null until then. */
+  readonly contactEmail: string | null;
+  /** Every channel an agent's reply went out on: an answer on one of them may continue this conversation (rule 12). */
+  readonly answeredOn: ReadonlySet<Channel>;
   /** The contact's normalised address at the start; kept after unlink so the sender can still be blocked. */
   readonly senderAddress: string;
   readonly assignee: Assignee;
@@ -94,6 +98,8 @@ export function evolveConversation(state: ConversationState, event: Conversation
       externalThreadId: data.externalThreadId,
       subject: data.subject,
       contact: data.contact,
+      contactEmail: null,
+      answeredOn: new Set(),
       senderAddress: data.contact.address,
       assignee: null,
       everAssignedToAgent: false,
@@ -120,6 +126,11 @@ export function evolveConversation(state: ConversationState, event: Conversation
         awaitingContactReply: false,
       };
     case 'ReplyQueued':
+      return {
+        ...state,
+        replies: withEntry(state.replies, event.data.messageId, 'queued'),
+        answeredOn: state.answeredOn.has(event.data.channel) ? state.answeredOn : withAdded(state.answeredOn, event.data.channel),
+      };
     case 'ConversationForwarded':
     case 'TranscriptSent':
       return { ...state, replies: withEntry(state.replies, event.data.messageId, 'queued') };
@@ -174,6 +185,8 @@ export function evolveConversation(state: ConversationState, event: Conversation
       return { ...state, ticket: null };
     case 'ContactUnlinked':
       return { ...state, contact: null };
+    case 'ContactEmailProvided':
+      return { ...state, contactEmail: event.data.address };
     case 'BotHandoffRequested':
       return { ...state, botHandoffRequested: true };
     default: {

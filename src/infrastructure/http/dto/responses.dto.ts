@@ -84,6 +84,12 @@ export class ContactView {
 
   @ApiProperty({ type: String })
   address: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    description: 'The email address a contact without one (a chat visitor) gave later: "Reply via Email" goes there (rule 12). Absent until then.',
+  })
+  email?: string;
 }
 
 export class TicketView {
