@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { ChannelPlugin, DeliveryResult, OutboundMessage, PluginHttp } from '../channel-plugin';
+import { ConnectionSettingsError, type ChannelPlugin, type DeliveryResult, type OutboundMessage, type PluginHttp } from '../channel-plugin';
 import { CAPABILITY_NAMES, pluginShapeProblems } from '../plugin-shape';
-import { FakeHostConnection } from './fake-host-connection';
+import { FakeHostConnection, type FakeConnectionInput, type FakeHostOptions } from './fake-host-connection';
 
 /** One inbound message the scenario hands to the plugin the way the outside world would. */
 export interface ConformanceInbound {
@@ -25,6 +25,13 @@ export interface ChannelPluginScenario {
    * plugin calls out over HTTP.
    */
   http?: PluginHttp;
+  /**
+   * The plugin's connections to inboxes, for a plugin with `connectionSettings` (chat, Messenger …):
+   * settings as the plugin's `validate` answered them. `deliverInbound` may use them.
+   */
+  connections?: FakeConnectionInput[];
+  /** What `activity.agentsAvailable` answers (default true). */
+  agentsAvailable?: FakeHostOptions['agentsAvailable'];
   /**
    * Delivers `message` to the plugin as the outside world does: a request to one of its routes
    * (`host.request('POST', '/channels/<id>/…', …)`) or a connection to its listener (listeners
@@ -74,6 +81,7 @@ export function conformanceOutbound(plugin: ChannelPlugin, overrides: Partial<Ou
     conversationId: '00000000-0000-4000-8000-00000000c0de',
     messageId: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
     channel: plugin.channel,
+    conversationChannel: plugin.channel,
     to: [{ address: 'visitor@example.org', name: 'Visitor' }],
     from: { address: 'support@example.com', name: 'Support' },
     subject: 'Re: Conformance',
@@ -100,6 +108,11 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
     let plugin: ChannelPlugin;
     let host: FakeHostConnection;
     let disconnected: boolean;
+    const hostOptions = (): FakeHostOptions => ({
+      http: scenario.http,
+      ...(scenario.connections ? { connections: scenario.connections } : {}),
+      ...(scenario.agentsAvailable === undefined ? {} : { agentsAvailable: scenario.agentsAvailable }),
+    });
 
     if (scenario.beforeAll) beforeAll(() => scenario.beforeAll!());
     if (scenario.afterAll) afterAll(() => scenario.afterAll!());
@@ -107,7 +120,7 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
     beforeEach(async () => {
       plugin = await createPlugin();
       const config = typeof scenario.config === 'function' ? scenario.config() : (scenario.config ?? {});
-      host = new FakeHostConnection({ id: String(plugin.id), channel: String(plugin.channel) }, config, { http: scenario.http });
+      host = new FakeHostConnection({ id: String(plugin.id), channel: String(plugin.channel) }, config, hostOptions());
       await plugin.connect(host.connection);
       host.endConnect();
       await host.startListeners();
@@ -132,6 +145,40 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
 
       it('gives the scenario a way to make send succeed and fail when it declares reply', () => {
         expect(Boolean(scenario.outbound)).toBe(plugin.capabilities.reply);
+      });
+
+      it('checks connection settings itself when it has connections: garbage is a ConnectionSettingsError naming the field, never a crash', async () => {
+        const spec = plugin.connectionSettings;
+        if (!spec) return expect(plugin.connectionSettings).toBeUndefined();
+        expect(Array.isArray(spec.secrets) && spec.secrets.every((key) => typeof key === 'string')).toBe(true);
+        const garbage: Record<string, unknown>[] = [
+          { unexpected: true },
+          Object.fromEntries(['allowedOrigins', 'name', 'secret', ...spec.secrets].map((key) => [key, { nested: [42] }])),
+          Object.fromEntries(['allowedOrigins', 'name', 'secret', ...spec.secrets].map((key) => [key, 'x'.repeat(100_000)])),
+        ];
+        const crashes: string[] = [];
+        for (const settings of garbage) {
+          try {
+            const stored = await spec.validate(structuredClone(settings), { inboxId: '00000000-0000-4000-8000-0000000000a1' });
+            if (typeof stored !== 'object' || stored === null || Array.isArray(stored))
+              crashes.push(`validate answered ${JSON.stringify(stored)}, not settings`);
+          } catch (error) {
+            if (!(error instanceof ConnectionSettingsError) || typeof error.field !== 'string' || error.field === '') {
+              crashes.push(`validate threw ${(error as Error)?.name}: ${(error as Error)?.message} (not a ConnectionSettingsError naming the field)`);
+            }
+          }
+        }
+        expect(crashes).toEqual([]);
+      });
+
+      it("gives an embed snippet of its scenario's connections as an HTML string, when it offers one", async () => {
+        const embed = plugin.connectionSettings?.embedSnippet;
+        if (!embed) return expect(embed).toBeUndefined();
+        const [connection] = await host.connection.connections.list();
+        if (!connection) return expect(scenario.connections ?? []).toEqual([]);
+        const snippet = embed.call(plugin.connectionSettings, connection, { publicUrl: 'https://parley.example' });
+        expect(snippet).toEqual(expect.stringMatching(/^\s*</));
+        expect(snippet).toContain('https://parley.example');
       });
     });
 
@@ -167,7 +214,7 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
         disconnected = true;
         const again = await createPlugin();
         const config = typeof scenario.config === 'function' ? scenario.config() : (scenario.config ?? {});
-        const second = new FakeHostConnection({ id: String(again.id), channel: String(again.channel) }, config, { http: scenario.http });
+        const second = new FakeHostConnection({ id: String(again.id), channel: String(again.channel) }, config, hostOptions());
         await again.connect(second.connection);
         second.endConnect();
         await second.startListeners();

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { MemoryPluginStorage } from '../../infrastructure/plugin-storage/memory-plugin-storage';
 import {
   pluginSettingVariable,
   PLUGIN_METRIC_NAME_PATTERN,
   PLUGIN_SETTING_KEY_PATTERN,
   type MetricLabels,
+  type AgentActivity,
+  type Channel,
   type ChannelHostConnection,
   type ChannelListener,
   type ChannelPlugin,
@@ -14,7 +17,11 @@ import {
   type IngestOptions,
   type IngestResult,
   type PluginAgent,
+  type PluginChannelConnection,
+  type PluginConversation,
+  type PluginConversationMessage,
   type PluginJobHandler,
+  type PluginStorage,
   type PluginHttp,
   type PluginHttpRequestInit,
   type PluginJobOptions,
@@ -39,6 +46,8 @@ export interface FakeRoute {
 export interface StoredMessage extends InboundMessage {
   conversationId: string;
   messageId: string;
+  /** When the fake host stored it (the time `conversations.messages` shows when it has no receivedAt). */
+  storedAt: string;
 }
 
 export interface FakeHostOptions {
@@ -48,6 +57,33 @@ export interface FakeHostOptions {
    * without one, every request is refused and recorded as a problem.
    */
   http?: PluginHttp;
+  /**
+   * The plugin's connections to inboxes (`connection.connections`), oldest first; fields left out
+   * are filled in (`type` the plugin's id, times now). Change them later with `addConnection`,
+   * `changeConnection` and `removeConnection`, which tell the plugin's onChange handlers.
+   */
+  connections?: FakeConnectionInput[];
+  /** What `activity.agentsAvailable(inboxId)` answers; default true. A function is asked per call. */
+  agentsAvailable?: boolean | ((inboxId: string) => boolean);
+  /**
+   * The plugin's storage; default a fresh in-memory one with the host's rules. Pass one storage to
+   * two fake hosts to play two instances of Parley (or a restart) sharing one database.
+   */
+  storage?: PluginStorage;
+}
+
+/** A connection as a test gives it: `id` and `inboxId` at least. */
+export type FakeConnectionInput = Pick<PluginChannelConnection, 'id' | 'inboxId'> & Partial<PluginChannelConnection>;
+
+/** A reply an agent sent on a conversation, as a test records it with `recordReply`. */
+export interface FakeReply {
+  text: string;
+  authorName?: string;
+  /** Default 'delivered'. */
+  status?: 'queued' | 'delivered' | 'failed';
+  /** Default the plugin's channel (a chat reply sent by email says `email`). */
+  channel?: Channel;
+  at?: string;
 }
 
 export interface FakeRequestOptions {
@@ -59,6 +95,10 @@ export interface FakeRequestOptions {
   rawBody?: Buffer | string;
   /** The agent of an authenticated route; null for a request without a session (-> 401). Default FAKE_AGENT. */
   agent?: PluginAgent | null;
+  /** The client's address (`request.ip`); default 127.0.0.1. */
+  ip?: string;
+  /** Aborts `request.signal`, as a client that goes away would (abort it to end a stream). Default: never aborted. */
+  signal?: AbortSignal;
 }
 
 /** Property names test tooling reads on any object (jest's pretty-format, promises); not a plugin using something it should not. */
@@ -102,17 +142,35 @@ export class FakeHostConnection {
   readonly problems: string[] = [];
   /** The connection to hand to `plugin.connect`. */
   readonly connection: ChannelHostConnection;
+  /** The plugin's documents (`connection.storage`), for tests to look into. */
+  readonly storage: PluginStorage;
+  /** Every `activity.contactTyping` call, in order. */
+  readonly contactTypingCalls: { conversationId: string; at: string }[] = [];
+  /** Every `conversations.close` call, in order, also those that changed nothing. */
+  readonly closeCalls: { conversationId: string; reason: string }[] = [];
+  /** Conversation ids in Trash, Spam or Filtered (`conversations.get` says `hidden: true`); add to hide one. */
+  readonly hiddenConversations = new Set<string>();
 
   private readonly metrics = new Map<string, { kind: 'counter' | 'gauge' | 'histogram'; labelNames: string[]; values: Map<string, number> }>();
   private declaring = true;
   private readonly threads = new Map<string, string>();
   private readonly started = new Set<ChannelListener>();
+  private readonly connectionList: PluginChannelConnection[] = [];
+  private readonly connectionChangeHandlers: ((change: { type: 'created' | 'changed' | 'removed'; connectionId: string }) => void)[] = [];
+  private readonly agentActivityHandlers: ((activity: AgentActivity) => void)[] = [];
+  private readonly statusChangeHandlers: ((change: { conversationId: string; status: 'open' | 'closed'; at: string }) => void)[] = [];
+  private readonly statuses = new Map<string, 'open' | 'closed'>();
+  private readonly replies = new Map<string, PluginConversationMessage[]>();
+  private readonly agentsAvailableOption: boolean | ((inboxId: string) => boolean);
 
   constructor(
     private readonly plugin: Pick<ChannelPlugin, 'id' | 'channel'>,
     private readonly settings: Record<string, string> = {},
     hostOptions: FakeHostOptions = {},
   ) {
+    this.storage = hostOptions.storage ?? new MemoryPluginStorage();
+    for (const input of hostOptions.connections ?? []) this.connectionList.push(this.completeConnection(input));
+    this.agentsAvailableOption = hostOptions.agentsAvailable ?? true;
     this.connection = this.strict('connection', {
       ingest: (message: InboundMessage, options: IngestOptions = {}) => this.ingest(message, options),
       routes: this.strict('connection.routes', {
@@ -165,6 +223,51 @@ export class FakeHostConnection {
           this.mustDeclareInConnect('the handler for conversations deleted forever');
           if (typeof handler !== 'function') this.fail('onDeletedForever needs a function');
           this.deletedForeverHandlers.push(handler);
+        },
+        get: async (conversationId: string) => this.conversation(conversationId),
+        messages: async (conversationId: string) => this.conversationMessages(conversationId),
+        onStatusChange: (handler: (change: { conversationId: string; status: 'open' | 'closed'; at: string }) => void) => {
+          this.mustDeclareInConnect('the handler for status changes');
+          if (typeof handler !== 'function') this.fail('conversations.onStatusChange needs a function');
+          this.statusChangeHandlers.push(handler);
+        },
+        close: async (conversationId: string, reason: 'inactivity') => {
+          if (typeof conversationId !== 'string') throw Object.assign(new Error('close needs a conversation id'), { statusCode: 400 });
+          if (reason !== 'inactivity') this.fail(`conversations.close takes the reason "inactivity" (got ${JSON.stringify(reason)})`);
+          this.closeCalls.push({ conversationId, reason });
+          // As the host: nothing happens when it is closed already, hidden or gone.
+          if (this.statuses.get(conversationId) === 'open' && !this.hiddenConversations.has(conversationId)) this.setStatus(conversationId, 'closed');
+        },
+      }),
+      connections: this.strict('connection.connections', {
+        list: async () => structuredClone(this.connectionList),
+        get: async (connectionId: string) => structuredClone(this.connectionList.find((c) => c.id === connectionId) ?? null),
+        onChange: (handler: (change: { type: 'created' | 'changed' | 'removed'; connectionId: string }) => void) => {
+          this.mustDeclareInConnect('the handler for connection changes');
+          if (typeof handler !== 'function') this.fail('connections.onChange needs a function');
+          this.connectionChangeHandlers.push(handler);
+        },
+      }),
+      storage: this.strict('connection.storage', {
+        get: (key: string) => this.storage.get(key),
+        set: (key: string, value: unknown) => this.storage.set(key, value),
+        setIfAbsent: (key: string, value: unknown) => this.storage.setIfAbsent(key, value),
+        delete: (key: string) => this.storage.delete(key),
+        list: (prefix: string, options?: { after?: string; limit?: number }) => this.storage.list(prefix, options),
+      }),
+      activity: this.strict('connection.activity', {
+        onAgentActivity: (handler: (activity: AgentActivity) => void) => {
+          this.mustDeclareInConnect('the handler for agent activity');
+          if (typeof handler !== 'function') this.fail('activity.onAgentActivity needs a function');
+          this.agentActivityHandlers.push(handler);
+        },
+        contactTyping: (conversationId: string) => {
+          if (typeof conversationId !== 'string') this.fail(`activity.contactTyping needs a conversation id (got ${JSON.stringify(conversationId)})`);
+          this.contactTypingCalls.push({ conversationId, at: new Date().toISOString() });
+        },
+        agentsAvailable: async (inboxId: string) => {
+          const option = this.agentsAvailableOption;
+          return typeof inboxId === 'string' && (typeof option === 'function' ? option(inboxId) : option);
         },
       }),
       metrics: this.strict('connection.metrics', {
@@ -258,6 +361,8 @@ export class FakeHostConnection {
       body,
       ...(route.rawBody ? { rawBody: raw ?? Buffer.alloc(0) } : {}),
       ...(route.public ? {} : { agent: options.agent ?? FAKE_AGENT }),
+      ip: options.ip ?? '127.0.0.1',
+      signal: options.signal ?? new AbortController().signal,
     };
     try {
       const response = await route.handler(request);
@@ -298,6 +403,9 @@ export class FakeHostConnection {
     const [first] = messages;
     if (!first) throw new Error(`no conversation ${conversationId}`);
     for (const message of messages) this.stored.splice(this.stored.indexOf(message), 1);
+    this.statuses.delete(conversationId);
+    this.replies.delete(conversationId);
+    this.hiddenConversations.delete(conversationId);
     const attachmentIds = [...new Set(messages.flatMap((m) => (m.attachments ?? []).map((a) => a.id)))];
     const deleted: DeletedConversation = { conversationId, inboxId: first.inboxId ?? 'default', externalThreadId: first.externalThreadId, attachmentIds };
     for (let delivery = 0; delivery < deliveries; delivery += 1) {
@@ -316,23 +424,155 @@ export class FakeHostConnection {
     });
   }
 
+  /** Adds a connection of the plugin to an inbox, as an admin would, and tells the plugin's onChange handlers. */
+  addConnection(input: FakeConnectionInput): PluginChannelConnection {
+    if (this.connectionList.some((c) => c.id === input.id)) throw new Error(`the connection ${input.id} exists already`);
+    const added = this.completeConnection(input);
+    this.connectionList.push(added);
+    this.tellConnectionChange('created', added.id);
+    return structuredClone(added);
+  }
+
+  /** Changes a connection (name, settings …), as an admin would, and tells the plugin's onChange handlers. */
+  changeConnection(connectionId: string, changes: Partial<Omit<PluginChannelConnection, 'id' | 'type' | 'createdAt'>>): PluginChannelConnection {
+    const index = this.connectionList.findIndex((c) => c.id === connectionId);
+    if (index < 0) throw new Error(`no connection ${connectionId}`);
+    this.connectionList[index] = { ...this.connectionList[index], ...structuredClone(changes), updatedAt: new Date().toISOString() };
+    this.tellConnectionChange('changed', connectionId);
+    return structuredClone(this.connectionList[index]);
+  }
+
+  /** Removes a connection, as an admin would, and tells the plugin's onChange handlers. */
+  removeConnection(connectionId: string): void {
+    const index = this.connectionList.findIndex((c) => c.id === connectionId);
+    if (index < 0) throw new Error(`no connection ${connectionId}`);
+    this.connectionList.splice(index, 1);
+    this.tellConnectionChange('removed', connectionId);
+  }
+
+  /** An agent types on, or has seen, a conversation: the plugin's onAgentActivity handlers hear it. */
+  emitAgentActivity(activity: { type: AgentActivity['type']; conversationId: string; at?: string }): void {
+    const event = { type: activity.type, conversationId: activity.conversationId, at: activity.at ?? new Date().toISOString() } as AgentActivity;
+    for (const handler of this.agentActivityHandlers) handler(structuredClone(event));
+  }
+
+  /**
+   * Records an agent's reply on a conversation, as the core would once an agent sent it: it shows
+   * in `conversations.messages` (the contact's view). Answers the reply's message id.
+   */
+  recordReply(conversationId: string, reply: FakeReply): string {
+    if (!this.statuses.has(conversationId)) throw new Error(`no conversation ${conversationId}`);
+    const messageId = randomUUID();
+    const list = this.replies.get(conversationId) ?? [];
+    list.push({
+      messageId,
+      direction: 'outbound',
+      ...(reply.authorName === undefined ? {} : { authorName: reply.authorName }),
+      text: reply.text,
+      at: reply.at ?? new Date().toISOString(),
+      status: reply.status ?? 'delivered',
+      channel: reply.channel ?? (this.plugin.channel as Channel),
+    });
+    this.replies.set(conversationId, list);
+    return messageId;
+  }
+
+  /** Closes or reopens a conversation as an agent would; the plugin's onStatusChange handlers hear it when it changed. */
+  setStatus(conversationId: string, status: 'open' | 'closed'): void {
+    const current = this.statuses.get(conversationId);
+    if (current === undefined) throw new Error(`no conversation ${conversationId}`);
+    if (current === status) return;
+    this.statuses.set(conversationId, status);
+    const change = { conversationId, status, at: new Date().toISOString() };
+    for (const handler of this.statusChangeHandlers) handler({ ...change });
+  }
+
+  private conversation(conversationId: string): PluginConversation | null {
+    const messages = typeof conversationId === 'string' ? this.stored.filter((m) => m.conversationId === conversationId) : [];
+    const [first] = messages;
+    if (!first) return null;
+    return {
+      conversationId,
+      inboxId: first.inboxId ?? 'default',
+      externalThreadId: first.externalThreadId,
+      status: this.statuses.get(conversationId) ?? 'open',
+      hidden: this.hiddenConversations.has(conversationId),
+      contact: { address: first.from.address, ...(first.from.name === undefined ? {} : { name: first.from.name }) },
+    };
+  }
+
+  /** The contact's view: their messages and the recorded replies, oldest first. */
+  private conversationMessages(conversationId: string): PluginConversationMessage[] | null {
+    if (this.conversation(conversationId) === null) return null;
+    const inbound: PluginConversationMessage[] = this.stored
+      .filter((m) => m.conversationId === conversationId)
+      .map((m) => ({
+        messageId: m.messageId,
+        direction: 'inbound',
+        ...(m.from.name === undefined ? {} : { authorName: m.from.name }),
+        text: m.text,
+        at: m.receivedAt ?? m.storedAt,
+        channel: m.channel,
+      }));
+    return [...inbound, ...structuredClone(this.replies.get(conversationId) ?? [])].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  }
+
+  private completeConnection(input: FakeConnectionInput): PluginChannelConnection {
+    const now = new Date().toISOString();
+    return {
+      type: this.plugin.id,
+      name: `${this.plugin.id} connection`,
+      settings: {},
+      createdAt: now,
+      updatedAt: now,
+      ...structuredClone(input),
+    };
+  }
+
+  private tellConnectionChange(type: 'created' | 'changed' | 'removed', connectionId: string): void {
+    for (const handler of this.connectionChangeHandlers) handler({ type, connectionId });
+  }
+
   private async ingest(message: InboundMessage, options: IngestOptions): Promise<IngestResult> {
     const problems = inboundProblems(message, this.plugin.channel);
     if (problems.length > 0) {
       this.fail(`ingest got an invalid message: ${problems.join('; ')}`);
       throw Object.assign(new Error(problems.join('; ')), { statusCode: 400 });
     }
-    const threadKey = `${message.inboxId ?? ''}\u0000${message.channel}\u0000${message.externalThreadId}`;
-    let conversationId = this.threads.get(threadKey);
-    if (!conversationId) {
-      conversationId = randomUUID();
-      this.threads.set(threadKey, conversationId);
+    let inboxId = message.inboxId;
+    if (message.connectionId !== undefined) {
+      // As the host: the connection decides the inbox; an unknown or removed one is a 404.
+      const connection = this.connectionList.find((c) => c.id === message.connectionId);
+      if (!connection) throw Object.assign(new Error(`no connection ${message.connectionId} of the channel ${this.plugin.channel}`), { statusCode: 404 });
+      inboxId = connection.inboxId;
+    }
+    let conversationId: string | undefined;
+    if (message.continuesConversationId !== undefined) {
+      // Rule 12: joins a conversation that exists in that inbox (the host also checks that it was answered on this channel).
+      const continued = this.conversation(message.continuesConversationId);
+      if (!continued || (inboxId !== undefined && continued.inboxId !== inboxId)) {
+        throw Object.assign(new Error(`continuesConversationId: no conversation ${message.continuesConversationId} to continue`), { statusCode: 400 });
+      }
+      conversationId = continued.conversationId;
+    } else {
+      const threadKey = `${inboxId ?? ''}\u0000${message.channel}\u0000${message.externalThreadId}`;
+      conversationId = this.threads.get(threadKey);
+      if (!conversationId) {
+        conversationId = randomUUID();
+        this.threads.set(threadKey, conversationId);
+      }
     }
     const existing = this.stored.find((m) => m.conversationId === conversationId && m.externalMessageId === message.externalMessageId);
     const result: IngestResult = existing
       ? { conversationId, messageId: existing.messageId, duplicate: true }
       : { conversationId, messageId: randomUUID(), duplicate: false };
-    if (!existing) this.stored.push({ ...structuredClone(message), conversationId, messageId: result.messageId });
+    if (!existing) {
+      const storedAt = new Date().toISOString();
+      this.stored.push({ ...structuredClone(message), ...(inboxId === undefined ? {} : { inboxId }), conversationId, messageId: result.messageId, storedAt });
+      // Rule 8: a new inbound message reopens a closed conversation.
+      if (!this.statuses.has(conversationId)) this.statuses.set(conversationId, 'open');
+      else this.setStatus(conversationId, 'open');
+    }
     this.ingestCalls.push({ message: structuredClone(message), options, result });
     return result;
   }

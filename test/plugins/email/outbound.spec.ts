@@ -17,6 +17,7 @@ function outbound(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
     conversationId: '11111111-1111-4111-8111-111111111111',
     messageId: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
     channel: 'email',
+    conversationChannel: 'email',
     to: [JANE],
     from: INBOX,
     subject: 'Re: Order 1042',

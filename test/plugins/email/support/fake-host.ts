@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
 import { createPluginMetrics } from '../../../../src/infrastructure/metrics/plugin-metrics';
+import { MemoryPluginStorage } from '../../../../src/infrastructure/plugin-storage/memory-plugin-storage';
 import type {
+  AgentActivity,
   ChannelHostConnection,
   ChannelListener,
   ChannelRequest,
@@ -9,6 +11,7 @@ import type {
   InboundMessage,
   IngestResult,
   PluginJobHandler,
+  PluginStorage,
   RouteHandler,
 } from '../../../../src/plugins/channel-plugin';
 
@@ -33,7 +36,18 @@ export class FakeHost {
   /** Where the plugin's metrics go: the host's own factories over a registry of this fake's. */
   readonly metricsRegistry = new Registry();
 
-  constructor(private readonly settings: Record<string, string> = {}) {}
+  /** Status changes and agent activity the plugin subscribed to (the email channel subscribes to none today). */
+  readonly statusChangeHandlers: ((change: { conversationId: string; status: 'open' | 'closed'; at: string }) => void)[] = [];
+  readonly agentActivityHandlers: ((activity: AgentActivity) => void)[] = [];
+  /** The plugin's documents (`connection.storage`): give two hosts one storage to play a restart. */
+  readonly storage: PluginStorage;
+
+  constructor(
+    private readonly settings: Record<string, string> = {},
+    options: { storage?: PluginStorage } = {},
+  ) {
+    this.storage = options.storage ?? new MemoryPluginStorage();
+  }
 
   readonly connection: ChannelHostConnection = {
     ingest: async (message: InboundMessage): Promise<IngestResult> => {
@@ -76,6 +90,50 @@ export class FakeHost {
         return messages.length === 0 ? null : [...new Set(messages.flatMap((m) => (m.attachments ?? []).map((a) => a.id)))];
       },
       onDeletedForever: (handler) => void this.deletedForeverHandlers.push(handler),
+      get: async (conversationId) => {
+        const [first] = this.messages.filter((m) => conversationIdOf(m) === conversationId);
+        if (!first) return null;
+        return {
+          conversationId,
+          inboxId: first.inboxId ?? 'default',
+          externalThreadId: first.externalThreadId,
+          status: 'open',
+          hidden: false,
+          contact: { address: first.from.address, ...(first.from.name ? { name: first.from.name } : {}) },
+        };
+      },
+      messages: async (conversationId) => {
+        const messages = this.messages.filter((m) => conversationIdOf(m) === conversationId);
+        if (messages.length === 0) return null;
+        return messages.map((m, i) => ({
+          messageId: `m${i + 1}`,
+          direction: 'inbound' as const,
+          ...(m.from.name ? { authorName: m.from.name } : {}),
+          text: m.text,
+          at: m.receivedAt ?? new Date(0).toISOString(),
+          channel: m.channel,
+        }));
+      },
+      onStatusChange: (handler) => void this.statusChangeHandlers.push(handler),
+      close: async () => undefined,
+    },
+    connections: {
+      list: async () => [],
+      get: async () => null,
+      onChange: () => undefined,
+    },
+    // Through `this.storage` when called: it is set in the constructor, after this field's initialiser ran.
+    storage: {
+      get: (key) => this.storage.get(key),
+      set: (key, value) => this.storage.set(key, value),
+      setIfAbsent: (key, value) => this.storage.setIfAbsent(key, value),
+      delete: (key) => this.storage.delete(key),
+      list: (prefix, options) => this.storage.list(prefix, options),
+    },
+    activity: {
+      onAgentActivity: (handler) => void this.agentActivityHandlers.push(handler),
+      contactTyping: () => undefined,
+      agentsAvailable: async () => true,
     },
     metrics: createPluginMetrics(this.metricsRegistry, 'email'),
     jobs: {
@@ -95,7 +153,7 @@ export class FakeHost {
   async call(method: 'GET' | 'POST', path: string, request: Partial<ChannelRequest> = {}): Promise<ChannelResponse> {
     const handler = this.routes.get(`${method} ${path}`);
     if (!handler) throw new Error(`no route ${method} ${path}`);
-    return handler({ params: {}, query: {}, headers: {}, body: undefined, ...request });
+    return handler({ params: {}, query: {}, headers: {}, body: undefined, ip: '127.0.0.1', signal: new AbortController().signal, ...request });
   }
 
   /** Deletes a conversation forever as the core would: its messages go, then the plugin hears of it. */
