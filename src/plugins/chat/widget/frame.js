@@ -1,0 +1,522 @@
+/*
+ * Parley chat: the page inside the website's iframe (frame.html). Plain browser JavaScript, no
+ * build step. It talks to the visitor API next to the page (POST session/messages/contact/typing,
+ * GET events as server-sent events) and to the loader on the website through postMessage.
+ * Every text from the server or the visitor is shown with textContent, never as HTML.
+ *
+ * The strings this script needs, from the config block (src/plugins/chat/i18n.ts, nl and en):
+ *   title greeting messages messageLabel messagePlaceholder send closeChat you team seen sending
+ *   notSent retry agentTyping ({{name}}) someoneTyping conversationClosed startNewConversation
+ *   prechatIntro nameLabel emailLabel startChat replyByEmail saveEmail emailSaved errorEmail
+ *   errorTooManyMessages errorTooLong errorOffline errorReconnecting errorGeneric errorUnavailable
+ */
+/* global window, document, navigator, localStorage, location, fetch, EventSource, URLSearchParams, crypto, setTimeout, clearTimeout */
+(() => {
+  'use strict';
+
+  const $ = (id) => document.getElementById(id);
+  let config = {};
+  try {
+    config = JSON.parse($('parley-config').textContent) || {};
+  } catch {
+    /* no config: the keys show instead of words, which a test notices */
+  }
+  const strings = config.strings || {};
+  const t = (key, vars) => String(strings[key] || key).replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name) => (vars && vars[name]) || '');
+  const lang = document.documentElement.lang || 'en';
+
+  // The visitor API sits next to this page: /channels/chat/c/<cid>/frame -> /channels/chat/c/<cid>.
+  const api = location.pathname.replace(/\/frame\/?$/, '');
+  const storageKey = 'parley-chat:' + decodeURIComponent(api.slice(api.lastIndexOf('/') + 1));
+  const parentOrigin = config.origin || new URLSearchParams(location.search).get('origin') || '';
+  const embedded = window.parent !== window;
+
+  const MAX_LENGTH = 10000;
+  const TYPING_EVERY_MS = 2000;
+  const TYPING_SHOWN_MS = 4000;
+
+  let token = load();
+  let identity = null;
+  let visitor = {};
+  let settings = {};
+  let sessionReady = false;
+  let open = !embedded; // the loader says when its panel is shown
+  let unread = 0;
+  let seenAt = '';
+  let lastTypingSent = 0;
+  let typingTimer = 0;
+  let events = null;
+  let dropped = false;
+  let reconnects = 0;
+  let begun = false;
+  let focused = false;
+  let clearedAt = ''; // "Start a new conversation" hides what came before
+  const shown = new Map(); // message id -> <li>
+  const queue = []; // visitor messages not yet accepted, in order
+
+  // ---- storage (a browser may refuse it in a third-party frame: the chat then lasts as long as the page) ----
+  function load() {
+    try {
+      return localStorage.getItem(storageKey) || '';
+    } catch {
+      return '';
+    }
+  }
+  function save(value) {
+    try {
+      if (value) localStorage.setItem(storageKey, value);
+      else localStorage.removeItem(storageKey);
+    } catch {
+      /* see load() */
+    }
+  }
+
+  // ---- talking to the loader on the website ----
+  function tellParent(message) {
+    if (embedded) window.parent.postMessage(message, parentOrigin || '*');
+  }
+  window.addEventListener('message', (event) => {
+    if (event.source !== window.parent || (parentOrigin && event.origin !== parentOrigin)) return;
+    const data = event.data || {};
+    if (data.type === 'parley:init') {
+      identity = pickIdentity(data.identity);
+      if (data.open) setOpen(true);
+      begin();
+    } else if (data.type === 'parley:open') setOpen(true);
+    else if (data.type === 'parley:hide') setOpen(false);
+  });
+  function pickIdentity(value) {
+    if (!value || typeof value !== 'object' || !value.identifier) return null;
+    const picked = {};
+    for (const key of ['identifier', 'name', 'email', 'identifierHash']) if (value[key] != null) picked[key] = String(value[key]);
+    return picked;
+  }
+  function setOpen(value) {
+    open = value;
+    if (!open) return;
+    unread = 0;
+    tellParent({ type: 'parley:unread', count: 0 });
+    focusInput();
+  }
+  function focusInput() {
+    const target = !$('prechat').hidden ? $('prechat-name') : $('text');
+    target.focus();
+  }
+
+  // ---- requests ----
+  async function call(path, body) {
+    const headers = {};
+    if (token) headers.authorization = 'Bearer ' + token;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response;
+    try {
+      response = await fetch(api + '/' + path, { method: 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      return { status: 0, data: null, retryAfter: 0 }; // offline or unreachable
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      /* 204 or not JSON */
+    }
+    return { status: response.status, data, retryAfter: Number(response.headers.get('retry-after')) || 0 };
+  }
+  const ok = (result) => result.status >= 200 && result.status < 300;
+  const backoff = (attempt) => Math.min(30000, 1000 * 2 ** attempt) * (0.75 + Math.random() / 2);
+
+  // ---- the session: who the visitor is, their conversation and its history ----
+  let starting = null;
+  function begin() {
+    if (begun) return;
+    begun = true;
+    start();
+  }
+  function start() {
+    if (!starting) starting = session(0).finally(() => (starting = null));
+    return starting;
+  }
+  async function session(attempt) {
+    let result = await call('session', { token: token || undefined, identity: identity || undefined });
+    if (result.status === 401 && token) {
+      // A stale or foreign token: start over as a new visitor (the identity, if any, brings the history back).
+      token = '';
+      save('');
+      result = await call('session', { identity: identity || undefined });
+    }
+    if (!ok(result) || !result.data) {
+      if (result.status === 401 || result.status === 404 || result.status === 403) return showError('errorUnavailable');
+      showError(result.status === 0 ? 'errorOffline' : result.status === 429 ? 'errorTooManyMessages' : 'errorGeneric');
+      await sleep(result.retryAfter ? result.retryAfter * 1000 : backoff(attempt));
+      return session(attempt + 1);
+    }
+    apply(result.data);
+  }
+  function apply(data) {
+    showError('');
+    token = data.token || token;
+    save(token);
+    visitor = data.visitor || {};
+    settings = data.settings || {};
+    for (const message of data.messages || []) addMessage(message);
+    if (data.seenAt) markSeen(data.seenAt);
+    $('log').setAttribute('aria-busy', 'false');
+    setStatus(data.conversation && data.conversation.status);
+    $('greeting').querySelector('.text').textContent = settings.greeting || t('greeting');
+    const askFirst = settings.preChatForm && !visitor.email && !(data.messages || []).length && !queue.length;
+    $('prechat').hidden = !askFirst;
+    $('composer').hidden = !!askFirst;
+    setAvailability(data.agentsAvailable !== false);
+    sessionReady = true;
+    if (!events) listen();
+    pump();
+    if (open && !focused) focusInput();
+    focused = true;
+  }
+
+  // ---- live events ----
+  function listen() {
+    if (events) events.close();
+    events = new EventSource(api + '/events?token=' + encodeURIComponent(token));
+    events.onopen = () => {
+      reconnects = 0;
+      showConnection('');
+      if (dropped) {
+        dropped = false;
+        start(); // what came while the stream was down
+      }
+    };
+    events.onerror = () => {
+      dropped = true;
+      showConnection(navigator.onLine === false ? 'errorOffline' : 'errorReconnecting');
+      // The browser retries a broken stream itself; a refused one (an error status) stays closed.
+      if (events.readyState === EventSource.CLOSED) {
+        events.close();
+        events = null;
+        setTimeout(() => {
+          if (!events) start().then(() => events || listen());
+        }, backoff(reconnects++));
+      }
+    };
+    on('message', (message) => {
+      addMessage(message);
+      if (message.direction === 'outbound') {
+        showTyping(false);
+        if (!open) tellParent({ type: 'parley:unread', count: ++unread });
+      }
+    });
+    on('typing', (data) => showTyping(true, data && data.authorName));
+    on('seen', (data) => markSeen(data && data.at));
+    on('status', (data) => setStatus(data && data.status));
+    on('availability', (data) => setAvailability(!(data && data.agentsAvailable === false)));
+  }
+  function on(name, handle) {
+    events.addEventListener(name, (event) => {
+      let data;
+      try {
+        data = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      handle(data);
+    });
+  }
+  window.addEventListener('online', () => {
+    showConnection('');
+    if (!events) listen();
+    pump();
+  });
+  window.addEventListener('offline', () => showConnection('errorOffline'));
+
+  // ---- messages ----
+  const timeFormat = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' });
+  const dayFormat = new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  function when(at) {
+    const date = new Date(at);
+    if (isNaN(date.getTime())) return '';
+    return (date.toDateString() === new Date().toDateString() ? timeFormat : dayFormat).format(date);
+  }
+  function element(tag, className, text) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text) el.textContent = text;
+    return el;
+  }
+  function bubble(message) {
+    const inbound = message.direction === 'inbound';
+    const li = element('li', 'msg ' + (inbound ? 'in' : 'out'));
+    li.appendChild(element('span', 'sr-only who', inbound ? t('you') + ': ' : ''));
+    if (!inbound) li.querySelector('.who').textContent = (message.authorName || t('team')) + ': ';
+    if (!inbound && message.authorName) li.appendChild(element('span', 'author', message.authorName)).setAttribute('aria-hidden', 'true');
+    li.appendChild(element('p', 'text', message.text));
+    const meta = li.appendChild(element('span', 'meta'));
+    const time = meta.appendChild(element('time', '', when(message.at)));
+    time.dateTime = message.at || '';
+    meta.appendChild(element('span', 'state'));
+    li.dataset.at = message.at || '';
+    return li;
+  }
+  function addMessage(message) {
+    if (!message || !message.id || shown.has(message.id) || (clearedAt && message.at <= clearedAt)) return;
+    const pending = message.clientMessageId && queue.find((q) => q.clientMessageId === message.clientMessageId);
+    if (pending) return settle(pending, message);
+    const li = bubble(message);
+    li.dataset.id = message.id;
+    shown.set(message.id, li);
+    insert(li);
+    if (message.direction === 'inbound') markSeen(seenAt);
+  }
+  function insert(li) {
+    // In time order, before the messages still being sent.
+    const list = $('messages');
+    const before = Array.from(list.children).find((other) => other.classList.contains('pending') || (other.dataset.at && other.dataset.at > li.dataset.at));
+    list.insertBefore(li, before || null);
+    scrollDown();
+  }
+  function scrollDown() {
+    const log = $('log');
+    log.scrollTop = log.scrollHeight;
+  }
+  function markSeen(at) {
+    if (!at) return;
+    if (at > seenAt) seenAt = at;
+    let last = null;
+    for (const li of $('messages').querySelectorAll('.msg.in:not(.pending)')) {
+      li.classList.remove('seen');
+      if (li.dataset.at <= seenAt) last = li;
+    }
+    for (const state of $('messages').querySelectorAll('.msg.in:not(.pending) .state')) state.textContent = '';
+    if (last) {
+      last.classList.add('seen');
+      last.querySelector('.state').textContent = t('seen');
+    }
+  }
+  function showTyping(visible, name) {
+    clearTimeout(typingTimer);
+    const typing = $('typing');
+    typing.hidden = !visible;
+    typing.textContent = visible ? (name ? t('agentTyping', { name }) : t('someoneTyping')) : '';
+    if (visible) {
+      scrollDown();
+      typingTimer = setTimeout(() => showTyping(false), TYPING_SHOWN_MS);
+    }
+  }
+
+  // ---- sending: shown at once, delivered in order, retried with the same clientMessageId ----
+  function newId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+  function send(text) {
+    const item = { clientMessageId: newId(), text, attempt: 0, failed: false };
+    item.li = bubble({ direction: 'inbound', text, at: new Date().toISOString() });
+    item.li.classList.add('pending');
+    item.li.querySelector('.state').textContent = t('sending');
+    $('messages').appendChild(item.li);
+    scrollDown();
+    queue.push(item);
+    $('closed').hidden = true;
+    pump();
+  }
+  let pumping = false;
+  async function pump() {
+    if (pumping || !sessionReady) return;
+    pumping = true;
+    try {
+      while (queue.length && !queue[0].failed) {
+        const item = queue[0];
+        const result = await call('messages', { text: item.text, clientMessageId: item.clientMessageId });
+        if (ok(result) && result.data && result.data.message) {
+          showError('');
+          settle(item, result.data.message);
+        } else if (result.status === 401 && item.attempt++ < 1) {
+          sessionReady = false;
+          await start();
+        } else if (result.status === 413 || result.status === 400) {
+          fail(item, result.status === 413 ? 'errorTooLong' : 'errorGeneric', false);
+        } else if (item.attempt++ < 5) {
+          // Offline, rate-limited or a server error: wait, then send the same message again.
+          showError(result.status === 429 ? 'errorTooManyMessages' : result.status === 0 ? 'errorOffline' : 'errorGeneric');
+          await sleep(result.status === 429 ? Math.max(1, result.retryAfter) * 1000 : backoff(item.attempt));
+        } else {
+          fail(item, result.status === 0 ? 'errorOffline' : 'errorGeneric', true);
+        }
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+  function settle(item, message) {
+    queue.splice(queue.indexOf(item), 1);
+    if (shown.has(message.id)) {
+      item.li.remove(); // it came over the event stream first
+    } else {
+      const li = bubble(message);
+      li.dataset.id = message.id;
+      shown.set(message.id, li);
+      item.li.remove();
+      insert(li);
+    }
+    markSeen(seenAt);
+  }
+  function fail(item, errorKey, retryable) {
+    showError(errorKey);
+    item.failed = true;
+    item.li.classList.add('failed');
+    const state = item.li.querySelector('.state');
+    state.textContent = t('notSent') + ' ';
+    if (retryable) {
+      const retry = state.appendChild(element('button', 'link', t('retry')));
+      retry.type = 'button';
+      retry.addEventListener('click', () => {
+        item.failed = false;
+        item.attempt = 0;
+        item.li.classList.remove('failed');
+        state.textContent = t('sending');
+        pump();
+      });
+    } else {
+      queue.splice(queue.indexOf(item), 1);
+      item.li.classList.remove('pending');
+      pump();
+    }
+  }
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // ---- notices ----
+  function showError(key) {
+    $('error').hidden = !key;
+    $('error').textContent = key ? t(key) : '';
+  }
+  function showConnection(key) {
+    $('conn').hidden = !key;
+    $('conn').textContent = key ? t(key) : '';
+  }
+  function setStatus(status) {
+    $('closed').hidden = status !== 'closed';
+  }
+  function setAvailability(available) {
+    $('away').hidden = available;
+    const known = visitor.email;
+    $('away-form').hidden = !!known || !$('prechat').hidden;
+    $('away-done').hidden = !known;
+    $('away-done').textContent = known ? t('emailSaved', { email: known }) : '';
+  }
+  async function saveContact(fields, form) {
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(fields.email)) {
+      showError('errorEmail');
+      form.querySelector('[type=email]').focus();
+      return false;
+    }
+    const result = await call('contact', fields);
+    if (!ok(result)) {
+      showError(result.status === 400 ? 'errorEmail' : result.status === 429 ? 'errorTooManyMessages' : result.status === 0 ? 'errorOffline' : 'errorGeneric');
+      return false;
+    }
+    showError('');
+    visitor = (result.data && result.data.visitor) || { ...visitor, ...fields };
+    setAvailability($('away').hidden);
+    return true;
+  }
+
+  // ---- the page ----
+  function fill(id, key) {
+    $(id).textContent = t(key);
+  }
+  function build() {
+    if (!$('title').textContent.trim()) fill('title', 'title');
+    $('log').setAttribute('aria-label', t('messages'));
+    $('close').setAttribute('aria-label', t('closeChat'));
+    $('close').title = t('closeChat');
+    $('close').hidden = !embedded;
+    fill('text-label', 'messageLabel');
+    $('text').placeholder = t('messagePlaceholder');
+    fill('send', 'send');
+    fill('closed-text', 'conversationClosed');
+    fill('new-conv', 'startNewConversation');
+    fill('away-text', 'replyByEmail');
+    fill('away-email-label', 'emailLabel');
+    $('away-email').placeholder = t('emailLabel');
+    fill('away-save', 'saveEmail');
+    fill('prechat-intro', 'prechatIntro');
+    fill('prechat-name-label', 'nameLabel');
+    fill('prechat-email-label', 'emailLabel');
+    fill('prechat-start', 'startChat');
+    const greeting = bubble({ direction: 'outbound', text: t('greeting') });
+    greeting.id = 'greeting';
+    greeting.classList.add('greeting');
+    $('messages').appendChild(greeting);
+
+    const text = $('text');
+    $('composer').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const value = text.value.trim();
+      if (!value) return text.focus();
+      if (value.length > MAX_LENGTH) return showError('errorTooLong');
+      send(value);
+      lastTypingSent = 0; // the next message's typing shows at once
+      text.value = '';
+      resize();
+      text.focus();
+    });
+    text.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        if ($('composer').requestSubmit) $('composer').requestSubmit();
+        else $('send').click();
+      }
+    });
+    text.addEventListener('input', () => {
+      resize();
+      const now = Date.now();
+      if (sessionReady && text.value.trim() && now - lastTypingSent >= TYPING_EVERY_MS) {
+        lastTypingSent = now;
+        call('typing');
+      }
+    });
+    function resize() {
+      text.style.height = 'auto';
+      text.style.height = Math.min(text.scrollHeight, 120) + 'px';
+    }
+
+    $('prechat').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const fields = { name: $('prechat-name').value.trim() || undefined, email: $('prechat-email').value.trim() };
+      if (!(await saveContact(fields, $('prechat')))) return;
+      $('prechat').hidden = true;
+      $('composer').hidden = false;
+      setAvailability($('away').hidden);
+      text.focus();
+    });
+    $('away-form').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      await saveContact({ email: $('away-email').value.trim() }, $('away-form'));
+    });
+    $('new-conv').addEventListener('click', () => {
+      // The old conversation leaves the view; the next message starts a new one.
+      for (const li of $('messages').querySelectorAll('.msg:not(.greeting):not(.pending)')) {
+        if (li.dataset.at > clearedAt) clearedAt = li.dataset.at;
+        li.remove();
+      }
+      shown.clear();
+      $('closed').hidden = true;
+      text.focus();
+    });
+    $('close').addEventListener('click', () => tellParent({ type: 'parley:close' }));
+    document.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && embedded) {
+        event.preventDefault();
+        tellParent({ type: 'parley:close' });
+      }
+    });
+  }
+
+  build();
+  if (embedded) {
+    // The loader answers with the website's identity (if any); without an answer, start anonymously.
+    tellParent({ type: 'parley:ready' });
+    setTimeout(begin, 1500);
+  } else {
+    begin();
+  }
+})();
