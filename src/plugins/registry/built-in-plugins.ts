@@ -2,6 +2,7 @@ import type { Clock } from '../../application/ports/clock.port';
 import type { ParleyConfig } from '../../infrastructure/config/config';
 import { createApiChannelPlugin } from '../api/api-channel.plugin';
 import type { ChannelPlugin } from '../channel-plugin';
+import { createChatPlugin } from '../chat/chat-plugin';
 import { createEmailPlugin, emailStorageDir } from '../email/email-plugin';
 
 /**
@@ -35,4 +36,6 @@ export const BUILT_IN_PLUGINS: readonly BuiltInPluginFactory[] = [
       inboxes,
       clock: () => clock.now(),
     }),
+  // Website live chat: connected per inbox in Inbox settings (docs/chat.md); its clock is Parley's.
+  ({ clock }) => createChatPlugin({ now: () => clock.now().getTime() }),
 ];

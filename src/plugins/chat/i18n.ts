@@ -1,0 +1,124 @@
+/**
+ * The words of the chat frame, in the visitor's language. Plugins do not use Parley's i18n files
+ * (those are the agents' UI), so the chat channel carries its own: English and Dutch, the same
+ * keys in both (test/plugins/chat checks that).
+ */
+export type ChatLanguage = 'en' | 'nl';
+
+export const CHAT_LANGUAGES: readonly ChatLanguage[] = ['en', 'nl'];
+
+const en = {
+  title: 'Chat',
+  greeting: 'Hi! How can we help you?',
+  messageLabel: 'Message',
+  send: 'Send',
+  openChat: 'Open chat',
+  closeChat: 'Close chat',
+  nameLabel: 'Name',
+  emailLabel: 'Email',
+  startChat: 'Start chat',
+  agentTyping: '{{name}} is typing',
+  someoneTyping: 'Someone is typing',
+  seen: 'Seen',
+  replyByEmail: "No one is available right now. Leave your email address and we'll reply by email.",
+  saveEmail: 'Save',
+  emailSaved: "Thanks! We'll reply to {{email}}.",
+  conversationClosed: 'This conversation was closed. Send a message to start a new one.',
+  startNewConversation: 'Start a new conversation',
+  errorTooManyMessages: 'You are sending messages too quickly. Please wait a moment.',
+  errorTooLong: 'This message is too long.',
+  errorOffline: 'You are offline. Reconnecting…',
+  errorReconnecting: 'Reconnecting…',
+  errorGeneric: 'Something went wrong. Please try again.',
+  you: 'You',
+  // The chat frame's own words (widget/frame.js lists the keys it uses; the loader mirrors openChat, closeChat and unreadCount).
+  messages: 'Conversation',
+  messagePlaceholder: 'Type your message…',
+  team: 'Team',
+  sending: 'Sending…',
+  notSent: 'Not sent.',
+  retry: 'Retry',
+  prechatIntro: 'Tell us who you are, so we can get back to you.',
+  errorEmail: 'Enter a valid email address.',
+  errorUnavailable: 'This chat is not available right now.',
+  unreadCount: '{{count}} new',
+  notFoundTitle: 'Chat not found',
+  notFoundText: 'This chat does not exist (any more).',
+  refusedTitle: 'Chat not available here',
+  refusedText: 'This chat may not be embedded on this website.',
+};
+
+export type ChatStrings = typeof en;
+
+const nl: ChatStrings = {
+  title: 'Chat',
+  greeting: 'Hallo! Waarmee kunnen we je helpen?',
+  messageLabel: 'Bericht',
+  send: 'Verstuur',
+  openChat: 'Chat openen',
+  closeChat: 'Chat sluiten',
+  nameLabel: 'Naam',
+  emailLabel: 'E-mailadres',
+  startChat: 'Chat starten',
+  agentTyping: '{{name}} typt',
+  someoneTyping: 'Er typt iemand',
+  seen: 'Gezien',
+  replyByEmail: 'Er is nu niemand beschikbaar. Laat je e-mailadres achter, dan antwoorden we per e-mail.',
+  saveEmail: 'Opslaan',
+  emailSaved: 'Bedankt! We antwoorden naar {{email}}.',
+  conversationClosed: 'Dit gesprek is gesloten. Stuur een bericht om een nieuw gesprek te beginnen.',
+  startNewConversation: 'Nieuw gesprek beginnen',
+  errorTooManyMessages: 'Je verstuurt te snel berichten. Wacht even.',
+  errorTooLong: 'Dit bericht is te lang.',
+  errorOffline: 'Je bent offline. Opnieuw verbinden…',
+  errorReconnecting: 'Opnieuw verbinden…',
+  errorGeneric: 'Er ging iets mis. Probeer het opnieuw.',
+  you: 'Jij',
+  messages: 'Gesprek',
+  messagePlaceholder: 'Typ je bericht…',
+  team: 'Team',
+  sending: 'Versturen…',
+  notSent: 'Niet verstuurd.',
+  retry: 'Opnieuw proberen',
+  prechatIntro: 'Vertel ons wie je bent, zodat we je kunnen antwoorden.',
+  errorEmail: 'Vul een geldig e-mailadres in.',
+  errorUnavailable: 'Deze chat is nu niet beschikbaar.',
+  unreadCount: '{{count}} nieuw',
+  notFoundTitle: 'Chat niet gevonden',
+  notFoundText: 'Deze chat bestaat niet (meer).',
+  refusedTitle: 'Chat hier niet beschikbaar',
+  refusedText: 'Deze chat mag niet op deze website worden getoond.',
+};
+
+export const CHAT_STRINGS: Readonly<Record<ChatLanguage, ChatStrings>> = { en, nl };
+
+/**
+ * The visitor's language: `?lang` when it names one we have, else the first of Accept-Language's
+ * languages we have (by quality), else English.
+ */
+export function chatLanguage(lang: unknown, acceptLanguage: unknown): ChatLanguage {
+  const known = (tag: string): ChatLanguage | null => {
+    const primary = tag.trim().toLowerCase().split('-')[0];
+    return (CHAT_LANGUAGES as readonly string[]).includes(primary) ? (primary as ChatLanguage) : null;
+  };
+  if (typeof lang === 'string') {
+    const chosen = known(lang);
+    if (chosen) return chosen;
+  }
+  if (typeof acceptLanguage === 'string') {
+    const ranked = acceptLanguage
+      .split(',')
+      .map((part, index) => {
+        const [tag, ...params] = part.split(';');
+        const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+        return { tag, quality: q ? Number(q.slice(2)) || 0 : 1, index };
+      })
+      .filter((entry) => entry.quality > 0)
+      .sort((a, b) => b.quality - a.quality || a.index - b.index);
+    for (const entry of ranked) {
+      const chosen = known(entry.tag);
+      if (chosen) return chosen;
+    }
+  }
+  return 'en';
+}

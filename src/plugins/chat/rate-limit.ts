@@ -1,0 +1,39 @@
+/**
+ * Token buckets by key, in this process's memory: each key holds up to `capacity` tokens and
+ * regains `perSecond` of them each second; a request takes one. Per instance (a visitor spread over
+ * several instances behind a load balancer gets each instance's allowance), which is what a
+ * limit against floods needs: it protects each process's event loop and store.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly capacity: number,
+    private readonly perSecond: number,
+    private readonly now: () => number,
+    /** Beyond this many keys, full buckets are forgotten (they are equal to a fresh one). */
+    private readonly maxKeys = 50_000,
+  ) {}
+
+  /** Takes a token for `key`: null when there was one, else the seconds until there is (for Retry-After). */
+  take(key: string): number | null {
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.capacity, at: now };
+    bucket.tokens = Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
+    bucket.at = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      this.buckets.set(key, bucket);
+      if (this.buckets.size > this.maxKeys) this.forgetFull(now);
+      return null;
+    }
+    this.buckets.set(key, bucket);
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perSecond));
+  }
+
+  private forgetFull(now: number): void {
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond >= this.capacity) this.buckets.delete(key);
+    }
+  }
+}
