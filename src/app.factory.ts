@@ -15,12 +15,15 @@ import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
 import { JOB_QUEUE, type JobQueue } from './application/ports/job-queue.port';
 import { installRequestGuards, unsupportedMediaType } from './infrastructure/web/web-security';
 import { PluginRegistry } from './plugins/registry/plugin-registry';
+import type { BuiltInPluginFactory } from './plugins/registry/built-in-plugins';
 
 export interface CreateAppOptions {
   clock?: Clock;
   backgroundWork?: boolean;
   /** Where channel plugins read their settings (`PARLEY_PLUGIN_<ID>_<KEY>`); default process.env. */
   pluginEnv?: NodeJS.ProcessEnv;
+  /** Built-in channel plugins; default BUILT_IN_PLUGINS (tests add a plugin of their own). */
+  builtIns?: readonly BuiltInPluginFactory[];
 }
 
 /** Builds the whole application (used by main.ts and by the end-to-end tests), not yet listening. */
@@ -56,6 +59,7 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
       logger,
       http: app.getHttpAdapter().getInstance(),
       metrics,
+      ...(options.builtIns ? { builtIns: options.builtIns } : {}),
     });
     installApiReference(app);
     return app;

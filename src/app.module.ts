@@ -52,6 +52,10 @@ import { METRICS_ACCESS, MetricsController } from './infrastructure/metrics/metr
 import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
 import type { Storage } from './infrastructure/storage/storage';
 import { ChannelsController } from './plugins/registry/channels.controller';
+import { ChannelConnectionsController, PUBLIC_URL } from './infrastructure/http/controllers/channel-connections.controller';
+import { ChannelConnectionsDirectory } from './application/channel-connections/channel-connections-directory';
+import { SettingsCipher } from './application/channel-connections/settings-cipher';
+import { CHANNEL_CONNECTION_SPECS } from './application/ports/channel-connection-specs.port';
 import { PluginRegistry } from './plugins/registry/plugin-registry';
 import { webControllers, webProviders } from './infrastructure/web/web.parts';
 
@@ -160,6 +164,7 @@ export class AppModule {
         EmailController,
         AuditController,
         ChannelsController,
+        ChannelConnectionsController,
         MetricsController,
         ...webControllers,
       ],
@@ -184,6 +189,10 @@ export class AppModule {
         { provide: CHANNEL_DELIVERY, useExisting: PluginRegistry },
         { provide: CHANNEL_CONVERSATION_NOTICES, useExisting: PluginRegistry },
         { provide: CHANNEL_CATALOG, useExisting: PluginRegistry },
+        { provide: CHANNEL_CONNECTION_SPECS, useExisting: PluginRegistry },
+        { provide: SettingsCipher, useValue: new SettingsCipher(options.secret) },
+        { provide: PUBLIC_URL, useValue: config.publicUrl ?? null },
+        ChannelConnectionsDirectory,
         { provide: APP_GUARD, useClass: AuthGuard },
         CommandExecutor,
         InboxAccess,

@@ -47,6 +47,8 @@ import { CreateCustomViewHandler } from './custom-views/create-custom-view.handl
 import { ListCustomViewConversationsHandler, ListCustomViewsHandler } from './custom-views/custom-view-queries.handler';
 import { DeleteCustomViewHandler } from './custom-views/delete-custom-view.handler';
 import { UpdateCustomViewHandler } from './custom-views/update-custom-view.handler';
+import { ChangeChannelConnectionHandler, ConnectChannelHandler, DisconnectChannelHandler } from './channel-connections/channel-connection-commands.handler';
+import { ListChannelConnectionsHandler } from './channel-connections/channel-connection-queries.handler';
 import { SearchConversationsHandler } from './search/search-conversations.handler';
 
 /** Every command handler of the application, in one list (CONTRIBUTING.md "Application": a module lists its handlers in one array). */
@@ -75,6 +77,9 @@ export const commandHandlers = [
   CreateCustomViewHandler,
   UpdateCustomViewHandler,
   DeleteCustomViewHandler,
+  ConnectChannelHandler,
+  ChangeChannelConnectionHandler,
+  DisconnectChannelHandler,
 ];
 
 export const queryHandlers = [
@@ -92,6 +97,7 @@ export const queryHandlers = [
   SearchConversationsHandler,
   ListCustomViewsHandler,
   ListCustomViewConversationsHandler,
+  ListChannelConnectionsHandler,
   GetConversationHistoryHandler,
   GetConversationAtHandler,
   VerifyConversationHandler,

@@ -13,6 +13,8 @@ export const streams = {
   inbox: (id: string) => `inbox-${id}`,
   senderPolicy: (inboxId: string, address: string) => `sender-${inboxId}-${normalizeAddress(address)}`,
   customView: (id: string) => `custom-view-${id}`,
+  /** A channel plugin connected to an inbox (chat on a website, a Messenger page …). */
+  channelConnection: (id: string) => `channel-connection-${id}`,
 };
 
 export const CONVERSATION_STREAM_PREFIX = 'conversation-';

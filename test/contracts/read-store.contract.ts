@@ -89,6 +89,14 @@ const customViewEvent = {
   deleted: () => newEvent('CustomViewDeleted', {}),
 };
 
+const connectionEvent = {
+  connected: (connectionId: string, inboxId: string, type: string, name: string, settings: Record<string, unknown>, secretKeys: string[], occurredAt = at(0)) =>
+    newEvent('ChannelConnected', { connectionId, inboxId, type, name, settings, secretKeys }, { occurredAt, actor: { type: 'agent', id: ANA } }),
+  changed: (data: { name?: string; settings?: Record<string, unknown>; secretKeys?: string[] }, occurredAt = at(0)) =>
+    newEvent('ChannelConnectionChanged', data, { occurredAt }),
+  disconnected: () => newEvent('ChannelDisconnected', {}),
+};
+
 type Scenario = {
   name: string;
   channel?: Channel;
@@ -967,6 +975,78 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
       });
     });
 
+    describe('channel connections', () => {
+      it('lists connections per inbox and per plugin, oldest first, with their changes; removed ones are gone', async () => {
+        const t = await open();
+        const { inboxId, otherInboxId } = await withDirectory(t);
+        const [c1, c2, c3, c4] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+        const secret = 'v1:aXY:dGFn:ZGF0YQ';
+        await t.record(
+          `channel-connection-${c1}`,
+          connectionEvent.connected(
+            c1,
+            inboxId,
+            'chat',
+            'Website chat',
+            { allowedOrigins: ['https://a.example'], sessionSecret: secret },
+            ['sessionSecret'],
+            at(1),
+          ),
+        );
+        await t.record(`channel-connection-${c2}`, connectionEvent.connected(c2, inboxId, 'messenger', 'Facebook page', {}, [], at(2)));
+        await t.record(`channel-connection-${c3}`, connectionEvent.connected(c3, otherInboxId, 'chat', 'Sales chat', { greeting: 'Hi' }, [], at(3)));
+        await t.record(`channel-connection-${c4}`, connectionEvent.connected(c4, inboxId, 'chat', 'Gone', {}, [], at(4)));
+        await t.record(
+          `channel-connection-${c1}`,
+          connectionEvent.changed({ name: 'Shop chat' }, at(5)),
+          connectionEvent.changed({ settings: { allowedOrigins: [], sessionSecret: secret, greeting: 'Hello' }, secretKeys: ['sessionSecret'] }, at(6)),
+        );
+        await t.record(`channel-connection-${c4}`, connectionEvent.disconnected());
+
+        const shop = {
+          id: c1,
+          inboxId,
+          type: 'chat',
+          name: 'Shop chat',
+          settings: { allowedOrigins: [], sessionSecret: secret, greeting: 'Hello' },
+          secretKeys: ['sessionSecret'],
+          createdBy: ANA,
+          createdAt: at(1),
+          updatedAt: at(6),
+        };
+        const page = {
+          id: c2,
+          inboxId,
+          type: 'messenger',
+          name: 'Facebook page',
+          settings: {},
+          secretKeys: [],
+          createdBy: ANA,
+          createdAt: at(2),
+          updatedAt: at(2),
+        };
+        const sales = {
+          id: c3,
+          inboxId: otherInboxId,
+          type: 'chat',
+          name: 'Sales chat',
+          settings: { greeting: 'Hi' },
+          secretKeys: [],
+          createdBy: ANA,
+          createdAt: at(3),
+          updatedAt: at(3),
+        };
+        expect(await t.store.listChannelConnections({ inboxId })).toEqual([shop, page]);
+        expect(await t.store.listChannelConnections({ type: 'chat' })).toEqual([shop, sales]);
+        expect(await t.store.listChannelConnections({ inboxId: otherInboxId, type: 'chat' })).toEqual([sales]);
+        expect(await t.store.listChannelConnections({ inboxId: otherInboxId, type: 'messenger' })).toEqual([]);
+        expect(await t.store.listChannelConnections({})).toEqual([shop, page, sales]);
+        expect(await t.store.getChannelConnection(c1)).toEqual(shop);
+        expect(await t.store.getChannelConnection(c4)).toBeNull();
+        expect(await t.store.getChannelConnection(randomUUID())).toBeNull();
+      });
+    });
+
     describe('at-least-once delivery', () => {
       it('feeding every event twice, with out-of-date redeliveries, gives exactly the read models of feeding each once', async () => {
         const history = realisticHistory();
@@ -993,6 +1073,7 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         expect(Object.values(expected.views).flat().length).toBeGreaterThan(20);
         expect(expected.blocked.flat()).toHaveLength(1);
         expect(expected.customViews.flat()).toHaveLength(1);
+        expect(expected.channelConnections).toEqual([expect.objectContaining({ name: 'Shop chat', settings: { sessionSecret: 'v1:d:e:f', greeting: 'Hi' } })]);
       });
 
       it('an event redelivered right behind the events that undid it changes nothing, in every read model', async () => {
@@ -1012,6 +1093,12 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         );
         const view = randomUUID();
         await withRedelivered(`custom-view-${view}`, [customViewEvent.created(view, inboxId, 'Gone', {}), customViewEvent.deleted()], 0);
+        const removed = randomUUID();
+        await withRedelivered(
+          `channel-connection-${removed}`,
+          [connectionEvent.connected(removed, inboxId, 'chat', 'Gone', {}, []), connectionEvent.disconnected()],
+          0,
+        );
         const id = randomUUID();
         await withRedelivered(
           `conversation-${id}`,
@@ -1044,6 +1131,7 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         expect((await t.store.getInbox(inboxId))?.memberIds).toEqual([BOB]);
         expect(await t.store.isSenderBlocked(inboxId, 'x@example.com')).toBe(false);
         expect(await t.store.getCustomView(view)).toBeNull();
+        expect(await t.store.getChannelConnection(removed)).toBeNull();
         expect(await t.store.getConversation(gone)).toBeNull();
         const detail = await t.store.getConversation(id);
         expect(detail).toMatchObject({ assignee: null, spam: false, trashed: false, revision: 7 });
@@ -1167,6 +1255,14 @@ function realisticHistory(): History {
   log.record(`custom-view-${v2}`, newEvent('CustomViewCreated', { viewId: v2, inboxId: support, name: 'Temp', filters: {}, createdBy: ANA }));
   log.record(`custom-view-${v1}`, newEvent('CustomViewUpdated', { name: 'Refunds (open)', filters: { q: 'refund', status: 'open' } }));
   log.record(`custom-view-${v2}`, newEvent('CustomViewDeleted', {}));
+  const [chat, gone] = [randomUUID(), randomUUID()];
+  log.record(
+    `channel-connection-${chat}`,
+    connectionEvent.connected(chat, support, 'chat', 'Website chat', { sessionSecret: 'v1:a:b:c' }, ['sessionSecret'], at(7)),
+  );
+  log.record(`channel-connection-${gone}`, connectionEvent.connected(gone, support, 'chat', 'Old site', {}, [], at(8)));
+  log.record(`channel-connection-${chat}`, connectionEvent.changed({ name: 'Shop chat', settings: { sessionSecret: 'v1:d:e:f', greeting: 'Hi' } }, at(9)));
+  log.record(`channel-connection-${gone}`, connectionEvent.disconnected());
   return {
     log,
     inboxIds: [support, sales],
@@ -1230,6 +1326,7 @@ async function snapshot(store: ReadStore & ProcessorCheckpoints, history: Histor
     filtered: await Promise.all(history.inboxIds.map((id) => store.filteredConversationIds(id, 'blocked@example.com'))),
     toPurge: await store.conversationIdsToPurge(at(100_000), 100),
     customViews: await Promise.all(history.inboxIds.map((id) => store.listCustomViews(id))),
+    channelConnections: await store.listChannelConnections({}),
   };
 }
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Clock } from '../../src/application/ports/clock.port';
-import { createApp } from '../../src/app.factory';
+import type { Logger } from 'pino';
+import { createApp, type CreateAppOptions } from '../../src/app.factory';
 import { loadConfig } from '../../src/infrastructure/config/config';
 import { createLogger } from '../../src/infrastructure/logging/logger';
 
@@ -41,6 +42,10 @@ export async function startTestApp(
     clock?: Clock;
     backgroundWork?: boolean;
     dataDir?: string;
+    /** Built-in channel plugins instead of BUILT_IN_PLUGINS (add a test plugin to `BUILT_IN_PLUGINS`). */
+    builtIns?: CreateAppOptions['builtIns'];
+    /** The app's logger (default: silent). */
+    logger?: Logger;
     /** Runs after the app is built and before its routes are registered (e.g. to install a Fastify onRoute hook). */
     beforeInit?: (app: NestFastifyApplication) => void;
   } = {},
@@ -56,7 +61,11 @@ export async function startTestApp(
     HOST: '127.0.0.1',
     ...options.env,
   });
-  const app = await createApp(config, createLogger({ level: 'silent' }), { clock: options.clock, backgroundWork: options.backgroundWork });
+  const app = await createApp(config, options.logger ?? createLogger({ level: 'silent' }), {
+    clock: options.clock,
+    backgroundWork: options.backgroundWork,
+    builtIns: options.builtIns,
+  });
   options.beforeInit?.(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -150,6 +150,24 @@ export interface CustomViewRecord {
   createdAt: string;
 }
 
+/**
+ * A channel plugin connected to an inbox. `settings` are as stored: the values named by
+ * `secretKeys` are ciphertext (decrypted only by the application, for the plugin).
+ */
+export interface ChannelConnectionRecord {
+  id: string;
+  inboxId: string;
+  /** The plugin id (`chat`). */
+  type: string;
+  name: string;
+  settings: Record<string, unknown>;
+  secretKeys: string[];
+  /** The agent who connected it; null when the system did. */
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface AgentRecord {
   id: string;
   name: string;
@@ -218,6 +236,12 @@ export interface ReadStore {
   /** The custom views of an inbox, oldest first. */
   listCustomViews(inboxId: string): Promise<CustomViewRecord[]>;
   getCustomView(id: string): Promise<CustomViewRecord | null>;
+
+  // channel connections
+  /** Connections oldest first: of one inbox, of one plugin (`type`), or both. */
+  listChannelConnections(filter: { inboxId?: string; type?: string }): Promise<ChannelConnectionRecord[]>;
+  /** Null when unknown or removed. */
+  getChannelConnection(id: string): Promise<ChannelConnectionRecord | null>;
 }
 
 /**

@@ -57,6 +57,12 @@ export interface ParleyConfig {
    * 404, `token` requires `Authorization: Bearer <PARLEY_METRICS_TOKEN>`. Absent means `on`.
    */
   metrics?: MetricsConfig;
+  /**
+   * PARLEY_PUBLIC_URL: Parley's address as browsers reach it (`https://support.example.com`),
+   * without a trailing slash, for the embed snippets of channel connections. Absent: the origin
+   * of the admin's request is used.
+   */
+  publicUrl?: string;
 }
 
 export const METRICS_MODES = ['on', 'off', 'token'] as const;
@@ -128,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
   const allowPrivateNetwork = read.oneOf('PARLEY_ALLOW_PRIVATE_NETWORK', ['false', 'true'] as const, 'false', 'a boolean') === 'true';
 
   const metrics = readMetrics(read, problems);
+  const publicUrl = read.optionalUrl('PARLEY_PUBLIC_URL', ['http', 'https'], 'https://support.example.com')?.replace(/\/+$/, '');
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -151,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
     cookieSecure,
     allowPrivateNetwork,
     metrics,
+    ...(publicUrl ? { publicUrl } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   type ConversationDetail,
   type ConversationSearch,
   type ConversationSummary,
+  type ChannelConnectionRecord,
   type CustomViewRecord,
   type InboxRecord,
   type ListViewQuery,
@@ -23,6 +24,7 @@ import { normalizeAddress } from '../../domain/shared/address';
 import { summaryOf } from '../../projections/conversation-at';
 import { normalizeTime, type ConversationDoc } from '../../projections/conversation-summary';
 import { statement } from '../../projections/sqlite/statements';
+import { getChannelConnection, listChannelConnections } from './sqlite-channel-connections';
 import { SqliteConversationSearch } from './sqlite-conversation-search';
 
 /** A list cursor that this server did not issue (or that was altered): a 400 for the caller. */
@@ -264,6 +266,14 @@ export class SqliteReadStore implements ReadStore {
   async getCustomView(id: string): Promise<CustomViewRecord | null> {
     const row = this.get<CustomViewRow>(SQL.customView, id);
     return row ? toCustomView(row) : null;
+  }
+
+  async listChannelConnections(filter: { inboxId?: string; type?: string }): Promise<ChannelConnectionRecord[]> {
+    return listChannelConnections(this.db, filter);
+  }
+
+  async getChannelConnection(id: string): Promise<ChannelConnectionRecord | null> {
+    return getChannelConnection(this.db, id);
   }
 
   private get conversationSearch(): SqliteConversationSearch {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ChannelConnection } from '../../application/ports/channel.port';
+import type { ChannelConnection, InboundMessage } from '../../application/ports/channel.port';
 import { PermanentJobError, type JobQueue } from '../../application/ports/job-queue.port';
 import { describeError } from '../../infrastructure/http/describe-error';
 import { createOutboundHttp } from '../../infrastructure/outbound/outbound-guard';
@@ -174,6 +174,14 @@ export function createHostConnection(
           `plugin "${plugin.id}" ingested a message for channel ${JSON.stringify(message.channel)}; its messages must use its own channel "${plugin.channel}"`,
         );
       }
+      if (message.connectionId !== undefined) {
+        try {
+          message = await throughConnection(message, (connectionId) => host.connections.get(plugin.id, connectionId));
+        } catch (error) {
+          host.metrics.countIngest(plugin.channel, 'rejected');
+          throw error;
+        }
+      }
       try {
         const result = await host.ingest.ingest(message, options);
         host.metrics.countIngest(plugin.channel, result.duplicate ? 'duplicate' : 'stored');
@@ -282,6 +290,25 @@ function pluginConversations(
       await host.close(conversationId, plugin.channel, reason);
     },
   });
+}
+
+/**
+ * A message that names the channel connection it arrived through goes to that connection's inbox:
+ * an unknown or removed connection, or another plugin's, is refused as unknown (404); an inboxId
+ * that says otherwise is a mistake of the plugin (400).
+ */
+async function throughConnection(message: InboundMessage, lookUp: (connectionId: string) => Promise<PluginChannelConnection | null>): Promise<InboundMessage> {
+  const { connectionId } = message;
+  if (typeof connectionId !== 'string' || connectionId === '') throw new IngestRejectedError('connectionId must be the id of a channel connection', 400);
+  const connection = await lookUp(connectionId);
+  if (connection === null) throw new IngestRejectedError(`channel connection ${connectionId} not found; it may have been removed`, 404);
+  if (message.inboxId !== undefined && message.inboxId.toLowerCase() !== connection.inboxId) {
+    throw new IngestRejectedError(
+      `inboxId ${message.inboxId} is not the inbox of channel connection ${connectionId} (${connection.inboxId}); leave inboxId out with a connectionId`,
+      400,
+    );
+  }
+  return { ...message, inboxId: connection.inboxId };
 }
 
 function checkKey(pluginId: string, key: string): string {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { InboxAccess } from '../../application/access/inbox-access';
 import type { FastifyInstance } from 'fastify';
@@ -15,7 +15,10 @@ import { ConfigError, type ParleyConfig } from '../../infrastructure/config/conf
 import { authenticateSession } from '../../infrastructure/http/auth/auth.guard';
 import { SessionTokens } from '../../infrastructure/http/auth/session-tokens';
 import { ParleyMetrics } from '../../infrastructure/metrics/parley-metrics';
-import type { ChannelCapabilities, ChannelPlugin, PluginAgent } from '../channel-plugin';
+import { ConnectionSettingsError, type ChannelCapabilities, type ChannelPlugin, type PluginAgent } from '../channel-plugin';
+import { InvalidRequestError } from '../../application/access/inbox-access';
+import { ChannelConnectionsDirectory } from '../../application/channel-connections/channel-connections-directory';
+import type { ChannelConnectionSpecs, ConnectionSpec } from '../../application/ports/channel-connection-specs.port';
 import { pluginShapeProblems } from '../plugin-shape';
 import { BUILT_IN_PLUGINS, type BuiltInPluginContext, type BuiltInPluginFactory } from './built-in-plugins';
 import { loadPluginPackage, PluginLoadError } from './load-plugin-package';
@@ -42,6 +45,8 @@ export interface ChannelInfo {
   icon: string;
   channel: string;
   capabilities: ChannelCapabilities;
+  /** Admins connect it to inboxes (it declares `connectionSettings`): POST /api/inboxes/:id/channels. */
+  connectable: boolean;
 }
 
 export interface ConnectPluginsOptions {
@@ -79,7 +84,7 @@ const SEND_TIMEOUT_MS = 60_000;
  * has closed, before storage closes).
  */
 @Injectable()
-export class PluginRegistry implements ChannelDelivery, ChannelConversationNotices, ChannelCatalog {
+export class PluginRegistry implements ChannelDelivery, ChannelConversationNotices, ChannelCatalog, ChannelConnectionSpecs {
   private readonly connected: Connected[] = [];
   private listenersStarted: { pluginId: string; listener: PluginDeclarations['listeners'][number] }[] = [];
   private logger: Logger | null = null;
@@ -93,6 +98,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly access: InboxAccess,
+    @Optional() private readonly connectionsDirectory?: ChannelConnectionsDirectory,
   ) {}
 
   /**
@@ -144,6 +150,11 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
           attachmentIds: (conversationId, channel) => this.attachmentIds(conversationId, channel),
         },
         metrics,
+        connections: {
+          list: async (pluginId) => (this.connectionsDirectory ? this.connectionsDirectory.list(pluginId) : []),
+          get: async (pluginId, connectionId) => (this.connectionsDirectory ? this.connectionsDirectory.get(pluginId, connectionId) : null),
+          onChange: (pluginId, handler) => this.connectionsDirectory?.onChange(pluginId, handler),
+        },
       });
       try {
         await plugin.connect(connection);
@@ -254,7 +265,57 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
       icon: plugin.icon,
       channel: plugin.channel,
       capabilities: { ...plugin.capabilities },
+      connectable: plugin.connectionSettings !== undefined,
     }));
+  }
+
+  /**
+   * ChannelConnectionSpecs: how the application checks a connection's settings through its plugin.
+   * The plugin's ConnectionSettingsError becomes a 400 naming the field.
+   */
+  connectionSpec(type: string): ConnectionSpec | null {
+    const plugin = this.connected.find((c) => c.plugin.id === type)?.plugin;
+    const spec = plugin?.connectionSettings;
+    if (!plugin || !spec) return null;
+    return {
+      type: plugin.id,
+      displayName: plugin.displayName,
+      secrets: [...spec.secrets],
+      validate: async (settings, context) => {
+        let validated: unknown;
+        try {
+          validated = await spec.validate(structuredClone(settings), {
+            ...context,
+            ...(context.previous ? { previous: structuredClone(context.previous) } : {}),
+          });
+        } catch (error) {
+          if (error instanceof ConnectionSettingsError || (error as { name?: unknown })?.name === 'ConnectionSettingsError') {
+            throw new InvalidRequestError((error as Error).message);
+          }
+          if ((error as { statusCode?: unknown })?.statusCode === 400) throw new InvalidRequestError(`settings: ${(error as Error).message}`);
+          throw error;
+        }
+        if (typeof validated !== 'object' || validated === null || Array.isArray(validated)) {
+          throw new Error(`channel plugin "${plugin.id}": connectionSettings.validate must answer the settings object to store`);
+        }
+        return validated as Record<string, unknown>;
+      },
+      embedSnippet: (connection, publicUrl) => {
+        if (typeof spec.embedSnippet !== 'function') return null;
+        try {
+          const snippet = spec.embedSnippet(connection, { publicUrl });
+          return typeof snippet === 'string' ? snippet : null;
+        } catch (error) {
+          this.logger?.error({ plugin: plugin.id, connectionId: connection.id, err: error }, 'channel plugin failed to make an embed snippet');
+          return null;
+        }
+      },
+    };
+  }
+
+  /** The ids of the plugins admins can connect to inboxes. */
+  connectableTypes(): string[] {
+    return this.connected.filter(({ plugin }) => plugin.connectionSettings !== undefined).map(({ plugin }) => plugin.id);
   }
 
   /** For a plugin guarding what it keeps per conversation: the conversation exists on its channel and the agent may open its inbox. */

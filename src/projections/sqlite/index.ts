@@ -1,6 +1,7 @@
 import type { SqliteProjection } from '../projection';
 import { agentsProjection } from './agents.projection';
 import { blockedSendersProjection } from './blocked-senders.projection';
+import { channelConnectionsProjection } from './channel-connections.projection';
 import { conversationsProjection } from './conversations.projection';
 import { customViewsProjection } from './custom-views.projection';
 import { inboxesProjection } from './inboxes.projection';
@@ -16,4 +17,5 @@ export const sqliteProjections: readonly SqliteProjection[] = [
   blockedSendersProjection,
   searchProjection,
   customViewsProjection,
+  channelConnectionsProjection,
 ];

@@ -60,6 +60,19 @@ const close = (f: MatrixFixture, t: Targets) => f.asAdmin('POST', `/api/conversa
 const spam = (f: MatrixFixture, t: Targets) => f.asAdmin('POST', `/api/conversations/${t.conversationId}/spam`);
 const blockSender = (f: MatrixFixture, t: Targets) => f.asAdmin('POST', `/api/conversations/${t.conversationId}/block-sender`);
 
+/** Chat connections made for the probes of the connection routes, by the probe's unique suffix. */
+const chatConnections = new Map<string, string>();
+/** Connects chat to inbox B (as the admin) for a probe that changes or removes a connection. */
+async function chatConnection(f: MatrixFixture, t: Targets): Promise<void> {
+  const name = `Chat ${t.unique}`;
+  await f.asAdmin('POST', `/api/inboxes/${t.inboxId}/channels`, { type: 'chat', name, settings: { allowedOrigins: [] } });
+  const listed = await f.send('admin', 'api', 'GET', { url: `/api/inboxes/${t.inboxId}/channels` });
+  const connection = (JSON.parse(listed.body) as { channels: { id: string; name: string }[] }).channels.find((c) => c.name === name);
+  if (!connection) throw new Error(`fixture: the chat connection "${name}" is not listed in inbox ${t.inboxId}`);
+  chatConnections.set(t.unique, connection.id);
+}
+const connectionUrl = (t: Targets) => `/api/inboxes/${t.inboxId}/channels/${chatConnections.get(t.unique) ?? randomUUID()}`;
+
 /** A JSON command on one conversation (`POST /api/conversations/:id/<command>`). */
 function conversationCommand(command: string, allowed: number, json: (t: Targets) => unknown = () => ({}), options: Partial<Probe> = {}): RouteEntry {
   return {
@@ -316,6 +329,31 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: (t) => ({ url: `/api/inboxes/${t.inboxId}/members`, json: { agentIds: [t.memberId] } }), allowed: 200 }],
   },
+  'GET /api/inboxes/:inboxId/channels': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/inboxes/${t.inboxId}/channels` }), scope: { resource: 'inbox', via: 'path :inboxId' }, allowed: 200 }],
+  },
+  'POST /api/inboxes/:inboxId/channels': {
+    access: 'admin',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: `/api/inboxes/${t.inboxId}/channels`, json: { type: 'chat', name: `Chat ${t.unique}`, settings: { allowedOrigins: [] } } }),
+        allowed: 201,
+      },
+    ],
+  },
+  'PATCH /api/inboxes/:inboxId/channels/:connectionId': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: connectionUrl(t), json: { name: `Renamed ${t.unique}` } }), prepare: chatConnection, allowed: 200 }],
+  },
+  'DELETE /api/inboxes/:inboxId/channels/:connectionId': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: connectionUrl(t) }), prepare: chatConnection, allowed: 204 }],
+  },
   'GET /api/senders/blocked': {
     access: 'member',
     surface: 'api',
@@ -435,6 +473,10 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /api/conversations/:id/ticket': conversationCommand('ticket', 201, () => ({ name: 'Follow up' })),
   'POST /api/conversations/:id/unlink-contact': conversationCommand('unlink-contact', 200),
   'POST /api/conversations/:id/forward': conversationCommand('forward', 201, () => ({ to: 'partner@example.org', note: 'FYI' }), { emailConversation: true }),
+  // The probe's conversation came in through the API channel, which keeps no transcripts: the member
+  // is told so (400 naming the channel); the outsider learns nothing (404, as for an unknown id).
+  'POST /api/conversations/:id/transcript': conversationCommand('transcript', 400, () => ({ to: 'visitor@example.org' })),
+  'POST /api/conversations/:id/typing': conversationCommand('typing', 204),
   'DELETE /api/conversations/:id': {
     access: 'member',
     surface: 'api',
@@ -662,6 +704,8 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
       screenAction('delete', undefined, { prepare: trash }),
       screenAction('ticket', () => ({ name: 'Follow up' })),
       screenAction('forward', () => ({ to: 'partner@example.org', note: 'FYI' }), { emailConversation: true }),
+      // An API-channel conversation keeps no transcripts (400); the route's access is what is probed.
+      screenAction('transcript', () => ({ to: 'visitor@example.org' }), { allowed: 400 }),
       screenAction('unlink-contact'),
     ],
   },

@@ -413,6 +413,9 @@ export class ChannelView {
 
   @ApiProperty({ type: () => ChannelCapabilitiesView })
   capabilities: ChannelCapabilitiesView;
+
+  @ApiProperty({ type: Boolean, description: 'Admins connect it to inboxes (`POST /api/inboxes/:id/channels`).' })
+  connectable: boolean;
 }
 
 export class ChannelList {

@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import type { RecordedEvent } from '../../../application/ports/event-store.port';
 import type { AgentEvent } from '../../../domain/agent/agent.events';
+import type { ChannelConnectionEvent } from '../../../domain/channel-connection/channel-connection.events';
 import type { CustomViewEvent } from '../../../domain/custom-view/custom-view.events';
 import type { InboxEvent } from '../../../domain/inbox/inbox.events';
 import type { SenderPolicyEvent } from '../../../domain/sender-policy/sender-policy.events';
@@ -11,6 +12,7 @@ import {
   blockedSenderId,
   type AgentDocument,
   type BlockedSenderDocument,
+  type ChannelConnectionDocument,
   type CustomViewDocument,
   type InboxDocument,
   type MongoModelName,
@@ -231,6 +233,55 @@ export const customViewsMongoProjection = documentProjection<CustomViewDocument>
       }
       case 'CustomViewDeleted':
         return current === null ? null : { ...current, deleted: true };
+      default:
+        return null;
+    }
+  },
+});
+
+type ConnectionData<T extends ChannelConnectionEvent['type']> = Extract<ChannelConnectionEvent, { type: T }>['data'];
+
+/** The channel connections of each inbox, in the order they were made; secrets stay encrypted. */
+export const channelConnectionsMongoProjection = documentProjection<ChannelConnectionDocument>({
+  name: 'channel-connections',
+  version: 1,
+  handles: ['ChannelConnected', 'ChannelConnectionChanged', 'ChannelDisconnected'],
+  model: 'channelConnections',
+  key: (event) => (event.type === 'ChannelConnected' ? String(event.data.connectionId) : idFromStream(event.streamId, 'channel-connection-')),
+  evolve(current, event) {
+    const live = current !== null && !current.removed;
+    const at = event.metadata.occurredAt;
+    switch (event.type) {
+      case 'ChannelConnected': {
+        if (live) return current;
+        const data = event.data as unknown as ConnectionData<'ChannelConnected'>;
+        const actor = event.metadata.actor as { type: string; id?: string };
+        return {
+          inboxId: data.inboxId,
+          type: data.type,
+          name: data.name,
+          settings: { ...data.settings },
+          secretKeys: [...data.secretKeys],
+          createdBy: actor.type === 'agent' ? (actor.id ?? null) : null,
+          createdAt: at,
+          updatedAt: at,
+          order: event.position,
+          removed: false,
+        };
+      }
+      case 'ChannelConnectionChanged': {
+        if (!live) return current;
+        const data = event.data as unknown as ConnectionData<'ChannelConnectionChanged'>;
+        return {
+          ...current,
+          ...(data.name !== undefined ? { name: data.name } : {}),
+          ...(data.settings !== undefined ? { settings: { ...data.settings } } : {}),
+          ...(data.secretKeys !== undefined ? { secretKeys: [...data.secretKeys] } : {}),
+          updatedAt: at,
+        };
+      }
+      case 'ChannelDisconnected':
+        return current === null ? null : { ...current, removed: true };
       default:
         return null;
     }

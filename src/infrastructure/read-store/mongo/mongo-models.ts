@@ -154,6 +154,23 @@ export interface CustomViewDocument {
   lastPosition: number;
 }
 
+export interface ChannelConnectionDocument {
+  _id: string;
+  inboxId: string;
+  type: string;
+  name: string;
+  /** As the events hold them: the values named by secretKeys are ciphertext. */
+  settings: Record<string, unknown>;
+  secretKeys: string[];
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Log position of its creation: the list order. */
+  order: number;
+  removed: boolean;
+  lastPosition: number;
+}
+
 export interface ProjectionCheckpointDocument {
   /** The projection's name. */
   _id: string;
@@ -176,6 +193,7 @@ export interface MongoReadModels {
   inboxes: Model<InboxDocument>;
   blockedSenders: Model<BlockedSenderDocument>;
   customViews: Model<CustomViewDocument>;
+  channelConnections: Model<ChannelConnectionDocument>;
   projectionCheckpoints: Model<ProjectionCheckpointDocument>;
   processorCheckpoints: Model<ProcessorCheckpointDocument>;
 }
@@ -370,6 +388,29 @@ function customViewSchema(): Schema<CustomViewDocument> {
   return schema;
 }
 
+function channelConnectionSchema(): Schema<ChannelConnectionDocument> {
+  const schema = new Schema<ChannelConnectionDocument>(
+    {
+      _id: { type: String, required: true },
+      inboxId: String,
+      type: String,
+      name: String,
+      settings: Mixed,
+      secretKeys: [String],
+      createdBy: { type: String, default: null },
+      createdAt: String,
+      updatedAt: String,
+      order: Number,
+      removed: Boolean,
+      lastPosition: { type: Number, required: true },
+    },
+    options('channel_connections'),
+  );
+  schema.index({ inboxId: 1, removed: 1, order: 1 }, { name: 'by_inbox' });
+  schema.index({ type: 1, removed: 1, order: 1 }, { name: 'by_type' });
+  return schema;
+}
+
 function projectionCheckpointSchema(): Schema<ProjectionCheckpointDocument> {
   return new Schema<ProjectionCheckpointDocument>(
     { _id: { type: String, required: true }, version: { type: Number, required: true }, position: { type: Number, required: true } },
@@ -395,6 +436,7 @@ export function defineModels(connection: Connection): MongoReadModels {
     inboxes: connection.model<InboxDocument>('Inbox', inboxSchema()),
     blockedSenders: connection.model<BlockedSenderDocument>('BlockedSender', blockedSenderSchema()),
     customViews: connection.model<CustomViewDocument>('CustomView', customViewSchema()),
+    channelConnections: connection.model<ChannelConnectionDocument>('ChannelConnection', channelConnectionSchema()),
     projectionCheckpoints: connection.model<ProjectionCheckpointDocument>('ProjectionCheckpoint', projectionCheckpointSchema()),
     processorCheckpoints: connection.model<ProcessorCheckpointDocument>('ProcessorCheckpoint', processorCheckpointSchema()),
   };

@@ -3,7 +3,13 @@ import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../../../application/ports/event-store.port';
 import type { ProjectionProgress } from '../../../application/ports/read-store.port';
 import { conversationsMongoProjection } from './conversations.mongo-projection';
-import { agentsMongoProjection, blockedSendersMongoProjection, customViewsMongoProjection, inboxesMongoProjection } from './directory.mongo-projections';
+import {
+  agentsMongoProjection,
+  blockedSendersMongoProjection,
+  channelConnectionsMongoProjection,
+  customViewsMongoProjection,
+  inboxesMongoProjection,
+} from './directory.mongo-projections';
 import { ensureIndexes, type MongoReadModels, type ProjectionCheckpointDocument } from './mongo-models';
 import type { MongoProjection } from './mongo-projection';
 
@@ -14,6 +20,7 @@ export const mongoProjections: readonly MongoProjection[] = [
   inboxesMongoProjection,
   blockedSendersMongoProjection,
   customViewsMongoProjection,
+  channelConnectionsMongoProjection,
 ];
 
 export interface MongoProjectionRunnerOptions {

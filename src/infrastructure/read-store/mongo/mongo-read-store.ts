@@ -11,6 +11,7 @@ import {
   type ConversationDetail,
   type ConversationSearch,
   type ConversationSummary,
+  type ChannelConnectionRecord,
   type CustomViewRecord,
   type InboxRecord,
   type ListViewQuery,
@@ -29,6 +30,7 @@ import {
   viewKey,
   type AgentDocument,
   type BlockedSenderDocument,
+  type ChannelConnectionDocument,
   type CommentRecord,
   type ConversationRecord,
   type CustomViewDocument,
@@ -269,6 +271,24 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
     });
   }
 
+  async listChannelConnections({ inboxId, type }: { inboxId?: string; type?: string }): Promise<ChannelConnectionRecord[]> {
+    return this.query(async () =>
+      (
+        await this.models.channelConnections
+          .find({ ...(inboxId !== undefined ? { inboxId } : {}), ...(type !== undefined ? { type } : {}), removed: false })
+          .sort({ order: 1 })
+          .lean<ChannelConnectionDocument[]>()
+      ).map(toChannelConnection),
+    );
+  }
+
+  async getChannelConnection(id: string): Promise<ChannelConnectionRecord | null> {
+    return this.query(async () => {
+      const connection = await this.models.channelConnections.findOne({ _id: id, removed: false }).lean<ChannelConnectionDocument>();
+      return connection ? toChannelConnection(connection) : null;
+    });
+  }
+
   async getProcessorCheckpoint(name: string): Promise<number> {
     return this.query(async () => (await this.models.processorCheckpoints.findOne({ _id: name }).lean<ProcessorCheckpointDocument>())?.position ?? 0);
   }
@@ -462,6 +482,20 @@ function toInbox(inbox: InboxDocument): InboxRecord {
 
 function toCustomView(view: CustomViewDocument): CustomViewRecord {
   return { id: view._id, inboxId: view.inboxId, name: view.name, filters: view.filters ?? {}, createdBy: view.createdBy, createdAt: view.createdAt };
+}
+
+function toChannelConnection(connection: ChannelConnectionDocument): ChannelConnectionRecord {
+  return {
+    id: connection._id,
+    inboxId: connection.inboxId,
+    type: connection.type,
+    name: connection.name,
+    settings: connection.settings ?? {},
+    secretKeys: connection.secretKeys ?? [],
+    createdBy: connection.createdBy ?? null,
+    createdAt: connection.createdAt,
+    updatedAt: connection.updatedAt,
+  };
 }
 
 // ---- cursors: opaque base64url JSON, checked on the way back in -------------------------------
