@@ -15,6 +15,16 @@
   'use strict';
 
   const $ = (id) => document.getElementById(id);
+  // The two forms asking for an email address are in the page only while shown: their fields are
+  // both labelled "Email", and a hidden one must not compete with the one the visitor sees.
+  const prechat = $('prechat');
+  const awayForm = $('away-form');
+  const spots = new Map([prechat, awayForm].map((form) => [form, document.createComment(form.id)]));
+  function show(form, visible) {
+    form.hidden = !visible;
+    if (visible && !form.isConnected) spots.get(form).replaceWith(form);
+    else if (!visible && form.isConnected) form.replaceWith(spots.get(form));
+  }
   let config = {};
   try {
     config = JSON.parse($('parley-config').textContent) || {};
@@ -99,7 +109,7 @@
     focusInput();
   }
   function focusInput() {
-    const target = !$('prechat').hidden ? $('prechat-name') : $('text');
+    const target = prechat.isConnected ? prechat.elements.name : $('text');
     target.focus();
   }
 
@@ -164,7 +174,7 @@
     setStatus(data.conversation && data.conversation.status);
     $('greeting').querySelector('.text').textContent = settings.greeting || t('greeting');
     const askFirst = settings.preChatForm && !visitor.email && !(data.messages || []).length && !queue.length;
-    $('prechat').hidden = !askFirst;
+    show(prechat, !!askFirst);
     $('composer').hidden = !!askFirst;
     setAvailability(data.agentsAvailable !== false);
     sessionReady = true;
@@ -398,7 +408,7 @@
   function setAvailability(available) {
     $('away').hidden = available;
     const known = visitor.email;
-    $('away-form').hidden = !!known || !$('prechat').hidden;
+    show(awayForm, !available && !known && !prechat.isConnected);
     $('away-done').hidden = !known;
     $('away-done').textContent = known ? t('emailSaved', { email: known }) : '';
   }
@@ -436,12 +446,14 @@
     fill('new-conv', 'startNewConversation');
     fill('away-text', 'replyByEmail');
     fill('away-email-label', 'emailLabel');
-    $('away-email').placeholder = t('emailLabel');
+    awayForm.elements.email.placeholder = t('emailLabel');
     fill('away-save', 'saveEmail');
     fill('prechat-intro', 'prechatIntro');
     fill('prechat-name-label', 'nameLabel');
     fill('prechat-email-label', 'emailLabel');
     fill('prechat-start', 'startChat');
+    show(prechat, false);
+    show(awayForm, false);
     const greeting = bubble({ direction: 'outbound', text: t('greeting') });
     greeting.id = 'greeting';
     greeting.classList.add('greeting');
@@ -479,18 +491,18 @@
       text.style.height = Math.min(text.scrollHeight, 120) + 'px';
     }
 
-    $('prechat').addEventListener('submit', async (event) => {
+    prechat.addEventListener('submit', async (event) => {
       event.preventDefault();
-      const fields = { name: $('prechat-name').value.trim() || undefined, email: $('prechat-email').value.trim() };
-      if (!(await saveContact(fields, $('prechat')))) return;
-      $('prechat').hidden = true;
+      const fields = { name: prechat.elements.name.value.trim() || undefined, email: prechat.elements.email.value.trim() };
+      if (!(await saveContact(fields, prechat))) return;
+      show(prechat, false);
       $('composer').hidden = false;
       setAvailability($('away').hidden);
       text.focus();
     });
-    $('away-form').addEventListener('submit', async (event) => {
+    awayForm.addEventListener('submit', async (event) => {
       event.preventDefault();
-      await saveContact({ email: $('away-email').value.trim() }, $('away-form'));
+      await saveContact({ email: awayForm.elements.email.value.trim() }, awayForm);
     });
     $('new-conv').addEventListener('click', () => {
       // The old conversation leaves the view; the next message starts a new one.

@@ -21,19 +21,13 @@
   const lang = /^nl\b/i.test(navigator.language || '') ? 'nl' : 'en';
   // The loader's own words, copied from the plugin's i18n.ts (a test compares them): openChat, closeChat, title, unreadCount.
   const words = { en: ['Open chat', 'Close chat', 'Chat', '{{count}} new'], nl: ['Chat openen', 'Chat sluiten', 'Chat', '{{count}} nieuw'] }[lang];
-  const memoryKey = 'parley-chat:' + cid; // on the website's origin: was the chat used, is it open
-  const remember = (value) => {
-    try {
-      localStorage.setItem(memoryKey, value);
-    } catch {
-      /* storage refused: the chat starts closed next time */
-    }
-  };
-  let remembered = '';
+  // On the website's origin: the visitor opened this chat before (the conversation itself is in the frame's storage).
+  const memoryKey = 'parley-chat:' + cid;
+  let used = false;
   try {
-    remembered = localStorage.getItem(memoryKey) || '';
+    used = !!localStorage.getItem(memoryKey);
   } catch {
-    /* see remember() */
+    /* storage refused: the frame loads on the first click only */
   }
 
   const host = document.createElement('div');
@@ -132,7 +126,14 @@
     place();
     label();
     button.setAttribute('aria-expanded', String(open));
-    remember(open ? 'open' : 'used');
+    if (open && !used) {
+      used = true;
+      try {
+        localStorage.setItem(memoryKey, '1');
+      } catch {
+        /* see above */
+      }
+    }
     tell({ type: open ? 'parley:open' : 'parley:hide' });
     if (moveFocus) (open ? frame : button).focus();
   }
@@ -167,10 +168,7 @@
   const mount = () => {
     document.body.append(host);
     // A visitor who chatted before gets the frame at once (hidden), so a reply shows on the badge.
-    if (remembered) {
-      createFrame();
-      if (remembered === 'open') setOpen(true, false);
-    }
+    if (used) createFrame();
   };
   if (document.body) mount();
   else document.addEventListener('DOMContentLoaded', mount);
