@@ -669,6 +669,11 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       connection.jobs.register(INACTIVITY_JOB, (data) => inactivityJob(data));
       connection.activity.onAgentActivity(onAgentActivity);
       connection.conversations.onStatusChange(onStatusChange);
+      // Only the link goes: the visitor's record then points at a conversation that is gone, and their next message starts a new one.
+      connection.conversations.onDeletedForever(async ({ conversationId }) => {
+        links.delete(conversationId);
+        await connection.storage.delete(`conversation:${conversationId}`);
+      });
       connection.connections.onChange(({ type, connectionId }) => {
         connectionCache.delete(connectionId);
         if (type === 'removed') hub.closeAll(`${connectionId}:`);

@@ -35,7 +35,7 @@ async function setup(settingsInput: Record<string, unknown> = {}, options: { lim
   return { host, settings, plugin, advance: (ms) => (clock += ms) };
 }
 
-type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Body = Record<string, any>;
 
 const body = (response: ChannelResponse) => response.body as Body;
 
