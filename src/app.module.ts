@@ -22,6 +22,8 @@ import { CHANNEL_CATALOG } from './application/ports/channel-catalog.port';
 import { CHANNEL_DELIVERY } from './application/ports/channel-delivery.port';
 import { CHANNEL_CONVERSATION_NOTICES } from './application/ports/channel-conversations.port';
 import { CLOCK, systemClock, type Clock } from './application/ports/clock.port';
+import { TRANSCRIPT_RENDERER } from './application/ports/transcript-renderer.port';
+import { HandlebarsTranscriptRenderer } from './infrastructure/transcripts/handlebars-transcript-renderer';
 import { EVENT_STORE } from './application/ports/event-store.port';
 import { JOB_QUEUE, type JobQueue } from './application/ports/job-queue.port';
 import { APP_LOGGER } from './application/ports/logger.port';
@@ -189,6 +191,7 @@ export class AppModule {
         { provide: CHANNEL_DELIVERY, useExisting: PluginRegistry },
         { provide: CHANNEL_CONVERSATION_NOTICES, useExisting: PluginRegistry },
         { provide: CHANNEL_CATALOG, useExisting: PluginRegistry },
+        { provide: TRANSCRIPT_RENDERER, useFactory: () => HandlebarsTranscriptRenderer.load() },
         { provide: CHANNEL_CONNECTION_SPECS, useExisting: PluginRegistry },
         { provide: SettingsCipher, useValue: new SettingsCipher(options.secret) },
         { provide: PUBLIC_URL, useValue: config.publicUrl ?? null },

@@ -8,6 +8,7 @@ import { DeleteConversationHandler } from './conversations/delete-conversation.h
 import { ReceiveInboundMessageHandler } from './conversations/receive-inbound-message.handler';
 import { ComposeEmailHandler } from './email/compose-email.handler';
 import { ForwardConversationHandler } from './email/forward-conversation.handler';
+import { SendTranscriptHandler } from './transcripts/send-transcript.handler';
 import { UnblockSenderHandler } from './conversations/unblock-sender.handler';
 import {
   EndSessionHandler,
@@ -28,6 +29,7 @@ import { UnfilterConversationsWhenSenderUnblocked } from './process-managers/unf
 import { ScheduleTrashPurge } from './process-managers/schedule-trash-purge.saga';
 import { DeliverReplies } from './process-managers/deliver-replies.saga';
 import { NotifyChannelWhenConversationDeletedForever } from './process-managers/notify-channel-when-conversation-deleted-forever.saga';
+import { SendTranscriptWhenChatClosed } from './process-managers/send-transcript-when-chat-closed.saga';
 import { NotifyChannelOfDeletedConversationJob } from './jobs/notify-channel-of-deleted-conversation.job';
 import { DeliverReplyJob } from './jobs/deliver-reply.job';
 import { PurgeConversationJob } from './jobs/purge-conversation.job';
@@ -63,6 +65,7 @@ export const commandHandlers = [
   BulkConversationActionHandler,
   ComposeEmailHandler,
   ForwardConversationHandler,
+  SendTranscriptHandler,
   SetupFirstAdminHandler,
   RegisterAgentHandler,
   UpdateAgentHandler,
@@ -113,6 +116,7 @@ export const processManagers = [
   ScheduleTrashPurge,
   DeliverReplies,
   NotifyChannelWhenConversationDeletedForever,
+  SendTranscriptWhenChatClosed,
 ];
 
 /** Job types the application handles (registered with the job queue at start-up). */

@@ -108,6 +108,7 @@ export class DeliverReplyJob implements JobRegistration {
       conversationId: state.id,
       messageId: queued.messageId,
       channel: queued.channel,
+      conversationChannel: state.channel,
       to: queued.to,
       ...(inbox?.emailAddress ? { from: { address: inbox.emailAddress, name: inbox.name } } : {}),
       subject: queued.subject,
@@ -167,7 +168,8 @@ interface QueuedOutbound {
 
 /**
  * Events that queue a message for delivery: an agent's reply (ReplyQueued, also the first message
- * of a composed conversation) and a forward (ConversationForwarded, rule 13). Read by type name
+ * of a composed conversation), a forward (ConversationForwarded, rule 13) and a chat's transcript
+ * (TranscriptSent, rule 12). Read by type name
  * so an event type added later only needs a line here.
  */
 function outboundEventOf(events: readonly ConversationEvent[], messageId: string): QueuedOutbound | null {
@@ -180,6 +182,10 @@ function outboundEventOf(events: readonly ConversationEvent[], messageId: string
     if (event.type === 'ConversationForwarded') {
       const data = event.data as unknown as ReplyQueued['data'] & { forwardedAt: string };
       return { ...pickMessage(data), at: data.forwardedAt, kind: 'forward' };
+    }
+    if (event.type === 'TranscriptSent') {
+      const data = event.data as unknown as ReplyQueued['data'] & { sentAt: string };
+      return { ...pickMessage(data), at: data.sentAt, kind: 'transcript' };
     }
   }
   return null;

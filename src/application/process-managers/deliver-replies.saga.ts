@@ -6,15 +6,15 @@ import { conversationIdFromStream } from '../streams';
 import type { ProcessManager } from './process-manager';
 
 /**
- * Outbound delivery: every queued reply (an agent's answer, a composed email, a forward) becomes one durable
+ * Outbound delivery: every queued reply (an agent's answer, a composed email, a forward, a transcript) becomes one durable
  * `reply.deliver` job that sends it through its channel's plugin, retrying with backoff. The jobId
  * names the reply, so handling the event again (at-least-once) enqueues nothing new.
  */
 @Injectable()
 export class DeliverReplies implements ProcessManager {
   readonly name = 'deliver-replies';
-  /** A reply (or composed first message), and a forward (rule 13), are delivered alike. */
-  readonly handles = ['ReplyQueued', 'ConversationForwarded'] as const;
+  /** A reply (or composed first message), a forward (rule 13) and a transcript (rule 12) are delivered alike. */
+  readonly handles = ['ReplyQueued', 'ConversationForwarded', 'TranscriptSent'] as const;
 
   constructor(@Inject(JOB_QUEUE) private readonly jobs: JobQueue) {}
 

@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Inject, NotFoundException, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +14,9 @@ import { UnblockSenderCommand } from '../../application/conversations/unblock-se
 import { CreateCustomViewCommand } from '../../application/custom-views/create-custom-view.handler';
 import { ComposeEmailCommand } from '../../application/email/compose-email.handler';
 import { ForwardConversationCommand } from '../../application/email/forward-conversation.handler';
+import { ChannelActivity } from '../../application/live/channel-activity';
+import { CHANNEL_CATALOG, type ChannelCatalog } from '../../application/ports/channel-catalog.port';
+import { SendTranscriptCommand } from '../../application/transcripts/send-transcript.handler';
 import { ConcurrencyError } from '../../application/ports/event-store.port';
 import type { Assignee } from '../../domain/shared/types';
 import { CurrentAgent } from '../http/auth/auth.decorators';
@@ -51,6 +54,8 @@ export class InboxFragmentsController {
     private readonly presenter: InboxPresenter,
     private readonly renderer: WebRenderer,
     private readonly commandBus: CommandBus,
+    @Inject(CHANNEL_CATALOG) private readonly catalog: ChannelCatalog,
+    private readonly activity: ChannelActivity,
   ) {
     this.actions = {
       assign: async (id, body, agent, locale) => {
@@ -118,6 +123,11 @@ export class InboxFragmentsController {
         await this.commandBus.execute(new ForwardConversationCommand(id, { address: to }, note.trim() ? note : undefined, agentContext(agent)));
         return { notice: locale.t('notices.forwarded', { address: to }) };
       },
+      transcript: async (id, body, agent, locale) => {
+        const to = requireField(body, 'to', 'fields.transcriptTo', 320, locale);
+        await this.commandBus.execute(new SendTranscriptCommand(id, { address: to }, 'requested', agentContext(agent)));
+        return { notice: locale.t('notices.transcriptSent', { address: to }) };
+      },
       'unlink-contact': async (id, _body, agent, locale) => {
         await this.change(id, agent, () => ({ type: 'UnlinkContact', data: {} }));
         return { notice: locale.t('notices.contactUnlinked') };
@@ -162,7 +172,7 @@ export class InboxFragmentsController {
     @Res() reply: FastifyReply,
   ) {
     const state = { ...parseInboxState(query), conversationId: id };
-    sendHtml(reply, await this.threadPane(agent, state, locale));
+    sendHtml(reply, await this.threadPane(agent, state, locale, { seen: true }));
   }
 
   /** Only the thread (messages, header) and sidebar: a live refresh leaves the reply being written, and its revision, alone. */
@@ -177,6 +187,8 @@ export class InboxFragmentsController {
     const state = { ...parseInboxState(query), conversationId: id };
     const context = await this.presenter.threadContext(agent, id, state, locale);
     if (!context) return sendHtml(reply, this.renderer.fragment('thread-gone', { locale, oobPane: true }));
+    // A live refresh of the open thread shows the agent the contact's new message: seen.
+    this.seen(id, context.thread.latestInbound);
     sendHtml(reply, this.renderer.fragment('thread-main', context) + this.renderer.fragment('sidebar', { ...context, oob: true }));
   }
 
@@ -224,8 +236,8 @@ export class InboxFragmentsController {
     const revision = field(body, 'revision');
     if (!/^\d+$/.test(revision)) throw new BadRequestException('revision must be the conversation revision the reply was written against');
     const channel = field(body, 'channel');
-    if (channel && channel !== 'email' && !/^(chat|messenger|whatsapp|forms|api)$/.test(channel))
-      throw new BadRequestException(`channel must be a channel name (got ${JSON.stringify(channel)})`);
+    if (channel && !this.catalog.knownChannels().includes(channel))
+      throw new BadRequestException(`channel must be one of ${this.catalog.knownChannels().join(', ')} (got ${JSON.stringify(channel)})`);
     const messageId = randomUUID();
     try {
       await this.commandBus.execute(
@@ -401,6 +413,15 @@ export class InboxFragmentsController {
     sendHtml(reply, this.renderer.flash(locale, 'info', locale.t('notices.viewSaved', { name })));
   }
 
+  /**
+   * The agent opened (or sees the live refresh of) a thread whose latest message is the contact's:
+   * its channel may show the contact "seen". In the background: a page never waits for a channel.
+   */
+  private seen(conversationId: string, latestInbound: boolean): void {
+    if (!latestInbound) return;
+    void this.activity.agentSeen(conversationId).catch(() => undefined);
+  }
+
   private change(id: string, agent: AuthenticatedAgent, build: ConversationCommandBuilder) {
     return this.commandBus.execute(new ChangeConversation(id, build, agentContext(agent)));
   }
@@ -410,10 +431,11 @@ export class InboxFragmentsController {
     sendHtml(reply, (await this.threadPane(agent, state, locale)) + this.renderer.flash(locale, 'info', notice, { oob: true }));
   }
 
-  private async threadPane(agent: AuthenticatedAgent, state: InboxState, locale: Locale): Promise<string> {
+  private async threadPane(agent: AuthenticatedAgent, state: InboxState, locale: Locale, options: { seen?: boolean } = {}): Promise<string> {
     const context = await this.presenter.threadContext(agent, state.conversationId!, state, locale);
     if (!context)
       return this.renderer.fragment('thread-empty', { locale, notice: locale.t('thread.missing') }) + this.renderer.fragment('sidebar', { locale, oob: true });
+    if (options.seen) this.seen(state.conversationId!, context.thread.latestInbound);
     return this.renderer.fragment('thread-pane', context) + this.renderer.fragment('sidebar', { ...context, oob: true });
   }
 }

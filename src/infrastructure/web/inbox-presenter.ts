@@ -35,20 +35,30 @@ export class InboxPresenter {
       errors,
       empty: page.items.length === 0 && errors.length === 0 && !cursor,
       emptyMessage: this.emptyListMessage(state, inTrash, locale),
+      // An empty channel view tells admins where channels are connected.
+      emptySettingsHref: agent.role === 'admin' && !state.search && this.isChannelView(state) ? `/settings?inbox=${encodeURIComponent(inbox.id)}` : null,
       moreUrl: page.nextCursor ? `/ui/list?${query}&cursor=${encodeURIComponent(page.nextCursor)}` : null,
       listUrl: `/ui/list?${query}`,
     };
   }
 
-  /** An empty channel view whose channel no plugin provides says so, instead of promising arrivals. */
+  /**
+   * An empty channel view says when its conversations will appear: once a channel of that kind is
+   * connected to the inbox (or, when no plugin provides the channel at all, that none can arrive).
+   */
   private emptyListMessage(state: InboxState, inTrash: boolean, locale: Locale): string {
     if (state.search) return locale.t('list.emptySearch');
     if (inTrash) return locale.t('list.emptyTrash');
-    const viewChannel = (CHANNELS as readonly string[]).includes(state.view) ? state.view : null;
-    if (viewChannel && !this.plugins.channels().some((c) => c.channel === viewChannel)) {
-      return locale.t('list.emptyNoChannel', { channel: channelLabel(viewChannel, locale) });
+    if (this.isChannelView(state)) {
+      const channel = channelLabel(state.view, locale);
+      if (!this.plugins.channels().some((c) => c.channel === state.view)) return locale.t('list.emptyNoChannel', { channel });
+      return locale.t('list.emptyChannel', { channel });
     }
     return locale.t('list.empty');
+  }
+
+  private isChannelView(state: InboxState): boolean {
+    return (CHANNELS as readonly string[]).includes(state.view) && state.view !== 'api';
   }
 
   /** The list pane's frame: title, sort, search form, bulk bar (the items come from listContext). */
@@ -114,7 +124,7 @@ export class InboxPresenter {
       inbox ? this.screen.teammates(inbox) : Promise.resolve([]),
       this.screen.otherConversations(agent, conversation),
     ]);
-    const thread = threadView(conversation, state, teammates, agent, locale);
+    const thread = threadView(conversation, state, teammates, agent, locale, this.plugins.capabilitiesOf(conversation.channel));
     return { locale, thread, others: otherConversationLinks(others, state, locale), hasOthers: others.length > 0, features: this.features.flags() };
   }
 }

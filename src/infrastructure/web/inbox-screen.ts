@@ -3,6 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { NotFoundError } from '../../application/access/inbox-access';
 import type { AgentSummary } from '../../application/agents/agent-commands.handler';
 import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
+import type { ChannelCapabilitySet } from '../../application/ports/channel-catalog.port';
 import { ListCustomViewConversationsQuery, ListCustomViewsQuery } from '../../application/custom-views/custom-view-queries.handler';
 import type { ConversationDetail, ConversationSummary, InboxRecord, MessageView, Page } from '../../application/ports/read-store.port';
 import { GetAgentQuery, ListAgentsQuery, ListInboxesQuery } from '../../application/queries/directory-queries.handler';
@@ -10,6 +11,7 @@ import { GetConversationQuery, ListViewConversationsQuery, ListViewsQuery } from
 import { InvalidFiltersError } from '../../application/search/conversation-filters';
 import { SearchConversationsQuery } from '../../application/search/search-conversations.handler';
 import { VIEW_IDS, type BuiltInViewId } from '../../application/ports/read-store.port';
+import { isEmailAddress } from '../../domain/shared/address';
 import { CHANNELS } from '../../domain/shared/types';
 import type { Locale } from '../i18n/i18n';
 import { parseInboxState, searchParameters, stateQuery, type InboxState, type SearchInput } from './inbox-state';
@@ -18,8 +20,6 @@ const PAGE_SIZE = 50;
 const BUILT_IN_VIEWS = new Set<string>(VIEW_IDS);
 const CHANNELS_KNOWN = new Set<string>(CHANNELS);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Channels whose conversations can be answered by email instead (rule 12). */
-const SWITCHABLE_TO_EMAIL = new Set(['chat', 'messenger', 'whatsapp', 'forms']);
 
 export interface ViewLink {
   id: string;
@@ -196,6 +196,9 @@ function messageView(conversationId: string, m: MessageView, locale: Locale) {
     id: m.id,
     inbound: m.direction === 'in',
     forward: m.kind === 'forward',
+    // A chat's transcript (rule 12): shown as a row of its own, its text folded away.
+    transcript: m.kind === 'transcript',
+    transcriptAuto: m.kind === 'transcript' && m.authorId === null,
     from: m.from.name || m.from.address,
     fromAddress: m.from.address,
     to: m.to.map(partyLabel).join(', '),
@@ -234,7 +237,43 @@ function frameHeight(m: MessageView): number {
   return Math.max(100, Math.min(640, 36 + lines * 22));
 }
 
-export function threadView(c: ConversationDetail, state: InboxState, teammates: AgentSummary[], me: AuthenticatedAgent, locale: Locale) {
+/**
+ * What the thread offers, from what the conversation's channel declares (its plugin's
+ * capabilities), never from a list of channel names. A channel no loaded plugin provides offers
+ * replies only (they fail visibly if nothing can send them). Answering by email (rule 12) also
+ * needs an email address for the contact: their own, or one they gave later.
+ */
+export function threadActions(c: ConversationDetail, capabilities: ChannelCapabilitySet | null) {
+  const email = contactEmailOf(c);
+  const open = !c.trashed;
+  return {
+    reply: capabilities?.reply ?? true,
+    attachments: Boolean(capabilities?.attachments),
+    transcript: open && Boolean(capabilities?.transcript),
+    forward: open && Boolean(capabilities?.forward),
+    compose: Boolean(capabilities?.compose),
+    switchToEmail: Boolean(capabilities?.switchToEmail) && c.channel !== 'email' && email !== null,
+    contactEmail: email,
+  };
+}
+
+/** The contact's email address: their own address when it is one, else the one they gave (a chat visitor, rule 12). */
+function contactEmailOf(c: ConversationDetail): string | null {
+  if (!c.contact) return null;
+  const given = (c.contact as { email?: string }).email;
+  if (given && isEmailAddress(given)) return given;
+  return isEmailAddress(c.contact.address) ? c.contact.address : null;
+}
+
+export function threadView(
+  c: ConversationDetail,
+  state: InboxState,
+  teammates: AgentSummary[],
+  me: AuthenticatedAgent,
+  locale: Locale,
+  capabilities: ChannelCapabilitySet | null = null,
+) {
+  const actions = threadActions(c, capabilities);
   const pageState = { ...state, inboxId: c.inboxId, conversationId: c.id };
   const timeline: TimelineEntry[] = [
     ...c.messages.map((m) => ({ kind: 'message' as const, isMessage: true as const, ...messageView(c.id, m, locale) })),
@@ -249,6 +288,7 @@ export function threadView(c: ConversationDetail, state: InboxState, teammates: 
   const assignee = c.assignee;
   if (assignee?.type === 'agent' && !owners.some((o) => o.value === assignee.id)) owners.push({ value: assignee.id, label: assignee.name });
   const lastInbound = [...c.messages].reverse().find((m) => m.direction === 'in');
+  const latest = c.messages.at(-1);
   return {
     id: c.id,
     subject: c.subject || locale.t('thread.noSubject'),
@@ -272,14 +312,17 @@ export function threadView(c: ConversationDetail, state: InboxState, teammates: 
     owners: owners.map((o) => ({ ...o, selected: o.value === assigneeValue })),
     timeline,
     empty: timeline.length === 0,
-    canSwitchToEmail: SWITCHABLE_TO_EMAIL.has(c.channel),
-    replyChannels: SWITCHABLE_TO_EMAIL.has(c.channel)
+    actions,
+    canSwitchToEmail: actions.switchToEmail,
+    replyChannels: actions.switchToEmail
       ? [
           { value: c.channel, label: channelLabel(c.channel, locale) },
           { value: 'email', label: channelLabel('email', locale) },
         ]
       : [],
-    isEmail: c.channel === 'email',
+    // Opening a thread whose latest message is the contact's tells their channel it was seen.
+    latestInbound: latest?.direction === 'in',
+    transcriptTo: actions.contactEmail ?? '',
     // The email's local part is one of the handles a mention resolves; the address itself is not needed.
     mentionables: teammates.map((a) => ({
       name: a.name,

@@ -10,15 +10,18 @@ import { BlockSenderCommand } from '../../../application/conversations/block-sen
 import { BulkConversationActionCommand } from '../../../application/conversations/bulk-conversation-action.handler';
 import { ChangeConversation, type ConversationCommandBuilder } from '../../../application/conversations/change-conversation.handler';
 import { DeleteConversationCommand } from '../../../application/conversations/delete-conversation.handler';
+import { ChannelActivity } from '../../../application/live/channel-activity';
 import { GetConversationQuery } from '../../../application/queries/inbox-queries.handler';
+import { SendTranscriptCommand } from '../../../application/transcripts/send-transcript.handler';
 import type { Assignee } from '../../../domain/shared/types';
 import { CurrentAgent } from '../auth/auth.decorators';
 import { describeError } from '../describe-error';
 import { AssignDto, BulkDto, CloseDto, CommentDto, ReplyDto, TicketDto } from '../dto/conversation.dto';
+import { TranscriptDto } from '../dto/transcript.dto';
 import { etagOf, parseIfMatch } from '../if-match';
 import { parseInstant } from './instant-param';
 import { uuidParam } from './params';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { BulkResult, CommandResult, ConversationDetail, ReplyResult, TicketResult } from '../dto/responses.dto';
 
 /** Every conversation command takes the revision it expects. */
@@ -40,6 +43,7 @@ export class ConversationsController {
   constructor(
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
+    private readonly activity: ChannelActivity,
   ) {}
 
   @ApiOperation({ summary: 'Close or trash many conversations', description: "One result per id; a failure has the shape of a single command's error." })
@@ -127,6 +131,33 @@ export class ConversationsController {
       data: { messageId, authorId: agent.id, text: body.text, html: body.html, channel: body.channel, now },
     }));
     return { ...result, messageId };
+  }
+
+  @ApiOperation({
+    summary: "Email a copy of a chat's transcript",
+    description:
+      'Rule 12: both sides of the conversation with their times, never internal comments, emailed to `to` through the email channel. ' +
+      'Only for channels that declare the transcript capability (400 names the channel otherwise). Delivery is recorded on the thread like a reply.',
+  })
+  @ApiAcceptedResponse({ type: ReplyResult })
+  @Post(':id/transcript')
+  @HttpCode(202)
+  async transcript(@Param('id', uuidParam('id')) id: string, @Body() body: TranscriptDto, @CurrentAgent() agent: AuthenticatedAgent) {
+    const result = await this.commandBus.execute(new SendTranscriptCommand(id, { address: body.to.trim() }, 'requested', agentContext(agent)));
+    return { id: result.id, revision: result.revision, messageId: result.messageId };
+  }
+
+  @ApiOperation({
+    summary: 'The agent is typing a reply',
+    description: 'Tells the conversation\'s channel (a chat widget shows "typing…"); send at most one every 2 s while typing. Nothing is stored.',
+  })
+  @ApiNoContentResponse()
+  @Post(':id/typing')
+  @HttpCode(204)
+  async typing(@Param('id', uuidParam('id')) id: string, @CurrentAgent() agent: AuthenticatedAgent): Promise<void> {
+    // Access as for reading it: out of reach answers 404 like an unknown conversation (rule 15).
+    await this.queryBus.execute(new GetConversationQuery(agent, id));
+    await this.activity.agentTyping(id);
   }
 
   @ApiOperation({ summary: 'Comment for the team (never sent to the contact)' })

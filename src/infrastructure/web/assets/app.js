@@ -280,7 +280,38 @@
     else drafts.delete(key);
     storeDrafts();
     if (area.hasAttribute('data-mentions')) updateMentions(area);
+    if (area.id === 'reply-text' && area.value) typingPing();
   });
+
+  // ---- live activity: the agent typing, the contact typing ---------------------------------------
+  // While the agent writes a reply, its channel is told (a chat widget shows "typing…"): at most
+  // one ping every 2 s. Pings are best effort: a lost one only shortens the visitor's indicator.
+  var lastTypingPing = { id: null, at: 0 };
+  function typingPing() {
+    var id = currentConversationId();
+    var now = Date.now();
+    if (!id || (lastTypingPing.id === id && now - lastTypingPing.at < 2000)) return;
+    lastTypingPing = { id: id, at: now };
+    fetch('/api/conversations/' + encodeURIComponent(id) + '/typing', {
+      method: 'POST',
+      headers: { 'HX-Request': 'true' },
+      credentials: 'same-origin',
+    }).catch(function () {
+      /* offline for a moment: the next keystroke pings again */
+    });
+  }
+  // "<contact> is typing…" under the open thread, gone ~4 s after the last notice.
+  var typingTimer = null;
+  function showContactTyping(notice) {
+    var indicator = $('#typing-indicator');
+    if (!indicator || !notice || notice.conversationId !== currentConversationId()) return;
+    indicator.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () {
+      var current = $('#typing-indicator');
+      if (current) current.hidden = true;
+    }, 4000);
+  }
   document.addEventListener('click', function (event) {
     var tab = event.target instanceof Element ? event.target.closest('.tabs [role="tab"]') : null;
     if (tab) selectTab(tab.getAttribute('data-tab'), true);
@@ -615,6 +646,15 @@
         return;
       }
       schedule(change);
+    });
+    source.addEventListener('activity', function (event) {
+      var notice;
+      try {
+        notice = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      if (notice.type === 'ContactTyping') showContactTyping(notice);
     });
     source.addEventListener('error', function () {
       app.setAttribute('data-live', 'off');
