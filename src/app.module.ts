@@ -59,6 +59,8 @@ import { ChannelConnectionsDirectory } from './application/channel-connections/c
 import { SettingsCipher } from './application/channel-connections/settings-cipher';
 import { CHANNEL_CONNECTION_SPECS } from './application/ports/channel-connection-specs.port';
 import { PluginRegistry } from './plugins/registry/plugin-registry';
+import { HostConversationsService } from './plugins/registry/host-conversations';
+import { ChannelActivity } from './application/live/channel-activity';
 import { webControllers, webProviders } from './infrastructure/web/web.parts';
 
 export interface AppOptions {
@@ -188,6 +190,8 @@ export class AppModule {
         { provide: COOKIE_SECURE, useValue: config.cookieSecure },
         { provide: CHANNEL_CONNECTION, useClass: CommandBusChannelConnection },
         PluginRegistry,
+        HostConversationsService,
+        ChannelActivity,
         { provide: CHANNEL_DELIVERY, useExisting: PluginRegistry },
         { provide: CHANNEL_CONVERSATION_NOTICES, useExisting: PluginRegistry },
         { provide: CHANNEL_CATALOG, useExisting: PluginRegistry },

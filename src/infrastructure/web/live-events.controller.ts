@@ -3,6 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
 import { ConversationChanges, type InboxChange } from '../../application/live/conversation-changes';
+import { ChannelActivity, type ContactActivityNotice } from '../../application/live/channel-activity';
 import { GetAgentQuery, ListInboxesQuery } from '../../application/queries/directory-queries.handler';
 import type { InboxRecord } from '../../application/ports/read-store.port';
 import { NotFoundError } from '../../application/access/inbox-access';
@@ -30,6 +31,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * routes. Access is checked again with every keep-alive, so an agent removed from the inbox (or
  * from the team) stops receiving notices within KEEP_ALIVE_MS. The stream ends with its session:
  * a logout or a password change ends it (see SESSION_CHECK_MS).
+ *
+ * Besides `change`, an `activity` event says what a contact is doing right now, for the open
+ * thread to show: `{type: "ContactTyping", conversationId, inboxId}` (a chat visitor typing; at
+ * most one per conversation every 2 s). Nothing to refetch.
  */
 @Controller('events')
 @UseFilters(WebExceptionFilter)
@@ -41,6 +46,7 @@ export class LiveEventsController implements BeforeApplicationShutdown {
     private readonly changes: ConversationChanges,
     private readonly queryBus: QueryBus,
     private readonly revocations: SessionRevocations,
+    private readonly activity: ChannelActivity,
   ) {}
 
   @Get()
@@ -72,6 +78,7 @@ export class LiveEventsController implements BeforeApplicationShutdown {
       closed = true;
       this.open.delete(close);
       unsubscribe();
+      stopActivity();
       stopRevocations();
       clearInterval(keepAlive);
       clearInterval(sessionCheck);
@@ -85,6 +92,10 @@ export class LiveEventsController implements BeforeApplicationShutdown {
     const unsubscribe = this.changes.subscribe((change: InboxChange) => {
       if (change.inboxId !== inbox.id) return;
       send(`event: change\ndata: ${JSON.stringify({ type: change.type, conversationId: change.conversationId, inboxId: change.inboxId })}\n\n`);
+    });
+    const stopActivity = this.activity.subscribeContactActivity((notice: ContactActivityNotice) => {
+      if (notice.inboxId !== inbox.id) return;
+      send(`event: activity\ndata: ${JSON.stringify({ type: notice.type, conversationId: notice.conversationId, inboxId: notice.inboxId })}\n\n`);
     });
     const keepAlive = setInterval(() => {
       void this.stillAllowed(agent, inbox.id).then(

@@ -23,7 +23,9 @@ import { pluginShapeProblems } from '../plugin-shape';
 import { BUILT_IN_PLUGINS, type BuiltInPluginContext, type BuiltInPluginFactory } from './built-in-plugins';
 import { loadPluginPackage, PluginLoadError } from './load-plugin-package';
 import { authenticatedPrefix, mountPluginRoutes, publicPrefix } from './mount-plugin-routes';
-import { createHostConnection, type HostMetrics, type PluginDeclarations } from './plugin-host-connection';
+import { createHostConnection, type HostActivity, type HostMetrics, type PluginDeclarations } from './plugin-host-connection';
+import { ChannelActivity } from '../../application/live/channel-activity';
+import { HostConversationsService } from './host-conversations';
 
 /** A mounted plugin route, for the API reference. */
 export interface PluginRoute {
@@ -98,6 +100,9 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly access: InboxAccess,
+    // Optional so the registry can be built on its own in tests; the app always provides them.
+    @Optional() private readonly hostConversations?: HostConversationsService,
+    @Optional() private readonly channelActivity?: ChannelActivity,
     @Optional() private readonly connectionsDirectory?: ChannelConnectionsDirectory,
   ) {}
 
@@ -148,7 +153,12 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
         conversations: {
           canRead: (agent, conversationId, channel) => this.canRead(agent, conversationId, channel),
           attachmentIds: (conversationId, channel) => this.attachmentIds(conversationId, channel),
+          get: async (conversationId, channel) => (this.hostConversations ? this.hostConversations.get(conversationId, channel) : null),
+          messages: async (conversationId, channel) => (this.hostConversations ? this.hostConversations.messages(conversationId, channel) : null),
+          close: async (conversationId, channel, reason) => this.hostConversations?.close(conversationId, channel, reason),
+          onStatusChange: (channel, handler) => this.hostConversations?.onStatusChange(channel, handler),
         },
+        activity: this.activity(),
         metrics,
         connections: {
           list: async (pluginId) => (this.connectionsDirectory ? this.connectionsDirectory.list(pluginId) : []),
@@ -316,6 +326,16 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
   /** The ids of the plugins admins can connect to inboxes. */
   connectableTypes(): string[] {
     return this.connected.filter(({ plugin }) => plugin.connectionSettings !== undefined).map(({ plugin }) => plugin.id);
+  }
+
+  /** Live activity: the app's hub, or (a registry built alone) one that tells nobody and has nobody available. */
+  private activity(): HostActivity {
+    const hub = this.channelActivity;
+    return {
+      onAgentActivity: (channel, handler) => hub?.onAgentActivity(channel, handler),
+      contactTyping: (conversationId, channel) => hub?.contactTyping(conversationId, channel),
+      agentsAvailable: async (inboxId) => (hub ? hub.agentsAvailable(inboxId) : false),
+    };
   }
 
   /** For a plugin guarding what it keeps per conversation: the conversation exists on its channel and the agent may open its inbox. */
