@@ -527,6 +527,69 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: (t) => ({ url: `/api/channels/email/blobs/${t.blobId}` }), scope: { resource: 'blob', via: 'path :id' }, allowed: 200 }],
   },
+  // The chat channel's visitor routes (docs/chat.md): public because website visitors have no agent session.
+  'GET /channels/chat/widget.js': {
+    access: 'public',
+    why: 'the chat loader a website embeds with one script tag; the same file for everyone, rate-limited per address',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/channels/chat/widget.js' }), allowed: 200 }],
+  },
+  'GET /channels/chat/assets/frame.js': {
+    access: 'public',
+    why: "the chat frame's script; the same file for everyone",
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/channels/chat/assets/frame.js' }), allowed: 200 }],
+  },
+  'GET /channels/chat/assets/frame.css': {
+    access: 'public',
+    why: "the chat frame's style sheet; the same file for everyone",
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/channels/chat/assets/frame.css' }), allowed: 200 }],
+  },
+  'GET /channels/chat/c/:cid/frame': {
+    access: 'public',
+    why: "the chat page a website frames; it holds the connection's greeting and no inbox data, and only the connection's allowedOrigins may frame it",
+    surface: 'page',
+    probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/frame` }), prepare: chatConnection, allowed: 200 }],
+  },
+  'POST /channels/chat/c/:cid/session': {
+    access: 'public',
+    why: 'a website visitor starts or resumes a chat: a signed session of their own (only their own conversation), refused (401) for a forged one; rate-limited',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/session`, json: {} }), prepare: chatConnection, allowed: 200 }],
+  },
+  'POST /channels/chat/c/:cid/messages': {
+    access: 'public',
+    why: "a visitor's message; needs the visitor's signed session token (401 without), rate-limited per visitor and address",
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/messages`, json: { text: 'Hi', clientMessageId: 'm-1' } }),
+        prepare: chatConnection,
+        allowed: 401,
+      },
+    ],
+  },
+  'POST /channels/chat/c/:cid/contact': {
+    access: 'public',
+    why: "a visitor leaves their name and email; needs the visitor's signed session token (401 without)",
+    surface: 'api',
+    probes: [
+      { call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/contact`, json: { name: 'Vera' } }), prepare: chatConnection, allowed: 401 },
+    ],
+  },
+  'POST /channels/chat/c/:cid/typing': {
+    access: 'public',
+    why: "tells the agents the visitor types; needs the visitor's signed session token (401 without)",
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/typing`, json: {} }), prepare: chatConnection, allowed: 401 }],
+  },
+  'GET /channels/chat/c/:cid/events': {
+    access: 'public',
+    why: "the visitor's event stream (replies, typing, seen) of their own conversation; needs the visitor's signed session token (401 without)",
+    surface: 'stream',
+    probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/events` }), prepare: chatConnection, allowed: 401 }],
+  },
 
   // ---- the web UI: pages --------------------------------------------------------------------------
   'GET /inbox': {
