@@ -15,6 +15,7 @@ import type { PluginKeyValueStore } from './storage/key-value-store';
 import { BlobReferences } from './storage/blob-references';
 import { BlobStore } from './storage/raw-message-store';
 import { ThreadIndex } from './threading/thread-index';
+import { ContinuedConversations } from './outbound/continued-conversations';
 
 export interface EmailPluginOptions {
   /** SMTP_PORT; 0 picks a free port (tests read it from `smtpPort()`). */
@@ -98,13 +99,16 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
       const templates = EmailTemplates.load(settings.templatesDir);
       const defaultFrom: Party | null = inboxEmail ? { address: inboxEmail } : null;
 
-      sender = new EmailSender({ relayUrl: settings.relayUrl, defaultFrom, templates, index, logger, clock, timeouts: options.relayTimeouts });
+      // Rule 12: which email threads carry a chat answered by email (in the host's shared plugin storage).
+      const continued = connection.storage ? new ContinuedConversations(connection.storage) : null;
+      sender = new EmailSender({ relayUrl: settings.relayUrl, defaultFrom, templates, index, logger, clock, timeouts: options.relayTimeouts, continued });
       const receiver = new EmailReceiver({
         ingest: (message) => connection.ingest(message),
         inboxes: settings.inboxes,
         blobs,
         references,
         index,
+        continued,
         clock,
         logger,
         limits: { ...DEFAULT_PARSE_LIMITS, maxHeaderBytes: Math.min(DEFAULT_PARSE_LIMITS.maxHeaderBytes, maxMessageBytes) },

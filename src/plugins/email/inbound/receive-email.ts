@@ -2,6 +2,7 @@ import type { AttachmentRef, InboundMessage, IngestResult, PluginLogger } from '
 import { SmtpReply, type SmtpEnvelope, type SpooledMessage } from '../smtp/smtp-listener';
 import type { BlobReferences, HeldBlob } from '../storage/blob-references';
 import type { BlobStore } from '../storage/raw-message-store';
+import type { ContinuedConversations } from '../outbound/continued-conversations';
 import { resolveThread } from '../threading/resolve-thread';
 import { normaliseSubject } from '../threading/subject';
 import type { ThreadIndex } from '../threading/thread-index';
@@ -34,6 +35,8 @@ export interface EmailReceiverDeps {
   clock: () => Date;
   logger: PluginLogger;
   limits?: ParseLimits;
+  /** Threads that carry another channel's conversation (a chat answered by email, rule 12). */
+  continued?: ContinuedConversations | null;
 }
 
 /** The attachment entry that points at a message's original bytes (kept for auditors). */
@@ -95,9 +98,10 @@ export class EmailReceiver {
     const inboxIds = await this.inboxesFor(envelope.rcptTo);
     const receivedAt = this.deps.clock();
     const root = await this.thread(email, sender, receivedAt);
+    const continued = (await this.deps.continued?.conversationOf(root)) ?? null;
     const results: IngestResult[] = [];
     for (const inboxId of inboxIds) {
-      const result = await this.ingest(email, sender, root, inboxId, attachments, envelope, receivedAt);
+      const result = await this.ingest(email, sender, root, inboxId, attachments, envelope, receivedAt, continued?.conversationId);
       // Before the 250: a crash in between makes the sender retry, and the duplicate records it then.
       await this.deps.references.hold(result.conversationId, held);
       results.push(result);
@@ -181,6 +185,7 @@ export class EmailReceiver {
     attachments: AttachmentRef[],
     envelope: SmtpEnvelope,
     receivedAt: Date,
+    continuesConversationId?: string,
   ): Promise<IngestResult> {
     const headerRecipients = [...email.to, ...email.cc];
     const message: InboundMessage = {
@@ -196,6 +201,19 @@ export class EmailReceiver {
       attachments,
       receivedAt: receivedAt.toISOString(),
     };
+    if (continuesConversationId) {
+      try {
+        return await this.deps.ingest({ ...message, continuesConversationId });
+      } catch (error) {
+        // The conversation was deleted forever, or belongs to another inbox the mail was also
+        // addressed to: the email is still the contact's, so it starts (or joins) an email thread.
+        if ((error as { statusCode?: unknown })?.statusCode !== 400) throw error;
+        this.deps.logger.info(
+          { emailMessageId: email.messageId, conversationId: continuesConversationId, reason: (error as Error).message },
+          'email answers a reply of another channel but cannot continue that conversation; ingested as an email thread',
+        );
+      }
+    }
     try {
       return await this.deps.ingest(message);
     } catch (error) {

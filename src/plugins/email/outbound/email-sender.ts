@@ -5,6 +5,7 @@ import { sanitiseEmailHtml } from '../inbound/sanitise-html';
 import { parleyMessageId, parseMessageIds } from '../inbound/message-id';
 import { normaliseSubject } from '../threading/subject';
 import type { ThreadIndex, ThreadRecord } from '../threading/thread-index';
+import type { ContinuedConversations } from './continued-conversations';
 import { textToHtml, type EmailTemplates, type TemplateInput } from './email-templates';
 
 export interface EmailSenderOptions {
@@ -17,6 +18,8 @@ export interface EmailSenderOptions {
   logger: PluginLogger;
   clock: () => Date;
   timeouts?: { connectionMs: number; greetingMs: number; socketMs: number };
+  /** Where replies for other channels' conversations (a chat answered by email) are remembered, so the answer continues them. */
+  continued?: ContinuedConversations | null;
 }
 
 /** References keep the thread's first Message-ID and the latest ones (long threads would grow the header without bound). */
@@ -57,6 +60,10 @@ export class EmailSender {
     }
     // Known before it is sent: an answer that arrives at once still finds its thread.
     await this.recordInIndex(outbound, built.messageId);
+    // Rule 12: a chat answered by email; the visitor's answer must come back to the chat.
+    if (outbound.kind === 'reply' && outbound.conversationChannel !== undefined && outbound.conversationChannel !== 'email') {
+      await this.options.continued?.remember(outbound.thread.externalThreadId, outbound.conversationId, outbound.conversationChannel);
+    }
     try {
       await this.transport.sendMail(built.mail);
       this.options.logger.info(
