@@ -53,6 +53,7 @@ import { ViewsController } from './infrastructure/http/controllers/views.control
 import { METRICS_ACCESS, MetricsController } from './infrastructure/metrics/metrics.controller';
 import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
 import type { Storage } from './infrastructure/storage/storage';
+import { PLUGIN_DOCUMENTS } from './infrastructure/plugin-storage/plugin-documents';
 import { ChannelsController } from './plugins/registry/channels.controller';
 import { ChannelConnectionsController, PUBLIC_URL } from './infrastructure/http/controllers/channel-connections.controller';
 import { ChannelConnectionsDirectory } from './application/channel-connections/channel-connections-directory';
@@ -177,6 +178,7 @@ export class AppModule {
         { provide: ParleyMetrics, useValue: options.metrics },
         { provide: METRICS_ACCESS, useValue: config.metrics ?? { mode: 'on' } },
         { provide: EVENT_STORE, useValue: storage.eventStore },
+        { provide: PLUGIN_DOCUMENTS, useValue: storage.pluginDocuments },
         { provide: READ_STORE, useValue: storage.readStore },
         { provide: PROCESSOR_CHECKPOINTS, useValue: storage.readStore },
         { provide: PROJECTION_PROGRESS, useValue: storage.projections },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PluginStorage } from '../../src/plugins/channel-plugin';
-import { MAX_KEY_CHARS, MAX_LIST_LIMIT, MAX_VALUE_BYTES, PluginStorageError } from '../../src/infrastructure/plugin-storage/plugin-storage-rules';
+import { MAX_KEY_CHARS, MAX_LIST_LIMIT, MAX_VALUE_BYTES, PluginStorageError } from '../../src/plugins/plugin-storage-rules';
 
 /** One engine's plugin storage under test. */
 export interface PluginStorageUnderTest {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryPluginStorage } from '../../src/infrastructure/plugin-storage/memory-plugin-storage';
+import { MemoryPluginStorage } from '../../src/plugins/testing/memory-plugin-storage';
 import { PLUGIN_DOCUMENTS_TABLE, SqlitePluginDocuments } from '../../src/infrastructure/plugin-storage/sqlite-plugin-documents';
 import { ReadModelRebuild } from '../../src/infrastructure/read-store/read-model-rebuild';
 import { databaseFile, openDatabase } from '../../src/infrastructure/sqlite/open-database';

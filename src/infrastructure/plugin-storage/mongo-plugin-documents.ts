@@ -1,7 +1,7 @@
 import type { Connection, mongo } from 'mongoose';
 import type { PluginStorage } from '../../plugins/channel-plugin';
 import type { PluginDocumentStore } from './plugin-documents';
-import { checkKey, checkListQuery, prefixEnd, serializeValue } from './plugin-storage-rules';
+import { checkKey, checkListQuery, prefixEnd, serializeValue } from '../../plugins/plugin-storage-rules';
 
 /** The collection of plugin documents. Not a projection's: no rebuild clears it. */
 export const PLUGIN_DOCUMENTS_COLLECTION = 'plugin_documents';

@@ -2,7 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { PluginStorage } from '../../plugins/channel-plugin';
 import { openDatabase } from '../sqlite/open-database';
 import type { PluginDocumentStore } from './plugin-documents';
-import { checkKey, checkListQuery, compareKeys, prefixEnd, serializeValue } from './plugin-storage-rules';
+import { checkKey, checkListQuery, compareKeys, prefixEnd, serializeValue } from '../../plugins/plugin-storage-rules';
 
 /**
  * The table of plugin documents in the embedded file. Its name is deliberately not one a

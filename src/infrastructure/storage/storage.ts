@@ -20,12 +20,17 @@ import {
 } from '../projections/projector-lease';
 import { claimDataDir } from './data-dir-lock';
 import { databaseFile, openDatabase } from '../sqlite/open-database';
+import { MongoPluginDocuments } from '../plugin-storage/mongo-plugin-documents';
+import type { PluginDocumentStore } from '../plugin-storage/plugin-documents';
+import { SqlitePluginDocuments } from '../plugin-storage/sqlite-plugin-documents';
 
 /** The storage engines behind the ports, chosen by configuration, with one lifecycle. */
 export interface Storage {
   eventStore: EventStore;
   readStore: ReadStore & ProcessorCheckpoints;
   projections: ProjectionProgress & { start(): Promise<void> | void; stop(): Promise<void>; position(): number };
+  /** The plugins' own documents (ChannelHostConnection.storage): beside the read models, but no read model. */
+  pluginDocuments: PluginDocumentStore;
   /**
    * Starts work that must run in one instance only (the process managers): at once, or, with the
    * projector lease, whenever this instance holds it (stopped when it loses it).
@@ -77,10 +82,12 @@ export function openEventStoreDbStorage(
   const file = databaseFile(dataDir);
   const readDb = openDatabase(file, { synchronous: 'NORMAL' });
   const { readStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
+  const pluginDocuments = SqlitePluginDocuments.open(file);
   logger.info({ eventStore: maskUrlPassword(url), readModels: file }, 'EventStoreDB event store with embedded read models');
   return {
     eventStore,
     readStore,
+    pluginDocuments,
     projections: {
       async start() {
         await reachable;
@@ -94,6 +101,7 @@ export function openEventStoreDbStorage(
     async close() {
       await runner.stop();
       await eventStore.close();
+      await pluginDocuments.close();
       readDb.close();
     },
   };
@@ -111,17 +119,20 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   const readDb = openDatabase(file, { synchronous: 'NORMAL' });
   const eventStore = new SqliteEventStore(eventDb);
   const { readStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
+  const pluginDocuments = SqlitePluginDocuments.open(file);
   // `parley replay` refuses to run while this process projects into the file.
   const releaseDataDir = claimDataDir(dataDir);
   logger.info({ file }, 'embedded storage opened');
   return {
     eventStore,
     readStore,
+    pluginDocuments,
     projections: runner,
     runExclusively: runNow,
     async close() {
       await runner.stop();
       await eventStore.close();
+      await pluginDocuments.close();
       readDb.close();
       eventDb.close();
       releaseDataDir();
@@ -153,15 +164,19 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
     'MongoDB read models',
   );
   const { runner } = readSide;
+  // In the read side's database, on its connection: shared by every instance, as the read models are.
+  const pluginDocuments = new MongoPluginDocuments(readSide.connection, readSide.ready);
   const startEngines = async () => {
     await events.reachable;
     await readSide.ready;
+    await pluginDocuments.whenReady();
   };
 
   if (!config.projectorLease) {
     return {
       eventStore: events.eventStore,
       readStore: readSide.readStore,
+      pluginDocuments,
       projections: {
         async start() {
           await startEngines();
@@ -194,6 +209,7 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
   return {
     eventStore: events.eventStore,
     readStore: readSide.readStore,
+    pluginDocuments,
     projections: {
       async start() {
         await startEngines();

@@ -15,7 +15,9 @@ import { ConfigError, type ParleyConfig } from '../../infrastructure/config/conf
 import { authenticateSession } from '../../infrastructure/http/auth/auth.guard';
 import { SessionTokens } from '../../infrastructure/http/auth/session-tokens';
 import { ParleyMetrics } from '../../infrastructure/metrics/parley-metrics';
-import { ConnectionSettingsError, type ChannelCapabilities, type ChannelPlugin, type PluginAgent } from '../channel-plugin';
+import { MemoryPluginStorage } from '../testing/memory-plugin-storage';
+import { PLUGIN_DOCUMENTS, type PluginDocumentStore } from '../../infrastructure/plugin-storage/plugin-documents';
+import { ConnectionSettingsError, type ChannelCapabilities, type ChannelPlugin, type PluginAgent, type PluginStorage } from '../channel-plugin';
 import { InvalidRequestError } from '../../application/access/inbox-access';
 import { ChannelConnectionsDirectory } from '../../application/channel-connections/channel-connections-directory';
 import type { ChannelConnectionSpecs, ConnectionSpec } from '../../application/ports/channel-connection-specs.port';
@@ -104,6 +106,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
     @Optional() private readonly hostConversations?: HostConversationsService,
     @Optional() private readonly channelActivity?: ChannelActivity,
     @Optional() private readonly connectionsDirectory?: ChannelConnectionsDirectory,
+    @Optional() @Inject(PLUGIN_DOCUMENTS) private readonly pluginDocuments?: PluginDocumentStore,
   ) {}
 
   /**
@@ -160,6 +163,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
         },
         activity: this.activity(),
         metrics,
+        storage: (pluginId) => this.pluginStorage(pluginId),
         connections: {
           list: async (pluginId) => (this.connectionsDirectory ? this.connectionsDirectory.list(pluginId) : []),
           get: async (pluginId, connectionId) => (this.connectionsDirectory ? this.connectionsDirectory.get(pluginId, connectionId) : null),
@@ -326,6 +330,11 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
   /** The ids of the plugins admins can connect to inboxes. */
   connectableTypes(): string[] {
     return this.connected.filter(({ plugin }) => plugin.connectionSettings !== undefined).map(({ plugin }) => plugin.id);
+  }
+
+  /** A plugin's documents: the app's store, or (a registry built alone, in tests) memory that goes with it. */
+  private pluginStorage(pluginId: string): PluginStorage {
+    return this.pluginDocuments ? this.pluginDocuments.forPlugin(pluginId) : new MemoryPluginStorage();
   }
 
   /** Live activity: the app's hub, or (a registry built alone) one that tells nobody and has nobody available. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MemoryPluginStorage } from '../../infrastructure/plugin-storage/memory-plugin-storage';
+import { MemoryPluginStorage } from './memory-plugin-storage';
 import {
   pluginSettingVariable,
   PLUGIN_METRIC_NAME_PATTERN,

@@ -1,5 +1,5 @@
-import type { PluginStorage } from '../../plugins/channel-plugin';
-import { checkKey, checkListQuery, compareKeys, serializeValue } from './plugin-storage-rules';
+import type { PluginStorage } from '../channel-plugin';
+import { checkKey, checkListQuery, compareKeys, serializeValue } from '../plugin-storage-rules';
 
 /**
  * One plugin's documents in memory, with the host's rules (keys, 1 MiB values, `list` in key

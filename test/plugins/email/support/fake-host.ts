@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { createPluginMetrics } from '../../../../src/infrastructure/metrics/plugin-metrics';
-import { MemoryPluginStorage } from '../../../../src/infrastructure/plugin-storage/memory-plugin-storage';
+import { MemoryPluginStorage } from '../../../../src/plugins/testing/memory-plugin-storage';
 import type {
   AgentActivity,
   ChannelHostConnection,
