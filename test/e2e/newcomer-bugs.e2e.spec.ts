@@ -220,10 +220,14 @@ describe('newcomer bugs (e2e)', () => {
       expect(row![1]).not.toContain('is-awaiting');
     });
 
-    it('says an empty Chat view cannot fill up while no chat channel is connected (item 8)', async () => {
-      expect(await page('/ui/list?view=chat')).toContain('No Chat channel is connected to Parley yet, so no conversation can arrive here.');
-      expect(await page('/ui/list?view=chat', { 'accept-language': 'nl' })).toContain('Er is nog geen Chat-kanaal aan Parley gekoppeld');
-      expect(await page('/ui/list?view=chat')).not.toContain('New conversations appear here as they arrive');
+    it('says an empty Chat view fills up once a chat channel is connected, and shows admins where (item 8)', async () => {
+      const chat = await page('/ui/list?view=chat');
+      expect(chat).toContain('No open Chat conversations. They appear here once a Chat channel is connected to this inbox and someone writes.');
+      expect(chat).toMatch(/<a href="\/settings\?inbox(=|&#x3D;)[0-9a-f-]+" id="connect-channel-link">Connect a channel in Inbox settings<\/a>/);
+      expect(await page('/ui/list?view=chat', { 'accept-language': 'nl' })).toContain('zodra er een Chat-kanaal aan deze inbox is gekoppeld');
+      expect(chat).not.toContain('New conversations appear here as they arrive');
+      // A channel no plugin provides says that none can arrive.
+      expect(await page('/ui/list?view=whatsapp')).toContain('No WhatsApp channel is connected to Parley yet, so no conversation can arrive here.');
     });
 
     it('shows a forward in the list and as a row of the thread (item 1)', async () => {
