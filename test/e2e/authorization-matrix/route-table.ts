@@ -549,7 +549,8 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'GET /channels/chat/c/:cid/frame': {
     access: 'public',
     why: "the chat page a website frames; it holds the connection's greeting and no inbox data, and only the connection's allowedOrigins may frame it",
-    surface: 'page',
+    // 'api', not 'page': a plugin route, so the API reference lists it like the other visitor routes.
+    surface: 'api',
     probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/frame` }), prepare: chatConnection, allowed: 200 }],
   },
   'POST /channels/chat/c/:cid/session': {
@@ -587,7 +588,8 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'GET /channels/chat/c/:cid/events': {
     access: 'public',
     why: "the visitor's event stream (replies, typing, seen) of their own conversation; needs the visitor's signed session token (401 without)",
-    surface: 'stream',
+    // Refused before any stream opens; 'api' as every plugin route (the API reference lists them all).
+    surface: 'api',
     probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/events` }), prepare: chatConnection, allowed: 401 }],
   },
 
@@ -632,6 +634,21 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     (t) => `/settings/agents/${t.spareAgentId}/remove?inbox=${t.inboxId}`,
     () => ({}),
     { spareAgent: true, ...ACTS_ON_NAMED_INBOX },
+  ),
+  'POST /settings/channels': settingsForm(
+    (t) => `/settings/channels?inbox=${t.inboxId}`,
+    (t) => ({ type: 'chat', name: `Chat web ${t.unique}` }),
+    ACTS_ON_NAMED_INBOX,
+  ),
+  'POST /settings/channels/:connectionId': settingsForm(
+    (t) => `/settings/channels/${chatConnections.get(t.unique) ?? randomUUID()}?inbox=${t.inboxId}`,
+    (t) => ({ name: `Renamed web ${t.unique}` }),
+    { prepare: chatConnection, ...ACTS_ON_NAMED_INBOX },
+  ),
+  'POST /settings/channels/:connectionId/remove': settingsForm(
+    (t) => `/settings/channels/${chatConnections.get(t.unique) ?? randomUUID()}/remove?inbox=${t.inboxId}`,
+    () => ({}),
+    { prepare: chatConnection, ...ACTS_ON_NAMED_INBOX },
   ),
   'POST /settings/unblock': {
     access: 'member',
