@@ -822,6 +822,29 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         expect(await count(t, inboxId, { q: 'triforce', hideTrash: 'false' })).toBe(1);
       });
 
+      it('finds a chat by the email address its visitor gave, which the contact shows, a new one replacing it, gone with the contact (rule 12)', async () => {
+        const t = await open();
+        const inboxId = randomUUID();
+        const contactId = randomUUID();
+        const id = await conversation(
+          t,
+          inboxId,
+          { subject: 'Chat', channel: 'chat', contact: { id: contactId, address: 'visitor-42', name: 'Vera' } },
+          e.received({ receivedAt: at(1), text: 'hi there' }),
+        );
+        expect(await ids(t, inboxId, { q: 'vera@shop' })).toEqual([]);
+        await t.record(`conversation-${id}`, newEvent('ContactEmailProvided', { address: 'vera@shop.test' }));
+        expect(await ids(t, inboxId, { q: 'vera@shop' })).toEqual([id]);
+        expect((await t.store.getConversationSummary(id))?.contact).toEqual({ id: contactId, name: 'Vera', address: 'visitor-42', email: 'vera@shop.test' });
+        await t.record(`conversation-${id}`, newEvent('ContactEmailProvided', { address: 'v.other@mail.test' }));
+        expect(await ids(t, inboxId, { q: 'shop' })).toEqual([]);
+        expect(await ids(t, inboxId, { q: 'v.other@mail' })).toEqual([id]);
+        expect((await t.store.getConversation(id))?.contact?.email).toBe('v.other@mail.test');
+        await t.record(`conversation-${id}`, e.contactUnlinked(contactId));
+        expect(await ids(t, inboxId, { q: 'mail.test' })).toEqual([]);
+        expect(await ids(t, inboxId, { q: 'hi there' })).toEqual([id]);
+      });
+
       it('combines the filters, and they follow the conversation', async () => {
         const t = await open();
         const inboxId = randomUUID();

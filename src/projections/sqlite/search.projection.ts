@@ -40,6 +40,8 @@ export const SEARCH_CONVERSATIONS_TABLE = 'search_conversations';
 /** Rows per conversation in search_text: seq 0 is the conversation, 1… its messages. */
 export const SEQ_BITS = 24;
 const MAX_SEQ = 2 ** SEQ_BITS - 1;
+/** The row of the email address a contact gave later (rule 12, ContactEmailProvided): the last seq, which messages stop short of. */
+const CONTACT_EMAIL_SEQ = MAX_SEQ;
 /** Column weights for bm25(): a word in the subject outranks one in the contact, which outranks a body. */
 export const BM25_WEIGHTS = [4, 2, 1] as const;
 /** FTS5 keeps prefix indexes for prefixes of 1 to 3 characters; longer prefixes go through search_words. */
@@ -60,6 +62,7 @@ const HANDLED = [
   'ConversationRestored',
   'ConversationDeleted',
   'ContactUnlinked',
+  'ContactEmailProvided',
 ] as const satisfies readonly ConversationEventType[];
 type Handled = (typeof HANDLED)[number];
 type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
@@ -187,6 +190,8 @@ const SQL = {
   deleteConversationText: `DELETE FROM ${SEARCH_TEXT_TABLE} WHERE rowid = (? << ${SEQ_BITS})`,
   indexConversation: `INSERT INTO ${SEARCH_TEXT_TABLE} (rowid, subject, contact, body) VALUES (? << ${SEQ_BITS}, ?, ?, '')`,
   indexMessage: `INSERT INTO ${SEARCH_TEXT_TABLE} (rowid, subject, contact, body) VALUES ((? << ${SEQ_BITS}) + ?, '', '', ?)`,
+  indexContactEmail: `INSERT INTO ${SEARCH_TEXT_TABLE} (rowid, subject, contact, body) VALUES ((? << ${SEQ_BITS}) + ${CONTACT_EMAIL_SEQ}, '', ?, '')`,
+  deleteContactEmail: `DELETE FROM ${SEARCH_TEXT_TABLE} WHERE rowid = (? << ${SEQ_BITS}) + ${CONTACT_EMAIL_SEQ}`,
   // One row per statement, on purpose: a statement that may change several rows opens a statement
   // savepoint, and FTS5 writes its pending inserts out as a new segment at every savepoint (one
   // segment per message instead of one per batch: measured 4x slower).
@@ -256,8 +261,16 @@ const handlers: { [T in Exclude<Handled, 'ConversationStarted'>]: Handler<T> } =
   ContactUnlinked(tx, batch, row, data, changes) {
     changes.contact_id = null;
     statement(tx, SQL.deleteConversationText).run(row.k);
+    statement(tx, SQL.deleteContactEmail).run(row.k);
     indexConversation(tx, batch, row.k, row.subject, '');
     releaseWords(tx, batch, row.k);
+  },
+  // Searching for the address a chat visitor gave finds their conversation (rule 2: the contact's address).
+  ContactEmailProvided(tx, batch, row, data) {
+    statement(tx, SQL.deleteContactEmail).run(row.k);
+    releaseWords(tx, batch, row.k);
+    statement(tx, SQL.indexContactEmail).run(row.k, data.address);
+    holdWords(tx, batch, row.k, data.address);
   },
 };
 
@@ -331,7 +344,7 @@ function releaseWords(tx: Database, batch: Batch, k: number): void {
  * than stalling every projection on an error.
  */
 function indexMessage(tx: Database, batch: Batch, row: Row, text: string, changes: Changes): void {
-  if (row.next_seq > MAX_SEQ) return;
+  if (row.next_seq >= CONTACT_EMAIL_SEQ) return;
   statement(tx, SQL.indexMessage).run(row.k, row.next_seq, text);
   changes.next_seq = row.next_seq + 1;
   holdWords(tx, batch, row.k, text);

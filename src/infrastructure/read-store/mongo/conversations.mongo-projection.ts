@@ -97,7 +97,8 @@ export function conversationIdOf(event: RecordedEvent): string {
 async function loadStates(events: readonly RecordedEvent[], models: MongoReadModels): Promise<Map<string, State>> {
   const ids = [...new Set(events.map(conversationIdOf))];
   // Unlinking the contact takes its words out of `words`, which needs the body words as well.
-  const unlinked = [...new Set(events.filter((event) => event.type === 'ContactUnlinked').map(conversationIdOf))];
+  // So does a contact's email replacing an earlier one (rule 12).
+  const unlinked = [...new Set(events.filter((event) => event.type === 'ContactUnlinked' || event.type === 'ContactEmailProvided').map(conversationIdOf))];
   const stored = await models.conversations.find({ _id: { $in: ids } }, LOADED_FIELDS).lean<ConversationRecord[]>();
   const bodies = unlinked.length === 0 ? [] : await models.conversations.find({ _id: { $in: unlinked } }, { bodyWords: 1 }).lean<ConversationRecord[]>();
   const storedById = new Map(stored.map((record) => [record._id, record]));
@@ -146,6 +147,10 @@ function applyEvent(state: State, event: RecordedEvent, plan: Plan): void {
     addBodyWords(state, String(event.data.text ?? ''));
   } else if (event.type === 'ContactUnlinked') {
     state.contactWords = [];
+  } else if (event.type === 'ContactEmailProvided' && after.contact) {
+    // The address a chat visitor gave is searched like the contact's own (rule 2).
+    const { name, address, email } = after.contact;
+    state.contactWords = searchWords([name ?? '', address, email ?? ''].join(' '));
   }
   state.doc = after;
 }
