@@ -60,7 +60,7 @@ export const hiddenInbox = (inboxId: string | undefined): HiddenAs =>
     : () => new AccessDeniedError('you are not a member of the default inbox; pass the inboxId of an inbox you belong to');
 
 /** What a conversation command answers for an id that does not exist (the conversation decider's words). */
-export const unknownConversationCommand: HiddenAs = () => notFound('conversation not found; check the conversation id');
+export const unknownConversationCommand: HiddenAs = () => notFound('conversation-not-found', 'conversation not found; check the conversation id');
 
 /** What a conversation query answers for an id that does not exist. */
 export const unknownConversation =

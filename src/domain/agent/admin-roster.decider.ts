@@ -30,11 +30,9 @@ export const adminRosterDecider: Decider<AdminRosterCommand, AdminRosterEvent, A
     }
     if (!state.admins.has(agentId)) return [];
     if (state.admins.size === 1) {
-      throw invalidTransition(
-        command.data.reason === 'removed'
-          ? 'cannot remove the last admin; make another agent admin first'
-          : 'cannot demote the last admin; make another agent admin first',
-      );
+      throw command.data.reason === 'removed'
+        ? invalidTransition('last-admin-remove-roster', 'cannot remove the last admin; make another agent admin first')
+        : invalidTransition('last-admin-demote-roster', 'cannot demote the last admin; make another agent admin first');
     }
     return [{ type: 'AdminRevoked', data: { agentId } }];
   },

@@ -78,13 +78,13 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
   decide: (command, state) => {
     if (command.type === 'RegisterAgent') {
       if (state.status !== 'none') {
-        throw conflict(`agent ${state.agentId} is already registered; register a new agent with a new id`);
+        throw conflict('agent-exists', 'agent {{agentId}} is already registered; register a new agent with a new id', { agentId: state.agentId });
       }
       const { agentId, passwordHash } = command.data;
       const name = validName(command.data.name);
       const email = validEmail(command.data.email);
       const role = validRole(command.data.role);
-      if (!passwordHash) throw invalidInput('passwordHash must not be empty: set a password for the agent');
+      if (!passwordHash) throw invalidInput('password-hash-missing', 'passwordHash must not be empty: set a password for the agent');
       return [{ type: 'AgentRegistered', data: { agentId, name, email, role, passwordHash } }];
     }
 
@@ -101,18 +101,21 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
           if (role !== agent.role) changes.role = role;
         }
         if (changes.role === 'agent' && command.data.isLastAdmin) {
-          throw invalidTransition('cannot demote the last admin; make another agent an admin first');
+          throw invalidTransition('last-admin-demote', 'cannot demote the last admin; make another agent an admin first');
         }
         if (Object.keys(changes).length === 0) return [];
         return [{ type: 'AgentUpdated', data: changes }];
       }
       case 'ChangeAgentPassword':
-        if (!command.data.passwordHash) throw invalidInput('passwordHash must not be empty: set the new password');
+        if (!command.data.passwordHash) throw invalidInput('new-password-hash-missing', 'passwordHash must not be empty: set the new password');
         return [{ type: 'AgentPasswordChanged', data: { passwordHash: command.data.passwordHash } }];
       case 'SetAvailability': {
         const { availability } = command.data;
         if (!AVAILABILITIES.includes(availability)) {
-          throw invalidInput(`availability must be one of ${AVAILABILITIES.join(', ')}, got ${JSON.stringify(availability)}`);
+          throw invalidInput('availability-unknown', 'availability must be one of {{allowed}}, got {{value}}', {
+            allowed: AVAILABILITIES.join(', '),
+            value: JSON.stringify(availability),
+          });
         }
         if (availability === agent.availability) return [];
         return [{ type: 'AgentAvailabilityChanged', data: { availability } }];
@@ -133,18 +136,22 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
       }
       case 'EndSession': {
         const { sessionId, expiresAt } = command.data;
-        if (!sessionId) throw invalidInput('sessionId must not be empty');
-        if (Number.isNaN(Date.parse(expiresAt))) throw invalidInput(`expiresAt must be a date and time, got ${JSON.stringify(expiresAt)}`);
+        if (!sessionId) throw invalidInput('field-empty', '{{field}} must not be empty', { field: 'sessionId' });
+        if (Number.isNaN(Date.parse(expiresAt)))
+          throw invalidInput('field-not-a-time', '{{field}} must be a date and time, got {{value}}', { field: 'expiresAt', value: JSON.stringify(expiresAt) });
         return [{ type: 'AgentSessionEnded', data: { sessionId, expiresAt } }];
       }
       case 'RemoveAgent':
         if (agent.role === 'admin' && command.data.isLastAdmin) {
-          throw invalidTransition('cannot remove the last admin; make another agent an admin first');
+          throw invalidTransition('last-admin-remove', 'cannot remove the last admin; make another agent an admin first');
         }
         return [{ type: 'AgentRemoved', data: { agentId: agent.agentId } }];
       default: {
         const unknown: never = command;
-        throw invalidInput(`unknown agent command ${JSON.stringify((unknown as { type?: unknown }).type)}`);
+        throw invalidInput('unknown-command', 'unknown {{aggregate}} command {{type}}', {
+          aggregate: 'agent',
+          type: JSON.stringify((unknown as { type?: unknown }).type),
+        });
       }
     }
   },
@@ -152,33 +159,47 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
 
 function registered(state: AgentState): RegisteredAgent {
   if (state.status === 'registered') return state;
-  if (state.status === 'removed') throw notFound(`agent ${state.agentId} was removed from the account`);
-  throw notFound('agent not found; check the agent id');
+  if (state.status === 'removed') throw notFound('agent-removed', 'agent {{agentId}} was removed from the account', { agentId: state.agentId });
+  throw notFound('agent-not-found', 'agent not found; check the agent id');
 }
 
 function validName(value: string): string {
   const name = (value ?? '').trim();
-  if (name === '') throw invalidInput("name must not be empty: give the agent's name");
+  if (name === '') throw invalidInput('agent-name-empty', "name must not be empty: give the agent's name");
   if (name.length > AGENT_NAME_MAX_LENGTH) {
-    throw invalidInput(`name must be at most ${AGENT_NAME_MAX_LENGTH} characters (it has ${name.length}); shorten it`);
+    throw invalidInput('field-too-long', '{{field}} must be at most {{max}} characters (it has {{length}}); shorten it', {
+      field: 'name',
+      max: AGENT_NAME_MAX_LENGTH,
+      length: name.length,
+    });
   }
   return name;
 }
 
 function validEmail(value: string): string {
   const email = normalizeEmail(value);
-  if (!isEmailAddress(email)) throw invalidInput(`email must look like name@example.com, got ${JSON.stringify(value)}`);
+  if (!isEmailAddress(email))
+    throw invalidInput('agent-email-invalid', 'email must look like name@example.com, got {{value}}', { value: JSON.stringify(value) });
   return email;
 }
 
 function validRole(value: AgentRole): AgentRole {
-  if (!ROLES.includes(value)) throw invalidInput(`role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!ROLES.includes(value))
+    throw invalidInput('field-not-one-of', '{{field}} must be one of {{allowed}}, got {{value}}', {
+      field: 'role',
+      allowed: ROLES.join(', '),
+      value: JSON.stringify(value),
+    });
   return value;
 }
 
 function validLanguage(value: unknown): AgentLanguage {
   if (!(AGENT_LANGUAGES as readonly unknown[]).includes(value)) {
-    throw invalidInput(`language must be one of ${AGENT_LANGUAGES.join(', ')}, got ${JSON.stringify(value)}`);
+    throw invalidInput('field-not-one-of', '{{field}} must be one of {{allowed}}, got {{value}}', {
+      field: 'language',
+      allowed: AGENT_LANGUAGES.join(', '),
+      value: JSON.stringify(value),
+    });
   }
   return value as AgentLanguage;
 }
@@ -188,7 +209,9 @@ let knownZones: Set<string> | null = null;
 function validTimeZone(value: unknown): string {
   knownZones ??= new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
   if (typeof value !== 'string' || !knownZones.has(value)) {
-    throw invalidInput(`timeZone must be an IANA time zone such as Europe/Amsterdam or UTC, got ${JSON.stringify(value)}`);
+    throw invalidInput('time-zone-unknown', 'timeZone must be an IANA time zone such as Europe/Amsterdam or UTC, got {{value}}', {
+      value: JSON.stringify(value),
+    });
   }
   return value;
 }
@@ -198,11 +221,21 @@ function validTimeZone(value: unknown): string {
  * a password change), checked on the plain text before it is hashed.
  */
 export function checkPassword(password: unknown, field = 'password'): string {
-  if (typeof password !== 'string') throw invalidInput(`${field} must be a string of at least ${PASSWORD_MIN_LENGTH} characters`);
+  if (typeof password !== 'string')
+    throw invalidInput('password-not-text', '{{field}} must be a string of at least {{min}} characters', { field, min: PASSWORD_MIN_LENGTH });
   if (password.length < PASSWORD_MIN_LENGTH) {
-    throw invalidInput(`${field} must be at least ${PASSWORD_MIN_LENGTH} characters (it has ${password.length}); choose a longer one`);
+    throw invalidInput('password-too-short', '{{field}} must be at least {{min}} characters (it has {{length}}); choose a longer one', {
+      field,
+      min: PASSWORD_MIN_LENGTH,
+      length: password.length,
+    });
   }
-  if (password.length > PASSWORD_MAX_LENGTH) throw invalidInput(`${field} must be at most ${PASSWORD_MAX_LENGTH} characters (it has ${password.length})`);
+  if (password.length > PASSWORD_MAX_LENGTH)
+    throw invalidInput('password-too-long', '{{field}} must be at most {{max}} characters (it has {{length}})', {
+      field,
+      max: PASSWORD_MAX_LENGTH,
+      length: password.length,
+    });
   return password;
 }
 
@@ -236,10 +269,10 @@ export const agentEmailDecider: Decider<AgentEmailCommand, AgentEmailEvent, Agen
     const { agentId } = command.data;
     switch (command.type) {
       case 'ClaimAgentEmail':
-        if (email === '') throw invalidInput('email must not be empty');
+        if (email === '') throw invalidInput('field-empty', '{{field}} must not be empty', { field: 'email' });
         if (state.status === 'claimed') {
           if (state.agentId === agentId) return [];
-          throw conflict(`${email} is already used by another agent; choose another email address`);
+          throw conflict('agent-email-taken', '{{email}} is already used by another agent; choose another email address', { email });
         }
         return [{ type: 'AgentEmailClaimed', data: { email, agentId } }];
       case 'ReleaseAgentEmail':
@@ -247,7 +280,10 @@ export const agentEmailDecider: Decider<AgentEmailCommand, AgentEmailEvent, Agen
         return [{ type: 'AgentEmailReleased', data: { email: state.email, agentId } }];
       default: {
         const unknown: never = command;
-        throw invalidInput(`unknown agent email command ${JSON.stringify((unknown as { type?: unknown }).type)}`);
+        throw invalidInput('unknown-command', 'unknown {{aggregate}} command {{type}}', {
+          aggregate: 'agent email',
+          type: JSON.stringify((unknown as { type?: unknown }).type),
+        });
       }
     }
   },

@@ -45,11 +45,11 @@ export const setupDecider: Decider<SetupCommand, SetupEvent, SetupState> = {
       : { status: 'claimed', agentId: null, claimedAt: null },
   decide: (command, state) => {
     const { agentId, email, now, agentsExist, claimantRegistered } = command.data;
-    if (agentsExist) throw conflict(ALREADY_SET_UP);
+    if (agentsExist) throw conflict('setup-done', ALREADY_SET_UP);
     if (state.status === 'claimed') {
-      if (claimantRegistered) throw conflict(ALREADY_SET_UP);
+      if (claimantRegistered) throw conflict('setup-done', ALREADY_SET_UP);
       const age = state.claimedAt === null ? Infinity : Date.parse(now) - Date.parse(state.claimedAt);
-      if (!(age > STALE_SETUP_CLAIM_MS)) throw conflict(SETUP_RUNNING);
+      if (!(age > STALE_SETUP_CLAIM_MS)) throw conflict('setup-running', SETUP_RUNNING);
     }
     return [{ type: 'SetupClaimed', data: { agentId, email, claimedAt: now } }];
   },

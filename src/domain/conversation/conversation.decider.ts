@@ -57,7 +57,7 @@ export function decideConversation(command: ConversationCommand, state: Conversa
     case 'ReopenConversation': {
       const now = parseTime(command.data.now, 'now');
       refuseInTrash(conversation, 'reopen it');
-      if (conversation.status === 'open') throw invalidTransition('conversation is already open');
+      if (conversation.status === 'open') throw invalidTransition('conversation-already-open', 'conversation is already open');
       return [{ type: 'ConversationReopened', data: { reason: 'agent', reopenedAt: isoOf(now) } }];
     }
     case 'AddComment':
@@ -74,15 +74,17 @@ export function decideConversation(command: ConversationCommand, state: Conversa
       return recordReplyFailed(command.data, conversation);
     case 'MarkAsSpam':
       refuseInTrash(conversation, 'mark it as spam');
-      if (conversation.spam) throw invalidTransition('conversation is already marked as spam');
+      if (conversation.spam) throw invalidTransition('conversation-already-spam', 'conversation is already marked as spam');
       return [{ type: 'ConversationMarkedAsSpam', data: { reason: 'agent' } }];
     case 'MarkAsNotSpam':
-      if (!conversation.spam) throw invalidTransition('conversation is not marked as spam, so it cannot be marked as not spam');
+      if (!conversation.spam) throw invalidTransition('conversation-not-spam', 'conversation is not marked as spam, so it cannot be marked as not spam');
       return [{ type: 'ConversationMarkedAsNotSpam', data: {} }];
     case 'BlockSender': {
       refuseInTrash(conversation, 'block its sender');
       if (conversation.filtered) {
-        throw invalidTransition(`the sender ${conversation.filtered.address} is already blocked; this conversation is in Filtered`);
+        throw invalidTransition('sender-already-blocked', 'the sender {{address}} is already blocked; this conversation is in Filtered', {
+          address: conversation.filtered.address,
+        });
       }
       const events: ConversationEvent[] = [];
       if (conversation.ticket) {
@@ -99,18 +101,18 @@ export function decideConversation(command: ConversationCommand, state: Conversa
     }
     case 'TrashConversation': {
       const now = parseTime(command.data.now, 'now');
-      if (conversation.trashed) throw invalidTransition('conversation is already in Trash');
+      if (conversation.trashed) throw invalidTransition('conversation-already-trashed', 'conversation is already in Trash');
       return [{ type: 'ConversationTrashed', data: { trashedAt: isoOf(now), purgeAfter: isoOf(now + TRASH_RETENTION_MS) } }];
     }
     case 'RestoreConversation':
-      if (!conversation.trashed) throw invalidTransition('conversation is not in Trash, so there is nothing to restore');
+      if (!conversation.trashed) throw invalidTransition('conversation-not-trashed', 'conversation is not in Trash, so there is nothing to restore');
       return [{ type: 'ConversationRestored', data: { reason: 'agent' } }];
     case 'DeleteConversation':
       return deleteForever(command.data, conversation);
     case 'CreateTicket':
       return createTicket(command.data, conversation);
     case 'UnlinkContact':
-      if (!conversation.contact) throw invalidTransition('the conversation has no contact to unlink');
+      if (!conversation.contact) throw invalidTransition('contact-missing-unlink', 'the conversation has no contact to unlink');
       return [{ type: 'ContactUnlinked', data: { contactId: conversation.contact.id } }];
     case 'RequestBotHandoff': {
       const now = parseTime(command.data.now, 'now');
@@ -119,7 +121,10 @@ export function decideConversation(command: ConversationCommand, state: Conversa
     }
     default: {
       const unknown: never = command;
-      throw invalidInput(`unknown conversation command ${JSON.stringify((unknown as { type?: unknown }).type)}`);
+      throw invalidInput('unknown-command', 'unknown {{aggregate}} command {{type}}', {
+        aggregate: 'conversation',
+        type: JSON.stringify((unknown as { type?: unknown }).type),
+      });
     }
   }
 }
@@ -134,12 +139,12 @@ export const conversationDecider: Decider<ConversationCommand, ConversationEvent
 // Starting and receiving
 
 function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: ConversationState): ConversationEvent[] {
+  if (data.continues) checkContinuation(data, state);
   if (state.status === 'deleted') {
-    throw invalidTransition('conversation is being deleted; retry shortly and the message will start a new conversation');
+    throw invalidTransition('conversation-being-deleted', 'conversation is being deleted; retry shortly and the message will start a new conversation');
   }
   requireText(data.externalMessageId, 'externalMessageId');
   requireText(data.from?.address, 'from.address');
-  if (data.continues) checkContinuation(data, state);
   const receivedAt = isoOf(parseTime(data.receivedAt, 'receivedAt'));
   const now = isoOf(parseTime(data.now, 'now'));
   const fromAddress = normalizeAddress(data.from.address);
@@ -190,19 +195,14 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
   if (state.trashed) events.push({ type: 'ConversationRestored', data: { reason: 'inbound-message' } });
   if (state.status === 'closed') events.push({ type: 'ConversationReopened', data: { reason: 'inbound-message', reopenedAt: now } });
   if (data.senderBlocked && !state.filtered) events.push(filteredEvent(fromAddress));
-  return events;
-}
-
-function startOutboundConversation(data: StartOutboundConversation['data'], state: ConversationState): ConversationEvent[] {
-  if (state.status === 'deleted') {
   // Rule 12: a chat visitor who writes from an email address can be answered by email from now on.
   const { contact } = state;
   if (contact && !isEmailAddress(contact.address) && isEmailAddress(fromAddress) && state.contactEmail !== fromAddress) {
     events.push({ type: 'ContactEmailProvided', data: { address: fromAddress } });
   }
-    throw conflict('a conversation with this id was deleted forever; start the new conversation with a new id');
-  }
-  if (state.status !== 'none') {
+  return events;
+}
+
 /**
  * Rule 12: a message may join another channel's conversation only as the answer to a reply that
  * conversation sent on the message's channel (an email answering a chat's "Reply via Email"), and
@@ -229,9 +229,16 @@ function checkContinuation(data: ReceiveInboundMessage['data'], state: Conversat
   }
 }
 
+function startOutboundConversation(data: StartOutboundConversation['data'], state: ConversationState): ConversationEvent[] {
+  if (state.status === 'deleted') {
+    throw conflict('conversation-id-deleted', 'a conversation with this id was deleted forever; start the new conversation with a new id');
+  }
+  if (state.status !== 'none') {
     // The same command retried after it was stored: already done.
     if (state.origin === 'outbound' && state.replies.has(data.messageId)) return [];
-    throw conflict(`conversation ${state.id} already exists; start the new conversation with a new id`);
+    throw conflict('conversation-exists', 'conversation {{conversationId}} already exists; start the new conversation with a new id', {
+      conversationId: state.id,
+    });
   }
   requireText(data.to?.address, 'to.address');
   requireText(data.text, 'text');
@@ -276,7 +283,7 @@ function assign({ assignee }: AssignConversation['data'], conversation: ActiveCo
     if (previous === null) return [];
     return [{ type: 'ConversationUnassigned', data: { previous, reason: 'manual' } }];
   }
-  if (assignee.type === 'agent' && !assignee.id?.trim()) throw invalidInput('assignee.id must name the agent to assign');
+  if (assignee.type === 'agent' && !assignee.id?.trim()) throw invalidInput('assignee-id-missing', 'assignee.id must name the agent to assign');
   if (sameAssignee(assignee, previous)) return [];
   return [{ type: 'ConversationAssigned', data: { assignee, previous } }];
 }
@@ -284,13 +291,14 @@ function assign({ assignee }: AssignConversation['data'], conversation: ActiveCo
 function close({ closeTicket, now: nowText }: CloseConversation['data'], conversation: ActiveConversation): ConversationEvent[] {
   const now = parseTime(nowText, 'now');
   refuseInTrash(conversation, 'close it');
-  if (conversation.status === 'closed') throw invalidTransition('conversation is already closed');
+  if (conversation.status === 'closed') throw invalidTransition('conversation-already-closed', 'conversation is already closed');
   if (conversation.assignee?.type === 'bot' && !conversation.botHandoffRequested) {
     const closableFrom = Date.parse(conversation.lastContactActivityAt) + BOT_INACTIVITY_CLOSE_MS;
     if (now < closableFrom) {
       throw invalidTransition(
-        `a bot conversation can be closed only after 30 minutes without visitor activity: close it from ${isoOf(closableFrom)}, ` +
-          'or assign it to an agent first',
+        'bot-close-too-early',
+        'a bot conversation can be closed only after 30 minutes without visitor activity: close it from {{from}}, or assign it to an agent first',
+        { from: isoOf(closableFrom) },
       );
     }
   }
@@ -302,7 +310,7 @@ function close({ closeTicket, now: nowText }: CloseConversation['data'], convers
 }
 
 function addComment(data: AddComment['data'], conversation: ActiveConversation): ConversationEvent[] {
-  if (!data.text?.trim()) throw invalidInput('text must not be empty: write the note to add');
+  if (!data.text?.trim()) throw invalidInput('comment-text-empty', 'text must not be empty: write the note to add');
   const now = parseTime(data.now, 'now');
   refuseInTrash(conversation, 'comment on it');
   if (conversation.commentIds.has(data.commentId)) return [];
@@ -326,8 +334,8 @@ function queueReply(data: QueueReply['data'], conversation: ActiveConversation):
   const now = parseTime(data.now, 'now');
   refuseInTrash(conversation, 'reply');
   const { contact } = conversation;
-  if (!contact) throw invalidTransition('the conversation has no contact to reply to: its contact was unlinked');
-  if (!data.text?.trim()) throw invalidInput('text must not be empty: write the reply to send');
+  if (!contact) throw invalidTransition('contact-missing-reply', 'the conversation has no contact to reply to: its contact was unlinked');
+  if (!data.text?.trim()) throw invalidInput('reply-text-empty', 'text must not be empty: write the reply to send');
   const channel = data.channel ?? conversation.channel;
   if (channel !== conversation.channel) checkChannelSwitch(channel, conversation.channel, contact, conversation.contactEmail);
   // Answering a chat by email goes to the address the visitor gave when theirs is not one (rule 12).
@@ -357,12 +365,19 @@ function forward(data: ForwardConversation['data'], conversation: ActiveConversa
   const now = parseTime(data.now, 'now');
   refuseInTrash(conversation, 'forward it');
   if (conversation.channel !== 'email') {
-    throw invalidTransition(`only email conversations can be forwarded (rule 13); this one is a ${conversation.channel} conversation`);
+    throw invalidTransition('forward-not-email', 'only email conversations can be forwarded (rule 13); this one is a {{channel}} conversation', {
+      channel: conversation.channel,
+    });
   }
   const address = (data.to?.address ?? '').trim();
-  if (!isEmailAddress(address)) throw invalidInput(`to must be an email address to forward to, got ${JSON.stringify(data.to?.address ?? null)}`);
+  if (!isEmailAddress(address))
+    throw invalidInput('forward-to-invalid', 'to must be an email address to forward to, got {{value}}', { value: JSON.stringify(data.to?.address ?? null) });
   if ((data.note?.length ?? 0) > FORWARD_NOTE_MAX_LENGTH) {
-    throw invalidInput(`note must be at most ${FORWARD_NOTE_MAX_LENGTH} characters (it has ${data.note?.length}); shorten it`);
+    throw invalidInput('field-too-long', '{{field}} must be at most {{max}} characters (it has {{length}}); shorten it', {
+      field: 'note',
+      max: FORWARD_NOTE_MAX_LENGTH,
+      length: data.note?.length ?? 0,
+    });
   }
   requireText(data.text, 'text');
   return [
@@ -395,12 +410,18 @@ function sendTranscript(data: SendTranscript['data'], conversation: ActiveConver
   if (conversation.replies.has(data.messageId)) return [];
   const now = parseTime(data.now, 'now');
   if (!TRANSCRIPT_REASONS.includes(data.reason)) {
-    throw invalidInput(`reason must be one of ${TRANSCRIPT_REASONS.join(', ')}, got ${JSON.stringify(data.reason ?? null)}`);
+    throw invalidInput('field-not-one-of', '{{field}} must be one of {{allowed}}, got {{value}}', {
+      field: 'reason',
+      allowed: TRANSCRIPT_REASONS.join(', '),
+      value: JSON.stringify(data.reason ?? null),
+    });
   }
   if (data.reason === 'requested') refuseInTrash(conversation, 'send its transcript');
   const address = (data.to?.address ?? '').trim();
   if (!isEmailAddress(address)) {
-    throw invalidInput(`to must be an email address to send the transcript to, got ${JSON.stringify(data.to?.address ?? null)}`);
+    throw invalidInput('transcript-to-invalid', 'to must be an email address to send the transcript to, got {{value}}', {
+      value: JSON.stringify(data.to?.address ?? null),
+    });
   }
   requireText(data.subject, 'subject');
   requireText(data.text, 'text');
@@ -468,7 +489,7 @@ function recordReplyFailed(data: RecordReplyFailed['data'], conversation: Active
 
 function replyStatus(conversation: ActiveConversation, messageId: string) {
   const status = conversation.replies.get(messageId);
-  if (status === undefined) throw invalidInput(`messageId "${messageId}" is not a reply queued in this conversation`);
+  if (status === undefined) throw invalidInput('reply-unknown', 'messageId "{{messageId}}" is not a reply queued in this conversation', { messageId });
   return status;
 }
 
@@ -478,10 +499,12 @@ function replyStatus(conversation: ActiveConversation, messageId: string) {
 function deleteForever({ reason, now: nowText }: DeleteConversation['data'], conversation: ActiveConversation): ConversationEvent[] {
   const now = parseTime(nowText, 'now');
   if (!conversation.trashed) {
-    throw invalidTransition('only conversations in Trash can be deleted forever; move it to Trash first');
+    throw invalidTransition('delete-not-trashed', 'only conversations in Trash can be deleted forever; move it to Trash first');
   }
   if (reason === 'trash-retention' && now < Date.parse(conversation.trashed.purgeAfter)) {
-    throw invalidTransition(`conversation stays in Trash until ${conversation.trashed.purgeAfter}; it is purged only after that`);
+    throw invalidTransition('purge-too-early', 'conversation stays in Trash until {{purgeAfter}}; it is purged only after that', {
+      purgeAfter: conversation.trashed.purgeAfter,
+    });
   }
   const events: ConversationEvent[] = [];
   if (conversation.ticket) {
@@ -495,13 +518,19 @@ function createTicket({ ticketId, name }: CreateTicket['data'], conversation: Ac
   // The same ticket retried after it was stored: already done.
   if (conversation.ticket?.id === ticketId) return [];
   const trimmed = (name ?? '').trim();
-  if (trimmed === '') throw invalidInput('name must not be empty: give the ticket a name');
+  if (trimmed === '') throw invalidInput('ticket-name-empty', 'name must not be empty: give the ticket a name');
   if (trimmed.length > TICKET_NAME_MAX_LENGTH) {
-    throw invalidInput(`name must be at most ${TICKET_NAME_MAX_LENGTH} characters (it has ${trimmed.length}); shorten it`);
+    throw invalidInput('field-too-long', '{{field}} must be at most {{max}} characters (it has {{length}}); shorten it', {
+      field: 'name',
+      max: TICKET_NAME_MAX_LENGTH,
+      length: trimmed.length,
+    });
   }
   refuseInTrash(conversation, 'create a ticket');
   if (conversation.ticket) {
-    throw conflict(`conversation already has the ticket "${conversation.ticket.name}"; a conversation has one ticket and it stays linked`);
+    throw conflict('ticket-exists', 'conversation already has the ticket "{{name}}"; a conversation has one ticket and it stays linked', {
+      name: conversation.ticket.name,
+    });
   }
   return [{ type: 'TicketCreated', data: { ticketId, name: trimmed } }];
 }
@@ -511,12 +540,17 @@ function createTicket({ ticketId, name }: CreateTicket['data'], conversation: Ac
 
 function existing(state: ConversationState): ActiveConversation {
   if (isActive(state)) return state;
-  if (state.status === 'deleted') throw notFound('conversation was deleted forever; it cannot be changed or restored');
-  throw notFound('conversation not found; check the conversation id');
+  if (state.status === 'deleted') throw notFound('conversation-deleted', 'conversation was deleted forever; it cannot be changed or restored');
+  throw notFound('conversation-not-found', 'conversation not found; check the conversation id');
 }
 
 function refuseInTrash(conversation: ActiveConversation, action: string): void {
-  if (conversation.trashed) throw invalidTransition(`conversation is in Trash; restore it first, then ${action}`);
+  // The reason names the action (conversation-in-trash-close-it …), so each refusal reads whole in every language.
+  if (conversation.trashed) {
+    throw invalidTransition(`conversation-in-trash-${action.replace(/[^a-z]+/g, '-')}`, 'conversation is in Trash; restore it first, then {{action}}', {
+      action,
+    });
+  }
 }
 
 function filteredEvent(address: string): ConversationFiltered {
@@ -528,13 +562,13 @@ function nameOf(party: { name?: string }): { name?: string } {
 }
 
 function requireText(value: string | undefined, field: string): void {
-  if (typeof value !== 'string' || value.trim() === '') throw invalidInput(`${field} must not be empty`);
+  if (typeof value !== 'string' || value.trim() === '') throw invalidInput('field-empty', '{{field}} must not be empty', { field });
 }
 
 /** Times come in commands (the injected clock); a value that is not a time is the caller's mistake. */
 function parseTime(value: string, field: string): number {
   const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) throw invalidInput(`${field} must be an ISO-8601 time, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(ms)) throw invalidInput('field-not-iso-time', '{{field}} must be an ISO-8601 time, got {{value}}', { field, value: JSON.stringify(value) });
   return ms;
 }
 

@@ -44,7 +44,8 @@ export const customViewDecider: Decider<CustomViewCommand, CustomViewEvent, Cust
   decide: (command, state) => {
     switch (command.type) {
       case 'CreateCustomView': {
-        if (state.status !== 'none') throw conflict(`custom view ${state.viewId} already exists; create the new view with a new id`);
+        if (state.status !== 'none')
+          throw conflict('view-exists', 'custom view {{viewId}} already exists; create the new view with a new id', { viewId: state.viewId });
         const { viewId, inboxId, createdBy } = command.data;
         return [
           { type: 'CustomViewCreated', data: { viewId, inboxId, name: validName(command.data.name), filters: validFilters(command.data.filters), createdBy } },
@@ -71,22 +72,29 @@ export const customViewDecider: Decider<CustomViewCommand, CustomViewEvent, Cust
       }
       default: {
         const unknown: never = command;
-        throw invalidInput(`unknown custom view command ${JSON.stringify((unknown as { type?: unknown }).type)}`);
+        throw invalidInput('unknown-command', 'unknown {{aggregate}} command {{type}}', {
+          aggregate: 'custom view',
+          type: JSON.stringify((unknown as { type?: unknown }).type),
+        });
       }
     }
   },
 };
 
 function active(state: CustomViewState): ActiveView {
-  if (state.status !== 'active') throw notFound('custom view not found; it may have been deleted');
+  if (state.status !== 'active') throw notFound('view-not-found', 'custom view not found; it may have been deleted');
   return state;
 }
 
 function validName(value: string): string {
   const name = (typeof value === 'string' ? value : '').trim();
-  if (name === '') throw invalidInput('name must not be empty: give the view a name');
+  if (name === '') throw invalidInput('view-name-empty', 'name must not be empty: give the view a name');
   if (name.length > CUSTOM_VIEW_NAME_MAX_LENGTH) {
-    throw invalidInput(`name must be at most ${CUSTOM_VIEW_NAME_MAX_LENGTH} characters (it has ${name.length}); shorten it`);
+    throw invalidInput('field-too-long', '{{field}} must be at most {{max}} characters (it has {{length}}); shorten it', {
+      field: 'name',
+      max: CUSTOM_VIEW_NAME_MAX_LENGTH,
+      length: name.length,
+    });
   }
   return name;
 }
@@ -94,11 +102,11 @@ function validName(value: string): string {
 /** Keys sorted, so that the same filters always look the same in the log and compare equal. */
 function validFilters(filters: SavedFilters): SavedFilters {
   if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) {
-    throw invalidInput('filters must be an object of filter names and values, e.g. {"status":"open"}');
+    throw invalidInput('view-filters-not-object', 'filters must be an object of filter names and values, e.g. {"status":"open"}');
   }
   const entries = Object.entries(filters);
   const bad = entries.find(([, value]) => typeof value !== 'string' && typeof value !== 'boolean');
-  if (bad) throw invalidInput(`filters.${bad[0]} must be a string or a boolean`);
+  if (bad) throw invalidInput('view-filter-value', '{{field}} must be a string or a boolean', { field: `filters.${bad[0]}` });
   return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 

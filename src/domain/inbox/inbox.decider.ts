@@ -40,7 +40,8 @@ export const inboxDecider: Decider<InboxCommand, InboxEvent, InboxState> = {
   decide: (command, state) => {
     switch (command.type) {
       case 'CreateInbox': {
-        if (state.status !== 'none') throw conflict(`inbox ${state.inboxId} already exists; create the new inbox with a new id`);
+        if (state.status !== 'none')
+          throw conflict('inbox-exists', 'inbox {{inboxId}} already exists; create the new inbox with a new id', { inboxId: state.inboxId });
         const { inboxId, isDefault } = command.data;
         const name = validName(command.data.name);
         const emailAddress = validEmailAddress(command.data.emailAddress ?? null);
@@ -71,14 +72,17 @@ export const inboxDecider: Decider<InboxCommand, InboxEvent, InboxState> = {
       }
       default: {
         const unknown: never = command;
-        throw invalidInput(`unknown inbox command ${JSON.stringify((unknown as { type?: unknown }).type)}`);
+        throw invalidInput('unknown-command', 'unknown {{aggregate}} command {{type}}', {
+          aggregate: 'inbox',
+          type: JSON.stringify((unknown as { type?: unknown }).type),
+        });
       }
     }
   },
 };
 
 function existing(state: InboxState): Extract<InboxState, { status: 'created' }> {
-  if (state.status === 'none') throw notFound('inbox not found; check the inbox id');
+  if (state.status === 'none') throw notFound('inbox-not-found', 'inbox not found; check the inbox id');
   return state;
 }
 
@@ -87,16 +91,20 @@ const memberSet = (ids: readonly string[]): string[] => [...new Set(ids)].sort()
 
 function validMembers(ids: readonly string[], field: string): string[] {
   if (ids.some((id) => typeof id !== 'string' || id.trim() === '')) {
-    throw invalidInput(`${field} must contain agent ids only; remove the empty entries`);
+    throw invalidInput('agent-ids-empty-entry', '{{field}} must contain agent ids only; remove the empty entries', { field });
   }
   return memberSet(ids);
 }
 
 function validName(value: string): string {
   const name = (value ?? '').trim();
-  if (name === '') throw invalidInput('name must not be empty: give the inbox a name');
+  if (name === '') throw invalidInput('inbox-name-empty', 'name must not be empty: give the inbox a name');
   if (name.length > INBOX_NAME_MAX_LENGTH) {
-    throw invalidInput(`name must be at most ${INBOX_NAME_MAX_LENGTH} characters (it has ${name.length}); shorten it`);
+    throw invalidInput('field-too-long', '{{field}} must be at most {{max}} characters (it has {{length}}); shorten it', {
+      field: 'name',
+      max: INBOX_NAME_MAX_LENGTH,
+      length: name.length,
+    });
   }
   return name;
 }
@@ -105,7 +113,9 @@ function validEmailAddress(value: string | null): string | null {
   if (value === null) return null;
   const address = value.trim().toLowerCase();
   if (!isEmailAddress(address)) {
-    throw invalidInput(`emailAddress must look like support@example.com (or be null for no address), got ${JSON.stringify(value)}`);
+    throw invalidInput('inbox-email-invalid', 'emailAddress must look like support@example.com (or be null for no address), got {{value}}', {
+      value: JSON.stringify(value),
+    });
   }
   return address;
 }

@@ -23,17 +23,21 @@ export const senderPolicyDecider: Decider<SenderPolicyCommand, SenderPolicyEvent
 
   decide: (command, state) => {
     const address = normalizeAddress(command.data.address ?? '');
-    if (address === '') throw invalidInput('address must not be empty: give the sender address to block or unblock');
+    if (address === '') throw invalidInput('sender-address-empty', 'address must not be empty: give the sender address to block or unblock');
     switch (command.type) {
       case 'BlockSenderAddress':
         if (state.status === 'blocked') return [];
         return [{ type: 'SenderBlocked', data: { inboxId: command.data.inboxId, address, conversationId: command.data.conversationId } }];
       case 'UnblockSenderAddress':
-        if (state.status !== 'blocked') throw invalidTransition(`${address} is not blocked, so there is nothing to unblock`);
+        if (state.status !== 'blocked')
+          throw invalidTransition('sender-not-blocked', '{{address}} is not blocked, so there is nothing to unblock', { address });
         return [{ type: 'SenderUnblocked', data: { inboxId: command.data.inboxId, address } }];
       default: {
         const unknown: never = command;
-        throw invalidInput(`unknown sender policy command ${JSON.stringify((unknown as { type?: unknown }).type)}`);
+        throw invalidInput('unknown-command', 'unknown {{aggregate}} command {{type}}', {
+          aggregate: 'sender policy',
+          type: JSON.stringify((unknown as { type?: unknown }).type),
+        });
       }
     }
   },

@@ -1,9 +1,13 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { requestLocale } from '../i18n/request-locale';
 import { describeError } from './describe-error';
 
-/** Every error leaves as docs/api.md's `{statusCode, error, message}`; 5xx are logged with the request id. */
+/**
+ * Every error leaves as docs/api.md's `{statusCode, error, code, message}`, the message in the
+ * reader's language (the signed-in agent's, else Accept-Language's); 5xx are logged with the request id.
+ */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
@@ -12,7 +16,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const described = describeError(exception);
+    const described = describeError(exception, requestLocale(request));
     if (described.statusCode >= 500) {
       this.logger.error({ err: exception, reqId: request.id, method: request.method, url: request.url }, 'request failed');
     }
