@@ -364,16 +364,16 @@ if (missing) {
       expect(history).toContain('ConversationForwarded');
     });
 
-    it('offers no transcript yet (no chat channel) and no forward for non-email conversations', async () => {
+    it('offers only what the channel declares: no transcript and no forward for an API conversation', async () => {
       const subject = unique('Via the API');
       await ui.receive({ subject });
       await goToView('unassigned');
       await open(subject);
       await page.click('#more-menu > summary');
-      const transcript = page.locator('#more-menu .menu-pop button', { hasText: 'Send transcript' });
-      expect(await transcript.isDisabled()).toBe(true);
-      expect(await transcript.getAttribute('title')).toContain('Coming soon');
-      expect(await page.locator('#more-menu .menu-pop button', { hasText: 'Forward' }).isDisabled()).toBe(true);
+      await page.locator('#more-menu .menu-pop #trash-btn').waitFor();
+      expect(await page.locator('#more-menu .menu-pop button', { hasText: 'Send transcript' }).count()).toBe(0);
+      expect(await page.locator('#more-menu .menu-pop button', { hasText: 'Forward' }).count()).toBe(0);
+      expect(await page.locator('#reply-channel').count()).toBe(0);
       await page.keyboard.press('Escape');
     });
 
