@@ -17,7 +17,7 @@ describe('DeliverReplies (process manager)', () => {
 
   it('enqueues one reply.deliver job per reply, with retries and exponential backoff, even when the event comes twice', async () => {
     const saga = new DeliverReplies(queue);
-    expect(saga.handles).toEqual(['ReplyQueued', 'ConversationForwarded']);
+    expect(saga.handles).toEqual(['ReplyQueued', 'ConversationForwarded', 'TranscriptSent']);
     await saga.handle(replyQueued('c-1', 'm-1'));
     await saga.handle(replyQueued('c-1', 'm-1'));
     expect(enqueued).toEqual([
