@@ -106,6 +106,26 @@ describe('chat visitor API (e2e)', () => {
     expect(received).toContain('"text":"Yes, two left."');
   }, 20_000);
 
+  it('starts a new conversation with the next message after an agent closed the last one', async () => {
+    const token = await newVisitor();
+    expect((await send(token, 'My first question', 'c-1')).status).toBe(201);
+    const first = (await t.request('POST', visitorRoute('session'), { body: { token }, headers: frameReferer() })).body.conversation.id as string;
+    expect((await t.request('POST', `/api/conversations/${first}/close`, { token: admin })).status).toBeLessThan(300);
+    const deadline = Date.now() + 5_000;
+    let status = '';
+    while (status !== 'closed' && Date.now() < deadline) {
+      status = (await t.request('POST', visitorRoute('session'), { body: { token }, headers: frameReferer() })).body.conversation.status;
+      if (status !== 'closed') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(status).toBe('closed');
+    expect((await send(token, 'Another question', 'c-2')).status).toBe(201);
+    const second = (await t.request('POST', visitorRoute('session'), { body: { token }, headers: frameReferer() })).body;
+    expect(second.conversation.id).not.toBe(first);
+    expect(second.conversation.status).toBe('open');
+    expect(second.messages.map((m: { text: string }) => m.text)).toEqual(['Another question']);
+    expect((await t.request('GET', `/api/conversations/${first}`, { token: admin })).body.status).toBe('closed');
+  });
+
   it('answers 401 to a forged session and to a wrong identity hash, 403 to another website, 404 to an unknown connection', async () => {
     expect((await t.request('POST', visitorRoute('session'), { body: { token: 'eyJ2IjoiQUFBQSJ9.forged' }, headers: frameReferer() })).status).toBe(401);
     const wrongHash = createHmac('sha256', 'not-the-secret-of-this-connection-at-all').update('customer-7').digest('hex');
