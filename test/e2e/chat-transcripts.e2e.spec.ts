@@ -1,4 +1,6 @@
 import { CHANNEL_CONNECTION, type ChannelConnection, type InboundMessage } from '../../src/application/ports/channel.port';
+import { EVENT_STORE, type EventStore } from '../../src/application/ports/event-store.port';
+import { SendTranscriptWhenChatClosed } from '../../src/application/process-managers/send-transcript-when-chat-closed.saga';
 import type { ChannelPlugin } from '../../src/plugins/channel-plugin';
 import { BUILT_IN_PLUGINS } from '../../src/plugins/registry/built-in-plugins';
 import { SmtpSink } from '../plugins/email/support/smtp-sink';
@@ -117,9 +119,18 @@ describe('chat transcripts (rule 12, e2e)', () => {
     expect(sent[0]).toMatchObject({ actor: { type: 'system' }, data: { reason: 'closed', to: [{ address: 'ana@customer.test' }] } });
     expect(JSON.stringify(sent[0].data)).not.toContain('SECRET-NOTE');
 
-    // Handled again (a restart replays the close to the process manager): still one transcript.
+    // Handled again (after a restart the process manager may see the close once more): still one transcript.
+    const stream = await t.app.get<EventStore>(EVENT_STORE).readStream(`conversation-${id}`);
+    const closedEvent = stream.find((e) => e.type === 'ConversationClosed')!;
+    await t.app.get(SendTranscriptWhenChatClosed).handle(closedEvent);
+    const again = await get(`/api/conversations/${id}/history`);
+    expect(again.body.events.filter((e: { type: string }) => e.type === 'TranscriptSent')).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(mailsTo('ana@customer.test')).toHaveLength(1);
+
+    // The conversation as it was after the close (?at=) holds the transcript row too.
+    const at = await get(`/api/conversations/${id}?at=${encodeURIComponent(new Date().toISOString())}`);
+    expect(at.body.messages.find((m: { kind: string }) => m.kind === 'transcript')).toMatchObject({ authorId: null, channel: 'email' });
   });
 
   it('sends a new transcript for a new close after the chat was reopened', async () => {

@@ -6,7 +6,7 @@
 export const TRANSCRIPT_RENDERER = Symbol('TRANSCRIPT_RENDERER');
 
 export interface TranscriptLine {
-  /** Who wrote it: the visitor's name (or address), or the agent's name. */
+  /** Who wrote it: the visitor's name (or email address), the agent's name; '' for an anonymous visitor. */
   author: string;
   side: 'contact' | 'agent';
   /** ISO time the message was received or sent. */

@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { conversationDecider } from '../../domain/conversation/conversation.decider';
+import { isEmailAddress } from '../../domain/shared/address';
 import type { Party } from '../../domain/shared/types';
 import { InboxAccess, InvalidRequestError, NotFoundError } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
@@ -105,7 +106,8 @@ export function transcriptLines(conversation: ConversationDetail): TranscriptLin
   return conversation.messages
     .filter((m) => m.direction === 'in' || (m.kind === 'reply' && m.delivery?.status !== 'failed'))
     .map((m) => ({
-      author: m.direction === 'in' ? m.from.name || m.from.address : m.from.name || m.from.address,
+      // An anonymous visitor's address is a session key, not a name: the renderer calls them "Visitor".
+      author: m.from.name || (m.direction === 'out' || isEmailAddress(m.from.address) ? m.from.address : ''),
       side: m.direction === 'in' ? ('contact' as const) : ('agent' as const),
       at: m.at,
       text: m.text,

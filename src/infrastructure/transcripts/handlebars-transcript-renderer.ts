@@ -53,7 +53,7 @@ export class HandlebarsTranscriptRenderer implements TranscriptRenderer {
         : locale.t('transcript.headingUndated', { inbox: input.inboxName }),
       subject: input.subject.trim(),
       lines: input.lines.map((line) => ({
-        author: line.author,
+        author: line.author || locale.t('transcript.visitor'),
         agent: line.side === 'agent',
         at: line.at,
         time: locale.formatDate(line.at, 'long'),
