@@ -168,7 +168,35 @@ export interface ConnectionSettingsSpec {
    * (PARLEY_PUBLIC_URL, or the origin of the admin's request), without a trailing slash.
    */
   embedSnippet?(connection: PluginChannelConnection, context: { publicUrl: string }): string;
+  /**
+   * The form Inbox settings shows for these settings, in this order. Optional: without it admins
+   * set the settings over the API only. Keys not listed keep their values when the form is saved.
+   */
+  readonly fields?: readonly ConnectionSettingField[];
 }
+
+/**
+ * One setting in the Inbox settings form. `label` and `help` are the plugin's own words, by
+ * language (`en` required; `nl` and others shown to readers of that language).
+ */
+export interface ConnectionSettingField {
+  key: string;
+  /**
+   * - `text` / `textarea`: a string (one line / several);
+   * - `lines`: a list of strings, one per line (empty lines dropped);
+   * - `checkbox`: true or false;
+   * - `number`: a whole number (left empty: not sent);
+   * - `secret`: a password field; the stored value is never shown, and left empty it keeps it.
+   */
+  type: 'text' | 'textarea' | 'lines' | 'checkbox' | 'number' | 'secret';
+  label: LocalizedText;
+  help?: LocalizedText;
+  /** `secret` only: the form offers a "Generate" button that fills in a random value to copy once. */
+  generate?: boolean;
+}
+
+/** Text by language: `{ en: 'Greeting', nl: 'Begroeting' }`. */
+export type LocalizedText = { readonly en: string } & Readonly<Record<string, string>>;
 
 export interface ConnectionSettingsContext {
   inboxId: string;

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { BUILT_IN_PLUGINS } from '../../src/plugins/registry/built-in-plugins';
-import { ConnectionSettingsError, type ChannelHostConnection, type ChannelPlugin } from '../../src/plugins/channel-plugin';
 import { EVENT_STORE, type EventStore } from '../../src/application/ports/event-store.port';
 import { startTestApp, type TestApp } from '../support/app-harness';
+import { connectTestPlugin, newConnectTestPluginState, type ConnectTestPluginState } from '../support/connect-test-plugin';
 
 /**
  * Channel connections per inbox (issue 13 §1) over HTTP, with a small connectable test plugin in
@@ -17,44 +17,6 @@ import { startTestApp, type TestApp } from '../support/app-harness';
 const SECRET_TOKEN = 'plain-api-token-that-must-never-leak-7f3a9c';
 const NEW_TOKEN = 'second-api-token-that-must-never-leak-91be2';
 const INSTANCE_SECRET = 'channel-connections-instance-secret-0123456789';
-
-interface TestPluginState {
-  host: ChannelHostConnection | null;
-  changes: { type: string; connectionId: string }[];
-  validated: { settings: Record<string, unknown>; previous?: Record<string, unknown> }[];
-}
-
-function connectTestPlugin(state: TestPluginState): ChannelPlugin {
-  return {
-    id: 'connect-test',
-    displayName: 'Connect test',
-    icon: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"></svg>',
-    channel: 'connect-test',
-    capabilities: { reply: false, html: false, attachments: false, transcript: false, switchToEmail: false, forward: false, compose: false },
-    connectionSettings: {
-      secrets: ['apiToken', 'sessionSecret'],
-      validate(settings, context) {
-        state.validated.push({ settings, previous: context.previous });
-        const origins = settings.allowedOrigins ?? [];
-        if (!Array.isArray(origins)) throw new ConnectionSettingsError('allowedOrigins', 'must be a list of origins');
-        origins.forEach((origin, i) => {
-          if (typeof origin !== 'string' || !/^https?:\/\/[^/]+$/.test(origin)) {
-            throw new ConnectionSettingsError(`allowedOrigins[${i}]`, `${JSON.stringify(origin)} is not an origin like https://example.com`);
-          }
-        });
-        if (settings.apiToken !== undefined && typeof settings.apiToken !== 'string') throw new ConnectionSettingsError('apiToken', 'must be a string');
-        // A generated secret the admin never typed, as chat's session secret.
-        return { ...settings, allowedOrigins: origins, sessionSecret: settings.sessionSecret ?? `generated-session-secret-${context.inboxId}` };
-      },
-      embedSnippet: (connection, { publicUrl }) =>
-        `<script src="${publicUrl}/channels/connect-test/widget.js" data-connection="${connection.id}" async></script>`,
-    },
-    connect(connection) {
-      state.host = connection;
-      connection.connections.onChange((change) => state.changes.push(change));
-    },
-  };
-}
 
 /** Every file under the data folder (the SQLite file, its WAL, the email channel's files). */
 function filesUnder(dir: string): string[] {
@@ -84,7 +46,7 @@ describe('channel connections per inbox (e2e)', () => {
       },
     }),
   );
-  let state: TestPluginState;
+  let state: ConnectTestPluginState;
   let t: TestApp;
   let admin: string;
   let agent: string;
@@ -94,7 +56,7 @@ describe('channel connections per inbox (e2e)', () => {
   let connectionId: string;
 
   const start = async (env: Record<string, string> = {}) => {
-    state = { host: null, changes: [], validated: [] };
+    state = newConnectTestPluginState();
     t = await startTestApp({
       dataDir,
       logger,

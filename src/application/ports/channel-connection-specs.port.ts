@@ -26,6 +26,8 @@ export interface ConnectionSpec {
    * InvalidRequestError whose message starts with the field (`settings.allowedOrigins[1]: …`).
    */
   validate(settings: Record<string, unknown>, context: { inboxId: string; previous?: Record<string, unknown> }): Promise<Record<string, unknown>>;
+  /** The settings form of Inbox settings, as the plugin declares it (channel-plugin.ts ConnectionSettingField); [] for none. */
+  fields: readonly ConnectionField[];
   /** The HTML to paste into a website, when the plugin has one; null otherwise (or when it failed). */
   embedSnippet(connection: ConnectionForPlugin, publicUrl: string): string | null;
 }
@@ -35,4 +37,14 @@ export interface ChannelConnectionSpecs {
   connectionSpec(type: string): ConnectionSpec | null;
   /** The ids of the plugins admins can connect, for error messages and the UI. */
   connectableTypes(): string[];
+}
+
+/** One setting of the settings form (the plugin's ConnectionSettingField). */
+export interface ConnectionField {
+  key: string;
+  type: 'text' | 'textarea' | 'lines' | 'checkbox' | 'number' | 'secret';
+  /** By language; `en` always there. */
+  label: Readonly<Record<string, string>>;
+  help?: Readonly<Record<string, string>>;
+  generate?: boolean;
 }

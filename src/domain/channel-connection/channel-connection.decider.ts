@@ -46,9 +46,15 @@ export const channelConnectionDecider: Decider<ChannelConnectionCommand, Channel
   decide: (command, state) => {
     switch (command.type) {
       case 'ConnectChannel': {
-        if (state.status !== 'none') throw conflict(`channel connection ${state.connectionId} already exists; connect again with a new id`);
+        if (state.status !== 'none')
+          throw conflict('channel-connection-exists', 'channel connection {{connectionId}} already exists; connect again with a new id', {
+            connectionId: state.connectionId,
+          });
         const { connectionId, inboxId, type } = command.data;
-        if (!CHANNEL_ID_PATTERN.test(type)) throw invalidInput(`type ${JSON.stringify(type)} is not a channel plugin id (lower-case letters, digits, dashes)`);
+        if (!CHANNEL_ID_PATTERN.test(type))
+          throw invalidInput('channel-type-invalid', 'type {{type}} is not a channel plugin id (lower-case letters, digits, dashes)', {
+            type: JSON.stringify(type),
+          });
         const settings = validSettings(command.data.settings);
         return [
           {
@@ -82,38 +88,47 @@ export const channelConnectionDecider: Decider<ChannelConnectionCommand, Channel
       }
       default: {
         const unknown: never = command;
-        throw invalidInput(`unknown channel connection command ${JSON.stringify((unknown as { type?: unknown }).type)}`);
+        throw invalidInput('unknown-command', 'unknown {{aggregate}} command {{type}}', {
+          aggregate: 'channel connection',
+          type: JSON.stringify((unknown as { type?: unknown }).type),
+        });
       }
     }
   },
 };
 
 function active(state: ChannelConnectionState): ActiveChannelConnection {
-  if (state.status !== 'active') throw notFound('channel connection not found; it may have been removed');
+  if (state.status !== 'active') throw notFound('channel-connection-not-found', 'channel connection not found; it may have been removed');
   return state;
 }
 
 function validName(value: string): string {
   const name = (typeof value === 'string' ? value : '').trim();
-  if (name === '') throw invalidInput('name must not be empty: give the connection a name, e.g. "Website chat"');
+  if (name === '') throw invalidInput('channel-connection-name-empty', 'name must not be empty: give the connection a name, e.g. "Website chat"');
   if (name.length > CHANNEL_CONNECTION_NAME_MAX_LENGTH) {
-    throw invalidInput(`name must be at most ${CHANNEL_CONNECTION_NAME_MAX_LENGTH} characters (it has ${name.length}); shorten it`);
+    throw invalidInput('field-too-long', '{{field}} must be at most {{max}} characters (it has {{length}}); shorten it', {
+      field: 'name',
+      max: CHANNEL_CONNECTION_NAME_MAX_LENGTH,
+      length: name.length,
+    });
   }
   return name;
 }
 
 function validSettings(settings: ConnectionSettings): ConnectionSettings {
   if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
-    throw invalidInput('settings must be an object of the channel\'s settings, e.g. {"allowedOrigins":["https://example.com"]}');
+    throw invalidInput('channel-settings-not-object', 'settings must be an object of the channel\'s settings, e.g. {"allowedOrigins":["https://example.com"]}');
   }
   return settings;
 }
 
 /** Each secret key names a setting that is present: the others have nothing to keep secret. */
 function validSecretKeys(keys: readonly string[], settings: ConnectionSettings): string[] {
-  if (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string')) throw invalidInput('secretKeys must be a list of setting names');
+  if (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string'))
+    throw invalidInput('channel-secret-keys-invalid', 'secretKeys must be a list of setting names');
   const missing = keys.find((key) => !Object.hasOwn(settings, key));
-  if (missing !== undefined) throw invalidInput(`secretKeys names settings.${missing}, which the settings do not have`);
+  if (missing !== undefined)
+    throw invalidInput('channel-secret-key-missing', 'secretKeys names settings.{{key}}, which the settings do not have', { key: missing });
   return [...new Set(keys)];
 }
 

@@ -27,6 +27,16 @@ import { WebExceptionFilter } from './web-exception.filter';
 import { field, fields, redirect, sendHtml, type FormBody } from './web-http';
 import { WebRenderer } from './web-renderer';
 import { assertSameOrigin } from './web-security';
+import { channelsSection, settingsFromForm } from './channel-connections-settings';
+import {
+  ChangeChannelConnectionCommand,
+  ConnectChannelCommand,
+  DisconnectChannelCommand,
+} from '../../application/channel-connections/channel-connection-commands.handler';
+import { ListChannelConnectionsQuery } from '../../application/channel-connections/channel-connection-queries.handler';
+import type { ChannelConnectionView } from '../../application/channel-connections/channel-connection-settings';
+import { CHANNEL_CONNECTION_SPECS, type ChannelConnectionSpecs } from '../../application/ports/channel-connection-specs.port';
+import { PUBLIC_URL, requestOrigin } from '../http/controllers/channel-connections.controller';
 
 /** The inbox screen (three panes) and the inbox settings page, as whole pages. */
 @Controller()
@@ -40,6 +50,8 @@ export class InboxPagesController {
     private readonly tokens: SessionTokens,
     private readonly revocations: SessionRevocations,
     @Inject(COOKIE_SECURE) private readonly secureCookies: boolean,
+    @Inject(CHANNEL_CONNECTION_SPECS) private readonly connectionSpecs: ChannelConnectionSpecs,
+    @Inject(PUBLIC_URL) private readonly publicUrl: string | null,
   ) {}
 
   @Get('inbox')
@@ -85,11 +97,18 @@ export class InboxPagesController {
     @Query('saved') saved: string | undefined,
     @CurrentAgent() agent: AuthenticatedAgent,
     @RequestLocale() locale: Locale,
+    @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     sendHtml(
       reply,
-      await this.settingsPage(agent, locale, inboxId, { notice: saved && SAVED.includes(saved as Saved) ? locale.t(`settings.saved.${saved}`) : undefined }),
+      await this.settingsPage(
+        agent,
+        locale,
+        inboxId,
+        { notice: saved && SAVED.includes(saved as Saved) ? locale.t(`settings.saved.${saved}`) : undefined },
+        request,
+      ),
     );
   }
 
@@ -254,6 +273,58 @@ export class InboxPagesController {
     );
   }
 
+  /** Connect a channel (chat …) to the inbox: the same command and checks as POST /api/inboxes/:id/channels. */
+  @Post('settings/channels')
+  async connectChannel(
+    @Query('inbox') inboxId: string | undefined,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.settingsAction(agent, inboxId, request, reply, 'channel-connected', async (id) => {
+      const type = field(body, 'type');
+      const spec = this.connectionSpecs.connectionSpec(type);
+      const settings = spec ? settingsFromForm(body, spec, requestLocale(request)) : {};
+      const name = field(body, 'name');
+      await this.commandBus.execute(new ConnectChannelCommand(id, type, name === '' ? undefined : name, settings, null, agentContext(agent)));
+    });
+  }
+
+  /** Rename a channel connection and save its settings (as PATCH …/channels/:connectionId; an empty secret keeps the stored one). */
+  @Post('settings/channels/:connectionId')
+  async changeChannel(
+    @Query('inbox') inboxId: string | undefined,
+    @Param('connectionId', uuidParam('connectionId')) connectionId: string,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.settingsAction(agent, inboxId, request, reply, 'channel-saved', async (id) => {
+      // The form's fields are those of the connection's own channel, whatever the form claims.
+      const connections: ChannelConnectionView[] = await this.queryBus.execute(new ListChannelConnectionsQuery(agent, id, null));
+      const type = connections.find((c) => c.id === connectionId)?.type;
+      const spec = type ? this.connectionSpecs.connectionSpec(type) : null;
+      const settings = spec && spec.fields.length > 0 ? settingsFromForm(body, spec, requestLocale(request)) : undefined;
+      await this.commandBus.execute(new ChangeChannelConnectionCommand(id, connectionId, { name: field(body, 'name'), settings }, null, agentContext(agent)));
+    });
+  }
+
+  /** Remove a channel connection (as DELETE …/channels/:connectionId); its conversations stay. */
+  @Post('settings/channels/:connectionId/remove')
+  async removeChannel(
+    @Query('inbox') inboxId: string | undefined,
+    @Param('connectionId', uuidParam('connectionId')) connectionId: string,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.settingsAction(agent, inboxId, request, reply, 'channel-removed', (id) =>
+      this.commandBus.execute(new DisconnectChannelCommand(id, connectionId, agentContext(agent))),
+    );
+  }
+
   /** The same HttpOnly, SameSite=Strict session cookie as logging in sets. */
   private async startSession(agentId: string, reply: FastifyReply): Promise<void> {
     const session = await this.queryBus.execute(new GetSessionAgentQuery(agentId));
@@ -280,7 +351,7 @@ export class InboxPagesController {
     } catch (error) {
       const described = describeError(error);
       if (described.statusCode >= 500) throw error;
-      sendHtml(reply, await this.settingsPage(agent, requestLocale(request), inbox.id, { error: messageOf(error) }), described.statusCode);
+      sendHtml(reply, await this.settingsPage(agent, requestLocale(request), inbox.id, { error: messageOf(error) }, request), described.statusCode);
     }
   }
 
@@ -289,14 +360,19 @@ export class InboxPagesController {
     locale: Locale,
     inboxId: string | undefined,
     messages: { notice?: string; error?: string },
+    /** For the embed snippets' address when PARLEY_PUBLIC_URL is not set. */
+    request?: FastifyRequest,
   ): Promise<string> {
     const screen = this.presenter.screen;
     const { inbox, inboxes } = await screen.resolveInbox(agent, parseInboxState({ inbox: inboxId }));
-    const [me, agents, blocked, views] = await Promise.all([
+    const [me, agents, blocked, views, connections] = await Promise.all([
       screen.me(agent),
       this.queryBus.execute(new ListAgentsQuery()) as Promise<AgentSummary[]>,
       this.queryBus.execute(new ListBlockedSendersQuery(agent, inbox.id)) as Promise<BlockedSenderRecord[]>,
       this.queryBus.execute(new ListCustomViewsQuery(agent, inbox.id)) as Promise<CustomViewListing[]>,
+      this.queryBus.execute(new ListChannelConnectionsQuery(agent, inbox.id, this.publicUrl ?? (request ? requestOrigin(request) : null))) as Promise<
+        ChannelConnectionView[]
+      >,
     ]);
     const isAdmin = me.role === 'admin';
     return this.renderer.page('settings', {
@@ -322,6 +398,7 @@ export class InboxPagesController {
       blocked,
       hasBlocked: blocked.length > 0,
       customViews: views.map((v) => ({ id: v.id, name: v.name })),
+      channels: channelsSection(connections, this.connectionSpecs, locale, isAdmin),
       backHref: `/inbox?${stateQuery(parseInboxState({ inbox: inbox.id }))}`,
       ...messages,
     });
@@ -340,6 +417,9 @@ const SAVED = [
   'password',
   'view-renamed',
   'view-deleted',
+  'channel-connected',
+  'channel-saved',
+  'channel-removed',
 ] as const;
 type Saved = (typeof SAVED)[number];
 

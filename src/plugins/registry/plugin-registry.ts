@@ -17,10 +17,17 @@ import { SessionTokens } from '../../infrastructure/http/auth/session-tokens';
 import { ParleyMetrics } from '../../infrastructure/metrics/parley-metrics';
 import { MemoryPluginStorage } from '../testing/memory-plugin-storage';
 import { PLUGIN_DOCUMENTS, type PluginDocumentStore } from '../../infrastructure/plugin-storage/plugin-documents';
-import { ConnectionSettingsError, type ChannelCapabilities, type ChannelPlugin, type PluginAgent, type PluginStorage } from '../channel-plugin';
+import {
+  ConnectionSettingsError,
+  type ConnectionSettingsSpec,
+  type ChannelCapabilities,
+  type ChannelPlugin,
+  type PluginAgent,
+  type PluginStorage,
+} from '../channel-plugin';
 import { InvalidRequestError } from '../../application/access/inbox-access';
 import { ChannelConnectionsDirectory } from '../../application/channel-connections/channel-connections-directory';
-import type { ChannelConnectionSpecs, ConnectionSpec } from '../../application/ports/channel-connection-specs.port';
+import type { ChannelConnectionSpecs, ConnectionField, ConnectionSpec } from '../../application/ports/channel-connection-specs.port';
 import { pluginShapeProblems } from '../plugin-shape';
 import { BUILT_IN_PLUGINS, type BuiltInPluginContext, type BuiltInPluginFactory } from './built-in-plugins';
 import { loadPluginPackage, PluginLoadError } from './load-plugin-package';
@@ -295,6 +302,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
       type: plugin.id,
       displayName: plugin.displayName,
       secrets: [...spec.secrets],
+      fields: formFields(spec.fields),
       validate: async (settings, context) => {
         let validated: unknown;
         try {
@@ -414,6 +422,22 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
       clearTimeout(timer);
     }
   }
+}
+
+const FIELD_TYPES = new Set(['text', 'textarea', 'lines', 'checkbox', 'number', 'secret']);
+
+/** The settings form a plugin declares, without entries the form could not show (no key, an unknown type, no English label). */
+function formFields(fields: ConnectionSettingsSpec['fields']): ConnectionField[] {
+  if (!Array.isArray(fields)) return [];
+  return fields
+    .filter((f) => typeof f?.key === 'string' && f.key !== '' && FIELD_TYPES.has(f.type) && typeof f.label?.en === 'string')
+    .map((f) => ({
+      key: f.key,
+      type: f.type,
+      label: { ...f.label },
+      ...(f.help ? { help: { ...f.help } } : {}),
+      ...(f.generate === true ? { generate: true } : {}),
+    }));
 }
 
 function withoutHtml(outbound: OutboundMessage): OutboundMessage {

@@ -686,6 +686,41 @@
     }
   });
 
+  // ---- channel connections (settings): copy the embed code, generate a secret ------------------------------------------------------------------
+  document.addEventListener('click', function (event) {
+    var button = event.target instanceof Element ? event.target.closest('[data-copy], [data-generate-secret]') : null;
+    if (!button) return;
+    if (button.hasAttribute('data-copy')) {
+      var source = document.querySelector(button.getAttribute('data-copy'));
+      if (!source) return;
+      var done = function () {
+        var label = button.textContent;
+        button.textContent = button.getAttribute('data-copied') || label;
+        setTimeout(function () {
+          button.textContent = label;
+        }, 2000);
+      };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(source.value).then(done, function () {});
+      else {
+        source.select();
+        if (document.execCommand('copy')) done();
+      }
+      return;
+    }
+    // A random secret (32 bytes, hex), shown once in plain text so the admin can copy it into their website's code.
+    var input = document.querySelector(button.getAttribute('data-generate-secret'));
+    if (!input || !window.crypto) return;
+    var bytes = new Uint8Array(32);
+    window.crypto.getRandomValues(bytes);
+    input.value = Array.prototype.map
+      .call(bytes, function (b) {
+        return ('0' + b.toString(16)).slice(-2);
+      })
+      .join('');
+    input.type = 'text';
+    input.select();
+  });
+
   // ---- start ------------------------------------------------------------------------------
   function start() {
     localiseTimes(document);
