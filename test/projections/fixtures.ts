@@ -175,6 +175,19 @@ export const conversationEvent = {
       text: o.text ?? 'It ships today.',
       queuedAt: o.queuedAt ?? at(1),
     }),
+  /** A chat's transcript emailed (rule 12): by the system on close (no author), or a copy an agent asked for. */
+  transcriptSent: (o: { messageId: string; authorId?: string; to?: Party[] }) =>
+    newEvent('TranscriptSent', {
+      messageId: o.messageId,
+      ...(o.authorId ? { authorId: o.authorId } : {}),
+      channel: 'email',
+      to: o.to ?? [{ address: 'ana@example.com' }],
+      reason: o.authorId ? 'requested' : 'closed',
+      subject: 'Transcript of your chat with Support',
+      text: 'Ana: Hello\nBo: Hi',
+      html: '<p>Ana: Hello</p>',
+      sentAt: at(3),
+    }),
   delivered: (messageId: string) => newEvent('ReplyDelivered', { messageId, deliveredAt: at(2) }),
   deliveryFailed: (messageId: string, retryable: boolean, reason = 'relay refused') =>
     newEvent('ReplyDeliveryFailed', { messageId, reason, retryable, attempt: 1, failedAt: at(2) }),

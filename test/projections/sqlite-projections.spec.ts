@@ -129,6 +129,14 @@ function randomConversationEvent(conversation: SimulatedConversation, pick: <T>(
         return e.replied({ authorId: pick(AGENTS), messageId });
       },
     ],
+    [
+      1,
+      () => {
+        const messageId = randomUUID();
+        conversation.replyIds.push(messageId);
+        return e.transcriptSent({ messageId, authorId: random() < 0.5 ? pick(AGENTS) : undefined });
+      },
+    ],
     [2, () => (conversation.replyIds.length ? e.delivered(pick(conversation.replyIds)) : e.botHandoff())],
     [2, () => (conversation.replyIds.length ? e.deliveryFailed(pick(conversation.replyIds), random() < 0.5) : e.botHandoff())],
     [6, () => e.assigned(pick(assignees))],
