@@ -245,6 +245,21 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('PARLEY_PUBLIC_URL', () => {
+    it('is optional, and kept without a trailing slash', () => {
+      expect(loadConfig({}).publicUrl).toBeUndefined();
+      expect(loadConfig({ PARLEY_PUBLIC_URL: 'https://support.example.com/' }).publicUrl).toBe('https://support.example.com');
+      expect(loadConfig({ PARLEY_PUBLIC_URL: 'http://localhost:3000' }).publicUrl).toBe('http://localhost:3000');
+    });
+
+    it('must be an http or https URL', () => {
+      const problems = problemsOf({ PARLEY_PUBLIC_URL: 'support.example.com' });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain('PARLEY_PUBLIC_URL');
+      expect(problems[0]).toContain('https://support.example.com');
+    });
+  });
+
   describe('PARLEY_SECRET', () => {
     it('is optional', () => {
       expect(loadConfig({}).secret).toBeNull();
