@@ -14,7 +14,7 @@ import { FileKeyValueStore } from './storage/file-key-value-store';
 import type { PluginKeyValueStore } from './storage/key-value-store';
 import { BlobReferences } from './storage/blob-references';
 import { BlobStore } from './storage/raw-message-store';
-import { ThreadIndex } from './threading/thread-index';
+import { migrateLegacyThreadIndex, ThreadIndex } from './threading/thread-index';
 import { ContinuedConversations } from './outbound/continued-conversations';
 
 export interface EmailPluginOptions {
@@ -25,7 +25,10 @@ export interface EmailPluginOptions {
   relayUrl?: string | null;
   /** PARLEY_INBOX_EMAIL: the sender when an outbound message names none. */
   inboxEmail?: string;
-  /** The plugin's storage; default: FileKeyValueStore in `storageDir`. */
+  /**
+   * Where originals and attachments are kept (large blobs); default: FileKeyValueStore in
+   * `storageDir`. The thread index is in the host's plugin storage (`connection.storage`).
+   */
   storage?: PluginKeyValueStore;
   /** Folder for the default storage (e.g. <PARLEY_DATA_DIR>/plugins/email). */
   storageDir?: string;
@@ -92,7 +95,9 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
       const settings = resolveSettings(options, connection);
       if (settings.spoolIsTemporary) temporarySpool = settings.spoolDir;
       const storage = settings.storage;
-      const index = new ThreadIndex(storage);
+      // An older version kept the thread index in the same folder: read there until copied (see the listener's start).
+      const legacyIndex = storage instanceof FileKeyValueStore ? storage : null;
+      const index = new ThreadIndex(connection.storage, legacyIndex);
       const blobs = new BlobStore(storage);
       const references = new BlobReferences(storage, blobs);
       const { maxMessageBytes, inboxEmail } = settings;
@@ -100,7 +105,7 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
       const defaultFrom: Party | null = inboxEmail ? { address: inboxEmail } : null;
 
       // Rule 12: which email threads carry a chat answered by email (in the host's shared plugin storage).
-      const continued = connection.storage ? new ContinuedConversations(connection.storage) : null;
+      const continued = new ContinuedConversations(connection.storage);
       sender = new EmailSender({ relayUrl: settings.relayUrl, defaultFrom, templates, index, logger, clock, timeouts: options.relayTimeouts, continued });
       const receiver = new EmailReceiver({
         ingest: (message) => connection.ingest(message),
@@ -132,7 +137,18 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
         sessions: smtpSessionMetrics(connection),
       });
       listener = smtp;
-      connection.listen({ name: 'smtp', start: async () => void (await smtp.start()), stop: () => smtp.stop() });
+      connection.listen({
+        name: 'smtp',
+        start: async () => {
+          // Once, before mail is taken: an upgraded instance finds its threads in the host's storage.
+          if (legacyIndex) {
+            const copied = await migrateLegacyThreadIndex(connection.storage, legacyIndex);
+            if (copied) logger.info(copied, 'email thread index copied from files into plugin storage');
+          }
+          await smtp.start();
+        },
+        stop: () => smtp.stop(),
+      });
 
       /**
        * Only for an agent who may read a conversation holding the blob. Blobs stored before their
@@ -212,11 +228,10 @@ interface Settings {
 }
 
 /**
- * What the host may offer beyond today's interface (proposed: `storage`, a durable key-value
- * store private to the plugin, and `inboxes`, which inbox takes an address). Used when present.
+ * What the host may offer beyond today's interface (proposed: `inboxes`, which inbox takes an
+ * address). Used when present.
  */
 interface ProposedHostExtensions {
-  storage?: PluginKeyValueStore;
   inboxes?: InboxDirectory;
 }
 
@@ -224,13 +239,12 @@ function resolveSettings(options: EmailPluginOptions, connection: ChannelHostCon
   const { config } = connection;
   // Asked with `in`: reading a property the interface does not have is a contract violation.
   const offered = connection as ChannelHostConnection & ProposedHostExtensions;
-  const offeredStorage = 'storage' in connection ? offered.storage : undefined;
   const offeredInboxes = 'inboxes' in connection ? offered.inboxes : undefined;
   const storageDir = options.storageDir ?? config.get('STORAGE_DIR');
-  const storage = options.storage ?? (storageDir ? new FileKeyValueStore(storageDir) : offeredStorage);
+  const storage = options.storage ?? (storageDir ? new FileKeyValueStore(storageDir) : undefined);
   if (!storage) {
     throw new Error(
-      `the email channel keeps original messages and its thread index on disk: set ${config.variableName('STORAGE_DIR')} (Parley sets it under PARLEY_DATA_DIR)`,
+      `the email channel keeps original messages and attachments on disk: set ${config.variableName('STORAGE_DIR')} (Parley sets it under PARLEY_DATA_DIR)`,
     );
   }
   return {

@@ -6,7 +6,7 @@ import { defaultTemplatesFolder, EmailTemplates } from '../../../src/plugins/ema
 import { resolveThread, SUBJECT_WINDOW_MS } from '../../../src/plugins/email/threading/resolve-thread';
 import { normaliseSubject } from '../../../src/plugins/email/threading/subject';
 import { ThreadIndex } from '../../../src/plugins/email/threading/thread-index';
-import { MemoryKeyValueStore } from '../../../src/plugins/email/storage/key-value-store';
+import { MemoryPluginStorage } from '../../../src/plugins/testing/memory-plugin-storage';
 
 describe('normaliseSubject', () => {
   it.each([
@@ -83,7 +83,7 @@ describe('resolveThread', () => {
   });
 
   it('prefers what the index knows: redelivery, then In-Reply-To, then References nearest first', async () => {
-    const index = new ThreadIndex(new MemoryKeyValueStore());
+    const index = new ThreadIndex(new MemoryPluginStorage());
     await index.record({ messageId: '<p1@x>', root: '<root-1@x>', direction: 'in', at: at.toISOString(), counterpart: 'jane@x', subject: 'hello' });
     await index.record({ messageId: '<p2@x>', root: '<root-2@x>', direction: 'out', at: at.toISOString(), counterpart: 'jane@x', subject: 'hello' });
     expect(await resolveThread(index, input({ messageId: '<p1@x>', inReplyTo: ['<p2@x>'] }))).toEqual({ root: '<root-1@x>', via: 'redelivery' });
@@ -92,7 +92,7 @@ describe('resolveThread', () => {
   });
 
   it('uses the subject only for a message that says it continues something, and only within the window', async () => {
-    const index = new ThreadIndex(new MemoryKeyValueStore());
+    const index = new ThreadIndex(new MemoryPluginStorage());
     await index.record({ messageId: '<s1@x>', root: '<s1@x>', direction: 'in', at: at.toISOString(), counterpart: 'Jane@X', subject: 'hello' });
     expect(await resolveThread(index, input({ subject: 'Re: Hello' }))).toEqual({ root: '<s1@x>', via: 'subject' });
     expect(await resolveThread(index, input({ subject: 'Hello' }))).toEqual({ root: '<new@x>', via: 'new' });
@@ -103,7 +103,7 @@ describe('resolveThread', () => {
   });
 
   it('parents never seen: the oldest Reference, else In-Reply-To', async () => {
-    const index = new ThreadIndex(new MemoryKeyValueStore());
+    const index = new ThreadIndex(new MemoryPluginStorage());
     expect(await resolveThread(index, input({ subject: '', references: ['<r0@x>', '<r1@x>'], inReplyTo: ['<r1@x>'] }))).toEqual({
       root: '<r0@x>',
       via: 'unknown-parent',

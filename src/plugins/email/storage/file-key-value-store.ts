@@ -106,6 +106,36 @@ export class FileKeyValueStore implements PluginKeyValueStore {
     }
   }
 
+  /**
+   * Reads every stored value of at most `maxBytes` whose first byte is `{` (a JSON object), in no
+   * particular order: how an upgrade finds what an older version kept (the file names are hashes,
+   * so keys cannot be listed). Only the store's own files: not the spool, not a write in progress.
+   */
+  async scan(maxBytes: number, visit: (value: Buffer) => Promise<void>): Promise<void> {
+    let folders: string[];
+    try {
+      folders = (await readdir(this.root, { withFileTypes: true })).filter((e) => e.isDirectory() && /^[0-9a-f]{2}$/.test(e.name)).map((e) => e.name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing stored yet
+      throw error;
+    }
+    for (const folder of folders) {
+      for (const entry of await readdir(join(this.root, folder), { withFileTypes: true })) {
+        if (!entry.isFile() || !/^[0-9a-f]{62}$/.test(entry.name)) continue;
+        const file = join(this.root, folder, entry.name);
+        let value: Buffer;
+        try {
+          if ((await stat(file)).size > maxBytes) continue;
+          value = await readFile(file);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted meanwhile
+          throw error;
+        }
+        if (value[0] === 0x7b) await visit(value);
+      }
+    }
+  }
+
   private pathOf(key: string): string {
     const name = createHash('sha256').update(key, 'utf8').digest('hex');
     return join(this.root, name.slice(0, 2), name.slice(2));
