@@ -238,6 +238,34 @@ describe('chat plugin: live events', () => {
     expect((opened.body as Readable & { writableEnded: boolean }).writableEnded).toBe(true);
   });
 
+  it('tells connected visitors when their inbox has agents available again, and answers it in the session', async () => {
+    let available = false;
+    const plugin = createChatPlugin({ availabilityPollMs: 20 });
+    const settings = await plugin.connectionSettings!.validate({}, { inboxId: INBOX });
+    const host = new FakeHostConnection(
+      { id: 'chat', channel: 'chat' },
+      {},
+      { connections: [{ id: CID, inboxId: INBOX, settings }], agentsAvailable: () => available },
+    );
+    await plugin.connect(host.connection);
+    host.endConnect();
+    await host.startListeners();
+    try {
+      const session = body(await startSession(host));
+      expect(session.agentsAvailable).toBe(false);
+      const opened = await host.request('GET', `${base}/events?token=${encodeURIComponent(session.token)}`);
+      const events = collect(opened.body as Readable);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      available = true;
+      const deadline = Date.now() + 2_000;
+      while (!events.text().includes('event: availability') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(events.text()).toContain('event: availability\ndata: {"agentsAvailable":true}\n\n');
+    } finally {
+      await host.stopListeners();
+      await plugin.disconnect?.();
+    }
+  });
+
   it('tells the agents when the visitor types, and answers a reply for an unknown thread as a permanent failure', async () => {
     const { host, plugin } = await setup();
     const token = body(await startSession(host)).token as string;
