@@ -58,6 +58,8 @@ describe('DeliverReplyJob', () => {
         conversationId,
         messageId,
         channel: 'api',
+        // The conversation's own channel: the same here (a chat answered by email would say chat).
+        conversationChannel: 'api',
         to: [{ address: message.from.address, name: message.from.name }],
         from: { address: 'support@localhost', name: expect.any(String) },
         subject: `Re: ${message.subject}`,
