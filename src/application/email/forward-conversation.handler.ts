@@ -9,7 +9,7 @@ import { CommandExecutor } from '../command-handling/command-executor';
 import { inboxGuard, toResult, type ConversationCommandResult } from '../conversations/conversation-result';
 import { READ_STORE, type ConversationDetail, type ReadStore } from '../ports/read-store.port';
 import { streams } from '../streams';
-import { forwardedContent } from './forwarded-content';
+import { forwardLanguage, forwardedContent } from './forwarded-content';
 
 export interface ForwardConversationResult extends ConversationCommandResult {
   messageId: string;
@@ -48,7 +48,7 @@ export class ForwardConversationHandler implements ICommandHandler<ForwardConver
     await this.access.assertInbox(ctx.agent, conversation.inboxId, unknown);
 
     const messageId = randomUUID();
-    const { subject, text, html } = forwardedContent(conversation, note);
+    const { subject, text, html } = forwardedContent(conversation, note, forwardLanguage(ctx.agent.language));
     const outcome = await this.executor.execute(
       streams.conversation(conversationId),
       conversationDecider,

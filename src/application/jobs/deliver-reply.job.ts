@@ -116,7 +116,14 @@ export class DeliverReplyJob implements JobRegistration {
       ...(queued.html === undefined ? {} : { html: queued.html }),
       thread: { externalThreadId: state.externalThreadId, externalMessageIds: threadMessageIds(events) },
       kind,
+      ...(await this.languageOf(queued.authorId)),
     };
+  }
+
+  /** The language of the agent who wrote the message, when they chose one Parley speaks (the channel's own words follow it). */
+  private async languageOf(authorId: string | undefined): Promise<Pick<OutboundMessage, 'language'>> {
+    const author = authorId ? await this.readStore.getAgent(authorId) : null;
+    return author?.language === 'nl' || author?.language === 'en' ? { language: author.language } : {};
   }
 
   private async record(
@@ -164,6 +171,8 @@ interface QueuedOutbound {
   at: string;
   /** Set by the event when it says (a forward); otherwise derived. */
   kind?: OutboundMessage['kind'];
+  /** The agent who wrote it, when an agent did. */
+  authorId?: string;
 }
 
 /**
@@ -194,6 +203,7 @@ function outboundEventOf(events: readonly ConversationEvent[], messageId: string
 function pickMessage(data: ReplyQueued['data']) {
   return {
     messageId: data.messageId,
+    ...(typeof data.authorId === 'string' ? { authorId: data.authorId } : {}),
     channel: data.channel,
     to: data.to,
     subject: data.subject,

@@ -35,6 +35,13 @@ export interface OutboundMessage {
     externalMessageIds: string[];
   };
   kind: 'reply' | 'forward' | 'transcript' | 'compose';
+  /**
+   * The language of what the channel itself writes around the agent's text (email: the "On …
+   * wrote:" line above the quote, its date): the language of the agent who wrote the message, when
+   * they chose one. Absent: English. Plugins keep their own few words per language; one that only
+   * speaks English ignores it.
+   */
+  language?: 'en' | 'nl';
 }
 
 /**

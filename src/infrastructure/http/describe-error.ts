@@ -68,6 +68,7 @@ const DOMAIN_STATUS: Record<DomainError['code'], number> = {
 export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'inbox-unknown', template: 'inbox {{inboxId}} not found' },
   { code: 'conversation-unknown', template: 'conversation {{conversationId}} not found' },
+  { code: 'conversation-not-found', template: 'conversation not found; check the conversation id' },
   { code: 'conversation-not-yet', template: 'conversation {{conversationId}} did not exist yet at {{at}}' },
   { code: 'agent-unknown', template: 'agent {{agentId}} not found' },
   { code: 'view-unknown', template: 'custom view {{viewId}} not found' },

@@ -145,7 +145,12 @@ describe('email templates', () => {
       body: 'a < b',
       bodyHtml: '<p>a &lt; b</p>',
       signature: { name: 'Acme <Support>' },
-      quoted: { date: 'Tue, 24 Nov 2026 10:00:00 GMT', from: 'Jane <jane@x>', lines: ['<script>'] },
+      quoted: {
+        date: 'Tue, 24 Nov 2026 10:00:00 GMT',
+        from: 'Jane <jane@x>',
+        lines: ['<script>'],
+        intro: 'On Tue, 24 Nov 2026 10:00:00 GMT, Jane <jane@x> wrote:',
+      },
     });
     expect(rendered.text).toBe('a < b\n\n-- \nAcme <Support>\n\nOn Tue, 24 Nov 2026 10:00:00 GMT, Jane <jane@x> wrote:\n> <script>\n');
     expect(rendered.html).toContain('Acme &lt;Support&gt;');

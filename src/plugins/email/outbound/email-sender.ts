@@ -6,7 +6,7 @@ import { parleyMessageId, parseMessageIds } from '../inbound/message-id';
 import { normaliseSubject } from '../threading/subject';
 import type { ThreadIndex, ThreadRecord } from '../threading/thread-index';
 import type { ContinuedConversations } from './continued-conversations';
-import { textToHtml, type EmailTemplates, type TemplateInput } from './email-templates';
+import { emailWords, quoteDate, textToHtml, type EmailTemplates, type TemplateInput } from './email-templates';
 
 export interface EmailSenderOptions {
   /** `smtp://user:pass@host:587` or `smtps://…:465`; null: no relay configured. */
@@ -124,7 +124,7 @@ export class EmailSender {
       body,
       bodyHtml: outbound.html ? sanitiseEmailHtml(outbound.html) : textToHtml(body),
       signature: from.name ? { name: from.name, address: from.address } : { name: from.address },
-      ...(threaded ? quotedOf(thread) : {}),
+      ...(threaded ? quotedOf(thread, outbound.language) : {}),
     };
     const { text, html } = this.options.templates.render(input);
 
@@ -182,12 +182,15 @@ function referencesOf(outbound: OutboundMessage, thread: ThreadRecord | null, ow
   return ids.length > MAX_REFERENCES ? [ids[0], ...ids.slice(-(MAX_REFERENCES - 1))] : ids;
 }
 
-function quotedOf(thread: ThreadRecord | null): Pick<TemplateInput, 'quoted'> {
+/** The latest inbound message's text under an "On …, … wrote:" line in the reply's language. */
+function quotedOf(thread: ThreadRecord | null, language: string | undefined): Pick<TemplateInput, 'quoted'> {
   const last = [...(thread?.messages ?? [])].reverse().find((m) => m.direction === 'in' && m.excerpt);
   if (!last?.excerpt) return {};
-  const from = last.from ? (last.from.name ? `${last.from.name} <${last.from.address}>` : last.from.address) : 'the sender';
+  const words = emailWords(language);
+  const from = last.from ? (last.from.name ? `${last.from.name} <${last.from.address}>` : last.from.address) : words.unknownSender;
   const lines = last.excerpt.replace(/\r\n/g, '\n').replace(/\s+$/, '').split('\n').slice(0, QUOTED_LINES);
-  return { quoted: { date: new Date(last.at).toUTCString(), from, lines } };
+  const date = quoteDate(new Date(last.at), language);
+  return { quoted: { date, from, lines, intro: words.quoteIntro(date, from) } };
 }
 
 /** The password of `smtp://user:password@host`, as written and decoded; the URL parser finds it even when the user name holds an @. */

@@ -11,8 +11,40 @@ export interface TemplateInput {
   bodyHtml: string;
   /** Signed with the inbox's name and address. */
   signature?: { name: string; address?: string };
-  /** The message being answered (replies only). */
-  quoted?: { date: string; from: string; lines: string[] };
+  /** The message being answered (replies only); `intro` is the "On …, … wrote:" line in the message's language. */
+  quoted?: { date: string; from: string; lines: string[]; intro: string };
+}
+
+/** The languages the email channel writes its own few words in (OutboundMessage.language). */
+export type EmailLanguage = 'en' | 'nl';
+
+/**
+ * The email channel's own words, in each language it speaks: the plugin does not reach into the
+ * application's translations (plugins see only the plugin interface), so they live here.
+ */
+const WORDS: Record<EmailLanguage, { quoteIntro: (date: string, from: string) => string; unknownSender: string }> = {
+  en: { quoteIntro: (date, from) => `On ${date}, ${from} wrote:`, unknownSender: 'the sender' },
+  nl: { quoteIntro: (date, from) => `Op ${date} schreef ${from}:`, unknownSender: 'de afzender' },
+};
+
+/** The words of `language`, English for anything else (a plugin must accept languages added later). */
+export function emailWords(language: string | undefined): (typeof WORDS)[EmailLanguage] {
+  return language === 'nl' ? WORDS.nl : WORDS.en;
+}
+
+/** A moment as the quote's intro line names it: in UTC, in the message's language ("Mon, 7 Dec 2026 09:30:00 GMT"). */
+export function quoteDate(at: Date, language: string | undefined): string {
+  if (language !== 'nl') return at.toUTCString();
+  const formatted = new Intl.DateTimeFormat('nl-NL', {
+    timeZone: 'UTC',
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(at);
+  return `${formatted} UTC`;
 }
 
 const TEMPLATE_NAMES = ['message', 'signature', 'quoted'] as const;
