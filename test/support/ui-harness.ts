@@ -51,8 +51,10 @@ export interface UiApp {
   close(): Promise<void>;
 }
 
-export async function startUiApp(options: { env?: Record<string, string> } = {}): Promise<UiApp> {
-  const t = await startTestApp({ env: options.env });
+export async function startUiApp(
+  options: { env?: Record<string, string>; builtIns?: NonNullable<Parameters<typeof startTestApp>[0]>['builtIns'] } = {},
+): Promise<UiApp> {
+  const t = await startTestApp({ env: options.env, builtIns: options.builtIns });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = t.app.getHttpServer().address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
