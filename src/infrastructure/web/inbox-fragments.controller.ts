@@ -14,7 +14,6 @@ import { UnblockSenderCommand } from '../../application/conversations/unblock-se
 import { CreateCustomViewCommand } from '../../application/custom-views/create-custom-view.handler';
 import { ComposeEmailCommand } from '../../application/email/compose-email.handler';
 import { ForwardConversationCommand } from '../../application/email/forward-conversation.handler';
-import { ChannelActivity } from '../../application/live/channel-activity';
 import { CHANNEL_CATALOG, type ChannelCatalog } from '../../application/ports/channel-catalog.port';
 import { SendTranscriptCommand } from '../../application/transcripts/send-transcript.handler';
 import { ConcurrencyError } from '../../application/ports/event-store.port';
@@ -55,7 +54,6 @@ export class InboxFragmentsController {
     private readonly renderer: WebRenderer,
     private readonly commandBus: CommandBus,
     @Inject(CHANNEL_CATALOG) private readonly catalog: ChannelCatalog,
-    private readonly activity: ChannelActivity,
   ) {
     this.actions = {
       assign: async (id, body, agent, locale) => {
@@ -185,10 +183,9 @@ export class InboxFragmentsController {
     @Res() reply: FastifyReply,
   ) {
     const state = { ...parseInboxState(query), conversationId: id };
-    const context = await this.presenter.threadContext(agent, id, state, locale);
-    if (!context) return sendHtml(reply, this.renderer.fragment('thread-gone', { locale, oobPane: true }));
     // A live refresh of the open thread shows the agent the contact's new message: seen.
-    this.seen(id, context.thread.latestInbound);
+    const context = await this.presenter.threadContext(agent, id, state, locale, { seen: true });
+    if (!context) return sendHtml(reply, this.renderer.fragment('thread-gone', { locale, oobPane: true }));
     sendHtml(reply, this.renderer.fragment('thread-main', context) + this.renderer.fragment('sidebar', { ...context, oob: true }));
   }
 
@@ -413,15 +410,6 @@ export class InboxFragmentsController {
     sendHtml(reply, this.renderer.flash(locale, 'info', locale.t('notices.viewSaved', { name })));
   }
 
-  /**
-   * The agent opened (or sees the live refresh of) a thread whose latest message is the contact's:
-   * its channel may show the contact "seen". In the background: a page never waits for a channel.
-   */
-  private seen(conversationId: string, latestInbound: boolean): void {
-    if (!latestInbound) return;
-    void this.activity.agentSeen(conversationId).catch(() => undefined);
-  }
-
   private change(id: string, agent: AuthenticatedAgent, build: ConversationCommandBuilder) {
     return this.commandBus.execute(new ChangeConversation(id, build, agentContext(agent)));
   }
@@ -432,10 +420,9 @@ export class InboxFragmentsController {
   }
 
   private async threadPane(agent: AuthenticatedAgent, state: InboxState, locale: Locale, options: { seen?: boolean } = {}): Promise<string> {
-    const context = await this.presenter.threadContext(agent, state.conversationId!, state, locale);
+    const context = await this.presenter.threadContext(agent, state.conversationId!, state, locale, options);
     if (!context)
       return this.renderer.fragment('thread-empty', { locale, notice: locale.t('thread.missing') }) + this.renderer.fragment('sidebar', { locale, oob: true });
-    if (options.seen) this.seen(state.conversationId!, context.thread.latestInbound);
     return this.renderer.fragment('thread-pane', context) + this.renderer.fragment('sidebar', { ...context, oob: true });
   }
 }

@@ -65,7 +65,7 @@ export class InboxPagesController {
       screen.teammates(inbox),
       this.presenter.navContext(agent, inbox, state, locale),
       this.presenter.listContext(agent, inbox, state, locale),
-      state.conversationId ? this.presenter.threadContext(agent, state.conversationId, state, locale) : Promise.resolve(null),
+      state.conversationId ? this.presenter.threadContext(agent, state.conversationId, state, locale, { seen: true }) : Promise.resolve(null),
     ]);
     const pane = this.presenter.listPaneContext(state, inbox, nav.nav.viewName, teammates, locale);
     sendHtml(
@@ -83,6 +83,7 @@ export class InboxPagesController {
         missing: Boolean(state.conversationId && !opened),
         query: stateQuery(state),
         eventsUrl: `/events?inboxId=${inbox.id}`,
+        canCompose: this.presenter.composeOffered(),
         settingsHref: `/settings?inbox=${inbox.id}`,
         locale,
       }),

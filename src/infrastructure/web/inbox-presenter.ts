@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AccessDeniedError, NotFoundError } from '../../application/access/inbox-access';
 import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
+import { ChannelActivity } from '../../application/live/channel-activity';
 import type { InboxRecord } from '../../application/ports/read-store.port';
 import { CHANNELS } from '../../domain/shared/types';
 import type { Locale } from '../i18n/i18n';
@@ -19,7 +20,13 @@ export class InboxPresenter {
     readonly screen: InboxScreen,
     private readonly features: WebFeatures,
     private readonly plugins: PluginRegistry,
+    private readonly activity: ChannelActivity,
   ) {}
+
+  /** "New email" is offered where the email channel's plugin declares that it composes (rule 13). */
+  composeOffered(): boolean {
+    return Boolean(this.plugins.capabilitiesOf('email')?.compose);
+  }
 
   async navContext(agent: AuthenticatedAgent, inbox: InboxRecord, state: InboxState, locale: Locale) {
     const nav = await this.screen.nav(agent, inbox, state, locale);
@@ -110,8 +117,12 @@ export class InboxPresenter {
     };
   }
 
-  /** The thread pane and the right sidebar of one conversation; null when it is gone or out of reach. */
-  async threadContext(agent: AuthenticatedAgent, conversationId: string, state: InboxState, locale: Locale) {
+  /**
+   * The thread pane and the right sidebar of one conversation; null when it is gone or out of reach.
+   * `seen`: the agent is shown the thread (opened, or its live refresh), so when its latest message
+   * is the contact's, their channel may show them "seen" (in the background: a page never waits).
+   */
+  async threadContext(agent: AuthenticatedAgent, conversationId: string, state: InboxState, locale: Locale, options: { seen?: boolean } = {}) {
     let conversation;
     try {
       conversation = await this.screen.conversation(agent, conversationId);
@@ -125,6 +136,7 @@ export class InboxPresenter {
       this.screen.otherConversations(agent, conversation),
     ]);
     const thread = threadView(conversation, state, teammates, agent, locale, this.plugins.capabilitiesOf(conversation.channel));
+    if (options.seen && thread.latestInbound) void this.activity.agentSeen(conversation.id).catch(() => undefined);
     return { locale, thread, others: otherConversationLinks(others, state, locale), hasOthers: others.length > 0, features: this.features.flags() };
   }
 }

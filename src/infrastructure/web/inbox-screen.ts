@@ -252,7 +252,7 @@ export function threadActions(c: ConversationDetail, capabilities: ChannelCapabi
     transcript: open && Boolean(capabilities?.transcript),
     forward: open && Boolean(capabilities?.forward),
     compose: Boolean(capabilities?.compose),
-    switchToEmail: Boolean(capabilities?.switchToEmail) && c.channel !== 'email' && email !== null,
+    switchToEmail: Boolean(capabilities?.switchToEmail) && email !== null,
     contactEmail: email,
   };
 }
