@@ -41,10 +41,11 @@
   const parentOrigin = config.origin || new URLSearchParams(location.search).get('origin') || '';
   const embedded = window.parent !== window;
 
-  const MAX_LENGTH = 10000;
+  const MAX_LENGTH = (config.limits && config.limits.maxTextChars) || 10000;
   const TYPING_EVERY_MS = 2000;
   const TYPING_SHOWN_MS = 4000;
 
+  const storage = frameStorage();
   let token = load();
   let identity = null;
   let visitor = {};
@@ -64,20 +65,26 @@
   const shown = new Map(); // message id -> <li>
   const queue = []; // visitor messages not yet accepted, in order
 
-  // ---- storage (a browser may refuse it in a third-party frame: the chat then lasts as long as the page) ----
-  function load() {
+  // ---- storage of the session token ----
+  // A browser that refuses storage to third-party frames (Chromium does) leaves it to the loader:
+  // the token then goes to the website's page, and only to it, and comes back with parley:init.
+  function frameStorage() {
     try {
-      return localStorage.getItem(storageKey) || '';
+      localStorage.getItem(storageKey);
+      return localStorage;
     } catch {
-      return '';
+      return null;
     }
   }
+  function load() {
+    return (storage && storage.getItem(storageKey)) || '';
+  }
   function save(value) {
-    try {
-      if (value) localStorage.setItem(storageKey, value);
-      else localStorage.removeItem(storageKey);
-    } catch {
-      /* see load() */
+    if (storage) {
+      if (value) storage.setItem(storageKey, value);
+      else storage.removeItem(storageKey);
+    } else if (embedded && parentOrigin) {
+      window.parent.postMessage({ type: 'parley:token', token: value }, parentOrigin);
     }
   }
 
@@ -90,6 +97,7 @@
     const data = event.data || {};
     if (data.type === 'parley:init') {
       identity = pickIdentity(data.identity);
+      if (!token && typeof data.token === 'string') token = data.token;
       if (data.open) setOpen(true);
       begin();
     } else if (data.type === 'parley:open') setOpen(true);
@@ -147,12 +155,13 @@
     return starting;
   }
   async function session(attempt) {
-    let result = await call('session', { token: token || undefined, identity: identity || undefined });
+    // origin: the website this chat was opened on (Parley checks it against the connection's allowedOrigins).
+    let result = await call('session', { token: token || undefined, identity: identity || undefined, origin: parentOrigin || undefined });
     if (result.status === 401 && token) {
       // A stale or foreign token: start over as a new visitor (the identity, if any, brings the history back).
       token = '';
       save('');
-      result = await call('session', { identity: identity || undefined });
+      result = await call('session', { identity: identity || undefined, origin: parentOrigin || undefined });
     }
     if (!ok(result) || !result.data) {
       if (result.status === 401 || result.status === 404 || result.status === 403) return showError('errorUnavailable');

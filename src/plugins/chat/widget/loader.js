@@ -3,7 +3,8 @@
  *   <script src="https://parley.example/channels/chat/widget.js" data-parley-chat="<connection id>" async></script>
  * It draws a launcher button and opens the chat in an iframe from Parley's origin. Only small
  * messages cross between the two (postMessage, origins checked): the website's identity
- * (window.parleyChat, for verified visitors) goes in; close and the unread count come out.
+ * (window.parleyChat, for verified visitors) goes in; close and the unread count come out; and
+ * the session token both ways when the browser refuses the frame storage of its own.
  * Runs on pages we don't control: no globals besides one guard, styles through the CSSOM (a
  * strict style-src still allows them), a shadow root so the page's CSS does not reach the button.
  */
@@ -21,14 +22,26 @@
   const lang = /^nl\b/i.test(navigator.language || '') ? 'nl' : 'en';
   // The loader's own words, copied from the plugin's i18n.ts (a test compares them): openChat, closeChat, title, unreadCount.
   const words = { en: ['Open chat', 'Close chat', 'Chat', '{{count}} new'], nl: ['Chat openen', 'Chat sluiten', 'Chat', '{{count}} nieuw'] }[lang];
-  // On the website's origin: the visitor opened this chat before (the conversation itself is in the frame's storage).
+  // On the website's origin: the visitor opened this chat before; and their session token when
+  // the browser refuses the frame storage of its own (a third-party frame).
   const memoryKey = 'parley-chat:' + cid;
-  let used = false;
-  try {
-    used = !!localStorage.getItem(memoryKey);
-  } catch {
-    /* storage refused: the frame loads on the first click only */
-  }
+  const tokenKey = 'parley-chat-token:' + cid;
+  const stored = (key) => {
+    try {
+      return localStorage.getItem(key) || '';
+    } catch {
+      return '';
+    }
+  };
+  const store = (key, value) => {
+    try {
+      if (value) localStorage.setItem(key, value);
+      else localStorage.removeItem(key);
+    } catch {
+      /* storage refused: the chat lasts as long as the page */
+    }
+  };
+  let used = !!stored(memoryKey);
 
   const host = document.createElement('div');
   const root = host.attachShadow({ mode: 'open' });
@@ -126,14 +139,7 @@
     place();
     label();
     button.setAttribute('aria-expanded', String(open));
-    if (open && !used) {
-      used = true;
-      try {
-        localStorage.setItem(memoryKey, '1');
-      } catch {
-        /* see above */
-      }
-    }
+    if (open && !used) store(memoryKey, (used = '1'));
     tell({ type: open ? 'parley:open' : 'parley:hide' });
     if (moveFocus) (open ? frame : button).focus();
   }
@@ -155,9 +161,11 @@
         identity = {};
         for (const key of ['identifier', 'name', 'email', 'identifierHash']) if (given[key] != null) identity[key] = String(given[key]);
       }
-      tell({ type: 'parley:init', identity, open: isOpen });
+      tell({ type: 'parley:init', identity, open: isOpen, token: stored(tokenKey) });
     } else if (data.type === 'parley:close') {
       setOpen(false, true);
+    } else if (data.type === 'parley:token') {
+      store(tokenKey, typeof data.token === 'string' ? data.token : '');
     } else if (data.type === 'parley:unread') {
       unread = Math.max(0, Number(data.count) || 0);
       label();
