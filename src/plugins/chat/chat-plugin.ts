@@ -67,6 +67,11 @@ export interface ChatPluginOptions {
   limits?: Partial<ChatLimits>;
   /** How often agents' availability is asked for the inboxes of connected visitors. */
   availabilityPollMs?: number;
+  /**
+   * How often each connected visitor's conversation is read for replies this instance did not send
+   * (another instance did, or one sent while the stream was being opened); 0: never. Default 5 s.
+   */
+  replyPollMs?: number;
 }
 
 /** A message as the visitor's widget shows it (docs/chat.md "Visitor API"). */
@@ -131,6 +136,12 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
   const locks = new Map<string, Promise<unknown>>();
   const availability = new Map<string, boolean>();
   let availabilityTimer: NodeJS.Timeout | undefined;
+  let replyTimer: NodeJS.Timeout | undefined;
+  const replyPollMs = options.replyPollMs ?? 5_000;
+  const REPLY_POLL_SLOTS = 10;
+  let replyTick = 0;
+  /** Connected visitors' current conversations, and the replies they already have (null while being read). */
+  const watched = new Map<string, { conversationId: string; known: Set<string> | null; slot: number }>();
   let host: ChannelHostConnection;
   let store: VisitorStore;
 
@@ -350,6 +361,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
         messages: view.messages,
         settings: { greeting: settings.greeting, preChatForm: settings.preChatForm, requireVerifiedIdentity: settings.requireVerifiedIdentity },
         agentsAvailable,
+        ...(view.conversation && visitor.seenAt ? { seenAt: visitor.seenAt } : {}),
       },
     };
   }
@@ -400,6 +412,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       visitor.thread += 1;
       visitor.closed = false;
       delete visitor.conversationId;
+      delete visitor.seenAt;
     }
     const at = new Date(now()).toISOString();
     const result = await host.ingest({
@@ -415,6 +428,9 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     const link: ConversationLink = { connectionId: connection.id, visitorId, thread: visitor.thread };
     if (visitor.conversationId !== result.conversationId) await store.saveLink(result.conversationId, link);
     remember(result.conversationId, link);
+    if (visitor.conversationId !== result.conversationId && hub.isConnected(visitorKey(connection.id, visitorId))) {
+      watch(visitorKey(connection.id, visitorId), result.conversationId, []);
+    }
     visitor.conversationId = result.conversationId;
     visitor.lastMessageAt = at;
     await store.save(visitor);
@@ -499,6 +515,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     }
     if (visitor.conversationId) remember(visitor.conversationId, { connectionId: connection.id, visitorId: visitor.id, thread: visitor.thread });
     const stream = hub.open(key, connection.inboxId, request.signal);
+    if (visitor.conversationId && !visitor.closed) watch(key, visitor.conversationId, null);
     return {
       status: 200,
       headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' },
@@ -605,8 +622,14 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       const link = await linkOf(activity.conversationId);
       if (!link) return;
       const key = visitorKey(link.connectionId, link.visitorId);
-      if (activity.type === 'typing') hub.publish(key, 'typing', {});
-      else hub.publish(key, 'seen', { at: activity.at });
+      if (activity.type === 'typing') return void hub.publish(key, 'typing', {});
+      hub.publish(key, 'seen', { at: activity.at });
+      // Kept for the next session (a reload shows "Seen" too).
+      await serialised(key, async () => {
+        const visitor = await store.get(link.connectionId, link.visitorId);
+        if (visitor && visitor.conversationId === activity.conversationId && (visitor.seenAt ?? '') < activity.at)
+          await store.save({ ...visitor, seenAt: activity.at });
+      });
     })().catch((error) => host.logger.warn({ err: error, conversationId: activity.conversationId }, 'could not pass agent activity to a chat visitor'));
   }
 
@@ -637,6 +660,42 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       if (before !== undefined && before !== agentsAvailable) for (const key of keys) hub.publish(key, 'availability', { agentsAvailable });
     }
     for (const inboxId of [...availability.keys()]) if (!byInbox.has(inboxId)) availability.delete(inboxId);
+  }
+
+  /**
+   * Watches a connected visitor's conversation for replies this instance does not send itself
+   * (docs/chat.md "Several instances"). `known`: the replies they have already; null reads them now.
+   */
+  function watch(key: string, conversationId: string, known: string[] | null): void {
+    if (replyPollMs <= 0 || watched.get(key)?.conversationId === conversationId) return;
+    const entry = { conversationId, known: known === null ? null : new Set(known), slot: Math.floor(Math.random() * REPLY_POLL_SLOTS) };
+    watched.set(key, entry);
+    if (known !== null) return;
+    void host.conversations
+      .messages(conversationId)
+      .then((messages) => {
+        entry.known = new Set((messages ?? []).filter((m) => m.direction === 'outbound').map((m) => m.messageId));
+      })
+      .catch(() => watched.delete(key));
+  }
+
+  async function pollReplies(): Promise<void> {
+    const slot = replyTick++ % REPLY_POLL_SLOTS;
+    for (const [key, entry] of [...watched]) {
+      if (!hub.isConnected(key)) {
+        watched.delete(key);
+        continue;
+      }
+      if (entry.slot !== slot || entry.known === null) continue;
+      const messages = (await host.conversations.messages(entry.conversationId)) ?? [];
+      for (const message of messages) {
+        // Queued replies go out through send (here or elsewhere); failed ones never reached anyone.
+        if (message.direction !== 'outbound' || entry.known.has(message.messageId) || (message.status !== undefined && message.status !== 'delivered'))
+          continue;
+        entry.known.add(message.messageId);
+        hub.publish(key, 'message', visitorMessage(message));
+      }
+    }
   }
 
   // ---- the plugin ----------------------------------------------------------------------------
@@ -679,16 +738,25 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
         if (type === 'removed') hub.closeAll(`${connectionId}:`);
       });
       connection.listen({
-        name: 'chat-availability',
+        name: 'chat-live',
         start: () => {
           availabilityTimer = setInterval(() => {
             pollAvailability().catch((error) => host.logger.warn({ err: error }, 'could not ask whether agents are available'));
           }, options.availabilityPollMs ?? 15_000);
           availabilityTimer.unref();
+          if (replyPollMs > 0) {
+            // A tenth of the visitors each tick, so a thousand connected visitors are never read at once.
+            replyTimer = setInterval(() => {
+              pollReplies().catch((error) => host.logger.warn({ err: error }, 'could not look for replies sent by another instance'));
+            }, replyPollMs / REPLY_POLL_SLOTS);
+            replyTimer.unref();
+          }
         },
         stop: () => {
           clearInterval(availabilityTimer);
-          availabilityTimer = undefined;
+          clearInterval(replyTimer);
+          availabilityTimer = replyTimer = undefined;
+          watched.clear();
           hub.closeAll();
         },
       });
@@ -714,7 +782,9 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
           text: outbound.text,
           at: new Date(now()).toISOString(),
         };
-        hub.publish(visitorKey(link.connectionId, link.visitorId), 'message', reply);
+        const key = visitorKey(link.connectionId, link.visitorId);
+        hub.publish(key, 'message', reply);
+        watched.get(key)?.known?.add(outbound.messageId);
         return delivered(outbound.messageId);
       } catch (error) {
         return retryableFailure(`chat: ${(error as Error)?.message ?? String(error)}`);
@@ -723,6 +793,8 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
 
     disconnect() {
       clearInterval(availabilityTimer);
+      clearInterval(replyTimer);
+      watched.clear();
       hub.closeAll();
     },
   };

@@ -17,6 +17,8 @@ export interface VisitorRecord {
   conversationId?: string;
   /** The current thread's conversation was closed: the next message starts thread + 1. */
   closed?: boolean;
+  /** When an agent last saw the current conversation (ISO time): the widget's "Seen". */
+  seenAt?: string;
   /** The visitor's last message (ISO time), for the inactivity close. */
   lastMessageAt?: string;
   createdAt: string;

@@ -6,7 +6,7 @@ import { createChatPlugin, type ChatLimits } from '../../../src/plugins/chat/cha
 import { CHAT_STRINGS, chatLanguage } from '../../../src/plugins/chat/i18n';
 import { signSession } from '../../../src/plugins/chat/session-token';
 import { renderFrame } from '../../../src/plugins/chat/widget-files';
-import { FakeHostConnection } from '../../../src/plugins/testing';
+import { FakeHostConnection, MemoryPluginStorage } from '../../../src/plugins/testing';
 
 const CID = '7d1c0a52-0000-4000-8000-00000000c1a7';
 const INBOX = '0a1b2c3d-0000-4000-8000-0000000000b0';
@@ -263,6 +263,57 @@ describe('chat plugin: live events', () => {
     } finally {
       await host.stopListeners();
       await plugin.disconnect?.();
+    }
+  });
+
+  it('brings a reply sent by another instance to the visitor connected here, once, and remembers "seen" for the next session', async () => {
+    const storage = new MemoryPluginStorage();
+    const settings = await createChatPlugin().connectionSettings!.validate({}, { inboxId: INBOX });
+    const instance = async () => {
+      const plugin = createChatPlugin({ replyPollMs: 50 });
+      const host = new FakeHostConnection({ id: 'chat', channel: 'chat' }, {}, { connections: [{ id: CID, inboxId: INBOX, settings }], storage });
+      await plugin.connect(host.connection);
+      host.endConnect();
+      await host.startListeners();
+      return { plugin, host };
+    };
+    const a = await instance();
+    const b = await instance();
+    try {
+      const token = body(await startSession(a.host)).token as string;
+      await sendMessage(a.host, token, 'Hello from instance A', 'm-1');
+      const [stored] = a.host.stored;
+      const opened = await a.host.request('GET', `${base}/events?token=${encodeURIComponent(token)}`);
+      const events = collect(opened.body as Readable);
+      // The core records the reply (every instance reads it); instance B's delivery job sends it.
+      const messageId = a.host.recordReply(stored.conversationId, { text: 'Answered on B', authorName: 'Bo', at: '2026-12-07T10:01:00.000Z' });
+      const result = await b.plugin.send!({
+        conversationId: stored.conversationId,
+        messageId,
+        channel: 'chat',
+        conversationChannel: 'chat',
+        to: [],
+        subject: '',
+        text: 'Answered on B',
+        thread: { externalThreadId: stored.externalThreadId, externalMessageIds: [] },
+        kind: 'reply',
+      });
+      expect(result).toEqual({ status: 'delivered', externalMessageId: messageId });
+      const deadline = Date.now() + 2_000;
+      while (!events.text().includes('Answered on B') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(events.text().split('Answered on B')).toHaveLength(2);
+      expect(events.text()).toContain(`"id":"${messageId}","direction":"outbound","authorName":"Bo"`);
+
+      a.host.emitAgentActivity({ type: 'seen', conversationId: stored.conversationId, at: '2026-12-07T10:02:00.000Z' });
+      await flush();
+      await flush();
+      expect(body(await startSession(a.host, { token })).seenAt).toBe('2026-12-07T10:02:00.000Z');
+    } finally {
+      for (const { host, plugin } of [a, b]) {
+        await host.stopListeners();
+        await plugin.disconnect?.();
+      }
     }
   });
 
