@@ -178,6 +178,27 @@ if (missing) {
         await expectNoSidewaysScroll(page);
       });
 
+      it("the thread's Details button shows the contact and ticket instead of the thread; back returns to the thread", async () => {
+        await show(page, `view=all-open&conversation=${ids.ticketed}`);
+        expect(await page.locator('#sidebar').isVisible()).toBe(false);
+        await expectWithinViewport(page, page.locator('#show-details'));
+        await page.click('#show-details');
+        await page.waitForURL(/#sidebar$/);
+        await expectWithinViewport(page, page.locator('#sidebar'));
+        await expectWithinViewport(page, page.locator('#contact-name'));
+        await expectWithinViewport(page, page.locator('#ticket-name'));
+        expect(await page.locator('#ticket-name').textContent()).toBe('Kettle order 1042');
+        expect(await page.locator('#thread-pane').isVisible()).toBe(false);
+        expect(await page.locator('#list-pane').isVisible()).toBe(false);
+        await expectNoSidewaysScroll(page);
+
+        await page.click('#back-to-thread');
+        await page.waitForURL(/#thread-pane$/);
+        await expectWithinViewport(page, page.locator('#thread-subject'));
+        expect(await page.locator('#sidebar').isVisible()).toBe(false);
+        expect(page.url()).toContain(`conversation=${ids.ticketed}`);
+      });
+
       it('back from the list shows the views; choosing one shows its list', async () => {
         await show(page, 'view=all-open');
         await page.click('#back-to-views');
@@ -201,6 +222,22 @@ if (missing) {
         expect(overlaps(await box(page.locator('#flash .flash')), await box(page.locator('#send-reply')))).toBe(false);
       });
     });
+
+    it('at 800 px (a tablet) the Details button opens the details over the thread; at 1280 px they are beside it and the button is not shown', async () => {
+      const tablet = await pageAt({ width: 800, height: 900 });
+      await show(tablet, `view=all-open&conversation=${ids.ticketed}`);
+      expect(await tablet.locator('#sidebar').isVisible()).toBe(false);
+      await tablet.click('#show-details');
+      await tablet.waitForURL(/#sidebar$/);
+      await expectWithinViewport(tablet, tablet.locator('#ticket-name'));
+      await tablet.click('#back-to-thread');
+      await eventually(async () => !(await tablet.locator('#sidebar').isVisible()), 5_000, 'the details close');
+      const laptop = await pageAt(LAPTOP);
+      await show(laptop, `view=all-open&conversation=${ids.ticketed}`);
+      expect(await laptop.locator('#show-details').isVisible()).toBe(false);
+      expect(await laptop.locator('#back-to-thread').isVisible()).toBe(false);
+      await expectWithinViewport(laptop, laptop.locator('#ticket-name'));
+    }, 90_000);
 
     it("at 800 px (a tablet: rail, list and thread) the list's back button opens the views over the list", async () => {
       const page = await pageAt({ width: 800, height: 900 });
