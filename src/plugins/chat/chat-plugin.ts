@@ -15,7 +15,7 @@ import {
 import { TokenBuckets } from './rate-limit';
 import { VisitorEventHub } from './event-hub';
 import { CHAT_STRINGS, chatLanguage, type ChatLanguage } from './i18n';
-import { identityHashMatches, signSession, verifySession, type SessionClaims } from './session-token';
+import { identifierKey, identityHashMatches, signSession, verifySession, type SessionClaims } from './session-token';
 import { CHAT_SECRETS, chatEmbedSnippet, chatSettings, normaliseOrigin, validateChatSettings, type ChatSettings } from './settings';
 import { chatThreadId, parseChatThreadId, VisitorStore, type ConversationLink, type VisitorRecord } from './visitors';
 import { escapeHtml, renderFrame, WidgetFiles, type WidgetFileName } from './widget-files';
@@ -479,18 +479,28 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
   }
 
   async function contact(request: ChannelRequest): Promise<ChannelResponse> {
-    const { connection, visitor } = await visitorOf(request, 'header');
+    const { connection, settings, visitor } = await visitorOf(request, 'header');
     const key = visitorKey(connection.id, visitor.id);
     limit(otherBuckets, key, 'requests from this visitor');
     const body = objectBody(request.body, '{ "name"?: "…", "email"?: "…" }');
     const name = optionalName(body.name, 'name');
     const email = optionalEmail(body.email, 'email');
-    const updated = await serialised(key, async () => {
+    const { before, updated } = await serialised(key, async () => {
       const fresh = (await store.get(connection.id, visitor.id)) ?? visitor;
       const next = { ...fresh, ...(name ? { name } : {}), ...(email ? { email } : {}) };
       await store.save(next);
-      return next;
+      return { before: fresh, updated: next };
     });
+    // An email left during an open chat ("we'll reply by email") must reach the agents now, not with
+    // the visitor's next message: it goes in as the visitor's message, from that address.
+    if (email && email !== before.email && updated.conversationId && !updated.closed) {
+      const current = await host.conversations.get(updated.conversationId);
+      if (current?.status === 'open') {
+        const strings = CHAT_STRINGS[chatLanguage(undefined, header(request, 'accept-language'))];
+        const text = strings.emailLeft.replace('{{email}}', email);
+        await serialised(key, () => accept(connection, settings, visitor.id, text, `contact-email-${identifierKey(email.toLowerCase()).slice(0, 32)}`));
+      }
+    }
     return { status: 200, body: { visitor: publicVisitor(updated) } };
   }
 

@@ -23,6 +23,8 @@ const en = {
   replyByEmail: "No one is available right now. Leave your email address and we'll reply by email.",
   saveEmail: 'Save',
   emailSaved: "Thanks! We'll reply to {{email}}.",
+  // Sent into an open chat as the visitor's message when they leave their email address (the agents see it at once).
+  emailLeft: 'My email address: {{email}}',
   conversationClosed: 'This conversation was closed. Send a message to start a new one.',
   startNewConversation: 'Start a new conversation',
   errorTooManyMessages: 'You are sending messages too quickly. Please wait a moment.',
@@ -66,6 +68,7 @@ const nl: ChatStrings = {
   replyByEmail: 'Er is nu niemand beschikbaar. Laat je e-mailadres achter, dan antwoorden we per e-mail.',
   saveEmail: 'Opslaan',
   emailSaved: 'Bedankt! We antwoorden naar {{email}}.',
+  emailLeft: 'Mijn e-mailadres: {{email}}',
   conversationClosed: 'Dit gesprek is gesloten. Stuur een bericht om een nieuw gesprek te beginnen.',
   startNewConversation: 'Nieuw gesprek beginnen',
   errorTooManyMessages: 'Je verstuurt te snel berichten. Wacht even.',

@@ -147,6 +147,20 @@ describe('chat plugin: visitor sessions', () => {
     expect(host.stored[0].from).toEqual({ address: 'vera@example.org', name: 'Vera Visitor' });
   });
 
+  it("passes an email left during an open chat on to the agents at once, as the visitor's message from that address", async () => {
+    const { host } = await setup({}, { agentsAvailable: false });
+    const token = body(await startSession(host)).token as string;
+    await sendMessage(host, token, 'Is anyone there?', 'm-1');
+    const headers = { authorization: `Bearer ${token}`, 'accept-language': 'nl-NL,nl;q=0.9' };
+    expect((await host.request('POST', `${base}/contact`, { body: { email: 'vera@example.org' }, headers })).status).toBe(200);
+    expect((await host.request('POST', `${base}/contact`, { body: { email: 'vera@example.org' }, headers })).status).toBe(200);
+    expect(host.stored.map((m) => [m.text, m.from.address])).toEqual([
+      ['Is anyone there?', expect.stringMatching(/^visitor-/)],
+      ['Mijn e-mailadres: vera@example.org', 'vera@example.org'],
+    ]);
+    expect(new Set(host.stored.map((m) => m.conversationId)).size).toBe(1);
+  });
+
   it('recognises a verified visitor from any browser, refuses a wrong hash, and requires one when told to', async () => {
     const { host } = await setup({ identityVerificationSecret: IDENTITY_SECRET, requireVerifiedIdentity: true });
     const identity = { identifier: 'customer-42', name: 'Cas Customer', email: 'cas@example.org', identifierHash: hashOf('customer-42') };
