@@ -129,6 +129,26 @@ describe('the host side of a channel: conversations and live activity (e2e)', ()
     }
   });
 
+  it('carries no activity either way on a hidden conversation (a blocked visitor typing never reaches the inbox, rule 5)', async () => {
+    const id = await newConversation();
+    expect((await send('POST', `/api/conversations/${id}/block-sender`)).status).toBe(200);
+    const toAgents: string[] = [];
+    const toPlugin: string[] = [];
+    const stop = activity.subscribeContactActivity((notice) => toAgents.push(notice.conversationId));
+    activity.onAgentActivity('api', (notice) => toPlugin.push(notice.conversationId));
+    try {
+      clock.advance(TYPING_THROTTLE_MS);
+      activity.contactTyping(id, 'api');
+      await activity.agentTyping(id);
+      await activity.agentSeen(id);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(toAgents).not.toContain(id);
+      expect(toPlugin).not.toContain(id);
+    } finally {
+      stop();
+    }
+  });
+
   it('tells whether an agent who can answer in the inbox is set to Available', async () => {
     const inboxId = (await conversations.get(await newConversation(), 'api'))!.inboxId;
     expect((await send('PUT', '/api/me/availability', { status: 'available' })).status).toBe(200);
