@@ -1,12 +1,9 @@
 /*
- * Parley chat loader (GET /channels/chat/widget.js), embedded on a website with
- *   <script src="https://parley.example/channels/chat/widget.js" data-parley-chat="<connection id>" async></script>
- * It draws a launcher button and opens the chat in an iframe from Parley's origin. Only small
- * messages cross between the two (postMessage, origins checked): the website's identity
- * (window.parleyChat, for verified visitors) goes in; close and the unread count come out; and
- * the session token both ways when the browser refuses the frame storage of its own.
- * Runs on pages we don't control: no globals besides one guard, styles through the CSSOM (a
- * strict style-src still allows them), a shadow root so the page's CSS does not reach the button.
+ * Parley chat loader (GET /channels/chat/widget.js; docs/chat.md has the embed snippet): a launcher
+ * button, and the chat in an iframe from Parley's origin. postMessage, origins checked, carries the
+ * website's identity (window.parleyChat) in; close and the unread count out; and the session token
+ * both ways when the browser refuses the frame storage of its own. On pages we don't control: one
+ * guard global, styles through the CSSOM (allowed by a strict style-src), a shadow root.
  */
 /* global window, document, navigator, localStorage, location, URL */
 (() => {
@@ -20,10 +17,9 @@
   const parley = src.origin;
   const base = src.href.replace(/widget\.js([?#].*)?$/, '');
   const lang = /^nl\b/i.test(navigator.language || '') ? 'nl' : 'en';
-  // The loader's own words, copied from the plugin's i18n.ts (a test compares them): openChat, closeChat, title, unreadCount.
+  // openChat, closeChat, title and unreadCount of the plugin's i18n.ts (a test compares them).
   const words = { en: ['Open chat', 'Close chat', 'Chat', '{{count}} new'], nl: ['Chat openen', 'Chat sluiten', 'Chat', '{{count}} nieuw'] }[lang];
-  // On the website's origin: the visitor opened this chat before; and their session token when
-  // the browser refuses the frame storage of its own (a third-party frame).
+  // On the website's origin: that the visitor chatted here before, and the token if the frame can't keep it.
   const memoryKey = 'parley-chat:' + cid;
   const tokenKey = 'parley-chat-token:' + cid;
   const stored = (key) => {
