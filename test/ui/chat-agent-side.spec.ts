@@ -92,7 +92,7 @@ if (missing) {
       await page.click('#transcript-send');
       await waitForText(page.locator('#flash .flash'), 'The transcript is on its way to colleague@company.test');
       const mail = await eventually(() => relay.received.find((m) => m.envelope.to.includes('colleague@company.test')), 10_000, 'the transcript mail');
-      expect(mail.parsed.text).toContain('Where is parcel 9000?');
+      expect(mail!.parsed.text).toContain('Where is parcel 9000?');
       await page.locator('#timeline .msg-transcript').waitFor();
       expect(await page.locator('#timeline .msg-transcript .tag-transcript').textContent()).toContain('Transcript');
     });
