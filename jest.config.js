@@ -3,6 +3,11 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  // The plugin SDK by its package name (package.json exports), from the sources as tsconfig.json's paths.
+  moduleNameMapper: {
+    '^parley/plugin$': '<rootDir>/src/plugins/channel-plugin.ts',
+    '^parley/plugin/testing$': '<rootDir>/src/plugins/testing/index.ts',
+  },
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',

@@ -16,7 +16,14 @@
  * Settings (environment): PARLEY_PLUGIN_SIGNED_WEBHOOK_SECRET (at least 16 characters),
  *                         PARLEY_PLUGIN_SIGNED_WEBHOOK_OUTBOUND_URL (http or https URL).
  *
- * Types: see Parley's src/plugins/channel-plugin.ts (ChannelPlugin, ChannelHostConnection).
+ * Types: Parley's plugin SDK by package name, `parley/plugin` (ChannelPlugin, ChannelHostConnection …),
+ * used here through JSDoc only, so the plugin needs nothing of Parley's at run time; its tests use
+ * the conformance kit, `parley/plugin/testing`.
+ *
+ * @typedef {import('parley/plugin').ChannelPlugin} ChannelPlugin
+ * @typedef {import('parley/plugin').ChannelHostConnection} ChannelHostConnection
+ * @typedef {import('parley/plugin').ChannelRequest} ChannelRequest
+ * @typedef {import('parley/plugin').ChannelResponse} ChannelResponse
  */
 const crypto = require('node:crypto');
 
@@ -73,16 +80,24 @@ function payloadProblems(payload) {
   return problems;
 }
 
-/** A fresh plugin; Parley calls this once per application. */
+/**
+ * A fresh plugin; Parley calls this once per application.
+ * @returns {ChannelPlugin}
+ */
 function createChannelPlugin() {
+  /** @type {ChannelHostConnection | null} */
   let connection = null;
   let secret = null;
   let outboundUrl = null;
 
+  /**
+   * @param {ChannelRequest} request
+   * @returns {Promise<ChannelResponse>}
+   */
   async function receive(request) {
     // 1. Authenticity first: nothing from an unsigned or wrongly signed request is parsed or stored.
     if (!signatureMatches(secret, request.rawBody, request.headers[SIGNATURE_HEADER])) {
-      connection.logger.warn({ ip: request.headers['x-forwarded-for'] }, 'refused a webhook with a missing or wrong signature');
+      connection.logger.warn({ ip: request.ip }, 'refused a webhook with a missing or wrong signature');
       return error(401, `the ${SIGNATURE_HEADER} header must be sha256=<hex HMAC-SHA256 of the body> made with the shared secret`);
     }
     // 2. Then the payload (parsed from the signed bytes, whatever the content type said).

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
-import type { ChannelPlugin } from '../../src/plugins/channel-plugin';
-import { channelPluginConformance, conformanceOutbound, FakeHostConnection, type ConformanceInbound } from '../../src/plugins/testing';
+import type { ChannelPlugin } from 'parley/plugin';
+import { channelPluginConformance, conformanceOutbound, FakeHostConnection, type ConformanceInbound } from 'parley/plugin/testing';
 import { createOutboundHttp } from '../../src/infrastructure/outbound/outbound-guard';
 import { startHttpSink, type HttpSink } from '../support/http-sink';
 
