@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 
 /**
- * The storage the email channel needs of its host: a durable key-value store private to the
- * plugin (the thread index and the original messages). The plugin interface has no storage yet;
- * this is the smallest addition proposed for it. Until the host provides it, the channel uses
- * FileKeyValueStore in its own folder under the data directory.
+ * Where the email channel keeps large blobs (original messages, attachments) and who holds them:
+ * FileKeyValueStore in its own folder under the data directory. Bytes, not JSON, and bigger than
+ * the host's plugin storage takes (1 MiB a document), which keeps the thread index instead.
  */
 export interface PluginKeyValueStore {
   get(key: string): Promise<Buffer | null>;
@@ -18,7 +17,7 @@ export interface PluginKeyValueStore {
   delete(key: string): Promise<void>;
 }
 
-/** In memory, for tests and the conformance kit's fake host. */
+/** In memory, for tests. */
 export class MemoryKeyValueStore implements PluginKeyValueStore {
   private readonly values = new Map<string, Buffer>();
 
