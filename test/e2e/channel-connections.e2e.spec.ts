@@ -106,6 +106,10 @@ describe('channel connections per inbox (e2e)', () => {
     expect(JSON.stringify(bad.body.message)).toContain('settings.allowedOrigins[1]');
     expect(JSON.stringify(bad.body.message)).toContain('not an origin');
 
+    const huge = await api('POST', `/api/inboxes/${inboxId}/channels`, admin, { type: 'connect-test', settings: { greeting: 'x'.repeat(70_000) } });
+    expect(huge.status).toBe(400);
+    expect(String(huge.body.message)).toMatch(/^settings must be at most 65536 bytes of JSON \(it has 700\d\d\)/);
+
     const notAnObject = await api('POST', `/api/inboxes/${inboxId}/channels`, admin, { type: 'connect-test', settings: ['x'] });
     expect(notAnObject.status).toBe(400);
     expect(JSON.stringify(notAnObject.body.message)).toContain('settings');

@@ -76,11 +76,18 @@ export function encryptSecrets(
   return { settings, secretKeys };
 }
 
-/** What the admin sent, checked for shape: a JSON object. */
+/** Settings travel in every event of the connection: a channel's settings are a few fields, not documents. */
+export const MAX_SETTINGS_BYTES = 64 * 1024;
+
+/** What the admin sent, checked for shape: a JSON object of at most 64 KiB. */
 export function settingsObject(value: unknown, field = 'settings'): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidRequestError(`${field} must be an object of the channel's settings, e.g. {"allowedOrigins":["https://example.com"]}`);
+  }
+  const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (size > MAX_SETTINGS_BYTES) {
+    throw new InvalidRequestError(`${field} must be at most ${MAX_SETTINGS_BYTES} bytes of JSON (it has ${size}); keep large content out of a channel's settings`);
   }
   return value as Record<string, unknown>;
 }
