@@ -87,7 +87,9 @@ export function settingsObject(value: unknown, field = 'settings'): Record<strin
   }
   const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
   if (size > MAX_SETTINGS_BYTES) {
-    throw new InvalidRequestError(`${field} must be at most ${MAX_SETTINGS_BYTES} bytes of JSON (it has ${size}); keep large content out of a channel's settings`);
+    throw new InvalidRequestError(
+      `${field} must be at most ${MAX_SETTINGS_BYTES} bytes of JSON (it has ${size}); keep large content out of a channel's settings`,
+    );
   }
   return value as Record<string, unknown>;
 }
