@@ -262,7 +262,8 @@ export interface PluginStorage {
 
 /** What agents do on a conversation of this channel, as it happens (not stored). */
 export type AgentActivity =
-  | { type: 'typing'; conversationId: string; at: string }
+  /** `authorName`: the typing agent's name, when the host knows it (the widget says "Ada is typing"). */
+  | { type: 'typing'; conversationId: string; at: string; authorName?: string }
   /** An agent opened the conversation after the contact's latest message. */
   | { type: 'seen'; conversationId: string; at: string };
 

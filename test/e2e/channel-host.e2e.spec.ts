@@ -96,9 +96,11 @@ describe('the host side of a channel: conversations and live activity (e2e)', ()
     await activity.agentTyping(id);
     expect(toApi.filter((n) => n.conversationId === id).map((n) => n.type)).toEqual(['typing']);
     clock.advance(TYPING_THROTTLE_MS);
-    await activity.agentTyping(id);
+    await activity.agentTyping(id, { name: 'Ada' });
     await activity.agentSeen(id);
     expect(toApi.filter((n) => n.conversationId === id).map((n) => n.type)).toEqual(['typing', 'typing', 'seen']);
+    // The agent's name, when the caller gives it, so the widget can say who is typing.
+    expect(toApi.filter((n) => n.conversationId === id).map((n) => n.authorName ?? null)).toEqual([null, 'Ada', null]);
     expect(toEmail).toEqual([]);
   });
 

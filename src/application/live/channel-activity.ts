@@ -5,7 +5,7 @@ import { APP_LOGGER, type AppLogger } from '../ports/logger.port';
 import { READ_STORE, type ConversationSummary, type ReadStore } from '../ports/read-store.port';
 
 /** What agents do on a conversation, for the plugin of its channel (the plugin interface's AgentActivity). */
-export type AgentActivityNotice = { type: 'typing' | 'seen'; conversationId: string; at: string };
+export type AgentActivityNotice = { type: 'typing' | 'seen'; conversationId: string; at: string; authorName?: string };
 
 /** The contact is typing: a notice for the agents' live screens of the conversation's inbox (GET /events). */
 export interface ContactActivityNotice {
@@ -49,10 +49,13 @@ export class ChannelActivity {
 
   // --- the agents' side ----------------------------------------------------------------------
 
-  /** An agent is typing a reply in the conversation: the channel's plugin is told (throttled). */
-  async agentTyping(conversationId: string): Promise<void> {
+  /**
+   * An agent is typing a reply in the conversation: the channel's plugin is told (throttled), with
+   * the agent's name when given (the same name their replies carry to the contact).
+   */
+  async agentTyping(conversationId: string, agent?: { name: string }): Promise<void> {
     if (!this.throttle('agent', conversationId)) return;
-    await this.toPlugin(conversationId, 'typing');
+    await this.toPlugin(conversationId, 'typing', agent?.name);
   }
 
   /** An agent opened the conversation: the channel's plugin can show the contact "seen". */
@@ -103,12 +106,12 @@ export class ChannelActivity {
 
   // --- helpers ---------------------------------------------------------------------------------
 
-  private async toPlugin(conversationId: string, type: AgentActivityNotice['type']): Promise<void> {
+  private async toPlugin(conversationId: string, type: AgentActivityNotice['type'], authorName?: string): Promise<void> {
     if (this.pluginHandlers.size === 0) return;
     const conversation = await this.visible(conversationId);
     const handlers = conversation ? this.pluginHandlers.get(conversation.channel) : undefined;
     if (!handlers) return;
-    const activity: AgentActivityNotice = { type, conversationId, at: this.now() };
+    const activity: AgentActivityNotice = { type, conversationId, at: this.now(), ...(type === 'typing' && authorName ? { authorName } : {}) };
     for (const handler of handlers) {
       try {
         handler({ ...activity });
