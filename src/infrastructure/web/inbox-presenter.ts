@@ -6,7 +6,6 @@ import type { InboxRecord } from '../../application/ports/read-store.port';
 import { CHANNELS } from '../../domain/shared/types';
 import type { Locale } from '../i18n/i18n';
 import { PluginRegistry } from '../../plugins/registry/plugin-registry';
-import { WebFeatures } from './web-features';
 import { channelLabel, InboxScreen, listItem, otherConversationLinks, threadView } from './inbox-screen';
 import { stateQuery, type InboxState } from './inbox-state';
 
@@ -18,7 +17,6 @@ import { stateQuery, type InboxState } from './inbox-state';
 export class InboxPresenter {
   constructor(
     readonly screen: InboxScreen,
-    private readonly features: WebFeatures,
     private readonly plugins: PluginRegistry,
     private readonly activity: ChannelActivity,
   ) {}
@@ -137,6 +135,6 @@ export class InboxPresenter {
     ]);
     const thread = threadView(conversation, state, teammates, agent, locale, this.plugins.capabilitiesOf(conversation.channel));
     if (options.seen && thread.latestInbound) void this.activity.agentSeen(conversation.id).catch(() => undefined);
-    return { locale, thread, others: otherConversationLinks(others, state, locale), hasOthers: others.length > 0, features: this.features.flags() };
+    return { locale, thread, others: otherConversationLinks(others, state, locale), hasOthers: others.length > 0 };
   }
 }

@@ -10,7 +10,6 @@ import { InboxPresenter } from './inbox-presenter';
 import { InboxScreen } from './inbox-screen';
 import { LiveEventsController } from './live-events.controller';
 import { WebExceptionFilter } from './web-exception.filter';
-import { WebFeatures } from './web-features';
 import { WebRenderer } from './web-renderer';
 import { installFormParser, installSecurityHeaders } from './web-security';
 
@@ -29,4 +28,4 @@ export class WebHttpSetup implements OnModuleInit {
 /** The web UI's controllers and providers, listed once for AppModule. */
 export const webControllers = [AuthPagesController, InboxPagesController, InboxFragmentsController, LiveEventsController, AssetsController];
 
-export const webProviders = [WebRenderer, WebExceptionFilter, WebFeatures, InboxScreen, InboxPresenter, ConversationChanges, WebHttpSetup];
+export const webProviders = [WebRenderer, WebExceptionFilter, InboxScreen, InboxPresenter, ConversationChanges, WebHttpSetup];
