@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Browser, BrowserContext, Frame, FrameLocator, Page } from 'playwright-core';
 import { reportSkippedSuite } from '../support/engines';
-import { chromiumMissing, eventually, launchChromium, logIn, startUiApp, type UiApp } from '../support/ui-harness';
+import { chromiumMissing, eventually, launchChromium, logIn, screenshot, startUiApp, type UiApp } from '../support/ui-harness';
 import { startChatSite, type ChatSite } from './support/chat-site';
 
 /**
@@ -106,6 +106,7 @@ if (missing) {
       await page.keyboard.press('Enter'); // the launcher has the focus
       await delivered(page, 'Yes, we have three left.').waitFor();
       expect(await launcher(page).getAttribute('aria-label')).toBe('Close chat');
+      await screenshot(page, 'chat-widget');
       await page.keyboard.press('Escape');
       await page.locator('iframe[src*="/channels/chat/c/"]').waitFor({ state: 'hidden' });
       expect(await launcher(page).getAttribute('aria-label')).toBe('Open chat');
@@ -270,6 +271,7 @@ if (missing) {
         const sendBox = (await send.boundingBox())!;
         expect(sendBox.x + sendBox.width).toBeLessThanOrEqual(375);
         expect(sendBox.y + sendBox.height).toBeLessThanOrEqual(667);
+        await screenshot(visitor, 'chat-widget-phone');
         await frameOf(visitor).getByRole('button', { name: 'Close chat' }).tap();
         await visitor.locator('iframe[src*="/channels/chat/c/"]').waitFor({ state: 'hidden' });
         expect(await launcherHasFocus(visitor)).toBe(true);
