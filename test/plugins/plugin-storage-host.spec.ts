@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ChannelHostConnection, ChannelPlugin } from '../../src/plugins/channel-plugin';
+import { backup } from '../../src/cli/commands/backup';
 import { PLUGIN_DOCUMENTS_TABLE } from '../../src/infrastructure/plugin-storage/sqlite-plugin-documents';
 import { databaseFile } from '../../src/infrastructure/sqlite/open-database';
 import { BUILT_IN_PLUGINS } from '../../src/plugins/registry/built-in-plugins';
@@ -74,6 +75,24 @@ describe('plugin storage through the host', () => {
     t = await start();
     expect(await connections.get('notes-a')!.storage.get('visitor/1')).toEqual({ name: 'Ada' });
     expect(await connections.get('notes-b')!.storage.list('')).toEqual([{ key: 'session/9', value: [1, 2] }]);
+  });
+
+  it('is in what `parley backup` copies while the server runs', async () => {
+    t ??= await start();
+    await connections.get('notes-a')!.storage.set('backed-up', { yes: true });
+    const target = join(dataDir, '..', `${dataDir.split('/').pop()}-backup`);
+    const quiet = { write: () => true } as unknown as NodeJS.WriteStream;
+    try {
+      expect(await backup({ dataDir, env: {}, stdout: quiet, stderr: quiet }, { target })).toBe(0);
+      const copy = new Database(databaseFile(target), { readonly: true });
+      try {
+        expect(copy.prepare(`SELECT value FROM ${PLUGIN_DOCUMENTS_TABLE} WHERE plugin = 'notes-a' AND key = 'backed-up'`).pluck().get()).toBe('{"yes":true}');
+      } finally {
+        copy.close();
+      }
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
   });
 
   it('answers 400 naming the key when a route stores a key or value the rules refuse', async () => {
