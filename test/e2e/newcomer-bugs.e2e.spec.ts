@@ -227,7 +227,9 @@ describe('newcomer bugs (e2e)', () => {
       expect(await page('/ui/list?view=chat', { 'accept-language': 'nl' })).toContain('zodra er een Chat-kanaal aan deze inbox is gekoppeld');
       expect(chat).not.toContain('New conversations appear here as they arrive');
       // A channel no plugin provides says that none can arrive.
-      expect(await page('/ui/list?view=whatsapp')).toContain('No WhatsApp channel is connected to Parley yet, so no conversation can arrive here.');
+      const whatsapp = await page('/ui/list?view=whatsapp');
+      expect(whatsapp).toContain('No WhatsApp channel is connected to Parley yet, so no conversation can arrive here.');
+      expect(whatsapp).not.toContain('connect-channel-link');
     });
 
     it('shows a forward in the list and as a row of the thread (item 1)', async () => {

@@ -40,8 +40,11 @@ export class InboxPresenter {
       errors,
       empty: page.items.length === 0 && errors.length === 0 && !cursor,
       emptyMessage: this.emptyListMessage(state, inTrash, locale),
-      // An empty channel view tells admins where channels are connected.
-      emptySettingsHref: agent.role === 'admin' && !state.search && this.isChannelView(state) ? `/settings?inbox=${encodeURIComponent(inbox.id)}` : null,
+      // An empty channel view tells admins where a channel of that kind is connected (when a plugin provides one).
+      emptySettingsHref:
+        agent.role === 'admin' && !state.search && this.isChannelView(state) && this.plugins.capabilitiesOf(state.view) !== null
+          ? `/settings?inbox=${encodeURIComponent(inbox.id)}`
+          : null,
       moreUrl: page.nextCursor ? `/ui/list?${query}&cursor=${encodeURIComponent(page.nextCursor)}` : null,
       listUrl: `/ui/list?${query}`,
     };
