@@ -164,7 +164,7 @@
       result = await call('session', { identity: identity || undefined, origin: parentOrigin || undefined });
     }
     if (!ok(result) || !result.data) {
-      if (result.status === 401 || result.status === 404 || result.status === 403) return showError('errorUnavailable');
+      if (result.status === 401 || result.status === 404 || result.status === 403) return unavailable();
       showError(result.status === 0 ? 'errorOffline' : result.status === 429 ? 'errorTooManyMessages' : 'errorGeneric');
       await sleep(result.retryAfter ? result.retryAfter * 1000 : backoff(attempt));
       return session(attempt + 1);
@@ -242,7 +242,8 @@
   }
   window.addEventListener('online', () => {
     showConnection('');
-    if (!events) listen();
+    wake();
+    if (!events && sessionReady) listen();
     pump();
   });
   window.addEventListener('offline', () => showConnection('errorOffline'));
@@ -353,6 +354,10 @@
           await start();
         } else if (result.status === 413 || result.status === 400) {
           fail(item, result.status === 413 ? 'errorTooLong' : 'errorGeneric', false);
+        } else if (result.status === 0 && navigator.onLine === false) {
+          // Offline: the message waits for the connection, however long that takes.
+          showError('errorOffline');
+          await sleep(30000);
         } else if (item.attempt++ < 5) {
           // Offline, rate-limited or a server error: wait, then send the same message again.
           showError(result.status === 429 ? 'errorTooManyMessages' : result.status === 0 ? 'errorOffline' : 'errorGeneric');
@@ -400,7 +405,24 @@
       pump();
     }
   }
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // Waits that end early when the connection comes back (the 'online' event wakes them).
+  const sleepers = new Set();
+  const wake = () => sleepers.forEach((done) => done());
+  const sleep = (ms) =>
+    new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      sleepers.add(done);
+    });
+  function unavailable() {
+    showError('errorUnavailable');
+    $('text').disabled = true;
+    $('send').disabled = true;
+  }
 
   // ---- notices ----
   function showError(key) {
