@@ -244,6 +244,10 @@ describe('channel connections per inbox (e2e)', () => {
     expect(logLines.length).toBeGreaterThan(0);
     const leaking = logLines.filter((line) => line.includes(SECRET_TOKEN) || line.includes(NEW_TOKEN));
     expect(leaking).toEqual([]);
+    // The plugin logged its decrypted connections: the host's logger blanked the secrets it declared.
+    const logged = logLines.filter((line) => line.includes('connect-test connection changed') && line.includes('"current":{'));
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.every((line) => line.includes('"apiToken":"[Redacted]"') && line.includes('"sessionSecret":"[Redacted]"'))).toBe(true);
   });
 
   it('after a restart with the same instance key the secrets still decrypt; PARLEY_PUBLIC_URL makes the snippet', async () => {

@@ -49,7 +49,11 @@ export function connectTestPlugin(state: ConnectTestPluginState): ChannelPlugin 
     },
     connect(connection) {
       state.host = connection;
-      connection.connections.onChange((change) => state.changes.push(change));
+      connection.connections.onChange((change) => {
+        state.changes.push(change);
+        // Logs the connection, secrets and all, as a careless plugin might: the host's logger must blank them.
+        void connection.connections.get(change.connectionId).then((current) => connection.logger.info({ change, current }, 'connect-test connection changed'));
+      });
     },
   };
 }

@@ -93,15 +93,14 @@ export class IngestRejectedError extends Error {
 /** Field names a plugin's logger blanks besides the process-wide ones (webhook signatures, API keys). */
 const PLUGIN_SECRET_FIELDS = ['signature', 'apiKey', 'accessToken', 'appSecret', 'x-parley-signature', 'x-hub-signature-256'];
 // At the same depths as the process-wide list (top level, and up to three objects down).
-const PLUGIN_REDACTED_PATHS = [
-  ...REDACTED_PATHS,
-  ...PLUGIN_SECRET_FIELDS.flatMap((field) =>
+const redactedAtEveryDepth = (fields: readonly string[]) =>
+  fields.flatMap((field) =>
     [0, 1, 2, 3].map((depth) => {
       const parents = '*.'.repeat(depth);
       return /^\w+$/.test(field) ? `${parents}${field}` : `${parents.slice(0, -1)}[${JSON.stringify(field)}]`;
     }),
-  ),
-];
+  );
+const PLUGIN_REDACTED_PATHS = [...REDACTED_PATHS, ...redactedAtEveryDepth(PLUGIN_SECRET_FIELDS)];
 
 const settingVariable = pluginSettingVariable;
 
@@ -162,7 +161,12 @@ export function createHostConnection(
     variableName: (key) => settingVariable(plugin.id, checkKey(plugin.id, key)),
   };
 
-  const logger = host.logger.child({ plugin: plugin.id }, { redact: { paths: PLUGIN_REDACTED_PATHS } });
+  // The secret settings of its channel connections (chat's identityVerificationSecret …) are blanked too, wherever it logs them.
+  const connectionSecrets = (plugin.connectionSettings?.secrets ?? []).filter((key) => typeof key === 'string' && /^[\w-]{1,100}$/.test(key));
+  const logger = host.logger.child(
+    { plugin: plugin.id },
+    { redact: { paths: [...new Set([...PLUGIN_REDACTED_PATHS, ...redactedAtEveryDepth(connectionSecrets)])] } },
+  );
   // The plugin's own logger, so a refused target is logged with the plugin that asked for it.
   const http: PluginHttp = createOutboundHttp({ allowPrivateNetwork: host.allowPrivateNetwork, logger });
 
