@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestApp, type TestApp } from '../support/app-harness';
+import { ManualClock, startTestApp, type TestApp } from '../support/app-harness';
 
 /**
  * The chat channel in a whole Parley (issue 13 §2 and §4): an admin connects chat to an inbox over
@@ -180,4 +180,43 @@ describe('chat visitor API (e2e)', () => {
     const view = await t.request('POST', visitorRoute('session'), { body: { token }, headers: frameReferer() });
     expect(view.body.messages.map((m: { text: string }) => m.text)).toEqual(['First, before the block', 'Still writing after the block']);
   });
+});
+
+describe('chat inactivity close (e2e)', () => {
+  const clock = new ManualClock(new Date('2026-12-07T10:00:00.000Z'));
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ clock, backgroundWork: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("closes a chat whose visitor said nothing for the connection's inactivity time, and not before", async () => {
+    const admin = await t.login();
+    const inboxId = (await t.request('POST', '/api/inboxes', { token: admin, body: { name: 'Quiet chats', agentIds: [] } })).body.id;
+    const connection = await t.request('POST', `/api/inboxes/${inboxId}/channels`, {
+      token: admin,
+      body: { type: 'chat', settings: { inactivityMinutes: 5 } },
+    });
+    expect(connection.status).toBe(201);
+    const route = (path: string) => `/channels/chat/c/${connection.body.id}/${path}`;
+    const token = (await t.request('POST', route('session'), { body: {} })).body.token as string;
+    const headers = { authorization: `Bearer ${token}` };
+    expect((await t.request('POST', route('messages'), { body: { text: 'Hello?', clientMessageId: 'q-1' }, headers })).status).toBe(201);
+    const conversationId = (await t.request('POST', route('session'), { body: { token } })).body.conversation.id as string;
+    const status = async () => (await t.request('GET', `/api/conversations/${conversationId}`, { token: admin })).body.status as string;
+
+    clock.advance(4 * 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await status()).toBe('open');
+
+    clock.advance(2 * 60_000);
+    const deadline = Date.now() + 10_000;
+    while ((await status()) !== 'closed' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await status()).toBe('closed');
+    expect((await t.request('POST', route('session'), { body: { token } })).body.conversation).toEqual({ id: conversationId, status: 'closed' });
+  }, 30_000);
 });
