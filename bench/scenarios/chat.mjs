@@ -126,7 +126,7 @@ async function forEachLimited(count, concurrency, work) {
  */
 async function connectVisitor(server, connectionId, i, origin) {
   const localAddress = visitorAddress(i);
-  const pool = new Pool(server.baseUrl, { connections: 1, pipelining: 1, keepAliveTimeout: 600_000, connect: { localAddress } });
+  const pool = new Pool(server.baseUrl, { connections: 1, pipelining: 1, keepAliveTimeout: 600_000, localAddress });
   const visitor = { i, pool, token: null, conversationId: null, stream: null, waiters: new Map(), received: 0 };
   const base = `/channels/chat/c/${connectionId}`;
   const headers = () => ({ origin, ...(visitor.token ? { authorization: `Bearer ${visitor.token}` } : {}) });
