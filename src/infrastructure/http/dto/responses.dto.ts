@@ -224,10 +224,20 @@ export class MessageView {
   @ApiProperty({ type: () => DeliveryView, nullable: true, description: 'Outbound only.' })
   delivery: DeliveryView | null;
 
-  @ApiProperty({ type: String, enum: ['reply', 'forward'], nullable: true, description: 'Outbound only; null for inbound.' })
-  kind: 'reply' | 'forward' | null;
+  @ApiProperty({
+    type: String,
+    enum: ['reply', 'forward', 'transcript'],
+    nullable: true,
+    description: "Outbound only: an answer to the contact, a forward, or a chat's transcript emailed (rule 12); null for inbound.",
+  })
+  kind: 'reply' | 'forward' | 'transcript' | null;
 
-  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Outbound only; null for inbound and for a transcript the system sent when the chat closed.',
+  })
   authorId: string | null;
 }
 
