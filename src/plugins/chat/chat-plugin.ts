@@ -11,6 +11,8 @@ import {
   type OutboundMessage,
   type PluginChannelConnection,
   type PluginConversationMessage,
+  type PluginCounter,
+  type PluginGauge,
 } from '../channel-plugin';
 import { TokenBuckets } from './rate-limit';
 import { VisitorEventHub } from './event-hub';
@@ -125,7 +127,8 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
   const now = options.now ?? Date.now;
   const limits: ChatLimits = { ...DEFAULT_CHAT_LIMITS, ...options.limits };
   const files = new WidgetFiles(options.widgetFolder);
-  const hub = new VisitorEventHub();
+  let metrics: { streams: PluginGauge; messages: PluginCounter; refusals: PluginCounter } | undefined;
+  const hub = new VisitorEventHub(20_000, (streams) => metrics?.streams.set(streams));
   const bucket = (limit: BucketLimit) => new TokenBuckets(limit.capacity, limit.perSecond, now);
   const ipBuckets = bucket(limits.perIp);
   const newSessionBuckets = bucket(limits.newSessionsPerIp);
@@ -390,6 +393,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       );
     }
     const sent = await serialised(key, () => accept(connection, settings, visitor.id, text, clientMessageId));
+    metrics?.messages.inc();
     return { status: 201, body: { message: sent } };
   }
 
@@ -615,6 +619,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
         return await handler(request);
       } catch (error) {
         if (error instanceof ChatRefusal) {
+          metrics?.refusals.inc({ status: error.statusCode });
           return {
             status: error.statusCode,
             headers: { 'Cache-Control': 'no-store', ...error.headers },
@@ -725,6 +730,13 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     connect(connection) {
       host = connection;
       store = new VisitorStore(connection.storage, () => new Date(now()));
+      metrics = {
+        streams: connection.metrics.gauge('event_streams', "Visitors' open event streams on this instance"),
+        messages: connection.metrics.counter('visitor_messages_total', "Visitors' messages answered 201 (retries of one clientMessageId included)"),
+        refusals: connection.metrics.counter('visitor_refusals_total', 'Visitor requests refused, by HTTP status (401, 403, 404, 413, 429 …)', {
+          labelNames: ['status'],
+        }),
+      };
       const { routes } = connection;
       routes.get('widget.js', guarded(staticFile('loader.js')), { public: true });
       routes.get('assets/frame.js', guarded(staticFile('frame.js')), { public: true });

@@ -16,7 +16,13 @@ interface Subscriber {
 export class VisitorEventHub {
   private readonly byVisitor = new Map<string, Set<Subscriber>>();
 
-  constructor(private readonly keepAliveMs = 20_000) {}
+  constructor(
+    private readonly keepAliveMs = 20_000,
+    /** Told the number of open streams whenever it changes (a gauge). */
+    private readonly onCount: (streams: number) => void = () => undefined,
+  ) {}
+
+  private count = 0;
 
   /**
    * A new `text/event-stream` body for the visitor: keep-alive comments every 20 s, ended and
@@ -24,10 +30,14 @@ export class VisitorEventHub {
    */
   open(visitorKey: string, inboxId: string, signal: AbortSignal | undefined): PassThrough {
     const stream = new PassThrough();
+    let ended = false;
     const end = () => {
+      if (ended) return;
+      ended = true;
       clearInterval(subscriber.keepAlive);
       const set = this.byVisitor.get(visitorKey);
       set?.delete(subscriber);
+      this.onCount(--this.count);
       if (set?.size === 0) this.byVisitor.delete(visitorKey);
       if (!stream.writableEnded) stream.end();
     };
@@ -36,6 +46,7 @@ export class VisitorEventHub {
     let subscribers = this.byVisitor.get(visitorKey);
     if (!subscribers) this.byVisitor.set(visitorKey, (subscribers = new Set()));
     subscribers.add(subscriber);
+    this.onCount(++this.count);
     stream.on('close', end);
     stream.on('error', end);
     if (signal?.aborted) end();
@@ -82,8 +93,6 @@ export class VisitorEventHub {
   }
 
   get streamCount(): number {
-    let count = 0;
-    for (const subscribers of this.byVisitor.values()) count += subscribers.size;
-    return count;
+    return this.count;
   }
 }

@@ -248,8 +248,10 @@ describe('chat plugin: live events', () => {
     expect(text).toContain('event: typing\ndata: {}\n\n');
     expect(text).toContain('event: seen\ndata: {"at":"2026-12-07T10:00:05.000Z"}\n\n');
     expect(text).toContain('event: status\ndata: {"status":"closed"}\n\n');
+    expect(host.metricValue('event_streams')).toBe(1);
     abort.abort();
     expect((opened.body as Readable & { writableEnded: boolean }).writableEnded).toBe(true);
+    expect(host.metricValue('event_streams')).toBe(0);
   });
 
   it('tells connected visitors when their inbox has agents available again, and answers it in the session', async () => {
@@ -406,6 +408,8 @@ describe('chat plugin: bad input and abuse', () => {
     for (let i = 0; i < 4; i += 1) statuses.push((await startSession(host)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect(host.stored).toHaveLength(4);
+    expect(host.metricValue('visitor_refusals_total', { status: 429 })).toBe(2);
+    expect(host.metricValue('visitor_messages_total')).toBe(4);
   });
 
   it('answers 413 naming the limit for a long text or body, 400 for an empty one', async () => {
