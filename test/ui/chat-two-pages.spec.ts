@@ -217,6 +217,8 @@ if (missing) {
       expect(text).toMatch(/\d{1,2}:\d{2}/);
       expect(text).not.toContain('the courier lost two parcels');
       expect(transcript.raw.toString('utf8')).not.toContain('the courier lost two parcels');
+      // Nor did the comment ever reach the visitor's widget.
+      expect(await chatText(visitor).innerText()).not.toContain('the courier lost two parcels');
       // Still text in the mail's HTML too: the payloads are escaped, never markup.
       expect(transcript.parsed.html || '').not.toMatch(/<img[^>]+src=["']?x/i);
       expect(transcript.parsed.html || '').not.toMatch(/<script/i);
