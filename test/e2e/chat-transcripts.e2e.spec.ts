@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CHANNEL_CONNECTION, type ChannelConnection, type InboundMessage } from '../../src/application/ports/channel.port';
 import { EVENT_STORE, type EventStore } from '../../src/application/ports/event-store.port';
 import { SendTranscriptWhenChatClosed } from '../../src/application/process-managers/send-transcript-when-chat-closed.saga';
@@ -123,6 +124,9 @@ describe('chat transcripts (rule 12, e2e)', () => {
     const stream = await t.app.get<EventStore>(EVENT_STORE).readStream(`conversation-${id}`);
     const closedEvent = stream.find((e) => e.type === 'ConversationClosed')!;
     await t.app.get(SendTranscriptWhenChatClosed).handle(closedEvent);
+    // A close from long ago (this manager is new on an upgraded install and reads the log from the start): none.
+    const fourDaysAgo = new Date(Date.now() - 4 * 24 * 3600_000).toISOString();
+    await t.app.get(SendTranscriptWhenChatClosed).handle({ ...closedEvent, id: randomUUID(), metadata: { ...closedEvent.metadata, occurredAt: fourDaysAgo } });
     const again = await get(`/api/conversations/${id}/history`);
     expect(again.body.events.filter((e: { type: string }) => e.type === 'TranscriptSent')).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -15,6 +15,7 @@ import type { RecordedEvent } from '../ports/event-store.port';
 import { READ_STORE, type ConversationSummary, type ReadStore } from '../ports/read-store.port';
 import { conversationIdFromStream, streams } from '../streams';
 import { SendTranscriptCommand } from '../transcripts/send-transcript.handler';
+import { MAX_DELIVERY_DELAY_MS } from '../jobs/deliver-reply.job';
 import type { ProcessManager } from './process-manager';
 
 /**
@@ -26,6 +27,10 @@ import type { ProcessManager } from './process-manager';
  * Exactly once per close: the transcript's messageId is derived from the close event's id, and the
  * decider records one transcript per messageId, so handling the event again (after a restart, at
  * least once) sends nothing new. A later close (after a reopen) is a new event: a new transcript.
+ *
+ * A close older than a reply may wait for delivery (MAX_DELIVERY_DELAY_MS) gets none: this manager
+ * starts from the beginning of the log where it is new (an upgrade), and a visitor must not get
+ * the transcript of a chat that ended long ago.
  */
 @Injectable()
 export class SendTranscriptWhenChatClosed implements ProcessManager {
@@ -42,6 +47,7 @@ export class SendTranscriptWhenChatClosed implements ProcessManager {
   async handle(event: RecordedEvent): Promise<void> {
     const conversationId = conversationIdFromStream(event.streamId);
     if (!conversationId) return;
+    if (this.executor.now().getTime() - Date.parse(event.metadata.occurredAt) > MAX_DELIVERY_DELAY_MS) return;
     // The transcript is rendered from the thread read model: it must hold everything up to the close.
     if (!(await this.executor.settle(event.position))) throw new ProjectionsBehindError(event.position);
     const conversation = await this.readStore.getConversationSummary(conversationId);
