@@ -1,3 +1,4 @@
+import { PassThrough, Readable } from 'node:stream';
 import type { ChannelHostConnection } from '../../src/plugins/channel-plugin';
 import { FakeHostConnection } from '../../src/plugins/testing';
 
@@ -178,6 +179,25 @@ describe("FakeHostConnection (the conformance kit's host)", () => {
       const joined = await host.connection.ingest({ ...message, externalThreadId: 'other', externalMessageId: 'e1', continuesConversationId: conversationId });
       expect(joined.conversationId).toBe(conversationId);
       await expect(host.connection.ingest({ ...message, externalMessageId: 'e2', continuesConversationId: 'nope' })).rejects.toMatchObject({ statusCode: 400 });
+    });
+
+    it('hands back a streamed (Readable) body as it is, for the test to read', async () => {
+      const host = new FakeHostConnection(plugin);
+      host.connection.routes.get('stream', (request) => {
+        const body = new PassThrough();
+        body.write('event: ready\ndata: {}\n\n');
+        request.signal.addEventListener('abort', () => body.end());
+        return { status: 200, headers: { 'content-type': 'text/event-stream' }, body };
+      });
+      const controller = new AbortController();
+      const response = await host.request('GET', '/api/channels/probe/stream', { signal: controller.signal });
+      expect(response.body).toBeInstanceOf(Readable);
+      const chunks: Buffer[] = [];
+      const ended = new Promise((resolve) => (response.body as Readable).on('data', (c: Buffer) => chunks.push(c)).on('end', resolve));
+      controller.abort();
+      await ended;
+      expect(Buffer.concat(chunks).toString('utf8')).toBe('event: ready\ndata: {}\n\n');
+      expect(host.problems).toEqual([]);
     });
 
     it('gives requests the client address and an abort signal', async () => {
