@@ -58,6 +58,8 @@ describe('channel registry and reply delivery (e2e, API channel)', () => {
         icon: expect.stringMatching(/^<svg[\s\S]*<\/svg>$/),
         channel: 'api',
         capabilities: { reply: true, html: true, attachments: false, transcript: false, switchToEmail: false, forward: false, compose: false },
+        // The API channel needs no per-inbox connection.
+        connectable: false,
       });
     });
 
