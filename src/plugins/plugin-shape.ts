@@ -38,6 +38,33 @@ export function pluginShapeProblems(value: unknown): string[] {
   }
   if (typeof plugin.connect !== 'function') problems.push('connect(connection) must be a function');
   if (plugin.disconnect !== undefined && typeof plugin.disconnect !== 'function') problems.push('disconnect, when present, must be a function');
+  if (plugin.connectionSettings !== undefined) problems.push(...connectionSettingsProblems(plugin.connectionSettings));
+  return problems;
+}
+
+const FIELD_TYPES = ['text', 'textarea', 'lines', 'checkbox', 'number', 'secret'];
+
+/** `connectionSettings`, when present: what the host needs to store, check and show a channel's connections. */
+function connectionSettingsProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return [`connectionSettings, when present, must be an object (got ${describe(value)})`];
+  const spec = value as Record<string, unknown>;
+  const problems: string[] = [];
+  if (!Array.isArray(spec.secrets) || spec.secrets.some((key) => typeof key !== 'string' || key === '')) {
+    problems.push(`connectionSettings.secrets must be a list of setting names ([] for none) (got ${describe(spec.secrets)})`);
+  }
+  if (typeof spec.validate !== 'function') problems.push('connectionSettings.validate(settings, context) must be a function');
+  if (spec.embedSnippet !== undefined && typeof spec.embedSnippet !== 'function')
+    problems.push('connectionSettings.embedSnippet, when present, must be a function');
+  if (spec.fields !== undefined) {
+    if (!Array.isArray(spec.fields)) problems.push(`connectionSettings.fields, when present, must be a list (got ${describe(spec.fields)})`);
+    else
+      spec.fields.forEach((f: { key?: unknown; type?: unknown; label?: { en?: unknown } } | null, i) => {
+        if (typeof f?.key !== 'string' || f.key === '') problems.push(`connectionSettings.fields[${i}].key must be a setting name`);
+        if (!FIELD_TYPES.includes(f?.type as string))
+          problems.push(`connectionSettings.fields[${i}].type must be one of ${FIELD_TYPES.join(', ')} (got ${describe(f?.type)})`);
+        if (typeof f?.label?.en !== 'string') problems.push(`connectionSettings.fields[${i}].label must have an English text: { en: '…' }`);
+      });
+  }
   return problems;
 }
 
