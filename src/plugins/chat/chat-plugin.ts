@@ -637,7 +637,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       const link = await linkOf(activity.conversationId);
       if (!link) return;
       const key = visitorKey(link.connectionId, link.visitorId);
-      if (activity.type === 'typing') return void hub.publish(key, 'typing', {});
+      if (activity.type === 'typing') return void hub.publish(key, 'typing', activity.authorName ? { authorName: activity.authorName } : {});
       hub.publish(key, 'seen', { at: activity.at });
       // Kept for the next session (a reload shows "Seen" too).
       await serialised(key, async () => {
