@@ -123,7 +123,13 @@ describe("FakeHostConnection (the conformance kit's host)", () => {
       expect(await host.connection.activity.agentsAvailable('inbox-a')).toBe(true);
       expect(await host.connection.activity.agentsAvailable('inbox-b')).toBe(false);
       host.emitAgentActivity({ type: 'typing', conversationId: 'c-1', at: '2026-12-07T05:00:00.000Z' });
-      expect(seen).toEqual([{ type: 'typing', conversationId: 'c-1', at: '2026-12-07T05:00:00.000Z' }]);
+      host.emitAgentActivity({ type: 'typing', conversationId: 'c-1', at: '2026-12-07T05:00:01.000Z', authorName: 'Ada' });
+      host.emitAgentActivity({ type: 'seen', conversationId: 'c-1', at: '2026-12-07T05:00:02.000Z', authorName: 'not for seen' });
+      expect(seen).toEqual([
+        { type: 'typing', conversationId: 'c-1', at: '2026-12-07T05:00:00.000Z' },
+        { type: 'typing', conversationId: 'c-1', at: '2026-12-07T05:00:01.000Z', authorName: 'Ada' },
+        { type: 'seen', conversationId: 'c-1', at: '2026-12-07T05:00:02.000Z' },
+      ]);
     });
 
     it("answers the contact's view: the conversation, their messages and recorded replies in order; unknown ids are null", async () => {

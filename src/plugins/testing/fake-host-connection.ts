@@ -450,9 +450,13 @@ export class FakeHostConnection {
     this.tellConnectionChange('removed', connectionId);
   }
 
-  /** An agent types on, or has seen, a conversation: the plugin's onAgentActivity handlers hear it. */
-  emitAgentActivity(activity: { type: AgentActivity['type']; conversationId: string; at?: string }): void {
-    const event = { type: activity.type, conversationId: activity.conversationId, at: activity.at ?? new Date().toISOString() } as AgentActivity;
+  /** An agent types on (`authorName`: who, when known), or has seen, a conversation: the plugin's onAgentActivity handlers hear it. */
+  emitAgentActivity(activity: { type: AgentActivity['type']; conversationId: string; at?: string; authorName?: string }): void {
+    const at = activity.at ?? new Date().toISOString();
+    const event: AgentActivity =
+      activity.type === 'typing'
+        ? { type: 'typing', conversationId: activity.conversationId, at, ...(activity.authorName === undefined ? {} : { authorName: activity.authorName }) }
+        : { type: 'seen', conversationId: activity.conversationId, at };
     for (const handler of this.agentActivityHandlers) handler(structuredClone(event));
   }
 
