@@ -9,6 +9,7 @@ import { loadOrCreateSecret } from './infrastructure/config/secret';
 import { HttpExceptionFilter } from './infrastructure/http/http-exception.filter';
 import { installApiReference } from './infrastructure/http/openapi';
 import { createValidationPipe, jsonDepthError } from './infrastructure/http/validation';
+import { isAttachmentUpload, readAttachmentBody } from './infrastructure/http/attachment-body';
 import { PinoNestLogger } from './infrastructure/logging/logger';
 import { openStorage, type Storage } from './infrastructure/storage/storage';
 import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
@@ -123,7 +124,9 @@ function installBodyParsers(app: NestFastifyApplication): void {
     if (tooDeep) return done(tooDeep, undefined);
     return parseJson(request, text, done);
   });
-  fastify.addContentTypeParser('*', (request, _payload, done) => {
+  fastify.addContentTypeParser('*', (request, payload, done) => {
+    // A reply's file is uploaded as its own bytes, of its own type, with its own size limit.
+    if (isAttachmentUpload(request)) return readAttachmentBody(request, payload, done);
     done(unsupportedMediaType(request.headers['content-type'], request.url), undefined);
   });
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   Inject,
   Injectable,
@@ -62,6 +63,10 @@ import { CHANNEL_CONNECTION_SPECS } from './application/ports/channel-connection
 import { PluginRegistry } from './plugins/registry/plugin-registry';
 import { HostConversationsService } from './plugins/registry/host-conversations';
 import { ChannelActivity } from './application/live/channel-activity';
+import { ReplyAttachments } from './application/conversations/reply-attachments';
+import { ATTACHMENT_STORE } from './application/ports/attachment-store.port';
+import { FileAttachmentStore } from './infrastructure/attachments/file-attachment-store';
+import { AttachmentsController } from './infrastructure/http/controllers/attachments.controller';
 import { webControllers, webProviders } from './infrastructure/web/web.parts';
 
 export interface AppOptions {
@@ -168,6 +173,7 @@ export class AppModule {
         ConversationsController,
         EmailController,
         AuditController,
+        AttachmentsController,
         ChannelsController,
         ChannelConnectionsController,
         MetricsController,
@@ -194,6 +200,8 @@ export class AppModule {
         PluginRegistry,
         HostConversationsService,
         ChannelActivity,
+        ReplyAttachments,
+        { provide: ATTACHMENT_STORE, useValue: new FileAttachmentStore(join(config.dataDir, 'attachments')) },
         { provide: CHANNEL_DELIVERY, useExisting: PluginRegistry },
         { provide: CHANNEL_CONVERSATION_NOTICES, useExisting: PluginRegistry },
         { provide: CHANNEL_CATALOG, useExisting: PluginRegistry },

@@ -163,7 +163,7 @@ function outboundMessage(data: DataOf<'ReplyQueued'>): ThreadMessage {
     subject: data.subject,
     text: data.text,
     html: data.html ?? null,
-    attachments: [],
+    attachments: data.attachments ?? [],
     at: data.queuedAt,
     authorId: data.authorId,
     delivery: { status: 'queued', reason: null },

@@ -1,3 +1,4 @@
+import { ATTACHMENT_STORE } from '../../src/application/ports/attachment-store.port';
 import { CommandBus } from '@nestjs/cqrs';
 import { CommandExecutor } from '../../src/application/command-handling/command-executor';
 import { DeliverReplyJob, MAX_DELIVERY_DELAY_MS } from '../../src/application/jobs/deliver-reply.job';
@@ -35,7 +36,14 @@ describe('DeliverReplyJob', () => {
   afterAll(() => t.close());
   beforeEach(() => {
     delivery = new ScriptedDelivery();
-    deliver = new DeliverReplyJob(t.app.get(CommandBus), t.app.get(CommandExecutor), delivery, t.app.get<ReadStore>(READ_STORE), silent);
+    deliver = new DeliverReplyJob(
+      t.app.get(CommandBus),
+      t.app.get(CommandExecutor),
+      delivery,
+      t.app.get<ReadStore>(READ_STORE),
+      silent,
+      t.app.get(ATTACHMENT_STORE),
+    );
   });
 
   async function queuedReply(text = 'On its way') {

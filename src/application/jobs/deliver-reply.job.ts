@@ -3,13 +3,14 @@ import { CommandBus } from '@nestjs/cqrs';
 import { conversationDecider, isActive, type ActiveConversation } from '../../domain/conversation/conversation.decider';
 import type { ConversationEvent, ReplyQueued } from '../../domain/conversation/conversation.events';
 import { fold } from '../../domain/shared/decider';
-import type { Channel, Party } from '../../domain/shared/types';
+import type { AttachmentRef, Channel, Party } from '../../domain/shared/types';
 import { isDomainError } from '../../domain/shared/domain-error';
 import { systemContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { toDomainEvents } from '../command-handling/handle-command';
 import { ChangeConversation } from '../conversations/change-conversation.handler';
-import { CHANNEL_DELIVERY, type ChannelDelivery, type OutboundMessage } from '../ports/channel-delivery.port';
+import { ATTACHMENT_STORE, type AttachmentStore } from '../ports/attachment-store.port';
+import { CHANNEL_DELIVERY, type ChannelDelivery, type OutboundAttachment, type OutboundMessage } from '../ports/channel-delivery.port';
 import { PermanentJobError, type JobContext, type JobData } from '../ports/job-queue.port';
 import { APP_LOGGER, type AppLogger } from '../ports/logger.port';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
@@ -56,6 +57,7 @@ export class DeliverReplyJob implements JobRegistration {
     @Inject(CHANNEL_DELIVERY) private readonly delivery: ChannelDelivery,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(APP_LOGGER) private readonly logger: AppLogger,
+    @Inject(ATTACHMENT_STORE) private readonly attachments: AttachmentStore,
   ) {}
 
   async handle(data: JobData, job: JobContext): Promise<void> {
@@ -80,7 +82,12 @@ export class DeliverReplyJob implements JobRegistration {
       throw new PermanentJobError(reason);
     }
 
-    const result = await this.delivery.send(await this.outbound(state, events, queued));
+    const files = await this.filesOf(state.id, queued.attachments);
+    if (typeof files === 'string') {
+      await this.record(conversationId, job, { type: 'RecordReplyFailed', messageId, reason: files, retryable: false });
+      throw new PermanentJobError(files);
+    }
+    const result = await this.delivery.send({ ...(await this.outbound(state, events, queued)), ...(files.length ? { attachments: files } : {}) });
     if (result.status === 'delivered') {
       await this.record(conversationId, job, { type: 'RecordReplyDelivered', messageId, externalMessageId: result.externalMessageId });
       this.logger.info({ ...log, channel: queued.channel }, 'reply delivered');
@@ -118,6 +125,17 @@ export class DeliverReplyJob implements JobRegistration {
       kind,
       ...(await this.languageOf(queued.authorId)),
     };
+  }
+
+  /** The bytes of a reply's files, or why they cannot be sent (a file is gone: sending without it would mislead). */
+  private async filesOf(conversationId: string, refs: readonly AttachmentRef[] | undefined): Promise<OutboundAttachment[] | string> {
+    const files: OutboundAttachment[] = [];
+    for (const ref of refs ?? []) {
+      const found = await this.attachments.get(conversationId, ref.id);
+      if (!found) return `not sent: the attached file ${JSON.stringify(ref.filename)} (${ref.id}) is no longer stored`;
+      files.push({ ...ref, content: found.content });
+    }
+    return files;
   }
 
   /** The language of the agent who wrote the message, when they chose one Parley speaks (the channel's own words follow it). */
@@ -173,6 +191,8 @@ interface QueuedOutbound {
   kind?: OutboundMessage['kind'];
   /** The agent who wrote it, when an agent did. */
   authorId?: string;
+  /** A reply's files. */
+  attachments?: AttachmentRef[];
 }
 
 /**
@@ -186,7 +206,7 @@ function outboundEventOf(events: readonly ConversationEvent[], messageId: string
     if (event.data.messageId !== messageId) continue;
     if (event.type === 'ReplyQueued') {
       const data = event.data as unknown as ReplyQueued['data'];
-      return { ...pickMessage(data), at: data.queuedAt };
+      return { ...pickMessage(data), at: data.queuedAt, ...(data.attachments?.length ? { attachments: data.attachments } : {}) };
     }
     if (event.type === 'ConversationForwarded') {
       const data = event.data as unknown as ReplyQueued['data'] & { forwardedAt: string };

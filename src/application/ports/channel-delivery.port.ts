@@ -42,6 +42,20 @@ export interface OutboundMessage {
    * speaks English ignores it.
    */
   language?: 'en' | 'nl';
+  /**
+   * Files the agent attached to a reply, with their bytes. Only for plugins that declare the
+   * `attachments` capability (a reply to any other channel cannot carry files).
+   */
+  attachments?: OutboundAttachment[];
+}
+
+/** A file sent with an outbound message: its name and type as uploaded (the sender's words), and its bytes. */
+export interface OutboundAttachment {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  content: Buffer;
 }
 
 /**

@@ -115,6 +115,8 @@ export interface QueueReply {
     html?: string;
     /** Reply on another channel than the conversation's own ("email" answers a chat, rule 12). */
     channel?: Channel;
+    /** Files sent with the reply, uploaded beforehand (the caller checked the channel takes attachments). */
+    attachments?: AttachmentRef[];
     now: string;
   };
 }

@@ -353,6 +353,7 @@ function queueReply(data: QueueReply['data'], conversation: ActiveConversation):
         text: data.text,
         ...(data.html === undefined ? {} : { html: data.html }),
         queuedAt: isoOf(now),
+        ...(data.attachments?.length ? { attachments: data.attachments } : {}),
       },
     },
   ];

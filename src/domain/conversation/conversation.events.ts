@@ -93,6 +93,12 @@ export interface ReplyQueued {
     text: string;
     html?: string;
     queuedAt: string;
+    /**
+     * Files sent with the reply. Added later as an optional field, as postedBy was to
+     * MessageReceived: replies stored before it simply have none, so the shape of every stored
+     * event still holds and no new event name is needed.
+     */
+    attachments?: AttachmentRef[];
   };
 }
 

@@ -124,6 +124,17 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'view-id-unknown', template: 'viewId: unknown view "{{viewId}}"; known views are {{known}}, or a custom view id' },
   { code: 'cursor-invalid', template: 'cursor is not valid: pass back the nextCursor of a previous page unchanged, or omit it for the first page' },
   { code: 'setup-done', template: 'setup is already done: an agent exists; log in instead' },
+  {
+    code: 'attachment-too-large',
+    template: 'the file is larger than {{max}} bytes (10 MiB), the most one attachment may have; send a smaller file',
+  },
+  { code: 'attachment-no-filename', template: 'filename: name the file in ?filename= (got {{value}})' },
+  { code: 'attachment-no-body', template: "body: send the file's bytes as the request body, with the file's Content-Type" },
+  { code: 'attachment-empty', template: 'body: the file is empty; send its bytes as the request body' },
+  { code: 'attachment-unknown', template: 'attachment {{attachmentId}} not found in conversation {{conversationId}}' },
+  { code: 'attachments-too-many', template: 'attachmentIds: at most {{max}} files per reply (got {{count}})' },
+  { code: 'attachment-not-uploaded', template: 'attachmentIds: {{attachmentId}} is not a file uploaded to this conversation; upload it first' },
+  { code: 'attachments-not-supported', template: 'attachments: the {{channel}} channel does not send attachments; reply without files' },
   { code: 'json-too-deep', template: 'the JSON body is nested deeper than {{max}} levels of objects and arrays; send a flatter body' },
 ];
 

@@ -209,10 +209,15 @@ function messageView(conversationId: string, m: MessageView, locale: Locale) {
     hasHtml,
     bodyUrl: `/ui/conversations/${conversationId}/messages/${m.id}/body`,
     frameHeight: hasHtml ? frameHeight(m) : 0,
-    attachments: m.attachments.map((a) => ({ ...a, downloadUrl: attachmentUrl(m.channel, a) })),
+    attachments: m.attachments.map((a) => ({ ...a, downloadUrl: m.direction === 'out' ? replyFileUrl(conversationId, a) : attachmentUrl(m.channel, a) })),
     delivery: m.delivery,
     deliveryFailed: m.delivery?.status === 'failed',
   };
+}
+
+/** A reply's file: Parley keeps those itself (POST /api/conversations/:id/attachments), always served as a download. */
+function replyFileUrl(conversationId: string, a: MessageView['attachments'][number]): string {
+  return `/api/conversations/${conversationId}/attachments/${encodeURIComponent(a.id)}`;
 }
 
 /**

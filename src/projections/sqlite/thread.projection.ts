@@ -151,7 +151,7 @@ interface MessageRow {
 function outboundRow(
   conversationId: string,
   position: number,
-  data: { messageId: string; channel: string; to: unknown; subject: string; text: string; html?: string | null; authorId?: string },
+  data: { messageId: string; channel: string; to: unknown; subject: string; text: string; html?: string | null; authorId?: string; attachments?: unknown[] },
   at: string,
   kind: 'reply' | 'forward' | 'transcript',
 ): MessageRow {
@@ -166,7 +166,8 @@ function outboundRow(
     subject: data.subject,
     text: data.text,
     html: data.html ?? null,
-    attachments: '[]',
+    // A reply's files (replies queued before replies could carry files have none).
+    attachments: JSON.stringify(data.attachments ?? []),
     at,
     // The automatic transcript on close has no author: the system sent it.
     authorId: data.authorId ?? null,

@@ -464,6 +464,16 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /api/conversations/:id/close': conversationCommand('close', 200),
   'POST /api/conversations/:id/reopen': conversationCommand('reopen', 200, undefined, { prepare: close }),
   'POST /api/conversations/:id/replies': conversationCommand('replies', 201, () => ({ text: 'Thanks, on it.' })),
+  // Files for replies. The probe sends JSON, not a file: a member gets the 400 naming the body (after the
+  // access check, which is what is probed), on an email conversation (a channel that takes files).
+  'POST /api/conversations/:id/attachments': conversationCommand('attachments?filename=a.pdf', 400, () => ({}), { emailConversation: true }),
+  // No file was uploaded to the probe's conversation: a member learns that this id is not there (404,
+  // naming the attachment), an outsider that the conversation is not (404, as for an unknown one).
+  'GET /api/conversations/:id/attachments/:attachmentId': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/conversations/${t.conversationId}/attachments/${randomUUID()}` }), scope: conversationInPath, allowed: 404 }],
+  },
   'POST /api/conversations/:id/comments': conversationCommand('comments', 201, () => ({ text: 'Internal note' })),
   'POST /api/conversations/:id/spam': conversationCommand('spam', 200),
   'POST /api/conversations/:id/not-spam': conversationCommand('not-spam', 200, undefined, { prepare: spam }),

@@ -11,6 +11,7 @@ import { BulkConversationActionCommand } from '../../../application/conversation
 import { ChangeConversation, type ConversationCommandBuilder } from '../../../application/conversations/change-conversation.handler';
 import { DeleteConversationCommand } from '../../../application/conversations/delete-conversation.handler';
 import { ChannelActivity } from '../../../application/live/channel-activity';
+import { ReplyAttachments } from '../../../application/conversations/reply-attachments';
 import { GetConversationQuery } from '../../../application/queries/inbox-queries.handler';
 import { SendTranscriptCommand } from '../../../application/transcripts/send-transcript.handler';
 import type { Assignee } from '../../../domain/shared/types';
@@ -44,6 +45,7 @@ export class ConversationsController {
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
     private readonly activity: ChannelActivity,
+    private readonly replyAttachments: ReplyAttachments,
   ) {}
 
   @ApiOperation({ summary: 'Close or trash many conversations', description: "One result per id; a failure has the shape of a single command's error." })
@@ -126,9 +128,10 @@ export class ConversationsController {
     @CurrentAgent() agent: AuthenticatedAgent,
   ) {
     const messageId = randomUUID();
+    const attachments = await this.replyAttachments.forReply(agent, id, body.channel, body.attachmentIds);
     const result = await this.change(id, agent, ifMatch, (now) => ({
       type: 'QueueReply',
-      data: { messageId, authorId: agent.id, text: body.text, html: body.html, channel: body.channel, now },
+      data: { messageId, authorId: agent.id, text: body.text, html: body.html, channel: body.channel, ...(attachments.length ? { attachments } : {}), now },
     }));
     return { ...result, messageId };
   }

@@ -72,6 +72,16 @@ export class ReplyDto {
   @IsIn(CHANNELS, { message: `channel must be one of ${CHANNELS.join(', ')}` })
   @ApiPropertyOptional({ type: String, enum: CHANNELS, description: "Answer on another channel than the conversation's (e.g. switch a chat to email)." })
   channel?: (typeof CHANNELS)[number];
+
+  @IsOptionalNotNull()
+  @IsArray({ message: 'attachmentIds must be a list of attachment ids' })
+  @ArrayMaxSize(10, { message: 'attachmentIds may name at most 10 files' })
+  @IsUUID('all', { each: true, message: 'attachmentIds must contain attachment ids (UUIDs) from POST /api/conversations/:id/attachments' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Files uploaded to this conversation with POST /api/conversations/:id/attachments; only on channels that declare attachments.',
+  })
+  attachmentIds?: string[];
 }
 
 export class CommentDto {

@@ -266,7 +266,8 @@ function outboundMessage(
     subject: data.subject,
     text: data.text,
     html: data.html ?? null,
-    attachments: [],
+    // A reply's files (replies queued before replies could carry files have none).
+    attachments: 'attachments' in data && data.attachments ? data.attachments : [],
     at,
     // The automatic transcript on close has no author: the system sent it.
     authorId: data.authorId ?? null,

@@ -141,6 +141,10 @@ export class EmailSender {
         ...(outbound.kind === 'transcript' ? { 'Auto-Submitted': 'auto-generated' } : {}),
       },
       ...(references.length > 0 ? { inReplyTo: references[references.length - 1], references } : {}),
+      // The agent's files, as MIME attachments under the names and types they were uploaded with.
+      ...(outbound.attachments?.length
+        ? { attachments: outbound.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })) }
+        : {}),
     };
     return { mail, messageId };
   }
