@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The web UI's templates and static files are not TypeScript, so tsc does not emit them: copy
-// src/infrastructure/web/{templates,assets} next to the compiled web code in dist/ (or in the
-// folder given as the first argument, e.g. another --outDir). Run by `npm run build` and by
+// Templates and static files are not TypeScript, so tsc does not emit them: copy
+// src/infrastructure/web/{templates,assets} and the folders below next to the compiled code in
+// dist/ (or in the folder given as the first argument, e.g. another --outDir). Run by `npm run build` and by
 // scripts/build-if-needed.mjs after tsc.
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -20,12 +20,18 @@ for (const folder of ['templates', 'assets']) {
 }
 console.log(`copy-web-assets: web templates and assets copied to ${to.slice(root.length + 1) || to}`);
 
-// The email channel's message templates (src/plugins/email/templates/*.hbs), beside its compiled
-// code, where the plugin looks first (the Docker image has dist/ but no src/).
-const emailTemplates = join(root, 'src', 'plugins', 'email', 'templates');
-if (existsSync(emailTemplates)) {
-  const target = join(outDir, 'plugins', 'email', 'templates');
+// Files other code reads beside itself at run time (the Docker image has dist/ but no src/):
+// the email channel's message templates, the transcript templates, the chat widget's files.
+const besideTheCode = [
+  ['plugins', 'email', 'templates'],
+  ['infrastructure', 'transcripts', 'templates'],
+  ['plugins', 'chat', 'widget'],
+];
+for (const segments of besideTheCode) {
+  const source = join(root, 'src', ...segments);
+  if (!existsSync(source)) continue;
+  const target = join(outDir, ...segments);
   rmSync(target, { recursive: true, force: true });
-  cpSync(emailTemplates, target, { recursive: true });
-  console.log(`copy-web-assets: email templates copied to ${target.slice(root.length + 1) || target}`);
+  cpSync(source, target, { recursive: true });
+  console.log(`copy-web-assets: ${segments.join('/')} copied to ${target.slice(root.length + 1) || target}`);
 }
