@@ -1,3 +1,4 @@
+import { ReplyAttachments } from '../../application/conversations/reply-attachments';
 import { BadRequestException, Body, Controller, Get, Inject, NotFoundException, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -54,6 +55,7 @@ export class InboxFragmentsController {
     private readonly renderer: WebRenderer,
     private readonly commandBus: CommandBus,
     @Inject(CHANNEL_CATALOG) private readonly catalog: ChannelCatalog,
+    private readonly replyAttachments: ReplyAttachments,
   ) {
     this.actions = {
       assign: async (id, body, agent, locale) => {
@@ -236,11 +238,16 @@ export class InboxFragmentsController {
     if (channel && !this.catalog.knownChannels().includes(channel))
       throw new BadRequestException(`channel must be one of ${this.catalog.knownChannels().join(', ')} (got ${JSON.stringify(channel)})`);
     const messageId = randomUUID();
+    // Files uploaded from the reply box (POST /api/conversations/:id/attachments), named by id.
+    const attachments = await this.replyAttachments.forReply(agent, id, (channel || undefined) as never, fields(body, 'attachmentIds'));
     try {
       await this.commandBus.execute(
         new ChangeConversation(
           id,
-          (now) => ({ type: 'QueueReply', data: { messageId, authorId: agent.id, text, channel: (channel || undefined) as never, now } }),
+          (now) => ({
+            type: 'QueueReply',
+            data: { messageId, authorId: agent.id, text, channel: (channel || undefined) as never, ...(attachments.length ? { attachments } : {}), now },
+          }),
           agentContext(agent, { expectedRevision: Number(revision) }),
         ),
       );

@@ -731,6 +731,63 @@
     var active = $('#list > li.conv.is-active');
     if (active) active.scrollIntoView({ block: 'nearest' });
   }
+  // ---- reply attachments ---------------------------------------------------------------------
+  // Each chosen file is uploaded at once (its bytes as the body); the reply form then carries the
+  // ids it got back (attachmentIds), one hidden input per file, removable until the reply is sent.
+  document.addEventListener('change', function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.id !== 'reply-files' || !input.files) return;
+    var list = $('#reply-attachments');
+    var alert = $('#composer-alert');
+    Array.prototype.forEach.call(input.files, function (file) {
+      var item = document.createElement('li');
+      item.className = 'attach-item is-uploading';
+      item.textContent = String(input.getAttribute('data-uploading-label') || '').replace('{name}', file.name);
+      if (list) list.appendChild(item);
+      fetch(input.getAttribute('data-upload-url') + '?filename=' + encodeURIComponent(file.name), {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': file.type || 'application/octet-stream' },
+        body: file,
+      })
+        .then(function (res) {
+          return res.json().then(function (body) {
+            if (!res.ok) throw new Error(Array.isArray(body.message) ? body.message.join('; ') : body.message);
+            return body.attachment;
+          });
+        })
+        .then(function (attachment) {
+          item.className = 'attach-item';
+          item.textContent = '';
+          var name = document.createElement('span');
+          name.className = 'attach-name';
+          name.textContent = attachment.filename;
+          var hidden = document.createElement('input');
+          hidden.type = 'hidden';
+          hidden.name = 'attachmentIds';
+          hidden.value = attachment.id;
+          var remove = document.createElement('button');
+          remove.type = 'button';
+          remove.className = 'icon-btn attach-remove';
+          remove.textContent = '\u00d7';
+          var label = String(input.getAttribute('data-remove-label') || '').replace('{name}', attachment.filename);
+          remove.setAttribute('aria-label', label);
+          remove.title = label;
+          remove.addEventListener('click', function () {
+            item.remove();
+          });
+          item.appendChild(name);
+          item.appendChild(hidden);
+          item.appendChild(remove);
+        })
+        .catch(function (error) {
+          item.remove();
+          if (alert) alert.textContent = error.message;
+        });
+    });
+    input.value = '';
+  });
+
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
 })();
