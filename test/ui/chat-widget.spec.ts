@@ -147,8 +147,9 @@ if (missing) {
     it('past the rate limit it says to slow down, and the message still arrives once', async () => {
       // The visitor's own session, used from elsewhere (as another tab would) until Parley says 429.
       const cid = /data-parley-chat="([^"]+)"/.exec(snippet)![1];
-      const read = `(() => { try { return localStorage.getItem('parley-chat-token:${cid}') || localStorage.getItem('parley-chat:${cid}'); } catch { return null; } })()`;
-      const token = String((await page.evaluate(read)) || (await chatFrame(page).evaluate(read)));
+      // Kept by the loader on the website when the browser refuses the frame its own storage, else by the frame.
+      const read = (key: string) => `(() => { try { return localStorage.getItem('${key}:${cid}'); } catch { return null; } })()`;
+      const token = String((await page.evaluate(read('parley-chat-token'))) || (await chatFrame(page).evaluate(read('parley-chat'))));
       const burst: string[] = [];
       let sent = 0;
       const post = async () => {
@@ -168,23 +169,31 @@ if (missing) {
         if (response.status === 429) refused = response;
       }
       expect(refused?.headers.get('retry-after')).toMatch(/^\d+$/);
-      // Kept at the limit while the visitor writes (a slow machine must not let the bucket refill first).
+      // Kept at the limit while the visitor writes (a slow machine must not let the bucket refill
+      // first), until the widget's own send is refused; the alerts it shows meanwhile are recorded.
+      await chatFrame(page).evaluate(`(() => {
+        const error = document.getElementById('error');
+        window.__alerts = [];
+        new MutationObserver(() => { if (!error.hidden) window.__alerts.push(error.textContent); })
+          .observe(error, { attributes: true, childList: true, characterData: true, subtree: true });
+      })()`);
       let draining = true;
+      const widgetRefused = (response: { url(): string; status(): number }) => {
+        if (response.url().endsWith('/messages') && response.status() === 429) draining = false;
+      };
+      page.on('response', widgetRefused);
       const drain = (async () => {
-        while (draining) {
+        for (let i = 0; draining && i < 500; i++) {
           await post();
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await new Promise((resolve) => setTimeout(resolve, 20)); // ~50 a second: a regained token is taken at once
         }
       })();
       await send(page, 'Sorry, my cat sat on the keyboard.');
-      await frameOf(page)
-        .getByRole('alert')
-        .getByText('too quickly')
-        .waitFor({ timeout: 5_000 })
-        .finally(() => (draining = false));
       await drain;
+      page.off('response', widgetRefused);
       await delivered(page, 'Sorry, my cat sat on the keyboard.').waitFor({ timeout: 20_000 });
       expect(await frameOf(page).getByRole('alert').isVisible()).toBe(false);
+      expect(((await chatFrame(page).evaluate('window.__alerts')) as string[]).some((text) => text.includes('too quickly'))).toBe(true);
       // The burst showed in the widget too (the visitor's own messages from elsewhere), each once.
       await delivered(page, burst[burst.length - 1]).waitFor();
       for (const text of burst) expect(await delivered(page, text).count()).toBe(1);
@@ -204,6 +213,17 @@ if (missing) {
       await eventually(async () => (await textsOf(conversationId)).includes('Sent from a train tunnel'), 10_000, 'the message stored');
       expect((await textsOf(conversationId)).filter((t) => t === 'Sent from a train tunnel')).toHaveLength(1);
     }, 40_000);
+
+    it('a message over 10,000 characters is refused before it is sent, and stays in the box', async () => {
+      const before = (await textsOf(conversationId)).length;
+      const long = 'kettle '.repeat(1430); // 10,010 characters
+      await send(page, long);
+      await frameOf(page).getByRole('alert').getByText('This message is too long.').waitFor();
+      expect((await frameOf(page).getByRole('textbox', { name: 'Message' }).inputValue()) === long).toBe(true);
+      expect(await frameOf(page).locator('#messages li.msg.pending').count()).toBe(0);
+      expect((await textsOf(conversationId)).length).toBe(before);
+      await frameOf(page).getByRole('textbox', { name: 'Message' }).fill('');
+    });
 
     it('a closed conversation: the widget says so and offers a new one, which the next message starts', async () => {
       expect((await ui.api('POST', `/api/conversations/${conversationId}/close`, {})).status).toBeLessThan(300);
