@@ -38,7 +38,8 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
     loggerInstance: logger.child({ component: 'http' }),
     // One log line per request only at debug/trace: at thousands of requests a second they drown the rest.
     logController: new LogController({ disableRequestLogging: !verboseHttp }),
-    trustProxy: false,
+    // Whose X-Forwarded-For to believe (client addresses drive the login throttle and public rate limits).
+    trustProxy: config.trustProxy,
   });
   try {
     const app = await NestFactory.create<NestFastifyApplication>(

@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       cookieSecure: false,
       allowPrivateNetwork: false,
       metrics: { mode: 'on' },
+      trustProxy: false,
     });
   });
 
@@ -242,6 +243,26 @@ describe('loadConfig', () => {
     it('rejects a password shorter than 8 characters without quoting it', () => {
       const problems = problemsOf({ PARLEY_ADMIN_EMAIL: 'ada@acme.test', PARLEY_ADMIN_PASSWORD: 'hunter2' });
       expect(problems).toEqual(['PARLEY_ADMIN_PASSWORD is set but too short: it needs at least 8 characters']);
+    });
+  });
+
+  describe('PARLEY_TRUST_PROXY', () => {
+    it('believes nobody by default', () => {
+      expect(loadConfig({}).trustProxy).toBe(false);
+      expect(loadConfig({ PARLEY_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    });
+
+    it('takes true, a hop count, or the proxies by address and range', () => {
+      expect(loadConfig({ PARLEY_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+      expect(loadConfig({ PARLEY_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+      expect(loadConfig({ PARLEY_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }).trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8', '::1']);
+    });
+
+    it('names a value it cannot use', () => {
+      expect(problemsOf({ PARLEY_TRUST_PROXY: 'proxy.local' })).toEqual([
+        'PARLEY_TRUST_PROXY lists "proxy.local", which is not an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8)',
+      ]);
+      expect(problemsOf({ PARLEY_TRUST_PROXY: '0' })[0]).toContain('PARLEY_TRUST_PROXY="0" is not false, true, a hop count (1-10)');
     });
   });
 
