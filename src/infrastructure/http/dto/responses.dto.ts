@@ -17,8 +17,15 @@ export class ErrorResponse {
   error: string;
 
   @ApiProperty({
+    type: String,
+    example: 'field-too-long',
+    description: "Which refusal this is, stable across wording and language (the status's own, e.g. `not-found`, where Parley names none more precisely).",
+  })
+  code: string;
+
+  @ApiProperty({
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
-    description: 'What is wrong, naming the field and the value; a list when several fields are wrong.',
+    description: "What is wrong, naming the field and the value; a list when several fields are wrong. In the agent's saved language, else Accept-Language's.",
     example: 'inboxId must be an inbox id (UUID)',
   })
   message: string | string[];
