@@ -40,7 +40,7 @@ const visitorAddress = (i) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
  * line ends an event; comments ignored). `onEvent(name, data, at)` gets each event with its arrival time.
  * Resolves once the response headers arrived with 200.
  */
-function openEventStream(baseUrl, path, { headers = {}, localAddress, onEvent }) {
+function openEventStream(baseUrl, path, { headers = {}, localAddress, onEvent, onClose = () => undefined }) {
   const url = new URL(path, baseUrl);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -80,13 +80,54 @@ function openEventStream(baseUrl, path, { headers = {}, localAddress, onEvent })
           }
         });
         const stream = { closed: false, close: () => req.destroy() };
-        res.on('close', () => (stream.closed = true));
+        res.on('close', () => {
+          stream.closed = true;
+          onClose();
+        });
         resolve(stream);
       },
     );
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * An event stream that opens again a second after it ends, as EventSource does (the server says
+ * `retry: 3000`; a second keeps the gap short). `drops` counts the ends the client did not ask for;
+ * whatever the server sent in a gap is missed, and shows as lost.
+ */
+async function followEventStream(baseUrl, path, options) {
+  const follower = {
+    drops: 0,
+    stopped: false,
+    current: null,
+    get closed() {
+      return follower.current === null || follower.current.closed;
+    },
+    close() {
+      follower.stopped = true;
+      follower.current?.close();
+    },
+  };
+  const reopen = async () => {
+    while (!follower.stopped) {
+      await delay(1000);
+      try {
+        follower.current = await openEventStream(baseUrl, path, { ...options, onClose });
+        return;
+      } catch {
+        /* the server is busy or restarting: try again */
+      }
+    }
+  };
+  const onClose = () => {
+    if (follower.stopped) return;
+    follower.drops += 1;
+    void reopen();
+  };
+  follower.current = await openEventStream(baseUrl, path, { ...options, onClose });
+  return follower;
 }
 
 /** A JSON request through an undici pool; answers { status, body }. */
@@ -135,7 +176,7 @@ async function connectVisitor(server, connectionId, i, origin) {
   const headers = () => ({ origin, ...(visitor.token ? { authorization: `Bearer ${visitor.token}` } : {}) });
   const session = await expectOk(pool, 'POST', `${base}/session`, { body: {}, headers: headers() });
   visitor.token = session.token;
-  visitor.stream = await openEventStream(server.baseUrl, `${base}/events?token=${encodeURIComponent(visitor.token)}`, {
+  visitor.stream = await followEventStream(server.baseUrl, `${base}/events?token=${encodeURIComponent(visitor.token)}`, {
     headers: { origin },
     localAddress,
     onEvent: (name, data, at) => {
@@ -228,7 +269,7 @@ main('chat', async ({ quick, runs }) => {
     // The agent's screen: one stream of the inbox's notices, as the web UI opens it.
     const noticeWaiters = new Map();
     const noticeTypes = new Map();
-    agentStream = await openEventStream(server.baseUrl, `/events?inboxId=${inbox.id}`, {
+    agentStream = await followEventStream(server.baseUrl, `/events?inboxId=${inbox.id}`, {
       headers: { authorization: `Bearer ${api.token}` },
       onEvent: (name, data, at) => {
         if (name !== 'change') return;
@@ -261,15 +302,22 @@ main('chat', async ({ quick, runs }) => {
     log(`server with ${visitors.length} visitors connected, idle: RSS ${idle?.rssMb.toFixed(0)} MB (peak so far ${idle?.peakMb.toFixed(0)} MB)`);
 
     const toAgent = { p50: [], p99: [] };
+    const postAnswered = { p50: [], p99: [] };
     const toVisitor = { p50: [], p99: [] };
     let cursor = 0;
+    let agentDropsNoted = 0;
+    let visitorDropsNoted = 0;
     for (let run = 1; run <= runs; run += 1) {
       // (a) visitor message -> agent screen.
-      const a = await steady(perPhase, (k) => {
+      // The visitor's POST answers once the message is stored (read-your-writes): its own latency,
+      // from the same due time, tells the ingest apart from the announcement that follows it.
+      const answered = [];
+      const a = await steady(perPhase, (k, due) => {
         const visitor = visitors[(cursor + k) % visitors.length];
         const arrived = arrival((resolve) => noticeWaiters.set(visitor.conversationId, resolve));
         return visitor.send(`Run ${run}, message ${k}: is there any news about my parcel?`).then((res) => {
           if (res.status !== 201) throw new Error(`a visitor message answered ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`);
+          answered.push(performance.now() - due);
           return arrived;
         });
       });
@@ -287,15 +335,27 @@ main('chat', async ({ quick, runs }) => {
       cursor += perPhase;
       await delay(1000);
       const sa = latencySummary(a.latencies);
+      const sp = latencySummary(answered);
+      postAnswered.p50.push(sp.p50);
+      postAnswered.p99.push(sp.p99);
       const sb = latencySummary(b.latencies);
       toAgent.p50.push(sa.p50);
       toAgent.p99.push(sa.p99);
       toVisitor.p50.push(sb.p50);
       toVisitor.p99.push(sb.p99);
       const open = visitors.filter((v) => !v.stream.closed).length;
+      const visitorDrops = visitors.reduce((sum, v) => sum + v.stream.drops, 0);
       log(
-        `run ${run}: visitor -> agent p50 ${sa.p50.toFixed(1)} / p99 ${sa.p99.toFixed(1)} ms (${sa.count} of ${perPhase}); agent -> visitor p50 ${sb.p50.toFixed(1)} / p99 ${sb.p99.toFixed(1)} ms (${sb.count} of ${perPhase}); ${open} visitor streams open`,
+        `run ${run}: visitor -> agent p50 ${sa.p50.toFixed(1)} / p99 ${sa.p99.toFixed(1)} ms (${a.lost} of ${perPhase} lost); agent -> visitor p50 ${sb.p50.toFixed(1)} / p99 ${sb.p99.toFixed(1)} ms (${b.lost} of ${perPhase} lost); ${open} visitor streams open; streams ended by the server so far: agent ${agentStream.drops}, visitors ${visitorDrops}`,
       );
+      if (agentStream.drops > agentDropsNoted)
+        notes.push(
+          `run ${run}: the agent's event stream was ended by the server ${agentStream.drops - agentDropsNoted} times (reopened after 1 s, as EventSource would)`,
+        );
+      agentDropsNoted = agentStream.drops;
+      if (visitorDrops > visitorDropsNoted)
+        notes.push(`run ${run}: visitor event streams were ended by the server ${visitorDrops - visitorDropsNoted} times (reopened after 1 s)`);
+      visitorDropsNoted = visitorDrops;
       if (a.lost)
         notes.push(
           `run ${run}: ${a.lost} visitor messages not announced to the agent within ${LOST_AFTER_MS / 1000} s (counted as ${LOST_AFTER_MS / 1000} s)${a.firstProblem ? ` (first: ${a.firstProblem})` : ''}`,
@@ -323,6 +383,24 @@ main('chat', async ({ quick, runs }) => {
         label: `Chat: visitor message -> agent screen p99 (${visitorsCount} visitors)`,
         unit: 'ms',
         runs: toAgent.p99,
+        digits: 1,
+      }),
+    );
+    figures.push(
+      figure({
+        id: 'chat.message-post.p50',
+        label: `Chat: visitor message POST answered p50 (${visitorsCount} visitors)`,
+        unit: 'ms',
+        runs: postAnswered.p50,
+        digits: 1,
+      }),
+    );
+    figures.push(
+      figure({
+        id: 'chat.message-post.p99',
+        label: `Chat: visitor message POST answered p99 (${visitorsCount} visitors)`,
+        unit: 'ms',
+        runs: postAnswered.p99,
         digits: 1,
       }),
     );
