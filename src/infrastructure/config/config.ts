@@ -65,11 +65,11 @@ export interface ParleyConfig {
   publicUrl?: string;
   /**
    * PARLEY_TRUST_PROXY: whose X-Forwarded-For / -Proto / -Host to believe, in Fastify's terms:
-   * false (nobody: the socket's peer is the client), true (any), a hop count, or the proxies'
-   * addresses and CIDR ranges. Client addresses drive the login throttle and the public routes'
+   * false (nobody: the socket's peer is the client), true (any), or the proxies' addresses and
+   * CIDR ranges. (No hop count: Fastify trusts nobody for one, as it cannot check the peer.) Client addresses drive the login throttle and the public routes'
    * rate limits, so believe only the proxy in front of Parley.
    */
-  trustProxy: boolean | number | string[];
+  trustProxy: boolean | string[];
 }
 
 export const METRICS_MODES = ['on', 'off', 'token'] as const;
@@ -174,29 +174,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
 const IPV4_OR_CIDR = /^(\d{1,3})(\.\d{1,3}){3}(\/\d{1,2})?$/;
 const IPV6_OR_CIDR = /^[0-9a-f:]*:[0-9a-f:.]*(\/\d{1,3})?$/i;
 
-/** `false` (default), `true`, a hop count (1-10), or a comma-separated list of proxy addresses / CIDR ranges. */
+/** `false` (default), `true`, or a comma-separated list of proxy addresses / CIDR ranges. */
 function readTrustProxy(read: EnvReader): ParleyConfig['trustProxy'] {
   const value = read.string('PARLEY_TRUST_PROXY')?.trim() ?? null;
   if (value === null || value === 'false') return false;
   if (value === 'true') return true;
-  if (/^\d+$/.test(value)) {
-    const hops = Number(value);
-    if (hops >= 1 && hops <= 10) return hops;
-  } else {
-    const addresses = value
-      .split(',')
-      .map((part) => part.trim())
-      .filter((part) => part !== '');
-    const bad = addresses.find((address) => !IPV4_OR_CIDR.test(address) && !IPV6_OR_CIDR.test(address));
-    if (addresses.length > 0 && bad === undefined) return addresses;
-    if (bad !== undefined) {
-      read.problem(`PARLEY_TRUST_PROXY lists ${JSON.stringify(bad)}, which is not an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8)`);
-      return false;
-    }
+  const addresses = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  const bad = addresses.find((address) => !IPV4_OR_CIDR.test(address) && !IPV6_OR_CIDR.test(address));
+  if (addresses.length > 0 && bad === undefined) return addresses;
+  if (bad !== undefined) {
+    read.problem(`PARLEY_TRUST_PROXY lists ${JSON.stringify(bad)}, which is not an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8)`);
+    return false;
   }
-  read.problem(
-    `PARLEY_TRUST_PROXY=${JSON.stringify(value)} is not false, true, a hop count (1-10) or a comma-separated list of proxy addresses (e.g. 127.0.0.1,10.0.0.0/8)`,
-  );
+  read.problem(`PARLEY_TRUST_PROXY=${JSON.stringify(value)} is not false, true or a comma-separated list of proxy addresses (e.g. 127.0.0.1,10.0.0.0/8)`);
   return false;
 }
 
