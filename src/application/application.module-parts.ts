@@ -1,3 +1,4 @@
+import { RemoveReplyFilesWhenConversationDeletedForever } from './process-managers/remove-reply-files-when-conversation-deleted-forever.saga';
 import { GetConversationAtHandler, GetConversationHistoryHandler, VerifyConversationHandler } from './audit/audit-queries.handler';
 import { AddCommentHandler } from './conversations/add-comment.handler';
 import { AssignConversationHandler } from './conversations/assign-conversation.handler';
@@ -117,6 +118,7 @@ export const processManagers = [
   DeliverReplies,
   NotifyChannelWhenConversationDeletedForever,
   SendTranscriptWhenChatClosed,
+  RemoveReplyFilesWhenConversationDeletedForever,
 ];
 
 /** Job types the application handles (registered with the job queue at start-up). */

@@ -73,7 +73,7 @@ if (missing) {
       expect((await download.body()).toString()).toBe('%PDF-1.4 the manual');
 
       const sent = await eventually(() => relay.received.find((m) => m.parsed.text?.includes('Here is the manual.')), 10_000, 'the reply at the relay');
-      expect(sent.parsed.attachments.map((a) => a.filename)).toEqual(['manual.pdf']);
+      expect(sent!.parsed.attachments.map((a) => a.filename)).toEqual(['manual.pdf']);
     });
 
     it('offers no paperclip where the channel sends no files', async () => {

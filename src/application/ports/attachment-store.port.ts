@@ -18,6 +18,6 @@ export interface AttachmentStore {
   put(input: { conversationId: string; filename: string; contentType: string; content: Buffer; uploadedBy: string }): Promise<AttachmentRef>;
   /** The file's ref and bytes, or null when the conversation holds no such file. */
   get(conversationId: string, attachmentId: string): Promise<{ ref: AttachmentRef; content: Buffer } | null>;
-  /** Removes every file of the conversation (it was deleted forever). */
-  deleteConversation(conversationId: string): Promise<void>;
+  /** Removes the conversation's files uploaded up to `uploadedUpTo` (it was deleted forever then). */
+  deleteConversation(conversationId: string, uploadedUpTo: Date): Promise<void>;
 }

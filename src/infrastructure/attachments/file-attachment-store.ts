@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AttachmentStore } from '../../application/ports/attachment-store.port';
 import type { AttachmentRef } from '../../domain/shared/types';
@@ -40,9 +40,25 @@ export class FileAttachmentStore implements AttachmentStore {
     }
   }
 
-  async deleteConversation(conversationId: string): Promise<void> {
+  async deleteConversation(conversationId: string, uploadedUpTo: Date): Promise<void> {
     const dir = this.dirOf(conversationId);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (!dir) return;
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const id = name.slice(0, -'.json'.length);
+      const written = await stat(join(dir, name)).catch(() => null);
+      if (!written || written.mtime.getTime() > uploadedUpTo.getTime()) continue;
+      await rm(join(dir, id), { force: true });
+      await rm(join(dir, name), { force: true });
+    }
+    // The folder goes once it is empty (an upload since keeps it).
+    await rmdir(dir).catch(() => undefined);
   }
 
   private dirOf(conversationId: string): string | null {

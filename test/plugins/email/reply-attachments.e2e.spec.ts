@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { inbound, startTestApp, type TestApp } from '../../support/app-harness';
 import { SmtpSink } from './support/smtp-sink';
@@ -83,6 +85,16 @@ describe('replies with attachments', () => {
     expect(download.headers['content-disposition']).toMatch(/^attachment; filename="invoice 1042.pdf"/);
     expect(download.headers['x-content-type-options']).toBe('nosniff');
     expect(Buffer.compare(download.rawPayload, pdf)).toBe(0);
+  });
+
+  it('delete forever removes the files of the conversation from the data folder', async () => {
+    const id = await emailConversation('Delete me');
+    const { attachment } = (await upload(id, 'secret.pdf', Buffer.from('%PDF secret'))).json();
+    const folder = join(t.dataDir, 'attachments', id);
+    expect(readdirSync(folder).sort()).toEqual([attachment.id, `${attachment.id}.json`].sort());
+    expect((await t.request('POST', `/api/conversations/${id}/trash`, { token, body: {} })).status).toBe(200);
+    expect((await t.request('DELETE', `/api/conversations/${id}`, { token })).status).toBeLessThan(300);
+    await until('the files to go', async () => !existsSync(folder));
   });
 
   it('never serves an uploaded page as a page of our origin', async () => {
