@@ -69,6 +69,19 @@ describe('Inbox settings: channels (e2e, forms)', () => {
     expect(html).not.toContain('id="connect-email"');
   });
 
+  it("offers the chat channel its own form, in the admin's language (the session secret is the plugin's, never a field)", async () => {
+    const chatForm = (html: string) => /<form[^>]*id="connect-chat"[\s\S]*?<\/form>/.exec(html)?.[0] ?? '';
+    const english = chatForm(await page(adminCookie));
+    expect(english).toMatch(/<textarea name="setting\.allowedOrigins"/);
+    expect(english).toMatch(/<input type="checkbox" name="setting\.preChatForm"/);
+    expect(english).toMatch(/<input type="checkbox" name="setting\.requireVerifiedIdentity"/);
+    expect(english).toMatch(/<input type="password" name="setting\.identityVerificationSecret"/);
+    expect(english).toMatch(/<input type="number" name="setting\.inactivityMinutes"/);
+    expect(english).toContain('Websites allowed to show the chat');
+    expect(english).not.toContain('sessionSecret');
+    expect(chatForm(await page(adminCookie, 'nl'))).toContain('Websites die de chat mogen tonen');
+  });
+
   it('connects a channel from the form: lines become a list, the checkbox a boolean, the secret stored and never shown', async () => {
     const res = await form(`/settings/channels?inbox=${inboxId}`, adminCookie, {
       type: 'connect-test',

@@ -18,7 +18,7 @@ import { TokenBuckets } from './rate-limit';
 import { VisitorEventHub } from './event-hub';
 import { CHAT_STRINGS, chatLanguage, type ChatLanguage } from './i18n';
 import { identifierKey, identityHashMatches, signSession, verifySession, type SessionClaims } from './session-token';
-import { CHAT_SECRETS, chatEmbedSnippet, chatSettings, normaliseOrigin, validateChatSettings, type ChatSettings } from './settings';
+import { CHAT_SECRETS, CHAT_SETTING_FIELDS, chatEmbedSnippet, chatSettings, normaliseOrigin, validateChatSettings, type ChatSettings } from './settings';
 import { chatThreadId, parseChatThreadId, VisitorStore, type ConversationLink, type VisitorRecord } from './visitors';
 import { escapeHtml, renderFrame, WidgetFiles, type WidgetFileName } from './widget-files';
 
@@ -723,6 +723,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     capabilities: { reply: true, html: false, attachments: false, transcript: true, switchToEmail: true, forward: false, compose: false },
     connectionSettings: {
       secrets: CHAT_SECRETS,
+      fields: CHAT_SETTING_FIELDS,
       validate: (settings, context) => validateChatSettings(settings, context),
       embedSnippet: (connection, context) => chatEmbedSnippet(connection, context),
     },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConnectionSettingsError, type ConnectionSettingsContext, type PluginChannelConnection } from '../channel-plugin';
+import { ConnectionSettingsError, type ConnectionSettingField, type ConnectionSettingsContext, type PluginChannelConnection } from '../channel-plugin';
 
 /** A chat connection's settings, as stored (secrets decrypted by the host). */
 export interface ChatSettings {
@@ -20,6 +20,55 @@ export interface ChatSettings {
 }
 
 export const CHAT_SECRETS = ['identityVerificationSecret', 'sessionSecret'] as const;
+
+/** The Inbox settings form for a chat connection (the session secret is the plugin's own, so not here). */
+export const CHAT_SETTING_FIELDS: readonly ConnectionSettingField[] = [
+  {
+    key: 'allowedOrigins',
+    type: 'lines',
+    label: { en: 'Websites allowed to show the chat', nl: 'Websites die de chat mogen tonen' },
+    help: { en: 'One per line, like https://shop.example. Empty: any website.', nl: 'Eén per regel, zoals https://shop.example. Leeg: elke website.' },
+  },
+  {
+    key: 'greeting',
+    type: 'textarea',
+    label: { en: 'Greeting', nl: 'Begroeting' },
+    help: {
+      en: "Shown above the conversation. Empty: a greeting in the visitor's language.",
+      nl: 'Staat boven het gesprek. Leeg: een begroeting in de taal van de bezoeker.',
+    },
+  },
+  {
+    key: 'preChatForm',
+    type: 'checkbox',
+    label: { en: 'Ask for name and email before the first message', nl: 'Vraag naam en e-mailadres vóór het eerste bericht' },
+  },
+  {
+    key: 'requireVerifiedIdentity',
+    type: 'checkbox',
+    label: { en: 'Require a verified identity', nl: 'Een geverifieerde identiteit vereisen' },
+    help: {
+      en: 'Only visitors your website signed in, with identifierHash = HMAC-SHA256(identifier, the secret below).',
+      nl: 'Alleen bezoekers die je website heeft aangemeld, met identifierHash = HMAC-SHA256(identifier, het geheim hieronder).',
+    },
+  },
+  {
+    key: 'identityVerificationSecret',
+    type: 'secret',
+    generate: true,
+    label: { en: 'Identity verification secret', nl: 'Geheim voor identiteitsverificatie' },
+    help: {
+      en: "At least 32 characters. Copy it to your website's server now: it is never shown again.",
+      nl: 'Minstens 32 tekens. Kopieer het nu naar de server van je website: het wordt nooit meer getoond.',
+    },
+  },
+  {
+    key: 'inactivityMinutes',
+    type: 'number',
+    label: { en: 'Close a chat after this many minutes of silence', nl: 'Sluit een chat na zoveel minuten stilte' },
+    help: { en: '5 to 1440; the transcript is then emailed to the visitor.', nl: '5 tot 1440; het transcript gaat dan per e-mail naar de bezoeker.' },
+  },
+];
 
 const KNOWN_SETTINGS = new Set([
   'allowedOrigins',
