@@ -117,6 +117,10 @@ if (missing) {
       // Throttled: a burst of keys sends one ping, not one per key.
       const afterBurst = notices.filter((x) => x.type === 'typing' && x.conversationId === conversationId).length;
       expect(afterBurst - before).toBe(1);
+      // The widget may say who types: the agent's name travels with the notice.
+      const typing = notices.filter((x) => x.type === 'typing' && x.conversationId === conversationId).at(-1);
+      expect(typing).toMatchObject({ authorName: expect.any(String) });
+      expect((typing as { authorName?: string }).authorName).not.toBe('');
     });
   });
 }

@@ -160,7 +160,7 @@ export class ConversationsController {
   async typing(@Param('id', uuidParam('id')) id: string, @CurrentAgent() agent: AuthenticatedAgent): Promise<void> {
     // Access as for reading it: out of reach answers 404 like an unknown conversation (rule 15).
     await this.queryBus.execute(new GetConversationQuery(agent, id));
-    await this.activity.agentTyping(id);
+    await this.activity.agentTyping(id, { name: agent.name });
   }
 
   @ApiOperation({ summary: 'Comment for the team (never sent to the contact)' })
