@@ -52,6 +52,14 @@ describe('API errors in Dutch and English', () => {
     }
   });
 
+  it("words the web UI's refusals in the reader's language too", async () => {
+    const dutch = await t.request('GET', '/ui/conversations/not-an-id', { token, headers: { 'accept-language': 'nl' } });
+    expect(dutch.status).toBe(400);
+    expect(String(dutch.body)).toContain('id: moet een UUID zijn (kreeg &quot;not-an-id&quot;)');
+    const english = await t.request('GET', '/ui/conversations/not-an-id', { token, headers: { 'accept-language': 'en' } });
+    expect(String(english.body)).toContain('id: must be a UUID (got &quot;not-an-id&quot;)');
+  });
+
   it('answers an anonymous Dutch browser in Dutch', async () => {
     const res = await t.request('GET', '/api/views', { headers: { 'accept-language': 'nl-NL,nl;q=0.9' } });
     expect(res.status).toBe(401);

@@ -22,7 +22,9 @@ export class WebExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const described = describeError(exception);
+    const locale = requestLocale(request);
+    // The refusal in the reader's language, as the API words it for them.
+    const described = describeError(exception, locale);
     const isHtmx = request.headers['hx-request'] === 'true';
     if (reply.sent || reply.raw.headersSent) return;
     if (described.statusCode >= 500) {
@@ -38,7 +40,6 @@ export class WebExceptionFilter implements ExceptionFilter {
       }
       return;
     }
-    const locale = requestLocale(request);
     const message = inLocalTime(Array.isArray(described.message) ? described.message.join('; ') : described.message, locale);
     if (isHtmx) {
       void reply
