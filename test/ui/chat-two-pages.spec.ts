@@ -131,6 +131,13 @@ if (missing) {
       });
     }
 
+    /** Closes the conversation open in the agent's page (without its ticket, when it has one). */
+    async function closeOpenConversation(): Promise<void> {
+      await agent.click('#close-btn');
+      if ((await agent.locator('#close-menu').count()) > 0) await agent.click('#close-only');
+      await waitForText(agent.locator('#status-tag'), 'Closed');
+    }
+
     /** Mail the sink received for `to` whose text contains `text`. */
     const mailTo = (to: string, text: string): SunkMail | undefined =>
       sink.received.find((m) => m.envelope.to.includes(to) && (m.parsed.text ?? '').includes(text));
@@ -201,13 +208,7 @@ if (missing) {
       await agent.fill('#comment-text', 'Internal only: the courier lost two parcels this week.');
       await agent.click('#add-comment');
       await waitForText(agent.locator('#timeline .note').last(), 'Internal only: the courier lost two parcels this week.');
-      if ((await agent.locator('#close-menu').count()) > 0) {
-        await agent.click('#close-btn');
-        await agent.click('#close-only');
-      } else {
-        await agent.click('#close-btn');
-      }
-      await waitForText(agent.locator('#status-tag'), 'Closed');
+      await closeOpenConversation();
       // The widget learns it live, and offers a new conversation.
       await waitForText(chatText(visitor), 'This conversation was closed', 5_000);
 
@@ -254,7 +255,7 @@ if (missing) {
       expect(found).toEqual([conversationId]);
     }, 60_000);
 
-    it('a blocked visitor still sees their sends succeed, but the messages land in Filtered, not in Chat', async () => {
+    it('a blocked visitor still sees their sends succeed, but the messages land in Filtered, not in Chat, also in a new conversation', async () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
       watches.push(await watchChat(context, [ui.baseUrl, site.origin], MARKER));
       const page = await context.newPage();
@@ -275,7 +276,16 @@ if (missing) {
         // …but it reaches nobody: it is in Filtered, and Chat stays without them.
         await goToView(agent, 'filtered');
         await chatRow(agent, mallory.name).waitFor({ timeout: 10_000 });
-        await openConversation(agent, mallory.name, 'Hello? Cheap watches, last chance.');
+        const blockedConversationId = await openConversation(agent, mallory.name, 'Hello? Cheap watches, last chance.');
+        // Also a new conversation of theirs, after this one is closed, lands in Filtered.
+        await closeOpenConversation();
+        await waitForText(chatText(page), 'This conversation was closed', 5_000);
+        await send(page, 'A new conversation about cheap watches.');
+        await goToView(agent, 'filtered');
+        await chatRow(agent, 'A new conversation about cheap watches.').waitFor({ timeout: 10_000 });
+        expect(await openConversation(agent, 'A new conversation about cheap watches.', 'A new conversation about cheap watches.')).not.toBe(
+          blockedConversationId,
+        );
         await goToView(agent, 'chat');
         expect(await chatRow(agent, mallory.name).count()).toBe(0);
       } finally {
