@@ -58,7 +58,7 @@ describe('replies with attachments', () => {
 
   it('uploads a file, sends it with the reply as a MIME attachment, and shows it on the reply as a download', async () => {
     const id = await emailConversation('Invoice please');
-    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(300_000, 7)]);
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(3_000_000, 7)]); // over the JSON body limit (1 MiB)
     const uploaded = await upload(id, 'invoice 1042.pdf', pdf);
     expect(uploaded.statusCode).toBe(201);
     const { attachment } = uploaded.json();
