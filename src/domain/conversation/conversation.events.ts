@@ -6,7 +6,9 @@ import type { Assignee, AttachmentRef, Channel, Party } from '../shared/types';
  * (a message's receivedAt, trashedAt) are part of the data.
  *
  * Event types are versioned by name: a changed shape gets a new name (`MessageReceivedV2`),
- * never a silent edit, because stored events are never rewritten.
+ * never a silent edit, because stored events are never rewritten. The one change that keeps a
+ * name is a new optional field that the events stored before it simply lack, read as absent
+ * (MessageReceived.postedBy, ReplyQueued.attachments): every stored event still has the shape.
  */
 export type ConversationEvent =
   | ConversationStarted
