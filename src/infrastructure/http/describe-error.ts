@@ -135,6 +135,33 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'attachments-too-many', template: 'attachmentIds: at most {{max}} files per reply (got {{count}})' },
   { code: 'attachment-not-uploaded', template: 'attachmentIds: {{attachmentId}} is not a file uploaded to this conversation; upload it first' },
   { code: 'attachments-not-supported', template: 'attachments: the {{channel}} channel does not send attachments; reply without files' },
+  {
+    code: 'channel-plugin-gone',
+    template: 'settings: the {{type}} channel is not loaded any more, so its settings cannot be checked; remove the connection or load the plugin again',
+  },
+  { code: 'channel-connection-unknown', template: 'channel connection {{connectionId}} not found in inbox {{inboxId}}' },
+  { code: 'channel-type-not-connectable', template: 'type: {{type}} is not a channel that connects to inboxes; use one of {{known}}' },
+  {
+    code: 'channel-type-none-connectable',
+    template: 'type: {{type}} is not a channel that connects to inboxes; no loaded channel plugin has per-inbox connections',
+  },
+  {
+    code: 'channel-settings-field-not-object',
+    template: '{{field}} must be an object of the channel\'s settings, e.g. {"allowedOrigins":["https://example.com"]}',
+  },
+  {
+    code: 'channel-settings-too-large',
+    template: "{{field}} must be at most {{max}} bytes of JSON (it has {{size}}); keep large content out of a channel's settings",
+  },
+  {
+    code: 'channel-secret-undecryptable',
+    template: 'settings.{{key}}: the stored secret cannot be decrypted (the instance key changed); enter the secret again',
+  },
+  { code: 'continues-id-invalid', template: 'continuesConversationId must be a conversation id (a UUID), got {{value}}' },
+  {
+    code: 'transcript-not-kept',
+    template: 'the {{channel}} channel keeps no transcripts: only conversations of a channel that declares the transcript capability (such as chat) have one',
+  },
   { code: 'json-too-deep', template: 'the JSON body is nested deeper than {{max}} levels of objects and arrays; send a flatter body' },
 ];
 
