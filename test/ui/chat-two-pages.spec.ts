@@ -169,13 +169,19 @@ if (missing) {
       expect(await agent.locator('#thread-pane').innerText()).not.toContain('is typing');
       expect(await chatText(visitor).innerText()).not.toContain('is typing');
       // The visitor types: the agent's open conversation says so.
-      await frameOf(visitor).getByLabel('Message').pressSequentially('It was due on Mon', { delay: 60 });
-      await waitForText(agent.locator('#thread-pane'), `${ada.name} is typing`, 5_000);
+      // Typing goes on while the other side looks (pings every 2 s keep the notice up), so a slow
+      // machine changes only how long the notice takes, not whether it is there to be seen.
+      const visitorTypes = frameOf(visitor)
+        .getByLabel('Message')
+        .pressSequentially('It was due on Monday, the tracking page says it left the depot', { delay: 120 });
+      await waitForText(agent.locator('#thread-pane'), `${ada.name} is typing`, 10_000);
+      await visitorTypes;
       await frameOf(visitor).getByLabel('Message').fill('');
       // The agent types: the visitor's widget says so.
       await agent.click('#reply-text');
-      await agent.keyboard.type('I can see the parcel at', { delay: 60 });
-      await waitForText(chatText(visitor), 'is typing', 5_000);
+      const agentTypes = agent.keyboard.type('I can see the parcel at the depot, one moment please', { delay: 120 });
+      await waitForText(chatText(visitor), 'is typing', 10_000);
+      await agentTypes;
       await agent.fill('#reply-text', '');
     }, 60_000);
 
