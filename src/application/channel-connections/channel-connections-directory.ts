@@ -1,11 +1,11 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '../ports/event-store.port';
 import type { ConnectionForPlugin } from '../ports/channel-connection-specs.port';
 import { APP_LOGGER, type AppLogger } from '../ports/logger.port';
 import { PROJECTION_PROGRESS, READ_STORE, type ChannelConnectionRecord, type ProjectionProgress, type ReadStore } from '../ports/read-store.port';
 import { decryptSettings, forPlugin } from './channel-connection-settings';
 import { SettingsCipher } from './settings-cipher';
+import { followLog } from '../live/follow-log';
 
 export type ConnectionChange = { type: 'created' | 'changed' | 'removed'; connectionId: string };
 type ChangeHandler = (change: ConnectionChange) => void;
@@ -18,7 +18,6 @@ const CHANGE_TYPES: Record<string, ConnectionChange['type']> = {
 };
 /** How long a change waits for the read models before it is announced anyway. */
 const PROJECTION_WAIT_MS = 5_000;
-const MAX_BACKOFF_MS = 10_000;
 /** connection id -> plugin id; ids are never reused. */
 const MAX_CACHED_TYPES = 10_000;
 
@@ -81,24 +80,14 @@ export class ChannelConnectionsDirectory implements OnApplicationBootstrap, Befo
     return forPlugin(record, settings);
   }
 
-  private async follow(from: number): Promise<void> {
-    const { signal } = this.abort;
-    let after = from;
-    for (let failures = 0; !signal.aborted;) {
-      try {
-        for await (const event of this.store.subscribeAll({ after, signal })) {
-          await this.announce(event);
-          after = event.position;
-          failures = 0;
-        }
-      } catch (err) {
-        if (signal.aborted) return;
-        failures += 1;
-        const retryInMs = Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures);
-        this.logger.warn({ err, position: after, retryInMs }, 'channel connection changes: subscription failed; resubscribing');
-        await sleep(retryInMs, undefined, { signal }).catch(() => undefined);
-      }
-    }
+  private follow(from: number): Promise<void> {
+    return followLog(this.store, {
+      from,
+      signal: this.abort.signal,
+      logger: this.logger,
+      name: 'channel connection changes',
+      onEvent: (event) => this.announce(event),
+    });
   }
 
   private async announce(event: RecordedEvent): Promise<void> {

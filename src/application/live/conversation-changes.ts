@@ -1,9 +1,9 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '../ports/event-store.port';
 import { APP_LOGGER, type AppLogger } from '../ports/logger.port';
 import { PROJECTION_PROGRESS, READ_STORE, type ProjectionProgress, type ReadStore } from '../ports/read-store.port';
 import { conversationIdFromStream } from '../streams';
+import { followLog } from './follow-log';
 
 /**
  * A small notice that something in an inbox changed, for live screens (the web UI's server-sent
@@ -24,7 +24,6 @@ const CUSTOM_VIEW_STREAM_PREFIX = 'custom-view-';
 const MAX_CACHED_INBOXES = 20_000;
 /** How long a change waits for the read models before it is announced anyway. */
 const PROJECTION_WAIT_MS = 5_000;
-const MAX_BACKOFF_MS = 10_000;
 
 /**
  * Follows the event log from "now" and announces each change of a conversation (or custom view)
@@ -66,24 +65,8 @@ export class ConversationChanges implements OnApplicationBootstrap, BeforeApplic
     await this.loop;
   }
 
-  private async run(from: number): Promise<void> {
-    const { signal } = this.abort;
-    let after = from;
-    for (let failures = 0; !signal.aborted;) {
-      try {
-        for await (const event of this.store.subscribeAll({ after, signal })) {
-          await this.announce(event);
-          after = event.position;
-          failures = 0;
-        }
-      } catch (err) {
-        if (signal.aborted) return;
-        failures += 1;
-        const retryInMs = Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures);
-        this.logger.warn({ err, position: after, retryInMs }, 'live change feed: subscription failed; resubscribing');
-        await sleep(retryInMs, undefined, { signal }).catch(() => undefined);
-      }
-    }
+  private run(from: number): Promise<void> {
+    return followLog(this.store, { from, signal: this.abort.signal, logger: this.logger, name: 'live change feed', onEvent: (event) => this.announce(event) });
   }
 
   private async announce(event: RecordedEvent): Promise<void> {
