@@ -168,6 +168,19 @@ describe('chat transcripts (rule 12, e2e)', () => {
     expect(sent).toMatchObject({ actor: { type: 'agent' }, data: { reason: 'requested', authorId: expect.any(String), messageId: res.body.messageId } });
   });
 
+  it('"Send transcript" is written in the language of the agent who asks for the copy', async () => {
+    expect((await t.request('PUT', '/api/me/preferences', { token, body: { language: 'nl' } })).status).toBe(200);
+    try {
+      const id = await chat('talk', { address: 'visitor-2b7e', name: 'Daan' });
+      expect((await post(`/api/conversations/${id}/transcript`, { to: 'chef@company.test' })).status).toBe(202);
+      const mail = await until('the Dutch copy at the relay', async () => mailsTo('chef@company.test')[0]);
+      expect(mail.parsed.subject).toMatch(/^Transcript van je chat met /);
+      expect(mail.parsed.text).toContain('Tijden staan in de tijdzone');
+    } finally {
+      await t.request('PUT', '/api/me/preferences', { token, body: { language: null } });
+    }
+  });
+
   it('refuses a bad address naming it, and a channel without the transcript capability naming the channel', async () => {
     const id = await chat('talk', { address: 'dan@customer.test' });
     const bad = await post(`/api/conversations/${id}/transcript`, { to: 'not-an-address' });

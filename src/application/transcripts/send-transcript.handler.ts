@@ -20,7 +20,7 @@ export interface SendTranscriptResult extends ConversationCommandResult {
 export interface SendTranscriptOptions {
   /** Derived from what caused it (the close event) so a repeat sends nothing twice; default a new id. */
   messageId?: string;
-  /** The reader's language; default English (the inbox default). */
+  /** The reader's language; default the asking agent's (a copy they requested), else English (the inbox default). */
   language?: string | null;
   /** The zone the times are written in; default the asking agent's, else UTC. */
   timeZone?: string | null;
@@ -70,7 +70,7 @@ export class SendTranscriptHandler implements ICommandHandler<SendTranscriptComm
       inboxName: inbox?.name ?? '',
       subject: conversation.subject,
       lines: transcriptLines(conversation),
-      language: options.language,
+      language: options.language ?? ctx.agent?.language,
       timeZone: options.timeZone ?? ctx.agent?.timeZone,
     });
     const messageId = options.messageId ?? randomUUID();
