@@ -17,8 +17,11 @@ export interface ConversationDoc {
   assignee: Assignee;
   /** Once an agent held it, it never returns to the Bots view. */
   everAssignedToAgent: boolean;
-  /** `email`: the address a contact without one gave later (rule 12); absent until then. */
-  contact: { id: string; name: string | null; address: string; email?: string } | null;
+  /**
+   * `email`: the address a contact without one gave later (rule 12); absent until then.
+   * `language`: the contact's language as their channel last said (a chat visitor's browser).
+   */
+  contact: { id: string; name: string | null; address: string; email?: string; language?: string } | null;
   participants: Party[];
   subject: string;
   preview: string;
@@ -50,7 +53,8 @@ type Evolver<T extends ConversationEventType> = (doc: ConversationDoc, data: Dat
 const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: Evolver<T> } = {
   MessageReceived: (doc, data) => {
     const receivedAt = normalizeTime(data.receivedAt);
-    const base = { ...doc, participants: withParticipant(doc.participants, data.from), awaitingContactReply: false };
+    const contact = data.language && doc.contact ? { ...doc.contact, language: data.language } : doc.contact;
+    const base = { ...doc, contact, participants: withParticipant(doc.participants, data.from), awaitingContactReply: false };
     // A message that arrives late but was received earlier (a delayed email) must not move the
     // conversation down the list or replace the newer preview (rule 1 sorts by last received).
     if (receivedAt < doc.lastReceivedAt && doc.origin === 'inbound') return base;

@@ -168,6 +168,20 @@ describe('chat transcripts (rule 12, e2e)', () => {
     expect(sent).toMatchObject({ actor: { type: 'agent' }, data: { reason: 'requested', authorId: expect.any(String), messageId: res.body.messageId } });
   });
 
+  it("the transcript on close is written in the visitor's language when their channel said it", async () => {
+    const session = `session-nl-${Date.now()}`;
+    const started = await channel.ingest({
+      ...message('talk', session, { address: 'noor@customer.test', name: 'Noor' }, 'Is mijn bestelling al onderweg?'),
+      language: 'nl-NL',
+    });
+    const id = started.conversationId;
+    expect((await get(`/api/conversations/${id}`)).body.contact).toMatchObject({ language: 'nl' });
+    expect((await post(`/api/conversations/${id}/close`)).status).toBe(200);
+    const mail = await until('the Dutch transcript at the relay', async () => mailsTo('noor@customer.test')[0]);
+    expect(mail.parsed.subject).toBe('Transcript van je chat met Support');
+    expect(mail.parsed.text).toContain('Noor:');
+  });
+
   it('"Send transcript" is written in the language of the agent who asks for the copy', async () => {
     expect((await t.request('PUT', '/api/me/preferences', { token, body: { language: 'nl' } })).status).toBe(200);
     try {

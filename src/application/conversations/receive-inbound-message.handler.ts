@@ -67,6 +67,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
             receivedAt: clampReceivedAt(message.receivedAt, now),
             senderBlocked,
             ...(ctx.agent ? { postedBy: ctx.agent.id } : {}),
+            ...languageOf(message.language),
             ...(continues ? { continues: true } : {}),
             now,
           },
@@ -98,4 +99,11 @@ const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 export function clampReceivedAt(receivedAt: string | undefined, now: string): string {
   if (!receivedAt) return now;
   return Date.parse(receivedAt) - Date.parse(now) > MAX_CLOCK_SKEW_MS ? now : receivedAt;
+}
+
+/** A language tag's primary subtag (`en-GB` -> `en`); anything that is not a tag is left out rather than refused. */
+function languageOf(tag: unknown): { language?: string } {
+  if (typeof tag !== 'string') return {};
+  const match = /^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$/i.exec(tag.trim());
+  return match ? { language: match[1]!.toLowerCase() } : {};
 }

@@ -30,6 +30,12 @@ export interface InboundMessage {
   attachments?: AttachmentRef[];
   /** When the channel received it; now when omitted. */
   receivedAt?: string;
+  /**
+   * The contact's language as the channel knows it (a chat visitor's browser), a language tag like
+   * `nl` or `en-GB`: what Parley itself writes to them (a chat's transcript) follows it when Parley
+   * speaks that language. Omitted: the inbox default.
+   */
+  language?: string;
 }
 
 export interface IngestResult {

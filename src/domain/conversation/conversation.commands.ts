@@ -52,6 +52,8 @@ export interface ReceiveInboundMessage {
     senderBlocked: boolean;
     /** The agent whose session posted the message through the API channel, if any. */
     postedBy?: string;
+    /** The contact's language as the channel knows it (a primary subtag: `nl`, `en`). */
+    language?: string;
     /**
      * Rule 12: the message answers a reply this conversation sent on the message's channel (a chat
      * answered by email) and joins it; refused unless the conversation exists in `inboxId` and was

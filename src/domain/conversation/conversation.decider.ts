@@ -161,6 +161,7 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
       attachments: data.attachments,
       receivedAt,
       ...(data.postedBy === undefined ? {} : { postedBy: data.postedBy }),
+      ...(data.language === undefined ? {} : { language: data.language }),
     },
   };
 

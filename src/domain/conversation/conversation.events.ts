@@ -80,6 +80,11 @@ export interface MessageReceived {
      * message a contact sent through a channel from one an integration posted in their name.
      */
     postedBy?: string;
+    /**
+     * The contact's language as their channel knew it (a chat visitor's browser: `nl`, `en`).
+     * Added later as an optional field, as postedBy was.
+     */
+    language?: string;
   };
 }
 

@@ -392,7 +392,8 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
         `clientMessageId: must be 1-100 letters, digits, dots, dashes, underscores or colons, unique per message (got ${describe(clientMessageId)})`,
       );
     }
-    const sent = await serialised(key, () => accept(connection, settings, visitor.id, text, clientMessageId));
+    const language = chatLanguage(undefined, header(request, 'accept-language'));
+    const sent = await serialised(key, () => accept(connection, settings, visitor.id, text, clientMessageId, language));
     metrics?.messages.inc();
     return { status: 201, body: { message: sent } };
   }
@@ -404,6 +405,8 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     visitorId: string,
     text: string,
     clientMessageId: string,
+    /** The visitor's browser language: a transcript is written in it. */
+    language?: ChatLanguage,
   ): Promise<VisitorMessage> {
     const visitor = (await store.get(connection.id, visitorId)) ?? (await store.create(connection.id, visitorId));
     const already = await store.sent(connection.id, visitorId, clientMessageId);
@@ -428,6 +431,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       to: [],
       text,
       receivedAt: at,
+      ...(language ? { language } : {}),
     });
     const link: ConversationLink = { connectionId: connection.id, visitorId, thread: visitor.thread };
     if (visitor.conversationId !== result.conversationId) await store.saveLink(result.conversationId, link);
@@ -502,7 +506,10 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       if (current?.status === 'open') {
         const strings = CHAT_STRINGS[chatLanguage(undefined, header(request, 'accept-language'))];
         const text = strings.emailLeft.replace('{{email}}', email);
-        await serialised(key, () => accept(connection, settings, visitor.id, text, `contact-email-${identifierKey(email.toLowerCase()).slice(0, 32)}`));
+        const language = chatLanguage(undefined, header(request, 'accept-language'));
+        await serialised(key, () =>
+          accept(connection, settings, visitor.id, text, `contact-email-${identifierKey(email.toLowerCase()).slice(0, 32)}`, language),
+        );
       }
     }
     return { status: 200, body: { visitor: publicVisitor(updated) } };

@@ -116,6 +116,13 @@ describe('chat plugin: visitor sessions', () => {
     expect(host.problems).toEqual([]);
   });
 
+  it("hands the visitor's browser language over with their message (a transcript is written in it)", async () => {
+    const { host } = await setup();
+    const token = body(await startSession(host)).token as string;
+    expect((await sendMessage(host, token, 'Hallo', 'm-nl', { 'accept-language': 'nl-NL,nl;q=0.9,en;q=0.8' })).status).toBe(201);
+    expect(host.stored[0]).toMatchObject({ language: 'nl' });
+  });
+
   it('ingests a message into the connection as a chat conversation from the visitor, once per clientMessageId', async () => {
     const { host } = await setup();
     const token = body(await startSession(host)).token as string;

@@ -97,6 +97,13 @@ export class ContactView {
     description: 'The email address a contact without one (a chat visitor) gave later: "Reply via Email" goes there (rule 12). Absent until then.',
   })
   email?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    description:
+      "The contact's language as their channel last said (a chat visitor's browser: nl, en); a chat's transcript is written in it. Absent when unknown.",
+  })
+  language?: string;
 }
 
 export class TicketView {
