@@ -15,6 +15,12 @@ export const streams = {
   customView: (id: string) => `custom-view-${id}`,
   /** A channel plugin connected to an inbox (chat on a website, a Messenger page …). */
   channelConnection: (id: string) => `channel-connection-${id}`,
+  /** A bot of an inbox (flow or webhook). */
+  bot: (id: string) => `bot-${id}`,
+  /** Auto-assignment's ledger of an inbox: who holds what, who waits, who was handed what (one writer at a time by revision). */
+  routing: (inboxId: string) => `routing-${inboxId}`,
+  /** An agent's notifications (mentions, assignments, handoffs, new messages) and which were read. */
+  notifications: (agentId: string) => `notifications-${agentId}`,
 };
 
 export const CONVERSATION_STREAM_PREFIX = 'conversation-';

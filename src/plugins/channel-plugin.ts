@@ -22,11 +22,11 @@
  * against a fake host connection.
  */
 import { CHANNEL_ID_PATTERN, type Channel } from '../domain/shared/types';
-import type { InboundMessage, IngestResult } from '../application/ports/channel.port';
+import type { InboundMessage, IngestResult, TeamStatus } from '../application/ports/channel.port';
 import type { DeliveryResult, OutboundMessage } from '../application/ports/channel-delivery.port';
 
 export type { AttachmentRef, Channel, KnownChannel, Party } from '../domain/shared/types';
-export type { InboundMessage, IngestResult } from '../application/ports/channel.port';
+export type { InboundMessage, IngestResult, TeamStatus } from '../application/ports/channel.port';
 export type { DeliveryResult, OutboundMessage } from '../application/ports/channel-delivery.port';
 
 /** A plugin id: lower-case letters, digits and dashes, starting with a letter (`signed-webhook`). */
@@ -52,6 +52,12 @@ export interface ChannelCapabilities {
   forward: boolean;
   /** Agents can start new outbound conversations on it (rule 13: email). */
   compose: boolean;
+  /**
+   * It shows buttons offered with a message (OutboundMessage.choices) and hands the contact's pick
+   * back as InboundMessage.choiceId: a flow bot's questions use them. Optional (absent: false), so
+   * plugins written before it still compile.
+   */
+  choices?: boolean;
 }
 
 export interface ChannelPlugin {
@@ -274,6 +280,13 @@ export interface PluginActivity {
   contactTyping(conversationId: string): void;
   /** Whether an agent of the inbox is available now (their Available/Away setting). */
   agentsAvailable(inboxId: string): Promise<boolean>;
+  /**
+   * Everything a live channel tells its visitors about the team right now: whether an agent is
+   * available and online, whether the inbox is within its business hours and, outside them, when
+   * it opens again (an ISO time, with the inbox's time zone for showing it), and whether a bot
+   * answers first.
+   */
+  teamStatus(inboxId: string): Promise<TeamStatus>;
 }
 
 /**

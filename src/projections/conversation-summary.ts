@@ -66,6 +66,8 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
     preview: singleLine(data.text, PREVIEW_LENGTH),
     awaitingReply: false,
   }),
+  // Where a flow bot is in its flow shows in the thread and history, not in the list.
+  BotFlowAdvanced: (doc) => doc,
   // A forward is no answer to the contact (awaitingReply stays); the list shows that it happened.
   ConversationForwarded: (doc) => ({ ...doc, forwarded: true }),
   // A transcript (rule 12) is a copy of the thread, no answer: the thread shows it, the list does not change.

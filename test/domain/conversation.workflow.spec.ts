@@ -169,8 +169,9 @@ describe('conversation: CloseConversation (rules 8 and 9)', () => {
   });
 
   describe('a bot conversation (rule 9)', () => {
-    // The visitor's last message came at minute 10.
-    const botChat = [...inbound('chat', 'visitor-7'), assignedToBot, received({ externalMessageId: 'chat-2', receivedAt: at(10) })];
+    // The inbox's bot took the chat at its start; the visitor's last message came at minute 10.
+    const takenByInboxBot: ConversationEvent = { type: 'ConversationAssigned', data: { assignee: { type: 'bot' }, previous: null, via: 'inbox-bot' } };
+    const botChat = [...inbound('chat', 'visitor-7'), takenByInboxBot, received({ externalMessageId: 'chat-2', receivedAt: at(10) })];
 
     it("cannot be closed within 30 minutes of the visitor's last activity, and says from when it can", () => {
       given(decider, ...botChat)
@@ -192,6 +193,12 @@ describe('conversation: CloseConversation (rules 8 and 9)', () => {
 
     it('the rule is about bots only: an agent closes at once', () => {
       given(decider, ...botChat, assignedToAgent('agent-bo'))
+        .when(close(at(12)))
+        .then([{ type: 'ConversationClosed', data: { closedAt: at(12) } }]);
+    });
+
+    it('does not hold for a conversation an agent assigned to "Bot" by hand (an email parked in the Bots view)', () => {
+      given(decider, ...inbound(), assignedToBot, received({ externalMessageId: 'mail-2', receivedAt: at(10) }))
         .when(close(at(12)))
         .then([{ type: 'ConversationClosed', data: { closedAt: at(12) } }]);
     });
@@ -275,7 +282,11 @@ describe('conversation: RequestBotHandoff', () => {
   it('records that the visitor asked for a team member', () => {
     given(decider, ...inbound('chat', 'visitor-7'), assignedToBot)
       .when(handoff)
-      .then([{ type: 'BotHandoffRequested', data: { at: at(3) } }]);
+      .then([
+        { type: 'BotHandoffRequested', data: { at: at(3) } },
+        // The bot lets go: the conversation waits for an agent (auto-assignment, or Unassigned).
+        { type: 'ConversationUnassigned', data: { previous: { type: 'bot' }, reason: 'bot-handoff' } },
+      ]);
   });
 
   it('asking again is already done', () => {

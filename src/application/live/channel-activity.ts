@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InboxAccess } from '../access/inbox-access';
 import { CLOCK, type Clock } from '../ports/clock.port';
+import type { TeamStatus } from '../ports/channel.port';
 import { APP_LOGGER, type AppLogger } from '../ports/logger.port';
 import { READ_STORE, type ConversationSummary, type ReadStore } from '../ports/read-store.port';
 
@@ -102,6 +103,15 @@ export class ChannelActivity {
     if (!inbox) return false;
     const agents = await this.readStore.listAgents();
     return agents.some((agent) => agent.availability === 'available' && this.access.canAccess(agent, inbox));
+  }
+
+  /**
+   * What a live channel tells its visitors about the team (see TeamStatus in the plugin interface).
+   * TODO(issue 14, business hours + presence + bots): open/nextOpenAt from the inbox's business
+   * hours, agentsAvailable needing online as well, botActive from the inbox's active bot.
+   */
+  async teamStatus(inboxId: string): Promise<TeamStatus> {
+    return { agentsAvailable: await this.agentsAvailable(inboxId), open: true, nextOpenAt: null, timeZone: 'UTC', botActive: false };
   }
 
   // --- helpers ---------------------------------------------------------------------------------

@@ -47,6 +47,12 @@ export interface OutboundMessage {
    * `attachments` capability (a reply to any other channel cannot carry files).
    */
   attachments?: OutboundAttachment[];
+  /**
+   * Buttons offered with the message (a bot's question). A channel that can show buttons (the
+   * `choices` capability) shows them, and ingests the contact's pick with InboundMessage.choiceId;
+   * any other channel gets them listed in `text` already and ignores this.
+   */
+  choices?: { id: string; label: string }[];
 }
 
 /** A file sent with an outbound message: its name and type as uploaded (the sender's words), and its bytes. */

@@ -36,6 +36,25 @@ export interface InboundMessage {
    * speaks that language. Omitted: the inbox default.
    */
   language?: string;
+  /**
+   * The contact chose one of the buttons offered with a reply (OutboundMessage.choices): its id.
+   * `text` still carries the button's label, so the thread reads naturally.
+   */
+  choiceId?: string;
+}
+
+/** What a live channel tells its visitors about the team right now (PluginActivity.teamStatus). */
+export interface TeamStatus {
+  /** An agent of the inbox is available (not away) and online now. */
+  agentsAvailable: boolean;
+  /** Within business hours (always true when the inbox keeps none). */
+  open: boolean;
+  /** Outside business hours: when they start again; null while open or when no opening is set. */
+  nextOpenAt: string | null;
+  /** The inbox's business-hours time zone (IANA), for showing nextOpenAt. */
+  timeZone: string;
+  /** The inbox has an active bot that takes this channel's new conversations. */
+  botActive: boolean;
 }
 
 export interface IngestResult {

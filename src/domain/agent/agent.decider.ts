@@ -12,6 +12,10 @@ import {
   type AgentRole,
   type AgentUpdated,
   type Availability,
+  DEFAULT_NOTIFICATION_SETTINGS,
+  NOTIFICATION_TYPES,
+  type NotificationSettings,
+  type NotificationType,
 } from './agent.events';
 
 export const AGENT_NAME_MAX_LENGTH = 100;
@@ -32,6 +36,9 @@ export type AgentState =
       readonly email: string;
       readonly role: AgentRole;
       readonly availability: Availability;
+      /** An open UI session (with the grace period), as last recorded by the presence tracker. */
+      readonly online: boolean;
+      readonly notificationSettings: NotificationSettings;
       /** null: not chosen (the browser's applies). */
       readonly language: AgentLanguage | null;
       readonly timeZone: string | null;
@@ -46,7 +53,18 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
   evolve: (state, event) => {
     if (event.type === 'AgentRegistered') {
       const { agentId, name, email, role } = event.data;
-      return { status: 'registered', agentId, name, email, role, availability: 'available', language: null, timeZone: null };
+      return {
+        status: 'registered',
+        agentId,
+        name,
+        email,
+        role,
+        availability: 'available',
+        online: false,
+        notificationSettings: DEFAULT_NOTIFICATION_SETTINGS,
+        language: null,
+        timeZone: null,
+      };
     }
     if (state.status !== 'registered') return state;
     switch (event.type) {
@@ -60,6 +78,10 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
         return state;
       case 'AgentAvailabilityChanged':
         return { ...state, availability: event.data.availability };
+      case 'AgentPresenceChanged':
+        return { ...state, online: event.data.online };
+      case 'AgentNotificationSettingsChanged':
+        return { ...state, notificationSettings: event.data.settings };
       case 'AgentPreferencesChanged':
         return {
           ...state,
@@ -120,6 +142,20 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
         if (availability === agent.availability) return [];
         return [{ type: 'AgentAvailabilityChanged', data: { availability } }];
       }
+      case 'SetPresence': {
+        const { online, now } = command.data;
+        if (typeof online !== 'boolean')
+          throw invalidInput('field-not-boolean', '{{field}} must be true or false, got {{value}}', { field: 'online', value: JSON.stringify(online ?? null) });
+        if (Number.isNaN(Date.parse(now)))
+          throw invalidInput('field-not-a-time', '{{field}} must be a date and time, got {{value}}', { field: 'now', value: JSON.stringify(now) });
+        if (online === agent.online) return [];
+        return [{ type: 'AgentPresenceChanged', data: { online, at: new Date(now).toISOString() } }];
+      }
+      case 'SetNotificationSettings': {
+        const settings = mergedNotificationSettings(agent.notificationSettings, command.data.settings);
+        if (NOTIFICATION_TYPES.every((type) => sameSwitches(settings[type], agent.notificationSettings[type]))) return [];
+        return [{ type: 'AgentNotificationSettingsChanged', data: { settings } }];
+      }
       case 'SetPreferences': {
         const changes: AgentPreferencesChanged['data'] = {};
         const { language, timeZone } = command.data;
@@ -156,6 +192,43 @@ export const agentDecider: Decider<AgentCommand, AgentEvent, AgentState> = {
     }
   },
 };
+
+function mergedNotificationSettings(current: NotificationSettings, changes: unknown): NotificationSettings {
+  if (changes === null || typeof changes !== 'object' || Array.isArray(changes)) {
+    throw invalidInput('field-not-object', '{{field}} must be an object, got {{value}}', { field: 'settings', value: JSON.stringify(changes ?? null) });
+  }
+  const merged = { ...current };
+  for (const [type, switches] of Object.entries(changes as Record<string, unknown>)) {
+    if (!(NOTIFICATION_TYPES as readonly string[]).includes(type)) {
+      throw invalidInput('field-not-one-of', '{{field}} must be one of {{allowed}}, got {{value}}', {
+        field: 'settings',
+        allowed: NOTIFICATION_TYPES.join(', '),
+        value: JSON.stringify(type),
+      });
+    }
+    const next = { ...merged[type as NotificationType] };
+    for (const [channel, on] of Object.entries((switches ?? {}) as Record<string, unknown>)) {
+      if (channel !== 'inApp' && channel !== 'email') {
+        throw invalidInput('field-not-one-of', '{{field}} must be one of {{allowed}}, got {{value}}', {
+          field: `settings.${type}`,
+          allowed: 'inApp, email',
+          value: JSON.stringify(channel),
+        });
+      }
+      if (typeof on !== 'boolean') {
+        throw invalidInput('field-not-boolean', '{{field}} must be true or false, got {{value}}', {
+          field: `settings.${type}.${channel}`,
+          value: JSON.stringify(on ?? null),
+        });
+      }
+      next[channel] = on;
+    }
+    merged[type as NotificationType] = next;
+  }
+  return merged;
+}
+
+const sameSwitches = (a: { inApp: boolean; email: boolean }, b: { inApp: boolean; email: boolean }) => a.inApp === b.inApp && a.email === b.email;
 
 function registered(state: AgentState): RegisteredAgent {
   if (state.status === 'registered') return state;

@@ -10,7 +10,29 @@ export type AgentLanguage = (typeof AGENT_LANGUAGES)[number];
  * wherever events are shown.
  */
 export type AgentEvent =
-  AgentRegistered | AgentUpdated | AgentPasswordChanged | AgentAvailabilityChanged | AgentPreferencesChanged | AgentSessionEnded | AgentRemoved;
+  | AgentRegistered
+  | AgentUpdated
+  | AgentPasswordChanged
+  | AgentAvailabilityChanged
+  | AgentPresenceChanged
+  | AgentPreferencesChanged
+  | AgentNotificationSettingsChanged
+  | AgentSessionEnded
+  | AgentRemoved;
+
+/** What an agent can be told about (the notification centre and email). */
+export const NOTIFICATION_TYPES = ['mention', 'assigned', 'handoff', 'new-message'] as const;
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+/** Per type: shown in the notification centre (`inApp`) and/or emailed (`email`). */
+export type NotificationSettings = Record<NotificationType, { inApp: boolean; email: boolean }>;
+
+/** Everything on, in the app and by email, until the agent switches something off. */
+export const DEFAULT_NOTIFICATION_SETTINGS: NotificationSettings = {
+  mention: { inApp: true, email: true },
+  assigned: { inApp: true, email: true },
+  handoff: { inApp: true, email: true },
+  'new-message': { inApp: true, email: false },
+};
 
 export interface AgentRegistered {
   type: 'AgentRegistered';
@@ -30,6 +52,22 @@ export interface AgentPasswordChanged {
 export interface AgentAvailabilityChanged {
   type: 'AgentAvailabilityChanged';
   data: { availability: Availability };
+}
+
+/**
+ * Whether the agent has the web UI open (a live session), recorded when it changes: online at the
+ * first open session, offline once the last one has been gone for the grace period. In the log so
+ * routing decides from the log alone (rule 11: offline agents are offered nothing new).
+ */
+export interface AgentPresenceChanged {
+  type: 'AgentPresenceChanged';
+  data: { online: boolean; at: string };
+}
+
+/** The agent's notification switches; the whole set, as it is from now on. */
+export interface AgentNotificationSettingsChanged {
+  type: 'AgentNotificationSettingsChanged';
+  data: { settings: NotificationSettings };
 }
 
 /**
@@ -55,7 +93,8 @@ export interface AgentSessionEnded {
   data: { sessionId: string; expiresAt: string };
 }
 
-export type AgentCommand = RegisterAgent | UpdateAgent | ChangeAgentPassword | SetAvailability | SetPreferences | EndSession | RemoveAgent;
+export type AgentCommand =
+  RegisterAgent | UpdateAgent | ChangeAgentPassword | SetAvailability | SetPresence | SetPreferences | SetNotificationSettings | EndSession | RemoveAgent;
 
 export interface RegisterAgent {
   type: 'RegisterAgent';
@@ -76,6 +115,18 @@ export interface ChangeAgentPassword {
 export interface SetAvailability {
   type: 'SetAvailability';
   data: { availability: Availability };
+}
+
+/** Online or offline (the presence tracker); a repeat of the current value records nothing. */
+export interface SetPresence {
+  type: 'SetPresence';
+  data: { online: boolean; now: string };
+}
+
+/** Types and switches left out stay as they are. */
+export interface SetNotificationSettings {
+  type: 'SetNotificationSettings';
+  data: { settings: Partial<Record<NotificationType, Partial<{ inApp: boolean; email: boolean }>>> };
 }
 
 /** A field left out stays as it is; null clears it. */

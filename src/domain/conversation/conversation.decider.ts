@@ -5,6 +5,7 @@ import { BOT_INACTIVITY_CLOSE_MS, TRASH_RETENTION_MS, sameAssignee, type Channel
 import type {
   AddComment,
   AssignConversation,
+  AutoAssignConversation,
   CloseConversation,
   ConversationCommand,
   CreateTicket,
@@ -114,11 +115,21 @@ export function decideConversation(command: ConversationCommand, state: Conversa
     case 'UnlinkContact':
       if (!conversation.contact) throw invalidTransition('contact-missing-unlink', 'the conversation has no contact to unlink');
       return [{ type: 'ContactUnlinked', data: { contactId: conversation.contact.id } }];
-    case 'RequestBotHandoff': {
+    case 'RequestBotHandoff':
+      return requestBotHandoff(command.data.now, conversation);
+    case 'AutoAssignConversation':
+      return autoAssign(command.data, conversation);
+    case 'AdvanceBotFlow': {
       const now = parseTime(command.data.now, 'now');
-      if (conversation.botHandoffRequested) return [];
-      return [{ type: 'BotHandoffRequested', data: { at: isoOf(now) } }];
+      requireText(command.data.botId, 'botId');
+      requireText(command.data.stepId, 'stepId');
+      if (conversation.trashed) return [];
+      const current = conversation.botFlow;
+      if (current?.botId === command.data.botId && current.stepId === command.data.stepId) return [];
+      return [{ type: 'BotFlowAdvanced', data: { botId: command.data.botId, stepId: command.data.stepId, at: isoOf(now) } }];
     }
+    case 'ProvideContactEmail':
+      return provideContactEmail(command.data.address, conversation);
     default: {
       const unknown: never = command;
       throw invalidInput('unknown-command', 'unknown {{aggregate}} command {{type}}', {
@@ -186,6 +197,8 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
     // A blocked sender is filtered, never spam: one place for one sender.
     if (data.senderBlocked) events.push(filteredEvent(fromAddress));
     else if (isRoleAddress(data.from.address)) events.push({ type: 'ConversationMarkedAsSpam', data: { reason: 'role-address' } });
+    // The inbox's bot answers new conversations first (the Bots view); never a hidden one.
+    else if (data.assignToBot) events.push({ type: 'ConversationAssigned', data: { assignee: { type: 'bot' }, previous: null, via: 'inbox-bot' } });
     return events;
   }
 
@@ -293,7 +306,7 @@ function close({ closeTicket, now: nowText }: CloseConversation['data'], convers
   const now = parseTime(nowText, 'now');
   refuseInTrash(conversation, 'close it');
   if (conversation.status === 'closed') throw invalidTransition('conversation-already-closed', 'conversation is already closed');
-  if (conversation.assignee?.type === 'bot' && !conversation.botHandoffRequested) {
+  if (isRuleNineConversation(conversation)) {
     const closableFrom = Date.parse(conversation.lastContactActivityAt) + BOT_INACTIVITY_CLOSE_MS;
     if (now < closableFrom) {
       throw invalidTransition(
@@ -308,6 +321,56 @@ function close({ closeTicket, now: nowText }: CloseConversation['data'], convers
     events.push({ type: 'TicketClosed', data: { ticketId: conversation.ticket.id } });
   }
   return events;
+}
+
+/**
+ * Rule 9 holds for a conversation the inbox's bot took at its start and still holds, as long as the
+ * visitor never reached "send to team member". An agent assigning an email to "Bot" by hand parks
+ * it in the Bots view; no visitor is talking to a bot there, so it closes like any other.
+ */
+export function isRuleNineConversation(conversation: ActiveConversation): boolean {
+  return conversation.assignee?.type === 'bot' && conversation.startedWithBot && !conversation.botHandoffRequested;
+}
+
+/** The visitor asked for a person: recorded once; a bot holding the conversation lets go, so routing can hand it to an agent. */
+function requestBotHandoff(nowText: string, conversation: ActiveConversation): ConversationEvent[] {
+  const now = parseTime(nowText, 'now');
+  if (conversation.botHandoffRequested) return [];
+  const events: ConversationEvent[] = [{ type: 'BotHandoffRequested', data: { at: isoOf(now) } }];
+  if (conversation.assignee?.type === 'bot') events.push({ type: 'ConversationUnassigned', data: { previous: conversation.assignee, reason: 'bot-handoff' } });
+  return events;
+}
+
+const STRATEGIES: readonly AutoAssignConversation['data']['strategy'][] = ['round-robin', 'balanced'];
+
+/** Auto-assignment applies only to a conversation that still waits; anything else means someone decided meanwhile. */
+function autoAssign(data: AutoAssignConversation['data'], conversation: ActiveConversation): ConversationEvent[] {
+  parseTime(data.now, 'now');
+  requireText(data.agentId, 'agentId');
+  if (!STRATEGIES.includes(data.strategy)) {
+    throw invalidInput('field-not-one-of', '{{field}} must be one of {{allowed}}, got {{value}}', {
+      field: 'strategy',
+      allowed: STRATEGIES.join(', '),
+      value: JSON.stringify(data.strategy ?? null),
+    });
+  }
+  if (!isWaiting(conversation)) return [];
+  return [{ type: 'ConversationAssigned', data: { assignee: { type: 'agent', id: data.agentId }, previous: null, via: data.strategy } }];
+}
+
+/** Open, unassigned and in the inbox (not Spam, Filtered or Trash): what auto-assignment may hand out. */
+export function isWaiting(conversation: ActiveConversation): boolean {
+  return conversation.status === 'open' && conversation.assignee === null && !conversation.spam && !conversation.filtered && !conversation.trashed;
+}
+
+/** Rule 12: the visitor gave an email address to be answered at (a bot's question). */
+function provideContactEmail(address: string, conversation: ActiveConversation): ConversationEvent[] {
+  const normalized = normalizeAddress((address ?? '').trim());
+  if (!isEmailAddress(normalized)) {
+    throw invalidInput('contact-email-invalid', 'address must be an email address, got {{value}}', { value: JSON.stringify(address ?? null) });
+  }
+  if (conversation.contactEmail === normalized || conversation.contact?.address === normalized) return [];
+  return [{ type: 'ContactEmailProvided', data: { address: normalized } }];
 }
 
 function addComment(data: AddComment['data'], conversation: ActiveConversation): ConversationEvent[] {
@@ -355,6 +418,7 @@ function queueReply(data: QueueReply['data'], conversation: ActiveConversation):
         ...(data.html === undefined ? {} : { html: data.html }),
         queuedAt: isoOf(now),
         ...(data.attachments?.length ? { attachments: data.attachments } : {}),
+        ...(data.choices?.length ? { choices: data.choices } : {}),
       },
     },
   ];

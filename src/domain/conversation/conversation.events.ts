@@ -35,7 +35,8 @@ export type ConversationEvent =
   | TicketDeleted
   | ContactUnlinked
   | ContactEmailProvided
-  | BotHandoffRequested;
+  | BotHandoffRequested
+  | BotFlowAdvanced;
 
 export type ConversationEventType = ConversationEvent['type'];
 
@@ -106,7 +107,18 @@ export interface ReplyQueued {
      * event still holds and no new event name is needed.
      */
     attachments?: AttachmentRef[];
+    /**
+     * Buttons offered with the message (a bot's question): the contact answers by choosing one.
+     * Optional, added later: replies stored before it have none.
+     */
+    choices?: ReplyChoice[];
   };
+}
+
+/** A button offered with a reply; the contact's choice comes back as a message with `choiceId`. */
+export interface ReplyChoice {
+  id: string;
+  label: string;
 }
 
 /**
@@ -161,14 +173,22 @@ export interface ReplyDeliveryFailed {
   data: { messageId: string; reason: string; retryable: boolean; attempt: number; failedAt: string };
 }
 
+/**
+ * How an assignment came about, when not by hand (optional, added later; absent = by hand):
+ * `round-robin` / `balanced` — auto-assignment of the inbox handed it out; `inbox-bot` — the
+ * inbox's active bot took a new conversation at its start (rule 9 applies to those only).
+ */
+export type AssignedVia = 'round-robin' | 'balanced' | 'inbox-bot';
+
 export interface ConversationAssigned {
   type: 'ConversationAssigned';
-  data: { assignee: Exclude<Assignee, null>; previous: Assignee };
+  data: { assignee: Exclude<Assignee, null>; previous: Assignee; via?: AssignedVia };
 }
 
 export interface ConversationUnassigned {
   type: 'ConversationUnassigned';
-  data: { previous: Exclude<Assignee, null>; reason: 'manual' | 'agent-removed' };
+  /** `bot-handoff`: the visitor asked for a team member; the conversation waits for an agent. */
+  data: { previous: Exclude<Assignee, null>; reason: 'manual' | 'agent-removed' | 'bot-handoff' };
 }
 
 export interface ConversationClosed {
@@ -264,4 +284,10 @@ export interface ContactEmailProvided {
 export interface BotHandoffRequested {
   type: 'BotHandoffRequested';
   data: { at: string };
+}
+
+/** The inbox's flow bot moved to a step of its flow (what it asked, what it waits for). */
+export interface BotFlowAdvanced {
+  type: 'BotFlowAdvanced';
+  data: { botId: string; stepId: string; at: string };
 }

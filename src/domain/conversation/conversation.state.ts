@@ -57,6 +57,14 @@ export interface ConversationDetails {
   readonly everAssignedToAgent: boolean;
   /** The visitor reached the bot's "send to team member" action (rule 9). */
   readonly botHandoffRequested: boolean;
+  /**
+   * The inbox's bot took this conversation at its start (ConversationAssigned via `inbox-bot`):
+   * rule 9 applies while the bot holds it. An agent assigning a conversation to "Bot" by hand does
+   * not make it one.
+   */
+  readonly startedWithBot: boolean;
+  /** The flow bot's current step, once it said something; null otherwise. */
+  readonly botFlow: null | { readonly botId: string; readonly stepId: string };
   /** ISO time of the contact's latest message (the start for outbound conversations). */
   readonly lastContactActivityAt: string;
   readonly spam: false | 'agent' | 'role-address';
@@ -104,6 +112,8 @@ export function evolveConversation(state: ConversationState, event: Conversation
       assignee: null,
       everAssignedToAgent: false,
       botHandoffRequested: false,
+      startedWithBot: false,
+      botFlow: null,
       lastContactActivityAt: data.startedAt,
       spam: false,
       filtered: false,
@@ -151,6 +161,7 @@ export function evolveConversation(state: ConversationState, event: Conversation
         ...state,
         assignee: event.data.assignee,
         everAssignedToAgent: state.everAssignedToAgent || event.data.assignee.type === 'agent',
+        startedWithBot: state.startedWithBot || event.data.via === 'inbox-bot',
       };
     case 'ConversationUnassigned':
       return { ...state, assignee: null };
@@ -189,6 +200,8 @@ export function evolveConversation(state: ConversationState, event: Conversation
       return { ...state, contactEmail: event.data.address };
     case 'BotHandoffRequested':
       return { ...state, botHandoffRequested: true };
+    case 'BotFlowAdvanced':
+      return { ...state, botFlow: { botId: event.data.botId, stepId: event.data.stepId } };
     default: {
       // Compile-time check that every event type is handled; an unknown type read from the log is ignored.
       const unhandled: never = event;

@@ -26,6 +26,7 @@ import {
   type PluginStorage,
   type RouteHandler,
   type RouteOptions,
+  type TeamStatus,
 } from '../channel-plugin';
 import { JOB_TYPE_PATTERN, normaliseRoutePath } from '../plugin-shape';
 
@@ -71,6 +72,7 @@ export interface HostActivity {
   onAgentActivity(channel: string, handler: (activity: AgentActivity) => void): void;
   contactTyping(conversationId: string, channel: string): void;
   agentsAvailable(inboxId: string): Promise<boolean>;
+  teamStatus(inboxId: string): Promise<TeamStatus>;
 }
 
 /** What the host measures through a plugin's connection. */
@@ -231,6 +233,10 @@ export function createHostConnection(
         if (typeof conversationId === 'string') host.activity.contactTyping(conversationId, plugin.channel);
       },
       agentsAvailable: async (inboxId: string) => typeof inboxId === 'string' && (await host.activity.agentsAvailable(inboxId)),
+      teamStatus: async (inboxId: string) => {
+        if (typeof inboxId !== 'string') throw new Error(`plugin "${plugin.id}": activity.teamStatus needs an inbox id (got ${JSON.stringify(inboxId)})`);
+        return host.activity.teamStatus(inboxId);
+      },
     }),
     jobs: {
       register: (type: string, handler: PluginJobHandler) => {

@@ -352,6 +352,8 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
       onAgentActivity: (channel, handler) => hub?.onAgentActivity(channel, handler),
       contactTyping: (conversationId, channel) => hub?.contactTyping(conversationId, channel),
       agentsAvailable: async (inboxId) => (hub ? hub.agentsAvailable(inboxId) : false),
+      teamStatus: async (inboxId) =>
+        hub ? hub.teamStatus(inboxId) : { agentsAvailable: false, open: true, nextOpenAt: null, timeZone: 'UTC', botActive: false },
     };
   }
 

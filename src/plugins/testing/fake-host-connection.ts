@@ -27,6 +27,7 @@ import {
   type PluginJobOptions,
   type RouteHandler,
   type RouteOptions,
+  type TeamStatus,
 } from '../channel-plugin';
 import { JOB_TYPE_PATTERN, normaliseRoutePath } from '../plugin-shape';
 
@@ -65,6 +66,8 @@ export interface FakeHostOptions {
   connections?: FakeConnectionInput[];
   /** What `activity.agentsAvailable(inboxId)` answers; default true. A function is asked per call. */
   agentsAvailable?: boolean | ((inboxId: string) => boolean);
+  /** What `activity.teamStatus(inboxId)` answers beyond agentsAvailable; default open, no bot. */
+  teamStatus?: Partial<TeamStatus> | ((inboxId: string) => Partial<TeamStatus>);
   /**
    * The plugin's storage; default a fresh in-memory one with the host's rules. Pass one storage to
    * two fake hosts to play two instances of Parley (or a restart) sharing one database.
@@ -162,6 +165,7 @@ export class FakeHostConnection {
   private readonly statuses = new Map<string, 'open' | 'closed'>();
   private readonly replies = new Map<string, PluginConversationMessage[]>();
   private readonly agentsAvailableOption: boolean | ((inboxId: string) => boolean);
+  private readonly teamStatusOption: FakeHostOptions['teamStatus'];
 
   constructor(
     private readonly plugin: Pick<ChannelPlugin, 'id' | 'channel'>,
@@ -171,6 +175,7 @@ export class FakeHostConnection {
     this.storage = hostOptions.storage ?? new MemoryPluginStorage();
     for (const input of hostOptions.connections ?? []) this.connectionList.push(this.completeConnection(input));
     this.agentsAvailableOption = hostOptions.agentsAvailable ?? true;
+    this.teamStatusOption = hostOptions.teamStatus;
     this.connection = this.strict('connection', {
       ingest: (message: InboundMessage, options: IngestOptions = {}) => this.ingest(message, options),
       routes: this.strict('connection.routes', {
@@ -268,6 +273,20 @@ export class FakeHostConnection {
         agentsAvailable: async (inboxId: string) => {
           const option = this.agentsAvailableOption;
           return typeof inboxId === 'string' && (typeof option === 'function' ? option(inboxId) : option);
+        },
+        teamStatus: async (inboxId: string): Promise<TeamStatus> => {
+          if (typeof inboxId !== 'string') this.fail(`activity.teamStatus needs an inbox id (got ${JSON.stringify(inboxId)})`);
+          const available = this.agentsAvailableOption;
+          const option = this.teamStatusOption;
+          const given = typeof option === 'function' ? option(inboxId) : (option ?? {});
+          return {
+            agentsAvailable: typeof available === 'function' ? available(inboxId) : available,
+            open: true,
+            nextOpenAt: null,
+            timeZone: 'UTC',
+            botActive: false,
+            ...given,
+          };
         },
       }),
       metrics: this.strict('connection.metrics', {

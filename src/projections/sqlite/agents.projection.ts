@@ -78,6 +78,12 @@ const handlers: { [T in AgentEventType]: Handler<T> } = {
   AgentAvailabilityChanged(tx, agentId, { data }) {
     statement(tx, 'UPDATE rm_agents SET availability = ? WHERE id = ?').run(data.availability, agentId);
   },
+  AgentPresenceChanged() {
+    // TODO(issue 14, presence): kept in rm_agents.online
+  },
+  AgentNotificationSettingsChanged() {
+    // TODO(issue 14, notifications): kept in rm_agents.notification_settings
+  },
   AgentPreferencesChanged(tx, agentId, { data }) {
     if (data.language !== undefined) statement(tx, 'UPDATE rm_agents SET language = ? WHERE id = ?').run(data.language, agentId);
     if (data.timeZone !== undefined) statement(tx, 'UPDATE rm_agents SET time_zone = ? WHERE id = ?').run(data.timeZone, agentId);

@@ -59,6 +59,12 @@ const handlers: { [T in InboxEventType]: Handler<T> } = {
       statement(tx, 'UPDATE rm_inboxes SET email_address = ?, email_lower = ? WHERE id = ?').run(data.emailAddress, emailKey(data.emailAddress), inboxId);
     }
   },
+  InboxRoutingSet() {
+    // TODO(issue 14, routing settings)
+  },
+  InboxBusinessHoursSet() {
+    // TODO(issue 14, business hours)
+  },
   InboxMembersSet(tx, inboxId, { data }) {
     statement(tx, 'DELETE FROM rm_inbox_members WHERE inbox_id = ?').run(inboxId);
     const insert = statement(tx, 'INSERT OR IGNORE INTO rm_inbox_members (inbox_id, agent_id, ordinal) VALUES (?, ?, ?)');

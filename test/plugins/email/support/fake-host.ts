@@ -134,6 +134,7 @@ export class FakeHost {
       onAgentActivity: (handler) => void this.agentActivityHandlers.push(handler),
       contactTyping: () => undefined,
       agentsAvailable: async () => true,
+      teamStatus: async () => ({ agentsAvailable: true, open: true, nextOpenAt: null, timeZone: 'UTC', botActive: false }),
     },
     metrics: createPluginMetrics(this.metricsRegistry, 'email'),
     jobs: {
