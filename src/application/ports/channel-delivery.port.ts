@@ -34,7 +34,11 @@ export interface OutboundMessage {
     /** External ids of the thread's messages so far, oldest first (inbound ones and delivered replies): email's References. */
     externalMessageIds: string[];
   };
-  kind: 'reply' | 'forward' | 'transcript' | 'compose';
+  /**
+   * `notification`: Parley telling one of its agents something (a mention, an assignment) by
+   * email; sent only through the email channel, never part of a conversation's thread.
+   */
+  kind: 'reply' | 'forward' | 'transcript' | 'compose' | 'notification';
   /**
    * The language of what the channel itself writes around the agent's text (email: the "On …
    * wrote:" line above the quote, its date): the language of the agent who wrote the message, when

@@ -58,6 +58,8 @@ export interface ReceiveInboundMessage {
     postedBy?: string;
     /** The contact's language as the channel knows it (a primary subtag: `nl`, `en`). */
     language?: string;
+    /** The button of a reply the contact picked (InboundMessage.choiceId). */
+    choiceId?: string;
     /**
      * Rule 12: the message answers a reply this conversation sent on the message's channel (a chat
      * answered by email) and joins it; refused unless the conversation exists in `inboxId` and was

@@ -173,6 +173,7 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
       receivedAt,
       ...(data.postedBy === undefined ? {} : { postedBy: data.postedBy }),
       ...(data.language === undefined ? {} : { language: data.language }),
+      ...(data.choiceId === undefined ? {} : { choiceId: data.choiceId }),
     },
   };
 

@@ -86,6 +86,8 @@ export interface MessageReceived {
      * Added later as an optional field, as postedBy was.
      */
     language?: string;
+    /** The contact picked one of the buttons a reply offered (ReplyQueued.choices): its id. Optional, added later. */
+    choiceId?: string;
   };
 }
 

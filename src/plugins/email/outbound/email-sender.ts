@@ -138,7 +138,7 @@ export class EmailSender {
       date: this.options.clock(),
       headers: {
         'X-Parley-Conversation-Id': outbound.conversationId,
-        ...(outbound.kind === 'transcript' ? { 'Auto-Submitted': 'auto-generated' } : {}),
+        ...(outbound.kind === 'transcript' || outbound.kind === 'notification' ? { 'Auto-Submitted': 'auto-generated' } : {}),
       },
       ...(references.length > 0 ? { inReplyTo: references[references.length - 1], references } : {}),
       // The agent's files, as MIME attachments under the names and types they were uploaded with.

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 
 /** What the message templates (templates/message.{text,html}.hbs and their partials) are given. */
 export interface TemplateInput {
-  kind: 'reply' | 'forward' | 'transcript' | 'compose';
+  kind: 'reply' | 'forward' | 'transcript' | 'compose' | 'notification';
   /** The agent's text. */
   body: string;
   /** The agent's HTML (sanitised), or the text as HTML. */
