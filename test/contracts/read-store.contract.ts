@@ -602,6 +602,8 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
           endedSessions: [],
           language: null,
           timeZone: null,
+          online: false,
+          onlineChangedAt: null,
         });
         expect((await t.store.getAgentByEmail(' ana@ACME.test'))?.id).toBe(ANA);
         expect(await t.store.getAgent(CAROL)).toBeNull();

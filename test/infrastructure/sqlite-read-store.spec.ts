@@ -323,6 +323,8 @@ describe('SqliteReadStore', () => {
         endedSessions: [],
         language: null,
         timeZone: null,
+        online: false,
+        onlineChangedAt: null,
       });
       expect((await live.readStore.getAgentByEmail(' ana@ACME.test'))?.id).toBe(ANA);
       expect(await live.readStore.getAgent(carol)).toBeNull();

@@ -181,6 +181,10 @@ export interface AgentRecord {
   /** The agent's own choice of UI language and IANA time zone; null: the browser's applies. */
   language: AgentLanguage | null;
   timeZone: string | null;
+  /** Whether the agent has the web UI open (with the grace period), as the presence tracker last recorded. */
+  online: boolean;
+  /** When `online` last changed (null: never online). */
+  onlineChangedAt: string | null;
 }
 
 export interface InboxRecord {

@@ -75,6 +75,8 @@ interface AgentRow {
   ended_sessions: string;
   language: AgentRecord['language'];
   time_zone: string | null;
+  online: number;
+  online_changed_at: string | null;
 }
 
 interface InboxRow {
@@ -396,6 +398,8 @@ function toAgent(row: AgentRow): AgentRecord {
     endedSessions: (JSON.parse(row.ended_sessions) as Array<{ id: string }>).map((s) => s.id),
     language: row.language ?? null,
     timeZone: row.time_zone ?? null,
+    online: row.online === 1,
+    onlineChangedAt: row.online_changed_at ?? null,
   };
 }
 

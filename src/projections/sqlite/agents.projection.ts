@@ -15,13 +15,14 @@ type Handler<T extends AgentEventType> = (tx: Database, agentId: string, event: 
  */
 export const agentsProjection: SqliteProjection = {
   name: 'agents',
-  // 3: the agent's language and time zone.
-  version: 3,
+  // 3: the agent's language and time zone. 4: whether the agent is online (presence).
+  version: 4,
   handles: [
     'AgentRegistered',
     'AgentUpdated',
     'AgentPasswordChanged',
     'AgentAvailabilityChanged',
+    'AgentPresenceChanged',
     'AgentPreferencesChanged',
     'AgentSessionEnded',
     'AgentRemoved',
@@ -41,7 +42,9 @@ export const agentsProjection: SqliteProjection = {
         created_at TEXT NOT NULL,
         ended_sessions TEXT NOT NULL DEFAULT '[]',
         language TEXT,
-        time_zone TEXT
+        time_zone TEXT,
+        online INTEGER NOT NULL DEFAULT 0,
+        online_changed_at TEXT
       );
       CREATE INDEX rm_agents_by_email ON rm_agents (email_lower);
       CREATE TABLE rm_agent_names (id TEXT PRIMARY KEY, name TEXT NOT NULL);
@@ -78,8 +81,8 @@ const handlers: { [T in AgentEventType]: Handler<T> } = {
   AgentAvailabilityChanged(tx, agentId, { data }) {
     statement(tx, 'UPDATE rm_agents SET availability = ? WHERE id = ?').run(data.availability, agentId);
   },
-  AgentPresenceChanged() {
-    // TODO(issue 14, presence): kept in rm_agents.online
+  AgentPresenceChanged(tx, agentId, { data }) {
+    statement(tx, 'UPDATE rm_agents SET online = ?, online_changed_at = ? WHERE id = ?').run(data.online ? 1 : 0, data.at, agentId);
   },
   AgentNotificationSettingsChanged() {
     // TODO(issue 14, notifications): kept in rm_agents.notification_settings

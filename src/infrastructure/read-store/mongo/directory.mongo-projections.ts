@@ -81,13 +81,14 @@ type AgentData<T extends AgentEvent['type']> = Extract<AgentEvent, { type: T }>[
 /** The agent directory, and the names of removed agents (kept as tombstones: their comments still say who wrote them). */
 export const agentsMongoProjection = documentProjection<AgentDocument>({
   name: 'agents',
-  // 3: the agent's language and time zone.
-  version: 3,
+  // 3: the agent's language and time zone. 4: whether the agent is online (presence).
+  version: 4,
   handles: [
     'AgentRegistered',
     'AgentUpdated',
     'AgentPasswordChanged',
     'AgentAvailabilityChanged',
+    'AgentPresenceChanged',
     'AgentPreferencesChanged',
     'AgentSessionEnded',
     'AgentRemoved',
@@ -112,6 +113,10 @@ export const agentsMongoProjection = documentProjection<AgentDocument>({
         return active ? { ...current, passwordHash: (event.data as AgentData<'AgentPasswordChanged'>).passwordHash } : current;
       case 'AgentAvailabilityChanged':
         return active ? { ...current, availability: (event.data as AgentData<'AgentAvailabilityChanged'>).availability } : current;
+      case 'AgentPresenceChanged': {
+        const data = event.data as AgentData<'AgentPresenceChanged'>;
+        return active ? { ...current, online: data.online, onlineChangedAt: data.at } : current;
+      }
       case 'AgentPreferencesChanged': {
         const data = event.data as AgentData<'AgentPreferencesChanged'>;
         if (!active) return current;

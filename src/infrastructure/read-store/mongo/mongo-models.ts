@@ -117,6 +117,9 @@ export interface AgentDocument {
   /** The agent's own UI language and IANA time zone (absent or null: not chosen). */
   language?: AgentLanguage | null;
   timeZone?: string | null;
+  /** Presence (absent: offline, never changed). */
+  online?: boolean;
+  onlineChangedAt?: string | null;
   lastPosition: number;
 }
 
@@ -324,6 +327,8 @@ function agentSchema(): Schema<AgentDocument> {
       removed: Boolean,
       language: { type: String, default: null },
       timeZone: { type: String, default: null },
+      online: { type: Boolean, default: false },
+      onlineChangedAt: { type: String, default: null },
       lastPosition: { type: Number, required: true },
     },
     options('agents'),

@@ -466,6 +466,8 @@ function toAgent(agent: AgentDocument): AgentRecord {
     endedSessions: (agent.endedSessions ?? []).map((s) => s.id),
     language: agent.language ?? null,
     timeZone: agent.timeZone ?? null,
+    online: agent.online ?? false,
+    onlineChangedAt: agent.onlineChangedAt ?? null,
   };
 }
 
