@@ -11,6 +11,7 @@ import {
 } from '../../src/application/ports/read-store.port';
 import { orThrow, parseSearchParameters } from '../../src/application/search/conversation-filters';
 import type { Channel } from '../../src/domain/shared/types';
+import { DEFAULT_BUSINESS_HOURS, DEFAULT_ROUTING } from '../../src/domain/inbox/inbox.events';
 import { agentEvent, at, conversationEvent as e, inboxEvent, newEvent, seededRandom, senderEvent } from '../projections/fixtures';
 
 /**
@@ -179,6 +180,9 @@ function zeroCounts(): Record<BuiltInViewId, number> {
 }
 
 /** The search of `GET /api/conversations`, from its query parameters. */
+/** What an inbox whose settings were never set reads as (issue 14). */
+const defaultSettings = { routing: DEFAULT_ROUTING, businessHours: DEFAULT_BUSINESS_HOURS };
+
 function searchQuery(inboxId: string, params: Record<string, string>) {
   const { filters, sort, limit, cursor } = orThrow(parseSearchParameters(params));
   return { inboxId, filters, sort, limit, cursor };
@@ -648,8 +652,16 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
 
         expect(await t.store.listInboxes()).toEqual(
           [
-            { id: otherInboxId, name: 'Sales EU', emailAddress: 'sales@acme.test', isDefault: false, memberIds: [CAROL, ANA], createdAt: at(0) },
-            { id: inboxId, name: 'Support', emailAddress: 'Support@Acme.test', isDefault: true, memberIds: [BOB, ANA], createdAt: at(0) },
+            {
+              id: otherInboxId,
+              name: 'Sales EU',
+              emailAddress: 'sales@acme.test',
+              isDefault: false,
+              memberIds: [CAROL, ANA],
+              createdAt: at(0),
+              ...defaultSettings,
+            },
+            { id: inboxId, name: 'Support', emailAddress: 'Support@Acme.test', isDefault: true, memberIds: [BOB, ANA], createdAt: at(0), ...defaultSettings },
           ].sort((a, b) => a.id.localeCompare(b.id)),
         );
         expect((await t.store.getInbox(inboxId))?.memberIds).toEqual([BOB, ANA]);
@@ -661,6 +673,44 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         await t.record(`inbox-${otherInboxId}`, inboxEvent.updated({ emailAddress: null }));
         expect(await t.store.getInboxByEmailAddress('sales@acme.test')).toBeNull();
         expect((await t.store.getInbox(otherInboxId))?.emailAddress).toBeNull();
+      });
+
+      it('inboxes: auto-assignment settings and business hours as last set, the defaults before', async () => {
+        const t = await open();
+        const { inboxId, otherInboxId } = await withDirectory(t);
+        const routing = { mode: 'balanced', channels: ['chat', 'email'], defaultCapacity: 3, capacities: { [BOB]: 0, [ANA]: 7 } };
+        const hours = {
+          enabled: true,
+          timeZone: 'Europe/Amsterdam',
+          week: {
+            mon: [
+              { from: '09:00', to: '12:00' },
+              { from: '13:00', to: '17:30' },
+            ],
+            tue: [],
+            wed: [],
+            thu: [],
+            fri: [{ from: '09:00', to: '24:00' }],
+            sat: [],
+            sun: [],
+          },
+        };
+        await t.record(
+          `inbox-${inboxId}`,
+          newEvent('InboxRoutingSet', { ...routing, mode: 'round-robin' }),
+          newEvent('InboxBusinessHoursSet', hours),
+          newEvent('InboxRoutingSet', routing),
+          inboxEvent.updated({ name: 'Support NL' }),
+        );
+        const inbox = await t.store.getInbox(inboxId);
+        expect(inbox?.routing).toEqual(routing);
+        expect(inbox?.businessHours).toEqual(hours);
+        expect(inbox?.name).toBe('Support NL');
+        const listed = await t.store.listInboxes();
+        expect(listed.find((i) => i.id === inboxId)?.businessHours).toEqual(hours);
+        expect(listed.find((i) => i.id === otherInboxId)).toMatchObject(defaultSettings);
+        expect((await t.store.getDefaultInbox())?.routing).toEqual(routing);
+        expect((await t.store.getInboxByEmailAddress('support@acme.test'))?.businessHours.timeZone).toBe('Europe/Amsterdam');
       });
 
       it('no default inbox and no agents in an empty store', async () => {

@@ -1,5 +1,6 @@
 import type { AgentLanguage, AgentRole, Availability } from '../../domain/agent/agent.events';
 import type { Channel, Party } from '../../domain/shared/types';
+import type { BusinessHours, RoutingSettings } from '../../domain/inbox/inbox.events';
 import type { SavedFilters } from '../../domain/custom-view/custom-view.events';
 import type { ConversationFilters, ConversationSort } from '../search/conversation-filters';
 
@@ -194,6 +195,10 @@ export interface InboxRecord {
   isDefault: boolean;
   memberIds: string[];
   createdAt: string;
+  /** Auto-assignment settings (issue 14); the defaults until an admin sets them. */
+  routing: RoutingSettings;
+  /** Opening hours in the inbox's time zone (issue 14); disabled (always open) until set. */
+  businessHours: BusinessHours;
 }
 
 export interface BlockedSenderRecord {

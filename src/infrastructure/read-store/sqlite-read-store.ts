@@ -19,6 +19,7 @@ import {
 import { InvalidCursorError } from '../../application/ports/read-store.port';
 import type { ConversationFilters } from '../../application/search/conversation-filters';
 import type { SavedFilters } from '../../domain/custom-view/custom-view.events';
+import type { BusinessHours, RoutingSettings } from '../../domain/inbox/inbox.events';
 import type { Channel, Party } from '../../domain/shared/types';
 import { normalizeAddress } from '../../domain/shared/address';
 import { summaryOf } from '../../projections/conversation-at';
@@ -85,6 +86,8 @@ interface InboxRow {
   email_address: string | null;
   is_default: number;
   created_at: string;
+  routing: string;
+  business_hours: string;
 }
 
 const SUMMARY_SELECT = `SELECT c.doc AS doc, n.name AS assignee_name
@@ -411,6 +414,8 @@ function toInbox(row: InboxRow, memberIds: string[]): InboxRecord {
     isDefault: row.is_default === 1,
     memberIds,
     createdAt: row.created_at,
+    routing: JSON.parse(row.routing) as RoutingSettings,
+    businessHours: JSON.parse(row.business_hours) as BusinessHours,
   };
 }
 

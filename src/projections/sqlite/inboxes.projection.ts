@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { RecordedEvent } from '../../application/ports/event-store.port';
-import type { InboxEvent } from '../../domain/inbox/inbox.events';
+import { DEFAULT_BUSINESS_HOURS, DEFAULT_ROUTING, type InboxEvent } from '../../domain/inbox/inbox.events';
 import type { SqliteProjection } from '../projection';
 import { idFromStream, statement } from './statements';
 
@@ -8,11 +8,14 @@ type InboxEventType = InboxEvent['type'];
 type DataOf<T extends InboxEventType> = Extract<InboxEvent, { type: T }>['data'];
 type Handler<T extends InboxEventType> = (tx: Database, inboxId: string, event: RecordedEvent & { data: DataOf<T> }) => void;
 
-/** Team inboxes, their address (mail routing) and members (rule 15 access checks). */
+/**
+ * Team inboxes, their address (mail routing), members (rule 15 access checks), auto-assignment
+ * settings and business hours (each kept whole as JSON, as the last event set them).
+ */
 export const inboxesProjection: SqliteProjection = {
   name: 'inboxes',
-  version: 1,
-  handles: ['InboxCreated', 'InboxUpdated', 'InboxMembersSet'],
+  version: 2,
+  handles: ['InboxCreated', 'InboxUpdated', 'InboxMembersSet', 'InboxRoutingSet', 'InboxBusinessHoursSet'],
   reset(tx) {
     tx.exec(`
       DROP TABLE IF EXISTS rm_inboxes;
@@ -23,7 +26,9 @@ export const inboxesProjection: SqliteProjection = {
         email_address TEXT,
         email_lower TEXT,
         is_default INTEGER NOT NULL,
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        routing TEXT NOT NULL DEFAULT '${JSON.stringify(DEFAULT_ROUTING)}',
+        business_hours TEXT NOT NULL DEFAULT '${JSON.stringify(DEFAULT_BUSINESS_HOURS)}'
       );
       CREATE INDEX rm_inboxes_by_email ON rm_inboxes (email_lower) WHERE email_lower IS NOT NULL;
       CREATE INDEX rm_inboxes_default ON rm_inboxes (created_at) WHERE is_default = 1;
@@ -59,11 +64,11 @@ const handlers: { [T in InboxEventType]: Handler<T> } = {
       statement(tx, 'UPDATE rm_inboxes SET email_address = ?, email_lower = ? WHERE id = ?').run(data.emailAddress, emailKey(data.emailAddress), inboxId);
     }
   },
-  InboxRoutingSet() {
-    // TODO(issue 14, routing settings)
+  InboxRoutingSet(tx, inboxId, { data }) {
+    statement(tx, 'UPDATE rm_inboxes SET routing = ? WHERE id = ?').run(JSON.stringify(data), inboxId);
   },
-  InboxBusinessHoursSet() {
-    // TODO(issue 14, business hours)
+  InboxBusinessHoursSet(tx, inboxId, { data }) {
+    statement(tx, 'UPDATE rm_inboxes SET business_hours = ? WHERE id = ?').run(JSON.stringify(data), inboxId);
   },
   InboxMembersSet(tx, inboxId, { data }) {
     statement(tx, 'DELETE FROM rm_inbox_members WHERE inbox_id = ?').run(inboxId);

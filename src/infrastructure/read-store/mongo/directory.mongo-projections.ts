@@ -144,11 +144,11 @@ export const agentsMongoProjection = documentProjection<AgentDocument>({
 type InboxData<T extends InboxEvent['type']> = Extract<InboxEvent, { type: T }>['data'];
 const emailKey = (address: string | null) => (address === null ? null : address.trim().toLowerCase());
 
-/** Team inboxes, their address (mail routing) and members in the order they were set. */
+/** Team inboxes, their address (mail routing), members in the order they were set, auto-assignment settings and business hours. */
 export const inboxesMongoProjection = documentProjection<InboxDocument>({
   name: 'inboxes',
-  version: 1,
-  handles: ['InboxCreated', 'InboxUpdated', 'InboxMembersSet'],
+  version: 2,
+  handles: ['InboxCreated', 'InboxUpdated', 'InboxMembersSet', 'InboxRoutingSet', 'InboxBusinessHoursSet'],
   model: 'inboxes',
   key: (event) => (event.type === 'InboxCreated' ? String(event.data.inboxId) : idFromStream(event.streamId, 'inbox-')),
   evolve(current, event) {
@@ -172,6 +172,10 @@ export const inboxesMongoProjection = documentProjection<InboxDocument>({
         // Each agent once, where it first appears (as the embedded store's INSERT OR IGNORE).
         return current === null ? null : { ...current, memberIds: [...new Set(data.agentIds)] };
       }
+      case 'InboxRoutingSet':
+        return current === null ? null : { ...current, routing: event.data as InboxData<'InboxRoutingSet'> };
+      case 'InboxBusinessHoursSet':
+        return current === null ? null : { ...current, businessHours: event.data as InboxData<'InboxBusinessHoursSet'> };
       default:
         return null;
     }

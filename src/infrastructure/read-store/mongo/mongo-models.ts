@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { AgentLanguage, AgentRole, Availability } from '../../../domain/agent/agent.events';
 import type { SavedFilters } from '../../../domain/custom-view/custom-view.events';
+import type { BusinessHours, RoutingSettings } from '../../../domain/inbox/inbox.events';
 import type { Channel, Party } from '../../../domain/shared/types';
 import type { MessageView } from '../../../application/ports/read-store.port';
 import type { ConversationDoc } from '../../../projections/conversation-summary';
@@ -131,6 +132,9 @@ export interface InboxDocument {
   isDefault: boolean;
   memberIds: string[];
   createdAt: string;
+  /** Absent on inboxes whose settings were never set: the defaults apply. */
+  routing?: RoutingSettings;
+  businessHours?: BusinessHours;
   lastPosition: number;
 }
 
@@ -348,6 +352,8 @@ function inboxSchema(): Schema<InboxDocument> {
       isDefault: Boolean,
       memberIds: [String],
       createdAt: String,
+      routing: Mixed,
+      businessHours: Mixed,
       lastPosition: { type: Number, required: true },
     },
     options('inboxes'),

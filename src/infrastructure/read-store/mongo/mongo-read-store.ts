@@ -20,6 +20,7 @@ import {
   type ReadStore,
 } from '../../../application/ports/read-store.port';
 import type { ConversationFilters } from '../../../application/search/conversation-filters';
+import { DEFAULT_BUSINESS_HOURS, DEFAULT_ROUTING } from '../../../domain/inbox/inbox.events';
 import { normalizeAddress } from '../../../domain/shared/address';
 import type { Channel } from '../../../domain/shared/types';
 import { summaryOf } from '../../../projections/conversation-at';
@@ -479,6 +480,8 @@ function toInbox(inbox: InboxDocument): InboxRecord {
     isDefault: inbox.isDefault === true,
     memberIds: inbox.memberIds ?? [],
     createdAt: inbox.createdAt,
+    routing: inbox.routing ?? DEFAULT_ROUTING,
+    businessHours: inbox.businessHours ?? DEFAULT_BUSINESS_HOURS,
   };
 }
 
