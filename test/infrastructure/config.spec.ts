@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       tokenTtlHours: 12,
       bodyLimitBytes: 1048576,
       readYourWritesTimeoutMs: 5000,
+      presenceGraceSeconds: 60,
       logLevel: 'info',
       eventStore: { engine: 'sqlite' },
       readStore: { engine: 'sqlite' },
@@ -101,6 +102,14 @@ describe('loadConfig', () => {
       expected: 250,
       invalid: '2.5s',
       accepts: 'milliseconds',
+    },
+    {
+      name: 'PARLEY_PRESENCE_GRACE_SECONDS',
+      valid: '5',
+      pick: (c) => c.presenceGraceSeconds,
+      expected: 5,
+      invalid: '0',
+      accepts: 'seconds',
     },
     { name: 'LOG_LEVEL', valid: 'debug', pick: (c) => c.logLevel, expected: 'debug', invalid: 'loud', accepts: 'fatal|error|warn|info|debug|trace|silent' },
     {

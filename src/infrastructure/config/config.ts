@@ -32,6 +32,11 @@ export interface ParleyConfig {
   tokenTtlHours: number;
   bodyLimitBytes: number;
   readYourWritesTimeoutMs: number;
+  /**
+   * PARLEY_PRESENCE_GRACE_SECONDS: how long an agent stays online after their last open UI session
+   * (live stream) closed or their instance stopped heartbeating: a reload or a short drop does not flap.
+   */
+  presenceGraceSeconds: number;
   logLevel: LogLevel;
   eventStore: EventStoreConfig;
   readStore: ReadStoreConfig;
@@ -102,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
   const tokenTtlHours = read.integer('PARLEY_TOKEN_TTL_HOURS', 12, 1, 720, 'a whole number of hours');
   const bodyLimitBytes = read.integer('PARLEY_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 50 * 1024 * 1024, 'a whole number of bytes', '(1 KiB - 50 MiB)');
   const readYourWritesTimeoutMs = read.integer('PARLEY_READ_YOUR_WRITES_TIMEOUT_MS', 5000, 1, 600_000, 'a whole number of milliseconds');
+  const presenceGraceSeconds = read.integer('PARLEY_PRESENCE_GRACE_SECONDS', 60, 1, 86_400, 'a whole number of seconds');
   const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info', 'a log level');
 
   const eventStoreEngine = read.oneOf('EVENT_STORE', EVENT_STORE_ENGINES, 'sqlite', 'an event store engine');
@@ -156,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ParleyConfig {
     tokenTtlHours,
     bodyLimitBytes,
     readYourWritesTimeoutMs,
+    presenceGraceSeconds,
     logLevel,
     eventStore,
     readStore,
