@@ -98,6 +98,20 @@ const connectionEvent = {
   disconnected: () => newEvent('ChannelDisconnected', {}),
 };
 
+const botEvent = {
+  created: (botId: string, inboxId: string, name: string, kind: 'flow' | 'webhook', more: Record<string, unknown> = {}, occurredAt = at(0)) =>
+    newEvent(
+      'BotCreated',
+      { botId, inboxId, name, kind, channels: [], flow: null, webhookUrl: null, webhookSecret: null, ...more },
+      { occurredAt, actor: { type: 'agent', id: ANA } },
+    ),
+  changed: (data: Record<string, unknown>) => newEvent('BotChanged', data),
+  activated: () => newEvent('BotActivated', {}),
+  deactivated: () => newEvent('BotDeactivated', {}),
+  tokenIssued: (tokenHash: string) => newEvent('BotTokenIssued', { tokenHash, issuedAt: at(9) }),
+  removed: (botId: string) => newEvent('BotRemoved', { botId }),
+};
+
 type Scenario = {
   name: string;
   channel?: Channel;
@@ -1119,6 +1133,82 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         expect(await t.store.getChannelConnection(c1)).toEqual(shop);
         expect(await t.store.getChannelConnection(c4)).toBeNull();
         expect(await t.store.getChannelConnection(randomUUID())).toBeNull();
+      });
+    });
+
+    describe('bots', () => {
+      const flow = { startStepId: 'hi', steps: [{ id: 'hi', type: 'handoff', text: 'One moment' }] };
+
+      it('lists the bots of an inbox oldest first with their changes; finds the active one per channel and by token hash; removed ones are gone', async () => {
+        const t = await open();
+        const { inboxId, otherInboxId } = await withDirectory(t);
+        const [helper, hook, sales, gone] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+        const hash = 'a'.repeat(64);
+        await t.record(`bot-${helper}`, botEvent.created(helper, inboxId, 'Helper', 'flow', { flow }, at(1)));
+        await t.record(
+          `bot-${hook}`,
+          botEvent.created(
+            hook,
+            inboxId,
+            'Hook',
+            'webhook',
+            { channels: ['messenger'], webhookUrl: 'https://bot.example/in', webhookSecret: 'v1:x:y:z' },
+            at(2),
+          ),
+        );
+        await t.record(`bot-${sales}`, botEvent.created(sales, otherInboxId, 'Sales bot', 'flow', { flow, channels: ['chat', 'whatsapp'] }, at(3)));
+        await t.record(
+          `bot-${gone}`,
+          botEvent.created(gone, inboxId, 'Gone', 'flow', { flow }, at(4)),
+          botEvent.activated(),
+          botEvent.tokenIssued('b'.repeat(64)),
+        );
+        await t.record(`bot-${helper}`, botEvent.changed({ name: 'Helpdesk' }), botEvent.activated(), botEvent.tokenIssued(hash));
+        await t.record(`bot-${hook}`, botEvent.activated(), botEvent.changed({ webhookUrl: 'https://bot.example/v2' }));
+        await t.record(`bot-${sales}`, botEvent.activated(), botEvent.deactivated());
+        await t.record(`bot-${gone}`, botEvent.removed(gone));
+
+        const helpdesk = {
+          id: helper,
+          inboxId,
+          name: 'Helpdesk',
+          kind: 'flow',
+          channels: [],
+          flow,
+          webhookUrl: null,
+          webhookSecret: null,
+          active: true,
+          hasToken: true,
+          tokenHash: hash,
+          createdAt: at(1),
+        };
+        const hooked = {
+          id: hook,
+          inboxId,
+          name: 'Hook',
+          kind: 'webhook',
+          channels: ['messenger'],
+          flow: null,
+          webhookUrl: 'https://bot.example/v2',
+          webhookSecret: 'v1:x:y:z',
+          active: true,
+          hasToken: false,
+          tokenHash: null,
+          createdAt: at(2),
+        };
+        expect(await t.store.listBots(inboxId)).toEqual([helpdesk, hooked]);
+        expect((await t.store.listBots(otherInboxId)).map((bot) => [bot.name, bot.active])).toEqual([['Sales bot', false]]);
+        expect(await t.store.getBot(helper)).toEqual(helpdesk);
+        expect(await t.store.getBot(gone)).toBeNull();
+        expect(await t.store.getBot(randomUUID())).toBeNull();
+        // A bot without channels takes chat only; one with channels takes those.
+        expect((await t.store.findActiveBot(inboxId, 'chat'))?.id).toBe(helper);
+        expect((await t.store.findActiveBot(inboxId, 'messenger'))?.id).toBe(hook);
+        expect(await t.store.findActiveBot(inboxId, 'email')).toBeNull();
+        expect(await t.store.findActiveBot(otherInboxId, 'chat')).toBeNull();
+        expect((await t.store.findBotByTokenHash(hash))?.id).toBe(helper);
+        expect(await t.store.findBotByTokenHash('b'.repeat(64))).toBeNull();
+        expect(await t.store.findBotByTokenHash('c'.repeat(64))).toBeNull();
       });
     });
 

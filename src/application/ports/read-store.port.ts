@@ -2,6 +2,7 @@ import type { AgentLanguage, AgentRole, Availability } from '../../domain/agent/
 import type { Channel, Party } from '../../domain/shared/types';
 import type { BusinessHours, RoutingSettings } from '../../domain/inbox/inbox.events';
 import type { SavedFilters } from '../../domain/custom-view/custom-view.events';
+import type { BotFlow, BotKind } from '../../domain/bot/bot.events';
 import type { ConversationFilters, ConversationSort } from '../search/conversation-filters';
 
 /**
@@ -169,6 +170,26 @@ export interface ChannelConnectionRecord {
   updatedAt: string;
 }
 
+/**
+ * A bot of an inbox (flow or webhook). `webhookSecret` is ciphertext and `tokenHash` the SHA-256
+ * of the bot's API token: both are for the application only, never for an API answer.
+ */
+export interface BotRecord {
+  id: string;
+  inboxId: string;
+  name: string;
+  kind: BotKind;
+  /** The channels whose new conversations it takes; empty: chat only. */
+  channels: string[];
+  flow: BotFlow | null;
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+  active: boolean;
+  hasToken: boolean;
+  tokenHash: string | null;
+  createdAt: string;
+}
+
 export interface AgentRecord {
   id: string;
   name: string;
@@ -251,6 +272,16 @@ export interface ReadStore {
   listChannelConnections(filter: { inboxId?: string; type?: string }): Promise<ChannelConnectionRecord[]>;
   /** Null when unknown or removed. */
   getChannelConnection(id: string): Promise<ChannelConnectionRecord | null>;
+
+  // bots
+  /** The bots of an inbox, oldest first (removed ones are gone). */
+  listBots(inboxId: string): Promise<BotRecord[]>;
+  /** Null when unknown or removed. */
+  getBot(botId: string): Promise<BotRecord | null>;
+  /** The inbox's active bot that takes new conversations of this channel (a bot without channels takes chat only), or null. */
+  findActiveBot(inboxId: string, channel: string): Promise<BotRecord | null>;
+  /** The (not removed) bot whose API token has this SHA-256 hash (hex), or null. */
+  findBotByTokenHash(tokenHash: string): Promise<BotRecord | null>;
 }
 
 /**

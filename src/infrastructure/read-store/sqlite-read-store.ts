@@ -3,6 +3,7 @@ import {
   VIEW_IDS,
   type AgentRecord,
   type BlockedSenderRecord,
+  type BotRecord,
   type BuiltInViewId,
   type CommentView,
   type ConversationDetail,
@@ -25,6 +26,7 @@ import { normalizeAddress } from '../../domain/shared/address';
 import { summaryOf } from '../../projections/conversation-at';
 import { normalizeTime, type ConversationDoc } from '../../projections/conversation-summary';
 import { statement } from '../../projections/sqlite/statements';
+import { findActiveBot, findBotByTokenHash, getBot, listBots } from './sqlite-bots';
 import { getChannelConnection, listChannelConnections } from './sqlite-channel-connections';
 import { SqliteConversationSearch } from './sqlite-conversation-search';
 
@@ -279,6 +281,22 @@ export class SqliteReadStore implements ReadStore {
 
   async getChannelConnection(id: string): Promise<ChannelConnectionRecord | null> {
     return getChannelConnection(this.db, id);
+  }
+
+  async listBots(inboxId: string): Promise<BotRecord[]> {
+    return listBots(this.db, inboxId);
+  }
+
+  async getBot(botId: string): Promise<BotRecord | null> {
+    return getBot(this.db, botId);
+  }
+
+  async findActiveBot(inboxId: string, channel: string): Promise<BotRecord | null> {
+    return findActiveBot(this.db, inboxId, channel);
+  }
+
+  async findBotByTokenHash(tokenHash: string): Promise<BotRecord | null> {
+    return findBotByTokenHash(this.db, tokenHash);
   }
 
   private get conversationSearch(): SqliteConversationSearch {

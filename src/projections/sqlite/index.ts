@@ -1,6 +1,7 @@
 import type { SqliteProjection } from '../projection';
 import { agentsProjection } from './agents.projection';
 import { blockedSendersProjection } from './blocked-senders.projection';
+import { botsProjection } from './bots.projection';
 import { channelConnectionsProjection } from './channel-connections.projection';
 import { conversationsProjection } from './conversations.projection';
 import { customViewsProjection } from './custom-views.projection';
@@ -18,4 +19,5 @@ export const sqliteProjections: readonly SqliteProjection[] = [
   searchProjection,
   customViewsProjection,
   channelConnectionsProjection,
+  botsProjection,
 ];

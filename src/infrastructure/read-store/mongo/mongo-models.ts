@@ -5,6 +5,7 @@ import type { BusinessHours, RoutingSettings } from '../../../domain/inbox/inbox
 import type { Channel, Party } from '../../../domain/shared/types';
 import type { MessageView } from '../../../application/ports/read-store.port';
 import type { ConversationDoc } from '../../../projections/conversation-summary';
+import { defineBotModel, type BotDocument } from './bots.mongo-projection';
 
 /**
  * The MongoDB read models: one collection per model, documents keyed by the id the port asks for.
@@ -201,6 +202,7 @@ export interface MongoReadModels {
   blockedSenders: Model<BlockedSenderDocument>;
   customViews: Model<CustomViewDocument>;
   channelConnections: Model<ChannelConnectionDocument>;
+  bots: Model<BotDocument>;
   projectionCheckpoints: Model<ProjectionCheckpointDocument>;
   processorCheckpoints: Model<ProcessorCheckpointDocument>;
 }
@@ -448,6 +450,7 @@ export function defineModels(connection: Connection): MongoReadModels {
     blockedSenders: connection.model<BlockedSenderDocument>('BlockedSender', blockedSenderSchema()),
     customViews: connection.model<CustomViewDocument>('CustomView', customViewSchema()),
     channelConnections: connection.model<ChannelConnectionDocument>('ChannelConnection', channelConnectionSchema()),
+    bots: defineBotModel(connection),
     projectionCheckpoints: connection.model<ProjectionCheckpointDocument>('ProjectionCheckpoint', projectionCheckpointSchema()),
     processorCheckpoints: connection.model<ProcessorCheckpointDocument>('ProcessorCheckpoint', processorCheckpointSchema()),
   };

@@ -2,6 +2,7 @@ import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../../../application/ports/event-store.port';
 import type { ProjectionProgress } from '../../../application/ports/read-store.port';
+import { botsMongoProjection } from './bots.mongo-projection';
 import { conversationsMongoProjection } from './conversations.mongo-projection';
 import {
   agentsMongoProjection,
@@ -21,6 +22,7 @@ export const mongoProjections: readonly MongoProjection[] = [
   blockedSendersMongoProjection,
   customViewsMongoProjection,
   channelConnectionsMongoProjection,
+  botsMongoProjection,
 ];
 
 export interface MongoProjectionRunnerOptions {

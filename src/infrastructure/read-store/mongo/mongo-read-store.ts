@@ -6,6 +6,7 @@ import {
   VIEW_IDS,
   type AgentRecord,
   type BlockedSenderRecord,
+  type BotRecord,
   type BuiltInViewId,
   type CommentView,
   type ConversationDetail,
@@ -42,6 +43,8 @@ import {
   type ViewCountRecord,
 } from './mongo-models';
 import { prefixPattern, termWords } from './search-words';
+import { botTakesChannel } from '../../../application/bots/bot-channels';
+import { toBotRecord, type BotDocument } from './bots.mongo-projection';
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -287,6 +290,31 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
     return this.query(async () => {
       const connection = await this.models.channelConnections.findOne({ _id: id, removed: false }).lean<ChannelConnectionDocument>();
       return connection ? toChannelConnection(connection) : null;
+    });
+  }
+
+  async listBots(inboxId: string): Promise<BotRecord[]> {
+    return this.query(async () => (await this.models.bots.find({ inboxId, removed: false }).sort({ order: 1 }).lean<BotDocument[]>()).map(toBotRecord));
+  }
+
+  async getBot(botId: string): Promise<BotRecord | null> {
+    return this.query(async () => {
+      const bot = await this.models.bots.findOne({ _id: botId, removed: false }).lean<BotDocument>();
+      return bot ? toBotRecord(bot) : null;
+    });
+  }
+
+  async findActiveBot(inboxId: string, channel: string): Promise<BotRecord | null> {
+    return this.query(async () => {
+      const bots = (await this.models.bots.find({ inboxId, removed: false, active: true }).sort({ order: 1 }).lean<BotDocument[]>()).map(toBotRecord);
+      return bots.find((bot) => botTakesChannel(bot, channel)) ?? null;
+    });
+  }
+
+  async findBotByTokenHash(tokenHash: string): Promise<BotRecord | null> {
+    return this.query(async () => {
+      const bot = await this.models.bots.findOne({ tokenHash, removed: false }).sort({ order: 1 }).lean<BotDocument>();
+      return bot ? toBotRecord(bot) : null;
     });
   }
 

@@ -1,0 +1,63 @@
+import type { Database } from 'better-sqlite3';
+import { botTakesChannel } from '../../application/bots/bot-channels';
+import type { BotRecord } from '../../application/ports/read-store.port';
+import type { BotFlow, BotKind } from '../../domain/bot/bot.events';
+import { statement } from '../../projections/sqlite/statements';
+
+/** The ReadStore's bot queries over rm_bots (bots.projection.ts). */
+const SQL = {
+  byInbox: 'SELECT * FROM rm_bots WHERE inbox_id = ? ORDER BY position',
+  activeByInbox: 'SELECT * FROM rm_bots WHERE inbox_id = ? AND active = 1 ORDER BY position',
+  one: 'SELECT * FROM rm_bots WHERE id = ?',
+  byToken: 'SELECT * FROM rm_bots WHERE token_hash = ? ORDER BY position LIMIT 1',
+} as const;
+
+interface BotRow {
+  id: string;
+  inbox_id: string;
+  name: string;
+  kind: BotKind;
+  channels: string;
+  flow: string | null;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  active: number;
+  token_hash: string | null;
+  created_at: string;
+}
+
+export function listBots(db: Database, inboxId: string): BotRecord[] {
+  return (statement(db, SQL.byInbox).all(inboxId) as BotRow[]).map(toBot);
+}
+
+export function getBot(db: Database, botId: string): BotRecord | null {
+  const row = statement(db, SQL.one).get(botId) as BotRow | undefined;
+  return row ? toBot(row) : null;
+}
+
+export function findActiveBot(db: Database, inboxId: string, channel: string): BotRecord | null {
+  const bots = (statement(db, SQL.activeByInbox).all(inboxId) as BotRow[]).map(toBot);
+  return bots.find((bot) => botTakesChannel(bot, channel)) ?? null;
+}
+
+export function findBotByTokenHash(db: Database, tokenHash: string): BotRecord | null {
+  const row = statement(db, SQL.byToken).get(tokenHash) as BotRow | undefined;
+  return row ? toBot(row) : null;
+}
+
+function toBot(row: BotRow): BotRecord {
+  return {
+    id: row.id,
+    inboxId: row.inbox_id,
+    name: row.name,
+    kind: row.kind,
+    channels: JSON.parse(row.channels) as string[],
+    flow: row.flow === null ? null : (JSON.parse(row.flow) as BotFlow),
+    webhookUrl: row.webhook_url,
+    webhookSecret: row.webhook_secret,
+    active: row.active === 1,
+    hasToken: row.token_hash !== null,
+    tokenHash: row.token_hash,
+    createdAt: row.created_at,
+  };
+}
