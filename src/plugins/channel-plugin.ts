@@ -368,6 +368,13 @@ export interface PluginConversations {
    * by the system with the reason; nothing happens when it is already closed, in Trash or gone.
    */
   close(conversationId: string, reason: 'inactivity'): Promise<void>;
+  /**
+   * The contact asked for a person ("Talk to a person" while a bot answers): recorded as the
+   * contact's "send to team member", so the bot lets go and the inbox's routing hands the
+   * conversation to an agent (or it waits in Unassigned). Nothing happens when it was asked before,
+   * or the conversation is closed, hidden, gone or another channel's.
+   */
+  requestHandoff(conversationId: string): Promise<void>;
 }
 
 export interface PluginConversation {
@@ -389,6 +396,8 @@ export interface PluginConversationMessage {
   at: string;
   /** Replies only. */
   status?: 'queued' | 'delivered' | 'failed';
+  /** A bot's reply: the buttons it offered (a channel with the `choices` capability shows them). */
+  choices?: { id: string; label: string }[];
   /** The channel it went out on (a chat reply sent by email says `email`). */
   channel: Channel;
 }

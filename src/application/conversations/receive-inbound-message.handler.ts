@@ -68,6 +68,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
             senderBlocked,
             ...(ctx.agent ? { postedBy: ctx.agent.id } : {}),
             ...languageOf(message.language),
+            ...choiceOf(message.choiceId),
             ...(continues ? { continues: true } : {}),
             now,
           },
@@ -106,4 +107,9 @@ function languageOf(tag: unknown): { language?: string } {
   if (typeof tag !== 'string') return {};
   const match = /^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$/i.exec(tag.trim());
   return match ? { language: match[1]!.toLowerCase() } : {};
+}
+
+/** The button the contact picked (InboundMessage.choiceId): kept when it looks like a choice id, otherwise left out (the text still says it). */
+function choiceOf(choiceId: unknown): { choiceId?: string } {
+  return typeof choiceId === 'string' && /^[A-Za-z0-9_-]{1,40}$/.test(choiceId) ? { choiceId } : {};
 }

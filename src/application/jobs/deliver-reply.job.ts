@@ -123,6 +123,8 @@ export class DeliverReplyJob implements JobRegistration {
       ...(queued.html === undefined ? {} : { html: queued.html }),
       thread: { externalThreadId: state.externalThreadId, externalMessageIds: threadMessageIds(events) },
       kind,
+      // A bot's buttons: shown by channels that can, already listed in the text for the others.
+      ...(queued.choices?.length ? { choices: queued.choices } : {}),
       ...(await this.languageOf(queued.authorId)),
     };
   }
@@ -193,6 +195,8 @@ interface QueuedOutbound {
   authorId?: string;
   /** A reply's files. */
   attachments?: AttachmentRef[];
+  /** A bot's buttons offered with the reply. */
+  choices?: { id: string; label: string }[];
 }
 
 /**
@@ -206,7 +210,12 @@ function outboundEventOf(events: readonly ConversationEvent[], messageId: string
     if (event.data.messageId !== messageId) continue;
     if (event.type === 'ReplyQueued') {
       const data = event.data as unknown as ReplyQueued['data'];
-      return { ...pickMessage(data), at: data.queuedAt, ...(data.attachments?.length ? { attachments: data.attachments } : {}) };
+      return {
+        ...pickMessage(data),
+        at: data.queuedAt,
+        ...(data.attachments?.length ? { attachments: data.attachments } : {}),
+        ...(data.choices?.length ? { choices: data.choices } : {}),
+      };
     }
     if (event.type === 'ConversationForwarded') {
       const data = event.data as unknown as ReplyQueued['data'] & { forwardedAt: string };

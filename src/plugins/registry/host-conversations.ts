@@ -8,6 +8,7 @@ import { EVENT_STORE, type EventStore } from '../../application/ports/event-stor
 import { APP_LOGGER, type AppLogger } from '../../application/ports/logger.port';
 import { READ_STORE, type ConversationSummary, type ReadStore } from '../../application/ports/read-store.port';
 import { streams } from '../../application/streams';
+import { contactActor } from '../../domain/shared/actor';
 import { isDomainError } from '../../domain/shared/domain-error';
 import type { PluginConversation, PluginConversationMessage } from '../channel-plugin';
 import type { HostConversations } from './plugin-host-connection';
@@ -24,7 +25,7 @@ export const closedByChannelCause = (channel: string, reason: 'inactivity') => `
  * and status changes follow the event log once the read models include them.
  */
 @Injectable()
-export class HostConversationsService implements Pick<HostConversations, 'get' | 'messages' | 'close' | 'onStatusChange'> {
+export class HostConversationsService implements Pick<HostConversations, 'get' | 'messages' | 'close' | 'requestHandoff' | 'onStatusChange'> {
   private readonly statusHandlers = new Map<string, StatusHandler[]>();
   private following = false;
 
@@ -104,6 +105,32 @@ export class HostConversationsService implements Pick<HostConversations, 'get' |
     } catch (error) {
       if (!isDomainError(error)) throw error;
       this.logger.info({ conversationId, channel, reason, refusal: error.message }, 'a channel asked to close a conversation; nothing to close');
+    }
+  }
+
+  /**
+   * The contact asked for a person (the chat's "Talk to a person"): recorded as the contact's own
+   * request, through the same command a bot's handoff step sends. The bot holding the conversation
+   * lets go and routing takes over. Nothing happens when it is closed, hidden, gone or another
+   * channel's; asking twice records it once.
+   */
+  async requestHandoff(conversationId: string, channel: string): Promise<void> {
+    const summary = await this.onChannel(conversationId, channel);
+    if (!summary || summary.status === 'closed' || isHidden(summary)) return;
+    const started = await this.started(conversationId);
+    const address = summary.contact?.address ?? started?.contact.address;
+    const ctx = systemContext({ causationId: `channel:${channel}:handoff` });
+    try {
+      await this.commandBus.execute(
+        new ChangeConversation(
+          conversationId,
+          (now) => ({ type: 'RequestBotHandoff', data: { now } }),
+          address ? { ...ctx, actor: contactActor(address) } : ctx,
+        ),
+      );
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      this.logger.info({ conversationId, channel, refusal: error.message }, 'a channel asked for a person; nothing to hand off');
     }
   }
 

@@ -56,6 +56,8 @@ export interface HostConversations {
   messages(conversationId: string, channel: string): Promise<PluginConversationMessage[] | null>;
   /** Closes on the channel's behalf (system actor); a no-op when closed, hidden or gone. */
   close(conversationId: string, channel: string, reason: 'inactivity'): Promise<void>;
+  /** The contact asked for a person (contact actor); a no-op when asked before, closed, hidden or gone. */
+  requestHandoff(conversationId: string, channel: string): Promise<void>;
   /** Registers a handler for status changes of one channel's conversations. */
   onStatusChange(channel: string, handler: (change: { conversationId: string; status: 'open' | 'closed'; at: string }) => void): void;
 }
@@ -298,6 +300,10 @@ function pluginConversations(
     close: async (conversationId: string, reason: 'inactivity') => {
       if (typeof conversationId !== 'string') throw new IngestRejectedError('close needs a conversation id', 400);
       await host.close(conversationId, plugin.channel, reason);
+    },
+    requestHandoff: async (conversationId: string) => {
+      if (typeof conversationId !== 'string') throw new IngestRejectedError('requestHandoff needs a conversation id', 400);
+      await host.requestHandoff(conversationId, plugin.channel);
     },
   });
 }

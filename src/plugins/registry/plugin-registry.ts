@@ -166,6 +166,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
           get: async (conversationId, channel) => (this.hostConversations ? this.hostConversations.get(conversationId, channel) : null),
           messages: async (conversationId, channel) => (this.hostConversations ? this.hostConversations.messages(conversationId, channel) : null),
           close: async (conversationId, channel, reason) => this.hostConversations?.close(conversationId, channel, reason),
+          requestHandoff: async (conversationId, channel) => this.hostConversations?.requestHandoff(conversationId, channel),
           onStatusChange: (channel, handler) => this.hostConversations?.onStatusChange(channel, handler),
         },
         activity: this.activity(),

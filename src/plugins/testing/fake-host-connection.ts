@@ -87,6 +87,8 @@ export interface FakeReply {
   /** Default the plugin's channel (a chat reply sent by email says `email`). */
   channel?: Channel;
   at?: string;
+  /** A bot's buttons offered with the reply. */
+  choices?: { id: string; label: string }[];
 }
 
 export interface FakeRequestOptions {
@@ -151,6 +153,8 @@ export class FakeHostConnection {
   readonly contactTypingCalls: { conversationId: string; at: string }[] = [];
   /** Every `conversations.close` call, in order, also those that changed nothing. */
   readonly closeCalls: { conversationId: string; reason: string }[] = [];
+  /** Every `conversations.requestHandoff` call, in order. */
+  readonly handoffCalls: { conversationId: string }[] = [];
   /** Conversation ids in Trash, Spam or Filtered (`conversations.get` says `hidden: true`); add to hide one. */
   readonly hiddenConversations = new Set<string>();
 
@@ -242,6 +246,10 @@ export class FakeHostConnection {
           this.closeCalls.push({ conversationId, reason });
           // As the host: nothing happens when it is closed already, hidden or gone.
           if (this.statuses.get(conversationId) === 'open' && !this.hiddenConversations.has(conversationId)) this.setStatus(conversationId, 'closed');
+        },
+        requestHandoff: async (conversationId: string) => {
+          if (typeof conversationId !== 'string') throw Object.assign(new Error('requestHandoff needs a conversation id'), { statusCode: 400 });
+          this.handoffCalls.push({ conversationId });
         },
       }),
       connections: this.strict('connection.connections', {
@@ -495,6 +503,7 @@ export class FakeHostConnection {
       at: reply.at ?? new Date().toISOString(),
       status: reply.status ?? 'delivered',
       channel: reply.channel ?? (this.plugin.channel as Channel),
+      ...(reply.choices?.length ? { choices: structuredClone(reply.choices) } : {}),
     });
     this.replies.set(conversationId, list);
     return messageId;

@@ -116,6 +116,7 @@ export class FakeHost {
       },
       onStatusChange: (handler) => void this.statusChangeHandlers.push(handler),
       close: async () => undefined,
+      requestHandoff: async () => undefined,
     },
     connections: {
       list: async () => [],
