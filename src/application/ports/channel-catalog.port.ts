@@ -18,6 +18,8 @@ export interface ChannelCapabilitySet {
   switchToEmail: boolean;
   forward: boolean;
   compose: boolean;
+  /** It shows a bot's buttons and hands the pick back (absent: false; the buttons are then listed in the text). */
+  choices?: boolean;
 }
 
 export interface ChannelCatalog {
