@@ -31,6 +31,7 @@ import { ScheduleTrashPurge } from './process-managers/schedule-trash-purge.saga
 import { DeliverReplies } from './process-managers/deliver-replies.saga';
 import { NotifyChannelWhenConversationDeletedForever } from './process-managers/notify-channel-when-conversation-deleted-forever.saga';
 import { SendTranscriptWhenChatClosed } from './process-managers/send-transcript-when-chat-closed.saga';
+import { FlowBotRuns } from './bots/flow-bot.saga';
 import { NotifyChannelOfDeletedConversationJob } from './jobs/notify-channel-of-deleted-conversation.job';
 import { DeliverReplyJob } from './jobs/deliver-reply.job';
 import { PurgeConversationJob } from './jobs/purge-conversation.job';
@@ -119,6 +120,7 @@ export const processManagers = [
   NotifyChannelWhenConversationDeletedForever,
   SendTranscriptWhenChatClosed,
   RemoveReplyFilesWhenConversationDeletedForever,
+  FlowBotRuns,
 ];
 
 /** Job types the application handles (registered with the job queue at start-up). */
