@@ -49,6 +49,7 @@ import { ConversationsController } from './infrastructure/http/controllers/conve
 import { EmailController } from './infrastructure/http/controllers/email.controller';
 import { HealthController, READINESS } from './infrastructure/http/controllers/health.controller';
 import { InboxesController } from './infrastructure/http/controllers/inboxes.controller';
+import { InboxRoutingController } from './infrastructure/http/controllers/inbox-routing.controller';
 import { SearchController } from './infrastructure/http/controllers/search.controller';
 import { ViewsController } from './infrastructure/http/controllers/views.controller';
 import { METRICS_ACCESS, MetricsController } from './infrastructure/metrics/metrics.controller';
@@ -68,6 +69,10 @@ import { ATTACHMENT_STORE } from './application/ports/attachment-store.port';
 import { FileAttachmentStore } from './infrastructure/attachments/file-attachment-store';
 import { AttachmentsController } from './infrastructure/http/controllers/attachments.controller';
 import { webControllers, webProviders } from './infrastructure/web/web.parts';
+import { PresenceSweeper } from './application/presence/presence-sweeper';
+import { PresenceTracker } from './application/presence/presence-tracker';
+import { PRESENCE_SETTINGS, PRESENCE_STORE, presenceSettings } from './application/presence/presence-store.port';
+import { presenceInstanceId } from './infrastructure/presence/presence-instance';
 
 export interface AppOptions {
   config: ParleyConfig;
@@ -105,6 +110,7 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
     private readonly executor: CommandExecutor,
     @Inject(PROCESS_MANAGERS) private readonly managers: ProcessManager[],
     private readonly plugins: PluginRegistry,
+    private readonly presenceSweeper: PresenceSweeper,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -133,6 +139,8 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
         start: () => this.processManagerRunner.start(this.managers),
         stop: () => this.processManagerRunner.stop(),
       });
+      // Records agents offline once they have been gone for the grace period (one instance sweeps).
+      storage.runExclusively(this.presenceSweeper.work());
       await registerJobs(this.jobs, this.jobHandlers);
       await this.jobs.start();
     }
@@ -141,6 +149,7 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
   async beforeApplicationShutdown(): Promise<void> {
     await this.plugins.stopListeners();
     await this.processManagerRunner.stop();
+    await this.presenceSweeper.stop();
     await this.jobs.stop();
   }
 
@@ -168,6 +177,7 @@ export class AppModule {
         AgentsController,
         PreferencesController,
         InboxesController,
+        InboxRoutingController,
         ViewsController,
         SearchController,
         ConversationsController,
@@ -200,6 +210,10 @@ export class AppModule {
         PluginRegistry,
         HostConversationsService,
         ChannelActivity,
+        { provide: PRESENCE_STORE, useValue: storage.presence },
+        { provide: PRESENCE_SETTINGS, useValue: presenceSettings(config.presenceGraceSeconds, presenceInstanceId()) },
+        PresenceTracker,
+        PresenceSweeper,
         ReplyAttachments,
         { provide: ATTACHMENT_STORE, useValue: new FileAttachmentStore(join(config.dataDir, 'attachments')) },
         { provide: CHANNEL_DELIVERY, useExisting: PluginRegistry },

@@ -21,6 +21,7 @@ import {
   UpdateAgentHandler,
 } from './agents/agent-commands.handler';
 import { CreateInboxHandler, EnsureDefaultInboxHandler, SetInboxMembersHandler, UpdateInboxHandler } from './inboxes/inbox-commands.handler';
+import { inboxRoutingCommandHandlers, inboxRoutingQueryHandlers } from './inboxes/inbox-routing.handler';
 import { BlockSenderWhenConversationFiltered } from './process-managers/block-sender-when-conversation-filtered.saga';
 import { DeleteStreamWhenConversationDeleted } from './process-managers/delete-stream-when-conversation-deleted.saga';
 import { ReleaseAgentEmailWhenAgentRemoved } from './process-managers/release-agent-email-when-agent-removed.saga';
@@ -79,6 +80,7 @@ export const commandHandlers = [
   CreateInboxHandler,
   UpdateInboxHandler,
   SetInboxMembersHandler,
+  ...inboxRoutingCommandHandlers,
   CreateCustomViewHandler,
   UpdateCustomViewHandler,
   DeleteCustomViewHandler,
@@ -98,6 +100,7 @@ export const queryHandlers = [
   AuthenticateHandler,
   CountAgentsHandler,
   ListInboxesHandler,
+  ...inboxRoutingQueryHandlers,
   ListBlockedSendersHandler,
   SearchConversationsHandler,
   ListCustomViewsHandler,

@@ -97,12 +97,15 @@ export class ChannelActivity {
     );
   }
 
-  /** Whether an agent who can answer in the inbox (a member, or an admin) is set to Available (rule 11). */
+  /**
+   * Whether an agent who can answer in the inbox (a member, or an admin) is there to chat (rule 11):
+   * set to Available and online (Parley open, within the presence grace period).
+   */
   async agentsAvailable(inboxId: string): Promise<boolean> {
     const inbox = await this.readStore.getInbox(inboxId);
     if (!inbox) return false;
     const agents = await this.readStore.listAgents();
-    return agents.some((agent) => agent.availability === 'available' && this.access.canAccess(agent, inbox));
+    return agents.some((agent) => agent.availability === 'available' && agent.online && this.access.canAccess(agent, inbox));
   }
 
   /**

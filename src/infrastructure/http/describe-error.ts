@@ -99,6 +99,8 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'compose-to-invalid', template: 'to must be an email address, got {{value}}' },
   { code: 'agent-ids-unknown', template: 'agentIds: unknown agent id(s) {{ids}}' },
   { code: 'inbox-email-taken', template: 'emailAddress: {{address}} already belongs to inbox "{{inbox}}"' },
+  { code: 'routing-channel-unknown', template: 'channels: {{channels}} is not a channel of this Parley; use one of {{known}}' },
+  { code: 'capacities-agent-unknown', template: 'capacities: unknown agent id(s) {{ids}}' },
   { code: 'unblock-inbox-missing', template: 'inboxId is required for a system unblock' },
   { code: 'login-required', template: 'authentication required: send "Authorization: Bearer <token>" from POST /api/auth/login' },
   { code: 'session-invalid', template: 'the session token is invalid or expired; log in again' },

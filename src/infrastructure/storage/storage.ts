@@ -23,6 +23,9 @@ import { databaseFile, openDatabase } from '../sqlite/open-database';
 import { MongoPluginDocuments } from '../plugin-storage/mongo-plugin-documents';
 import type { PluginDocumentStore } from '../plugin-storage/plugin-documents';
 import { SqlitePluginDocuments } from '../plugin-storage/sqlite-plugin-documents';
+import type { PresenceStore } from '../../application/presence/presence-store.port';
+import { MongoPresenceStore } from '../presence/mongo-presence-store';
+import { SqlitePresenceStore } from '../presence/sqlite-presence-store';
 
 /** The storage engines behind the ports, chosen by configuration, with one lifecycle. */
 export interface Storage {
@@ -31,6 +34,8 @@ export interface Storage {
   projections: ProjectionProgress & { start(): Promise<void> | void; stop(): Promise<void>; position(): number };
   /** The plugins' own documents (ChannelHostConnection.storage): beside the read models, but no read model. */
   pluginDocuments: PluginDocumentStore;
+  /** Every instance's presence heartbeats (who has Parley open): beside the read models, but no read model. */
+  presence: PresenceStore;
   /**
    * Starts work that must run in one instance only (the process managers): at once, or, with the
    * projector lease, whenever this instance holds it (stopped when it loses it).
@@ -83,11 +88,13 @@ export function openEventStoreDbStorage(
   const readDb = openDatabase(file, { synchronous: 'NORMAL' });
   const { readStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
   const pluginDocuments = SqlitePluginDocuments.open(file);
+  const presence = SqlitePresenceStore.open(file);
   logger.info({ eventStore: maskUrlPassword(url), readModels: file }, 'EventStoreDB event store with embedded read models');
   return {
     eventStore,
     readStore,
     pluginDocuments,
+    presence,
     projections: {
       async start() {
         await reachable;
@@ -102,6 +109,7 @@ export function openEventStoreDbStorage(
       await runner.stop();
       await eventStore.close();
       await pluginDocuments.close();
+      await presence.close();
       readDb.close();
     },
   };
@@ -120,6 +128,7 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   const eventStore = new SqliteEventStore(eventDb);
   const { readStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
   const pluginDocuments = SqlitePluginDocuments.open(file);
+  const presence = SqlitePresenceStore.open(file);
   // `parley replay` refuses to run while this process projects into the file.
   const releaseDataDir = claimDataDir(dataDir);
   logger.info({ file }, 'embedded storage opened');
@@ -127,12 +136,14 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
     eventStore,
     readStore,
     pluginDocuments,
+    presence,
     projections: runner,
     runExclusively: runNow,
     async close() {
       await runner.stop();
       await eventStore.close();
       await pluginDocuments.close();
+      await presence.close();
       readDb.close();
       eventDb.close();
       releaseDataDir();
@@ -166,10 +177,12 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
   const { runner } = readSide;
   // In the read side's database, on its connection: shared by every instance, as the read models are.
   const pluginDocuments = new MongoPluginDocuments(readSide.connection, readSide.ready);
+  const presence = new MongoPresenceStore(readSide.connection, readSide.ready);
   const startEngines = async () => {
     await events.reachable;
     await readSide.ready;
     await pluginDocuments.whenReady();
+    await presence.whenReady();
   };
 
   if (!config.projectorLease) {
@@ -177,6 +190,7 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
       eventStore: events.eventStore,
       readStore: readSide.readStore,
       pluginDocuments,
+      presence,
       projections: {
         async start() {
           await startEngines();
@@ -210,6 +224,7 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
     eventStore: events.eventStore,
     readStore: readSide.readStore,
     pluginDocuments,
+    presence,
     projections: {
       async start() {
         await startEngines();

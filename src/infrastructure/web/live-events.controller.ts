@@ -7,6 +7,7 @@ import { ChannelActivity, type ContactActivityNotice } from '../../application/l
 import { GetAgentQuery, ListInboxesQuery } from '../../application/queries/directory-queries.handler';
 import type { InboxRecord } from '../../application/ports/read-store.port';
 import { NotFoundError } from '../../application/access/inbox-access';
+import { PresenceTracker } from '../../application/presence/presence-tracker';
 import { CurrentAgent, type AuthenticatedRequest } from '../http/auth/auth.decorators';
 import { checkSession } from '../http/auth/auth.guard';
 import { SessionRevocations, type EndedSessionNotice } from '../http/auth/session-revocations';
@@ -35,6 +36,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Besides `change`, an `activity` event says what a contact is doing right now, for the open
  * thread to show: `{type: "ContactTyping", conversationId, inboxId}` (a chat visitor typing; at
  * most one per conversation every 2 s). Nothing to refetch.
+ *
+ * An open stream is the agent's open UI session: it keeps them online (PresenceTracker), and
+ * `ready` is sent once they are recorded online.
  */
 @Controller('events')
 @UseFilters(WebExceptionFilter)
@@ -47,6 +51,7 @@ export class LiveEventsController implements BeforeApplicationShutdown {
     private readonly queryBus: QueryBus,
     private readonly revocations: SessionRevocations,
     private readonly activity: ChannelActivity,
+    private readonly presence: PresenceTracker,
   ) {}
 
   @Get()
@@ -73,10 +78,12 @@ export class LiveEventsController implements BeforeApplicationShutdown {
       'X-Content-Type-Options': 'nosniff',
     });
     let closed = false;
+    const presence = this.presence.open(agent.id);
     const close = () => {
       if (closed) return;
       closed = true;
       this.open.delete(close);
+      presence.release();
       unsubscribe();
       stopActivity();
       stopRevocations();
@@ -115,11 +122,12 @@ export class LiveEventsController implements BeforeApplicationShutdown {
     }, SESSION_CHECK_MS);
     sessionCheck.unref();
     this.open.add(close);
-    // The client learns the retry delay and that the stream is live.
-    send(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ inboxId: inbox.id })}\n\n`);
     request.raw.on('close', close);
     raw.on('close', close);
     raw.on('error', close);
+    await presence.recorded;
+    // The client learns the retry delay and that the stream is live.
+    send(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ inboxId: inbox.id })}\n\n`);
   }
 
   beforeApplicationShutdown(): void {

@@ -329,6 +329,39 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: (t) => ({ url: `/api/inboxes/${t.inboxId}/members`, json: { agentIds: [t.memberId] } }), allowed: 200 }],
   },
+  'GET /api/inboxes/:id/routing': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/inboxes/${t.inboxId}/routing` }), allowed: 200 }],
+  },
+  'PUT /api/inboxes/:id/routing': {
+    access: 'admin',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: `/api/inboxes/${t.inboxId}/routing`, json: { mode: 'balanced', channels: ['chat'], defaultCapacity: 3, capacities: {} } }),
+        allowed: 200,
+      },
+    ],
+  },
+  'GET /api/inboxes/:id/business-hours': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/inboxes/${t.inboxId}/business-hours` }), allowed: 200 }],
+  },
+  'PUT /api/inboxes/:id/business-hours': {
+    access: 'admin',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({
+          url: `/api/inboxes/${t.inboxId}/business-hours`,
+          json: { enabled: false, timeZone: 'Europe/Amsterdam', week: { mon: [{ from: '09:00', to: '17:00' }] } },
+        }),
+        allowed: 200,
+      },
+    ],
+  },
   'GET /api/inboxes/:inboxId/channels': {
     access: 'member',
     surface: 'api',
