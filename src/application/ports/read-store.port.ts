@@ -4,6 +4,7 @@ import type { BusinessHours, RoutingSettings } from '../../domain/inbox/inbox.ev
 import type { SavedFilters } from '../../domain/custom-view/custom-view.events';
 import type { BotFlow, BotKind } from '../../domain/bot/bot.events';
 import type { ConversationFilters, ConversationSort } from '../search/conversation-filters';
+import type { ReportFacts, ReportFactsQuery } from '../reports/report-facts';
 
 /**
  * The read side. Every query the application asks goes through this port; the SQLite adapter
@@ -272,6 +273,10 @@ export interface ReadStore {
   listChannelConnections(filter: { inboxId?: string; type?: string }): Promise<ChannelConnectionRecord[]>;
   /** Null when unknown or removed. */
   getChannelConnection(id: string): Promise<ChannelConnectionRecord | null>;
+
+  // reports (docs/reports.md)
+  /** The facts of a period (assignments, first responses, resolutions) in these inboxes, per agent and inbox. */
+  reportFacts(query: ReportFactsQuery): Promise<ReportFacts>;
 
   // bots
   /** The bots of an inbox, oldest first (removed ones are gone). */

@@ -28,6 +28,8 @@ import { normalizeTime, type ConversationDoc } from '../../projections/conversat
 import { statement } from '../../projections/sqlite/statements';
 import { findActiveBot, findBotByTokenHash, getBot, listBots } from './sqlite-bots';
 import { getChannelConnection, listChannelConnections } from './sqlite-channel-connections';
+import { sqliteReportFacts } from './sqlite-reports';
+import type { ReportFacts, ReportFactsQuery } from '../../application/reports/report-facts';
 import { SqliteConversationSearch } from './sqlite-conversation-search';
 
 /** A list cursor that this server did not issue (or that was altered): a 400 for the caller. */
@@ -281,6 +283,10 @@ export class SqliteReadStore implements ReadStore {
 
   async getChannelConnection(id: string): Promise<ChannelConnectionRecord | null> {
     return getChannelConnection(this.db, id);
+  }
+
+  async reportFacts(query: ReportFactsQuery): Promise<ReportFacts> {
+    return sqliteReportFacts(this.db, query);
   }
 
   async listBots(inboxId: string): Promise<BotRecord[]> {

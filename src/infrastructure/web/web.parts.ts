@@ -9,6 +9,7 @@ import { InboxPagesController } from './inbox-pages.controller';
 import { InboxPresenter } from './inbox-presenter';
 import { InboxScreen } from './inbox-screen';
 import { LiveEventsController } from './live-events.controller';
+import { ReportsPageController } from './reports-page.controller';
 import { WebExceptionFilter } from './web-exception.filter';
 import { WebRenderer } from './web-renderer';
 import { installFormParser, installSecurityHeaders } from './web-security';
@@ -26,6 +27,6 @@ export class WebHttpSetup implements OnModuleInit {
 }
 
 /** The web UI's controllers and providers, listed once for AppModule. */
-export const webControllers = [AuthPagesController, InboxPagesController, InboxFragmentsController, LiveEventsController, AssetsController];
+export const webControllers = [AuthPagesController, InboxPagesController, InboxFragmentsController, LiveEventsController, ReportsPageController, AssetsController];
 
 export const webProviders = [WebRenderer, WebExceptionFilter, InboxScreen, InboxPresenter, ConversationChanges, WebHttpSetup];

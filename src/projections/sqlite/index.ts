@@ -6,6 +6,7 @@ import { channelConnectionsProjection } from './channel-connections.projection';
 import { conversationsProjection } from './conversations.projection';
 import { customViewsProjection } from './custom-views.projection';
 import { inboxesProjection } from './inboxes.projection';
+import { reportsProjection } from './reports.projection';
 import { searchProjection } from './search.projection';
 import { threadProjection } from './thread.projection';
 
@@ -19,5 +20,6 @@ export const sqliteProjections: readonly SqliteProjection[] = [
   searchProjection,
   customViewsProjection,
   channelConnectionsProjection,
+  reportsProjection,
   botsProjection,
 ];

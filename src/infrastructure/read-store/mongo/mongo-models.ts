@@ -5,6 +5,7 @@ import type { BusinessHours, RoutingSettings } from '../../../domain/inbox/inbox
 import type { Channel, Party } from '../../../domain/shared/types';
 import type { MessageView } from '../../../application/ports/read-store.port';
 import type { ConversationDoc } from '../../../projections/conversation-summary';
+import { defineReportConversationModel, type ReportConversationDocument } from './reports.mongo-projection';
 import { defineBotModel, type BotDocument } from './bots.mongo-projection';
 
 /**
@@ -202,6 +203,7 @@ export interface MongoReadModels {
   blockedSenders: Model<BlockedSenderDocument>;
   customViews: Model<CustomViewDocument>;
   channelConnections: Model<ChannelConnectionDocument>;
+  reportConversations: Model<ReportConversationDocument>;
   bots: Model<BotDocument>;
   projectionCheckpoints: Model<ProjectionCheckpointDocument>;
   processorCheckpoints: Model<ProcessorCheckpointDocument>;
@@ -450,6 +452,7 @@ export function defineModels(connection: Connection): MongoReadModels {
     blockedSenders: connection.model<BlockedSenderDocument>('BlockedSender', blockedSenderSchema()),
     customViews: connection.model<CustomViewDocument>('CustomView', customViewSchema()),
     channelConnections: connection.model<ChannelConnectionDocument>('ChannelConnection', channelConnectionSchema()),
+    reportConversations: defineReportConversationModel(connection),
     bots: defineBotModel(connection),
     projectionCheckpoints: connection.model<ProjectionCheckpointDocument>('ProjectionCheckpoint', projectionCheckpointSchema()),
     processorCheckpoints: connection.model<ProcessorCheckpointDocument>('ProcessorCheckpoint', processorCheckpointSchema()),

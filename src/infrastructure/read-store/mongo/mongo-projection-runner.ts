@@ -4,6 +4,7 @@ import type { EventStore, RecordedEvent } from '../../../application/ports/event
 import type { ProjectionProgress } from '../../../application/ports/read-store.port';
 import { botsMongoProjection } from './bots.mongo-projection';
 import { conversationsMongoProjection } from './conversations.mongo-projection';
+import { reportsMongoProjection } from './reports.mongo-projection';
 import {
   agentsMongoProjection,
   blockedSendersMongoProjection,
@@ -22,6 +23,7 @@ export const mongoProjections: readonly MongoProjection[] = [
   blockedSendersMongoProjection,
   customViewsMongoProjection,
   channelConnectionsMongoProjection,
+  reportsMongoProjection,
   botsMongoProjection,
 ];
 

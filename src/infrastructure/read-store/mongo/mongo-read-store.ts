@@ -43,6 +43,8 @@ import {
   type ViewCountRecord,
 } from './mongo-models';
 import { prefixPattern, termWords } from './search-words';
+import { mongoReportFacts } from './reports.mongo-projection';
+import type { ReportFacts, ReportFactsQuery } from '../../../application/reports/report-facts';
 import { botTakesChannel } from '../../../application/bots/bot-channels';
 import { toBotRecord, type BotDocument } from './bots.mongo-projection';
 
@@ -291,6 +293,10 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
       const connection = await this.models.channelConnections.findOne({ _id: id, removed: false }).lean<ChannelConnectionDocument>();
       return connection ? toChannelConnection(connection) : null;
     });
+  }
+
+  async reportFacts(query: ReportFactsQuery): Promise<ReportFacts> {
+    return this.query(() => mongoReportFacts(this.models, query));
   }
 
   async listBots(inboxId: string): Promise<BotRecord[]> {
