@@ -46,12 +46,14 @@ import { PreferencesController } from './infrastructure/http/controllers/prefere
 import { AuditController } from './infrastructure/http/controllers/audit.controller';
 import { AuthController, COOKIE_SECURE } from './infrastructure/http/controllers/auth.controller';
 import { ConversationsController } from './infrastructure/http/controllers/conversations.controller';
+import { BotApiController } from './infrastructure/http/controllers/bot-api.controller';
+import { WEBHOOK_BOT_HTTP } from './application/bots/webhook-bot-delivery.job';
+import { createOutboundHttp } from './infrastructure/outbound/outbound-guard';
 import { EmailController } from './infrastructure/http/controllers/email.controller';
 import { HealthController, READINESS } from './infrastructure/http/controllers/health.controller';
 import { InboxesController } from './infrastructure/http/controllers/inboxes.controller';
 import { InboxRoutingController } from './infrastructure/http/controllers/inbox-routing.controller';
 import { SearchController } from './infrastructure/http/controllers/search.controller';
-import { ReportsController } from './infrastructure/http/controllers/reports.controller';
 import { ViewsController } from './infrastructure/http/controllers/views.controller';
 import { METRICS_ACCESS, MetricsController } from './infrastructure/metrics/metrics.controller';
 import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
@@ -181,8 +183,8 @@ export class AppModule {
         InboxRoutingController,
         ViewsController,
         SearchController,
-        ReportsController,
         ConversationsController,
+        BotApiController,
         EmailController,
         AuditController,
         AttachmentsController,
@@ -224,6 +226,11 @@ export class AppModule {
         { provide: TRANSCRIPT_RENDERER, useFactory: () => HandlebarsTranscriptRenderer.load() },
         { provide: CHANNEL_CONNECTION_SPECS, useExisting: PluginRegistry },
         { provide: SettingsCipher, useValue: new SettingsCipher(options.secret) },
+        // Webhook bots are called through the outbound request guard (PARLEY_ALLOW_PRIVATE_NETWORK), like the channel plugins.
+        {
+          provide: WEBHOOK_BOT_HTTP,
+          useFactory: () => createOutboundHttp({ allowPrivateNetwork: config.allowPrivateNetwork, logger: logger.child({ component: 'webhook-bots' }) }),
+        },
         { provide: PUBLIC_URL, useValue: config.publicUrl ?? null },
         ChannelConnectionsDirectory,
         { provide: APP_GUARD, useClass: AuthGuard },

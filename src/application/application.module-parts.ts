@@ -55,7 +55,7 @@ import { UpdateCustomViewHandler } from './custom-views/update-custom-view.handl
 import { ChangeChannelConnectionHandler, ConnectChannelHandler, DisconnectChannelHandler } from './channel-connections/channel-connection-commands.handler';
 import { ListChannelConnectionsHandler } from './channel-connections/channel-connection-queries.handler';
 import { SearchConversationsHandler } from './search/search-conversations.handler';
-import { GetAgentReportHandler } from './reports/agent-report.handler';
+import { webhookBotCommandHandlers, webhookBotJobHandlers, webhookBotProcessManagers, webhookBotQueryHandlers } from './bots/webhook-bot-parts';
 
 /** Every command handler of the application, in one list (CONTRIBUTING.md "Application": a module lists its handlers in one array). */
 export const commandHandlers = [
@@ -88,6 +88,7 @@ export const commandHandlers = [
   ConnectChannelHandler,
   ChangeChannelConnectionHandler,
   DisconnectChannelHandler,
+  ...webhookBotCommandHandlers,
 ];
 
 export const queryHandlers = [
@@ -110,7 +111,7 @@ export const queryHandlers = [
   GetConversationHistoryHandler,
   GetConversationAtHandler,
   VerifyConversationHandler,
-  GetAgentReportHandler,
+  ...webhookBotQueryHandlers,
 ];
 
 export const processManagers = [
@@ -125,8 +126,9 @@ export const processManagers = [
   NotifyChannelWhenConversationDeletedForever,
   SendTranscriptWhenChatClosed,
   RemoveReplyFilesWhenConversationDeletedForever,
+  ...webhookBotProcessManagers,
   FlowBotRuns,
 ];
 
 /** Job types the application handles (registered with the job queue at start-up). */
-export const jobHandlers = [PurgeConversationJob, SweepTrashJob, DeliverReplyJob, NotifyChannelOfDeletedConversationJob];
+export const jobHandlers = [PurgeConversationJob, SweepTrashJob, DeliverReplyJob, NotifyChannelOfDeletedConversationJob, ...webhookBotJobHandlers];

@@ -398,6 +398,8 @@ export interface PluginConversationMessage {
   status?: 'queued' | 'delivered' | 'failed';
   /** A bot's reply: the buttons it offered (a channel with the `choices` capability shows them). */
   choices?: { id: string; label: string }[];
+  /** Written by the inbox's bot rather than an agent. */
+  bot?: boolean;
   /** The channel it went out on (a chat reply sent by email says `email`). */
   channel: Channel;
 }

@@ -107,6 +107,13 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'session-agent-gone', template: 'the agent of this session no longer exists' },
   { code: 'session-password-changed', template: 'the password changed since this session began; log in again' },
   { code: 'session-logged-out', template: 'this session was logged out; log in again' },
+  { code: 'bot-auth-required', template: 'bot authentication required: send "Authorization: Bearer <token>" with the API token issued for the bot' },
+  {
+    code: 'bot-token-invalid',
+    template: 'the bot token is not valid: it is unknown, a newer token replaced it, or its bot is inactive or removed',
+  },
+  { code: 'bot-api-rate-limited', template: 'too many bot API requests; try again in {{seconds}} s' },
+  { code: 'idempotency-key-invalid', template: 'Idempotency-Key must be 1 to 200 characters (got {{length}})' },
   { code: 'login-wrong', template: 'email or password is wrong' },
   { code: 'login-rate-limited', template: 'too many failed logins; try again in {{seconds}} s' },
   { code: 'login-busy', template: 'the server is busy checking other logins; try again in {{seconds}} s' },
@@ -125,8 +132,6 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   },
   { code: 'view-id-unknown', template: 'viewId: unknown view "{{viewId}}"; known views are {{known}}, or a custom view id' },
   { code: 'cursor-invalid', template: 'cursor is not valid: pass back the nextCursor of a previous page unchanged, or omit it for the first page' },
-  { code: 'report-period-reversed', template: 'from must not be after to (from {{from}}, to {{to}})' },
-  { code: 'report-period-too-long', template: 'to: the period may span at most {{max}} days (from {{from}} to {{to}} spans {{days}})' },
   { code: 'setup-done', template: 'setup is already done: an agent exists; log in instead' },
   {
     code: 'attachment-too-large',

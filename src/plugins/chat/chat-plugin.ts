@@ -83,9 +83,14 @@ export interface VisitorMessage {
   authorName?: string;
   text: string;
   at: string;
+  /** A bot's buttons (the widget shows them under the message; a pick is sent back with its choiceId). */
+  choices?: { id: string; label: string }[];
+  /** Written by the inbox's bot (the widget offers "Talk to a person" while a bot answers). */
+  bot?: boolean;
 }
 
 const CLIENT_MESSAGE_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+const CHOICE_ID = /^[A-Za-z0-9_-]{1,40}$/;
 const EMAIL = /^[^\s@<>"]{1,200}@[^\s@<>"]{1,200}\.[^\s@<>"]{1,60}$/;
 const INACTIVITY_JOB = 'inactivity';
 const CONNECTION_CACHE_MS = 5_000;
@@ -379,8 +384,8 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
         limit: limits.maxBodyBytes,
       });
     }
-    const body = objectBody(request.body, '{ "text": "…", "clientMessageId": "…" }');
-    const { text, clientMessageId } = body;
+    const body = objectBody(request.body, '{ "text": "…", "clientMessageId": "…", "choiceId"?: "…" }');
+    const { text, clientMessageId, choiceId } = body;
     if (typeof text !== 'string') throw new ChatRefusal(400, `text: must be a string (got ${describe(text)})`);
     if (text.trim() === '') throw new ChatRefusal(400, 'text: must not be empty');
     if (text.length > limits.maxTextChars) {
@@ -392,8 +397,12 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
         `clientMessageId: must be 1-100 letters, digits, dots, dashes, underscores or colons, unique per message (got ${describe(clientMessageId)})`,
       );
     }
+    // A button of a bot's question the visitor clicked: `text` is its label, `choiceId` says which.
+    if (choiceId !== undefined && (typeof choiceId !== 'string' || !CHOICE_ID.test(choiceId))) {
+      throw new ChatRefusal(400, `choiceId: must be the id of a button (1-40 letters, digits, dashes or underscores), got ${describe(choiceId)}`);
+    }
     const language = chatLanguage(undefined, header(request, 'accept-language'));
-    const sent = await serialised(key, () => accept(connection, settings, visitor.id, text, clientMessageId, language));
+    const sent = await serialised(key, () => accept(connection, settings, visitor.id, text, clientMessageId, language, choiceId));
     metrics?.messages.inc();
     return { status: 201, body: { message: sent } };
   }
@@ -407,6 +416,8 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     clientMessageId: string,
     /** The visitor's browser language: a transcript is written in it. */
     language?: ChatLanguage,
+    /** The button of a bot's question the visitor clicked. */
+    choiceId?: string,
   ): Promise<VisitorMessage> {
     const visitor = (await store.get(connection.id, visitorId)) ?? (await store.create(connection.id, visitorId));
     const already = await store.sent(connection.id, visitorId, clientMessageId);
@@ -432,6 +443,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       text,
       receivedAt: at,
       ...(language ? { language } : {}),
+      ...(choiceId ? { choiceId } : {}),
     });
     const link: ConversationLink = { connectionId: connection.id, visitorId, thread: visitor.thread };
     if (visitor.conversationId !== result.conversationId) await store.saveLink(result.conversationId, link);
@@ -513,6 +525,18 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       }
     }
     return { status: 200, body: { visitor: publicVisitor(updated) } };
+  }
+
+  /**
+   * "Talk to a person" while a bot answers: the host records that the visitor asked for the team
+   * (the bot lets go, routing hands the chat to an agent or it waits in Unassigned). Nothing
+   * happens without an open conversation, or when it was asked before.
+   */
+  async function handoff(request: ChannelRequest): Promise<ChannelResponse> {
+    const { connection, visitor } = await visitorOf(request, 'header');
+    limit(otherBuckets, visitorKey(connection.id, visitor.id), 'requests from this visitor');
+    if (visitor.conversationId && !visitor.closed) await host.conversations.requestHandoff(visitor.conversationId);
+    return { status: 204 };
   }
 
   async function typing(request: ChannelRequest): Promise<ChannelResponse> {
@@ -727,7 +751,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     displayName: 'Chat',
     icon: ICON,
     channel: 'chat',
-    capabilities: { reply: true, html: false, attachments: false, transcript: true, switchToEmail: true, forward: false, compose: false },
+    capabilities: { reply: true, html: false, attachments: false, transcript: true, switchToEmail: true, forward: false, compose: false, choices: true },
     connectionSettings: {
       secrets: CHAT_SECRETS,
       fields: CHAT_SETTING_FIELDS,
@@ -754,6 +778,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
       routes.post('c/:cid/messages', guarded(message), { public: true, rawBody: true });
       routes.post('c/:cid/contact', guarded(contact), { public: true });
       routes.post('c/:cid/typing', guarded(typing), { public: true });
+      routes.post('c/:cid/handoff', guarded(handoff), { public: true });
       routes.get('c/:cid/events', guarded(events), { public: true });
       connection.jobs.register(INACTIVITY_JOB, (data) => inactivityJob(data));
       connection.activity.onAgentActivity(onAgentActivity);
@@ -804,13 +829,15 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
         const connection = await host.connections.get(link.connectionId);
         if (!connection) return permanentFailure(`the chat connection ${link.connectionId} was removed; its visitors cannot be reached`);
         remember(outbound.conversationId, link);
-        const authorName = await replyAuthor(outbound);
+        const stored = await replyAsStored(outbound);
         const reply: VisitorMessage = {
           id: outbound.messageId,
           direction: 'outbound',
-          ...(authorName ? { authorName } : {}),
+          ...(stored?.authorName ? { authorName: stored.authorName } : {}),
           text: outbound.text,
           at: new Date(now()).toISOString(),
+          ...(outbound.choices?.length ? { choices: outbound.choices.map(({ id, label }) => ({ id, label })) } : {}),
+          ...(stored?.bot ? { bot: true } : {}),
         };
         const key = visitorKey(link.connectionId, link.visitorId);
         hub.publish(key, 'message', reply);
@@ -829,10 +856,10 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     },
   };
 
-  /** The replying agent's name as the visitor sees it in history; none when the host does not say. */
-  async function replyAuthor(outbound: OutboundMessage): Promise<string | undefined> {
+  /** The reply as the visitor sees it in history (its author's name, whether a bot wrote it); undefined when the host does not say. */
+  async function replyAsStored(outbound: OutboundMessage): Promise<PluginConversationMessage | undefined> {
     const messages = await host.conversations.messages(outbound.conversationId);
-    return messages?.find((m) => m.messageId === outbound.messageId)?.authorName;
+    return messages?.find((m) => m.messageId === outbound.messageId);
   }
 }
 
@@ -843,6 +870,8 @@ function visitorMessage(message: PluginConversationMessage): VisitorMessage {
     ...(message.authorName ? { authorName: message.authorName } : {}),
     text: message.text,
     at: message.at,
+    ...(message.choices?.length ? { choices: message.choices.map(({ id, label }) => ({ id, label })) } : {}),
+    ...(message.bot ? { bot: true } : {}),
   };
 }
 

@@ -450,11 +450,6 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: (t) => ({ url: `/api/conversations?inboxId=${t.inboxId}&status=open` }), scope: inboxInQuery('inboxId'), allowed: 200 }],
   },
-  'GET /api/reports/agents': {
-    access: 'member',
-    surface: 'api',
-    probes: [{ call: (t) => ({ url: `/api/reports/agents?inboxId=${t.inboxId}` }), scope: inboxInQuery('inboxId'), allowed: 200 }],
-  },
 
   // ---- the JSON API: one conversation -----------------------------------------------------------
   'GET /api/conversations/:id': {
@@ -641,6 +636,26 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/events` }), prepare: chatConnection, allowed: 401 }],
   },
 
+  // The bot API (docs/webhook-bots.md): public for the agents' session guard, authenticated by a webhook bot's own API token.
+  'GET /api/bot/conversations/:id': {
+    access: 'public',
+    why: "a webhook bot reads a conversation it holds with its own API token (401 without one, or with an agent's session token); rate-limited",
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/bot/conversations/${t.conversationId}` }), allowed: 401 }],
+  },
+  'POST /api/bot/conversations/:id/replies': {
+    access: 'public',
+    why: 'a webhook bot answers a conversation it holds, with its own API token (401 without one); rate-limited',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/bot/conversations/${t.conversationId}/replies`, json: { text: 'Hello from a bot' } }), allowed: 401 }],
+  },
+  'POST /api/bot/conversations/:id/handoff': {
+    access: 'public',
+    why: 'a webhook bot hands a conversation it holds to the team, with its own API token (401 without one); rate-limited',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/bot/conversations/${t.conversationId}/handoff`, json: {} }), allowed: 401 }],
+  },
+
   // ---- the web UI: pages --------------------------------------------------------------------------
   'GET /inbox': {
     access: 'member',
@@ -659,18 +674,7 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'page',
     probes: [{ call: (t) => ({ url: `/settings?inbox=${t.inboxId}` }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200) }],
   },
-  'GET /ui/reports': {
-    access: 'member',
-    surface: 'page',
-    probes: [
-      {
-        call: (t) => ({ url: `/ui/reports?inbox=${t.inboxId}` }),
-        scope: inboxInQuery('inbox'),
-        allowed: 200,
-        outsider: screenFallback(200, 'the report over the inboxes the agent belongs to'),
-      },
-    ],
-  },  'POST /settings/inbox': settingsForm(
+  'POST /settings/inbox': settingsForm(
     (t) => `/settings/inbox?inbox=${t.inboxId}`,
     () => ({ name: `Team ${MARKER}`, emailAddress: 'team-b@parley.test' }),
     ACTS_ON_NAMED_INBOX,
