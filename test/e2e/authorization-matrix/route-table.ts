@@ -622,6 +622,12 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
       { call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/contact`, json: { name: 'Vera' } }), prepare: chatConnection, allowed: 401 },
     ],
   },
+  'POST /channels/chat/c/:cid/handoff': {
+    access: 'public',
+    why: "the visitor's \"Talk to a person\" while a bot answers (their own conversation only); needs the visitor's signed session token (401 without), rate-limited",
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/handoff`, json: {} }), prepare: chatConnection, allowed: 401 }],
+  },
   'POST /channels/chat/c/:cid/typing': {
     access: 'public',
     why: "tells the agents the visitor types; needs the visitor's signed session token (401 without)",
