@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { businessHoursStatus } from '../../domain/inbox/business-hours';
+import { DEFAULT_BUSINESS_HOURS } from '../../domain/inbox/inbox.events';
 import { InboxAccess } from '../access/inbox-access';
 import { CLOCK, type Clock } from '../ports/clock.port';
 import type { TeamStatus } from '../ports/channel.port';
@@ -109,12 +111,14 @@ export class ChannelActivity {
   }
 
   /**
-   * What a live channel tells its visitors about the team (see TeamStatus in the plugin interface).
-   * TODO(issue 14, business hours + presence + bots): open/nextOpenAt from the inbox's business
-   * hours, agentsAvailable needing online as well, botActive from the inbox's active bot.
+   * What a live channel tells its visitors about the team (see TeamStatus in the plugin interface):
+   * open/nextOpenAt from the inbox's business hours at the clock's now, in the inbox's time zone.
+   * TODO(issue 14, bots): botActive from the inbox's active bot.
    */
   async teamStatus(inboxId: string): Promise<TeamStatus> {
-    return { agentsAvailable: await this.agentsAvailable(inboxId), open: true, nextOpenAt: null, timeZone: 'UTC', botActive: false };
+    const hours = (await this.readStore.getInbox(inboxId))?.businessHours ?? DEFAULT_BUSINESS_HOURS;
+    const { open, nextOpenAt } = businessHoursStatus(hours, this.clock.now());
+    return { agentsAvailable: await this.agentsAvailable(inboxId), open, nextOpenAt, timeZone: hours.timeZone, botActive: false };
   }
 
   // --- helpers ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import {
   type PluginConversationMessage,
   type PluginCounter,
   type PluginGauge,
+  type TeamStatus,
 } from '../channel-plugin';
 import { TokenBuckets } from './rate-limit';
 import { VisitorEventHub } from './event-hub';
@@ -142,7 +143,8 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
   const connectionCache = new Map<string, { connection: PluginChannelConnection | null; at: number }>();
   const links = new Map<string, ConversationLink>();
   const locks = new Map<string, Promise<unknown>>();
-  const availability = new Map<string, boolean>();
+  /** Per inbox, what visitors were last told of the team (agentsAvailable and business hours, as JSON). */
+  const availability = new Map<string, string>();
   let availabilityTimer: NodeJS.Timeout | undefined;
   let replyTimer: NodeJS.Timeout | undefined;
   const replyPollMs = options.replyPollMs ?? 5_000;
@@ -358,7 +360,8 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
 
     const view = await conversationView(visitor);
     const token = signSession({ v: visitor.id, c: connectionId, o: origin, t: now() }, settings.sessionSecret);
-    const agentsAvailable = await host.activity.agentsAvailable(connection.inboxId);
+    const team = await host.activity.teamStatus(connection.inboxId);
+    const agentsAvailable = team.agentsAvailable;
     return {
       status: 200,
       headers: { 'Cache-Control': 'no-store' },
@@ -369,6 +372,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
         messages: view.messages,
         settings: { greeting: settings.greeting, preChatForm: settings.preChatForm, requireVerifiedIdentity: settings.requireVerifiedIdentity },
         agentsAvailable,
+        ...businessHoursOf(team),
         ...(view.conversation && visitor.seenAt ? { seenAt: visitor.seenAt } : {}),
       },
     };
@@ -700,10 +704,11 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     const byInbox = new Map<string, string[]>();
     for (const { visitorKey: key, inboxId } of hub.connectedVisitors()) byInbox.set(inboxId, [...(byInbox.get(inboxId) ?? []), key]);
     for (const [inboxId, keys] of byInbox) {
-      const agentsAvailable = await host.activity.agentsAvailable(inboxId);
+      const team = await host.activity.teamStatus(inboxId);
+      const now = { agentsAvailable: team.agentsAvailable, ...businessHoursOf(team) };
       const before = availability.get(inboxId);
-      availability.set(inboxId, agentsAvailable);
-      if (before !== undefined && before !== agentsAvailable) for (const key of keys) hub.publish(key, 'availability', { agentsAvailable });
+      availability.set(inboxId, JSON.stringify(now));
+      if (before !== undefined && before !== JSON.stringify(now)) for (const key of keys) hub.publish(key, 'availability', now);
     }
     for (const inboxId of [...availability.keys()]) if (!byInbox.has(inboxId)) availability.delete(inboxId);
   }
@@ -861,6 +866,11 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     const messages = await host.conversations.messages(outbound.conversationId);
     return messages?.find((m) => m.messageId === outbound.messageId);
   }
+}
+
+/** Outside business hours the widget says when the team is back (nextOpenAt, shown in the inbox's time zone). */
+function businessHoursOf(team: TeamStatus): { open: boolean; nextOpenAt: string | null; timeZone: string } {
+  return { open: team.open, nextOpenAt: team.nextOpenAt, timeZone: team.timeZone };
 }
 
 function visitorMessage(message: PluginConversationMessage): VisitorMessage {

@@ -21,6 +21,9 @@ const en = {
   someoneTyping: 'Someone is typing',
   seen: 'Seen',
   replyByEmail: "No one is available right now. Leave your email address and we'll reply by email.",
+  // Outside the inbox's business hours; {{when}} is a weekday and time in the inbox's time zone ("Monday 09:00").
+  backAt: "We're back {{when}}. Leave your email address and we'll reply by email.",
+  closedNow: "We're closed right now. Leave your email address and we'll reply by email.",
   saveEmail: 'Save',
   emailSaved: "Thanks! We'll reply to {{email}}.",
   // Sent into an open chat as the visitor's message when they leave their email address (the agents see it at once).
@@ -66,6 +69,8 @@ const nl: ChatStrings = {
   someoneTyping: 'Er typt iemand',
   seen: 'Gezien',
   replyByEmail: 'Er is nu niemand beschikbaar. Laat je e-mailadres achter, dan antwoorden we per e-mail.',
+  backAt: 'We zijn er weer op {{when}}. Laat je e-mailadres achter, dan antwoorden we per e-mail.',
+  closedNow: 'We zijn nu gesloten. Laat je e-mailadres achter, dan antwoorden we per e-mail.',
   saveEmail: 'Opslaan',
   emailSaved: 'Bedankt! We antwoorden naar {{email}}.',
   emailLeft: 'Mijn e-mailadres: {{email}}',

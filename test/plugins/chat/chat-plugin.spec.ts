@@ -282,7 +282,7 @@ describe('chat plugin: live events', () => {
       available = true;
       const deadline = Date.now() + 2_000;
       while (!events.text().includes('event: availability') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(events.text()).toContain('event: availability\ndata: {"agentsAvailable":true}\n\n');
+      expect(events.text()).toContain('event: availability\ndata: {"agentsAvailable":true,"open":true,"nextOpenAt":null,"timeZone":"UTC"}\n\n');
     } finally {
       await host.stopListeners();
       await plugin.disconnect?.();

@@ -9,6 +9,7 @@
  *   notSent retry agentTyping ({{name}}) someoneTyping conversationClosed startNewConversation
  *   prechatIntro nameLabel emailLabel startChat replyByEmail saveEmail emailSaved errorEmail
  *   errorTooManyMessages errorTooLong errorOffline errorReconnecting errorGeneric errorUnavailable
+ *   backAt ({{when}}) closedNow
  */
 /* global window, document, navigator, localStorage, location, fetch, EventSource, URLSearchParams, crypto, setTimeout, clearTimeout */
 (() => {
@@ -185,7 +186,7 @@
     const askFirst = settings.preChatForm && !visitor.email && !(data.messages || []).length && !queue.length;
     show(prechat, !!askFirst);
     $('composer').hidden = !!askFirst;
-    setAvailability(data.agentsAvailable !== false);
+    setTeam(data);
     sessionReady = true;
     if (!events) listen();
     pump();
@@ -227,7 +228,7 @@
     on('typing', (data) => showTyping(true, data && data.authorName));
     on('seen', (data) => markSeen(data && data.at));
     on('status', (data) => setStatus(data && data.status));
-    on('availability', (data) => setAvailability(!(data && data.agentsAvailable === false)));
+    on('availability', (data) => setTeam(data || {}));
   }
   function on(name, handle) {
     events.addEventListener(name, (event) => {
@@ -435,6 +436,21 @@
   }
   function setStatus(status) {
     $('closed').hidden = status !== 'closed';
+  }
+  // Outside business hours the away note says when the team is back, as a weekday and time in the inbox's zone.
+  function setTeam(data) {
+    const open = data.open !== false;
+    const back = open ? '' : data.nextOpenAt ? reopening(data.nextOpenAt, data.timeZone) : '';
+    $('away-text').textContent = open ? t('replyByEmail') : back ? t('backAt', { when: back }) : t('closedNow');
+    setAvailability(data.agentsAvailable !== false && open);
+  }
+  function reopening(at, timeZone) {
+    const format = { weekday: 'long', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    try {
+      return new Intl.DateTimeFormat(lang, { ...format, timeZone: timeZone || 'UTC' }).format(new Date(at));
+    } catch {
+      return new Intl.DateTimeFormat(lang, format).format(new Date(at));
+    }
   }
   function setAvailability(available) {
     $('away').hidden = available;
