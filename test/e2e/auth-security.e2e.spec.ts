@@ -377,7 +377,7 @@ describe('auth security', () => {
       const seenByAgent = (await send(t, 'GET', '/api/agents', { token: nora })).body.agents;
       expect(seenByAgent).toHaveLength(2);
       for (const agent of seenByAgent) {
-        expect(Object.keys(agent).sort()).toEqual(['availability', 'id', 'mention', 'name']);
+        expect(Object.keys(agent).sort()).toEqual(['availability', 'id', 'mention', 'name', 'online']);
       }
       expect(seenByAgent.find((a: { id: string }) => a.id === created.body.id)).toMatchObject({ name: 'Nora Normal', mention: 'nora.normal' });
       expect(JSON.stringify(seenByAgent)).not.toContain('@example.com');

@@ -151,13 +151,27 @@ describe('the host side of a channel: conversations and live activity (e2e)', ()
     }
   });
 
-  it('tells whether an agent who can answer in the inbox is set to Available', async () => {
+  it('tells whether an agent who can answer in the inbox is set to Available and online (Parley open)', async () => {
     const inboxId = (await conversations.get(await newConversation(), 'api'))!.inboxId;
     expect((await send('PUT', '/api/me/availability', { status: 'available' })).status).toBe(200);
-    expect(await activity.agentsAvailable(inboxId)).toBe(true);
-    expect((await send('PUT', '/api/me/availability', { status: 'away' })).status).toBe(200);
-    expect(await activity.agentsAvailable(inboxId)).toBe(false);
-    expect(await activity.agentsAvailable('00000000-0000-4000-8000-000000000000')).toBe(false);
+    // An open live stream is an open Parley tab: `ready` comes once the agent is recorded online.
+    if (!t.app.getHttpServer().listening) await t.app.listen(0, '127.0.0.1');
+    const port = (t.app.getHttpServer().address() as AddressInfo).port;
+    const chunks: string[] = [];
+    const request = http.get({ host: '127.0.0.1', port, path: '/events', headers: { authorization: `Bearer ${token}` } }, (response) => {
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => chunks.push(chunk));
+    });
+    request.on('error', () => undefined);
+    try {
+      await waitUntil(() => chunks.join('').includes('event: ready'));
+      expect(await activity.agentsAvailable(inboxId)).toBe(true);
+      expect((await send('PUT', '/api/me/availability', { status: 'away' })).status).toBe(200);
+      expect(await activity.agentsAvailable(inboxId)).toBe(false);
+      expect(await activity.agentsAvailable('00000000-0000-4000-8000-000000000000')).toBe(false);
+    } finally {
+      request.destroy();
+    }
   });
 });
 

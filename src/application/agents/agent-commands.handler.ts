@@ -23,6 +23,8 @@ export interface AgentSummary {
   email: string;
   role: AgentRole;
   availability: Availability;
+  /** Parley open (presence, with its grace period): in the directory and GET /api/me, not in a command's answer. */
+  online?: boolean;
 }
 
 export interface NewAgent {

@@ -6,12 +6,20 @@ import { credentialFingerprint, DUMMY_HASH_PROMISE, verifyPassword } from '../ag
 import type { AuthenticatedAgent } from '../command-handling/command-context';
 import { READ_STORE, type BlockedSenderRecord, type InboxRecord, type ReadStore } from '../ports/read-store.port';
 
-const toSummary = (a: { id: string; name: string; email: string; role: AgentSummary['role']; availability: AgentSummary['availability'] }): AgentSummary => ({
+const toSummary = (a: {
+  id: string;
+  name: string;
+  email: string;
+  role: AgentSummary['role'];
+  availability: AgentSummary['availability'];
+  online?: boolean;
+}): AgentSummary => ({
   id: a.id,
   name: a.name,
   email: a.email,
   role: a.role,
   availability: a.availability,
+  ...(a.online !== undefined ? { online: a.online } : {}),
 });
 
 /** Every agent with email and role: for the application's own use (who works in an inbox), not to be shown as is. */
@@ -31,6 +39,8 @@ export interface TeammateSummary {
   id: string;
   name: string;
   availability: AgentSummary['availability'];
+  /** Parley open (presence): available and online agents are the ones offered new conversations. */
+  online: boolean;
   /** The handle that @mentions them in a comment. */
   mention: string;
 }
@@ -55,7 +65,7 @@ export class ListAgentDirectoryHandler implements IQueryHandler<ListAgentDirecto
   async execute({ viewer }: ListAgentDirectoryQuery): Promise<AgentSummary[] | TeammateSummary[]> {
     const agents = await this.readStore.listAgents();
     if (viewer.role === 'admin') return agents.map(toSummary);
-    return agents.map((a) => ({ id: a.id, name: a.name, availability: a.availability, mention: mentionHandle(a.name) }));
+    return agents.map((a) => ({ id: a.id, name: a.name, availability: a.availability, online: a.online, mention: mentionHandle(a.name) }));
   }
 }
 

@@ -312,6 +312,13 @@ export class AgentView {
   @ApiProperty({ type: String, enum: ['available', 'away'] })
   availability: 'available' | 'away';
 
+  @ApiPropertyOptional({
+    type: Boolean,
+    description:
+      'Whether the agent has Parley open (a live session, with the presence grace period). In the directory and `GET /api/me`. Only available and online agents are offered new conversations.',
+  })
+  online?: boolean;
+
   @ApiPropertyOptional({ type: String, description: 'The @mention handle (in the directory of non-admins).' })
   mention?: string;
 }
