@@ -1212,6 +1212,80 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
       });
     });
 
+    describe('reports', () => {
+      /** One conversation with known times: started and answered at minutes, assigned, replied, closed, reopened, closed again. */
+      const reportHistory = (inboxId: string, id = randomUUID()): NewEvent[] => {
+        const agent = (agentId: string) => ({ type: 'agent', id: agentId }) as const;
+        const timed = (event: NewEvent, minute: number, actor: NewEvent['metadata']['actor'] = { type: 'system' }): NewEvent => ({
+          ...event,
+          metadata: { ...event.metadata, occurredAt: at(minute), actor },
+        });
+        return [
+          e.started({ conversationId: id, inboxId, startedAt: at(0) }),
+          timed(e.received({ receivedAt: at(0) }), 0, { type: 'contact', address: 'ana@example.com' }),
+          timed(e.replied({ authorId: 'bot:greeter', queuedAt: at(1) }), 1, { type: 'bot' }),
+          timed(e.assigned({ type: 'agent', id: BOB }), 2),
+          timed(e.replied({ authorId: BOB, queuedAt: at(5) }), 5, agent(BOB)),
+          timed(newEvent('ConversationClosed', { closedAt: at(10) }), 10, agent(BOB)),
+          timed(newEvent('ConversationReopened', { reason: 'agent', reopenedAt: at(20) }), 20, agent(ANA)),
+          timed(e.assigned({ type: 'agent', id: ANA }), 20),
+          timed(newEvent('ConversationClosed', { closedAt: at(50) }), 50, agent(ANA)),
+        ];
+      };
+      const sorted = <T>(items: T[]) => [...items].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+      it('gives the facts of a period in the inboxes asked for: assignments per agent, first responses (bots not counted), each resolution', async () => {
+        const t = await open();
+        const { inboxId, otherInboxId } = await withDirectory(t);
+        const id = randomUUID();
+        await t.record(`conversation-${id}`, ...reportHistory(inboxId, id));
+        const other = randomUUID();
+        await t.record(`conversation-${other}`, ...reportHistory(otherInboxId, other));
+        const facts = await t.store.reportFacts({ from: at(0), to: at(60), inboxIds: [inboxId] });
+        expect(sorted(facts.assigned)).toEqual([
+          { agentId: ANA, inboxId, conversations: 1 },
+          { agentId: BOB, inboxId, conversations: 1 },
+        ]);
+        expect(facts.firstResponses).toEqual([{ agentId: BOB, inboxId, seconds: 300 }]);
+        expect(sorted(facts.resolutions)).toEqual(
+          sorted([
+            { agentId: BOB, inboxId, seconds: 600 },
+            { agentId: ANA, inboxId, seconds: 1800 },
+          ]),
+        );
+        // [from, to): the first close at minute 10 is in [10, 11), the assignment at 2 is not.
+        const minuteTen = await t.store.reportFacts({ from: at(10), to: at(11), inboxIds: [inboxId, otherInboxId] });
+        expect({ ...minuteTen, resolutions: sorted(minuteTen.resolutions) }).toEqual({
+          assigned: [],
+          firstResponses: [],
+          resolutions: sorted([
+            { agentId: BOB, inboxId, seconds: 600 },
+            { agentId: BOB, inboxId: otherInboxId, seconds: 600 },
+          ]),
+        });
+        expect(await t.store.reportFacts({ from: at(0), to: at(60), inboxIds: [] })).toEqual({ assigned: [], firstResponses: [], resolutions: [] });
+      });
+
+      it('a conversation deleted forever leaves the facts; redelivered events do not bring it back or count twice', async () => {
+        const t = await open();
+        const { inboxId } = await withDirectory(t);
+        const kept = randomUUID();
+        const gone = randomUUID();
+        const keptEvents = t.log.record(`conversation-${kept}`, ...reportHistory(inboxId, kept));
+        const goneEvents = t.log.record(`conversation-${gone}`, ...reportHistory(inboxId, gone), newEvent('ConversationDeleted', { reason: 'agent' }));
+        await t.feed([...keptEvents, ...goneEvents]);
+        await t.feed([...keptEvents, ...goneEvents].reverse());
+        await t.feed([keptEvents[3], goneEvents[3], keptEvents[8]]);
+        const facts = await t.store.reportFacts({ from: at(0), to: at(60), inboxIds: [inboxId] });
+        expect(sorted(facts.assigned)).toEqual([
+          { agentId: ANA, inboxId, conversations: 1 },
+          { agentId: BOB, inboxId, conversations: 1 },
+        ]);
+        expect(facts.firstResponses).toHaveLength(1);
+        expect(facts.resolutions).toHaveLength(2);
+      });
+    });
+
     describe('at-least-once delivery', () => {
       it('feeding every event twice, with out-of-date redeliveries, gives exactly the read models of feeding each once', async () => {
         const history = realisticHistory();

@@ -450,6 +450,11 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: (t) => ({ url: `/api/conversations?inboxId=${t.inboxId}&status=open` }), scope: inboxInQuery('inboxId'), allowed: 200 }],
   },
+  'GET /api/reports/agents': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/reports/agents?inboxId=${t.inboxId}` }), scope: inboxInQuery('inboxId'), allowed: 200 }],
+  },
 
   // ---- the JSON API: one conversation -----------------------------------------------------------
   'GET /api/conversations/:id': {
@@ -679,6 +684,18 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     access: 'member',
     surface: 'page',
     probes: [{ call: (t) => ({ url: `/settings?inbox=${t.inboxId}` }), scope: inboxInQuery('inbox'), allowed: 200, outsider: screenFallback(200) }],
+  },
+  'GET /ui/reports': {
+    access: 'member',
+    surface: 'page',
+    probes: [
+      {
+        call: (t) => ({ url: `/ui/reports?inbox=${t.inboxId}` }),
+        scope: inboxInQuery('inbox'),
+        allowed: 200,
+        outsider: screenFallback(200, 'the report over the inboxes the agent belongs to'),
+      },
+    ],
   },
   'POST /settings/inbox': settingsForm(
     (t) => `/settings/inbox?inbox=${t.inboxId}`,
