@@ -54,6 +54,7 @@ import { HealthController, READINESS } from './infrastructure/http/controllers/h
 import { InboxesController } from './infrastructure/http/controllers/inboxes.controller';
 import { InboxRoutingController } from './infrastructure/http/controllers/inbox-routing.controller';
 import { SearchController } from './infrastructure/http/controllers/search.controller';
+import { ReportsController } from './infrastructure/http/controllers/reports.controller';
 import { ViewsController } from './infrastructure/http/controllers/views.controller';
 import { METRICS_ACCESS, MetricsController } from './infrastructure/metrics/metrics.controller';
 import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
@@ -183,6 +184,7 @@ export class AppModule {
         InboxRoutingController,
         ViewsController,
         SearchController,
+        ReportsController,
         ConversationsController,
         BotApiController,
         EmailController,

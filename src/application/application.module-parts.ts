@@ -55,6 +55,7 @@ import { UpdateCustomViewHandler } from './custom-views/update-custom-view.handl
 import { ChangeChannelConnectionHandler, ConnectChannelHandler, DisconnectChannelHandler } from './channel-connections/channel-connection-commands.handler';
 import { ListChannelConnectionsHandler } from './channel-connections/channel-connection-queries.handler';
 import { SearchConversationsHandler } from './search/search-conversations.handler';
+import { GetAgentReportHandler } from './reports/agent-report.handler';
 import { webhookBotCommandHandlers, webhookBotJobHandlers, webhookBotProcessManagers, webhookBotQueryHandlers } from './bots/webhook-bot-parts';
 
 /** Every command handler of the application, in one list (CONTRIBUTING.md "Application": a module lists its handlers in one array). */
@@ -111,6 +112,7 @@ export const queryHandlers = [
   GetConversationHistoryHandler,
   GetConversationAtHandler,
   VerifyConversationHandler,
+  GetAgentReportHandler,
   ...webhookBotQueryHandlers,
 ];
 

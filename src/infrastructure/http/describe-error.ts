@@ -132,6 +132,8 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   },
   { code: 'view-id-unknown', template: 'viewId: unknown view "{{viewId}}"; known views are {{known}}, or a custom view id' },
   { code: 'cursor-invalid', template: 'cursor is not valid: pass back the nextCursor of a previous page unchanged, or omit it for the first page' },
+  { code: 'report-period-reversed', template: 'from must not be after to (from {{from}}, to {{to}})' },
+  { code: 'report-period-too-long', template: 'to: the period may span at most {{max}} days (from {{from}} to {{to}} spans {{days}})' },
   { code: 'setup-done', template: 'setup is already done: an agent exists; log in instead' },
   {
     code: 'attachment-too-large',
