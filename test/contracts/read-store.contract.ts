@@ -639,6 +639,23 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         expect((await t.store.getAgent(ANA))?.endedSessions).toEqual([]);
       });
 
+      it('agents: whether each is online (presence), and since when; a removed agent stays gone', async () => {
+        const t = await open();
+        await withDirectory(t);
+        const presence = (online: boolean, when: string) => newEvent('AgentPresenceChanged', { online, at: when });
+        await t.record(`agent-${BOB}`, presence(true, at(5)));
+        expect(await t.store.getAgent(BOB)).toMatchObject({ online: true, onlineChangedAt: at(5), availability: 'available' });
+        expect((await t.store.listAgents()).map((a) => [a.id, a.online])).toEqual([
+          [ANA, false],
+          [BOB, true],
+        ]);
+        await t.record(`agent-${BOB}`, agentEvent.availability('away'), presence(false, at(9)));
+        expect(await t.store.getAgent(BOB)).toMatchObject({ online: false, onlineChangedAt: at(9), availability: 'away' });
+        expect((await t.store.getAgentByEmail('bob@acme.test'))?.online).toBe(false);
+        await t.record(`agent-${ANA}`, presence(true, at(10)), agentEvent.removed(ANA));
+        expect(await t.store.getAgent(ANA)).toBeNull();
+      });
+
       it('agentDisplayNames: one entry per id; removed agents keep their last name, "system" is System', async () => {
         const t = await open();
         await withDirectory(t);
