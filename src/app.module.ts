@@ -62,6 +62,7 @@ import type { Storage } from './infrastructure/storage/storage';
 import { PLUGIN_DOCUMENTS } from './infrastructure/plugin-storage/plugin-documents';
 import { ChannelsController } from './plugins/registry/channels.controller';
 import { ChannelConnectionsController, PUBLIC_URL } from './infrastructure/http/controllers/channel-connections.controller';
+import { BotsController } from './infrastructure/http/controllers/bots.controller';
 import { ChannelConnectionsDirectory } from './application/channel-connections/channel-connections-directory';
 import { SettingsCipher } from './application/channel-connections/settings-cipher';
 import { CHANNEL_CONNECTION_SPECS } from './application/ports/channel-connection-specs.port';
@@ -192,6 +193,7 @@ export class AppModule {
         AttachmentsController,
         ChannelsController,
         ChannelConnectionsController,
+        BotsController,
         MetricsController,
         ...webControllers,
       ],

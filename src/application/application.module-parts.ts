@@ -55,6 +55,7 @@ import { UpdateCustomViewHandler } from './custom-views/update-custom-view.handl
 import { ChangeChannelConnectionHandler, ConnectChannelHandler, DisconnectChannelHandler } from './channel-connections/channel-connection-commands.handler';
 import { ListChannelConnectionsHandler } from './channel-connections/channel-connection-queries.handler';
 import { SearchConversationsHandler } from './search/search-conversations.handler';
+import { botCommandHandlers, botJobHandlers, botProcessManagers, botQueryHandlers } from './bots/bot-parts';
 import { GetAgentReportHandler } from './reports/agent-report.handler';
 import { webhookBotCommandHandlers, webhookBotJobHandlers, webhookBotProcessManagers, webhookBotQueryHandlers } from './bots/webhook-bot-parts';
 
@@ -89,6 +90,7 @@ export const commandHandlers = [
   ConnectChannelHandler,
   ChangeChannelConnectionHandler,
   DisconnectChannelHandler,
+  ...botCommandHandlers,
   ...webhookBotCommandHandlers,
 ];
 
@@ -112,6 +114,7 @@ export const queryHandlers = [
   GetConversationHistoryHandler,
   GetConversationAtHandler,
   VerifyConversationHandler,
+  ...botQueryHandlers,
   GetAgentReportHandler,
   ...webhookBotQueryHandlers,
 ];
@@ -128,9 +131,17 @@ export const processManagers = [
   NotifyChannelWhenConversationDeletedForever,
   SendTranscriptWhenChatClosed,
   RemoveReplyFilesWhenConversationDeletedForever,
+  ...botProcessManagers,
   ...webhookBotProcessManagers,
   FlowBotRuns,
 ];
 
 /** Job types the application handles (registered with the job queue at start-up). */
-export const jobHandlers = [PurgeConversationJob, SweepTrashJob, DeliverReplyJob, NotifyChannelOfDeletedConversationJob, ...webhookBotJobHandlers];
+export const jobHandlers = [
+  PurgeConversationJob,
+  SweepTrashJob,
+  DeliverReplyJob,
+  NotifyChannelOfDeletedConversationJob,
+  ...botJobHandlers,
+  ...webhookBotJobHandlers,
+];

@@ -42,6 +42,8 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     const messageId = deriveIds.message(conversationId, message.externalMessageId);
     const address = normalizeAddress(message.from.address);
     const senderBlocked = await this.readStore.isSenderBlocked(inbox.id, address);
+    // The inbox's active bot for this channel answers a new conversation first (the decider applies it only at the start).
+    const assignToBot = !continues && (await this.readStore.findActiveBot(inbox.id, message.channel)) !== null;
 
     const outcome = await this.executor.execute(
       streams.conversation(conversationId),
@@ -66,6 +68,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
             attachments: message.attachments ?? [],
             receivedAt: clampReceivedAt(message.receivedAt, now),
             senderBlocked,
+            ...(assignToBot ? { assignToBot: true } : {}),
             ...(ctx.agent ? { postedBy: ctx.agent.id } : {}),
             ...languageOf(message.language),
             ...choiceOf(message.choiceId),

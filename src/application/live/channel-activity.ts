@@ -112,16 +112,27 @@ export class ChannelActivity {
 
   /**
    * What a live channel tells its visitors about the team (see TeamStatus in the plugin interface):
-   * open/nextOpenAt from the inbox's business hours at the clock's now, in the inbox's time zone.
-   * TODO(issue 14, bots): botActive from the inbox's active bot.
+   * open/nextOpenAt from the inbox's business hours at the clock's now, in the inbox's time zone;
+   * botActive when the inbox has an active bot for the channel (chat unless named).
    */
-  async teamStatus(inboxId: string): Promise<TeamStatus> {
+  async teamStatus(inboxId: string, channel = 'chat'): Promise<TeamStatus> {
     const hours = (await this.readStore.getInbox(inboxId))?.businessHours ?? DEFAULT_BUSINESS_HOURS;
     const { open, nextOpenAt } = businessHoursStatus(hours, this.clock.now());
-    return { agentsAvailable: await this.agentsAvailable(inboxId), open, nextOpenAt, timeZone: hours.timeZone, botActive: false };
+    return {
+      agentsAvailable: await this.agentsAvailable(inboxId),
+      open,
+      nextOpenAt,
+      timeZone: hours.timeZone,
+      botActive: await this.botActive(inboxId, channel),
+    };
   }
 
   // --- helpers ---------------------------------------------------------------------------------
+
+  /** The inbox has an active bot that takes new conversations of this channel (docs/bots.md). */
+  private async botActive(inboxId: string, channel: string): Promise<boolean> {
+    return (await this.readStore.findActiveBot(inboxId, channel)) !== null;
+  }
 
   private async toPlugin(conversationId: string, type: AgentActivityNotice['type'], authorName?: string): Promise<void> {
     if (this.pluginHandlers.size === 0) return;

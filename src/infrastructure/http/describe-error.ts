@@ -79,6 +79,8 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'admin-only', template: 'only admins can manage agents and inboxes' },
   { code: 'admin-only-inboxes', template: 'only admins can manage inboxes' },
   { code: 'admin-only-connections', template: 'only admins can manage channel connections' },
+  { code: 'admin-only-bots', template: 'only admins can manage bots' },
+  { code: 'bot-unknown', template: 'bot {{botId}} not found' },
   { code: 'current-password-wrong', template: 'currentPassword is wrong' },
   { code: 'current-password-missing', template: 'currentPassword: required to change your own password' },
   { code: 'current-password-rate-limited', template: 'too many wrong current passwords; try again in {{seconds}} s' },

@@ -73,6 +73,27 @@ async function chatConnection(f: MatrixFixture, t: Targets): Promise<void> {
 }
 const connectionUrl = (t: Targets) => `/api/inboxes/${t.inboxId}/channels/${chatConnections.get(t.unique) ?? randomUUID()}`;
 
+/** Flow bots made for the probes of the bot routes, by the probe's unique suffix. */
+const bots = new Map<string, string>();
+/** Adds a flow bot to inbox B (as the admin) for a probe that reads, changes or removes it. */
+async function flowBot(f: MatrixFixture, t: Targets): Promise<void> {
+  const name = `Bot ${t.unique}`;
+  await f.asAdmin('POST', `/api/inboxes/${t.inboxId}/bots`, { name, kind: 'flow' });
+  const listed = await f.send('admin', 'api', 'GET', { url: `/api/inboxes/${t.inboxId}/bots` });
+  const bot = (JSON.parse(listed.body) as { bots: { id: string; name: string }[] }).bots.find((b) => b.name === name);
+  if (!bot) throw new Error(`fixture: the bot "${name}" is not listed in inbox ${t.inboxId}`);
+  bots.set(t.unique, bot.id);
+}
+/** As flowBot, with every other bot of inbox B deactivated first (one active bot per inbox). */
+async function onlyFlowBot(f: MatrixFixture, t: Targets): Promise<void> {
+  const listed = await f.send('admin', 'api', 'GET', { url: `/api/inboxes/${t.inboxId}/bots` });
+  for (const bot of (JSON.parse(listed.body) as { bots: { id: string; active: boolean }[] }).bots) {
+    if (bot.active) await f.asAdmin('POST', `/api/bots/${bot.id}/deactivate`);
+  }
+  await flowBot(f, t);
+}
+const botUrl = (t: Targets, rest = '') => `/api/bots/${bots.get(t.unique) ?? randomUUID()}${rest}`;
+
 /** A JSON command on one conversation (`POST /api/conversations/:id/<command>`). */
 function conversationCommand(command: string, allowed: number, json: (t: Targets) => unknown = () => ({}), options: Partial<Probe> = {}): RouteEntry {
   return {
@@ -386,6 +407,46 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     access: 'admin',
     surface: 'api',
     probes: [{ call: (t) => ({ url: connectionUrl(t) }), prepare: chatConnection, allowed: 204 }],
+  },
+  'GET /api/inboxes/:inboxId/bots': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/inboxes/${t.inboxId}/bots` }), allowed: 200 }],
+  },
+  'POST /api/inboxes/:inboxId/bots': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/inboxes/${t.inboxId}/bots`, json: { name: `Bot ${t.unique}`, kind: 'flow' } }), allowed: 201 }],
+  },
+  'GET /api/bots/:id': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: botUrl(t) }), prepare: flowBot, allowed: 200 }],
+  },
+  'PATCH /api/bots/:id': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: botUrl(t), json: { name: `Renamed ${t.unique}` } }), prepare: flowBot, allowed: 200 }],
+  },
+  'DELETE /api/bots/:id': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: botUrl(t) }), prepare: flowBot, allowed: 204 }],
+  },
+  'POST /api/bots/:id/activate': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: botUrl(t, '/activate'), json: {} }), prepare: onlyFlowBot, allowed: 200 }],
+  },
+  'POST /api/bots/:id/deactivate': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: botUrl(t, '/deactivate'), json: {} }), prepare: flowBot, allowed: 200 }],
+  },
+  'POST /api/bots/:id/token': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: botUrl(t, '/token'), json: {} }), prepare: flowBot, allowed: 201 }],
   },
   'GET /api/senders/blocked': {
     access: 'member',
