@@ -74,6 +74,7 @@ import { ATTACHMENT_STORE } from './application/ports/attachment-store.port';
 import { FileAttachmentStore } from './infrastructure/attachments/file-attachment-store';
 import { AttachmentsController } from './infrastructure/http/controllers/attachments.controller';
 import { webControllers, webProviders } from './infrastructure/web/web.parts';
+import { notificationControllers, notificationProviders } from './infrastructure/notifications/notification.parts';
 import { PresenceSweeper } from './application/presence/presence-sweeper';
 import { PresenceTracker } from './application/presence/presence-tracker';
 import { PRESENCE_SETTINGS, PRESENCE_STORE, presenceSettings } from './application/presence/presence-store.port';
@@ -196,6 +197,7 @@ export class AppModule {
         BotsController,
         MetricsController,
         ...webControllers,
+        ...notificationControllers,
       ],
       providers: [
         { provide: APP_OPTIONS, useValue: options },
@@ -250,6 +252,7 @@ export class AppModule {
         { provide: PROCESS_MANAGERS, inject: processManagers, useFactory: (...managers: ProcessManager[]) => managers },
         Lifecycle,
         ...webProviders,
+        ...notificationProviders,
       ],
     };
   }

@@ -55,6 +55,14 @@ import { UpdateCustomViewHandler } from './custom-views/update-custom-view.handl
 import { ChangeChannelConnectionHandler, ConnectChannelHandler, DisconnectChannelHandler } from './channel-connections/channel-connection-commands.handler';
 import { ListChannelConnectionsHandler } from './channel-connections/channel-connection-queries.handler';
 import { SearchConversationsHandler } from './search/search-conversations.handler';
+import {
+  GetNotificationSettingsHandler,
+  ListNotificationsHandler,
+  MarkNotificationsReadHandler,
+  SetNotificationSettingsHandler,
+} from './notifications/notification.handlers';
+import { NotifyAgents } from './notifications/notify-agents.saga';
+import { SendNotificationEmailJob } from './notifications/send-notification-email.job';
 import { botCommandHandlers, botJobHandlers, botProcessManagers, botQueryHandlers } from './bots/bot-parts';
 import { GetAgentReportHandler } from './reports/agent-report.handler';
 import { webhookBotCommandHandlers, webhookBotJobHandlers, webhookBotProcessManagers, webhookBotQueryHandlers } from './bots/webhook-bot-parts';
@@ -90,6 +98,8 @@ export const commandHandlers = [
   ConnectChannelHandler,
   ChangeChannelConnectionHandler,
   DisconnectChannelHandler,
+  MarkNotificationsReadHandler,
+  SetNotificationSettingsHandler,
   ...botCommandHandlers,
   ...webhookBotCommandHandlers,
 ];
@@ -114,6 +124,8 @@ export const queryHandlers = [
   GetConversationHistoryHandler,
   GetConversationAtHandler,
   VerifyConversationHandler,
+  ListNotificationsHandler,
+  GetNotificationSettingsHandler,
   ...botQueryHandlers,
   GetAgentReportHandler,
   ...webhookBotQueryHandlers,
@@ -131,6 +143,7 @@ export const processManagers = [
   NotifyChannelWhenConversationDeletedForever,
   SendTranscriptWhenChatClosed,
   RemoveReplyFilesWhenConversationDeletedForever,
+  NotifyAgents,
   ...botProcessManagers,
   ...webhookBotProcessManagers,
   FlowBotRuns,
@@ -142,6 +155,7 @@ export const jobHandlers = [
   SweepTrashJob,
   DeliverReplyJob,
   NotifyChannelOfDeletedConversationJob,
+  SendNotificationEmailJob,
   ...botJobHandlers,
   ...webhookBotJobHandlers,
 ];

@@ -114,7 +114,7 @@ if (missing) {
       expect(await page.inputValue('#comment-text')).toBe('Please check the warehouse, @grace.hopper ');
       await page.keyboard.type('thanks');
       await page.keyboard.press('Control+Enter');
-      await waitForText(flash(), 'it mentions 1 teammate');
+      await waitForText(flash(), '1 teammate notified');
       const note = page.locator('#timeline .note').last();
       expect(await textOf(note)).toContain('Internal comment');
       expect(await textOf(note.locator('.mention'))).toBe('@grace.hopper');

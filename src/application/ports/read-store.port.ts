@@ -1,4 +1,5 @@
-import type { AgentLanguage, AgentRole, Availability } from '../../domain/agent/agent.events';
+import type { AgentLanguage, AgentRole, Availability, NotificationType } from '../../domain/agent/agent.events';
+import type { NotificationParams } from '../../domain/notification/notification.events';
 import type { Channel, Party } from '../../domain/shared/types';
 import type { BusinessHours, RoutingSettings } from '../../domain/inbox/inbox.events';
 import type { SavedFilters } from '../../domain/custom-view/custom-view.events';
@@ -191,6 +192,18 @@ export interface BotRecord {
   createdAt: string;
 }
 
+/** One notification of an agent (the notification centre), its text as data (rendered in the reader's language). */
+export interface NotificationRecord {
+  id: string;
+  agentId: string;
+  type: NotificationType;
+  conversationId: string;
+  inboxId: string;
+  params: NotificationParams;
+  createdAt: string;
+  read: boolean;
+}
+
 export interface AgentRecord {
   id: string;
   name: string;
@@ -273,6 +286,11 @@ export interface ReadStore {
   listChannelConnections(filter: { inboxId?: string; type?: string }): Promise<ChannelConnectionRecord[]>;
   /** Null when unknown or removed. */
   getChannelConnection(id: string): Promise<ChannelConnectionRecord | null>;
+
+  // notifications (docs/notifications.md)
+  /** An agent's notifications, newest first, at most `limit`. */
+  listNotifications(agentId: string, limit: number): Promise<NotificationRecord[]>;
+  countUnreadNotifications(agentId: string): Promise<number>;
 
   // reports (docs/reports.md)
   /** The facts of a period (assignments, first responses, resolutions) in these inboxes, per agent and inbox. */

@@ -86,6 +86,8 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'current-password-rate-limited', template: 'too many wrong current passwords; try again in {{seconds}} s' },
   { code: 'agent-only-availability', template: 'only an agent has an availability' },
   { code: 'agent-only-preferences', template: 'only an agent has preferences' },
+  { code: 'agent-only-notifications', template: 'only an agent has notifications' },
+  { code: 'notifications-read-what', template: 'give either ids (the notifications to mark read) or all: true' },
   { code: 'agent-only-logout', template: 'only an agent ends their own session' },
   { code: 'agent-only-views', template: 'custom views belong to agents: sign in as an agent' },
   { code: 'agent-only-compose', template: 'only an agent can compose an email' },

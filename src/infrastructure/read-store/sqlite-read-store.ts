@@ -14,6 +14,7 @@ import {
   type InboxRecord,
   type ListViewQuery,
   type MessageView,
+  type NotificationRecord,
   type Page,
   type ReadStore,
 } from '../../application/ports/read-store.port';
@@ -28,6 +29,7 @@ import { normalizeTime, type ConversationDoc } from '../../projections/conversat
 import { statement } from '../../projections/sqlite/statements';
 import { findActiveBot, findBotByTokenHash, getBot, listBots } from './sqlite-bots';
 import { getChannelConnection, listChannelConnections } from './sqlite-channel-connections';
+import { countUnreadNotifications, listNotifications } from './sqlite-notifications';
 import { sqliteReportFacts } from './sqlite-reports';
 import type { ReportFacts, ReportFactsQuery } from '../../application/reports/report-facts';
 import { SqliteConversationSearch } from './sqlite-conversation-search';
@@ -283,6 +285,14 @@ export class SqliteReadStore implements ReadStore {
 
   async getChannelConnection(id: string): Promise<ChannelConnectionRecord | null> {
     return getChannelConnection(this.db, id);
+  }
+
+  async listNotifications(agentId: string, limit: number): Promise<NotificationRecord[]> {
+    return listNotifications(this.db, agentId, limit);
+  }
+
+  async countUnreadNotifications(agentId: string): Promise<number> {
+    return countUnreadNotifications(this.db, agentId);
   }
 
   async reportFacts(query: ReportFactsQuery): Promise<ReportFacts> {

@@ -78,8 +78,9 @@ export class InboxFragmentsController {
       comment: async (id, body, agent, locale) => {
         const text = requireField(body, 'text', 'fields.comment', 20_000, locale);
         const result = await this.commandBus.execute(new AddCommentCommand(id, text, agentContext(agent)));
-        const mentioned = result.mentions.length;
-        return { notice: mentioned > 0 ? locale.t('notices.commentMentioned', { count: mentioned }) : locale.t('notices.commentAdded') };
+        // "notified" only for teammates a notification will reach (their switches on), never otherwise.
+        const notified = result.notified;
+        return { notice: notified > 0 ? locale.t('notices.commentNotified', { count: notified }) : locale.t('notices.commentAdded') };
       },
       spam: async (id, _body, agent, locale) => {
         await this.change(id, agent, () => ({ type: 'MarkAsSpam', data: {} }));

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
 import { ConversationChanges, type InboxChange } from '../../application/live/conversation-changes';
 import { ChannelActivity, type ContactActivityNotice } from '../../application/live/channel-activity';
+import { NotificationFeed, type NotificationNotice } from '../../application/notifications/notification-feed';
 import { GetAgentQuery, ListInboxesQuery } from '../../application/queries/directory-queries.handler';
 import type { InboxRecord } from '../../application/ports/read-store.port';
 import { NotFoundError } from '../../application/access/inbox-access';
@@ -39,6 +40,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  *
  * An open stream is the agent's open UI session: it keeps them online (PresenceTracker), and
  * `ready` is sent once they are recorded online.
+ *
+ * A `notification` event `{unread}` tells the agent their own notifications changed (one arrived
+ * or some were read, in any inbox): the bell shows the count and refetches its list.
  */
 @Controller('events')
 @UseFilters(WebExceptionFilter)
@@ -52,6 +56,7 @@ export class LiveEventsController implements BeforeApplicationShutdown {
     private readonly revocations: SessionRevocations,
     private readonly activity: ChannelActivity,
     private readonly presence: PresenceTracker,
+    private readonly notifications: NotificationFeed,
   ) {}
 
   @Get()
@@ -86,6 +91,7 @@ export class LiveEventsController implements BeforeApplicationShutdown {
       presence.release();
       unsubscribe();
       stopActivity();
+      stopNotifications();
       stopRevocations();
       clearInterval(keepAlive);
       clearInterval(sessionCheck);
@@ -103,6 +109,10 @@ export class LiveEventsController implements BeforeApplicationShutdown {
     const stopActivity = this.activity.subscribeContactActivity((notice: ContactActivityNotice) => {
       if (notice.inboxId !== inbox.id) return;
       send(`event: activity\ndata: ${JSON.stringify({ type: notice.type, conversationId: notice.conversationId, inboxId: notice.inboxId })}\n\n`);
+    });
+    const stopNotifications = this.notifications.subscribe((notice: NotificationNotice) => {
+      if (notice.agentId !== agent.id) return;
+      send(`event: notification\ndata: ${JSON.stringify({ unread: notice.unread })}\n\n`);
     });
     const keepAlive = setInterval(() => {
       void this.stillAllowed(agent, inbox.id).then(

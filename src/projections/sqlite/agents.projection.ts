@@ -85,7 +85,9 @@ const handlers: { [T in AgentEventType]: Handler<T> } = {
     statement(tx, 'UPDATE rm_agents SET online = ?, online_changed_at = ? WHERE id = ?').run(data.online ? 1 : 0, data.at, agentId);
   },
   AgentNotificationSettingsChanged() {
-    // TODO(issue 14, notifications): kept in rm_agents.notification_settings
+    // Not kept here: whoever needs an agent's switches (the notify-agents process manager, the
+    // settings routes) folds the agent's own stream (application/notifications/notification-settings.ts),
+    // which is current even while the read models catch up.
   },
   AgentPreferencesChanged(tx, agentId, { data }) {
     if (data.language !== undefined) statement(tx, 'UPDATE rm_agents SET language = ? WHERE id = ?').run(data.language, agentId);

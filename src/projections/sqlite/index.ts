@@ -6,6 +6,7 @@ import { channelConnectionsProjection } from './channel-connections.projection';
 import { conversationsProjection } from './conversations.projection';
 import { customViewsProjection } from './custom-views.projection';
 import { inboxesProjection } from './inboxes.projection';
+import { notificationsProjection } from './notifications.projection';
 import { reportsProjection } from './reports.projection';
 import { searchProjection } from './search.projection';
 import { threadProjection } from './thread.projection';
@@ -20,6 +21,7 @@ export const sqliteProjections: readonly SqliteProjection[] = [
   searchProjection,
   customViewsProjection,
   channelConnectionsProjection,
+  notificationsProjection,
   reportsProjection,
   botsProjection,
 ];

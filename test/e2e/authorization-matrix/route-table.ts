@@ -324,6 +324,26 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: () => ({ url: '/api/me/preferences', json: { language: 'en', timeZone: 'UTC' } }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
   },
+  'GET /api/me/notifications': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/me/notifications' }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'POST /api/me/notifications/read': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/me/notifications/read', json: { all: true } }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'GET /api/me/notification-settings': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/me/notification-settings' }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'PATCH /api/me/notification-settings': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/me/notification-settings', json: { mention: { inApp: true } } }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
   'GET /api/inboxes': {
     access: 'member',
     surface: 'api',
@@ -952,6 +972,50 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     access: 'member',
     surface: 'htmx',
     probes: [{ call: () => ({ url: '/ui/me/availability', form: { status: 'available' } }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'GET /ui/notifications/bell': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: () => ({ url: '/ui/notifications/bell' }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'GET /ui/notifications': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: () => ({ url: '/ui/notifications' }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'POST /ui/notifications/read-all': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: () => ({ url: '/ui/notifications/read-all', form: {} }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'POST /ui/notifications/:id/open': {
+    access: 'member',
+    surface: 'form',
+    probes: [
+      {
+        // Only ever the caller's own notifications: one that is not theirs (or none) leads to the inbox.
+        call: () => ({ url: `/ui/notifications/${randomUUID()}/open`, form: {} }),
+        scope: { unscoped: SELF_PROFILE },
+        allowed: 303,
+        location: /^\/inbox$/,
+      },
+    ],
+  },
+  'GET /ui/me/notification-settings': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: () => ({ url: '/ui/me/notification-settings' }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
+  },
+  'POST /ui/me/notification-settings': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [
+      {
+        call: () => ({ url: '/ui/me/notification-settings', form: { 'mention.inApp': 'true', 'assigned.inApp': 'true', 'handoff.inApp': 'true' } }),
+        scope: { unscoped: SELF_PROFILE },
+        allowed: 200,
+      },
+    ],
   },
   'POST /ui/compose': {
     access: 'member',

@@ -7,6 +7,7 @@ import type { MessageView } from '../../../application/ports/read-store.port';
 import type { ConversationDoc } from '../../../projections/conversation-summary';
 import { defineReportConversationModel, type ReportConversationDocument } from './reports.mongo-projection';
 import { defineBotModel, type BotDocument } from './bots.mongo-projection';
+import { defineNotificationModel, type NotificationDocument } from './notifications.mongo-projection';
 
 /**
  * The MongoDB read models: one collection per model, documents keyed by the id the port asks for.
@@ -205,6 +206,7 @@ export interface MongoReadModels {
   channelConnections: Model<ChannelConnectionDocument>;
   reportConversations: Model<ReportConversationDocument>;
   bots: Model<BotDocument>;
+  notifications: Model<NotificationDocument>;
   projectionCheckpoints: Model<ProjectionCheckpointDocument>;
   processorCheckpoints: Model<ProcessorCheckpointDocument>;
 }
@@ -454,6 +456,7 @@ export function defineModels(connection: Connection): MongoReadModels {
     channelConnections: connection.model<ChannelConnectionDocument>('ChannelConnection', channelConnectionSchema()),
     reportConversations: defineReportConversationModel(connection),
     bots: defineBotModel(connection),
+    notifications: defineNotificationModel(connection),
     projectionCheckpoints: connection.model<ProjectionCheckpointDocument>('ProjectionCheckpoint', projectionCheckpointSchema()),
     processorCheckpoints: connection.model<ProcessorCheckpointDocument>('ProcessorCheckpoint', processorCheckpointSchema()),
   };

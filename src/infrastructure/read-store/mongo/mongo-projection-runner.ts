@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../../../application/ports/event-store.port';
 import type { ProjectionProgress } from '../../../application/ports/read-store.port';
 import { botsMongoProjection } from './bots.mongo-projection';
+import { notificationsMongoProjection } from './notifications.mongo-projection';
 import { conversationsMongoProjection } from './conversations.mongo-projection';
 import { reportsMongoProjection } from './reports.mongo-projection';
 import {
@@ -25,6 +26,7 @@ export const mongoProjections: readonly MongoProjection[] = [
   channelConnectionsMongoProjection,
   reportsMongoProjection,
   botsMongoProjection,
+  notificationsMongoProjection,
 ];
 
 export interface MongoProjectionRunnerOptions {

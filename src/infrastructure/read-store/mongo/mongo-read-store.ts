@@ -17,6 +17,7 @@ import {
   type InboxRecord,
   type ListViewQuery,
   type MessageView,
+  type NotificationRecord,
   type Page,
   type ReadStore,
 } from '../../../application/ports/read-store.port';
@@ -47,6 +48,7 @@ import { mongoReportFacts } from './reports.mongo-projection';
 import type { ReportFacts, ReportFactsQuery } from '../../../application/reports/report-facts';
 import { botTakesChannel } from '../../../application/bots/bot-channels';
 import { toBotRecord, type BotDocument } from './bots.mongo-projection';
+import { toNotificationRecord, type NotificationDocument } from './notifications.mongo-projection';
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -286,6 +288,22 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
           .lean<ChannelConnectionDocument[]>()
       ).map(toChannelConnection),
     );
+  }
+
+  async listNotifications(agentId: string, limit: number): Promise<NotificationRecord[]> {
+    return this.query(async () =>
+      (
+        await this.models.notifications
+          .find({ agentId })
+          .sort({ order: -1 })
+          .limit(Math.max(0, Math.floor(limit)))
+          .lean<NotificationDocument[]>()
+      ).map(toNotificationRecord),
+    );
+  }
+
+  async countUnreadNotifications(agentId: string): Promise<number> {
+    return this.query(() => this.models.notifications.countDocuments({ agentId, readAt: null }));
   }
 
   async getChannelConnection(id: string): Promise<ChannelConnectionRecord | null> {
