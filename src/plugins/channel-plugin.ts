@@ -385,6 +385,8 @@ export interface PluginConversation {
   /** In Trash, Spam or Filtered (rule 5's blocked senders): the contact is not told. */
   hidden: boolean;
   contact: { address: string; name?: string };
+  /** The inbox's bot holds it (answers the contact; the chat offers "Talk to a person"). Absent: not known, taken as false. */
+  heldByBot?: boolean;
 }
 
 export interface PluginConversationMessage {

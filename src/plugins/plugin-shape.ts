@@ -1,6 +1,8 @@
 import { PLUGIN_ID_PATTERN, type ChannelCapabilities, type ChannelPlugin } from './channel-plugin';
 
 export const CAPABILITY_NAMES: readonly (keyof ChannelCapabilities)[] = ['reply', 'html', 'attachments', 'transcript', 'switchToEmail', 'forward', 'compose'];
+/** Capabilities added later: a plugin may leave them out (false), or declare them true or false. */
+export const OPTIONAL_CAPABILITY_NAMES: readonly (keyof ChannelCapabilities)[] = ['choices'];
 
 /**
  * What is wrong with a value that claims to be a ChannelPlugin, one sentence per problem naming
@@ -30,8 +32,13 @@ export function pluginShapeProblems(value: unknown): string[] {
     for (const name of CAPABILITY_NAMES) {
       if (typeof capabilities[name] !== 'boolean') problems.push(`capabilities.${name} must be true or false (got ${describe(capabilities[name])})`);
     }
-    const unknown = Object.keys(capabilities).filter((name) => !(CAPABILITY_NAMES as readonly string[]).includes(name));
-    if (unknown.length > 0) problems.push(`capabilities has unknown names: ${unknown.join(', ')} (known: ${CAPABILITY_NAMES.join(', ')})`);
+    for (const name of OPTIONAL_CAPABILITY_NAMES) {
+      if (capabilities[name] !== undefined && typeof capabilities[name] !== 'boolean')
+        problems.push(`capabilities.${name} must be true or false, or left out (got ${describe(capabilities[name])})`);
+    }
+    const known: readonly string[] = [...CAPABILITY_NAMES, ...OPTIONAL_CAPABILITY_NAMES];
+    const unknown = Object.keys(capabilities).filter((name) => !known.includes(name));
+    if (unknown.length > 0) problems.push(`capabilities has unknown names: ${unknown.join(', ')} (known: ${known.join(', ')})`);
     if (capabilities.reply === true && typeof plugin.send !== 'function') problems.push('capabilities.reply is true, so send(outbound) must be a function');
     if (capabilities.reply === false && plugin.send !== undefined)
       problems.push('capabilities.reply is false, so there must be no send: declare reply: true or remove send');

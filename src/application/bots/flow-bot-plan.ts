@@ -62,8 +62,8 @@ export function planAnswer(context: FlowBotContext, currentStepId: string, messa
 
 /**
  * Runs steps from `stepId` until the flow waits: a message says its text and goes on at once; a
- * question (with buttons) or collect-email says its text and waits; a handoff says its text, if
- * any, and sends the conversation to the team. A flow that runs out of steps (a message or
+ * question (with buttons) or collect-email says its text and waits; a handoff sends the
+ * conversation to the team and says its text, if any. A flow that runs out of steps (a message or
  * collect-email without `next`) hands off too: the visitor is never left talking to nobody. A loop
  * of message steps stops where it would repeat itself and waits for the visitor there.
  */
@@ -92,8 +92,9 @@ function runFrom(context: FlowBotContext, stepId: string): FlowBotAction[] {
         actions.push({ type: 'say', key: step.id, text: step.text }, { type: 'advance', stepId: step.id });
         break;
       case 'handoff':
-        if (step.text) actions.push({ type: 'say', key: step.id, text: step.text });
+        // Handed off first, then its words: when they reach the visitor, the bot no longer holds the chat.
         actions.push({ type: 'advance', stepId: step.id }, { type: 'handoff' });
+        if (step.text) actions.push({ type: 'say', key: step.id, text: step.text });
         break;
     }
   }

@@ -101,6 +101,8 @@ export interface MessageView {
   /** Outbound only: an answer to the contact, a forward outside the company, or a chat's transcript (rule 12); null for inbound. */
   kind: 'reply' | 'forward' | 'transcript' | null;
   authorId: string | null;
+  /** A bot's reply: the buttons it offered (a flow bot's question); absent otherwise. */
+  choices?: { id: string; label: string }[];
 }
 
 export interface CommentView {

@@ -60,6 +60,8 @@ interface MessageRow {
   delivery_status: 'queued' | 'delivered' | 'failed' | 'retrying' | null;
   delivery_reason: string | null;
   kind: 'reply' | 'forward' | 'transcript' | null;
+  /** A bot's buttons, JSON (thread projection version 3). */
+  choices: string | null;
 }
 
 interface CommentRow {
@@ -389,6 +391,7 @@ function toMessage(row: MessageRow, conversationChannel: Channel, inboxAddress: 
     delivery: outbound ? deliveryOf(row) : null,
     authorId: row.author_id,
     kind: outbound ? (row.kind ?? 'reply') : null,
+    ...(row.choices ? { choices: JSON.parse(row.choices) as NonNullable<MessageView['choices']> } : {}),
   };
 }
 

@@ -88,6 +88,8 @@ export interface VisitorMessage {
   choices?: { id: string; label: string }[];
   /** Written by the inbox's bot (the widget offers "Talk to a person" while a bot answers). */
   bot?: boolean;
+  /** Live replies: whether the inbox's bot holds the chat now (the widget shows "Talk to a person" while it does). */
+  heldByBot?: boolean;
 }
 
 const CLIENT_MESSAGE_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -282,7 +284,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
   /** The visitor's current conversation and what they may see of it. A hidden one (Filtered, Spam, Trash) shows only their own messages. */
   async function conversationView(
     visitor: VisitorRecord,
-  ): Promise<{ conversation: { id: string; status: 'open' | 'closed' } | null; messages: VisitorMessage[] }> {
+  ): Promise<{ conversation: { id: string; status: 'open' | 'closed'; heldByBot?: true } | null; messages: VisitorMessage[] }> {
     if (!visitor.conversationId) return { conversation: null, messages: [] };
     const conversation = await host.conversations.get(visitor.conversationId);
     if (!conversation) return { conversation: null, messages: [] };
@@ -290,7 +292,10 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     const closed = visitor.closed === true || conversation.status === 'closed';
     const all = (await host.conversations.messages(visitor.conversationId)) ?? [];
     const visible = conversation.hidden ? all.filter((m) => m.direction === 'inbound') : all;
-    return { conversation: { id: visitor.conversationId, status: closed ? 'closed' : 'open' }, messages: visible.map(visitorMessage) };
+    return {
+      conversation: { id: visitor.conversationId, status: closed ? 'closed' : 'open', ...(!closed && conversation.heldByBot ? { heldByBot: true } : {}) },
+      messages: visible.map(visitorMessage),
+    };
   }
 
   function publicVisitor(visitor: VisitorRecord) {
@@ -842,7 +847,8 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
           text: outbound.text,
           at: new Date(now()).toISOString(),
           ...(outbound.choices?.length ? { choices: outbound.choices.map(({ id, label }) => ({ id, label })) } : {}),
-          ...(stored?.bot ? { bot: true } : {}),
+          // A bot's reply says whether the bot still holds the chat (a handoff step's last words: no longer).
+          ...(stored?.bot ? { bot: true, heldByBot: (await host.conversations.get(outbound.conversationId))?.heldByBot === true } : {}),
         };
         const key = visitorKey(link.connectionId, link.visitorId);
         hub.publish(key, 'message', reply);

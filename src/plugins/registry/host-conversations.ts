@@ -53,6 +53,7 @@ export class HostConversationsService implements Pick<HostConversations, 'get' |
       status: summary.status,
       hidden: isHidden(summary),
       contact: { address: contact.address, ...(contact.name ? { name: contact.name } : {}) },
+      heldByBot: summary.assignee?.type === 'bot',
     };
   }
 
@@ -80,6 +81,9 @@ export class HostConversationsService implements Pick<HostConversations, 'get' |
           // 'retrying' is still on its way, as far as the contact is concerned.
           ...(m.direction === 'out' && m.delivery ? { status: m.delivery.status === 'retrying' ? 'queued' : m.delivery.status } : {}),
           channel: m.channel,
+          // A bot's reply (authorId `bot:<id>`), with the buttons it offered.
+          ...(m.authorId?.startsWith('bot:') ? { bot: true } : {}),
+          ...(m.choices?.length ? { choices: m.choices } : {}),
         };
       })
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));

@@ -14,7 +14,7 @@ type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type
  */
 export const threadProjection: SqliteProjection = {
   name: 'thread',
-  version: 2, // 2: forwards are rows of the thread (kind)
+  version: 3, // 2: forwards are rows of the thread (kind); 3: a bot's buttons (choices)
   handles: [
     'MessageReceived',
     'ReplyQueued',
@@ -45,7 +45,8 @@ export const threadProjection: SqliteProjection = {
         author_id TEXT,
         delivery_status TEXT,
         delivery_reason TEXT,
-        kind TEXT
+        kind TEXT,
+        choices TEXT
       );
       CREATE INDEX rm_messages_by_conversation ON rm_messages (conversation_id, position);
       CREATE TABLE rm_comments (
@@ -102,7 +103,10 @@ const handlers: {
     });
   },
   ReplyQueued(tx, conversationId, { data, position }) {
-    insertMessage(tx, outboundRow(conversationId, position, data, data.queuedAt, 'reply'));
+    insertMessage(tx, {
+      ...outboundRow(conversationId, position, data, data.queuedAt, 'reply'),
+      choices: data.choices?.length ? JSON.stringify(data.choices) : null,
+    });
   },
   ConversationForwarded(tx, conversationId, { data, position }) {
     insertMessage(tx, outboundRow(conversationId, position, data, data.forwardedAt, 'forward'));
@@ -145,6 +149,8 @@ interface MessageRow {
   authorId: string | null;
   deliveryStatus: 'queued' | null;
   kind: 'reply' | 'forward' | 'transcript' | null;
+  /** A bot's buttons (JSON), replies only. */
+  choices?: string | null;
 }
 
 /** A reply, a forward or a transcript: an outbound row of the thread, queued until its delivery is known. */
@@ -180,10 +186,10 @@ function insertMessage(tx: Database, row: MessageRow): void {
   statement(
     tx,
     `INSERT OR IGNORE INTO rm_messages (id, conversation_id, position, direction, channel, from_party, to_parties,
-       subject, text, html, attachments, at, author_id, delivery_status, delivery_reason, kind)
+       subject, text, html, attachments, at, author_id, delivery_status, delivery_reason, kind, choices)
      VALUES (@id, @conversationId, @position, @direction, @channel, @from, @to,
-       @subject, @text, @html, @attachments, @at, @authorId, @deliveryStatus, NULL, @kind)`,
-  ).run(row);
+       @subject, @text, @html, @attachments, @at, @authorId, @deliveryStatus, NULL, @kind, @choices)`,
+  ).run({ ...row, choices: row.choices ?? null });
 }
 
 function setDelivery(tx: Database, conversationId: string, messageId: string, status: string, reason: string | null): void {

@@ -44,7 +44,7 @@ export const BODY_WORD_BUDGET = 20_000;
  */
 export const conversationsMongoProjection: MongoProjection = {
   name: 'conversations',
-  version: 2, // 2: forwarded, and forwards as rows of the thread
+  version: 3, // 2: forwarded, and forwards as rows of the thread; 3: a bot's buttons on its replies (choices)
   handles: CONVERSATION_EVENT_TYPES,
   owns: ['conversations', 'viewCounts', 'messages', 'comments'],
   async applyBatch(events, models) {
@@ -203,7 +203,8 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
     }
     case 'ReplyQueued': {
       const data = event.data as DataOf<'ReplyQueued'>;
-      plan.messages.push(insertMessage(data.messageId, outboundMessage(conversationId, position, data, data.queuedAt, 'reply')));
+      const reply = outboundMessage(conversationId, position, data, data.queuedAt, 'reply');
+      plan.messages.push(insertMessage(data.messageId, data.choices?.length ? { ...reply, choices: data.choices } : reply));
       return;
     }
     case 'ConversationForwarded': {

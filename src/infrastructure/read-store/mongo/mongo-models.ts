@@ -92,6 +92,8 @@ export interface MessageRecord {
   deliveryPosition: number;
   /** Outbound only: a reply or a forward (rows written before forwards were kept have none: replies). */
   kind?: 'reply' | 'forward' | 'transcript' | null;
+  /** A bot's reply: the buttons it offered. */
+  choices?: { id: string; label: string }[];
 }
 
 export interface CommentRecord {
@@ -298,6 +300,7 @@ function messageSchema(): Schema<MessageRecord> {
       delivery: Mixed,
       deliveryPosition: Number,
       kind: String,
+      choices: Mixed,
     },
     options('messages'),
   );

@@ -498,6 +498,7 @@ function toMessage(message: MessageRecord, conversationChannel: Channel, inboxAd
     delivery: outbound ? (delivery?.reason == null ? { status: delivery?.status ?? 'queued' } : { status: delivery.status, reason: delivery.reason }) : null,
     authorId: message.authorId ?? null,
     kind: outbound ? (message.kind ?? 'reply') : null,
+    ...(message.choices?.length ? { choices: message.choices.map(({ id, label }) => ({ id, label })) } : {}),
   };
 }
 
