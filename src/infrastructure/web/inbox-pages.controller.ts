@@ -15,6 +15,7 @@ import { UnblockSenderCommand } from '../../application/conversations/unblock-se
 import { CreateInboxCommand, SetInboxMembersCommand, UpdateInboxCommand } from '../../application/inboxes/inbox-commands.handler';
 import { ListAgentsQuery, ListBlockedSendersQuery } from '../../application/queries/directory-queries.handler';
 import type { AgentSummary } from '../../application/agents/agent-commands.handler';
+import { presenceView } from './presence-view';
 import type { BlockedSenderRecord } from '../../application/ports/read-store.port';
 import { CurrentAgent } from '../http/auth/auth.decorators';
 import { LANGUAGES, type Locale } from '../i18n/i18n';
@@ -393,6 +394,7 @@ export class InboxPagesController {
           availability: a.availability,
           ...(isAdmin ? { email: a.email, role: a.role } : {}),
           member: a.role === 'admin' || inbox.memberIds.includes(a.id),
+          ...presenceView(a, locale),
           isAdminRole: a.role === 'admin',
           isMe: a.id === me.id,
         })),

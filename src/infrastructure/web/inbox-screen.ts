@@ -14,6 +14,7 @@ import { VIEW_IDS, type BuiltInViewId } from '../../application/ports/read-store
 import { isEmailAddress } from '../../domain/shared/address';
 import { CHANNELS } from '../../domain/shared/types';
 import type { Locale } from '../i18n/i18n';
+import { presenceView } from './presence-view';
 import { parseInboxState, searchParameters, stateQuery, type InboxState, type SearchInput } from './inbox-state';
 
 const PAGE_SIZE = 50;
@@ -288,7 +289,7 @@ export function threadView(
   const owners = [
     { value: '', label: locale.t('owners.unassigned') },
     { value: 'bot', label: locale.t('owners.bot') },
-    ...teammates.map((a) => ({ value: a.id, label: a.id === me.id ? locale.t('owners.me', { name: a.name }) : a.name })),
+    ...teammates.map((a) => ({ value: a.id, label: a.id === me.id ? locale.t('owners.me', { name: a.name }) : a.name, ...presenceView(a, locale) })),
   ];
   const assignee = c.assignee;
   if (assignee?.type === 'agent' && !owners.some((o) => o.value === assignee.id)) owners.push({ value: assignee.id, label: assignee.name });
