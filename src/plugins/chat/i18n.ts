@@ -36,6 +36,10 @@ const en = {
   errorReconnecting: 'Reconnecting…',
   errorGeneric: 'Something went wrong. Please try again.',
   you: 'You',
+  // A flow bot's buttons (the group's label) and the visitor's way to a person while a bot answers.
+  choicesLabel: 'Answers to choose from',
+  talkToPerson: 'Talk to a person',
+  handoffAsked: 'A team member will take over the chat.',
   // The chat frame's own words (widget/frame.js lists the keys it uses; the loader mirrors openChat, closeChat and unreadCount).
   messages: 'Conversation',
   messagePlaceholder: 'Type your message…',
@@ -82,6 +86,9 @@ const nl: ChatStrings = {
   errorReconnecting: 'Opnieuw verbinden…',
   errorGeneric: 'Er ging iets mis. Probeer het opnieuw.',
   you: 'Jij',
+  choicesLabel: 'Antwoorden om uit te kiezen',
+  talkToPerson: 'Praat met een medewerker',
+  handoffAsked: 'Een medewerker neemt de chat over.',
   messages: 'Gesprek',
   messagePlaceholder: 'Typ je bericht…',
   team: 'Team',

@@ -9,6 +9,7 @@
  *   notSent retry agentTyping ({{name}}) someoneTyping conversationClosed startNewConversation
  *   prechatIntro nameLabel emailLabel startChat replyByEmail saveEmail emailSaved errorEmail
  *   errorTooManyMessages errorTooLong errorOffline errorReconnecting errorGeneric errorUnavailable
+ *   choicesLabel talkToPerson handoffAsked (a flow bot's buttons and "Talk to a person", docs/bot-flows.md)
  *   backAt ({{when}}) closedNow
  */
 /* global window, document, navigator, localStorage, location, fetch, EventSource, URLSearchParams, crypto, setTimeout, clearTimeout */
@@ -179,6 +180,7 @@
     visitor = data.visitor || {};
     settings = data.settings || {};
     for (const message of data.messages || []) addMessage(message);
+    setBot(!!(data.conversation && data.conversation.heldByBot));
     if (data.seenAt) markSeen(data.seenAt);
     $('log').setAttribute('aria-busy', 'false');
     setStatus(data.conversation && data.conversation.status);
@@ -270,6 +272,7 @@
     if (!inbound) li.querySelector('.who').textContent = (message.authorName || t('team')) + ': ';
     if (!inbound && message.authorName) li.appendChild(element('span', 'author', message.authorName)).setAttribute('aria-hidden', 'true');
     li.appendChild(element('p', 'text', message.text));
+    if (!inbound && Array.isArray(message.choices) && message.choices.length) li.appendChild(choiceButtons(message.choices));
     const meta = li.appendChild(element('span', 'meta'));
     const time = meta.appendChild(element('time', '', when(message.at)));
     time.dateTime = message.at || '';
@@ -286,6 +289,10 @@
     shown.set(message.id, li);
     insert(li);
     if (message.direction === 'inbound') markSeen(seenAt);
+    // The visitor answered: a bot's earlier buttons are spent. A reply says whether a bot still holds the chat.
+    if (message.direction === 'inbound') disableChoices();
+    else if (typeof message.heldByBot === 'boolean') setBot(message.heldByBot);
+    else if (!message.bot) setBot(false);
   }
   function insert(li) {
     // In time order, before the messages still being sent.
@@ -328,8 +335,9 @@
     if (crypto.randomUUID) return crypto.randomUUID();
     return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
   }
-  function send(text) {
-    const item = { clientMessageId: newId(), text, attempt: 0, failed: false };
+  function send(text, choiceId) {
+    disableChoices();
+    const item = { clientMessageId: newId(), text, choiceId, attempt: 0, failed: false };
     item.li = bubble({ direction: 'inbound', text, at: new Date().toISOString() });
     item.li.classList.add('pending');
     item.li.querySelector('.state').textContent = t('sending');
@@ -346,7 +354,7 @@
     try {
       while (queue.length && !queue[0].failed) {
         const item = queue[0];
-        const result = await call('messages', { text: item.text, clientMessageId: item.clientMessageId });
+        const result = await call('messages', { text: item.text, clientMessageId: item.clientMessageId, choiceId: item.choiceId });
         if (ok(result) && result.data && result.data.message) {
           showError('');
           settle(item, result.data.message);
@@ -425,6 +433,58 @@
     $('send').disabled = true;
   }
 
+  // ---- a flow bot's buttons, and "Talk to a person" while a bot answers (docs/bot-flows.md) ----
+  function choiceButtons(choices) {
+    const group = element('div', 'choices');
+    group.setAttribute('role', 'group');
+    group.setAttribute('aria-label', t('choicesLabel'));
+    for (const choice of choices) {
+      if (!choice || !choice.label) continue;
+      const button = group.appendChild(element('button', 'choice', String(choice.label)));
+      button.type = 'button';
+      button.addEventListener('click', () => {
+        if (button.disabled) return;
+        send(String(choice.label), typeof choice.id === 'string' ? choice.id : undefined);
+        button.classList.add('picked');
+        button.setAttribute('aria-pressed', 'true');
+      });
+    }
+    return group;
+  }
+  function disableChoices() {
+    for (const button of $('messages').querySelectorAll('.choices button')) button.disabled = true;
+  }
+  function setBot(holds) {
+    $('bot-bar').hidden = !holds;
+    $('handoff').hidden = false;
+    $('handoff-done').hidden = true;
+    if (!holds) disableChoices();
+  }
+  async function talkToPerson() {
+    $('handoff').disabled = true;
+    const result = await call('handoff', {});
+    $('handoff').disabled = false;
+    if (!ok(result)) return showError(result.status === 429 ? 'errorTooManyMessages' : result.status === 0 ? 'errorOffline' : 'errorGeneric');
+    showError('');
+    disableChoices();
+    $('handoff').hidden = true;
+    $('handoff-done').hidden = false;
+  }
+  function buildBotBar() {
+    const bar = element('div', 'note bot-bar');
+    bar.id = 'bot-bar';
+    bar.hidden = true;
+    const button = bar.appendChild(element('button', 'link', t('talkToPerson')));
+    button.type = 'button';
+    button.id = 'handoff';
+    button.addEventListener('click', talkToPerson);
+    const done = bar.appendChild(element('p', '', t('handoffAsked')));
+    done.id = 'handoff-done';
+    done.setAttribute('role', 'status');
+    done.hidden = true;
+    $('composer').before(bar);
+  }
+
   // ---- notices ----
   function showError(key) {
     $('error').hidden = !key;
@@ -436,6 +496,7 @@
   }
   function setStatus(status) {
     $('closed').hidden = status !== 'closed';
+    if (status === 'closed') setBot(false);
   }
   // Outside business hours the away note says when the team is back, as a weekday and time in the inbox's zone.
   function setTeam(data) {
@@ -561,6 +622,7 @@
       $('closed').hidden = true;
       text.focus();
     });
+    buildBotBar();
     $('close').addEventListener('click', () => tellParent({ type: 'parley:close' }));
     document.addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && embedded) {
