@@ -254,6 +254,32 @@ describe('webhook bot (e2e)', () => {
     parley.botToken = reissued.body.token;
   });
 
+  it('refuses the token of a deactivated or removed bot (401)', async () => {
+    const { t, admin, botId, visitorSays } = parley;
+    const { conversationId } = await visitorSays('Before deactivation');
+    await bot.waitFor((r) => r.payload.conversationId === conversationId && r.payload.type === 'MessageReceived', 'message');
+    const url = `/api/bot/conversations/${conversationId}`;
+    expect((await t.request('GET', url, { token: parley.botToken })).status).toBe(200);
+    expect((await t.request('POST', `/api/bots/${botId}/deactivate`, { token: admin })).status).toBe(200);
+    const deactivated = await t.request('GET', url, { token: parley.botToken });
+    expect(deactivated.status).toBe(401);
+    expect(deactivated.body.code).toBe('bot-token-invalid');
+    expect((await t.request('DELETE', `/api/bots/${botId}`, { token: admin })).status).toBeLessThan(300);
+    expect((await t.request('GET', url, { token: parley.botToken })).status).toBe(401);
+  });
+
+  it('is rate-limited: a flood of bot API requests gets 429 with Retry-After', async () => {
+    const { t } = parley;
+    let answer: { status: number; headers: Record<string, unknown>; body: any } | null = null;
+    for (let n = 0; n < 400 && answer?.status !== 429; n++) {
+      answer = await t.request('GET', '/api/bot/conversations/00000000-0000-4000-8000-000000000000', { token: 'flood-token-that-no-bot-has-0123456789' });
+      if (answer.status !== 401 && answer.status !== 429) throw new Error(`unexpected ${answer.status}`);
+    }
+    expect(answer?.status).toBe(429);
+    expect(answer?.body.code).toBe('bot-api-rate-limited');
+    expect(Number(answer?.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
   it('logs deliveries and failures without the signing secret, the token or what the visitor wrote', async () => {
     const { lines, botToken } = parley;
     const log = lines.join('\n');
