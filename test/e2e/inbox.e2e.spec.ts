@@ -219,12 +219,28 @@ describe('Parley inbox over HTTP', () => {
     });
 
     it('a bot conversation closes only after 30 minutes of visitor inactivity (rule 9)', async () => {
+      // Rule 9 holds for a conversation the inbox's bot took at its start: it starts while a bot is active for the API channel.
+      const inboxId = ((await get('/api/inboxes')).body.inboxes as Array<{ id: string; isDefault: boolean }>).find((inbox) => inbox.isDefault)!.id;
+      const bot = await post(`/api/inboxes/${inboxId}/bots`, { name: 'Rule nine bot', kind: 'flow', channels: ['api'] });
+      expect((await post(`/api/bots/${bot.body.id}/activate`)).status).toBe(200);
       const { conversationId } = await ingest({ receivedAt: clock.now().toISOString() });
-      await post(`/api/conversations/${conversationId}/assign`, { assignee: 'bot' });
+      expect((await t.request('DELETE', `/api/bots/${bot.body.id}`, { token })).status).toBe(204);
+      expect((await get(`/api/conversations/${conversationId}`)).body.assignee).toEqual({ type: 'bot' });
+
       const early = await post(`/api/conversations/${conversationId}/close`);
       expect(early.status).toBe(409);
       expect(early.body.message).toMatch(/30 minutes|inactiv/i);
       clock.advance(31 * 60 * 1000);
+      const late = await post(`/api/conversations/${conversationId}/close`);
+      // From the same moment the system closes it too (rule 9's job): whichever comes first, it closes.
+      if (late.status !== 200) expect(late.body.code).toBe('conversation-already-closed');
+      expect((await get(`/api/conversations/${conversationId}`)).body.status).toBe('closed');
+    });
+
+    it('a conversation an agent assigned to Bot by hand closes at once: rule 9 is for conversations the bot took at their start', async () => {
+      const { conversationId } = await ingest({ receivedAt: clock.now().toISOString() });
+      expect((await post(`/api/conversations/${conversationId}/assign`, { assignee: 'bot' })).status).toBe(200);
+      expect(await viewIds('bots')).toContain(conversationId);
       expect((await post(`/api/conversations/${conversationId}/close`)).status).toBe(200);
     });
 

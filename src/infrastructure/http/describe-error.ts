@@ -275,7 +275,7 @@ function classify(error: unknown): Described {
  * failures per constraint; English (no locale, or `en`) keeps the words the code wrote.
  */
 export function describeError(error: unknown, locale?: Locale): ErrorBody {
-  const described = classify(error);
+  const described = inReadersTime(classify(error), locale);
   const { statusCode, code, retryAfter } = described;
   return {
     statusCode,
@@ -284,6 +284,25 @@ export function describeError(error: unknown, locale?: Locale): ErrorBody {
     message: translate(error, described, locale),
     ...(retryAfter === undefined ? {} : { retryAfter }),
   };
+}
+
+/**
+ * Refusals whose params name a moment the reader acts on (rule 9: "close it from …"): with a
+ * locale, the moment reads as a date and time in the reader's zone (the agent's saved one, else
+ * the browser's, else UTC) with the zone named, and the message is worded again with it.
+ */
+const LOCAL_TIME_PARAMS: Record<string, readonly string[]> = { 'bot-close-too-early': ['from'] };
+
+function inReadersTime(described: Described, locale: Locale | undefined): Described {
+  const names = LOCAL_TIME_PARAMS[described.code];
+  if (!names || !locale || !described.params || !hasTranslation(locale, `apiErrors.${described.code}`)) return described;
+  const params: ErrorParams = { ...described.params };
+  for (const name of names) {
+    const value = params[name];
+    const local = typeof value === 'string' ? locale.formatDate(value, 'long') : '';
+    if (local) params[name] = `${local} (${locale.timeZone})`;
+  }
+  return { ...described, params, message: locale.t(`apiErrors.${described.code}`, params) };
 }
 
 function translate(error: unknown, described: Described, locale: Locale | undefined): string | string[] {
