@@ -23,7 +23,7 @@ export interface PresenceHandle {
  * `SetPresence online` at once; each heartbeat does so again for an agent the read model shows
  * offline (the sweeper may have raced a stream that opened as it decided).
  *
- * Going offline is not decided here: the PresenceSweeper (one instance) records it once an agent
+ * Going offline is not decided here (docs/presence.md): the PresenceSweeper (one instance) records it once an agent
  * has not been seen anywhere for the grace period, so a reload or a short drop does not flap.
  */
 @Injectable()
