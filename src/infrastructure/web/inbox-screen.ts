@@ -213,6 +213,8 @@ function messageView(conversationId: string, m: MessageView, locale: Locale) {
     attachments: m.attachments.map((a) => ({ ...a, downloadUrl: m.direction === 'out' ? replyFileUrl(conversationId, a) : attachmentUrl(m.channel, a) })),
     delivery: m.delivery,
     deliveryFailed: m.delivery?.status === 'failed',
+    // A flow bot's question: the buttons it offered the visitor.
+    choices: m.choices ?? [],
   };
 }
 
