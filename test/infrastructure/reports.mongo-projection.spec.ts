@@ -181,4 +181,38 @@ describe('reports read model in MongoDB (no server needed)', () => {
       resolutions: [{ agentId: 'ann', inboxId: 'inbox-a', seconds: 600 }],
     });
   });
+  it('a stream deleted forever and started again counts afresh; a redelivery from before the delete does not revive the old facts', async () => {
+    const { models, documents } = inMemoryModel();
+    const log = new ContractLog();
+    const id = randomUUID();
+    const first = log.record(`conversation-${id}`, ...history(id, 'inbox-a'), timed('ConversationDeleted', { reason: 'agent' }, 30, agent('ann')));
+    log.deleteStream(`conversation-${id}`);
+    const again = log.record(
+      `conversation-${id}`,
+      timed(
+        'ConversationStarted',
+        {
+          conversationId: id,
+          inboxId: 'inbox-a',
+          channel: 'chat',
+          origin: 'inbound',
+          externalThreadId: randomUUID(),
+          contact: { id: 'c', address: 'v-1' },
+          subject: 'Again',
+          startedAt: at(40),
+        },
+        40,
+      ),
+      timed('ConversationAssigned', { assignee: { type: 'agent', id: 'bob' }, previous: null }, 41),
+    );
+    await reportsMongoProjection.applyBatch([...first, ...again], models);
+    await reportsMongoProjection.applyBatch(first, models);
+    expect(documents.get(id)).toMatchObject({
+      deleted: false,
+      inboxId: 'inbox-a',
+      assignments: [{ agentId: 'bob', at: at(41), via: 'manual' }],
+      resolutions: [],
+      firstResponse: null,
+    });
+  });
 });

@@ -17,7 +17,7 @@ import { idFromStream, type MongoProjection } from './mongo-projection';
  * (report-facts.ts, the same fold as the embedded store) and the facts the queries read, as
  * arrays whose `at` fields are indexed with the inbox. A delete forever leaves a tombstone
  * (`deleted`, every fact emptied) that keeps its lastPosition, so an older event delivered again
- * cannot bring the facts back.
+ * cannot bring the facts back; a later ConversationStarted of the same stream starts it afresh.
  */
 export interface ReportConversationDocument {
   _id: string;
@@ -88,13 +88,15 @@ export const reportsMongoProjection: MongoProjection = {
       states.set(document._id, { lastPosition: document.lastPosition, deleted: document.deleted, state: document.state, touched: false });
     for (const event of events) {
       const entry = states.get(idFromStream(event.streamId, 'conversation-'));
-      if (!entry || entry.deleted || event.position <= entry.lastPosition) continue;
+      // The position guards alone: a stream deleted forever may start again (a new ConversationStarted after the tombstone).
+      if (!entry || event.position <= entry.lastPosition) continue;
       const next = evolveReportConversation(entry.state, event);
       if (next === null || next === entry.state) continue;
       if (next === 'deleted') {
         entry.deleted = true;
         entry.state = null;
       } else {
+        entry.deleted = false;
         entry.state = next;
       }
       entry.lastPosition = event.position;
