@@ -35,11 +35,13 @@ export interface WebhookBotPayload {
 
 /**
  * The bot holds the conversation: the inbox's bot took it at its start, it is still assigned to
- * the bot, and the visitor has not asked for a person. The same test gives a bot access to the
- * conversation through the bot API.
+ * the bot, the visitor has not asked for a person, and it is not hidden (Spam, Filtered, Trash:
+ * no bot talks to a blocked sender). The same test gives a bot access to the conversation through
+ * the bot API.
  */
 export function heldByBot(state: ConversationState): boolean {
-  return isActive(state) && state.assignee?.type === 'bot' && state.startedWithBot && !state.botHandoffRequested && !state.trashed;
+  if (!isActive(state) || state.assignee?.type !== 'bot' || !state.startedWithBot || state.botHandoffRequested) return false;
+  return !state.trashed && !state.spam && !state.filtered;
 }
 
 /**
