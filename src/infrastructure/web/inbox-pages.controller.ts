@@ -38,6 +38,7 @@ import { ListChannelConnectionsQuery } from '../../application/channel-connectio
 import type { ChannelConnectionView } from '../../application/channel-connections/channel-connection-settings';
 import { CHANNEL_CONNECTION_SPECS, type ChannelConnectionSpecs } from '../../application/ports/channel-connection-specs.port';
 import { PUBLIC_URL, requestOrigin } from '../http/controllers/channel-connections.controller';
+import { InboxRoutingSettingsView } from './inbox-routing-settings.controller';
 
 /** The inbox screen (three panes) and the inbox settings page, as whole pages. */
 @Controller()
@@ -53,6 +54,7 @@ export class InboxPagesController {
     @Inject(COOKIE_SECURE) private readonly secureCookies: boolean,
     @Inject(CHANNEL_CONNECTION_SPECS) private readonly connectionSpecs: ChannelConnectionSpecs,
     @Inject(PUBLIC_URL) private readonly publicUrl: string | null,
+    private readonly routingSettings: InboxRoutingSettingsView,
   ) {}
 
   @Get('inbox')
@@ -402,6 +404,8 @@ export class InboxPagesController {
       hasBlocked: blocked.length > 0,
       customViews: views.map((v) => ({ id: v.id, name: v.name })),
       channels: channelsSection(connections, this.connectionSpecs, locale, isAdmin),
+      // Auto-assignment and Business hours (partials settings-routing, settings-business-hours): admins only.
+      ...(isAdmin ? this.routingSettings.sections(inbox, agents, locale) : {}),
       backHref: `/inbox?${stateQuery(parseInboxState({ inbox: inbox.id }))}`,
       ...messages,
     });

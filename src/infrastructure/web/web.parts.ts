@@ -7,6 +7,7 @@ import { AuthPagesController } from './auth-pages.controller';
 import { InboxFragmentsController } from './inbox-fragments.controller';
 import { InboxPagesController } from './inbox-pages.controller';
 import { InboxPresenter } from './inbox-presenter';
+import { InboxRoutingSettingsController, InboxRoutingSettingsView } from './inbox-routing-settings.controller';
 import { InboxScreen } from './inbox-screen';
 import { LiveEventsController } from './live-events.controller';
 import { ReportsPageController } from './reports-page.controller';
@@ -27,6 +28,6 @@ export class WebHttpSetup implements OnModuleInit {
 }
 
 /** The web UI's controllers and providers, listed once for AppModule. */
-export const webControllers = [AuthPagesController, InboxPagesController, InboxFragmentsController, LiveEventsController, ReportsPageController, AssetsController];
+export const webControllers = [AuthPagesController, InboxPagesController, InboxFragmentsController, LiveEventsController, ReportsPageController, AssetsController, InboxRoutingSettingsController];
 
-export const webProviders = [WebRenderer, WebExceptionFilter, InboxScreen, InboxPresenter, ConversationChanges, WebHttpSetup];
+export const webProviders = [WebRenderer, WebExceptionFilter, InboxScreen, InboxPresenter, ConversationChanges, WebHttpSetup, InboxRoutingSettingsView];

@@ -56,6 +56,10 @@ export class InboxBusinessHoursDto {
   @IsObject()
   @ApiProperty({
     type: 'object',
+    additionalProperties: {
+      type: 'array',
+      items: { type: 'object', properties: { from: { type: 'string', example: '09:00' }, to: { type: 'string', example: '17:00' } } },
+    },
     description: `Per weekday (${WEEKDAYS.join(', ')}), its opening intervals as {"from": "09:00", "to": "17:00"}; "24:00" is midnight at the end of the day; none: closed that day.`,
     example: { mon: [{ from: '09:00', to: '17:00' }], tue: [], wed: [], thu: [], fri: [{ from: '09:00', to: '12:00' }], sat: [], sun: [] },
   })

@@ -173,9 +173,9 @@ export const inboxesMongoProjection = documentProjection<InboxDocument>({
         return current === null ? null : { ...current, memberIds: [...new Set(data.agentIds)] };
       }
       case 'InboxRoutingSet':
-        return current === null ? null : { ...current, routing: event.data as InboxData<'InboxRoutingSet'> };
+        return current === null ? null : { ...current, routing: event.data as unknown as InboxData<'InboxRoutingSet'> };
       case 'InboxBusinessHoursSet':
-        return current === null ? null : { ...current, businessHours: event.data as InboxData<'InboxBusinessHoursSet'> };
+        return current === null ? null : { ...current, businessHours: event.data as unknown as InboxData<'InboxBusinessHoursSet'> };
       default:
         return null;
     }
