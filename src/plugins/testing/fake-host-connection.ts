@@ -89,6 +89,8 @@ export interface FakeReply {
   at?: string;
   /** A bot's buttons offered with the reply. */
   choices?: { id: string; label: string }[];
+  /** Written by the inbox's bot. */
+  bot?: boolean;
 }
 
 export interface FakeRequestOptions {
@@ -155,6 +157,8 @@ export class FakeHostConnection {
   readonly closeCalls: { conversationId: string; reason: string }[] = [];
   /** Every `conversations.requestHandoff` call, in order. */
   readonly handoffCalls: { conversationId: string }[] = [];
+  /** Conversation ids a bot holds (`conversations.get` says `heldByBot: true`) until `requestHandoff`; add to play one. */
+  readonly botHeldConversations = new Set<string>();
   /** Conversation ids in Trash, Spam or Filtered (`conversations.get` says `hidden: true`); add to hide one. */
   readonly hiddenConversations = new Set<string>();
 
@@ -250,6 +254,8 @@ export class FakeHostConnection {
         requestHandoff: async (conversationId: string) => {
           if (typeof conversationId !== 'string') throw Object.assign(new Error('requestHandoff needs a conversation id'), { statusCode: 400 });
           this.handoffCalls.push({ conversationId });
+          // As the host: the bot lets go of an open conversation that is not hidden.
+          if (this.statuses.get(conversationId) === 'open' && !this.hiddenConversations.has(conversationId)) this.botHeldConversations.delete(conversationId);
         },
       }),
       connections: this.strict('connection.connections', {
@@ -504,6 +510,7 @@ export class FakeHostConnection {
       status: reply.status ?? 'delivered',
       channel: reply.channel ?? (this.plugin.channel as Channel),
       ...(reply.choices?.length ? { choices: structuredClone(reply.choices) } : {}),
+      ...(reply.bot ? { bot: true } : {}),
     });
     this.replies.set(conversationId, list);
     return messageId;
@@ -530,6 +537,7 @@ export class FakeHostConnection {
       status: this.statuses.get(conversationId) ?? 'open',
       hidden: this.hiddenConversations.has(conversationId),
       contact: { address: first.from.address, ...(first.from.name === undefined ? {} : { name: first.from.name }) },
+      ...(this.botHeldConversations.has(conversationId) ? { heldByBot: true } : {}),
     };
   }
 
