@@ -35,6 +35,11 @@ const CONVERSATION_EVENTS = [
 const AGENT_EVENTS = ['AgentAvailabilityChanged', 'AgentPresenceChanged', 'AgentRemoved'] as const;
 /** Inbox events that change who is offered what. */
 const INBOX_EVENTS = ['InboxRoutingSet', 'InboxMembersSet'] as const;
+/**
+ * The ledger's own hand-outs: whoever runs this manager when the log reaches one makes sure it was
+ * carried out (the instance that decided it may have died right after, with others already past it).
+ */
+const LEDGER_EVENTS = ['ConversationRouted'] as const;
 
 /** Appends lost to another writer before the handling gives up (the runner retries it with backoff). */
 const MAX_LEDGER_ATTEMPTS = 20;
@@ -66,7 +71,7 @@ interface Folded<State> {
 @Injectable()
 export class AutoAssignConversations implements ProcessManager {
   readonly name = 'auto-assign-conversations';
-  readonly handles = [...CONVERSATION_EVENTS, ...AGENT_EVENTS, ...INBOX_EVENTS];
+  readonly handles = [...CONVERSATION_EVENTS, ...AGENT_EVENTS, ...INBOX_EVENTS, ...LEDGER_EVENTS];
 
   private readonly folds = new Map<string, Folded<unknown>>();
   /** Hand-outs ("inbox conversation agent") this instance already sent the assignment for. */
@@ -86,6 +91,10 @@ export class AutoAssignConversations implements ProcessManager {
       // Deleted forever: it left the ledger when it went to Trash.
       if (!conversation) return;
       await this.sync(conversation.inboxId, [conversationId], event);
+      return;
+    }
+    if (event.streamId.startsWith('routing-')) {
+      await this.sync(event.streamId.slice('routing-'.length), [], event);
       return;
     }
     if (event.streamId.startsWith('inbox-')) {
