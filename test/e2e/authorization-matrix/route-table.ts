@@ -1006,6 +1006,31 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'htmx',
     probes: [{ call: () => ({ url: '/ui/me/notification-settings' }), scope: { unscoped: SELF_PROFILE }, allowed: 200 }],
   },
+  'POST /settings/routing': {
+    access: 'admin',
+    surface: 'htmx',
+    probes: [
+      {
+        call: (t) => ({ url: `/settings/routing?inbox=${t.inboxId}`, form: { mode: 'round-robin', channels: ['chat'], defaultCapacity: '3' } }),
+        allowed: 200,
+        ...ACTS_ON_NAMED_INBOX,
+      },
+    ],
+  },
+  'POST /settings/business-hours': {
+    access: 'admin',
+    surface: 'htmx',
+    probes: [
+      {
+        call: (t) => ({
+          url: `/settings/business-hours?inbox=${t.inboxId}`,
+          form: { enabled: 'true', timeZone: 'Europe/Amsterdam', 'hours.mon': '09:00-17:00' },
+        }),
+        allowed: 200,
+        ...ACTS_ON_NAMED_INBOX,
+      },
+    ],
+  },
   'POST /ui/me/notification-settings': {
     access: 'member',
     surface: 'htmx',
