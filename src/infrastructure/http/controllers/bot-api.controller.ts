@@ -14,11 +14,11 @@ const HELD = "Only a conversation of the bot's inbox that it holds (assigned to 
 
 /**
  * The API a webhook bot answers through (docs/webhook-bots.md): read a conversation it holds, reply
- * as the bot, hand the conversation to the team. Public for the agents' session guard; BotTokenGuard
- * admits only a current token of an active webhook bot.
+ * as the bot, hand the conversation to the team. Each route is @Public() for the agents' session
+ * guard (and so for the API reference); BotTokenGuard admits only a current token of an active
+ * webhook bot.
  */
 @ApiTags('Bots')
-@Public()
 @UseGuards(BotTokenGuard)
 @Controller('api/bot/conversations')
 export class BotApiController {
@@ -29,6 +29,7 @@ export class BotApiController {
 
   @ApiOperation({ summary: 'A conversation the bot holds, with its messages', description: BOT_AUTH + HELD + " The team's comments are never shown." })
   @ApiOkResponse({ type: BotConversationDto })
+  @Public()
   @Get(':id')
   get(@Param('id', uuidParam('id')) id: string, @CurrentBot() bot: AuthenticatedBot) {
     return this.queryBus.execute(new GetBotConversationQuery(bot, id));
@@ -44,6 +45,7 @@ export class BotApiController {
   })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 200 characters; the same key names the same reply.' })
   @ApiCreatedResponse({ type: ReplyResult })
+  @Public()
   @Post(':id/replies')
   @HttpCode(201)
   async reply(
@@ -76,6 +78,7 @@ export class BotApiController {
       'The bot holds it no more afterwards (404 from then on).',
   })
   @ApiOkResponse({ type: CommandResult })
+  @Public()
   @Post(':id/handoff')
   @HttpCode(200)
   async handoff(@Param('id', uuidParam('id')) id: string, @CurrentBot() bot: AuthenticatedBot) {
