@@ -647,6 +647,22 @@
       }
       schedule(change);
     });
+    // The agent's own notifications changed (one arrived, some were read): the bell's count, and its list refetched.
+    source.addEventListener('notification', function (event) {
+      var notice;
+      try {
+        notice = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      var count = document.getElementById('notification-count');
+      if (count && typeof notice.unread === 'number') {
+        count.textContent = String(notice.unread);
+        count.setAttribute('data-count', String(notice.unread));
+        count.classList.toggle('is-zero', notice.unread === 0);
+      }
+      if (window.htmx) window.htmx.trigger(document.body, 'parley:notifications');
+    });
     source.addEventListener('activity', function (event) {
       var notice;
       try {
