@@ -499,6 +499,38 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         expect(await t.store.getConversationSummary(id)).toEqual(summary);
       });
 
+      it("getConversation: a bot's reply keeps the buttons it offered; other messages have none", async () => {
+        const t = await open();
+        const { inboxId } = await withDirectory(t);
+        const id = randomUUID();
+        const choices = [
+          { id: 'billing', label: 'Billing' },
+          { id: 'person', label: 'Talk to a person' },
+        ];
+        await t.record(
+          `conversation-${id}`,
+          e.started({ conversationId: id, inboxId, channel: 'chat', contact: { id: 'contact-1', address: 'visitor-1', name: 'Vera' } }),
+          e.received({ receivedAt: at(1), text: 'Hi', messageId: 'm1' }),
+          newEvent('ReplyQueued', {
+            messageId: 'm2',
+            authorId: 'bot:b-1',
+            channel: 'chat',
+            to: [{ address: 'visitor-1' }],
+            subject: '',
+            text: 'What is it about?',
+            queuedAt: at(2),
+            choices,
+          }),
+          e.replied({ authorId: ANA, text: 'Hello!', messageId: 'm3', channel: 'chat' }),
+        );
+        const detail = await t.store.getConversation(id);
+        expect(detail?.messages.map((m) => [m.id, m.authorId, m.choices])).toEqual([
+          ['m1', null, undefined],
+          ['m2', 'bot:b-1', choices],
+          ['m3', ANA, undefined],
+        ]);
+      });
+
       it('getConversationSummary gives the API fields only', async () => {
         const t = await open();
         const { inboxId } = await withDirectory(t);
