@@ -254,6 +254,49 @@ describe('webhook bot (e2e)', () => {
     parley.botToken = reissued.body.token;
   });
 
+  it("on a channel without buttons, a reply's choices are listed in its text, numbered", async () => {
+    const { t, admin } = parley;
+    const inboxId = (await t.request('POST', '/api/inboxes', { token: admin, body: { name: 'API desk', agentIds: [] } })).body.id as string;
+    const created = await t.request('POST', `/api/inboxes/${inboxId}/bots`, {
+      token: admin,
+      body: { name: 'API bot', kind: 'webhook', channels: ['api'], webhookUrl: bot.url, webhookSecret: SECRET },
+    });
+    expect(created.status).toBe(201);
+    expect((await t.request('POST', `/api/bots/${created.body.id}/activate`, { token: admin })).status).toBe(200);
+    const token = (await t.request('POST', `/api/bots/${created.body.id}/token`, { token: admin })).body.token as string;
+    const posted = await t.request('POST', '/api/channels/api/messages', {
+      token: admin,
+      body: {
+        inboxId,
+        externalThreadId: `api-${Date.now()}`,
+        externalMessageId: 'api-1',
+        from: { address: 'ann@example.org' },
+        subject: 'Plan',
+        text: 'Which plan?',
+      },
+    });
+    expect(posted.status).toBe(201);
+    const conversationId = posted.body.conversationId as string;
+    const heard = await bot.waitFor((r) => r.payload.conversationId === conversationId && r.payload.type === 'MessageReceived', 'API message');
+    expect(heard.payload.botId).toBe(created.body.id);
+
+    const replied = await t.request('POST', `/api/bot/conversations/${conversationId}/replies`, {
+      token,
+      body: {
+        text: 'Which one suits you?',
+        choices: [
+          { id: 'small', label: 'Small' },
+          { id: 'large', label: 'Large' },
+        ],
+      },
+    });
+    expect(replied.status).toBe(201);
+    const thread = await t.request('GET', `/api/conversations/${conversationId}`, { token: admin });
+    expect(thread.body.messages.find((m: { id: string }) => m.id === replied.body.messageId).text).toBe('Which one suits you?\n\n1. Small\n2. Large');
+    // The first bot's token reaches nothing of this inbox.
+    expect((await t.request('GET', `/api/bot/conversations/${conversationId}`, { token: parley.botToken })).status).toBe(404);
+  });
+
   it('refuses the token of a deactivated or removed bot (401)', async () => {
     const { t, admin, botId, visitorSays } = parley;
     const { conversationId } = await visitorSays('Before deactivation');
