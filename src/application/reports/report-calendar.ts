@@ -33,14 +33,19 @@ export function isCalendarDate(value: unknown): value is string {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
-/** The instant a calendar day (YYYY-MM-DD) begins in `timeZone` (DST-correct: the offset is checked at the result). */
+/**
+ * The instant a calendar day (YYYY-MM-DD) begins in `timeZone`: its midnight, DST-correct (the
+ * offset is checked at the result), or, where a zone skips midnight (Santiago in September), the
+ * first moment of the day that exists.
+ */
 export function startOfDay(date: string, timeZone: string): Date {
   const match = DATE.exec(date);
   if (!match) throw new Error(`not a date: ${date}`);
   const midnightUtc = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
-  let instant = midnightUtc - zoneOffsetMs(midnightUtc, timeZone);
-  instant = midnightUtc - zoneOffsetMs(instant, timeZone);
-  return new Date(instant);
+  const first = midnightUtc - zoneOffsetMs(midnightUtc, timeZone);
+  const second = midnightUtc - zoneOffsetMs(first, timeZone);
+  const onTheDay = [first, second].filter((instant) => dayOf(new Date(instant), timeZone) === date);
+  return new Date(onTheDay.length > 0 ? Math.min(...onTheDay) : first);
 }
 
 /** The calendar day (YYYY-MM-DD) `instant` falls on in `timeZone`. */
