@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { VIEW_IDS, type ConversationSummary, type SortOrder } from '../../src/application/ports/read-store.port';
 import { InvalidCursorError, SQL, encodeCursor, type SqliteReadStore } from '../../src/infrastructure/read-store/sqlite-read-store';
+import { DEFAULT_BUSINESS_HOURS, DEFAULT_ROUTING } from '../../src/domain/inbox/inbox.events';
 import {
   agentEvent,
   append,
@@ -332,14 +333,16 @@ describe('SqliteReadStore', () => {
     });
 
     it('inboxes: members in the order set, default inbox, lookup by address (case-insensitive)', async () => {
+      // Auto-assignment and business hours read as their defaults until an admin sets them (issue 14).
+      const unsetSettings = { routing: DEFAULT_ROUTING, businessHours: DEFAULT_BUSINESS_HOURS };
       const live = await withDirectory();
       await append(live.store, `inbox-${OTHER_INBOX}`, inboxEvent.updated({ name: 'Sales EU', emailAddress: 'sales@acme.test' }));
       await live.caughtUp();
 
       expect(await live.readStore.listInboxes()).toEqual(
         [
-          { id: OTHER_INBOX, name: 'Sales EU', emailAddress: 'sales@acme.test', isDefault: false, memberIds: [], createdAt: at(0) },
-          { id: INBOX, name: 'Support', emailAddress: 'Support@Acme.test', isDefault: true, memberIds: [BOB, ANA], createdAt: at(0) },
+          { id: OTHER_INBOX, name: 'Sales EU', emailAddress: 'sales@acme.test', isDefault: false, memberIds: [], createdAt: at(0), ...unsetSettings },
+          { id: INBOX, name: 'Support', emailAddress: 'Support@Acme.test', isDefault: true, memberIds: [BOB, ANA], createdAt: at(0), ...unsetSettings },
         ].sort((a, b) => a.id.localeCompare(b.id)),
       );
       expect((await live.readStore.getInbox(INBOX))?.memberIds).toEqual([BOB, ANA]);
