@@ -1113,6 +1113,46 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
       });
     });
 
+    describe('notifications', () => {
+      const created = (id: string, agentId: string, type: string, conversationId: string, inboxId: string, when: string) =>
+        newEvent('NotificationCreated', {
+          notificationId: id,
+          agentId,
+          type,
+          conversationId,
+          inboxId,
+          params: { who: 'Ana', subject: 'Order 1234' },
+          at: when,
+        });
+      const read = (ids: string[], when: string) => newEvent('NotificationsRead', { ids, at: when });
+
+      it("lists an agent's notifications newest first, at most as many as asked, with which are read and how many are not", async () => {
+        const t = await open();
+        const [ana, bob, conversationId, inboxId] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+        const [n1, n2, n3, n4] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+        await t.record(
+          `notifications-${ana}`,
+          created(n1, ana, 'mention', conversationId, inboxId, at(1)),
+          created(n2, ana, 'assigned', conversationId, inboxId, at(2)),
+        );
+        await t.record(`notifications-${bob}`, created(n3, bob, 'mention', conversationId, inboxId, at(3)));
+        await t.record(`notifications-${ana}`, created(n4, ana, 'new-message', conversationId, inboxId, at(4)), read([n1, n4], at(5)));
+        // Another agent's stream cannot mark Ana's notification read.
+        await t.record(`notifications-${bob}`, read([n2], at(6)));
+
+        expect(await t.store.listNotifications(ana, 10)).toEqual([
+          { id: n4, agentId: ana, type: 'new-message', conversationId, inboxId, params: { who: 'Ana', subject: 'Order 1234' }, createdAt: at(4), read: true },
+          { id: n2, agentId: ana, type: 'assigned', conversationId, inboxId, params: { who: 'Ana', subject: 'Order 1234' }, createdAt: at(2), read: false },
+          { id: n1, agentId: ana, type: 'mention', conversationId, inboxId, params: { who: 'Ana', subject: 'Order 1234' }, createdAt: at(1), read: true },
+        ]);
+        expect((await t.store.listNotifications(ana, 2)).map((n) => n.id)).toEqual([n4, n2]);
+        expect(await t.store.countUnreadNotifications(ana)).toBe(1);
+        expect(await t.store.countUnreadNotifications(bob)).toBe(1);
+        expect(await t.store.listNotifications(randomUUID(), 10)).toEqual([]);
+        expect(await t.store.countUnreadNotifications(randomUUID())).toBe(0);
+      });
+    });
+
     describe('channel connections', () => {
       it('lists connections per inbox and per plugin, oldest first, with their changes; removed ones are gone', async () => {
         const t = await open();
