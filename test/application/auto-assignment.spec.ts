@@ -193,5 +193,17 @@ describe('auto-assignment (a running Parley)', () => {
     expect(res.status).toBe(201);
     await routingSettled();
     expect((await assignees([res.body.conversationId])).get(res.body.conversationId)).toBeNull();
+
+    // On again: the ledger mirrors the inbox afresh, so what waits (also what arrived while off, and
+    // the places closed meanwhile) is handed out, oldest first.
+    const late = res.body.conversationId as string;
+    const waitingBefore = [...(await assignees(arrivals)).entries()].filter(([, agent]) => agent === null).map(([id]) => id);
+    await setRouting({ mode: 'round-robin', channels: [], defaultCapacity: 7, capacities: { [agents.cy]: 10, [agents.dee]: 10 } });
+    await routingSettled();
+    const after = await assignees([...arrivals, late]);
+    // al, bo and eve had 6 each: one more each, to the three oldest waiting; the late one still waits.
+    expect(countBy(after.values())).toEqual({ [agents.al]: 7, [agents.bo]: 7, [agents.cy]: 10, [agents.dee]: 10, [agents.eve]: 7 });
+    expect(waitingBefore.slice(0, 3).every((id) => after.get(id) !== null)).toBe(true);
+    expect(after.get(late)).toBeNull();
   }, 60_000);
 });

@@ -52,8 +52,8 @@ interface Folded<State> {
 }
 
 /**
- * Auto-assignment (issue 14, rule 11; docs/routing.md). Mirrors every conversation of an inbox
- * into the inbox's routing ledger (waiting, or held by an agent), and after each change asks the
+ * Auto-assignment (issue 14, rule 11; docs/routing.md). While an inbox's routing is on, mirrors its
+ * conversations into the inbox's routing ledger (waiting, or held by an agent), and after each change asks the
  * ledger to hand the waiting ones out to the eligible agents (members, available and online, with
  * capacity left, on a channel the settings cover). Then it sends each hand-out to its conversation
  * as AutoAssignConversation, which applies only while the conversation still waits.
@@ -87,10 +87,10 @@ export class AutoAssignConversations implements ProcessManager {
   async handle(event: RecordedEvent): Promise<void> {
     const conversationId = conversationIdFromStream(event.streamId);
     if (conversationId !== null) {
-      const conversation = await this.readConversation(conversationId);
-      // Deleted forever: it left the ledger when it went to Trash.
-      if (!conversation) return;
-      await this.sync(conversation.inboxId, [conversationId], event);
+      // Its inbox from its first event; deleted forever: it left the ledger when it went to Trash.
+      const [first] = await this.executor.store.readStream(event.streamId, { maxCount: 1 });
+      if (first?.type !== 'ConversationStarted') return;
+      await this.sync(String(first.data.inboxId), [conversationId], event);
       return;
     }
     if (event.streamId.startsWith('routing-')) {
@@ -98,7 +98,8 @@ export class AutoAssignConversations implements ProcessManager {
       return;
     }
     if (event.streamId.startsWith('inbox-')) {
-      await this.sync(event.streamId.slice('inbox-'.length), [], event);
+      const inboxId = event.streamId.slice('inbox-'.length);
+      await this.sync(inboxId, event.type === 'InboxRoutingSet' ? await this.everyOpenConversation(inboxId, event) : [], event);
       return;
     }
     if (event.streamId.startsWith('agent-')) {
@@ -110,6 +111,31 @@ export class AutoAssignConversations implements ProcessManager {
         if (state.status === 'created' && state.memberIds.includes(agentId)) await this.sync(inbox.id, [], event);
       }
     }
+  }
+
+  /**
+   * The ledger tracks an inbox only while its routing is on (an inbox without routing costs no
+   * writes). Routing set (on again, or changed): every open conversation of the inbox, and every one
+   * the ledger still lists from before, is mirrored afresh.
+   */
+  private async everyOpenConversation(inboxId: string, cause: RecordedEvent): Promise<string[]> {
+    const inbox = await this.fold(streams.inbox(inboxId), inboxDecider);
+    if (inbox.status !== 'created' || inbox.routing.mode === 'off') return [];
+    await this.executor.settleOrThrow(cause.position);
+    const ids = new Set((await this.foldLedger(inboxId)).state.entries.keys());
+    let cursor: string | undefined;
+    do {
+      const page = await this.readStore.searchConversations({
+        inboxId,
+        filters: { status: 'open', hideFiltered: false, hideTrash: false },
+        sort: 'oldest',
+        limit: 200,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const item of page.items) ids.add(item.id);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return [...ids];
   }
 
   /** Mirror, hand out, assign; again for what was handed out, until nothing new is handed out. */
@@ -152,17 +178,19 @@ export class AutoAssignConversations implements ProcessManager {
       // The ledger first, then what it mirrors: nothing read below is older than what it holds.
       const ledger = await this.foldLedger(inboxId);
       const inbox = await this.fold(streams.inbox(inboxId), inboxDecider);
+      // Routing off: nothing tracked, nothing handed out (switching it on mirrors the inbox afresh).
+      if (inbox.status !== 'created' || inbox.routing.mode === 'off') return [];
+      const routing = inbox.routing;
       const candidates = await this.candidates(inbox);
       const offered = new Set(candidates.filter((c) => c.eligible && c.capacity > 0).map((c) => c.agentId));
-      const routing = inbox.status === 'created' ? inbox.routing : null;
 
       const commands: RoutingCommand[] = [];
       const withdrawable = new Set<string>();
       for (const route of pendingRoutes(ledger.state)) {
         const entry = ledger.state.entries.get(route.conversationId);
         const channel = entry?.kind === 'held' ? entry.routed?.channel : undefined;
-        const covered = routing !== null && (routing.channels.length === 0 || (channel !== undefined && routing.channels.includes(channel)));
-        if (!routing || routing.mode === 'off' || !offered.has(route.agentId) || !covered) withdrawable.add(route.conversationId);
+        const covered = routing.channels.length === 0 || (channel !== undefined && routing.channels.includes(channel));
+        if (!offered.has(route.agentId) || !covered) withdrawable.add(route.conversationId);
       }
       for (const id of new Set([...conversationIds, ...withdrawable])) {
         const conversation = await this.readConversation(id);
@@ -173,9 +201,7 @@ export class AutoAssignConversations implements ProcessManager {
         // A hand-out to someone who may no longer get it, not carried out yet: back in the queue.
         if (withdrawable.has(id) && tracked.status.type === 'waiting') commands.push({ type: 'WithdrawRoute', data: { conversationId: id } });
       }
-      if (routing && routing.mode !== 'off') {
-        commands.push({ type: 'DispatchWaiting', data: { mode: routing.mode, channels: routing.channels, candidates } });
-      }
+      commands.push({ type: 'DispatchWaiting', data: { mode: routing.mode, channels: routing.channels, candidates } });
 
       let state = ledger.state;
       const events: RoutingEvent[] = [];
