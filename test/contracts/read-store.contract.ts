@@ -1298,6 +1298,25 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         expect((await t.store.findBotByTokenHash(hash))?.id).toBe(helper);
         expect(await t.store.findBotByTokenHash('b'.repeat(64))).toBeNull();
         expect(await t.store.findBotByTokenHash('c'.repeat(64))).toBeNull();
+
+        // A bot's replies (author `bot:<botId>`) show the bot's name, a removed bot's too.
+        const never = `bot:${randomUUID()}`;
+        expect(await t.store.agentDisplayNames([`bot:${helper}`, `bot:${gone}`, never, ANA])).toEqual(
+          new Map([
+            [`bot:${helper}`, 'Helpdesk'],
+            [`bot:${gone}`, 'Gone'],
+            [never, 'Bot'],
+            [ANA, 'Ana Lopez'],
+          ]),
+        );
+        const id = await conversation(
+          t,
+          inboxId,
+          { channel: 'chat' },
+          e.replied({ authorId: `bot:${helper}`, text: 'Hi, how can we help?', messageId: 'bot-1', channel: 'chat' }),
+        );
+        const reply = (await t.store.getConversation(id))?.messages.find((message) => message.id === 'bot-1');
+        expect(reply).toMatchObject({ authorId: `bot:${helper}`, from: { name: 'Helpdesk' } });
       });
     });
 

@@ -6,10 +6,11 @@ import { statement } from '../../projections/sqlite/statements';
 
 /** The ReadStore's bot queries over rm_bots (bots.projection.ts). */
 const SQL = {
-  byInbox: 'SELECT * FROM rm_bots WHERE inbox_id = ? ORDER BY position',
-  activeByInbox: 'SELECT * FROM rm_bots WHERE inbox_id = ? AND active = 1 ORDER BY position',
-  one: 'SELECT * FROM rm_bots WHERE id = ?',
-  byToken: 'SELECT * FROM rm_bots WHERE token_hash = ? ORDER BY position LIMIT 1',
+  byInbox: 'SELECT * FROM rm_bots WHERE inbox_id = ? AND removed = 0 ORDER BY position',
+  activeByInbox: 'SELECT * FROM rm_bots WHERE inbox_id = ? AND active = 1 AND removed = 0 ORDER BY position',
+  one: 'SELECT * FROM rm_bots WHERE id = ? AND removed = 0',
+  byToken: 'SELECT * FROM rm_bots WHERE token_hash = ? AND removed = 0 ORDER BY position LIMIT 1',
+  names: "SELECT 'bot:' || id AS id, name FROM rm_bots WHERE id IN (SELECT substr(value, 5) FROM json_each(?) WHERE value LIKE 'bot:%')",
 } as const;
 
 interface BotRow {
@@ -44,6 +45,16 @@ export function findBotByTokenHash(db: Database, tokenHash: string): BotRecord |
   const row = statement(db, SQL.byToken).get(tokenHash) as BotRow | undefined;
   return row ? toBot(row) : null;
 }
+
+/** The names of the bots among these author ids (`bot:<botId>`), removed bots too, by author id. */
+export function botNames(db: Database, authorIds: readonly string[]): Map<string, string> {
+  if (!authorIds.some(isBotAuthor)) return new Map();
+  const rows = statement(db, SQL.names).all(JSON.stringify(authorIds)) as Array<{ id: string; name: string }>;
+  return new Map(rows.map((row) => [row.id, row.name]));
+}
+
+/** A bot's replies carry the author id `bot:<botId>`. */
+export const isBotAuthor = (authorId: string): boolean => authorId.startsWith('bot:');
 
 function toBot(row: BotRow): BotRecord {
   return {

@@ -27,7 +27,7 @@ import { normalizeAddress } from '../../domain/shared/address';
 import { summaryOf } from '../../projections/conversation-at';
 import { normalizeTime, type ConversationDoc } from '../../projections/conversation-summary';
 import { statement } from '../../projections/sqlite/statements';
-import { findActiveBot, findBotByTokenHash, getBot, listBots } from './sqlite-bots';
+import { botNames, findActiveBot, findBotByTokenHash, getBot, isBotAuthor, listBots } from './sqlite-bots';
 import { getChannelConnection, listChannelConnections } from './sqlite-channel-connections';
 import { countUnreadNotifications, listNotifications } from './sqlite-notifications';
 import { sqliteReportFacts } from './sqlite-reports';
@@ -122,7 +122,9 @@ export const SQL = {
   pageOldestAfter: pageSelect('AND (m.last_received_at, m.conversation_id) > (?, ?)', 'ASC'),
   viewCounts: `SELECT view_id, count FROM view_counts
     WHERE inbox_id = ? AND (agent_id = '' OR (view_id = 'assigned-to-me' AND agent_id = ?))`,
-  messages: `SELECT m.*, n.name AS author_name FROM rm_messages m LEFT JOIN rm_agent_names n ON n.id = m.author_id
+  // A bot's reply (author `bot:<botId>`) shows the bot's name.
+  messages: `SELECT m.*, COALESCE(n.name, b.name) AS author_name FROM rm_messages m LEFT JOIN rm_agent_names n ON n.id = m.author_id
+    LEFT JOIN rm_bots b ON m.author_id LIKE 'bot:%' AND b.id = substr(m.author_id, 5)
     WHERE m.conversation_id = ? ORDER BY m.position`,
   comments: `SELECT c.id, c.author_id, n.name AS author_name, c.text, c.mentions, c.at
     FROM rm_comments c LEFT JOIN rm_agent_names n ON n.id = c.author_id
@@ -220,6 +222,7 @@ export class SqliteReadStore implements ReadStore {
 
   async agentDisplayNames(ids: readonly string[]): Promise<Map<string, string>> {
     const known = new Map(this.all<{ id: string; name: string }>(SQL.agentNames, JSON.stringify(ids)).map((row) => [row.id, row.name]));
+    for (const [id, name] of botNames(this.db, ids)) known.set(id, name);
     return new Map(ids.map((id) => [id, displayName(id, known.get(id) ?? null)]));
   }
 
@@ -403,6 +406,7 @@ function deliveryOf(row: MessageRow): MessageView['delivery'] {
 /** Authors are agents (names kept after removal) or the system itself. */
 function displayName(id: string, name: string | null): string {
   if (name !== null) return name;
+  if (isBotAuthor(id)) return 'Bot';
   return id === 'system' ? 'System' : 'Unknown agent';
 }
 

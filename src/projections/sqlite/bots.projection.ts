@@ -7,11 +7,13 @@ type DataOf<T extends BotEvent['type']> = Extract<BotEvent, { type: T }>['data']
 /**
  * The bots of each inbox (rm_bots), oldest first. The webhook secret stays encrypted and the API
  * token is only its hash, as the events hold them. Every write is keyed by bot id and sets
- * values, so applying an event twice changes nothing; a removed bot's row is deleted.
+ * values, so applying an event twice changes nothing. A removed bot stays as a row marked
+ * removed (inactive, without token): its name still shows on the replies it wrote.
  */
 export const botsProjection: SqliteProjection = {
   name: 'bots',
-  version: 1,
+  // 2: removed bots kept (marked removed), for the name on their replies.
+  version: 2,
   handles: ['BotCreated', 'BotChanged', 'BotActivated', 'BotDeactivated', 'BotTokenIssued', 'BotRemoved'],
   reset(tx) {
     tx.exec(`
@@ -27,6 +29,7 @@ export const botsProjection: SqliteProjection = {
         webhook_secret TEXT,
         active INTEGER NOT NULL,
         token_hash TEXT,
+        removed INTEGER NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL,
         position INTEGER NOT NULL
       );
@@ -78,7 +81,7 @@ export const botsProjection: SqliteProjection = {
         return;
       }
       case 'BotRemoved':
-        statement(tx, 'DELETE FROM rm_bots WHERE id = ?').run(id);
+        statement(tx, 'UPDATE rm_bots SET removed = 1, active = 0, token_hash = NULL WHERE id = ?').run(id);
         return;
       default:
         return;

@@ -395,7 +395,13 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
     const unique = [...new Set(ids)].filter((id) => id !== '');
     if (unique.length === 0) return new Map();
     const agents = await this.models.agents.find({ _id: { $in: unique } }, { name: 1 }).lean<AgentDocument[]>();
-    return new Map(agents.map((agent) => [agent._id, agent.name]));
+    const names = new Map(agents.map((agent) => [agent._id, agent.name]));
+    // A bot's replies carry the author id `bot:<botId>`: the bot's name, removed bots too.
+    const botIds = unique.filter((id) => id.startsWith('bot:')).map((id) => id.slice(4));
+    if (botIds.length > 0) {
+      for (const bot of await this.models.bots.find({ _id: { $in: botIds } }, { name: 1 }).lean<BotDocument[]>()) names.set(`bot:${bot._id}`, bot.name);
+    }
+    return names;
   }
 
   /** A MongoDB that cannot be reached is the port's StoreUnavailableError (HTTP 503), naming where. */
@@ -505,6 +511,7 @@ function toMessage(message: MessageRecord, conversationChannel: Channel, inboxAd
 /** Authors are agents (names kept after removal) or the system itself. */
 function displayName(id: string, name: string | null): string {
   if (name !== null) return name;
+  if (id.startsWith('bot:')) return 'Bot';
   return id === 'system' ? 'System' : 'Unknown agent';
 }
 
