@@ -36,13 +36,23 @@ export class WebhookBotEvents implements ProcessManager {
     const conversationId = conversationIdFromStream(event.streamId);
     if (!conversationId) return;
     if (this.executor.now().getTime() - Date.parse(event.metadata.occurredAt) > WEBHOOK_BOT_MAX_EVENT_AGE_MS) return;
+    // Most conversations are no webhook bot's: the read models say so without reading the stream
+    // (a conversation's inbox and channel never change; a brand-new one may not be projected yet).
+    const summary = await this.readStore.getConversationSummary(conversationId);
+    if (summary && !(await this.webhookBotOf(summary.inboxId, summary.channel))) return;
     const stream = await this.executor.store.readStream(event.streamId);
     if (!concernsBot(stream, event)) return;
     const started = stream[0]?.data as { inboxId?: string; channel?: string } | undefined;
     if (!started?.inboxId || !started.channel) return;
-    const bot = await this.readStore.findActiveBot(started.inboxId, started.channel);
-    if (!bot || bot.kind !== 'webhook' || !bot.webhookUrl) return;
+    const bot = await this.webhookBotOf(started.inboxId, started.channel);
+    if (!bot) return;
     const data: WebhookBotJobData = { botId: bot.id, conversationId, eventId: event.id };
     await this.jobs.enqueue(WEBHOOK_BOT_JOB, { ...data }, { jobId: webhookBotJobId(event.id), attempts: WEBHOOK_BOT_ATTEMPTS, backoff: WEBHOOK_BOT_BACKOFF });
+  }
+
+  /** The inbox's active bot for the channel, when it is a webhook bot. */
+  private async webhookBotOf(inboxId: string, channel: string) {
+    const bot = await this.readStore.findActiveBot(inboxId, channel);
+    return bot && bot.kind === 'webhook' && bot.webhookUrl ? bot : null;
   }
 }
