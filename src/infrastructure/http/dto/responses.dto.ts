@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS } from '../../../domain/shared/types';
+import { InboxBusinessHoursDto, InboxRoutingDto } from './inbox-routing.dto';
 
 /**
  * The shapes the API answers with, for the OpenAPI reference only: the handlers return the read
@@ -376,6 +377,12 @@ export class InboxView {
 
   @ApiProperty({ type: String, format: 'date-time' })
   createdAt: string;
+
+  @ApiProperty({ type: () => InboxRoutingDto, description: 'Auto-assignment settings (as `GET /api/inboxes/:id/routing`).' })
+  routing: InboxRoutingDto;
+
+  @ApiProperty({ type: () => InboxBusinessHoursDto, description: 'Business hours (as `GET /api/inboxes/:id/business-hours`).' })
+  businessHours: InboxBusinessHoursDto;
 }
 
 export class InboxList {
