@@ -169,6 +169,32 @@ describe('notifications (e2e)', () => {
     expect(await types()).toEqual(['new-message']);
   });
 
+  it('a bot handing a conversation over tells the agent who gets it, as a handoff', async () => {
+    const bea = agents.bea;
+    const inboxId = ((await as(admin).get('/api/inboxes')).body.inboxes as { id: string; isDefault: boolean }[]).find((i) => i.isDefault)!.id;
+    // A webhook bot that takes the API channel's new conversations, and hands one over through the bot API.
+    const bot = await as(admin).post(`/api/inboxes/${inboxId}/bots`, {
+      name: 'Triage bot',
+      kind: 'webhook',
+      channels: ['api'],
+      webhookUrl: 'https://bot.example.test/parley',
+    });
+    expect(bot.status).toBe(201);
+    expect((await as(admin).post(`/api/bots/${bot.body.id}/activate`)).status).toBe(200);
+    const botToken = (await as(admin).post(`/api/bots/${bot.body.id}/token`)).body.token as string;
+    try {
+      const conversationId = await ingest({ subject: 'Where is my parcel?' });
+      expect((await as(admin).get(`/api/conversations/${conversationId}`)).body.assignee).toMatchObject({ type: 'bot' });
+      expect((await t.request('POST', `/api/bot/conversations/${conversationId}/handoff`, { token: botToken, body: {} })).status).toBe(200);
+      expect((await as(admin).post(`/api/conversations/${conversationId}/assign`, { assignee: bea.id })).status).toBe(200);
+      const item = await notificationFor(bea.token, conversationId, 'handoff');
+      expect(item.text).toBe('The bot handed “Where is my parcel?” over to you');
+      expect((await notificationsOf(bea.token)).items.filter((i) => i.conversationId === conversationId).map((i) => i.type)).toEqual(['handoff']);
+    } finally {
+      expect((await as(admin).post(`/api/bots/${bot.body.id}/deactivate`)).status).toBe(200);
+    }
+  });
+
   it('marks all read at once', async () => {
     const bea = agents.bea;
     expect((await notificationsOf(bea.token)).unread).toBeGreaterThan(0);
