@@ -1,4 +1,5 @@
-import { startTestApp, type TestApp } from '../support/app-harness';
+import { ChannelActivity } from '../../src/application/live/channel-activity';
+import { ManualClock, startTestApp, type TestApp } from '../support/app-harness';
 
 /**
  * An inbox's auto-assignment settings and business hours over the API (issue 14): admins read and
@@ -150,5 +151,34 @@ describe('inbox routing settings and business hours (e2e)', () => {
     admin = await t.login();
     expect((await api('GET', `/api/inboxes/${inboxId}/routing`, admin)).body).toMatchObject({ mode: 'balanced', defaultCapacity: 3 });
     expect((await api('GET', `/api/inboxes/${inboxId}/business-hours`, admin)).body).toMatchObject({ enabled: true, timeZone: 'Europe/Amsterdam' });
+  });
+});
+
+describe('the team status a live channel reads follows the business hours (e2e)', () => {
+  // Friday 4 December 2026, 18:30 in Amsterdam (CET, UTC+1).
+  const clock = new ManualClock(new Date('2026-12-04T17:30:00.000Z'));
+  let t: TestApp;
+  let admin: string;
+  let inboxId: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ clock });
+    admin = await t.login();
+    inboxId = (await t.request('GET', '/api/inboxes', { token: admin })).body.inboxes[0].id;
+  });
+  afterAll(() => t?.close());
+
+  it('is open while the inbox keeps no hours, closed after hours with the next opening, open again once it comes', async () => {
+    const activity = t.app.get(ChannelActivity);
+    expect(await activity.teamStatus(inboxId)).toMatchObject({ open: true, nextOpenAt: null, timeZone: 'UTC' });
+
+    const weekday = [{ from: '09:00', to: '17:00' }];
+    const week = { mon: weekday, tue: weekday, wed: weekday, thu: weekday, fri: weekday };
+    const set = await t.request('PUT', `/api/inboxes/${inboxId}/business-hours`, { token: admin, body: { enabled: true, timeZone: 'Europe/Amsterdam', week } });
+    expect(set.status).toBe(200);
+    expect(await activity.teamStatus(inboxId)).toMatchObject({ open: false, nextOpenAt: '2026-12-07T08:00:00.000Z', timeZone: 'Europe/Amsterdam' });
+
+    clock.advance(Date.parse('2026-12-07T08:00:00.000Z') - clock.now().getTime()); // Monday 09:00 in Amsterdam
+    expect(await activity.teamStatus(inboxId)).toMatchObject({ open: true, nextOpenAt: null, timeZone: 'Europe/Amsterdam' });
   });
 });
