@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { systemContext } from '../../src/application/command-handling/command-context';
 import { CommandExecutor } from '../../src/application/command-handling/command-executor';
 import type { RecordedEvent } from '../../src/application/ports/event-store.port';
@@ -5,6 +6,7 @@ import { PROCESSOR_CHECKPOINTS, type ProcessorCheckpoints } from '../../src/appl
 import { AutoAssignConversations } from '../../src/application/process-managers/auto-assign-conversations.saga';
 import { streams } from '../../src/application/streams';
 import { agentDecider } from '../../src/domain/agent/agent.decider';
+import { conversationDecider } from '../../src/domain/conversation/conversation.decider';
 import { inboxDecider } from '../../src/domain/inbox/inbox.decider';
 import type { RoutingSettings } from '../../src/domain/inbox/inbox.events';
 import { createApiChannelPlugin } from '../../src/plugins/api/api-channel.plugin';
@@ -205,5 +207,94 @@ describe('auto-assignment (a running Parley)', () => {
     expect(countBy(after.values())).toEqual({ [agents.al]: 7, [agents.bo]: 7, [agents.cy]: 10, [agents.dee]: 10, [agents.eve]: 7 });
     expect(waitingBefore.slice(0, 3).every((id) => after.get(id) !== null)).toBe(true);
     expect(after.get(late)).toBeNull();
+  }, 60_000);
+  it('what routing leaves alone: the bot\u2019s chat until handoff, Spam, a composed email until its answer; then they go out oldest first', async () => {
+    const created = await t.request('POST', '/api/inboxes', { token, body: { name: 'Routing two', agentIds: [agents.al] } });
+    expect(created.status).toBe(201);
+    const second = created.body.id as string;
+    await executor.execute(
+      streams.inbox(second),
+      inboxDecider,
+      { type: 'SetInboxRouting', data: { mode: 'round-robin', channels: [], defaultCapacity: 2, capacities: {} } },
+      system(),
+    );
+    const now = () => clock.now().toISOString();
+    const receive = (conversationId: string, from: string, extra: { assignToBot?: boolean } = {}) =>
+      executor.execute(
+        streams.conversation(conversationId),
+        conversationDecider,
+        {
+          type: 'ReceiveInboundMessage',
+          data: {
+            conversationId,
+            inboxId: second,
+            channel: 'chat',
+            externalThreadId: conversationId,
+            externalMessageId: randomUUID(),
+            messageId: randomUUID(),
+            contactId: randomUUID(),
+            from: { address: from },
+            to: [],
+            subject: 'Hello',
+            text: 'Hello',
+            attachments: [],
+            receivedAt: now(),
+            senderBlocked: false,
+            now: now(),
+            ...extra,
+          },
+        },
+        system(),
+      );
+    const [withBot, spam, composed, plain] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await receive(withBot, 'visitor-1', { assignToBot: true });
+    await receive(spam, 'noreply@shop.example'); // a role address: Spam at once
+    await executor.execute(
+      streams.conversation(composed),
+      conversationDecider,
+      {
+        type: 'StartOutboundConversation',
+        data: {
+          conversationId: composed,
+          inboxId: second,
+          channel: 'chat',
+          externalThreadId: composed,
+          messageId: randomUUID(),
+          contactId: randomUUID(),
+          authorId: agents.al,
+          to: { address: 'visitor-3' },
+          subject: 'Following up',
+          text: 'Any news?',
+          now: now(),
+        },
+      },
+      system(),
+    );
+    await routingSettled();
+    expect(await assignees([withBot, spam, composed])).toEqual(
+      new Map([
+        [withBot, 'bot'],
+        [spam, null],
+        [composed, null],
+      ]),
+    );
+
+    // The visitor asks for a person: the bot lets go, and routing hands it out.
+    await executor.execute(streams.conversation(withBot), conversationDecider, { type: 'RequestBotHandoff', data: { now: now() } }, system());
+    await receive(plain, 'visitor-4');
+    await receive(composed, 'visitor-3'); // the answer: it waits from now on, after plain
+    await routingSettled();
+    expect(await assignees([withBot, spam, composed, plain])).toEqual(
+      new Map([
+        [withBot, agents.al],
+        [spam, null],
+        [composed, null],
+        [plain, agents.al],
+      ]),
+    );
+    // Closing one frees al's place for the composed email's conversation, now waiting.
+    expect((await t.request('POST', `/api/conversations/${plain}/close`, { token, body: {} })).status).toBe(200);
+    await routingSettled();
+    expect((await assignees([composed])).get(composed)).toBe(agents.al);
   }, 60_000);
 });
