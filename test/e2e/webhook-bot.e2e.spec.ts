@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebhookBotEvents } from '../../src/application/bots/webhook-bot.saga';
+import { CommandExecutor } from '../../src/application/command-handling/command-executor';
 import { JOB_QUEUE, type JobQueue } from '../../src/application/ports/job-queue.port';
 import { createLogger } from '../../src/infrastructure/logging/logger';
 import { ManualClock, startTestApp } from '../support/app-harness';
@@ -226,6 +228,21 @@ describe('webhook bot (e2e)', () => {
     expect((await jobs.job(`webhook-bot:${only.payload.id}`))?.attemptsMade).toBe(1);
     expect(bot.requests.filter((r) => r.payload.id === only.payload.id)).toHaveLength(1);
     bot.answer = () => 200;
+  });
+
+  it('handling an event again (process managers run at least once) delivers nothing twice', async () => {
+    const { t, visitorSays } = parley;
+    const { conversationId } = await visitorSays('Only once, please');
+    const delivered = await bot.waitFor((r) => r.payload.conversationId === conversationId && r.payload.type === 'MessageReceived', 'message');
+    const jobs = t.app.get<JobQueue>(JOB_QUEUE);
+    const jobId = `webhook-bot:${delivered.payload.id}`;
+    await until(async () => (await jobs.job(jobId))?.state === 'completed', 'the delivery to complete');
+    const stream = await t.app.get(CommandExecutor).store.readStream(`conversation-${conversationId}`);
+    const event = stream.find((e) => e.id === delivered.payload.id)!;
+    // The delivery's job id names the event (found above by it), so the queue takes the same event's job once.
+    await t.app.get(WebhookBotEvents).handle(event);
+    expect(await jobs.job(jobId)).toMatchObject({ state: 'completed', attemptsMade: 1 });
+    expect(bot.requests.filter((r) => r.payload.id === delivered.payload.id)).toHaveLength(1);
   });
 
   it("takes only the bot's current token: none, an agent's session, an unknown or a replaced token get 401, and the bot token opens no agent route", async () => {
