@@ -124,6 +124,11 @@ describe('notifications (e2e)', () => {
     expect(off.status).toBe(200);
     expect(off.body).toMatchObject({ mention: { inApp: false, email: false }, assigned: { inApp: true, email: true } });
     expect((await as(carl.token).get('/api/me/notification-settings')).body.mention).toEqual({ inApp: false, email: false });
+    // Only what is given changes.
+    const one = await as(carl.token).patch('/api/me/notification-settings', { 'new-message': { email: true } });
+    expect(one.body).toMatchObject({ mention: { inApp: false, email: false }, 'new-message': { inApp: true, email: true } });
+    expect((await as(carl.token).patch('/api/me/notification-settings', { mention: { sms: true } })).status).toBe(400);
+    expect((await as(carl.token).patch('/api/me/notification-settings', { gossip: { inApp: true } })).status).toBe(400);
 
     const conversationId = await ingest();
     const quiet = await as(admin).post(`/api/conversations/${conversationId}/comments`, { text: '@carl FYI' });

@@ -66,11 +66,9 @@ export class NotificationsController {
   @ApiOkResponse({ description: 'The whole set of switches, as saved' })
   @Patch('notification-settings')
   changeSettings(@Body() body: NotificationSettingsDto, @CurrentAgent() agent: AuthenticatedAgent) {
-    const settings = Object.fromEntries(
-      Object.entries(body)
-        .filter(([, switches]) => switches !== undefined)
-        .map(([type, switches]) => [type, { ...(switches as object) }]),
-    );
+    // Only what was given: the DTO's instances carry every declared property, the ones left out as undefined.
+    const given = (value: object) => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+    const settings = Object.fromEntries(Object.entries(given(body)).map(([type, switches]) => [type, given(switches as object)]));
     return this.commandBus.execute(new SetNotificationSettingsCommand(settings, agentContext(agent)));
   }
 }
