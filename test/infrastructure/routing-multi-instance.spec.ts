@@ -210,6 +210,72 @@ describe('Auto-assignment: two managers deciding on one ledger at the same momen
   }, 60_000);
 });
 
+describe('Auto-assignment after a crash between the hand-out and the assignment', () => {
+  afterEach(cleanUp);
+  afterAll(cleanUpTempDirs);
+
+  /** A manager whose instance dies right after writing the ledger: its assignments never go out. */
+  function managerOn(file: string, side: ReturnType<typeof openReadSide>, crashBeforeAssigning = false) {
+    const { store } = openEventStore(file);
+    const executor = new CommandExecutor(store, { now: () => new Date() }, side.runner, 10_000);
+    if (crashBeforeAssigning) {
+      const execute = executor.execute.bind(executor);
+      executor.execute = ((streamId: string, decider: never, command: { type?: string }, ctx: never, guard?: never) => {
+        if (command?.type === 'AutoAssignConversation') throw new Error('the instance died');
+        return execute(streamId, decider, command as never, ctx, guard);
+      }) as typeof executor.execute;
+    }
+    return new AutoAssignConversations(executor, side.readStore);
+  }
+
+  async function setUp() {
+    const { store, file } = openEventStore();
+    const seeded = await seed(store);
+    const side = openReadSide(file, store);
+    side.runner.start();
+    const id = randomUUID();
+    await append(
+      store,
+      streams.conversation(id),
+      e.started({ conversationId: id, inboxId: seeded.inboxId, channel: 'chat' }),
+      e.received({ receivedAt: at(1) }),
+    );
+    const events = await log(store);
+    const arrival = events.find((event) => event.type === 'ConversationStarted' && event.data.conversationId === id)!;
+    // The instance decides (the ledger says "al"), then dies before assigning.
+    await expect(managerOn(file, side, true).handle(arrival)).rejects.toThrow('the instance died');
+    const routed = (await log(store)).filter((event) => event.type === 'ConversationRouted');
+    expect(routed.map((event) => event.data.conversationId)).toEqual([id]);
+    return { store, file, side, id, arrival, routedTo: String(routed[0].data.agentId), ...seeded };
+  }
+
+  const assignmentsOf = async (store: EventStore, id: string) =>
+    (await store.readStream(streams.conversation(id))).filter((event) => event.type === 'ConversationAssigned').map((event) => event.data.assignee);
+
+  it('the re-run (a restart, or the next lease holder) carries the hand-out out, once', async () => {
+    const { store, file, side, id, arrival, routedTo } = await setUp();
+    const restarted = managerOn(file, side);
+    await restarted.handle(arrival);
+    await restarted.handle(arrival); // delivered again: nothing new
+    expect(await assignmentsOf(store, id)).toEqual([{ type: 'agent', id: routedTo }]);
+    await side.runner.stop();
+  });
+
+  it('a hand-out to an agent who went away before it was carried out is taken back and goes to someone there (rule 11)', async () => {
+    const { store, file, side, id, arrival, routedTo, agents } = await setUp();
+    await append(store, streams.agent(routedTo), agentEvent.availability('away'));
+    await managerOn(file, side).handle(arrival);
+    const assigned = await assignmentsOf(store, id);
+    expect(assigned).toHaveLength(1);
+    expect((assigned[0] as { id: string }).id).not.toBe(routedTo);
+    expect(agents.slice(0, 3)).toContain((assigned[0] as { id: string }).id);
+    expect((await log(store)).filter((event) => event.type === 'ConversationRouteWithdrawn').map((event) => event.data)).toEqual([
+      { conversationId: id, agentId: routedTo },
+    ]);
+    await side.runner.stop();
+  });
+});
+
 const source = findRedis();
 
 if ('unavailable' in source) {
