@@ -1,4 +1,5 @@
 import { CommandBus } from '@nestjs/cqrs';
+import { emailIn, pickedChoice, planAnswer, planStart } from '../../src/application/bots/flow-bot-plan';
 import { FlowBotRuns } from '../../src/application/bots/flow-bot.saga';
 import { systemContext } from '../../src/application/command-handling/command-context';
 import { CommandExecutor } from '../../src/application/command-handling/command-executor';
@@ -231,5 +232,64 @@ describe('The flow bot at work (process manager)', () => {
     await saga.handle(assigned);
     all = await events(closed);
     expect(said(all)).toEqual([]);
+  });
+});
+
+describe('the flow bot plan (what one event makes it do)', () => {
+  const context = (flow: BotFlow, buttons = true) => ({ flow, buttons, language: 'en' as const });
+
+  it('a flow that runs out of steps hands off; a loop of messages waits where it would repeat, and the next message goes on', () => {
+    const ends: BotFlow = { startStepId: 'hi', steps: [{ id: 'hi', type: 'message', text: 'Hi' }] };
+    expect(planStart(context(ends))).toEqual([{ type: 'say', key: 'hi', text: 'Hi' }, { type: 'advance', stepId: 'hi' }, { type: 'handoff' }]);
+
+    const loop: BotFlow = {
+      startStepId: 'a',
+      steps: [
+        { id: 'a', type: 'message', text: 'A', next: 'b' },
+        { id: 'b', type: 'message', text: 'B', next: 'a' },
+      ],
+    };
+    expect(planStart(context(loop))).toEqual([
+      { type: 'say', key: 'a', text: 'A' },
+      { type: 'advance', stepId: 'a' },
+      { type: 'say', key: 'b', text: 'B' },
+      { type: 'advance', stepId: 'b' },
+    ]);
+    expect(planAnswer(context(loop), 'b', { text: 'and?' }).slice(0, 2)).toEqual([
+      { type: 'say', key: 'a', text: 'A' },
+      { type: 'advance', stepId: 'a' },
+    ]);
+  });
+
+  it('a handoff step hands off before its last words; a step edited away starts the flow again', () => {
+    const flow: BotFlow = {
+      startStepId: 'team',
+      steps: [{ id: 'team', type: 'handoff', text: 'Passing you on.' }],
+    };
+    expect(planStart(context(flow))).toEqual([{ type: 'advance', stepId: 'team' }, { type: 'handoff' }, { type: 'say', key: 'team', text: 'Passing you on.' }]);
+    expect(planAnswer(context(flow), 'gone-step', { text: 'hello' })[0]).toEqual({ type: 'advance', stepId: 'team' });
+  });
+
+  it('picks a button by id, by label in any case, by number; reads one email address out of a sentence', () => {
+    const step = {
+      id: 'q',
+      type: 'question' as const,
+      text: 'Which?',
+      choices: [
+        { id: 'a', label: 'Billing', next: 'x' },
+        { id: 'b', label: 'Talk to a person', next: 'y' },
+      ],
+    };
+    expect(pickedChoice(step, { text: 'whatever', choiceId: 'b' })?.id).toBe('b');
+    expect(pickedChoice(step, { text: '  TALK to a   person ' })?.id).toBe('b');
+    expect(pickedChoice(step, { text: '1.' })?.id).toBe('a');
+    expect(pickedChoice(step, { text: '3' })).toBeNull();
+    expect(pickedChoice(step, { text: 'billing please' })).toBeNull();
+
+    expect(emailIn('Ann@Example.com')).toBe('ann@example.com');
+    expect(emailIn("sure, it's <ann@example.com>.")).toBe('ann@example.com');
+    expect(emailIn('ann@example.com or bob@example.com')).toBeNull();
+    expect(emailIn('ann@localhost')).toBeNull();
+    expect(emailIn('tomorrow')).toBeNull();
   });
 });
