@@ -197,6 +197,14 @@ export class AttachmentView {
   size: number;
 }
 
+export class ReplyChoiceView {
+  @ApiProperty({ type: String, example: 'billing' })
+  id: string;
+
+  @ApiProperty({ type: String, example: 'Billing' })
+  label: string;
+}
+
 export class DeliveryView {
   @ApiProperty({ type: String, enum: ['queued', 'delivered', 'failed', 'retrying'] })
   status: 'queued' | 'delivered' | 'failed' | 'retrying';
@@ -249,11 +257,17 @@ export class MessageView {
 
   @ApiProperty({
     type: String,
-    format: 'uuid',
     nullable: true,
-    description: 'Outbound only; null for inbound and for a transcript the system sent when the chat closed.',
+    description:
+      "Outbound only: the agent's id, or `bot:<bot id>` for a bot's reply; null for inbound and for a transcript the system sent when the chat closed.",
   })
   authorId: string | null;
+
+  @ApiPropertyOptional({
+    type: () => [ReplyChoiceView],
+    description: "A bot's reply only: the buttons its question offered the contact (docs/bot-flows.md).",
+  })
+  choices?: ReplyChoiceView[];
 }
 
 export class CommentAuthor {
