@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConversationChanges } from '../../application/live/conversation-changes';
 import { AssetsController } from './assets.controller';
 import { AuthPagesController } from './auth-pages.controller';
+import { BotSettingsController } from './bot-settings.controller';
 import { InboxFragmentsController } from './inbox-fragments.controller';
 import { InboxPagesController } from './inbox-pages.controller';
 import { InboxPresenter } from './inbox-presenter';
@@ -28,6 +29,15 @@ export class WebHttpSetup implements OnModuleInit {
 }
 
 /** The web UI's controllers and providers, listed once for AppModule. */
-export const webControllers = [AuthPagesController, InboxPagesController, InboxFragmentsController, LiveEventsController, ReportsPageController, AssetsController, InboxRoutingSettingsController];
+export const webControllers = [
+  AuthPagesController,
+  InboxPagesController,
+  InboxFragmentsController,
+  LiveEventsController,
+  ReportsPageController,
+  AssetsController,
+  InboxRoutingSettingsController,
+  BotSettingsController,
+];
 
 export const webProviders = [WebRenderer, WebExceptionFilter, InboxScreen, InboxPresenter, ConversationChanges, WebHttpSetup, InboxRoutingSettingsView];

@@ -93,6 +93,11 @@ async function onlyFlowBot(f: MatrixFixture, t: Targets): Promise<void> {
   await flowBot(f, t);
 }
 const botUrl = (t: Targets, rest = '') => `/api/bots/${bots.get(t.unique) ?? randomUUID()}${rest}`;
+/** The Settings page's form of one bot action (the web UI's twin of botUrl). */
+const botSettingsAction = (action: string) => (t: Targets) => ({
+  url: `/settings/bots/${bots.get(t.unique) ?? randomUUID()}/${action}?inbox=${t.inboxId}`,
+  form: {},
+});
 
 /** A JSON command on one conversation (`POST /api/conversations/:id/<command>`). */
 function conversationCommand(command: string, allowed: number, json: (t: Targets) => unknown = () => ({}), options: Partial<Probe> = {}): RouteEntry {
@@ -1029,6 +1034,35 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
         allowed: 200,
         ...ACTS_ON_NAMED_INBOX,
       },
+    ],
+  },
+  'GET /settings/bots': {
+    access: 'admin',
+    surface: 'htmx',
+    probes: [{ call: (t) => ({ url: `/settings/bots?inbox=${t.inboxId}` }), allowed: 200, ...ACTS_ON_NAMED_INBOX }],
+  },
+  'POST /settings/bots': {
+    access: 'admin',
+    surface: 'htmx',
+    probes: [
+      { call: (t) => ({ url: `/settings/bots?inbox=${t.inboxId}`, form: { name: `Bot ${t.unique}`, kind: 'flow' } }), allowed: 200, ...ACTS_ON_NAMED_INBOX },
+    ],
+  },
+  'POST /settings/bots/:id/:action': {
+    access: 'admin',
+    surface: 'htmx',
+    probes: [
+      {
+        variant: 'save',
+        call: (t) => ({ ...botSettingsAction('save')(t), form: { name: `Renamed ${t.unique}` } }),
+        prepare: flowBot,
+        allowed: 200,
+        ...ACTS_ON_NAMED_INBOX,
+      },
+      { variant: 'activate', call: botSettingsAction('activate'), prepare: onlyFlowBot, allowed: 200, ...ACTS_ON_NAMED_INBOX },
+      { variant: 'deactivate', call: botSettingsAction('deactivate'), prepare: flowBot, allowed: 200, ...ACTS_ON_NAMED_INBOX },
+      { variant: 'token', call: botSettingsAction('token'), prepare: flowBot, allowed: 200, ...ACTS_ON_NAMED_INBOX },
+      { variant: 'remove', call: botSettingsAction('remove'), prepare: flowBot, allowed: 200, ...ACTS_ON_NAMED_INBOX },
     ],
   },
   'POST /ui/me/notification-settings': {
