@@ -1,5 +1,5 @@
 import { CommandBus } from '@nestjs/cqrs';
-import { emailIn, pickedChoice, planAnswer, planStart } from '../../src/application/bots/flow-bot-plan';
+import { emailIn, ownWords, pickedChoice, planAnswer, planStart } from '../../src/application/bots/flow-bot-plan';
 import { FlowBotRuns } from '../../src/application/bots/flow-bot.saga';
 import { systemContext } from '../../src/application/command-handling/command-context';
 import { CommandExecutor } from '../../src/application/command-handling/command-executor';
@@ -291,5 +291,36 @@ describe('the flow bot plan (what one event makes it do)', () => {
     expect(emailIn('ann@example.com or bob@example.com')).toBeNull();
     expect(emailIn('ann@localhost')).toBeNull();
     expect(emailIn('tomorrow')).toBeNull();
+  });
+
+  it("reads only the visitor's own words of an email answer, not the question it quotes", () => {
+    const quoted = '2\n\nOn Mon, 7 Dec 2026 at 10:00, Support <support@acme.test> wrote:\n> What is it about?\n> 1. Billing\n> 2. Talk to a person';
+    expect(ownWords(quoted)).toBe('2');
+    expect(ownWords('ann@example.com\n-- \nAnn, sent from my phone <ann@work.test>')).toBe('ann@example.com');
+    expect(ownWords('Billing\n-----Original Message-----\nFrom: support@acme.test')).toBe('Billing');
+    expect(ownWords('just this')).toBe('just this');
+    const flow: BotFlow = {
+      startStepId: 'q',
+      steps: [
+        {
+          id: 'q',
+          type: 'question',
+          text: 'What is it about?',
+          choices: [
+            { id: 'a', label: 'Billing', next: 'e' },
+            { id: 'b', label: 'Talk to a person', next: 'h' },
+          ],
+        },
+        { id: 'e', type: 'collect-email', text: 'Your address?', next: 'h' },
+        { id: 'h', type: 'handoff' },
+      ],
+    };
+    expect(planAnswer(context(flow, false), 'q', { text: quoted })).toEqual([{ type: 'advance', stepId: 'h' }, { type: 'handoff' }]);
+    expect(
+      planAnswer(context(flow, false), 'e', { text: 'ann@example.com\n\nOp 7 dec 2026 schreef Support <support@acme.test>:\n> Your address?' })[0],
+    ).toEqual({
+      type: 'email',
+      address: 'ann@example.com',
+    });
   });
 });

@@ -35,7 +35,9 @@ export function planStart(context: FlowBotContext): FlowBotAction[] {
  * - message (a flow that stopped at a loop): goes on to its next step.
  * A step that no longer exists (the flow was edited meanwhile) starts the flow again.
  */
-export function planAnswer(context: FlowBotContext, currentStepId: string, message: { text: string; choiceId?: string }): FlowBotAction[] {
+export function planAnswer(context: FlowBotContext, currentStepId: string, received: { text: string; choiceId?: string }): FlowBotAction[] {
+  // An email answer quotes the bot's question below it: only the visitor's own words count.
+  const message = { ...received, text: ownWords(received.text) || received.text };
   const step = flowStep(context.flow, currentStepId);
   if (!step) return runFrom(context, context.flow.startStepId);
   switch (step.type) {
@@ -122,6 +124,23 @@ export function pickedChoice(step: Extract<BotFlowStep, { type: 'question' }>, m
   if (number) return step.choices[Number(number[1]) - 1] ?? null;
   return null;
 }
+
+/**
+ * The visitor's own words of a message: the lines before a quoted earlier message (lines starting
+ * with ">", an "On … wrote:" line, an "Original message" divider) or a signature ("-- ").
+ */
+export function ownWords(text: string): string {
+  const kept: string[] = [];
+  for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed.startsWith('>') || /^-- ?$/.test(line) || QUOTE_HEADER.test(trimmed) || DIVIDER.test(trimmed)) break;
+    kept.push(line);
+  }
+  return kept.join('\n').trim();
+}
+
+const QUOTE_HEADER = /^(on|op|am|le)\s.*\s(wrote|schreef|schrieb|a écrit)(\s.*)?:$/i;
+const DIVIDER = /^-{2,}\s*(original message|oorspronkelijk bericht|forwarded message|doorgestuurd bericht)/i;
 
 const normalised = (text: string) => text.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
 
