@@ -1151,6 +1151,26 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         expect(await t.store.listNotifications(randomUUID(), 10)).toEqual([]);
         expect(await t.store.countUnreadNotifications(randomUUID())).toBe(0);
       });
+
+      it('gives only the notifications of the inboxes asked for, when asked', async () => {
+        const t = await open();
+        const [ana, conversationId, inboxA, inboxB] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+        const [n1, n2, n3] = [randomUUID(), randomUUID(), randomUUID()];
+        await t.record(
+          `notifications-${ana}`,
+          created(n1, ana, 'mention', conversationId, inboxA, at(1)),
+          created(n2, ana, 'mention', conversationId, inboxB, at(2)),
+          created(n3, ana, 'assigned', conversationId, inboxA, at(3)),
+          read([n3], at(4)),
+        );
+        expect((await t.store.listNotifications(ana, 10, [inboxA])).map((n) => n.id)).toEqual([n3, n1]);
+        expect((await t.store.listNotifications(ana, 10, [inboxA, inboxB])).map((n) => n.id)).toEqual([n3, n2, n1]);
+        expect(await t.store.listNotifications(ana, 10, [])).toEqual([]);
+        expect(await t.store.countUnreadNotifications(ana, [inboxB])).toBe(1);
+        expect(await t.store.countUnreadNotifications(ana, [inboxA])).toBe(1);
+        expect(await t.store.countUnreadNotifications(ana, [])).toBe(0);
+        expect(await t.store.countUnreadNotifications(ana)).toBe(2);
+      });
     });
 
     describe('channel connections', () => {

@@ -200,6 +200,31 @@ describe('notifications (e2e)', () => {
     }
   });
 
+  it('an agent taken out of the inbox is told nothing more about it, and does not see what they were told while out', async () => {
+    const nina = agents.nina;
+    const first = inbound({ subject: 'Lost parcel' });
+    const conversationId = await ingest(first);
+    expect((await as(admin).post(`/api/conversations/${conversationId}/assign`, { assignee: nina.id })).status).toBe(200);
+    await notificationFor(nina.token, conversationId, 'assigned');
+    const inboxId = ((await as(admin).get('/api/inboxes')).body.inboxes as { id: string; isDefault: boolean }[]).find((i) => i.isDefault)!.id;
+    const members = (agentIds: string[]) => as(admin).put(`/api/inboxes/${inboxId}/members`, { agentIds });
+    expect((await members([agents.bea.id, agents.carl.id])).status).toBe(200);
+    try {
+      // Out of the inbox: what she was told about it is not shown (nor counted).
+      expect((await notificationsOf(nina.token)).items.filter((i) => i.conversationId === conversationId)).toEqual([]);
+      // The contact writes again in the conversation she still owns; then Bea is mentioned elsewhere.
+      expect(await ingest({ externalThreadId: first.externalThreadId, from: first.from, subject: first.subject })).toBe(conversationId);
+      const later = await ingest();
+      await as(admin).post(`/api/conversations/${later}/comments`, { text: '@bea please' });
+      // Handled in log order: once Bea has heard of the mention, the message before it has been handled too.
+      await notificationFor(agents.bea.token, later, 'mention');
+    } finally {
+      expect((await members([agents.bea.id, agents.carl.id, nina.id])).status).toBe(200);
+    }
+    // Back in the inbox: the assignment shows again, and the message that came while she was out told her nothing.
+    expect((await notificationsOf(nina.token)).items.filter((i) => i.conversationId === conversationId).map((i) => i.type)).toEqual(['assigned']);
+  });
+
   it('marks all read at once', async () => {
     const bea = agents.bea;
     expect((await notificationsOf(bea.token)).unread).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import { followLog } from '../live/follow-log';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '../ports/event-store.port';
 import { APP_LOGGER, type AppLogger } from '../ports/logger.port';
 import { PROJECTION_PROGRESS, READ_STORE, type ProjectionProgress, type ReadStore } from '../ports/read-store.port';
+import { reachableInboxIds } from './reachable-inboxes';
 
 /** An agent's notifications changed (one arrived, some were read): their unread count now. */
 export interface NotificationNotice {
@@ -63,7 +64,7 @@ export class NotificationFeed implements OnApplicationBootstrap, BeforeApplicati
     await this.progress.waitFor(event.position, PROJECTION_WAIT_MS);
     let unread: number;
     try {
-      unread = await this.readStore.countUnreadNotifications(agentId);
+      unread = await this.readStore.countUnreadNotifications(agentId, await reachableInboxIds(this.readStore, agentId));
     } catch (err) {
       this.logger.debug({ err, agentId }, 'notification feed: could not count unread notifications');
       return;

@@ -9,11 +9,12 @@ import { CommandExecutor } from '../command-handling/command-executor';
 import { READ_STORE, type NotificationRecord, type ReadStore } from '../ports/read-store.port';
 import { streams } from '../streams';
 import { notificationSettingsOf } from './notification-settings';
+import { reachableInboxIds } from './reachable-inboxes';
 
 /** Most notifications one listing shows (the newest). */
 export const NOTIFICATION_LIST_LIMIT = 50;
 
-/** The caller's notifications, newest first, and how many are unread. */
+/** The caller's notifications, newest first, and how many are unread: only those of inboxes they can reach. */
 export class ListNotificationsQuery extends Query<{ items: NotificationRecord[]; unread: number }> {
   constructor(
     readonly agentId: string,
@@ -28,9 +29,10 @@ export class ListNotificationsHandler implements IQueryHandler<ListNotifications
   constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
 
   async execute({ agentId, limit }: ListNotificationsQuery) {
+    const inboxIds = await reachableInboxIds(this.readStore, agentId);
     const [items, unread] = await Promise.all([
-      this.readStore.listNotifications(agentId, Math.min(Math.max(1, limit), NOTIFICATION_LIST_LIMIT)),
-      this.readStore.countUnreadNotifications(agentId),
+      this.readStore.listNotifications(agentId, Math.min(Math.max(1, limit), NOTIFICATION_LIST_LIMIT), inboxIds),
+      this.readStore.countUnreadNotifications(agentId, inboxIds),
     ]);
     return { items, unread };
   }
@@ -61,7 +63,7 @@ export class MarkNotificationsReadHandler implements ICommandHandler<MarkNotific
       { type: 'MarkNotificationsRead', data: { ids, now: this.executor.now().toISOString() } },
       ctx,
     );
-    return { unread: await this.readStore.countUnreadNotifications(ctx.agent.id) };
+    return { unread: await this.readStore.countUnreadNotifications(ctx.agent.id, await reachableInboxIds(this.readStore, ctx.agent.id)) };
   }
 }
 

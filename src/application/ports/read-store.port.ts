@@ -290,9 +290,10 @@ export interface ReadStore {
   getChannelConnection(id: string): Promise<ChannelConnectionRecord | null>;
 
   // notifications (docs/notifications.md)
-  /** An agent's notifications, newest first, at most `limit`. */
-  listNotifications(agentId: string, limit: number): Promise<NotificationRecord[]>;
-  countUnreadNotifications(agentId: string): Promise<number>;
+  /** An agent's notifications, newest first, at most `limit`; with `inboxIds`, only those about conversations of these inboxes. */
+  listNotifications(agentId: string, limit: number, inboxIds?: readonly string[]): Promise<NotificationRecord[]>;
+  /** How many of an agent's notifications are unread; with `inboxIds`, only those of these inboxes. */
+  countUnreadNotifications(agentId: string, inboxIds?: readonly string[]): Promise<number>;
 
   // reports (docs/reports.md)
   /** The facts of a period (assignments, first responses, resolutions) in these inboxes, per agent and inbox. */

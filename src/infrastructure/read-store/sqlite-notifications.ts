@@ -3,10 +3,7 @@ import type { NotificationRecord } from '../../application/ports/read-store.port
 import { statement } from '../../projections/sqlite/statements';
 
 /** The ReadStore's notification queries over rm_notifications (notifications.projection.ts). */
-const SQL = {
-  list: 'SELECT * FROM rm_notifications WHERE agent_id = ? ORDER BY position DESC LIMIT ?',
-  unread: 'SELECT COUNT(*) AS n FROM rm_notifications WHERE agent_id = ? AND read_at IS NULL',
-} as const;
+const inInboxes = (inboxIds: readonly string[] | undefined) => (inboxIds === undefined ? '' : ` AND inbox_id IN (${inboxIds.map(() => '?').join(', ')})`);
 
 interface NotificationRow {
   id: string;
@@ -19,8 +16,11 @@ interface NotificationRow {
   read_at: string | null;
 }
 
-export function listNotifications(db: Database, agentId: string, limit: number): NotificationRecord[] {
-  return (statement(db, SQL.list).all(agentId, Math.max(0, Math.floor(limit))) as NotificationRow[]).map((row) => ({
+/** Newest first; with `inboxIds`, only notifications about conversations of those inboxes. */
+export function listNotifications(db: Database, agentId: string, limit: number, inboxIds?: readonly string[]): NotificationRecord[] {
+  if (inboxIds?.length === 0) return [];
+  const sql = `SELECT * FROM rm_notifications WHERE agent_id = ?${inInboxes(inboxIds)} ORDER BY position DESC LIMIT ?`;
+  return (statement(db, sql).all(agentId, ...(inboxIds ?? []), Math.max(0, Math.floor(limit))) as NotificationRow[]).map((row) => ({
     id: row.id,
     agentId: row.agent_id,
     type: row.type,
@@ -32,6 +32,8 @@ export function listNotifications(db: Database, agentId: string, limit: number):
   }));
 }
 
-export function countUnreadNotifications(db: Database, agentId: string): number {
-  return (statement(db, SQL.unread).get(agentId) as { n: number }).n;
+export function countUnreadNotifications(db: Database, agentId: string, inboxIds?: readonly string[]): number {
+  if (inboxIds?.length === 0) return 0;
+  const sql = `SELECT COUNT(*) AS n FROM rm_notifications WHERE agent_id = ? AND read_at IS NULL${inInboxes(inboxIds)}`;
+  return (statement(db, sql).get(agentId, ...(inboxIds ?? [])) as { n: number }).n;
 }

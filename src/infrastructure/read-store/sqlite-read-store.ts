@@ -292,12 +292,12 @@ export class SqliteReadStore implements ReadStore {
     return getChannelConnection(this.db, id);
   }
 
-  async listNotifications(agentId: string, limit: number): Promise<NotificationRecord[]> {
-    return listNotifications(this.db, agentId, limit);
+  async listNotifications(agentId: string, limit: number, inboxIds?: readonly string[]): Promise<NotificationRecord[]> {
+    return listNotifications(this.db, agentId, limit, inboxIds);
   }
 
-  async countUnreadNotifications(agentId: string): Promise<number> {
-    return countUnreadNotifications(this.db, agentId);
+  async countUnreadNotifications(agentId: string, inboxIds?: readonly string[]): Promise<number> {
+    return countUnreadNotifications(this.db, agentId, inboxIds);
   }
 
   async reportFacts(query: ReportFactsQuery): Promise<ReportFacts> {

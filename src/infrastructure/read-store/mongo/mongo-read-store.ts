@@ -290,11 +290,11 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
     );
   }
 
-  async listNotifications(agentId: string, limit: number): Promise<NotificationRecord[]> {
+  async listNotifications(agentId: string, limit: number, inboxIds?: readonly string[]): Promise<NotificationRecord[]> {
     return this.query(async () =>
       (
         await this.models.notifications
-          .find({ agentId })
+          .find({ agentId, ...(inboxIds === undefined ? {} : { inboxId: { $in: [...inboxIds] } }) })
           .sort({ order: -1 })
           .limit(Math.max(0, Math.floor(limit)))
           .lean<NotificationDocument[]>()
@@ -302,8 +302,10 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
     );
   }
 
-  async countUnreadNotifications(agentId: string): Promise<number> {
-    return this.query(() => this.models.notifications.countDocuments({ agentId, readAt: null }));
+  async countUnreadNotifications(agentId: string, inboxIds?: readonly string[]): Promise<number> {
+    return this.query(() =>
+      this.models.notifications.countDocuments({ agentId, readAt: null, ...(inboxIds === undefined ? {} : { inboxId: { $in: [...inboxIds] } }) }),
+    );
   }
 
   async getChannelConnection(id: string): Promise<ChannelConnectionRecord | null> {
