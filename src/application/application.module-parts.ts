@@ -32,6 +32,7 @@ import { ScheduleTrashPurge } from './process-managers/schedule-trash-purge.saga
 import { DeliverReplies } from './process-managers/deliver-replies.saga';
 import { NotifyChannelWhenConversationDeletedForever } from './process-managers/notify-channel-when-conversation-deleted-forever.saga';
 import { SendTranscriptWhenChatClosed } from './process-managers/send-transcript-when-chat-closed.saga';
+import { AutoAssignConversations } from './process-managers/auto-assign-conversations.saga';
 import { FlowBotRuns } from './bots/flow-bot.saga';
 import { NotifyChannelOfDeletedConversationJob } from './jobs/notify-channel-of-deleted-conversation.job';
 import { DeliverReplyJob } from './jobs/deliver-reply.job';
@@ -144,6 +145,7 @@ export const processManagers = [
   SendTranscriptWhenChatClosed,
   RemoveReplyFilesWhenConversationDeletedForever,
   NotifyAgents,
+  AutoAssignConversations,
   ...botProcessManagers,
   ...webhookBotProcessManagers,
   FlowBotRuns,
