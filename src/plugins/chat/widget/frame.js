@@ -507,6 +507,8 @@
   }
   function reopening(at, timeZone) {
     const format = { weekday: 'long', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    // A week or more away, the weekday alone would read as this week's: the date goes with it.
+    if (Date.parse(at) - Date.now() > 6 * 24 * 3600 * 1000) Object.assign(format, { day: 'numeric', month: 'long' });
     try {
       return new Intl.DateTimeFormat(lang, { ...format, timeZone: timeZone || 'UTC' }).format(new Date(at));
     } catch {
