@@ -96,6 +96,8 @@ if (missing) {
       await botSays('Hi! I am the Kettle & Co bot.').waitFor({ timeout: 15_000 });
       await botSays('What is your question about?').waitFor({ timeout: 15_000 });
       await choice('My order').waitFor();
+      // Signed with the bot's name.
+      expect(await frame().locator('#messages li.msg.out', { hasText: 'What is your question about?' }).locator('.author').textContent()).toBe('Kettle bot');
       expect(await choice('Something else').isEnabled()).toBe(true);
       const conversation = await eventually(async () => (await view('bots')).find((c) => c.preview), 10_000, 'the chat in the Bots view');
       // While the bot holds the chat, the visitor can ask for a person.

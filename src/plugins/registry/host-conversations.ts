@@ -67,11 +67,13 @@ export class HostConversationsService implements Pick<HostConversations, 'get' |
     const detail = await this.readStore.getConversation(conversationId);
     if (!detail || detail.channel !== channel) return null;
     const visible = detail.messages.filter((m) => m.direction === 'in' || m.kind === 'reply');
-    const authorIds = [...new Set(visible.flatMap((m) => (m.direction === 'out' && m.authorId ? [m.authorId] : [])))];
+    // A bot's reply is signed with the bot's name, which the thread gives as its sender already.
+    const isBot = (authorId: string | null) => authorId?.startsWith('bot:') === true;
+    const authorIds = [...new Set(visible.flatMap((m) => (m.direction === 'out' && m.authorId && !isBot(m.authorId) ? [m.authorId] : [])))];
     const names = authorIds.length > 0 ? await this.readStore.agentDisplayNames(authorIds) : new Map<string, string>();
     return visible
       .map((m): PluginConversationMessage => {
-        const authorName = m.direction === 'in' ? m.from.name : m.authorId ? names.get(m.authorId) : undefined;
+        const authorName = m.direction === 'in' || isBot(m.authorId) ? m.from.name : m.authorId ? names.get(m.authorId) : undefined;
         return {
           messageId: m.id,
           direction: m.direction === 'in' ? 'inbound' : 'outbound',
