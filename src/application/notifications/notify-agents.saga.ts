@@ -69,6 +69,7 @@ export class NotifyAgents implements ProcessManager {
     const conversationId = conversationIdFromStream(event.streamId);
     if (!conversationId) return;
     if (this.executor.now().getTime() - Date.parse(event.metadata.occurredAt) > MAX_NOTIFICATION_AGE_MS) return;
+    if (!mayTellSomeone(event)) return; // the common case, decided without reading the conversation
     const history = toDomainEvents<ConversationEvent>(
       await this.executor.store.readStream(streams.conversation(conversationId), { maxCount: event.revision + 1 }),
     );
@@ -146,6 +147,20 @@ export class NotifyAgents implements ProcessManager {
         return [];
     }
   }
+}
+
+/** False when the event can tell nobody anything: a comment without mentions (of others), an assignment to the bot or to oneself. */
+function mayTellSomeone(event: RecordedEvent): boolean {
+  if (event.type === 'CommentAdded') {
+    const data = event.data as unknown as CommentAdded['data'];
+    return (data.mentions ?? []).some((id) => id !== data.authorId);
+  }
+  if (event.type === 'ConversationAssigned') {
+    const { assignee } = event.data as unknown as ConversationAssigned['data'];
+    const actor = event.metadata.actor;
+    return assignee.type === 'agent' && !(actor?.type === 'agent' && actor.id === assignee.id);
+  }
+  return true;
 }
 
 /**
