@@ -148,5 +148,43 @@ if (missing) {
       await question.waitFor();
       expect(await question.locator('.bot-choices li').allTextContents()).toEqual(['My order', 'Something else']);
     });
+
+    it('with auto-assignment on, "Talk to a person" gives the chat to the agent who is available and online', async () => {
+      // The admin has Parley open (online) and is available; the inbox hands out chats round robin.
+      const agentPage = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+      await logIn(agentPage, ui.baseUrl);
+      await agentPage.goto(`${ui.baseUrl}/inbox`);
+      await agentPage.locator('#app[data-live="on"]').waitFor();
+      const me = (await ui.api('GET', '/api/me')).body;
+      await eventually(async () => (await ui.api('GET', '/api/me')).body.online === true, 10_000, 'the admin online');
+      const routing = await ui.api('PUT', `/api/inboxes/${inboxId}/routing`, { mode: 'round-robin', channels: ['chat'], defaultCapacity: 5, capacities: {} });
+      expect(routing.status).toBe(200);
+
+      // Another visitor (a browser of their own).
+      const visitor = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })).newPage();
+      page = visitor;
+      await page.goto(site.url);
+      await page.getByRole('button', { name: 'Open chat' }).click();
+      await frame().getByRole('textbox', { name: 'Message' }).waitFor();
+      await send('Can someone call me back?');
+      await botSays('What is your question about?').waitFor({ timeout: 15_000 });
+      const conversation = await eventually(
+        async () => (await view('bots')).find((c) => c.preview.includes('Can someone call me back?') || c.preview === 'What is your question about?'),
+        10_000,
+        'the new chat in the Bots view',
+      );
+      // The bot holds it: auto-assignment leaves it alone until the visitor asks for a person.
+      expect((await ui.api('GET', `/api/conversations/${conversation!.id}`)).body.assignee).toEqual({ type: 'bot' });
+
+      await frame().getByRole('button', { name: 'Talk to a person' }).click();
+      await waitForText(frame().locator('#handoff-done'), 'A team member will take over the chat.');
+      await eventually(
+        async () => (await ui.api('GET', `/api/conversations/${conversation!.id}`)).body.assignee?.id === me.id,
+        15_000,
+        'the chat assigned to the available, online admin',
+      );
+      expect((await view('bots')).some((c) => c.id === conversation!.id)).toBe(false);
+      await agentPage.close();
+    });
   });
 }
