@@ -636,6 +636,8 @@
       app.setAttribute('data-live', 'on');
       // After a reconnect, changes may have been missed: refetch everything shown.
       if (everConnected) schedule(null);
+      // Notifications may have arrived meanwhile too: the bell refetches its count and list.
+      if (everConnected && window.htmx) window.htmx.trigger(document.body, 'parley:notifications');
       everConnected = true;
     });
     source.addEventListener('change', function (event) {
