@@ -7,7 +7,6 @@ import { AutoAssignConversations } from '../../src/application/process-managers/
 import { streams } from '../../src/application/streams';
 import { agentDecider } from '../../src/domain/agent/agent.decider';
 import { conversationDecider } from '../../src/domain/conversation/conversation.decider';
-import { inboxDecider } from '../../src/domain/inbox/inbox.decider';
 import type { RoutingSettings } from '../../src/domain/inbox/inbox.events';
 import { createApiChannelPlugin } from '../../src/plugins/api/api-channel.plugin';
 import { inbound, ManualClock, startTestApp, type TestApp } from '../support/app-harness';
@@ -48,7 +47,11 @@ describe('auto-assignment (a running Parley)', () => {
   afterAll(() => t?.close());
 
   const system = () => systemContext();
-  const setRouting = (routing: RoutingSettings) => executor.execute(streams.inbox(inboxId), inboxDecider, { type: 'SetInboxRouting', data: routing }, system());
+  /** As an admin sets it in Inbox settings. */
+  const setRouting = async (routing: RoutingSettings, inbox = inboxId) => {
+    const res = await t.request('PUT', `/api/inboxes/${inbox}/routing`, { token, body: routing });
+    expect(res.status).toBe(200);
+  };
   const setPresence = (agentId: string, online: boolean) =>
     executor.execute(streams.agent(agentId), agentDecider, { type: 'SetPresence', data: { online, now: clock.now().toISOString() } }, system());
   const setAvailability = (agentId: string, availability: 'available' | 'away') =>
@@ -212,12 +215,7 @@ describe('auto-assignment (a running Parley)', () => {
     const created = await t.request('POST', '/api/inboxes', { token, body: { name: 'Routing two', agentIds: [agents.al] } });
     expect(created.status).toBe(201);
     const second = created.body.id as string;
-    await executor.execute(
-      streams.inbox(second),
-      inboxDecider,
-      { type: 'SetInboxRouting', data: { mode: 'round-robin', channels: [], defaultCapacity: 2, capacities: {} } },
-      system(),
-    );
+    await setRouting({ mode: 'round-robin', channels: [], defaultCapacity: 2, capacities: {} }, second);
     const now = () => clock.now().toISOString();
     const receive = (conversationId: string, from: string, extra: { assignToBot?: boolean } = {}) =>
       executor.execute(
