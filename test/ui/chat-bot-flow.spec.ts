@@ -14,7 +14,8 @@ import { startChatSite, type ChatSite } from './support/chat-site';
  * message with its greeting and a question with buttons, a click answers it, the visitor gives an
  * email address (a wrong one first), and "Talk to a person" sends the chat to the team: it leaves
  * the Bots view for Unassigned (auto-assignment is off). The agent's thread shows the bot's
- * replies with the buttons they offered.
+ * replies with the buttons they offered. With auto-assignment on, the chat stays with the bot
+ * until the visitor asks for a person, and then goes to the agent who is available and online.
  */
 const FLOW: BotFlow = {
   startStepId: 'hello',
