@@ -91,7 +91,10 @@ async function onlyFlowBot(f: MatrixFixture, t: Targets): Promise<void> {
     if (bot.active) await f.asAdmin('POST', `/api/bots/${bot.id}/deactivate`);
   }
   await flowBot(f, t);
+  activeBot = bots.get(t.unique);
 }
+/** The bot of the API's activate probe: the one the probes may activate (one active bot per inbox). */
+let activeBot: string | undefined;
 const botUrl = (t: Targets, rest = '') => `/api/bots/${bots.get(t.unique) ?? randomUUID()}${rest}`;
 /** The Settings page's form of one bot action (the web UI's twin of botUrl). */
 const botSettingsAction = (action: string) => (t: Targets) => ({
@@ -1059,7 +1062,13 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
         allowed: 200,
         ...ACTS_ON_NAMED_INBOX,
       },
-      { variant: 'activate', call: botSettingsAction('activate'), prepare: onlyFlowBot, allowed: 200, ...ACTS_ON_NAMED_INBOX },
+      // The bot the API's activate probe made the only active one (one active bot per inbox): activating it again is allowed.
+      {
+        variant: 'activate',
+        call: (t) => ({ url: `/settings/bots/${activeBot ?? randomUUID()}/activate?inbox=${t.inboxId}`, form: {} }),
+        allowed: 200,
+        ...ACTS_ON_NAMED_INBOX,
+      },
       { variant: 'deactivate', call: botSettingsAction('deactivate'), prepare: flowBot, allowed: 200, ...ACTS_ON_NAMED_INBOX },
       { variant: 'token', call: botSettingsAction('token'), prepare: flowBot, allowed: 200, ...ACTS_ON_NAMED_INBOX },
       { variant: 'remove', call: botSettingsAction('remove'), prepare: flowBot, allowed: 200, ...ACTS_ON_NAMED_INBOX },
