@@ -42,6 +42,7 @@ const TAGS: [string, string][] = [
   ['Audit', "A conversation's events straight from the log, and a check of its hash chain."],
   ['Channels', 'The channel plugins, and the routes they mount: `/api/channels/<id>/…` with a session, `/channels/<id>/…` public webhooks.'],
   ['Bots', "An inbox's bots (admins), and the bot API a webhook bot answers through with its own token (`/api/bot/…`, docs/webhook-bots.md)."],
+  ['Notifications', "The caller's own notifications and how each kind reaches them (in the app, by email): docs/notifications.md."],
   ['Health', 'Readiness for load balancers.'],
 ];
 
