@@ -371,8 +371,9 @@ export interface PluginConversations {
   /**
    * The contact asked for a person ("Talk to a person" while a bot answers): recorded as the
    * contact's "send to team member", so the bot lets go and the inbox's routing hands the
-   * conversation to an agent (or it waits in Unassigned). Nothing happens when it was asked before,
-   * or the conversation is closed, hidden, gone or another channel's.
+   * conversation to an agent (or it waits in Unassigned). Nothing happens when no bot holds it (it
+   * was asked before, an agent has it), or the conversation is closed, hidden, gone or another
+   * channel's.
    */
   requestHandoff(conversationId: string): Promise<void>;
 }

@@ -117,12 +117,12 @@ export class HostConversationsService implements Pick<HostConversations, 'get' |
   /**
    * The contact asked for a person (the chat's "Talk to a person"): recorded as the contact's own
    * request, through the same command a bot's handoff step sends. The bot holding the conversation
-   * lets go and routing takes over. Nothing happens when it is closed, hidden, gone or another
-   * channel's; asking twice records it once.
+   * lets go and routing takes over. Nothing happens when no bot holds it (an agent has it, or it
+   * waits for one already), or it is closed, hidden, gone or another channel's.
    */
   async requestHandoff(conversationId: string, channel: string): Promise<void> {
     const summary = await this.onChannel(conversationId, channel);
-    if (!summary || summary.status === 'closed' || isHidden(summary)) return;
+    if (!summary || summary.status === 'closed' || isHidden(summary) || summary.assignee?.type !== 'bot') return;
     const started = await this.started(conversationId);
     const address = summary.contact?.address ?? started?.contact.address;
     const ctx = systemContext({ causationId: `channel:${channel}:handoff` });
