@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { agentContext, type AuthenticatedAgent } from '../../application/command-handling/command-context';
 import {
@@ -36,6 +37,8 @@ const TYPE_LABELS: Record<(typeof NOTIFICATION_TYPES)[number], string> = {
  * notification switches of the Settings page, as fragments htmx fetches. The same queries and
  * commands as `/api/me/notifications*`; only ever the caller's own notifications.
  */
+// HTML fragments for the web UI, not the JSON API: left out of the API reference.
+@ApiExcludeController()
 @Controller('ui')
 @UseFilters(WebExceptionFilter)
 export class NotificationPagesController {
