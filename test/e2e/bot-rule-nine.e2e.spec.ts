@@ -92,6 +92,11 @@ describe('rule 9: bot conversations close after 30 minutes without visitor activ
     const dutch = await api('POST', `/api/conversations/${id}/close`, newYorker, {}, { 'accept-language': 'nl' });
     expect(dutch.body.message).toContain(`sluit het vanaf ${new Intl.DateTimeFormat('nl', options).format(from)} (America/New_York)`);
 
+    // Closing many at once words each refusal the same way.
+    const bulk = await api('POST', '/api/conversations/bulk', newYorker, { ids: [id], action: 'close' });
+    expect(bulk.body.results[0]).toMatchObject({ ok: false, code: 'bot-close-too-early' });
+    expect(bulk.body.results[0].message).toContain(`(America/New_York)`);
+
     await runDueCloses();
     expect(await status(id)).toBe('open');
     clock.advance(1 * MINUTE);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { READ_STORE, type ReadStore } from '../../src/application/ports/read-store.port';
 import { ChannelActivity } from '../../src/application/live/channel-activity';
 import { inbound, startTestApp, type TestApp } from '../support/app-harness';
+import { eventually } from '../contracts/job-queue.contract';
 
 /**
  * Bots as records (issue 14 §3) over HTTP: admins create flow and webhook bots, change, activate
@@ -172,6 +173,11 @@ describe('bots (e2e)', () => {
 
     const started = await ingest();
     expect((await api('GET', `/api/conversations/${started}`, admin)).body.assignee).toEqual({ type: 'bot' });
+    // The flow bot greets the visitor; its reply shows with the bot's name.
+    await eventually(async () => {
+      const messages = (await api('GET', `/api/conversations/${started}`, admin)).body.messages as Array<Record<string, any>>;
+      expect(messages.find((message) => message.authorId === `bot:${helper.id}`)?.from.name).toBe('Helper bot');
+    });
     const bots = await api('GET', `/api/views/bots/conversations?inboxId=${inboxId}`, admin);
     expect(bots.body.items.map((c: { id: string }) => c.id)).toContain(started);
     // An older conversation stays as it was; an email of the inbox is not the bot's channel.

@@ -17,6 +17,8 @@ import { SendTranscriptCommand } from '../../../application/transcripts/send-tra
 import type { Assignee } from '../../../domain/shared/types';
 import { CurrentAgent } from '../auth/auth.decorators';
 import { describeError } from '../describe-error';
+import type { Locale } from '../../i18n/i18n';
+import { RequestLocale } from '../../i18n/request-locale';
 import { AssignDto, BulkDto, CloseDto, CommentDto, ReplyDto, TicketDto } from '../dto/conversation.dto';
 import { TranscriptDto } from '../dto/transcript.dto';
 import { etagOf, parseIfMatch } from '../if-match';
@@ -52,10 +54,10 @@ export class ConversationsController {
   @ApiOkResponse({ type: BulkResult })
   @Post('bulk')
   @HttpCode(200)
-  async bulk(@Body() body: BulkDto, @CurrentAgent() agent: AuthenticatedAgent) {
+  async bulk(@Body() body: BulkDto, @CurrentAgent() agent: AuthenticatedAgent, @RequestLocale() locale: Locale) {
     const { action, results } = await this.commandBus.execute(new BulkConversationActionCommand(body.ids, body.action, agentContext(agent)));
-    // One result per id, each failure in the same shape as a single command's error.
-    return { action, results: results.map((r) => (r.ok ? r : { id: r.id, ok: false, ...describeError(r.error) })) };
+    // One result per id, each failure in the same shape (and the reader's language and time zone) as a single command's error.
+    return { action, results: results.map((r) => (r.ok ? r : { id: r.id, ok: false, ...describeError(r.error, locale) })) };
   }
 
   /** `?at=<ISO time>`: the conversation as it was then, folded from its events (no ETag: it is not current). */
