@@ -1,3 +1,6 @@
+import { EVENT_STORE, type EventStore } from '../../src/application/ports/event-store.port';
+import { JOB_QUEUE, type JobQueue } from '../../src/application/ports/job-queue.port';
+import { NotifyAgents } from '../../src/application/notifications/notify-agents.saga';
 import { SmtpSink, type SunkMail } from '../plugins/email/support/smtp-sink';
 import { inbound, startTestApp, type TestApp } from '../support/app-harness';
 
@@ -104,6 +107,28 @@ describe('notifications (e2e)', () => {
     // Someone else's id is unknown to you.
     expect((await as(admin).post('/api/me/notifications/read', { ids: [item.id] })).status).toBe(404);
     expect((await as(bea.token).post('/api/me/notifications/read', {})).status).toBe(400);
+  });
+
+  it('handling the same event again (process managers run at least once) tells nobody twice', async () => {
+    const bea = agents.bea;
+    const conversationId = await ingest({ subject: 'Twice told' });
+    await as(admin).post(`/api/conversations/${conversationId}/comments`, { text: '@bea once' });
+    await notificationFor(bea.token, conversationId, 'mention');
+    await mailTo(bea.email, conversationId);
+    const events = await t.app.get<EventStore>(EVENT_STORE).readStream(`conversation-${conversationId}`);
+    const comment = events.find((event) => event.type === 'CommentAdded')!;
+    await t.app.get(NotifyAgents).handle(comment);
+    await t.app.get(NotifyAgents).handle(comment);
+    // Whatever the repeats enqueued has run once nothing waits or runs.
+    const queue = t.app.get<JobQueue>(JOB_QUEUE);
+    await until('an idle queue', async () => {
+      const counts = await queue.counts();
+      return counts.waiting === 0 && counts.active === 0;
+    });
+    expect((await notificationsOf(bea.token)).items.filter((i) => i.conversationId === conversationId)).toHaveLength(1);
+    expect(relay.received.filter((m) => m.envelope.to.includes(bea.email) && m.parsed.headers.get('x-parley-conversation-id') === conversationId)).toHaveLength(
+      1,
+    );
   });
 
   it("writes the notification and its email in the agent's language", async () => {
