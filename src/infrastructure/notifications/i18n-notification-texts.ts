@@ -23,7 +23,8 @@ export class I18nNotificationTexts implements NotificationTexts {
     const open = link ? locale.t('notifications.email.open', { link }) : locale.t('notifications.email.openNoLink');
     return {
       subject: locale.t('notifications.email.subject', { text: line }),
-      text: `${line}\n\n${open}\n\n-- \n${locale.t('notifications.email.why')}\n`,
+      // The email channel adds the inbox's signature below, after its own "-- " line.
+      text: `${line}\n\n${open}\n\n${locale.t('notifications.email.why')}\n`,
     };
   }
 }
