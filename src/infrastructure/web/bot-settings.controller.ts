@@ -270,6 +270,8 @@ function flowView(flow: DraftFlow, locale: Locale) {
       id: step.id,
       text: step.text,
       next: step.next,
+      // A question's buttons show open; other steps keep theirs folded (they count only for questions).
+      showChoices: step.type === 'question' || step.choices.length > 0,
       types: STEP_TYPES.map((type) => ({ value: type, label: locale.t(`botSettings.stepTypes.${type}`), selected: type === step.type })),
       choices: [...step.choices, ...Array.from({ length: NEW_CHOICE_ROWS }, () => ({ id: '', label: '', next: '' }))].map((choice, c) => ({
         index: c,
