@@ -1,6 +1,10 @@
 import { EVENT_STORE, type EventStore } from '../../src/application/ports/event-store.port';
 import { JOB_QUEUE, type JobQueue } from '../../src/application/ports/job-queue.port';
 import { NotifyAgents } from '../../src/application/notifications/notify-agents.saga';
+import { systemContext } from '../../src/application/command-handling/command-context';
+import { CommandExecutor } from '../../src/application/command-handling/command-executor';
+import { streams } from '../../src/application/streams';
+import { agentDecider } from '../../src/domain/agent/agent.decider';
 import { SmtpSink, type SunkMail } from '../plugins/email/support/smtp-sink';
 import { inbound, startTestApp, type TestApp } from '../support/app-harness';
 
@@ -248,6 +252,27 @@ describe('notifications (e2e)', () => {
     }
     // Back in the inbox: the assignment shows again, and the message that came while she was out told her nothing.
     expect((await notificationsOf(nina.token)).items.filter((i) => i.conversationId === conversationId).map((i) => i.type)).toEqual(['assigned']);
+  });
+
+  it('auto-assignment handing a conversation to an agent tells them, as assigned automatically', async () => {
+    const bea = agents.bea;
+    const inboxId = ((await as(admin).get('/api/inboxes')).body.inboxes as { id: string; isDefault: boolean }[]).find((i) => i.isDefault)!.id;
+    const executor = t.app.get(CommandExecutor);
+    const presence = (online: boolean) =>
+      executor.execute(streams.agent(bea.id), agentDecider, { type: 'SetPresence', data: { online, now: new Date().toISOString() } }, systemContext());
+    // Bea is the one agent online: round robin hands the API channel's new conversations to her.
+    await presence(true);
+    const routing = (mode: 'off' | 'round-robin') =>
+      as(admin).put(`/api/inboxes/${inboxId}/routing`, { mode, channels: ['api'], defaultCapacity: 50, capacities: {} });
+    expect((await routing('round-robin')).status).toBe(200);
+    try {
+      const conversationId = await ingest({ subject: 'Routed to you' });
+      const item = await notificationFor(bea.token, conversationId, 'assigned');
+      expect(item.text).toBe('“Routed to you” was assigned to you automatically');
+    } finally {
+      expect((await routing('off')).status).toBe(200);
+      await presence(false);
+    }
   });
 
   it('marks all read at once', async () => {
