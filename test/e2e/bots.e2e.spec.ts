@@ -198,6 +198,19 @@ describe('bots (e2e)', () => {
     expect((await api('DELETE', `/api/bots/${helper.id}`, admin)).status).toBe(204);
   });
 
+  it('of two bots activated at the same moment, exactly one stays active; the other is refused naming it', async () => {
+    const first = await createBot({ name: 'Racer one', kind: 'flow' });
+    const second = await createBot({ name: 'Racer two', kind: 'flow' });
+    const answers = await Promise.all([first, second].map((bot) => api('POST', `/api/bots/${bot.id}/activate`, admin)));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    const winner = answers.find((answer) => answer.status === 200)!.body;
+    expect(answers.find((answer) => answer.status === 409)!.body.message).toContain(`"${winner.name}"`);
+    expect((await api('GET', `/api/inboxes/${inboxId}/bots`, admin)).body.bots.filter((bot: { active: boolean }) => bot.active)).toEqual([
+      expect.objectContaining({ id: winner.id }),
+    ]);
+    for (const bot of [first, second]) expect((await api('DELETE', `/api/bots/${bot.id}`, admin)).status).toBe(204);
+  });
+
   it('a bot without channels takes chat only', async () => {
     const chatOnly = await createBot({ name: 'Chat only', kind: 'flow' });
     expect((await api('POST', `/api/bots/${chatOnly.id}/activate`, admin)).status).toBe(200);

@@ -138,14 +138,34 @@ export class ActivateBotHandler implements ICommandHandler<ActivateBotCommand> {
 
   async execute({ botId, ctx }: ActivateBotCommand): Promise<BotView> {
     const bot = await adminBot(this.readStore, botId, ctx);
-    const other = (await this.readStore.listBots(bot.inboxId)).find((candidate) => candidate.active && candidate.id !== bot.id);
-    if (other) {
-      throw conflict('bot-other-active', 'bot "{{name}}" is already active in this inbox (one bot per inbox); deactivate it first', { name: other.name });
-    }
+    const other = await this.otherActive(bot);
+    if (other) throw otherActive(other);
     await this.executor.execute(streams.bot(bot.id), botDecider, { type: 'ActivateBot', data: {} }, ctx, (state) => sameBot(state, bot));
+    // Two admins activating two bots at once both pass the check above. The read models now
+    // include this activation, so of two racing ones the later always sees the earlier: the later
+    // one (by log position) takes itself back and is refused, naming the bot that stays.
+    const racing = await this.otherActive(bot);
+    if (racing && (await this.activatedAt(racing.id)) < (await this.activatedAt(bot.id))) {
+      await this.executor.execute(streams.bot(bot.id), botDecider, { type: 'DeactivateBot', data: {} }, ctx, (state) => sameBot(state, bot));
+      throw otherActive(racing);
+    }
     return toBotView(await stored(this.readStore, bot.id));
   }
+
+  private async otherActive(bot: BotRecord): Promise<BotRecord | undefined> {
+    return (await this.readStore.listBots(bot.inboxId)).find((candidate) => candidate.active && candidate.id !== bot.id);
+  }
+
+  /** The log position of the bot's latest activation (Infinity when it has none). */
+  private async activatedAt(botId: string): Promise<number> {
+    const events = await this.executor.store.readStream(streams.bot(botId));
+    const activation = events.filter((event) => event.type === 'BotActivated').pop();
+    return activation?.position ?? Number.POSITIVE_INFINITY;
+  }
 }
+
+const otherActive = (other: BotRecord) =>
+  conflict('bot-other-active', 'bot "{{name}}" is already active in this inbox (one bot per inbox); deactivate it first', { name: other.name });
 
 /** `POST /api/bots/:id/deactivate`: new conversations go to the team again; the ones the bot holds stay with it. */
 export class DeactivateBotCommand extends Command<BotView> {
