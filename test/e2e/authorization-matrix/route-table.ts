@@ -718,7 +718,7 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   },
   'POST /channels/chat/c/:cid/handoff': {
     access: 'public',
-    why: "the visitor's \"Talk to a person\" while a bot answers (their own conversation only); needs the visitor's signed session token (401 without), rate-limited",
+    why: 'the visitor\'s "Talk to a person" while a bot answers (their own conversation only); needs the visitor\'s signed session token (401 without), rate-limited',
     surface: 'api',
     probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/handoff`, json: {} }), prepare: chatConnection, allowed: 401 }],
   },
