@@ -1,7 +1,8 @@
 import type { AnyBulkWriteOperation } from 'mongoose';
 import pino from 'pino';
 import type { EventStore, RecordedEvent } from '../../src/application/ports/event-store.port';
-import { botsMongoProjection, toBotRecord, type BotDocument } from '../../src/infrastructure/read-store/mongo/bots.mongo-projection';
+import type { BotDocument } from '../../src/infrastructure/read-store/mongo/bots.mongo-model';
+import { botsMongoProjection, toBotRecord } from '../../src/infrastructure/read-store/mongo/bots.mongo-projection';
 import { createMongoReadSide, type MongoReadSide } from '../../src/infrastructure/read-store/mongo/mongo-read-side';
 import { ContractLog } from '../contracts/read-store.contract';
 import { at, newEvent } from '../projections/fixtures';

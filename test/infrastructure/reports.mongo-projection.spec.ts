@@ -3,7 +3,8 @@ import type { AnyBulkWriteOperation } from 'mongoose';
 import pino from 'pino';
 import type { EventStore, NewEvent, RecordedEvent } from '../../src/application/ports/event-store.port';
 import { createMongoReadSide, type MongoReadSide } from '../../src/infrastructure/read-store/mongo/mongo-read-side';
-import { mongoReportFacts, reportsMongoProjection, type ReportConversationDocument } from '../../src/infrastructure/read-store/mongo/reports.mongo-projection';
+import type { ReportConversationDocument } from '../../src/infrastructure/read-store/mongo/reports.mongo-model';
+import { mongoReportFacts, reportsMongoProjection } from '../../src/infrastructure/read-store/mongo/reports.mongo-projection';
 import { ContractLog } from '../contracts/read-store.contract';
 import { at, newEvent, openLiveSystem, cleanUp, cleanUpTempDirs, append } from '../projections/fixtures';
 

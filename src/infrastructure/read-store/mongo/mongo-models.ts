@@ -5,9 +5,9 @@ import type { BusinessHours, RoutingSettings } from '../../../domain/inbox/inbox
 import type { Channel, Party } from '../../../domain/shared/types';
 import type { MessageView } from '../../../application/ports/read-store.port';
 import type { ConversationDoc } from '../../../projections/conversation-summary';
-import { defineReportConversationModel, type ReportConversationDocument } from './reports.mongo-projection';
-import { defineBotModel, type BotDocument } from './bots.mongo-projection';
-import { defineNotificationModel, type NotificationDocument } from './notifications.mongo-projection';
+import { defineReportConversationModel, type ReportConversationDocument } from './reports.mongo-model';
+import { defineBotModel, type BotDocument } from './bots.mongo-model';
+import { defineNotificationModel, type NotificationDocument } from './notifications.mongo-model';
 
 /**
  * The MongoDB read models: one collection per model, documents keyed by the id the port asks for.

@@ -47,8 +47,10 @@ import { prefixPattern, termWords } from './search-words';
 import { mongoReportFacts } from './reports.mongo-projection';
 import type { ReportFacts, ReportFactsQuery } from '../../../application/reports/report-facts';
 import { botTakesChannel } from '../../../application/bots/bot-channels';
-import { toBotRecord, type BotDocument } from './bots.mongo-projection';
-import { toNotificationRecord, type NotificationDocument } from './notifications.mongo-projection';
+import type { BotDocument } from './bots.mongo-model';
+import { toBotRecord } from './bots.mongo-projection';
+import type { NotificationDocument } from './notifications.mongo-model';
+import { toNotificationRecord } from './notifications.mongo-projection';
 
 export const MAX_PAGE_SIZE = 500;
 
