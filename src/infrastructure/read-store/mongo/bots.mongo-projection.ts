@@ -1,7 +1,7 @@
 import type { BotRecord } from '../../../application/ports/read-store.port';
-import type { BotEvent, BotFlow, BotKind } from '../../../domain/bot/bot.events';
+import type { BotEvent } from '../../../domain/bot/bot.events';
 import { guardedSet, writeInOrder } from './guarded-writes';
-import { type BotDocument, botSchema, defineBotModel } from './bots.mongo-model';
+import { type BotDocument } from './bots.mongo-model';
 import { idFromStream, type MongoProjection } from './mongo-projection';
 
 type Fields = Omit<BotDocument, '_id' | 'lastPosition'>;

@@ -1,8 +1,7 @@
 import type { NotificationRecord } from '../../../application/ports/read-store.port';
-import type { NotificationType } from '../../../domain/agent/agent.events';
-import type { NotificationEvent, NotificationParams } from '../../../domain/notification/notification.events';
+import type { NotificationEvent } from '../../../domain/notification/notification.events';
 import { guardedSet, writeInOrder } from './guarded-writes';
-import { type NotificationDocument, notificationSchema, defineNotificationModel } from './notifications.mongo-model';
+import { type NotificationDocument } from './notifications.mongo-model';
 import { idFromStream, type MongoProjection } from './mongo-projection';
 
 type Fields = Omit<NotificationDocument, '_id' | 'lastPosition'>;

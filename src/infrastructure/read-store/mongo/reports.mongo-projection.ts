@@ -1,15 +1,8 @@
 import type { Model } from 'mongoose';
 import type { ReportFacts, ReportFactsQuery } from '../../../application/reports/report-facts';
-import {
-  evolveReportConversation,
-  REPORT_EVENT_TYPES,
-  type ReportAssignment,
-  type ReportConversation,
-  type ReportFirstResponse,
-  type ReportResolution,
-} from '../../../projections/report-facts';
+import { evolveReportConversation, REPORT_EVENT_TYPES, type ReportConversation } from '../../../projections/report-facts';
 import { guardedSet, writeInOrder } from './guarded-writes';
-import { type ReportConversationDocument, reportConversationSchema, defineReportConversationModel } from './reports.mongo-model';
+import { type ReportConversationDocument } from './reports.mongo-model';
 import { idFromStream, type MongoProjection } from './mongo-projection';
 
 type Fields = Omit<ReportConversationDocument, '_id' | 'lastPosition'>;
