@@ -66,7 +66,8 @@ export class DeliverReplyJob implements JobRegistration {
       throw new PermanentJobError(`a ${DELIVER_REPLY_JOB} job needs conversationId and messageId (got ${JSON.stringify(data)})`);
     }
     const log = { conversationId, messageId, jobId: job.jobId, attempt: job.attempt };
-    const events = toDomainEvents<ConversationEvent>(await this.executor.store.readStream(streams.conversation(conversationId)));
+    const recorded = await this.executor.store.readStream(streams.conversation(conversationId));
+    const events = toDomainEvents<ConversationEvent>(recorded);
     const state = fold(conversationDecider, events);
     if (!isActive(state)) return; // deleted forever (or never existed): nothing to deliver
     const status = state.replies.get(messageId);
@@ -87,6 +88,11 @@ export class DeliverReplyJob implements JobRegistration {
       await this.record(conversationId, job, { type: 'RecordReplyFailed', messageId, reason: files, retryable: false });
       throw new PermanentJobError(files);
     }
+    // A channel may ask the host about the reply it sends (the chat pushes it live with its author's
+    // name and, for a bot's reply, the bot flag that keeps "Talk to a person" and the buttons
+    // usable); the host answers from the read models, so deliver once they include the reply.
+    // Delivery runs from the event log, not after the command that queued the reply had settled.
+    await this.executor.settle(recorded.at(-1)?.position ?? 0);
     const result = await this.delivery.send({ ...(await this.outbound(state, events, queued)), ...(files.length ? { attachments: files } : {}) });
     if (result.status === 'delivered') {
       await this.record(conversationId, job, { type: 'RecordReplyDelivered', messageId, externalMessageId: result.externalMessageId });
