@@ -56,6 +56,11 @@ export interface ScenarioTarget {
   agentPassword: string;
   /** Real time when the demo started: every `Ago` counts back from it. */
   startedAt: Date;
+  /**
+   * Waits until no job is running, before the clock moves on: a job started at one step's time
+   * would otherwise see its lease expire at the next step's (hours later) and run twice.
+   */
+  beforeClockMoves?: () => Promise<void>;
 }
 
 export interface ViewCount {
@@ -121,9 +126,11 @@ export class DemoScenario {
     try {
       await this.setUpTeam();
       for (const { conversation, step } of timeline(DEMO_CONVERSATIONS)) {
+        await this.target.beforeClockMoves?.();
         this.target.clock.set(this.timeOf(step.at));
         await this.perform(conversation, step);
       }
+      await this.target.beforeClockMoves?.();
       this.target.clock.release();
       return { added: this.added, present: this.present, inboxes: await this.viewCounts() };
     } finally {

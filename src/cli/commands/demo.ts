@@ -4,7 +4,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from '../../app.factory';
+import { JOB_QUEUE, type JobQueue } from '../../application/ports/job-queue.port';
 import { ConfigError, loadConfig, MIN_ADMIN_PASSWORD_LENGTH, type ParleyConfig } from '../../infrastructure/config/config';
 import { createLogger } from '../../infrastructure/logging/logger';
 import { databaseFile } from '../../infrastructure/sqlite/open-database';
@@ -83,6 +85,14 @@ async function fill(ctx: CliContext, config: ParleyConfig): Promise<number> {
   return EXIT.ok;
 }
 
+/** Until no job runs (bounded: a job stuck longer is left to its lease, as in any restart). */
+async function jobsIdle(queue: JobQueue, boundMs = 10_000): Promise<void> {
+  for (const until = Date.now() + boundMs; Date.now() < until;) {
+    if ((await queue.counts()).active === 0) return;
+    await sleep(20);
+  }
+}
+
 /** Starts Parley on the data folder (loopback, free ports, the sink as relay), runs the scenario, stops it. */
 async function runAgainstOwnParley(ctx: CliContext, config: ParleyConfig, admin: Login, agentPassword: string): Promise<ScenarioResult> {
   // Quiet unless LOG_LEVEL asks for more: the demo's output is what it prints itself.
@@ -115,6 +125,7 @@ async function runAgainstOwnParley(ctx: CliContext, config: ParleyConfig, admin:
         admin,
         agentPassword,
         startedAt: new Date(),
+        beforeClockMoves: () => jobsIdle(app.get<JobQueue>(JOB_QUEUE, { strict: false })),
       });
       return await scenario.run();
     } finally {
