@@ -1248,6 +1248,17 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
     describe('bots', () => {
       const flow = { startStepId: 'hi', steps: [{ id: 'hi', type: 'handoff', text: 'One moment' }] };
 
+      it('knows whether any bot was ever created, a removed one included', async () => {
+        const t = await open();
+        const { inboxId } = await withDirectory(t);
+        expect(await t.store.anyBotEver()).toBe(false);
+        const once = randomUUID();
+        await t.record(`bot-${once}`, botEvent.created(once, inboxId, 'Once', 'flow', { flow }, at(1)));
+        expect(await t.store.anyBotEver()).toBe(true);
+        await t.record(`bot-${once}`, botEvent.removed(once));
+        expect(await t.store.anyBotEver()).toBe(true);
+      });
+
       it('lists the bots of an inbox oldest first with their changes; finds the active one per channel and by token hash; removed ones are gone', async () => {
         const t = await open();
         const { inboxId, otherInboxId } = await withDirectory(t);

@@ -13,6 +13,8 @@ import { JOB_QUEUE, type JobContext, type JobData, type JobQueue } from '../port
 import { APP_LOGGER, type AppLogger } from '../ports/logger.port';
 import type { ProcessManager } from '../process-managers/process-manager';
 import { conversationIdFromStream, streams } from '../streams';
+import { READ_STORE, type ReadStore } from '../ports/read-store.port';
+import { BotsSeen } from './bots-seen';
 
 export const CLOSE_IDLE_BOT_CONVERSATION_JOB = 'bot.close-idle-conversation';
 
@@ -40,14 +42,20 @@ export class ScheduleIdleBotConversationClose implements ProcessManager {
   readonly name = 'schedule-idle-bot-conversation-close';
   readonly handles = ['ConversationAssigned', 'MessageReceived'] as const;
 
+  private readonly bots: BotsSeen;
+
   constructor(
     private readonly executor: CommandExecutor,
     @Inject(JOB_QUEUE) private readonly jobs: JobQueue,
-  ) {}
+    @Inject(READ_STORE) readStore: ReadStore,
+  ) {
+    this.bots = new BotsSeen(readStore, executor);
+  }
 
   async handle(event: RecordedEvent): Promise<void> {
     const conversationId = conversationIdFromStream(event.streamId);
     if (!conversationId) return;
+    if (!(await this.bots.mayConcern(event.position))) return;
     if (event.type === 'ConversationAssigned' && (event.data.assignee as { type?: string } | undefined)?.type !== 'bot') return;
     const state = await conversationState(this.executor, conversationId);
     if (state.status !== 'open' || !isRuleNineConversation(state)) return;

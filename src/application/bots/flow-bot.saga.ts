@@ -17,6 +17,7 @@ import type { ProcessManager } from '../process-managers/process-manager';
 import { conversationIdFromStream, streams } from '../streams';
 import { planAnswer, planStart, type FlowBotAction } from './flow-bot-plan';
 import { flowBotLanguage } from './flow-bot-texts';
+import { BotsSeen } from './bots-seen';
 
 /**
  * The built-in flow bot at work (docs/bot-flows.md). When the inbox's active flow bot takes a new
@@ -46,11 +47,16 @@ export class FlowBotRuns implements ProcessManager {
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(CHANNEL_CATALOG) private readonly catalog: ChannelCatalog,
     @Inject(APP_LOGGER) private readonly logger: AppLogger,
-  ) {}
+  ) {
+    this.bots = new BotsSeen(readStore, executor);
+  }
+
+  private readonly bots: BotsSeen;
 
   async handle(event: RecordedEvent): Promise<void> {
     const conversationId = conversationIdFromStream(event.streamId);
     if (!conversationId) return;
+    if (!(await this.bots.mayConcern(event.position))) return;
     if (event.type === 'ConversationAssigned') {
       const data = event.data as { assignee?: { type?: string }; via?: string };
       if (data.via !== 'inbox-bot' || data.assignee?.type !== 'bot') return;

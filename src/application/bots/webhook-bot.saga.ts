@@ -7,6 +7,7 @@ import type { ProcessManager } from '../process-managers/process-manager';
 import { conversationIdFromStream } from '../streams';
 import { WEBHOOK_BOT_ATTEMPTS, WEBHOOK_BOT_BACKOFF, WEBHOOK_BOT_JOB, webhookBotJobId, type WebhookBotJobData } from './webhook-bot-delivery.job';
 import { concernsBot, WEBHOOK_BOT_EVENT_TYPES } from './webhook-bot-events';
+import { BotsSeen } from './bots-seen';
 
 /** An event older than this is history (this manager is new, or the server was down for days): a bot is not sent it late. */
 export const WEBHOOK_BOT_MAX_EVENT_AGE_MS = 24 * 60 * 60 * 1000;
@@ -30,11 +31,16 @@ export class WebhookBotEvents implements ProcessManager {
     private readonly executor: CommandExecutor,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(JOB_QUEUE) private readonly jobs: JobQueue,
-  ) {}
+  ) {
+    this.bots = new BotsSeen(readStore, executor);
+  }
+
+  private readonly bots: BotsSeen;
 
   async handle(event: RecordedEvent): Promise<void> {
     const conversationId = conversationIdFromStream(event.streamId);
     if (!conversationId) return;
+    if (!(await this.bots.mayConcern(event.position))) return;
     if (this.executor.now().getTime() - Date.parse(event.metadata.occurredAt) > WEBHOOK_BOT_MAX_EVENT_AGE_MS) return;
     // Most conversations are no webhook bot's: the read models say so without reading the stream
     // (a conversation's inbox and channel never change; a brand-new one may not be projected yet).

@@ -308,6 +308,8 @@ export interface ReadStore {
   findActiveBot(inboxId: string, channel: string): Promise<BotRecord | null>;
   /** The (not removed) bot whose API token has this SHA-256 hash (hex), or null. */
   findBotByTokenHash(tokenHash: string): Promise<BotRecord | null>;
+  /** Whether any bot was ever created (removed ones count): without one no conversation can be a bot's. */
+  anyBotEver(): Promise<boolean>;
 }
 
 /**

@@ -78,6 +78,8 @@ export class AutoAssignConversations implements ProcessManager {
   private readonly sent = new Set<string>();
   /** The ConversationRouted event of each hand-out, the assignment's causation. */
   private readonly routedBy = new Map<string, string>();
+  /** Inboxes whose routing is on, as this manager knows them; null until first needed. */
+  private routingOn: Set<string> | null = null;
 
   constructor(
     private readonly executor: CommandExecutor,
@@ -87,6 +89,8 @@ export class AutoAssignConversations implements ProcessManager {
   async handle(event: RecordedEvent): Promise<void> {
     const conversationId = conversationIdFromStream(event.streamId);
     if (conversationId !== null) {
+      // No inbox routes: nothing to mirror or hand out, and no conversation to read (most installs, most of the time).
+      if (!(await this.routingAnywhere(event))) return;
       // Its inbox from its first event; deleted forever: it left the ledger when it went to Trash.
       const [first] = await this.executor.store.readStream(event.streamId, { maxCount: 1 });
       if (first?.type !== 'ConversationStarted') return;
@@ -99,6 +103,10 @@ export class AutoAssignConversations implements ProcessManager {
     }
     if (event.streamId.startsWith('inbox-')) {
       const inboxId = event.streamId.slice('inbox-'.length);
+      if (event.type === 'InboxRoutingSet' && this.routingOn) {
+        if ((event.data as { mode?: string }).mode === 'off') this.routingOn.delete(inboxId);
+        else this.routingOn.add(inboxId);
+      }
       await this.sync(inboxId, event.type === 'InboxRoutingSet' ? await this.everyOpenConversation(inboxId, event) : [], event);
       return;
     }
@@ -111,6 +119,24 @@ export class AutoAssignConversations implements ProcessManager {
         if (state.status === 'created' && state.memberIds.includes(agentId)) await this.sync(inbox.id, [], event);
       }
     }
+  }
+
+  /**
+   * Whether any inbox routes. Read once from the inboxes' own streams (every inbox created before
+   * the event is in the read models once they include it), then kept up to date from the
+   * InboxRoutingSet events this manager handles in log order.
+   */
+  private async routingAnywhere(event: RecordedEvent): Promise<boolean> {
+    if (this.routingOn === null) {
+      await this.executor.settleOrThrow(event.position);
+      const on = new Set<string>();
+      for (const inbox of await this.readStore.listInboxes()) {
+        const state = await this.fold(streams.inbox(inbox.id), inboxDecider);
+        if (state.status === 'created' && state.routing.mode !== 'off') on.add(inbox.id);
+      }
+      this.routingOn = on;
+    }
+    return this.routingOn.size > 0;
   }
 
   /**

@@ -316,6 +316,10 @@ export class SqliteReadStore implements ReadStore {
     return findActiveBot(this.db, inboxId, channel);
   }
 
+  async anyBotEver(): Promise<boolean> {
+    return statement(this.db, 'SELECT 1 FROM rm_bots LIMIT 1').get() !== undefined;
+  }
+
   async findBotByTokenHash(tokenHash: string): Promise<BotRecord | null> {
     return findBotByTokenHash(this.db, tokenHash);
   }

@@ -339,6 +339,10 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
     });
   }
 
+  async anyBotEver(): Promise<boolean> {
+    return this.query(async () => (await this.models.bots.exists({})) !== null);
+  }
+
   async findBotByTokenHash(tokenHash: string): Promise<BotRecord | null> {
     return this.query(async () => {
       const bot = await this.models.bots.findOne({ tokenHash, removed: false }).sort({ order: 1 }).lean<BotDocument>();
