@@ -7,6 +7,12 @@ import { PROCESSOR_CHECKPOINTS, type ProcessorCheckpoints } from '../ports/proce
 import type { ProcessManager } from './process-manager';
 
 const CHECKPOINT_EVERY = 200;
+/**
+ * Handled events between checkpoint saves while more events wait in the lane; an idle lane saves at
+ * once. Managers are idempotent (at least once), so a crash handles at most this many again, and a
+ * busy log does not pay one checkpoint write per handled event and manager.
+ */
+const HANDLED_CHECKPOINT_EVERY = 50;
 const MAX_BACKOFF_MS = 30_000;
 
 /** Events a lane may hold before it is cut loose to read the log on its own. */
@@ -33,7 +39,8 @@ interface Lane {
  * order. The log is read ONCE for all of them: a shared subscription (from the lowest checkpoint)
  * hands each event to every manager's lane, and each lane is worked through by the manager's own
  * loop, so a manager that is slow or retrying holds back only itself. Events a manager does not
- * handle only move its checkpoint (saved every CHECKPOINT_EVERY of them, as before). A lane that
+ * handle only move its checkpoint (saved every CHECKPOINT_EVERY of them, as before); handled ones
+ * are saved when the lane runs dry, or every HANDLED_CHECKPOINT_EVERY while it is busy. A lane that
  * falls more than MAX_LANE_EVENTS behind is cut loose and reads the log on its own from its
  * checkpoint, so memory stays bounded.
  *
@@ -158,6 +165,7 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
     const { manager } = lane;
     let done = lane.after;
     let unsaved = 0;
+    let handledUnsaved = 0;
     let stopped = false;
     try {
       for (let failures = 0; !signal.aborted && !lane.detached;) {
@@ -172,19 +180,20 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
               stopped = true; // stopping: handled again on the next start
               break;
             }
-            await this.checkpoints.saveProcessorCheckpoint(manager.name, item.event.position);
             done = item.event.position;
-            unsaved = 0;
-            lane.queuedEvents -= 1;
+            handledUnsaved += 1;
           } else {
-            if (unsaved + item.passed >= CHECKPOINT_EVERY) {
-              await this.checkpoints.saveProcessorCheckpoint(manager.name, item.upTo);
-              unsaved = 0;
-            } else {
-              unsaved += item.passed;
-            }
+            unsaved += item.passed;
             done = item.upTo;
           }
+          // Saved when the lane runs dry with something handled since the last save, or often enough while busy.
+          const dry = lane.queue.length <= 1;
+          if ((dry && handledUnsaved > 0) || handledUnsaved >= HANDLED_CHECKPOINT_EVERY || unsaved + handledUnsaved >= CHECKPOINT_EVERY) {
+            await this.checkpoints.saveProcessorCheckpoint(manager.name, done);
+            unsaved = 0;
+            handledUnsaved = 0;
+          }
+          if ('event' in item) lane.queuedEvents -= 1;
           lane.queue.shift();
           failures = 0;
         } catch (error) {
@@ -197,11 +206,11 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
       }
     } finally {
       lane.queue = [];
-      if (unsaved > 0) {
+      if (unsaved > 0 || handledUnsaved > 0) {
         try {
           await this.checkpoints.saveProcessorCheckpoint(manager.name, done);
         } catch (error) {
-          // Only passed-over events are lost from the checkpoint: the next start passes them again.
+          // Nothing is lost: the next start passes (or, idempotently, handles) these events again.
           this.logger.warn({ processManager: manager.name, position: done, err: error }, 'process manager could not record its progress on stopping');
         }
       }
