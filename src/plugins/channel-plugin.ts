@@ -21,13 +21,13 @@
  * Conformance: every plugin runs `channelPluginConformance` (src/plugins/testing/conformance.ts)
  * against a fake host connection.
  */
-import { CHANNEL_ID_PATTERN, type Channel } from '../domain/shared/types';
+import { CHANNEL_ID_PATTERN, type AttachmentRef, type Channel } from '../domain/shared/types';
 import type { InboundMessage, IngestResult, TeamStatus } from '../application/ports/channel.port';
 import type { DeliveryResult, OutboundMessage } from '../application/ports/channel-delivery.port';
 
 export type { AttachmentRef, Channel, KnownChannel, Party } from '../domain/shared/types';
-export type { InboundMessage, IngestResult, TeamStatus } from '../application/ports/channel.port';
-export type { DeliveryResult, OutboundMessage } from '../application/ports/channel-delivery.port';
+export type { InboundFile, InboundMessage, IngestResult, MessageField, TeamStatus } from '../application/ports/channel.port';
+export type { DeliveryResult, OutboundMessage, ReplyTemplate } from '../application/ports/channel-delivery.port';
 
 /** A plugin id: lower-case letters, digits and dashes, starting with a letter (`signed-webhook`). */
 export const PLUGIN_ID_PATTERN = CHANNEL_ID_PATTERN;
@@ -58,6 +58,11 @@ export interface ChannelCapabilities {
    * plugins written before it still compile.
    */
   choices?: boolean;
+  /**
+   * Agents may answer with one of the channel's approved templates (ChannelPlugin.templates): the
+   * only thing WhatsApp lets a business send outside its 24-hour window. Optional (absent: false).
+   */
+  templates?: boolean;
 }
 
 export interface ChannelPlugin {
@@ -95,6 +100,25 @@ export interface ChannelPlugin {
    * `messageId` as your transport's idempotency key.
    */
   send?(outbound: OutboundMessage): Promise<DeliveryResult>;
+  /**
+   * For channels whose provider limits when a business may write (Meta's 24-hour window): whether
+   * a free-form reply may go out now. The host asks before it records an agent's reply (a closed
+   * window refuses it with `reason`, in the agent's language, before anything is sent) and the
+   * reply box asks to offer templates instead. Absent: replies are always allowed.
+   */
+  replyWindow?(conversation: PluginConversation, now: Date): ReplyWindow | Promise<ReplyWindow>;
+  /**
+   * The approved templates agents may send on this conversation (`capabilities.templates`), with
+   * their parameters; the host checks a template reply against them and fills the body in for the
+   * thread. Answer what the provider approved as last synced; an empty list when there are none.
+   */
+  templates?(conversation: PluginConversation): Promise<MessageTemplate[]>;
+  /**
+   * Where agents download an attachment this plugin keeps itself (email keeps its own files): a
+   * path on Parley, served by one of the plugin's authenticated routes. Absent: the attachments of
+   * this channel's messages are the host's (InboundMessage.files and reply uploads).
+   */
+  attachmentUrl?(conversationId: string, attachment: AttachmentRef): string;
   /** Called on shutdown, after its listeners stopped and the HTTP server closed. Release what connect acquired. */
   disconnect?(): Promise<void> | void;
 }
@@ -145,6 +169,29 @@ export interface ChannelHostConnection {
   readonly storage: PluginStorage;
   /** Live, in-process: agents' activity on this channel's conversations (typing, seen) and whether an inbox has an agent available. */
   readonly activity: PluginActivity;
+}
+
+/** Whether a free-form reply may go out now (ChannelPlugin.replyWindow). */
+export type ReplyWindow =
+  /** `closesAt`: when it closes unless the contact writes again; null when it does not close. */
+  | { open: true; closesAt: string | null }
+  /**
+   * `reason`: why not and what the agent can do instead, by language ("WhatsApp allows only
+   * approved templates more than 24 hours after the customer's last message").
+   */
+  | { open: false; closedAt: string; reason: LocalizedText };
+
+/** One approved message template (WhatsApp), as an agent picks it. */
+export interface MessageTemplate {
+  name: string;
+  /** The provider's language code (`en_US`, `nl`). */
+  language: string;
+  /** The provider's category (`UTILITY`, `MARKETING`, `AUTHENTICATION`). */
+  category: string;
+  /** The body with its numbered parameters: `Hello {{1}}, your order {{2}} has shipped.` */
+  body: string;
+  /** How many parameters the body takes ({{1}} … {{n}}). */
+  parameterCount: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,6 +423,26 @@ export interface PluginConversations {
    * channel's.
    */
   requestHandoff(conversationId: string): Promise<void>;
+  /**
+   * Records what became of a reply after `send` delivered it (Meta's statuses): delivered to the
+   * contact's device, read, or failed after all with the provider's `reason`. Reports arrive out of
+   * order and more than once; the host records only one that moves the reply forward (failed <
+   * delivered < read), so send each as it comes. Resolves quietly when the conversation or the
+   * reply is unknown (a status for a message sent before Parley).
+   */
+  reportStatus(report: ReplyStatusReport): Promise<void>;
+}
+
+/** A channel's receipt for one reply (PluginConversations.reportStatus). */
+export interface ReplyStatusReport {
+  conversationId: string;
+  /** Parley's id of the reply (OutboundMessage.messageId). */
+  messageId: string;
+  status: 'delivered' | 'read' | 'failed';
+  /** When the provider says it happened. */
+  at: string;
+  /** `failed` only: the provider's reason, shown to agents ("Message undeliverable (131026)"). */
+  reason?: string;
 }
 
 export interface PluginConversation {
@@ -388,6 +455,8 @@ export interface PluginConversation {
   contact: { address: string; name?: string };
   /** The inbox's bot holds it (answers the contact; the chat offers "Talk to a person"). Absent: not known, taken as false. */
   heldByBot?: boolean;
+  /** When the contact last wrote (the start, for a conversation an agent began): Meta's 24-hour window runs from it. */
+  lastContactMessageAt: string;
 }
 
 export interface PluginConversationMessage {
@@ -456,6 +525,12 @@ export interface RouteOptions {
    * otherwise; any content type is accepted.
    */
   rawBody?: boolean;
+  /**
+   * A page people open in a browser (a support form's hosted page): `get` only, public, mounted at
+   * `/<plugin id>/<path>` (`/forms/:formId`) instead of under `/channels/`, and answered with the
+   * host's strict page headers (a Content-Security-Policy allowing the page's own origin only).
+   */
+  page?: boolean;
 }
 
 export interface ChannelRequest {

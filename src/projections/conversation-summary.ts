@@ -102,6 +102,9 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
   ContactUnlinked: (doc) => ({ ...doc, contact: null }),
   ContactEmailProvided: (doc, data) => (doc.contact ? { ...doc, contact: { ...doc.contact, email: data.address } } : doc),
   BotHandoffRequested: (doc) => doc,
+  // Receipts and reactions show in the thread, not in the lists (the thread projection keeps them).
+  ReplyStatusReported: (doc) => doc,
+  ReactionReceived: (doc) => doc,
 };
 
 export const CONVERSATION_EVENT_TYPES: readonly string[] = ['ConversationStarted', ...Object.keys(evolvers)];

@@ -1,4 +1,7 @@
+import type { ReplyTemplate } from '../../domain/conversation/conversation.events';
 import type { Channel, Party } from '../../domain/shared/types';
+
+export type { ReplyTemplate } from '../../domain/conversation/conversation.events';
 
 /**
  * Outbound delivery: the reply job hands a queued reply to the channel plugin that sends that
@@ -57,6 +60,11 @@ export interface OutboundMessage {
    * any other channel gets them listed in `text` already and ignores this.
    */
   choices?: { id: string; label: string }[];
+  /**
+   * The agent chose one of the channel's approved templates (ChannelPlugin.templates), with its
+   * parameters: send the template, not `text` (which holds it as the contact reads it).
+   */
+  template?: ReplyTemplate;
 }
 
 /** A file sent with an outbound message: its name and type as uploaded (the sender's words), and its bytes. */

@@ -1,4 +1,7 @@
+import type { MessageField } from '../../domain/conversation/conversation.events';
 import type { AttachmentRef, Channel, Party } from '../../domain/shared/types';
+
+export type { MessageField } from '../../domain/conversation/conversation.events';
 
 /**
  * A message from the outside world, normalised by its channel plugin (DESIGN "Channel plugins").
@@ -41,6 +44,39 @@ export interface InboundMessage {
    * `text` still carries the button's label, so the thread reads naturally.
    */
   choiceId?: string;
+  /**
+   * Files that came with the message, with their bytes (WhatsApp or Messenger media the plugin
+   * downloaded): the host keeps them with the conversation and serves them to agents who can read
+   * it, so the plugin keeps nothing. A plugin that keeps its own files (email) names them in
+   * `attachments` instead and serves them itself (ChannelPlugin.attachmentUrl).
+   */
+  files?: InboundFile[];
+  /** Structured facts shown under the message: a form's custom fields, a shared location or contact card. */
+  fields?: MessageField[];
+  /**
+   * The channel judged the message spam (a support form's filled honeypot): its conversation lands
+   * in Spam, not in the channel's view. The sender is not told.
+   */
+  spam?: boolean;
+  /**
+   * An email address the contact shared with this message (Messenger's email quick reply): the
+   * conversation can be answered by email from now on (rule 12). Left out when it is not one.
+   */
+  contactEmail?: string;
+  /**
+   * The message is a reaction to another message of the same thread (named by the channel's id for
+   * it, one of the contact's messages or a delivered reply): recorded on that message, not as a
+   * message of its own. An empty `emoji` takes the contact's reaction away. `text` is ignored.
+   * Rejected (404) when the thread or the message it names is not known.
+   */
+  reaction?: { toExternalMessageId: string; emoji: string };
+}
+
+/** A file that came with an inbound message: its name and type as the channel gave them, and its bytes. */
+export interface InboundFile {
+  filename: string;
+  contentType: string;
+  content: Buffer;
 }
 
 /** What a live channel tells its visitors about the team right now (PluginActivity.teamStatus). */

@@ -13,13 +13,15 @@ import type {
   ForwardConversation,
   QueueReply,
   ReceiveInboundMessage,
+  ReceiveReaction,
   RecordReplyDelivered,
   RecordReplyFailed,
+  RecordReplyStatus,
   SendTranscript,
   StartOutboundConversation,
 } from './conversation.commands';
 import type { ContactRef, ConversationEvent, ConversationFiltered, MessageReceived } from './conversation.events';
-import { evolveConversation, initialConversationState, isActive, type ActiveConversation, type ConversationState } from './conversation.state';
+import { evolveConversation, initialConversationState, isActive, RECEIPT_RANK, type ActiveConversation, type ConversationState } from './conversation.state';
 
 export type {
   ActiveConversation,
@@ -130,6 +132,10 @@ export function decideConversation(command: ConversationCommand, state: Conversa
     }
     case 'ProvideContactEmail':
       return provideContactEmail(command.data.address, conversation);
+    case 'RecordReplyStatus':
+      return recordReplyStatus(command.data, conversation);
+    case 'ReceiveReaction':
+      return receiveReaction(command.data, conversation);
     default: {
       const unknown: never = command;
       throw invalidInput('unknown-command', 'unknown {{aggregate}} command {{type}}', {
@@ -174,6 +180,7 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
       ...(data.postedBy === undefined ? {} : { postedBy: data.postedBy }),
       ...(data.language === undefined ? {} : { language: data.language }),
       ...(data.choiceId === undefined ? {} : { choiceId: data.choiceId }),
+      ...(data.fields?.length ? { fields: data.fields } : {}),
     },
   };
 
@@ -197,9 +204,11 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
     ];
     // A blocked sender is filtered, never spam: one place for one sender.
     if (data.senderBlocked) events.push(filteredEvent(fromAddress));
+    else if (data.spam) events.push({ type: 'ConversationMarkedAsSpam', data: { reason: 'channel' } });
     else if (isRoleAddress(data.from.address)) events.push({ type: 'ConversationMarkedAsSpam', data: { reason: 'role-address' } });
     // The inbox's bot answers new conversations first (the Bots view); never a hidden one.
     else if (data.assignToBot) events.push({ type: 'ConversationAssigned', data: { assignee: { type: 'bot' }, previous: null, via: 'inbox-bot' } });
+    events.push(...sharedEmail(data.contactEmail, contact, null));
     return events;
   }
 
@@ -210,12 +219,27 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
   if (state.trashed) events.push({ type: 'ConversationRestored', data: { reason: 'inbound-message' } });
   if (state.status === 'closed') events.push({ type: 'ConversationReopened', data: { reason: 'inbound-message', reopenedAt: now } });
   if (data.senderBlocked && !state.filtered) events.push(filteredEvent(fromAddress));
+  else if (data.spam && !state.spam && !state.filtered) events.push({ type: 'ConversationMarkedAsSpam', data: { reason: 'channel' } });
   // Rule 12: a chat visitor who writes from an email address can be answered by email from now on.
   const { contact } = state;
   if (contact && !isEmailAddress(contact.address) && isEmailAddress(fromAddress) && state.contactEmail !== fromAddress) {
     events.push({ type: 'ContactEmailProvided', data: { address: fromAddress } });
+  } else if (contact) {
+    events.push(...sharedEmail(data.contactEmail, contact, state.contactEmail));
   }
   return events;
+}
+
+/**
+ * Rule 12: an email address the contact shared with a message (Messenger's email quick reply), for
+ * a contact whose own address is not one. Anything that is not an email address is left out rather
+ * than refusing the message: the message itself must not be lost over it.
+ */
+function sharedEmail(shared: string | undefined, contact: ContactRef, known: string | null): ConversationEvent[] {
+  if (shared === undefined || isEmailAddress(contact.address)) return [];
+  const address = normalizeAddress(shared.trim());
+  if (!isEmailAddress(address) || address === known) return [];
+  return [{ type: 'ContactEmailProvided', data: { address } }];
 }
 
 /**
@@ -420,6 +444,7 @@ function queueReply(data: QueueReply['data'], conversation: ActiveConversation):
         queuedAt: isoOf(now),
         ...(data.attachments?.length ? { attachments: data.attachments } : {}),
         ...(data.choices?.length ? { choices: data.choices } : {}),
+        ...(data.template ? { template: data.template } : {}),
       },
     },
   ];
@@ -550,6 +575,59 @@ function recordReplyFailed(data: RecordReplyFailed['data'], conversation: Active
     {
       type: 'ReplyDeliveryFailed',
       data: { messageId: data.messageId, reason: data.reason, retryable: data.retryable, attempt: data.attempt, failedAt },
+    },
+  ];
+}
+
+const RECEIPTS: readonly string[] = ['failed', 'delivered', 'read'];
+
+/**
+ * A channel's receipt for a reply (Meta's statuses): recorded only when it moves the reply forward
+ * (failed < delivered < read), so receipts arriving out of order or twice change nothing. A receipt
+ * may come before the send's own result was recorded (the webhook beat the job): it counts all the same.
+ */
+function recordReplyStatus(data: RecordReplyStatus['data'], conversation: ActiveConversation): ConversationEvent[] {
+  replyStatus(conversation, data.messageId);
+  if (!RECEIPTS.includes(data.status)) {
+    throw invalidInput('reply-status-invalid', 'status must be one of {{allowed}}, got {{value}}', {
+      allowed: RECEIPTS.join(', '),
+      value: JSON.stringify(data.status ?? null),
+    });
+  }
+  const at = isoOf(parseTime(data.at, 'at'));
+  parseTime(data.now, 'now');
+  const current = conversation.receipts.get(data.messageId);
+  if (current !== undefined && RECEIPT_RANK[current] >= RECEIPT_RANK[data.status]) return [];
+  const reason = data.status === 'failed' && data.reason?.trim() ? { reason: data.reason.trim().slice(0, 1000) } : {};
+  return [{ type: 'ReplyStatusReported', data: { messageId: data.messageId, status: data.status, ...reason, at } }];
+}
+
+/** The contact reacted to a message of this conversation; the same reaction again records nothing. */
+function receiveReaction(data: ReceiveReaction['data'], conversation: ActiveConversation): ConversationEvent[] {
+  requireText(data.externalMessageId, 'externalMessageId');
+  requireText(data.from?.address, 'from.address');
+  const receivedAt = isoOf(parseTime(data.receivedAt, 'receivedAt'));
+  parseTime(data.now, 'now');
+  if (conversation.seenExternalMessageIds.has(data.externalMessageId)) return [];
+  const messageId = conversation.messageIdsByExternalId.get(data.targetExternalMessageId);
+  if (messageId === undefined) {
+    throw notFound('reaction-target-unknown', 'the message {{target}} that the reaction is for is not in this conversation', {
+      target: JSON.stringify(data.targetExternalMessageId ?? null),
+    });
+  }
+  const emoji = typeof data.emoji === 'string' ? data.emoji.trim() : '';
+  if (emoji.length > 32)
+    throw invalidInput('reaction-emoji-invalid', 'emoji must be one emoji (at most 32 characters), got {{length}} characters', { length: emoji.length });
+  return [
+    {
+      type: 'ReactionReceived',
+      data: {
+        externalMessageId: data.externalMessageId,
+        messageId,
+        from: { address: normalizeAddress(data.from.address), ...nameOf(data.from) },
+        emoji,
+        receivedAt,
+      },
     },
   ];
 }

@@ -36,7 +36,9 @@ export type ConversationEvent =
   | ContactUnlinked
   | ContactEmailProvided
   | BotHandoffRequested
-  | BotFlowAdvanced;
+  | BotFlowAdvanced
+  | ReplyStatusReported
+  | ReactionReceived;
 
 export type ConversationEventType = ConversationEvent['type'];
 
@@ -88,7 +90,32 @@ export interface MessageReceived {
     language?: string;
     /** The contact picked one of the buttons a reply offered (ReplyQueued.choices): its id. Optional, added later. */
     choiceId?: string;
+    /**
+     * Structured facts that came with the message, shown under it: a support form's custom fields,
+     * a shared location, a shared contact card. Optional, added later.
+     */
+    fields?: MessageField[];
   };
+}
+
+/**
+ * One structured fact of a message: `label` in the channel's words by language (`en` always; a
+ * form's own label is the admin's words, given as `en`), the value as text, and a link when the
+ * fact has one (a location's map).
+ */
+export interface MessageField {
+  key: string;
+  label: { en: string } & Record<string, string>;
+  value: string;
+  url?: string;
+}
+
+/** A reply sent with one of the channel's approved templates (WhatsApp outside its 24-hour window). */
+export interface ReplyTemplate {
+  name: string;
+  language: string;
+  /** The values of the template's body parameters, {{1}} first. */
+  parameters: string[];
 }
 
 /** An agent's reply (or the first message of an outbound conversation), waiting for delivery. */
@@ -114,6 +141,11 @@ export interface ReplyQueued {
      * Optional, added later: replies stored before it have none.
      */
     choices?: ReplyChoice[];
+    /**
+     * The reply is one of the channel's approved templates (`text` holds it as the contact reads it,
+     * parameters filled in). Optional, added later.
+     */
+    template?: ReplyTemplate;
   };
 }
 
@@ -217,7 +249,8 @@ export interface CommentAdded {
 
 export interface ConversationMarkedAsSpam {
   type: 'ConversationMarkedAsSpam';
-  data: { reason: 'agent' | 'role-address' };
+  /** `channel`: the channel judged the message spam as it arrived (a support form's filled honeypot). */
+  data: { reason: 'agent' | 'role-address' | 'channel' };
 }
 
 export interface ConversationMarkedAsNotSpam {
@@ -292,4 +325,36 @@ export interface BotHandoffRequested {
 export interface BotFlowAdvanced {
   type: 'BotFlowAdvanced';
   data: { botId: string; stepId: string; at: string };
+}
+
+/**
+ * What became of a reply after its channel took it (ReplyDelivered), as the channel reported it:
+ * Meta's delivery and read receipts, or a failure to reach the contact with the channel's reason.
+ * Receipts arrive out of order and more than once; only one that moves the reply forward is
+ * recorded (failed < delivered < read): a read reply never goes back to delivered, and a failure
+ * reported after the reply was delivered or read is not recorded.
+ */
+export interface ReplyStatusReported {
+  type: 'ReplyStatusReported';
+  data: { messageId: string; status: ReplyReceipt; reason?: string; at: string };
+}
+
+export type ReplyReceipt = 'failed' | 'delivered' | 'read';
+
+/**
+ * The contact reacted to a message of the conversation (a WhatsApp or Messenger reaction): to one
+ * of theirs or to a reply. An empty `emoji` takes their reaction away. One reaction per contact per
+ * message: a new one replaces the old.
+ */
+export interface ReactionReceived {
+  type: 'ReactionReceived';
+  data: {
+    /** The reaction's own id on the channel: the same reaction is never recorded twice. */
+    externalMessageId: string;
+    /** The message reacted to (Parley's id). */
+    messageId: string;
+    from: Party;
+    emoji: string;
+    receivedAt: string;
+  };
 }

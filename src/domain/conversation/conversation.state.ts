@@ -1,5 +1,5 @@
 import type { Assignee, Channel } from '../shared/types';
-import type { ContactRef, ConversationEvent } from './conversation.events';
+import type { ContactRef, ConversationEvent, ReplyReceipt } from './conversation.events';
 
 /**
  * A conversation as the rules see it. Discriminated by `status`: a conversation that does not
@@ -67,7 +67,7 @@ export interface ConversationDetails {
   readonly botFlow: null | { readonly botId: string; readonly stepId: string };
   /** ISO time of the contact's latest message (the start for outbound conversations). */
   readonly lastContactActivityAt: string;
-  readonly spam: false | 'agent' | 'role-address';
+  readonly spam: false | 'agent' | 'role-address' | 'channel';
   /** Set while the sender is blocked, with the address the block was for. */
   readonly filtered: false | { readonly address: string };
   readonly trashed: null | { readonly trashedAt: string; readonly purgeAfter: string };
@@ -78,9 +78,16 @@ export interface ConversationDetails {
   readonly seenExternalMessageIds: ReadonlySet<string>;
   /** Outbound messages (replies and forwards) by message id, with their delivery status. */
   readonly replies: ReadonlyMap<string, ReplyStatus>;
+  /** What the channel reported of delivered replies (ReplyStatusReported), by message id: only ever moves forward. */
+  readonly receipts: ReadonlyMap<string, ReplyReceipt>;
+  /** Parley's message id by the channel's id, for inbound messages and delivered replies: what a reaction names. */
+  readonly messageIdsByExternalId: ReadonlyMap<string, string>;
   /** So a retried AddComment with the same id is a harmless repeat. */
   readonly commentIds: ReadonlySet<string>;
 }
+
+/** How far a reply got, as its channel reported: a report is recorded only when it ranks higher. */
+export const RECEIPT_RANK: Readonly<Record<ReplyReceipt, number>> = { failed: 1, delivered: 2, read: 3 };
 
 export const initialConversationState = (): ConversationState => ({ status: 'none' });
 
@@ -122,6 +129,8 @@ export function evolveConversation(state: ConversationState, event: Conversation
       awaitingContactReply: data.origin === 'outbound',
       seenExternalMessageIds: new Set(),
       replies: new Map(),
+      receipts: new Map(),
+      messageIdsByExternalId: new Map(),
       commentIds: new Set(),
     };
   }
@@ -132,6 +141,7 @@ export function evolveConversation(state: ConversationState, event: Conversation
       return {
         ...state,
         seenExternalMessageIds: withAdded(state.seenExternalMessageIds, event.data.externalMessageId),
+        messageIdsByExternalId: withEntry(state.messageIdsByExternalId, event.data.externalMessageId, event.data.messageId),
         lastContactActivityAt: laterOf(state.lastContactActivityAt, event.data.receivedAt),
         awaitingContactReply: false,
       };
@@ -151,6 +161,7 @@ export function evolveConversation(state: ConversationState, event: Conversation
         replies: withEntry(state.replies, messageId, 'delivered'),
         // Our own reply coming back through the inbox (Bcc, mailing list) is not a contact message.
         seenExternalMessageIds: externalMessageId ? withAdded(state.seenExternalMessageIds, externalMessageId) : state.seenExternalMessageIds,
+        messageIdsByExternalId: externalMessageId ? withEntry(state.messageIdsByExternalId, externalMessageId, messageId) : state.messageIdsByExternalId,
       };
     }
     case 'ReplyDeliveryFailed':
@@ -202,6 +213,10 @@ export function evolveConversation(state: ConversationState, event: Conversation
       return { ...state, botHandoffRequested: true };
     case 'BotFlowAdvanced':
       return { ...state, botFlow: { botId: event.data.botId, stepId: event.data.stepId } };
+    case 'ReplyStatusReported':
+      return { ...state, receipts: withEntry(state.receipts, event.data.messageId, event.data.status) };
+    case 'ReactionReceived':
+      return { ...state, seenExternalMessageIds: withAdded(state.seenExternalMessageIds, event.data.externalMessageId) };
     default: {
       // Compile-time check that every event type is handled; an unknown type read from the log is ignored.
       const unhandled: never = event;

@@ -10,7 +10,7 @@ import { READ_STORE, type ConversationSummary, type ReadStore } from '../../appl
 import { streams } from '../../application/streams';
 import { contactActor } from '../../domain/shared/actor';
 import { isDomainError } from '../../domain/shared/domain-error';
-import type { PluginConversation, PluginConversationMessage } from '../channel-plugin';
+import type { PluginConversation, PluginConversationMessage, ReplyStatusReport } from '../channel-plugin';
 import type { HostConversations } from './plugin-host-connection';
 
 type StatusHandler = Parameters<HostConversations['onStatusChange']>[1];
@@ -25,7 +25,7 @@ export const closedByChannelCause = (channel: string, reason: 'inactivity') => `
  * and status changes follow the event log once the read models include them.
  */
 @Injectable()
-export class HostConversationsService implements Pick<HostConversations, 'get' | 'messages' | 'close' | 'requestHandoff' | 'onStatusChange'> {
+export class HostConversationsService implements Pick<HostConversations, 'get' | 'messages' | 'close' | 'requestHandoff' | 'reportStatus' | 'onStatusChange'> {
   private readonly statusHandlers = new Map<string, StatusHandler[]>();
   private following = false;
 
@@ -54,6 +54,7 @@ export class HostConversationsService implements Pick<HostConversations, 'get' |
       hidden: isHidden(summary),
       contact: { address: contact.address, ...(contact.name ? { name: contact.name } : {}) },
       heldByBot: summary.assignee?.type === 'bot',
+      lastContactMessageAt: summary.lastReceivedAt,
     };
   }
 
@@ -137,6 +138,35 @@ export class HostConversationsService implements Pick<HostConversations, 'get' |
     } catch (error) {
       if (!isDomainError(error)) throw error;
       this.logger.info({ conversationId, channel, refusal: error.message }, 'a channel asked for a person; nothing to hand off');
+    }
+  }
+
+  /**
+   * A channel's receipt for one of its replies (Meta's delivered / read / failed), recorded as the
+   * system on the channel's behalf; the decider keeps only one that moves the reply forward. A
+   * report for a conversation of another channel, or for a message that is not one of its replies
+   * (sent before Parley, or deleted forever since), changes nothing.
+   */
+  async reportStatus(report: ReplyStatusReport, channel: string): Promise<void> {
+    const summary = await this.onChannel(report.conversationId, channel);
+    if (!summary) return;
+    try {
+      await this.commandBus.execute(
+        new ChangeConversation(
+          report.conversationId,
+          (now) => ({
+            type: 'RecordReplyStatus',
+            data: { messageId: report.messageId, status: report.status, at: report.at, ...(report.reason ? { reason: report.reason } : {}), now },
+          }),
+          systemContext({ causationId: `channel:${channel}:receipt` }),
+        ),
+      );
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      this.logger.info(
+        { conversationId: report.conversationId, channel, status: report.status, refusal: error.message },
+        'a channel reported a receipt; nothing recorded',
+      );
     }
   }
 

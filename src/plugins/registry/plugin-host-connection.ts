@@ -24,6 +24,7 @@ import {
   type PluginConversation,
   type PluginConversationMessage,
   type PluginStorage,
+  type ReplyStatusReport,
   type RouteHandler,
   type RouteOptions,
   type TeamStatus,
@@ -58,6 +59,8 @@ export interface HostConversations {
   close(conversationId: string, channel: string, reason: 'inactivity'): Promise<void>;
   /** The contact asked for a person (contact actor); a no-op when asked before, closed, hidden or gone. */
   requestHandoff(conversationId: string, channel: string): Promise<void>;
+  /** Records a channel's receipt for one of its replies; a no-op for an unknown conversation or reply. */
+  reportStatus(report: ReplyStatusReport, channel: string): Promise<void>;
   /** Registers a handler for status changes of one channel's conversations. */
   onStatusChange(channel: string, handler: (change: { conversationId: string; status: 'open' | 'closed'; at: string }) => void): void;
 }
@@ -301,6 +304,7 @@ function pluginConversations(
       if (typeof conversationId !== 'string') throw new IngestRejectedError('close needs a conversation id', 400);
       await host.close(conversationId, plugin.channel, reason);
     },
+    reportStatus: async (report: ReplyStatusReport) => host.reportStatus(checkedStatusReport(plugin, report), plugin.channel),
     requestHandoff: async (conversationId: string) => {
       if (typeof conversationId !== 'string') throw new IngestRejectedError('requestHandoff needs a conversation id', 400);
       await host.requestHandoff(conversationId, plugin.channel);
@@ -338,4 +342,17 @@ function checkJobType(pluginId: string, type: string): void {
   if (typeof type !== 'string' || !JOB_TYPE_PATTERN.test(type)) {
     throw new Error(`plugin "${pluginId}": job types are lower-case words like "poll" or "sync.contacts" (got ${JSON.stringify(type)})`);
   }
+}
+
+const REPORT_STATUSES: readonly string[] = ['delivered', 'read', 'failed'];
+
+/** A plugin's receipt, checked at the boundary: a wrong one is the plugin's bug, named in the error. */
+function checkedStatusReport(plugin: ChannelPlugin, report: ReplyStatusReport): ReplyStatusReport {
+  const fail = (what: string) => new Error(`plugin "${plugin.id}": conversations.reportStatus ${what}`);
+  if (typeof report !== 'object' || report === null) throw fail('needs a report object');
+  if (typeof report.conversationId !== 'string' || typeof report.messageId !== 'string') throw fail('needs conversationId and messageId strings');
+  if (!REPORT_STATUSES.includes(report.status)) throw fail(`takes status delivered, read or failed (got ${JSON.stringify(report.status)})`);
+  if (typeof report.at !== 'string' || Number.isNaN(Date.parse(report.at))) throw fail(`needs \`at\` as an ISO time (got ${JSON.stringify(report.at)})`);
+  if (report.reason !== undefined && typeof report.reason !== 'string') throw fail('takes `reason` as a string');
+  return report;
 }

@@ -167,6 +167,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
           messages: async (conversationId, channel) => (this.hostConversations ? this.hostConversations.messages(conversationId, channel) : null),
           close: async (conversationId, channel, reason) => this.hostConversations?.close(conversationId, channel, reason),
           requestHandoff: async (conversationId, channel) => this.hostConversations?.requestHandoff(conversationId, channel),
+          reportStatus: async (report, channel) => this.hostConversations?.reportStatus(report, channel),
           onStatusChange: (channel, handler) => this.hostConversations?.onStatusChange(channel, handler),
         },
         activity: this.activity(),

@@ -26,6 +26,7 @@ import {
   type PluginHttpRequestInit,
   type PluginJobOptions,
   type RouteHandler,
+  type ReplyStatusReport,
   type RouteOptions,
   type TeamStatus,
 } from '../channel-plugin';
@@ -155,6 +156,8 @@ export class FakeHostConnection {
   readonly contactTypingCalls: { conversationId: string; at: string }[] = [];
   /** Every `conversations.close` call, in order, also those that changed nothing. */
   readonly closeCalls: { conversationId: string; reason: string }[] = [];
+  /** Every `conversations.reportStatus` call, in order (the host would record only those that move a reply forward). */
+  readonly statusReports: ReplyStatusReport[] = [];
   /** Every `conversations.requestHandoff` call, in order. */
   readonly handoffCalls: { conversationId: string }[] = [];
   /** Conversation ids a bot holds (`conversations.get` says `heldByBot: true`) until `requestHandoff`; add to play one. */
@@ -250,6 +253,15 @@ export class FakeHostConnection {
           this.closeCalls.push({ conversationId, reason });
           // As the host: nothing happens when it is closed already, hidden or gone.
           if (this.statuses.get(conversationId) === 'open' && !this.hiddenConversations.has(conversationId)) this.setStatus(conversationId, 'closed');
+        },
+        reportStatus: async (report: ReplyStatusReport) => {
+          if (typeof report?.conversationId !== 'string' || typeof report.messageId !== 'string')
+            this.fail('conversations.reportStatus needs conversationId and messageId');
+          if (!['delivered', 'read', 'failed'].includes(report.status))
+            this.fail(`conversations.reportStatus takes delivered, read or failed (got ${JSON.stringify(report.status)})`);
+          if (typeof report.at !== 'string' || Number.isNaN(Date.parse(report.at)))
+            this.fail(`conversations.reportStatus needs \`at\` as an ISO time (got ${JSON.stringify(report.at)})`);
+          this.statusReports.push(structuredClone(report));
         },
         requestHandoff: async (conversationId: string) => {
           if (typeof conversationId !== 'string') throw Object.assign(new Error('requestHandoff needs a conversation id'), { statusCode: 400 });
@@ -538,6 +550,13 @@ export class FakeHostConnection {
       hidden: this.hiddenConversations.has(conversationId),
       contact: { address: first.from.address, ...(first.from.name === undefined ? {} : { name: first.from.name }) },
       ...(this.botHeldConversations.has(conversationId) ? { heldByBot: true } : {}),
+      lastContactMessageAt: messages.reduce(
+        (latest, m) => {
+          const at = m.receivedAt ?? latest;
+          return Date.parse(at) > Date.parse(latest) ? at : latest;
+        },
+        first.receivedAt ?? new Date(0).toISOString(),
+      ),
     };
   }
 

@@ -100,6 +100,7 @@ export class FakeHost {
           status: 'open',
           hidden: false,
           contact: { address: first.from.address, ...(first.from.name ? { name: first.from.name } : {}) },
+          lastContactMessageAt: first.receivedAt ?? new Date(0).toISOString(),
         };
       },
       messages: async (conversationId) => {
@@ -117,6 +118,7 @@ export class FakeHost {
       onStatusChange: (handler) => void this.statusChangeHandlers.push(handler),
       close: async () => undefined,
       requestHandoff: async () => undefined,
+      reportStatus: async () => undefined,
     },
     connections: {
       list: async () => [],
