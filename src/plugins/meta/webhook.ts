@@ -1,0 +1,60 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { ChannelRequest, ChannelResponse } from '../channel-plugin';
+
+/**
+ * What Meta's webhooks (Messenger and WhatsApp Cloud API) share: the subscription handshake and
+ * the `X-Hub-Signature-256` header. Meta signs every delivery with the app's secret: the header is
+ * `sha256=<hex HMAC-SHA256 of the exact body bytes>`. Both are checked in constant time, before
+ * the body is parsed.
+ */
+
+/** `sha256=<hex>`: what Meta sends for `body` signed with `appSecret` (tests sign their payloads with it too). */
+export function metaSignature(appSecret: string, body: Buffer | string): string {
+  return `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
+}
+
+/**
+ * The app secret among `appSecrets` that signed `rawBody`, or null when the header is missing,
+ * malformed or matches none. Every secret is tried (one page or number per connection, possibly
+ * of different Meta apps), each comparison in constant time.
+ */
+export function signingSecret(rawBody: Buffer, header: string | string[] | undefined, appSecrets: readonly string[]): string | null {
+  const given = typeof header === 'string' ? /^sha256=([0-9a-f]{64})$/i.exec(header.trim()) : null;
+  if (!given) return null;
+  const givenBytes = Buffer.from(given[1]!.toLowerCase(), 'hex');
+  let found: string | null = null;
+  for (const secret of new Set(appSecrets)) {
+    if (!secret) continue;
+    const expected = createHmac('sha256', secret).update(rawBody).digest();
+    // No early exit: the time taken does not tell which secret matched.
+    if (timingSafeEqual(expected, givenBytes) && found === null) found = secret;
+  }
+  return found;
+}
+
+/** Equal strings, compared in constant time (over their digests, so lengths do not leak either). */
+export function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * Meta's subscription handshake (`GET …/webhook?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`):
+ * the challenge echoed as plain text when the mode is `subscribe` and the token is one of the
+ * connections' verify tokens; 403 for anything else.
+ */
+export function answerHandshake(request: ChannelRequest, verifyTokens: readonly string[]): ChannelResponse {
+  const one = (name: string) => {
+    const value = request.query[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const mode = one('hub.mode');
+  const token = one('hub.verify_token');
+  const challenge = one('hub.challenge');
+  const forbidden: ChannelResponse = { status: 403, body: { error: 'the verify token does not match a connection of this channel' } };
+  if (mode !== 'subscribe' || token === undefined || challenge === undefined || challenge.length > 1024) return forbidden;
+  let matched = false;
+  for (const expected of verifyTokens) if (expected && sameSecret(token, expected)) matched = true;
+  if (!matched) return forbidden;
+  return { status: 200, body: challenge, headers: { 'content-type': 'text/plain; charset=utf-8' } };
+}
