@@ -95,7 +95,7 @@ describe('conversation: QueueReply', () => {
     it('a WhatsApp conversation cannot be answered by email', () => {
       given(decider, ...inbound('whatsapp', ANA.address))
         .when(reply({ channel: 'email' }))
-        .thenThrows('invalid-input', /"email".*whatsapp conversation: only chat and Messenger conversations can be answered by email/);
+        .thenThrows('invalid-input', /"email".*whatsapp conversation: only chat, Messenger and form conversations can be answered by email/);
     });
 
     it.each<Channel>(['chat', 'messenger', 'whatsapp', 'forms', 'api'])('an email conversation cannot be answered by %s', (channel) => {

@@ -39,8 +39,11 @@ export { isActive } from './conversation.state';
 export const TICKET_NAME_MAX_LENGTH = 200;
 export const FORWARD_NOTE_MAX_LENGTH = 10_000;
 
-/** Channels whose conversations may be answered by email instead (rule 12). */
-const EMAIL_SWITCH_FROM: readonly Channel[] = ['chat', 'messenger'];
+/**
+ * Channels whose conversations may be answered by email instead (rule 12): chat and Messenger, and
+ * support forms, which have no way back of their own (the form's email field is the contact).
+ */
+const EMAIL_SWITCH_FROM: readonly Channel[] = ['chat', 'messenger', 'forms'];
 
 export function decideConversation(command: ConversationCommand, state: ConversationState): ConversationEvent[] {
   if (command.type === 'ReceiveInboundMessage') return receiveInboundMessage(command.data, state);
@@ -541,7 +544,7 @@ function checkChannelSwitch(target: Channel, own: Channel, contact: ContactRef, 
   const refuse = (reason: string, why: string) =>
     invalidInput(reason, `channel "{{target}}" cannot be used to answer a {{own}} conversation: ${why}; reply on {{own}} instead`, params);
   if (target !== 'email') throw refuse('switch-channel-not-email', "only email can replace a conversation's own channel");
-  if (!EMAIL_SWITCH_FROM.includes(own)) throw refuse('switch-channel-not-from', 'only chat and Messenger conversations can be answered by email');
+  if (!EMAIL_SWITCH_FROM.includes(own)) throw refuse('switch-channel-not-from', 'only chat, Messenger and form conversations can be answered by email');
   if (!contact.address.includes('@') && !contactEmail) throw refuse('switch-channel-no-email', 'the contact\'s address "{{address}}" is not an email address');
 }
 
