@@ -2,7 +2,8 @@
  * Token buckets by key, in this process's memory: each key holds up to `capacity` tokens and
  * regains `perSecond` of them each second; a request takes one. Per instance (a visitor spread over
  * several instances behind a load balancer gets each instance's allowance), which is what a
- * limit against floods needs: it protects each process's event loop and store.
+ * limit against floods needs: it protects each process's event loop and store. Used by the chat's
+ * visitor routes, the support forms' submissions and the bot API.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
