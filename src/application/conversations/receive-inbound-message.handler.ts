@@ -5,9 +5,12 @@ import { normalizeAddress } from '../../domain/shared/address';
 import { hiddenInbox, InboxAccess, InvalidRequestError, NotFoundError } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
+import { ATTACHMENT_STORE, type AttachmentStore } from '../ports/attachment-store.port';
 import type { InboundMessage, IngestResult } from '../ports/channel.port';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
 import { deriveIds, streams } from '../streams';
+import { checkedFields, checkedFiles, checkedReaction, checkedSpam } from './inbound-message-checks';
+import type { AttachmentRef } from '../../domain/shared/types';
 
 /** A channel hands over one inbound message (DESIGN "Channel plugins"). */
 export class ReceiveInboundMessageCommand extends Command<IngestResult> {
@@ -25,9 +28,16 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     private readonly executor: CommandExecutor,
     private readonly access: InboxAccess,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
+    @Inject(ATTACHMENT_STORE) private readonly files: AttachmentStore,
   ) {}
 
   async execute({ message, ctx }: ReceiveInboundMessageCommand): Promise<IngestResult> {
+    // What the plugin handed over besides the text is checked before anything is read or stored.
+    const files = checkedFiles(message.files);
+    const fields = checkedFields(message.fields);
+    const reaction = checkedReaction(message.reaction);
+    const spam = checkedSpam(message.spam);
+    const contactEmail = typeof message.contactEmail === 'string' && message.contactEmail.trim() !== '' ? message.contactEmail : undefined;
     const inbox = message.inboxId ? await this.readStore.getInbox(message.inboxId) : await this.readStore.getDefaultInbox();
     if (!inbox) throw new NotFoundError(message.inboxId ? `inbox ${message.inboxId} not found` : 'the default inbox does not exist yet');
     // The record just read decides access (assertInbox would read the same inbox again).
@@ -41,45 +51,118 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
       : deriveIds.conversation(inbox.id, message.channel, message.externalThreadId);
     const messageId = deriveIds.message(conversationId, message.externalMessageId);
     const address = normalizeAddress(message.from.address);
+    if (reaction) return this.receiveReaction(message, reaction, conversationId, address, ctx);
     const senderBlocked = await this.readStore.isSenderBlocked(inbox.id, address);
     // The inbox's active bot for this channel answers a new conversation first (the decider applies it only at the start).
     const assignToBot = !continues && (await this.readStore.findActiveBot(inbox.id, message.channel)) !== null;
 
+    // The files are kept first and named on the message; a message that turns out a duplicate, or
+    // is refused, takes its files away again: nothing is kept that no message names.
+    const stored: AttachmentRef[] = [];
+    const removeStored = async () => {
+      for (const ref of stored) await this.files.delete(conversationId, ref.id).catch(() => undefined);
+    };
+    try {
+      for (const file of files) stored.push(await this.files.put({ conversationId, ...file, uploadedBy: `contact:${address}` }));
+    } catch (error) {
+      await removeStored();
+      throw error;
+    }
+
+    let outcome: Awaited<ReturnType<CommandExecutor['execute']>>;
+    try {
+      outcome = await this.executor.execute(
+        streams.conversation(conversationId),
+        conversationDecider,
+        () => {
+          const now = this.executor.now().toISOString();
+          return {
+            type: 'ReceiveInboundMessage' as const,
+            data: {
+              conversationId,
+              inboxId: inbox.id,
+              channel: message.channel,
+              externalThreadId: message.externalThreadId,
+              externalMessageId: message.externalMessageId,
+              messageId,
+              contactId: deriveIds.contact(address),
+              from: { address, ...(message.from.name ? { name: message.from.name } : {}) },
+              to: message.to,
+              subject: message.subject ?? '',
+              text: message.text,
+              ...(message.html !== undefined ? { html: message.html } : {}),
+              attachments: [...(message.attachments ?? []), ...stored],
+              receivedAt: clampReceivedAt(message.receivedAt, now),
+              senderBlocked,
+              ...(assignToBot ? { assignToBot: true } : {}),
+              ...(ctx.agent ? { postedBy: ctx.agent.id } : {}),
+              ...languageOf(message.language),
+              ...choiceOf(message.choiceId),
+              ...(continues ? { continues: true } : {}),
+              ...(fields ? { fields } : {}),
+              ...(spam ? { spam: true } : {}),
+              ...(contactEmail ? { contactEmail } : {}),
+              now,
+            },
+          };
+        },
+        { ...ctx, actor: { type: 'contact', address } },
+      );
+    } catch (error) {
+      await removeStored();
+      throw error;
+    }
+    const duplicate = outcome.events.length === 0;
+    if (duplicate) await removeStored();
+    return { conversationId, messageId, duplicate };
+  }
+
+  /**
+   * A reaction is recorded on the message it names, in a conversation that must exist already (a
+   * reaction never starts one): an unknown thread or message is a 404 the plugin sees.
+   */
+  private async receiveReaction(
+    message: InboundMessage,
+    reaction: { toExternalMessageId: string; emoji: string },
+    conversationId: string,
+    address: string,
+    ctx: CommandContext,
+  ): Promise<IngestResult> {
     const outcome = await this.executor.execute(
       streams.conversation(conversationId),
       conversationDecider,
       () => {
         const now = this.executor.now().toISOString();
         return {
-          type: 'ReceiveInboundMessage' as const,
+          type: 'ReceiveReaction' as const,
           data: {
-            conversationId,
-            inboxId: inbox.id,
-            channel: message.channel,
-            externalThreadId: message.externalThreadId,
             externalMessageId: message.externalMessageId,
-            messageId,
-            contactId: deriveIds.contact(address),
+            targetExternalMessageId: reaction.toExternalMessageId,
             from: { address, ...(message.from.name ? { name: message.from.name } : {}) },
-            to: message.to,
-            subject: message.subject ?? '',
-            text: message.text,
-            ...(message.html !== undefined ? { html: message.html } : {}),
-            attachments: message.attachments ?? [],
+            emoji: reaction.emoji,
             receivedAt: clampReceivedAt(message.receivedAt, now),
-            senderBlocked,
-            ...(assignToBot ? { assignToBot: true } : {}),
-            ...(ctx.agent ? { postedBy: ctx.agent.id } : {}),
-            ...languageOf(message.language),
-            ...choiceOf(message.choiceId),
-            ...(continues ? { continues: true } : {}),
             now,
           },
         };
       },
       { ...ctx, actor: { type: 'contact', address } },
+      (state) => {
+        if (state.status === 'none' || state.status === 'deleted') {
+          throw new NotFoundError(
+            `thread ${JSON.stringify(message.externalThreadId)} of the ${message.channel} channel not found; a reaction needs its conversation`,
+          );
+        }
+      },
     );
-    return { conversationId, messageId, duplicate: outcome.events.length === 0 };
+    const recorded = outcome.events.find((e) => e.type === 'ReactionReceived');
+    const state = outcome.state;
+    const target =
+      recorded?.type === 'ReactionReceived'
+        ? recorded.data.messageId
+        : state.status !== 'none' && state.status !== 'deleted'
+          ? state.messageIdsByExternalId.get(reaction.toExternalMessageId)
+          : undefined;
+    return { conversationId, messageId: target ?? deriveIds.message(conversationId, reaction.toExternalMessageId), duplicate: outcome.events.length === 0 };
   }
 }
 

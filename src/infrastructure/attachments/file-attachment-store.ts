@@ -7,7 +7,7 @@ import type { AttachmentRef } from '../../domain/shared/types';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Reply attachments as files in the data folder: `attachments/<conversationId>/<id>` holds the
+ * Reply attachments and inbound files as files in the data folder: `attachments/<conversationId>/<id>` holds the
  * bytes, `<id>.json` the ref. Ids are uuids the store makes, and a file is found only under its
  * own conversation, so a path never holds a caller's words. Written to a temporary name and
  * renamed, so a crash leaves no half file under a real id. (One server's folder: a scaled-out
@@ -38,6 +38,16 @@ export class FileAttachmentStore implements AttachmentStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
+  }
+
+  async delete(conversationId: string, attachmentId: string): Promise<void> {
+    const dir = this.dirOf(conversationId);
+    if (!dir || !UUID.test(attachmentId)) return;
+    const id = attachmentId.toLowerCase();
+    // The ref first: a file without its ref is never served, so a crash in between leaves nothing visible.
+    await rm(join(dir, `${id}.json`), { force: true });
+    await rm(join(dir, id), { force: true });
+    // The folder stays: another file may be on its way into it (delete forever takes it).
   }
 
   async deleteConversation(conversationId: string, uploadedUpTo: Date): Promise<void> {
