@@ -4,6 +4,7 @@ import { createApiChannelPlugin } from '../api/api-channel.plugin';
 import type { ChannelPlugin } from '../channel-plugin';
 import { createChatPlugin } from '../chat/chat-plugin';
 import { createEmailPlugin, emailStorageDir } from '../email/email-plugin';
+import { createMessengerPlugin } from '../messenger/messenger-plugin';
 
 /**
  * What the host gives a built-in plugin's factory: Parley's own settings (a built-in channel is
@@ -38,4 +39,6 @@ export const BUILT_IN_PLUGINS: readonly BuiltInPluginFactory[] = [
     }),
   // Website live chat: connected per inbox in Inbox settings (docs/chat.md); its clock is Parley's.
   ({ clock }) => createChatPlugin({ now: () => clock.now().getTime() }),
+  // Facebook Messenger: a page connected per inbox in Inbox settings (docs/messenger.md); its 24-hour window runs on Parley's clock.
+  ({ clock }) => createMessengerPlugin({ now: () => clock.now().getTime() }),
 ];
