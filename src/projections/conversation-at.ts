@@ -3,6 +3,7 @@ import type { CommentView, ConversationDetail, ConversationSummary, MessageView 
 import type { ConversationEvent, ConversationEventType } from '../domain/conversation/conversation.events';
 import type { Channel, Party } from '../domain/shared/types';
 import { evolveConversationDoc, type ConversationDoc } from './conversation-summary';
+import { deliveryView, withReaction, type StoredReceipt } from './thread-receipts';
 
 /**
  * A conversation as it was at any moment, folded from its own stream (docs/api.md `?at=`). Pure: the
@@ -29,6 +30,12 @@ export interface ThreadMessage {
   delivery: { status: 'queued' | 'delivered' | 'failed' | 'retrying'; reason: string | null } | null;
   /** Outbound only: a reply to the contact, a forward outside the company or a chat's transcript. */
   kind: 'reply' | 'forward' | 'transcript' | null;
+  /** What the channel last reported of a reply (ReplyStatusReported). */
+  receipt?: StoredReceipt;
+  choices?: MessageView['choices'];
+  reactions?: MessageView['reactions'];
+  fields?: MessageView['fields'];
+  template?: MessageView['template'];
 }
 
 export interface ThreadComment {
@@ -86,6 +93,21 @@ export function evolveConversation(state: ConversationState, event: RecordedEven
       const data = event.data as DataOf<'ReplyDeliveryFailed'>;
       const status = data.retryable ? 'retrying' : 'failed';
       return { doc, comments: state.comments, messages: withDelivery(state.messages, data.messageId, status, data.reason) };
+    }
+    case 'ReplyStatusReported': {
+      const data = event.data as DataOf<'ReplyStatusReported'>;
+      const receipt: StoredReceipt = { status: data.status, reason: data.reason ?? null, at: data.at };
+      return { doc, comments: state.comments, messages: state.messages.map((m) => (m.id === data.messageId ? { ...m, receipt } : m)) };
+    }
+    case 'ReactionReceived': {
+      const data = event.data as DataOf<'ReactionReceived'>;
+      const messages = state.messages.map((m) => {
+        if (m.id !== data.messageId) return m;
+        const { reactions: before, ...rest } = m;
+        const reactions = withReaction(before ?? [], data);
+        return reactions.length ? { ...rest, reactions } : rest;
+      });
+      return { doc, comments: state.comments, messages };
     }
     case 'CommentAdded': {
       const data = event.data as DataOf<'CommentAdded'>;
@@ -150,6 +172,7 @@ function inboundMessage(data: DataOf<'MessageReceived'>): ThreadMessage {
     authorId: null,
     delivery: null,
     kind: null,
+    ...(data.fields?.length ? { fields: data.fields } : {}),
   };
 }
 
@@ -168,6 +191,8 @@ function outboundMessage(data: DataOf<'ReplyQueued'>): ThreadMessage {
     authorId: data.authorId,
     delivery: { status: 'queued', reason: null },
     kind: 'reply',
+    ...(data.choices?.length ? { choices: data.choices } : {}),
+    ...(data.template ? { template: data.template } : {}),
   };
 }
 
@@ -232,11 +257,13 @@ function messageView(message: ThreadMessage, conversationChannel: Channel, conte
     html: message.html,
     attachments: message.attachments,
     at: message.at,
-    delivery:
-      message.delivery &&
-      (message.delivery.reason === null ? { status: message.delivery.status } : { status: message.delivery.status, reason: message.delivery.reason }),
+    delivery: message.delivery && deliveryView(message.delivery, message.receipt ?? null),
     authorId: message.authorId,
     kind: message.kind,
+    ...(message.choices?.length ? { choices: message.choices.map(({ id, label }) => ({ id, label })) } : {}),
+    ...(message.reactions?.length ? { reactions: message.reactions } : {}),
+    ...(message.fields?.length ? { fields: message.fields } : {}),
+    ...(message.template ? { template: message.template } : {}),
   };
 }
 

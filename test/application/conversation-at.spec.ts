@@ -11,6 +11,7 @@ import {
   cleanUpTempDirs,
   conversationEvent as e,
   inboxEvent,
+  newEvent,
   openLiveSystem,
   recorded,
   seededRandom,
@@ -135,6 +136,7 @@ describe('conversationAt for "now" equals the live read model', () => {
     const ids = Array.from({ length: 12 }, () => randomUUID());
     const replies = new Map<string, string[]>(ids.map((id) => [id, []]));
     const tickets = new Map<string, string>();
+    const received = new Map<string, string[]>();
     for (const id of ids) {
       await append(
         live.store,
@@ -163,6 +165,43 @@ describe('conversationAt for "now" equals the live read model', () => {
         () => e.reopened(),
         () => e.commented(pick(agents), `note ${step}`),
         () => pick([e.spam(), e.notSpam(), e.filtered('ana@example.com'), e.unfiltered('ana@example.com'), e.trashed(), e.restored()]),
+        // What Meta reports of a reply (receipts, a later failure), and the contact's reactions, replaced and taken away.
+        () =>
+          ownReplies.length > 0
+            ? newEvent('ReplyStatusReported', {
+                messageId: pick(ownReplies),
+                status: pick(['delivered', 'read', 'failed']),
+                reason: 'undeliverable',
+                at: at(step),
+              })
+            : e.botHandoff(),
+        () => {
+          const targets = [...ownReplies, ...(received.get(id) ?? [])];
+          if (targets.length === 0) return e.botHandoff();
+          const from = { address: pick(['+31611111111', '+31622222222']) };
+          return newEvent('ReactionReceived', {
+            externalMessageId: randomUUID(),
+            messageId: pick(targets),
+            from,
+            emoji: pick(['👍', '❤️', '']),
+            receivedAt: at(step),
+          });
+        },
+        () => {
+          const messageId = randomUUID();
+          received.set(id, [...(received.get(id) ?? []), messageId]);
+          return newEvent('MessageReceived', {
+            messageId,
+            externalMessageId: randomUUID(),
+            from: { address: '+31611111111' },
+            to: [],
+            subject: '',
+            text: `form ${step}`,
+            attachments: [],
+            receivedAt: at(step),
+            fields: [{ key: 'order', label: { en: 'Order', nl: 'Bestelling' }, value: String(step) }],
+          });
+        },
         () => {
           const ticketId = tickets.get(id) ?? randomUUID();
           tickets.set(id, ticketId);
@@ -184,7 +223,7 @@ describe('conversationAt for "now" equals the live read model', () => {
   it.each([1, 2, 3])('for every conversation of random history %i', async (seed) => {
     const { live, ids } = await simulate(seed);
     const now = new Date(Date.parse(at(0)) + 24 * 3600_000);
-    const seen = { messages: 0, comments: 0, delivered: 0, agentAssignees: 0 };
+    const seen = { messages: 0, comments: 0, delivered: 0, agentAssignees: 0, receipts: 0, reactions: 0, fields: 0 };
     for (const id of ids) {
       const events = await live.store.readStream(`conversation-${id}`);
       const folded = conversationAt(events, now, await contextFrom(live.readStore, events));
@@ -193,6 +232,9 @@ describe('conversationAt for "now" equals the live read model', () => {
       seen.comments += folded!.comments.length;
       seen.delivered += folded!.messages.filter((m) => m.delivery?.status === 'delivered').length;
       seen.agentAssignees += folded!.assignee?.type === 'agent' ? 1 : 0;
+      seen.receipts += folded!.messages.filter((m) => m.delivery?.receipt !== undefined || m.delivery?.at !== undefined).length;
+      seen.reactions += folded!.messages.filter((m) => m.reactions?.length).length;
+      seen.fields += folded!.messages.filter((m) => m.fields?.length).length;
     }
     // The histories are rich enough for the comparison to mean something.
     for (const [what, count] of Object.entries(seen)) expect({ what, some: count > 0 }).toEqual({ what, some: true });

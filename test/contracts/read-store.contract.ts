@@ -531,6 +531,94 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
         ]);
       });
 
+      it("getConversation: the channel's receipts on replies (only forward), the contact's reactions (one each), a message's fields and a template reply", async () => {
+        const t = await open();
+        const { inboxId } = await withDirectory(t);
+        const id = randomUUID();
+        const wa = { address: '+31612345678', name: 'Ana' };
+        const fields = [
+          { key: 'order', label: { en: 'Order number', nl: 'Bestelnummer' }, value: 'A-1001' },
+          { key: 'location', label: { en: 'Location' }, value: 'Dam 1', url: 'https://maps.example/?q=52.37,4.89' },
+        ];
+        const template = { name: 'order_update', language: 'en_US', parameters: ['A-1001', 'tomorrow'] };
+        const status = (messageId: string, value: string, minutes: number, reason?: string) =>
+          newEvent('ReplyStatusReported', { messageId, status: value, ...(reason ? { reason } : {}), at: at(minutes) });
+        const reaction = (messageId: string, emoji: string, from: { address: string; name?: string }, minutes: number) =>
+          newEvent('ReactionReceived', { externalMessageId: randomUUID(), messageId, from, emoji, receivedAt: at(minutes) });
+        await t.record(
+          `conversation-${id}`,
+          e.started({ conversationId: id, inboxId, channel: 'whatsapp', contact: { id: 'contact-1', ...wa } }),
+          newEvent('MessageReceived', {
+            messageId: 'm1',
+            externalMessageId: 'wamid.1',
+            from: wa,
+            to: [],
+            subject: '',
+            text: 'Where is my order?',
+            attachments: [],
+            receivedAt: at(1),
+            fields,
+          }),
+          e.replied({ authorId: ANA, text: 'Hello!', messageId: 'm2', channel: 'whatsapp', to: [wa] }),
+          e.replied({ authorId: ANA, text: 'Not yet', messageId: 'm3', channel: 'whatsapp', to: [wa] }),
+          newEvent('ReplyQueued', {
+            messageId: 'm4',
+            authorId: ANA,
+            channel: 'whatsapp',
+            to: [wa],
+            subject: '',
+            text: 'Your order A-1001 ships tomorrow.',
+            queuedAt: at(2),
+            template,
+          }),
+          e.replied({ authorId: ANA, text: 'Sent, no receipt yet', messageId: 'm5', channel: 'whatsapp', to: [wa] }),
+          e.delivered('m2'),
+          status('m2', 'delivered', 3),
+          status('m2', 'read', 4),
+          e.delivered('m3'),
+          status('m3', 'failed', 3, '131026: Message undeliverable'),
+          // The receipt beat the delivery job: it counts all the same.
+          status('m4', 'delivered', 3),
+          e.delivered('m4'),
+          e.delivered('m5'),
+          reaction('m2', '👍', wa, 5),
+          reaction('m2', '❤️', wa, 6),
+          reaction('m2', '😂', { address: '+31699999999' }, 6),
+          reaction('m1', '🙏', wa, 7),
+          reaction('m1', '', wa, 8),
+        );
+        const detail = await t.store.getConversation(id);
+        expect(detail?.messages.map((m) => [m.id, m.delivery])).toEqual([
+          ['m1', null],
+          ['m2', { status: 'delivered', receipt: 'read', at: at(4) }],
+          ['m3', { status: 'failed', reason: '131026: Message undeliverable', at: at(3) }],
+          ['m4', { status: 'delivered', receipt: 'delivered', at: at(3) }],
+          ['m5', { status: 'delivered' }],
+        ]);
+        expect(detail?.messages.map((m) => [m.id, m.reactions])).toEqual([
+          ['m1', undefined],
+          [
+            'm2',
+            [
+              { emoji: '❤️', from: wa, at: at(6) },
+              { emoji: '😂', from: { address: '+31699999999' }, at: at(6) },
+            ],
+          ],
+          ['m3', undefined],
+          ['m4', undefined],
+          ['m5', undefined],
+        ]);
+        expect(detail?.messages.map((m) => [m.id, m.fields, m.template])).toEqual([
+          ['m1', fields, undefined],
+          ['m2', undefined, undefined],
+          ['m3', undefined, undefined],
+          ['m4', undefined, template],
+          ['m5', undefined, undefined],
+        ]);
+        // The list and the summary do not change for receipts and reactions.
+        expect((await t.store.getConversationSummary(id))?.revision).toBe(detail?.revision);
+      });
+
       it('getConversationSummary gives the API fields only', async () => {
         const t = await open();
         const { inboxId } = await withDirectory(t);
@@ -1614,6 +1702,30 @@ function realisticHistory(): History {
   add(g, e.assigned({ type: 'agent', id: CAROL }), e.contactUnlinked('whoever'));
   log.record(`agent-${CAROL}`, agentEvent.removed(CAROL));
   add(g, e.unassigned({ type: 'agent', id: CAROL }), e.received({ receivedAt: at(5), text: 'a late message from before' }));
+  // WhatsApp: receipts that arrive out of order (only the forward ones are events), reactions replaced and taken away.
+  const [waReply, waMessage] = [randomUUID(), randomUUID()];
+  add(
+    g,
+    e.replied({ authorId: ANA, text: 'How many colours?', messageId: waReply, channel: 'whatsapp' }),
+    newEvent('ReplyStatusReported', { messageId: waReply, status: 'delivered', at: at(17) }),
+    e.delivered(waReply),
+    newEvent('ReplyStatusReported', { messageId: waReply, status: 'read', at: at(18) }),
+    newEvent('MessageReceived', {
+      messageId: waMessage,
+      externalMessageId: randomUUID(),
+      from: { address: '+31612345678' },
+      to: [],
+      subject: '',
+      text: 'Here',
+      attachments: [],
+      receivedAt: at(19),
+      fields: [{ key: 'location', label: { en: 'Location', nl: 'Locatie' }, value: 'Dam 1', url: 'https://maps.example/?q=1,2' }],
+    }),
+    newEvent('ReactionReceived', { externalMessageId: randomUUID(), messageId: waReply, from: { address: '+31612345678' }, emoji: '👍', receivedAt: at(19) }),
+    newEvent('ReactionReceived', { externalMessageId: randomUUID(), messageId: waReply, from: { address: '+31612345678' }, emoji: '🎉', receivedAt: at(20) }),
+    newEvent('ReactionReceived', { externalMessageId: randomUUID(), messageId: waMessage, from: { address: '+31612345678' }, emoji: '❤️', receivedAt: at(20) }),
+    newEvent('ReactionReceived', { externalMessageId: randomUUID(), messageId: waMessage, from: { address: '+31612345678' }, emoji: '', receivedAt: at(21) }),
+  );
   add(h, e.commented(ANA, 'closing this', randomUUID()), e.trashed(at(13), at(20)), e.deleted());
   log.deleteStream(`conversation-${h}`);
   const restarted = randomUUID();

@@ -3,6 +3,7 @@ import type { NotificationParams } from '../../domain/notification/notification.
 import type { Channel, Party } from '../../domain/shared/types';
 import type { BusinessHours, RoutingSettings } from '../../domain/inbox/inbox.events';
 import type { SavedFilters } from '../../domain/custom-view/custom-view.events';
+import type { MessageField, ReplyTemplate } from '../../domain/conversation/conversation.events';
 import type { BotFlow, BotKind } from '../../domain/bot/bot.events';
 import type { ConversationFilters, ConversationSort } from '../search/conversation-filters';
 import type { ReportFacts, ReportFactsQuery } from '../reports/report-facts';
@@ -96,13 +97,39 @@ export interface MessageView {
   html: string | null;
   attachments: Array<{ id: string; filename: string; contentType: string; size: number }>;
   at: string;
-  /** Outbound only: queued | delivered | failed (with the last failure reason). */
-  delivery: { status: 'queued' | 'delivered' | 'failed' | 'retrying'; reason?: string } | null;
+  /**
+   * Outbound only: queued | delivered | failed (with the last failure reason). Once the channel
+   * reported what became of a delivered reply (ReplyStatusReported), `receipt` says how far it got
+   * (`delivered` to the contact's device, `read`) and `at` when; a failure it reported later makes
+   * the delivery `failed` with the channel's reason.
+   */
+  delivery: DeliveryView | null;
   /** Outbound only: an answer to the contact, a forward outside the company, or a chat's transcript (rule 12); null for inbound. */
   kind: 'reply' | 'forward' | 'transcript' | null;
   authorId: string | null;
   /** A bot's reply: the buttons it offered (a flow bot's question); absent otherwise. */
   choices?: { id: string; label: string }[];
+  /** The contact's reactions to this message (WhatsApp, Messenger): one per contact, the latest; absent when none. */
+  reactions?: ReactionView[];
+  /** Structured facts of an inbound message (a form's custom fields, a shared location or contact card); absent when none. */
+  fields?: MessageField[];
+  /** A reply sent as one of the channel's approved templates: its name, language and parameters; absent otherwise. */
+  template?: ReplyTemplate;
+}
+
+export interface DeliveryView {
+  status: 'queued' | 'delivered' | 'failed' | 'retrying';
+  reason?: string;
+  /** What the channel reported after it took the reply: on the contact's device, or read by them. */
+  receipt?: 'delivered' | 'read';
+  /** When the channel says the receipt (or the reported failure) happened. */
+  at?: string;
+}
+
+export interface ReactionView {
+  emoji: string;
+  from: Party;
+  at: string;
 }
 
 export interface CommentView {

@@ -25,6 +25,7 @@ import type { BusinessHours, RoutingSettings } from '../../domain/inbox/inbox.ev
 import type { Channel, Party } from '../../domain/shared/types';
 import { normalizeAddress } from '../../domain/shared/address';
 import { summaryOf } from '../../projections/conversation-at';
+import { deliveryView } from '../../projections/thread-receipts';
 import { normalizeTime, type ConversationDoc } from '../../projections/conversation-summary';
 import { statement } from '../../projections/sqlite/statements';
 import { botNames, findActiveBot, findBotByTokenHash, getBot, isBotAuthor, listBots } from './sqlite-bots';
@@ -62,6 +63,13 @@ interface MessageRow {
   kind: 'reply' | 'forward' | 'transcript' | null;
   /** A bot's buttons, JSON (thread projection version 3). */
   choices: string | null;
+  /** What the channel reported of a reply, and the contact's reactions, fields and template, JSON (thread projection version 4). */
+  receipt_status: 'failed' | 'delivered' | 'read' | null;
+  receipt_reason: string | null;
+  receipt_at: string | null;
+  reactions: string | null;
+  fields: string | null;
+  template: string | null;
 }
 
 interface CommentRow {
@@ -399,12 +407,15 @@ function toMessage(row: MessageRow, conversationChannel: Channel, inboxAddress: 
     authorId: row.author_id,
     kind: outbound ? (row.kind ?? 'reply') : null,
     ...(row.choices ? { choices: JSON.parse(row.choices) as NonNullable<MessageView['choices']> } : {}),
+    ...(row.reactions ? { reactions: JSON.parse(row.reactions) as NonNullable<MessageView['reactions']> } : {}),
+    ...(row.fields ? { fields: JSON.parse(row.fields) as NonNullable<MessageView['fields']> } : {}),
+    ...(row.template ? { template: JSON.parse(row.template) as NonNullable<MessageView['template']> } : {}),
   };
 }
 
 function deliveryOf(row: MessageRow): MessageView['delivery'] {
-  const status = row.delivery_status ?? 'queued';
-  return row.delivery_reason === null ? { status } : { status, reason: row.delivery_reason };
+  const receipt = row.receipt_status === null ? null : { status: row.receipt_status, reason: row.receipt_reason, at: row.receipt_at ?? '' };
+  return deliveryView(row.delivery_status === null ? null : { status: row.delivery_status, reason: row.delivery_reason }, receipt);
 }
 
 /** Authors are agents (names kept after removal) or the system itself. */

@@ -2,6 +2,8 @@ import type { Database } from 'better-sqlite3';
 import type { RecordedEvent } from '../../application/ports/event-store.port';
 import type { ConversationEvent, ConversationEventType } from '../../domain/conversation/conversation.events';
 import type { SqliteProjection } from '../projection';
+import { withReaction } from '../thread-receipts';
+import type { ReactionView } from '../../application/ports/read-store.port';
 import { idFromStream, statement } from './statements';
 
 type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
@@ -14,7 +16,8 @@ type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type
  */
 export const threadProjection: SqliteProjection = {
   name: 'thread',
-  version: 3, // 2: forwards are rows of the thread (kind); 3: a bot's buttons (choices)
+  // 2: forwards are rows of the thread (kind); 3: a bot's buttons (choices); 4: channel receipts, reactions, fields, templates
+  version: 4,
   handles: [
     'MessageReceived',
     'ReplyQueued',
@@ -22,6 +25,8 @@ export const threadProjection: SqliteProjection = {
     'TranscriptSent',
     'ReplyDelivered',
     'ReplyDeliveryFailed',
+    'ReplyStatusReported',
+    'ReactionReceived',
     'CommentAdded',
     'ConversationDeleted',
   ],
@@ -46,7 +51,13 @@ export const threadProjection: SqliteProjection = {
         delivery_status TEXT,
         delivery_reason TEXT,
         kind TEXT,
-        choices TEXT
+        choices TEXT,
+        receipt_status TEXT,
+        receipt_reason TEXT,
+        receipt_at TEXT,
+        reactions TEXT,
+        fields TEXT,
+        template TEXT
       );
       CREATE INDEX rm_messages_by_conversation ON rm_messages (conversation_id, position);
       CREATE TABLE rm_comments (
@@ -79,6 +90,8 @@ const handlers: {
       | 'TranscriptSent'
       | 'ReplyDelivered'
       | 'ReplyDeliveryFailed'
+      | 'ReplyStatusReported'
+      | 'ReactionReceived'
       | 'CommentAdded'
       | 'ConversationDeleted'
   ]: Handler<T>;
@@ -100,12 +113,14 @@ const handlers: {
       authorId: null,
       deliveryStatus: null,
       kind: null,
+      fields: data.fields?.length ? JSON.stringify(data.fields) : null,
     });
   },
   ReplyQueued(tx, conversationId, { data, position }) {
     insertMessage(tx, {
       ...outboundRow(conversationId, position, data, data.queuedAt, 'reply'),
       choices: data.choices?.length ? JSON.stringify(data.choices) : null,
+      template: data.template ? JSON.stringify(data.template) : null,
     });
   },
   ConversationForwarded(tx, conversationId, { data, position }) {
@@ -119,6 +134,27 @@ const handlers: {
   },
   ReplyDeliveryFailed(tx, conversationId, { data }) {
     setDelivery(tx, conversationId, data.messageId, data.retryable ? 'retrying' : 'failed', data.reason);
+  },
+  ReplyStatusReported(tx, conversationId, { data }) {
+    // The domain records a receipt only when it moves the reply forward: the latest one stands.
+    statement(tx, 'UPDATE rm_messages SET receipt_status = ?, receipt_reason = ?, receipt_at = ? WHERE id = ? AND conversation_id = ?').run(
+      data.status,
+      data.reason ?? null,
+      data.at,
+      data.messageId,
+      conversationId,
+    );
+  },
+  ReactionReceived(tx, conversationId, { data }) {
+    const row = statement(tx, 'SELECT reactions FROM rm_messages WHERE id = ? AND conversation_id = ?').get(data.messageId, conversationId) as
+      { reactions: string | null } | undefined;
+    if (!row) return;
+    const reactions = withReaction(row.reactions ? (JSON.parse(row.reactions) as ReactionView[]) : [], data);
+    statement(tx, 'UPDATE rm_messages SET reactions = ? WHERE id = ? AND conversation_id = ?').run(
+      reactions.length ? JSON.stringify(reactions) : null,
+      data.messageId,
+      conversationId,
+    );
   },
   CommentAdded(tx, conversationId, { data, position }) {
     statement(
@@ -151,6 +187,10 @@ interface MessageRow {
   kind: 'reply' | 'forward' | 'transcript' | null;
   /** A bot's buttons (JSON), replies only. */
   choices?: string | null;
+  /** Structured facts (JSON), inbound only. */
+  fields?: string | null;
+  /** The approved template a reply was sent as (JSON), replies only. */
+  template?: string | null;
 }
 
 /** A reply, a forward or a transcript: an outbound row of the thread, queued until its delivery is known. */
@@ -186,10 +226,10 @@ function insertMessage(tx: Database, row: MessageRow): void {
   statement(
     tx,
     `INSERT OR IGNORE INTO rm_messages (id, conversation_id, position, direction, channel, from_party, to_parties,
-       subject, text, html, attachments, at, author_id, delivery_status, delivery_reason, kind, choices)
+       subject, text, html, attachments, at, author_id, delivery_status, delivery_reason, kind, choices, fields, template)
      VALUES (@id, @conversationId, @position, @direction, @channel, @from, @to,
-       @subject, @text, @html, @attachments, @at, @authorId, @deliveryStatus, NULL, @kind, @choices)`,
-  ).run({ ...row, choices: row.choices ?? null });
+       @subject, @text, @html, @attachments, @at, @authorId, @deliveryStatus, NULL, @kind, @choices, @fields, @template)`,
+  ).run({ ...row, choices: row.choices ?? null, fields: row.fields ?? null, template: row.template ?? null });
 }
 
 function setDelivery(tx: Database, conversationId: string, messageId: string, status: string, reason: string | null): void {

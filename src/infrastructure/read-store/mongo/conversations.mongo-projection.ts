@@ -2,6 +2,7 @@ import type { AnyBulkWriteOperation } from 'mongoose';
 import type { RecordedEvent } from '../../../application/ports/event-store.port';
 import type { ConversationEvent, ConversationEventType } from '../../../domain/conversation/conversation.events';
 import { CONVERSATION_EVENT_TYPES, evolveConversationDoc, type ConversationDoc } from '../../../projections/conversation-summary';
+import { withReaction } from '../../../projections/thread-receipts';
 import { viewMembership } from '../../../projections/views';
 import { writeInOrder } from './guarded-writes';
 import { viewCountId, viewKey, type ConversationRecord, type MessageRecord, type MongoReadModels } from './mongo-models';
@@ -44,7 +45,9 @@ export const BODY_WORD_BUDGET = 20_000;
  */
 export const conversationsMongoProjection: MongoProjection = {
   name: 'conversations',
-  version: 3, // 2: forwarded, and forwards as rows of the thread; 3: a bot's buttons on its replies (choices)
+  // 2: forwarded, and forwards as rows of the thread; 3: a bot's buttons on its replies (choices);
+  // 4: channel receipts, reactions, message fields and template replies
+  version: 4,
   handles: CONVERSATION_EVENT_TYPES,
   owns: ['conversations', 'viewCounts', 'messages', 'comments'],
   async applyBatch(events, models) {
@@ -197,6 +200,7 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
           delivery: null,
           deliveryPosition: position,
           kind: null,
+          ...(data.fields?.length ? { fields: data.fields } : {}),
         }),
       );
       return;
@@ -204,7 +208,13 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
     case 'ReplyQueued': {
       const data = event.data as DataOf<'ReplyQueued'>;
       const reply = outboundMessage(conversationId, position, data, data.queuedAt, 'reply');
-      plan.messages.push(insertMessage(data.messageId, data.choices?.length ? { ...reply, choices: data.choices } : reply));
+      plan.messages.push(
+        insertMessage(data.messageId, {
+          ...reply,
+          ...(data.choices?.length ? { choices: data.choices } : {}),
+          ...(data.template ? { template: data.template } : {}),
+        }),
+      );
       return;
     }
     case 'ConversationForwarded': {
@@ -225,6 +235,34 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
     case 'ReplyDeliveryFailed': {
       const data = event.data as DataOf<'ReplyDeliveryFailed'>;
       plan.messages.push(setDelivery(conversationId, data.messageId, position, { status: data.retryable ? 'retrying' : 'failed', reason: data.reason }));
+      return;
+    }
+    case 'ReplyStatusReported': {
+      // The domain records a receipt only when it moves the reply forward: the latest one stands.
+      const data = event.data as DataOf<'ReplyStatusReported'>;
+      const receipt = { status: data.status, reason: data.reason ?? null, at: data.at };
+      plan.messages.push({
+        updateOne: {
+          filter: { _id: data.messageId, conversationId, receiptPosition: { $not: { $gte: position } } },
+          update: { $set: { receipt, receiptPosition: position } },
+        },
+      } as AnyBulkWriteOperation);
+      return;
+    }
+    case 'ReactionReceived': {
+      // One reaction per contact: theirs is pulled, the new one (if any) pushed. Both guarded by
+      // the position of the last reaction applied, so a redelivered event changes nothing, and a
+      // retry after a crash between the two writes pulls nothing and pushes once.
+      const data = event.data as DataOf<'ReactionReceived'>;
+      const filter = { _id: data.messageId, conversationId, reactionsPosition: { $not: { $gte: position } } };
+      const [reaction] = withReaction([], data);
+      plan.messages.push({ updateOne: { filter, update: { $pull: { reactions: { 'from.address': data.from.address } } } } } as AnyBulkWriteOperation);
+      plan.messages.push({
+        updateOne: {
+          filter,
+          update: reaction ? { $push: { reactions: reaction }, $set: { reactionsPosition: position } } : { $set: { reactionsPosition: position } },
+        },
+      } as AnyBulkWriteOperation);
       return;
     }
     case 'CommentAdded': {

@@ -3,7 +3,9 @@ import type { AgentLanguage, AgentRole, Availability } from '../../../domain/age
 import type { SavedFilters } from '../../../domain/custom-view/custom-view.events';
 import type { BusinessHours, RoutingSettings } from '../../../domain/inbox/inbox.events';
 import type { Channel, Party } from '../../../domain/shared/types';
-import type { MessageView } from '../../../application/ports/read-store.port';
+import type { MessageView, ReactionView } from '../../../application/ports/read-store.port';
+import type { MessageField, ReplyTemplate } from '../../../domain/conversation/conversation.events';
+import type { StoredReceipt } from '../../../projections/thread-receipts';
 import type { ConversationDoc } from '../../../projections/conversation-summary';
 import { defineReportConversationModel, type ReportConversationDocument } from './reports.mongo-model';
 import { defineBotModel, type BotDocument } from './bots.mongo-model';
@@ -94,6 +96,16 @@ export interface MessageRecord {
   kind?: 'reply' | 'forward' | 'transcript' | null;
   /** A bot's reply: the buttons it offered. */
   choices?: { id: string; label: string }[];
+  /** What the channel last reported of a reply (ReplyStatusReported), and the position of that event. */
+  receipt?: StoredReceipt;
+  receiptPosition?: number;
+  /** The contact's reactions (one per contact), and the position of the last ReactionReceived applied. */
+  reactions?: ReactionView[];
+  reactionsPosition?: number;
+  /** An inbound message's structured facts. */
+  fields?: MessageField[];
+  /** A reply sent as an approved template. */
+  template?: ReplyTemplate;
 }
 
 export interface CommentRecord {
@@ -301,6 +313,12 @@ function messageSchema(): Schema<MessageRecord> {
       deliveryPosition: Number,
       kind: String,
       choices: Mixed,
+      receipt: Mixed,
+      receiptPosition: Number,
+      reactions: Mixed,
+      reactionsPosition: Number,
+      fields: Mixed,
+      template: Mixed,
     },
     options('messages'),
   );

@@ -26,6 +26,7 @@ import { DEFAULT_BUSINESS_HOURS, DEFAULT_ROUTING } from '../../../domain/inbox/i
 import { normalizeAddress } from '../../../domain/shared/address';
 import type { Channel } from '../../../domain/shared/types';
 import { summaryOf } from '../../../projections/conversation-at';
+import { deliveryView } from '../../../projections/thread-receipts';
 import { normalizeTime, type ConversationDoc } from '../../../projections/conversation-summary';
 import {
   blockedSenderId,
@@ -509,10 +510,13 @@ function toMessage(message: MessageRecord, conversationChannel: Channel, inboxAd
     html: message.html ?? null,
     attachments: message.attachments ?? [],
     at: message.at,
-    delivery: outbound ? (delivery?.reason == null ? { status: delivery?.status ?? 'queued' } : { status: delivery.status, reason: delivery.reason }) : null,
+    delivery: outbound ? deliveryView(delivery ?? null, message.receipt ?? null) : null,
     authorId: message.authorId ?? null,
     kind: outbound ? (message.kind ?? 'reply') : null,
     ...(message.choices?.length ? { choices: message.choices.map(({ id, label }) => ({ id, label })) } : {}),
+    ...(message.reactions?.length ? { reactions: message.reactions.map(({ emoji, from, at }) => ({ emoji, from, at })) } : {}),
+    ...(message.fields?.length ? { fields: message.fields } : {}),
+    ...(message.template ? { template: message.template } : {}),
   };
 }
 
