@@ -5,6 +5,7 @@ import type { ChannelPlugin } from '../channel-plugin';
 import { createChatPlugin } from '../chat/chat-plugin';
 import { createEmailPlugin, emailStorageDir } from '../email/email-plugin';
 import { createMessengerPlugin } from '../messenger/messenger-plugin';
+import { createWhatsAppPlugin } from '../whatsapp/whatsapp-plugin';
 
 /**
  * What the host gives a built-in plugin's factory: Parley's own settings (a built-in channel is
@@ -41,4 +42,6 @@ export const BUILT_IN_PLUGINS: readonly BuiltInPluginFactory[] = [
   ({ clock }) => createChatPlugin({ now: () => clock.now().getTime() }),
   // Facebook Messenger: a page connected per inbox in Inbox settings (docs/messenger.md); its 24-hour window runs on Parley's clock.
   ({ clock }) => createMessengerPlugin({ now: () => clock.now().getTime() }),
+  // WhatsApp Cloud API: a business number connected per inbox in Inbox settings (docs/whatsapp.md); its 24-hour window runs on Parley's clock.
+  ({ clock }) => createWhatsAppPlugin({ now: () => clock.now().getTime() }),
 ];
