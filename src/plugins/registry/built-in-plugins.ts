@@ -4,6 +4,7 @@ import { createApiChannelPlugin } from '../api/api-channel.plugin';
 import type { ChannelPlugin } from '../channel-plugin';
 import { createChatPlugin } from '../chat/chat-plugin';
 import { createEmailPlugin, emailStorageDir } from '../email/email-plugin';
+import { createFormsPlugin } from '../forms/forms-plugin';
 import { createMessengerPlugin } from '../messenger/messenger-plugin';
 import { createWhatsAppPlugin } from '../whatsapp/whatsapp-plugin';
 
@@ -40,6 +41,8 @@ export const BUILT_IN_PLUGINS: readonly BuiltInPluginFactory[] = [
     }),
   // Website live chat: connected per inbox in Inbox settings (docs/chat.md); its clock is Parley's.
   ({ clock }) => createChatPlugin({ now: () => clock.now().getTime() }),
+  // Support forms: a form per connection, its hosted page at /forms/:formId (docs/forms.md); its clock is Parley's.
+  ({ clock }) => createFormsPlugin({ now: () => clock.now().getTime() }),
   // Facebook Messenger: a page connected per inbox in Inbox settings (docs/messenger.md); its 24-hour window runs on Parley's clock.
   ({ clock }) => createMessengerPlugin({ now: () => clock.now().getTime() }),
   // WhatsApp Cloud API: a business number connected per inbox in Inbox settings (docs/whatsapp.md); its 24-hour window runs on Parley's clock.
