@@ -5,6 +5,8 @@ import { AssignConversationHandler } from './conversations/assign-conversation.h
 import { BlockSenderHandler } from './conversations/block-sender.handler';
 import { BulkConversationActionHandler } from './conversations/bulk-conversation-action.handler';
 import { ChangeConversationHandler } from './conversations/change-conversation.handler';
+import { SendReplyHandler } from './conversations/send-reply.handler';
+import { GetReplyOptionsHandler } from './conversations/reply-options.handler';
 import { DeleteConversationHandler } from './conversations/delete-conversation.handler';
 import { ReceiveInboundMessageHandler } from './conversations/receive-inbound-message.handler';
 import { ComposeEmailHandler } from './email/compose-email.handler';
@@ -72,6 +74,7 @@ import { webhookBotCommandHandlers, webhookBotJobHandlers, webhookBotProcessMana
 export const commandHandlers = [
   ReceiveInboundMessageHandler,
   ChangeConversationHandler,
+  SendReplyHandler,
   AssignConversationHandler,
   AddCommentHandler,
   BlockSenderHandler,
@@ -109,6 +112,7 @@ export const queryHandlers = [
   ListViewsHandler,
   ListViewConversationsHandler,
   GetConversationHandler,
+  GetReplyOptionsHandler,
   ListAgentDirectoryHandler,
   ListAgentsHandler,
   GetAgentHandler,

@@ -2,7 +2,7 @@ import { PLUGIN_ID_PATTERN, type ChannelCapabilities, type ChannelPlugin } from 
 
 export const CAPABILITY_NAMES: readonly (keyof ChannelCapabilities)[] = ['reply', 'html', 'attachments', 'transcript', 'switchToEmail', 'forward', 'compose'];
 /** Capabilities added later: a plugin may leave them out (false), or declare them true or false. */
-export const OPTIONAL_CAPABILITY_NAMES: readonly (keyof ChannelCapabilities)[] = ['choices'];
+export const OPTIONAL_CAPABILITY_NAMES: readonly (keyof ChannelCapabilities)[] = ['choices', 'templates'];
 
 /**
  * What is wrong with a value that claims to be a ChannelPlugin, one sentence per problem naming
@@ -43,6 +43,10 @@ export function pluginShapeProblems(value: unknown): string[] {
     if (capabilities.reply === false && plugin.send !== undefined)
       problems.push('capabilities.reply is false, so there must be no send: declare reply: true or remove send');
   }
+  if (capabilities?.templates === true && typeof plugin.templates !== 'function')
+    problems.push('capabilities.templates is true, so templates(conversation) must be a function');
+  if (plugin.replyWindow !== undefined && typeof plugin.replyWindow !== 'function')
+    problems.push('replyWindow, when present, must be a function (conversation, now)');
   if (typeof plugin.connect !== 'function') problems.push('connect(connection) must be a function');
   if (plugin.disconnect !== undefined && typeof plugin.disconnect !== 'function') problems.push('disconnect, when present, must be a function');
   if (plugin.connectionSettings !== undefined) problems.push(...connectionSettingsProblems(plugin.connectionSettings));

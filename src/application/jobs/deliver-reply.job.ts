@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { conversationDecider, isActive, type ActiveConversation } from '../../domain/conversation/conversation.decider';
-import type { ConversationEvent, ReplyQueued } from '../../domain/conversation/conversation.events';
+import type { ConversationEvent, ReplyQueued, ReplyTemplate } from '../../domain/conversation/conversation.events';
 import { fold } from '../../domain/shared/decider';
 import type { AttachmentRef, Channel, Party } from '../../domain/shared/types';
 import { isDomainError } from '../../domain/shared/domain-error';
@@ -131,6 +131,8 @@ export class DeliverReplyJob implements JobRegistration {
       kind,
       // A bot's buttons: shown by channels that can, already listed in the text for the others.
       ...(queued.choices?.length ? { choices: queued.choices } : {}),
+      // One of the channel's approved templates (WhatsApp outside its window): `text` is it as the contact reads it.
+      ...(queued.template ? { template: queued.template } : {}),
       ...(await this.languageOf(queued.authorId)),
     };
   }
@@ -203,6 +205,8 @@ interface QueuedOutbound {
   attachments?: AttachmentRef[];
   /** A bot's buttons offered with the reply. */
   choices?: { id: string; label: string }[];
+  /** The approved template the reply is, with its parameters. */
+  template?: ReplyTemplate;
 }
 
 /**
@@ -221,6 +225,7 @@ function outboundEventOf(events: readonly ConversationEvent[], messageId: string
         at: data.queuedAt,
         ...(data.attachments?.length ? { attachments: data.attachments } : {}),
         ...(data.choices?.length ? { choices: data.choices } : {}),
+        ...(data.template ? { template: data.template } : {}),
       };
     }
     if (event.type === 'ConversationForwarded') {

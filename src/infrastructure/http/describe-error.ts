@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { AccessDeniedError, InvalidRequestError, NotFoundError, RateLimitedError } from '../../application/access/inbox-access';
 import { SetupAlreadyDoneError } from '../../application/agents/agent-commands.handler';
+import { ReplyWindowClosedError } from '../../application/conversations/send-reply.handler';
 import { PasswordHashingBusyError } from '../../application/agents/password-hasher';
 import { ConcurrencyError, CorruptEventError, StoreUnavailableError } from '../../application/ports/event-store.port';
 import { InvalidCursorError } from '../../application/ports/read-store.port';
@@ -177,6 +178,21 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
     code: 'transcript-not-kept',
     template: 'the {{channel}} channel keeps no transcripts: only conversations of a channel that declares the transcript capability (such as chat) have one',
   },
+  { code: 'template-not-supported', template: 'template: the {{channel}} channel does not send templates; write the reply instead' },
+  {
+    code: 'template-with-text',
+    template: "text: leave text and html out when sending a template; the template's body with its parameters is the text",
+  },
+  { code: 'template-with-files', template: 'attachmentIds: a template reply takes no files; send them in a reply of their own' },
+  {
+    code: 'template-unknown',
+    template: "template.name: {{value}} is not an approved template of this conversation's channel; use one of {{known}}",
+  },
+  { code: 'template-language-unknown', template: 'template.language: template "{{name}}" is not approved in {{value}}; use one of {{known}}' },
+  { code: 'template-parameter-count', template: 'template.parameters: template "{{name}}" takes {{expected}} parameters (got {{count}})' },
+  { code: 'template-parameter-empty', template: 'template.parameters[{{index}}]: must not be empty' },
+  { code: 'template-parameter-too-long', template: 'template.parameters[{{index}}]: must be at most {{max}} characters (got {{length}})' },
+  { code: 'template-parameter-layout', template: 'template.parameters[{{index}}]: must be one line, without tabs or more than four spaces in a row' },
   { code: 'json-too-deep', template: 'the JSON body is nested deeper than {{max}} levels of objects and arrays; send a flatter body' },
 ];
 
@@ -238,6 +254,8 @@ function classify(error: unknown): Described {
     const statusCode = DOMAIN_STATUS[error.code];
     return error.reason ? { statusCode, code: error.reason, params: error.params, message: error.message } : worded(statusCode, error.message);
   }
+  // The channel plugin gives the words (in every language it speaks): no template of ours to recognise.
+  if (error instanceof ReplyWindowClosedError) return { statusCode: 409, code: error.code, message: error.message };
   if (error instanceof ConcurrencyError) return edge(409, 'revision-conflict', { expected: String(error.expected), actual: String(error.actual) });
   if (error instanceof ValidationFailedError) return { statusCode: 400, code: 'validation-failed', message: error.messages };
   if (error instanceof AccessDeniedError) return worded(403, error.message);
@@ -307,6 +325,7 @@ function inReadersTime(described: Described, locale: Locale | undefined): Descri
 
 function translate(error: unknown, described: Described, locale: Locale | undefined): string | string[] {
   if (!locale || locale.language === 'en') return described.message;
+  if (error instanceof ReplyWindowClosedError) return error.reasonIn(locale.language);
   if (error instanceof ValidationFailedError) return describeValidationFailure(error, locale);
   if (typeof described.message !== 'string' || !described.params) return described.message;
   const key = `apiErrors.${described.code}`;

@@ -1,4 +1,3 @@
-import { ReplyAttachments } from '../../application/conversations/reply-attachments';
 import { BadRequestException, Body, Controller, Get, Inject, NotFoundException, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -11,6 +10,7 @@ import { BlockSenderCommand } from '../../application/conversations/block-sender
 import { BulkConversationActionCommand } from '../../application/conversations/bulk-conversation-action.handler';
 import { ChangeConversation, type ConversationCommandBuilder } from '../../application/conversations/change-conversation.handler';
 import { DeleteConversationCommand } from '../../application/conversations/delete-conversation.handler';
+import { SendReplyCommand } from '../../application/conversations/send-reply.handler';
 import { UnblockSenderCommand } from '../../application/conversations/unblock-sender.handler';
 import { CreateCustomViewCommand } from '../../application/custom-views/create-custom-view.handler';
 import { ComposeEmailCommand } from '../../application/email/compose-email.handler';
@@ -55,7 +55,6 @@ export class InboxFragmentsController {
     private readonly renderer: WebRenderer,
     private readonly commandBus: CommandBus,
     @Inject(CHANNEL_CATALOG) private readonly catalog: ChannelCatalog,
-    private readonly replyAttachments: ReplyAttachments,
   ) {
     this.actions = {
       assign: async (id, body, agent, locale) => {
@@ -232,26 +231,31 @@ export class InboxFragmentsController {
   ) {
     assertSameOrigin(request);
     const state = { ...parseInboxState(query), conversationId: id };
-    const text = requireField(body, 'text', 'fields.reply', 100_000, locale);
     const revision = field(body, 'revision');
     if (!/^\d+$/.test(revision)) throw new BadRequestException('revision must be the conversation revision the reply was written against');
     const channel = field(body, 'channel');
     if (channel && !this.catalog.knownChannels().includes(channel))
       throw new BadRequestException(`channel must be one of ${this.catalog.knownChannels().join(', ')} (got ${JSON.stringify(channel)})`);
-    const messageId = randomUUID();
-    // Files uploaded from the reply box (POST /api/conversations/:id/attachments), named by id.
-    const attachments = await this.replyAttachments.forReply(agent, id, (channel || undefined) as never, fields(body, 'attachmentIds'));
+    // The template picker posts the template's name, language and one value per parameter (in order).
+    const templateName = field(body, 'template.name');
+    const template = templateName
+      ? { name: templateName, language: field(body, 'template.language'), parameters: allValues(body, 'template.parameters') }
+      : undefined;
+    const text = template ? undefined : requireField(body, 'text', 'fields.reply', 100_000, locale);
+    let messageId: string;
     try {
-      await this.commandBus.execute(
-        new ChangeConversation(
-          id,
-          (now) => ({
-            type: 'QueueReply',
-            data: { messageId, authorId: agent.id, text, channel: (channel || undefined) as never, ...(attachments.length ? { attachments } : {}), now },
-          }),
-          agentContext(agent, { expectedRevision: Number(revision) }),
-        ),
-      );
+      ({ messageId } = await this.commandBus.execute(
+        new SendReplyCommand({
+          agent,
+          conversationId: id,
+          text,
+          ...(channel ? { channel } : {}),
+          // Files uploaded from the reply box (POST /api/conversations/:id/attachments), named by id.
+          attachmentIds: fields(body, 'attachmentIds'),
+          ...(template ? { template } : {}),
+          expectedRevision: Number(revision),
+        }),
+      ));
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
       const context = await this.presenter.threadContext(agent, id, state, locale);
@@ -442,4 +446,10 @@ function triggerChanged(reply: FastifyReply): void {
 function describeMessage(error: unknown): string {
   const { message } = describeError(error);
   return Array.isArray(message) ? message.join(', ') : message;
+}
+
+/** Every value of a repeated form field in order, empty ones included (a template's parameters keep their places). */
+function allValues(body: FormBody, name: string): string[] {
+  const value = body[name];
+  return Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
 }

@@ -4,7 +4,7 @@ import { InboxAccess } from '../../application/access/inbox-access';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CHANNEL_CONNECTION, type ChannelConnection } from '../../application/ports/channel.port';
-import type { ChannelCatalog } from '../../application/ports/channel-catalog.port';
+import type { ChannelCatalog, ChannelMessageTemplate, ChannelReplyWindow } from '../../application/ports/channel-catalog.port';
 import { CHANNELS, type Channel } from '../../domain/shared/types';
 import type { ChannelDelivery, DeliveryResult, OutboundMessage } from '../../application/ports/channel-delivery.port';
 import type { ChannelConversationNotices, ConversationDeletedForever } from '../../application/ports/channel-conversations.port';
@@ -263,6 +263,61 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
   capabilitiesOf(channel: Channel): ChannelCapabilities | null {
     const plugin = this.connected.find((connected) => connected.plugin.channel === channel)?.plugin;
     return plugin ? { ...plugin.capabilities } : null;
+  }
+
+  /**
+   * ChannelCatalog: the plugin's reply window for a conversation of its channel (null when it
+   * declares none). An answer that is not a window is the plugin's mistake: refused, never taken as open.
+   */
+  async replyWindowOf(conversationId: string, channel: Channel, now: Date): Promise<ChannelReplyWindow | null> {
+    const plugin = this.connected.find((connected) => connected.plugin.channel === channel)?.plugin;
+    if (!plugin || typeof plugin.replyWindow !== 'function') return null;
+    const conversation = await this.hostConversations?.get(conversationId, channel);
+    if (!conversation) return null;
+    const answer = (await plugin.replyWindow(conversation, now)) as Partial<{ open: unknown; closesAt: unknown; closedAt: unknown; reason: unknown }> | null;
+    if (answer?.open === true) return { open: true, closesAt: typeof answer.closesAt === 'string' ? answer.closesAt : null };
+    if (answer?.open === false) {
+      const reason: Record<string, string> = {};
+      if (typeof answer.reason === 'object' && answer.reason !== null) {
+        for (const [language, text] of Object.entries(answer.reason)) if (typeof text === 'string' && text.trim()) reason[language] = text.trim();
+      }
+      return {
+        open: false,
+        closedAt: typeof answer.closedAt === 'string' ? answer.closedAt : now.toISOString(),
+        reason: { ...reason, en: reason.en ?? `the ${plugin.displayName} channel does not allow a free-form reply now` },
+      };
+    }
+    this.logger?.error({ plugin: plugin.id, conversationId }, 'channel plugin answered replyWindow without open: true or false');
+    throw new Error(`channel plugin "${plugin.id}" gave an invalid reply window (expected { open: true | false, … })`);
+  }
+
+  /** ChannelCatalog: the approved templates of a conversation's channel, those the plugin describes fully; [] without the capability. */
+  async templatesOf(conversationId: string, channel: Channel): Promise<ChannelMessageTemplate[]> {
+    const plugin = this.connected.find((connected) => connected.plugin.channel === channel)?.plugin;
+    if (!plugin?.capabilities.templates || typeof plugin.templates !== 'function') return [];
+    const conversation = await this.hostConversations?.get(conversationId, channel);
+    if (!conversation) return [];
+    const answer: unknown = await plugin.templates(conversation);
+    if (!Array.isArray(answer)) return [];
+    return answer.flatMap((t: Partial<ChannelMessageTemplate> | null) =>
+      t &&
+      typeof t.name === 'string' &&
+      t.name !== '' &&
+      typeof t.language === 'string' &&
+      typeof t.body === 'string' &&
+      Number.isInteger(t.parameterCount) &&
+      (t.parameterCount as number) >= 0
+        ? [
+            {
+              name: t.name,
+              language: t.language,
+              category: typeof t.category === 'string' ? t.category : '',
+              body: t.body,
+              parameterCount: t.parameterCount as number,
+            },
+          ]
+        : [],
+    );
   }
 
   /** Every plugin route that is mounted, for the API reference. */

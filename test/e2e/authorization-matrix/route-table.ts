@@ -591,6 +591,11 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /api/conversations/:id/close': conversationCommand('close', 200),
   'POST /api/conversations/:id/reopen': conversationCommand('reopen', 200, undefined, { prepare: close }),
   'POST /api/conversations/:id/replies': conversationCommand('replies', 201, () => ({ text: 'Thanks, on it.' })),
+  'GET /api/conversations/:id/reply-options': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/conversations/${t.conversationId}/reply-options` }), scope: conversationInPath, allowed: 200 }],
+  },
   // Files for replies. The probe sends JSON, not a file: a member gets the 400 naming the body (after the
   // access check, which is what is probed), on an email conversation (a channel that takes files).
   'POST /api/conversations/:id/attachments': conversationCommand('attachments?filename=a.pdf', 400, () => ({}), { emailConversation: true }),

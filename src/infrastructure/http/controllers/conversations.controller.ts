@@ -11,7 +11,8 @@ import { BulkConversationActionCommand } from '../../../application/conversation
 import { ChangeConversation, type ConversationCommandBuilder } from '../../../application/conversations/change-conversation.handler';
 import { DeleteConversationCommand } from '../../../application/conversations/delete-conversation.handler';
 import { ChannelActivity } from '../../../application/live/channel-activity';
-import { ReplyAttachments } from '../../../application/conversations/reply-attachments';
+import { GetReplyOptionsQuery } from '../../../application/conversations/reply-options.handler';
+import { SendReplyCommand } from '../../../application/conversations/send-reply.handler';
 import { GetConversationQuery } from '../../../application/queries/inbox-queries.handler';
 import { SendTranscriptCommand } from '../../../application/transcripts/send-transcript.handler';
 import type { Assignee } from '../../../domain/shared/types';
@@ -25,7 +26,7 @@ import { etagOf, parseIfMatch } from '../if-match';
 import { parseInstant } from './instant-param';
 import { uuidParam } from './params';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { BulkResult, CommandResult, ConversationDetail, ReplyResult, TicketResult } from '../dto/responses.dto';
+import { BulkResult, CommandResult, ConversationDetail, ReplyOptionsView, ReplyResult, TicketResult } from '../dto/responses.dto';
 
 /** Every conversation command takes the revision it expects. */
 const IfMatch = () =>
@@ -47,7 +48,6 @@ export class ConversationsController {
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
     private readonly activity: ChannelActivity,
-    private readonly replyAttachments: ReplyAttachments,
   ) {}
 
   @ApiOperation({ summary: 'Close or trash many conversations', description: "One result per id; a failure has the shape of a single command's error." })
@@ -118,24 +118,60 @@ export class ConversationsController {
     return this.change(id, agent, ifMatch, (now) => ({ type: 'ReopenConversation', data: { now } }));
   }
 
-  @ApiOperation({ summary: 'Reply to the contact', description: 'Queued, then sent by the channel; the message shows its delivery status.' })
+  @ApiOperation({
+    summary: 'Reply to the contact',
+    description:
+      'Queued, then sent by the channel; the message shows its delivery status. Without `channel`, a reply goes out on the default reply channel ' +
+      '(reply-options: email for a support form). A channel with a reply window (WhatsApp, Messenger) refuses a free-form reply when it is closed: ' +
+      '409 `reply-window-closed` with the reason in your language; an approved `template` is allowed then.',
+  })
   @IfMatch()
   @ApiCreatedResponse({ type: ReplyResult })
   @Post(':id/replies')
   @HttpCode(201)
-  async reply(
+  reply(
     @Param('id', uuidParam('id')) id: string,
     @Body() body: ReplyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentAgent() agent: AuthenticatedAgent,
   ) {
-    const messageId = randomUUID();
-    const attachments = await this.replyAttachments.forReply(agent, id, body.channel, body.attachmentIds);
-    const result = await this.change(id, agent, ifMatch, (now) => ({
-      type: 'QueueReply',
-      data: { messageId, authorId: agent.id, text: body.text, html: body.html, channel: body.channel, ...(attachments.length ? { attachments } : {}), now },
-    }));
-    return { ...result, messageId };
+    return this.commandBus.execute(
+      new SendReplyCommand({
+        agent,
+        conversationId: id,
+        text: body.text,
+        html: body.html,
+        channel: body.channel,
+        attachmentIds: body.attachmentIds,
+        ...(body.template ? { template: { name: body.template.name, language: body.template.language, parameters: [...body.template.parameters] } } : {}),
+        expectedRevision: parseIfMatch(ifMatch),
+      }),
+    );
+  }
+
+  @ApiOperation({
+    summary: 'How a reply can go out now',
+    description:
+      "The default reply channel, its reply window (always open for channels without one; closed with the channel's reason in your language) " +
+      'and the approved templates of a channel that declares `templates`.',
+  })
+  @ApiOkResponse({ type: ReplyOptionsView })
+  @Get(':id/reply-options')
+  async replyOptions(@Param('id', uuidParam('id')) id: string, @CurrentAgent() agent: AuthenticatedAgent, @RequestLocale() locale: Locale) {
+    const options = await this.queryBus.execute(new GetReplyOptionsQuery(agent, id));
+    const { window } = options;
+    return {
+      channel: options.channel,
+      window: window.open
+        ? { open: true, closesAt: window.closesAt }
+        : {
+            open: false,
+            closesAt: null,
+            closedAt: window.closedAt,
+            reason: Object.hasOwn(window.reasons, locale.language) ? window.reasons[locale.language] : window.reasons.en,
+          },
+      templates: options.templates,
+    };
   }
 
   @ApiOperation({

@@ -17,6 +17,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateNested,
 } from 'class-validator';
 import { CHANNELS } from '../../../domain/shared/types';
 import { IsOptionalNotNull } from './validators';
@@ -55,12 +56,39 @@ export class CloseDto {
   closeTicket?: boolean;
 }
 
+/** One of the channel's approved templates (GET /api/conversations/:id/reply-options) with its parameters. */
+export class ReplyTemplateDto {
+  @IsString({ message: 'name must be the name of an approved template' })
+  @MinLength(1, { message: 'name must not be empty' })
+  @MaxLength(512)
+  @ApiProperty({ type: String, example: 'order_update' })
+  name: string;
+
+  @IsString({ message: "language must be the template's language code" })
+  @MinLength(1, { message: 'language must not be empty' })
+  @MaxLength(32)
+  @ApiProperty({ type: String, example: 'en_US', description: "The template's language code, as reply-options lists it." })
+  language: string;
+
+  @IsArray({ message: 'parameters must be a list of texts, {{1}} first' })
+  @ArrayMaxSize(100, { message: 'parameters may hold at most 100 values' })
+  @IsString({ each: true, message: 'parameters must be a list of texts, {{1}} first' })
+  @ApiProperty({
+    type: [String],
+    example: ['Ana', 'A-1042'],
+    description: "The values of the body's {{1}} … {{n}}, in order: exactly as many as the template takes, each 1 to 1,000 characters on one line.",
+  })
+  parameters: string[];
+}
+
 export class ReplyDto {
+  // Required unless a template is sent (its filled-in body is the text then).
+  @ValidateIf((reply: ReplyDto) => reply.template === undefined || reply.text !== undefined)
   @IsString()
   @MinLength(1, { message: 'text must not be empty' })
   @MaxLength(100_000)
-  @ApiProperty({ type: String })
-  text: string;
+  @ApiPropertyOptional({ type: String, description: 'The reply. Required unless `template` is given (then leave it out).' })
+  text?: string;
 
   @IsOptionalNotNull()
   @IsString()
@@ -82,6 +110,17 @@ export class ReplyDto {
     description: 'Files uploaded to this conversation with POST /api/conversations/:id/attachments; only on channels that declare attachments.',
   })
   attachmentIds?: string[];
+
+  @IsOptionalNotNull()
+  @ValidateNested()
+  @Type(() => ReplyTemplateDto)
+  @ApiPropertyOptional({
+    type: ReplyTemplateDto,
+    description:
+      "Answer with one of the channel's approved templates (channels that declare `templates`, such as WhatsApp), also when its reply window is closed. " +
+      'Leave `text`, `html` and `attachmentIds` out: the thread shows the body with the parameters filled in.',
+  })
+  template?: ReplyTemplateDto;
 }
 
 export class CommentDto {

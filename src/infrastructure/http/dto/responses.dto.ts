@@ -48,6 +48,56 @@ export class ReplyResult extends CommandResult {
   messageId: string;
 }
 
+export class ReplyWindowView {
+  @ApiProperty({ type: Boolean, description: 'Whether a free-form reply may go out now. Channels without a window: always true.' })
+  open: boolean;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When an open window closes unless the contact writes again; null when it does not close.',
+  })
+  closesAt: string | null;
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Closed only: since when.' })
+  closedAt?: string;
+
+  @ApiPropertyOptional({ type: String, description: "Closed only: why, and what to do instead, in the agent's language (the channel's words)." })
+  reason?: string;
+}
+
+export class MessageTemplateView {
+  @ApiProperty({ type: String, example: 'order_update' })
+  name: string;
+
+  @ApiProperty({ type: String, example: 'en_US' })
+  language: string;
+
+  @ApiProperty({ type: String, example: 'UTILITY', description: "The provider's category (UTILITY, MARKETING, AUTHENTICATION)." })
+  category: string;
+
+  @ApiProperty({ type: String, example: 'Hello {{1}}, your order {{2}} has shipped.' })
+  body: string;
+
+  @ApiProperty({ type: Number, example: 2, description: 'How many parameters the body takes ({{1}} … {{n}}).' })
+  parameterCount: number;
+}
+
+export class ReplyOptionsView {
+  @ApiProperty({
+    type: String,
+    description: `The channel a reply goes out on by default: the conversation's own, or email for one that is answered by email (a support form); ${CHANNEL_NOTE}.`,
+  })
+  channel: string;
+
+  @ApiProperty({ type: ReplyWindowView })
+  window: ReplyWindowView;
+
+  @ApiProperty({ type: [MessageTemplateView], description: 'The approved templates of a channel that declares `templates` (WhatsApp); [] otherwise.' })
+  templates: MessageTemplateView[];
+}
+
 export class TicketResult extends CommandResult {
   @ApiProperty({ type: String, format: 'uuid' })
   ticketId: string;

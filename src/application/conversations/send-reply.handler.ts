@@ -1,0 +1,180 @@
+import { Command, CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
+import { Inject } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { ReplyTemplate } from '../../domain/conversation/conversation.events';
+import type { Channel } from '../../domain/shared/types';
+import { InvalidRequestError } from '../access/inbox-access';
+import { agentContext, type AuthenticatedAgent } from '../command-handling/command-context';
+import { CHANNEL_CATALOG, type ChannelCatalog, type ChannelMessageTemplate } from '../ports/channel-catalog.port';
+import { CLOCK, type Clock } from '../ports/clock.port';
+import type { ConversationDetail } from '../ports/read-store.port';
+import { GetConversationQuery } from '../queries/inbox-queries.handler';
+import { ChangeConversation } from './change-conversation.handler';
+import type { ConversationCommandResult } from './conversation-result';
+import { ReplyAttachments } from './reply-attachments';
+
+/** The most characters one parameter of a template may have. */
+export const TEMPLATE_PARAMETER_MAX_LENGTH = 1000;
+
+/** An agent's reply, from the API or the reply box: one way in for both. */
+export interface SendReply {
+  agent: AuthenticatedAgent;
+  conversationId: string;
+  /** Optional with a template (its filled body is the text); required otherwise. */
+  text?: string;
+  html?: string;
+  /** Another channel than the conversation's own (rule 12: email); absent: the default reply channel. */
+  channel?: Channel;
+  attachmentIds?: string[];
+  /** One of the channel's approved templates (ChannelCatalog.templatesOf) with its parameters. */
+  template?: ReplyTemplate;
+  /** The revision the agent was looking at (If-Match): 409 when the conversation changed meanwhile. */
+  expectedRevision?: number;
+}
+
+export interface SendReplyResult extends ConversationCommandResult {
+  messageId: string;
+}
+
+/**
+ * Sends an agent's reply: its files (ReplyAttachments), the channel's reply window and templates,
+ * then QueueReply through ChangeConversation, as every conversation change goes. Refusals come
+ * before anything is recorded.
+ */
+export class SendReplyCommand extends Command<SendReplyResult> {
+  constructor(readonly reply: SendReply) {
+    super();
+  }
+}
+
+/**
+ * The channel's provider does not let a free-form reply out now (Meta's 24-hour window): 409 with
+ * the code `reply-window-closed` and the plugin's reason in the reader's language (`reasons.en`
+ * always, the words the message carries).
+ */
+export class ReplyWindowClosedError extends Error {
+  readonly code = 'reply-window-closed';
+
+  constructor(
+    readonly reasons: { en: string } & Record<string, string>,
+    readonly closedAt: string,
+  ) {
+    super(reasons.en);
+    this.name = 'ReplyWindowClosedError';
+  }
+
+  /** The reason in `language`, else in English. */
+  reasonIn(language: string): string {
+    return Object.hasOwn(this.reasons, language) ? this.reasons[language] : this.reasons.en;
+  }
+}
+
+/**
+ * The channel a reply goes out on when the agent names none: the conversation's own, unless its
+ * channel cannot answer by itself and answers by email instead (a support form, rule 12).
+ */
+export function defaultReplyChannel(catalog: ChannelCatalog, channel: Channel): Channel {
+  const capabilities = catalog.capabilitiesOf(channel);
+  return capabilities && !capabilities.reply && capabilities.switchToEmail ? 'email' : channel;
+}
+
+/** `Hello {{1}}` with the parameters in place, as the contact reads it. */
+export function fillTemplateBody(body: string, parameters: readonly string[]): string {
+  return body.replace(/\{\{\s*(\d+)\s*\}\}/g, (whole, n: string) => parameters[Number(n) - 1] ?? whole);
+}
+
+@CommandHandler(SendReplyCommand)
+export class SendReplyHandler implements ICommandHandler<SendReplyCommand> {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+    private readonly attachments: ReplyAttachments,
+    @Inject(CHANNEL_CATALOG) private readonly catalog: ChannelCatalog,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute({ reply }: SendReplyCommand): Promise<SendReplyResult> {
+    const { agent, conversationId } = reply;
+    // Out of reach answers as unknown (404), before anything else is looked at.
+    const conversation = await this.queryBus.execute(new GetConversationQuery(agent, conversationId));
+    const channel = reply.channel ?? defaultReplyChannel(this.catalog, conversation.channel);
+    const template = reply.template ? await this.templateReply(conversation, channel, reply) : null;
+    const attachments = await this.attachments.forReply(agent, conversationId, channel, reply.attachmentIds);
+    if (!template) await this.requireOpenWindow(conversation, channel);
+
+    const messageId = randomUUID();
+    const result = await this.commandBus.execute(
+      new ChangeConversation(
+        conversationId,
+        (now) => ({
+          type: 'QueueReply',
+          data: {
+            messageId,
+            authorId: agent.id,
+            text: template ? template.text : (reply.text ?? ''),
+            ...(template || reply.html === undefined ? {} : { html: reply.html }),
+            // The conversation's own channel stays implicit, as it always was.
+            ...(channel === conversation.channel ? {} : { channel }),
+            ...(attachments.length ? { attachments } : {}),
+            ...(template ? { template: template.template } : {}),
+            now,
+          },
+        }),
+        agentContext(agent, { expectedRevision: reply.expectedRevision }),
+      ),
+    );
+    return { ...result, messageId };
+  }
+
+  /** A free-form reply on the conversation's own channel needs its window open (when the channel has one). */
+  private async requireOpenWindow(conversation: ConversationDetail, channel: Channel): Promise<void> {
+    if (channel !== conversation.channel) return;
+    const window = await this.catalog.replyWindowOf(conversation.id, channel, this.clock.now());
+    if (window && !window.open) throw new ReplyWindowClosedError(window.reason, window.closedAt);
+  }
+
+  /** The template checked against the channel's approved ones, and its body filled in. */
+  private async templateReply(conversation: ConversationDetail, channel: Channel, reply: SendReply): Promise<{ template: ReplyTemplate; text: string }> {
+    const wanted = reply.template!;
+    if (!this.catalog.capabilitiesOf(channel)?.templates) {
+      throw new InvalidRequestError(`template: the ${channel} channel does not send templates; write the reply instead`);
+    }
+    if ((reply.text !== undefined && reply.text !== '') || reply.html !== undefined) {
+      throw new InvalidRequestError("text: leave text and html out when sending a template; the template's body with its parameters is the text");
+    }
+    if (reply.attachmentIds?.length) throw new InvalidRequestError('attachmentIds: a template reply takes no files; send them in a reply of their own');
+    const approved = channel === conversation.channel ? await this.catalog.templatesOf(conversation.id, channel) : [];
+    const named = approved.filter((t) => t.name === wanted.name);
+    if (named.length === 0) {
+      throw new InvalidRequestError(
+        `template.name: ${JSON.stringify(wanted.name)} is not an approved template of this conversation's channel; use one of ${known(approved.map((t) => t.name))}`,
+      );
+    }
+    const found: ChannelMessageTemplate | undefined = named.find((t) => t.language === wanted.language);
+    if (!found) {
+      throw new InvalidRequestError(
+        `template.language: template "${wanted.name}" is not approved in ${JSON.stringify(wanted.language)}; use one of ${known(named.map((t) => t.language))}`,
+      );
+    }
+    const parameters = wanted.parameters.map((p) => p.trim());
+    if (parameters.length !== found.parameterCount) {
+      throw new InvalidRequestError(`template.parameters: template "${found.name}" takes ${found.parameterCount} parameters (got ${parameters.length})`);
+    }
+    parameters.forEach((value, i) => {
+      if (value === '') throw new InvalidRequestError(`template.parameters[${i}]: must not be empty`);
+      if (value.length > TEMPLATE_PARAMETER_MAX_LENGTH) {
+        throw new InvalidRequestError(`template.parameters[${i}]: must be at most ${TEMPLATE_PARAMETER_MAX_LENGTH} characters (got ${value.length})`);
+      }
+      // Meta refuses a parameter with a line break, a tab or more than four spaces in a row.
+      if (/[\n\r\t]| {5,}/.test(value)) {
+        throw new InvalidRequestError(`template.parameters[${i}]: must be one line, without tabs or more than four spaces in a row`);
+      }
+    });
+    return { template: { name: found.name, language: found.language, parameters }, text: fillTemplateBody(found.body, parameters) };
+  }
+}
+
+function known(values: readonly string[]): string {
+  const distinct = [...new Set(values)];
+  return distinct.length ? distinct.map((v) => JSON.stringify(v)).join(', ') : '(none approved)';
+}
