@@ -73,6 +73,18 @@ async function chatConnection(f: MatrixFixture, t: Targets): Promise<void> {
 }
 const connectionUrl = (t: Targets) => `/api/inboxes/${t.inboxId}/channels/${chatConnections.get(t.unique) ?? randomUUID()}`;
 
+/** Support forms connected for the probes of the forms routes, by the probe's unique suffix. */
+const formConnections = new Map<string, string>();
+/** Connects a support form to inbox B (as the admin). */
+async function formConnection(f: MatrixFixture, t: Targets): Promise<void> {
+  const name = `Form ${t.unique}`;
+  await f.asAdmin('POST', `/api/inboxes/${t.inboxId}/channels`, { type: 'forms', name, settings: { title: `Contact ${t.unique}` } });
+  const listed = await f.send('admin', 'api', 'GET', { url: `/api/inboxes/${t.inboxId}/channels` });
+  const connection = (JSON.parse(listed.body) as { channels: { id: string; name: string }[] }).channels.find((c) => c.name === name);
+  if (!connection) throw new Error(`fixture: the form "${name}" is not listed in inbox ${t.inboxId}`);
+  formConnections.set(t.unique, connection.id);
+}
+
 /** Flow bots made for the probes of the bot routes, by the probe's unique suffix. */
 const bots = new Map<string, string>();
 /** Adds a flow bot to inbox B (as the admin) for a probe that reads, changes or removes it. */
@@ -739,6 +751,25 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     // Refused before any stream opens; 'api' as every plugin route (the API reference lists them all).
     surface: 'api',
     probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/events` }), prepare: chatConnection, allowed: 401 }],
+  },
+  // The support forms' routes (docs/forms.md): public because whoever fills in a form has no agent session.
+  'GET /forms/:formId': {
+    access: 'public',
+    why: "a support form's hosted page: the form's title and fields and a fresh CSRF token, no inbox data; only the form's allowedOrigins may frame it; rate-limited per address",
+    surface: 'page',
+    probes: [{ call: (t) => ({ url: `/forms/${formConnections.get(t.unique)}` }), prepare: formConnection, allowed: 200 }],
+  },
+  'POST /channels/forms/:formId/submissions': {
+    access: 'public',
+    why: "a filled-in support form: the hosted page's post needs its CSRF token (403 without), JSON is refused from websites not in allowedOrigins; validated per field, rate-limited per address",
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: `/channels/forms/${formConnections.get(t.unique)}/submissions`, form: { email: 'a@example.org', message: 'Hi' } }),
+        prepare: formConnection,
+        allowed: 403,
+      },
+    ],
   },
 
   // The bot API (docs/webhook-bots.md): public for the agents' session guard, authenticated by a webhook bot's own API token.
