@@ -213,9 +213,48 @@ function messageView(conversationId: string, m: MessageView, locale: Locale) {
     attachments: m.attachments.map((a) => ({ ...a, downloadUrl: m.direction === 'out' ? replyFileUrl(conversationId, a) : attachmentUrl(m.channel, a) })),
     delivery: m.delivery,
     deliveryFailed: m.delivery?.status === 'failed',
+    deliveryState: m.delivery ? deliveryState(m.delivery) : null,
+    deliveryIcon: m.delivery ? DELIVERY_ICONS[deliveryState(m.delivery)] : null,
     // A flow bot's question: the buttons it offered the visitor.
     choices: m.choices ?? [],
+    // The contact's reactions (WhatsApp, Messenger): the emoji, with who reacted and when as its title.
+    reactions: (m.reactions ?? []).map((r) => ({ emoji: r.emoji, title: locale.t('thread.reactedBy', { name: r.from.name || r.from.address }), at: r.at })),
+    // Structured facts (a form's custom fields, a shared location): the label in the reader's language.
+    fields: (m.fields ?? []).map((f) => ({ key: f.key, label: f.label[locale.language] ?? f.label.en, value: f.value, url: safeUrl(f.url) })),
+    template: m.template ? { name: m.template.name, language: m.template.language } : null,
   };
+}
+
+type DeliveryState = 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'retrying';
+
+/**
+ * A reply's state as the thread shows it: Sending (queued), Sent (the channel took it), Delivered
+ * and Read (the channel's receipts), Failed with the reason, or retrying as before.
+ */
+export function deliveryState(delivery: NonNullable<MessageView['delivery']>): DeliveryState {
+  if (delivery.status === 'queued') return 'sending';
+  if (delivery.status === 'delivered') return delivery.receipt ?? 'sent';
+  return delivery.status;
+}
+
+const DELIVERY_ICONS: Record<DeliveryState, string> = {
+  sending: 'clock',
+  sent: 'check',
+  delivered: 'checks',
+  read: 'checks',
+  failed: 'alert',
+  retrying: 'restore',
+};
+
+/** A field's link, only when it is an http(s) address (a channel's words are not trusted blindly). */
+function safeUrl(url: string | undefined): string | null {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A reply's file: Parley keeps those itself (POST /api/conversations/:id/attachments), always served as a download. */
