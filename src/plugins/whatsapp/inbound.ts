@@ -152,12 +152,8 @@ export function normaliseMessage(value: WaChangeValue, raw: WaMessage, connectio
         const emails = (card?.emails ?? []).map((e) => str(e?.email)).filter(Boolean);
         names.push([name, ...phones].join(' '));
         fields.push({ key: `contact.${index}.name`, label: { en: 'Contact', nl: 'Contactpersoon' }, value: name });
-        phones.forEach((phone, p) =>
-          fields.push({ key: `contact.${index}.phone.${p}`, label: { en: 'Phone', nl: 'Telefoon' }, value: phone, url: `tel:${phone.replace(/[^\d+]/g, '')}` }),
-        );
-        emails.forEach((email, e) =>
-          fields.push({ key: `contact.${index}.email.${e}`, label: { en: 'Email', nl: 'E-mail' }, value: email, url: `mailto:${email}` }),
-        );
+        phones.forEach((phone, p) => fields.push({ key: `contact.${index}.phone.${p}`, label: { en: 'Phone', nl: 'Telefoon' }, value: phone }));
+        emails.forEach((email, e) => fields.push({ key: `contact.${index}.email.${e}`, label: { en: 'Email', nl: 'E-mail' }, value: email }));
       });
       return { message: { ...base, text: INBOUND_NOTES.contacts(names), ...(fields.length ? { fields } : {}) } };
     }
