@@ -259,8 +259,59 @@ export class DeliveryView {
   @ApiProperty({ type: String, enum: ['queued', 'delivered', 'failed', 'retrying'] })
   status: 'queued' | 'delivered' | 'failed' | 'retrying';
 
-  @ApiPropertyOptional({ type: String, description: 'The last failure.' })
+  @ApiPropertyOptional({ type: String, description: "The last failure, or the channel's reason when it reported a failure after taking the reply." })
   reason?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    enum: ['delivered', 'read'],
+    description: "The channel's receipt (WhatsApp, Messenger): the reply reached the contact's device, or they read it. Only ever moves forward.",
+  })
+  receipt?: 'delivered' | 'read';
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'When the receipt (or the failure the channel reported) happened.' })
+  at?: string;
+}
+
+export class ReactionView {
+  @ApiProperty({ type: String, example: '👍', description: 'One per contact and message: the latest.' })
+  emoji: string;
+
+  @ApiProperty({ type: () => PartyView })
+  from: PartyView;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  at: string;
+}
+
+export class MessageFieldView {
+  @ApiProperty({ type: String, example: 'order-number' })
+  key: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { en: 'Order number', nl: 'Bestelnummer' },
+    description: 'By language; `en` always.',
+  })
+  label: Record<string, string>;
+
+  @ApiProperty({ type: String })
+  value: string;
+
+  @ApiPropertyOptional({ type: String, description: "A link for the fact (a shared location's map)." })
+  url?: string;
+}
+
+export class ReplyTemplateView {
+  @ApiProperty({ type: String, example: 'order_update' })
+  name: string;
+
+  @ApiProperty({ type: String, example: 'en_US' })
+  language: string;
+
+  @ApiProperty({ type: [String], description: 'The body parameters, {{1}} first.' })
+  parameters: string[];
 }
 
 export class MessageView {
@@ -318,6 +369,18 @@ export class MessageView {
     description: "A bot's reply only: the buttons its question offered the contact (docs/bot-flows.md).",
   })
   choices?: ReplyChoiceView[];
+
+  @ApiPropertyOptional({ type: () => [ReactionView], description: "The contact's reactions to the message (WhatsApp, Messenger); absent when none." })
+  reactions?: ReactionView[];
+
+  @ApiPropertyOptional({
+    type: () => [MessageFieldView],
+    description: "Inbound only: structured facts of the message (a form's custom fields, a shared location or contact card); absent when none.",
+  })
+  fields?: MessageFieldView[];
+
+  @ApiPropertyOptional({ type: () => ReplyTemplateView, description: "A reply sent as one of the channel's approved templates; absent otherwise." })
+  template?: ReplyTemplateView;
 }
 
 export class CommentAuthor {
