@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAverage, machine } from './lib/machine.mjs';
 import { BENCH_ROOT, REPO_ROOT } from './lib/parley.mjs';
+import { figure } from './lib/stats.mjs';
 
-const SCENARIOS = ['append', 'ingest', 'commands', 'views', 'replay', 'chat'];
+const SCENARIOS = ['append', 'ingest', 'commands', 'views', 'replay', 'chat', 'whatsapp'];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -105,12 +106,27 @@ for (const name of selected) {
   results.push(result);
 }
 
+// WhatsApp webhook ingest (100 messages a request) against the API channel's (one a request), when
+// both ran: best level against best level, run by run where both have the run, else the medians.
+const figureOf = (id) => results.flatMap((r) => r.figures).find((f) => f.id === id);
+const whatsappBest = figureOf('whatsapp.best');
+const ingestBest = figureOf('ingest.best');
+if (whatsappBest && ingestBest && Number.isFinite(whatsappBest.median) && Number.isFinite(ingestBest.median)) {
+  const paired = whatsappBest.runs.length === ingestBest.runs.length;
+  const runs = paired ? whatsappBest.runs.map((w, i) => w / ingestBest.runs[i]) : [whatsappBest.median / ingestBest.median];
+  results
+    .find((r) => r.scenario === 'whatsapp')
+    .figures.push(
+      figure({ id: 'whatsapp.vs-api-ingest', label: 'Ratio WhatsApp webhook msgs/s / API channel msgs/s (best levels)', unit: '×', runs, digits: 2 }),
+    );
+}
+
 const totalSeconds = (Date.now() - startedAt.getTime()) / 1000;
-const ratios = results.flatMap((r) => r.figures).filter((f) => f.id === 'append.vs-emmett' || f.id === 'append.vs-raw');
+const ratios = results.flatMap((r) => r.figures).filter((f) => f.id === 'append.vs-emmett' || f.id === 'append.vs-raw' || f.id === 'whatsapp.vs-api-ingest');
 console.log(`\n## Parley bench${quick ? ' (--quick)' : ''}, ${startedAt.toISOString()}, ${totalSeconds.toFixed(0)} s\n`);
 console.log(table(results));
 if (ratios.length > 0) {
-  console.log(`\nRatios: ${ratios.map((f) => `${f.label.replace('Ratio ', '')} = ${format(f.median, '×', f.id === 'append.vs-raw' ? 2 : 1)}`).join('; ')}`);
+  console.log(`\nRatios: ${ratios.map((f) => `${f.label.replace('Ratio ', '')} = ${format(f.median, '×', f.id === 'append.vs-emmett' ? 1 : 2)}`).join('; ')}`);
 }
 const notes = results.flatMap((r) => [...(r.size ? [`${r.scenario}: measured at ${r.size}`] : []), ...(r.notes ?? []).map((n) => `${r.scenario}: ${n}`)]);
 if (notes.length > 0) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
