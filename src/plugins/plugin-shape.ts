@@ -47,6 +47,9 @@ export function pluginShapeProblems(value: unknown): string[] {
     problems.push('capabilities.templates is true, so templates(conversation) must be a function');
   if (plugin.replyWindow !== undefined && typeof plugin.replyWindow !== 'function')
     problems.push('replyWindow, when present, must be a function (conversation, now)');
+  if (plugin.templates !== undefined && typeof plugin.templates !== 'function') problems.push('templates, when present, must be a function (conversation)');
+  if (plugin.attachmentUrl !== undefined && typeof plugin.attachmentUrl !== 'function')
+    problems.push('attachmentUrl, when present, must be a function (conversationId, attachment)');
   if (typeof plugin.connect !== 'function') problems.push('connect(connection) must be a function');
   if (plugin.disconnect !== undefined && typeof plugin.disconnect !== 'function') problems.push('disconnect, when present, must be a function');
   if (plugin.connectionSettings !== undefined) problems.push(...connectionSettingsProblems(plugin.connectionSettings));
@@ -97,3 +100,35 @@ export function normaliseRoutePath(path: unknown): string | null {
 
 /** Plugin job types: lower-case words like "poll" or "sync.contacts". */
 export const JOB_TYPE_PATTERN = /^[a-z][a-z0-9._-]{0,63}$/;
+
+/**
+ * The app's own top-level paths (its controllers, the web UI and the API reference): a plugin with
+ * pages must not have one of these as its id, or its pages would sit among (or shadow) Parley's own.
+ */
+export const RESERVED_PAGE_PREFIXES: readonly string[] = [
+  'api',
+  'ui',
+  'channels',
+  'assets',
+  'events',
+  'health',
+  'metrics',
+  'login',
+  'logout',
+  'setup',
+  'settings',
+  'inbox',
+  'notifications',
+  'reports',
+  'docs',
+];
+
+/**
+ * A page's headers unless its handler sets its own: nothing but the page's own origin, no framing
+ * (a form embedded on a customer's site answers its own frame-ancestors), no referrer leaving.
+ */
+export const PAGE_DEFAULT_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};

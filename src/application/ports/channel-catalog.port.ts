@@ -1,4 +1,4 @@
-import type { Channel } from '../../domain/shared/types';
+import type { AttachmentRef, Channel } from '../../domain/shared/types';
 
 /**
  * Which channels exist in this Parley: the built-in ones and those of the loaded plugins.
@@ -45,6 +45,12 @@ export interface ChannelCatalog {
   knownChannels(): readonly Channel[];
   /** The capabilities the plugin of `channel` declares; null when no loaded plugin provides the channel. */
   capabilitiesOf(channel: Channel): ChannelCapabilitySet | null;
+  /**
+   * Where agents download a file that came with a message of `channel`: the plugin's own path when
+   * it keeps its files (the email channel's blobs), else the host's
+   * `/api/conversations/<id>/attachments/<attachmentId>` (InboundMessage.files, reply uploads).
+   */
+  attachmentUrl(channel: Channel, conversationId: string, ref: AttachmentRef): string;
   /**
    * The reply window of a conversation on its own channel at `now`, as the channel's plugin sees it;
    * null when the plugin declares none (replies always allowed) or no plugin provides the channel.

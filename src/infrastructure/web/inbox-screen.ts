@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { NotFoundError } from '../../application/access/inbox-access';
 import type { AgentSummary } from '../../application/agents/agent-commands.handler';
 import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
-import type { ChannelCapabilitySet } from '../../application/ports/channel-catalog.port';
+import type { ChannelCapabilitySet, ChannelCatalog } from '../../application/ports/channel-catalog.port';
 import { ListCustomViewConversationsQuery, ListCustomViewsQuery } from '../../application/custom-views/custom-view-queries.handler';
 import type { ConversationDetail, ConversationSummary, InboxRecord, MessageView, Page } from '../../application/ports/read-store.port';
 import { GetAgentQuery, ListAgentsQuery, ListInboxesQuery } from '../../application/queries/directory-queries.handler';
@@ -191,7 +191,7 @@ function partyLabel(p: { address: string; name?: string }): string {
   return p.name ? `${p.name} <${p.address}>` : p.address;
 }
 
-function messageView(conversationId: string, m: MessageView, locale: Locale) {
+function messageView(conversationId: string, m: MessageView, locale: Locale, catalog: AttachmentUrls | null) {
   const hasHtml = typeof m.html === 'string' && m.html.trim() !== '';
   return {
     id: m.id,
@@ -210,7 +210,10 @@ function messageView(conversationId: string, m: MessageView, locale: Locale) {
     hasHtml,
     bodyUrl: `/ui/conversations/${conversationId}/messages/${m.id}/body`,
     frameHeight: hasHtml ? frameHeight(m) : 0,
-    attachments: m.attachments.map((a) => ({ ...a, downloadUrl: m.direction === 'out' ? replyFileUrl(conversationId, a) : attachmentUrl(m.channel, a) })),
+    attachments: m.attachments.map((a) => ({
+      ...a,
+      downloadUrl: m.direction === 'out' ? replyFileUrl(conversationId, a) : attachmentUrl(catalog, m.channel, conversationId, a),
+    })),
     delivery: m.delivery,
     deliveryFailed: m.delivery?.status === 'failed',
     deliveryState: m.delivery ? deliveryState(m.delivery) : null,
@@ -262,13 +265,16 @@ function replyFileUrl(conversationId: string, a: MessageView['attachments'][numb
   return `/api/conversations/${conversationId}/attachments/${encodeURIComponent(a.id)}`;
 }
 
+/** What the thread asks the channel catalog (the plugin registry): where an inbound file is downloaded. */
+type AttachmentUrls = Pick<ChannelCatalog, 'attachmentUrl'>;
+
 /**
- * Where an attachment is downloaded: the email channel keeps them (the only channel with
- * attachments) and checks access by conversation; name and type travel along for the download's headers.
+ * Where an inbound message's file is downloaded, as the channel catalog answers: the plugin's own
+ * route when it keeps its files (the email channel's blobs), else the host's, which keeps the files
+ * plugins hand over (WhatsApp and Messenger media). Both check access by conversation.
  */
-function attachmentUrl(channel: string, a: MessageView['attachments'][number]): string | null {
-  if (channel !== 'email') return null;
-  return `/api/channels/email/blobs/${encodeURIComponent(a.id)}?name=${encodeURIComponent(a.filename)}&type=${encodeURIComponent(a.contentType)}`;
+function attachmentUrl(catalog: AttachmentUrls | null, channel: string, conversationId: string, a: MessageView['attachments'][number]): string {
+  return catalog ? catalog.attachmentUrl(channel, conversationId, a) : replyFileUrl(conversationId, a);
 }
 
 /** The frame cannot measure its content (no script, no same-origin), so guess a height; it can be resized. */
@@ -319,11 +325,12 @@ export function threadView(
   me: AuthenticatedAgent,
   locale: Locale,
   capabilities: ChannelCapabilitySet | null = null,
+  catalog: AttachmentUrls | null = null,
 ) {
   const actions = threadActions(c, capabilities);
   const pageState = { ...state, inboxId: c.inboxId, conversationId: c.id };
   const timeline: TimelineEntry[] = [
-    ...c.messages.map((m) => ({ kind: 'message' as const, isMessage: true as const, ...messageView(c.id, m, locale) })),
+    ...c.messages.map((m) => ({ kind: 'message' as const, isMessage: true as const, ...messageView(c.id, m, locale, catalog) })),
     ...c.comments.map((k) => ({ kind: 'comment' as const, isComment: true as const, id: k.id, author: k.author.name, text: k.text, at: k.at })),
   ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const assigneeValue = c.assignee ? (c.assignee.type === 'bot' ? 'bot' : c.assignee.id) : '';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChannelHostConnection, ChannelPlugin, DeliveryResult, OutboundMessage, Party, PluginAgent } from '../channel-plugin';
+import type { AttachmentRef, ChannelHostConnection, ChannelPlugin, DeliveryResult, OutboundMessage, Party, PluginAgent } from '../channel-plugin';
 import { retryableFailure } from '../channel-plugin';
 import { downloadHeaders } from './blob-download';
 import { EmailReceiver, type InboxDirectory } from './inbound/receive-email';
@@ -89,6 +89,12 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
     icon: ICON,
     channel: 'email',
     capabilities: { reply: true, html: true, attachments: true, transcript: false, switchToEmail: false, forward: true, compose: true },
+
+    // The email channel keeps its attachments itself (blobs shared by the conversations that hold
+    // them): agents download them from its blob route, which checks access by conversation; name
+    // and type travel along for the download's headers.
+    attachmentUrl: (_conversationId: string, attachment: AttachmentRef) =>
+      `/api/channels/email/blobs/${encodeURIComponent(attachment.id)}?name=${encodeURIComponent(attachment.filename)}&type=${encodeURIComponent(attachment.contentType)}`,
 
     async connect(connection: ChannelHostConnection) {
       const { logger } = connection;

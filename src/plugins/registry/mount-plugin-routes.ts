@@ -5,6 +5,7 @@ import type { AuthenticatedAgent } from '../../application/command-handling/comm
 import { describeError } from '../../infrastructure/http/describe-error';
 import { jsonDepthError } from '../../infrastructure/http/validation';
 import type { ChannelRequest, ChannelResponse } from '../channel-plugin';
+import { PAGE_DEFAULT_HEADERS } from '../plugin-shape';
 import type { DeclaredRoute } from './plugin-host-connection';
 
 /** Where every public webhook lives; the session cookie means nothing below it. */
@@ -13,6 +14,12 @@ export const PUBLIC_ROUTES_PREFIX = '/channels/';
 export const publicPrefix = (pluginId: string) => `${PUBLIC_ROUTES_PREFIX}${pluginId}`;
 /** Routes that need an agent's session: `/api/channels/<id>/<path>`. */
 export const authenticatedPrefix = (pluginId: string) => `/api/channels/${pluginId}`;
+/** Pages people open in a browser (RouteOptions.page): `/<id>/<path>`, like a support form's `/forms/:formId`. */
+export const pagePrefix = (pluginId: string) => `/${pluginId}`;
+
+/** Where a declared route is mounted. */
+export const routeUrl = (pluginId: string, route: Pick<DeclaredRoute, 'path' | 'public' | 'page'>) =>
+  `${route.page ? pagePrefix(pluginId) : route.public ? publicPrefix(pluginId) : authenticatedPrefix(pluginId)}/${route.path}`;
 
 export interface MountOptions {
   /** The session check of the rest of the API (AuthGuard's): the agent, or an UnauthorizedException. */
@@ -45,7 +52,7 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
     });
 
     for (const route of routes) {
-      const url = `${route.public ? publicPrefix(pluginId) : authenticatedPrefix(pluginId)}/${route.path}`;
+      const url = routeUrl(pluginId, route);
       scope.route({
         method: route.method,
         url,
@@ -86,6 +93,7 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
           if (problem) throw new Error(`plugin "${pluginId}" answered ${route.method} ${url} with an invalid response: ${problem}`);
           if (isReadable(response.body)) return streamResponse(reply, response, response.body, gone, openStreams);
           void reply.status(response.status);
+          if (route.page) for (const [name, value] of Object.entries(PAGE_DEFAULT_HEADERS)) void reply.header(name, value);
           for (const [name, value] of Object.entries(response.headers ?? {})) void reply.header(name, value);
           return reply.send(response.body);
         },

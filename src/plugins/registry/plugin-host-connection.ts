@@ -29,7 +29,7 @@ import {
   type RouteOptions,
   type TeamStatus,
 } from '../channel-plugin';
-import { JOB_TYPE_PATTERN, normaliseRoutePath } from '../plugin-shape';
+import { JOB_TYPE_PATTERN, normaliseRoutePath, RESERVED_PAGE_PREFIXES } from '../plugin-shape';
 
 /** A route a plugin declared, before the registry mounts it. */
 export interface DeclaredRoute {
@@ -39,6 +39,8 @@ export interface DeclaredRoute {
   handler: RouteHandler;
   public: boolean;
   rawBody: boolean;
+  /** A page (RouteOptions.page): public, mounted at `/<plugin id>/<path>` with the host's page headers. Absent: false. */
+  page?: boolean;
 }
 
 /** What a plugin declared during connect. */
@@ -149,10 +151,20 @@ export function createHostConnection(
         throw new Error(`plugin "${plugin.id}": route path ${JSON.stringify(path)} must be relative segments like "messages" or "forms/:formId/submissions"`);
       }
       if (typeof handler !== 'function') throw new Error(`plugin "${plugin.id}": the handler of ${method} ${relative} must be a function`);
-      if (declarations.routes.some((r) => r.method === method && r.path === relative && r.public === (options.public === true))) {
+      const page = options.page === true;
+      if (page && method !== 'GET') {
+        throw new Error(`plugin "${plugin.id}": ${method} ${relative} cannot be a page; pages are get routes (post a page's form to a public route)`);
+      }
+      if (page && RESERVED_PAGE_PREFIXES.includes(plugin.id)) {
+        throw new Error(
+          `plugin "${plugin.id}": its pages would be mounted at /${plugin.id}/, one of Parley's own paths (${RESERVED_PAGE_PREFIXES.map((p) => `/${p}`).join(', ')}); give the plugin another id`,
+        );
+      }
+      const isPublic = page || options.public === true;
+      if (declarations.routes.some((r) => r.method === method && r.path === relative && r.public === isPublic && r.page === page)) {
         throw new Error(`plugin "${plugin.id}": ${method} ${relative} is declared twice`);
       }
-      declarations.routes.push({ method, path: relative, handler, public: options.public === true, rawBody: options.rawBody === true });
+      declarations.routes.push({ method, path: relative, handler, public: isPublic, rawBody: options.rawBody === true, page });
     };
 
   const config: PluginConfig = {

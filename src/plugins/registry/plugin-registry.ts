@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CHANNEL_CONNECTION, type ChannelConnection } from '../../application/ports/channel.port';
 import type { ChannelCatalog, ChannelMessageTemplate, ChannelReplyWindow } from '../../application/ports/channel-catalog.port';
-import { CHANNELS, type Channel } from '../../domain/shared/types';
+import { CHANNELS, type AttachmentRef, type Channel } from '../../domain/shared/types';
 import type { ChannelDelivery, DeliveryResult, OutboundMessage } from '../../application/ports/channel-delivery.port';
 import type { ChannelConversationNotices, ConversationDeletedForever } from '../../application/ports/channel-conversations.port';
 import { CLOCK, type Clock } from '../../application/ports/clock.port';
@@ -31,7 +31,7 @@ import type { ChannelConnectionSpecs, ConnectionField, ConnectionSpec } from '..
 import { pluginShapeProblems } from '../plugin-shape';
 import { BUILT_IN_PLUGINS, type BuiltInPluginContext, type BuiltInPluginFactory } from './built-in-plugins';
 import { loadPluginPackage, PluginLoadError } from './load-plugin-package';
-import { authenticatedPrefix, mountPluginRoutes, publicPrefix } from './mount-plugin-routes';
+import { mountPluginRoutes, routeUrl } from './mount-plugin-routes';
 import { createHostConnection, type HostActivity, type HostMetrics, type PluginDeclarations } from './plugin-host-connection';
 import { ChannelActivity } from '../../application/live/channel-activity';
 import { HostConversationsService } from './host-conversations';
@@ -43,11 +43,16 @@ export interface PluginRoute {
   method: 'GET' | 'POST';
   /** As declared, relative to the plugin's prefix. */
   path: string;
-  /** As mounted: `/api/channels/<id>/<path>` or, public, `/channels/<id>/<path>`. */
+  /** As mounted: `/api/channels/<id>/<path>`, public `/channels/<id>/<path>`, a page `/<id>/<path>`. */
   url: string;
   public: boolean;
   rawBody: boolean;
+  page: boolean;
 }
+
+/** The host's download of a file it keeps with a conversation (GET /api/conversations/:id/attachments/:attachmentId). */
+export const hostAttachmentUrl = (conversationId: string, attachmentId: string) =>
+  `/api/conversations/${encodeURIComponent(conversationId)}/attachments/${encodeURIComponent(attachmentId)}`;
 
 /** What GET /api/channels lists for each channel. */
 export interface ChannelInfo {
@@ -197,7 +202,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
           plugin: plugin.id,
           channel: plugin.channel,
           package: packageName ?? 'built-in',
-          routes: declarations.routes.map((r) => `${r.method} ${r.public ? 'public' : 'authenticated'} ${r.path}`),
+          routes: declarations.routes.map((r) => `${r.method} ${r.page ? 'page' : r.public ? 'public' : 'authenticated'} ${r.path}`),
           listeners: declarations.listeners.map((l) => l.name),
         },
         'channel plugin connected',
@@ -320,6 +325,25 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
     );
   }
 
+  /**
+   * ChannelCatalog: where agents download a file of a message on `channel`. A plugin that keeps its
+   * own files answers its path (only a path on Parley is taken: anything else falls back to the
+   * host's, which then answers 404 rather than send agents elsewhere).
+   */
+  attachmentUrl(channel: Channel, conversationId: string, ref: AttachmentRef): string {
+    const plugin = this.connected.find((connected) => connected.plugin.channel === channel)?.plugin;
+    if (plugin && typeof plugin.attachmentUrl === 'function') {
+      try {
+        const url = plugin.attachmentUrl(conversationId, { ...ref });
+        if (typeof url === 'string' && /^\/(?![/\\])/.test(url)) return url;
+        this.logger?.error({ plugin: plugin.id, conversationId }, 'channel plugin answered attachmentUrl with something that is not a path on Parley');
+      } catch (error) {
+        this.logger?.error({ plugin: plugin.id, conversationId, err: error }, 'channel plugin failed to answer attachmentUrl');
+      }
+    }
+    return hostAttachmentUrl(conversationId, ref.id);
+  }
+
   /** Every plugin route that is mounted, for the API reference. */
   routes(): PluginRoute[] {
     return this.connected.flatMap(({ plugin, declarations }) =>
@@ -328,9 +352,10 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
         pluginName: plugin.displayName,
         method: route.method,
         path: route.path,
-        url: `${route.public ? publicPrefix(plugin.id) : authenticatedPrefix(plugin.id)}/${route.path}`,
+        url: routeUrl(plugin.id, route),
         public: route.public,
         rawBody: route.rawBody,
+        page: route.page === true,
       })),
     );
   }

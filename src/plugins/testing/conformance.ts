@@ -189,10 +189,12 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
         expect(host.routes.length + host.listeners.length).toBeGreaterThan(0);
       });
 
-      it('mounts its routes under /channels/<id>/ (public) or /api/channels/<id>/ (authenticated)', () => {
+      it('mounts its routes under /channels/<id>/ (public) or /api/channels/<id>/ (authenticated), its pages under /<id>/', () => {
         for (const route of host.routes) {
-          expect(route.url).toBe(`${route.public ? '' : '/api'}/channels/${plugin.id}/${route.path}`);
+          if (route.page) expect(route.url).toBe(`/${plugin.id}/${route.path}`);
+          else expect(route.url).toBe(`${route.public ? '' : '/api'}/channels/${plugin.id}/${route.path}`);
         }
+        expect(host.routes.filter((route) => route.page && route.method !== 'GET')).toEqual([]);
       });
 
       it('refuses garbage on every POST route with a 4xx, never a 5xx, and ingests nothing', async () => {
@@ -268,6 +270,41 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
       });
     });
 
+    describe('reply options', () => {
+      const storedConversation = async () => {
+        await scenario.deliverInbound(host, conformanceInbound());
+        const [stored] = host.stored;
+        const conversation = await host.connection.conversations.get(stored!.conversationId);
+        expect(conversation).not.toBeNull();
+        return conversation!;
+      };
+
+      it('answers a well-formed reply window for a conversation, now and two days on, when it declares replyWindow', async () => {
+        if (!plugin.replyWindow) return expect(plugin.replyWindow).toBeUndefined();
+        const conversation = await storedConversation();
+        for (const now of [new Date(), new Date(Date.now() + 48 * 3600_000)]) {
+          const window = await plugin.replyWindow(conversation, now);
+          expect(replyWindowProblems(window)).toEqual([]);
+        }
+        expect(host.problems).toEqual([]);
+      });
+
+      it('answers a list of well-formed templates for a conversation when it declares the templates capability', async () => {
+        if (!plugin.capabilities.templates) return expect(plugin.capabilities.templates ?? false).toBe(false);
+        const conversation = await storedConversation();
+        const templates = await plugin.templates!(conversation);
+        expect(Array.isArray(templates)).toBe(true);
+        expect(templates.flatMap((template, i) => templateProblems(template).map((p) => `templates[${i}]: ${p}`))).toEqual([]);
+        expect(host.problems).toEqual([]);
+      });
+
+      it('names a path on Parley for an attachment when it declares attachmentUrl', () => {
+        if (!plugin.attachmentUrl) return expect(plugin.attachmentUrl).toBeUndefined();
+        const url = plugin.attachmentUrl('00000000-0000-4000-8000-0000000000c1', { id: 'a1', filename: 'scan 1.pdf', contentType: 'application/pdf', size: 3 });
+        expect(url).toMatch(/^\/(?![/\\])\S+$/);
+      });
+    });
+
     describe('outbound', () => {
       const send = (outbound: OutboundMessage): Promise<DeliveryResult> => plugin.send!(outbound);
 
@@ -302,4 +339,35 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
       });
     });
   });
+}
+
+/** What is wrong with a ReplyWindow (ChannelPlugin.replyWindow's answer); [] when it is well-formed. */
+export function replyWindowProblems(window: unknown): string[] {
+  const w = window as Partial<{ open: unknown; closesAt: unknown; closedAt: unknown; reason: { en?: unknown } }> | null;
+  if (typeof w !== 'object' || w === null) return [`a reply window is an object, got ${JSON.stringify(window)}`];
+  const isTime = (value: unknown) => typeof value === 'string' && !Number.isNaN(Date.parse(value));
+  if (w.open === true) return w.closesAt === null || isTime(w.closesAt) ? [] : [`closesAt must be an ISO time or null (got ${JSON.stringify(w.closesAt)})`];
+  if (w.open !== false) return [`open must be true or false (got ${JSON.stringify(w.open)})`];
+  const problems: string[] = [];
+  if (!isTime(w.closedAt)) problems.push(`closedAt must be an ISO time (got ${JSON.stringify(w.closedAt)})`);
+  if (typeof w.reason?.en !== 'string' || w.reason.en.trim() === '') problems.push('reason must say why in English at least: { en: "…" }');
+  return problems;
+}
+
+/** What is wrong with a MessageTemplate (ChannelPlugin.templates' answer); [] when it is well-formed. */
+export function templateProblems(template: unknown): string[] {
+  const t = template as Partial<Record<'name' | 'language' | 'category' | 'body' | 'parameterCount', unknown>> | null;
+  if (typeof t !== 'object' || t === null) return [`a template is an object, got ${JSON.stringify(template)}`];
+  const problems: string[] = [];
+  for (const key of ['name', 'language', 'category', 'body'] as const) {
+    if (typeof t[key] !== 'string' || (t[key] as string).trim() === '') problems.push(`${key} must be a non-empty string (got ${JSON.stringify(t[key])})`);
+  }
+  if (!Number.isInteger(t.parameterCount) || (t.parameterCount as number) < 0) {
+    problems.push(`parameterCount must be a whole number, 0 or more (got ${JSON.stringify(t.parameterCount)})`);
+  } else if (typeof t.body === 'string') {
+    const numbers = [...t.body.matchAll(/\{\{(\d+)\}\}/g)].map((m) => Number(m[1]));
+    const highest = numbers.length === 0 ? 0 : Math.max(...numbers);
+    if (highest !== t.parameterCount) problems.push(`parameterCount is ${t.parameterCount as number} but the body's parameters go up to {{${highest}}}`);
+  }
+  return problems;
 }

@@ -13,7 +13,9 @@ import {
   type ChannelRequest,
   type ChannelResponse,
   type DeletedConversation,
+  type InboundFile,
   type InboundMessage,
+  type MessageField,
   type IngestOptions,
   type IngestResult,
   type PluginAgent,
@@ -30,7 +32,7 @@ import {
   type RouteOptions,
   type TeamStatus,
 } from '../channel-plugin';
-import { JOB_TYPE_PATTERN, normaliseRoutePath } from '../plugin-shape';
+import { JOB_TYPE_PATTERN, normaliseRoutePath, PAGE_DEFAULT_HEADERS, RESERVED_PAGE_PREFIXES } from '../plugin-shape';
 
 /** The agent the fake host puts on authenticated requests unless told otherwise. */
 export const FAKE_AGENT: PluginAgent = { id: '00000000-0000-4000-8000-000000000001', name: 'Ada Agent', email: 'ada@example.com', role: 'admin' };
@@ -42,6 +44,8 @@ export interface FakeRoute {
   url: string;
   public: boolean;
   rawBody: boolean;
+  /** A page (RouteOptions.page): mounted at `/<id>/<path>`, answered with the host's page headers unless the handler sets its own. */
+  page: boolean;
   handler: RouteHandler;
 }
 
@@ -158,6 +162,8 @@ export class FakeHostConnection {
   readonly closeCalls: { conversationId: string; reason: string }[] = [];
   /** Every `conversations.reportStatus` call, in order (the host would record only those that move a reply forward). */
   readonly statusReports: ReplyStatusReport[] = [];
+  /** Reactions ingested (InboundMessage.reaction), recorded as the host would: on the message they name. */
+  readonly reactions: { conversationId: string; messageId: string; externalMessageId: string; emoji: string; from: string }[] = [];
   /** Every `conversations.requestHandoff` call, in order. */
   readonly handoffCalls: { conversationId: string }[] = [];
   /** Conversation ids a bot holds (`conversations.get` says `heldByBot: true`) until `requestHandoff`; add to play one. */
@@ -415,6 +421,12 @@ export class FakeHostConnection {
         this.fail(`${method} ${route.url} answered ${JSON.stringify(response)}, not { status, body?, headers? }`);
         return errorResponse(500, 'invalid response from the plugin');
       }
+      // As the host: a page gets its strict headers unless the handler set its own (names are case-insensitive).
+      if (route.page) {
+        const own = new Set(Object.keys(response.headers ?? {}).map((name) => name.toLowerCase()));
+        const defaults = Object.entries(PAGE_DEFAULT_HEADERS).filter(([name]) => !own.has(name));
+        return { ...response, headers: { ...Object.fromEntries(defaults), ...response.headers } };
+      }
       return response;
     } catch (error) {
       const status = (error as { statusCode?: unknown })?.statusCode;
@@ -594,6 +606,10 @@ export class FakeHostConnection {
 
   private async ingest(message: InboundMessage, options: IngestOptions): Promise<IngestResult> {
     const problems = inboundProblems(message, this.plugin.channel);
+    // The host's checks of files, fields, reaction and spam, in short (the host answers a 400 naming the member).
+    problems.push(...inboundExtrasProblems(message));
+    const reaction = message.reaction ?? null;
+    const files = message.files ?? [];
     if (problems.length > 0) {
       this.fail(`ingest got an invalid message: ${problems.join('; ')}`);
       throw Object.assign(new Error(problems.join('; ')), { statusCode: 400 });
@@ -621,13 +637,46 @@ export class FakeHostConnection {
         this.threads.set(threadKey, conversationId);
       }
     }
+    if (reaction) {
+      // As the host: a reaction needs its conversation and the message it names (404 otherwise); recorded once.
+      const thread = this.stored.filter((m) => m.conversationId === conversationId);
+      // (The fake knows the contact's messages only; the host also takes a delivered reply's id on the channel.)
+      if (thread.length === 0) throw Object.assign(new Error(`thread ${JSON.stringify(message.externalThreadId)} not found`), { statusCode: 404 });
+      const targetId = thread.find((m) => m.externalMessageId === reaction.toExternalMessageId)?.messageId;
+      if (!targetId)
+        throw Object.assign(new Error(`the message ${JSON.stringify(reaction.toExternalMessageId)} that the reaction is for is not in this conversation`), {
+          statusCode: 404,
+        });
+      const duplicate = this.reactions.some((r) => r.conversationId === conversationId && r.externalMessageId === message.externalMessageId);
+      if (!duplicate)
+        this.reactions.push({
+          conversationId: conversationId!,
+          messageId: targetId,
+          externalMessageId: message.externalMessageId,
+          emoji: reaction.emoji.trim(),
+          from: message.from.address,
+        });
+      const result: IngestResult = { conversationId: conversationId!, messageId: targetId, duplicate };
+      this.ingestCalls.push({ message: structuredClone(message), options, result });
+      return result;
+    }
     const existing = this.stored.find((m) => m.conversationId === conversationId && m.externalMessageId === message.externalMessageId);
     const result: IngestResult = existing
       ? { conversationId, messageId: existing.messageId, duplicate: true }
       : { conversationId, messageId: randomUUID(), duplicate: false };
     if (!existing) {
       const storedAt = new Date().toISOString();
-      this.stored.push({ ...structuredClone(message), ...(inboxId === undefined ? {} : { inboxId }), conversationId, messageId: result.messageId, storedAt });
+      // As the host: the files are kept with the conversation and named on the message.
+      const kept = files.map((f) => ({ id: randomUUID(), filename: f.filename, contentType: f.contentType, size: f.content.length }));
+      const attachments = [...(message.attachments ?? []), ...kept];
+      this.stored.push({
+        ...structuredClone(message),
+        ...(attachments.length > 0 ? { attachments } : {}),
+        ...(inboxId === undefined ? {} : { inboxId }),
+        conversationId,
+        messageId: result.messageId,
+        storedAt,
+      });
       // Rule 8: a new inbound message reopens a closed conversation.
       if (!this.statuses.has(conversationId)) this.statuses.set(conversationId, 'open');
       else this.setStatus(conversationId, 'open');
@@ -641,10 +690,13 @@ export class FakeHostConnection {
     const relative = normaliseRoutePath(path);
     if (relative === null) this.fail(`route path ${JSON.stringify(path)} must be relative segments like "messages" or "forms/:formId/submissions"`);
     if (typeof handler !== 'function') this.fail(`the handler of ${method} ${path} must be a function`);
-    const isPublic = options.public === true;
-    const url = `${isPublic ? '' : '/api'}/channels/${this.plugin.id}/${relative}`;
+    const page = options.page === true;
+    if (page && method !== 'GET') this.fail(`${method} ${relative} cannot be a page; pages are get routes (post a page's form to a public route)`);
+    if (page && RESERVED_PAGE_PREFIXES.includes(this.plugin.id)) this.fail(`its pages would be mounted at /${this.plugin.id}/, one of Parley's own paths`);
+    const isPublic = page || options.public === true;
+    const url = page ? `/${this.plugin.id}/${relative}` : `${isPublic ? '' : '/api'}/channels/${this.plugin.id}/${relative}`;
     if (this.routes.some((r) => r.method === method && r.url === url)) this.fail(`${method} ${url} is declared twice`);
-    this.routes.push({ method, path: relative!, url, public: isPublic, rawBody: options.rawBody === true, handler });
+    this.routes.push({ method, path: relative!, url, public: isPublic, rawBody: options.rawBody === true, page, handler });
   }
 
   private declareMetric(kind: 'counter' | 'gauge' | 'histogram', name: string, help: string, labelNames: readonly string[] = []): Map<string, number> {
@@ -717,6 +769,47 @@ export function inboundProblems(message: InboundMessage, channel: string): strin
   if (message.subject !== undefined && typeof message.subject !== 'string') problems.push('subject must be a string when given');
   if (message.html !== undefined && typeof message.html !== 'string') problems.push('html must be a string when given');
   if (message.receivedAt !== undefined && Number.isNaN(Date.parse(message.receivedAt))) problems.push('receivedAt must be an ISO-8601 time when given');
+  return problems;
+}
+
+/**
+ * What the host refuses in a message's files, fields, reaction and spam (its limits: 10 files of at
+ * most 25 MiB each and 50 MiB in all; 50 fields, keys of 1 to 64 characters, an English label,
+ * values of at most 10,000 characters, http(s) URLs of at most 2,000).
+ */
+export function inboundExtrasProblems(message: InboundMessage): string[] {
+  const problems: string[] = [];
+  const { files, fields, reaction, spam } = message as Partial<Record<'files' | 'fields' | 'reaction' | 'spam', unknown>>;
+  if (files !== undefined) {
+    if (!Array.isArray(files) || files.length > 10) problems.push('files must be a list of at most 10 files');
+    else {
+      let total = 0;
+      files.forEach((f: Partial<InboundFile> | null, i) => {
+        if (!Buffer.isBuffer(f?.content) || f.content.length === 0 || f.content.length > 25 * 1024 * 1024)
+          problems.push(`files[${i}].content must be a non-empty Buffer of at most 25 MiB`);
+        else total += f.content.length;
+        if (typeof f?.contentType !== 'string' || !/^[a-z0-9][\w!#$&^.+-]*\/[a-z0-9][\w!#$&^.+-]*$/i.test(f.contentType.split(';')[0]!.trim()))
+          problems.push(`files[${i}].contentType must be a media type like image/jpeg`);
+        if (f?.filename !== undefined && typeof f.filename !== 'string') problems.push(`files[${i}].filename must be text`);
+      });
+      if (total > 50 * 1024 * 1024) problems.push('files must hold at most 50 MiB in all');
+    }
+  }
+  if (fields !== undefined) {
+    if (!Array.isArray(fields) || fields.length > 50) problems.push('fields must be a list of at most 50 fields');
+    else
+      fields.forEach((f: Partial<MessageField> | null, i) => {
+        if (typeof f?.key !== 'string' || f.key.trim() === '' || f.key.length > 64) problems.push(`fields[${i}].key must be 1 to 64 characters`);
+        if (typeof f?.label?.en !== 'string' || f.label.en.trim() === '') problems.push(`fields[${i}].label must have a non-empty English text`);
+        if (typeof f?.value !== 'string' || f.value.length > 10_000) problems.push(`fields[${i}].value must be text of at most 10,000 characters`);
+        if (f?.url !== undefined && (typeof f.url !== 'string' || f.url.length > 2000 || !/^https?:\/\/[^\s/]/i.test(f.url)))
+          problems.push(`fields[${i}].url must be an http(s) URL of at most 2,000 characters`);
+      });
+  }
+  const r = reaction as { toExternalMessageId?: unknown; emoji?: unknown } | null | undefined;
+  if (r !== undefined && (typeof r?.toExternalMessageId !== 'string' || r.toExternalMessageId === '' || typeof r.emoji !== 'string'))
+    problems.push('reaction must be { toExternalMessageId, emoji } with strings');
+  if (spam !== undefined && typeof spam !== 'boolean') problems.push('spam must be true or false');
   return problems;
 }
 
