@@ -14,7 +14,6 @@ const en = {
   location: 'Location',
   link: 'Link',
   attachmentMissing: 'Attachment that could not be fetched',
-  sharedEmail: 'Email address shared',
 };
 
 export type MessengerStrings = typeof en;
@@ -27,7 +26,6 @@ const nl: MessengerStrings = {
   location: 'Locatie',
   link: 'Link',
   attachmentMissing: 'Bijlage die niet opgehaald kon worden',
-  sharedEmail: 'Gedeeld e-mailadres',
 };
 
 export const MESSENGER_STRINGS: Readonly<Record<MessengerLanguage, MessengerStrings>> = { en, nl };

@@ -204,7 +204,9 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
     } catch (error) {
       const status = (error as { statusCode?: unknown }).statusCode;
       if (typeof status === 'number' && status >= 400 && status < 500) {
-        connected().logger.warn({ status, reason: (error as Error).message, thread }, 'messenger: Parley refused an event of the webhook; skipped');
+        // A connection removed meanwhile, a reaction to a message Parley never had: retrying cannot help.
+        const log = status === 404 ? connected().logger.warn : connected().logger.error;
+        log.call(connected().logger, { status, reason: (error as Error).message, thread }, 'messenger: Parley refused an event of the webhook; skipped');
         return;
       }
       throw new Redeliver((error as Error)?.message ?? String(error));
@@ -253,7 +255,6 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
     else if (payload !== undefined && EMAIL.test(payload.trim())) {
       // The user_email quick reply: the contact shared the address of their Facebook account (rule 12: answer by email).
       inbound.contactEmail = payload.trim();
-      fields.push({ key: 'email', label: localized('sharedEmail'), value: payload.trim(), url: `mailto:${payload.trim()}` });
     }
     const media: MediaRef[] = [];
     for (const attachment of Array.isArray(message.attachments) ? message.attachments : []) {
