@@ -752,6 +752,19 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: (t) => ({ url: `/channels/chat/c/${chatConnections.get(t.unique)}/events` }), prepare: chatConnection, allowed: 401 }],
   },
+  // Meta's Messenger webhook (docs/messenger.md): public because Meta calls it; it proves itself by the verify token and the signature.
+  'GET /channels/messenger/webhook': {
+    access: 'public',
+    why: "Meta's subscription handshake: echoes hub.challenge only for a connection's verify token (compared in constant time), 403 otherwise",
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/channels/messenger/webhook?hub.mode=subscribe&hub.verify_token=not-a-token&hub.challenge=42' }), allowed: 403 }],
+  },
+  'POST /channels/messenger/webhook': {
+    access: 'public',
+    why: "Meta's deliveries for connected pages: X-Hub-Signature-256 over the raw body is checked against the connections' app secrets before anything is parsed (401 without)",
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/channels/messenger/webhook', json: { object: 'page', entry: [] } }), allowed: 401 }],
+  },
   // The support forms' routes (docs/forms.md): public because whoever fills in a form has no agent session.
   'GET /forms/:formId': {
     access: 'public',
