@@ -142,7 +142,9 @@ export function createFormsPlugin(options: FormsPluginOptions = {}): ChannelPlug
 
   const clientIp = (request: ChannelRequest) => (typeof request.ip === 'string' && request.ip !== '' ? request.ip : 'unknown');
   const languageOf = (request: ChannelRequest) => formsLanguage(firstQuery(request, 'lang'), header(request, 'accept-language'));
-  const submissionsUrl = (formId: string) => `/channels/forms/${encodeURIComponent(formId)}/submissions`;
+  /** Where the page posts; a language chosen with `?lang=` goes along, so errors and thanks stay in it. */
+  const submissionsUrl = (formId: string, request: ChannelRequest) => `/channels/forms/${encodeURIComponent(formId)}/submissions${chosenLanguage(request)}`;
+  const chosenLanguage = (request: ChannelRequest) => (firstQuery(request, 'lang') === undefined ? '' : `?lang=${languageOf(request)}`);
   const pageUrl = (formId: string) => `/forms/${encodeURIComponent(formId)}`;
   const ancestorsOf = (settings: FormSettings) => (settings.allowedOrigins.length === 0 ? '*' : settings.allowedOrigins.join(' '));
 
@@ -191,7 +193,7 @@ export function createFormsPlugin(options: FormsPluginOptions = {}): ChannelPlug
         formId,
         lang,
         settings,
-        action: submissionsUrl(formId),
+        action: submissionsUrl(formId, request),
         csrfToken: issueCsrfToken(formId, settings.csrfSecret, now()),
         submissionId: randomUUID(),
       }),
@@ -249,7 +251,8 @@ export function createFormsPlugin(options: FormsPluginOptions = {}): ChannelPlug
         );
       }
       const result = await accept(request, connection, settings, raw, fromPage, lang);
-      if (fromPage) return { status: 303, headers: { Location: `${pageUrl(formId)}?sent=1`, 'Cache-Control': 'no-store' } };
+      if (fromPage)
+        return { status: 303, headers: { Location: `${pageUrl(formId)}?sent=1${chosenLanguage(request).replace('?', '&')}`, 'Cache-Control': 'no-store' } };
       return { status: 201, headers: { 'Cache-Control': 'no-store', ...cors }, body: { submissionId: result.submissionId } };
     } catch (error) {
       if (!(error instanceof FormRefusal)) throw error;
@@ -261,12 +264,13 @@ export function createFormsPlugin(options: FormsPluginOptions = {}): ChannelPlug
           body: { statusCode: error.statusCode, error: REASONS[error.statusCode] ?? 'Error', message: error.message, ...error.extra },
         };
       }
-      return refusalPage(error, formId, lang, settingsForPage, values);
+      return refusalPage(request, error, formId, lang, settingsForPage, values);
     }
   }
 
   /** A refused post of the hosted page: the form again with what was typed and the errors, or a short page. */
   function refusalPage(
+    request: ChannelRequest,
     error: FormRefusal,
     formId: string,
     lang: FormsLanguage,
@@ -284,7 +288,7 @@ export function createFormsPlugin(options: FormsPluginOptions = {}): ChannelPlug
           formId,
           lang,
           settings,
-          action: submissionsUrl(formId),
+          action: submissionsUrl(formId, request),
           csrfToken: issueCsrfToken(formId, settings.csrfSecret, now()),
           // The same submission id: a corrected resubmission is still one message.
           submissionId: SUBMISSION_ID.test(values.submissionId ?? '') ? values.submissionId : randomUUID(),

@@ -145,6 +145,22 @@ describe('forms plugin: the hosted page', () => {
     expect(page).toContain('E-mailadres');
   });
 
+  it('keeps a language chosen with ?lang through the post, its errors and the thank-you page', async () => {
+    const s = await setup();
+    const page = html(await s.host.request('GET', `${s.pageUrl()}?lang=nl`, { headers: { 'accept-language': 'en' } }));
+    expect(page).toContain(`action="/channels/forms/${FORM}/submissions?lang=nl"`);
+    const form = new URLSearchParams({ ...valid, csrf: hidden(page, 'csrf'), submissionId: hidden(page, 'submissionId') }).toString();
+    const post = (body: string) =>
+      s.host.request('POST', `${submissions}?lang=nl`, {
+        rawBody: body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' },
+      });
+    const refused = await post(form.replace('email=cas%40customer.test', 'email=cas'));
+    expect(html(refused)).toContain('Vul een e-mailadres in');
+    expect(html(refused)).toContain('?lang=nl"');
+    expect((await post(form)).headers!.Location).toBe(`/forms/${FORM}?sent=1&lang=nl`);
+  });
+
   it('answers a page of its own for an unknown form (404)', async () => {
     const s = await setup();
     const response = await s.host.request('GET', s.pageUrl('00000000-0000-4000-8000-000000000000'), { headers: { 'accept-language': 'nl' } });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTransport } from 'nodemailer';
 import { SmtpSink } from '../email/support/smtp-sink';
 import { startTestApp, type TestApp } from '../../support/app-harness';
 
@@ -30,7 +31,8 @@ describe('support forms (e2e)', () => {
     await relay.start();
     t = await startTestApp({ backgroundWork: true, env: { SMTP_RELAY_URL: relay.url, PARLEY_INBOX_EMAIL: 'support@parley.test' } });
     admin = await t.login();
-    inboxId = (await t.request('POST', '/api/inboxes', { token: admin, body: { name: 'Support forms', agentIds: [] } })).body.id;
+    inboxId = (await t.request('POST', '/api/inboxes', { token: admin, body: { name: 'Support forms', agentIds: [], emailAddress: 'forms@parley.test' } })).body
+      .id;
     const created = await t.request('POST', `/api/inboxes/${inboxId}/channels`, {
       token: admin,
       body: { type: 'forms', name: 'Contact form', settings: SETTINGS },
@@ -221,16 +223,37 @@ describe('support forms (e2e)', () => {
     );
   });
 
-  it('is answered by an agent by email, which reaches the address the form gave', async () => {
+  it('is answered by an agent by email, which reaches the address the form gave, and the answer to that email joins the conversation', async () => {
     await submitPage({ email: 'dora@customer.test', name: 'Dora', message: 'Where is my order?', 'fields.order_number': 'A-3003' });
     const item = await conversationFrom('forms', 'dora@customer.test');
     const reply = await t.request('POST', `/api/conversations/${item.id}/replies`, { token: admin, body: { text: 'It ships tomorrow.', channel: 'email' } });
     expect(reply.status).toBe(201);
     const sent = await until('the reply at the relay', async () => relay.received.find((m) => m.parsed.text?.includes('It ships tomorrow.')));
     expect(sent.envelope.to).toEqual(['dora@customer.test']);
+    // From the inbox's own address, where the contact's answer goes.
+    expect(sent.parsed.from?.value[0].address).toBe('forms@parley.test');
     await until('the reply delivered', async () => {
       const detail = await t.request('GET', `/api/conversations/${item.id}`, { token: admin });
       return detail.body.messages.find((m: { id: string }) => m.id === reply.body.messageId)?.delivery?.status === 'delivered';
     });
+
+    // The contact answers the email: the answer joins the form's conversation.
+    const ourMessageId = sent.parsed.messageId!;
+    const mail = createTransport({ host: '127.0.0.1', port: t.smtpPort, secure: false, ignoreTLS: true });
+    await mail.sendMail({
+      from: 'Dora <dora@customer.test>',
+      to: 'forms@parley.test',
+      subject: `Re: ${sent.parsed.subject ?? ''}`,
+      text: 'Thank you, see you tomorrow.',
+      inReplyTo: ourMessageId,
+      references: [ourMessageId],
+      messageId: '<dora-answer-1@customer.test>',
+    });
+    const continued = await until('the answer in the form conversation', async () => {
+      const detail = await t.request('GET', `/api/conversations/${item.id}`, { token: admin });
+      return detail.body.messages.some((m: { text: string }) => m.text.includes('Thank you, see you tomorrow.')) ? detail.body : undefined;
+    });
+    expect(continued.channel).toBe('forms');
+    expect(continued.messages.map((m: { direction: string; channel: string }) => `${m.direction}:${m.channel}`)).toEqual(['in:forms', 'out:email', 'in:forms']);
   });
 });
