@@ -15,7 +15,7 @@ import {
   type PluginGauge,
   type TeamStatus,
 } from '../channel-plugin';
-import { TokenBuckets } from '../shared/token-buckets';
+import { TokenBuckets } from '../token-buckets';
 import { VisitorEventHub } from './event-hub';
 import { CHAT_STRINGS, chatLanguage, type ChatLanguage } from './i18n';
 import { identifierKey, identityHashMatches, signSession, verifySession, type SessionClaims } from './session-token';

@@ -8,7 +8,7 @@ import type {
   PluginChannelConnection,
   PluginCounter,
 } from '../channel-plugin';
-import { TokenBuckets } from '../shared/token-buckets';
+import { TokenBuckets } from '../token-buckets';
 import { csrfTokenValid, issueCsrfToken } from './csrf-token';
 import { fill, FORMS_STRINGS, formsLanguage, type FormsLanguage, type FormsStrings } from './i18n';
 import { pageHeaders, renderFormPage, renderNotice, renderThanksPage, type FieldError, type FormValues } from './page';

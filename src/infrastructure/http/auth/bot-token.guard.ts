@@ -2,7 +2,7 @@ import { createParamDecorator, Injectable, UnauthorizedException, type CanActiva
 import { QueryBus } from '@nestjs/cqrs';
 import { RateLimitedError } from '../../../application/access/inbox-access';
 import { AuthenticateBotQuery, type AuthenticatedBot } from '../../../application/bots/webhook-bot-api';
-import { TokenBuckets } from '../../../plugins/shared/token-buckets';
+import { TokenBuckets } from '../../../plugins/token-buckets';
 
 interface BotRequest {
   headers: Record<string, string | string[] | undefined>;

@@ -3,7 +3,8 @@
  * regains `perSecond` of them each second; a request takes one. Per instance (a visitor spread over
  * several instances behind a load balancer gets each instance's allowance), which is what a
  * limit against floods needs: it protects each process's event loop and store. Used by the chat's
- * visitor routes, the support forms' submissions and the bot API.
+ * visitor routes, the support forms' submissions and the bot API; it sits beside the plugin
+ * interface (a file of src/plugins/) so that built-in channels may import it.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
