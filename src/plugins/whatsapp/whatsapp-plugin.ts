@@ -299,9 +299,15 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
       await ingest(finalMessage);
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
-      if (status !== undefined && status >= 400 && status < 500)
-        throw new PermanentPluginError(`the inbox refused a WhatsApp media message: ${(error as Error).message}`);
-      throw error;
+      if (status === undefined || status < 400 || status >= 500) throw error;
+      if (!finalMessage.files) throw new PermanentPluginError(`the inbox refused a WhatsApp media message: ${(error as Error).message}`);
+      // The inbox refused the file itself (its size or type): the message is kept without it, saying why.
+      const note = INBOUND_NOTES.mediaMissing(media.type, (error as Error).message);
+      host.logger.warn(
+        { externalMessageId: message.externalMessageId, reason: (error as Error).message },
+        'the inbox refused a WhatsApp file; the message is stored without it',
+      );
+      await ingest({ ...message, text: message.text ? `${message.text}\n\n${note}` : note });
     }
   }
 
@@ -341,7 +347,10 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
       const failure = classifyGraphError(response.status, error);
       return { ok: false, retryable: failure.retryable, reason: failure.reason };
     }
-    const contentType = (info.body?.mime_type || media.mimeType || response.headers['content-type'] || 'application/octet-stream').split(';')[0]!.trim();
+    if (response.body.length === 0) return { ok: false, retryable: true, reason: 'the download was empty' };
+    const given = (info.body?.mime_type || media.mimeType || response.headers['content-type'] || '').split(';')[0]!.trim().toLowerCase();
+    // What the inbox takes as a media type; anything else is kept as bytes.
+    const contentType = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(given) ? given : 'application/octet-stream';
     const filename = media.filename ?? `${media.type}-${media.id}.${extensionOf(contentType)}`;
     return { ok: true, file: { filename, contentType, content: response.body } };
   }

@@ -765,6 +765,25 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: () => ({ url: '/channels/messenger/webhook', json: { object: 'page', entry: [] } }), allowed: 401 }],
   },
+  // Meta's WhatsApp Cloud API webhook (docs/whatsapp.md): public because Meta calls it; it proves itself by the verify token and the signature.
+  'GET /channels/whatsapp/webhook': {
+    access: 'public',
+    why: "Meta's subscription handshake: echoes hub.challenge only for a connection's verify token (compared in constant time), 403 otherwise",
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/channels/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=not-a-token&hub.challenge=42' }), allowed: 403 }],
+  },
+  'POST /channels/whatsapp/webhook': {
+    access: 'public',
+    why: "Meta's deliveries for connected numbers: X-Hub-Signature-256 over the raw body is checked against the connections' app secrets before anything is parsed (401 without)",
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/channels/whatsapp/webhook', json: { object: 'whatsapp_business_account', entry: [] } }), allowed: 401 }],
+  },
+  // Admins sync a WhatsApp number's approved templates on demand; past the role check an unknown connection is a 404 (a known one asks Meta).
+  'POST /api/channels/whatsapp/connections/:connectionId/templates/sync': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: () => ({ url: `/api/channels/whatsapp/connections/${randomUUID()}/templates/sync`, json: {} }), allowed: 404 }],
+  },
   // The support forms' routes (docs/forms.md): public because whoever fills in a form has no agent session.
   'GET /forms/:formId': {
     access: 'public',

@@ -239,6 +239,18 @@ describe('whatsapp plugin: webhook', () => {
     expect(host.stored[0]!.files).toBeUndefined();
   });
 
+  it('keeps a file whose type Meta names oddly as plain bytes', async () => {
+    const { host } = await setup();
+    graph.on('GET', /^\/v23\.0\/media-3$/, () => ({ body: { url: `${graph.baseUrl}/lookaside/media-3`, mime_type: 'jpeg', file_size: 3, id: 'media-3' } }));
+    graph.on('GET', /^\/lookaside\/media-3$/, () => ({ body: Buffer.from([1, 2, 3]), contentType: 'application/octet-stream' }));
+    await post(host, one(PHONE, { messages: [waMedia('31612345678', 'sticker', { id: 'media-3', mime_type: 'jpeg' })] }));
+    const [job] = host.scheduled;
+    await host.runJob(job!.type, job!.data, { attempt: 1, attempts: 5 });
+    expect(host.problems).toEqual([]);
+    expect(host.stored).toHaveLength(1);
+    expect(host.stored[0]!.files).toEqual([expect.objectContaining({ contentType: 'application/octet-stream', filename: 'sticker-media-3.bin' })]);
+  });
+
   it('stores a location with a map link, contact cards as fields, a reaction on its message, a choice and an unsupported message', async () => {
     const { host } = await setup();
     const from = '31612345678';
