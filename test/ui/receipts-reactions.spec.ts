@@ -10,6 +10,7 @@ import {
   logIn,
   markPage,
   pageWasNotReloaded,
+  screenshot,
   startUiApp,
   textOf,
   waitForText,
@@ -37,9 +38,12 @@ function receiptChannel(state: ChannelState): () => ChannelPlugin {
     displayName: 'Receipts test',
     icon: ICON,
     channel: 'receipts-test',
-    capabilities: { reply: true, html: false, attachments: false, transcript: false, switchToEmail: false, forward: false, compose: false },
+    capabilities: { reply: true, html: false, attachments: false, transcript: false, switchToEmail: false, forward: false, compose: false, templates: true },
     connect(host) {
       state.host = host;
+    },
+    async templates() {
+      return [{ name: 'order_update', language: 'en_US', category: 'UTILITY', body: 'Your order {{1}} ships {{2}}.', parameterCount: 2 }];
     },
     async send(outbound) {
       await state.gate;
@@ -143,6 +147,7 @@ if (missing) {
       // Only on the message it is for.
       expect(await page.locator('.msg-reactions').count()).toBe(1);
       expect(await pageWasNotReloaded(page)).toBe(true);
+      await screenshot(page, 'thread-receipts-reactions');
       await page.context().close();
     });
 
@@ -167,6 +172,21 @@ if (missing) {
       const status = page.locator(`#msg-${messageId} .delivery`);
       await waitForText(status, 'Failed: Message undeliverable (131026)');
       expect(await status.getAttribute('data-delivery')).toBe('failed');
+      await page.context().close();
+    });
+
+    it('marks a template reply with the template it was sent as', async () => {
+      const { conversationId } = await conversation();
+      newGate(state);
+      state.release();
+      const reply = await ui.api('POST', `/api/conversations/${conversationId}/replies`, {
+        template: { name: 'order_update', language: 'en_US', parameters: ['A-1001', 'tomorrow'] },
+      });
+      expect(reply.status).toBe(201);
+      const page = await openThread(conversationId);
+      const message = page.locator(`#msg-${reply.body.messageId as string}`);
+      await waitForText(message.locator('.msg-template'), 'Template: order_update');
+      expect(await textOf(message.locator('.msg-text'))).toBe('Your order A-1001 ships tomorrow.');
       await page.context().close();
     });
 
