@@ -43,6 +43,8 @@ const MEDIA_JOB = 'media';
 const MEDIA_TYPES = new Set(['image', 'video', 'audio', 'file']);
 const PROFILE_REFRESH_MS = DAY;
 const PROFILE_RETRY_MS = HOUR;
+/** How long one webhook delivery may spend asking the profile API for names (Meta wants its 200 within seconds). */
+const PROFILE_LOOKUP_BUDGET_MS = 8_000;
 
 export interface MessengerPluginOptions {
   /** Milliseconds since the epoch; Parley's clock (tests move it). */
@@ -157,7 +159,7 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
   // ---- the contact's name (profile API) ------------------------------------------------------
 
   /** The contact's name from the profile API, cached and refreshed at most daily; undefined when unknown (never blocks the message). */
-  async function contactName(settings: MessengerSettings, psid: string): Promise<string | undefined> {
+  async function contactName(settings: MessengerSettings, psid: string, lookupsUntil: number): Promise<string | undefined> {
     const storage = connected().storage;
     const key = profileKey(`${settings.pageId}:${psid}`);
     let cached: { name?: string; fetchedAt?: number; failedAt?: number } | null;
@@ -169,6 +171,8 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
     const at = now();
     if (cached?.name && cached.fetchedAt !== undefined && at - cached.fetchedAt < PROFILE_REFRESH_MS) return cached.name;
     if (cached?.failedAt !== undefined && at - cached.failedAt < PROFILE_RETRY_MS) return cached.name;
+    // A large batch of new contacts must not keep Meta waiting for its 200: past the budget, names are left for later.
+    if (Date.now() > lookupsUntil) return cached?.name;
     const answer = await callGraph<{ name?: unknown; first_name?: unknown; last_name?: unknown }>(connected().http, target(settings), {
       path: encodeURIComponent(psid),
       query: { fields: 'name,first_name,last_name' },
@@ -225,8 +229,9 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
     psid: string,
     externalMessageId: string,
     event: MessagingEvent,
+    lookupsUntil: number,
   ): Promise<InboundMessage> {
-    const name = await contactName(settings, psid);
+    const name = await contactName(settings, psid, lookupsUntil);
     const receivedAt = eventTime(event);
     return {
       channel: 'messenger',
@@ -240,14 +245,20 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
     };
   }
 
-  async function onMessage(connection: PluginChannelConnection, settings: MessengerSettings, psid: string, event: MessagingEvent): Promise<void> {
+  async function onMessage(
+    connection: PluginChannelConnection,
+    settings: MessengerSettings,
+    psid: string,
+    event: MessagingEvent,
+    lookupsUntil: number,
+  ): Promise<void> {
     const message = event.message!;
     const mid = typeof message.mid === 'string' && message.mid !== '' ? message.mid : null;
     if (!mid) {
       connected().logger.warn({ pageId: settings.pageId }, 'messenger: a message event without mid; skipped');
       return;
     }
-    const inbound = await baseMessage(connection, settings, psid, mid, event);
+    const inbound = await baseMessage(connection, settings, psid, mid, event, lookupsUntil);
     inbound.text = typeof message.text === 'string' ? message.text : '';
     const payload = typeof message.quick_reply?.payload === 'string' ? message.quick_reply.payload : undefined;
     const fields: MessageField[] = [];
@@ -340,25 +351,37 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
     }
   }
 
-  async function onPostback(connection: PluginChannelConnection, settings: MessengerSettings, psid: string, event: MessagingEvent): Promise<void> {
+  async function onPostback(
+    connection: PluginChannelConnection,
+    settings: MessengerSettings,
+    psid: string,
+    event: MessagingEvent,
+    lookupsUntil: number,
+  ): Promise<void> {
     const postback = event.postback!;
     const title = typeof postback.title === 'string' ? postback.title : '';
     const payload = typeof postback.payload === 'string' ? postback.payload : '';
     const id = typeof postback.mid === 'string' && postback.mid ? postback.mid : `postback:${psid}:${String(event.timestamp)}:${payload}`.slice(0, 500);
-    const inbound = await baseMessage(connection, settings, psid, id, event);
+    const inbound = await baseMessage(connection, settings, psid, id, event, lookupsUntil);
     inbound.text = title || payload;
     if (payload.startsWith(CHOICE_PREFIX)) inbound.choiceId = payload.slice(CHOICE_PREFIX.length);
     await ingest(inbound, inbound.externalThreadId);
   }
 
-  async function onReaction(connection: PluginChannelConnection, settings: MessengerSettings, psid: string, event: MessagingEvent): Promise<void> {
+  async function onReaction(
+    connection: PluginChannelConnection,
+    settings: MessengerSettings,
+    psid: string,
+    event: MessagingEvent,
+    lookupsUntil: number,
+  ): Promise<void> {
     const reaction = event.reaction!;
     const mid = typeof reaction.mid === 'string' ? reaction.mid : '';
     if (!mid) return;
     const unreact = reaction.action === 'unreact';
     const emoji = unreact ? '' : typeof reaction.emoji === 'string' ? reaction.emoji : typeof reaction.reaction === 'string' ? reaction.reaction : '';
     const id = `reaction:${mid}:${unreact ? 'unreact' : 'react'}:${String(event.timestamp)}`;
-    const inbound = await baseMessage(connection, settings, psid, id, event);
+    const inbound = await baseMessage(connection, settings, psid, id, event, lookupsUntil);
     inbound.reaction = { toExternalMessageId: mid, emoji };
     await ingest(inbound, inbound.externalThreadId);
   }
@@ -396,7 +419,7 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
     }
   }
 
-  async function onEvent(connection: PluginChannelConnection, settings: MessengerSettings, event: MessagingEvent): Promise<void> {
+  async function onEvent(connection: PluginChannelConnection, settings: MessengerSettings, event: MessagingEvent, lookupsUntil: number): Promise<void> {
     const count = (kind: string) => metrics?.events.inc({ kind });
     if (typeof event !== 'object' || event === null) return count('other');
     if (event.message?.is_echo === true) return count('echo');
@@ -404,15 +427,15 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
     if (!psid || psid === settings.pageId) return count('other');
     if (event.message) {
       count('message');
-      return onMessage(connection, settings, psid, event);
+      return onMessage(connection, settings, psid, event, lookupsUntil);
     }
     if (event.postback) {
       count('postback');
-      return onPostback(connection, settings, psid, event);
+      return onPostback(connection, settings, psid, event, lookupsUntil);
     }
     if (event.reaction) {
       count('reaction');
-      return onReaction(connection, settings, psid, event);
+      return onReaction(connection, settings, psid, event, lookupsUntil);
     }
     if (event.delivery) {
       count('delivery');
@@ -453,6 +476,7 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
       );
     }
     let failures = 0;
+    const lookupsUntil = Date.now() + PROFILE_LOOKUP_BUDGET_MS;
     for (const entry of body.entry as { id?: unknown; messaging?: unknown }[]) {
       const pageId = typeof entry?.id === 'string' || typeof entry?.id === 'number' ? String(entry.id) : '';
       // The page's connection, and only when its app secret is the one that signed the delivery.
@@ -464,7 +488,7 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
       }
       for (const event of Array.isArray(entry.messaging) ? (entry.messaging as MessagingEvent[]) : []) {
         try {
-          await onEvent(match.connection, match.settings, event);
+          await onEvent(match.connection, match.settings, event, lookupsUntil);
         } catch (error) {
           failures += 1;
           connected().logger.error(
