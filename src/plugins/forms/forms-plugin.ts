@@ -102,6 +102,8 @@ interface Problem {
   value: unknown;
   max?: number;
   options?: string[];
+  /** `type`: what the field takes (default text). */
+  expected?: string;
 }
 
 /** A submission checked against its form: what goes into the conversation. */
@@ -425,7 +427,7 @@ export function createFormsPlugin(options: FormsPluginOptions = {}): ChannelPlug
     }
     for (const [name, value] of given) {
       if (!known.has(name) && !custom.has(name)) problems.push({ name, code: 'unknown', value, options: fieldNames().split(', ') });
-      else if (Array.isArray(value)) problems.push({ name, code: 'twice', value });
+      else if (Array.isArray(value)) problems.push({ name, code: fromPage ? 'twice' : 'type', value });
     }
     const str = (name: string, max: number, required: boolean): string | undefined => {
       const value = given.get(name);
@@ -460,7 +462,7 @@ export function createFormsPlugin(options: FormsPluginOptions = {}): ChannelPlug
           value === null ||
           value === false ||
           (typeof value === 'string' && ['', 'no', 'off', 'false', '0'].includes(value.trim().toLowerCase()));
-        if (!ticked && !unticked && !Array.isArray(value)) problems.push({ name: key, code: 'type', value });
+        if (!ticked && !unticked && !Array.isArray(value)) problems.push({ name: key, code: 'type', value, expected: 'true or false ("yes" or "no")' });
         else if (!ticked && field.required) problems.push({ name: key, code: 'checkbox', value });
         else if (!Array.isArray(value)) fields.push({ key: field.key, label: { en: field.label }, value: ticked ? 'yes' : 'no' });
         continue;
@@ -534,7 +536,7 @@ function apiMessage(problem: Problem): string {
     case 'twice':
       return `${problem.name}: must be given once ${got}`;
     case 'type':
-      return `${problem.name}: must be text ${got}`;
+      return `${problem.name}: must be ${problem.expected ?? 'text'} ${got}`;
   }
 }
 

@@ -324,6 +324,10 @@ describe('forms plugin: JSON submissions', () => {
       'fields.delivered_on',
       'fields.quantity',
     ]);
+    const types = await postJson(s, { ...json, name: ['Ann', 'Bob'], fields: { ...json.fields, agree: 'maybe' } });
+    expect((types.body as { message: string }).message).toBe(
+      'name: must be text (got ["Ann","Bob"]); fields.agree: must be true or false ("yes" or "no") (got "maybe")',
+    );
     const missing = await postJson(s, { email: 'ann@customer.test', message: 'Hi', fields: { agree: true } });
     expect((missing.body as { message: string }).message).toBe('fields.order_number: is required (got nothing)');
     const unknown = await postJson(s, { ...json, fields: { ...json.fields, colour: 'red' }, phone: '123' });
