@@ -2,11 +2,13 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler, Command } from '@nestjs/cqrs';
 import { conversationDecider } from '../../domain/conversation/conversation.decider';
 import { normalizeAddress } from '../../domain/shared/address';
-import { hiddenInbox, InboxAccess, InvalidRequestError, NotFoundError } from '../access/inbox-access';
+import { isDomainError } from '../../domain/shared/domain-error';
+import { AccessDeniedError, hiddenInbox, InboxAccess, InvalidRequestError, NotFoundError } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { ATTACHMENT_STORE, type AttachmentStore } from '../ports/attachment-store.port';
 import type { InboundMessage, IngestResult } from '../ports/channel.port';
+import { ConcurrencyError } from '../ports/event-store.port';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
 import { deriveIds, streams } from '../streams';
 import { checkedFields, checkedFiles, checkedReaction, checkedSpam } from './inbound-message-checks';
@@ -109,7 +111,9 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
         { ...ctx, actor: { type: 'contact', address } },
       );
     } catch (error) {
-      await removeStored();
+      // A refusal wrote nothing: its files go. After any other failure the write may have landed
+      // (a store that timed out): the files stay, as a message may name them (delete forever takes them).
+      if (isRefusal(error)) await removeStored();
       throw error;
     }
     const duplicate = outcome.events.length === 0;
@@ -164,6 +168,17 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
           : undefined;
     return { conversationId, messageId: target ?? deriveIds.message(conversationId, reaction.toExternalMessageId), duplicate: outcome.events.length === 0 };
   }
+}
+
+/** An error that says the command was refused before anything was written. */
+function isRefusal(error: unknown): boolean {
+  return (
+    isDomainError(error) ||
+    error instanceof ConcurrencyError ||
+    error instanceof InvalidRequestError ||
+    error instanceof NotFoundError ||
+    error instanceof AccessDeniedError
+  );
 }
 
 const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -19,6 +19,7 @@ interface WebhookBody {
   spam?: unknown;
   contactEmail?: unknown;
   reaction?: unknown;
+  continuesConversationId?: string;
 }
 
 /**
@@ -61,6 +62,7 @@ function extensionsPlugin(state: { host: ChannelHostConnection | null }): () => 
             ...(body.spam === undefined ? {} : { spam: body.spam as boolean }),
             ...(body.contactEmail === undefined ? {} : { contactEmail: body.contactEmail as string }),
             ...(body.reaction === undefined ? {} : { reaction: body.reaction as InboundMessage['reaction'] }),
+            ...(body.continuesConversationId === undefined ? {} : { continuesConversationId: body.continuesConversationId }),
           };
           try {
             const result = await host.ingest(message);
@@ -223,6 +225,21 @@ describe('channel plugins hand over files, fields, spam, a shared email and reac
     expect(filesOnDisk(first.body.conversationId)).toHaveLength(1);
     const detail = await get(`/api/conversations/${first.body.conversationId}`);
     expect(detail.body.messages).toHaveLength(1);
+  });
+
+  it('a message the core refuses after its files were kept takes them away again', async () => {
+    // Continuing a conversation that does not exist is refused by the decider, after the files were put under its id.
+    const missing = '0b9a4a52-3c1e-4d3f-9f55-7d1f0e2a0c11';
+    const res = await webhook({
+      thread: nextThread(),
+      id: `refused-${n}`,
+      text: 'Late answer',
+      continuesConversationId: missing,
+      files: [{ filename: 'late.pdf', contentType: 'application/pdf', base64: pdf.toString('base64') }],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/continuesConversationId/);
+    expect(filesOnDisk(missing)).toEqual([]);
   });
 
   it('delete forever takes the files of the conversation too', async () => {
