@@ -8,6 +8,7 @@ import type { Locale } from '../i18n/i18n';
 import { PluginRegistry } from '../../plugins/registry/plugin-registry';
 import { channelLabel, InboxScreen, listItem, otherConversationLinks, threadView } from './inbox-screen';
 import { stateQuery, type InboxState } from './inbox-state';
+import { ReplyBox } from './reply-box';
 
 /**
  * Builds the template contexts of the inbox screen's parts. The full page and the htmx fragments
@@ -19,6 +20,7 @@ export class InboxPresenter {
     readonly screen: InboxScreen,
     private readonly plugins: PluginRegistry,
     private readonly activity: ChannelActivity,
+    private readonly replyBox: ReplyBox,
   ) {}
 
   /** "New email" is offered where the email channel's plugin declares that it composes (rule 13). */
@@ -136,8 +138,10 @@ export class InboxPresenter {
       inbox ? this.screen.teammates(inbox) : Promise.resolve([]),
       this.screen.otherConversations(agent, conversation),
     ]);
-    const thread = threadView(conversation, state, teammates, agent, locale, this.plugins.capabilitiesOf(conversation.channel));
+    const thread = threadView(conversation, state, teammates, agent, locale, this.plugins.capabilitiesOf(conversation.channel), this.plugins);
     if (options.seen && thread.latestInbound) void this.activity.agentSeen(conversation.id).catch(() => undefined);
-    return { locale, thread, others: otherConversationLinks(others, state, locale), hasOthers: others.length > 0 };
+    // The reply box: the default reply channel, the channel's reply window and its approved templates.
+    const replyBox = await this.replyBox.view(agent, conversation, thread.actions, this.plugins.capabilitiesOf(conversation.channel), locale);
+    return { locale, thread: { ...thread, replyBox }, others: otherConversationLinks(others, state, locale), hasOthers: others.length > 0 };
   }
 }

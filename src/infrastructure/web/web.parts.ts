@@ -1,3 +1,4 @@
+import { ReplyBox } from './reply-box';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
@@ -40,4 +41,13 @@ export const webControllers = [
   BotSettingsController,
 ];
 
-export const webProviders = [WebRenderer, WebExceptionFilter, InboxScreen, InboxPresenter, ConversationChanges, WebHttpSetup, InboxRoutingSettingsView];
+export const webProviders = [
+  WebRenderer,
+  WebExceptionFilter,
+  InboxScreen,
+  ReplyBox,
+  InboxPresenter,
+  ConversationChanges,
+  WebHttpSetup,
+  InboxRoutingSettingsView,
+];

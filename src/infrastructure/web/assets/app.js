@@ -262,7 +262,9 @@
       tab.setAttribute('aria-selected', String(on));
       tab.tabIndex = on ? 0 : -1;
     });
-    if (focus) $('textarea', name === 'reply' ? reply : comment).focus();
+    // A closed reply window leaves the reply tab without a text box (only the template picker).
+    var field = focus && ($('textarea', name === 'reply' ? reply : comment) || $('summary', name === 'reply' ? reply : comment));
+    if (field) field.focus();
     return true;
   }
   function restoreComposer() {
@@ -749,6 +751,22 @@
     var active = $('#list > li.conv.is-active');
     if (active) active.scrollIntoView({ block: 'nearest' });
   }
+  // ---- template picker: the live preview of the chosen template, its parameters filled in ------
+  document.addEventListener('input', function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.hasAttribute('data-template-parameter')) return;
+    var choice = input.closest('.template-choice');
+    var preview = choice && $('.template-preview', choice);
+    if (!preview) return;
+    var values = {};
+    $$('[data-template-parameter]', choice).forEach(function (field) {
+      values[field.getAttribute('data-template-parameter')] = field.value.trim();
+    });
+    preview.textContent = String(preview.getAttribute('data-template-body') || '').replace(/\{\{\s*(\d+)\s*\}\}/g, function (whole, n) {
+      return values[n] || '[' + n + ']';
+    });
+  });
+
   // ---- reply attachments ---------------------------------------------------------------------
   // Each chosen file is uploaded at once (its bytes as the body); the reply form then carries the
   // ids it got back (attachmentIds), one hidden input per file, removable until the reply is sent.
