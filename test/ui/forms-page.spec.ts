@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { reportSkippedSuite } from '../support/engines';
-import { chromiumMissing, eventually, launchChromium, startUiApp, type UiApp } from '../support/ui-harness';
+import { chromiumMissing, eventually, launchChromium, logIn, screenshot, startUiApp, type UiApp } from '../support/ui-harness';
 import { startChatSite, type ChatSite } from './support/chat-site';
 
 /**
@@ -77,6 +77,41 @@ if (missing) {
       return (await ui.api('GET', `/api/conversations/${item!.id}`)).body;
     }
 
+    it('is connected by an admin in Inbox settings, with its extra fields, and its page is there at once', async () => {
+      const { context, page } = await newPage('en-US');
+      try {
+        await logIn(page, ui.baseUrl);
+        await page.goto(`${ui.baseUrl}/settings`);
+        const form = page.locator('#connect-forms');
+        await form.getByLabel('Name', { exact: true }).fill('Returns form');
+        await form.getByLabel('Title of the form').fill('Return a product');
+        await form.getByLabel('Extra fields').fill('order_number | Order number | text | required\nreason | Why? | select(Too small; Broken)');
+        await form.getByLabel('Websites allowed to embed the form').fill(site.origin);
+        await form.getByRole('button', { name: 'Generate' }).click();
+        await Promise.all([page.waitForURL(/saved=channel-connected/), form.getByRole('button', { name: 'Connect Forms' }).click()]);
+        const connections = (await ui.api('GET', `/api/inboxes/${new URL(page.url()).searchParams.get('inbox')}/channels`)).body.channels as {
+          id: string;
+          name: string;
+          settings: Record<string, unknown>;
+        }[];
+        const created = connections.find((c) => c.name === 'Returns form')!;
+        expect(created.settings).toMatchObject({
+          title: 'Return a product',
+          customFields: ['order_number | Order number | text | required', 'reason | Why? | select(Too small; Broken) | optional'],
+          allowedOrigins: [site.origin],
+          csrfSecret: '••••',
+        });
+        const row = page.locator(`li.channel-connection[data-connection-id="${created.id}"]`);
+        expect(await row.getByLabel('Embed code').inputValue()).toContain(`<iframe src="${ui.baseUrl}/forms/${created.id}"`);
+
+        await page.goto(`${ui.baseUrl}/forms/${created.id}`);
+        expect(await page.getByRole('heading', { name: 'Return a product' }).isVisible()).toBe(true);
+        expect(await page.getByLabel('Why?').isVisible()).toBe(true);
+      } finally {
+        await context.close();
+      }
+    }, 60_000);
+
     it('is filled in and sent on its hosted page, and the message lands in the Forms view with its fields', async () => {
       const { context, page } = await newPage('en-US');
       try {
@@ -91,6 +126,7 @@ if (missing) {
         await page.getByLabel('Size').selectOption('Large');
         await page.getByLabel('I agree to be contacted').check();
         await page.getByLabel('Message').fill('The kettle leaks from the bottom.');
+        await screenshot(page, 'forms-page');
         // The honeypot is out of sight (off the page) and out of the tab order.
         const honeypot = page.locator('#f-website');
         expect((await honeypot.boundingBox())!.x).toBeLessThan(-1000);
@@ -136,6 +172,7 @@ if (missing) {
         })()`);
         await page.getByRole('button', { name: 'Versturen' }).click();
         await page.getByRole('alert').waitFor();
+        await screenshot(page, 'forms-page-errors-nl');
         expect(await page.locator('#f-fields-size-error').textContent()).toBe('Kies een van de mogelijkheden.');
         // What was typed is still there; corrected, it goes through.
         expect(await page.getByLabel('Bericht').inputValue()).toBe('Hallo');
