@@ -649,7 +649,8 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
       });
       connection.listen({
         name: 'template-sync-schedule',
-        start: () => scheduleNextSyncAll(),
+        // A queue that refuses now costs the six-hourly sync until the next start, never the start itself.
+        start: () => scheduleNextSyncAll().catch((error) => host.logger.warn({ err: error }, 'could not schedule the six-hourly WhatsApp template sync')),
         stop: () => undefined,
       });
     },
