@@ -41,6 +41,7 @@ const CHOICE_PREFIX = 'parley:choice:';
 const EMAIL = /^[^\s@<>"]{1,200}@[^\s@<>"]{1,200}\.[^\s@<>"]{1,60}$/;
 const MEDIA_JOB = 'media';
 const MEDIA_TYPES = new Set(['image', 'video', 'audio', 'file']);
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 const PROFILE_REFRESH_MS = DAY;
 const PROFILE_RETRY_MS = HOUR;
 /** How long one webhook delivery may spend asking the profile API for names (Meta wants its 200 within seconds). */
@@ -201,13 +202,14 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
   // ---- inbound ---------------------------------------------------------------------------------
 
   /** Ingests; a refusal the host answers with a 4xx (a reaction to a message Parley never had) is logged and skipped, anything else redelivered. */
-  async function ingest(message: InboundMessage, thread: string): Promise<void> {
+  async function ingest(message: InboundMessage, thread: string, options: { rethrowRefusal?: boolean } = {}): Promise<void> {
     let result;
     try {
       result = await connected().ingest(message);
     } catch (error) {
       const status = (error as { statusCode?: unknown }).statusCode;
       if (typeof status === 'number' && status >= 400 && status < 500) {
+        if (options.rethrowRefusal) throw error;
         // A connection removed meanwhile, a reaction to a message Parley never had: retrying cannot help.
         const log = status === 404 ? connected().logger.warn : connected().logger.error;
         log.call(connected().logger, { status, reason: (error as Error).message, thread }, 'messenger: Parley refused an event of the webhook; skipped');
@@ -311,7 +313,10 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
   async function download(settings: MessengerSettings, ref: MediaRef, index: number): Promise<InboundFile> {
     const response = await connected().http.request(ref.url, { timeoutMs: 60_000, maxResponseBytes: MAX_ATTACHMENT_BYTES });
     if (response.status < 200 || response.status >= 300) throw new Error(`the file's address answered ${response.status}`);
-    const contentType = (response.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim() || 'application/octet-stream';
+    if (response.body.length === 0) throw new Error("the file's address answered no bytes");
+    const given = (response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    // What the CDN says, when it is a media type; bytes of no stated type otherwise.
+    const contentType = MEDIA_TYPE.test(given) ? given : 'application/octet-stream';
     return { filename: fileName(response.url || ref.url, ref.type, contentType, index), contentType, content: response.body };
   }
 
@@ -339,15 +344,26 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
         missing.push(ref);
       }
     }
-    const fields = [
+    const noted = (refs: MediaRef[]) => [
       ...(message.fields ?? []),
-      ...missing.map((ref) => ({ key: 'attachment-missing', label: localized('attachmentMissing'), value: ref.type })),
+      ...refs.map((ref) => ({ key: 'attachment-missing', label: localized('attachmentMissing'), value: ref.type })),
     ];
+    const fields = noted(missing);
     const complete: InboundMessage = { ...message, ...(files.length ? { files } : {}), ...(fields.length ? { fields } : {}) };
     try {
-      await ingest(complete, message.externalThreadId);
+      await ingest(complete, message.externalThreadId, { rethrowRefusal: files.length > 0 });
     } catch (error) {
-      throw new Error(`messenger: could not store a message with files: ${(error as Error).message}`, { cause: error });
+      const status = (error as { statusCode?: unknown }).statusCode;
+      if (typeof status !== 'number' || status < 400 || status >= 500) {
+        throw new Error(`messenger: could not store a message with files: ${(error as Error).message}`, { cause: error });
+      }
+      // Parley refused the files themselves (their size or type): the message is kept without them, saying which are missing.
+      connected().logger.warn({ reason: (error as Error).message }, 'messenger: the inbox refused the files of a message; stored without them');
+      try {
+        await ingest({ ...message, fields: noted(media) }, message.externalThreadId);
+      } catch (again) {
+        throw new Error(`messenger: could not store a message without its files: ${(again as Error).message}`, { cause: again });
+      }
     }
   }
 

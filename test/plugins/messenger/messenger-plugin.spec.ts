@@ -281,6 +281,32 @@ describe('messenger plugin: webhook', () => {
         ],
       });
       expect(s.host.stored[1]!.files).toBeUndefined();
+
+      // An empty answer is no file: tried again, then the message is stored with the note.
+      s.graph.on('GET', /^\/cdn\/empty\.jpg$/, () => ({ body: Buffer.alloc(0), contentType: 'image/jpeg' }));
+      await webhook(s.host, [
+        { id: PAGE, messaging: [message('111', 'm_empty', { attachments: [{ type: 'video', payload: { url: `${s.graph.baseUrl}/cdn/empty.jpg` } }] })] },
+      ]);
+      const empty = s.host.scheduled.find((j) => j.options.jobId === 'media:m_empty')!;
+      await expect(s.host.runJob('media', empty.data, { attempt: 2, attempts: 3 })).rejects.toThrow(/no bytes/);
+      await s.host.runJob('media', empty.data, { attempt: 3, attempts: 3 });
+      expect(s.host.stored.at(-1)).toMatchObject({ externalMessageId: 'm_empty', fields: [{ key: 'attachment-missing', value: 'video' }] });
+
+      // A file whose type the CDN does not name properly is kept as bytes of no stated type.
+      s.graph.on('GET', /^\/cdn\/odd\.bin$/, () => ({ body: Buffer.from('odd'), contentType: 'not a type' }));
+      await webhook(s.host, [
+        {
+          id: PAGE,
+          messaging: [message('111', 'm_odd', { text: 'odd file', attachments: [{ type: 'file', payload: { url: `${s.graph.baseUrl}/cdn/odd.bin` } }] })],
+        },
+      ]);
+      const odd = s.host.scheduled.find((j) => j.options.jobId === 'media:m_odd')!;
+      await s.host.runJob('media', odd.data, { attempt: 1, attempts: 3 });
+      expect(s.host.stored.at(-1)).toMatchObject({
+        externalMessageId: 'm_odd',
+        text: 'odd file',
+        files: [{ filename: 'odd.bin', contentType: 'application/octet-stream', content: Buffer.from('odd') }],
+      });
     } finally {
       await s.close();
     }
