@@ -341,6 +341,11 @@ describe('messenger plugin: webhook', () => {
         [replyId, 'read'],
       ]);
       expect(s.host.metricValue('webhook_events_total', { kind: 'echo' })).toBe(1);
+
+      // Deleted forever: what the plugin kept for it (the thread, the reply's mids, the contact's name) goes too.
+      expect((await s.host.storage.list('')).length).toBeGreaterThan(0);
+      await s.host.deleteForever(conversationId, { deliveries: 2 });
+      expect(await s.host.storage.list('')).toEqual([]);
     } finally {
       await s.close();
     }
