@@ -193,6 +193,27 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'template-parameter-empty', template: 'template.parameters[{{index}}]: must not be empty' },
   { code: 'template-parameter-too-long', template: 'template.parameters[{{index}}]: must be at most {{max}} characters (got {{length}})' },
   { code: 'template-parameter-layout', template: 'template.parameters[{{index}}]: must be one line, without tabs or more than four spaces in a row' },
+  { code: 'inbound-files-not-list', template: 'files: must be a list of files (got {{value}})' },
+  { code: 'inbound-files-too-many', template: 'files: at most {{max}} files per message (got {{count}})' },
+  { code: 'inbound-file-content', template: "files[{{index}}].content: must be the file's bytes, a non-empty Buffer (got {{value}})" },
+  { code: 'inbound-file-too-large', template: 'files[{{index}}].content: at most {{max}} bytes per file (got {{size}})' },
+  { code: 'inbound-file-type', template: 'files[{{index}}].contentType: must be a media type like image/jpeg (got {{value}})' },
+  { code: 'inbound-file-name', template: "files[{{index}}].filename: must be the file's name as text (got {{value}})" },
+  { code: 'inbound-files-total-too-large', template: 'files: at most {{max}} bytes in all per message (got {{size}})' },
+  { code: 'message-fields-invalid', template: 'fields: must be a list of at most {{max}} fields (got {{value}})' },
+  { code: 'message-field-key', template: 'fields[{{index}}].key: must be 1 to {{max}} characters (got {{value}})' },
+  {
+    code: 'message-field-label',
+    template: "fields[{{index}}].label: must be texts by language of at most {{max}} characters with a non-empty English one, { en: '…' } (got {{value}})",
+  },
+  { code: 'message-field-value', template: 'fields[{{index}}].value: must be text of at most {{max}} characters (got {{value}})' },
+  { code: 'message-field-url', template: 'fields[{{index}}].url: must be an http(s) URL of at most {{max}} characters (got {{value}})' },
+  {
+    code: 'inbound-reaction-invalid',
+    template: "reaction: must be { toExternalMessageId, emoji } with the reacted-to message's id and the emoji as text (got {{value}})",
+  },
+  { code: 'inbound-spam-invalid', template: 'spam: must be true or false (got {{value}})' },
+  { code: 'reaction-thread-unknown', template: 'thread {{thread}} of the {{channel}} channel not found; a reaction needs its conversation' },
   { code: 'json-too-deep', template: 'the JSON body is nested deeper than {{max}} levels of objects and arrays; send a flatter body' },
 ];
 
