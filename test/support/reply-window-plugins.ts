@@ -63,5 +63,8 @@ export function formsLikePlugin(): ChannelPlugin {
 }
 
 /** The API and email channels of Parley, without the built-ins that would feed `forms` themselves. */
-export const apiAndEmail = (): BuiltInPluginFactory[] =>
-  BUILT_IN_PLUGINS.filter((factory) => /createEmailPlugin|createApiChannelPlugin/.test(factory.toString()));
+export function apiAndEmail(): BuiltInPluginFactory[] {
+  const picked = BUILT_IN_PLUGINS.filter((factory) => /createEmailPlugin|createApiChannelPlugin/.test(factory.toString()));
+  if (picked.length !== 2) throw new Error(`expected the api and email factories among BUILT_IN_PLUGINS, found ${picked.length}`);
+  return picked;
+}
