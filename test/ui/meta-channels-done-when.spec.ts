@@ -268,6 +268,15 @@ if (missing) {
       await waitForDelivery(messageId, 'read', 'Read');
       expect(await pageWasNotReloaded(agent)).toBe(true);
       await screenshot(agent, 'done-when-messenger-read');
+
+      // The receipts changed nothing the agent answers: the next reply from the same box goes out (not "stale").
+      const next = await replyFromTheBox('It should arrive tomorrow.');
+      await waitForDelivery(next, 'sent', 'Sent');
+      expect(await textOf(agent.locator('#composer-alert'))).toBe('');
+      expect((await messagesOf(conversations.messenger)).filter((m) => m.direction === 'out').map((m) => m.text)).toEqual([
+        'It left our warehouse this morning.',
+        'It should arrive tomorrow.',
+      ]);
     }, 60_000);
 
     it('a WhatsApp message lands live in the WhatsApp view; forged, unsigned and replayed deliveries store nothing', async () => {

@@ -7,11 +7,20 @@ import { InvalidRequestError } from '../access/inbox-access';
 import { agentContext, type AuthenticatedAgent } from '../command-handling/command-context';
 import { CHANNEL_CATALOG, type ChannelCatalog, type ChannelMessageTemplate } from '../ports/channel-catalog.port';
 import { CLOCK, type Clock } from '../ports/clock.port';
+import { EVENT_STORE, type EventStore } from '../ports/event-store.port';
 import type { ConversationDetail } from '../ports/read-store.port';
 import { GetConversationQuery } from '../queries/inbox-queries.handler';
+import { streams } from '../streams';
 import { ChangeConversation } from './change-conversation.handler';
 import type { ConversationCommandResult } from './conversation-result';
 import { ReplyAttachments } from './reply-attachments';
+
+/**
+ * What happens to replies already sent (the channel took one; the contact's phone got it, read it)
+ * does not change what the agent answers: a reply written before such receipts arrived is not
+ * stale. Anything else recorded since the revision the agent saw still is (409, look first).
+ */
+const RECEIPT_EVENTS: ReadonlySet<string> = new Set(['ReplyDelivered', 'ReplyStatusReported']);
 
 /** The most characters one parameter of a template may have. */
 export const TEMPLATE_PARAMETER_MAX_LENGTH = 1000;
@@ -91,6 +100,7 @@ export class SendReplyHandler implements ICommandHandler<SendReplyCommand> {
     private readonly attachments: ReplyAttachments,
     @Inject(CHANNEL_CATALOG) private readonly catalog: ChannelCatalog,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   async execute({ reply }: SendReplyCommand): Promise<SendReplyResult> {
@@ -101,6 +111,7 @@ export class SendReplyHandler implements ICommandHandler<SendReplyCommand> {
     const template = reply.template ? await this.templateReply(conversation, channel, reply) : null;
     const attachments = await this.attachments.forReply(agent, conversationId, channel, reply.attachmentIds);
     if (!template) await this.requireOpenWindow(conversation, channel);
+    const expectedRevision = await this.revisionToExpect(conversationId, reply.expectedRevision);
 
     const messageId = randomUUID();
     const result = await this.commandBus.execute(
@@ -120,10 +131,20 @@ export class SendReplyHandler implements ICommandHandler<SendReplyCommand> {
             now,
           },
         }),
-        agentContext(agent, { expectedRevision: reply.expectedRevision }),
+        agentContext(agent, { expectedRevision }),
       ),
     );
     return { ...result, messageId };
+  }
+
+  /**
+   * The revision the reply is checked against: the one the agent saw, moved past receipts of earlier
+   * replies recorded since (RECEIPT_EVENTS). Anything recorded after this read still makes it stale.
+   */
+  private async revisionToExpect(conversationId: string, seen: number | undefined): Promise<number | undefined> {
+    if (seen === undefined || seen < 0) return seen;
+    const since = await this.store.readStream(streams.conversation(conversationId), { fromRevision: seen + 1 });
+    return since.length > 0 && since.every((event) => RECEIPT_EVENTS.has(event.type)) ? since[since.length - 1]!.revision : seen;
   }
 
   /** A free-form reply on the conversation's own channel needs its window open (when the channel has one). */
