@@ -242,10 +242,16 @@ describe('newcomer bugs (e2e)', () => {
       expect(chat).toMatch(/<a href="\/settings\?inbox(=|&#x3D;)[0-9a-f-]+" id="connect-channel-link">Connect a channel in Inbox settings<\/a>/);
       expect(await page('/ui/list?view=chat', { 'accept-language': 'nl' })).toContain('zodra er een Chat-kanaal aan deze inbox is gekoppeld');
       expect(chat).not.toContain('New conversations appear here as they arrive');
-      // A channel no plugin provides says that none can arrive.
-      const whatsapp = await page('/ui/list?view=whatsapp');
-      expect(whatsapp).toContain('No WhatsApp channel is connected to Parley yet, so no conversation can arrive here.');
-      expect(whatsapp).not.toContain('connect-channel-link');
+      // Messenger, WhatsApp and forms are connected per inbox the same way (issue 15).
+      for (const [view, name] of [
+        ['messenger', 'Messenger'],
+        ['whatsapp', 'WhatsApp'],
+        ['forms', 'Forms'],
+      ] as const) {
+        const empty = await page(`/ui/list?view=${view}`);
+        expect(empty).toContain(`No open ${name} conversations. They appear here once a ${name} channel is connected to this inbox and someone writes.`);
+        expect(empty).toContain('id="connect-channel-link"');
+      }
     });
 
     it('shows a forward in the list and as a row of the thread (item 1)', async () => {
