@@ -234,6 +234,16 @@ describe('reply windows and templates (e2e over HTTP)', () => {
       return shown?.delivery?.status === 'delivered' ? shown : undefined;
     });
     expect(detail).toMatchObject({ direction: 'out', channel: 'email' });
+
+    // Naming the form's own channel, which cannot send, is refused before anything is recorded.
+    const before = (await get(`/api/conversations/${conversationId}`)).body.messages.length;
+    const refused = await post(`/api/conversations/${conversationId}/replies`, { text: 'On the form channel', channel: 'forms' });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({
+      code: 'reply-channel-cannot-send',
+      message: 'channel: the forms channel cannot send replies; answer on another channel, such as email',
+    });
+    expect((await get(`/api/conversations/${conversationId}`)).body.messages).toHaveLength(before);
   });
 
   it('answers reply-options for channels without a window, and 404 for a conversation out of reach', async () => {

@@ -108,6 +108,10 @@ export class SendReplyHandler implements ICommandHandler<SendReplyCommand> {
     // Out of reach answers as unknown (404), before anything else is looked at.
     const conversation = await this.queryBus.execute(new GetConversationQuery(agent, conversationId));
     const channel = reply.channel ?? defaultReplyChannel(this.catalog, conversation.channel);
+    // A channel that only takes messages in (a support form) never sends: refuse before anything is recorded.
+    if (this.catalog.capabilitiesOf(channel)?.reply === false) {
+      throw new InvalidRequestError(`channel: the ${channel} channel cannot send replies; answer on another channel, such as email`);
+    }
     const template = reply.template ? await this.templateReply(conversation, channel, reply) : null;
     const attachments = await this.attachments.forReply(agent, conversationId, channel, reply.attachmentIds);
     if (!template) await this.requireOpenWindow(conversation, channel);

@@ -179,6 +179,7 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
     template: 'the {{channel}} channel keeps no transcripts: only conversations of a channel that declares the transcript capability (such as chat) have one',
   },
   { code: 'template-not-supported', template: 'template: the {{channel}} channel does not send templates; write the reply instead' },
+  { code: 'reply-channel-cannot-send', template: 'channel: the {{channel}} channel cannot send replies; answer on another channel, such as email' },
   {
     code: 'template-with-text',
     template: "text: leave text and html out when sending a template; the template's body with its parameters is the text",
