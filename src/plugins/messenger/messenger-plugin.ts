@@ -18,6 +18,7 @@ import {
   type ReplyWindow,
 } from '../channel-plugin';
 import { callGraph, type GraphTarget } from '../meta/graph';
+import { refusalStatus, withoutRefusedParts } from '../meta/keep-refused';
 import { answerHandshake, signingSecret } from '../meta/webhook';
 import { localized, MESSENGER_STRINGS } from './i18n';
 import { MESSENGER_SECRETS, MESSENGER_SETTING_FIELDS, messengerSettings, validateMessengerSettings, type MessengerSettings } from './settings';
@@ -201,23 +202,49 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
 
   // ---- inbound ---------------------------------------------------------------------------------
 
-  /** Ingests; a refusal the host answers with a 4xx (a reaction to a message Parley never had) is logged and skipped, anything else redelivered. */
+  /**
+   * Ingests. A refusal the host answers with a 4xx (fields it does not take, a reaction to a message
+   * Parley never had) is not redelivered, and the message is not lost either: it is handed over once
+   * more with its text only and a note saying what was left out (Meta has its 200). Only a message
+   * refused even then is dropped, logged at error level with its mid. Anything else is redelivered.
+   */
   async function ingest(message: InboundMessage, thread: string, options: { rethrowRefusal?: boolean } = {}): Promise<void> {
     let result;
+    let handedOver = message;
     try {
       result = await connected().ingest(message);
     } catch (error) {
-      const status = (error as { statusCode?: unknown }).statusCode;
-      if (typeof status === 'number' && status >= 400 && status < 500) {
-        if (options.rethrowRefusal) throw error;
-        // A connection removed meanwhile, a reaction to a message Parley never had: retrying cannot help.
-        const log = status === 404 ? connected().logger.warn : connected().logger.error;
-        log.call(connected().logger, { status, reason: (error as Error).message, thread }, 'messenger: Parley refused an event of the webhook; skipped');
+      const status = refusalStatus(error);
+      if (status === undefined) throw new Redeliver((error as Error)?.message ?? String(error));
+      if (options.rethrowRefusal) throw error;
+      const reason = (error as Error).message;
+      const stripped = withoutRefusedParts(message, reason, 'Messenger');
+      let refusal: unknown = error;
+      if (stripped) {
+        try {
+          result = await connected().ingest(stripped);
+          handedOver = stripped;
+          connected().logger.warn(
+            { mid: message.externalMessageId, status, reason, thread },
+            'messenger: the inbox refused part of a message; stored without it',
+          );
+        } catch (again) {
+          if (refusalStatus(again) === undefined) throw new Redeliver((again as Error)?.message ?? String(again));
+          refusal = again;
+        }
+      }
+      if (!result) {
+        // A connection removed meanwhile, an inbox gone: retrying cannot help. Taking back a reaction Parley never had is no loss.
+        const log = message.reaction && !message.reaction.emoji ? connected().logger.warn : connected().logger.error;
+        log.call(
+          connected().logger,
+          { mid: message.externalMessageId, status: refusalStatus(refusal), reason: (refusal as Error).message, thread },
+          'messenger: Parley refused a message of the webhook; it is not stored',
+        );
         return;
       }
-      throw new Redeliver((error as Error)?.message ?? String(error));
     }
-    if (!message.reaction) await rememberThread(thread, result.conversationId);
+    if (!handedOver.reaction) await rememberThread(thread, result.conversationId);
   }
 
   function eventTime(event: MessagingEvent): string | undefined {
@@ -353,8 +380,7 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
     try {
       await ingest(complete, message.externalThreadId, { rethrowRefusal: files.length > 0 });
     } catch (error) {
-      const status = (error as { statusCode?: unknown }).statusCode;
-      if (typeof status !== 'number' || status < 400 || status >= 500) {
+      if (refusalStatus(error) === undefined) {
         throw new Error(`messenger: could not store a message with files: ${(error as Error).message}`, { cause: error });
       }
       // Parley refused the files themselves (their size or type): the message is kept without them, saying which are missing.

@@ -18,6 +18,7 @@ import {
   type ReplyWindow,
 } from '../channel-plugin';
 import { callGraph, classifyGraphError, type GraphErrorBody } from '../meta/graph';
+import { refusalStatus, withoutRefusedParts } from '../meta/keep-refused';
 import { answerHandshake, signingSecret } from '../meta/webhook';
 import { INBOUND_NOTES, textIn, WHATSAPP_TEXT } from './i18n';
 import { normaliseMessage, parseThreadId, statusReason, type NormalisedMessage, type WaStatus, type WaWebhook } from './inbound';
@@ -256,19 +257,46 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
       metrics.messages.inc({ type });
       return;
     }
+    const kept = await ingestKeeping(item.message);
+    metrics.messages.inc({ type: kept ? type : 'refused' });
+  }
+
+  /**
+   * Ingests; when the inbox refuses the message (4xx: its fields, a reaction to a message Parley
+   * never had) it is handed over once more with its text only and a note saying what was left out,
+   * as Meta has its 200. False when even that is refused: dropped, logged at error level with its wamid.
+   * Anything else throws (the delivery is answered 500, or the job tried again). `refused`: the
+   * inbox's refusal of this very message already in hand (it is not handed over whole again).
+   */
+  async function ingestKeeping(message: InboundMessage, refused?: unknown): Promise<boolean> {
     try {
-      await ingest(item.message);
+      if (refused) throw refused;
+      await ingest(message);
+      return true;
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status !== undefined && status >= 400 && status < 500) {
-        // Not worth a redelivery (a reaction to a message Parley never had): said in the log, not stored.
-        host.logger.warn({ err: error, externalMessageId: item.message.externalMessageId }, 'a WhatsApp message was refused by the inbox; skipped');
-        metrics.messages.inc({ type: 'refused' });
-        return;
+      const status = refusalStatus(error);
+      if (status === undefined) throw error;
+      const reason = (error as Error).message;
+      const stripped = withoutRefusedParts(message, reason, 'WhatsApp');
+      let refusal: unknown = error;
+      if (stripped) {
+        try {
+          await ingest(stripped);
+          host.logger.warn({ externalMessageId: message.externalMessageId, status, reason }, 'the inbox refused part of a WhatsApp message; stored without it');
+          return true;
+        } catch (again) {
+          if (refusalStatus(again) === undefined) throw again;
+          refusal = again;
+        }
       }
-      throw error;
+      const log = message.reaction && !message.reaction.emoji ? host.logger.warn : host.logger.error;
+      log.call(
+        host.logger,
+        { externalMessageId: message.externalMessageId, status: refusalStatus(refusal), reason: (refusal as Error).message },
+        'the inbox refused a WhatsApp message; it is not stored',
+      );
+      return false;
     }
-    metrics.messages.inc({ type });
   }
 
   async function mediaJob(data: Record<string, unknown>, job: { attempt: number; attempts: number }): Promise<void> {
@@ -298,16 +326,18 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
     try {
       await ingest(finalMessage);
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status === undefined || status < 400 || status >= 500) throw error;
-      if (!finalMessage.files) throw new PermanentPluginError(`the inbox refused a WhatsApp media message: ${(error as Error).message}`);
+      if (refusalStatus(error) === undefined) throw error;
       // The inbox refused the file itself (its size or type): the message is kept without it, saying why.
       const note = INBOUND_NOTES.mediaMissing(media.type, (error as Error).message);
-      host.logger.warn(
-        { externalMessageId: message.externalMessageId, reason: (error as Error).message },
-        'the inbox refused a WhatsApp file; the message is stored without it',
-      );
-      await ingest({ ...message, text: message.text ? `${message.text}\n\n${note}` : note });
+      let kept: boolean;
+      if (finalMessage.files) {
+        host.logger.warn(
+          { externalMessageId: message.externalMessageId, reason: (error as Error).message },
+          'the inbox refused a WhatsApp file; the message is stored without it',
+        );
+        kept = await ingestKeeping({ ...message, text: message.text ? `${message.text}\n\n${note}` : note });
+      } else kept = await ingestKeeping(finalMessage, error);
+      if (!kept) throw new PermanentPluginError(`the inbox refused a WhatsApp media message: ${(error as Error).message}`);
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createOutboundHttp } from '../../../src/infrastructure/outbound/outbound-guard';
-import type { ChannelPlugin, OutboundMessage, PluginConversation } from '../../../src/plugins/channel-plugin';
+import type { ChannelPlugin, InboundMessage, OutboundMessage, PluginConversation } from '../../../src/plugins/channel-plugin';
 import { MESSENGER_STRINGS } from '../../../src/plugins/messenger/i18n';
 import { createMessengerPlugin, splitText } from '../../../src/plugins/messenger/messenger-plugin';
 import { metaSignature } from '../../../src/plugins/meta/webhook';
@@ -31,7 +31,7 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function setup(options: { humanAgentTag?: boolean; failIngest?: () => Error | null } = {}): Promise<Setup> {
+async function setup(options: { humanAgentTag?: boolean; failIngest?: (message: InboundMessage) => Error | null } = {}): Promise<Setup> {
   let clock = Date.parse('2026-12-07T10:00:00.000Z');
   const graph = await new FakeGraphApi().start();
   let sent = 0;
@@ -67,7 +67,7 @@ async function setup(options: { humanAgentTag?: boolean; failIngest?: () => Erro
       ? {
           ...connection,
           ingest: async (message, ingestOptions) => {
-            const error = options.failIngest!();
+            const error = options.failIngest!(message);
             if (error) throw error;
             return connection.ingest(message, ingestOptions);
           },
@@ -190,6 +190,57 @@ describe('messenger plugin: webhook', () => {
       expect(s.host.stored.map((m) => m.text)).toEqual(['two']);
       expect((await webhook(s.host, entries)).status).toBe(200);
       expect(s.host.stored.map((m) => m.text).sort()).toEqual(['one', 'two']);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('keeps a message the inbox refuses in part: handed over again without the refused parts, with a note; dropped only when refused whole', async () => {
+    const refusal = (status: number, text: string) => Object.assign(new Error(text), { statusCode: status });
+    const s = await setup({
+      failIngest: (m) =>
+        m.externalThreadId === `${PAGE}:999`
+          ? refusal(404, 'no connection of the channel messenger')
+          : m.fields
+            ? refusal(400, 'fields[0].value must be text of at most 10,000 characters')
+            : null,
+    });
+    try {
+      const reactTo = (psid: string, mid: string, action: 'react' | 'unreact', timestamp: number) => ({
+        sender: { id: psid },
+        recipient: { id: PAGE },
+        timestamp,
+        reaction: { mid, action, ...(action === 'react' ? { reaction: 'love', emoji: '❤️' } : {}) },
+      });
+      const entries = [
+        {
+          id: PAGE,
+          messaging: [
+            message('111', 'm_loc', { text: 'I am here', attachments: [{ type: 'location', payload: { coordinates: { lat: 52.37, long: 4.89 } } }] }),
+            // A reaction to a message Parley never had (sent before the page was connected): the host answers 404.
+            reactTo('222', 'm_before_parley', 'react', 1765101600000),
+            reactTo('222', 'm_before_parley', 'unreact', 1765101600001),
+            message('999', 'm_lost', { text: 'to a removed connection' }),
+          ],
+        },
+      ];
+      expect((await webhook(s.host, entries)).status).toBe(200);
+      const byMid = Object.fromEntries(s.host.stored.map((m) => [m.externalMessageId, m]));
+      expect(Object.keys(byMid).sort()).toEqual(['m_loc', 'reaction:m_before_parley:react:1765101600000']);
+      expect(byMid.m_loc!.fields).toBeUndefined();
+      expect(byMid.m_loc!.text).toMatch(
+        /^I am here\n\n\[This Messenger message is kept without details \(Location: 52\.37, 4\.89\): the inbox refused it \(fields\[0\]\.value/,
+      );
+      const reaction = byMid['reaction:m_before_parley:react:1765101600000']!;
+      expect(reaction.text).toMatch(/^\[This Messenger message is kept without a reaction ❤️ to a message this inbox does not have/);
+      expect(s.host.reactions).toEqual([]);
+      // Only the message refused whole is dropped, said at error level with its mid; taking back a reaction is no loss.
+      const errors = s.host.logs.filter((l) => l.level === 'error');
+      expect(errors.map((l) => (l.fields as { mid?: string }).mid)).toEqual(['m_lost']);
+      expect(s.host.problems).toEqual([]);
+      // Meta's redelivery of the same batch stores nothing twice.
+      expect((await webhook(s.host, entries)).status).toBe(200);
+      expect(s.host.stored).toHaveLength(2);
     } finally {
       await s.close();
     }

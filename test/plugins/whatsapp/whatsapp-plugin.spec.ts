@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createOutboundHttp } from '../../../src/infrastructure/outbound/outbound-guard';
-import type { ChannelPlugin, OutboundMessage, PluginAgent } from '../../../src/plugins/channel-plugin';
+import type { ChannelPlugin, InboundMessage, OutboundMessage, PluginAgent } from '../../../src/plugins/channel-plugin';
 import { FakeHostConnection } from '../../../src/plugins/testing';
 import { createWhatsAppPlugin } from '../../../src/plugins/whatsapp/whatsapp-plugin';
 import { FakeGraphApi, graphError, type GraphRequest } from '../../support/fake-graph-api';
@@ -57,7 +57,7 @@ const settings = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-async function setup(): Promise<{ host: FakeHostConnection; plugin: ChannelPlugin }> {
+async function setup(options: { failIngest?: (message: InboundMessage) => Error | null } = {}): Promise<{ host: FakeHostConnection; plugin: ChannelPlugin }> {
   const plugin = createWhatsAppPlugin({ now: () => clock });
   const host = new FakeHostConnection(
     { id: 'whatsapp', channel: 'whatsapp' },
@@ -70,7 +70,20 @@ async function setup(): Promise<{ host: FakeHostConnection; plugin: ChannelPlugi
       ],
     },
   );
-  await plugin.connect(host.connection);
+  const connection = host.connection;
+  const refuse = options.failIngest;
+  await plugin.connect(
+    refuse
+      ? {
+          ...connection,
+          ingest: async (message, ingestOptions) => {
+            const error = refuse(message);
+            if (error) throw error;
+            return connection.ingest(message, ingestOptions);
+          },
+        }
+      : connection,
+  );
   host.endConnect();
   return { host, plugin };
 }
@@ -286,6 +299,42 @@ describe('whatsapp plugin: webhook', () => {
     expect(unsupported!.text).toMatch(
       /WhatsApp could not show this message \(type "unsupported"\): Message type unknown: Message type is currently not supported/,
     );
+  });
+});
+
+describe('whatsapp plugin: what the inbox refuses', () => {
+  it('keeps a message the inbox refuses in part: handed over again without the refused parts, with a note; dropped only when refused whole', async () => {
+    const refusal = (status: number, text: string) => Object.assign(new Error(text), { statusCode: status });
+    const { host } = await setup({
+      failIngest: (m) =>
+        m.from.address === '+31699999999'
+          ? refusal(404, 'no connection of the channel whatsapp')
+          : m.fields
+            ? refusal(400, 'fields[0].value must be text of at most 10,000 characters')
+            : null,
+    });
+    const location = waLocation('31612345678', { latitude: 52.37, longitude: 4.89, name: 'Dam Square' });
+    // A reaction to a message Parley never had (sent before the number was connected): the host answers 404.
+    const reaction = waReaction('31622222222', wamid(), '🙏');
+    const removed = waReaction('31622222222', wamid(), '');
+    const lost = waText('31699999999', 'to a removed connection');
+    const delivery = one(PHONE, { messages: [location, reaction, removed, lost] });
+    expect((await post(host, delivery)).status).toBe(200);
+    const byId = Object.fromEntries(host.stored.map((m) => [m.externalMessageId, m]));
+    expect(Object.keys(byId).sort()).toEqual([location.id, reaction.id].sort());
+    expect(byId[location.id as string]!.fields).toBeUndefined();
+    expect(byId[location.id as string]!.text).toMatch(
+      /^📍 Dam Square\n\n\[This WhatsApp message is kept without details \(Location: Dam Square — 52\.37, 4\.89\): the inbox refused it \(fields\[0\]/,
+    );
+    expect(byId[reaction.id as string]!.text).toMatch(/^\[This WhatsApp message is kept without a reaction 🙏 to a message this inbox does not have/);
+    expect(host.reactions).toEqual([]);
+    // Only the message refused whole is dropped, said at error level with its wamid; a reaction taken back is no loss.
+    const errors = host.logs.filter((l) => l.level === 'error');
+    expect(errors.map((l) => (l.fields as { externalMessageId?: string }).externalMessageId)).toEqual([lost.id]);
+    expect(host.problems).toEqual([]);
+    // Meta's redelivery stores nothing twice.
+    expect((await post(host, delivery)).status).toBe(200);
+    expect(host.stored).toHaveLength(2);
   });
 });
 
