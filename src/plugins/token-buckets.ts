@@ -33,6 +33,14 @@ export class TokenBuckets {
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perSecond));
   }
 
+  /** Like take, without taking: null when `key` has a token, else the seconds until it has one. */
+  peek(key: string): number | null {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return null;
+    const tokens = Math.min(this.capacity, bucket.tokens + ((this.now() - bucket.at) / 1000) * this.perSecond);
+    return tokens >= 1 ? null : Math.max(1, Math.ceil((1 - tokens) / this.perSecond));
+  }
+
   private forgetFull(now: number): void {
     for (const [key, bucket] of this.buckets) {
       if (bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond >= this.capacity) this.buckets.delete(key);

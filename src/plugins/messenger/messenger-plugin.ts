@@ -19,7 +19,7 @@ import {
 } from '../channel-plugin';
 import { callGraph, type GraphTarget } from '../meta/graph';
 import { refusalStatus, withoutRefusedParts } from '../meta/keep-refused';
-import { answerHandshake, signingSecret } from '../meta/webhook';
+import { answerHandshake, RefusedRequestLimit, signingSecret, withRefusalLimit } from '../meta/webhook';
 import { localized, MESSENGER_STRINGS } from './i18n';
 import { MESSENGER_SECRETS, MESSENGER_SETTING_FIELDS, messengerSettings, validateMessengerSettings, type MessengerSettings } from './settings';
 
@@ -103,6 +103,8 @@ class Redeliver extends Error {}
  */
 export function createMessengerPlugin(options: MessengerPluginOptions = {}): ChannelPlugin {
   const now = options.now ?? Date.now;
+  // Forged or unsigned webhook requests per address (Meta's signed deliveries never count).
+  const refusedRequests = new RefusedRequestLimit(now);
   const mediaAttempts = options.mediaAttempts ?? 5;
   const mediaBackoffMs = options.mediaBackoffMs ?? 5_000;
   let host: ChannelHostConnection | undefined;
@@ -705,16 +707,15 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
       };
       connection.routes.get(
         'webhook',
-        async (request) =>
+        withRefusalLimit(refusedRequests, async (request) =>
           answerHandshake(
             request,
             (await connectionsWithSettings()).map((c) => c.settings.verifyToken),
           ),
-        {
-          public: true,
-        },
+        ),
+        { public: true },
       );
-      connection.routes.post('webhook', webhook, { public: true, rawBody: true });
+      connection.routes.post('webhook', withRefusalLimit(refusedRequests, webhook), { public: true, rawBody: true });
       connection.jobs.register(MEDIA_JOB, (data, job) => mediaJob(data, job));
       connection.conversations.onDeletedForever(({ conversationId }) => forgetConversation(conversationId));
     },

@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { ChannelRequest, ChannelResponse } from '../channel-plugin';
+import { TokenBuckets } from '../token-buckets';
 
 /**
  * What Meta's webhooks (Messenger and WhatsApp Cloud API) share: the subscription handshake and
@@ -57,4 +58,49 @@ export function answerHandshake(request: ChannelRequest, verifyTokens: readonly 
   for (const expected of verifyTokens) if (expected && sameSecret(token, expected)) matched = true;
   if (!matched) return forbidden;
   return { status: 200, body: challenge, headers: { 'content-type': 'text/plain; charset=utf-8' } };
+}
+
+/**
+ * A per-address allowance of refused webhook requests (unsigned, wrongly signed, a handshake with
+ * the wrong verify token): Meta's signed deliveries never spend it, so a flood of forged requests
+ * from one address is answered 429 before its body is hashed against every app secret, while Meta
+ * keeps delivering. Per process, in memory, like the chat's and the forms' limits.
+ */
+export class RefusedRequestLimit {
+  private readonly buckets: TokenBuckets;
+
+  constructor(now: () => number = Date.now, capacity = 60, perSecond = 2) {
+    this.buckets = new TokenBuckets(capacity, perSecond, now);
+  }
+
+  /** A 429 with Retry-After when `ip` used up its refusals, else null (go on and check the request). */
+  blocked(ip: string | undefined): ChannelResponse | null {
+    const wait = this.buckets.peek(ip || 'unknown');
+    if (wait === null) return null;
+    return {
+      status: 429,
+      headers: { 'retry-after': String(wait) },
+      body: { error: `too many refused webhook requests from this address; try again in ${wait} s` },
+    };
+  }
+
+  /** Counts a refused request of `ip`. */
+  refused(ip: string | undefined): void {
+    this.buckets.take(ip || 'unknown');
+  }
+}
+
+/**
+ * `handler` behind `limit`: a request from an address that used up its refusals is answered 429
+ * before the handler sees it; an answer of 401 or 403 (no or a wrong signature, a wrong verify
+ * token) spends one of them.
+ */
+export function withRefusalLimit(limit: RefusedRequestLimit, handler: (request: ChannelRequest) => Promise<ChannelResponse>) {
+  return async (request: ChannelRequest): Promise<ChannelResponse> => {
+    const blocked = limit.blocked(request.ip);
+    if (blocked) return blocked;
+    const response = await handler(request);
+    if (response.status === 401 || response.status === 403) limit.refused(request.ip);
+    return response;
+  };
 }

@@ -19,7 +19,7 @@ import {
 } from '../channel-plugin';
 import { callGraph, classifyGraphError, type GraphErrorBody } from '../meta/graph';
 import { refusalStatus, withoutRefusedParts } from '../meta/keep-refused';
-import { answerHandshake, signingSecret } from '../meta/webhook';
+import { answerHandshake, RefusedRequestLimit, signingSecret, withRefusalLimit } from '../meta/webhook';
 import { INBOUND_NOTES, textIn, WHATSAPP_TEXT } from './i18n';
 import { normaliseMessage, parseThreadId, statusReason, type NormalisedMessage, type WaStatus, type WaWebhook } from './inbound';
 import {
@@ -107,6 +107,8 @@ class Refusal extends Error {
  */
 export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): ChannelPlugin {
   const now = options.now ?? Date.now;
+  // Forged or unsigned webhook requests per address (Meta's signed deliveries never count).
+  const refusedRequests = new RefusedRequestLimit(now);
   const maxMediaBytes = options.maxMediaBytes ?? 16 * 1024 * 1024;
   const mediaAttempts = options.mediaAttempts ?? 5;
   const mediaBackoffMs = options.mediaBackoffMs ?? 2_000;
@@ -646,16 +648,15 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
       };
       connection.routes.get(
         'webhook',
-        async (request) =>
+        withRefusalLimit(refusedRequests, async (request) =>
           answerHandshake(
             request,
             (await connections()).map((c) => whatsappSettings(c).verifyToken),
           ),
-        {
-          public: true,
-        },
+        ),
+        { public: true },
       );
-      connection.routes.post('webhook', guarded(webhook), { public: true, rawBody: true });
+      connection.routes.post('webhook', withRefusalLimit(refusedRequests, guarded(webhook)), { public: true, rawBody: true });
       connection.routes.post('connections/:connectionId/templates/sync', guarded(syncRoute));
       connection.jobs.register(MEDIA_JOB, (data, job) => mediaJob(data, job));
       connection.jobs.register(SYNC_JOB, async (data) => {

@@ -181,6 +181,39 @@ describe('messenger plugin: webhook', () => {
     }
   });
 
+  it('answers 429 with Retry-After to an address that keeps sending refused requests, never counting signed deliveries', async () => {
+    const s = await setup();
+    try {
+      const flood = { ip: '203.0.113.7' };
+      const forged = () =>
+        s.host.request('POST', '/channels/messenger/webhook', {
+          ...flood,
+          rawBody: '{"object":"page","entry":[]}',
+          headers: { 'x-hub-signature-256': metaSignature('not-the-app-secret', '{"object":"page","entry":[]}') },
+        });
+      const wrongToken = () =>
+        s.host.request('GET', '/channels/messenger/webhook', {
+          ...flood,
+          query: { 'hub.mode': 'subscribe', 'hub.verify_token': 'guess', 'hub.challenge': 'x' },
+        });
+      const answers: number[] = [];
+      for (let i = 0; i < 30; i += 1) answers.push((await forged()).status, (await wrongToken()).status);
+      expect(new Set(answers)).toEqual(new Set([401, 403]));
+      const blocked = await forged();
+      expect(blocked.status).toBe(429);
+      expect(Number(blocked.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect((await wrongToken()).status).toBe(429);
+      // Meta's signed deliveries go on, and any number of them never spends an allowance.
+      for (let i = 0; i < 70; i += 1)
+        expect((await webhook(s.host, [{ id: PAGE, messaging: [message('111', `m_${i}`, { text: `hi ${i}` })] }])).status).toBe(200);
+      expect(s.host.stored).toHaveLength(70);
+      s.advance(2_000);
+      expect((await forged()).status).toBe(401);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('answers 500 when an event could not be handed over, after storing the rest; the redelivery stores what was missing, once', async () => {
     let failNext = true;
     const s = await setup({ failIngest: () => (failNext ? ((failNext = false), new Error('event store unavailable')) : null) });

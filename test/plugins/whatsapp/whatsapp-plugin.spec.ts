@@ -180,6 +180,27 @@ describe('whatsapp plugin: webhook', () => {
     expect(host.metricValue('webhook_deliveries_total', { result: 'unsigned' })).toBe(3);
   });
 
+  it('answers 429 with Retry-After to an address that keeps sending refused requests, never counting signed deliveries', async () => {
+    const { host } = await setup();
+    const flood = { ip: '203.0.113.9' };
+    const unsigned = () => host.request('POST', '/channels/whatsapp/webhook', { ...flood, rawBody: '{"object":"whatsapp_business_account","entry":[]}' });
+    const wrongToken = () =>
+      host.request('GET', '/channels/whatsapp/webhook', { ...flood, query: { 'hub.mode': 'subscribe', 'hub.verify_token': 'guess', 'hub.challenge': 'x' } });
+    const answers: number[] = [];
+    for (let i = 0; i < 30; i += 1) answers.push((await unsigned()).status, (await wrongToken()).status);
+    expect(new Set(answers)).toEqual(new Set([401, 403]));
+    const blocked = await unsigned();
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((await wrongToken()).status).toBe(429);
+    // Meta's signed deliveries from other addresses go on, and any number of them never spends an allowance.
+    for (let i = 0; i < 70; i += 1) expect((await post(host, one(PHONE, { messages: [waText('31612345678', `hi ${i}`)] }))).status).toBe(200);
+    expect(host.stored).toHaveLength(70);
+    // The allowance comes back with time.
+    clock += 2_000;
+    expect((await unsigned()).status).toBe(401);
+  });
+
   it('takes every entry, change, message and status of a batch, each number to its own connection, once', async () => {
     const { host } = await setup();
     const texts = ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight'];
