@@ -273,6 +273,25 @@ describe('WhatsApp channel against a running Parley (e2e)', () => {
     expect(messages).toHaveLength(5);
   });
 
+  it('keeps what Parley refuses in part: a location whose details are too long and a reaction to a message it never had are stored as text with a note, once', async () => {
+    const from = '31611110006';
+    const longName = `Warehouse ${'x'.repeat(10_050)}`;
+    const location = waLocation(from, { latitude: 52.1, longitude: 5.1, name: longName });
+    const reaction = waReaction(from, 'wamid.sent-before-parley', '🙏');
+    const delivery = one({ messages: [location, reaction] });
+    expect((await deliver(delivery)).status).toBe(200);
+    const conversationId = await conversationOf(from);
+    const messages = (await detail(conversationId)).messages as { text: string; fields?: unknown[] }[];
+    expect(messages).toHaveLength(2);
+    expect(messages[0]!.fields ?? []).toEqual([]);
+    expect(messages[0]!.text).toContain('📍 Warehouse xxx');
+    expect(messages[0]!.text).toMatch(/\[This WhatsApp message is kept without details \(Location: Warehouse x+.*: the inbox refused it \(fields\[0\]\.value/s);
+    expect(messages[1]!.text).toMatch(/^\[This WhatsApp message is kept without a reaction 🙏 to a message this inbox does not have: the inbox refused it/);
+    // Meta's redelivery adds nothing.
+    expect((await deliver(delivery)).status).toBe(200);
+    expect((await detail(conversationId)).messages).toHaveLength(2);
+  });
+
   it("sends an agent's reply with the bearer token and Meta's JSON; delivered → read → a late delivered keeps it read", async () => {
     const conversationId = await conversationOf('31611110001');
     const reply = await post(`/api/conversations/${conversationId}/replies`, { text: 'Yes, it left today.' });
