@@ -354,7 +354,10 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
     const media = (Array.isArray(data.media) ? data.media : []) as unknown as MediaRef[];
     const found = await connected().connections.get(String(data.connectionId));
     if (!found) {
-      connected().logger.warn({ connectionId: data.connectionId }, 'messenger: the connection of a message with files was removed; dropped');
+      connected().logger.error(
+        { connectionId: data.connectionId, mid: message.externalMessageId },
+        'messenger: the connection of a message with files was removed; the message is not stored',
+      );
       return;
     }
     const settings = messengerSettings(found);

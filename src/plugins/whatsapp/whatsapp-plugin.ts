@@ -306,7 +306,7 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
     const media = data.media as NonNullable<NormalisedMessage['media']>;
     const connection = message.connectionId ? await host.connections.get(message.connectionId) : null;
     if (!connection) {
-      host.logger.warn({ externalMessageId: message.externalMessageId }, 'the WhatsApp connection of a media message was removed; it is not stored');
+      host.logger.error({ externalMessageId: message.externalMessageId }, 'the WhatsApp connection of a media message was removed; it is not stored');
       return;
     }
     const result = await downloadMedia(whatsappSettings(connection), media);
