@@ -30,6 +30,13 @@ export interface MountOptions {
 interface PluginRequest extends FastifyRequest {
   parleyRawBody?: Buffer;
   parleyAgent?: AuthenticatedAgent;
+  /** A JSON body of a rawBody route, kept as bytes and parsed only when the handler reads `body`. */
+  parleyJsonLater?: boolean;
+}
+
+/** The route config that marks a rawBody route (its JSON parsed when read, after a signature check). */
+interface PluginRouteConfig {
+  parleyRawBody?: boolean;
 }
 
 /**
@@ -42,7 +49,7 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
   if (routes.length === 0) return;
   const openStreams = streamsOf(fastify);
   void fastify.register(async (scope) => {
-    installBodyParsers(scope);
+    const parseJsonNow = installBodyParsers(scope);
     scope.setErrorHandler((error, request, reply) => {
       const described = describeError(error);
       if (described.statusCode >= 500) {
@@ -56,6 +63,7 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
       scope.route({
         method: route.method,
         url,
+        config: { parleyRawBody: route.rawBody } satisfies PluginRouteConfig,
         ...(route.public
           ? {}
           : {
@@ -88,6 +96,25 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
             ip: request.ip,
             signal: gone.signal,
           };
+          if (request.parleyJsonLater && raw !== undefined) {
+            // Parsed on first read, so a webhook checks its signature over the bytes before anything is parsed.
+            let parsed: { value?: unknown; error?: unknown } | undefined;
+            Object.defineProperty(channelRequest, 'body', {
+              enumerable: true,
+              configurable: true,
+              get: () => {
+                if (!parsed) {
+                  try {
+                    parsed = { value: parseJsonNow(request, raw.toString('utf8')) };
+                  } catch (error) {
+                    parsed = { error };
+                  }
+                }
+                if ('error' in parsed) throw parsed.error;
+                return parsed.value;
+              },
+            });
+          }
           const response = await route.handler(channelRequest);
           const problem = responseProblem(response);
           if (problem) throw new Error(`plugin "${pluginId}" answered ${route.method} ${url} with an invalid response: ${problem}`);
@@ -169,18 +196,35 @@ function streamResponse(reply: FastifyReply, response: ChannelResponse, body: Re
 /**
  * JSON and form bodies are parsed (JSON through Fastify's own parser, with its prototype
  * poisoning protection, after the API's depth limit); every body's exact bytes are kept for routes that asked for rawBody.
- * Any other content type is read as bytes only.
+ * A rawBody route's JSON is parsed only when its handler reads `body` (a webhook checks the
+ * signature over the bytes first; a bad body is then the same 400). Any other content type is read as bytes only.
+ * Answers the JSON parse, for those later reads.
  */
-function installBodyParsers(scope: FastifyInstance): void {
+function installBodyParsers(scope: FastifyInstance): (request: FastifyRequest, text: string) => unknown {
   const parseJson = scope.getDefaultJsonParser('error', 'error');
+  const parseJsonNow = (request: FastifyRequest, text: string): unknown => {
+    if (text.trim() === '') return undefined;
+    const tooDeep = jsonDepthError(text);
+    if (tooDeep) throw tooDeep;
+    let outcome: { error: Error | null; value?: unknown } | undefined;
+    parseJson(request, text, (error, value) => (outcome = { error, value }));
+    // Fastify's default JSON parser answers synchronously.
+    if (!outcome) throw new Error('the JSON body parser did not answer');
+    if (outcome.error) throw outcome.error;
+    return outcome.value;
+  };
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request: PluginRequest, body: Buffer, done) => {
     request.parleyRawBody = body;
-    const text = body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    const tooDeep = jsonDepthError(text);
-    if (tooDeep) return done(tooDeep, undefined);
-    parseJson(request, text, done);
+    if ((request.routeOptions.config as PluginRouteConfig | undefined)?.parleyRawBody) {
+      request.parleyJsonLater = true;
+      return done(null, undefined);
+    }
+    try {
+      done(null, parseJsonNow(request, body.toString('utf8')));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
   scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request: PluginRequest, body: Buffer, done) => {
     request.parleyRawBody = body;
@@ -195,6 +239,7 @@ function installBodyParsers(scope: FastifyInstance): void {
     request.parleyRawBody = body;
     done(null, undefined);
   });
+  return parseJsonNow;
 }
 
 function responseProblem(response: ChannelResponse | undefined): string | null {

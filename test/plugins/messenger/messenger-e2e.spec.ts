@@ -168,6 +168,14 @@ describe('Messenger channel against a running Parley (e2e)', () => {
     expect((await deliver(body, metaSignature('another-apps-secret-000000', body))).status).toBe(401);
     expect((await deliver(body, metaSignature(APP_SECRET, body.replace('Let me in', 'Something else')))).status).toBe(401);
     expect((await deliver(body, 'sha256=not-hex')).status).toBe(401);
+    // The signature is checked over the bytes before anything is parsed: a body that is not JSON, unsigned, is a 401 too;
+    // signed, it is the plugin's 400.
+    const broken = '{"object":"page","entry":[{"id":';
+    expect((await deliver(broken, null)).status).toBe(401);
+    expect((await deliver('{"a":'.repeat(100) + '1' + '}'.repeat(100), null)).status).toBe(401);
+    const signedBroken = await deliver(broken);
+    expect(signedBroken.status).toBe(400);
+    expect(signedBroken.body.message).toBe('the body is not JSON');
     expect(await messageCount()).toBe(before);
     expect((await messengerConversations()).some((c) => c.contact?.address === '9000000009')).toBe(false);
   });
