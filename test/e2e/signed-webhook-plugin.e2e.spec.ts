@@ -84,7 +84,7 @@ describe('a third-party channel plugin loaded from PARLEY_PLUGINS (e2e, real ser
 
   it('lists the plugin among the channels', async () => {
     const res = await call('GET', '/api/channels');
-    expect(res.body.channels.map((c: { id: string }) => c.id)).toEqual(['api', 'email', 'chat', 'signed-webhook']);
+    expect(res.body.channels.map((c: { id: string }) => c.id)).toEqual(['api', 'email', 'chat', 'forms', 'messenger', 'whatsapp', 'signed-webhook']);
   });
 
   it('stores nothing from a webhook with a bad signature (401)', async () => {
