@@ -520,10 +520,10 @@ export interface ChannelRoutes {
 export interface RouteOptions {
   public?: boolean;
   /**
-   * Keep the exact request bytes in `request.rawBody` (for signature checks over the body). A JSON
-   * `request.body` is then parsed only when read: check the signature first, and nothing is parsed before.
-   * The body is then also parsed for you when it is JSON (`request.body`), and left undefined
-   * otherwise; any content type is accepted.
+   * Keep the exact request bytes in `request.rawBody` (for signature checks over the body). The
+   * body is then also parsed for you when it is JSON (`request.body`, parsed only when first read:
+   * check the signature before, and nothing is parsed unsigned), and left undefined otherwise; any
+   * content type is accepted.
    */
   rawBody?: boolean;
   /**
