@@ -9,10 +9,16 @@ import type { InboundMessage } from '../channel-plugin';
  * its id).
  */
 
-/** The status of a host refusal (400–499), or undefined for any other failure. */
+/** Refusals that say "not now" (a conflicting write, a conversation being deleted: "retry shortly"), not "never". */
+const TRANSIENT = new Set([408, 409, 425, 429]);
+
+/**
+ * The status of a host refusal that trying again cannot change (a 4xx), or undefined for any
+ * other failure, including a 409 or 429 (the delivery is answered 500 or the job tried again).
+ */
 export function refusalStatus(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500 && !TRANSIENT.has(status) ? status : undefined;
 }
 
 /**

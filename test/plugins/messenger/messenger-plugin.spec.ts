@@ -279,6 +279,28 @@ describe('messenger plugin: webhook', () => {
     }
   });
 
+  it('takes a 409 from the inbox (a conversation being deleted: retry shortly) as "not now": 500, and the redelivery stores the message whole', async () => {
+    let refuseNext = true;
+    const s = await setup({
+      failIngest: () =>
+        refuseNext ? ((refuseNext = false), Object.assign(new Error('conversation is being deleted; retry shortly'), { statusCode: 409 })) : null,
+    });
+    try {
+      const entries = [
+        {
+          id: PAGE,
+          messaging: [message('111', 'm_here', { text: 'Here', attachments: [{ type: 'location', payload: { coordinates: { lat: 1, long: 2 } } }] })],
+        },
+      ];
+      expect((await webhook(s.host, entries)).status).toBe(500);
+      expect(s.host.stored).toEqual([]);
+      expect((await webhook(s.host, entries)).status).toBe(200);
+      expect(s.host.stored).toEqual([expect.objectContaining({ text: 'Here', fields: [expect.objectContaining({ key: 'location', value: '1, 2' })] })]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('turns quick replies, postbacks, locations and links into choices and fields; the email quick reply shares the address', async () => {
     const s = await setup();
     try {

@@ -359,6 +359,21 @@ describe('whatsapp plugin: what the inbox refuses', () => {
   });
 });
 
+describe('whatsapp plugin: a 409 from the inbox', () => {
+  it('is "not now" (a conversation being deleted: retry shortly): 500, and the redelivery stores the message whole', async () => {
+    let refuseNext = true;
+    const { host } = await setup({
+      failIngest: () =>
+        refuseNext ? ((refuseNext = false), Object.assign(new Error('conversation is being deleted; retry shortly'), { statusCode: 409 })) : null,
+    });
+    const delivery = one(PHONE, { messages: [waLocation('31612345678', { latitude: 1, longitude: 2, name: 'Here' })] });
+    expect((await post(host, delivery)).status).toBe(500);
+    expect(host.stored).toEqual([]);
+    expect((await post(host, delivery)).status).toBe(200);
+    expect(host.stored).toEqual([expect.objectContaining({ text: '📍 Here', fields: [expect.objectContaining({ key: 'location' })] })]);
+  });
+});
+
 describe('whatsapp plugin: sending and statuses', () => {
   async function conversation(host: FakeHostConnection, from = '31612345678'): Promise<string> {
     await post(host, one(PHONE, { messages: [waText(from, 'Hi', { at: new Date(clock) })] }));
