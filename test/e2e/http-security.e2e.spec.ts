@@ -334,6 +334,17 @@ describe('request guards on plugin routes outside Nest', () => {
         { method: 'POST', path: 'signed', public: true, rawBody: true, handler: (request) => ({ status: 200, body: { raw: request.rawBody?.toString() } }) },
         {
           method: 'POST',
+          path: 'signed-then-read',
+          public: true,
+          rawBody: true,
+          // Like Meta's webhooks: the signature over the bytes first, the JSON only then.
+          handler: (request) =>
+            request.headers['x-signature'] === 'good'
+              ? { status: 200, body: { parsed: request.body as unknown } }
+              : { status: 401, body: { raw: request.rawBody?.length } },
+        },
+        {
+          method: 'POST',
           path: 'private',
           public: false,
           rawBody: false,
@@ -355,6 +366,26 @@ describe('request guards on plugin routes outside Nest', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ raw: 'hello' });
+  });
+
+  it("parses a raw-body route's JSON only when its handler reads it: a bad body is a 400 then, and never before the handler's own check", async () => {
+    const post = (payload: string, signature: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/channels/hooks/signed-then-read',
+        headers: { host: 'h:1', 'content-type': 'application/json', 'x-signature': signature },
+        payload,
+      });
+    const unsigned = await post('{"not json', 'bad');
+    expect([unsigned.statusCode, unsigned.json()]).toEqual([401, { raw: 10 }]);
+    const tooDeep = await post('['.repeat(500) + ']'.repeat(500), 'bad');
+    expect(tooDeep.statusCode).toBe(401);
+    const good = await post('{"a":[1,2]}', 'good');
+    expect([good.statusCode, good.json()]).toEqual([200, { parsed: { a: [1, 2] } }]);
+    const broken = await post('{"not json', 'good');
+    expect(broken.statusCode).toBe(400);
+    const poisoned = await post('{"__proto__":{"admin":true}}', 'good');
+    expect(poisoned.statusCode).toBe(400);
   });
 
   it('refuses a cookie-authenticated call to a private plugin route from another origin', async () => {
