@@ -148,6 +148,7 @@ describe("FakeHostConnection (the conformance kit's host)", () => {
         status: 'open',
         hidden: false,
         contact: { address: 'a@example.org', name: 'Ann' },
+        lastContactMessageAt: '2026-12-07T05:00:00.000Z',
       });
       expect(await host.connection.conversations.messages(conversationId)).toEqual([
         expect.objectContaining({ direction: 'inbound', text: 'hi', authorName: 'Ann', channel: 'probe' }),

@@ -189,7 +189,8 @@ function markPublicOperations(controllers: readonly Controller[], document: Open
 
 /** The channel plugins' routes are mounted on Fastify directly, outside Nest: described from what each plugin declared. */
 function addPluginRoutes(document: OpenAPIObject, routes: readonly PluginRoute[]): void {
-  for (const route of routes) {
+  // A plugin's pages (a support form's hosted page) are HTML for browsers, like the web UI's: not API routes.
+  for (const route of routes.filter((r) => !r.page)) {
     const path = route.url.replace(/:([A-Za-z][A-Za-z0-9_]*)/g, '{$1}');
     const parameters: ParameterObject[] = [...route.url.matchAll(/:([A-Za-z][A-Za-z0-9_]*)/g)].map(([, name]) => ({
       name,
