@@ -99,7 +99,18 @@ export async function callGraph<T = unknown>(http: PluginHttp, target: GraphTarg
   } catch {
     error = undefined;
   }
-  return { ok: false, failure: classifyGraphError(response.status, error), ...(error ? { error } : {}), status: response.status };
+  if (error && typeof error.message === 'string') error = { ...error, message: withoutToken(error.message, target.accessToken) };
+  return { ok: false, failure: classifyGraphError(response.status, error, target.accessToken), ...(error ? { error } : {}), status: response.status };
+}
+
+/**
+ * Meta's error texts may repeat the token they refused ("Malformed access token EAAG…"): the token
+ * given, and anything shaped like a Meta access token, is cut out before a reason is kept, shown
+ * to agents or logged.
+ */
+export function withoutToken(text: string, token?: string): string {
+  const cut = token && token.length >= 8 ? text.split(token).join('[token]') : text;
+  return cut.replace(/\bEAA[A-Za-z0-9_-]{16,}/g, '[token]');
 }
 
 /** Codes Meta documents as "try again later": throttling and temporary errors. */
@@ -109,12 +120,13 @@ const RETRYABLE_CODES = new Set([1, 2, 4, 17, 32, 341, 613, 80007, 130429, 13100
  * A failed Graph API answer as the delivery job needs it: retryable for throttling (429, codes 4,
  * 17, 32, 613, 80007, 130429 …), temporary errors (5xx, code 1 / 2, `is_transient`); permanent for
  * everything else (an expired token, a closed window, a bad recipient): sending the same again
- * cannot help. The reason carries Meta's message and code, never the token.
+ * cannot help. The reason carries Meta's message and code, never the token (`accessToken`, and
+ * anything shaped like one, is cut out of Meta's text).
  */
-export function classifyGraphError(status: number, error: GraphErrorBody | undefined): GraphFailure {
+export function classifyGraphError(status: number, error: GraphErrorBody | undefined, accessToken?: string): GraphFailure {
   const details = typeof error?.error_data === 'object' ? error.error_data.details : typeof error?.error_data === 'string' ? error.error_data : undefined;
   const code = error?.code;
-  const text = [error?.message, details].filter(Boolean).join(' — ') || `the Graph API answered ${status}`;
+  const text = withoutToken([error?.message, details].filter(Boolean).join(' — ') || `the Graph API answered ${status}`, accessToken);
   const reason = code === undefined ? text : `${text} (code ${code}${error?.error_subcode ? `/${error.error_subcode}` : ''})`;
   const retryable = status === 429 || status >= 500 || error?.is_transient === true || (code !== undefined && RETRYABLE_CODES.has(code));
   // An expired or revoked token (190) needs an admin: permanent, whatever the status.

@@ -376,7 +376,7 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
       } catch {
         error = undefined;
       }
-      const failure = classifyGraphError(response.status, error);
+      const failure = classifyGraphError(response.status, error, settings.accessToken);
       return { ok: false, retryable: failure.retryable, reason: failure.reason };
     }
     if (response.body.length === 0) return { ok: false, retryable: true, reason: 'the download was empty' };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createOutboundHttp } from '../../../src/infrastructure/outbound/outbound-guard';
 import type { ChannelPlugin, InboundMessage, OutboundMessage, PluginAgent } from '../../../src/plugins/channel-plugin';
+import { withoutToken } from '../../../src/plugins/meta/graph';
 import { FakeHostConnection } from '../../../src/plugins/testing';
 import { createWhatsAppPlugin } from '../../../src/plugins/whatsapp/whatsapp-plugin';
 import { FakeGraphApi, graphError, type GraphRequest } from '../../support/fake-graph-api';
@@ -542,6 +543,15 @@ describe('whatsapp plugin: sending and statuses', () => {
     expect(await plugin.send!(reply(conversationId))).toEqual({ status: 'failed', retryable: true, reason: expect.stringMatching(/130429/) });
     graph.once('POST', /\/messages$/, () => graphError.whatsappWindowClosed());
     expect(await plugin.send!(reply(conversationId))).toEqual({ status: 'failed', retryable: false, reason: expect.stringMatching(/24 hours.*131047/) });
+    // Meta repeats a token it cannot parse in its message: the reason (kept on the reply, shown to agents) never has it.
+    graph.once('POST', /\/messages$/, () => ({
+      status: 400,
+      body: { error: { message: `Malformed access token ${TOKEN}`, type: 'OAuthException', code: 190, fbtrace_id: 'AbC' } },
+    }));
+    const malformed = await plugin.send!(reply(conversationId));
+    expect(malformed).toEqual({ status: 'failed', retryable: false, reason: expect.stringMatching(/^Malformed access token \[token\] \(code 190\)/) });
+    expect(JSON.stringify(malformed)).not.toContain(TOKEN);
+    expect(withoutToken('Malformed access token EAAJZCx0aBcDeFgHiJkLmNoPqRsTuV and more')).toBe('Malformed access token [token] and more');
   });
 });
 
