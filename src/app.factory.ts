@@ -10,7 +10,7 @@ import { HttpExceptionFilter } from './infrastructure/http/http-exception.filter
 import { installApiReference } from './infrastructure/http/openapi';
 import { createValidationPipe, jsonDepthError } from './infrastructure/http/validation';
 import { isAttachmentUpload, readAttachmentBody } from './infrastructure/http/attachment-body';
-import { PinoNestLogger } from './infrastructure/logging/logger';
+import { PinoNestLogger, requestForLog } from './infrastructure/logging/logger';
 import { openStorage, type Storage } from './infrastructure/storage/storage';
 import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
 import { JOB_QUEUE, type JobQueue } from './application/ports/job-queue.port';
@@ -35,7 +35,8 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
   const verboseHttp = config.logLevel === 'debug' || config.logLevel === 'trace';
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    loggerInstance: logger.child({ component: 'http' }),
+    // Request lines (debug) show the URL without secret query values (a webhook handshake's verify token).
+    loggerInstance: logger.child({ component: 'http' }, { serializers: { req: requestForLog } }),
     // One log line per request only at debug/trace: at thousands of requests a second they drown the rest.
     logController: new LogController({ disableRequestLogging: !verboseHttp }),
     // Whose X-Forwarded-For to believe (client addresses drive the login throttle and public rate limits).

@@ -2,6 +2,7 @@ import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common'
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { requestLocale } from '../i18n/request-locale';
+import { redactSecretQuery } from '../logging/logger';
 import { describeError } from './describe-error';
 
 /**
@@ -18,7 +19,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const described = describeError(exception, requestLocale(request));
     if (described.statusCode >= 500) {
-      this.logger.error({ err: exception, reqId: request.id, method: request.method, url: request.url }, 'request failed');
+      this.logger.error({ err: exception, reqId: request.id, method: request.method, url: redactSecretQuery(request.url) }, 'request failed');
     }
     if (described.retryAfter) void reply.header('Retry-After', String(described.retryAfter));
     void reply.status(described.statusCode).send(described);

@@ -122,3 +122,30 @@ function takeContext(params: unknown[]): string | undefined {
   }
   return undefined;
 }
+
+/** Query parameters whose values never reach a log line: Meta's `hub.verify_token`, any `…token`, `…secret`, a password. */
+const SECRET_QUERY = /([?&](?:[\w.-]*token|[\w.-]*secret|password)=)[^&#]*/gi;
+
+/** A URL as a log line shows it: the values of secret query parameters replaced by "[Redacted]". */
+export function redactSecretQuery(url: string | undefined): string | undefined {
+  return url?.replace(SECRET_QUERY, '$1[Redacted]');
+}
+
+/** Fastify's request fields for its request log lines, with the URL's secret query values redacted. */
+export function requestForLog(req: {
+  method?: string;
+  url?: string;
+  headers?: Record<string, unknown>;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: redactSecretQuery(req.url),
+    version: req.headers?.['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}

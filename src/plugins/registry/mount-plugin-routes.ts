@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
 import { describeError } from '../../infrastructure/http/describe-error';
 import { jsonDepthError } from '../../infrastructure/http/validation';
+import { redactSecretQuery } from '../../infrastructure/logging/logger';
 import type { ChannelRequest, ChannelResponse } from '../channel-plugin';
 import { PAGE_DEFAULT_HEADERS } from '../plugin-shape';
 import type { DeclaredRoute } from './plugin-host-connection';
@@ -53,7 +54,10 @@ export function mountPluginRoutes(fastify: FastifyInstance, pluginId: string, ro
     scope.setErrorHandler((error, request, reply) => {
       const described = describeError(error);
       if (described.statusCode >= 500) {
-        options.logger.error({ err: error, plugin: pluginId, reqId: request.id, method: request.method, url: request.url }, 'channel plugin route failed');
+        options.logger.error(
+          { err: error, plugin: pluginId, reqId: request.id, method: request.method, url: redactSecretQuery(request.url) },
+          'channel plugin route failed',
+        );
       }
       void reply.status(described.statusCode).send(described);
     });
