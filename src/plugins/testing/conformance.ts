@@ -45,6 +45,11 @@ export interface ChannelPluginScenario {
    * (5xx, network error) or fails for good (4xx, unknown recipient).
    */
   outbound?: {
+    /**
+     * The thread and contact a reply goes to, for a channel whose thread key names where it goes
+     * (WhatsApp's `<phone number id>:<wa_id>`). Default: `conformance-thread` to visitor@example.org.
+     */
+    thread?: { externalThreadId: string; to: { address: string; name?: string } };
     succeed(): void | Promise<void>;
     failRetryably(): void | Promise<void>;
     failPermanently(): void | Promise<void>;
@@ -307,11 +312,17 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
 
     describe('outbound', () => {
       const send = (outbound: OutboundMessage): Promise<DeliveryResult> => plugin.send!(outbound);
+      const target = scenario.outbound?.thread;
+      const conformanceReply = () =>
+        conformanceOutbound(
+          plugin,
+          target ? { to: [target.to], thread: { externalThreadId: target.externalThreadId, externalMessageIds: ['conformance-message-1'] } } : {},
+        );
 
       it('reports an accepted message as delivered', async () => {
         if (!plugin.capabilities.reply) return expect(plugin.send).toBeUndefined();
         await scenario.outbound!.succeed();
-        const result = await send(conformanceOutbound(plugin));
+        const result = await send(conformanceReply());
         expect(result).toMatchObject({ status: 'delivered' });
         if (result.status === 'delivered' && result.externalMessageId !== undefined) expect(result.externalMessageId).toEqual(expect.any(String));
       });
@@ -319,21 +330,21 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
       it('classifies a passing failure as retryable, with a reason, without throwing', async () => {
         if (!plugin.capabilities.reply) return expect(plugin.send).toBeUndefined();
         await scenario.outbound!.failRetryably();
-        const result = await send(conformanceOutbound(plugin));
+        const result = await send(conformanceReply());
         expect(result).toEqual({ status: 'failed', retryable: true, reason: expect.stringMatching(/\S/) });
       });
 
       it('classifies a refusal as permanent, with a reason, without throwing', async () => {
         if (!plugin.capabilities.reply) return expect(plugin.send).toBeUndefined();
         await scenario.outbound!.failPermanently();
-        const result = await send(conformanceOutbound(plugin));
+        const result = await send(conformanceReply());
         expect(result).toEqual({ status: 'failed', retryable: false, reason: expect.stringMatching(/\S/) });
       });
 
       it('sends text-only messages (no html) as well', async () => {
         if (!plugin.capabilities.reply) return expect(plugin.send).toBeUndefined();
         await scenario.outbound!.succeed();
-        const { html: _html, ...textOnly } = conformanceOutbound(plugin);
+        const { html: _html, ...textOnly } = conformanceReply();
         expect(await send(textOnly)).toMatchObject({ status: 'delivered' });
         expect(host.problems).toEqual([]);
       });

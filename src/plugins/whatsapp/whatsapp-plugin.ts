@@ -114,8 +114,6 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
   const mediaBackoffMs = options.mediaBackoffMs ?? 2_000;
   let host: ChannelHostConnection;
   let cached: { list: PluginChannelConnection[]; at: number } | null = null;
-  /** Conversations whose connection and number this instance already recorded (bounded). */
-  const linked = new Set<string>();
   let metrics: {
     deliveries: PluginCounter;
     messages: PluginCounter;
@@ -135,16 +133,15 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
     return list;
   }
 
-  /** The connection and the customer's number of a conversation: recorded at ingest, else from its thread id. */
+  /**
+   * The connection and the customer's number of a conversation, from its thread id
+   * (`<phone number id>:<wa_id>`): nothing is stored per conversation, so a new conversation costs
+   * no write of the plugin's own (each would be a commit of its own on the webhook's path).
+   */
   async function targetOf(
-    conversationId: string,
+    _conversationId: string,
     threadId: string | undefined,
   ): Promise<{ connection: PluginChannelConnection; settings: WhatsAppSettings; waId: string } | null> {
-    const link = await host.storage.get<{ connectionId: string; waId: string }>(`conv:${conversationId}`);
-    if (link) {
-      const connection = await host.connections.get(link.connectionId);
-      if (connection) return { connection, settings: whatsappSettings(connection), waId: link.waId };
-    }
     const parsed = threadId ? parseThreadId(threadId) : null;
     if (!parsed) return null;
     const connection = (await connections()).find((c) => whatsappSettings(c).phoneNumberId === parsed.phoneNumberId);
@@ -152,13 +149,7 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
   }
 
   async function ingest(message: InboundMessage): Promise<void> {
-    const result = await host.ingest(message);
-    if (!result.duplicate && !linked.has(result.conversationId)) {
-      const thread = parseThreadId(message.externalThreadId);
-      if (thread && message.connectionId) await host.storage.set(`conv:${result.conversationId}`, { connectionId: message.connectionId, waId: thread.waId });
-      linked.add(result.conversationId);
-      if (linked.size > 100_000) linked.delete(linked.values().next().value!);
-    }
+    await host.ingest(message);
   }
 
   // ---- webhook -------------------------------------------------------------------------------
@@ -673,10 +664,6 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
         void host.jobs
           .schedule(SYNC_JOB, { connectionId }, { attempts: 3, backoff: { type: 'exponential', delayMs: 5_000 } })
           .catch((error) => host.logger.warn({ err: error, connectionId }, 'could not schedule a WhatsApp template sync'));
-      });
-      connection.conversations.onDeletedForever(async ({ conversationId }) => {
-        await connection.storage.delete(`conv:${conversationId}`);
-        linked.delete(conversationId);
       });
       connection.listen({
         name: 'template-sync-schedule',

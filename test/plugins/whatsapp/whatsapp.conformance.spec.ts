@@ -9,7 +9,7 @@ import { signWaDelivery, waChange, waDelivery, waEntry, waText } from '../../sup
  * The WhatsApp channel against the plugin conformance kit, with a local stand-in of the Graph API.
  * Inbound: the kit's message as a signed `messages` webhook of Meta's shape (the kit's thread is the
  * customer: a wa_id made from it, the kit's externalMessageId the wamid). Outbound: the kit's reply
- * is for conversation …c0de, linked to a customer of the connection; Meta accepts it, is throttled
+ * goes to a customer of the connection (its thread `<phone number id>:<wa_id>`); Meta accepts it, is throttled
  * (130429), or refuses it with an expired token (190).
  */
 const CID = '3a7e0c0a-0000-4000-8000-0000000a3a77';
@@ -17,7 +17,6 @@ const INBOX = '3a7e0c0a-0000-4000-8000-00000000b0b0';
 const PHONE_ID = '106540352242922';
 const APP_SECRET = 'conformance-app-secret-0123456789';
 const graph = new FakeGraphApi();
-let connection: ChannelHostConnection | null = null;
 const connections: FakeConnectionInput[] = [];
 /** The kit's threads as WhatsApp customers: a wa_id each, and the kit's address of that customer. */
 const waIds = new Map<string, string>();
@@ -43,7 +42,6 @@ function createPlugin(): ChannelPlugin {
   return {
     ...plugin,
     connect(host) {
-      connection = host;
       const ingest: ChannelHostConnection['ingest'] = (message, options) =>
         host.ingest({ ...message, from: { ...message.from, address: kitAddressOf.get(message.from.address) ?? message.from.address } }, options);
       return plugin.connect({ ...host, ingest });
@@ -87,8 +85,8 @@ channelPluginConformance('whatsapp', {
       if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     },
     outbound: {
+      thread: { externalThreadId: `${PHONE_ID}:31611111111`, to: { address: '+31611111111', name: 'Visitor' } },
       succeed: async () => {
-        await connection!.storage.set('conv:00000000-0000-4000-8000-00000000c0de', { connectionId: CID, waId: '31611111111' });
         graph.on('POST', /\/messages$/, () => ({
           body: {
             messaging_product: 'whatsapp',
@@ -98,11 +96,9 @@ channelPluginConformance('whatsapp', {
         }));
       },
       failRetryably: async () => {
-        await connection!.storage.set('conv:00000000-0000-4000-8000-00000000c0de', { connectionId: CID, waId: '31611111111' });
         graph.on('POST', /\/messages$/, () => graphError.rateLimited());
       },
       failPermanently: async () => {
-        await connection!.storage.set('conv:00000000-0000-4000-8000-00000000c0de', { connectionId: CID, waId: '31611111111' });
         graph.on('POST', /\/messages$/, () => graphError.expiredToken());
       },
     },
