@@ -22,5 +22,9 @@ module.exports = {
     ],
   },
   testTimeout: 30000,
+  // Each e2e file starts Parley apps, and a closed app is not all given back to the heap: run the files
+  // in a worker that is replaced once it holds more than this after a file, instead of one process
+  // growing over the whole suite (which ran out of heap at about 4 GB, and slowed down well before).
+  workerIdleMemoryLimit: '1GB',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
