@@ -15,11 +15,12 @@ import {
   type PluginGauge,
   type TeamStatus,
 } from '../channel-plugin';
+import { normaliseOrigin } from '../settings-checks';
 import { TokenBuckets } from '../token-buckets';
 import { VisitorEventHub } from './event-hub';
 import { CHAT_STRINGS, chatLanguage, type ChatLanguage } from './i18n';
 import { identifierKey, identityHashMatches, signSession, verifySession, type SessionClaims } from './session-token';
-import { CHAT_SECRETS, CHAT_SETTING_FIELDS, chatEmbedSnippet, chatSettings, normaliseOrigin, validateChatSettings, type ChatSettings } from './settings';
+import { CHAT_SECRETS, CHAT_SETTING_FIELDS, chatEmbedSnippet, chatSettings, validateChatSettings, type ChatSettings } from './settings';
 import { chatThreadId, parseChatThreadId, VisitorStore, type ConversationLink, type VisitorRecord } from './visitors';
 import { escapeHtml, renderFrame, WidgetFiles, type WidgetFileName } from './widget-files';
 

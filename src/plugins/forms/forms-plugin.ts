@@ -8,21 +8,12 @@ import type {
   PluginChannelConnection,
   PluginCounter,
 } from '../channel-plugin';
+import { describe, normaliseOrigin } from '../settings-checks';
 import { TokenBuckets } from '../token-buckets';
 import { csrfTokenValid, issueCsrfToken } from './csrf-token';
 import { fill, FORMS_STRINGS, formsLanguage, type FormsLanguage, type FormsStrings } from './i18n';
 import { pageHeaders, renderFormPage, renderNotice, renderThanksPage, type FieldError, type FormValues } from './page';
-import {
-  describe,
-  FORM_SECRETS,
-  FORM_SETTING_FIELDS,
-  formEmbedSnippet,
-  formSettings,
-  normaliseOrigin,
-  validateFormSettings,
-  type CustomField,
-  type FormSettings,
-} from './settings';
+import { FORM_SECRETS, FORM_SETTING_FIELDS, formEmbedSnippet, formSettings, validateFormSettings, type CustomField, type FormSettings } from './settings';
 
 const ICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="24" height="24" fill="none" stroke="currentColor" stroke-width="2" ' +

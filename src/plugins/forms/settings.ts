@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { ConnectionSettingsError, type ConnectionSettingField, type ConnectionSettingsContext, type PluginChannelConnection } from '../channel-plugin';
+import { checkOrigins, describe, escapeAttribute, keptOrNewSecret, optionalBoolean, optionalText } from '../settings-checks';
 
 /** The types a custom field may have (`select` carries its options). */
 export type CustomFieldType = 'text' | 'textarea' | 'number' | 'email' | 'date' | 'select' | 'checkbox';
@@ -128,19 +128,19 @@ export function validateFormSettings(input: Record<string, unknown>, context: Co
   for (const key of Object.keys(input)) {
     if (!KNOWN_SETTINGS.has(key)) throw new ConnectionSettingsError(key, `is not a form setting (known: ${[...KNOWN_SETTINGS].join(', ')})`);
   }
-  const title = text(input.title, 'title', MAX_TITLE);
+  const title = optionalText(input.title, 'title', MAX_TITLE);
   if (title === '') throw new ConnectionSettingsError('title', `is required: the form's title, at most ${MAX_TITLE} characters (got ${describe(input.title)})`);
   const lines = customFieldLines(input.customFields);
   const settings: FormSettings = {
     title,
-    intro: text(input.intro, 'intro', MAX_INTRO),
-    hideName: bool(input.hideName, 'hideName'),
-    requireName: bool(input.requireName, 'requireName'),
-    hideSubject: bool(input.hideSubject, 'hideSubject'),
-    requireSubject: bool(input.requireSubject, 'requireSubject'),
+    intro: optionalText(input.intro, 'intro', MAX_INTRO),
+    hideName: optionalBoolean(input.hideName, 'hideName'),
+    requireName: optionalBoolean(input.requireName, 'requireName'),
+    hideSubject: optionalBoolean(input.hideSubject, 'hideSubject'),
+    requireSubject: optionalBoolean(input.requireSubject, 'requireSubject'),
     customFields: lines.map((line, index) => formatCustomField(parseCustomField(line, index))),
-    thankYou: text(input.thankYou, 'thankYou', MAX_THANK_YOU),
-    allowedOrigins: checkOrigins(input.allowedOrigins),
+    thankYou: optionalText(input.thankYou, 'thankYou', MAX_THANK_YOU),
+    allowedOrigins: checkOrigins(input.allowedOrigins, MAX_ORIGINS),
     csrfSecret: secret(input.csrfSecret, context.previous?.csrfSecret),
   };
   if (settings.hideName && settings.requireName) throw new ConnectionSettingsError('requireName', 'cannot be true while hideName is true (got both true)');
@@ -249,21 +249,6 @@ export function formEmbedSnippet(connection: PluginChannelConnection, context: {
   );
 }
 
-/**
- * An origin as browsers send it: scheme, host and port only, lower case, default ports dropped
- * (`https://Shop.Example:443/` -> `https://shop.example`); null when the text is not one.
- */
-export function normaliseOrigin(value: string): string | null {
-  if (!/^https?:\/\/[^/?#\s]+\/?$/i.test(value)) return null;
-  try {
-    const url = new URL(value);
-    if (url.username !== '' || url.password !== '') return null;
-    return url.origin === 'null' ? null : url.origin;
-  } catch {
-    return null;
-  }
-}
-
 function originOf(base: string): string {
   try {
     return new URL(base).origin;
@@ -291,28 +276,9 @@ function customFieldLines(value: unknown): string[] {
   return nonEmpty;
 }
 
-function checkOrigins(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value))
-    throw new ConnectionSettingsError('allowedOrigins', `must be a list of origins like ["https://shop.example"] (got ${describe(value)})`);
-  if (value.length > MAX_ORIGINS) throw new ConnectionSettingsError('allowedOrigins', `may list at most ${MAX_ORIGINS} origins (got ${value.length})`);
-  const origins: string[] = [];
-  value.forEach((item, index) => {
-    const origin = typeof item === 'string' ? normaliseOrigin(item.trim()) : null;
-    if (origin === null) {
-      throw new ConnectionSettingsError(
-        `allowedOrigins[${index}]`,
-        `must be an origin: scheme, host and optional port, without a path, like "https://shop.example" (got ${describe(item)})`,
-      );
-    }
-    if (!origins.includes(origin)) origins.push(origin);
-  });
-  return origins;
-}
-
 function secret(value: unknown, previous: unknown): string {
   if (value === undefined || value === null || value === '') {
-    return typeof previous === 'string' && previous.length >= MIN_SECRET ? previous : randomBytes(32).toString('base64url');
+    return keptOrNewSecret(previous, MIN_SECRET);
   }
   if (typeof value !== 'string' || value.length < MIN_SECRET || value.length > 1000) {
     throw new ConnectionSettingsError(
@@ -321,29 +287,4 @@ function secret(value: unknown, previous: unknown): string {
     );
   }
   return value;
-}
-
-function text(value: unknown, field: string, max: number): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') throw new ConnectionSettingsError(field, `must be text (got ${describe(value)})`);
-  const trimmed = value.trim();
-  if (trimmed.length > max) throw new ConnectionSettingsError(field, `must be at most ${max} characters (got ${trimmed.length})`);
-  return trimmed;
-}
-
-function bool(value: unknown, field: string): boolean {
-  if (value === undefined || value === null) return false;
-  if (typeof value !== 'boolean') throw new ConnectionSettingsError(field, `must be true or false (got ${describe(value)})`);
-  return value;
-}
-
-export function escapeAttribute(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-export function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value);
-  if (json === undefined) return typeof value;
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
