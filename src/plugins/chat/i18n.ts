@@ -3,6 +3,8 @@
  * (those are the agents' UI), so the chat channel carries its own: English and Dutch, the same
  * keys in both (test/plugins/chat checks that).
  */
+import { visitorLanguage } from '../visitor-language';
+
 export type ChatLanguage = 'en' | 'nl';
 
 export const CHAT_LANGUAGES: readonly ChatLanguage[] = ['en', 'nl'];
@@ -112,28 +114,5 @@ export const CHAT_STRINGS: Readonly<Record<ChatLanguage, ChatStrings>> = { en, n
  * languages we have (by quality), else English.
  */
 export function chatLanguage(lang: unknown, acceptLanguage: unknown): ChatLanguage {
-  const known = (tag: string): ChatLanguage | null => {
-    const primary = tag.trim().toLowerCase().split('-')[0];
-    return (CHAT_LANGUAGES as readonly string[]).includes(primary) ? (primary as ChatLanguage) : null;
-  };
-  if (typeof lang === 'string') {
-    const chosen = known(lang);
-    if (chosen) return chosen;
-  }
-  if (typeof acceptLanguage === 'string') {
-    const ranked = acceptLanguage
-      .split(',')
-      .map((part, index) => {
-        const [tag, ...params] = part.split(';');
-        const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-        return { tag, quality: q ? Number(q.slice(2)) || 0 : 1, index };
-      })
-      .filter((entry) => entry.quality > 0)
-      .sort((a, b) => b.quality - a.quality || a.index - b.index);
-    for (const entry of ranked) {
-      const chosen = known(entry.tag);
-      if (chosen) return chosen;
-    }
-  }
-  return 'en';
+  return visitorLanguage(CHAT_LANGUAGES, 'en', lang, acceptLanguage);
 }

@@ -4,6 +4,8 @@
  * text are the admin's words and are shown as written. English and Dutch, the same keys in both
  * (test/plugins/forms checks that).
  */
+import { visitorLanguage } from '../visitor-language';
+
 export type FormsLanguage = 'en' | 'nl';
 
 export const FORMS_LANGUAGES: readonly FormsLanguage[] = ['en', 'nl'];
@@ -86,31 +88,8 @@ export function fill(text: string, values: Record<string, string | number>): str
 
 /**
  * The visitor's language: `?lang` when it names one we have, else the first of Accept-Language's
- * languages we have (by quality), else English.
+ * languages we have (by quality, reading its first 20), else English.
  */
 export function formsLanguage(lang: unknown, acceptLanguage: unknown): FormsLanguage {
-  const known = (tag: string): FormsLanguage | null => {
-    const primary = tag.trim().toLowerCase().split('-')[0];
-    return (FORMS_LANGUAGES as readonly string[]).includes(primary) ? (primary as FormsLanguage) : null;
-  };
-  if (typeof lang === 'string') {
-    const chosen = known(lang);
-    if (chosen) return chosen;
-  }
-  if (typeof acceptLanguage !== 'string') return 'en';
-  const ranked = acceptLanguage
-    .split(',')
-    .slice(0, 20)
-    .map((part, index) => {
-      const [tag, ...params] = part.split(';');
-      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      return { tag, quality: q ? Number(q.slice(2)) || 0 : 1, index };
-    })
-    .filter((entry) => entry.quality > 0)
-    .sort((a, b) => b.quality - a.quality || a.index - b.index);
-  for (const entry of ranked) {
-    const chosen = known(entry.tag);
-    if (chosen) return chosen;
-  }
-  return 'en';
+  return visitorLanguage(FORMS_LANGUAGES, 'en', lang, acceptLanguage, 20);
 }
