@@ -47,3 +47,14 @@ export class TokenBuckets {
     }
   }
 }
+
+/** A bucket: up to `capacity` requests at once, `perSecond` more each second. */
+export interface BucketLimit {
+  capacity: number;
+  perSecond: number;
+}
+
+/** Token buckets by key with the given limit. */
+export function bucketsFor(limit: BucketLimit, now: () => number): TokenBuckets {
+  return new TokenBuckets(limit.capacity, limit.perSecond, now);
+}

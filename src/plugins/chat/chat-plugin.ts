@@ -16,7 +16,7 @@ import {
   type TeamStatus,
 } from '../channel-plugin';
 import { normaliseOrigin } from '../settings-checks';
-import { TokenBuckets } from '../token-buckets';
+import { bucketsFor, type BucketLimit, type TokenBuckets } from '../token-buckets';
 import { VisitorEventHub } from './event-hub';
 import { CHAT_STRINGS, chatLanguage, type ChatLanguage } from './i18n';
 import { identifierKey, identityHashMatches, signSession, verifySession, type SessionClaims } from './session-token';
@@ -28,12 +28,6 @@ const ICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="24" height="24" fill="none" stroke="currentColor" stroke-width="2" ' +
   'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 11.5a8.4 8.4 0 0 1-9 8.4 8.9 8.9 0 0 1-3.8-.9L3 20l1.1-4.3A8 8 0 0 1 3 11.5 ' +
   '8.5 8.5 0 0 1 12 3a8.5 8.5 0 0 1 9 8.5z"/><path d="M8 11.5h.01M12 11.5h.01M16 11.5h.01"/></svg>';
-
-/** A bucket: up to `capacity` requests at once, `perSecond` more each second. */
-export interface BucketLimit {
-  capacity: number;
-  perSecond: number;
-}
 
 /** The abuse limits of the visitor routes (docs/chat.md "Limits"). Per instance. */
 export interface ChatLimits {
@@ -138,11 +132,10 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
   const files = new WidgetFiles(options.widgetFolder);
   let metrics: { streams: PluginGauge; messages: PluginCounter; refusals: PluginCounter } | undefined;
   const hub = new VisitorEventHub(20_000, (streams) => metrics?.streams.set(streams));
-  const bucket = (limit: BucketLimit) => new TokenBuckets(limit.capacity, limit.perSecond, now);
-  const ipBuckets = bucket(limits.perIp);
-  const newSessionBuckets = bucket(limits.newSessionsPerIp);
-  const messageBuckets = bucket(limits.messagesPerVisitor);
-  const otherBuckets = bucket(limits.otherPerVisitor);
+  const ipBuckets = bucketsFor(limits.perIp, now);
+  const newSessionBuckets = bucketsFor(limits.newSessionsPerIp, now);
+  const messageBuckets = bucketsFor(limits.messagesPerVisitor, now);
+  const otherBuckets = bucketsFor(limits.otherPerVisitor, now);
   const connectionCache = new Map<string, { connection: PluginChannelConnection | null; at: number }>();
   const links = new Map<string, ConversationLink>();
   const locks = new Map<string, Promise<unknown>>();

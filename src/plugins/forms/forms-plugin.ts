@@ -9,7 +9,7 @@ import type {
   PluginCounter,
 } from '../channel-plugin';
 import { describe, normaliseOrigin } from '../settings-checks';
-import { TokenBuckets } from '../token-buckets';
+import { bucketsFor, type BucketLimit, type TokenBuckets } from '../token-buckets';
 import { csrfTokenValid, issueCsrfToken } from './csrf-token';
 import { fill, FORMS_STRINGS, formsLanguage, type FormsLanguage, type FormsStrings } from './i18n';
 import { pageHeaders, renderFormPage, renderNotice, renderThanksPage, type FieldError, type FormValues } from './page';
@@ -19,12 +19,6 @@ const ICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="24" height="24" fill="none" stroke="currentColor" stroke-width="2" ' +
   'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><rect x="4" y="3" width="16" height="18" rx="2"/>' +
   '<path d="M8 8h8M8 12h8M8 16h5"/></svg>';
-
-/** A bucket: up to `capacity` requests at once, `perSecond` more each second. */
-export interface BucketLimit {
-  capacity: number;
-  perSecond: number;
-}
 
 /** The abuse limits of the public form routes (docs/forms.md "Limits"). Per instance. */
 export interface FormLimits {
@@ -116,8 +110,8 @@ interface Checked {
 export function createFormsPlugin(options: FormsPluginOptions = {}): ChannelPlugin {
   const now = options.now ?? Date.now;
   const limits: FormLimits = { ...DEFAULT_FORM_LIMITS, ...options.limits };
-  const submissionBuckets = new TokenBuckets(limits.submissionsPerIp.capacity, limits.submissionsPerIp.perSecond, now);
-  const pageBuckets = new TokenBuckets(limits.pagesPerIp.capacity, limits.pagesPerIp.perSecond, now);
+  const submissionBuckets = bucketsFor(limits.submissionsPerIp, now);
+  const pageBuckets = bucketsFor(limits.pagesPerIp, now);
   const connectionCache = new Map<string, { connection: PluginChannelConnection | null; at: number }>();
   let host: ChannelHostConnection;
   let submissions: PluginCounter | undefined;
