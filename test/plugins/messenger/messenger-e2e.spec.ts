@@ -1,5 +1,6 @@
 import { metaSignature } from '../../../src/plugins/meta/webhook';
-import { ManualClock, startTestApp, type TestApp } from '../../support/app-harness';
+import { ManualClock, type TestApp } from '../../support/app-harness';
+import { startAppWithInbox, until, viewConversations } from '../../support/meta-e2e';
 import { FakeGraphApi, graphError, type GraphRequest } from '../../support/fake-graph-api';
 
 /**
@@ -34,9 +35,7 @@ describe('Messenger channel against a running Parley (e2e)', () => {
     graph.on('POST', /^\/v23\.0\/me\/messages$/, () => ({ body: { recipient_id: 'psid', message_id: `m_out_${(outgoing += 1)}` } }));
     // Meta's CDN, where attachments of the contacts' messages are fetched from.
     graph.on('GET', /^\/cdn\/photo\.png$/, () => ({ body: PNG, contentType: 'image/png' }));
-    t = await startTestApp({ clock, env: { PARLEY_ALLOW_PRIVATE_NETWORK: 'true' } });
-    admin = await t.login();
-    inboxId = (await t.request('POST', '/api/inboxes', { token: admin, body: { name: 'Facebook page', agentIds: [] } })).body.id as string;
+    ({ t, admin, inboxId } = await startAppWithInbox(clock, 'Facebook page'));
   });
   afterAll(async () => {
     await t?.close();
@@ -53,21 +52,7 @@ describe('Messenger channel against a running Parley (e2e)', () => {
   const deliver = (body: string, signature: string | null = metaSignature(APP_SECRET, body)) =>
     t.request('POST', '/channels/messenger/webhook', { raw: body, headers: signature === null ? {} : { 'x-hub-signature-256': signature } });
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
-  async function messengerConversations(): Promise<{ id: string; contact: { address: string; name: string | null } }[]> {
-    const view = await get(`/api/views/messenger/conversations?inboxId=${inboxId}&limit=200`);
-    expect(view.status).toBe(200);
-    return view.body.items;
-  }
+  const messengerConversations = () => viewConversations(t, admin, 'messenger', inboxId);
 
   /** The conversation of one contact (PSID), once the view shows it. */
   async function conversationOf(psid: string): Promise<string> {

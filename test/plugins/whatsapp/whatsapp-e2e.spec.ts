@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ManualClock, startTestApp, type TestApp } from '../../support/app-harness';
+import { ManualClock, type TestApp } from '../../support/app-harness';
+import { startAppWithInbox, until, viewConversations } from '../../support/meta-e2e';
 import { FakeGraphApi, graphError, type GraphRequest } from '../../support/fake-graph-api';
 import {
   signWaDelivery,
@@ -87,9 +88,7 @@ describe('WhatsApp channel against a running Parley (e2e)', () => {
     graph.on('GET', /^\/whatsapp_business\/attachments\/$/, (request) =>
       request.headers.authorization === `Bearer ${TOKEN}` ? { body: JPEG, contentType: 'image/jpeg' } : graphError.expiredToken(),
     );
-    t = await startTestApp({ clock, env: { PARLEY_ALLOW_PRIVATE_NETWORK: 'true' } });
-    admin = await t.login();
-    inboxId = (await t.request('POST', '/api/inboxes', { token: admin, body: { name: 'WhatsApp support', agentIds: [] } })).body.id as string;
+    ({ t, admin, inboxId } = await startAppWithInbox(clock, 'WhatsApp support'));
   }, 60_000);
 
   afterAll(async () => {
@@ -109,21 +108,7 @@ describe('WhatsApp channel against a running Parley (e2e)', () => {
     });
   }
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
-  async function whatsappConversations(): Promise<{ id: string; contact: { address: string; name: string | null } }[]> {
-    const view = await get(`/api/views/whatsapp/conversations?inboxId=${inboxId}&limit=200`);
-    expect(view.status).toBe(200);
-    return view.body.items;
-  }
+  const whatsappConversations = () => viewConversations(t, admin, 'whatsapp', inboxId);
   const conversationOf = (waId: string) =>
     until(`the conversation of +${waId}`, async () => (await whatsappConversations()).find((c) => c.contact?.address === `+${waId}`)?.id);
   const detail = async (conversationId: string) => (await get(`/api/conversations/${conversationId}`)).body;
