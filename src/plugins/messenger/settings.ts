@@ -1,5 +1,7 @@
 import { ConnectionSettingsError, type ConnectionSettingField, type ConnectionSettingsContext, type PluginChannelConnection } from '../channel-plugin';
 import { DEFAULT_GRAPH_API_BASE_URL, DEFAULT_GRAPH_API_VERSION, GRAPH_API_VERSION_PATTERN } from '../meta/graph';
+import { checkGraphApiBaseUrl, storedGraphApi } from '../meta/graph-settings';
+import { describe, optionalBoolean } from '../settings-checks';
 
 /** A Messenger connection's settings, as stored (secrets decrypted by the host). */
 export interface MessengerSettings {
@@ -111,7 +113,7 @@ export async function validateMessengerSettings(
     pageAccessToken: secretText(input.pageAccessToken, 'pageAccessToken', 10, 1000, 'the page access token from the Meta app'),
     appSecret: secretText(input.appSecret, 'appSecret', 8, 200, "the Meta app's secret"),
     verifyToken: secretText(input.verifyToken, 'verifyToken', 8, 200, 'a verify token of your choice'),
-    graphApiBaseUrl: baseUrl(input.graphApiBaseUrl),
+    graphApiBaseUrl: checkGraphApiBaseUrl(input.graphApiBaseUrl),
     apiVersion: apiVersion(input.apiVersion),
     humanAgentTag: optionalBoolean(input.humanAgentTag, 'humanAgentTag'),
   };
@@ -131,8 +133,7 @@ export function messengerSettings(connection: PluginChannelConnection): Messenge
     pageAccessToken: text(s.pageAccessToken),
     appSecret: text(s.appSecret),
     verifyToken: text(s.verifyToken),
-    graphApiBaseUrl: text(s.graphApiBaseUrl, DEFAULT_GRAPH_API_BASE_URL) || DEFAULT_GRAPH_API_BASE_URL,
-    apiVersion: text(s.apiVersion, DEFAULT_GRAPH_API_VERSION) || DEFAULT_GRAPH_API_VERSION,
+    ...storedGraphApi(s),
     humanAgentTag: s.humanAgentTag === true,
   };
 }
@@ -149,42 +150,10 @@ function secretText(value: unknown, field: string, min: number, max: number, wha
   return text;
 }
 
-function baseUrl(value: unknown): string {
-  if (value === undefined || value === null || value === '') return DEFAULT_GRAPH_API_BASE_URL;
-  if (typeof value !== 'string' || value.length > 500)
-    throw new ConnectionSettingsError('graphApiBaseUrl', `must be an http(s) URL like ${DEFAULT_GRAPH_API_BASE_URL} (got ${describe(value)})`);
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw new ConnectionSettingsError('graphApiBaseUrl', `must be an http(s) URL like ${DEFAULT_GRAPH_API_BASE_URL} (got ${describe(value)})`);
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
-    throw new ConnectionSettingsError(
-      'graphApiBaseUrl',
-      `must be an http(s) URL without credentials, query or fragment, like ${DEFAULT_GRAPH_API_BASE_URL} (got ${describe(value)})`,
-    );
-  }
-  return url.toString().replace(/\/+$/, '');
-}
-
 function apiVersion(value: unknown): string {
   if (value === undefined || value === null || value === '') return DEFAULT_GRAPH_API_VERSION;
   if (typeof value !== 'string' || !GRAPH_API_VERSION_PATTERN.test(value.trim())) {
     throw new ConnectionSettingsError('apiVersion', `must be a Graph API version like ${DEFAULT_GRAPH_API_VERSION} (got ${describe(value)})`);
   }
   return value.trim();
-}
-
-function optionalBoolean(value: unknown, field: string): boolean {
-  if (value === undefined || value === null) return false;
-  if (typeof value !== 'boolean') throw new ConnectionSettingsError(field, `must be true or false (got ${describe(value)})`);
-  return value;
-}
-
-export function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value);
-  if (json === undefined) return typeof value;
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }

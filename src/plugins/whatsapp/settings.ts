@@ -1,5 +1,6 @@
 import { ConnectionSettingsError, type ConnectionSettingField, type ConnectionSettingsContext, type PluginChannelConnection } from '../channel-plugin';
 import { DEFAULT_GRAPH_API_BASE_URL, DEFAULT_GRAPH_API_VERSION, GRAPH_API_VERSION_PATTERN, type GraphTarget } from '../meta/graph';
+import { checkGraphApiBaseUrl, storedGraphApi } from '../meta/graph-settings';
 
 /** A WhatsApp connection's settings, as stored (secrets decrypted by the host). */
 export interface WhatsAppSettings {
@@ -110,7 +111,7 @@ export async function validateWhatsAppSettings(
   const accessToken = secretOf(input.accessToken, 'accessToken', 20, 4096, 'a system user token from Business settings → System users');
   const appSecret = secretOf(input.appSecret, 'appSecret', 16, 200, 'App settings → Basic → App secret');
   const verifyToken = secretOf(input.verifyToken, 'verifyToken', 8, 200, 'any text you also enter in the webhook configuration');
-  const graphApiBaseUrl = baseUrlOf(input.graphApiBaseUrl);
+  const graphApiBaseUrl = checkGraphApiBaseUrl(input.graphApiBaseUrl);
   let apiVersion = DEFAULT_GRAPH_API_VERSION;
   if (input.apiVersion !== undefined && input.apiVersion !== null && input.apiVersion !== '') {
     if (typeof input.apiVersion !== 'string' || !GRAPH_API_VERSION_PATTERN.test(input.apiVersion)) {
@@ -136,8 +137,7 @@ export function whatsappSettings(connection: PluginChannelConnection): WhatsAppS
     accessToken: text(s.accessToken),
     appSecret: text(s.appSecret),
     verifyToken: text(s.verifyToken),
-    graphApiBaseUrl: text(s.graphApiBaseUrl, DEFAULT_GRAPH_API_BASE_URL) || DEFAULT_GRAPH_API_BASE_URL,
-    apiVersion: text(s.apiVersion, DEFAULT_GRAPH_API_VERSION) || DEFAULT_GRAPH_API_VERSION,
+    ...storedGraphApi(s),
   };
 }
 
@@ -160,21 +160,6 @@ function secretOf(value: unknown, field: string, min: number, max: number, where
     throw new ConnectionSettingsError(field, `must be ${min}-${max} characters without spaces (got ${trimmed.length} characters)`);
   }
   return trimmed;
-}
-
-function baseUrlOf(value: unknown): string {
-  if (value === undefined || value === null || value === '') return DEFAULT_GRAPH_API_BASE_URL;
-  if (typeof value !== 'string' || value.length > 500) throw new ConnectionSettingsError('graphApiBaseUrl', `must be an http(s) URL (got ${describe(value)})`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConnectionSettingsError('graphApiBaseUrl', `must be an http(s) URL (got ${describe(value)})`);
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
-    throw new ConnectionSettingsError('graphApiBaseUrl', `must be an http(s) URL without credentials, query or fragment (got ${describe(value)})`);
-  }
-  return url.toString().replace(/\/+$/, '');
 }
 
 function describe(value: unknown): string {
