@@ -93,14 +93,18 @@ export async function callGraph<T = unknown>(http: PluginHttp, target: GraphTarg
     }
     return { ok: true, status: response.status, body: body as T, raw: response.body, headers: response.headers };
   }
-  let error: GraphErrorBody | undefined;
-  try {
-    error = (JSON.parse(response.body.toString('utf8')) as { error?: GraphErrorBody }).error;
-  } catch {
-    error = undefined;
-  }
+  let error = graphErrorOf(response.body);
   if (error && typeof error.message === 'string') error = { ...error, message: withoutToken(error.message, target.accessToken) };
   return { ok: false, failure: classifyGraphError(response.status, error, target.accessToken), ...(error ? { error } : {}), status: response.status };
+}
+
+/** The `error` object of a Graph API error answer's JSON body; undefined when the body is not JSON or has none. */
+export function graphErrorOf(body: Buffer): GraphErrorBody | undefined {
+  try {
+    return (JSON.parse(body.toString('utf8')) as { error?: GraphErrorBody } | null)?.error;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   type PluginHistogram,
   type ReplyWindow,
 } from '../channel-plugin';
-import { callGraph, classifyGraphError, type GraphErrorBody } from '../meta/graph';
+import { callGraph, classifyGraphError, graphErrorOf } from '../meta/graph';
 import { refusalStatus, withoutRefusedParts } from '../meta/keep-refused';
 import { answerHandshake, RefusedRequestLimit, signingSecret, withRefusalLimit } from '../meta/webhook';
 import { INBOUND_NOTES, textIn, WHATSAPP_TEXT } from './i18n';
@@ -361,13 +361,7 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
       return { ok: false, retryable: failure.retryable !== false, reason: failure.message ?? String(error) };
     }
     if (response.status < 200 || response.status >= 300) {
-      let error: GraphErrorBody | undefined;
-      try {
-        error = (JSON.parse(response.body.toString('utf8')) as { error?: GraphErrorBody }).error;
-      } catch {
-        error = undefined;
-      }
-      const failure = classifyGraphError(response.status, error, settings.accessToken);
+      const failure = classifyGraphError(response.status, graphErrorOf(response.body), settings.accessToken);
       return { ok: false, retryable: failure.retryable, reason: failure.reason };
     }
     if (response.body.length === 0) return { ok: false, retryable: true, reason: 'the download was empty' };
