@@ -19,7 +19,7 @@ import {
 } from '../channel-plugin';
 import { callGraph, type GraphTarget } from '../meta/graph';
 import { refusalStatus, withoutRefusedParts } from '../meta/keep-refused';
-import { answerHandshake, RefusedRequestLimit, signingSecret, withRefusalLimit } from '../meta/webhook';
+import { handshakeRoute, RefusedRequestLimit, signingSecret, withRefusalLimit } from '../meta/webhook';
 import { localized, MESSENGER_STRINGS } from './i18n';
 import { MESSENGER_SECRETS, MESSENGER_SETTING_FIELDS, messengerSettings, validateMessengerSettings, type MessengerSettings } from './settings';
 
@@ -710,12 +710,7 @@ export function createMessengerPlugin(options: MessengerPluginOptions = {}): Cha
       };
       connection.routes.get(
         'webhook',
-        withRefusalLimit(refusedRequests, async (request) =>
-          answerHandshake(
-            request,
-            (await connectionsWithSettings()).map((c) => c.settings.verifyToken),
-          ),
-        ),
+        handshakeRoute(refusedRequests, async () => (await connectionsWithSettings()).map((c) => c.settings.verifyToken)),
         { public: true },
       );
       connection.routes.post('webhook', withRefusalLimit(refusedRequests, webhook), { public: true, rawBody: true });

@@ -104,3 +104,8 @@ export function withRefusalLimit(limit: RefusedRequestLimit, handler: (request: 
     return response;
   };
 }
+
+/** The GET handler of a Meta webhook route: the subscription handshake against `verifyTokens()`, behind `limit`. */
+export function handshakeRoute(limit: RefusedRequestLimit, verifyTokens: () => Promise<readonly string[]>) {
+  return withRefusalLimit(limit, async (request) => answerHandshake(request, await verifyTokens()));
+}

@@ -19,7 +19,7 @@ import {
 } from '../channel-plugin';
 import { callGraph, classifyGraphError, graphErrorOf } from '../meta/graph';
 import { refusalStatus, withoutRefusedParts } from '../meta/keep-refused';
-import { answerHandshake, RefusedRequestLimit, signingSecret, withRefusalLimit } from '../meta/webhook';
+import { handshakeRoute, RefusedRequestLimit, signingSecret, withRefusalLimit } from '../meta/webhook';
 import { INBOUND_NOTES, textIn, WHATSAPP_TEXT } from './i18n';
 import { normaliseMessage, parseThreadId, statusReason, type NormalisedMessage, type WaStatus, type WaWebhook } from './inbound';
 import {
@@ -633,12 +633,7 @@ export function createWhatsAppPlugin(options: WhatsAppPluginOptions = {}): Chann
       };
       connection.routes.get(
         'webhook',
-        withRefusalLimit(refusedRequests, async (request) =>
-          answerHandshake(
-            request,
-            (await connections()).map((c) => whatsappSettings(c).verifyToken),
-          ),
-        ),
+        handshakeRoute(refusedRequests, async () => (await connections()).map((c) => whatsappSettings(c).verifyToken)),
         { public: true },
       );
       connection.routes.post('webhook', withRefusalLimit(refusedRequests, guarded(webhook)), { public: true, rawBody: true });
