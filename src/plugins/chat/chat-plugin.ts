@@ -15,7 +15,7 @@ import {
   type PluginGauge,
   type TeamStatus,
 } from '../channel-plugin';
-import { normaliseOrigin } from '../settings-checks';
+import { describe, normaliseOrigin } from '../settings-checks';
 import { bucketsFor, type BucketLimit, type TokenBuckets } from '../token-buckets';
 import { VisitorEventHub } from './event-hub';
 import { CHAT_STRINGS, chatLanguage, type ChatLanguage } from './i18n';
@@ -966,11 +966,4 @@ function optionalEmail(value: unknown, field: string): string | undefined {
     throw new ChatRefusal(400, `${field}: must be an email address like "ann@example.com" (got ${describe(value)})`);
   }
   return value.trim();
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value);
-  if (json === undefined) return typeof value;
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
