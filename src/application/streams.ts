@@ -21,6 +21,14 @@ export const streams = {
   routing: (inboxId: string) => `routing-${inboxId}`,
   /** An agent's notifications (mentions, assignments, handoffs, new messages) and which were read. */
   notifications: (agentId: string) => `notifications-${agentId}`,
+  /** A contact record (docs/contacts.md). */
+  contact: (id: string) => `contact-${id}`,
+  /** A company record. */
+  company: (id: string) => `company-${id}`,
+  /** A ticket record (its conversation's stream holds the link). */
+  ticket: (id: string) => `ticket-${id}`,
+  /** Account-wide settings of the records: custom properties, card properties, free-mail domains. */
+  recordSettings: () => 'record-settings',
 };
 
 export const CONVERSATION_STREAM_PREFIX = 'conversation-';
@@ -47,7 +55,10 @@ const PARLEY_NAMESPACE = '6f1c2a4e-8b0d-4b8e-9a57-3d2f6c1e9b70';
 
 export const deriveIds = {
   conversation: (inboxId: string, channel: string, externalThreadId: string) => uuidV5(`conversation\u0000${inboxId}\u0000${channel}\u0000${externalThreadId}`),
+  /** The contact record a sender address creates when no contact holds its identity yet (docs/contacts.md). */
   contact: (address: string) => uuidV5(`contact\u0000${normalizeAddress(address)}`),
+  /** The company an email domain creates (lower-case domain). */
+  company: (domain: string) => uuidV5(`company\u0000${domain.trim().toLowerCase()}`),
   message: (conversationId: string, externalMessageId: string) => uuidV5(`message\u0000${conversationId}\u0000${externalMessageId}`),
   /** Event ids of a command's result: deterministic when the command is (redelivery-safe). */
   event: (causationId: string, index: number) => uuidV5(`event\u0000${causationId}\u0000${index}`),

@@ -100,6 +100,9 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
   TicketClosed: (doc, data) => (doc.ticket?.id === data.ticketId ? { ...doc, ticket: { ...doc.ticket, status: 'closed' } } : doc),
   TicketDeleted: (doc, data) => (doc.ticket?.id === data.ticketId ? { ...doc, ticket: null } : doc),
   ContactUnlinked: (doc) => ({ ...doc, contact: null }),
+  ContactLinked: (doc, data) => ({ ...doc, contact: { id: data.contactId, name: data.name ?? null, address: data.address } }),
+  // TODO(issue 16, read side): drop the personal data of the summary (docs/privacy.md).
+  PersonalDataErased: (doc) => doc,
   ContactEmailProvided: (doc, data) => (doc.contact ? { ...doc, contact: { ...doc.contact, email: data.address } } : doc),
   BotHandoffRequested: (doc) => doc,
   // Receipts and reactions show in the thread, not in the lists (the thread projection keeps them).

@@ -27,6 +27,8 @@ export type ConversationCommand =
   | DeleteConversation
   | CreateTicket
   | UnlinkContact
+  | LinkContact
+  | ErasePersonalData
   | RequestBotHandoff
   | AutoAssignConversation
   | AdvanceBotFlow
@@ -240,6 +242,18 @@ export interface CreateTicket {
 export interface UnlinkContact {
   type: 'UnlinkContact';
   data: Record<string, never>;
+}
+
+/** Link the conversation to another contact (or again after an unlink); the caller checked the contact exists. */
+export interface LinkContact {
+  type: 'LinkContact';
+  data: { contactId: string; name?: string };
+}
+
+/** The contact of this conversation was erased (a privacy request): record it, so the read models drop the personal data. */
+export interface ErasePersonalData {
+  type: 'ErasePersonalData';
+  data: { contactId: string; now: string };
 }
 
 export interface RequestBotHandoff {

@@ -120,6 +120,19 @@ export function decideConversation(command: ConversationCommand, state: Conversa
     case 'UnlinkContact':
       if (!conversation.contact) throw invalidTransition('contact-missing-unlink', 'the conversation has no contact to unlink');
       return [{ type: 'ContactUnlinked', data: { contactId: conversation.contact.id } }];
+    case 'LinkContact': {
+      requireText(command.data.contactId, 'contactId');
+      if (conversation.contact?.id === command.data.contactId) return [];
+      refuseInTrash(conversation, 'link a contact');
+      const name = typeof command.data.name === 'string' && command.data.name.trim() !== '' ? command.data.name.trim() : undefined;
+      return [{ type: 'ContactLinked', data: { contactId: command.data.contactId, address: conversation.senderAddress, ...(name ? { name } : {}) } }];
+    }
+    case 'ErasePersonalData': {
+      const now = parseTime(command.data.now, 'now');
+      requireText(command.data.contactId, 'contactId');
+      if (conversation.personalDataErasedFor === command.data.contactId) return [];
+      return [{ type: 'PersonalDataErased', data: { contactId: command.data.contactId, at: isoOf(now) } }];
+    }
     case 'RequestBotHandoff':
       return requestBotHandoff(command.data.now, conversation);
     case 'AutoAssignConversation':

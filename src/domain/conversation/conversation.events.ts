@@ -34,7 +34,9 @@ export type ConversationEvent =
   | TicketClosed
   | TicketDeleted
   | ContactUnlinked
+  | ContactLinked
   | ContactEmailProvided
+  | PersonalDataErased
   | BotHandoffRequested
   | BotFlowAdvanced
   | ReplyStatusReported
@@ -95,6 +97,8 @@ export interface MessageReceived {
      * a shared location, a shared contact card. Optional, added later.
      */
     fields?: MessageField[];
+    /** The message's Cc recipients (email): they take part in the thread (participants, reply-all). Optional, added later. */
+    cc?: Party[];
   };
 }
 
@@ -146,6 +150,8 @@ export interface ReplyQueued {
      * parameters filled in). Optional, added later.
      */
     template?: ReplyTemplate;
+    /** Reply-all's Cc recipients (email). Optional, added later. */
+    cc?: Party[];
   };
 }
 
@@ -304,6 +310,25 @@ export interface TicketDeleted {
 export interface ContactUnlinked {
   type: 'ContactUnlinked';
   data: { contactId: string };
+}
+
+/**
+ * The conversation now belongs to the contact `contactId` (an agent linked it to another contact,
+ * or linked one again after an unlink). Replies still go to `address`, the thread's sender.
+ */
+export interface ContactLinked {
+  type: 'ContactLinked';
+  data: { contactId: string; address: string; name?: string };
+}
+
+/**
+ * A privacy request erased the contact `contactId` (ContactErased): this conversation's key was
+ * destroyed with it, so the sealed personal data of its events is unreadable from here on and the
+ * read models keep nothing personal of it. The events, their actors, times and hashes stay.
+ */
+export interface PersonalDataErased {
+  type: 'PersonalDataErased';
+  data: { contactId: string; at: string };
 }
 
 /**

@@ -52,6 +52,8 @@ export interface ConversationDetails {
   readonly answeredOn: ReadonlySet<Channel>;
   /** The contact's normalised address at the start; kept after unlink so the sender can still be blocked. */
   readonly senderAddress: string;
+  /** The contact whose erasure was recorded here (PersonalDataErased); null when none was. */
+  readonly personalDataErasedFor: string | null;
   readonly assignee: Assignee;
   /** Bots view: "assigned to a bot and never or not yet to an agent". */
   readonly everAssignedToAgent: boolean;
@@ -116,6 +118,7 @@ export function evolveConversation(state: ConversationState, event: Conversation
       contactEmail: null,
       answeredOn: new Set(),
       senderAddress: data.contact.address,
+      personalDataErasedFor: null,
       assignee: null,
       everAssignedToAgent: false,
       botHandoffRequested: false,
@@ -207,6 +210,10 @@ export function evolveConversation(state: ConversationState, event: Conversation
       return { ...state, ticket: null };
     case 'ContactUnlinked':
       return { ...state, contact: null };
+    case 'PersonalDataErased':
+      return { ...state, personalDataErasedFor: event.data.contactId };
+    case 'ContactLinked':
+      return { ...state, contact: { id: event.data.contactId, address: event.data.address, ...(event.data.name ? { name: event.data.name } : {}) } };
     case 'ContactEmailProvided':
       return { ...state, contactEmail: event.data.address };
     case 'BotHandoffRequested':
