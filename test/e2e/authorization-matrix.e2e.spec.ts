@@ -1,5 +1,5 @@
 import { compareRouteTable, MARKER, MatrixFixture, type Answer, type Caller, type Surface, type Targets } from './authorization-matrix/fixture';
-import { ROUTE_TABLE, unknownTwin, type Probe, type RouteEntry } from './authorization-matrix/route-table';
+import { ROUTE_TABLE, unknownTwin, type Probe, type Resource, type RouteEntry } from './authorization-matrix/route-table';
 
 /**
  * The authorisation matrix, generated from the application's own route table (Fastify's onRoute
@@ -32,7 +32,7 @@ describe('authorisation matrix', () => {
       const probes = entry.probes.map((probe) => ({ probe, selfService: false }));
       if (entry.access === 'admin' && entry.selfService) probes.push({ probe: entry.selfService.probe, selfService: true });
       for (const { probe, selfService } of probes) {
-        const targets = await fx.targets({ spareAgent: probe.spareAgent, emailConversation: probe.emailConversation });
+        const targets = await fx.targets({ spareAgent: probe.spareAgent, emailConversation: probe.emailConversation, ticket: probe.ticket });
         await probe.prepare?.(fx, targets);
         const label = `${key.slice(method.length + 1)}${probe.variant ? ` [${probe.variant}]` : ''}${selfService ? ' [self-service]' : ''}`;
         cases.push({ key, method, entry, probe, label, targets, selfService });
@@ -230,8 +230,8 @@ describe('authorisation matrix: the expectation table', () => {
   });
 });
 
-function idOf(resource: 'conversation' | 'inbox' | 'view' | 'blob', t: Targets): string {
-  return { conversation: t.conversationId, inbox: t.inboxId, view: t.viewId, blob: t.blobId }[resource];
+function idOf(resource: Resource, t: Targets): string {
+  return { conversation: t.conversationId, inbox: t.inboxId, view: t.viewId, blob: t.blobId, contact: t.contactId, ticket: t.ticketId }[resource];
 }
 
 /** An answer with the ids it was asked about blanked, to compare "your resource" with "no such resource". */

@@ -1,3 +1,4 @@
+import { deriveIds } from '../../../src/application/streams';
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createTransport } from 'nodemailer';
@@ -23,6 +24,10 @@ export interface Targets {
   customer: string;
   /** A fresh suffix for names and addresses that must be unique. */
   unique: string;
+  /** The contact of the conversation (a record visible to inbox B's agents only). */
+  contactId: string;
+  /** The conversation's ticket, when the probe asked for one (`ticket: true`); else an id that exists nowhere. */
+  ticketId: string;
 }
 
 /** What the route's request is: the URL, and a JSON body (API) or form fields (UI). */
@@ -143,7 +148,7 @@ export class MatrixFixture {
    * conversation), a custom view created by B's member (only its creator or an admin may change
    * it), a spare agent when asked.
    */
-  async targets(options: { spareAgent?: boolean; emailConversation?: boolean } = {}): Promise<Targets> {
+  async targets(options: { spareAgent?: boolean; emailConversation?: boolean; ticket?: boolean } = {}): Promise<Targets> {
     const unique = randomUUID().slice(0, 8);
     const received = await this.admin(
       'POST',
@@ -162,7 +167,14 @@ export class MatrixFixture {
     const view = await this.call('member', 'POST', '/api/views', { inboxId: this.shared.inboxId, name: `View ${unique}`, filters: { status: 'open' } }, 201);
     const spareAgentId = options.spareAgent ? await this.createAgent(`spare-${unique}`) : randomUUID();
     const conversationId = options.emailConversation ? this.emailConversationId : (received.body.conversationId as string);
-    const { revision } = (await this.admin('GET', `/api/conversations/${conversationId}`, undefined, 200)).body;
+    let { revision } = (await this.admin('GET', `/api/conversations/${conversationId}`, undefined, 200)).body;
+    const contactId = deriveIds.contact(`customer-${unique}@example.org`);
+    let ticketId: string = randomUUID();
+    if (options.ticket) {
+      const created = await this.admin('POST', `/api/conversations/${conversationId}/ticket`, { name: `Ticket ${unique}` }, 201);
+      ticketId = created.body.ticketId as string;
+      revision = created.body.revision as number;
+    }
     return {
       ...this.shared,
       conversationId,
@@ -172,6 +184,8 @@ export class MatrixFixture {
       revision,
       customer: `customer-${unique}@example.org`,
       unique,
+      contactId,
+      ticketId,
     };
   }
 

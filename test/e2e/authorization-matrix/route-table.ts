@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MARKER, type Call, type MatrixFixture, type Surface, type Targets } from './fixture';
 
 /** What names something of inbox B in a probe's request; an unknown one of the same kind is its twin. */
-export type Resource = 'conversation' | 'inbox' | 'view' | 'blob';
+export type Resource = 'conversation' | 'inbox' | 'view' | 'blob' | 'contact' | 'ticket';
 
 /** The same targets with the named resource replaced by an id that exists nowhere. */
 export function unknownTwin(resource: Resource, targets: Targets): Targets {
@@ -15,6 +15,10 @@ export function unknownTwin(resource: Resource, targets: Targets): Targets {
       return { ...targets, viewId: randomUUID() };
     case 'blob':
       return { ...targets, blobId: `sha256:${'0'.repeat(64)}` };
+    case 'contact':
+      return { ...targets, contactId: randomUUID() };
+    case 'ticket':
+      return { ...targets, ticketId: randomUUID() };
   }
 }
 
@@ -38,6 +42,8 @@ export interface Probe {
   spareAgent?: boolean;
   /** Acts on inbox B's email conversation (forwarding is for email only). */
   emailConversation?: boolean;
+  /** The conversation gets a ticket first (ticket routes name it as `ticketId`). */
+  ticket?: boolean;
   /** Brings the probe's conversation into the state the command needs (as the admin, before any request). */
   prepare?(fixture: MatrixFixture, targets: Targets): Promise<void>;
 }
