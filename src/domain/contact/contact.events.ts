@@ -8,13 +8,7 @@ import type { ContactIdentity } from './identity';
  * the contact destroys the key and leaves the hash chain intact.
  */
 export type ContactEvent =
-  | ContactCreated
-  | ContactIdentityAdded
-  | ContactIdentityRemoved
-  | ContactPropertiesChanged
-  | ContactMerged
-  | ContactMergedIn
-  | ContactErased;
+  ContactCreated | ContactIdentityAdded | ContactIdentityRemoved | ContactPropertiesChanged | ContactMerged | ContactMergedIn | ContactErased;
 
 export interface ContactCreated {
   type: 'ContactCreated';
