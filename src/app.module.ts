@@ -30,6 +30,7 @@ import { JOB_QUEUE, type JobQueue } from './application/ports/job-queue.port';
 import { APP_LOGGER } from './application/ports/logger.port';
 import { PROCESSOR_CHECKPOINTS } from './application/ports/processor-checkpoints.port';
 import { PROJECTION_PROGRESS, READ_STORE } from './application/ports/read-store.port';
+import { RECORD_STORE } from './application/ports/record-store.port';
 import type { ProcessManager } from './application/process-managers/process-manager';
 import { ProcessManagerRunner } from './application/process-managers/process-manager-runner';
 import { PurgeExpiredTrash } from './application/process-managers/purge-expired-trash';
@@ -206,6 +207,7 @@ export class AppModule {
         { provide: EVENT_STORE, useValue: storage.eventStore },
         { provide: PLUGIN_DOCUMENTS, useValue: storage.pluginDocuments },
         { provide: READ_STORE, useValue: storage.readStore },
+        { provide: RECORD_STORE, useValue: storage.recordStore },
         { provide: PROCESSOR_CHECKPOINTS, useValue: storage.readStore },
         { provide: PROJECTION_PROGRESS, useValue: storage.projections },
         { provide: READINESS, useValue: { projectedPosition: () => storage.projections.position() } },

@@ -227,6 +227,7 @@ export function summaryOf(doc: ConversationDoc, agentName: (id: string) => strin
     origin: doc.origin,
     assignee: doc.assignee?.type === 'agent' ? { type: 'agent', id: doc.assignee.id, name: agentName(doc.assignee.id) } : doc.assignee,
     contact: doc.contact,
+    contactId: doc.contact?.id ?? null,
     participants: doc.participants,
     subject: doc.subject,
     preview: doc.preview,
@@ -240,6 +241,7 @@ export function summaryOf(doc: ConversationDoc, agentName: (id: string) => strin
     trashed: doc.trashed,
     trashedAt: doc.trashedAt,
     ticket: doc.ticket,
+    ticketId: doc.ticket?.id ?? null,
     revision: doc.revision,
   };
 }

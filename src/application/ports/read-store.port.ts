@@ -64,6 +64,8 @@ export interface ConversationSummary {
   assignee: AssigneeView;
   /** `email`: the address a contact without one (a chat visitor) gave later, for answering by email (rule 12). */
   contact: { id: string; name: string | null; address: string; email?: string } | null;
+  /** The contact record holding the conversation now (following merges, splits and links); null when unlinked. */
+  contactId: string | null;
   /** Distinct addresses that took part (contact, other senders, recipients of replies). */
   participants: Party[];
   subject: string;
@@ -82,6 +84,8 @@ export interface ConversationSummary {
   trashed: boolean;
   trashedAt: string | null;
   ticket: { id: string; name: string; status: 'open' | 'closed' } | null;
+  /** The ticket record linked to the conversation; null when none. */
+  ticketId: string | null;
   /** Stream revision the summary reflects: the ETag / If-Match value. */
   revision: number;
 }

@@ -4,6 +4,7 @@ import type { EventStore } from '../../application/ports/event-store.port';
 import { ProjectionRunner, type ProjectionRunnerOptions } from '../../projections/projection-runner';
 import { sqliteProjections } from '../../projections/sqlite';
 import { SqliteReadStore } from './sqlite-read-store';
+import { SqliteRecordStore } from './sqlite-records';
 
 export interface SqliteReadSideOptions {
   /** The read-side connection to the shared file, opened with synchronous NORMAL. */
@@ -16,6 +17,7 @@ export interface SqliteReadSideOptions {
 
 export interface SqliteReadSide {
   readStore: SqliteReadStore;
+  recordStore: SqliteRecordStore;
   /** Not started yet: the app starts it once, and stops it before closing the connection. */
   runner: ProjectionRunner;
 }
@@ -27,5 +29,5 @@ export interface SqliteReadSide {
 export function createSqliteReadSide({ db, eventStore, logger, runner: tuning }: SqliteReadSideOptions): SqliteReadSide {
   const runner = new ProjectionRunner({ db, eventStore, logger, projections: sqliteProjections, ...tuning });
   runner.prepare();
-  return { readStore: new SqliteReadStore(db), runner };
+  return { readStore: new SqliteReadStore(db), recordStore: new SqliteRecordStore(db), runner };
 }

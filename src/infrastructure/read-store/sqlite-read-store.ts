@@ -419,7 +419,7 @@ function deliveryOf(row: MessageRow): MessageView['delivery'] {
 }
 
 /** Authors are agents (names kept after removal) or the system itself. */
-function displayName(id: string, name: string | null): string {
+export function displayName(id: string, name: string | null): string {
   if (name !== null) return name;
   if (isBotAuthor(id)) return 'Bot';
   return id === 'system' ? 'System' : 'Unknown agent';

@@ -7,6 +7,7 @@ import { conversationsProjection } from './conversations.projection';
 import { customViewsProjection } from './custom-views.projection';
 import { inboxesProjection } from './inboxes.projection';
 import { notificationsProjection } from './notifications.projection';
+import { recordsProjection } from './records.projection';
 import { reportsProjection } from './reports.projection';
 import { searchProjection } from './search.projection';
 import { threadProjection } from './thread.projection';
@@ -24,4 +25,5 @@ export const sqliteProjections: readonly SqliteProjection[] = [
   notificationsProjection,
   reportsProjection,
   botsProjection,
+  recordsProjection,
 ];

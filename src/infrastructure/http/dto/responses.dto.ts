@@ -190,6 +190,14 @@ export class ConversationSummary {
   @ApiProperty({ type: () => ContactView, nullable: true })
   contact: ContactView | null;
 
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The contact record holding the conversation now (following merges, splits and links); null when unlinked.',
+  })
+  contactId: string | null;
+
   @ApiProperty({ type: () => [PartyView], description: 'Distinct addresses that took part.' })
   participants: PartyView[];
 
@@ -228,6 +236,9 @@ export class ConversationSummary {
 
   @ApiProperty({ type: () => TicketView, nullable: true })
   ticket: TicketView | null;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The ticket record linked to the conversation; null when none.' })
+  ticketId: string | null;
 
   @ApiProperty({ type: Number, description: 'The revision this summary reflects: the ETag and If-Match value.' })
   revision: number;
