@@ -1,7 +1,20 @@
-import { BadRequestException, Body, Controller, Get, Inject, NotFoundException, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  ForbiddenException,
+  Get,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { SetAvailabilityCommand } from '../../application/agents/agent-commands.handler';
 import { agentContext, type AuthenticatedAgent } from '../../application/command-handling/command-context';
 import { AddCommentCommand } from '../../application/conversations/add-comment.handler';
@@ -17,6 +30,8 @@ import { ComposeEmailCommand } from '../../application/email/compose-email.handl
 import { ForwardConversationCommand } from '../../application/email/forward-conversation.handler';
 import { CHANNEL_CATALOG, type ChannelCatalog } from '../../application/ports/channel-catalog.port';
 import { SendTranscriptCommand } from '../../application/transcripts/send-transcript.handler';
+import { ChooseCardPropertiesCommand, LinkConversationContactCommand, UpdateContactCommand } from '../../application/contacts/contact.messages';
+import { CreateTicketCommand, UpdateTicketCommand } from '../../application/tickets/ticket.messages';
 import { ConcurrencyError } from '../../application/ports/event-store.port';
 import type { Assignee } from '../../domain/shared/types';
 import { CurrentAgent } from '../http/auth/auth.decorators';
@@ -30,6 +45,7 @@ import { parseInboxState, stateQuery, type InboxState } from './inbox-state';
 import { WebExceptionFilter } from './web-exception.filter';
 import { field, fields, requireField, sendHtml, type FormBody } from './web-http';
 import { WebRenderer } from './web-renderer';
+import { SidebarPresenter, ticketInput } from './sidebar-presenter';
 import { assertSameOrigin, EMAIL_BODY_CSP } from './web-security';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -55,6 +71,7 @@ export class InboxFragmentsController {
     private readonly renderer: WebRenderer,
     private readonly commandBus: CommandBus,
     @Inject(CHANNEL_CATALOG) private readonly catalog: ChannelCatalog,
+    private readonly sidebar: SidebarPresenter,
   ) {
     this.actions = {
       assign: async (id, body, agent, locale) => {
@@ -113,9 +130,33 @@ export class InboxFragmentsController {
       },
       ticket: async (id, body, agent, locale) => {
         const name = requireField(body, 'name', 'fields.ticketName', 200, locale);
-        const ticketId = randomUUID();
-        await this.change(id, agent, () => ({ type: 'CreateTicket', data: { ticketId, name } }));
+        await this.commandBus.execute(new CreateTicketCommand(id, { ...ticketInput(body, locale), name }, agentContext(agent)));
         return { notice: locale.t('notices.ticketCreated') };
+      },
+      // The sidebar's ticket card: only what differs from the ticket as it is changes (each select posts the whole form).
+      'ticket-update': async (id, body, agent, locale) => {
+        const conversation = await this.presenter.screen.conversation(agent, id);
+        if (!conversation.ticket) throw new BadRequestException(locale.t('sidebar.errors.noTicket'));
+        const changes = await this.sidebar.ticketChanges(agent, conversation.ticket.id, body, locale);
+        if (Object.keys(changes).length === 0) return { notice: locale.t('notices.ticketUnchanged') };
+        await this.commandBus.execute(new UpdateTicketCommand(conversation.ticket.id, changes, agentContext(agent)));
+        return { notice: locale.t('notices.ticketUpdated') };
+      },
+      // The sidebar's contact card: the conversation's own contact, never one named by the form.
+      contact: async (id, body, agent, locale) => {
+        const conversation = await this.presenter.screen.conversation(agent, id);
+        if (!conversation.contact) throw new BadRequestException(locale.t('sidebar.errors.noContact'));
+        await this.commandBus.execute(
+          new UpdateContactCommand(conversation.contact.id, await this.sidebar.contactChanges(agent, body, locale), agentContext(agent)),
+        );
+        return { notice: locale.t('notices.contactUpdated') };
+      },
+      // Rule 10: the contact of a conversation can be changed (its ticket cannot).
+      'link-contact': async (id, body, agent, locale) => {
+        const contactId = field(body, 'contactId');
+        if (!UUID.test(contactId)) throw new BadRequestException(locale.t('sidebar.errors.contactId', { value: JSON.stringify(contactId) }));
+        await this.commandBus.execute(new LinkConversationContactCommand(id, contactId.toLowerCase(), agentContext(agent)));
+        return { notice: locale.t('notices.contactLinked', { name: field(body, 'contactName') || contactId }) };
       },
       forward: async (id, body, agent, locale) => {
         const to = requireField(body, 'to', 'fields.forwardTo', 320, locale);
@@ -191,6 +232,57 @@ export class InboxFragmentsController {
     sendHtml(reply, this.renderer.fragment('thread-main', context) + this.renderer.fragment('sidebar', { ...context, oob: true }));
   }
 
+  /** "Link to another contact": the contacts a search finds, each a button that links it (the conversation's access is checked first). */
+  @Get('conversations/:id/contact-picker')
+  async contactPicker(
+    @Param('id', uuidParam('id')) id: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Res() reply: FastifyReply,
+  ) {
+    const conversation = await this.presenter.screen.conversation(agent, id);
+    const q = typeof query.q === 'string' ? query.q.trim().slice(0, 200) : '';
+    const contacts = q ? await this.sidebar.pickContacts(agent, conversation, q) : [];
+    const state = { ...parseInboxState(query), conversationId: id };
+    sendHtml(
+      reply,
+      this.renderer.fragment('sidebar-contact-picker', {
+        locale,
+        contacts,
+        q,
+        typing: q === '',
+        empty: q !== '' && contacts.length === 0,
+        thread: { id, query: stateQuery(state) },
+      }),
+    );
+  }
+
+  /** Admins: which properties the contact or ticket card shows, for every conversation. */
+  @Post('card-properties')
+  async cardProperties(
+    @Query() query: Record<string, unknown>,
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    assertSameOrigin(request);
+    if (agent.role !== 'admin') throw new ForbiddenException('only admins choose the card properties');
+    const object = query.object;
+    if (object !== 'contact' && object !== 'ticket')
+      throw new BadRequestException(locale.t('sidebar.errors.cardObject', { value: JSON.stringify(object ?? null) }));
+    await this.commandBus.execute(new ChooseCardPropertiesCommand(object, fields(body, 'keys'), agentContext(agent)));
+    const state = parseInboxState(query);
+    const notice = locale.t('notices.cardSaved');
+    if (!state.conversationId) {
+      triggerChanged(reply);
+      return sendHtml(reply, this.renderer.flash(locale, 'info', notice));
+    }
+    await this.answerWithThread(reply, agent, state, locale, notice);
+  }
+
   /**
    * One email's HTML, cleaned again and served under its own CSP (no script, sandboxed even when
    * opened directly) for `<iframe sandbox>`.
@@ -253,6 +345,8 @@ export class InboxFragmentsController {
           // Files uploaded from the reply box (POST /api/conversations/:id/attachments), named by id.
           attachmentIds: fields(body, 'attachmentIds'),
           ...(template ? { template } : {}),
+          // The reply box's Cc (reply-all or typed): addresses separated by commas; empty means nobody.
+          ...(template ? {} : ccOf(field(body, 'cc'))),
           expectedRevision: Number(revision),
         }),
       ));
@@ -452,4 +546,10 @@ function describeMessage(error: unknown): string {
 function allValues(body: FormBody, name: string): string[] {
   const value = body[name];
   return Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+}
+
+/** The Cc field of the reply box as a list: addresses separated by commas, semicolons or spaces. */
+function ccOf(value: string): { cc?: string[] } {
+  const cc = value.split(/[\s,;]+/).filter((address) => address !== '');
+  return cc.length ? { cc } : {};
 }

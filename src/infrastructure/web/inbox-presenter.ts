@@ -6,9 +6,10 @@ import type { InboxRecord } from '../../application/ports/read-store.port';
 import { CHANNELS } from '../../domain/shared/types';
 import type { Locale } from '../i18n/i18n';
 import { PluginRegistry } from '../../plugins/registry/plugin-registry';
-import { channelLabel, InboxScreen, listItem, otherConversationLinks, threadView } from './inbox-screen';
+import { channelLabel, InboxScreen, listItem, threadView } from './inbox-screen';
 import { stateQuery, type InboxState } from './inbox-state';
 import { ReplyBox } from './reply-box';
+import { SidebarPresenter } from './sidebar-presenter';
 
 /**
  * Builds the template contexts of the inbox screen's parts. The full page and the htmx fragments
@@ -21,6 +22,7 @@ export class InboxPresenter {
     private readonly plugins: PluginRegistry,
     private readonly activity: ChannelActivity,
     private readonly replyBox: ReplyBox,
+    private readonly sidebar: SidebarPresenter,
   ) {}
 
   /** "New email" is offered where the email channel's plugin declares that it composes (rule 13). */
@@ -134,14 +136,15 @@ export class InboxPresenter {
       throw error;
     }
     const inbox = (await this.screen.inboxes(agent)).find((i) => i.id === conversation.inboxId);
-    const [teammates, others] = await Promise.all([
-      inbox ? this.screen.teammates(inbox) : Promise.resolve([]),
+    const teammates = inbox ? await this.screen.teammates(inbox) : [];
+    // The right sidebar: the contact and company, the ticket, the contact's other conversations and tickets.
+    const sidebar = await this.sidebar.view(agent, conversation, { ...state, inboxId: conversation.inboxId }, teammates, locale, () =>
       this.screen.otherConversations(agent, conversation),
-    ]);
+    );
     const thread = threadView(conversation, state, teammates, agent, locale, this.plugins.capabilitiesOf(conversation.channel), this.plugins);
     if (options.seen && thread.latestInbound) void this.activity.agentSeen(conversation.id).catch(() => undefined);
     // The reply box: the default reply channel, the channel's reply window and its approved templates.
     const replyBox = await this.replyBox.view(agent, conversation, thread.actions, this.plugins.capabilitiesOf(conversation.channel), locale);
-    return { locale, thread: { ...thread, replyBox }, others: otherConversationLinks(others, state, locale), hasOthers: others.length > 0 };
+    return { locale, thread: { ...thread, replyBox }, sidebar };
   }
 }

@@ -134,7 +134,7 @@ export class InboxScreen {
     return this.queryBus.execute(new GetConversationQuery(agent, conversationId));
   }
 
-  /** The contact's other conversations in this inbox (right sidebar), newest first. */
+  /** The contact's other conversations in this inbox, newest first: the sidebar's list when the contact's record cannot be read. */
   async otherConversations(agent: AuthenticatedAgent, conversation: ConversationSummary): Promise<ConversationSummary[]> {
     if (!conversation.contact) return [];
     const page: Page<ConversationSummary> = await this.queryBus.execute(
@@ -161,6 +161,8 @@ export function listItem(c: ConversationSummary, state: InboxState, inboxId: str
     contact: contactLabel(c, locale),
     others: Math.max(0, c.participants.length - 1),
     participants: c.participants.length,
+    // The row's "+n" names everyone in the thread in its title.
+    participantsTitle: locale.t('list.participantsNamed', { count: c.participants.length, names: c.participants.map(partyLabel).join(', ') }),
     // A closed conversation owes no reply: the blue dot is for work still to do.
     awaitingReply: c.awaitingReply && c.status === 'open',
     replied: !c.awaitingReply && c.origin === 'inbound',
@@ -203,6 +205,7 @@ function messageView(conversationId: string, m: MessageView, locale: Locale, cat
     from: m.from.name || m.from.address,
     fromAddress: m.from.address,
     to: m.to.map(partyLabel).join(', '),
+    cc: (m.cc ?? []).map(partyLabel).join(', '),
     subject: m.subject,
     text: m.text,
     at: m.at,
@@ -361,7 +364,8 @@ export function threadView(
     trashed: c.trashed,
     trashedAt: c.trashedAt,
     ticket: c.ticket,
-    ticketOpen: c.ticket?.status === 'open',
+    // Rule 8: closing asks about the ticket while it is not closed (whatever stage of its pipeline it is in).
+    ticketOpen: Boolean(c.ticket) && (c.ticket?.status as string) !== 'closed',
     revision: c.revision,
     owners: owners.map((o) => ({ ...o, selected: o.value === assigneeValue })),
     timeline,
@@ -385,24 +389,5 @@ export function threadView(
     })),
     query: stateQuery(pageState),
     listQuery: stateQuery({ ...pageState, conversationId: null }),
-    contactSearchHref: c.contact
-      ? `/inbox?${stateQuery({ ...pageState, conversationId: null, search: { q: '', status: '', channel: '', contactId: c.contact.id, assignee: '', from: '', to: '', hideFiltered: false, hideTrash: true } })}`
-      : null,
   };
-}
-
-export function otherConversationLinks(others: ConversationSummary[], state: InboxState, locale: Locale) {
-  return others.map((o) => {
-    const pageState = { ...state, inboxId: o.inboxId, conversationId: o.id };
-    return {
-      id: o.id,
-      subject: o.subject || locale.t('thread.noSubject'),
-      status: o.status,
-      closed: o.status === 'closed',
-      lastReceivedAt: o.lastReceivedAt,
-      channel: o.channel,
-      href: `/inbox?${stateQuery(pageState)}`,
-      fragmentUrl: `/ui/conversations/${o.id}?${stateQuery(pageState)}`,
-    };
-  });
 }

@@ -13,6 +13,7 @@ import { InboxRoutingSettingsController, InboxRoutingSettingsView } from './inbo
 import { InboxScreen } from './inbox-screen';
 import { LiveEventsController } from './live-events.controller';
 import { ReportsPageController } from './reports-page.controller';
+import { SidebarPresenter } from './sidebar-presenter';
 import { WebExceptionFilter } from './web-exception.filter';
 import { WebRenderer } from './web-renderer';
 import { installFormParser, installSecurityHeaders } from './web-security';
@@ -47,6 +48,7 @@ export const webProviders = [
   InboxScreen,
   ReplyBox,
   InboxPresenter,
+  SidebarPresenter,
   ConversationChanges,
   WebHttpSetup,
   InboxRoutingSettingsView,

@@ -77,6 +77,16 @@ async function chatConnection(f: MatrixFixture, t: Targets): Promise<void> {
   if (!connection) throw new Error(`fixture: the chat connection "${name}" is not listed in inbox ${t.inboxId}`);
   chatConnections.set(t.unique, connection.id);
 }
+/** Contacts made by hand (visible to every agent) for the probes that link a conversation to another contact, by the probe's unique suffix. */
+const spareContacts = new Map<string, string>();
+async function spareContact(f: MatrixFixture, t: Targets): Promise<void> {
+  const created = await f.send('admin', 'api', 'POST', {
+    url: '/api/contacts',
+    json: { name: `Other ${t.unique}`, emails: [`other-${t.unique}@example.org`] },
+  });
+  if (created.status !== 201) throw new Error(`fixture: POST /api/contacts answered ${created.status} ${created.body}`);
+  spareContacts.set(t.unique, (JSON.parse(created.body) as { id: string }).id);
+}
 const connectionUrl = (t: Targets) => `/api/inboxes/${t.inboxId}/channels/${chatConnections.get(t.unique) ?? randomUUID()}`;
 
 /** Support forms connected for the probes of the forms routes, by the probe's unique suffix. */
@@ -1036,7 +1046,20 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
       // An API-channel conversation keeps no transcripts (400); the route's access is what is probed.
       screenAction('transcript', () => ({ to: 'visitor@example.org' }), { allowed: 400 }),
       screenAction('unlink-contact'),
+      screenAction('ticket-update', () => ({ status: 'waiting-on-us', priority: 'high' }), { ticket: true }),
+      screenAction('contact', () => ({ jobTitle: 'Buyer' })),
+      screenAction('link-contact', (t) => ({ contactId: spareContacts.get(t.unique) ?? randomUUID() }), { prepare: spareContact }),
     ],
+  },
+  'GET /ui/conversations/:id/contact-picker': {
+    access: 'member',
+    surface: 'htmx',
+    probes: [{ call: (t) => ({ url: `/ui/conversations/${t.conversationId}/contact-picker?q=customer` }), scope: conversationInPath, allowed: 200 }],
+  },
+  'POST /ui/card-properties': {
+    access: 'admin',
+    surface: 'htmx',
+    probes: [{ call: () => ({ url: '/ui/card-properties?object=contact', form: { keys: ['emails', 'phones', 'company', 'jobTitle'] } }), allowed: 200 }],
   },
   'POST /ui/bulk': {
     access: 'member',

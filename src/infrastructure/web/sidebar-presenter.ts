@@ -1,0 +1,382 @@
+import { BadRequestException, Injectable } from '@nestjs/common';
+import { QueryBus, QueryHandlerNotFoundException } from '@nestjs/cqrs';
+import { AccessDeniedError, NotFoundError } from '../../application/access/inbox-access';
+import type { AgentSummary } from '../../application/agents/agent-commands.handler';
+import type { AuthenticatedAgent } from '../../application/command-handling/command-context';
+import {
+  GetContactQuery,
+  GetRecordSettingsQuery,
+  SearchContactsQuery,
+  type ContactChanges,
+  type ContactView,
+} from '../../application/contacts/contact.messages';
+import type { ContactRecord, RecordSettingsRecord, TicketRecord } from '../../application/ports/record-store.port';
+import type { ConversationDetail, ConversationSummary, Page } from '../../application/ports/read-store.port';
+import { GetTicketQuery, type TicketChanges, type TicketView } from '../../application/tickets/ticket.messages';
+import type { PropertyDefinition, PropertyValue } from '../../domain/record-settings/record-properties';
+import { TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../domain/ticket/ticket.events';
+import type { Locale } from '../i18n/i18n';
+import { channelLabel } from './inbox-screen';
+import { stateQuery, type InboxState } from './inbox-state';
+import { field, type FormBody } from './web-http';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const OTHERS_SHOWN = 8;
+
+/** The contact card's built-in properties (the record's own fields); any other key is a custom property. */
+const CONTACT_BUILT_INS = ['emails', 'phones', 'company', 'jobTitle'] as const;
+/** The ticket card always shows name, status, priority and owner; these keys add nothing when chosen. */
+const TICKET_BUILT_INS = ['status', 'priority', 'owner'] as const;
+/** What the record settings say when they cannot be read (before any choice: the documented defaults). */
+const DEFAULT_SETTINGS: RecordSettingsRecord = {
+  properties: [],
+  cardProperties: { contact: [...CONTACT_BUILT_INS], ticket: [] },
+  freeMailDomains: [],
+};
+
+interface CardProperty {
+  key: string;
+  label: string;
+  /** The value as the card shows it; '' when none. */
+  display: string;
+  href?: string | null;
+  /** How the inline editor asks for it; null when it is not edited on the card (the company). */
+  input: {
+    name: string;
+    type: 'text' | 'number' | 'date' | 'select' | 'list';
+    value: string;
+    options?: Array<{ value: string; label: string; selected: boolean }>;
+  } | null;
+}
+
+/**
+ * The conversation's right sidebar: the contact (with its company), the ticket, and the contact's
+ * other conversations and tickets, read through the same queries as the contact and ticket pages
+ * and shaped for the `sidebar` partials.
+ */
+@Injectable()
+export class SidebarPresenter {
+  constructor(private readonly queryBus: QueryBus) {}
+
+  async view(
+    agent: AuthenticatedAgent,
+    conversation: ConversationDetail,
+    state: InboxState,
+    teammates: AgentSummary[],
+    locale: Locale,
+    fallbackOthers: () => Promise<ConversationSummary[]>,
+  ) {
+    const [settings, contact, ticket] = await Promise.all([
+      this.settings(agent),
+      conversation.contact ? this.optional<ContactView>(new GetContactQuery(agent, conversation.contact.id)) : Promise.resolve(null),
+      conversation.ticket ? this.optional<TicketView>(new GetTicketQuery(agent, conversation.ticket.id)) : Promise.resolve(null),
+    ]);
+    // Without the record (not readable to this agent, or erased) the search of the contact's conversations still answers.
+    const conversations = contact ? contact.conversations : await fallbackOthers();
+    const others = conversations.filter((c) => c.id !== conversation.id).slice(0, OTHERS_SHOWN);
+    const otherTickets = (contact?.tickets ?? ticket?.otherTickets ?? []).filter((t) => t.id !== conversation.ticket?.id).slice(0, OTHERS_SHOWN);
+    const admin = agent.role === 'admin';
+    return {
+      contactCard: contact ? this.contactCard(contact, settings, locale) : null,
+      company: contact?.company
+        ? { id: contact.company.id, name: contact.company.name, domain: contact.company.domain, href: `/ui/companies/${contact.company.id}` }
+        : null,
+      ticketCard: conversation.ticket ? this.ticketCard(conversation, ticket, settings, teammates, locale) : null,
+      ticketForm: !conversation.ticket && !conversation.trashed ? this.ticketForm(conversation, teammates, locale) : null,
+      others: otherLinks(others, state, locale),
+      hasOthers: others.length > 0,
+      otherTickets: otherTickets.map((t) => ticketLink(t, locale)),
+      hasOtherTickets: otherTickets.length > 0,
+      cardChooser: admin ? this.cardChooser(settings, locale) : null,
+    };
+  }
+
+  /** The contacts a search finds, for "link to another contact" (the contact already linked left out). */
+  async pickContacts(agent: AuthenticatedAgent, conversation: ConversationDetail, q: string) {
+    const page: Page<ContactRecord> = await this.queryBus.execute(new SearchContactsQuery(agent, { q, limit: '8' }));
+    return page.items
+      .filter((c) => c.id !== conversation.contact?.id && !c.erased && !c.mergedInto)
+      .map((c) => ({ id: c.id, name: c.name || c.emails[0] || c.phones[0] || c.id, detail: [c.emails[0], c.phones[0]].filter(Boolean).join(' · ') }));
+  }
+
+  /** The changes the contact card's inline editor posted: only the properties it showed, an emptied custom one cleared. */
+  async contactChanges(agent: AuthenticatedAgent, body: FormBody, locale: Locale): Promise<ContactChanges> {
+    const settings = await this.settings(agent);
+    const changes: ContactChanges = {};
+    if (has(body, 'name')) changes.name = field(body, 'name');
+    if (has(body, 'jobTitle')) changes.jobTitle = field(body, 'jobTitle');
+    if (has(body, 'emails')) changes.emails = listOf(field(body, 'emails'));
+    if (has(body, 'phones')) changes.phones = listOf(field(body, 'phones'));
+    const custom = customChanges(
+      body,
+      settings.properties.filter((p) => p.object === 'contact'),
+      locale,
+    );
+    if (custom) changes.custom = custom;
+    return changes;
+  }
+
+  /** What the ticket card's editor changed compared with the ticket as it is (a select's change posts the whole form). */
+  async ticketChanges(agent: AuthenticatedAgent, ticketId: string, body: FormBody, locale: Locale): Promise<TicketChanges> {
+    const [settings, ticket] = await Promise.all([this.settings(agent), this.queryBus.execute(new GetTicketQuery(agent, ticketId)) as Promise<TicketView>]);
+    const asked = ticketInput(body, locale);
+    const changes: TicketChanges = {};
+    if (asked.name !== undefined && asked.name !== ticket.name) changes.name = asked.name;
+    if (asked.status !== undefined && asked.status !== ticket.status) changes.status = asked.status;
+    if (asked.priority !== undefined && asked.priority !== ticket.priority) changes.priority = asked.priority;
+    if (asked.ownerId !== undefined && asked.ownerId !== ticket.ownerId) changes.ownerId = asked.ownerId;
+    const custom = customChanges(
+      body,
+      settings.properties.filter((p) => p.object === 'ticket'),
+      locale,
+    );
+    if (custom) {
+      const changed = Object.entries(custom).filter(([key, value]) => (ticket.custom[key] ?? null) !== value);
+      if (changed.length > 0) changes.custom = Object.fromEntries(changed);
+    }
+    return changes;
+  }
+
+  private async settings(agent: AuthenticatedAgent): Promise<RecordSettingsRecord> {
+    return (await this.optional<RecordSettingsRecord>(new GetRecordSettingsQuery(agent))) ?? DEFAULT_SETTINGS;
+  }
+
+  /**
+   * A record the sidebar shows when it can: one out of reach (or gone, or erased) leaves its card
+   * out rather than the whole conversation, and so does a build without the records' handlers.
+   */
+  private async optional<T>(query: object): Promise<T | null> {
+    try {
+      return (await this.queryBus.execute(query as never)) as T;
+    } catch (error) {
+      if (error instanceof NotFoundError || error instanceof AccessDeniedError || error instanceof QueryHandlerNotFoundException) return null;
+      throw error;
+    }
+  }
+
+  private contactCard(contact: ContactView, settings: RecordSettingsRecord, locale: Locale) {
+    const definitions = new Map(settings.properties.filter((p) => p.object === 'contact').map((p) => [p.key, p]));
+    const properties: CardProperty[] = [];
+    for (const key of settings.cardProperties.contact) {
+      if (key === 'emails' || key === 'phones') {
+        const list = contact[key];
+        properties.push({
+          key,
+          label: locale.t(`sidebar.props.${key}`),
+          display: list.join(', '),
+          input: { name: key, type: 'list', value: list.join(', ') },
+        });
+      } else if (key === 'jobTitle') {
+        properties.push({
+          key,
+          label: locale.t('sidebar.props.jobTitle'),
+          display: contact.jobTitle ?? '',
+          input: { name: key, type: 'text', value: contact.jobTitle ?? '' },
+        });
+      } else if (key === 'company') {
+        properties.push({
+          key,
+          label: locale.t('sidebar.props.company'),
+          display: contact.company?.name ?? '',
+          href: contact.company ? `/ui/companies/${contact.company.id}` : null,
+          input: null,
+        });
+      } else {
+        const definition = definitions.get(key);
+        if (definition) properties.push(customProperty(definition, contact.custom[key], locale));
+      }
+    }
+    return {
+      id: contact.id,
+      name: contact.name || contact.emails[0] || contact.phones[0] || locale.t('thread.unknownContact'),
+      nameValue: contact.name ?? '',
+      href: `/ui/contacts/${contact.id}`,
+      properties,
+      editable: properties.filter((p) => p.input !== null),
+    };
+  }
+
+  private ticketCard(conversation: ConversationDetail, ticket: TicketView | null, settings: RecordSettingsRecord, teammates: AgentSummary[], locale: Locale) {
+    const summary = conversation.ticket!;
+    // Until the ticket's record is read, the conversation's own view of it (name and open or closed) is shown.
+    if (!ticket)
+      return {
+        id: summary.id,
+        name: summary.name,
+        href: `/ui/tickets/${summary.id}`,
+        status: summary.status,
+        statusLabel: locale.t(`ticketStatus.${summary.status}`),
+        record: false,
+      };
+    const definitions = new Map(settings.properties.filter((p) => p.object === 'ticket').map((p) => [p.key, p]));
+    const custom = settings.cardProperties.ticket
+      .filter((key) => !(TICKET_BUILT_INS as readonly string[]).includes(key))
+      .map((key) => definitions.get(key))
+      .filter((d): d is PropertyDefinition => d !== undefined)
+      .map((d) => customProperty(d, ticket.custom[d.key], locale));
+    return {
+      id: ticket.id,
+      name: ticket.name,
+      href: `/ui/tickets/${ticket.id}`,
+      status: ticket.status,
+      statusLabel: locale.t(`sidebar.ticketStatus.${ticket.status}`),
+      closed: ticket.status === 'closed',
+      priorityLabel: ticket.priority ? locale.t(`sidebar.priority.${ticket.priority}`) : locale.t('sidebar.noPriority'),
+      ownerName: ticket.owner?.name ?? locale.t('owners.unassigned'),
+      record: true,
+      statuses: statusOptions(ticket.status, locale),
+      priorities: priorityOptions(ticket.priority, locale),
+      owners: ownerOptions(teammates, ticket.ownerId, ticket.owner, locale),
+      properties: custom,
+    };
+  }
+
+  private ticketForm(conversation: ConversationDetail, teammates: AgentSummary[], locale: Locale) {
+    return {
+      name: conversation.subject,
+      statuses: statusOptions('new', locale),
+      priorities: priorityOptions(null, locale),
+      owners: ownerOptions(teammates, null, null, locale),
+    };
+  }
+
+  /** The properties an admin may put on each card, the chosen ones first in their order. */
+  private cardChooser(settings: RecordSettingsRecord, locale: Locale) {
+    const choices = (object: 'contact' | 'ticket', builtIns: readonly string[]) => {
+      const chosen = settings.cardProperties[object];
+      const all = [
+        ...builtIns.map((key) => ({ key, label: locale.t(`sidebar.props.${key}`) })),
+        ...settings.properties.filter((p) => p.object === object).map((p) => ({ key: p.key, label: p.label })),
+      ];
+      return [...chosen.map((key) => all.find((c) => c.key === key)).filter((c) => c !== undefined), ...all.filter((c) => !chosen.includes(c.key))].map(
+        (c) => ({
+          ...c,
+          checked: chosen.includes(c.key),
+        }),
+      );
+    };
+    return { contact: choices('contact', CONTACT_BUILT_INS), ticket: choices('ticket', []) };
+  }
+}
+
+// ---- form input ------------------------------------------------------------------------------
+
+/** A ticket's name, status, priority and owner as a form sends them (create and edit); absent fields stay undefined. */
+export function ticketInput(body: FormBody, locale: Locale): TicketChanges {
+  const input: TicketChanges = {};
+  if (has(body, 'name')) {
+    const name = field(body, 'name');
+    if (!name) throw new BadRequestException(locale.t('fields.empty', { label: locale.t('fields.ticketName') }));
+    if (name.length > 200)
+      throw new BadRequestException(locale.t('fields.tooLong', { label: locale.t('fields.ticketName'), max: '200', length: String(name.length) }));
+    input.name = name;
+  }
+  if (has(body, 'status')) {
+    const status = field(body, 'status');
+    if (!(TICKET_STATUSES as readonly string[]).includes(status))
+      throw new BadRequestException(`status must be one of ${TICKET_STATUSES.join(', ')} (got ${JSON.stringify(status)})`);
+    input.status = status as TicketStatus;
+  }
+  if (has(body, 'priority')) {
+    const priority = field(body, 'priority');
+    if (priority !== '' && !(TICKET_PRIORITIES as readonly string[]).includes(priority))
+      throw new BadRequestException(`priority must be one of ${TICKET_PRIORITIES.join(', ')} or empty (got ${JSON.stringify(priority)})`);
+    input.priority = priority === '' ? null : (priority as TicketPriority);
+  }
+  if (has(body, 'ownerId')) {
+    const ownerId = field(body, 'ownerId');
+    if (ownerId !== '' && !UUID.test(ownerId)) throw new BadRequestException(`ownerId must be an agent id or empty (got ${JSON.stringify(ownerId)})`);
+    input.ownerId = ownerId === '' ? null : ownerId.toLowerCase();
+  }
+  return input;
+}
+
+function has(body: FormBody, name: string): boolean {
+  return body[name] !== undefined;
+}
+
+/** Addresses or numbers typed as one line: separated by commas, semicolons or spaces. */
+function listOf(value: string): string[] {
+  return value
+    .split(/[,;\s]+/)
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+/** `custom.<key>` fields of the shown custom properties: a number is checked here, an emptied value clears the property. */
+function customChanges(body: FormBody, definitions: PropertyDefinition[], locale: Locale): Record<string, PropertyValue | null> | null {
+  const changes: Record<string, PropertyValue | null> = {};
+  for (const definition of definitions) {
+    const name = `custom.${definition.key}`;
+    if (!has(body, name)) continue;
+    const value = field(body, name);
+    if (value === '') changes[definition.key] = null;
+    else if (definition.type === 'number') {
+      const number = Number(value.replace(',', '.'));
+      if (!Number.isFinite(number)) throw new BadRequestException(locale.t('sidebar.errors.notANumber', { label: definition.label, value }));
+      changes[definition.key] = number;
+    } else changes[definition.key] = value;
+  }
+  return Object.keys(changes).length > 0 ? changes : null;
+}
+
+// ---- view pieces -----------------------------------------------------------------------------
+
+function customProperty(definition: PropertyDefinition, value: PropertyValue | undefined, locale: Locale): CardProperty {
+  const text = value === undefined ? '' : String(value);
+  const display = definition.type === 'number' && typeof value === 'number' ? locale.formatNumber(value) : text;
+  const name = `custom.${definition.key}`;
+  if (definition.type === 'choice')
+    return {
+      key: definition.key,
+      label: definition.label,
+      display,
+      input: {
+        name,
+        type: 'select',
+        value: text,
+        options: [{ value: '', label: '—', selected: text === '' }, ...(definition.options ?? []).map((o) => ({ value: o, label: o, selected: o === text }))],
+      },
+    };
+  return { key: definition.key, label: definition.label, display, input: { name, type: definition.type, value: text } };
+}
+
+function statusOptions(current: TicketStatus, locale: Locale) {
+  return TICKET_STATUSES.map((s) => ({ value: s, label: locale.t(`sidebar.ticketStatus.${s}`), selected: s === current }));
+}
+
+function priorityOptions(current: TicketPriority | null, locale: Locale) {
+  return [
+    { value: '', label: locale.t('sidebar.noPriority'), selected: current === null },
+    ...TICKET_PRIORITIES.map((p) => ({ value: p, label: locale.t(`sidebar.priority.${p}`), selected: p === current })),
+  ];
+}
+
+function ownerOptions(teammates: AgentSummary[], ownerId: string | null, owner: { id: string; name: string } | null, locale: Locale) {
+  const options = [{ value: '', label: locale.t('owners.unassigned') }, ...teammates.map((a) => ({ value: a.id, label: a.name }))];
+  if (owner && !options.some((o) => o.value === owner.id)) options.push({ value: owner.id, label: owner.name });
+  return options.map((o) => ({ ...o, selected: o.value === (ownerId ?? '') }));
+}
+
+/** The contact's other conversations: they may be in another inbox, which the link opens. */
+function otherLinks(others: ConversationSummary[], state: InboxState, locale: Locale) {
+  return others.map((o) => {
+    const pageState = { ...state, inboxId: o.inboxId, conversationId: o.id, search: null };
+    return {
+      id: o.id,
+      subject: o.subject || locale.t('thread.noSubject'),
+      closed: o.status === 'closed',
+      statusLabel: locale.t(o.status === 'closed' ? 'tags.closed' : 'tags.open'),
+      lastReceivedAt: o.lastReceivedAt,
+      channel: o.channel,
+      channelLabel: channelLabel(o.channel, locale),
+      sameInbox: o.inboxId === state.inboxId,
+      href: `/inbox?${stateQuery(pageState)}`,
+      fragmentUrl: `/ui/conversations/${o.id}?${stateQuery(pageState)}`,
+    };
+  });
+}
+
+function ticketLink(t: TicketRecord, locale: Locale) {
+  return { id: t.id, name: t.name, statusLabel: locale.t(`sidebar.ticketStatus.${t.status}`), closed: t.status === 'closed', href: `/ui/tickets/${t.id}` };
+}
