@@ -12,7 +12,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { CommandBus, CqrsModule, QueryBus } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
 import { InboxAccess } from './application/access/inbox-access';
-import { commandHandlers, jobHandlers, processManagers, queryHandlers } from './application/application.module-parts';
+import { applicationServices, commandHandlers, jobHandlers, processManagers, queryHandlers } from './application/application.module-parts';
 import { SetupAlreadyDoneError, SetupFirstAdminCommand } from './application/agents/agent-commands.handler';
 import { systemContext } from './application/command-handling/command-context';
 import { CommandExecutor, READ_YOUR_WRITES_TIMEOUT_MS } from './application/command-handling/command-executor';
@@ -57,6 +57,9 @@ import { InboxRoutingController } from './infrastructure/http/controllers/inbox-
 import { SearchController } from './infrastructure/http/controllers/search.controller';
 import { ReportsController } from './infrastructure/http/controllers/reports.controller';
 import { ViewsController } from './infrastructure/http/controllers/views.controller';
+import { ContactsController, ConversationContactController } from './infrastructure/http/controllers/contacts.controller';
+import { CompaniesController } from './infrastructure/http/controllers/companies.controller';
+import { RecordSettingsController } from './infrastructure/http/controllers/record-settings.controller';
 import { METRICS_ACCESS, MetricsController } from './infrastructure/metrics/metrics.controller';
 import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
 import type { Storage } from './infrastructure/storage/storage';
@@ -197,6 +200,10 @@ export class AppModule {
         ChannelConnectionsController,
         BotsController,
         MetricsController,
+        ContactsController,
+        ConversationContactController,
+        CompaniesController,
+        RecordSettingsController,
         ...webControllers,
         ...notificationControllers,
       ],
@@ -244,6 +251,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         CommandExecutor,
         InboxAccess,
+        ...applicationServices,
         ProcessManagerRunner,
         PurgeExpiredTrash,
         ...commandHandlers,

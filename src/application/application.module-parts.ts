@@ -68,6 +68,7 @@ import { NotifyAgents } from './notifications/notify-agents.saga';
 import { SendNotificationEmailJob } from './notifications/send-notification-email.job';
 import { botCommandHandlers, botJobHandlers, botProcessManagers, botQueryHandlers } from './bots/bot-parts';
 import { GetAgentReportHandler } from './reports/agent-report.handler';
+import { contactCommandHandlers, contactProcessManagers, contactQueryHandlers, contactServices } from './contacts/contact-parts';
 import { webhookBotCommandHandlers, webhookBotJobHandlers, webhookBotProcessManagers, webhookBotQueryHandlers } from './bots/webhook-bot-parts';
 
 /** Every command handler of the application, in one list (CONTRIBUTING.md "Application": a module lists its handlers in one array). */
@@ -106,6 +107,7 @@ export const commandHandlers = [
   SetNotificationSettingsHandler,
   ...botCommandHandlers,
   ...webhookBotCommandHandlers,
+  ...contactCommandHandlers,
 ];
 
 export const queryHandlers = [
@@ -134,6 +136,7 @@ export const queryHandlers = [
   ...botQueryHandlers,
   GetAgentReportHandler,
   ...webhookBotQueryHandlers,
+  ...contactQueryHandlers,
 ];
 
 export const processManagers = [
@@ -153,7 +156,11 @@ export const processManagers = [
   ...botProcessManagers,
   ...webhookBotProcessManagers,
   FlowBotRuns,
+  ...contactProcessManagers,
 ];
+
+/** Application services that are neither handlers nor process managers (injected into handlers). */
+export const applicationServices = [...contactServices];
 
 /** Job types the application handles (registered with the job queue at start-up). */
 export const jobHandlers = [

@@ -63,6 +63,13 @@ export interface ChannelCapabilities {
    * only thing WhatsApp lets a business send outside its 24-hour window. Optional (absent: false).
    */
   templates?: boolean;
+  /**
+   * Its messages are addressed to several people (email's To and Cc): the plugin hands inbound Cc
+   * recipients over as InboundMessage.cc, and sends OutboundMessage.to (all of it) and
+   * OutboundMessage.cc. The reply box offers Reply all and the To and Cc fields only where this is
+   * declared, and the API refuses `to`/`cc` on a reply for any other channel. Optional (absent: false).
+   */
+  cc?: boolean;
 }
 
 export interface ChannelPlugin {

@@ -2,7 +2,7 @@ import { PLUGIN_ID_PATTERN, type ChannelCapabilities, type ChannelPlugin } from 
 
 export const CAPABILITY_NAMES: readonly (keyof ChannelCapabilities)[] = ['reply', 'html', 'attachments', 'transcript', 'switchToEmail', 'forward', 'compose'];
 /** Capabilities added later: a plugin may leave them out (false), or declare them true or false. */
-export const OPTIONAL_CAPABILITY_NAMES: readonly (keyof ChannelCapabilities)[] = ['choices', 'templates'];
+export const OPTIONAL_CAPABILITY_NAMES: readonly (keyof ChannelCapabilities)[] = ['choices', 'templates', 'cc'];
 
 /**
  * What is wrong with a value that claims to be a ChannelPlugin, one sentence per problem naming

@@ -36,6 +36,7 @@ export interface ThreadMessage {
   reactions?: MessageView['reactions'];
   fields?: MessageView['fields'];
   template?: MessageView['template'];
+  cc?: MessageView['cc'];
 }
 
 export interface ThreadComment {
@@ -173,6 +174,7 @@ function inboundMessage(data: DataOf<'MessageReceived'>): ThreadMessage {
     delivery: null,
     kind: null,
     ...(data.fields?.length ? { fields: data.fields } : {}),
+    ...(data.cc?.length ? { cc: data.cc } : {}),
   };
 }
 
@@ -193,6 +195,7 @@ function outboundMessage(data: DataOf<'ReplyQueued'>): ThreadMessage {
     kind: 'reply',
     ...(data.choices?.length ? { choices: data.choices } : {}),
     ...(data.template ? { template: data.template } : {}),
+    ...(data.cc?.length ? { cc: data.cc } : {}),
   };
 }
 
@@ -266,6 +269,7 @@ function messageView(message: ThreadMessage, conversationChannel: Channel, conte
     ...(message.reactions?.length ? { reactions: message.reactions } : {}),
     ...(message.fields?.length ? { fields: message.fields } : {}),
     ...(message.template ? { template: message.template } : {}),
+    ...(message.cc?.length ? { cc: message.cc } : {}),
   };
 }
 

@@ -54,7 +54,9 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
   MessageReceived: (doc, data) => {
     const receivedAt = normalizeTime(data.receivedAt);
     const contact = data.language && doc.contact ? { ...doc.contact, language: data.language } : doc.contact;
-    const base = { ...doc, contact, participants: withParticipant(doc.participants, data.from), awaitingContactReply: false };
+    // Cc'd people take part in the thread (the host left the inbox's own address out of cc).
+    const participants = (data.cc ?? []).reduce(withParticipant, withParticipant(doc.participants, data.from));
+    const base = { ...doc, contact, participants, awaitingContactReply: false };
     // A message that arrives late but was received earlier (a delayed email) must not move the
     // conversation down the list or replace the newer preview (rule 1 sorts by last received).
     if (receivedAt < doc.lastReceivedAt && doc.origin === 'inbound') return base;
@@ -62,7 +64,7 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
   },
   ReplyQueued: (doc, data) => ({
     ...doc,
-    participants: data.to.reduce(withParticipant, doc.participants),
+    participants: [...data.to, ...(data.cc ?? [])].reduce(withParticipant, doc.participants),
     preview: singleLine(data.text, PREVIEW_LENGTH),
     awaitingReply: false,
   }),

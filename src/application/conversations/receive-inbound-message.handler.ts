@@ -11,6 +11,7 @@ import type { InboundMessage, IngestResult } from '../ports/channel.port';
 import { ConcurrencyError } from '../ports/event-store.port';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
 import { deriveIds, streams } from '../streams';
+import { ContactResolver } from '../contacts/contact-resolver';
 import { checkedFields, checkedFiles, checkedReaction, checkedSpam } from './inbound-message-checks';
 import type { AttachmentRef } from '../../domain/shared/types';
 
@@ -31,6 +32,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     private readonly access: InboxAccess,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(ATTACHMENT_STORE) private readonly files: AttachmentStore,
+    private readonly contacts: ContactResolver,
   ) {}
 
   async execute({ message, ctx }: ReceiveInboundMessageCommand): Promise<IngestResult> {
@@ -57,6 +59,8 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     const senderBlocked = await this.readStore.isSenderBlocked(inbox.id, address);
     // The inbox's active bot for this channel answers a new conversation first (the decider applies it only at the start).
     const assignToBot = !continues && (await this.readStore.findActiveBot(inbox.id, message.channel)) !== null;
+    // The contact matters only when this message starts the conversation; it is the sender's record whichever channel they write on.
+    const contactId = await this.contacts.contactIdFor(message.channel, address);
 
     // The files are kept first and named on the message; a message that turns out a duplicate, or
     // is refused, takes its files away again: nothing is kept that no message names.
@@ -87,7 +91,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
               externalThreadId: message.externalThreadId,
               externalMessageId: message.externalMessageId,
               messageId,
-              contactId: deriveIds.contact(address),
+              contactId,
               from: { address, ...(message.from.name ? { name: message.from.name } : {}) },
               to: message.to,
               subject: message.subject ?? '',

@@ -2,7 +2,8 @@ import { Command, CommandBus, CommandHandler, QueryBus, type ICommandHandler } f
 import { Inject } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ReplyTemplate } from '../../domain/conversation/conversation.events';
-import type { Channel } from '../../domain/shared/types';
+import { normalizeAddress } from '../../domain/shared/address';
+import type { Channel, Party } from '../../domain/shared/types';
 import { InvalidRequestError } from '../access/inbox-access';
 import { agentContext, type AuthenticatedAgent } from '../command-handling/command-context';
 import { CHANNEL_CATALOG, type ChannelCatalog, type ChannelMessageTemplate } from '../ports/channel-catalog.port';
@@ -39,6 +40,12 @@ export interface SendReply {
   template?: ReplyTemplate;
   /** The revision the agent was looking at (If-Match): 409 when the conversation changed meanwhile. */
   expectedRevision?: number;
+  /**
+   * Email addresses the reply goes to instead of the contact alone, and those it copies
+   * (reply-all): only on a channel with the `cc` capability. A participant's name goes with its address.
+   */
+  to?: string[];
+  cc?: string[];
 }
 
 export interface SendReplyResult extends ConversationCommandResult {
@@ -112,6 +119,7 @@ export class SendReplyHandler implements ICommandHandler<SendReplyCommand> {
     if (this.catalog.capabilitiesOf(channel)?.reply === false) {
       throw new InvalidRequestError(`channel: the ${channel} channel cannot send replies; answer on another channel, such as email`);
     }
+    const recipients = this.recipientsOf(conversation, channel, reply);
     const template = reply.template ? await this.templateReply(conversation, channel, reply) : null;
     const attachments = await this.attachments.forReply(agent, conversationId, channel, reply.attachmentIds);
     if (!template) await this.requireOpenWindow(conversation, channel);
@@ -132,6 +140,7 @@ export class SendReplyHandler implements ICommandHandler<SendReplyCommand> {
             ...(channel === conversation.channel ? {} : { channel }),
             ...(attachments.length ? { attachments } : {}),
             ...(template ? { template: template.template } : {}),
+            ...recipients,
             now,
           },
         }),
@@ -149,6 +158,26 @@ export class SendReplyHandler implements ICommandHandler<SendReplyCommand> {
     if (seen === undefined || seen < 0) return seen;
     const since = await this.store.readStream(streams.conversation(conversationId), { fromRevision: seen + 1 });
     return since.length > 0 && since.every((event) => RECEIPT_EVENTS.has(event.type)) ? since[since.length - 1]!.revision : seen;
+  }
+
+  /**
+   * To and Cc named by the agent, as parties with the names the thread knows them by; refused on a
+   * channel without the `cc` capability (the decider checks the addresses themselves).
+   */
+  private recipientsOf(conversation: ConversationDetail, channel: Channel, reply: SendReply): { to?: Party[]; cc?: Party[] } {
+    if (reply.to === undefined && reply.cc === undefined) return {};
+    if (!this.catalog.capabilitiesOf(channel)?.cc) {
+      throw new InvalidRequestError(`cc: the ${channel} channel does not take To or Cc; leave to and cc out to answer the contact`);
+    }
+    const named = (address: unknown): Party => {
+      if (typeof address !== 'string') return { address: address as string };
+      const known = conversation.participants.find((p) => normalizeAddress(p.address) === normalizeAddress(address));
+      return known?.name ? { address, name: known.name } : { address };
+    };
+    return {
+      ...(reply.to === undefined ? {} : { to: reply.to.map(named) }),
+      ...(reply.cc === undefined ? {} : { cc: reply.cc.map(named) }),
+    };
   }
 
   /** A free-form reply on the conversation's own channel needs its window open (when the channel has one). */

@@ -6,6 +6,7 @@ import type { Party } from '../../domain/shared/types';
 import { AccessDeniedError, InboxAccess, InvalidRequestError } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
+import { ContactResolver } from '../contacts/contact-resolver';
 import { deriveIds, streams } from '../streams';
 
 export interface ComposeEmail {
@@ -42,6 +43,7 @@ export class ComposeEmailHandler implements ICommandHandler<ComposeEmailCommand>
   constructor(
     private readonly executor: CommandExecutor,
     private readonly access: InboxAccess,
+    private readonly contacts: ContactResolver,
   ) {}
 
   async execute({ email, ctx }: ComposeEmailCommand): Promise<ComposeEmailResult> {
@@ -61,6 +63,7 @@ export class ComposeEmailHandler implements ICommandHandler<ComposeEmailCommand>
     // (In-Reply-To / References) finds this conversation.
     const externalThreadId = `<${messageId}@${inbox.emailAddress.slice(inbox.emailAddress.lastIndexOf('@') + 1).toLowerCase()}>`;
     const conversationId = deriveIds.conversation(inbox.id, 'email', externalThreadId);
+    const contactId = await this.contacts.contactIdFor('email', to);
     const outcome = await this.executor.execute(
       streams.conversation(conversationId),
       conversationDecider,
@@ -72,7 +75,7 @@ export class ComposeEmailHandler implements ICommandHandler<ComposeEmailCommand>
           channel: 'email',
           externalThreadId,
           messageId,
-          contactId: deriveIds.contact(to),
+          contactId,
           authorId: ctx.agent!.id,
           to: { address: to, ...(email.to.name?.trim() ? { name: email.to.name.trim() } : {}) },
           subject: email.subject.trim(),

@@ -123,6 +123,7 @@ export class DeliverReplyJob implements JobRegistration {
       channel: queued.channel,
       conversationChannel: state.channel,
       to: queued.to,
+      ...(queued.cc?.length ? { cc: queued.cc } : {}),
       ...(inbox?.emailAddress ? { from: { address: inbox.emailAddress, name: inbox.name } } : {}),
       subject: queued.subject,
       text: queued.text,
@@ -207,6 +208,8 @@ interface QueuedOutbound {
   choices?: { id: string; label: string }[];
   /** The approved template the reply is, with its parameters. */
   template?: ReplyTemplate;
+  /** Reply-all's Cc recipients. */
+  cc?: Party[];
 }
 
 /**
@@ -226,6 +229,7 @@ function outboundEventOf(events: readonly ConversationEvent[], messageId: string
         ...(data.attachments?.length ? { attachments: data.attachments } : {}),
         ...(data.choices?.length ? { choices: data.choices } : {}),
         ...(data.template ? { template: data.template } : {}),
+        ...(data.cc?.length ? { cc: data.cc } : {}),
       };
     }
     if (event.type === 'ConversationForwarded') {

@@ -22,6 +22,8 @@ export interface ChannelCapabilitySet {
   choices?: boolean;
   /** Agents may answer with one of the channel's approved templates (absent: false). */
   templates?: boolean;
+  /** Its messages have To and Cc: the reply box offers reply-all, and replies may name them (absent: false). */
+  cc?: boolean;
 }
 
 /**

@@ -24,7 +24,10 @@ export interface OutboundMessage {
   channel: Channel;
   /** The conversation's own channel: differs from `channel` when a chat is answered by email (rule 12). */
   conversationChannel: Channel;
+  /** Everyone the message is addressed to: the contact, or those an agent chose (reply-all, `cc` capability only). */
   to: Party[];
+  /** Who is copied (reply-all): only ever for plugins that declare the `cc` capability; absent when nobody is. */
+  cc?: Party[];
   /** The inbox's address when it has one (email). */
   from?: Party;
   subject: string;

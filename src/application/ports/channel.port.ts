@@ -27,6 +27,12 @@ export interface InboundMessage {
   externalMessageId: string;
   from: Party;
   to: Party[];
+  /**
+   * The message's Cc recipients (a channel with the `cc` capability: email). They become
+   * participants of the thread and are copied on reply-all; the inbox's own addresses are left
+   * out by the host. Optional: channels without Cc leave it out.
+   */
+  cc?: Party[];
   subject?: string;
   text: string;
   html?: string;

@@ -119,6 +119,8 @@ export interface MessageView {
   fields?: MessageField[];
   /** A reply sent as one of the channel's approved templates: its name, language and parameters; absent otherwise. */
   template?: ReplyTemplate;
+  /** Who the message copied (email's Cc, an inbound message's or reply-all's); absent when nobody. */
+  cc?: Party[];
 }
 
 export interface DeliveryView {

@@ -50,7 +50,9 @@ export const companyDecider: Decider<CompanyCommand, CompanyEvent, CompanyState>
           if (source === 'email-domain') return [];
           throw conflict('company-exists', 'company {{companyId}} already exists', { companyId });
         }
-        return [{ type: 'CompanyCreated', data: { companyId, name: validName(command.data.name), domain: validDomain(command.data.domain), source, createdAt } }];
+        return [
+          { type: 'CompanyCreated', data: { companyId, name: validName(command.data.name), domain: validDomain(command.data.domain), source, createdAt } },
+        ];
       }
       case 'ChangeCompany': {
         if (state.status !== 'active') throw notFound('company-not-found', 'company not found; check the company id');
@@ -100,7 +102,8 @@ function validName(value: unknown): string {
 function validDomain(value: unknown): string | null {
   if (value === undefined || value === null || value === '') return null;
   const domain = typeof value === 'string' ? value.trim().toLowerCase().replace(/^@/, '') : '';
-  if (!isDomain(domain)) throw invalidInput('company-domain-invalid', 'domain must be a domain like acme.com (got {{value}})', { value: JSON.stringify(value) });
+  if (!isDomain(domain))
+    throw invalidInput('company-domain-invalid', 'domain must be a domain like acme.com (got {{value}})', { value: JSON.stringify(value) });
   return domain;
 }
 

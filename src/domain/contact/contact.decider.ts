@@ -158,7 +158,10 @@ export const contactDecider: Decider<ContactCommand, ContactEvent, ContactState>
           const others = contact.identities.filter((i) => i.kind !== 'email' && i.kind !== 'phone');
           const next = uniqueIdentities([...others, ...wanted]);
           if (next.length > CONTACT_IDENTITIES_MAX) {
-            throw invalidInput('contact-identities-too-many', 'a contact holds at most {{max}} identities (got {{count}})', { max: CONTACT_IDENTITIES_MAX, count: next.length });
+            throw invalidInput('contact-identities-too-many', 'a contact holds at most {{max}} identities (got {{count}})', {
+              max: CONTACT_IDENTITIES_MAX,
+              count: next.length,
+            });
           }
           const nextKeys = new Set(next.map(identityKey));
           const currentKeys = new Set(contact.identities.map(identityKey));
@@ -209,7 +212,8 @@ export const contactDecider: Decider<ContactCommand, ContactEvent, ContactState>
             into: state.into,
           });
         }
-        if (state.status === 'erased') throw invalidTransition('contact-merge-from-erased', 'contact {{contactId}} was erased; it cannot be merged', { contactId });
+        if (state.status === 'erased')
+          throw invalidTransition('contact-merge-from-erased', 'contact {{contactId}} was erased; it cannot be merged', { contactId });
         active(state);
         return [{ type: 'ContactMerged', data: { intoContactId, at } }];
       }
@@ -217,9 +221,13 @@ export const contactDecider: Decider<ContactCommand, ContactEvent, ContactState>
         const { contactId, fromContactId, from, at } = command.data;
         if (contactId === fromContactId) throw invalidInput('contact-merge-self', 'a contact cannot be merged into itself');
         if (state.status === 'merged') {
-          throw invalidTransition('contact-merge-into-merged', 'contact {{contactId}} was merged into {{into}}; merge into that one instead', { contactId, into: state.into });
+          throw invalidTransition('contact-merge-into-merged', 'contact {{contactId}} was merged into {{into}}; merge into that one instead', {
+            contactId,
+            into: state.into,
+          });
         }
-        if (state.status === 'erased') throw invalidTransition('contact-merge-into-erased', 'contact {{contactId}} was erased; nothing can be merged into it', { contactId });
+        if (state.status === 'erased')
+          throw invalidTransition('contact-merge-into-erased', 'contact {{contactId}} was erased; nothing can be merged into it', { contactId });
         const target = active(state);
         const known = new Set(target.identities.map(identityKey));
         const identities = from.identities.filter((i) => !known.has(identityKey(i)));
@@ -266,7 +274,10 @@ export const contactDecider: Decider<ContactCommand, ContactEvent, ContactState>
 /** The contact, or 404 for one that never existed, was merged away or erased. */
 export function active(state: ContactState): ActiveContact {
   if (state.status === 'merged') {
-    throw invalidTransition('contact-merged', 'contact {{contactId}} was merged into {{into}}; change that one', { contactId: state.contactId, into: state.into });
+    throw invalidTransition('contact-merged', 'contact {{contactId}} was merged into {{into}}; change that one', {
+      contactId: state.contactId,
+      into: state.into,
+    });
   }
   if (state.status === 'erased') throw invalidTransition('contact-erased', 'contact {{contactId}} was erased', { contactId: state.contactId });
   if (state.status !== 'active') throw notFound('contact-not-found', 'contact not found; check the contact id');
@@ -274,16 +285,21 @@ export function active(state: ContactState): ActiveContact {
 }
 
 function validText(field: string, value: unknown, max: number): string {
-  if (typeof value !== 'string') throw invalidInput('field-not-text', '{{field}} must be a text (got {{value}})', { field, value: JSON.stringify(value) ?? String(value) });
+  if (typeof value !== 'string')
+    throw invalidInput('field-not-text', '{{field}} must be a text (got {{value}})', { field, value: JSON.stringify(value) ?? String(value) });
   const text = value.trim();
-  if (text.length > max) throw invalidInput('field-too-long', '{{field}} must be at most {{max}} characters (it has {{length}}); shorten it', { field, max, length: text.length });
+  if (text.length > max)
+    throw invalidInput('field-too-long', '{{field}} must be at most {{max}} characters (it has {{length}}); shorten it', { field, max, length: text.length });
   return text;
 }
 
 function emailIdentity(value: unknown, i: number): ContactIdentity {
   const email = typeof value === 'string' ? value.trim().toLowerCase() : '';
   if (!isEmailAddress(email)) {
-    throw invalidInput('contact-email-invalid', '{{field}} is not an email address (got {{value}})', { field: `emails[${i}]`, value: JSON.stringify(value) ?? String(value) });
+    throw invalidInput('contact-email-invalid', '{{field}} is not an email address (got {{value}})', {
+      field: `emails[${i}]`,
+      value: JSON.stringify(value) ?? String(value),
+    });
   }
   return { kind: 'email', value: email };
 }

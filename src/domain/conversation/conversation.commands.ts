@@ -81,6 +81,8 @@ export interface ReceiveInboundMessage {
     spam?: boolean;
     /** An email address the contact shared with the message (Messenger's email quick reply): rule 12. */
     contactEmail?: string;
+    /** The message's Cc recipients, the inbox's own addresses left out by the caller: they join the thread's participants. */
+    cc?: Party[];
     now: string;
   };
 }
@@ -144,6 +146,13 @@ export interface QueueReply {
     choices?: ReplyChoice[];
     /** The reply is one of the channel's approved templates; `text` is it as the contact reads it (the caller checked it exists). */
     template?: ReplyTemplate;
+    /**
+     * Who the reply goes to instead of the contact alone (reply-all, or an agent's own choice), and
+     * whom it copies: email addresses, at most MAX_REPLY_RECIPIENTS each. The caller checked the
+     * channel takes them (the `cc` capability). Absent `to`: the contact, as always.
+     */
+    to?: Party[];
+    cc?: Party[];
     now: string;
   };
 }

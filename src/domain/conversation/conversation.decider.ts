@@ -22,6 +22,7 @@ import type {
 } from './conversation.commands';
 import type { ContactRef, ConversationEvent, ConversationFiltered, MessageReceived } from './conversation.events';
 import { evolveConversation, initialConversationState, isActive, RECEIPT_RANK, type ActiveConversation, type ConversationState } from './conversation.state';
+import { checkedRecipients } from './participants';
 
 export type {
   ActiveConversation,
@@ -197,6 +198,7 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
       ...(data.language === undefined ? {} : { language: data.language }),
       ...(data.choiceId === undefined ? {} : { choiceId: data.choiceId }),
       ...(data.fields?.length ? { fields: data.fields } : {}),
+      ...ccOf(data.cc, fromAddress),
     },
   };
 
@@ -445,7 +447,7 @@ function queueReply(data: QueueReply['data'], conversation: ActiveConversation):
   if (channel !== conversation.channel) checkChannelSwitch(channel, conversation.channel, contact, conversation.contactEmail);
   // Answering a chat by email goes to the address the visitor gave when theirs is not one (rule 12).
   const address = channel === 'email' && !isEmailAddress(contact.address) && conversation.contactEmail ? conversation.contactEmail : contact.address;
-  const to: Party = { address, ...nameOf(contact) };
+  const recipients = replyRecipients(data, { address, ...nameOf(contact) });
   return [
     {
       type: 'ReplyQueued',
@@ -453,7 +455,7 @@ function queueReply(data: QueueReply['data'], conversation: ActiveConversation):
         messageId: data.messageId,
         authorId: data.authorId,
         channel,
-        to: [to],
+        to: recipients.to,
         subject: replySubject(conversation.subject),
         text: data.text,
         ...(data.html === undefined ? {} : { html: data.html }),
@@ -461,9 +463,38 @@ function queueReply(data: QueueReply['data'], conversation: ActiveConversation):
         ...(data.attachments?.length ? { attachments: data.attachments } : {}),
         ...(data.choices?.length ? { choices: data.choices } : {}),
         ...(data.template ? { template: data.template } : {}),
+        ...(recipients.cc.length ? { cc: recipients.cc } : {}),
       },
     },
   ];
+}
+
+/**
+ * A reply's To and Cc: the contact alone unless the agent named others (reply-all). The same
+ * address is never both in To and in Cc.
+ */
+function replyRecipients(data: QueueReply['data'], contact: Party): { to: Party[]; cc: Party[] } {
+  const to = data.to === undefined ? [contact] : checkedRecipients(data.to, 'to');
+  if (to.length === 0) throw invalidInput('reply-to-empty', 'to must name at least one email address (or be left out to answer the contact)');
+  const cc = data.cc === undefined ? [] : checkedRecipients(data.cc, 'cc');
+  const inTo = new Set(to.map((p) => normalizeAddress(p.address)));
+  return { to, cc: cc.filter((p) => !inTo.has(p.address)) };
+}
+
+/**
+ * An inbound message's Cc as recorded: well-formed parties only, the sender left out. A malformed
+ * entry is dropped rather than refusing the message: the message itself must not be lost over it.
+ */
+function ccOf(cc: readonly Party[] | undefined, fromAddress: string): { cc?: Party[] } {
+  if (!Array.isArray(cc)) return {};
+  const kept: Party[] = [];
+  for (const party of cc) {
+    if (typeof party?.address !== 'string' || party.address.trim() === '') continue;
+    const address = normalizeAddress(party.address);
+    if (address === fromAddress || kept.some((p) => normalizeAddress(p.address) === address)) continue;
+    kept.push(typeof party.name === 'string' && party.name.trim() !== '' ? { address: party.address.trim(), name: party.name.trim() } : { address: party.address.trim() });
+  }
+  return kept.length ? { cc: kept } : {};
 }
 
 /** Rule 13: an email conversation can be forwarded outside the company, with a note. */

@@ -65,7 +65,8 @@ export const recordSettingsDecider: Decider<RecordSettingsCommand, RecordSetting
       case 'PropertyArchived': {
         const { object, key } = event.data;
         const properties = state.properties.map((p) => (p.object === object && p.key === key ? { ...p, archived: true } : p));
-        const cardProperties = object === 'company' ? state.cardProperties : { ...state.cardProperties, [object]: state.cardProperties[object].filter((k) => k !== key) };
+        const cardProperties =
+          object === 'company' ? state.cardProperties : { ...state.cardProperties, [object]: state.cardProperties[object].filter((k) => k !== key) };
         return { ...state, properties, cardProperties };
       }
       case 'CardPropertiesChosen':
@@ -92,7 +93,10 @@ export const recordSettingsDecider: Decider<RecordSettingsCommand, RecordSetting
         }
         const type = command.data.type;
         if (!PROPERTY_TYPES.includes(type)) {
-          throw invalidInput('property-type-invalid', 'type must be one of {{allowed}} (got {{value}})', { allowed: PROPERTY_TYPES.join(', '), value: JSON.stringify(type) });
+          throw invalidInput('property-type-invalid', 'type must be one of {{allowed}} (got {{value}})', {
+            allowed: PROPERTY_TYPES.join(', '),
+            value: JSON.stringify(type),
+          });
         }
         const definition: PropertyDefinition = { object, key, label: validLabel(command.data.label), type };
         if (type === 'choice') definition.options = validOptions(command.data.options);
@@ -131,7 +135,10 @@ export const recordSettingsDecider: Decider<RecordSettingsCommand, RecordSetting
         }
         if (!Array.isArray(command.data.keys)) throw invalidInput('card-keys-not-list', 'keys must be a list of property keys');
         if (command.data.keys.length > CARD_PROPERTIES_MAX) {
-          throw invalidInput('card-keys-too-many', 'a card shows at most {{max}} properties (got {{count}})', { max: CARD_PROPERTIES_MAX, count: command.data.keys.length });
+          throw invalidInput('card-keys-too-many', 'a card shows at most {{max}} properties (got {{count}})', {
+            max: CARD_PROPERTIES_MAX,
+            count: command.data.keys.length,
+          });
         }
         const allowed = new Set([...BUILT_IN_CARD_KEYS[object], ...state.properties.filter((p) => p.object === object && !p.archived).map((p) => p.key)]);
         const keys: string[] = [];
@@ -162,7 +169,10 @@ export const recordSettingsDecider: Decider<RecordSettingsCommand, RecordSetting
           if (!domains.includes(domain)) domains.push(domain);
         });
         if (domains.length > FREE_MAIL_DOMAINS_MAX) {
-          throw invalidInput('free-mail-domains-too-many', 'at most {{max}} free-mail domains (got {{count}})', { max: FREE_MAIL_DOMAINS_MAX, count: domains.length });
+          throw invalidInput('free-mail-domains-too-many', 'at most {{max}} free-mail domains (got {{count}})', {
+            max: FREE_MAIL_DOMAINS_MAX,
+            count: domains.length,
+          });
         }
         if (JSON.stringify(domains) === JSON.stringify(state.freeMailDomains)) return [];
         return [{ type: 'FreeMailDomainsSet', data: { domains } }];
@@ -184,14 +194,18 @@ export function isDomain(value: string): boolean {
 
 function validObject(value: unknown): RecordObject {
   if (!RECORD_OBJECTS.includes(value as RecordObject)) {
-    throw invalidInput('record-object-invalid', 'object must be one of {{allowed}} (got {{value}})', { allowed: RECORD_OBJECTS.join(', '), value: JSON.stringify(value) });
+    throw invalidInput('record-object-invalid', 'object must be one of {{allowed}} (got {{value}})', {
+      allowed: RECORD_OBJECTS.join(', '),
+      value: JSON.stringify(value),
+    });
   }
   return value as RecordObject;
 }
 
 function live(state: RecordSettingsState, object: RecordObject, key: string): PropertyDefinition {
   const property = state.properties.find((p) => p.object === object && p.key === key && !p.archived);
-  if (!property) throw notFound('property-not-found', 'the {{object}} property {{key}} does not exist (or is archived)', { object: String(object), key: String(key) });
+  if (!property)
+    throw notFound('property-not-found', 'the {{object}} property {{key}} does not exist (or is archived)', { object: String(object), key: String(key) });
   return property;
 }
 
@@ -223,7 +237,10 @@ function validOptions(value: unknown): string[] {
       });
     }
     if (options.includes(option)) {
-      throw invalidInput('choice-option-duplicate', '{{field}} repeats the option {{value}}; options must be unique', { field: `options[${i}]`, value: JSON.stringify(option) });
+      throw invalidInput('choice-option-duplicate', '{{field}} repeats the option {{value}}; options must be unique', {
+        field: `options[${i}]`,
+        value: JSON.stringify(option),
+      });
     }
     options.push(option);
   });
@@ -243,7 +260,11 @@ export function validCustomChanges(changes: unknown, definitions: readonly Prope
   for (const [key, value] of Object.entries(changes as Record<string, unknown>)) {
     const field = `custom.${key}`;
     const definition = definitions.find((d) => d.object === object && d.key === key);
-    if (!definition) throw invalidInput('custom-property-unknown', '{{field}} is not a property of {{object}}s; an admin defines properties in the record settings', { field, object });
+    if (!definition)
+      throw invalidInput('custom-property-unknown', '{{field}} is not a property of {{object}}s; an admin defines properties in the record settings', {
+        field,
+        object,
+      });
     result[key] = value === null || value === '' ? null : validValue(field, definition.type, value, definition.options ?? []);
   }
   return result;
@@ -254,13 +275,18 @@ function validValue(field: string, type: PropertyType, value: unknown, options: 
   switch (type) {
     case 'text': {
       if (typeof value !== 'string' || value.length > TEXT_VALUE_MAX_LENGTH) {
-        throw invalidInput('custom-value-text', '{{field}} must be a text of at most {{max}} characters (got {{value}})', { field, max: TEXT_VALUE_MAX_LENGTH, value: shown.slice(0, 60) });
+        throw invalidInput('custom-value-text', '{{field}} must be a text of at most {{max}} characters (got {{value}})', {
+          field,
+          max: TEXT_VALUE_MAX_LENGTH,
+          value: shown.slice(0, 60),
+        });
       }
       return value.trim();
     }
     case 'number': {
       const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-      if (!Number.isFinite(number)) throw invalidInput('custom-value-number', '{{field}} must be a number (got {{value}})', { field, value: shown.slice(0, 60) });
+      if (!Number.isFinite(number))
+        throw invalidInput('custom-value-number', '{{field}} must be a number (got {{value}})', { field, value: shown.slice(0, 60) });
       return number;
     }
     case 'date': {
@@ -271,7 +297,11 @@ function validValue(field: string, type: PropertyType, value: unknown, options: 
     }
     case 'choice': {
       if (typeof value !== 'string' || !options.includes(value)) {
-        throw invalidInput('custom-value-choice', '{{field}} must be one of {{allowed}} (got {{value}})', { field, allowed: options.join(', '), value: shown.slice(0, 60) });
+        throw invalidInput('custom-value-choice', '{{field}} must be one of {{allowed}} (got {{value}})', {
+          field,
+          allowed: options.join(', '),
+          value: shown.slice(0, 60),
+        });
       }
       return value;
     }

@@ -180,6 +180,7 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   },
   { code: 'template-not-supported', template: 'template: the {{channel}} channel does not send templates; write the reply instead' },
   { code: 'reply-channel-cannot-send', template: 'channel: the {{channel}} channel cannot send replies; answer on another channel, such as email' },
+  { code: 'reply-cc-not-supported', template: 'cc: the {{channel}} channel does not take To or Cc; leave to and cc out to answer the contact' },
   {
     code: 'template-with-text',
     template: "text: leave text and html out when sending a template; the template's body with its parameters is the text",

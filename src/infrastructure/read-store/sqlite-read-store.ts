@@ -70,6 +70,8 @@ interface MessageRow {
   reactions: string | null;
   fields: string | null;
   template: string | null;
+  /** Who the message copied, JSON (thread projection version 5). */
+  cc: string | null;
 }
 
 interface CommentRow {
@@ -410,6 +412,7 @@ function toMessage(row: MessageRow, conversationChannel: Channel, inboxAddress: 
     ...(row.reactions ? { reactions: JSON.parse(row.reactions) as NonNullable<MessageView['reactions']> } : {}),
     ...(row.fields ? { fields: JSON.parse(row.fields) as NonNullable<MessageView['fields']> } : {}),
     ...(row.template ? { template: JSON.parse(row.template) as NonNullable<MessageView['template']> } : {}),
+    ...(row.cc ? { cc: JSON.parse(row.cc) as Party[] } : {}),
   };
 }
 

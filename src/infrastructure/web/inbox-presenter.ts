@@ -144,7 +144,10 @@ export class InboxPresenter {
     const thread = threadView(conversation, state, teammates, agent, locale, this.plugins.capabilitiesOf(conversation.channel), this.plugins);
     if (options.seen && thread.latestInbound) void this.activity.agentSeen(conversation.id).catch(() => undefined);
     // The reply box: the default reply channel, the channel's reply window and its approved templates.
-    const replyBox = await this.replyBox.view(agent, conversation, thread.actions, this.plugins.capabilitiesOf(conversation.channel), locale);
+    const replyBox = await this.replyBox.view(agent, conversation, thread.actions, this.plugins.capabilitiesOf(conversation.channel), locale, {
+      inboxAddress: inbox?.emailAddress ?? null,
+      agentAddresses: teammates.map((a) => a.email),
+    });
     return { locale, thread: { ...thread, replyBox }, sidebar };
   }
 }

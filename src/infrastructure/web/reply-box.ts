@@ -4,6 +4,8 @@ import type { AuthenticatedAgent } from '../../application/command-handling/comm
 import { GetReplyOptionsQuery, type ReplyOptions } from '../../application/conversations/reply-options.handler';
 import type { ChannelCapabilitySet } from '../../application/ports/channel-catalog.port';
 import type { ConversationDetail } from '../../application/ports/read-store.port';
+import { replyAllRecipients } from '../../domain/conversation/participants';
+import { isEmailAddress } from '../../domain/shared/address';
 import type { Locale } from '../i18n/i18n';
 import { channelLabel } from './inbox-screen';
 
@@ -29,6 +31,25 @@ export interface ReplyBoxView {
   /** The free-text reply is offered (false when the window is closed and nothing else can carry a free-form reply). */
   freeText: boolean;
   templates: TemplateChoice[];
+  /**
+   * To and Cc of the reply, where the conversation's channel declares `cc` (email): To is the
+   * contact; Cc starts empty (Reply) and reply-all fills it with the other participants. Null elsewhere.
+   */
+  recipients: ReplyRecipients | null;
+}
+
+export interface ReplyRecipients {
+  to: string;
+  /** Reply all's Cc, comma separated; empty when nobody else took part (then Reply all is not offered). */
+  replyAllCc: string;
+  /** The same people, named, for the toggle's title. */
+  replyAllNames: string;
+}
+
+/** Who never gets reply-all's copy: the inbox's own address and its agents. */
+export interface ReplyAllExclusions {
+  inboxAddress: string | null;
+  agentAddresses: readonly string[];
 }
 
 /**
@@ -46,6 +67,7 @@ export class ReplyBox {
     actions: { switchToEmail: boolean },
     capabilities: ChannelCapabilitySet | null,
     locale: Locale,
+    exclusions: ReplyAllExclusions = { inboxAddress: null, agentAddresses: [] },
   ): Promise<ReplyBoxView> {
     let options: ReplyOptions;
     try {
@@ -55,8 +77,24 @@ export class ReplyBox {
       // box offers the plain reply, and sending still asks the channel (and refuses what it must).
       options = { channel: conversation.channel, window: { open: true, closesAt: null }, templates: [] };
     }
-    return replyBoxView(conversation.channel, options, actions, capabilities, locale);
+    return { ...replyBoxView(conversation.channel, options, actions, capabilities, locale), recipients: recipientsOf(conversation, capabilities, exclusions) };
   }
+}
+
+/**
+ * The reply's To and reply-all's Cc (replyAllRecipients): offered by capability, never by channel
+ * name, and only while the contact has an email address to answer.
+ */
+export function recipientsOf(conversation: ConversationDetail, capabilities: ChannelCapabilitySet | null, exclusions: ReplyAllExclusions): ReplyRecipients | null {
+  const contact = conversation.contact;
+  if (!capabilities?.cc || !contact || !isEmailAddress(contact.address)) return null;
+  const excluded = [...(exclusions.inboxAddress ? [exclusions.inboxAddress] : []), ...exclusions.agentAddresses];
+  const { cc } = replyAllRecipients({ address: contact.address }, conversation.participants, excluded);
+  return {
+    to: contact.name ? `${contact.name} <${contact.address}>` : contact.address,
+    replyAllCc: cc.map((p) => p.address).join(', '),
+    replyAllNames: cc.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', '),
+  };
 }
 
 export function replyBoxView(
@@ -85,6 +123,7 @@ export function replyBoxView(
         }),
       };
   return {
+    recipients: null,
     channels: distinct.length > 1 ? distinct : [],
     fixedChannel: distinct.length === 1 && distinct[0].value !== own ? distinct[0] : null,
     window,

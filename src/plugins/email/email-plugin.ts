@@ -88,7 +88,7 @@ export function createEmailPlugin(options: EmailPluginOptions = {}): EmailPlugin
     displayName: 'Email',
     icon: ICON,
     channel: 'email',
-    capabilities: { reply: true, html: true, attachments: true, transcript: false, switchToEmail: false, forward: true, compose: true },
+    capabilities: { reply: true, html: true, attachments: true, transcript: false, switchToEmail: false, forward: true, compose: true, cc: true },
 
     // The email channel keeps its attachments itself (blobs shared by the conversations that hold
     // them): agents download them from its blob route, which checks access by conversation; name

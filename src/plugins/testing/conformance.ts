@@ -341,6 +341,15 @@ export function channelPluginConformance(name: string, { createPlugin, scenario 
         expect(result).toEqual({ status: 'failed', retryable: false, reason: expect.stringMatching(/\S/) });
       });
 
+      it('sends a reply with Cc when it declares the cc capability', async () => {
+        if (!plugin.capabilities.cc) return expect(plugin.capabilities.cc ?? false).toBe(false);
+        if (!plugin.capabilities.reply) return expect(plugin.send).toBeUndefined();
+        await scenario.outbound!.succeed();
+        const result = await send({ ...conformanceReply(), cc: [{ address: 'colleague@example.org', name: 'Colleague' }] });
+        expect(result).toMatchObject({ status: 'delivered' });
+        expect(host.problems).toEqual([]);
+      });
+
       it('sends text-only messages (no html) as well', async () => {
         if (!plugin.capabilities.reply) return expect(plugin.send).toBeUndefined();
         await scenario.outbound!.succeed();

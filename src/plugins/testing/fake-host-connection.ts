@@ -765,6 +765,8 @@ export function inboundProblems(message: InboundMessage, channel: string): strin
   if (typeof message.from !== 'object' || message.from === null || !text(message.from.address)) problems.push('from.address must be a non-empty string');
   if (!Array.isArray(message.to) || message.to.some((p) => typeof p !== 'object' || p === null || !text(p.address)))
     problems.push('to must be a list of {address}');
+  if (message.cc !== undefined && (!Array.isArray(message.cc) || message.cc.some((p) => typeof p !== 'object' || p === null || !text(p.address))))
+    problems.push('cc must be a list of {address}, or left out');
   if (typeof message.text !== 'string') problems.push('text must be a string');
   if (message.subject !== undefined && typeof message.subject !== 'string') problems.push('subject must be a string when given');
   if (message.html !== undefined && typeof message.html !== 'string') problems.push('html must be a string when given');

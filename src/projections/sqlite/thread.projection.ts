@@ -16,8 +16,8 @@ type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type
  */
 export const threadProjection: SqliteProjection = {
   name: 'thread',
-  // 2: forwards are rows of the thread (kind); 3: a bot's buttons (choices); 4: channel receipts, reactions, fields, templates
-  version: 4,
+  // 2: forwards are rows of the thread (kind); 3: a bot's buttons (choices); 4: channel receipts, reactions, fields, templates; 5: Cc
+  version: 5,
   handles: [
     'MessageReceived',
     'ReplyQueued',
@@ -57,7 +57,8 @@ export const threadProjection: SqliteProjection = {
         receipt_at TEXT,
         reactions TEXT,
         fields TEXT,
-        template TEXT
+        template TEXT,
+        cc TEXT
       );
       CREATE INDEX rm_messages_by_conversation ON rm_messages (conversation_id, position);
       CREATE TABLE rm_comments (
@@ -114,6 +115,7 @@ const handlers: {
       deliveryStatus: null,
       kind: null,
       fields: data.fields?.length ? JSON.stringify(data.fields) : null,
+      cc: data.cc?.length ? JSON.stringify(data.cc) : null,
     });
   },
   ReplyQueued(tx, conversationId, { data, position }) {
@@ -121,6 +123,7 @@ const handlers: {
       ...outboundRow(conversationId, position, data, data.queuedAt, 'reply'),
       choices: data.choices?.length ? JSON.stringify(data.choices) : null,
       template: data.template ? JSON.stringify(data.template) : null,
+      cc: data.cc?.length ? JSON.stringify(data.cc) : null,
     });
   },
   ConversationForwarded(tx, conversationId, { data, position }) {
@@ -191,6 +194,8 @@ interface MessageRow {
   fields?: string | null;
   /** The approved template a reply was sent as (JSON), replies only. */
   template?: string | null;
+  /** Who the message copied (JSON): an inbound message's Cc, reply-all's. */
+  cc?: string | null;
 }
 
 /** A reply, a forward or a transcript: an outbound row of the thread, queued until its delivery is known. */
@@ -226,10 +231,10 @@ function insertMessage(tx: Database, row: MessageRow): void {
   statement(
     tx,
     `INSERT OR IGNORE INTO rm_messages (id, conversation_id, position, direction, channel, from_party, to_parties,
-       subject, text, html, attachments, at, author_id, delivery_status, delivery_reason, kind, choices, fields, template)
+       subject, text, html, attachments, at, author_id, delivery_status, delivery_reason, kind, choices, fields, template, cc)
      VALUES (@id, @conversationId, @position, @direction, @channel, @from, @to,
-       @subject, @text, @html, @attachments, @at, @authorId, @deliveryStatus, NULL, @kind, @choices, @fields, @template)`,
-  ).run({ ...row, choices: row.choices ?? null, fields: row.fields ?? null, template: row.template ?? null });
+       @subject, @text, @html, @attachments, @at, @authorId, @deliveryStatus, NULL, @kind, @choices, @fields, @template, @cc)`,
+  ).run({ ...row, choices: row.choices ?? null, fields: row.fields ?? null, template: row.template ?? null, cc: row.cc ?? null });
 }
 
 function setDelivery(tx: Database, conversationId: string, messageId: string, status: string, reason: string | null): void {

@@ -145,6 +145,8 @@ export class ConversationsController {
         attachmentIds: body.attachmentIds,
         ...(body.template ? { template: { name: body.template.name, language: body.template.language, parameters: [...body.template.parameters] } } : {}),
         expectedRevision: parseIfMatch(ifMatch),
+        ...(body.to === undefined ? {} : { to: body.to }),
+        ...(body.cc === undefined ? {} : { cc: body.cc }),
       }),
     );
   }

@@ -121,6 +121,25 @@ export class ReplyDto {
       'Leave `text`, `html` and `attachmentIds` out: the thread shows the body with the parameters filled in.',
   })
   template?: ReplyTemplateDto;
+
+  // The addresses themselves are checked by the domain, whose refusal names the entry (`cc[2]`) and its value.
+  @IsOptionalNotNull()
+  @IsArray({ message: 'to must be a list of email addresses' })
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Who the reply goes to instead of the contact alone (reply-all, or your own choice): email addresses, at most 50. ' +
+      'Only on channels that declare `cc` (email); leave it out to answer the contact.',
+  })
+  to?: string[];
+
+  @IsOptionalNotNull()
+  @IsArray({ message: 'cc must be a list of email addresses' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Who the reply copies (reply-all: the other participants): email addresses, at most 50. Only on channels that declare `cc` (email).',
+  })
+  cc?: string[];
 }
 
 export class CommentDto {

@@ -201,6 +201,7 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
           deliveryPosition: position,
           kind: null,
           ...(data.fields?.length ? { fields: data.fields } : {}),
+          ...(data.cc?.length ? { cc: data.cc } : {}),
         }),
       );
       return;
@@ -213,6 +214,7 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
           ...reply,
           ...(data.choices?.length ? { choices: data.choices } : {}),
           ...(data.template ? { template: data.template } : {}),
+          ...(data.cc?.length ? { cc: data.cc } : {}),
         }),
       );
       return;

@@ -111,6 +111,8 @@ export interface MessageRecord {
 export interface CommentRecord {
   /** The comment id. */
   _id: string;
+  /** Who the message copied (an inbound message's Cc, reply-all's). */
+  cc?: Party[];
   conversationId: string;
   position: number;
   authorId: string;
@@ -326,6 +328,7 @@ function messageSchema(): Schema<MessageRecord> {
   return schema;
 }
 
+      cc: Mixed,
 function commentSchema(): Schema<CommentRecord> {
   const schema = new Schema<CommentRecord>(
     {

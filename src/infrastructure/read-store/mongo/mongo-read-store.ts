@@ -517,6 +517,7 @@ function toMessage(message: MessageRecord, conversationChannel: Channel, inboxAd
     ...(message.reactions?.length ? { reactions: message.reactions.map(({ emoji, from, at }) => ({ emoji, from, at })) } : {}),
     ...(message.fields?.length ? { fields: message.fields } : {}),
     ...(message.template ? { template: message.template } : {}),
+    ...(message.cc?.length ? { cc: message.cc } : {}),
   };
 }
 

@@ -824,6 +824,16 @@
     input.value = '';
   });
 
+  // ---- reply or reply all ------------------------------------------------------------------------
+  // Reply all fills Cc with the thread's other participants (the server worked them out); Reply
+  // empties it again. Cc stays editable either way: what is in it when sent is what is copied.
+  document.addEventListener('change', function (event) {
+    var choice = event.target;
+    if (!(choice instanceof HTMLInputElement) || choice.name !== 'replyMode' || !choice.checked) return;
+    var cc = $('#reply-cc');
+    if (cc) cc.value = choice.getAttribute('data-cc') || '';
+  });
+
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
 })();

@@ -187,6 +187,8 @@ export class EmailReceiver {
     receivedAt: Date,
     continuesConversationId?: string,
   ): Promise<IngestResult> {
+    // To and Cc as the headers say (Cc'd people take part in the thread); a message with neither
+    // header (only Bcc'd, or sent by a script) is addressed to whom the envelope says.
     const headerRecipients = [...email.to, ...email.cc];
     const message: InboundMessage = {
       channel: 'email',
@@ -194,7 +196,8 @@ export class EmailReceiver {
       externalThreadId: root,
       externalMessageId: email.messageId,
       from: sender,
-      to: headerRecipients.length > 0 ? headerRecipients : envelope.rcptTo.map((address) => ({ address })),
+      to: headerRecipients.length > 0 ? email.to : envelope.rcptTo.map((address) => ({ address })),
+      ...(email.cc.length > 0 ? { cc: email.cc } : {}),
       subject: email.subject,
       text: email.text,
       ...(email.html === undefined ? {} : { html: email.html }),

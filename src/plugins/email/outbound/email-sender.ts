@@ -113,6 +113,9 @@ export class EmailSender {
     if (to.length === 0) {
       return { failure: permanentFailure(`no email address to send to (got ${outbound.to.map((p) => JSON.stringify(p.address)).join(', ') || 'none'})`) };
     }
+    // Reply-all's copies: well-formed addresses only, none that is already a To recipient.
+    const toAddresses = new Set(to.map((p) => p.address.trim().toLowerCase()));
+    const cc = (outbound.cc ?? []).filter((p) => /^[^\s@]+@[^\s@]+$/.test(p.address.trim()) && !toAddresses.has(p.address.trim().toLowerCase()));
     const messageId = parleyMessageId(outbound.messageId, from.address);
     const threaded = outbound.kind === 'reply';
     const thread = threaded ? await this.options.index.thread(outbound.thread.externalThreadId) : null;
@@ -131,6 +134,7 @@ export class EmailSender {
     const mail: SendMailOptions = {
       from: party(from),
       to: to.map(party),
+      ...(cc.length > 0 ? { cc: cc.map(party) } : {}),
       subject: outbound.subject,
       text,
       html,
@@ -170,7 +174,7 @@ export class EmailSender {
  * their own conversation. The first and the latest MAX_REFERENCES - 1.
  */
 function referencesOf(outbound: OutboundMessage, thread: ThreadRecord | null, own: string): string[] {
-  const recipients = new Set(outbound.to.map((p) => p.address.trim().toLowerCase()));
+  const recipients = new Set([...outbound.to, ...(outbound.cc ?? [])].map((p) => p.address.trim().toLowerCase()));
   const others = new Set(
     (thread?.messages ?? [])
       .filter((m) => m.forward || (m.direction === 'in' && m.from && !recipients.has(m.from.address.trim().toLowerCase())))
