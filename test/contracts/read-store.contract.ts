@@ -633,6 +633,7 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
             'origin',
             'assignee',
             'contact',
+            'contactId',
             'participants',
             'subject',
             'preview',
@@ -646,6 +647,7 @@ export function readStoreContract(name: string, factory: ReadStoreFactory): void
             'trashed',
             'trashedAt',
             'ticket',
+            'ticketId',
             'revision',
           ].sort(),
         );

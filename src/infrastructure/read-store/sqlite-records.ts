@@ -103,7 +103,7 @@ export class SqliteRecordStore implements RecordStore {
     return Promise.resolve(row ? this.toContact(row) : null);
   }
 
-  searchContacts(query: ContactSearch): Promise<Page<ContactRecord>> {
+  async searchContacts(query: ContactSearch): Promise<Page<ContactRecord>> {
     const where: string[] = [LIVE_CONTACT];
     const params: unknown[] = [];
     for (const term of searchTerms(query.q)) {
@@ -133,10 +133,10 @@ export class SqliteRecordStore implements RecordStore {
     ).all(...params, query.limit + 1) as ContactRow[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
-    return Promise.resolve({
+    return {
       items: page.map((row) => this.toContact(row)),
       nextCursor: rows.length > query.limit ? encodeRecordCursor(last.activity_key, last.id) : null,
-    });
+    };
   }
 
   listContactConversations(contactId: string, inboxIds: readonly string[] | undefined, limit: number): Promise<ConversationSummary[]> {
@@ -159,7 +159,7 @@ export class SqliteRecordStore implements RecordStore {
     return Promise.resolve(row ? this.toCompany(row) : null);
   }
 
-  searchCompanies(query: { q: string; limit: number; cursor?: string }): Promise<Page<CompanyRecord>> {
+  async searchCompanies(query: { q: string; limit: number; cursor?: string }): Promise<Page<CompanyRecord>> {
     const where: string[] = ['1 = 1'];
     const params: unknown[] = [];
     for (const term of searchTerms(query.q)) {
@@ -176,10 +176,10 @@ export class SqliteRecordStore implements RecordStore {
     ).all(...params, query.limit + 1) as CompanyRow[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
-    return Promise.resolve({
+    return {
       items: page.map((row) => this.toCompany(row)),
       nextCursor: rows.length > query.limit ? encodeRecordCursor(last.sort_name, last.id) : null,
-    });
+    };
   }
 
   getTicket(id: string): Promise<TicketRecord | null> {
@@ -192,11 +192,11 @@ export class SqliteRecordStore implements RecordStore {
     return Promise.resolve(row ? toTicket(row) : null);
   }
 
-  searchTickets(query: TicketSearch): Promise<Page<TicketRecord>> {
+  async searchTickets(query: TicketSearch): Promise<Page<TicketRecord>> {
     const where: string[] = ['1 = 1'];
     const params: unknown[] = [];
     if (query.inboxIds !== undefined) {
-      if (query.inboxIds.length === 0) return Promise.resolve({ items: [], nextCursor: null });
+      if (query.inboxIds.length === 0) return { items: [], nextCursor: null };
       where.push(`t.inbox_id IN (${query.inboxIds.map(() => '?').join(', ')})`);
       params.push(...query.inboxIds);
     }
@@ -235,7 +235,7 @@ export class SqliteRecordStore implements RecordStore {
     ) as TicketRow[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
-    return Promise.resolve({ items: page.map(toTicket), nextCursor: rows.length > query.limit ? encodeRecordCursor(last.created_at, last.id) : null });
+    return { items: page.map(toTicket), nextCursor: rows.length > query.limit ? encodeRecordCursor(last.created_at, last.id) : null };
   }
 
   getRecordSettings(): Promise<RecordSettingsRecord> {

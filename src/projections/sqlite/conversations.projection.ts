@@ -1,9 +1,15 @@
 import type { Database } from 'better-sqlite3';
 import type { RecordedEvent } from '../../application/ports/event-store.port';
+import type { ContactIdentityRemoved, ContactMerged } from '../../domain/contact/contact.events';
+import { identityKey, identityOf } from '../../domain/contact/identity';
+import type { TicketChanged } from '../../domain/ticket/ticket.events';
 import { CONVERSATION_EVENT_TYPES, evolveConversationDoc, type ConversationDoc } from '../conversation-summary';
 import type { SqliteProjection } from '../projection';
 import { viewMembership } from '../views';
 import { idFromStream, statement } from './statements';
+
+/** Events of the contact and ticket records that change conversation summaries. */
+const RECORD_EVENT_TYPES: readonly string[] = ['ContactMerged', 'ContactIdentityRemoved', 'TicketChanged', 'TicketRemoved'];
 
 /**
  * Conversation summaries plus, per built-in view, a membership index and a count.
@@ -15,11 +21,16 @@ import { idFromStream, statement } from './statements';
  * - view_counts: maintained on membership change, so counting a view is one key lookup.
  *
  * Search (FTS5) will be a separate projection with its own table.
+ *
+ * The contact and ticket of a summary follow their records: a contact merged into another, or an
+ * identity split off into a new contact, moves its conversations (by the indexed contact_id and
+ * contact_identity, the identity the conversation's sender address stands for); a ticket's status
+ * and name follow the ticket record (by the indexed ticket_id).
  */
 export const conversationsProjection: SqliteProjection = {
   name: 'conversations',
-  version: 3, // 2: a late, older message no longer moves lastReceivedAt back; 3: forwarded
-  handles: CONVERSATION_EVENT_TYPES,
+  version: 4, // 2: a late, older message no longer moves lastReceivedAt back; 3: forwarded; 4: contact and ticket follow their records
+  handles: [...CONVERSATION_EVENT_TYPES, ...RECORD_EVENT_TYPES],
   reset(tx) {
     tx.exec(`
       DROP TABLE IF EXISTS rm_conversations;
@@ -32,8 +43,13 @@ export const conversationsProjection: SqliteProjection = {
         assignee_agent_id TEXT,
         blocked_address TEXT,
         purge_after TEXT,
+        contact_id TEXT,
+        contact_identity TEXT,
+        ticket_id TEXT,
         doc TEXT NOT NULL
       );
+      CREATE INDEX rm_conversations_by_contact ON rm_conversations (contact_id, contact_identity) WHERE contact_id IS NOT NULL;
+      CREATE INDEX rm_conversations_by_ticket ON rm_conversations (ticket_id) WHERE ticket_id IS NOT NULL;
       CREATE INDEX rm_conversations_by_assignee ON rm_conversations (assignee_agent_id) WHERE assignee_agent_id IS NOT NULL;
       CREATE INDEX rm_conversations_by_blocked_address ON rm_conversations (inbox_id, blocked_address) WHERE blocked_address IS NOT NULL;
       CREATE INDEX rm_conversations_by_purge_after ON rm_conversations (purge_after) WHERE purge_after IS NOT NULL;
@@ -81,6 +97,13 @@ interface Pending {
 function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
   const pending = new Map<string, Pending>();
   for (const event of events) {
+    if (RECORD_EVENT_TYPES.includes(event.type)) {
+      // A record's event moves rows the batch may hold in memory: those are written first.
+      writePending(tx, pending);
+      pending.clear();
+      followRecord(tx, event);
+      continue;
+    }
     const id = conversationIdOf(event);
     let entry = pending.get(id);
     if (!entry) {
@@ -95,6 +118,10 @@ function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
     entry.lastPosition = event.position;
     entry.changed = true;
   }
+  writePending(tx, pending);
+}
+
+function writePending(tx: Database, pending: Map<string, Pending>): void {
   for (const entry of pending.values()) {
     if (!entry.changed) continue;
     updateViews(tx, entry.before, entry.after);
@@ -116,11 +143,12 @@ function loadConversation(tx: Database, id: string): { doc: ConversationDoc; las
 function saveConversation(tx: Database, doc: ConversationDoc, position: number): void {
   statement(
     tx,
-    `INSERT INTO rm_conversations (id, inbox_id, last_position, assignee_agent_id, blocked_address, purge_after, doc)
-     VALUES (?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO rm_conversations (id, inbox_id, last_position, assignee_agent_id, blocked_address, purge_after, contact_id, contact_identity, ticket_id, doc)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET inbox_id = excluded.inbox_id, last_position = excluded.last_position,
        assignee_agent_id = excluded.assignee_agent_id, blocked_address = excluded.blocked_address,
-       purge_after = excluded.purge_after, doc = excluded.doc`,
+       purge_after = excluded.purge_after, contact_id = excluded.contact_id, contact_identity = excluded.contact_identity,
+       ticket_id = excluded.ticket_id, doc = excluded.doc`,
   ).run(
     doc.id,
     doc.inboxId,
@@ -128,8 +156,49 @@ function saveConversation(tx: Database, doc: ConversationDoc, position: number):
     doc.assignee?.type === 'agent' ? doc.assignee.id : null,
     doc.filtered ? doc.blockedAddress : null,
     doc.trashed ? doc.purgeAfter : null,
+    doc.contact?.id ?? null,
+    doc.contact ? identityKey(identityOf(doc.channel, doc.contact.address)) : null,
+    doc.ticket?.id ?? null,
     JSON.stringify(doc),
   );
+}
+
+const FOLLOW_SQL = {
+  merge: `UPDATE rm_conversations SET contact_id = ?, doc = json_set(doc, '$.contact.id', ?) WHERE contact_id = ?`,
+  split: `UPDATE rm_conversations SET contact_id = ?, doc = json_set(doc, '$.contact.id', ?) WHERE contact_id = ? AND contact_identity = ?`,
+  ticketStatus: `UPDATE rm_conversations SET doc = json_set(doc, '$.ticket.status', ?) WHERE ticket_id = ?`,
+  ticketName: `UPDATE rm_conversations SET doc = json_set(doc, '$.ticket.name', ?) WHERE ticket_id = ?`,
+  ticketRemoved: `UPDATE rm_conversations SET ticket_id = NULL, doc = json_set(doc, '$.ticket', json('null')) WHERE ticket_id = ?`,
+} as const;
+
+/**
+ * Summaries follow the records. The document changes in place (json_set keeps its key order, so a
+ * rebuild writes the same text); its revision stays the conversation stream's.
+ */
+function followRecord(tx: Database, event: RecordedEvent): void {
+  switch (event.type) {
+    case 'ContactMerged': {
+      const into = (event.data as ContactMerged['data']).intoContactId;
+      statement(tx, FOLLOW_SQL.merge).run(into, into, idFromStream(event.streamId, 'contact-'));
+      return;
+    }
+    case 'ContactIdentityRemoved': {
+      const data = event.data as ContactIdentityRemoved['data'];
+      if (!data.splitTo) return;
+      statement(tx, FOLLOW_SQL.split).run(data.splitTo, data.splitTo, idFromStream(event.streamId, 'contact-'), identityKey(data.identity));
+      return;
+    }
+    case 'TicketChanged': {
+      const data = event.data as TicketChanged['data'];
+      const ticketId = idFromStream(event.streamId, 'ticket-');
+      if (data.status !== undefined) statement(tx, FOLLOW_SQL.ticketStatus).run(data.status === 'closed' ? 'closed' : 'open', ticketId);
+      if (data.name !== undefined) statement(tx, FOLLOW_SQL.ticketName).run(data.name, ticketId);
+      return;
+    }
+    case 'TicketRemoved':
+      statement(tx, FOLLOW_SQL.ticketRemoved).run(idFromStream(event.streamId, 'ticket-'));
+      return;
+  }
 }
 
 interface MembershipRow {

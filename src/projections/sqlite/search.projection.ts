@@ -1,5 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { RecordedEvent } from '../../application/ports/event-store.port';
+import type { ContactIdentityRemoved, ContactMerged } from '../../domain/contact/contact.events';
+import { identityKey, identityOf } from '../../domain/contact/identity';
 import type { ConversationEvent, ConversationEventType } from '../../domain/conversation/conversation.events';
 import { normalizeTime } from '../conversation-summary';
 import type { SqliteProjection } from '../projection';
@@ -62,13 +64,17 @@ const HANDLED = [
   'ConversationRestored',
   'ConversationDeleted',
   'ContactUnlinked',
+  'ContactLinked',
   'ContactEmailProvided',
 ] as const satisfies readonly ConversationEventType[];
+/** A contact merged into another or an identity split off: the contactId filter follows (by the indexed contact_id). */
+const RECORD_EVENTS: readonly string[] = ['ContactMerged', 'ContactIdentityRemoved'];
 type Handled = (typeof HANDLED)[number];
 type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
 
 interface Row {
   k: number;
+  channel: string;
   origin: 'inbound' | 'outbound';
   last_received_at: string;
   subject: string;
@@ -78,8 +84,8 @@ interface Row {
 
 export const searchProjection: SqliteProjection = {
   name: 'search',
-  version: 1,
-  handles: HANDLED,
+  version: 2, // 2: contact_identity; the contact follows links, merges and splits
+  handles: [...HANDLED, ...RECORD_EVENTS],
   reset(tx) {
     tx.exec(`
       DROP TABLE IF EXISTS ${SEARCH_TEXT_TABLE};
@@ -93,6 +99,7 @@ export const searchProjection: SqliteProjection = {
         channel TEXT NOT NULL,
         origin TEXT NOT NULL,
         contact_id TEXT,
+        contact_identity TEXT,
         assignee TEXT NOT NULL,
         filtered INTEGER NOT NULL,
         trashed INTEGER NOT NULL,
@@ -139,8 +146,29 @@ interface Batch {
 
 function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
   const batch: Batch = { rows: new Map(), changes: new Map(), held: new Map() };
-  for (const event of events) applyEvent(tx, batch, event);
+  for (const event of events) {
+    if (RECORD_EVENTS.includes(event.type)) {
+      // The rows the batch changed are written first: a merge moves them as stored.
+      saveBatch(tx, batch);
+      followContact(tx, event);
+    } else applyEvent(tx, batch, event);
+  }
+  saveBatch(tx, batch);
+}
+
+function saveBatch(tx: Database, batch: Batch): void {
   for (const { row, changes, position } of batch.changes.values()) saveChanges(tx, row.k, changes, position);
+  batch.changes.clear();
+}
+
+function followContact(tx: Database, event: RecordedEvent): void {
+  const from = idFromStream(event.streamId, 'contact-');
+  if (event.type === 'ContactMerged') {
+    statement(tx, SQL.mergeContact).run((event.data as ContactMerged['data']).intoContactId, from);
+    return;
+  }
+  const data = event.data as ContactIdentityRemoved['data'];
+  if (data.splitTo) statement(tx, SQL.splitContact).run(data.splitTo, from, identityKey(data.identity));
 }
 
 function applyEvent(tx: Database, batch: Batch, event: RecordedEvent): void {
@@ -181,10 +209,12 @@ function applyEvent(tx: Database, batch: Batch, event: RecordedEvent): void {
  * text rebuilt on each call would be hashed again on each call (millions of times in a replay).
  */
 const SQL = {
-  row: `SELECT k, origin, last_received_at, subject, next_seq, last_position FROM ${SEARCH_CONVERSATIONS_TABLE} WHERE id = ?`,
+  row: `SELECT k, channel, origin, last_received_at, subject, next_seq, last_position FROM ${SEARCH_CONVERSATIONS_TABLE} WHERE id = ?`,
   start: `INSERT INTO ${SEARCH_CONVERSATIONS_TABLE}
-       (k, id, inbox_id, status, channel, origin, contact_id, assignee, filtered, trashed, last_received_at, subject, next_seq, last_position)
-     VALUES (?, ?, ?, 'open', ?, ?, ?, 'none', 0, 0, ?, ?, 1, ?)`,
+       (k, id, inbox_id, status, channel, origin, contact_id, contact_identity, assignee, filtered, trashed, last_received_at, subject, next_seq, last_position)
+     VALUES (?, ?, ?, 'open', ?, ?, ?, ?, 'none', 0, 0, ?, ?, 1, ?)`,
+  mergeContact: `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET contact_id = ? WHERE contact_id = ?`,
+  splitContact: `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET contact_id = ? WHERE contact_id = ? AND contact_identity = ?`,
   deleteTexts: `DELETE FROM ${SEARCH_TEXT_TABLE} WHERE rowid BETWEEN (? << ${SEQ_BITS}) AND (? << ${SEQ_BITS}) + ${MAX_SEQ}`,
   deleteConversation: `DELETE FROM ${SEARCH_CONVERSATIONS_TABLE} WHERE k = ?`,
   deleteConversationText: `DELETE FROM ${SEARCH_TEXT_TABLE} WHERE rowid = (? << ${SEQ_BITS})`,
@@ -207,12 +237,13 @@ function start(tx: Database, batch: Batch, id: string, event: RecordedEvent): Ro
   const data = event.data as unknown as DataOf<'ConversationStarted'>;
   const k = event.position;
   const lastReceivedAt = normalizeTime(data.startedAt);
-  statement(tx, SQL.start).run(k, id, data.inboxId, data.channel, data.origin, data.contact.id, lastReceivedAt, data.subject, event.position);
+  const identity = identityKey(identityOf(data.channel, data.contact.address));
+  statement(tx, SQL.start).run(k, id, data.inboxId, data.channel, data.origin, data.contact.id, identity, lastReceivedAt, data.subject, event.position);
   indexConversation(tx, batch, k, data.subject, [data.contact.name ?? '', data.contact.address].join(' ').trim());
-  return { k, origin: data.origin, last_received_at: lastReceivedAt, subject: data.subject, next_seq: 1, last_position: event.position };
+  return { k, channel: data.channel, origin: data.origin, last_received_at: lastReceivedAt, subject: data.subject, next_seq: 1, last_position: event.position };
 }
 
-type Column = 'last_received_at' | 'assignee' | 'status' | 'filtered' | 'trashed' | 'contact_id' | 'next_seq';
+type Column = 'last_received_at' | 'assignee' | 'status' | 'filtered' | 'trashed' | 'contact_id' | 'contact_identity' | 'next_seq';
 /** The columns an event changes in its search_conversations row, written with last_position in one UPDATE. */
 type Changes = Partial<Record<Column, string | number | null>>;
 type Handler<T extends ConversationEventType> = (tx: Database, batch: Batch, row: Row, data: DataOf<T>, changes: Changes) => void;
@@ -260,9 +291,18 @@ const handlers: { [T in Exclude<Handled, 'ConversationStarted'>]: Handler<T> } =
   },
   ContactUnlinked(tx, batch, row, data, changes) {
     changes.contact_id = null;
+    changes.contact_identity = null;
     statement(tx, SQL.deleteConversationText).run(row.k);
     statement(tx, SQL.deleteContactEmail).run(row.k);
     indexConversation(tx, batch, row.k, row.subject, '');
+    releaseWords(tx, batch, row.k);
+  },
+  // The conversation's contact text becomes the linked contact's name and address (the contact email row stays).
+  ContactLinked(tx, batch, row, data, changes) {
+    changes.contact_id = data.contactId;
+    changes.contact_identity = identityKey(identityOf(row.channel, data.address));
+    statement(tx, SQL.deleteConversationText).run(row.k);
+    indexConversation(tx, batch, row.k, row.subject, [data.name ?? '', data.address].join(' ').trim());
     releaseWords(tx, batch, row.k);
   },
   // Searching for the address a chat visitor gave finds their conversation (rule 2: the contact's address).
