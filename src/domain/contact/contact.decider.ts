@@ -243,13 +243,13 @@ export const contactDecider: Decider<ContactCommand, ContactEvent, ContactState>
         const contact = active(state);
         const identity = contact.identities.find((i) => identityKey(i) === command.data.identityKey);
         if (!identity) {
-          throw invalidInput('contact-identity-unknown', 'identity {{value}} is not one of this contact\u2019s (they are {{known}})', {
+          throw invalidInput('contact-identity-unknown', 'identity {{value}} is not one of the contact identities {{known}}', {
             value: JSON.stringify(command.data.identityKey),
             known: contact.identities.map(identityKey).join(', '),
           });
         }
         if (contact.identities.length === 1) {
-          throw invalidTransition('contact-split-last-identity', 'identity {{value}} is the contact\u2019s only one; there is nothing to split it from', {
+          throw invalidTransition('contact-split-last-identity', 'identity {{value}} is the only identity of the contact; there is nothing to split it from', {
             value: command.data.identityKey,
           });
         }
@@ -296,7 +296,7 @@ function validText(field: string, value: unknown, max: number): string {
 function emailIdentity(value: unknown, i: number): ContactIdentity {
   const email = typeof value === 'string' ? value.trim().toLowerCase() : '';
   if (!isEmailAddress(email)) {
-    throw invalidInput('contact-email-invalid', '{{field}} is not an email address (got {{value}})', {
+    throw invalidInput('contact-emails-invalid', '{{field}} is not an email address (got {{value}})', {
       field: `emails[${i}]`,
       value: JSON.stringify(value) ?? String(value),
     });
@@ -307,7 +307,7 @@ function emailIdentity(value: unknown, i: number): ContactIdentity {
 function phoneIdentity(value: unknown, i: number): ContactIdentity {
   const phone = typeof value === 'string' ? normalizePhone(value) : null;
   if (!phone) {
-    throw invalidInput('contact-phone-invalid', '{{field}} is not a phone number like +31612345678 (got {{value}})', {
+    throw invalidInput('contact-phones-invalid', '{{field}} is not a phone number like +31612345678 (got {{value}})', {
       field: `phones[${i}]`,
       value: JSON.stringify(value) ?? String(value),
     });
