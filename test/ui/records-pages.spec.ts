@@ -1,0 +1,182 @@
+import type { Browser, Page } from 'playwright-core';
+import { reportSkippedSuite } from '../support/engines';
+import { chromiumMissing, eventually, launchChromium, logIn, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
+
+/**
+ * The record pages in Chromium (docs/web-ui.md, "Contacts, companies and tickets"): an admin adds a
+ * contact property, finds a contact in the contacts list by search, fills in the property, opens
+ * the contact's company, opens a ticket from the tickets list, changes its status and priority and
+ * finds it under those filters; a merged contact's address leads to the contact it became; the
+ * ticket page in Dutch. Every step is a real form against a real server.
+ */
+const missing = chromiumMissing();
+if (missing) {
+  reportSkippedSuite('Web UI in Chromium (record pages)', missing, 'chromium');
+  it.skip('record pages browser test (Chromium not installed)', () => undefined);
+} else {
+  describe('Contacts, companies and tickets pages, in Chromium', () => {
+    let ui: UiApp;
+    let browser: Browser;
+    let page: Page;
+    let inboxId: string;
+    let annConversation: string;
+    let ticketId: string;
+
+    /** Reloads until `selector` shows `text`: the read models follow a change a moment later. */
+    const reloadUntil = async (selector: string, text: string) =>
+      eventually(
+        async () => {
+          await page.reload();
+          const locator = page.locator(selector);
+          return (await locator.count()) > 0 && (await textOf(locator.first())).includes(text);
+        },
+        15_000,
+        `"${text}" in ${selector}`,
+      );
+
+    beforeAll(async () => {
+      ui = await startUiApp();
+      const inboxes = await ui.api<Array<{ id: string; isDefault: boolean }>>('GET', '/api/inboxes');
+      const list = Array.isArray(inboxes.body) ? inboxes.body : (inboxes.body as unknown as { inboxes: Array<{ id: string; isDefault: boolean }> }).inboxes;
+      inboxId = (list.find((i) => i.isDefault) ?? list[0]).id;
+      annConversation = (
+        await ui.receive({
+          inboxId,
+          from: { address: 'ann@acme-records.example', name: 'Ann Archer' },
+          subject: 'Invoice is wrong',
+          text: 'Please fix invoice 42.',
+        })
+      ).conversationId;
+      await ui.receive({ inboxId, from: { address: 'bob@bobs-records.example', name: 'Bob Baker' }, subject: 'Hello there' });
+      const ticket = await ui.api<{ ticketId: string }>('POST', `/api/conversations/${annConversation}/ticket`, { name: 'Fix invoice 42' });
+      if (ticket.status >= 300) throw new Error(`creating the ticket failed: ${ticket.status} ${JSON.stringify(ticket.body)}`);
+      ticketId = ticket.body.ticketId;
+
+      browser = await launchChromium();
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+      page = await context.newPage();
+      await logIn(page, ui.baseUrl);
+    }, 60_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await ui?.close();
+    });
+
+    it('adds a contact property, finds the contact by search, edits the property and opens the company', async () => {
+      await page.goto(`${ui.baseUrl}/ui/settings/properties`);
+      await page.selectOption('#define-object', 'contact');
+      await page.fill('#define-key', 'plan');
+      await page.fill('#define-label', 'Plan');
+      await page.selectOption('#define-type', 'text');
+      await Promise.all([page.waitForURL(/done=defined/), page.click('#define-submit')]);
+      await waitForText(page.locator('#record-notice'), 'The property was added.');
+      await reloadUntil('[data-property="contact.plan"]', 'plan');
+
+      // From the inbox's navigation to the contacts list; the search leaves Bob out.
+      await page.goto(`${ui.baseUrl}/inbox`);
+      await Promise.all([page.waitForURL(/\/ui\/contacts$/), page.click('#contacts-link')]);
+      await page.fill('#contacts-q', 'ann');
+      await Promise.all([page.waitForURL(/q=ann/), page.click('#contacts-search-submit')]);
+      await reloadUntil('#contacts-table', 'Ann Archer');
+      expect(await textOf(page.locator('#contacts-table tbody'))).not.toContain('Bob Baker');
+      const annRow = page.locator('#contacts-table tbody tr', { hasText: 'Ann Archer' });
+      expect(await textOf(annRow.locator('[data-cell="address"]'))).toBe('ann@acme-records.example');
+
+      await Promise.all([page.waitForURL(/\/ui\/contacts\/[0-9a-f-]{36}$/), annRow.locator('a').first().click()]);
+      expect(await textOf(page.locator('#contact-name'))).toContain('Ann Archer');
+      // The conversation, across inboxes, opens in the inbox screen.
+      const conversationLink = page.locator('#contact-conversations a', { hasText: 'Invoice is wrong' });
+      expect(await conversationLink.getAttribute('href')).toBe(`/inbox?inbox=${inboxId}&conversation=${annConversation}`);
+      await reloadUntil('#contact-tickets', 'Fix invoice 42');
+
+      // A number where text is fine; the property is filled in and kept.
+      await page.fill('#custom-contact-plan', 'Enterprise');
+      await page.fill('#contact-job-title', 'Head of finance');
+      await Promise.all([page.waitForURL(/done=saved/), page.click('#contact-save')]);
+      await waitForText(page.locator('#record-notice'), 'Saved.');
+      await eventually(
+        async () => {
+          await page.reload();
+          return (await page.inputValue('#custom-contact-plan')) === 'Enterprise' && (await page.inputValue('#contact-job-title')) === 'Head of finance';
+        },
+        15_000,
+        'the saved properties',
+      );
+
+      // The company made from the address's domain lists the contact.
+      await reloadUntil('#contact-company-title + p', 'acme');
+      await Promise.all([page.waitForURL(/\/ui\/companies\/[0-9a-f-]{36}$/), page.click('#contact-company-link')]);
+      await waitForText(page.locator('#company-contacts'), 'Ann Archer');
+      expect(await textOf(page.locator('#company-conversations'))).toContain('Invoice is wrong');
+    }, 90_000);
+
+    it('opens a ticket from the tickets list, changes status and priority, and finds it under those filters', async () => {
+      await page.goto(`${ui.baseUrl}/ui/tickets`);
+      await reloadUntil('#tickets-table', 'Fix invoice 42');
+      await Promise.all([page.waitForURL(new RegExp(`/ui/tickets/${ticketId}$`)), page.click('#tickets-table a:has-text("Fix invoice 42")')]);
+      expect(await textOf(page.locator('#ticket-name'))).toContain('Fix invoice 42');
+      expect(await page.getAttribute('#ticket-conversation-link', 'href')).toBe(`/inbox?inbox=${inboxId}&conversation=${annConversation}`);
+      expect(await textOf(page.locator('#ticket-conversation-preview'))).toContain('invoice 42');
+      expect(await textOf(page.locator('#ticket-contact-link'))).toContain('Ann Archer');
+      expect(await textOf(page.locator('#ticket-pipeline [aria-current="step"]'))).toBe('New');
+
+      await page.selectOption('#ticket-status', 'waiting-on-us');
+      await page.selectOption('#ticket-priority', 'high');
+      await Promise.all([page.waitForURL(/done=saved/), page.click('#ticket-save')]);
+      await waitForText(page.locator('#record-notice'), 'Saved.');
+      await reloadUntil('#ticket-pipeline [aria-current="step"]', 'Waiting on us');
+      expect(await page.inputValue('#ticket-priority')).toBe('high');
+
+      // The filtered list: there under its status and priority, gone under another status.
+      await Promise.all([page.waitForURL(/\/ui\/tickets/), page.click('#records-nav-tickets')]);
+      await page.selectOption('#tickets-status', 'waiting-on-us');
+      await page.selectOption('#tickets-priority', 'high');
+      await Promise.all([page.waitForURL(/status=waiting-on-us/), page.click('#tickets-apply')]);
+      const row = page.locator(`#tickets-table tr[data-ticket-id="${ticketId}"]`);
+      expect(await textOf(row.locator('[data-cell="status"]'))).toBe('Waiting on us');
+      expect(await textOf(row.locator('[data-cell="priority"]'))).toBe('High');
+      await page.selectOption('#tickets-status', 'closed');
+      await Promise.all([page.waitForURL(/status=closed/), page.click('#tickets-apply')]);
+      expect(await page.locator(`#tickets-table tr[data-ticket-id="${ticketId}"]`).count()).toBe(0);
+
+      // A refusal is shown on the page, naming the field and what was typed.
+      await page.goto(`${ui.baseUrl}/ui/tickets?priority=extreme`);
+      expect(await textOf(page.locator('#records-error'))).toContain('extreme');
+    }, 90_000);
+
+    it('leads from a merged contact to the one it became', async () => {
+      const contacts = async (q: string) => {
+        await page.goto(`${ui.baseUrl}/ui/contacts?q=${encodeURIComponent(q)}`);
+        return page.locator('#contacts-table tbody tr[data-contact-id]').first().getAttribute('data-contact-id');
+      };
+      const bob = await eventually(() => contacts('bob'), 15_000, "Bob's contact");
+      const ann = await eventually(() => contacts('ann'), 15_000, "Ann's contact");
+      await page.goto(`${ui.baseUrl}/ui/contacts/${bob}`);
+      await page.fill('#merge-q', 'ann');
+      await Promise.all([page.waitForURL(/mergeQ=ann/), page.click('#merge-search-submit')]);
+      await page.check('#merge-into-0');
+      await Promise.all([page.waitForURL(new RegExp(`/ui/contacts/${ann}\\?done=merged`)), page.click('#merge-submit')]);
+      await waitForText(page.locator('#record-notice'), 'merged');
+      await eventually(
+        async () => {
+          await page.goto(`${ui.baseUrl}/ui/contacts/${bob}`);
+          return page.url().endsWith(`/ui/contacts/${ann}`);
+        },
+        15_000,
+        'the redirect to the merged-into contact',
+      );
+    }, 60_000);
+
+    it('renders the ticket page in Dutch', async () => {
+      const res = await ui.api('PUT', '/api/me/preferences', { language: 'nl' });
+      expect(res.status).toBeLessThan(300);
+      await page.goto(`${ui.baseUrl}/ui/tickets/${ticketId}`);
+      expect(await page.getAttribute('html', 'lang')).toBe('nl');
+      expect(await textOf(page.locator('#ticket-properties-title'))).toBe('Eigenschappen');
+      expect(await textOf(page.locator('#ticket-pipeline [aria-current="step"]'))).toBe('Wacht op ons');
+      expect(await textOf(page.locator('#records-nav-contacts'))).toBe('Contacten');
+      expect(await textOf(page.locator('label[for="ticket-priority"] span'))).toBe('Prioriteit');
+    }, 30_000);
+  });
+}
