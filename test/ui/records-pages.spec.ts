@@ -23,16 +23,21 @@ if (missing) {
     let ticketId: string;
 
     /** Reloads until `selector` shows `text`: the read models follow a change a moment later. */
-    const reloadUntil = async (selector: string, text: string) =>
-      eventually(
+    const reloadUntil = async (selector: string, text: string) => {
+      let seen = '';
+      await eventually(
         async () => {
           await page.reload();
           const locator = page.locator(selector);
-          return (await locator.count()) > 0 && (await textOf(locator.first())).includes(text);
+          seen = (await locator.count()) > 0 ? await textOf(locator.first()) : `(no ${selector}) ${await textOf(page.locator('main'))}`;
+          return seen.includes(text);
         },
         15_000,
         `"${text}" in ${selector}`,
-      );
+      ).catch((error: unknown) => {
+        throw new Error(`${error instanceof Error ? error.message : String(error)}; it shows: ${JSON.stringify(seen.slice(0, 400))}`);
+      });
+    };
 
     beforeAll(async () => {
       ui = await startUiApp();

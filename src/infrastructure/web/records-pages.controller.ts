@@ -465,7 +465,8 @@ export class RecordsPagesController {
     };
     const cursor = one(query.cursor);
     const [inboxes, agents]: [InboxRecord[], AgentSummary[]] = await Promise.all([this.inboxes(agent), this.queryBus.execute(new ListAgentsQuery())]);
-    const params: Record<string, unknown> = { limit: PAGE_SIZE };
+    // As the API's query string would carry them: SearchTicketsQuery reads strings.
+    const params: Record<string, unknown> = { limit: String(PAGE_SIZE) };
     if (filters.status) params.status = filters.status;
     if (filters.priority) params.priority = filters.priority;
     if (filters.inbox) params.inboxId = filters.inbox;
