@@ -12,6 +12,7 @@ import { InboxPresenter } from './inbox-presenter';
 import { InboxRoutingSettingsController, InboxRoutingSettingsView } from './inbox-routing-settings.controller';
 import { InboxScreen } from './inbox-screen';
 import { LiveEventsController } from './live-events.controller';
+import { RecordsPagesController } from './records-pages.controller';
 import { ReportsPageController } from './reports-page.controller';
 import { SidebarPresenter } from './sidebar-presenter';
 import { WebExceptionFilter } from './web-exception.filter';
@@ -37,6 +38,7 @@ export const webControllers = [
   InboxFragmentsController,
   LiveEventsController,
   ReportsPageController,
+  RecordsPagesController,
   AssetsController,
   InboxRoutingSettingsController,
   BotSettingsController,

@@ -89,6 +89,28 @@ async function spareContact(f: MatrixFixture, t: Targets): Promise<void> {
 }
 const connectionUrl = (t: Targets) => `/api/inboxes/${t.inboxId}/channels/${chatConnections.get(t.unique) ?? randomUUID()}`;
 
+/** Companies (account-wide) made for the probes of the company page, by the probe's unique suffix. */
+const spareCompanies = new Map<string, string>();
+async function spareCompany(f: MatrixFixture, t: Targets): Promise<void> {
+  const created = await f.send('admin', 'api', 'POST', { url: '/api/companies', json: { name: `Company ${t.unique}` } });
+  if (created.status !== 201) throw new Error(`fixture: POST /api/companies answered ${created.status} ${created.body}`);
+  spareCompanies.set(t.unique, (JSON.parse(created.body) as { id: string }).id);
+}
+const companyPage = (t: Targets) => `/ui/companies/${spareCompanies.get(t.unique) ?? randomUUID()}`;
+/** A contact property key of the probe's own (keys are never reused). */
+const propertyKey = (t: Targets) => `p_${t.unique.replace(/[^a-z0-9]/g, '')}`;
+const contactProperty = (f: MatrixFixture, t: Targets) =>
+  f.asAdmin('POST', '/api/record-settings/properties', { object: 'contact', key: propertyKey(t), label: `Property ${t.unique}`, type: 'text' });
+const contactInPath = { resource: 'contact', via: 'path :id' } as const;
+const ticketInPath = { resource: 'ticket', via: 'path :id' } as const;
+/** A record page's form: saved, it leads back to the page with `?done=`. */
+const recordForm = (path: (t: Targets) => string, form: (t: Targets) => Record<string, string | string[]>, options: Partial<Probe> = {}): Probe => ({
+  call: (t) => ({ url: path(t), form: form(t) }),
+  allowed: 303,
+  location: /^\/ui\/[a-z/_-]+(?:\/[0-9a-f-]{36})?\?done=[a-z]+$/,
+  ...options,
+});
+
 /** Support forms connected for the probes of the forms routes, by the probe's unique suffix. */
 const formConnections = new Map<string, string>();
 /** Connects a support form to inbox B (as the admin). */
@@ -868,6 +890,153 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
         allowed: 200,
         outsider: screenFallback(200, 'the report over the inboxes the agent belongs to'),
       },
+    ],
+  },
+  'GET /ui/contacts': {
+    access: 'member',
+    surface: 'page',
+    probes: [
+      {
+        call: () => ({ url: '/ui/contacts?q=customer' }),
+        scope: { unscoped: "lists only the contacts of the agent's own inboxes (the marker check)" },
+        allowed: 200,
+      },
+    ],
+  },
+  'GET /ui/contacts/:id': {
+    access: 'member',
+    surface: 'page',
+    probes: [{ call: (t) => ({ url: `/ui/contacts/${t.contactId}` }), scope: contactInPath, allowed: 200 }],
+  },
+  'POST /ui/contacts/:id': {
+    access: 'member',
+    surface: 'form',
+    probes: [
+      recordForm(
+        (t) => `/ui/contacts/${t.contactId}`,
+        () => ({ jobTitle: 'Buyer' }),
+        { scope: contactInPath },
+      ),
+    ],
+  },
+  'POST /ui/contacts/:id/merge': {
+    access: 'member',
+    surface: 'form',
+    // No contact picked: refused on the contact's page (400); the route's access is what is probed.
+    probes: [{ call: (t) => ({ url: `/ui/contacts/${t.contactId}/merge`, form: { intoContactId: '' } }), scope: contactInPath, allowed: 400 }],
+  },
+  'POST /ui/contacts/:id/split': {
+    access: 'member',
+    surface: 'form',
+    // An identity the contact does not hold: refused on the contact's page (400).
+    probes: [
+      { call: (t) => ({ url: `/ui/contacts/${t.contactId}/split`, form: { identity: 'email:nobody@parley.test' } }), scope: contactInPath, allowed: 400 },
+    ],
+  },
+  'GET /ui/contacts/:id/export': {
+    access: 'admin',
+    surface: 'page',
+    probes: [{ call: (t) => ({ url: `/ui/contacts/${t.contactId}/export` }), allowed: 200 }],
+  },
+  'POST /ui/contacts/:id/erase': {
+    access: 'admin',
+    surface: 'form',
+    // Without the confirmation ticked nothing is erased (400): the fixture's contact stays for the other probes.
+    probes: [{ call: (t) => ({ url: `/ui/contacts/${t.contactId}/erase`, form: { confirm: '' } }), allowed: 400 }],
+  },
+  'GET /ui/companies/:id': {
+    access: 'member',
+    surface: 'page',
+    probes: [
+      {
+        call: (t) => ({ url: companyPage(t) }),
+        scope: { unscoped: 'companies are account-wide; their lists show only what the agent reaches' },
+        allowed: 200,
+        prepare: spareCompany,
+      },
+    ],
+  },
+  'POST /ui/companies/:id': {
+    access: 'member',
+    surface: 'form',
+    probes: [recordForm(companyPage, (t) => ({ name: `Renamed ${t.unique}` }), { scope: { unscoped: 'companies are account-wide' }, prepare: spareCompany })],
+  },
+  'GET /ui/tickets': {
+    access: 'member',
+    surface: 'page',
+    probes: [{ call: (t) => ({ url: `/ui/tickets?inbox=${t.inboxId}` }), scope: inboxInQuery('inbox'), allowed: 200, ticket: true }],
+  },
+  'GET /ui/tickets/:id': {
+    access: 'member',
+    surface: 'page',
+    probes: [{ call: (t) => ({ url: `/ui/tickets/${t.ticketId}` }), scope: ticketInPath, allowed: 200, ticket: true }],
+  },
+  'POST /ui/tickets/:id': {
+    access: 'member',
+    surface: 'form',
+    probes: [
+      recordForm(
+        (t) => `/ui/tickets/${t.ticketId}`,
+        () => ({ priority: 'high' }),
+        { scope: ticketInPath, ticket: true },
+      ),
+    ],
+  },
+  'GET /ui/settings/properties': {
+    access: 'admin',
+    surface: 'page',
+    probes: [{ call: () => ({ url: '/ui/settings/properties' }), allowed: 200 }],
+  },
+  'POST /ui/settings/properties': {
+    access: 'admin',
+    surface: 'form',
+    probes: [
+      recordForm(
+        () => '/ui/settings/properties',
+        (t) => ({ object: 'contact', key: propertyKey(t), label: `Property ${t.unique}`, type: 'text' }),
+      ),
+    ],
+  },
+  'POST /ui/settings/properties/:object/:key': {
+    access: 'admin',
+    surface: 'form',
+    probes: [
+      recordForm(
+        (t) => `/ui/settings/properties/contact/${propertyKey(t)}`,
+        (t) => ({ label: `Relabelled ${t.unique}` }),
+        { prepare: contactProperty },
+      ),
+    ],
+  },
+  'POST /ui/settings/properties/:object/:key/archive': {
+    access: 'admin',
+    surface: 'form',
+    probes: [
+      recordForm(
+        (t) => `/ui/settings/properties/contact/${propertyKey(t)}/archive`,
+        () => ({}),
+        { prepare: contactProperty },
+      ),
+    ],
+  },
+  'POST /ui/settings/card-properties/:object': {
+    access: 'admin',
+    surface: 'form',
+    probes: [
+      recordForm(
+        () => '/ui/settings/card-properties/contact',
+        () => ({ keys: ['emails', 'phones', 'company', 'jobTitle'] }),
+      ),
+    ],
+  },
+  'POST /ui/settings/free-mail-domains': {
+    access: 'admin',
+    surface: 'form',
+    probes: [
+      recordForm(
+        () => '/ui/settings/free-mail-domains',
+        () => ({ domains: 'gmail.com\nhotmail.com\noutlook.com' }),
+      ),
     ],
   },
   'POST /settings/inbox': settingsForm(
