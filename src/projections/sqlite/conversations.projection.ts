@@ -163,7 +163,7 @@ function saveConversation(tx: Database, doc: ConversationDoc, position: number):
   );
 }
 
-const FOLLOW_SQL = {
+export const FOLLOW_SQL = {
   merge: `UPDATE rm_conversations SET contact_id = ?, doc = json_set(doc, '$.contact.id', ?) WHERE contact_id = ?`,
   split: `UPDATE rm_conversations SET contact_id = ?, doc = json_set(doc, '$.contact.id', ?) WHERE contact_id = ? AND contact_identity = ?`,
   ticketStatus: `UPDATE rm_conversations SET doc = json_set(doc, '$.ticket.status', ?) WHERE ticket_id = ?`,

@@ -168,7 +168,8 @@ type Handler<T extends AnyEvent['type']> = (tx: Database, event: RecordedEvent, 
 /** Identity seq: oldest first, several identities of one event in their order. */
 const SEQ_PER_EVENT = 1000;
 
-const SQL = {
+/** Every statement of the projection (a test checks that none scans a table). */
+export const RECORDS_PROJECTION_SQL = {
   conversation: 'SELECT contact_id, identity_key, inbox_id, channel, last_activity_at FROM rec_conversations WHERE id = ?',
   insertConversation: `INSERT INTO rec_conversations (id, contact_id, identity_key, inbox_id, channel, last_activity_at) VALUES (?, ?, ?, ?, ?, NULL)
      ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, identity_key = excluded.identity_key, inbox_id = excluded.inbox_id, channel = excluded.channel`,
@@ -233,7 +234,7 @@ interface ConversationRow {
 const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
   ConversationStarted(tx, event, data) {
     const key = identityKey(identityOf(data.channel, data.contact.address));
-    statement(tx, SQL.insertConversation).run(data.conversationId, data.contact.id, key, data.inboxId, data.channel);
+    statement(tx, RECORDS_PROJECTION_SQL.insertConversation).run(data.conversationId, data.contact.id, key, data.inboxId, data.channel);
     holdConversation(tx, data.contact.id, data.inboxId);
   },
   MessageReceived(tx, event, data) {
@@ -246,8 +247,8 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
     const id = conversationIdOf(event);
     const row = conversation(tx, id);
     if (!row) return;
-    statement(tx, SQL.linkConversation).run(data.contactId, identityKey(identityOf(row.channel, data.address)), id);
-    statement(tx, SQL.ticketContactOfConversation).run(data.contactId, id);
+    statement(tx, RECORDS_PROJECTION_SQL.linkConversation).run(data.contactId, identityKey(identityOf(row.channel, data.address)), id);
+    statement(tx, RECORDS_PROJECTION_SQL.ticketContactOfConversation).run(data.contactId, id);
     holdConversation(tx, data.contactId, row.inbox_id);
     if (row.contact_id && row.contact_id !== data.contactId) refreshFacts(tx, row.contact_id);
   },
@@ -255,27 +256,33 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
     const id = conversationIdOf(event);
     const row = conversation(tx, id);
     if (!row) return;
-    statement(tx, SQL.linkConversation).run(null, row.identity_key, id);
-    statement(tx, SQL.ticketContactOfConversation).run(null, id);
+    statement(tx, RECORDS_PROJECTION_SQL.linkConversation).run(null, row.identity_key, id);
+    statement(tx, RECORDS_PROJECTION_SQL.ticketContactOfConversation).run(null, id);
     if (row.contact_id) refreshFacts(tx, row.contact_id);
   },
   ConversationDeleted(tx, event) {
     const id = conversationIdOf(event);
     const row = conversation(tx, id);
     if (!row) return;
-    statement(tx, SQL.deleteConversation).run(id);
+    statement(tx, RECORDS_PROJECTION_SQL.deleteConversation).run(id);
     if (row.contact_id) refreshFacts(tx, row.contact_id);
   },
 
   ContactCreated(tx, event, data) {
-    statement(tx, SQL.stub).run(data.contactId);
-    statement(tx, SQL.createContact).run(data.name ?? null, normalizeTime(data.createdAt), occurredAt(event), event.revision, data.contactId);
+    statement(tx, RECORDS_PROJECTION_SQL.stub).run(data.contactId);
+    statement(tx, RECORDS_PROJECTION_SQL.createContact).run(
+      data.name ?? null,
+      normalizeTime(data.createdAt),
+      occurredAt(event),
+      event.revision,
+      data.contactId,
+    );
     data.identities.forEach((identity, index) => holdIdentity(tx, data.contactId, identity, event.position * SEQ_PER_EVENT + index));
     refreshSearchText(tx, data.contactId);
   },
   ContactIdentityAdded(tx, event, data) {
     const id = contactIdOf(event);
-    statement(tx, SQL.stub).run(id);
+    statement(tx, RECORDS_PROJECTION_SQL.stub).run(id);
     holdIdentity(tx, id, data.identity, event.position * SEQ_PER_EVENT);
     touch(tx, event, id);
     refreshSearchText(tx, id);
@@ -283,13 +290,13 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
   ContactIdentityRemoved(tx, event, data) {
     const id = contactIdOf(event);
     const key = identityKey(data.identity);
-    statement(tx, SQL.dropIdentity).run(key, id);
+    statement(tx, RECORDS_PROJECTION_SQL.dropIdentity).run(key, id);
     if (data.splitTo) {
       const to = data.splitTo;
-      statement(tx, SQL.stub).run(to);
-      statement(tx, SQL.splitTickets).run(to, id, key);
-      statement(tx, SQL.splitInboxes).run(to, id, key);
-      statement(tx, SQL.splitConversations).run(to, id, key);
+      statement(tx, RECORDS_PROJECTION_SQL.stub).run(to);
+      statement(tx, RECORDS_PROJECTION_SQL.splitTickets).run(to, id, key);
+      statement(tx, RECORDS_PROJECTION_SQL.splitInboxes).run(to, id, key);
+      statement(tx, RECORDS_PROJECTION_SQL.splitConversations).run(to, id, key);
       refreshFacts(tx, id);
       refreshFacts(tx, to);
     }
@@ -298,9 +305,14 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
   },
   ContactPropertiesChanged(tx, event, data) {
     const id = contactIdOf(event);
-    statement(tx, SQL.stub).run(id);
-    const row = statement(tx, SQL.contact).get(id) as { name: string | null; custom: string; company_id: string | null; job_title: string | null };
-    statement(tx, SQL.saveProperties).run(
+    statement(tx, RECORDS_PROJECTION_SQL.stub).run(id);
+    const row = statement(tx, RECORDS_PROJECTION_SQL.contact).get(id) as {
+      name: string | null;
+      custom: string;
+      company_id: string | null;
+      job_title: string | null;
+    };
+    statement(tx, RECORDS_PROJECTION_SQL.saveProperties).run(
       data.name !== undefined ? data.name : row.name,
       data.companyId !== undefined ? data.companyId : row.company_id,
       data.jobTitle !== undefined ? data.jobTitle : row.job_title,
@@ -314,13 +326,13 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
   ContactMerged(tx, event, data) {
     const from = contactIdOf(event);
     const into = data.intoContactId;
-    statement(tx, SQL.stub).run(from);
-    statement(tx, SQL.stub).run(into);
-    statement(tx, SQL.mergeTickets).run(into, from);
-    statement(tx, SQL.mergeConversations).run(into, from);
-    statement(tx, SQL.mergeIdentities).run(into, from);
-    statement(tx, SQL.copyInboxes).run(into, from);
-    statement(tx, SQL.mergedInto).run(into, normalizeTime(data.at), event.revision, from);
+    statement(tx, RECORDS_PROJECTION_SQL.stub).run(from);
+    statement(tx, RECORDS_PROJECTION_SQL.stub).run(into);
+    statement(tx, RECORDS_PROJECTION_SQL.mergeTickets).run(into, from);
+    statement(tx, RECORDS_PROJECTION_SQL.mergeConversations).run(into, from);
+    statement(tx, RECORDS_PROJECTION_SQL.mergeIdentities).run(into, from);
+    statement(tx, RECORDS_PROJECTION_SQL.copyInboxes).run(into, from);
+    statement(tx, RECORDS_PROJECTION_SQL.mergedInto).run(into, normalizeTime(data.at), event.revision, from);
     refreshFacts(tx, from);
     refreshFacts(tx, into);
     refreshSearchText(tx, from);
@@ -328,11 +340,16 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
   },
   ContactMergedIn(tx, event, data) {
     const id = contactIdOf(event);
-    statement(tx, SQL.stub).run(id);
+    statement(tx, RECORDS_PROJECTION_SQL.stub).run(id);
     data.identities.forEach((identity, index) => holdIdentity(tx, id, identity, event.position * SEQ_PER_EVENT + index));
-    const row = statement(tx, SQL.contact).get(id) as { name: string | null; custom: string; company_id: string | null; job_title: string | null };
+    const row = statement(tx, RECORDS_PROJECTION_SQL.contact).get(id) as {
+      name: string | null;
+      custom: string;
+      company_id: string | null;
+      job_title: string | null;
+    };
     const { filled } = data;
-    statement(tx, SQL.saveProperties).run(
+    statement(tx, RECORDS_PROJECTION_SQL.saveProperties).run(
       filled.name ?? row.name,
       filled.companyId ?? row.company_id,
       filled.jobTitle ?? row.job_title,
@@ -345,30 +362,30 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
   },
   ContactErased(tx, event, data) {
     const id = contactIdOf(event);
-    statement(tx, SQL.stub).run(id);
-    statement(tx, SQL.erase).run(normalizeTime(data.at), event.revision, id);
-    statement(tx, SQL.dropIdentitiesOf).run(id);
-    for (const ticketId of data.ticketIds) statement(tx, SQL.eraseTicketName).run(ticketId);
+    statement(tx, RECORDS_PROJECTION_SQL.stub).run(id);
+    statement(tx, RECORDS_PROJECTION_SQL.erase).run(normalizeTime(data.at), event.revision, id);
+    statement(tx, RECORDS_PROJECTION_SQL.dropIdentitiesOf).run(id);
+    for (const ticketId of data.ticketIds) statement(tx, RECORDS_PROJECTION_SQL.eraseTicketName).run(ticketId);
   },
 
   CompanyCreated(tx, event, data) {
     const at = normalizeTime(data.createdAt);
-    statement(tx, SQL.createCompany).run(data.companyId, data.name, sortName(data.name), data.domain, at, at, event.revision);
+    statement(tx, RECORDS_PROJECTION_SQL.createCompany).run(data.companyId, data.name, sortName(data.name), data.domain, at, at, event.revision);
   },
   CompanyChanged(tx, event, data) {
     const id = idFromStream(event.streamId, 'company-');
-    const row = statement(tx, SQL.company).get(id) as { name: string; domain: string | null; custom: string } | undefined;
+    const row = statement(tx, RECORDS_PROJECTION_SQL.company).get(id) as { name: string; domain: string | null; custom: string } | undefined;
     if (!row) return;
     const name = data.name ?? row.name;
     const domain = data.domain !== undefined ? data.domain : row.domain;
     const custom = JSON.stringify(withChanges(JSON.parse(row.custom) as CustomValues, data.custom));
-    statement(tx, SQL.saveCompany).run(name, sortName(name), domain, custom, occurredAt(event), event.revision, id);
+    statement(tx, RECORDS_PROJECTION_SQL.saveCompany).run(name, sortName(name), domain, custom, occurredAt(event), event.revision, id);
   },
 
   TicketOpened(tx, event, data) {
     const contactId = conversation(tx, data.conversationId)?.contact_id ?? null;
     const at = normalizeTime(data.openedAt);
-    statement(tx, SQL.openTicket).run(
+    statement(tx, RECORDS_PROJECTION_SQL.openTicket).run(
       data.ticketId,
       data.conversationId,
       data.inboxId,
@@ -385,13 +402,13 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
   },
   TicketChanged(tx, event, data) {
     const id = idFromStream(event.streamId, 'ticket-');
-    const row = statement(tx, SQL.ticket).get(id) as
+    const row = statement(tx, RECORDS_PROJECTION_SQL.ticket).get(id) as
       { name: string; status: string; priority: string | null; owner_id: string | null; custom: string; closed_at: string | null } | undefined;
     if (!row) return;
     const at = normalizeTime(data.at);
     const status = data.status ?? row.status;
     const closedAt = status !== 'closed' ? null : row.status === 'closed' ? row.closed_at : at;
-    statement(tx, SQL.saveTicket).run(
+    statement(tx, RECORDS_PROJECTION_SQL.saveTicket).run(
       data.name ?? row.name,
       status,
       data.priority !== undefined ? data.priority : row.priority,
@@ -404,24 +421,31 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
     );
   },
   TicketRemoved(tx, event) {
-    statement(tx, SQL.removeTicket).run(idFromStream(event.streamId, 'ticket-'));
+    statement(tx, RECORDS_PROJECTION_SQL.removeTicket).run(idFromStream(event.streamId, 'ticket-'));
   },
 
   PropertyDefined(tx, event, data) {
-    statement(tx, SQL.defineProperty).run(data.object, data.key, data.label, data.type, data.options ? JSON.stringify(data.options) : null, event.position);
+    statement(tx, RECORDS_PROJECTION_SQL.defineProperty).run(
+      data.object,
+      data.key,
+      data.label,
+      data.type,
+      data.options ? JSON.stringify(data.options) : null,
+      event.position,
+    );
   },
   PropertyChanged(tx, event, data) {
-    if (data.label !== undefined) statement(tx, SQL.changePropertyLabel).run(data.label, data.object, data.key);
-    if (data.options !== undefined) statement(tx, SQL.changePropertyOptions).run(JSON.stringify(data.options), data.object, data.key);
+    if (data.label !== undefined) statement(tx, RECORDS_PROJECTION_SQL.changePropertyLabel).run(data.label, data.object, data.key);
+    if (data.options !== undefined) statement(tx, RECORDS_PROJECTION_SQL.changePropertyOptions).run(JSON.stringify(data.options), data.object, data.key);
   },
   PropertyArchived(tx, event, data) {
-    statement(tx, SQL.archiveProperty).run(data.object, data.key);
+    statement(tx, RECORDS_PROJECTION_SQL.archiveProperty).run(data.object, data.key);
   },
   CardPropertiesChosen(tx, event, data) {
-    statement(tx, SQL.setting).run(`cardProperties.${data.object}`, JSON.stringify(data.keys));
+    statement(tx, RECORDS_PROJECTION_SQL.setting).run(`cardProperties.${data.object}`, JSON.stringify(data.keys));
   },
   FreeMailDomainsSet(tx, event, data) {
-    statement(tx, SQL.setting).run('freeMailDomains', JSON.stringify(data.domains));
+    statement(tx, RECORDS_PROJECTION_SQL.setting).run('freeMailDomains', JSON.stringify(data.domains));
   },
 };
 
@@ -443,13 +467,13 @@ function occurredAt(event: RecordedEvent): string {
 }
 
 function conversation(tx: Database, id: string): ConversationRow | null {
-  return (statement(tx, SQL.conversation).get(id) as ConversationRow | undefined) ?? null;
+  return (statement(tx, RECORDS_PROJECTION_SQL.conversation).get(id) as ConversationRow | undefined) ?? null;
 }
 
 /** A conversation joined the contact: its inbox and the counts (the row exists as a stub until the record does). */
 function holdConversation(tx: Database, contactId: string, inboxId: string): void {
-  statement(tx, SQL.stub).run(contactId);
-  statement(tx, SQL.addInbox).run(contactId, inboxId);
+  statement(tx, RECORDS_PROJECTION_SQL.stub).run(contactId);
+  statement(tx, RECORDS_PROJECTION_SQL.addInbox).run(contactId, inboxId);
   refreshFacts(tx, contactId);
 }
 
@@ -458,30 +482,30 @@ function activity(tx: Database, event: RecordedEvent, at: string): void {
   const id = conversationIdOf(event);
   const row = conversation(tx, id);
   if (!row) return;
-  if (row.last_activity_at === null || row.last_activity_at < at) statement(tx, SQL.conversationActivity).run(at, id);
-  if (row.contact_id) statement(tx, SQL.contactActivity).run(at, at, row.contact_id, at);
+  if (row.last_activity_at === null || row.last_activity_at < at) statement(tx, RECORDS_PROJECTION_SQL.conversationActivity).run(at, id);
+  if (row.contact_id) statement(tx, RECORDS_PROJECTION_SQL.contactActivity).run(at, at, row.contact_id, at);
 }
 
 /** Count and latest activity of a contact's conversations, read through the (contact_id, last_activity_at) index. */
 function refreshFacts(tx: Database, contactId: string): void {
-  const facts = statement(tx, SQL.factsOf).get(contactId) as { count: number; last: string | null };
-  statement(tx, SQL.saveFacts).run(facts.count, facts.last, facts.last ?? '', contactId);
+  const facts = statement(tx, RECORDS_PROJECTION_SQL.factsOf).get(contactId) as { count: number; last: string | null };
+  statement(tx, RECORDS_PROJECTION_SQL.saveFacts).run(facts.count, facts.last, facts.last ?? '', contactId);
 }
 
 function holdIdentity(tx: Database, contactId: string, identity: ContactIdentity, seq: number): void {
-  statement(tx, SQL.holdIdentity).run(identityKey(identity), contactId, identity.kind, identity.value, identity.channel ?? null, seq);
+  statement(tx, RECORDS_PROJECTION_SQL.holdIdentity).run(identityKey(identity), contactId, identity.kind, identity.value, identity.channel ?? null, seq);
 }
 
 function touch(tx: Database, event: RecordedEvent, contactId: string): void {
-  statement(tx, SQL.touchContact).run(occurredAt(event), event.revision, contactId);
+  statement(tx, RECORDS_PROJECTION_SQL.touchContact).run(occurredAt(event), event.revision, contactId);
 }
 
 /** What a contact search matches against: the name and every identity value, in lower case. */
 function refreshSearchText(tx: Database, contactId: string): void {
-  const row = statement(tx, SQL.contact).get(contactId) as { name: string | null } | undefined;
+  const row = statement(tx, RECORDS_PROJECTION_SQL.contact).get(contactId) as { name: string | null } | undefined;
   if (!row) return;
-  const values = statement(tx, SQL.identitiesOf).pluck().all(contactId) as string[];
-  statement(tx, SQL.searchText).run([row.name ?? '', ...values].join(' ').trim().toLowerCase(), contactId);
+  const values = statement(tx, RECORDS_PROJECTION_SQL.identitiesOf).pluck().all(contactId) as string[];
+  statement(tx, RECORDS_PROJECTION_SQL.searchText).run([row.name ?? '', ...values].join(' ').trim().toLowerCase(), contactId);
 }
 
 export function withChanges(values: CustomValues, changes: CustomChanges | undefined): CustomValues {
