@@ -108,6 +108,8 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
               ...(fields ? { fields } : {}),
               ...(spam ? { spam: true } : {}),
               ...(contactEmail ? { contactEmail } : {}),
+              // The inbox's own address is never a participant, even when a contact copies it.
+              ...(message.cc?.length ? { cc: message.cc.filter((p) => !inbox.emailAddress || normalizeAddress(p?.address ?? '') !== inbox.emailAddress) } : {}),
               now,
             },
           };

@@ -106,13 +106,13 @@ export interface MessageRecord {
   fields?: MessageField[];
   /** A reply sent as an approved template. */
   template?: ReplyTemplate;
+  /** Who the message copied (an inbound message's Cc, reply-all's). */
+  cc?: Party[];
 }
 
 export interface CommentRecord {
   /** The comment id. */
   _id: string;
-  /** Who the message copied (an inbound message's Cc, reply-all's). */
-  cc?: Party[];
   conversationId: string;
   position: number;
   authorId: string;
@@ -321,6 +321,7 @@ function messageSchema(): Schema<MessageRecord> {
       reactionsPosition: Number,
       fields: Mixed,
       template: Mixed,
+      cc: Mixed,
     },
     options('messages'),
   );
@@ -328,7 +329,6 @@ function messageSchema(): Schema<MessageRecord> {
   return schema;
 }
 
-      cc: Mixed,
 function commentSchema(): Schema<CommentRecord> {
   const schema = new Schema<CommentRecord>(
     {
