@@ -25,7 +25,8 @@ import { CHANNEL_CONVERSATION_NOTICES } from './application/ports/channel-conver
 import { CLOCK, systemClock, type Clock } from './application/ports/clock.port';
 import { TRANSCRIPT_RENDERER } from './application/ports/transcript-renderer.port';
 import { HandlebarsTranscriptRenderer } from './infrastructure/transcripts/handlebars-transcript-renderer';
-import { EVENT_STORE } from './application/ports/event-store.port';
+import { EVENT_STORE, STORED_EVENT_STORE } from './application/ports/event-store.port';
+import { SUBJECT_KEYS } from './application/ports/subject-keys.port';
 import { JOB_QUEUE, type JobQueue } from './application/ports/job-queue.port';
 import { APP_LOGGER } from './application/ports/logger.port';
 import { PROCESSOR_CHECKPOINTS } from './application/ports/processor-checkpoints.port';
@@ -212,6 +213,8 @@ export class AppModule {
         { provide: ParleyMetrics, useValue: options.metrics },
         { provide: METRICS_ACCESS, useValue: config.metrics ?? { mode: 'on' } },
         { provide: EVENT_STORE, useValue: storage.eventStore },
+        { provide: STORED_EVENT_STORE, useValue: storage.storedEventStore },
+        { provide: SUBJECT_KEYS, useValue: storage.subjectKeys },
         { provide: PLUGIN_DOCUMENTS, useValue: storage.pluginDocuments },
         { provide: READ_STORE, useValue: storage.readStore },
         { provide: RECORD_STORE, useValue: storage.recordStore },

@@ -69,7 +69,7 @@ export class VerifyConversationHandler extends AuditedConversationReader impleme
   async execute({ agent, conversationId }: VerifyConversationQuery): Promise<ConversationVerification> {
     let events: RecordedEvent[];
     try {
-      ({ events } = await this.readConversation(agent, conversationId));
+      ({ events } = await this.readConversation(agent, conversationId, { stored: true }));
     } catch (error) {
       if (!(error instanceof CorruptEventError)) throw error;
       // The stream cannot be folded, so access is checked on the read model's copy of the inbox.

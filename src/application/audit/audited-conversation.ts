@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { InboxAccess, NotFoundError } from '../access/inbox-access';
 import type { AuthenticatedAgent } from '../command-handling/command-context';
-import { EVENT_STORE, type EventStore, type RecordedEvent } from '../ports/event-store.port';
+import { EVENT_STORE, STORED_EVENT_STORE, type EventStore, type RecordedEvent } from '../ports/event-store.port';
 import { READ_STORE, type InboxRecord, type ReadStore } from '../ports/read-store.port';
 import { streams } from '../streams';
 
@@ -24,10 +24,15 @@ export abstract class AuditedConversationReader {
     @Inject(EVENT_STORE) protected readonly eventStore: EventStore,
     @Inject(READ_STORE) protected readonly readStore: ReadStore,
     protected readonly access: InboxAccess,
+    @Inject(STORED_EVENT_STORE) protected readonly storedEventStore: EventStore,
   ) {}
 
-  protected async readConversation(agent: AuthenticatedAgent, conversationId: string): Promise<AuditedConversation> {
-    const events = await this.eventStore.readStream(streams.conversation(conversationId));
+  /**
+   * `stored`: the events exactly as stored, personal values sealed (docs/privacy.md), which is
+   * what the hash chain covers; otherwise opened, as every other reader sees them.
+   */
+  protected async readConversation(agent: AuthenticatedAgent, conversationId: string, { stored = false } = {}): Promise<AuditedConversation> {
+    const events = await (stored ? this.storedEventStore : this.eventStore).readStream(streams.conversation(conversationId));
     const inboxId = liveInboxOf(events);
     if (inboxId === null) throw new NotFoundError(`conversation ${conversationId} not found`);
     const inbox = await this.readStore.getInbox(inboxId);

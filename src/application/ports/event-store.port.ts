@@ -13,6 +13,12 @@ import type { Actor } from '../../domain/shared/actor';
 export const EVENT_STORE = Symbol('EVENT_STORE');
 
 /**
+ * The same log without the privacy layer (docs/privacy.md): events exactly as stored, personal
+ * values sealed. Only for what must see the stored bytes: hash-chain verification.
+ */
+export const STORED_EVENT_STORE = Symbol('STORED_EVENT_STORE');
+
+/**
  * "no-stream": the stream must not exist (or must have been deleted).
  * "any": no check.
  * a number: the stream's last revision must be exactly this.

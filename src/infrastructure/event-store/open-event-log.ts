@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import { databaseFile, openDatabase } from '../sqlite/open-database';
+import type { EventStore } from '../../application/ports/event-store.port';
+import { SqliteSubjectKeys } from '../privacy/sqlite-subject-keys';
+import { SealedEventStore } from './sealed-event-store';
 import { SqliteEventStore } from './sqlite-event-store';
 
 /** The data folder holds no event log (wrong PARLEY_DATA_DIR, or Parley never started there). */
@@ -14,7 +17,10 @@ export class NoEventLogError extends Error {
 export interface ReadOnlyEventLog {
   file: string;
   db: Database;
+  /** The events exactly as stored (personal values sealed): what the hash chain covers. */
   store: SqliteEventStore;
+  /** The events as the server reads them: personal values opened with the subject keys in the file, redacted where destroyed. */
+  opened: EventStore;
   /** Every stream that holds events, in name order. */
   streamIds(): string[];
   close(): Promise<void>;
@@ -37,6 +43,7 @@ export function openReadOnlyEventLog(dataDir: string, options: { pageSize?: numb
     file,
     db,
     store,
+    opened: new SealedEventStore(store, new SqliteSubjectKeys(db)),
     streamIds: () => db.prepare('SELECT DISTINCT stream_id FROM events ORDER BY stream_id').pluck().all() as string[],
     async close() {
       await store.close();

@@ -110,7 +110,7 @@ export class ReadModelRebuild {
               { file: files[1], projections: [searchProjection.name], batchSize: options.batchSize },
             ]
           : [{ file: files[0], projections: all, batchSize: options.batchSize }];
-      lanes.push(new LocalLane(specs[0], log.store, options.logTo));
+      lanes.push(new LocalLane(specs[0], log.opened, options.logTo));
       if (specs[1]) lanes.push(new WorkerLane(specs[1], options.dataDir, options.logTo));
       const rebuild = new ReadModelRebuild(options, log, lanes, total);
       await rebuild.catchUp(await log.store.headPosition());

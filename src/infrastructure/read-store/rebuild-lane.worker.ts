@@ -13,7 +13,7 @@ const post = (message: FromLaneWorker) => port.postMessage(message);
 
 const data = workerData as LaneWorkerData;
 const log = openReadOnlyEventLog(data.dataDir);
-const lane = new LocalLane(data, log.store, { write: (line) => post({ type: 'log', line }) });
+const lane = new LocalLane(data, log.opened, { write: (line) => post({ type: 'log', line }) });
 const progress = setInterval(() => post({ type: 'applied', applied: lane.applied }), 100);
 
 port.on('message', (message: ToLaneWorker) => {

@@ -27,10 +27,19 @@ import { SqlitePluginDocuments } from '../plugin-storage/sqlite-plugin-documents
 import type { PresenceStore } from '../../application/presence/presence-store.port';
 import { MongoPresenceStore } from '../presence/mongo-presence-store';
 import { SqlitePresenceStore } from '../presence/sqlite-presence-store';
+import type { SubjectKey, SubjectKeys } from '../../application/ports/subject-keys.port';
+import { SealedEventStore } from '../event-store/sealed-event-store';
+import { MongoSubjectKeys } from '../privacy/mongo-subject-keys';
+import { SqliteSubjectKeys } from '../privacy/sqlite-subject-keys';
 
 /** The storage engines behind the ports, chosen by configuration, with one lifecycle. */
 export interface Storage {
+  /** The log as the application reads and writes it: personal data sealed on the way in, opened on the way out (docs/privacy.md). */
   eventStore: EventStore;
+  /** The same log exactly as stored (personal data sealed): what hash-chain verification reads. */
+  storedEventStore: EventStore;
+  /** The per-subject keys the sealing uses; erasure destroys them. */
+  subjectKeys: SubjectKeys;
   readStore: ReadStore & ProcessorCheckpoints;
   /** The records' read side (contacts, companies, tickets): beside the conversation read models, fed by the same runner. */
   recordStore: RecordStore;
@@ -89,12 +98,18 @@ export function openEventStoreDbStorage(
   reachable.catch(() => undefined);
   const file = databaseFile(dataDir);
   const readDb = openDatabase(file, { synchronous: 'NORMAL' });
-  const { readStore, recordStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
+  // The subject keys stay in the embedded file (they are no read model): on a connection of their own, with FULL.
+  const keysDb = openDatabase(file, { synchronous: 'FULL' });
+  const subjectKeys = new SqliteSubjectKeys(keysDb);
+  const sealed = new SealedEventStore(eventStore, subjectKeys);
+  const { readStore, recordStore, runner } = createSqliteReadSide({ db: readDb, eventStore: sealed, logger: logger.child({ component: 'projections' }) });
   const pluginDocuments = SqlitePluginDocuments.open(file);
   const presence = SqlitePresenceStore.open(file);
   logger.info({ eventStore: maskUrlPassword(url), readModels: file }, 'EventStoreDB event store with embedded read models');
   return {
-    eventStore,
+    eventStore: sealed,
+    storedEventStore: eventStore,
+    subjectKeys,
     readStore,
     recordStore,
     pluginDocuments,
@@ -114,6 +129,8 @@ export function openEventStoreDbStorage(
       await eventStore.close();
       await pluginDocuments.close();
       await presence.close();
+      await subjectKeys.close();
+      keysDb.close();
       readDb.close();
     },
   };
@@ -129,7 +146,9 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   const file = databaseFile(dataDir);
   const eventDb = openDatabase(file, { synchronous: 'FULL' });
   const readDb = openDatabase(file, { synchronous: 'NORMAL' });
-  const eventStore = new SqliteEventStore(eventDb);
+  const storedEventStore = new SqliteEventStore(eventDb);
+  const subjectKeys = new SqliteSubjectKeys(eventDb);
+  const eventStore = new SealedEventStore(storedEventStore, subjectKeys);
   const { readStore, recordStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
   const pluginDocuments = SqlitePluginDocuments.open(file);
   const presence = SqlitePresenceStore.open(file);
@@ -138,6 +157,8 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   logger.info({ file }, 'embedded storage opened');
   return {
     eventStore,
+    storedEventStore,
+    subjectKeys,
     readStore,
     recordStore,
     pluginDocuments,
@@ -169,9 +190,12 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
  */
 export function openMongoReadStorage(config: ParleyConfig, url: string, logger: Logger, options: { serverSelectionTimeoutMs?: number } = {}): Storage {
   const events = openEventLog(config, logger);
+  // The keys live in MongoDB beside (not among) the read models, on the read side's connection, which exists only below.
+  const keys = deferredSubjectKeys();
+  const eventStore = new SealedEventStore(events.eventStore, keys);
   const readSide = createMongoReadSide({
     url,
-    eventStore: events.eventStore,
+    eventStore,
     logger: logger.child({ component: 'projections' }),
     serverSelectionTimeoutMs: options.serverSelectionTimeoutMs,
   });
@@ -184,16 +208,21 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
   // In the read side's database, on its connection: shared by every instance, as the read models are.
   const pluginDocuments = new MongoPluginDocuments(readSide.connection, readSide.ready);
   const presence = new MongoPresenceStore(readSide.connection, readSide.ready);
+  const subjectKeys = new MongoSubjectKeys(readSide.connection, readSide.ready);
+  keys.resolve(subjectKeys);
   const startEngines = async () => {
     await events.reachable;
     await readSide.ready;
     await pluginDocuments.whenReady();
     await presence.whenReady();
+    await subjectKeys.whenReady();
   };
 
   if (!config.projectorLease) {
     return {
-      eventStore: events.eventStore,
+      eventStore,
+      storedEventStore: events.eventStore,
+      subjectKeys,
       readStore: readSide.readStore,
       recordStore,
       pluginDocuments,
@@ -228,7 +257,9 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
     logger: logger.child({ component: 'projections' }),
   });
   return {
-    eventStore: events.eventStore,
+    eventStore,
+    storedEventStore: events.eventStore,
+    subjectKeys,
     readStore: readSide.readStore,
     recordStore,
     pluginDocuments,
@@ -301,5 +332,18 @@ function mongoRecordStoreNotBuilt(): RecordStore {
     getTicketOfConversation: fail,
     searchTickets: fail,
     getRecordSettings: fail,
+  };
+}
+
+/** Subject keys handed over later: the sealing layer exists before the connection the keys are kept on. */
+function deferredSubjectKeys(): SubjectKeys & { resolve(keys: SubjectKeys): void } {
+  let resolve!: (keys: SubjectKeys) => void;
+  const ready = new Promise<SubjectKeys>((r) => (resolve = r));
+  return {
+    resolve,
+    keyFor: async (subject: string): Promise<SubjectKey> => (await ready).keyFor(subject),
+    find: async (subject: string, keyId: string) => (await ready).find(subject, keyId),
+    destroy: async (subjects: readonly string[]) => (await ready).destroy(subjects),
+    close: async () => (await ready).close(),
   };
 }

@@ -1,0 +1,156 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type {
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeAllOptions,
+} from '../../application/ports/event-store.port';
+import type { SubjectKey, SubjectKeys } from '../../application/ports/subject-keys.port';
+import { isSealedStream, mapPersonalFields, redactedValue, type PersonalKind } from '../../application/privacy/personal-fields';
+
+/** `sealed:v1:<keyId>:<base64url(iv | ciphertext | tag)>`: AES-256-GCM over the value's JSON, the stream id as additional data. */
+const SEALED_PREFIX = 'sealed:v1:';
+const SEALED = /^sealed:v1:([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_-]+)$/;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export function isSealedValue(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(SEALED_PREFIX);
+}
+
+export function sealValue(value: unknown, subject: string, key: SubjectKey): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+  cipher.setAAD(Buffer.from(subject, 'utf8'));
+  const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+  return `${SEALED_PREFIX}${key.id}:${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+}
+
+/** The value sealed in `sealed`, or undefined when it cannot be opened with `key` (another stream's, or altered). */
+export function openValue(sealed: string, subject: string, key: Buffer): unknown {
+  const match = SEALED.exec(sealed);
+  if (match === null) return undefined;
+  const bytes = Buffer.from(match[2], 'base64url');
+  if (bytes.length < IV_BYTES + TAG_BYTES) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES));
+    decipher.setAAD(Buffer.from(subject, 'utf8'));
+    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+    const json = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+    return JSON.parse(json) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function keyIdOf(sealed: string): string | null {
+  return SEALED.exec(sealed)?.[1] ?? null;
+}
+
+/**
+ * The privacy layer over an event store (docs/privacy.md). On append, the personal values of the
+ * events of contact, conversation and ticket streams (application/privacy/personal-fields.ts), and
+ * a contact actor's address in the metadata, are sealed with the stream's subject key; the inner
+ * store chains and hashes what it stores, the sealed form, so `parley audit verify` needs no key
+ * and still passes after the key is destroyed. On every read they are opened again; a value whose
+ * key was destroyed reads as the redacted value of its kind. Values stored before sealing existed
+ * (plain) read as they are.
+ *
+ * Appending an event id the stream already holds stays a no-op: the inner store decides that by
+ * id, whatever the (freshly sealed, so different) bytes.
+ */
+export class SealedEventStore implements EventStore {
+  constructor(
+    private readonly inner: EventStore,
+    private readonly keys: SubjectKeys,
+  ) {}
+
+  /** The same log as stored (personal values sealed): what hash-chain verification reads. */
+  get stored(): EventStore {
+    return this.inner;
+  }
+
+  async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    if (!isSealedStream(streamId) || events.length === 0) return this.inner.append(streamId, events, options);
+    const key = await this.keys.keyFor(streamId);
+    const seal = (value: unknown) => sealValue(value, streamId, key);
+    const sealed = events.map((event) => ({
+      ...event,
+      data: mapPersonalFields(event.type, event.data, seal),
+      metadata: sealActor(event.metadata, seal),
+    }));
+    return this.inner.append(streamId, sealed, options);
+  }
+
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    return this.openAll(await this.inner.readStream(streamId, options));
+  }
+
+  async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
+    return this.openAll(await this.inner.readAll(options));
+  }
+
+  async *subscribeAll(options: SubscribeAllOptions): AsyncIterable<RecordedEvent> {
+    for await (const event of this.inner.subscribeAll(options)) yield await this.open(event);
+  }
+
+  headPosition(): Promise<number> {
+    return this.inner.headPosition();
+  }
+
+  deleteStream(streamId: string): Promise<void> {
+    return this.inner.deleteStream(streamId);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private async openAll(events: RecordedEvent[]): Promise<RecordedEvent[]> {
+    const opened: RecordedEvent[] = [];
+    for (const event of events) opened.push(await this.open(event));
+    return opened;
+  }
+
+  /** The event with its sealed values opened; one key lookup per key id (the adapter caches). */
+  private async open(event: RecordedEvent): Promise<RecordedEvent> {
+    if (!isSealedStream(event.streamId)) return event;
+    const sealedValues: string[] = [];
+    const collect = (value: unknown) => {
+      if (isSealedValue(value)) sealedValues.push(value);
+      return value;
+    };
+    mapPersonalFields(event.type, event.data, collect);
+    sealActor(event.metadata, collect);
+    if (sealedValues.length === 0) return event;
+    const keys = new Map<string, Buffer | null>();
+    for (const value of sealedValues) {
+      const keyId = keyIdOf(value);
+      if (keyId !== null && !keys.has(keyId)) keys.set(keyId, await this.keys.find(event.streamId, keyId));
+    }
+    const openOne = (value: unknown, kind: PersonalKind) => {
+      if (!isSealedValue(value)) return value;
+      const key = keys.get(keyIdOf(value) ?? '') ?? null;
+      const opened = key === null ? undefined : openValue(value, event.streamId, key);
+      return opened === undefined ? redactedValue(kind) : opened;
+    };
+    return {
+      ...event,
+      data: mapPersonalFields(event.type, event.data, openOne),
+      metadata: { ...event.metadata, ...sealActor(event.metadata, (value) => openOne(value, 'address')) },
+    };
+  }
+}
+
+/** The metadata with a contact actor's address passed through `replace` (agents, bots and the system are no personal data). */
+function sealActor<M extends EventMetadata>(metadata: M, replace: (value: unknown) => unknown): M {
+  const actor = metadata.actor as { type: string; address?: unknown };
+  if (actor.type !== 'contact' || actor.address === undefined) return metadata;
+  const address = replace(actor.address);
+  return address === actor.address ? metadata : { ...metadata, actor: { ...actor, address: address as string } };
+}

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { SubjectKey, SubjectKeys } from '../../application/ports/subject-keys.port';
+import { SubjectKeyCache } from './subject-key-cache';
+
+/**
+ * The table of subject keys in the embedded file. No projection writes it and `parley replay`
+ * swaps in only the tables its rebuild files hold, so it survives every rebuild; a key deleted
+ * here is gone for good (SQLite's secure_delete is on for the statement that deletes it).
+ */
+export const SUBJECT_KEYS_TABLE = 'subject_keys';
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS ${SUBJECT_KEYS_TABLE} (
+  key_id TEXT PRIMARY KEY,
+  subject TEXT NOT NULL,
+  key BLOB NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ${SUBJECT_KEYS_TABLE}_by_subject ON ${SUBJECT_KEYS_TABLE} (subject)`;
+
+/**
+ * Subject keys in the embedded SQLite file, on the connection it is given (the event log's, with
+ * synchronous=FULL: a key is durable before any event sealed with it is written). Opened on a
+ * read-only connection (the CLI), it only finds keys; a file from before sealing has no table,
+ * and then no key exists.
+ */
+export class SqliteSubjectKeys implements SubjectKeys {
+  private readonly cache = new SubjectKeyCache();
+  private readonly readonly: boolean;
+
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.readonly = db.readonly;
+    if (!this.readonly) db.exec(SCHEMA);
+  }
+
+  private hasTable(): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(SUBJECT_KEYS_TABLE) !== undefined;
+  }
+
+  async keyFor(subject: string): Promise<SubjectKey> {
+    const cached = this.cache.currentOf(subject);
+    if (cached) return cached;
+    if (this.readonly) throw new Error(`subject keys: a read-only log cannot create the key of ${subject}`);
+    const existing = this.db
+      .prepare(`SELECT key_id AS id, key FROM ${SUBJECT_KEYS_TABLE} WHERE subject = ? ORDER BY created_at DESC, key_id LIMIT 1`)
+      .get(subject) as SubjectKey | undefined;
+    const key = existing ?? { id: randomBytes(12).toString('base64url'), key: randomBytes(32) };
+    if (!existing)
+      this.db
+        .prepare(`INSERT INTO ${SUBJECT_KEYS_TABLE} (key_id, subject, key, created_at) VALUES (?, ?, ?, ?)`)
+        .run(key.id, subject, key.key, this.now().toISOString());
+    this.cache.rememberCurrent(subject, key);
+    return key;
+  }
+
+  async find(subject: string, keyId: string): Promise<Buffer | null> {
+    const cached = this.cache.byKeyId(subject, keyId);
+    if (cached !== undefined) return cached;
+    if (this.readonly && !this.hasTable()) return null;
+    const row = this.db.prepare(`SELECT key FROM ${SUBJECT_KEYS_TABLE} WHERE key_id = ? AND subject = ?`).get(keyId, subject) as { key: Buffer } | undefined;
+    const key = row?.key ?? null;
+    this.cache.rememberById(subject, keyId, key);
+    return key;
+  }
+
+  async destroy(subjects: readonly string[]): Promise<void> {
+    if (this.readonly) throw new Error('subject keys: a read-only log cannot destroy keys');
+    const remove = this.db.prepare(`DELETE FROM ${SUBJECT_KEYS_TABLE} WHERE subject = ?`);
+    const previous = this.db.pragma('secure_delete', { simple: true }) as number;
+    this.db.pragma('secure_delete = ON');
+    try {
+      this.db.transaction(() => {
+        for (const subject of subjects) remove.run(subject);
+      })();
+    } finally {
+      this.db.pragma(`secure_delete = ${previous ? 'ON' : 'OFF'}`);
+    }
+    this.cache.forget(subjects);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
