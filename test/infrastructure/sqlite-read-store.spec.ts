@@ -228,6 +228,7 @@ describe('SqliteReadStore', () => {
           'origin',
           'assignee',
           'contact',
+          'contactId',
           'participants',
           'subject',
           'preview',
@@ -241,6 +242,7 @@ describe('SqliteReadStore', () => {
           'trashed',
           'trashedAt',
           'ticket',
+          'ticketId',
           'revision',
         ].sort(),
       );
