@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { reportSkippedSuite } from '../support/engines';
 import { chromiumMissing, eventually, launchChromium, logIn, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
@@ -171,6 +172,32 @@ if (missing) {
         15_000,
         'the redirect to the merged-into contact',
       );
+    }, 60_000);
+
+    it('lets an admin export a contact and erase it after a confirmation', async () => {
+      await ui.receive({ inboxId, from: { address: 'cara@cara-records.example', name: 'Cara Cole' }, subject: 'Forget me' });
+      const cara = await eventually(
+        async () => {
+          await page.goto(`${ui.baseUrl}/ui/contacts?q=cara`);
+          return page.locator('#contacts-table tbody tr[data-contact-id]').first().getAttribute('data-contact-id');
+        },
+        15_000,
+        "Cara's contact",
+      );
+      await page.goto(`${ui.baseUrl}/ui/contacts/${cara}`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#contact-export')]);
+      expect(download.suggestedFilename()).toBe(`contact-${cara}.json`);
+      const exported = readFileSync(await download.path(), 'utf8');
+      expect(exported).toContain('cara@cara-records.example');
+
+      // The first click only asks; unticked, the browser keeps the form from being sent.
+      await Promise.all([page.waitForURL(/erase=confirm/), page.click('#contact-erase')]);
+      expect(await textOf(page.locator('#erase-form .alert'))).toContain('Cara Cole');
+      await page.check('#erase-confirm');
+      await Promise.all([page.waitForURL(/done=erased/), page.click('#erase-submit')]);
+      await waitForText(page.locator('#record-notice'), 'erased');
+      await reloadUntil('#contact-page', 'Erased contact');
+      expect(await textOf(page.locator('main'))).not.toContain('cara@cara-records.example');
     }, 60_000);
 
     it('renders the ticket page in Dutch', async () => {
