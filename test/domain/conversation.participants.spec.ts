@@ -16,12 +16,20 @@ describe('conversation: Cc of an inbound message', () => {
   it('records the Cc recipients on MessageReceived', () => {
     given(decider, ...inbound())
       .when(receive({ cc: [BEA, CAS] }))
-      .then([{ ...received(), data: { ...received().data, messageId: 'msg-2', externalMessageId: '<m2@customer.example>', text: 'Any news?', receivedAt: at(60), cc: [BEA, CAS] } }]);
+      .then([
+        {
+          ...received(),
+          data: { ...received().data, messageId: 'msg-2', externalMessageId: '<m2@customer.example>', text: 'Any news?', receivedAt: at(60), cc: [BEA, CAS] },
+        },
+      ]);
   });
 
   it('leaves the sender, repeated addresses and empty entries out of cc', () => {
     const events = decider.decide(
-      { type: 'ReceiveInboundMessage', data: { ...receive().data, cc: [{ address: 'ANA@customer.example' }, BEA, { address: 'BEA@customer.example' }, { address: ' ' }] } },
+      {
+        type: 'ReceiveInboundMessage',
+        data: { ...receive().data, cc: [{ address: 'ANA@customer.example' }, BEA, { address: 'BEA@customer.example' }, { address: ' ' }] },
+      },
       stateAfter(decider, ...inbound()),
     );
     expect(events).toEqual([expect.objectContaining({ type: 'MessageReceived', data: expect.objectContaining({ cc: [BEA] }) })]);
@@ -48,7 +56,12 @@ describe('conversation: a reply with To and Cc', () => {
 
   it('normalises the addresses, keeps each once and never copies someone who is in To', () => {
     given(decider, ...inbound())
-      .when(reply({ to: [{ address: ' Ana@Customer.example ', name: 'Ana Lopez' }], cc: [{ address: 'ANA@customer.example' }, BEA, { address: 'bea@customer.EXAMPLE' }] }))
+      .when(
+        reply({
+          to: [{ address: ' Ana@Customer.example ', name: 'Ana Lopez' }],
+          cc: [{ address: 'ANA@customer.example' }, BEA, { address: 'bea@customer.EXAMPLE' }],
+        }),
+      )
       .then([{ ...replyQueued(), data: { ...replyQueued().data, to: [ANA], cc: [BEA] } }]);
   });
 
@@ -90,7 +103,14 @@ describe('conversation: a reply with To and Cc', () => {
 });
 
 describe('replyAllRecipients', () => {
-  const participants = [ANA, { address: 'support@parley.example', name: 'Support' }, BEA, { address: 'bo@parley.example', name: 'Bo (agent)' }, CAS, { address: 'chat-visitor-1' }];
+  const participants = [
+    ANA,
+    { address: 'support@parley.example', name: 'Support' },
+    BEA,
+    { address: 'bo@parley.example', name: 'Bo (agent)' },
+    CAS,
+    { address: 'chat-visitor-1' },
+  ];
 
   it('To the contact, Cc every other participant except the inbox, the agents and what is not an email address', () => {
     expect(replyAllRecipients(ANA, participants, ['Support@parley.example', 'bo@parley.example'])).toEqual({ to: [ANA], cc: [BEA, CAS] });
