@@ -203,8 +203,7 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
     { eventStore: config.eventStore.engine, readModels: maskUrlPassword(url), projectorLease: config.projectorLease ? PROJECTOR_LEASE_KEY : null },
     'MongoDB read models',
   );
-  const { runner } = readSide;
-  const recordStore = mongoRecordStoreNotBuilt();
+  const { runner, recordStore } = readSide;
   // In the read side's database, on its connection: shared by every instance, as the read models are.
   const pluginDocuments = new MongoPluginDocuments(readSide.connection, readSide.ready);
   const presence = new MongoPresenceStore(readSide.connection, readSide.ready);
@@ -312,26 +311,6 @@ function openEventLog(config: ParleyConfig, logger: Logger): { eventStore: Event
       await eventStore.close();
       eventDb.close();
     },
-  };
-}
-
-/**
- * The records' read side on MongoDB is not built yet: every call fails loudly rather than answer
- * as if there were no records. Replaced by the MongoDB adapter.
- */
-function mongoRecordStoreNotBuilt(): RecordStore {
-  const fail = (): Promise<never> => Promise.reject(new Error('the record store (contacts, companies, tickets) is not built for READ_STORE=mongodb yet'));
-  return {
-    findContactIdByIdentity: fail,
-    getContact: fail,
-    searchContacts: fail,
-    listContactConversations: fail,
-    getCompany: fail,
-    searchCompanies: fail,
-    getTicket: fail,
-    getTicketOfConversation: fail,
-    searchTickets: fail,
-    getRecordSettings: fail,
   };
 }
 

@@ -1,5 +1,8 @@
-import type { AnyBulkWriteOperation } from 'mongoose';
+import type { AnyBulkWriteOperation, QueryFilter } from 'mongoose';
 import type { RecordedEvent } from '../../../application/ports/event-store.port';
+import type { ContactEvent } from '../../../domain/contact/contact.events';
+import { identityKey, identityOf } from '../../../domain/contact/identity';
+import type { TicketEvent } from '../../../domain/ticket/ticket.events';
 import type { ConversationEvent, ConversationEventType } from '../../../domain/conversation/conversation.events';
 import { CONVERSATION_EVENT_TYPES, evolveConversationDoc, type ConversationDoc } from '../../../projections/conversation-summary';
 import { withReaction } from '../../../projections/thread-receipts';
@@ -10,6 +13,17 @@ import { idFromStream, type MongoProjection } from './mongo-projection';
 import { searchWords } from './search-words';
 
 type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
+
+/**
+ * Events of the records a conversation's contact and ticket follow: a merge moves the merged
+ * contact's conversations to the one it went into, a split moves those whose sender address is the
+ * identity split off, and the ticket's status and name follow the ticket record (removed: gone).
+ * Applied to the conversations they reach in log order with the conversation events, guarded by
+ * the same lastPosition, so a conversation's document never misses one that came before a later
+ * event of its own.
+ */
+const RECORD_EVENT_TYPES = ['ContactMerged', 'ContactIdentityRemoved', 'TicketChanged', 'TicketRemoved'] as const;
+const RECORD_EVENTS: ReadonlySet<string> = new Set(RECORD_EVENT_TYPES);
 
 /** Distinct body words a conversation may index (an upper bound: each message counts its own distinct words). */
 export const BODY_WORD_BUDGET = 20_000;
@@ -46,15 +60,24 @@ export const BODY_WORD_BUDGET = 20_000;
 export const conversationsMongoProjection: MongoProjection = {
   name: 'conversations',
   // 2: forwarded, and forwards as rows of the thread; 3: a bot's buttons on its replies (choices);
-  // 4: channel receipts, reactions, message fields and template replies
-  version: 4,
-  handles: CONVERSATION_EVENT_TYPES,
+  // 4: channel receipts, reactions, message fields and template replies; 5: the contact and the
+  // ticket follow the records (merges, splits, the ticket's status and name), ticketId
+  version: 5,
+  handles: [...CONVERSATION_EVENT_TYPES, ...RECORD_EVENT_TYPES],
   owns: ['conversations', 'viewCounts', 'messages', 'comments'],
   async applyBatch(events, models) {
     if (events.length === 0) return;
-    const states = await loadStates(events, models);
+    const states = await loadStates(
+      events.filter((event) => !RECORD_EVENTS.has(event.type)),
+      models,
+    );
+    await loadFollowers(events, states, models);
     const plan: Plan = { messages: [], comments: [], counters: [] };
     for (const event of events) {
+      if (RECORD_EVENTS.has(event.type)) {
+        for (const state of states.values()) if (event.position > state.lastPosition) followRecord(state, event, plan);
+        continue;
+      }
       const state = states.get(conversationIdOf(event))!;
       if (event.position <= state.lastPosition) continue; // applied before: redelivered or out of date
       applyEvent(state, event, plan);
@@ -65,6 +88,68 @@ export const conversationsMongoProjection: MongoProjection = {
     await writeInOrder(models.conversations, [...states.values()].filter((state) => state.touched).map(conversationWrite));
   },
 };
+
+type ContactDataOf<T extends ContactEvent['type']> = Extract<ContactEvent, { type: T }>['data'];
+type TicketDataOf<T extends TicketEvent['type']> = Extract<TicketEvent, { type: T }>['data'];
+
+/** Adds the stored conversations the batch's record events reach (by their contact or ticket) that no conversation event loaded. */
+async function loadFollowers(events: readonly RecordedEvent[], states: Map<string, State>, models: MongoReadModels): Promise<void> {
+  const contactIds = new Set<string>();
+  const ticketIds = new Set<string>();
+  for (const event of events) {
+    if (event.type === 'ContactMerged') contactIds.add(idFromStream(event.streamId, 'contact-'));
+    else if (event.type === 'ContactIdentityRemoved' && (event.data as ContactDataOf<'ContactIdentityRemoved'>).splitTo) {
+      contactIds.add(idFromStream(event.streamId, 'contact-'));
+    } else if (event.type === 'TicketChanged' || event.type === 'TicketRemoved') ticketIds.add(idFromStream(event.streamId, 'ticket-'));
+  }
+  const reach: QueryFilter<ConversationRecord>[] = [];
+  if (contactIds.size > 0) reach.push({ contactId: { $in: [...contactIds] } });
+  if (ticketIds.size > 0) reach.push({ ticketId: { $in: [...ticketIds] } });
+  if (reach.length === 0) return;
+  const stored = await models.conversations.find({ $or: reach }, LOADED_FIELDS).lean<ConversationRecord[]>();
+  for (const record of stored) if (!states.has(record._id)) states.set(record._id, stateOf(record._id, record, undefined));
+}
+
+/** A record event on one conversation: its contact or ticket moves when the event reaches it. */
+function followRecord(state: State, event: RecordedEvent, plan: Plan): void {
+  const before = state.doc;
+  if (!before) return;
+  const after = followedDoc(before, event);
+  if (after === before) return;
+  countWrites(before, after, event.position, plan);
+  state.lastPosition = event.position;
+  state.touched = true;
+  state.doc = after;
+}
+
+/** The conversation document after a record event (the same one when the event does not reach it). */
+export function followedDoc(doc: ConversationDoc, event: RecordedEvent): ConversationDoc {
+  switch (event.type) {
+    case 'ContactMerged': {
+      const data = event.data as ContactDataOf<'ContactMerged'>;
+      if (!doc.contact || doc.contact.id !== idFromStream(event.streamId, 'contact-')) return doc;
+      return { ...doc, contact: { ...doc.contact, id: data.intoContactId } };
+    }
+    case 'ContactIdentityRemoved': {
+      const data = event.data as ContactDataOf<'ContactIdentityRemoved'>;
+      if (!data.splitTo || !doc.contact || doc.contact.id !== idFromStream(event.streamId, 'contact-')) return doc;
+      if (identityKey(identityOf(doc.channel, doc.contact.address)) !== identityKey(data.identity)) return doc;
+      return { ...doc, contact: { ...doc.contact, id: data.splitTo } };
+    }
+    case 'TicketChanged': {
+      const data = event.data as TicketDataOf<'TicketChanged'>;
+      if (!doc.ticket || doc.ticket.id !== idFromStream(event.streamId, 'ticket-')) return doc;
+      if (data.status === undefined && data.name === undefined) return doc;
+      const status = data.status === undefined ? doc.ticket.status : data.status === 'closed' ? 'closed' : 'open';
+      return { ...doc, ticket: { ...doc.ticket, status, name: data.name ?? doc.ticket.name } };
+    }
+    case 'TicketRemoved':
+      if (!doc.ticket || doc.ticket.id !== idFromStream(event.streamId, 'ticket-')) return doc;
+      return { ...doc, ticket: null };
+    default:
+      return doc;
+  }
+}
 
 interface Plan {
   messages: AnyBulkWriteOperation[];
@@ -106,26 +191,23 @@ async function loadStates(events: readonly RecordedEvent[], models: MongoReadMod
   const bodies = unlinked.length === 0 ? [] : await models.conversations.find({ _id: { $in: unlinked } }, { bodyWords: 1 }).lean<ConversationRecord[]>();
   const storedById = new Map(stored.map((record) => [record._id, record]));
   const bodyById = new Map(bodies.map((record) => [record._id, record.bodyWords ?? []]));
-  return new Map(
-    ids.map((id) => {
-      const record = storedById.get(id);
-      const body = bodyById.get(id);
-      const state: State = {
-        id,
-        lastPosition: record?.lastPosition ?? 0,
-        doc: record?.doc ?? null,
-        deleted: record?.deleted ?? false,
-        k: record?.k ?? null,
-        subjectWords: record?.subjectWords ?? [],
-        contactWords: record?.contactWords ?? [],
-        bodyWords: record === undefined || record.doc === undefined ? new Set() : body ? new Set(body) : null,
-        addedBodyWords: new Set(),
-        bodyBudget: record?.bodyBudget ?? BODY_WORD_BUDGET,
-        touched: false,
-      };
-      return [id, state];
-    }),
-  );
+  return new Map(ids.map((id) => [id, stateOf(id, storedById.get(id), bodyById.get(id))]));
+}
+
+function stateOf(id: string, record: ConversationRecord | undefined, body: string[] | undefined): State {
+  return {
+    id,
+    lastPosition: record?.lastPosition ?? 0,
+    doc: record?.doc ?? null,
+    deleted: record?.deleted ?? false,
+    k: record?.k ?? null,
+    subjectWords: record?.subjectWords ?? [],
+    contactWords: record?.contactWords ?? [],
+    bodyWords: record === undefined || record.doc === undefined ? new Set() : body ? new Set(body) : null,
+    addedBodyWords: new Set(),
+    bodyBudget: record?.bodyBudget ?? BODY_WORD_BUDGET,
+    touched: false,
+  };
 }
 
 function applyEvent(state: State, event: RecordedEvent, plan: Plan): void {
@@ -374,6 +456,7 @@ const QUERY_FIELDS = [
   'status',
   'channel',
   'contactId',
+  'ticketId',
   'assignee',
   'assignedAgentId',
   'blockedAddress',
@@ -412,6 +495,7 @@ function conversationWrite(state: State): AnyBulkWriteOperation {
     status: doc.status,
     channel: doc.channel,
     contactId: doc.contact?.id ?? null,
+    ticketId: doc.ticket?.id ?? null,
     assignee: doc.assignee === null ? 'none' : doc.assignee.type === 'bot' ? 'bot' : doc.assignee.id,
     assignedAgentId: doc.assignee?.type === 'agent' ? doc.assignee.id : null,
     blockedAddress: doc.filtered ? doc.blockedAddress : null,

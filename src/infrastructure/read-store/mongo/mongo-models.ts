@@ -10,6 +10,7 @@ import type { ConversationDoc } from '../../../projections/conversation-summary'
 import { defineReportConversationModel, type ReportConversationDocument } from './reports.mongo-model';
 import { defineBotModel, type BotDocument } from './bots.mongo-model';
 import { defineNotificationModel, type NotificationDocument } from './notifications.mongo-model';
+import { defineRecordModels, type RecordModels } from './records.mongo-model';
 
 /**
  * The MongoDB read models: one collection per model, documents keyed by the id the port asks for.
@@ -27,7 +28,9 @@ import { defineNotificationModel, type NotificationDocument } from './notificati
  *   array in it, the sort fields are scalars, so the index also gives the order.
  * - conversations {inboxId, lastReceivedAt, k} and the same with status / channel / assignee
  *   after inboxId, {contactId, lastReceivedAt, k}: search pages without text, and with common
- *   words (walked in list order, filtered).
+ *   words (walked in list order, filtered); the last also a contact's conversations across
+ *   inboxes, and the conversations a merge or split of their contact moves.
+ * - conversations {ticketId}: the conversation a ticket record's change reaches.
  * - conversations {inboxId, words}: search with a rare word (a prefix range of the word list).
  * - conversations {assignedAgentId}, {inboxId, blockedAddress}, {purgeAfter, _id}: the ids the
  *   process managers ask for.
@@ -49,6 +52,8 @@ export interface ConversationRecord {
   status?: 'open' | 'closed';
   channel?: Channel;
   contactId?: string | null;
+  /** The conversation's ticket: what a ticket record's change reaches. */
+  ticketId?: string | null;
   /** 'none', 'bot' or the agent's id (the search's assignee filter). */
   assignee?: string;
   assignedAgentId?: string | null;
@@ -210,7 +215,7 @@ export interface ProcessorCheckpointDocument {
   position: number;
 }
 
-export interface MongoReadModels {
+export interface MongoReadModels extends RecordModels {
   conversations: Model<ConversationRecord>;
   viewCounts: Model<ViewCountRecord>;
   messages: Model<MessageRecord>;
@@ -255,6 +260,7 @@ function conversationSchema(): Schema<ConversationRecord> {
       status: String,
       channel: String,
       contactId: String,
+      ticketId: String,
       assignee: String,
       assignedAgentId: String,
       blockedAddress: String,
@@ -275,6 +281,7 @@ function conversationSchema(): Schema<ConversationRecord> {
   schema.index({ inboxId: 1, channel: 1, lastReceivedAt: 1, k: 1 }, { name: 'search_by_channel' });
   schema.index({ inboxId: 1, assignee: 1, lastReceivedAt: 1, k: 1 }, { name: 'search_by_assignee' });
   schema.index({ contactId: 1, lastReceivedAt: 1, k: 1 }, { name: 'search_by_contact' });
+  schema.index({ ticketId: 1 }, { name: 'by_ticket' });
   schema.index({ inboxId: 1, words: 1 }, { name: 'search_by_word' });
   schema.index({ assignedAgentId: 1 }, { name: 'by_assigned_agent' });
   schema.index({ inboxId: 1, blockedAddress: 1 }, { name: 'by_blocked_address' });
@@ -481,6 +488,7 @@ export function defineModels(connection: Connection): MongoReadModels {
     reportConversations: defineReportConversationModel(connection),
     bots: defineBotModel(connection),
     notifications: defineNotificationModel(connection),
+    ...defineRecordModels(connection),
     projectionCheckpoints: connection.model<ProjectionCheckpointDocument>('ProjectionCheckpoint', projectionCheckpointSchema()),
     processorCheckpoints: connection.model<ProcessorCheckpointDocument>('ProcessorCheckpoint', processorCheckpointSchema()),
   };

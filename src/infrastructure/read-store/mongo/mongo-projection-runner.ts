@@ -6,6 +6,7 @@ import { botsMongoProjection } from './bots.mongo-projection';
 import { notificationsMongoProjection } from './notifications.mongo-projection';
 import { conversationsMongoProjection } from './conversations.mongo-projection';
 import { reportsMongoProjection } from './reports.mongo-projection';
+import { recordsMongoProjection } from './records.mongo-projection';
 import {
   agentsMongoProjection,
   blockedSendersMongoProjection,
@@ -27,6 +28,7 @@ export const mongoProjections: readonly MongoProjection[] = [
   reportsMongoProjection,
   botsMongoProjection,
   notificationsMongoProjection,
+  recordsMongoProjection,
 ];
 
 export interface MongoProjectionRunnerOptions {

@@ -5,6 +5,7 @@ import { maskUrlPassword } from '../../config/config';
 import { defineModels, ensureIndexes, type MongoReadModels } from './mongo-models';
 import { MongoProjectionRunner, type MongoProjectionRunnerOptions } from './mongo-projection-runner';
 import { MongoReadStore } from './mongo-read-store';
+import { MongoRecordStore } from './mongo-record-store';
 
 export interface MongoReadSideOptions {
   /** MONGODB_URL: mongodb:// or mongodb+srv://, database from its path (default "test", MongoDB's own). */
@@ -23,6 +24,8 @@ export interface MongoReadSide {
   connection: Connection;
   models: MongoReadModels;
   readStore: MongoReadStore;
+  /** The records (contacts, companies, tickets) on the same connection, fed by the same runner. */
+  recordStore: MongoRecordStore;
   /** Not started: the instance that projects starts it (and stops it before close). */
   runner: MongoProjectionRunner;
   /**
@@ -79,6 +82,7 @@ export function createMongoReadSide({
     connection,
     models,
     readStore: new MongoReadStore(models, where),
+    recordStore: new MongoRecordStore(models, where),
     runner,
     ready,
     async close() {

@@ -522,7 +522,7 @@ function toMessage(message: MessageRecord, conversationChannel: Channel, inboxAd
 }
 
 /** Authors are agents (names kept after removal) or the system itself. */
-function displayName(id: string, name: string | null): string {
+export function displayName(id: string, name: string | null): string {
   if (name !== null) return name;
   if (id.startsWith('bot:')) return 'Bot';
   return id === 'system' ? 'System' : 'Unknown agent';
