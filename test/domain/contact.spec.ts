@@ -203,7 +203,7 @@ describe('contact: merge', () => {
       /nothing can be merged into it/,
     ],
   ] as const)('refuses a merge %s', (_label, history, command, code, message) => {
-    given(decider, ...(history as ContactEvent[]))
+    given(decider, ...(history as unknown as ContactEvent[]))
       .when(command as ContactCommand)
       .thenThrows(code, message);
   });
