@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { reportSkippedSuite } from '../support/engines';
-import { chromiumMissing, eventually, launchChromium, logIn, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
+import { chromiumMissing, eventually, launchChromium, logIn, screenshot, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
 
 /**
  * The record pages in Chromium (docs/web-ui.md, "Contacts, companies and tickets"): an admin adds a
@@ -110,11 +110,13 @@ if (missing) {
         'the saved properties',
       );
 
+      await screenshot(page, 'records-contact');
       // The company made from the address's domain lists the contact.
       await reloadUntil('#contact-company-title + p', 'acme');
       await Promise.all([page.waitForURL(/\/ui\/companies\/[0-9a-f-]{36}$/), page.click('#contact-company-link')]);
       await waitForText(page.locator('#company-contacts'), 'Ann Archer');
       expect(await textOf(page.locator('#company-conversations'))).toContain('Invoice is wrong');
+      await screenshot(page, 'records-company');
     }, 90_000);
 
     it('opens a ticket from the tickets list, changes status and priority, and finds it under those filters', async () => {
@@ -129,19 +131,29 @@ if (missing) {
 
       await page.selectOption('#ticket-status', 'waiting-on-us');
       await page.selectOption('#ticket-priority', 'high');
+      const me = await ui.api<{ id: string }>('GET', '/api/me');
+      await page.selectOption('#ticket-owner', me.body.id);
       await Promise.all([page.waitForURL(/done=saved/), page.click('#ticket-save')]);
       await waitForText(page.locator('#record-notice'), 'Saved.');
       await reloadUntil('#ticket-pipeline [aria-current="step"]', 'Waiting on us');
       expect(await page.inputValue('#ticket-priority')).toBe('high');
+      expect(await page.inputValue('#ticket-owner')).toBe(me.body.id);
+      await screenshot(page, 'records-ticket');
 
       // The filtered list: there under its status and priority, gone under another status.
       await Promise.all([page.waitForURL(/\/ui\/tickets/), page.click('#records-nav-tickets')]);
       await page.selectOption('#tickets-status', 'waiting-on-us');
       await page.selectOption('#tickets-priority', 'high');
+      await page.selectOption('#tickets-owner', 'me');
       await Promise.all([page.waitForURL(/status=waiting-on-us/), page.click('#tickets-apply')]);
       const row = page.locator(`#tickets-table tr[data-ticket-id="${ticketId}"]`);
       expect(await textOf(row.locator('[data-cell="status"]'))).toBe('Waiting on us');
       expect(await textOf(row.locator('[data-cell="priority"]'))).toBe('High');
+      await screenshot(page, 'records-tickets');
+      await page.selectOption('#tickets-owner', 'none');
+      await Promise.all([page.waitForURL(/owner=none/), page.click('#tickets-apply')]);
+      expect(await page.locator(`#tickets-table tr[data-ticket-id="${ticketId}"]`).count()).toBe(0);
+      await page.selectOption('#tickets-owner', '');
       await page.selectOption('#tickets-status', 'closed');
       await Promise.all([page.waitForURL(/status=closed/), page.click('#tickets-apply')]);
       expect(await page.locator(`#tickets-table tr[data-ticket-id="${ticketId}"]`).count()).toBe(0);

@@ -597,8 +597,11 @@ export class RecordsPagesController {
     const status = draft ? field(draft, 'status') : ticket.status;
     const priority = draft ? field(draft, 'priority') : (ticket.priority ?? '');
     const ownerId = draft ? field(draft, 'ownerId') : (ticket.ownerId ?? '');
-    // The owner is one of the inbox's agents; an owner who left the inbox stays listed until changed.
-    const owners = agents.filter((a) => inbox?.memberIds.includes(a.id) || a.id === ticket.ownerId).sort((a, b) => a.name.localeCompare(b.name));
+    // The owner is an agent who reaches the ticket's inbox (its members, and admins, who reach every inbox); one
+    // who left the inbox stays listed until changed.
+    const owners = agents
+      .filter((a) => inbox?.memberIds.includes(a.id) || a.role === 'admin' || a.id === ticket.ownerId)
+      .sort((a, b) => a.name.localeCompare(b.name));
     sendHtml(
       reply,
       this.renderer.page('ticket', {
