@@ -174,7 +174,7 @@ if (missing) {
       await page.click('#close-with-ticket');
       await waitForText(flash(), 'Conversation and ticket closed');
       await waitForText(page.locator('#status-tag'), 'Closed');
-      expect(await textOf(page.locator('#ticket-card .tag'))).toBe('closed');
+      expect(await textOf(page.locator('#ticket-card .tag'))).toBe('Closed');
       await page.click('#reopen-btn');
       await waitForText(page.locator('#status-tag'), 'Open');
     });

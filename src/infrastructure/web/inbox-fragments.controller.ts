@@ -85,6 +85,7 @@ export class InboxFragmentsController {
       close: async (id, body, agent, locale) => {
         const closeTicket = field(body, 'closeTicket') === 'true';
         await this.change(id, agent, (now) => ({ type: 'CloseConversation', data: { closeTicket, now } }));
+        if (closeTicket) await this.sidebar.ticketClosedWithConversation(agent, id);
         return { notice: locale.t(closeTicket ? 'notices.closedWithTicket' : 'notices.closed') };
       },
       reopen: async (id, _body, agent, locale) => {

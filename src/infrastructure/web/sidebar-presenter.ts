@@ -12,8 +12,10 @@ import {
 } from '../../application/contacts/contact.messages';
 import type { ContactRecord, RecordSettingsRecord, TicketRecord } from '../../application/ports/record-store.port';
 import type { ConversationDetail, ConversationSummary, Page } from '../../application/ports/read-store.port';
+import { GetConversationQuery } from '../../application/queries/inbox-queries.handler';
 import { GetTicketQuery, type TicketChanges, type TicketView } from '../../application/tickets/ticket.messages';
 import type { PropertyDefinition, PropertyValue } from '../../domain/record-settings/record-properties';
+import { BUILT_IN_CARD_KEYS, DEFAULT_CARD_PROPERTIES } from '../../domain/record-settings/record-settings.decider';
 import { TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../domain/ticket/ticket.events';
 import type { Locale } from '../i18n/i18n';
 import { channelLabel } from './inbox-screen';
@@ -22,15 +24,13 @@ import { field, type FormBody } from './web-http';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OTHERS_SHOWN = 8;
+/** How long closing a conversation with its ticket waits for the ticket's record to follow. */
+const TICKET_SETTLE_MS = 2000;
 
-/** The contact card's built-in properties (the record's own fields); any other key is a custom property. */
-const CONTACT_BUILT_INS = ['emails', 'phones', 'company', 'jobTitle'] as const;
-/** The ticket card always shows name, status, priority and owner; these keys add nothing when chosen. */
-const TICKET_BUILT_INS = ['status', 'priority', 'owner'] as const;
-/** What the record settings say when they cannot be read (before any choice: the documented defaults). */
+/** What the record settings say when they cannot be read: the cards as they are before any choice. */
 const DEFAULT_SETTINGS: RecordSettingsRecord = {
   properties: [],
-  cardProperties: { contact: [...CONTACT_BUILT_INS], ticket: [] },
+  cardProperties: { contact: [...DEFAULT_CARD_PROPERTIES.contact], ticket: [...DEFAULT_CARD_PROPERTIES.ticket] },
   freeMailDomains: [],
 };
 
@@ -43,6 +43,7 @@ interface CardProperty {
   /** How the inline editor asks for it; null when it is not edited on the card (the company). */
   input: {
     name: string;
+    id?: string;
     type: 'text' | 'number' | 'date' | 'select' | 'list';
     value: string;
     options?: Array<{ value: string; label: string; selected: boolean }>;
@@ -137,6 +138,21 @@ export class SidebarPresenter {
     return changes;
   }
 
+  /**
+   * Rule 8: the ticket's own record is closed by a process manager just after its conversation. The
+   * answer to "close both" waits for it a moment, so the card it re-renders shows the ticket closed.
+   */
+  async ticketClosedWithConversation(agent: AuthenticatedAgent, conversationId: string): Promise<void> {
+    const conversation: ConversationDetail = await this.queryBus.execute(new GetConversationQuery(agent, conversationId));
+    if (!conversation.ticket) return;
+    const deadline = Date.now() + TICKET_SETTLE_MS;
+    for (;;) {
+      const ticket = await this.optional<TicketView>(new GetTicketQuery(agent, conversation.ticket.id));
+      if (!ticket || ticket.status === 'closed' || Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   private async settings(agent: AuthenticatedAgent): Promise<RecordSettingsRecord> {
     return (await this.optional<RecordSettingsRecord>(new GetRecordSettingsQuery(agent))) ?? DEFAULT_SETTINGS;
   }
@@ -173,6 +189,8 @@ export class SidebarPresenter {
           display: contact.jobTitle ?? '',
           input: { name: key, type: 'text', value: contact.jobTitle ?? '' },
         });
+      } else if (key === 'name') {
+        // The card's title already is the name.
       } else if (key === 'company') {
         properties.push({
           key,
@@ -209,11 +227,49 @@ export class SidebarPresenter {
         record: false,
       };
     const definitions = new Map(settings.properties.filter((p) => p.object === 'ticket').map((p) => [p.key, p]));
-    const custom = settings.cardProperties.ticket
-      .filter((key) => !(TICKET_BUILT_INS as readonly string[]).includes(key))
-      .map((key) => definitions.get(key))
-      .filter((d): d is PropertyDefinition => d !== undefined)
-      .map((d) => customProperty(d, ticket.custom[d.key], locale));
+    // The chosen properties in their order: status, priority and owner are edited on the card like a custom property.
+    const properties: CardProperty[] = [];
+    for (const key of settings.cardProperties.ticket) {
+      if (key === 'status')
+        properties.push({
+          key,
+          label: locale.t('sidebar.props.status'),
+          display: '',
+          input: { name: 'status', id: 'ticket-status-select', type: 'select', value: ticket.status, options: statusOptions(ticket.status, locale) },
+        });
+      else if (key === 'priority')
+        properties.push({
+          key,
+          label: locale.t('sidebar.props.priority'),
+          display: '',
+          input: {
+            name: 'priority',
+            id: 'ticket-priority-select',
+            type: 'select',
+            value: ticket.priority ?? '',
+            options: priorityOptions(ticket.priority, locale),
+          },
+        });
+      else if (key === 'owner')
+        properties.push({
+          key,
+          label: locale.t('sidebar.props.owner'),
+          display: '',
+          input: {
+            name: 'ownerId',
+            id: 'ticket-owner-select',
+            type: 'select',
+            value: ticket.ownerId ?? '',
+            options: ownerOptions(teammates, ticket.ownerId, ticket.owner, locale),
+          },
+        });
+      else if (key === 'createdAt')
+        properties.push({ key, label: locale.t('sidebar.props.createdAt'), display: locale.formatDate(ticket.createdAt, 'short'), input: null });
+      else {
+        const definition = definitions.get(key);
+        if (definition) properties.push(customProperty(definition, ticket.custom[key], locale));
+      }
+    }
     return {
       id: ticket.id,
       name: ticket.name,
@@ -221,13 +277,9 @@ export class SidebarPresenter {
       status: ticket.status,
       statusLabel: locale.t(`sidebar.ticketStatus.${ticket.status}`),
       closed: ticket.status === 'closed',
-      priorityLabel: ticket.priority ? locale.t(`sidebar.priority.${ticket.priority}`) : locale.t('sidebar.noPriority'),
-      ownerName: ticket.owner?.name ?? locale.t('owners.unassigned'),
       record: true,
-      statuses: statusOptions(ticket.status, locale),
-      priorities: priorityOptions(ticket.priority, locale),
-      owners: ownerOptions(teammates, ticket.ownerId, ticket.owner, locale),
-      properties: custom,
+      editable: properties.filter((p) => p.input !== null),
+      shown: properties.filter((p) => p.input === null),
     };
   }
 
@@ -255,7 +307,14 @@ export class SidebarPresenter {
         }),
       );
     };
-    return { contact: choices('contact', CONTACT_BUILT_INS), ticket: choices('ticket', []) };
+    // The name is the contact card's title either way.
+    return {
+      contact: choices(
+        'contact',
+        BUILT_IN_CARD_KEYS.contact.filter((k) => k !== 'name'),
+      ),
+      ticket: choices('ticket', BUILT_IN_CARD_KEYS.ticket),
+    };
   }
 }
 
