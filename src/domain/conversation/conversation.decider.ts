@@ -492,7 +492,11 @@ function ccOf(cc: readonly Party[] | undefined, fromAddress: string): { cc?: Par
     if (typeof party?.address !== 'string' || party.address.trim() === '') continue;
     const address = normalizeAddress(party.address);
     if (address === fromAddress || kept.some((p) => normalizeAddress(p.address) === address)) continue;
-    kept.push(typeof party.name === 'string' && party.name.trim() !== '' ? { address: party.address.trim(), name: party.name.trim() } : { address: party.address.trim() });
+    kept.push(
+      typeof party.name === 'string' && party.name.trim() !== ''
+        ? { address: party.address.trim(), name: party.name.trim() }
+        : { address: party.address.trim() },
+    );
   }
   return kept.length ? { cc: kept } : {};
 }

@@ -85,7 +85,11 @@ export class ReplyBox {
  * The reply's To and reply-all's Cc (replyAllRecipients): offered by capability, never by channel
  * name, and only while the contact has an email address to answer.
  */
-export function recipientsOf(conversation: ConversationDetail, capabilities: ChannelCapabilitySet | null, exclusions: ReplyAllExclusions): ReplyRecipients | null {
+export function recipientsOf(
+  conversation: ConversationDetail,
+  capabilities: ChannelCapabilitySet | null,
+  exclusions: ReplyAllExclusions,
+): ReplyRecipients | null {
   const contact = conversation.contact;
   if (!capabilities?.cc || !contact || !isEmailAddress(contact.address)) return null;
   const excluded = [...(exclusions.inboxAddress ? [exclusions.inboxAddress] : []), ...exclusions.agentAddresses];
