@@ -303,6 +303,28 @@ export function recordStoreContract(name: string, factory: RecordStoreFactory): 
       expect((await contact(ann)).lastActivityAt).toBe(at(20));
     });
 
+    it('gives a conversation started for, or linked to, a contact already merged away to the contact merged into', async () => {
+      const ann = randomUUID();
+      const old = randomUUID();
+      const older = randomUUID();
+      await feed(
+        [streams.contact(ann), [recordEvent.contactCreated(ann, [email('ann@example.com')], 'Ann')]],
+        [streams.contact(old), [recordEvent.contactCreated(old, [email('old@example.com')]), recordEvent.merged(ann)]],
+        [streams.contact(older), [recordEvent.contactCreated(older, [email('older@example.com')]), recordEvent.merged(old)]],
+      );
+      const late = await conversation({ inboxId: 'inbox-a', contactId: older, address: 'older@example.com', minute: 5 });
+      const other = await conversation({ inboxId: 'inbox-b', contactId: randomUUID(), address: 'someone@example.com', minute: 6 });
+      await feed([streams.conversation(other), [recordEvent.linked(old, 'someone@example.com')]]);
+
+      expect(await contact(ann)).toMatchObject({ conversationCount: 2, inboxIds: ['inbox-a', 'inbox-b'], lastActivityAt: at(6) });
+      expect(await contact(older)).toMatchObject({ mergedInto: ann, conversationCount: 0 });
+      expect((await store.readStore.getConversationSummary(late))?.contactId).toBe(ann);
+      expect((await store.readStore.getConversationSummary(other))?.contactId).toBe(ann);
+      expect(await conversationsOfContact('inbox-a', ann)).toEqual([late]);
+      expect(await conversationsOfContact('inbox-b', ann)).toEqual([other]);
+      expect((await records.listContactConversations(ann, undefined, 10)).map((c) => c.id)).toEqual([other, late]);
+    });
+
     it('splits: the conversations of the identity split off move to the new contact, the others stay', async () => {
       const ann = randomUUID();
       const split = randomUUID();

@@ -36,6 +36,9 @@ export const conversationsProjection: SqliteProjection = {
       DROP TABLE IF EXISTS rm_conversations;
       DROP TABLE IF EXISTS view_membership;
       DROP TABLE IF EXISTS view_counts;
+      DROP TABLE IF EXISTS rm_contact_merges;
+      CREATE TABLE rm_contact_merges (from_id TEXT PRIMARY KEY, into_id TEXT NOT NULL);
+      CREATE INDEX rm_contact_merges_by_into ON rm_contact_merges (into_id);
       CREATE TABLE rm_conversations (
         id TEXT PRIMARY KEY,
         inbox_id TEXT NOT NULL,
@@ -114,7 +117,7 @@ function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
     if (event.position <= entry.lastPosition) continue;
     const after = evolveConversationDoc(entry.after, event);
     if (entry.after === null && after === null) continue;
-    entry.after = after;
+    entry.after = after && (event.type === 'ConversationStarted' || event.type === 'ContactLinked') ? withLiveContact(tx, after) : after;
     entry.lastPosition = event.position;
     entry.changed = true;
   }
@@ -164,6 +167,9 @@ function saveConversation(tx: Database, doc: ConversationDoc, position: number):
 }
 
 export const FOLLOW_SQL = {
+  mergeTarget: 'SELECT into_id FROM rm_contact_merges WHERE from_id = ?',
+  recordMerge: 'INSERT INTO rm_contact_merges (from_id, into_id) VALUES (?, ?) ON CONFLICT (from_id) DO UPDATE SET into_id = excluded.into_id',
+  collapseMerges: 'UPDATE rm_contact_merges SET into_id = ? WHERE into_id = ?',
   merge: `UPDATE rm_conversations SET contact_id = ?, doc = json_set(doc, '$.contact.id', ?) WHERE contact_id = ?`,
   split: `UPDATE rm_conversations SET contact_id = ?, doc = json_set(doc, '$.contact.id', ?) WHERE contact_id = ? AND contact_identity = ?`,
   ticketStatus: `UPDATE rm_conversations SET doc = json_set(doc, '$.ticket.status', ?) WHERE ticket_id = ?`,
@@ -178,8 +184,11 @@ export const FOLLOW_SQL = {
 function followRecord(tx: Database, event: RecordedEvent): void {
   switch (event.type) {
     case 'ContactMerged': {
-      const into = (event.data as ContactMerged['data']).intoContactId;
-      statement(tx, FOLLOW_SQL.merge).run(into, into, idFromStream(event.streamId, 'contact-'));
+      const from = idFromStream(event.streamId, 'contact-');
+      const into = liveContactId(tx, (event.data as ContactMerged['data']).intoContactId);
+      statement(tx, FOLLOW_SQL.recordMerge).run(from, into);
+      statement(tx, FOLLOW_SQL.collapseMerges).run(into, from);
+      statement(tx, FOLLOW_SQL.merge).run(into, into, from);
       return;
     }
     case 'ContactIdentityRemoved': {
@@ -269,4 +278,19 @@ function addToCount(tx: Database, row: MembershipRow, delta: 1 | -1): void {
   if (delta < 0) {
     statement(tx, 'DELETE FROM view_counts WHERE inbox_id = ? AND view_id = ? AND agent_id = ? AND count <= 0').run(row.inboxId, row.viewId, row.agentId);
   }
+}
+
+/** The contact merged contacts point to (merges are kept collapsed: one lookup). */
+function liveContactId(tx: Database, contactId: string): string {
+  return (statement(tx, FOLLOW_SQL.mergeTarget).pluck().get(contactId) as string | undefined) ?? contactId;
+}
+
+/**
+ * A conversation started for, or linked to, a contact already merged away (the message was
+ * resolved against read models the merge had not reached yet) belongs to the contact merged into.
+ */
+function withLiveContact(tx: Database, doc: ConversationDoc): ConversationDoc {
+  if (!doc.contact) return doc;
+  const id = liveContactId(tx, doc.contact.id);
+  return id === doc.contact.id ? doc : { ...doc, contact: { ...doc.contact, id } };
 }

@@ -173,6 +173,7 @@ export const RECORDS_PROJECTION_SQL = {
   conversation: 'SELECT contact_id, identity_key, inbox_id, channel, last_activity_at FROM rec_conversations WHERE id = ?',
   insertConversation: `INSERT INTO rec_conversations (id, contact_id, identity_key, inbox_id, channel, last_activity_at) VALUES (?, ?, ?, ?, ?, NULL)
      ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, identity_key = excluded.identity_key, inbox_id = excluded.inbox_id, channel = excluded.channel`,
+  mergeTarget: 'SELECT merged_into FROM rec_contacts WHERE id = ?',
   conversationActivity: 'UPDATE rec_conversations SET last_activity_at = ? WHERE id = ?',
   contactActivity: `UPDATE rec_contacts SET last_activity_at = ?, activity_key = ? WHERE id = ? AND (last_activity_at IS NULL OR last_activity_at < ?)`,
   linkConversation: 'UPDATE rec_conversations SET contact_id = ?, identity_key = ? WHERE id = ?',
@@ -234,8 +235,9 @@ interface ConversationRow {
 const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
   ConversationStarted(tx, event, data) {
     const key = identityKey(identityOf(data.channel, data.contact.address));
-    statement(tx, RECORDS_PROJECTION_SQL.insertConversation).run(data.conversationId, data.contact.id, key, data.inboxId, data.channel);
-    holdConversation(tx, data.contact.id, data.inboxId);
+    const contactId = liveContact(tx, data.contact.id);
+    statement(tx, RECORDS_PROJECTION_SQL.insertConversation).run(data.conversationId, contactId, key, data.inboxId, data.channel);
+    holdConversation(tx, contactId, data.inboxId);
   },
   MessageReceived(tx, event, data) {
     activity(tx, event, normalizeTime(data.receivedAt));
@@ -247,10 +249,11 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
     const id = conversationIdOf(event);
     const row = conversation(tx, id);
     if (!row) return;
-    statement(tx, RECORDS_PROJECTION_SQL.linkConversation).run(data.contactId, identityKey(identityOf(row.channel, data.address)), id);
-    statement(tx, RECORDS_PROJECTION_SQL.ticketContactOfConversation).run(data.contactId, id);
-    holdConversation(tx, data.contactId, row.inbox_id);
-    if (row.contact_id && row.contact_id !== data.contactId) refreshFacts(tx, row.contact_id);
+    const contactId = liveContact(tx, data.contactId);
+    statement(tx, RECORDS_PROJECTION_SQL.linkConversation).run(contactId, identityKey(identityOf(row.channel, data.address)), id);
+    statement(tx, RECORDS_PROJECTION_SQL.ticketContactOfConversation).run(contactId, id);
+    holdConversation(tx, contactId, row.inbox_id);
+    if (row.contact_id && row.contact_id !== contactId) refreshFacts(tx, row.contact_id);
   },
   ContactUnlinked(tx, event) {
     const id = conversationIdOf(event);
@@ -325,7 +328,7 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
   },
   ContactMerged(tx, event, data) {
     const from = contactIdOf(event);
-    const into = data.intoContactId;
+    const into = liveContact(tx, data.intoContactId);
     statement(tx, RECORDS_PROJECTION_SQL.stub).run(from);
     statement(tx, RECORDS_PROJECTION_SQL.stub).run(into);
     statement(tx, RECORDS_PROJECTION_SQL.mergeTickets).run(into, from);
@@ -465,6 +468,22 @@ function contactIdOf(event: RecordedEvent): string {
 function occurredAt(event: RecordedEvent): string {
   return normalizeTime(event.metadata.occurredAt);
 }
+
+/**
+ * The contact a conversation event naming `contactId` belongs to: the contact it was merged into
+ * when it was (an inbound message resolved against read models a merge had not reached yet).
+ */
+export function liveContact(tx: Database, contactId: string): string {
+  let id = contactId;
+  for (let hops = 0; hops < MAX_MERGE_HOPS; hops++) {
+    const into = statement(tx, RECORDS_PROJECTION_SQL.mergeTarget).pluck().get(id) as string | null | undefined;
+    if (!into) return id;
+    id = into;
+  }
+  return id;
+}
+
+const MAX_MERGE_HOPS = 16;
 
 function conversation(tx: Database, id: string): ConversationRow | null {
   return (statement(tx, RECORDS_PROJECTION_SQL.conversation).get(id) as ConversationRow | undefined) ?? null;

@@ -7,6 +7,7 @@ import { normalizeTime } from '../conversation-summary';
 import type { SqliteProjection } from '../projection';
 import { ftsWords, SEARCH_TOKENIZE } from './fts-tokenizer';
 import { idFromStream, statement } from './statements';
+import { ERASED_ADDRESS } from '../../application/privacy/personal-fields';
 
 /**
  * Full-text search and the filter columns of `GET /api/conversations` (docs/design.md rule 2).
@@ -66,6 +67,7 @@ const HANDLED = [
   'ContactUnlinked',
   'ContactLinked',
   'ContactEmailProvided',
+  'PersonalDataErased',
 ] as const satisfies readonly ConversationEventType[];
 /** A contact merged into another or an identity split off: the contactId filter follows (by the indexed contact_id). */
 const RECORD_EVENTS: readonly string[] = ['ContactMerged', 'ContactIdentityRemoved'];
@@ -91,6 +93,9 @@ export const searchProjection: SqliteProjection = {
       DROP TABLE IF EXISTS ${SEARCH_TEXT_TABLE};
       DROP TABLE IF EXISTS ${SEARCH_CONVERSATIONS_TABLE};
       DROP TABLE IF EXISTS ${SEARCH_WORDS_TABLE};
+      DROP TABLE IF EXISTS search_contact_merges;
+      CREATE TABLE search_contact_merges (from_id TEXT PRIMARY KEY, into_id TEXT NOT NULL);
+      CREATE INDEX search_contact_merges_by_into ON search_contact_merges (into_id);
       CREATE TABLE ${SEARCH_CONVERSATIONS_TABLE} (
         k INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
@@ -156,6 +161,11 @@ function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
   saveBatch(tx, batch);
 }
 
+/** The contact a merged contact points to (merges kept collapsed: one lookup); a conversation naming a merged contact is the live one's. */
+function liveContactId(tx: Database, contactId: string): string {
+  return (statement(tx, SQL.mergeTarget).pluck().get(contactId) as string | undefined) ?? contactId;
+}
+
 function saveBatch(tx: Database, batch: Batch): void {
   for (const { row, changes, position } of batch.changes.values()) saveChanges(tx, row.k, changes, position);
   batch.changes.clear();
@@ -164,7 +174,10 @@ function saveBatch(tx: Database, batch: Batch): void {
 function followContact(tx: Database, event: RecordedEvent): void {
   const from = idFromStream(event.streamId, 'contact-');
   if (event.type === 'ContactMerged') {
-    statement(tx, SQL.mergeContact).run((event.data as ContactMerged['data']).intoContactId, from);
+    const into = liveContactId(tx, (event.data as ContactMerged['data']).intoContactId);
+    statement(tx, SQL.recordMerge).run(from, into);
+    statement(tx, SQL.collapseMerges).run(into, from);
+    statement(tx, SQL.mergeContact).run(into, from);
     return;
   }
   const data = event.data as ContactIdentityRemoved['data'];
@@ -213,9 +226,13 @@ const SQL = {
   start: `INSERT INTO ${SEARCH_CONVERSATIONS_TABLE}
        (k, id, inbox_id, status, channel, origin, contact_id, contact_identity, assignee, filtered, trashed, last_received_at, subject, next_seq, last_position)
      VALUES (?, ?, ?, 'open', ?, ?, ?, ?, 'none', 0, 0, ?, ?, 1, ?)`,
+  mergeTarget: 'SELECT into_id FROM search_contact_merges WHERE from_id = ?',
+  recordMerge: 'INSERT INTO search_contact_merges (from_id, into_id) VALUES (?, ?) ON CONFLICT (from_id) DO UPDATE SET into_id = excluded.into_id',
+  collapseMerges: 'UPDATE search_contact_merges SET into_id = ? WHERE into_id = ?',
   mergeContact: `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET contact_id = ? WHERE contact_id = ?`,
   splitContact: `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET contact_id = ? WHERE contact_id = ? AND contact_identity = ?`,
   deleteTexts: `DELETE FROM ${SEARCH_TEXT_TABLE} WHERE rowid BETWEEN (? << ${SEQ_BITS}) AND (? << ${SEQ_BITS}) + ${MAX_SEQ}`,
+  eraseSubject: `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET subject = '' WHERE k = ?`,
   deleteConversation: `DELETE FROM ${SEARCH_CONVERSATIONS_TABLE} WHERE k = ?`,
   deleteConversationText: `DELETE FROM ${SEARCH_TEXT_TABLE} WHERE rowid = (? << ${SEQ_BITS})`,
   indexConversation: `INSERT INTO ${SEARCH_TEXT_TABLE} (rowid, subject, contact, body) VALUES (? << ${SEQ_BITS}, ?, ?, '')`,
@@ -238,7 +255,18 @@ function start(tx: Database, batch: Batch, id: string, event: RecordedEvent): Ro
   const k = event.position;
   const lastReceivedAt = normalizeTime(data.startedAt);
   const identity = identityKey(identityOf(data.channel, data.contact.address));
-  statement(tx, SQL.start).run(k, id, data.inboxId, data.channel, data.origin, data.contact.id, identity, lastReceivedAt, data.subject, event.position);
+  statement(tx, SQL.start).run(
+    k,
+    id,
+    data.inboxId,
+    data.channel,
+    data.origin,
+    liveContactId(tx, data.contact.id),
+    identity,
+    lastReceivedAt,
+    data.subject,
+    event.position,
+  );
   indexConversation(tx, batch, k, data.subject, [data.contact.name ?? '', data.contact.address].join(' ').trim());
   return { k, channel: data.channel, origin: data.origin, last_received_at: lastReceivedAt, subject: data.subject, next_seq: 1, last_position: event.position };
 }
@@ -299,11 +327,21 @@ const handlers: { [T in Exclude<Handled, 'ConversationStarted'>]: Handler<T> } =
   },
   // The conversation's contact text becomes the linked contact's name and address (the contact email row stays).
   ContactLinked(tx, batch, row, data, changes) {
-    changes.contact_id = data.contactId;
+    changes.contact_id = liveContactId(tx, data.contactId);
     changes.contact_identity = identityKey(identityOf(row.channel, data.address));
     statement(tx, SQL.deleteConversationText).run(row.k);
     indexConversation(tx, batch, row.k, row.subject, [data.name ?? '', data.address].join(' ').trim());
     releaseWords(tx, batch, row.k);
+  },
+  // The contact was erased (docs/privacy.md): none of the conversation's words stay searchable. The
+  // rows match a rebuild from the redacted log, which indexes the same empty texts.
+  PersonalDataErased(tx, batch, row, _data, changes) {
+    statement(tx, SQL.deleteTexts).run(row.k, row.k);
+    statement(tx, SQL.eraseSubject).run(row.k);
+    row.subject = '';
+    indexConversation(tx, batch, row.k, '', '');
+    releaseWords(tx, batch, row.k);
+    changes.contact_identity = identityKey(identityOf(row.channel, ERASED_ADDRESS));
   },
   // Searching for the address a chat visitor gave finds their conversation (rule 2: the contact's address).
   ContactEmailProvided(tx, batch, row, data) {
