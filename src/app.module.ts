@@ -61,6 +61,7 @@ import { ViewsController } from './infrastructure/http/controllers/views.control
 import { ContactsController, ConversationContactController } from './infrastructure/http/controllers/contacts.controller';
 import { CompaniesController } from './infrastructure/http/controllers/companies.controller';
 import { RecordSettingsController } from './infrastructure/http/controllers/record-settings.controller';
+import { TicketsController } from './infrastructure/http/controllers/tickets.controller';
 import { METRICS_ACCESS, MetricsController } from './infrastructure/metrics/metrics.controller';
 import { ParleyMetrics } from './infrastructure/metrics/parley-metrics';
 import type { Storage } from './infrastructure/storage/storage';
@@ -205,6 +206,7 @@ export class AppModule {
         ConversationContactController,
         CompaniesController,
         RecordSettingsController,
+        TicketsController,
         ...webControllers,
         ...notificationControllers,
       ],

@@ -69,6 +69,7 @@ import { SendNotificationEmailJob } from './notifications/send-notification-emai
 import { botCommandHandlers, botJobHandlers, botProcessManagers, botQueryHandlers } from './bots/bot-parts';
 import { GetAgentReportHandler } from './reports/agent-report.handler';
 import { contactCommandHandlers, contactProcessManagers, contactQueryHandlers, contactServices } from './contacts/contact-parts';
+import { ticketCommandHandlers, ticketProcessManagers, ticketQueryHandlers, ticketServices } from './tickets/ticket-parts';
 import { webhookBotCommandHandlers, webhookBotJobHandlers, webhookBotProcessManagers, webhookBotQueryHandlers } from './bots/webhook-bot-parts';
 
 /** Every command handler of the application, in one list (CONTRIBUTING.md "Application": a module lists its handlers in one array). */
@@ -108,6 +109,7 @@ export const commandHandlers = [
   ...botCommandHandlers,
   ...webhookBotCommandHandlers,
   ...contactCommandHandlers,
+  ...ticketCommandHandlers,
 ];
 
 export const queryHandlers = [
@@ -137,6 +139,7 @@ export const queryHandlers = [
   GetAgentReportHandler,
   ...webhookBotQueryHandlers,
   ...contactQueryHandlers,
+  ...ticketQueryHandlers,
 ];
 
 export const processManagers = [
@@ -157,10 +160,11 @@ export const processManagers = [
   ...webhookBotProcessManagers,
   FlowBotRuns,
   ...contactProcessManagers,
+  ...ticketProcessManagers,
 ];
 
 /** Application services that are neither handlers nor process managers (injected into handlers). */
-export const applicationServices = [...contactServices];
+export const applicationServices = [...contactServices, ...ticketServices];
 
 /** Job types the application handles (registered with the job queue at start-up). */
 export const jobHandlers = [

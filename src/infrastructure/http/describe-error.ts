@@ -103,6 +103,9 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'view-not-yours', template: 'only the agent who created custom view "{{name}}" or an admin can change or delete it' },
   { code: 'assignee-unknown', template: 'assignee "{{agentId}}" is not an agent of this account' },
   { code: 'assignee-no-access', template: 'assignee "{{name}}" ({{agentId}}) has no access to inbox "{{inbox}}"; add them to its members first' },
+  { code: 'ticket-unknown', template: 'ticket {{ticketId}} not found' },
+  { code: 'ticket-owner-unknown', template: 'ownerId "{{agentId}}" is not an agent of this account' },
+  { code: 'ticket-owner-no-access', template: 'owner "{{name}}" ({{agentId}}) has no access to inbox "{{inbox}}"; add them to its members first' },
   {
     code: 'inbox-no-email-address',
     template:

@@ -663,6 +663,30 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
   'POST /api/conversations/:id/trash': conversationCommand('trash', 200),
   'POST /api/conversations/:id/restore': conversationCommand('restore', 200, undefined, { prepare: trash }),
   'POST /api/conversations/:id/ticket': conversationCommand('ticket', 201, () => ({ name: 'Follow up' })),
+
+  // ---- the JSON API: tickets ---------------------------------------------------------------------
+  'GET /api/tickets': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/tickets?inboxId=${t.inboxId}&status=new` }), scope: inboxInQuery('inboxId'), allowed: 200, ticket: true }],
+  },
+  'GET /api/tickets/:id': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/tickets/${t.ticketId}` }), scope: { resource: 'ticket', via: 'ticketId' }, allowed: 200, ticket: true }],
+  },
+  'PATCH /api/tickets/:id': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: `/api/tickets/${t.ticketId}`, json: { priority: 'high', status: 'waiting-on-us' } }),
+        scope: { resource: 'ticket', via: 'ticketId' },
+        allowed: 200,
+        ticket: true,
+      },
+    ],
+  },
   'POST /api/conversations/:id/unlink-contact': conversationCommand('unlink-contact', 200),
   'POST /api/conversations/:id/forward': conversationCommand('forward', 201, () => ({ to: 'partner@example.org', note: 'FYI' }), { emailConversation: true }),
   // The probe's conversation came in through the API channel, which keeps no transcripts: the member

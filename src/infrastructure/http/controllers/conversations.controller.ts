@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { GetConversationAtQuery } from '../../../application/audit/audit-queries.handler';
 import { agentContext, type AuthenticatedAgent } from '../../../application/command-handling/command-context';
 import { AddCommentCommand } from '../../../application/conversations/add-comment.handler';
@@ -15,18 +14,20 @@ import { GetReplyOptionsQuery } from '../../../application/conversations/reply-o
 import { SendReplyCommand } from '../../../application/conversations/send-reply.handler';
 import { GetConversationQuery } from '../../../application/queries/inbox-queries.handler';
 import { SendTranscriptCommand } from '../../../application/transcripts/send-transcript.handler';
+import { CreateTicketCommand, type TicketView } from '../../../application/tickets/ticket.messages';
 import type { Assignee } from '../../../domain/shared/types';
 import { CurrentAgent } from '../auth/auth.decorators';
 import { describeError } from '../describe-error';
 import type { Locale } from '../../i18n/i18n';
 import { RequestLocale } from '../../i18n/request-locale';
-import { AssignDto, BulkDto, CloseDto, CommentDto, ReplyDto, TicketDto } from '../dto/conversation.dto';
+import { AssignDto, BulkDto, CloseDto, CommentDto, ReplyDto } from '../dto/conversation.dto';
+import { CreatedTicketResult, CreateTicketDto } from '../dto/ticket.dto';
 import { TranscriptDto } from '../dto/transcript.dto';
 import { etagOf, parseIfMatch } from '../if-match';
 import { parseInstant } from './instant-param';
 import { uuidParam } from './params';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { BulkResult, CommandResult, ConversationDetail, ReplyOptionsView, ReplyResult, TicketResult } from '../dto/responses.dto';
+import { BulkResult, CommandResult, ConversationDetail, ReplyOptionsView, ReplyResult } from '../dto/responses.dto';
 
 /** Every conversation command takes the revision it expects. */
 const IfMatch = () =>
@@ -262,20 +263,22 @@ export class ConversationsController {
     return this.change(id, agent, ifMatch, () => ({ type: 'RestoreConversation', data: {} }));
   }
 
-  @ApiOperation({ summary: 'Create a ticket for the conversation' })
+  @ApiOperation({
+    summary: 'Create a ticket for the conversation',
+    description: 'One ticket per conversation, linked for good. Answers the conversation `{ id, revision }`, the `ticketId` and the `ticket`.',
+  })
   @IfMatch()
-  @ApiCreatedResponse({ type: TicketResult })
+  @ApiCreatedResponse({ type: CreatedTicketResult })
   @Post(':id/ticket')
   @HttpCode(201)
   async ticket(
     @Param('id', uuidParam('id')) id: string,
-    @Body() body: TicketDto,
+    @Body() body: CreateTicketDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentAgent() agent: AuthenticatedAgent,
   ) {
-    const ticketId = randomUUID();
-    const result = await this.change(id, agent, ifMatch, () => ({ type: 'CreateTicket', data: { ticketId, name: body.name } }));
-    return { ...result, ticketId };
+    const ticket: TicketView = await this.commandBus.execute(new CreateTicketCommand(id, { ...body }, this.ctx(agent, ifMatch)));
+    return { id, revision: ticket.conversation.revision, events: ['TicketCreated'], ticketId: ticket.id, ticket };
   }
 
   @ApiOperation({ summary: 'Unlink the contact' })
