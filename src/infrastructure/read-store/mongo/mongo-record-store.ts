@@ -82,14 +82,15 @@ export class MongoRecordStore implements RecordStore {
   }
 
   async listContactConversations(contactId: string, inboxIds: readonly string[] | undefined, limit: number): Promise<ConversationSummary[]> {
-    if (inboxIds !== undefined && inboxIds.length === 0) return [];
+    // MongoDB reads limit(0) as "no limit".
+    if ((inboxIds !== undefined && inboxIds.length === 0) || Math.floor(limit) <= 0) return [];
     return this.query(async () => {
       const filter: QueryFilter<ConversationRecord> = { contactId, trashed: false };
       if (inboxIds !== undefined) filter.inboxId = { $in: [...inboxIds] };
       const records = await this.models.conversations
         .find(filter, { doc: 1 })
         .sort({ lastReceivedAt: -1, k: -1 })
-        .limit(Math.max(0, Math.floor(limit)))
+        .limit(Math.floor(limit))
         .lean<ConversationRecord[]>();
       const docs = records.map((record) => record.doc).filter((doc): doc is ConversationDoc => doc !== undefined);
       const names = await this.names(docs.flatMap((doc) => (doc.assignee?.type === 'agent' ? [doc.assignee.id] : [])));
