@@ -110,6 +110,14 @@ if (missing) {
         'the saved properties',
       );
 
+      // The timeline names who changed which properties, and the conversation that started.
+      await reloadUntil('#contact-timeline', 'Properties changed');
+      const changed = page.locator('#contact-timeline li[data-type="ContactPropertiesChanged"]').first();
+      expect(await textOf(changed)).toContain('Plan');
+      expect(await textOf(changed)).toContain('by Admin');
+      expect(await page.locator('#contact-timeline li[data-type="ConversationStarted"] a').first().getAttribute('href')).toBe(
+        `/inbox?inbox=${inboxId}&conversation=${annConversation}`,
+      );
       await screenshot(page, 'records-contact');
       // The company made from the address's domain lists the contact.
       await reloadUntil('#contact-company-title + p', 'acme');
@@ -184,6 +192,7 @@ if (missing) {
         15_000,
         'the redirect to the merged-into contact',
       );
+      await reloadUntil('#contact-timeline', 'Another contact merged in');
     }, 60_000);
 
     it('lets an admin export a contact and erase it after a confirmation', async () => {

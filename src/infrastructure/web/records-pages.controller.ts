@@ -41,6 +41,7 @@ import {
   companyOptions,
   contactHref,
   contactName,
+  contactPropertyLabels,
   contactRow,
   conversationHref,
   conversationRow,
@@ -337,7 +338,10 @@ export class RecordsPagesController {
         identities: identityRows(contact, locale),
         conversations: contact.conversations.map((c) => conversationRow(c, names, locale)),
         tickets: contact.tickets.map((t) => ticketRow(t, names, agents, locale)),
-        timeline: timelineRows(timeline, locale),
+        timeline: timelineRows(timeline, locale, {
+          conversations: new Map(contact.conversations.map((c) => [c.id, c])),
+          propertyLabels: contactPropertyLabels(customProperties(settings, 'contact'), locale),
+        }),
         merge: {
           q: mergeQ,
           searched: mergeQ !== '',

@@ -191,7 +191,15 @@ export function identityRows(c: ContactRecord, locale: Locale) {
   }));
 }
 
-export function timelineRows(entries: readonly ContactTimelineEntry[], locale: Locale) {
+/** What a timeline entry links to and names beside its type: the conversation, ticket or contact, the properties changed. */
+export interface TimelineContext {
+  /** The contact's conversations by id (their inbox addresses). */
+  conversations: ReadonlyMap<string, { inboxId: string }>;
+  /** Property labels by key (`name`, `custom.plan`), in the reader's language. */
+  propertyLabels: ReadonlyMap<string, string>;
+}
+
+export function timelineRows(entries: readonly ContactTimelineEntry[], locale: Locale, context: TimelineContext) {
   return entries.map((e) => {
     const who =
       e.actor.type === 'agent'
@@ -199,17 +207,48 @@ export function timelineRows(entries: readonly ContactTimelineEntry[], locale: L
         : e.actor.name
           ? e.actor.name
           : locale.t(`records.timeline.actor.${e.actor.type}`);
-    const subjectText = typeof e.details.subject === 'string' ? e.details.subject : typeof e.details.name === 'string' ? e.details.name : '';
+    const text = (key: string) => (typeof e.details[key] === 'string' ? (e.details[key] as string) : '');
+    let detail = text('subject') || text('name');
+    let href: string | null = null;
+    if (e.subject.kind === 'ticket') href = ticketHref(e.subject.id);
+    if (e.subject.kind === 'conversation') {
+      const conversation = context.conversations.get(e.subject.id);
+      href = conversation ? conversationHref({ id: e.subject.id, inboxId: conversation.inboxId }) : null;
+    }
+    if (Array.isArray(e.details.changed)) {
+      detail = (e.details.changed as unknown[]).map((key) => context.propertyLabels.get(String(key)) ?? String(key)).join(', ');
+    }
+    if (typeof e.details.kind === 'string' && e.details.kind !== '' && !detail) {
+      detail = e.details.kind === 'other' ? locale.t('records.identity.other', { channel: '' }).trim() : locale.t(`records.identity.${e.details.kind}`);
+    }
+    const other = text('intoContactId') || text('splitTo') || text('splitFrom');
+    if (other && e.subject.kind === 'contact') {
+      href = contactHref(other);
+      detail ||= locale.t('records.timeline.otherContact');
+    }
     return {
       type: e.type,
       what: TIMELINE_TYPES.has(e.type) ? locale.t(`records.timeline.types.${e.type}`) : e.type,
       who,
       when: locale.formatDate(e.at, 'long'),
       at: e.at,
-      detail: subjectText,
-      href: e.subject.kind === 'ticket' ? ticketHref(e.subject.id) : e.subject.kind === 'contact' ? contactHref(e.subject.id) : null,
+      detail,
+      href,
     };
   });
+}
+
+/** The labels a timeline names changed properties by: the built-in ones and the custom ones of contacts. */
+export function contactPropertyLabels(definitions: readonly PropertyDefinition[], locale: Locale): Map<string, string> {
+  const labels = new Map<string, string>([
+    ['name', locale.t('records.contact.nameLabel')],
+    ['jobTitle', locale.t('records.contact.jobTitle')],
+    ['companyId', locale.t('records.contact.company')],
+    ['emails', locale.t('records.properties.builtIn.contact.emails')],
+    ['phones', locale.t('records.properties.builtIn.contact.phones')],
+  ]);
+  for (const d of definitions) labels.set(`custom.${d.key}`, d.label);
+  return labels;
 }
 
 export function statusOptions(current: string | null, locale: Locale, withAny = false) {
