@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_FREE_MAIL_DOMAINS } from '../../../src/domain/record-settings/record-properties';
 import { MARKER, type Call, type MatrixFixture, type Surface, type Targets } from './fixture';
 
 /** What names something of inbox B in a probe's request; an unknown one of the same kind is its twin. */
@@ -366,6 +367,155 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     access: 'admin',
     surface: 'api',
     probes: [{ call: (t) => ({ url: `/api/agents/${t.spareAgentId}` }), allowed: 200, spareAgent: true }],
+  },
+  // ---- the JSON API: contacts, companies, record settings (docs/contacts.md) -----------------------
+  'GET /api/contacts': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      {
+        call: () => ({ url: '/api/contacts?q=customer' }),
+        scope: { unscoped: "lists only the contacts of the agent's own inboxes (the marker check)" },
+        allowed: 200,
+      },
+    ],
+  },
+  'POST /api/contacts': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: '/api/contacts', json: { name: `Made ${t.unique}` } }),
+        scope: { unscoped: 'a contact made by hand belongs to no inbox yet' },
+        allowed: 201,
+      },
+    ],
+  },
+  'GET /api/contacts/:id': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/contacts/${t.contactId}` }), scope: contactInPath, allowed: 200 }],
+  },
+  'PATCH /api/contacts/:id': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/contacts/${t.contactId}`, json: { jobTitle: 'Buyer' } }), scope: contactInPath, allowed: 200 }],
+  },
+  'POST /api/contacts/:id/merge': {
+    access: 'member',
+    surface: 'api',
+    // Into itself: refused (400) and nothing merged, so the fixture's contact stays for the other probes.
+    probes: [{ call: (t) => ({ url: `/api/contacts/${t.contactId}/merge`, json: { intoContactId: t.contactId } }), scope: contactInPath, allowed: 400 }],
+  },
+  'POST /api/contacts/:id/split': {
+    access: 'member',
+    surface: 'api',
+    // An identity the contact does not hold: refused (400).
+    probes: [
+      { call: (t) => ({ url: `/api/contacts/${t.contactId}/split`, json: { identity: 'email:nobody@parley.test' } }), scope: contactInPath, allowed: 400 },
+    ],
+  },
+  'GET /api/contacts/:id/timeline': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/contacts/${t.contactId}/timeline` }), scope: contactInPath, allowed: 200 }],
+  },
+  'PUT /api/conversations/:id/contact': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: `/api/conversations/${t.conversationId}/contact`, json: { contactId: spareContacts.get(t.unique) ?? randomUUID() } }),
+        scope: conversationInPath,
+        allowed: 200,
+        prepare: spareContact,
+      },
+    ],
+  },
+  'GET /api/companies': {
+    access: 'member',
+    surface: 'api',
+    probes: [{ call: () => ({ url: '/api/companies?q=company' }), scope: { unscoped: 'companies are account-wide' }, allowed: 200 }],
+  },
+  'POST /api/companies': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      { call: (t) => ({ url: '/api/companies', json: { name: `Company ${t.unique}` } }), scope: { unscoped: 'companies are account-wide' }, allowed: 201 },
+    ],
+  },
+  'GET /api/companies/:id': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: `/api/companies/${spareCompanies.get(t.unique) ?? randomUUID()}` }),
+        scope: { unscoped: 'companies are account-wide; their lists show only what the agent reaches' },
+        allowed: 200,
+        prepare: spareCompany,
+      },
+    ],
+  },
+  'PATCH /api/companies/:id': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: `/api/companies/${spareCompanies.get(t.unique) ?? randomUUID()}`, json: { name: `Renamed ${t.unique}` } }),
+        scope: { unscoped: 'companies are account-wide' },
+        allowed: 200,
+        prepare: spareCompany,
+      },
+    ],
+  },
+  'GET /api/record-settings': {
+    access: 'member',
+    surface: 'api',
+    probes: [
+      { call: () => ({ url: '/api/record-settings' }), scope: { unscoped: 'the account-wide property definitions every agent fills in' }, allowed: 200 },
+    ],
+  },
+  'POST /api/record-settings/properties': {
+    access: 'admin',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({
+          url: '/api/record-settings/properties',
+          json: { object: 'contact', key: propertyKey(t), label: `Property ${t.unique}`, type: 'text' },
+        }),
+        allowed: 201,
+      },
+    ],
+  },
+  'PATCH /api/record-settings/properties/:object/:key': {
+    access: 'admin',
+    surface: 'api',
+    probes: [
+      {
+        call: (t) => ({ url: `/api/record-settings/properties/contact/${propertyKey(t)}`, json: { label: `Relabelled ${t.unique}` } }),
+        allowed: 200,
+        prepare: contactProperty,
+      },
+    ],
+  },
+  'DELETE /api/record-settings/properties/:object/:key': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/record-settings/properties/contact/${propertyKey(t)}` }), allowed: 200, prepare: contactProperty }],
+  },
+  'PUT /api/record-settings/card-properties/:object': {
+    access: 'admin',
+    surface: 'api',
+    probes: [
+      { call: () => ({ url: '/api/record-settings/card-properties/contact', json: { keys: ['emails', 'phones', 'company', 'jobTitle'] } }), allowed: 200 },
+    ],
+  },
+  'PUT /api/record-settings/free-mail-domains': {
+    access: 'admin',
+    surface: 'api',
+    // The list out of the box: the other probes' companies stay as they are.
+    probes: [{ call: () => ({ url: '/api/record-settings/free-mail-domains', json: { domains: [...DEFAULT_FREE_MAIL_DOMAINS] } }), allowed: 200 }],
   },
   'GET /api/me': {
     access: 'member',
