@@ -221,6 +221,30 @@ if (missing) {
       expect(await textOf(page.locator('main'))).not.toContain('cara@cara-records.example');
     }, 60_000);
 
+    it('offers a non-admin neither the privacy actions nor the properties settings, and refuses those in their language', async () => {
+      const dirk = { email: `dirk-${Date.now()}@example.com`, password: 'password-123' };
+      const created = await ui.api<{ id: string }>('POST', '/api/agents', { name: 'Dirk Dekker', ...dirk, role: 'agent' });
+      expect(created.status).toBe(201);
+      const inbox = await ui.api<{ memberIds: string[] }>('GET', `/api/inboxes/${inboxId}`);
+      const members = [...(inbox.body.memberIds ?? []), created.body.id];
+      expect((await ui.api('PUT', `/api/inboxes/${inboxId}/members`, { agentIds: members })).status).toBeLessThan(300);
+      const token = await ui.t.login(dirk.email, dirk.password);
+      expect((await ui.api('PUT', '/api/me/preferences', { language: 'nl' }, token)).status).toBeLessThan(300);
+
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+      const dirksPage = await context.newPage();
+      await logIn(dirksPage, ui.baseUrl, dirk.email, dirk.password);
+      await dirksPage.goto(`${ui.baseUrl}/ui/tickets/${ticketId}`);
+      await Promise.all([dirksPage.waitForURL(/\/ui\/contacts\//), dirksPage.click('#ticket-contact-link')]);
+      expect(await textOf(dirksPage.locator('#contact-name'))).toContain('Ann Archer');
+      expect(await dirksPage.locator('#contact-export, #contact-erase, #records-nav-properties').count()).toBe(0);
+
+      const refused = await dirksPage.goto(`${ui.baseUrl}/ui/settings/properties`);
+      expect(refused?.status()).toBe(403);
+      expect(await textOf(dirksPage.locator('body'))).toContain('alleen beheerders kunnen de recordinstellingen beheren');
+      await context.close();
+    }, 60_000);
+
     it('renders the ticket page in Dutch', async () => {
       const res = await ui.api('PUT', '/api/me/preferences', { language: 'nl' });
       expect(res.status).toBeLessThan(300);

@@ -245,7 +245,7 @@ export class RecordsPagesController {
   /** Admins: everything Parley holds about the contact, as a JSON file to hand over. */
   @Get('contacts/:id/export')
   async exportContact(@Param('id', uuidParam('id')) id: string, @CurrentAgent() agent: AuthenticatedAgent, @Res() reply: FastifyReply) {
-    requireAdmin(agent);
+    requireAdmin(agent, 'privacy');
     const document: Record<string, unknown> = await this.queryBus.execute(new ExportContactQuery(agent, id));
     void reply
       .status(200)
@@ -266,7 +266,7 @@ export class RecordsPagesController {
     @Res() reply: FastifyReply,
   ) {
     assertSameOrigin(request);
-    requireAdmin(agent);
+    requireAdmin(agent, 'privacy');
     await this.act(
       reply,
       contactHref(id),
@@ -652,7 +652,7 @@ export class RecordsPagesController {
     @RequestLocale() locale: Locale,
     @Res() reply: FastifyReply,
   ) {
-    requireAdmin(agent);
+    requireAdmin(agent, 'settings');
     await this.renderProperties(query, agent, locale, reply);
   }
 
@@ -665,7 +665,7 @@ export class RecordsPagesController {
     @Res() reply: FastifyReply,
   ) {
     assertSameOrigin(request);
-    requireAdmin(agent);
+    requireAdmin(agent, 'settings');
     await this.act(
       reply,
       PROPERTIES_HREF,
@@ -711,7 +711,7 @@ export class RecordsPagesController {
     @Res() reply: FastifyReply,
   ) {
     assertSameOrigin(request);
-    requireAdmin(agent);
+    requireAdmin(agent, 'settings');
     const target = recordObject(object, locale);
     await this.act(
       reply,
@@ -739,7 +739,7 @@ export class RecordsPagesController {
     @Res() reply: FastifyReply,
   ) {
     assertSameOrigin(request);
-    requireAdmin(agent);
+    requireAdmin(agent, 'settings');
     const target = recordObject(object, locale);
     await this.act(
       reply,
@@ -765,7 +765,7 @@ export class RecordsPagesController {
     @Res() reply: FastifyReply,
   ) {
     assertSameOrigin(request);
-    requireAdmin(agent);
+    requireAdmin(agent, 'settings');
     if (object !== 'contact' && object !== 'ticket') {
       throw new BadRequestException(locale.t('records.errors.badChoice', { field: locale.t('records.properties.object'), value: object }));
     }
@@ -792,7 +792,7 @@ export class RecordsPagesController {
     @Res() reply: FastifyReply,
   ) {
     assertSameOrigin(request);
-    requireAdmin(agent);
+    requireAdmin(agent, 'settings');
     await this.act(
       reply,
       PROPERTIES_HREF,
@@ -934,8 +934,11 @@ export class RecordsPagesController {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PROPERTIES_HREF = '/ui/settings/properties';
 
-function requireAdmin(agent: AuthenticatedAgent): void {
-  if (agent.role !== 'admin') throw new ForbiddenException('only admins may do this');
+/** The refusals are the API's own words, so the error page shows them in the reader's language. */
+const ADMIN_ONLY = { settings: 'only admins can manage record settings', privacy: 'only admins can export or erase a contact' } as const;
+
+function requireAdmin(agent: AuthenticatedAgent, what: keyof typeof ADMIN_ONLY): void {
+  if (agent.role !== 'admin') throw new ForbiddenException(ADMIN_ONLY[what]);
 }
 
 function recordObject(value: string, locale: Locale): RecordObject {
