@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { reportSkippedSuite } from '../support/engines';
-import { chromiumMissing, eventually, launchChromium, logIn, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
+import { chromiumMissing, eventually, launchChromium, logIn, screenshot, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
 
 /**
  * The conversation's right sidebar in a real browser (Chromium) against the real app: the contact
@@ -134,6 +134,7 @@ if (missing) {
       await page.selectOption('#ticket-status-select', 'waiting-on-us');
       await waitForText(flash(), 'Ticket updated.');
       await waitForText(page.locator('#ticket-status'), 'Waiting on us');
+      await screenshot(page, 'sidebar-ticket');
       const ticketHref = (await page.locator('#ticket-view-more').getAttribute('href'))!;
       expect((await ui.api('GET', `/api/tickets/${ticketHref.split('/').pop()}`)).body).toMatchObject({ status: 'waiting-on-us', priority: 'high' });
 
@@ -155,6 +156,7 @@ if (missing) {
       expect(await textOf(page.locator('#other-tickets li'))).toContain('Replace the kettle');
       expect(await page.locator('#other-tickets a').getAttribute('href')).toMatch(/^\/ui\/tickets\/[0-9a-f-]{36}$/);
       expect(await page.locator('#no-other-tickets').count()).toBe(0);
+      await screenshot(page, 'sidebar-other-conversations');
       // This conversation has no ticket: its card offers the form.
       await page.locator('#ticket-form').waitFor();
       await page.locator('#other-conversations a', { hasText: 'Kettle arrived broken' }).click();
