@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { EventStore, NewEvent, RecordedEvent } from '../../src/application/ports/event-store.port';
 import type { RecordStore } from '../../src/application/ports/record-store.port';
 import type { ConversationDoc } from '../../src/projections/conversation-summary';
-import { followedDoc } from '../../src/infrastructure/read-store/mongo/conversations.mongo-projection';
+import { followedDoc, liveContactId } from '../../src/infrastructure/read-store/mongo/conversations.mongo-projection';
 import type { MongoReadModels } from '../../src/infrastructure/read-store/mongo/mongo-models';
 import { createMongoReadSide, type MongoReadSide } from '../../src/infrastructure/read-store/mongo/mongo-read-side';
 import { decodeRecordCursor, encodeRecordCursor, settingsOf } from '../../src/infrastructure/read-store/mongo/mongo-record-store';
@@ -131,6 +131,14 @@ describe('records read model in MongoDB (no server needed)', () => {
     const [c0, c1, c2, c3, c4] = contacts;
     steps.push([`contact-${c1.id}`, recordEvent.merged(c0.id)]);
     steps.push([`contact-${c0.id}`, recordEvent.mergedIn(c1.id, [email(c1.address)], { jobTitle: 'Owner' })]);
+    // Started for, and linked to, the contact merged away (resolved before the merge was projected): contact 0's.
+    const late = randomUUID();
+    steps.push([
+      `conversation-${late}`,
+      e.started({ conversationId: late, inboxId: 'inbox-b', contact: { id: c1.id, address: c1.address }, startedAt: at(45) }),
+    ]);
+    steps.push([`conversation-${late}`, e.received({ receivedAt: at(46), from: { address: c1.address } })]);
+    steps.push([`conversation-${conversations[10].id}`, recordEvent.linked(c1.id, c1.address)]);
     steps.push([`contact-${c2.id}`, recordEvent.identityAdded(email('second@example.com'))]);
     const second = randomUUID();
     steps.push([`conversation-${second}`, e.started({ conversationId: second, inboxId: 'inbox-b', contact: { id: c2.id, address: 'second@example.com' } })]);
@@ -249,7 +257,12 @@ describe('records read model in MongoDB (no server needed)', () => {
     await live.caughtUp();
     const expected = await embeddedRecords(live.recordStore, contactIds, tickets, company);
     // The scenario reaches what it means to: a merge, a split, a link, an erasure.
-    expect(expected.contacts[0]).toMatchObject({ conversationCount: 4, emails: ['person0@example.com', 'person1@example.com'], jobTitle: 'Owner' });
+    expect(expected.contacts[0]).toMatchObject({
+      conversationCount: 6,
+      emails: ['person0@example.com', 'person1@example.com'],
+      jobTitle: 'Owner',
+      lastActivityAt: at(46),
+    });
     expect(expected.contacts[6]).toMatchObject({ conversationCount: 1, lastActivityAt: at(40), inboxIds: ['inbox-b'] });
     expect(expected.contacts[5]).toMatchObject({ erased: true, name: null });
     expect(expected.tickets[4]).toMatchObject({ name: '' });
@@ -315,6 +328,12 @@ describe('records read model in MongoDB (no server needed)', () => {
     expect(followedDoc(doc, event('ticket-t1', 'TicketChanged', { priority: 'high', at: at(2) }))).toBe(doc);
     expect(followedDoc(doc, event('ticket-t2', 'TicketRemoved', { reason: 'conversation-deleted', at: at(3) }))).toBe(doc);
     expect(followedDoc(doc, event('ticket-t1', 'TicketRemoved', { reason: 'conversation-deleted', at: at(3) })).ticket).toBeNull();
+    const merges = new Map([
+      ['older', 'old'],
+      ['old', 'ann'],
+    ]);
+    expect(liveContactId(merges, 'older')).toBe('ann');
+    expect(liveContactId(merges, 'ann')).toBe('ann');
   });
 
   it('answers the defaults before any setting, and refuses a cursor it did not make', () => {

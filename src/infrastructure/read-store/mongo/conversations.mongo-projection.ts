@@ -10,6 +10,7 @@ import { viewMembership } from '../../../projections/views';
 import { writeInOrder } from './guarded-writes';
 import { viewCountId, viewKey, type ConversationRecord, type MessageRecord, type MongoReadModels } from './mongo-models';
 import { idFromStream, type MongoProjection } from './mongo-projection';
+import type { ContactMergeDocument } from './records.mongo-model';
 import { searchWords } from './search-words';
 
 type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
@@ -64,7 +65,7 @@ export const conversationsMongoProjection: MongoProjection = {
   // ticket follow the records (merges, splits, the ticket's status and name), ticketId
   version: 5,
   handles: [...CONVERSATION_EVENT_TYPES, ...RECORD_EVENT_TYPES],
-  owns: ['conversations', 'viewCounts', 'messages', 'comments'],
+  owns: ['conversations', 'viewCounts', 'messages', 'comments', 'contactMerges'],
   async applyBatch(events, models) {
     if (events.length === 0) return;
     const states = await loadStates(
@@ -72,16 +73,22 @@ export const conversationsMongoProjection: MongoProjection = {
       models,
     );
     await loadFollowers(events, states, models);
-    const plan: Plan = { messages: [], comments: [], counters: [] };
+    const merges = await loadMerges(events, models);
+    const plan: Plan = { messages: [], comments: [], counters: [], merges: [] };
     for (const event of events) {
       if (RECORD_EVENTS.has(event.type)) {
-        for (const state of states.values()) if (event.position > state.lastPosition) followRecord(state, event, plan);
+        const followed = event.type === 'ContactMerged' ? recordMerge(event, merges, plan) : event;
+        for (const state of states.values()) if (event.position > state.lastPosition) followRecord(state, followed, plan);
         continue;
       }
       const state = states.get(conversationIdOf(event))!;
       if (event.position <= state.lastPosition) continue; // applied before: redelivered or out of date
       applyEvent(state, event, plan);
+      if ((event.type === 'ConversationStarted' || event.type === 'ContactLinked') && state.doc?.contact) {
+        state.doc = withLiveContact(state.doc, merges);
+      }
     }
+    await writeInOrder(models.contactMerges, plan.merges);
     await writeInOrder(models.messages, plan.messages);
     await writeInOrder(models.comments, plan.comments);
     await writeInOrder(models.viewCounts, plan.counters);
@@ -155,6 +162,67 @@ interface Plan {
   messages: AnyBulkWriteOperation[];
   comments: AnyBulkWriteOperation[];
   counters: AnyBulkWriteOperation[];
+  merges: AnyBulkWriteOperation[];
+}
+
+/** How far a chain of merges is followed (each merge points to the live contact when made, so chains stay short). */
+const MAX_MERGE_HOPS = 16;
+
+/**
+ * The merges of the contacts the batch's conversations name (started for, linked to, merged
+ * into), following each chain to its end: from -> into.
+ */
+async function loadMerges(events: readonly RecordedEvent[], models: MongoReadModels): Promise<Map<string, string>> {
+  const named = new Set<string>();
+  for (const event of events) {
+    if (event.type === 'ConversationStarted') named.add((event.data as DataOf<'ConversationStarted'>).contact.id);
+    else if (event.type === 'ContactLinked') named.add((event.data as DataOf<'ContactLinked'>).contactId);
+    else if (event.type === 'ContactMerged') named.add((event.data as ContactDataOf<'ContactMerged'>).intoContactId);
+  }
+  const merges = new Map<string, string>();
+  const asked = new Set<string>();
+  let next = [...named];
+  for (let hops = 0; next.length > 0 && hops < MAX_MERGE_HOPS; hops++) {
+    for (const id of next) asked.add(id);
+    const found = await models.contactMerges.find({ _id: { $in: next } }).lean<ContactMergeDocument[]>();
+    for (const merge of found) merges.set(merge._id, merge.into);
+    next = [...new Set(found.map((merge) => merge.into))].filter((id) => !asked.has(id));
+  }
+  return merges;
+}
+
+/** The contact merged contacts point to. */
+export function liveContactId(merges: ReadonlyMap<string, string>, contactId: string): string {
+  let id = contactId;
+  for (let hops = 0; hops < MAX_MERGE_HOPS; hops++) {
+    const into = merges.get(id);
+    if (!into) return id;
+    id = into;
+  }
+  return id;
+}
+
+/**
+ * A conversation started for, or linked to, a contact already merged away (the message was
+ * resolved against read models the merge had not reached yet) belongs to the contact merged into.
+ */
+function withLiveContact(doc: ConversationDoc, merges: ReadonlyMap<string, string>): ConversationDoc {
+  if (!doc.contact) return doc;
+  const id = liveContactId(merges, doc.contact.id);
+  return id === doc.contact.id ? doc : { ...doc, contact: { ...doc.contact, id } };
+}
+
+/** Records the merge (into the live end of its chain) and answers the event as the conversations follow it. */
+function recordMerge(event: RecordedEvent, merges: Map<string, string>, plan: Plan): RecordedEvent {
+  const from = idFromStream(event.streamId, 'contact-');
+  const into = liveContactId(merges, (event.data as ContactDataOf<'ContactMerged'>).intoContactId);
+  if (into !== from) {
+    merges.set(from, into);
+    plan.merges.push({
+      updateOne: { filter: { _id: from, lastPosition: { $lt: event.position } }, update: { $set: { into, lastPosition: event.position } }, upsert: true },
+    } as AnyBulkWriteOperation);
+  }
+  return { ...event, data: { ...event.data, intoContactId: into } };
 }
 
 /** One conversation while a batch is applied: what is stored, moved forward event by event. */

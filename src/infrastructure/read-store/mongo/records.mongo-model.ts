@@ -125,6 +125,17 @@ export interface RecordConversationDocument {
   lastPosition: number;
 }
 
+/**
+ * A contact merged away and the contact it went into, as the conversation summaries follow them
+ * (owned by the conversations projection): a conversation started for, or linked to, a merged
+ * contact belongs to the end of its chain.
+ */
+export interface ContactMergeDocument {
+  _id: string;
+  into: string;
+  lastPosition: number;
+}
+
 const Mixed = Schema.Types.Mixed;
 
 function options(collection: string) {
@@ -258,6 +269,13 @@ function recordConversationSchema(): Schema<RecordConversationDocument> {
   return schema;
 }
 
+function contactMergeSchema(): Schema<ContactMergeDocument> {
+  return new Schema<ContactMergeDocument>(
+    { _id: { type: String, required: true }, into: { type: String, required: true }, lastPosition: { type: Number, required: true } },
+    options('contact_merges'),
+  );
+}
+
 export interface RecordModels {
   contacts: Model<ContactDocument>;
   contactIdentities: Model<ContactIdentityDocument>;
@@ -265,6 +283,7 @@ export interface RecordModels {
   tickets: Model<TicketDocument>;
   recordSettings: Model<RecordSettingsDocument>;
   recordConversations: Model<RecordConversationDocument>;
+  contactMerges: Model<ContactMergeDocument>;
 }
 
 export function defineRecordModels(connection: Connection): RecordModels {
@@ -275,6 +294,7 @@ export function defineRecordModels(connection: Connection): RecordModels {
     tickets: connection.model<TicketDocument>('Ticket', ticketSchema()),
     recordSettings: connection.model<RecordSettingsDocument>('RecordSettings', recordSettingsSchema()),
     recordConversations: connection.model<RecordConversationDocument>('RecordConversation', recordConversationSchema()),
+    contactMerges: connection.model<ContactMergeDocument>('ContactMerge', contactMergeSchema()),
   };
 }
 

@@ -27,6 +27,9 @@ type DataOf<T extends AnyEvent['type']> = Extract<AnyEvent, { type: T }>['data']
 /** Identity seq: oldest first, several identities of one event in their order. */
 const SEQ_PER_EVENT = 1000;
 
+/** How far a chain of merges is followed (each merge points to a live contact when made, so chains stay short). */
+const MAX_MERGE_HOPS = 16;
+
 /**
  * The records (contacts, identities, companies, tickets, record settings) on MongoDB: the twin of
  * the embedded records projection, with the same semantics.
@@ -275,8 +278,9 @@ class RecordsBatch {
   async conversationStarted(event: RecordedEvent, data: DataOf<'ConversationStarted'>): Promise<void> {
     const entry = await this.conversations.get(data.conversationId);
     const before = liveContactOf(entry.doc);
+    const contactId = await this.liveContact(data.contact.id);
     const applied = this.conversations.change(entry, event.position, (doc) => {
-      doc.contactId = data.contact.id;
+      doc.contactId = contactId;
       doc.identityKey = identityKey(identityOf(data.channel, data.contact.address));
       doc.inboxId = data.inboxId;
       doc.channel = data.channel;
@@ -284,10 +288,10 @@ class RecordsBatch {
       doc.deleted = false;
     });
     if (!applied) return;
-    if (before !== null && before !== data.contact.id) await this.refreshFacts(before, event.position);
+    if (before !== null && before !== contactId) await this.refreshFacts(before, event.position);
     // A new conversation only adds to its contact: counted without reading the contact's others.
-    const contact = await this.contacts.get(data.contact.id);
-    const known = before === data.contact.id;
+    const contact = await this.contacts.get(contactId);
+    const known = before === contactId;
     this.contacts.change(contact, event.position, (doc) => {
       addInbox(doc, data.inboxId);
       if (!known) doc.conversationCount += 1;
@@ -315,16 +319,17 @@ class RecordsBatch {
     const entry = await this.conversations.find(id);
     if (!entry || entry.doc.deleted) return;
     const before = entry.doc.contactId;
+    const contactId = await this.liveContact(data.contactId);
     const applied = this.conversations.change(entry, event.position, (doc) => {
-      doc.contactId = data.contactId;
+      doc.contactId = contactId;
       doc.identityKey = identityKey(identityOf(doc.channel, data.address));
     });
     if (!applied) return;
-    await this.ticketsOfConversationTo(id, data.contactId, event.position);
-    const contact = await this.contacts.get(data.contactId);
+    await this.ticketsOfConversationTo(id, contactId, event.position);
+    const contact = await this.contacts.get(contactId);
     this.contacts.change(contact, event.position, (doc) => addInbox(doc, entry.doc.inboxId));
-    await this.refreshFacts(data.contactId, event.position);
-    if (before && before !== data.contactId) await this.refreshFacts(before, event.position);
+    await this.refreshFacts(contactId, event.position);
+    if (before && before !== contactId) await this.refreshFacts(before, event.position);
   }
 
   async contactUnlinked(event: RecordedEvent): Promise<void> {
@@ -415,7 +420,7 @@ class RecordsBatch {
 
   async contactMerged(event: RecordedEvent, data: DataOf<'ContactMerged'>): Promise<void> {
     const from = contactIdOf(event);
-    const into = data.intoContactId;
+    const into = await this.liveContact(data.intoContactId);
     const source = await this.contacts.get(from);
     const target = await this.contacts.get(into);
     const { position } = event;
@@ -565,6 +570,20 @@ class RecordsBatch {
   }
 
   // ---- shared steps ------------------------------------------------------------------------------
+
+  /**
+   * The contact a conversation event naming `contactId` belongs to: the contact it was merged into
+   * when it was (an inbound message resolved against read models a merge had not reached yet).
+   */
+  private async liveContact(contactId: string): Promise<string> {
+    let id = contactId;
+    for (let hops = 0; hops < MAX_MERGE_HOPS; hops++) {
+      const into = (await this.contacts.find(id))?.doc.mergedInto;
+      if (!into) return id;
+      id = into;
+    }
+    return id;
+  }
 
   private async holdIdentity(contactId: string, identity: ContactIdentity, position: number, index: number): Promise<void> {
     const entry = await this.identities.get(identityKey(identity));
