@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ContactResolver } from '../../src/application/contacts/contact-resolver';
 import { inbound, startTestApp, type TestApp } from '../support/app-harness';
 
 /**
@@ -104,6 +105,8 @@ describe('contacts over HTTP', () => {
     it('a later message from either identity lands on the merged contact', async () => {
       expect((await ingest({ from: { address: phone } })).contactId).toBe(ann.contactId);
       expect((await ingest({ from: { address: 'ann@acme.test' } })).contactId).toBe(ann.contactId);
+      // Where the identity index has no answer yet (a read model behind), the merged contact's own stream points the way.
+      expect(await t.app.get(ContactResolver).follow(caller.contactId)).toBe(ann.contactId);
     });
 
     it('split gives the identity a contact of its own, for its existing and its new conversations', async () => {
