@@ -187,6 +187,14 @@ if (missing) {
       expect(await textOf(page.locator('#ticket-status'))).toBe('Waiting on us');
       const ticketId = (await page.locator('#ticket-view-more').getAttribute('href'))!.split('/').pop();
       expect((await ui.api('GET', `/api/tickets/${ticketId}`)).body.status).toBe('waiting-on-us');
+      // Once the ticket is closed from its card, Close no longer asks about it.
+      await page.click('#reopen-btn');
+      await waitForText(page.locator('#status-tag'), 'Open');
+      expect(await page.locator('#close-menu').count()).toBe(1);
+      await page.selectOption('#ticket-status-select', 'closed');
+      await waitForText(page.locator('#ticket-status'), 'Closed');
+      expect(await page.locator('#close-menu').count()).toBe(0);
+      expect(await page.locator('button#close-btn').count()).toBe(1);
     });
 
     it('shows the cards in Dutch', async () => {
@@ -195,7 +203,9 @@ if (missing) {
       await logIn(nl, ui.baseUrl);
       await openConversation(first, nl);
       expect(await textOf(nl.locator('#ticket-view-more'))).toBe('Meer bekijken');
-      expect(await textOf(nl.locator('#ticket-status'))).toBe('Wacht op ons');
+      expect(await textOf(nl.locator('#ticket-status'))).toBe('Gesloten');
+      expect(await nl.locator('#ticket-status-select option:checked').innerText()).toBe('Gesloten');
+      expect(await nl.locator('#ticket-status-select option[value="waiting-on-us"]').innerText()).toBe('Wacht op ons');
       expect(await textOf(nl.locator('#view-contact'))).toBe('Contact bekijken');
       expect(await textOf(nl.locator('#contact-props .card-prop[data-key="emails"] dt'))).toBe('E-mailadressen');
       expect(await textOf(nl.locator('#other-tickets-title'))).toBe('Andere tickets');

@@ -148,6 +148,6 @@ export class InboxPresenter {
       inboxAddress: inbox?.emailAddress ?? null,
       agentAddresses: teammates.map((a) => a.email),
     });
-    return { locale, thread: { ...thread, replyBox }, sidebar };
+    return { locale, thread: { ...thread, replyBox, ticketOpen: thread.ticketOpen && !sidebar.ticketClosed }, sidebar };
   }
 }

@@ -89,6 +89,8 @@ export class SidebarPresenter {
       otherTickets: otherTickets.map((t) => ticketLink(t, locale)),
       hasOtherTickets: otherTickets.length > 0,
       cardChooser: admin ? this.cardChooser(settings, locale) : null,
+      // A ticket closed on its own (from its card or page) no longer makes Close ask about it.
+      ticketClosed: ticket?.status === 'closed',
     };
   }
 
