@@ -85,7 +85,16 @@ describe('thread read model in MongoDB: receipts, reactions, fields, templates (
   function models(documents: Map<string, Doc>): MongoReadModels {
     const none = { bulkWrite: async () => undefined };
     const conversations = { find: () => ({ lean: async () => [] }), bulkWrite: async () => undefined };
-    return { ...side.models, messages: inMemoryMessages(documents), comments: none, viewCounts: none, conversations } as unknown as MongoReadModels;
+    // No contact was merged: the summaries' merge lookup finds nothing.
+    const contactMerges = { find: () => ({ lean: async () => [] }), bulkWrite: async () => undefined };
+    return {
+      ...side.models,
+      messages: inMemoryMessages(documents),
+      comments: none,
+      viewCounts: none,
+      conversations,
+      contactMerges,
+    } as unknown as MongoReadModels;
   }
 
   function history(): { events: RecordedEvent[]; id: string } {
