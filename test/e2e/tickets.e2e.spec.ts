@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { EVENT_STORE, type EventStore } from '../../src/application/ports/event-store.port';
+import { streams } from '../../src/application/streams';
 import { inbound, startTestApp, type Response, type TestApp } from '../support/app-harness';
 import { until } from '../support/meta-e2e';
 
@@ -254,6 +257,9 @@ describe('tickets over HTTP', () => {
     await until('the ticket record to be removed', async () => !(await list('limit=100')).includes(ticket.id));
     expect((await api('GET', `/api/tickets/${ticket.id}`, mia)).status).toBe(404);
     expect((await patch(ticket.id, { name: 'Back?' })).status).toBe(404);
+    // The ticket's own stream is deleted for good once its TicketRemoved was projected.
+    const store = t.app.get<EventStore>(EVENT_STORE);
+    await until('the ticket stream to be deleted', async () => (await store.readStream(streams.ticket(ticket.id))).length === 0);
     const history = await api('GET', `/api/conversations/${conversationId}/history`, admin);
     expect(history.body.events).toEqual(
       expect.arrayContaining([expect.objectContaining({ type: 'TicketDeleted', data: { ticketId: ticket.id, reason: 'sender-blocked' } })]),
@@ -276,6 +282,28 @@ describe('tickets over HTTP', () => {
     await until('the ticket record to be removed', async () => !(await list('limit=100')).includes(ticket.id));
     expect((await api('GET', `/api/tickets/${ticket.id}`, mia)).status).toBe(404);
     expect((await api('GET', `/api/tickets/${ticket.id}`, admin)).status).toBe(404);
+    const store = t.app.get<EventStore>(EVENT_STORE);
+    await until('the ticket stream to be deleted', async () => (await store.readStream(streams.ticket(ticket.id))).length === 0);
+  });
+
+  it('a ticket its conversation recorded before tickets were records gets its record from the process manager', async () => {
+    const conversationId = await ingest();
+    const store = t.app.get<EventStore>(EVENT_STORE);
+    const streamId = streams.conversation(conversationId);
+    const [last] = await store.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+    const ticketId = randomUUID();
+    const metadata = { actor: { type: 'system' as const }, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() };
+    // Only the conversation's event, as Parley wrote it before tickets had streams of their own.
+    await store.append(streamId, [{ id: randomUUID(), type: 'TicketCreated', data: { ticketId, name: 'Made long ago' }, metadata }], {
+      expectedRevision: last.revision,
+    });
+
+    const ticket = await until('the ticket record', async () => {
+      const res = await api<Ticket>('GET', `/api/tickets/${ticketId}`, mia);
+      return res.status === 200 ? res.body : null;
+    });
+    expect(ticket).toMatchObject({ id: ticketId, conversationId, inboxId, name: 'Made long ago', status: 'new', priority: null, ownerId: null, revision: 0 });
+    expect((await patch(ticketId, { priority: 'medium' }, 0)).body).toMatchObject({ priority: 'medium', revision: 1 });
   });
 
   it('an agent outside the inbox gets 404 for its tickets, as for an unknown id, and never sees them listed', async () => {
