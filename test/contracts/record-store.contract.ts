@@ -353,6 +353,26 @@ export function recordStoreContract(name: string, factory: RecordStoreFactory): 
       expect((await records.listContactConversations(split, undefined, 10)).map((c) => c.id)).toEqual([shared]);
     });
 
+    it('splits the same when the new contact is recorded before the identity leaves the old one', async () => {
+      const ann = randomUUID();
+      const split = randomUUID();
+      await feed([streams.contact(ann), [recordEvent.contactCreated(ann, [email('ann@example.com'), phone('+31622222222')], 'Ann')]]);
+      const own = await conversation({ inboxId: 'inbox-a', contactId: ann, address: 'ann@example.com', minute: 1 });
+      const byPhone = await conversation({ inboxId: 'inbox-b', contactId: ann, address: '+31 6 2222 2222', channel: 'whatsapp', minute: 4 });
+
+      await feed(
+        [streams.contact(split), [recordEvent.contactCreated(split, [phone('+31622222222')], undefined, at(31), { source: 'split', splitFrom: ann })]],
+        [streams.contact(ann), [recordEvent.identityRemoved(phone('+31622222222'), split)]],
+      );
+
+      expect(await contact(ann)).toMatchObject({ phones: [], conversationCount: 1 });
+      expect(await contact(split)).toMatchObject({ phones: ['+31622222222'], conversationCount: 1, inboxIds: ['inbox-b'] });
+      expect(await records.findContactIdByIdentity('phone:+31622222222')).toBe(split);
+      expect((await store.readStore.getConversationSummary(byPhone))?.contactId).toBe(split);
+      expect((await store.readStore.getConversationSummary(own))?.contactId).toBe(ann);
+      expect(await conversationsOfContact('inbox-b', split)).toEqual([byPhone]);
+    });
+
     it('links and unlinks a conversation: its contact, the counts and its ticket follow', async () => {
       const ann = randomUUID();
       const bob = randomUUID();

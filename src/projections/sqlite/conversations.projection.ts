@@ -1,15 +1,16 @@
 import type { Database } from 'better-sqlite3';
 import type { RecordedEvent } from '../../application/ports/event-store.port';
-import type { ContactIdentityRemoved, ContactMerged } from '../../domain/contact/contact.events';
+import type { ContactMerged } from '../../domain/contact/contact.events';
 import { identityKey, identityOf } from '../../domain/contact/identity';
 import type { TicketChanged } from '../../domain/ticket/ticket.events';
 import { CONVERSATION_EVENT_TYPES, evolveConversationDoc, type ConversationDoc } from '../conversation-summary';
 import type { SqliteProjection } from '../projection';
 import { viewMembership } from '../views';
+import { splitOf } from './contact-splits';
 import { idFromStream, statement } from './statements';
 
 /** Events of the contact and ticket records that change conversation summaries. */
-const RECORD_EVENT_TYPES: readonly string[] = ['ContactMerged', 'ContactIdentityRemoved', 'TicketChanged', 'TicketRemoved'];
+const RECORD_EVENT_TYPES: readonly string[] = ['ContactCreated', 'ContactMerged', 'ContactIdentityRemoved', 'TicketChanged', 'TicketRemoved'];
 
 /**
  * Conversation summaries plus, per built-in view, a membership index and a count.
@@ -101,6 +102,8 @@ function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
   const pending = new Map<string, Pending>();
   for (const event of events) {
     if (RECORD_EVENT_TYPES.includes(event.type)) {
+      // Most contacts are created without a split: nothing to follow, and the batch stays in memory.
+      if (event.type === 'ContactCreated' && !splitOf(event)) continue;
       // A record's event moves rows the batch may hold in memory: those are written first.
       writePending(tx, pending);
       pending.clear();
@@ -191,10 +194,10 @@ function followRecord(tx: Database, event: RecordedEvent): void {
       statement(tx, FOLLOW_SQL.merge).run(into, into, from);
       return;
     }
+    case 'ContactCreated':
     case 'ContactIdentityRemoved': {
-      const data = event.data as ContactIdentityRemoved['data'];
-      if (!data.splitTo) return;
-      statement(tx, FOLLOW_SQL.split).run(data.splitTo, data.splitTo, idFromStream(event.streamId, 'contact-'), identityKey(data.identity));
+      const split = splitOf(event);
+      if (split) for (const key of split.keys) statement(tx, FOLLOW_SQL.split).run(split.to, split.to, split.from, key);
       return;
     }
     case 'TicketChanged': {

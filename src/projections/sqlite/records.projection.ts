@@ -9,6 +9,7 @@ import type { RecordSettingsEvent } from '../../domain/record-settings/record-se
 import type { TicketEvent } from '../../domain/ticket/ticket.events';
 import { normalizeTime } from '../conversation-summary';
 import type { SqliteProjection } from '../projection';
+import { splitOf } from './contact-splits';
 import { idFromStream, statement } from './statements';
 
 /**
@@ -206,6 +207,7 @@ export const RECORDS_PROJECTION_SQL = {
   erase: `UPDATE rec_contacts SET name = NULL, company_id = NULL, job_title = NULL, custom = '{}', search_text = '', erased = 1,
        updated_at = ?, revision = ? WHERE id = ?`,
   dropIdentitiesOf: 'DELETE FROM rec_identities WHERE contact_id = ?',
+  forgetConversationIdentities: 'UPDATE rec_conversations SET identity_key = NULL WHERE contact_id = ?',
   eraseTicketName: `UPDATE rec_tickets SET name = '' WHERE id = ?`,
   createCompany: `INSERT INTO rec_companies (id, name, sort_name, domain, custom, created_at, updated_at, revision) VALUES (?, ?, ?, ?, '{}', ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name, domain = excluded.domain, revision = excluded.revision`,
@@ -273,6 +275,7 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
 
   ContactCreated(tx, event, data) {
     statement(tx, RECORDS_PROJECTION_SQL.stub).run(data.contactId);
+    followSplit(tx, event);
     statement(tx, RECORDS_PROJECTION_SQL.createContact).run(
       data.name ?? null,
       normalizeTime(data.createdAt),
@@ -294,15 +297,7 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
     const id = contactIdOf(event);
     const key = identityKey(data.identity);
     statement(tx, RECORDS_PROJECTION_SQL.dropIdentity).run(key, id);
-    if (data.splitTo) {
-      const to = data.splitTo;
-      statement(tx, RECORDS_PROJECTION_SQL.stub).run(to);
-      statement(tx, RECORDS_PROJECTION_SQL.splitTickets).run(to, id, key);
-      statement(tx, RECORDS_PROJECTION_SQL.splitInboxes).run(to, id, key);
-      statement(tx, RECORDS_PROJECTION_SQL.splitConversations).run(to, id, key);
-      refreshFacts(tx, id);
-      refreshFacts(tx, to);
-    }
+    followSplit(tx, event);
     touch(tx, event, id);
     refreshSearchText(tx, id);
   },
@@ -368,6 +363,8 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
     statement(tx, RECORDS_PROJECTION_SQL.stub).run(id);
     statement(tx, RECORDS_PROJECTION_SQL.erase).run(normalizeTime(data.at), event.revision, id);
     statement(tx, RECORDS_PROJECTION_SQL.dropIdentitiesOf).run(id);
+    // The identity a conversation's sender address stands for is personal data too.
+    statement(tx, RECORDS_PROJECTION_SQL.forgetConversationIdentities).run(id);
     for (const ticketId of data.ticketIds) statement(tx, RECORDS_PROJECTION_SQL.eraseTicketName).run(ticketId);
   },
 
@@ -487,6 +484,20 @@ const MAX_MERGE_HOPS = 16;
 
 function conversation(tx: Database, id: string): ConversationRow | null {
   return (statement(tx, RECORDS_PROJECTION_SQL.conversation).get(id) as ConversationRow | undefined) ?? null;
+}
+
+/** Moves the conversations (and their tickets and inboxes) of identities split off to the new contact (contact-splits.ts). */
+function followSplit(tx: Database, event: RecordedEvent): void {
+  const split = splitOf(event);
+  if (!split) return;
+  statement(tx, RECORDS_PROJECTION_SQL.stub).run(split.to);
+  for (const key of split.keys) {
+    statement(tx, RECORDS_PROJECTION_SQL.splitTickets).run(split.to, split.from, key);
+    statement(tx, RECORDS_PROJECTION_SQL.splitInboxes).run(split.to, split.from, key);
+    statement(tx, RECORDS_PROJECTION_SQL.splitConversations).run(split.to, split.from, key);
+  }
+  refreshFacts(tx, split.from);
+  refreshFacts(tx, split.to);
 }
 
 /** A conversation joined the contact: its inbox and the counts (the row exists as a stub until the record does). */

@@ -1,10 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import type { RecordedEvent } from '../../application/ports/event-store.port';
-import type { ContactIdentityRemoved, ContactMerged } from '../../domain/contact/contact.events';
+import type { ContactMerged } from '../../domain/contact/contact.events';
 import { identityKey, identityOf } from '../../domain/contact/identity';
 import type { ConversationEvent, ConversationEventType } from '../../domain/conversation/conversation.events';
 import { normalizeTime } from '../conversation-summary';
 import type { SqliteProjection } from '../projection';
+import { splitOf } from './contact-splits';
 import { ftsWords, SEARCH_TOKENIZE } from './fts-tokenizer';
 import { idFromStream, statement } from './statements';
 import { ERASED_ADDRESS } from '../../application/privacy/personal-fields';
@@ -70,7 +71,7 @@ const HANDLED = [
   'PersonalDataErased',
 ] as const satisfies readonly ConversationEventType[];
 /** A contact merged into another or an identity split off: the contactId filter follows (by the indexed contact_id). */
-const RECORD_EVENTS: readonly string[] = ['ContactMerged', 'ContactIdentityRemoved'];
+const RECORD_EVENTS: readonly string[] = ['ContactCreated', 'ContactMerged', 'ContactIdentityRemoved'];
 type Handled = (typeof HANDLED)[number];
 type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
 
@@ -152,6 +153,7 @@ interface Batch {
 function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
   const batch: Batch = { rows: new Map(), changes: new Map(), held: new Map() };
   for (const event of events) {
+    if (event.type === 'ContactCreated' && !splitOf(event)) continue;
     if (RECORD_EVENTS.includes(event.type)) {
       // The rows the batch changed are written first: a merge moves them as stored.
       saveBatch(tx, batch);
@@ -180,8 +182,8 @@ function followContact(tx: Database, event: RecordedEvent): void {
     statement(tx, SQL.mergeContact).run(into, from);
     return;
   }
-  const data = event.data as ContactIdentityRemoved['data'];
-  if (data.splitTo) statement(tx, SQL.splitContact).run(data.splitTo, from, identityKey(data.identity));
+  const split = splitOf(event);
+  if (split) for (const key of split.keys) statement(tx, SQL.splitContact).run(split.to, split.from, key);
 }
 
 function applyEvent(tx: Database, batch: Batch, event: RecordedEvent): void {
