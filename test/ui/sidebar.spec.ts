@@ -163,6 +163,25 @@ if (missing) {
       await waitForText(page.locator('#thread-subject'), 'Kettle arrived broken');
     });
 
+    it("lists the contact's conversation in another inbox; its link opens that inbox", async () => {
+      const sales = (await ui.api('POST', '/api/inboxes', { name: 'Sales' })).body;
+      await ui.receive({ subject: 'A quote for 40 kettles', from: ann, text: 'Can you make us an offer?', inboxId: sales.id });
+      await openConversation(first);
+      const link = page.locator('#other-conversations a', { hasText: 'A quote for 40 kettles' });
+      await eventually(
+        async () => {
+          await page.reload();
+          return (await link.count()) === 1;
+        },
+        10_000,
+        'the conversation of the other inbox listed',
+      );
+      expect(await link.getAttribute('href')).toContain(`inbox=${sales.id}`);
+      await Promise.all([page.waitForURL(new RegExp(`inbox=${sales.id}`)), link.click()]);
+      await waitForText(page.locator('#thread-subject'), 'A quote for 40 kettles');
+      expect(await page.locator('#inbox-switcher option:checked').innerText()).toBe('Sales');
+    });
+
     it('links the conversation to another contact through the picker', async () => {
       const bob = await ui.api('POST', '/api/contacts', { name: 'Bob Jones', emails: [`bob.${suffix}@example.org`] });
       expect(bob.status).toBe(201);
