@@ -195,31 +195,77 @@ if (missing) {
       await reloadUntil('#contact-timeline', 'Another contact merged in');
     }, 60_000);
 
-    it('lets an admin export a contact and erase it after a confirmation', async () => {
-      await ui.receive({ inboxId, from: { address: 'cara@cara-records.example', name: 'Cara Cole' }, subject: 'Forget me' });
-      const cara = await eventually(
+    it('lets an admin relabel and archive a property, choose card properties and edit the free-mail domains; a refusal keeps the form', async () => {
+      await page.goto(`${ui.baseUrl}/ui/settings/properties`);
+      // A key already taken: the page again, the refusal naming the key, the form as typed.
+      await page.selectOption('#define-object', 'contact');
+      await page.fill('#define-key', 'plan');
+      await page.fill('#define-label', 'Plan again');
+      await page.selectOption('#define-type', 'number');
+      await page.click('#define-submit');
+      await waitForText(page.locator('#record-notice'), 'plan');
+      expect(await page.getAttribute('#record-notice', 'role')).toBe('alert');
+      expect(await page.inputValue('#define-label')).toBe('Plan again');
+      expect(await page.inputValue('#define-type')).toBe('number');
+
+      await page.selectOption('#define-object', 'ticket');
+      await page.fill('#define-key', 'tier');
+      await page.fill('#define-label', 'Tier');
+      await page.selectOption('#define-type', 'choice');
+      await page.fill('#define-options', 'Gold, Silver');
+      await Promise.all([page.waitForURL(/done=defined/), page.click('#define-submit')]);
+      await reloadUntil('[data-property="ticket.tier"]', 'tier');
+      expect(await page.inputValue('#property-ticket-tier-options')).toBe('Gold, Silver');
+
+      await page.fill('#property-ticket-tier-label', 'Support tier');
+      await Promise.all([page.waitForURL(/done=saved/), page.click('#property-ticket-tier-save')]);
+      await eventually(
         async () => {
-          await page.goto(`${ui.baseUrl}/ui/contacts?q=cara`);
-          return page.locator('#contacts-table tbody tr[data-contact-id]').first().getAttribute('data-contact-id');
+          await page.reload();
+          return (await page.inputValue('#property-ticket-tier-label')) === 'Support tier';
         },
         15_000,
-        "Cara's contact",
+        'the new label',
       );
-      await page.goto(`${ui.baseUrl}/ui/contacts/${cara}`);
-      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#contact-export')]);
-      expect(download.suggestedFilename()).toBe(`contact-${cara}.json`);
-      const exported = readFileSync(await download.path(), 'utf8');
-      expect(exported).toContain('cara@cara-records.example');
 
-      // The first click only asks; unticked, the browser keeps the form from being sent.
-      await Promise.all([page.waitForURL(/erase=confirm/), page.click('#contact-erase')]);
-      expect(await textOf(page.locator('#erase-form .alert'))).toContain('Cara Cole');
-      await page.check('#erase-confirm');
-      await Promise.all([page.waitForURL(/done=erased/), page.click('#erase-submit')]);
-      await waitForText(page.locator('#record-notice'), 'erased');
-      await reloadUntil('#contact-page', 'Erased contact');
-      expect(await textOf(page.locator('main'))).not.toContain('cara@cara-records.example');
-    }, 60_000);
+      await page.check('#card-ticket-tier');
+      await Promise.all([page.waitForURL(/done=saved/), page.click('#cards-ticket-save')]);
+      await eventually(
+        async () => {
+          await page.reload();
+          return page.isChecked('#card-ticket-tier');
+        },
+        15_000,
+        'the card property chosen',
+      );
+
+      await page.fill('#free-mail-domains', `${await page.inputValue('#free-mail-domains')}\nfree-records.example`);
+      await Promise.all([page.waitForURL(/done=saved/), page.click('#free-mail-save')]);
+      await eventually(
+        async () => {
+          await page.reload();
+          return (await page.inputValue('#free-mail-domains')).split('\n').includes('free-records.example');
+        },
+        15_000,
+        'the free-mail domain kept',
+      );
+
+      // The ticket page offers the choice; archived, the property is gone from the settings and the ticket.
+      await page.goto(`${ui.baseUrl}/ui/tickets/${ticketId}`);
+      expect(await page.locator('#custom-ticket-tier option').allInnerTexts()).toEqual(['—', 'Gold', 'Silver']);
+      await page.goto(`${ui.baseUrl}/ui/settings/properties`);
+      await Promise.all([page.waitForURL(/done=archived/), page.click('#property-ticket-tier-archive')]);
+      await eventually(
+        async () => {
+          await page.reload();
+          return (await page.locator('[data-property="ticket.tier"]').count()) === 0;
+        },
+        15_000,
+        'the property archived',
+      );
+      await page.goto(`${ui.baseUrl}/ui/tickets/${ticketId}`);
+      expect(await page.locator('#custom-ticket-tier').count()).toBe(0);
+    }, 90_000);
 
     it('offers a non-admin neither the privacy actions nor the properties settings, and refuses those in their language', async () => {
       const dirk = { email: `dirk-${Date.now()}@example.com`, password: 'password-123' };
@@ -227,7 +273,8 @@ if (missing) {
       expect(created.status).toBe(201);
       const inbox = await ui.api<{ memberIds: string[] }>('GET', `/api/inboxes/${inboxId}`);
       const members = [...(inbox.body.memberIds ?? []), created.body.id];
-      expect((await ui.api('PUT', `/api/inboxes/${inboxId}/members`, { agentIds: members })).status).toBeLessThan(300);
+      const membersSet = await ui.api('PUT', `/api/inboxes/${inboxId}/members`, { agentIds: members });
+      expect([membersSet.status, membersSet.body]).toEqual([200, expect.objectContaining({})]);
       const token = await ui.t.login(dirk.email, dirk.password);
       expect((await ui.api('PUT', '/api/me/preferences', { language: 'nl' }, token)).status).toBeLessThan(300);
 
@@ -255,5 +302,32 @@ if (missing) {
       expect(await textOf(page.locator('#records-nav-contacts'))).toBe('Contacten');
       expect(await textOf(page.locator('label[for="ticket-priority"] span'))).toBe('Prioriteit');
     }, 30_000);
+
+    it('lets an admin export a contact and erase it after a confirmation', async () => {
+      expect((await ui.api('PUT', '/api/me/preferences', { language: 'en' })).status).toBeLessThan(300);
+      await ui.receive({ inboxId, from: { address: 'cara@cara-records.example', name: 'Cara Cole' }, subject: 'Forget me' });
+      const cara = await eventually(
+        async () => {
+          await page.goto(`${ui.baseUrl}/ui/contacts?q=cara`);
+          return page.locator('#contacts-table tbody tr[data-contact-id]').first().getAttribute('data-contact-id');
+        },
+        15_000,
+        "Cara's contact",
+      );
+      await page.goto(`${ui.baseUrl}/ui/contacts/${cara}`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#contact-export')]);
+      expect(download.suggestedFilename()).toBe(`contact-${cara}.json`);
+      const exported = readFileSync(await download.path(), 'utf8');
+      expect(exported).toContain('cara@cara-records.example');
+
+      // The first click only asks; unticked, the browser keeps the form from being sent.
+      await Promise.all([page.waitForURL(/erase=confirm/), page.click('#contact-erase')]);
+      expect(await textOf(page.locator('#erase-form .alert'))).toContain('Cara Cole');
+      await page.check('#erase-confirm');
+      await Promise.all([page.waitForURL(/done=erased/), page.click('#erase-submit')]);
+      await waitForText(page.locator('#record-notice'), 'erased');
+      await reloadUntil('#contact-page', 'Erased contact');
+      expect(await textOf(page.locator('main'))).not.toContain('cara@cara-records.example');
+    }, 60_000);
   });
 }
