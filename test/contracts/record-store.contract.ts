@@ -296,6 +296,8 @@ export function recordStoreContract(name: string, factory: RecordStoreFactory): 
       expect(await conversationsOfContact('inbox-b', annToo)).toEqual([]);
       expect((await records.listContactConversations(ann, undefined, 10)).map((c) => c.id)).toEqual([byPhone, byEmail]);
       expect((await records.listContactConversations(ann, ['inbox-a'], 10)).map((c) => c.id)).toEqual([byEmail]);
+      expect((await records.listContactConversations(ann, undefined, 1)).map((c) => c.id)).toEqual([byPhone]);
+      expect(await records.listContactConversations(ann, [], 10)).toEqual([]);
       expect(await records.listContactConversations(annToo, undefined, 10)).toEqual([]);
 
       // Later messages of the merged contact's conversation count for the contact it was merged into.
