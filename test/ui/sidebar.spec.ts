@@ -1,6 +1,18 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { reportSkippedSuite } from '../support/engines';
-import { chromiumMissing, eventually, launchChromium, logIn, screenshot, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
+import {
+  chromiumMissing,
+  eventually,
+  launchChromium,
+  logIn,
+  markPage,
+  pageWasNotReloaded,
+  screenshot,
+  startUiApp,
+  textOf,
+  waitForText,
+  type UiApp,
+} from '../support/ui-harness';
 
 /**
  * The conversation's right sidebar in a real browser (Chromium) against the real app: the contact
@@ -135,6 +147,17 @@ if (missing) {
       await waitForText(flash(), 'Ticket updated.');
       await waitForText(page.locator('#ticket-status'), 'Waiting on us');
       await screenshot(page, 'sidebar-ticket');
+      // Renaming: Enter in the name field saves it in place (no page load).
+      await markPage(page);
+      await page.click('#ticket-rename > summary');
+      await page.fill('#ticket-rename-input', 'Replace the kettle and the lid');
+      await page.press('#ticket-rename-input', 'Enter');
+      await waitForText(page.locator('#ticket-name'), 'Replace the kettle and the lid');
+      expect(await pageWasNotReloaded(page)).toBe(true);
+      await page.click('#ticket-rename > summary');
+      await page.fill('#ticket-rename-input', 'Replace the kettle');
+      await page.press('#ticket-rename-input', 'Enter');
+      await eventually(async () => (await textOf(page.locator('#ticket-name'))) === 'Replace the kettle', 10_000, 'the ticket renamed back');
       const ticketHref = (await page.locator('#ticket-view-more').getAttribute('href'))!;
       expect((await ui.api('GET', `/api/tickets/${ticketHref.split('/').pop()}`)).body).toMatchObject({ status: 'waiting-on-us', priority: 'high' });
 
