@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { reportSkippedSuite } from '../support/engines';
-import { chromiumMissing, eventually, launchChromium, logIn, screenshot, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
+import { chromiumMissing, eventually, focusedId, launchChromium, logIn, screenshot, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
 
 /**
  * The record pages in Chromium (docs/web-ui.md, "Contacts, companies and tickets"): an admin adds a
@@ -205,6 +205,7 @@ if (missing) {
       await page.click('#define-submit');
       await waitForText(page.locator('#record-notice'), 'plan');
       expect(await page.getAttribute('#record-notice', 'role')).toBe('alert');
+      expect(await focusedId(page)).toBe('record-notice');
       expect(await page.inputValue('#define-label')).toBe('Plan again');
       expect(await page.inputValue('#define-type')).toBe('number');
 
