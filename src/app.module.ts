@@ -27,6 +27,7 @@ import { TRANSCRIPT_RENDERER } from './application/ports/transcript-renderer.por
 import { HandlebarsTranscriptRenderer } from './infrastructure/transcripts/handlebars-transcript-renderer';
 import { EVENT_STORE, STORED_EVENT_STORE } from './application/ports/event-store.port';
 import { SUBJECT_KEYS } from './application/ports/subject-keys.port';
+import { PrivacyController } from './infrastructure/http/controllers/privacy.controller';
 import { JOB_QUEUE, type JobQueue } from './application/ports/job-queue.port';
 import { APP_LOGGER } from './application/ports/logger.port';
 import { PROCESSOR_CHECKPOINTS } from './application/ports/processor-checkpoints.port';
@@ -204,6 +205,7 @@ export class AppModule {
         MetricsController,
         ContactsController,
         ConversationContactController,
+        PrivacyController,
         CompaniesController,
         RecordSettingsController,
         TicketsController,

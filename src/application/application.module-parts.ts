@@ -69,6 +69,7 @@ import { SendNotificationEmailJob } from './notifications/send-notification-emai
 import { botCommandHandlers, botJobHandlers, botProcessManagers, botQueryHandlers } from './bots/bot-parts';
 import { GetAgentReportHandler } from './reports/agent-report.handler';
 import { contactCommandHandlers, contactProcessManagers, contactQueryHandlers, contactServices } from './contacts/contact-parts';
+import { EraseContactHandler, ExportContactHandler } from './privacy/privacy.handlers';
 import { ticketCommandHandlers, ticketProcessManagers, ticketQueryHandlers, ticketServices } from './tickets/ticket-parts';
 import { webhookBotCommandHandlers, webhookBotJobHandlers, webhookBotProcessManagers, webhookBotQueryHandlers } from './bots/webhook-bot-parts';
 
@@ -110,6 +111,7 @@ export const commandHandlers = [
   ...webhookBotCommandHandlers,
   ...contactCommandHandlers,
   ...ticketCommandHandlers,
+  EraseContactHandler,
 ];
 
 export const queryHandlers = [
@@ -140,6 +142,7 @@ export const queryHandlers = [
   ...webhookBotQueryHandlers,
   ...contactQueryHandlers,
   ...ticketQueryHandlers,
+  ExportContactHandler,
 ];
 
 export const processManagers = [

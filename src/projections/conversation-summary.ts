@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '../application/ports/event-store.port';
 import type { ConversationEvent, ConversationEventType } from '../domain/conversation/conversation.events';
 import { normalizeAddress } from '../domain/shared/address';
+import { ERASED_ADDRESS } from '../application/privacy/personal-fields';
 import type { Assignee, Channel, Party } from '../domain/shared/types';
 
 /**
@@ -103,8 +104,20 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
   TicketDeleted: (doc, data) => (doc.ticket?.id === data.ticketId ? { ...doc, ticket: null } : doc),
   ContactUnlinked: (doc) => ({ ...doc, contact: null }),
   ContactLinked: (doc, data) => ({ ...doc, contact: { id: data.contactId, name: data.name ?? null, address: data.address } }),
-  // TODO(issue 16, read side): drop the personal data of the summary (docs/privacy.md).
-  PersonalDataErased: (doc) => doc,
+  // The contact was erased (docs/privacy.md): every personal value becomes what a rebuild from the
+  // redacted log gives here too, so the live document and a rebuilt one stay equal.
+  PersonalDataErased: (doc) => ({
+    ...doc,
+    contact: doc.contact
+      ? { id: doc.contact.id, name: null, address: ERASED_ADDRESS, ...(doc.contact.language ? { language: doc.contact.language } : {}) }
+      : null,
+    participants: [],
+    subject: '',
+    preview: '',
+    commentPreview: doc.commentPreview === null ? null : '',
+    blockedAddress: doc.blockedAddress === null ? null : ERASED_ADDRESS,
+    ticket: doc.ticket ? { ...doc.ticket, name: '' } : null,
+  }),
   ContactEmailProvided: (doc, data) => (doc.contact ? { ...doc, contact: { ...doc.contact, email: data.address } } : doc),
   BotHandoffRequested: (doc) => doc,
   // Receipts and reactions show in the thread, not in the lists (the thread projection keeps them).

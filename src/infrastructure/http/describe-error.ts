@@ -88,6 +88,8 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'admin-only-inboxes', template: 'only admins can manage inboxes' },
   { code: 'admin-only-connections', template: 'only admins can manage channel connections' },
   { code: 'admin-only-bots', template: 'only admins can manage bots' },
+  { code: 'admin-only-privacy', template: 'only admins can export or erase a contact' },
+  { code: 'erase-confirm', template: 'confirm must repeat the contact id {{contactId}} to erase it, got {{value}}' },
   { code: 'bot-unknown', template: 'bot {{botId}} not found' },
   { code: 'current-password-wrong', template: 'currentPassword is wrong' },
   { code: 'current-password-missing', template: 'currentPassword: required to change your own password' },

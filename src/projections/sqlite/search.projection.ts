@@ -148,6 +148,8 @@ interface Batch {
   changes: Map<number, { row: Row; changes: Changes; position: number }>;
   /** word → a k known to hold it in this transaction (the lowest holder is at or below it). */
   held: Map<string, number>;
+  /** A conversation's texts were erased (PersonalDataErased): the index is rewritten once, at the end of the batch. */
+  erased?: boolean;
 }
 
 function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
@@ -161,6 +163,7 @@ function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
     } else applyEvent(tx, batch, event);
   }
   saveBatch(tx, batch);
+  if (batch.erased) statement(tx, SQL.optimize).run();
 }
 
 /** The contact a merged contact points to (merges kept collapsed: one lookup); a conversation naming a merged contact is the live one's. */
@@ -234,6 +237,8 @@ const SQL = {
   mergeContact: `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET contact_id = ? WHERE contact_id = ?`,
   splitContact: `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET contact_id = ? WHERE contact_id = ? AND contact_identity = ?`,
   deleteTexts: `DELETE FROM ${SEARCH_TEXT_TABLE} WHERE rowid BETWEEN (? << ${SEQ_BITS}) AND (? << ${SEQ_BITS}) + ${MAX_SEQ}`,
+  // A contentless index keeps a deleted row's words in its segments until they merge: rewritten at once after an erasure.
+  optimize: `INSERT INTO ${SEARCH_TEXT_TABLE} (${SEARCH_TEXT_TABLE}) VALUES ('optimize')`,
   eraseSubject: `UPDATE ${SEARCH_CONVERSATIONS_TABLE} SET subject = '' WHERE k = ?`,
   deleteConversation: `DELETE FROM ${SEARCH_CONVERSATIONS_TABLE} WHERE k = ?`,
   deleteConversationText: `DELETE FROM ${SEARCH_TEXT_TABLE} WHERE rowid = (? << ${SEQ_BITS})`,
@@ -339,6 +344,7 @@ const handlers: { [T in Exclude<Handled, 'ConversationStarted'>]: Handler<T> } =
   // rows match a rebuild from the redacted log, which indexes the same empty texts.
   PersonalDataErased(tx, batch, row, _data, changes) {
     statement(tx, SQL.deleteTexts).run(row.k, row.k);
+    batch.erased = true;
     statement(tx, SQL.eraseSubject).run(row.k);
     row.subject = '';
     indexConversation(tx, batch, row.k, '', '');

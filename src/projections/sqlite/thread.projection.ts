@@ -5,6 +5,9 @@ import type { SqliteProjection } from '../projection';
 import { withReaction } from '../thread-receipts';
 import type { ReactionView } from '../../application/ports/read-store.port';
 import { idFromStream, statement } from './statements';
+import { ERASED_ADDRESS, redactedValue } from '../../application/privacy/personal-fields';
+
+const ERASED_FILENAME = redactedValue('filename') as string;
 
 type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
 
@@ -29,6 +32,7 @@ export const threadProjection: SqliteProjection = {
     'ReactionReceived',
     'CommentAdded',
     'ConversationDeleted',
+    'PersonalDataErased',
   ],
   reset(tx) {
     tx.exec(`
@@ -95,6 +99,7 @@ const handlers: {
       | 'ReactionReceived'
       | 'CommentAdded'
       | 'ConversationDeleted'
+      | 'PersonalDataErased'
   ]: Handler<T>;
 } = {
   MessageReceived(tx, conversationId, { data, position }) {
@@ -169,6 +174,39 @@ const handlers: {
   ConversationDeleted(tx, conversationId) {
     statement(tx, 'DELETE FROM rm_messages WHERE conversation_id = ?').run(conversationId);
     statement(tx, 'DELETE FROM rm_comments WHERE conversation_id = ?').run(conversationId);
+  },
+  // The contact was erased (docs/privacy.md): each row keeps its shape, its personal values become
+  // what a rebuild from the redacted log writes, so live and rebuilt rows stay equal.
+  PersonalDataErased(tx, conversationId) {
+    const rows = statement(tx, 'SELECT id, from_party, attachments, template, reactions FROM rm_messages WHERE conversation_id = ?').all(
+      conversationId,
+    ) as Array<{
+      id: string;
+      from_party: string | null;
+      attachments: string;
+      template: string | null;
+      reactions: string | null;
+    }>;
+    for (const row of rows) {
+      const attachments = (JSON.parse(row.attachments) as Array<Record<string, unknown>>).map((file) => ({ ...file, filename: ERASED_FILENAME }));
+      const template = row.template ? JSON.stringify({ ...(JSON.parse(row.template) as Record<string, unknown>), parameters: [] }) : null;
+      const reactions = row.reactions
+        ? JSON.stringify((JSON.parse(row.reactions) as ReactionView[]).map((r) => ({ ...r, from: { address: ERASED_ADDRESS } })))
+        : null;
+      statement(
+        tx,
+        `UPDATE rm_messages SET from_party = ?, to_parties = '[]', subject = '', text = '', html = CASE WHEN html IS NULL THEN NULL ELSE '' END,
+           attachments = ?, fields = NULL, template = ?, cc = NULL, reactions = ? WHERE id = ? AND conversation_id = ?`,
+      ).run(
+        row.from_party === null ? null : JSON.stringify({ address: ERASED_ADDRESS }),
+        JSON.stringify(attachments),
+        template,
+        reactions,
+        row.id,
+        conversationId,
+      );
+    }
+    statement(tx, "UPDATE rm_comments SET text = '' WHERE conversation_id = ?").run(conversationId);
   },
 };
 

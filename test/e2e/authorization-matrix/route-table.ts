@@ -368,6 +368,17 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'api',
     probes: [{ call: (t) => ({ url: `/api/agents/${t.spareAgentId}` }), allowed: 200, spareAgent: true }],
   },
+  'GET /api/contacts/:id/export': {
+    access: 'admin',
+    surface: 'api',
+    probes: [{ call: (t) => ({ url: `/api/contacts/${t.contactId}/export` }), allowed: 200 }],
+  },
+  'POST /api/contacts/:id/erase': {
+    access: 'admin',
+    surface: 'api',
+    // A confirmation that is not the contact's id: refused (400) and nothing erased, so the fixture's contact stays for the other probes.
+    probes: [{ call: (t) => ({ url: `/api/contacts/${t.contactId}/erase`, json: { confirm: 'no' } }), allowed: 400 }],
+  },
   // ---- the JSON API: contacts, companies, record settings (docs/contacts.md) -----------------------
   'GET /api/contacts': {
     access: 'member',
