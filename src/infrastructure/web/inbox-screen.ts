@@ -161,6 +161,8 @@ export function listItem(c: ConversationSummary, state: InboxState, inboxId: str
     contact: contactLabel(c, locale),
     others: Math.max(0, c.participants.length - 1),
     participants: c.participants.length,
+    // The row's "+n" names everyone in the thread in its title.
+    participantsTitle: locale.t('list.participantsNamed', { count: c.participants.length, names: c.participants.map(partyLabel).join(', ') }),
     // A closed conversation owes no reply: the blue dot is for work still to do.
     awaitingReply: c.awaitingReply && c.status === 'open',
     replied: !c.awaitingReply && c.origin === 'inbound',
@@ -203,6 +205,7 @@ function messageView(conversationId: string, m: MessageView, locale: Locale, cat
     from: m.from.name || m.from.address,
     fromAddress: m.from.address,
     to: m.to.map(partyLabel).join(', '),
+    cc: (m.cc ?? []).map(partyLabel).join(', '),
     subject: m.subject,
     text: m.text,
     at: m.at,
