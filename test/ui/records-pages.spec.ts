@@ -99,6 +99,8 @@ if (missing) {
       // A number where text is fine; the property is filled in and kept.
       await page.fill('#custom-contact-plan', 'Enterprise');
       await page.fill('#contact-job-title', 'Head of finance');
+      expect(await page.inputValue('#contact-emails')).toBe('ann@acme-records.example');
+      await page.fill('#contact-emails', 'ann@acme-records.example, ann.archer@acme-records.example');
       await Promise.all([page.waitForURL(/done=saved/), page.click('#contact-save')]);
       await waitForText(page.locator('#record-notice'), 'Saved.');
       await eventually(
@@ -109,6 +111,9 @@ if (missing) {
         15_000,
         'the saved properties',
       );
+      // The second address is an identity of its own now, which may be split off.
+      await reloadUntil('#contact-identities', 'ann.archer@acme-records.example');
+      expect(await page.locator('#contact-identities button').count()).toBe(2);
 
       // The timeline names who changed which properties, and the conversation that started.
       await reloadUntil('#contact-timeline', 'Properties changed');

@@ -174,6 +174,8 @@ export class RecordsPagesController {
         const name = field(body, 'name');
         const jobTitle = field(body, 'jobTitle');
         const companyId = field(body, 'companyId');
+        const emails = listOf(field(body, 'emails'));
+        const phones = listOf(field(body, 'phones'));
         await this.commandBus.execute(
           new UpdateContactCommand(
             id,
@@ -181,6 +183,9 @@ export class RecordsPagesController {
               ...(body.name !== undefined && name !== (contact.name ?? '') ? { name } : {}),
               ...(body.jobTitle !== undefined && jobTitle !== (contact.jobTitle ?? '') ? { jobTitle } : {}),
               ...(body.companyId !== undefined && (companyId || null) !== contact.companyId ? { companyId: companyId || null } : {}),
+              // The lists replace the contact's addresses and numbers (its identities follow); sent only when changed.
+              ...(body.emails !== undefined && emails.join(',') !== contact.emails.join(',') ? { emails } : {}),
+              ...(body.phones !== undefined && phones.join(',') !== contact.phones.join(',') ? { phones } : {}),
               custom: customChanges(customProperties(settings, 'contact'), contact.custom, body, locale),
             },
             agentContext(agent, { expectedRevision: revisionOf(body, locale) }),
@@ -326,6 +331,8 @@ export class RecordsPagesController {
           name: contactName(contact, locale),
           nameValue: draft ? field(draft, 'name') : (contact.name ?? ''),
           jobTitleValue: draft ? field(draft, 'jobTitle') : (contact.jobTitle ?? ''),
+          emailsValue: draft ? field(draft, 'emails') : contact.emails.join(', '),
+          phonesValue: draft ? field(draft, 'phones') : contact.phones.join(', '),
           erased: contact.erased,
           revision: contact.revision,
           created: time(contact.createdAt, locale),
