@@ -298,6 +298,28 @@ if (missing) {
       await context.close();
     }, 60_000);
 
+    it('pages through the contacts a search finds', async () => {
+      for (let n = 1; n <= 27; n += 1) {
+        const made = await ui.api('POST', '/api/contacts', { name: `Pager ${n}`, emails: [`pager-${n}@pager-records.example`] });
+        expect(made.status).toBe(201);
+      }
+      await page.goto(`${ui.baseUrl}/ui/contacts?q=pager`);
+      await eventually(
+        async () => {
+          await page.reload();
+          return (await page.locator('#contacts-table tbody tr[data-contact-id]').count()) === 25;
+        },
+        15_000,
+        'a first page of 25',
+      );
+      expect(await page.locator('#records-first').count()).toBe(0);
+      await Promise.all([page.waitForURL(/cursor=/), page.click('#records-next')]);
+      expect(await page.locator('#contacts-table tbody tr[data-contact-id]').count()).toBe(2);
+      expect(await page.locator('#records-next').count()).toBe(0);
+      expect(page.url()).toContain('q=pager');
+      await Promise.all([page.waitForURL(/\/ui\/contacts\?q=pager$/), page.click('#records-first')]);
+    }, 60_000);
+
     it('renders the ticket page in Dutch', async () => {
       const res = await ui.api('PUT', '/api/me/preferences', { language: 'nl' });
       expect(res.status).toBeLessThan(300);
