@@ -152,6 +152,13 @@ describe('records read model in MongoDB (no server needed)', () => {
     const ofC3 = conversations.find((c) => c.contact === c3)!.id;
     const ofC4 = conversations.filter((c) => c.contact === c4).map((c) => c.id);
     steps.push([`conversation-${ofC3}`, recordEvent.linked(c4.id, c3.address)]);
+    // The conversation linked to contact 4 split off again, the new contact's side of the split first.
+    const splitAgain = randomUUID();
+    steps.push([
+      `contact-${splitAgain}`,
+      recordEvent.contactCreated(splitAgain, [email(c3.address)], undefined, at(42), { source: 'split', splitFrom: c4.id }),
+    ]);
+    steps.push([`contact-${c4.id}`, recordEvent.identityRemoved(email(c3.address), splitAgain)]);
     steps.push([`conversation-${ofC4[0]}`, e.contactUnlinked(c4.id)]);
     steps.push([`conversation-${ofC4[1]}`, e.deleted()]);
     steps.push([`contact-${contacts[5].id}`, recordEvent.erased(ofC5, [ticketOfC5])]);
@@ -162,7 +169,7 @@ describe('records read model in MongoDB (no server needed)', () => {
     steps.push(['record-settings', newEvent('PropertyArchived', { object: 'company', key: 'size' })]);
     steps.push(['record-settings', newEvent('CardPropertiesChosen', { object: 'contact', keys: ['tier'] })]);
     steps.push(['record-settings', newEvent('FreeMailDomainsSet', { domains: ['gmail.com'] })]);
-    return { steps, contactIds: [...contacts.map((c) => c.id), split, randomUUID()], tickets: [...tickets, ticketOfC5], company };
+    return { steps, contactIds: [...contacts.map((c) => c.id), split, randomUUID(), splitAgain], tickets: [...tickets, ticketOfC5], company };
   }
 
   /** The records as the embedded store answers, and as the MongoDB documents hold them, in the port's shape. */
@@ -267,6 +274,7 @@ describe('records read model in MongoDB (no server needed)', () => {
     expect(expected.contacts[5]).toMatchObject({ erased: true, name: null });
     expect(expected.tickets[4]).toMatchObject({ name: '' });
     expect(expected.tickets[3]).toBeNull();
+    expect(expected.contacts[8]).toMatchObject({ conversationCount: 1, emails: ['person3@example.com'] });
 
     const log = new ContractLog();
     for (const [stream, event] of steps) log.record(stream, event);
@@ -314,6 +322,10 @@ describe('records read model in MongoDB (no server needed)', () => {
     const split = (value: string) => event('contact-ann', 'ContactIdentityRemoved', { identity: email(value), splitTo: 'new' });
     expect(followedDoc(doc, split('second@example.com')).contact?.id).toBe('new');
     expect(followedDoc(doc, split('first@example.com'))).toBe(doc);
+    const created = (splitFrom: string) =>
+      event('contact-new', 'ContactCreated', { contactId: 'new', identities: [email('second@example.com')], source: 'split', splitFrom, createdAt: at(1) });
+    expect(followedDoc(doc, created('ann')).contact?.id).toBe('new');
+    expect(followedDoc(doc, created('eve'))).toBe(doc);
     expect(followedDoc(doc, event('contact-ann', 'ContactIdentityRemoved', { identity: email('second@example.com') }))).toBe(doc);
     expect(followedDoc(doc, event('ticket-t1', 'TicketChanged', { status: 'closed', at: at(2) })).ticket).toEqual({
       id: 't1',

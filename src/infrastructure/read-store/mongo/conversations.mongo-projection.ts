@@ -11,6 +11,7 @@ import { writeInOrder } from './guarded-writes';
 import { viewCountId, viewKey, type ConversationRecord, type MessageRecord, type MongoReadModels } from './mongo-models';
 import { idFromStream, type MongoProjection } from './mongo-projection';
 import type { ContactMergeDocument } from './records.mongo-model';
+import { splitOf } from '../../../projections/sqlite/contact-splits';
 import { searchWords } from './search-words';
 
 type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
@@ -23,7 +24,7 @@ type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type
  * the same lastPosition, so a conversation's document never misses one that came before a later
  * event of its own.
  */
-const RECORD_EVENT_TYPES = ['ContactMerged', 'ContactIdentityRemoved', 'TicketChanged', 'TicketRemoved'] as const;
+const RECORD_EVENT_TYPES = ['ContactCreated', 'ContactMerged', 'ContactIdentityRemoved', 'TicketChanged', 'TicketRemoved'] as const;
 const RECORD_EVENTS: ReadonlySet<string> = new Set(RECORD_EVENT_TYPES);
 
 /** Distinct body words a conversation may index (an upper bound: each message counts its own distinct words). */
@@ -77,6 +78,8 @@ export const conversationsMongoProjection: MongoProjection = {
     const plan: Plan = { messages: [], comments: [], counters: [], merges: [] };
     for (const event of events) {
       if (RECORD_EVENTS.has(event.type)) {
+        // Most contacts are created without a split: nothing to follow.
+        if (event.type === 'ContactCreated' && !splitOf(event)) continue;
         const followed = event.type === 'ContactMerged' ? recordMerge(event, merges, plan) : event;
         for (const state of states.values()) if (event.position > state.lastPosition) followRecord(state, followed, plan);
         continue;
@@ -104,10 +107,10 @@ async function loadFollowers(events: readonly RecordedEvent[], states: Map<strin
   const contactIds = new Set<string>();
   const ticketIds = new Set<string>();
   for (const event of events) {
+    const split = splitOf(event);
     if (event.type === 'ContactMerged') contactIds.add(idFromStream(event.streamId, 'contact-'));
-    else if (event.type === 'ContactIdentityRemoved' && (event.data as ContactDataOf<'ContactIdentityRemoved'>).splitTo) {
-      contactIds.add(idFromStream(event.streamId, 'contact-'));
-    } else if (event.type === 'TicketChanged' || event.type === 'TicketRemoved') ticketIds.add(idFromStream(event.streamId, 'ticket-'));
+    else if (split) contactIds.add(split.from);
+    else if (event.type === 'TicketChanged' || event.type === 'TicketRemoved') ticketIds.add(idFromStream(event.streamId, 'ticket-'));
   }
   const reach: QueryFilter<ConversationRecord>[] = [];
   if (contactIds.size > 0) reach.push({ contactId: { $in: [...contactIds] } });
@@ -137,11 +140,13 @@ export function followedDoc(doc: ConversationDoc, event: RecordedEvent): Convers
       if (!doc.contact || doc.contact.id !== idFromStream(event.streamId, 'contact-')) return doc;
       return { ...doc, contact: { ...doc.contact, id: data.intoContactId } };
     }
+    case 'ContactCreated':
     case 'ContactIdentityRemoved': {
-      const data = event.data as ContactDataOf<'ContactIdentityRemoved'>;
-      if (!data.splitTo || !doc.contact || doc.contact.id !== idFromStream(event.streamId, 'contact-')) return doc;
-      if (identityKey(identityOf(doc.channel, doc.contact.address)) !== identityKey(data.identity)) return doc;
-      return { ...doc, contact: { ...doc.contact, id: data.splitTo } };
+      // Whichever side of a split comes first moves the conversations (splitOf); the other finds none left.
+      const split = splitOf(event);
+      if (!split || !doc.contact || doc.contact.id !== split.from) return doc;
+      if (!split.keys.includes(identityKey(identityOf(doc.channel, doc.contact.address)))) return doc;
+      return { ...doc, contact: { ...doc.contact, id: split.to } };
     }
     case 'TicketChanged': {
       const data = event.data as TicketDataOf<'TicketChanged'>;

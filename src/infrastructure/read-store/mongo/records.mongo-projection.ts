@@ -11,6 +11,7 @@ import { normalizeTime } from '../../../projections/conversation-summary';
 import { writeInOrder } from './guarded-writes';
 import type { MongoReadModels } from './mongo-models';
 import { idFromStream, type MongoProjection } from './mongo-projection';
+import { splitOf } from '../../../projections/sqlite/contact-splits';
 import {
   RECORD_SETTINGS_ID,
   type CompanyDocument,
@@ -362,6 +363,7 @@ class RecordsBatch {
 
   async contactCreated(event: RecordedEvent, data: DataOf<'ContactCreated'>): Promise<void> {
     const contact = await this.contacts.get(data.contactId);
+    await this.followSplit(event);
     this.contacts.change(contact, event.position, (doc) => {
       doc.created = true;
       doc.name = data.name ?? null;
@@ -386,20 +388,7 @@ class RecordsBatch {
     const key = identityKey(data.identity);
     const identity = await this.identities.find(key);
     if (identity && identity.doc.contactId === id) this.identities.change(identity, event.position, (doc) => (doc.contactId = null));
-    if (data.splitTo) {
-      const to = data.splitTo;
-      await this.contacts.get(to);
-      await this.loadConversationsOf([id]);
-      const moved = this.conversations.held((doc) => !doc.deleted && doc.contactId === id && doc.identityKey === key);
-      for (const entry of moved) {
-        if (!this.conversations.change(entry, event.position, (doc) => (doc.contactId = to))) continue;
-        await this.ticketsOfConversationTo(entry.doc._id, to, event.position);
-        const target = await this.contacts.get(to);
-        this.contacts.change(target, event.position, (doc) => addInbox(doc, entry.doc.inboxId));
-      }
-      await this.refreshFacts(id, event.position);
-      await this.refreshFacts(to, event.position);
-    }
+    await this.followSplit(event);
     await this.touch(event, id);
     await this.refreshDerived(id, event.position);
   }
@@ -475,6 +464,10 @@ class RecordsBatch {
     await this.loadIdentitiesOf([id]);
     for (const identity of this.identities.held((doc) => doc.contactId === id))
       this.identities.change(identity, event.position, (doc) => (doc.contactId = null));
+    // The identity a conversation's sender address stands for is personal data too.
+    await this.loadConversationsOf([id]);
+    for (const entry of this.conversations.held((doc) => doc.contactId === id))
+      this.conversations.change(entry, event.position, (doc) => (doc.identityKey = null));
     for (const ticketId of data.ticketIds) {
       const ticket = await this.tickets.find(ticketId);
       if (ticket && !ticket.doc.removed) {
@@ -594,6 +587,28 @@ class RecordsBatch {
       doc.channel = identity.channel ?? null;
       doc.seq = position * SEQ_PER_EVENT + index;
     });
+  }
+
+  /**
+   * Moves the conversations (and their tickets and inboxes) of identities split off to the new
+   * contact, on whichever side of the split comes first (splitOf); the other then finds none left.
+   */
+  private async followSplit(event: RecordedEvent): Promise<void> {
+    const split = splitOf(event);
+    if (!split) return;
+    const { from, to } = split;
+    const keys = new Set(split.keys);
+    await this.contacts.get(to);
+    await this.loadConversationsOf([from]);
+    const moved = this.conversations.held((doc) => !doc.deleted && doc.contactId === from && doc.identityKey !== null && keys.has(doc.identityKey));
+    for (const entry of moved) {
+      if (!this.conversations.change(entry, event.position, (doc) => (doc.contactId = to))) continue;
+      await this.ticketsOfConversationTo(entry.doc._id, to, event.position);
+      const target = await this.contacts.get(to);
+      this.contacts.change(target, event.position, (doc) => addInbox(doc, entry.doc.inboxId));
+    }
+    await this.refreshFacts(from, event.position);
+    await this.refreshFacts(to, event.position);
   }
 
   private async touch(event: RecordedEvent, contactId: string): Promise<void> {
