@@ -4,6 +4,8 @@ import pino from 'pino';
 import type { RecordedEvent } from '../../src/application/ports/event-store.port';
 import type { SqliteEventStore } from '../../src/infrastructure/event-store/sqlite-event-store';
 import { createSqliteReadSide } from '../../src/infrastructure/read-store/sqlite-read-side';
+import { SealedEventStore } from '../../src/infrastructure/event-store/sealed-event-store';
+import { SqliteSubjectKeys } from '../../src/infrastructure/privacy/sqlite-subject-keys';
 import { databaseFile, openDatabase } from '../../src/infrastructure/sqlite/open-database';
 
 /**
@@ -53,7 +55,9 @@ export async function expectReadModelsEqualRebuilds(liveDb: Database, eventStore
   for (const [name, tuning] of REBUILDS) {
     const freshDb = openDatabase(databaseFile(join(rebuildDir, name)), { synchronous: 'NORMAL' });
     try {
-      const { runner } = createSqliteReadSide({ db: freshDb, eventStore, logger: pino({ level: 'silent' }), runner: tuning });
+      // As the server and `parley replay` read the log: personal values opened with the file's subject keys (docs/privacy.md).
+      const opened = new SealedEventStore(eventStore, new SqliteSubjectKeys(liveDb));
+      const { runner } = createSqliteReadSide({ db: freshDb, eventStore: opened, logger: pino({ level: 'silent' }), runner: tuning });
       runner.start();
       const reached = await runner.waitFor(head, 30_000);
       await runner.stop();
