@@ -19,6 +19,7 @@ import { BUILT_IN_CARD_KEYS, DEFAULT_CARD_PROPERTIES } from '../../domain/record
 import { TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../domain/ticket/ticket.events';
 import type { Locale } from '../i18n/i18n';
 import { channelLabel } from './inbox-screen';
+import { contactName } from './records-presenter';
 import { stateQuery, type InboxState } from './inbox-state';
 import { field, type FormBody } from './web-http';
 
@@ -208,7 +209,8 @@ export class SidebarPresenter {
     }
     return {
       id: contact.id,
-      name: contact.name || contact.emails[0] || contact.phones[0] || locale.t('thread.unknownContact'),
+      // Named as its page and the contacts list name it, so "View contact" lands on the same name.
+      name: contactName(contact, locale),
       nameValue: contact.name ?? '',
       href: `/ui/contacts/${contact.id}`,
       properties,
