@@ -220,6 +220,24 @@ if (missing) {
       expect(sent.status).toBe(201);
       conversations.chat = (await ui.t.request('POST', route('session'), { body: { token }, headers: frame })).body.conversation.id;
       await sidebarLeadsToRecords('chat', 'Carl Chat', 'Chat visitor');
+
+      // A visitor who gives no name at all still gets a contact, reachable from the card.
+      const anonymous = await ui.t.request('POST', route('session'), { body: {}, headers: frame });
+      expect(
+        (
+          await ui.t.request('POST', route('messages'), {
+            body: { text: 'Anyone there?', clientMessageId: 'dw-2' },
+            headers: { authorization: `Bearer ${anonymous.body.token}` },
+          })
+        ).status,
+      ).toBe(201);
+      const anonymousId = (await ui.t.request('POST', route('session'), { body: { token: anonymous.body.token }, headers: frame })).body.conversation.id;
+      await openConversation(anonymousId);
+      const shown = await textOf(page.locator('#contact-name'));
+      expect(shown).toBeTruthy();
+      await Promise.all([page.waitForURL(/\/ui\/contacts\/[0-9a-f-]{36}$/), page.click('#view-contact')]);
+      expect(await textOf(page.locator('h1#contact-name'))).toBe(shown);
+      await reloadUntil(`#contact-conversations tr[data-conversation-id="${anonymousId}"]`, '', 'the anonymous chat on its contact page');
     }, 60_000);
 
     it("Messenger (Meta's signed webhook): contact card, contact page, ticket from the card, ticket page", async () => {
@@ -434,6 +452,8 @@ if (missing) {
       await Promise.all([page.waitForURL(/\/ui\/tickets\/[0-9a-f-]{36}$/), otherTicket.click()]);
       expect(await textOf(page.locator('h1#ticket-name'))).toBe('Kettle offer follow-up');
       expect(await page.getAttribute('#ticket-conversation-link', 'href')).toContain(`conversation=${conversations.erinWhatsapp}`);
+      // The ticket's contact is the one merged into.
+      await reloadUntil('#ticket-contact-link', erin.name, "the WhatsApp ticket's contact after the merge");
 
       await openConversation(conversations.email!);
       await other.click();
