@@ -463,7 +463,7 @@ if (missing) {
       await waitForText(page.locator('#other-conversations'), 'Forty kettles for the office');
     }, 60_000);
 
-    it('closing a conversation with an open ticket offers both or only the conversation (rule 8)', async () => {
+    it('closing a conversation with an open ticket offers both or only the conversation (rule 8); closed or in Trash, its contact and ticket pages stay a click away', async () => {
       // Both: the conversation and its ticket close.
       await openConversation(conversations.chat!);
       await page.click('#close-btn');
@@ -482,6 +482,19 @@ if (missing) {
       await waitForText(page.locator('#status-tag'), 'Closed');
       expect(await textOf(page.locator('#ticket-status'))).toBe('New');
       expect((await ui.api('GET', `/api/tickets/${tickets.forms}`)).body.status).toBe('new');
+
+      // Closed, or in Trash: the contact's page and the ticket's page are still a click away.
+      for (const id of [conversations.chat!, conversations.forms!]) {
+        await openConversation(id);
+        await Promise.all([page.waitForURL(/\/ui\/tickets\/[0-9a-f-]{36}$/), page.click('#ticket-view-more')]);
+      }
+      expect((await ui.api('POST', `/api/conversations/${conversations.messenger}/trash`)).status).toBeLessThan(300);
+      await page.goto(`${ui.baseUrl}/inbox?view=trash&conversation=${conversations.messenger}`);
+      await page.locator('#restore-btn').waitFor();
+      await Promise.all([page.waitForURL(/\/ui\/contacts\/[0-9a-f-]{36}$/), page.click('#view-contact')]);
+      expect(await textOf(page.locator('h1#contact-name'))).toBe('Mona Messenger');
+      await page.goto(`${ui.baseUrl}/inbox?view=trash&conversation=${conversations.messenger}`);
+      await Promise.all([page.waitForURL(new RegExp(`/ui/tickets/${tickets.messenger}$`)), page.click('#ticket-view-more')]);
     }, 60_000);
   });
 }
