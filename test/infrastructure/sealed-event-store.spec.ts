@@ -27,7 +27,7 @@ afterAll(() => {
 // Streams that hold no personal data pass through unchanged: the whole port contract holds.
 eventStoreContract('SealedEventStore over SqliteEventStore (contract)', async () => {
   const db = openDatabase(databaseFile(newDir()), { synchronous: 'FULL' });
-  const store = new SealedEventStore(new SqliteEventStore(db, { pollIntervalMs: 50 }), new SqliteSubjectKeys(db));
+  const store = new SealedEventStore(new SqliteEventStore(db, { pollIntervalMs: 50 }), new SqliteSubjectKeys(db, { sharesTheLog: true }));
   return { store, teardown: async () => void db.close() };
 });
 
@@ -42,7 +42,7 @@ describe('SealedEventStore', () => {
     dir = newDir();
     db = openDatabase(databaseFile(dir), { synchronous: 'FULL' });
     stored = new SqliteEventStore(db, { pollIntervalMs: 20 });
-    keys = new SqliteSubjectKeys(db);
+    keys = new SqliteSubjectKeys(db, { sharesTheLog: true });
     store = new SealedEventStore(stored, keys);
   });
 
@@ -163,7 +163,7 @@ describe('SealedEventStore', () => {
     expect(verifyStreamEvents(streamId, after)).toMatchObject({ ok: true, events: 3 });
 
     // A fresh process (no cache) reads the same redaction.
-    const other = new SealedEventStore(stored, new SqliteSubjectKeys(db));
+    const other = new SealedEventStore(stored, new SqliteSubjectKeys(db, { sharesTheLog: true }));
     expect((await other.readStream(streamId))[1].data).toMatchObject({ text: '', from: { address: ERASED_ADDRESS } });
   });
 

@@ -13,9 +13,15 @@ import type {
 import type { SubjectKey, SubjectKeys } from '../../application/ports/subject-keys.port';
 import { isSealedStream, mapPersonalFields, redactedValue, type PersonalKind } from '../../application/privacy/personal-fields';
 
-/** `sealed:v1:<keyId>:<base64url(iv | ciphertext | tag)>`: AES-256-GCM over the value's JSON, the stream id as additional data. */
+/**
+ * An event's personal values are sealed together, in one AES-256-GCM operation over the JSON list
+ * of them (the stream id as additional data): the first value's place holds
+ * `sealed:v1:<keyId>:<base64url(iv | ciphertext | tag)>`, every other place
+ * `sealed:v1:<keyId>:#<its index in the list>`. One cipher per event instead of one per value:
+ * opening is on the path of every command (deciders fold their stream) and of every rebuild.
+ */
 const SEALED_PREFIX = 'sealed:v1:';
-const SEALED = /^sealed:v1:([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_-]+)$/;
+const SEALED = /^sealed:v1:([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_-]+|#\d{1,6})$/;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -78,13 +84,11 @@ export class SealedEventStore implements EventStore {
   async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
     if (!isSealedStream(streamId) || events.length === 0) return this.inner.append(streamId, events, options);
     const key = await this.keys.keyFor(streamId);
-    const seal = (value: unknown) => sealValue(value, streamId, key);
-    const sealed = events.map((event) => ({
-      ...event,
-      data: mapPersonalFields(event.type, event.data, seal),
-      metadata: sealActor(event.metadata, seal),
-    }));
-    return this.inner.append(streamId, sealed, options);
+    return this.inner.append(
+      streamId,
+      events.map((event) => sealEvent(event, streamId, key)),
+      options,
+    );
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
@@ -117,34 +121,54 @@ export class SealedEventStore implements EventStore {
     return opened;
   }
 
-  /** The event with its sealed values opened; one key lookup per key id (the adapter caches). */
+  /** The event with its sealed values opened: one key lookup (the adapter caches) and one cipher per event. */
   private async open(event: RecordedEvent): Promise<RecordedEvent> {
     if (!isSealedStream(event.streamId)) return event;
-    const sealedValues: string[] = [];
-    const collect = (value: unknown) => {
-      if (isSealedValue(value)) sealedValues.push(value);
+    let bundle: string | null = null;
+    const find = (value: unknown) => {
+      if (bundle === null && isSealedValue(value) && !SEALED.exec(value)?.[2].startsWith('#')) bundle = value;
       return value;
     };
-    mapPersonalFields(event.type, event.data, collect);
-    sealActor(event.metadata, collect);
-    if (sealedValues.length === 0) return event;
-    const keys = new Map<string, Buffer | null>();
-    for (const value of sealedValues) {
-      const keyId = keyIdOf(value);
-      if (keyId !== null && !keys.has(keyId)) keys.set(keyId, await this.keys.find(event.streamId, keyId));
+    mapPersonalFields(event.type, event.data, find);
+    sealActor(event.metadata, find);
+    let sealedAny = bundle !== null;
+    if (!sealedAny) {
+      const anySealed = (value: unknown) => ((sealedAny ||= isSealedValue(value)), value);
+      mapPersonalFields(event.type, event.data, anySealed);
+      sealActor(event.metadata, anySealed);
+      if (!sealedAny) return event;
     }
+    let values: unknown[] | undefined;
+    if (bundle !== null) {
+      const keyId = keyIdOf(bundle);
+      const key = keyId === null ? null : await this.keys.find(event.streamId, keyId);
+      const opened = key === null ? undefined : openValue(bundle, event.streamId, key);
+      values = Array.isArray(opened) ? opened : undefined;
+    }
+    let index = 0;
     const openOne = (value: unknown, kind: PersonalKind) => {
+      const at = index++;
       if (!isSealedValue(value)) return value;
-      const key = keys.get(keyIdOf(value) ?? '') ?? null;
-      const opened = key === null ? undefined : openValue(value, event.streamId, key);
+      const opened = values?.[at];
       return opened === undefined ? redactedValue(kind) : opened;
     };
-    return {
-      ...event,
-      data: mapPersonalFields(event.type, event.data, openOne),
-      metadata: { ...event.metadata, ...sealActor(event.metadata, (value) => openOne(value, 'address')) },
-    };
+    const data = mapPersonalFields(event.type, event.data, openOne);
+    const metadata = sealActor(event.metadata, (value) => openOne(value, 'address'));
+    return { ...event, data, metadata };
   }
+}
+
+/** The event with its personal values sealed together (see SEALED): the same object when it has none. */
+function sealEvent(event: NewEvent, streamId: string, key: SubjectKey): NewEvent {
+  const values: unknown[] = [];
+  const collect = (value: unknown) => (values.push(value), value);
+  mapPersonalFields(event.type, event.data, collect);
+  sealActor(event.metadata, collect);
+  if (values.length === 0) return event;
+  const bundle = sealValue(values, streamId, key);
+  let index = 0;
+  const place = () => (index++ === 0 ? bundle : `${SEALED_PREFIX}${key.id}:#${index - 1}`);
+  return { ...event, data: mapPersonalFields(event.type, event.data, place), metadata: sealActor(event.metadata, place) };
 }
 
 /** The metadata with a contact actor's address passed through `replace` (agents, bots and the system are no personal data). */

@@ -27,10 +27,19 @@ CREATE INDEX IF NOT EXISTS ${SUBJECT_KEYS_TABLE}_by_subject ON ${SUBJECT_KEYS_TA
 export class SqliteSubjectKeys implements SubjectKeys {
   private readonly cache = new SubjectKeyCache();
   private readonly readonly: boolean;
+  private pending: Array<{ subject: string; key: SubjectKey; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private readonly written = new Map<string, Promise<void>>();
 
+  /**
+   * `sharesTheLog`: this connection is the event log's own (the embedded default). New keys are
+   * then written together, once per turn of the event loop (in a microtask, so before the log's
+   * own batch, which commits on setImmediate), without an fsync of their own: the events sealed
+   * with them are committed next on this connection with synchronous=FULL, and that commit's
+   * fsync of the write-ahead log makes the keys' earlier frames durable with it.
+   */
   constructor(
     private readonly db: Database,
-    private readonly now: () => Date = () => new Date(),
+    private readonly options: { sharesTheLog?: boolean; now?: () => Date } = {},
   ) {
     this.readonly = db.readonly;
     if (!this.readonly) db.exec(SCHEMA);
@@ -48,12 +57,51 @@ export class SqliteSubjectKeys implements SubjectKeys {
       .prepare(`SELECT key_id AS id, key FROM ${SUBJECT_KEYS_TABLE} WHERE subject = ? ORDER BY created_at DESC, key_id LIMIT 1`)
       .get(subject) as SubjectKey | undefined;
     const key = existing ?? { id: randomBytes(12).toString('base64url'), key: randomBytes(32) };
-    if (!existing)
-      this.db
-        .prepare(`INSERT INTO ${SUBJECT_KEYS_TABLE} (key_id, subject, key, created_at) VALUES (?, ?, ?, ?)`)
-        .run(key.id, subject, key.key, this.now().toISOString());
+    if (!existing) {
+      if (!this.options.sharesTheLog) this.insert([{ subject, key }]);
+      else await this.insertSoon(subject, key);
+      const current = this.cache.currentOf(subject);
+      if (current) return current; // another call made one meanwhile
+    }
     this.cache.rememberCurrent(subject, key);
     return key;
+  }
+
+  private insert(keys: ReadonlyArray<{ subject: string; key: SubjectKey }>): void {
+    const insert = this.db.prepare(`INSERT INTO ${SUBJECT_KEYS_TABLE} (key_id, subject, key, created_at) VALUES (?, ?, ?, ?)`);
+    const createdAt = (this.options.now?.() ?? new Date()).toISOString();
+    this.db.transaction(() => {
+      for (const { subject, key } of keys) insert.run(key.id, subject, key.key, createdAt);
+    })();
+  }
+
+  /** The subject's new key, written with the other new keys of this turn (see the constructor). */
+  private insertSoon(subject: string, key: SubjectKey): Promise<void> {
+    const waiting = this.written.get(subject);
+    if (waiting) return waiting;
+    const written = new Promise<void>((resolve, reject) => {
+      if (this.pending.length === 0) queueMicrotask(() => this.flush());
+      this.pending.push({ subject, key, resolve, reject });
+    });
+    this.written.set(subject, written);
+    return written;
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    for (const { subject } of batch) this.written.delete(subject);
+    const previous = this.db.pragma('synchronous', { simple: true }) as number;
+    try {
+      this.db.pragma('synchronous = NORMAL');
+      this.insert(batch);
+      for (const { subject, key } of batch) this.cache.rememberCurrent(subject, key);
+      for (const { resolve } of batch) resolve();
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    } finally {
+      this.db.pragma(`synchronous = ${previous}`);
+    }
   }
 
   async find(subject: string, keyId: string): Promise<Buffer | null> {

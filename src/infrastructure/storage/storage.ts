@@ -147,7 +147,7 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   const eventDb = openDatabase(file, { synchronous: 'FULL' });
   const readDb = openDatabase(file, { synchronous: 'NORMAL' });
   const storedEventStore = new SqliteEventStore(eventDb);
-  const subjectKeys = new SqliteSubjectKeys(eventDb);
+  const subjectKeys = new SqliteSubjectKeys(eventDb, { sharesTheLog: true });
   const eventStore = new SealedEventStore(storedEventStore, subjectKeys);
   const { readStore, recordStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
   const pluginDocuments = SqlitePluginDocuments.open(file);
