@@ -367,7 +367,7 @@ if (missing) {
       await page.locator('#view-contact').waitFor();
     }, 60_000);
 
-    it("the ticket card's status, priority and owner show on the ticket page and under the Tickets list's filters", async () => {
+    it("the ticket card's status, priority and owner show on the ticket page and under the Tickets list's filters; the card's properties are chosen on it", async () => {
       await openConversation(conversations.email!);
       await page.selectOption('#ticket-status-select', 'waiting-on-us');
       await waitForText(page.locator('#ticket-status'), 'Waiting on us');
@@ -403,6 +403,30 @@ if (missing) {
       await page.selectOption('#tickets-status', 'new');
       await Promise.all([page.waitForURL(/status=new/), page.click('#tickets-apply')]);
       expect(await row.count()).toBe(0);
+
+      // The admin chooses what the ticket card shows, from the card: the creation time added, then taken off again.
+      await openConversation(conversations.email!);
+      expect(await page.locator('#ticket-props').count()).toBe(0);
+      expect(await page.locator('#ticket-edit-form [data-key]').evaluateAll((inputs) => inputs.map((i) => i.getAttribute('data-key')))).toEqual([
+        'status',
+        'priority',
+        'owner',
+      ]);
+      await page.click('#ticket-card-chooser > summary');
+      await page.check('#ticket-card-chooser input[value="createdAt"]');
+      await page.click('#ticket-card-save');
+      await waitForText(flash(), 'The card shows the chosen properties.');
+      await page.locator('#ticket-props .card-prop[data-key="createdAt"]').waitFor();
+      expect(await textOf(page.locator('#ticket-props .card-prop[data-key="createdAt"] dd'))).not.toBe('—');
+      await page.click('#ticket-card-chooser > summary');
+      await page.uncheck('#ticket-card-chooser input[value="createdAt"]');
+      await page.click('#ticket-card-save');
+      await eventually(
+        async () => (await page.locator('#ticket-props .card-prop[data-key="createdAt"]').count()) === 0,
+        10_000,
+        'the creation time off the card',
+      );
+      expect((await ui.api('GET', '/api/record-settings')).body.cardProperties.ticket).toEqual(['status', 'priority', 'owner']);
     }, 60_000);
 
     it("after a merge on the contact page, the contact's other conversation (another channel) and other ticket show and open", async () => {
