@@ -487,6 +487,43 @@ if (missing) {
       await waitForText(page.locator('#other-conversations'), 'Forty kettles for the office');
     }, 60_000);
 
+    it("an agent of the inbox (not an admin) works the same cards and reaches the same pages, without the admin's card chooser", async () => {
+      const dana = { email: `dana-${process.pid}@parley.test`, password: 'password-123' };
+      const created = await ui.api<{ id: string }>('POST', '/api/agents', { name: 'Dana Agent', ...dana, role: 'agent' });
+      expect(created.status).toBe(201);
+      const inbox = await ui.api<{ memberIds: string[] }>('GET', `/api/inboxes/${inboxId}`);
+      expect((await ui.api('PUT', `/api/inboxes/${inboxId}/members`, { agentIds: [...(inbox.body.memberIds ?? []), created.body.id] })).status).toBe(200);
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+      try {
+        const agent = await context.newPage();
+        await logIn(agent, ui.baseUrl, dana.email, dana.password);
+        await agent.goto(`${ui.baseUrl}/inbox?conversation=${conversations.whatsapp}`);
+        await agent.locator('#view-contact').waitFor();
+        await waitForText(agent.locator('#contact-name'), 'Sheena Nelson');
+        expect(await agent.locator('#contact-card-chooser, #ticket-card-chooser').count()).toBe(0);
+        await agent.click('#contact-edit > summary');
+        await agent.fill('#contact-edit-form input[name="jobTitle"]', 'Store manager');
+        await agent.click('#contact-save');
+        await waitForText(agent.locator('#flash .flash'), 'Contact saved.');
+        await agent.selectOption('#ticket-owner-select', created.body.id);
+        await eventually(
+          async () => (await ui.api('GET', `/api/tickets/${tickets.whatsapp}`)).body.ownerId === created.body.id,
+          10_000,
+          "Dana owning Sheena's ticket",
+        );
+        await Promise.all([agent.waitForURL(new RegExp(`/ui/tickets/${tickets.whatsapp}$`)), agent.click('#ticket-view-more')]);
+        expect(await agent.inputValue('#ticket-owner')).toBe(created.body.id);
+        await Promise.all([agent.waitForURL(/\/ui\/contacts\/[0-9a-f-]{36}$/), agent.click('#ticket-contact-link')]);
+        expect(await agent.inputValue('#contact-job-title')).toBe('Store manager');
+        await agent.goto(`${ui.baseUrl}/ui/tickets?owner=me`);
+        expect(await agent.locator('#tickets-table tr[data-ticket-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-ticket-id')))).toEqual([
+          tickets.whatsapp,
+        ]);
+      } finally {
+        await context.close();
+      }
+    }, 60_000);
+
     it('closing a conversation with an open ticket offers both or only the conversation (rule 8); closed or in Trash, its contact and ticket pages stay a click away', async () => {
       // Both: the conversation and its ticket close.
       await openConversation(conversations.chat!);
