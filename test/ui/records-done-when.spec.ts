@@ -1,15 +1,16 @@
 import { createTransport } from 'nodemailer';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { metaSignature } from '../../src/plugins/meta/webhook';
 import { SmtpSink } from '../plugins/email/support/smtp-sink';
 import { reportSkippedSuite } from '../support/engines';
 import { FakeGraphApi } from '../support/fake-graph-api';
 import { chromiumMissing, eventually, launchChromium, logIn, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
 import { signWaDelivery, waChange, waDelivery, waEntry, waText } from '../support/whatsapp-webhook';
+import { startChatSite, type ChatSite } from './support/chat-site';
 
 /**
  * Issue 16's "Done when", in Chromium against the real app: a conversation arrives on every
- * channel (email over SMTP, chat through the visitor routes, Messenger and WhatsApp as Meta's
+ * channel (email over SMTP, chat through the website's widget, Messenger and WhatsApp as Meta's
  * signed webhooks with a local stand-in of the Graph API, the hosted support form filled in by a
  * visitor's browser, the API channel); for each the sidebar's contact card shows the contact,
  * "View contact" opens the contact page with the conversation, a ticket is created from the card
@@ -29,7 +30,6 @@ const WA_SECRET = 'dw-whatsapp-app-secret-0123456789abcdef';
 const WA_CONTACT = '31611118888';
 /** The email sender's second way in: a WhatsApp number, first a contact of its own. */
 const WA_ERIN = '31622229999';
-const SHOP = 'https://shop.example';
 
 const missing = chromiumMissing();
 if (missing) {
@@ -43,7 +43,10 @@ if (missing) {
     let browser: Browser;
     let page: Page;
     let inboxId = '';
-    let chatId = '';
+    let site: ChatSite;
+    let snippet = '';
+    /** What the website renders before the snippet: the visitor it knows (unsigned: a name is what the visitor says). */
+    let visitorIdentity: Record<string, string> | null = null;
     let formId = '';
     let meId = '';
     const erin = { address: `erin.${process.pid}@northwind-kettles.test`, name: 'Erin Example' };
@@ -54,6 +57,7 @@ if (missing) {
     beforeAll(async () => {
       await graph.start();
       await relay.start();
+      site = await startChatSite(() => `${visitorIdentity ? `<script>window.parleyChat = ${JSON.stringify(visitorIdentity)};</script>\n` : ''}${snippet}`);
       graph.on('GET', /^\/v23\.0\/(\d+)$/, (_request, match) =>
         match[1] === PSID
           ? { body: { name: 'Mona Messenger', first_name: 'Mona', last_name: 'Messenger', id: PSID } }
@@ -85,7 +89,9 @@ if (missing) {
         verifyToken: 'dw-whatsapp-verify-4711',
         graphApiBaseUrl: graph.baseUrl,
       });
-      chatId = await connect('chat', 'Shop chat', { allowedOrigins: [SHOP] });
+      const chat = await ui.api('POST', `/api/inboxes/${inboxId}/channels`, { type: 'chat', name: 'Shop chat', settings: { allowedOrigins: [site.origin] } });
+      if (chat.status !== 201) throw new Error(`connecting chat failed: ${chat.status} ${JSON.stringify(chat.body)}`);
+      snippet = chat.body.embedSnippet;
       formId = await connect('forms', 'Contact form', { title: 'Contact support' });
       browser = await launchChromium();
       page = await (await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' })).newPage();
@@ -98,6 +104,7 @@ if (missing) {
       await ui?.close();
       await relay.stop();
       await graph.stop();
+      await site?.close();
     });
 
     // ——— How each channel's conversation arrives ———
@@ -207,31 +214,37 @@ if (missing) {
       await sidebarLeadsToRecords('email', erin.name, erin.address);
     }, 60_000);
 
-    it('chat (through the visitor routes): contact card, contact page, ticket from the card, ticket page', async () => {
-      const route = (path: string) => `/channels/chat/c/${chatId}/${path}`;
-      const frame = { host: 'parley.test', origin: 'http://parley.test', referer: `http://parley.test${route('frame')}?origin=${encodeURIComponent(SHOP)}` };
-      const session = await ui.t.request('POST', route('session'), { body: { identity: { identifier: 'carl-1', name: 'Carl Chat' } }, headers: frame });
-      expect(session.status).toBe(200);
-      const token = session.body.token as string;
-      const sent = await ui.t.request('POST', route('messages'), {
-        body: { text: 'Is the blue kettle in stock?', clientMessageId: 'dw-1' },
-        headers: { authorization: `Bearer ${token}` },
-      });
-      expect(sent.status).toBe(201);
-      conversations.chat = (await ui.t.request('POST', route('session'), { body: { token }, headers: frame })).body.conversation.id;
+    /** A visitor of the website writes through the chat widget in a browser of their own. */
+    async function chatThroughTheWidget(identity: Record<string, string> | null, text: string): Promise<string> {
+      visitorIdentity = identity;
+      const context = await browser.newContext({ locale: 'en-US' });
+      try {
+        const visitor = await context.newPage();
+        await visitor.goto(site.url);
+        await visitor.getByRole('button', { name: 'Open chat' }).click();
+        const frame: FrameLocator = visitor.frameLocator('iframe[src*="/channels/chat/c/"]');
+        await frame.getByRole('textbox', { name: 'Message' }).fill(text);
+        await frame.getByRole('button', { name: 'Send' }).click();
+        await frame.locator('#messages li.msg:not(.pending) p.text').getByText(text, { exact: true }).waitFor();
+      } finally {
+        await context.close();
+      }
+      return eventually<string>(
+        async () => {
+          const list = await ui.api('GET', `/api/views/chat/conversations?inboxId=${inboxId}&limit=100`);
+          return (list.body.items as { id: string; preview: string }[]).find((c) => c.preview.includes(text))?.id ?? '';
+        },
+        15_000,
+        `the chat "${text}" in the Chat view`,
+      );
+    }
+
+    it("chat (a visitor in the website's chat widget): contact card, contact page, ticket from the card, ticket page", async () => {
+      conversations.chat = await chatThroughTheWidget({ identifier: 'carl-1', name: 'Carl Chat' }, 'Is the blue kettle in stock?');
       await sidebarLeadsToRecords('chat', 'Carl Chat', 'Chat visitor');
 
-      // A visitor who gives no name at all still gets a contact, reachable from the card.
-      const anonymous = await ui.t.request('POST', route('session'), { body: {}, headers: frame });
-      expect(
-        (
-          await ui.t.request('POST', route('messages'), {
-            body: { text: 'Anyone there?', clientMessageId: 'dw-2' },
-            headers: { authorization: `Bearer ${anonymous.body.token}` },
-          })
-        ).status,
-      ).toBe(201);
-      const anonymousId = (await ui.t.request('POST', route('session'), { body: { token: anonymous.body.token }, headers: frame })).body.conversation.id;
+      // A visitor who gives no name at all still gets a contact, named alike on the card and on its page.
+      const anonymousId = await chatThroughTheWidget(null, 'Anyone there?');
       await openConversation(anonymousId);
       const shown = await textOf(page.locator('#contact-name'));
       expect(shown).toBeTruthy();
