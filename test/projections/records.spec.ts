@@ -104,6 +104,32 @@ describe('records projection (SQLite)', () => {
     );
   });
 
+  it("an erasure scrubs its tickets' custom values as well as their names (sealed alike, so a rebuild reads them empty)", async () => {
+    const live = openLiveSystem();
+    const contactId = randomUUID();
+    const conversationId = randomUUID();
+    const ticketId = randomUUID();
+    await append(
+      live.store,
+      `conversation-${conversationId}`,
+      e.started({ conversationId, inboxId: 'inbox-a', contact: { id: contactId, address: 'ann@example.com' }, startedAt: at(1) }),
+      e.ticketCreated(ticketId, 'Ann wants a refund'),
+    );
+    await append(live.store, `contact-${contactId}`, recordEvent.contactCreated(contactId, [email('ann@example.com')], 'Ann', at(1)));
+    await append(
+      live.store,
+      `ticket-${ticketId}`,
+      recordEvent.ticketOpened(ticketId, conversationId, 'inbox-a', 'Ann wants a refund', { openedAt: at(2) }),
+      recordEvent.ticketChanged({ custom: { order: 'Ann Smith, 12 Elm Street' } }),
+    );
+    await live.caughtUp();
+    expect((await live.recordStore.getTicket(ticketId))?.custom).toEqual({ order: 'Ann Smith, 12 Elm Street' });
+    await append(live.store, `contact-${contactId}`, recordEvent.erased([conversationId], [ticketId]));
+    await live.caughtUp();
+    const erased = await live.recordStore.getTicket(ticketId);
+    expect({ name: erased?.name, custom: erased?.custom }).toEqual({ name: '', custom: {} });
+  });
+
   it('no statement of the projection, of the conversations following the records, or of the store scans a table', () => {
     const live = openLiveSystem();
     // The record settings are read whole on purpose: a few dozen rows at most.

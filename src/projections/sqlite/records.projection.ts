@@ -208,7 +208,7 @@ export const RECORDS_PROJECTION_SQL = {
        updated_at = ?, revision = ? WHERE id = ?`,
   dropIdentitiesOf: 'DELETE FROM rec_identities WHERE contact_id = ?',
   forgetConversationIdentities: 'UPDATE rec_conversations SET identity_key = NULL WHERE contact_id = ?',
-  eraseTicketName: `UPDATE rec_tickets SET name = '' WHERE id = ?`,
+  eraseTicketName: `UPDATE rec_tickets SET name = '', custom = '{}' WHERE id = ?`,
   createCompany: `INSERT INTO rec_companies (id, name, sort_name, domain, custom, created_at, updated_at, revision) VALUES (?, ?, ?, ?, '{}', ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name, domain = excluded.domain, revision = excluded.revision`,
   company: 'SELECT name, domain, custom FROM rec_companies WHERE id = ?',
