@@ -11,8 +11,8 @@ type DataOf<T extends NotificationEvent['type']> = Extract<NotificationEvent, { 
  */
 export const notificationsProjection: SqliteProjection = {
   name: 'notifications',
-  version: 1,
-  handles: ['NotificationCreated', 'NotificationsRead'],
+  version: 2,
+  handles: ['NotificationCreated', 'NotificationsRead', 'PersonalDataErased'],
   reset(tx) {
     tx.exec(`
       DROP TABLE IF EXISTS rm_notifications;
@@ -29,6 +29,7 @@ export const notificationsProjection: SqliteProjection = {
       );
       CREATE INDEX rm_notifications_by_agent ON rm_notifications (agent_id, position);
       CREATE INDEX rm_notifications_unread ON rm_notifications (agent_id, read_at);
+      CREATE INDEX rm_notifications_by_conversation ON rm_notifications (conversation_id);
     `);
   },
   apply(event, tx) {
@@ -47,6 +48,17 @@ export const notificationsProjection: SqliteProjection = {
         const agentId = idFromStream(event.streamId, 'notifications-');
         const mark = statement(tx, 'UPDATE rm_notifications SET read_at = ? WHERE id = ? AND agent_id = ? AND read_at IS NULL');
         for (const id of data.ids) mark.run(data.at, id, agentId);
+        return;
+      }
+      // A contact's erasure (docs/privacy.md): the conversation's subject leaves every notification
+      // about it, and so does the contact's name or address that a new-message one names.
+      case 'PersonalDataErased': {
+        const conversationId = idFromStream(event.streamId, 'conversation-');
+        statement(
+          tx,
+          `UPDATE rm_notifications SET params = CASE WHEN type = 'new-message' THEN json_remove(params, '$.subject', '$.who')
+             ELSE json_remove(params, '$.subject') END WHERE conversation_id = ?`,
+        ).run(conversationId);
         return;
       }
       default:
