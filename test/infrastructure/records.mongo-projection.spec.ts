@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { EventStore, NewEvent, RecordedEvent } from '../../src/application/ports/event-store.port';
 import type { RecordStore } from '../../src/application/ports/record-store.port';
 import type { ConversationDoc } from '../../src/projections/conversation-summary';
-import { followedDoc, liveContactId } from '../../src/infrastructure/read-store/mongo/conversations.mongo-projection';
+import { conversationsMongoProjection, followedDoc, liveContactId } from '../../src/infrastructure/read-store/mongo/conversations.mongo-projection';
 import type { MongoReadModels } from '../../src/infrastructure/read-store/mongo/mongo-models';
 import { createMongoReadSide, type MongoReadSide } from '../../src/infrastructure/read-store/mongo/mongo-read-side';
 import { decodeRecordCursor, encodeRecordCursor, settingsOf } from '../../src/infrastructure/read-store/mongo/mongo-record-store';
@@ -346,6 +346,45 @@ describe('records read model in MongoDB (no server needed)', () => {
     ]);
     expect(liveContactId(merges, 'older')).toBe('ann');
     expect(liveContactId(merges, 'ann')).toBe('ann');
+  });
+
+  it("scrubs an erased contact's conversation: summary, thread rows written before, comments and every search word", async () => {
+    const writes: Array<{ model: string; ops: AnyBulkWriteOperation[] }> = [];
+    const models = { ...side.models } as Record<string, unknown>;
+    for (const [name, model] of Object.entries(side.models) as Array<[string, Model<Doc>]>) {
+      const stub = Object.create(model) as Record<string, unknown>;
+      stub.find = () => ({ lean: async () => [] });
+      stub.bulkWrite = async (ops: AnyBulkWriteOperation[], options: unknown) => {
+        const copy = JSON.parse(JSON.stringify(ops)) as AnyBulkWriteOperation[];
+        // Casting runs first; only then does the unconnected model refuse.
+        await expect(model.bulkWrite(ops as never, options as never)).rejects.toThrow(/before initial connection is complete/);
+        writes.push({ model: name, ops: copy });
+      };
+      models[name] = stub;
+    }
+    const log = new ContractLog();
+    const id = randomUUID();
+    const events = log.record(
+      `conversation-${id}`,
+      e.started({ conversationId: id, inboxId: 'inbox-a', subject: 'Refund please', contact: { id: 'ann', address: 'ann@example.com', name: 'Ann' } }),
+      e.received({ receivedAt: at(1), text: 'Where is my refund?', messageId: 'm1', from: { address: 'ann@example.com' } }),
+      e.commented('agent-bo', 'Ann is a regular', 'c1'),
+      newEvent('PersonalDataErased', { contactId: 'ann', at: at(2) }),
+    );
+    await conversationsMongoProjection.applyBatch(events, models as unknown as MongoReadModels);
+    const erasedAt = events[3].position;
+    const messages = writes.find((w) => w.model === 'messages')!.ops as Array<Record<string, { filter: unknown; update: unknown }>>;
+    expect(messages[messages.length - 1].updateMany.filter).toEqual({ conversationId: id, position: { $lt: erasedAt } });
+    const [set, unset] = messages[messages.length - 1].updateMany.update as [{ $set: Record<string, unknown> }, { $unset: string[] }];
+    expect(set.$set).toMatchObject({ to: { $literal: [] }, subject: '', text: '' });
+    expect(Object.keys(set.$set).sort()).toEqual(['attachments', 'from', 'html', 'reactions', 'subject', 'template', 'text', 'to']);
+    expect(unset).toEqual({ $unset: ['fields', 'cc'] });
+    expect(writes.find((w) => w.model === 'comments')!.ops[1]).toEqual({
+      updateMany: { filter: { conversationId: id, position: { $lt: erasedAt } }, update: { $set: { text: '' } } },
+    });
+    const [conversation] = writes.find((w) => w.model === 'conversations')!.ops as Array<{ updateOne: { update: { $set: Record<string, unknown> } } }>;
+    expect(conversation.updateOne.update.$set).toMatchObject({ subjectWords: [], contactWords: [], bodyWords: [], words: [], contactId: 'ann' });
+    expect(conversation.updateOne.update.$set.doc).toMatchObject({ subject: '', preview: '', contact: { id: 'ann', name: null, address: 'erased' } });
   });
 
   it('answers the defaults before any setting, and refuses a cursor it did not make', () => {

@@ -1,5 +1,6 @@
 import type { AnyBulkWriteOperation, QueryFilter } from 'mongoose';
 import type { RecordedEvent } from '../../../application/ports/event-store.port';
+import { ERASED_ADDRESS, redactedValue } from '../../../application/privacy/personal-fields';
 import type { ContactEvent } from '../../../domain/contact/contact.events';
 import { identityKey, identityOf } from '../../../domain/contact/identity';
 import type { TicketEvent } from '../../../domain/ticket/ticket.events';
@@ -63,8 +64,9 @@ export const conversationsMongoProjection: MongoProjection = {
   name: 'conversations',
   // 2: forwarded, and forwards as rows of the thread; 3: a bot's buttons on its replies (choices);
   // 4: channel receipts, reactions, message fields and template replies; 5: the contact and the
-  // ticket follow the records (merges, splits, the ticket's status and name), ticketId
-  version: 5,
+  // ticket follow the records (merges, splits, the ticket's status and name), ticketId; 6: an
+  // erased contact's personal data scrubbed from the summary, the thread and the words
+  version: 6,
   handles: [...CONVERSATION_EVENT_TYPES, ...RECORD_EVENT_TYPES],
   owns: ['conversations', 'viewCounts', 'messages', 'comments', 'contactMerges'],
   async applyBatch(events, models) {
@@ -303,6 +305,13 @@ function applyEvent(state: State, event: RecordedEvent, plan: Plan): void {
     state.contactWords = searchWords([data.contact.name ?? '', data.contact.address].join(' '));
   } else if (event.type === 'MessageReceived' || event.type === 'ReplyQueued') {
     addBodyWords(state, String(event.data.text ?? ''));
+  } else if (event.type === 'PersonalDataErased') {
+    // The contact was erased (docs/privacy.md): none of the conversation's words stay searchable.
+    state.subjectWords = [];
+    state.contactWords = [];
+    state.bodyWords = new Set();
+    state.addedBodyWords = new Set();
+    state.bodyBudget = BODY_WORD_BUDGET;
   } else if (event.type === 'ContactUnlinked') {
     state.contactWords = [];
   } else if (event.type === 'ContactEmailProvided' && after.contact) {
@@ -433,6 +442,12 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
       } as AnyBulkWriteOperation);
       return;
     }
+    case 'PersonalDataErased':
+      // The contact was erased (docs/privacy.md): the rows written before keep their shape, their
+      // personal values become what a rebuild from the redacted log writes (as the embedded thread).
+      plan.messages.push({ updateMany: { filter: { conversationId, position: { $lt: position } }, update: ERASE_MESSAGE } } as AnyBulkWriteOperation);
+      plan.comments.push({ updateMany: { filter: { conversationId, position: { $lt: position } }, update: { $set: { text: '' } } } } as AnyBulkWriteOperation);
+      return;
     case 'ConversationDeleted':
       // Only what was written before the deletion: the thread of a conversation started again
       // with the same id (after this event) stays.
@@ -443,6 +458,32 @@ function threadWrites(conversationId: string, event: RecordedEvent, plan: Plan):
       return;
   }
 }
+
+const ERASED_FILENAME = redactedValue('filename') as string;
+
+/** A field's value unless it is absent or null: then the field is left out ($$REMOVE) or null. */
+const unlessAbsent = (field: string, then: unknown, absent: unknown) => ({ $cond: [{ $eq: [{ $ifNull: [`$${field}`, null] }, null] }, absent, then] });
+
+/** An update pipeline: a message's personal values as the redacted log gives them (sender, recipients, texts, file names, template parameters, reactors). */
+const ERASE_MESSAGE = [
+  {
+    $set: {
+      from: unlessAbsent('from', { address: ERASED_ADDRESS }, null),
+      to: { $literal: [] },
+      subject: '',
+      text: '',
+      html: unlessAbsent('html', '', null),
+      attachments: { $map: { input: { $ifNull: ['$attachments', []] }, in: { $mergeObjects: ['$$this', { filename: { $literal: ERASED_FILENAME } }] } } },
+      template: unlessAbsent('template', { $mergeObjects: ['$template', { parameters: { $literal: [] } }] }, '$$REMOVE'),
+      reactions: unlessAbsent(
+        'reactions',
+        { $map: { input: '$reactions', in: { $mergeObjects: ['$$this', { from: { address: { $literal: ERASED_ADDRESS } } }] } } },
+        '$$REMOVE',
+      ),
+    },
+  },
+  { $unset: ['fields', 'cc'] },
+];
 
 /** A reply, a forward or a transcript: an outbound message of the thread, queued until its delivery is known. */
 function outboundMessage(

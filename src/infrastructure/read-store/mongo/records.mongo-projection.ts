@@ -471,7 +471,11 @@ class RecordsBatch {
     for (const ticketId of data.ticketIds) {
       const ticket = await this.tickets.find(ticketId);
       if (ticket && !ticket.doc.removed) {
-        this.tickets.change(ticket, event.position, (doc) => (doc.name = ''));
+        this.tickets.change(ticket, event.position, (doc) => {
+          // Custom values are sealed like the name: they read empty once the keys are gone.
+          doc.name = '';
+          doc.custom = {};
+        });
       }
     }
     await this.refreshDerived(id, event.position);
