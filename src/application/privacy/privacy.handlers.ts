@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { contactDecider } from '../../domain/contact/contact.decider';
+import { identityKey, identityOf, type ContactIdentity } from '../../domain/contact/identity';
 import { conversationDecider } from '../../domain/conversation/conversation.decider';
 import { AccessDeniedError, NotFoundError } from '../access/inbox-access';
 import type { AuthenticatedAgent, CommandContext } from '../command-handling/command-context';
@@ -76,10 +77,14 @@ export async function contactFootprint(events: EventStore, stored: EventStore, r
 
   const contactOf = new Map<string, string>();
   const ticketsOf = new Map<string, Set<string>>();
+  const splits = new SplitFollower(events);
   for (let after = 0; ;) {
     const page = await stored.readAll({ after, maxCount: SCAN_PAGE });
     if (page.length === 0) break;
-    for (const event of page) noteConversationEvent(event, contactOf, ticketsOf);
+    for (const event of page) {
+      noteConversationEvent(event, contactOf, ticketsOf);
+      await splits.note(event, contactOf);
+    }
     after = page[page.length - 1].position;
   }
   for (const [conversationId, owner] of contactOf) if (contactIds.has(owner)) conversationIds.add(conversationId);
@@ -101,6 +106,58 @@ function noteConversationEvent(event: RecordedEvent, contactOf: Map<string, stri
     ticketsOf.set(conversationId, tickets);
   }
 }
+
+/**
+ * A split moves the conversations of the identity split off to the new contact in the read models
+ * only (projections/sqlite/contact-splits.ts): no event names them. The scan does the same, in log
+ * order, at the new contact's ContactCreated: the conversations then held by the contact split from
+ * (merges followed) whose sender is that identity become the new contact's. Only those
+ * conversations' first events and the new contact's are opened.
+ */
+class SplitFollower {
+  private readonly mergedInto = new Map<string, string>();
+  private readonly identityOfConversation = new Map<string, string | null>();
+
+  constructor(private readonly events: EventStore) {}
+
+  async note(event: RecordedEvent, contactOf: Map<string, string>): Promise<void> {
+    if (!event.streamId.startsWith(CONTACT_STREAM)) return;
+    if (event.type === 'ContactMerged' && typeof event.data.intoContactId === 'string') {
+      this.mergedInto.set(event.streamId.slice(CONTACT_STREAM.length), event.data.intoContactId);
+      return;
+    }
+    if (event.type !== 'ContactCreated' || event.data.source !== 'split' || typeof event.data.splitFrom !== 'string') return;
+    const to = event.streamId.slice(CONTACT_STREAM.length);
+    const from = this.live(event.data.splitFrom);
+    const [created] = await this.events.readStream(streams.contact(to), { maxCount: 1 });
+    const keys = new Set(((created?.data.identities as ContactIdentity[] | undefined) ?? []).map(identityKey));
+    for (const [conversationId, owner] of contactOf) {
+      if (this.live(owner) !== from) continue;
+      const key = await this.identityKeyOf(conversationId);
+      if (key !== null && keys.has(key)) contactOf.set(conversationId, to);
+    }
+  }
+
+  private live(contactId: string): string {
+    let id = contactId;
+    for (let hop = 0; hop < MAX_MERGE_HOPS && this.mergedInto.has(id); hop += 1) id = this.mergedInto.get(id)!;
+    return id;
+  }
+
+  /** The identity of the conversation's sender (a ContactLinked keeps the sender, so the first event says it). */
+  private async identityKeyOf(conversationId: string): Promise<string | null> {
+    if (!this.identityOfConversation.has(conversationId)) {
+      const [started] = await this.events.readStream(streams.conversation(conversationId), { maxCount: 1 });
+      const data = started?.type === 'ConversationStarted' ? (started.data as { channel?: unknown; contact?: { address?: unknown } }) : null;
+      const key =
+        typeof data?.channel === 'string' && typeof data.contact?.address === 'string' ? identityKey(identityOf(data.channel, data.contact.address)) : null;
+      this.identityOfConversation.set(conversationId, key);
+    }
+    return this.identityOfConversation.get(conversationId)!;
+  }
+}
+
+const CONTACT_STREAM = streams.contact('');
 
 /** One entry of the export's timeline: what happened, when, by whom (never the event's data). */
 function timelineEntry(event: RecordedEvent) {
