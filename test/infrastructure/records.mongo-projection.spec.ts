@@ -9,7 +9,8 @@ import type { MongoReadModels } from '../../src/infrastructure/read-store/mongo/
 import { createMongoReadSide, type MongoReadSide } from '../../src/infrastructure/read-store/mongo/mongo-read-side';
 import { decodeRecordCursor, encodeRecordCursor, settingsOf } from '../../src/infrastructure/read-store/mongo/mongo-record-store';
 import { RECORD_SETTINGS_ID, type RecordModels } from '../../src/infrastructure/read-store/mongo/records.mongo-model';
-import { maxTime, recordsMongoProjection, searchTextOf } from '../../src/infrastructure/read-store/mongo/records.mongo-projection';
+import { maxTime, recordsMongoProjection } from '../../src/infrastructure/read-store/mongo/records.mongo-projection';
+import { searchTextOf } from '../../src/projections/records-events';
 import { InvalidCursorError } from '../../src/application/ports/read-store.port';
 import { DEFAULT_FREE_MAIL_DOMAINS } from '../../src/domain/record-settings/record-properties';
 import { ContractLog } from '../contracts/read-store.contract';

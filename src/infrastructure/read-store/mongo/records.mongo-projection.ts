@@ -1,13 +1,17 @@
 import type { AnyBulkWriteOperation, Model, QueryFilter } from 'mongoose';
 import type { RecordedEvent } from '../../../application/ports/event-store.port';
-import type { CompanyEvent } from '../../../domain/company/company.events';
-import type { ContactEvent } from '../../../domain/contact/contact.events';
 import { identityKey, identityOf, type ContactIdentity } from '../../../domain/contact/identity';
-import type { ConversationEvent } from '../../../domain/conversation/conversation.events';
-import type { CustomChanges, CustomValues } from '../../../domain/record-settings/record-properties';
-import type { RecordSettingsEvent } from '../../../domain/record-settings/record-settings.events';
-import type { TicketEvent } from '../../../domain/ticket/ticket.events';
 import { normalizeTime } from '../../../projections/conversation-summary';
+import {
+  MAX_MERGE_HOPS,
+  RECORDS_EVENT_TYPES,
+  SEQ_PER_EVENT,
+  searchTextOf,
+  sortName,
+  withChanges,
+  type RecordsEvent,
+  type RecordsEventData,
+} from '../../../projections/records-events';
 import { writeInOrder } from './guarded-writes';
 import type { MongoReadModels } from './mongo-models';
 import { idFromStream, type MongoProjection } from './mongo-projection';
@@ -22,14 +26,8 @@ import {
   type TicketDocument,
 } from './records.mongo-model';
 
-type AnyEvent = ConversationEvent | ContactEvent | CompanyEvent | TicketEvent | RecordSettingsEvent;
-type DataOf<T extends AnyEvent['type']> = Extract<AnyEvent, { type: T }>['data'];
-
-/** Identity seq: oldest first, several identities of one event in their order. */
-const SEQ_PER_EVENT = 1000;
-
-/** How far a chain of merges is followed (each merge points to a live contact when made, so chains stay short). */
-const MAX_MERGE_HOPS = 16;
+type AnyEvent = RecordsEvent;
+type DataOf<T extends AnyEvent['type']> = RecordsEventData<T>;
 
 /**
  * The records (contacts, identities, companies, tickets, record settings) on MongoDB: the twin of
@@ -56,31 +54,7 @@ const MAX_MERGE_HOPS = 16;
 export const recordsMongoProjection: MongoProjection = {
   name: 'records',
   version: 1,
-  handles: [
-    'ConversationStarted',
-    'MessageReceived',
-    'ReplyQueued',
-    'ContactLinked',
-    'ContactUnlinked',
-    'ConversationDeleted',
-    'ContactCreated',
-    'ContactIdentityAdded',
-    'ContactIdentityRemoved',
-    'ContactPropertiesChanged',
-    'ContactMerged',
-    'ContactMergedIn',
-    'ContactErased',
-    'CompanyCreated',
-    'CompanyChanged',
-    'TicketOpened',
-    'TicketChanged',
-    'TicketRemoved',
-    'PropertyDefined',
-    'PropertyChanged',
-    'PropertyArchived',
-    'CardPropertiesChosen',
-    'FreeMailDomainsSet',
-  ],
+  handles: RECORDS_EVENT_TYPES,
   owns: ['contacts', 'contactIdentities', 'companies', 'tickets', 'recordSettings', 'recordConversations'],
   async applyBatch(events, models) {
     if (events.length === 0) return;
@@ -758,23 +732,4 @@ export function maxTime(a: string | null, b: string | null): string | null {
   if (a === null) return b;
   if (b === null) return a;
   return a < b ? b : a;
-}
-
-export function withChanges(values: CustomValues, changes: CustomChanges | undefined): CustomValues {
-  if (!changes) return values;
-  const next: Record<string, string | number> = { ...values };
-  for (const [key, value] of Object.entries(changes)) {
-    if (value === null) delete next[key];
-    else next[key] = value;
-  }
-  return next;
-}
-
-export function sortName(name: string): string {
-  return name.trim().toLowerCase();
-}
-
-/** What a contact search looks in: the name and every identity value, in lower case (as the embedded store). */
-export function searchTextOf(name: string | null, values: readonly string[]): string {
-  return [name ?? '', ...values].join(' ').trim().toLowerCase();
 }
