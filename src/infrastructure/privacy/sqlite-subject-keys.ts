@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { SubjectKey, SubjectKeys } from '../../application/ports/subject-keys.port';
 import { SubjectKeyCache } from './subject-key-cache';
 
@@ -29,6 +29,8 @@ export class SqliteSubjectKeys implements SubjectKeys {
   private readonly readonly: boolean;
   private pending: Array<{ subject: string; key: SubjectKey; resolve: () => void; reject: (error: unknown) => void }> = [];
   private readonly written = new Map<string, Promise<void>>();
+  /** Prepared once: a rebuild looks up a key for every stream it meets, and preparing costs more than the lookup. */
+  private readonly statements = new Map<string, Statement>();
 
   /**
    * `sharesTheLog`: this connection is the event log's own (the embedded default). New keys are
@@ -45,6 +47,12 @@ export class SqliteSubjectKeys implements SubjectKeys {
     if (!this.readonly) db.exec(SCHEMA);
   }
 
+  private statement(sql: string): Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) this.statements.set(sql, (prepared = this.db.prepare(sql)));
+    return prepared;
+  }
+
   private hasTable(): boolean {
     return this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(SUBJECT_KEYS_TABLE) !== undefined;
   }
@@ -53,9 +61,9 @@ export class SqliteSubjectKeys implements SubjectKeys {
     const cached = this.cache.currentOf(subject);
     if (cached) return cached;
     if (this.readonly) throw new Error(`subject keys: a read-only log cannot create the key of ${subject}`);
-    const existing = this.db
-      .prepare(`SELECT key_id AS id, key FROM ${SUBJECT_KEYS_TABLE} WHERE subject = ? ORDER BY created_at DESC, key_id LIMIT 1`)
-      .get(subject) as SubjectKey | undefined;
+    const existing = this.statement(`SELECT key_id AS id, key FROM ${SUBJECT_KEYS_TABLE} WHERE subject = ? ORDER BY created_at DESC, key_id LIMIT 1`).get(
+      subject,
+    ) as SubjectKey | undefined;
     const key = existing ?? { id: randomBytes(12).toString('base64url'), key: randomBytes(32) };
     if (!existing) {
       if (!this.options.sharesTheLog) this.insert([{ subject, key }]);
@@ -68,7 +76,7 @@ export class SqliteSubjectKeys implements SubjectKeys {
   }
 
   private insert(keys: ReadonlyArray<{ subject: string; key: SubjectKey }>): void {
-    const insert = this.db.prepare(`INSERT INTO ${SUBJECT_KEYS_TABLE} (key_id, subject, key, created_at) VALUES (?, ?, ?, ?)`);
+    const insert = this.statement(`INSERT INTO ${SUBJECT_KEYS_TABLE} (key_id, subject, key, created_at) VALUES (?, ?, ?, ?)`);
     const createdAt = (this.options.now?.() ?? new Date()).toISOString();
     this.db.transaction(() => {
       for (const { subject, key } of keys) insert.run(key.id, subject, key.key, createdAt);
@@ -108,7 +116,7 @@ export class SqliteSubjectKeys implements SubjectKeys {
     const cached = this.cache.byKeyId(subject, keyId);
     if (cached !== undefined) return cached;
     if (this.readonly && !this.hasTable()) return null;
-    const row = this.db.prepare(`SELECT key FROM ${SUBJECT_KEYS_TABLE} WHERE key_id = ? AND subject = ?`).get(keyId, subject) as { key: Buffer } | undefined;
+    const row = this.statement(`SELECT key FROM ${SUBJECT_KEYS_TABLE} WHERE key_id = ? AND subject = ?`).get(keyId, subject) as { key: Buffer } | undefined;
     const key = row?.key ?? null;
     this.cache.rememberById(subject, keyId, key);
     return key;
