@@ -473,6 +473,19 @@ export function recordStoreContract(name: string, factory: RecordStoreFactory): 
       await expect(records.searchCompanies({ q: '', limit: 1, cursor: '%%%' })).rejects.toBeInstanceOf(InvalidCursorError);
     });
 
+    it('finds the company holding a domain, following a changed domain; none for a domain nobody holds', async () => {
+      const hand = randomUUID();
+      const moved = randomUUID();
+      await feed(
+        [streams.company(hand), [recordEvent.companyCreated(hand, 'Initech', 'initech.test')]],
+        [streams.company(moved), [recordEvent.companyCreated(moved, 'Umbrella', 'umbrella-old.test'), recordEvent.companyChanged({ domain: 'umbrella.test' })]],
+      );
+      expect(await records.findCompanyIdByDomain('initech.test')).toBe(hand);
+      expect(await records.findCompanyIdByDomain('umbrella.test')).toBe(moved);
+      expect(await records.findCompanyIdByDomain('umbrella-old.test')).toBeNull();
+      expect(await records.findCompanyIdByDomain('nobody.test')).toBeNull();
+    });
+
     it('keeps tickets: changes, closedAt, the conversation summary following status and name, removal', async () => {
       const ann = randomUUID();
       await feed([streams.contact(ann), [recordEvent.contactCreated(ann, [email('ann@example.com')], 'Ann')]]);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { companyDecider } from '../../domain/company/company.decider';
+import { conflict } from '../../domain/shared/domain-error';
 import { recordSettingsDecider, type RecordSettingsCommand } from '../../domain/record-settings/record-settings.decider';
 import { InboxAccess, requireAdmin } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
@@ -32,6 +33,7 @@ export class CreateCompanyHandler implements ICommandHandler<CreateCompanyComman
   async execute({ input, ctx }: CreateCompanyCommand): Promise<CompanyView> {
     const agent = requireAgent(ctx);
     const companyId = randomUUID();
+    await refuseTakenDomain(this.records, input.domain, companyId);
     const plain = { ...ctx, expectedRevision: undefined };
     await this.executor.execute(
       streams.company(companyId),
@@ -63,6 +65,7 @@ export class UpdateCompanyHandler implements ICommandHandler<UpdateCompanyComman
   async execute({ companyId, changes, ctx }: UpdateCompanyCommand): Promise<CompanyView> {
     const agent = requireAgent(ctx);
     if (!(await this.records.getCompany(companyId))) throw unknownCompany(companyId);
+    await refuseTakenDomain(this.records, changes.domain, companyId);
     const definitions = await definitionsOf(this.records, 'company');
     await this.executor.execute(
       streams.company(companyId),
@@ -77,6 +80,23 @@ export class UpdateCompanyHandler implements ICommandHandler<UpdateCompanyComman
     if (!company) throw unknownCompany(companyId);
     return companyView(this.records, company, await reachableInboxIds(this.access, agent));
   }
+}
+
+/**
+ * One company per domain: it is the one the domain's contacts join (contact-records.saga.ts), so a
+ * second company made or changed to a domain another holds would never get them. The domain is
+ * compared as the company decider stores it (trimmed, lower case, no leading @).
+ */
+async function refuseTakenDomain(records: RecordStore, domain: unknown, companyId: string): Promise<void> {
+  if (typeof domain !== 'string') return;
+  const wanted = domain.trim().toLowerCase().replace(/^@/, '');
+  if (wanted === '') return;
+  const holder = await records.findCompanyIdByDomain(wanted);
+  if (holder && holder !== companyId)
+    throw conflict('company-domain-taken', 'domain {{domain}} belongs to company {{companyId}} already; change that company instead', {
+      domain: wanted,
+      companyId: holder,
+    });
 }
 
 /** Every record settings change: admins only, one stream, answered with the settings as they are now. */

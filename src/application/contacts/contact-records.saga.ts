@@ -12,6 +12,7 @@ import { CommandExecutor } from '../command-handling/command-executor';
 import { toDomainEvents } from '../command-handling/handle-command';
 import type { RecordedEvent } from '../ports/event-store.port';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
+import { RECORD_STORE, type RecordStore } from '../ports/record-store.port';
 import type { ProcessManager } from '../process-managers/process-manager';
 import { conversationIdFromStream, deriveIds, streams } from '../streams';
 import { ContactResolver } from './contact-resolver';
@@ -22,8 +23,8 @@ const CONTACT_STREAM_PREFIX = 'contact-';
 /**
  * Keeps the contact records in step with the conversations (docs/contacts.md): a conversation's
  * contact gets its record (with the sender's identity and name), a later message's name fills an
- * empty one, and an email address at a company domain (not a free-mail one) makes the company and
- * joins it. Runs from the start of the log, so conversations older than the records get theirs
+ * empty one, and an email address at a company domain (not a free-mail one) joins the company
+ * holding that domain, made first when none does. Runs from the start of the log, so conversations older than the records get theirs
  * too. At least once: every step is a no-op when already done.
  */
 @Injectable()
@@ -35,6 +36,7 @@ export class ContactRecords implements ProcessManager {
     private readonly executor: CommandExecutor,
     private readonly resolver: ContactResolver,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
+    @Inject(RECORD_STORE) private readonly records: RecordStore,
   ) {}
 
   async handle(event: RecordedEvent): Promise<void> {
@@ -117,6 +119,13 @@ export class ContactRecords implements ProcessManager {
     const settings = fold(recordSettingsDecider, toDomainEvents(await this.executor.store.readStream(streams.recordSettings())));
     const domain = emails.map((identity) => emailDomain(identity.value)).find((d): d is string => d !== null && !settings.freeMailDomains.includes(d));
     if (!domain) return;
+    // A company that holds the domain (one made by hand, or renamed to it) is the one its contacts
+    // join; only when none does is the domain's own company made, under its derived id.
+    const existing = await this.records.findCompanyIdByDomain(domain);
+    if (existing) {
+      await this.executor.execute(streams.contact(contactId), contactDecider, { type: 'AssociateCompany', data: { companyId: existing } }, ctx);
+      return;
+    }
     const companyId = deriveIds.company(domain);
     await this.executor.execute(
       streams.company(companyId),

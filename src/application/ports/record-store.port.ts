@@ -108,6 +108,8 @@ export interface RecordStore {
   listContactConversations(contactId: string, inboxIds: readonly string[] | undefined, limit: number): Promise<ConversationSummary[]>;
   getCompany(id: string): Promise<CompanyRecord | null>;
   searchCompanies(query: { q: string; limit: number; cursor?: string }): Promise<Page<CompanyRecord>>;
+  /** The company holding this domain (lower case), the oldest when more do; null when none. */
+  findCompanyIdByDomain(domain: string): Promise<string | null>;
   getTicket(id: string): Promise<TicketRecord | null>;
   /** The ticket linked to a conversation, or null. */
   getTicketOfConversation(conversationId: string): Promise<TicketRecord | null>;

@@ -39,6 +39,7 @@ export const RECORDS_SQL = {
   identitiesOf: 'SELECT kind, value, channel FROM rec_identities WHERE contact_id = ? ORDER BY seq',
   inboxesOf: 'SELECT inbox_id FROM rec_contact_inboxes WHERE contact_id = ? ORDER BY inbox_id',
   company: 'SELECT * FROM rec_companies WHERE id = ?',
+  companyByDomain: 'SELECT id FROM rec_companies INDEXED BY rec_companies_by_domain WHERE domain = ? ORDER BY created_at, id LIMIT 1',
   contactCount: `SELECT COUNT(*) FROM rec_contacts c WHERE c.company_id = ? AND ${LIVE_CONTACT}`,
   ticket: 'SELECT * FROM rec_tickets WHERE id = ?',
   ticketOfConversation: 'SELECT * FROM rec_tickets WHERE conversation_id = ? ORDER BY created_at DESC, id DESC LIMIT 1',
@@ -157,6 +158,11 @@ export class SqliteRecordStore implements RecordStore {
   getCompany(id: string): Promise<CompanyRecord | null> {
     const row = statement(this.db, RECORDS_SQL.company).get(id) as CompanyRow | undefined;
     return Promise.resolve(row ? this.toCompany(row) : null);
+  }
+
+  findCompanyIdByDomain(domain: string): Promise<string | null> {
+    const row = statement(this.db, RECORDS_SQL.companyByDomain).get(domain) as { id: string } | undefined;
+    return Promise.resolve(row?.id ?? null);
   }
 
   async searchCompanies(query: { q: string; limit: number; cursor?: string }): Promise<Page<CompanyRecord>> {

@@ -26,13 +26,14 @@ import { idFromStream, statement } from './statements';
  *   through an index of live contacts; `search_text` is the name and identity values in lower case.
  * - rec_contact_inboxes: the inboxes a contact has or had conversations in (visibility).
  * - rec_identities: identity key -> the live contact holding it (unique), oldest first by `seq`.
- * - rec_companies, rec_tickets, rec_properties, rec_settings.
+ * - rec_companies: by name (the list) and by domain (the company a domain's contacts join).
+ * - rec_tickets, rec_properties, rec_settings.
  *
  * Merges and splits move rows by the indexed contact id; no event scans a whole table.
  */
 export const recordsProjection: SqliteProjection = {
   name: 'records',
-  version: 1,
+  version: 2,
   handles: [
     'ConversationStarted',
     'MessageReceived',
@@ -122,6 +123,7 @@ export const recordsProjection: SqliteProjection = {
         revision INTEGER NOT NULL
       );
       CREATE INDEX rec_companies_by_name ON rec_companies (sort_name, id);
+      CREATE INDEX rec_companies_by_domain ON rec_companies (domain, created_at, id);
       CREATE TABLE rec_tickets (
         id TEXT PRIMARY KEY,
         conversation_id TEXT NOT NULL,

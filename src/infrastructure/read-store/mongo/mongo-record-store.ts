@@ -105,6 +105,13 @@ export class MongoRecordStore implements RecordStore {
     });
   }
 
+  async findCompanyIdByDomain(domain: string): Promise<string | null> {
+    return this.query(async () => {
+      const company = await this.models.companies.findOne({ created: true, domain }, { _id: 1 }).sort({ createdAt: 1, _id: 1 }).lean<{ _id: string }>();
+      return company?._id ?? null;
+    });
+  }
+
   async searchCompanies(query: { q: string; limit: number; cursor?: string }): Promise<Page<CompanyRecord>> {
     const limit = pageSize(query.limit);
     const and: QueryFilter<CompanyDocument>[] = searchTerms(query.q).map((term) => ({ $or: [{ nameKey: containing(term) }, { domain: containing(term) }] }));

@@ -16,7 +16,8 @@ import type { TicketPriority, TicketStatus } from '../../../domain/ticket/ticket
  *   {listed, companyId, activityKey, _id}: a company's contacts (and its count). A search term is
  *   found anywhere in the name or an identity value, as in the embedded store: the page is read in
  *   index order and filtered, so it costs the contacts walked to fill it.
- * - companies {created, nameKey, _id}: the list by name (terms filtered the same way).
+ * - companies {created, nameKey, _id}: the list by name (terms filtered the same way);
+ *   {created, domain, createdAt, _id}: the company a domain's contacts join.
  * - tickets {removed, inboxId, openedAt, _id}, {removed, openedAt, _id}, {contactId, openedAt, _id}:
  *   ticket pages newest first; {conversationId}: a conversation's ticket.
  * - record_conversations {contactId, identityKey}: what a merge, a split or a recount reads.
@@ -206,6 +207,7 @@ function companySchema(): Schema<CompanyDocument> {
     options('companies'),
   );
   schema.index({ created: 1, nameKey: 1, _id: 1 }, { name: 'by_name' });
+  schema.index({ created: 1, domain: 1, createdAt: 1, _id: 1 }, { name: 'by_domain' });
   return schema;
 }
 
