@@ -70,6 +70,8 @@ export const PERSONAL_FIELDS: Readonly<Record<string, Readonly<Record<string, Pe
     'attachments[].filename': 'filename',
     'template.parameters': 'list',
   },
+  // A relay's refusal often quotes the recipient ("550 <ada@...>: no such user").
+  ReplyDeliveryFailed: { reason: 'text' },
   ConversationForwarded: { to: 'parties', note: 'text', subject: 'text', text: 'text', html: 'text' },
   TranscriptSent: { to: 'parties', subject: 'text', text: 'text', html: 'text' },
   CommentAdded: { text: 'text' },

@@ -196,7 +196,8 @@ const handlers: {
       statement(
         tx,
         `UPDATE rm_messages SET from_party = ?, to_parties = '[]', subject = '', text = '', html = CASE WHEN html IS NULL THEN NULL ELSE '' END,
-           attachments = ?, fields = NULL, template = ?, cc = NULL, reactions = ? WHERE id = ? AND conversation_id = ?`,
+           attachments = ?, fields = NULL, template = ?, cc = NULL, reactions = ?,
+           delivery_reason = CASE WHEN delivery_reason IS NULL THEN NULL ELSE '' END WHERE id = ? AND conversation_id = ?`,
       ).run(
         row.from_party === null ? null : JSON.stringify({ address: ERASED_ADDRESS }),
         JSON.stringify(attachments),
