@@ -1,7 +1,7 @@
 import type { CustomChanges, PropertyDefinition } from '../record-settings/record-properties';
 import type { TicketPriority, TicketStatus } from './ticket.events';
 
-export type TicketCommand = OpenTicket | ChangeTicket | CloseTicketWithConversation | RemoveTicket;
+export type TicketCommand = OpenTicket | ChangeTicket | CloseTicketWithConversation | RemoveTicket | UnownRemovedAgent;
 
 /** The record of a ticket its conversation just got (the conversation's TicketCreated). */
 export interface OpenTicket {
@@ -45,4 +45,10 @@ export interface CloseTicketWithConversation {
 export interface RemoveTicket {
   type: 'RemoveTicket';
   data: { reason: 'sender-blocked' | 'conversation-deleted'; now: string };
+}
+
+/** The owner was removed from the account: the ticket keeps no owner who cannot work on it (as rule 4 for conversations). */
+export interface UnownRemovedAgent {
+  type: 'UnownRemovedAgent';
+  data: { agentId: string; now: string };
 }

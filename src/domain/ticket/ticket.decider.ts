@@ -61,6 +61,9 @@ export function decideTicket(command: TicketCommand, state: TicketState): Ticket
     case 'CloseTicketWithConversation':
       if (state.kind !== 'live' || state.status === 'closed') return [];
       return [{ type: 'TicketChanged', data: { status: 'closed', via: 'conversation-closed', at: command.data.now } }];
+    case 'UnownRemovedAgent':
+      if (state.kind !== 'live' || state.ownerId !== command.data.agentId) return [];
+      return [{ type: 'TicketChanged', data: { ownerId: null, via: 'owner-removed', at: command.data.now } }];
     case 'RemoveTicket':
       if (state.kind !== 'live') return [];
       return [{ type: 'TicketRemoved', data: { reason: command.data.reason, at: command.data.now } }];

@@ -28,8 +28,9 @@ export interface TicketOpened {
 }
 
 /**
- * Only what changed is present. `via`: an agent's edit (absent), or closed together with its
- * conversation (rule 8: `conversation-closed`).
+ * Only what changed is present. `via`: an agent's edit (absent), closed together with its
+ * conversation (rule 8: `conversation-closed`), or the owner taken off because they were removed
+ * from the account (`owner-removed`).
  */
 export interface TicketChanged {
   type: 'TicketChanged';
@@ -39,7 +40,7 @@ export interface TicketChanged {
     priority?: TicketPriority | null;
     ownerId?: string | null;
     custom?: CustomChanges;
-    via?: 'conversation-closed';
+    via?: 'conversation-closed' | 'owner-removed';
     at: string;
   };
 }
