@@ -1,14 +1,19 @@
 import type { Database } from 'better-sqlite3';
 import type { RecordedEvent } from '../../application/ports/event-store.port';
-import type { CompanyEvent } from '../../domain/company/company.events';
-import type { ContactEvent } from '../../domain/contact/contact.events';
 import { identityKey, identityOf, type ContactIdentity } from '../../domain/contact/identity';
-import type { ConversationEvent } from '../../domain/conversation/conversation.events';
-import type { CustomChanges, CustomValues } from '../../domain/record-settings/record-properties';
-import type { RecordSettingsEvent } from '../../domain/record-settings/record-settings.events';
-import type { TicketEvent } from '../../domain/ticket/ticket.events';
+import type { CustomValues } from '../../domain/record-settings/record-properties';
 import { normalizeTime } from '../conversation-summary';
 import type { SqliteProjection } from '../projection';
+import {
+  MAX_MERGE_HOPS,
+  RECORDS_EVENT_TYPES,
+  SEQ_PER_EVENT,
+  searchTextOf,
+  sortName,
+  withChanges,
+  type RecordsEvent,
+  type RecordsEventData,
+} from '../records-events';
 import { splitOf } from './contact-splits';
 import { idFromStream, statement } from './statements';
 
@@ -34,31 +39,7 @@ import { idFromStream, statement } from './statements';
 export const recordsProjection: SqliteProjection = {
   name: 'records',
   version: 2,
-  handles: [
-    'ConversationStarted',
-    'MessageReceived',
-    'ReplyQueued',
-    'ContactLinked',
-    'ContactUnlinked',
-    'ConversationDeleted',
-    'ContactCreated',
-    'ContactIdentityAdded',
-    'ContactIdentityRemoved',
-    'ContactPropertiesChanged',
-    'ContactMerged',
-    'ContactMergedIn',
-    'ContactErased',
-    'CompanyCreated',
-    'CompanyChanged',
-    'TicketOpened',
-    'TicketChanged',
-    'TicketRemoved',
-    'PropertyDefined',
-    'PropertyChanged',
-    'PropertyArchived',
-    'CardPropertiesChosen',
-    'FreeMailDomainsSet',
-  ],
+  handles: RECORDS_EVENT_TYPES,
   reset(tx) {
     tx.exec(`
       DROP TABLE IF EXISTS rec_conversations;
@@ -164,12 +145,9 @@ export const recordsProjection: SqliteProjection = {
   },
 };
 
-type AnyEvent = ConversationEvent | ContactEvent | CompanyEvent | TicketEvent | RecordSettingsEvent;
-type DataOf<T extends AnyEvent['type']> = Extract<AnyEvent, { type: T }>['data'];
+type AnyEvent = RecordsEvent;
+type DataOf<T extends AnyEvent['type']> = RecordsEventData<T>;
 type Handler<T extends AnyEvent['type']> = (tx: Database, event: RecordedEvent, data: DataOf<T>) => void;
-
-/** Identity seq: oldest first, several identities of one event in their order. */
-const SEQ_PER_EVENT = 1000;
 
 /** Every statement of the projection (a test checks that none scans a table). */
 export const RECORDS_PROJECTION_SQL = {
@@ -482,8 +460,6 @@ export function liveContact(tx: Database, contactId: string): string {
   return id;
 }
 
-const MAX_MERGE_HOPS = 16;
-
 function conversation(tx: Database, id: string): ConversationRow | null {
   return (statement(tx, RECORDS_PROJECTION_SQL.conversation).get(id) as ConversationRow | undefined) ?? null;
 }
@@ -537,19 +513,5 @@ function refreshSearchText(tx: Database, contactId: string): void {
   const row = statement(tx, RECORDS_PROJECTION_SQL.contact).get(contactId) as { name: string | null } | undefined;
   if (!row) return;
   const values = statement(tx, RECORDS_PROJECTION_SQL.identitiesOf).pluck().all(contactId) as string[];
-  statement(tx, RECORDS_PROJECTION_SQL.searchText).run([row.name ?? '', ...values].join(' ').trim().toLowerCase(), contactId);
-}
-
-export function withChanges(values: CustomValues, changes: CustomChanges | undefined): CustomValues {
-  if (!changes) return values;
-  const next: Record<string, string | number> = { ...values };
-  for (const [key, value] of Object.entries(changes)) {
-    if (value === null) delete next[key];
-    else next[key] = value;
-  }
-  return next;
-}
-
-export function sortName(name: string): string {
-  return name.trim().toLowerCase();
+  statement(tx, RECORDS_PROJECTION_SQL.searchText).run(searchTextOf(row.name, values), contactId);
 }
