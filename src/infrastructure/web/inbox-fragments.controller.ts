@@ -148,7 +148,11 @@ export class InboxFragmentsController {
         const conversation = await this.presenter.screen.conversation(agent, id);
         if (!conversation.contact) throw new BadRequestException(locale.t('sidebar.errors.noContact'));
         await this.commandBus.execute(
-          new UpdateContactCommand(conversation.contact.id, await this.sidebar.contactChanges(agent, body, locale), agentContext(agent)),
+          new UpdateContactCommand(
+            conversation.contact.id,
+            await this.sidebar.contactChanges(agent, conversation.contact.id, body, locale),
+            agentContext(agent),
+          ),
         );
         return { notice: locale.t('notices.contactUpdated') };
       },

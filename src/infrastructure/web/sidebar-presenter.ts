@@ -19,7 +19,7 @@ import { BUILT_IN_CARD_KEYS, DEFAULT_CARD_PROPERTIES } from '../../domain/record
 import { TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../domain/ticket/ticket.events';
 import type { Locale } from '../i18n/i18n';
 import { channelLabel } from './inbox-screen';
-import { contactName } from './records-presenter';
+import { contactName, customChanges, customProperties, ticketHref } from './records-presenter';
 import { stateQuery, type InboxState } from './inbox-state';
 import { field, type FormBody } from './web-http';
 
@@ -104,19 +104,15 @@ export class SidebarPresenter {
   }
 
   /** The changes the contact card's inline editor posted: only the properties it showed, an emptied custom one cleared. */
-  async contactChanges(agent: AuthenticatedAgent, body: FormBody, locale: Locale): Promise<ContactChanges> {
-    const settings = await this.settings(agent);
+  async contactChanges(agent: AuthenticatedAgent, contactId: string, body: FormBody, locale: Locale): Promise<ContactChanges> {
+    const [settings, contact] = await Promise.all([this.settings(agent), this.queryBus.execute(new GetContactQuery(agent, contactId)) as Promise<ContactView>]);
     const changes: ContactChanges = {};
     if (has(body, 'name')) changes.name = field(body, 'name');
     if (has(body, 'jobTitle')) changes.jobTitle = field(body, 'jobTitle');
     if (has(body, 'emails')) changes.emails = listOf(field(body, 'emails'));
     if (has(body, 'phones')) changes.phones = listOf(field(body, 'phones'));
-    const custom = customChanges(
-      body,
-      settings.properties.filter((p) => p.object === 'contact'),
-      locale,
-    );
-    if (custom) changes.custom = custom;
+    const custom = customChanges(customProperties(settings, 'contact'), contact.custom, body, locale);
+    if (Object.keys(custom).length > 0) changes.custom = custom;
     return changes;
   }
 
@@ -129,15 +125,8 @@ export class SidebarPresenter {
     if (asked.status !== undefined && asked.status !== ticket.status) changes.status = asked.status;
     if (asked.priority !== undefined && asked.priority !== ticket.priority) changes.priority = asked.priority;
     if (asked.ownerId !== undefined && asked.ownerId !== ticket.ownerId) changes.ownerId = asked.ownerId;
-    const custom = customChanges(
-      body,
-      settings.properties.filter((p) => p.object === 'ticket'),
-      locale,
-    );
-    if (custom) {
-      const changed = Object.entries(custom).filter(([key, value]) => (ticket.custom[key] ?? null) !== value);
-      if (changed.length > 0) changes.custom = Object.fromEntries(changed);
-    }
+    const custom = customChanges(customProperties(settings, 'ticket'), ticket.custom, body, locale);
+    if (Object.keys(custom).length > 0) changes.custom = custom;
     return changes;
   }
 
@@ -366,23 +355,6 @@ function listOf(value: string): string[] {
     .filter((v) => v !== '');
 }
 
-/** `custom.<key>` fields of the shown custom properties: a number is checked here, an emptied value clears the property. */
-function customChanges(body: FormBody, definitions: PropertyDefinition[], locale: Locale): Record<string, PropertyValue | null> | null {
-  const changes: Record<string, PropertyValue | null> = {};
-  for (const definition of definitions) {
-    const name = `custom.${definition.key}`;
-    if (!has(body, name)) continue;
-    const value = field(body, name);
-    if (value === '') changes[definition.key] = null;
-    else if (definition.type === 'number') {
-      const number = Number(value.replace(',', '.'));
-      if (!Number.isFinite(number)) throw new BadRequestException(locale.t('sidebar.errors.notANumber', { label: definition.label, value }));
-      changes[definition.key] = number;
-    } else changes[definition.key] = value;
-  }
-  return Object.keys(changes).length > 0 ? changes : null;
-}
-
 // ---- view pieces -----------------------------------------------------------------------------
 
 function customProperty(definition: PropertyDefinition, value: PropertyValue | undefined, locale: Locale): CardProperty {
@@ -441,5 +413,5 @@ function otherLinks(others: ConversationSummary[], state: InboxState, locale: Lo
 }
 
 function ticketLink(t: TicketRecord, locale: Locale) {
-  return { id: t.id, name: t.name, statusLabel: locale.t(`sidebar.ticketStatus.${t.status}`), closed: t.status === 'closed', href: `/ui/tickets/${t.id}` };
+  return { id: t.id, name: t.name, statusLabel: locale.t(`sidebar.ticketStatus.${t.status}`), closed: t.status === 'closed', href: ticketHref(t.id) };
 }
