@@ -399,28 +399,36 @@ export class MongoReadStore implements ReadStore, ProcessorCheckpoints {
     return this.query(async () => (await this.models.conversations.find(filter, { _id: 1 }).lean<ConversationRecord[]>()).map((record) => record._id));
   }
 
-  /** The names of these agent ids that were ever registered (removed agents included). */
-  private async names(ids: Iterable<string>): Promise<Map<string, string>> {
-    const unique = [...new Set(ids)].filter((id) => id !== '');
-    if (unique.length === 0) return new Map();
-    const agents = await this.models.agents.find({ _id: { $in: unique } }, { name: 1 }).lean<AgentDocument[]>();
-    const names = new Map(agents.map((agent) => [agent._id, agent.name]));
-    // A bot's replies carry the author id `bot:<botId>`: the bot's name, removed bots too.
-    const botIds = unique.filter((id) => id.startsWith('bot:')).map((id) => id.slice(4));
-    if (botIds.length > 0) {
-      for (const bot of await this.models.bots.find({ _id: { $in: botIds } }, { name: 1 }).lean<BotDocument[]>()) names.set(`bot:${bot._id}`, bot.name);
-    }
-    return names;
+  private names(ids: Iterable<string>): Promise<Map<string, string>> {
+    return authorNames(this.models, ids);
   }
 
-  /** A MongoDB that cannot be reached is the port's StoreUnavailableError (HTTP 503), naming where. */
-  private async query<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (isUnavailable(error)) throw new StoreUnavailableError(`cannot reach ${this.where}: ${(error as Error).message}`, error);
-      throw error;
-    }
+  private query<T>(run: () => Promise<T>): Promise<T> {
+    return unavailableAsStoreError(this.where, run);
+  }
+}
+
+/** The names of these author ids: agents ever registered (removed agents included) and bots. */
+export async function authorNames(models: Pick<MongoReadModels, 'agents' | 'bots'>, ids: Iterable<string>): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)].filter((id) => id !== '');
+  if (unique.length === 0) return new Map();
+  const agents = await models.agents.find({ _id: { $in: unique } }, { name: 1 }).lean<AgentDocument[]>();
+  const names = new Map(agents.map((agent) => [agent._id, agent.name]));
+  // A bot's replies carry the author id `bot:<botId>`: the bot's name, removed bots too.
+  const botIds = unique.filter((id) => id.startsWith('bot:')).map((id) => id.slice(4));
+  if (botIds.length > 0) {
+    for (const bot of await models.bots.find({ _id: { $in: botIds } }, { name: 1 }).lean<BotDocument[]>()) names.set(`bot:${bot._id}`, bot.name);
+  }
+  return names;
+}
+
+/** A MongoDB that cannot be reached is the port's StoreUnavailableError (HTTP 503), naming where. */
+export async function unavailableAsStoreError<T>(where: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isUnavailable(error)) throw new StoreUnavailableError(`cannot reach ${where}: ${(error as Error).message}`, error);
+    throw error;
   }
 }
 

@@ -1,5 +1,4 @@
 import type { QueryFilter } from 'mongoose';
-import { StoreUnavailableError } from '../../../application/ports/event-store.port';
 import { InvalidCursorError, type ConversationSummary, type Page } from '../../../application/ports/read-store.port';
 import type {
   CompanyRecord,
@@ -15,9 +14,8 @@ import { DEFAULT_FREE_MAIL_DOMAINS, type PropertyDefinition } from '../../../dom
 import { summaryOf } from '../../../projections/conversation-at';
 import type { ConversationDoc } from '../../../projections/conversation-summary';
 import { DEFAULT_CARD_PROPERTIES, searchTerms } from '../sqlite-records';
-import type { AgentDocument, ConversationRecord, MongoReadModels } from './mongo-models';
-import { displayName, isUnavailable } from './mongo-read-store';
-import type { BotDocument } from './bots.mongo-model';
+import type { ConversationRecord, MongoReadModels } from './mongo-models';
+import { authorNames, displayName, unavailableAsStoreError } from './mongo-read-store';
 import {
   RECORD_SETTINGS_ID,
   type CompanyDocument,
@@ -205,27 +203,12 @@ export class MongoRecordStore implements RecordStore {
     return byContact;
   }
 
-  /** The names of these agent ids that were ever registered (removed agents included), and of bots. */
-  private async names(ids: readonly string[]): Promise<Map<string, string>> {
-    const unique = [...new Set(ids)].filter((id) => id !== '');
-    if (unique.length === 0) return new Map();
-    const agents = await this.models.agents.find({ _id: { $in: unique } }, { name: 1 }).lean<AgentDocument[]>();
-    const names = new Map(agents.map((agent) => [agent._id, agent.name]));
-    const botIds = unique.filter((id) => id.startsWith('bot:')).map((id) => id.slice(4));
-    if (botIds.length > 0) {
-      for (const bot of await this.models.bots.find({ _id: { $in: botIds } }, { name: 1 }).lean<BotDocument[]>()) names.set(`bot:${bot._id}`, bot.name);
-    }
-    return names;
+  private names(ids: readonly string[]): Promise<Map<string, string>> {
+    return authorNames(this.models, ids);
   }
 
-  /** A MongoDB that cannot be reached is the port's StoreUnavailableError (HTTP 503), naming where. */
-  private async query<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (isUnavailable(error)) throw new StoreUnavailableError(`cannot reach ${this.where}: ${(error as Error).message}`, error);
-      throw error;
-    }
+  private query<T>(run: () => Promise<T>): Promise<T> {
+    return unavailableAsStoreError(this.where, run);
   }
 }
 
