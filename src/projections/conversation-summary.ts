@@ -55,8 +55,8 @@ const evolvers: { [T in Exclude<ConversationEventType, 'ConversationStarted'>]: 
   MessageReceived: (doc, data) => {
     const receivedAt = normalizeTime(data.receivedAt);
     const contact = data.language && doc.contact ? { ...doc.contact, language: data.language } : doc.contact;
-    // Cc'd people take part in the thread (the host left the inbox's own address out of cc).
-    const participants = (data.cc ?? []).reduce(withParticipant, withParticipant(doc.participants, data.from));
+    // Cc'd people and the others in To take part in the thread (the host left the inbox's own address out of both).
+    const participants = [...(data.toOthers ?? []), ...(data.cc ?? [])].reduce(withParticipant, withParticipant(doc.participants, data.from));
     const base = { ...doc, contact, participants, awaitingContactReply: false };
     // A message that arrives late but was received earlier (a delayed email) must not move the
     // conversation down the list or replace the newer preview (rule 1 sorts by last received).

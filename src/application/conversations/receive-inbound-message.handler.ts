@@ -110,6 +110,10 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
               ...(contactEmail ? { contactEmail } : {}),
               // The inbox's own address is never a participant, even when a contact copies it.
               ...(message.cc?.length ? { cc: message.cc.filter((p) => !inbox.emailAddress || normalizeAddress(p?.address ?? '') !== inbox.emailAddress) } : {}),
+              // Only where the inbox's address is known can the others in To be told from it.
+              ...(inbox.emailAddress && message.to?.length
+                ? { toOthers: message.to.filter((p) => normalizeAddress(p?.address ?? '') !== inbox.emailAddress) }
+                : {}),
               now,
             },
           };

@@ -55,6 +55,7 @@ export const PERSONAL_FIELDS: Readonly<Record<string, Readonly<Record<string, Pe
     from: 'party',
     to: 'parties',
     cc: 'parties',
+    toOthers: 'parties',
     subject: 'text',
     text: 'text',
     html: 'text',

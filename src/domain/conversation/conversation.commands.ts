@@ -83,6 +83,8 @@ export interface ReceiveInboundMessage {
     contactEmail?: string;
     /** The message's Cc recipients, the inbox's own addresses left out by the caller: they join the thread's participants. */
     cc?: Party[];
+    /** The To recipients other than the inbox's own address (the caller leaves it out): they join the participants too. */
+    toOthers?: Party[];
     now: string;
   };
 }

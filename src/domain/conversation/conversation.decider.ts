@@ -199,6 +199,7 @@ function receiveInboundMessage(data: ReceiveInboundMessage['data'], state: Conve
       ...(data.choiceId === undefined ? {} : { choiceId: data.choiceId }),
       ...(data.fields?.length ? { fields: data.fields } : {}),
       ...ccOf(data.cc, fromAddress),
+      ...toOthersOf(data.toOthers, fromAddress),
     },
   };
 
@@ -499,6 +500,12 @@ function ccOf(cc: readonly Party[] | undefined, fromAddress: string): { cc?: Par
     );
   }
   return kept.length ? { cc: kept } : {};
+}
+
+/** The other To recipients, kept as the Cc is (well-formed, the sender left out). */
+function toOthersOf(toOthers: readonly Party[] | undefined, fromAddress: string): { toOthers?: Party[] } {
+  const { cc } = ccOf(toOthers, fromAddress);
+  return cc ? { toOthers: cc } : {};
 }
 
 /** Rule 13: an email conversation can be forwarded outside the company, with a note. */

@@ -99,6 +99,12 @@ export interface MessageReceived {
     fields?: MessageField[];
     /** The message's Cc recipients (email): they take part in the thread (participants, reply-all). Optional, added later. */
     cc?: Party[];
+    /**
+     * The To recipients other than the inbox itself (email), recorded apart because `to` also holds
+     * the inbox's own address, which the read models cannot tell from the others: these take part
+     * in the thread as the Cc'd do (participants, reply-all). Sender left out. Optional, added later.
+     */
+    toOthers?: Party[];
   };
 }
 
