@@ -23,6 +23,8 @@ export const streams = {
   notifications: (agentId: string) => `notifications-${agentId}`,
   /** A contact record (docs/contacts.md). */
   contact: (id: string) => `contact-${id}`,
+  /** Every merge of contacts, one writer at a time by revision (its name must not start with `contact-`). */
+  contactMerges: () => 'contacts-merge-ledger',
   /** A company record. */
   company: (id: string) => `company-${id}`,
   /** A ticket record (its conversation's stream holds the link). */

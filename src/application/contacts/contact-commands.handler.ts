@@ -2,13 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { contactDecider, identitiesFromLists, type ContactPropertyChanges, type ContactState } from '../../domain/contact/contact.decider';
+import { contactMergesDecider } from '../../domain/contact/contact-merges';
+import type { ContactEvent } from '../../domain/contact/contact.events';
 import { identityKey, type ContactIdentity } from '../../domain/contact/identity';
 import { conversationDecider } from '../../domain/conversation/conversation.decider';
+import { fold } from '../../domain/shared/decider';
 import { conflict } from '../../domain/shared/domain-error';
 import { InboxAccess, InvalidRequestError } from '../access/inbox-access';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
+import { toDomainEvents } from '../command-handling/handle-command';
 import { inboxGuard, toResult, type ConversationCommandResult } from '../conversations/conversation-result';
+import { ConcurrencyError } from '../ports/event-store.port';
 import { RECORD_STORE, type RecordStore } from '../ports/record-store.port';
 import { streams } from '../streams';
 import { contactState, definitionsOf, requireAgent, unknownContact, visibleContact } from './contact-access';
@@ -92,9 +97,11 @@ export class UpdateContactHandler implements ICommandHandler<UpdateContactComman
 }
 
 /**
- * Two streams: the contact merged into is written first (it takes the identities and fills its
- * empty properties), then the merged one points there. A crash between the two leaves the
- * identities on both; running the merge again finishes it (the target ignores what it holds).
+ * Three streams: the merge ledger (contact-merges.ts) first, so that merges are decided one at a
+ * time and never make a cycle; then the contact merged into (it takes the identities and fills
+ * its empty properties); then the merged one points there. A crash in between leaves the
+ * identities on both; running the same merge again finishes it (the ledger and the target
+ * ignore what they hold).
  */
 @CommandHandler(MergeContactsCommand)
 export class MergeContactsHandler implements ICommandHandler<MergeContactsCommand> {
@@ -110,25 +117,35 @@ export class MergeContactsHandler implements ICommandHandler<MergeContactsComman
     await visibleContact(this.records, this.access, agent, contactId);
     await visibleContact(this.records, this.access, agent, intoContactId);
     const at = this.executor.now().toISOString();
-    const source = await contactState(this.executor.store, contactId);
+    const recorded = await this.executor.store.readStream(streams.contact(contactId));
+    const source = fold(contactDecider, toDomainEvents<ContactEvent>(recorded));
     const mergeSource = { type: 'MergeContactInto' as const, data: { contactId, intoContactId, at } };
     // The source's refusals (merged already, erased, into itself) come before anything is written.
     const already = contactDecider.decide(mergeSource, source).length === 0;
+    const revision = recorded.at(-1)?.revision ?? -1;
+    if (ctx.expectedRevision !== undefined && ctx.expectedRevision !== revision) {
+      throw new ConcurrencyError(streams.contact(contactId), ctx.expectedRevision, revision === -1 ? 'no-stream' : revision);
+    }
     if (!already && source.status === 'active') {
-      await this.executor.execute(
-        streams.contact(intoContactId),
-        contactDecider,
-        {
-          type: 'AcceptMergedContact',
-          data: {
-            contactId: intoContactId,
-            fromContactId: contactId,
-            from: { identities: [...source.identities], name: source.name, jobTitle: source.jobTitle, companyId: source.companyId, custom: source.custom },
-            at,
-          },
+      const accept = {
+        type: 'AcceptMergedContact' as const,
+        data: {
+          contactId: intoContactId,
+          fromContactId: contactId,
+          from: { identities: [...source.identities], name: source.name, jobTitle: source.jobTitle, companyId: source.companyId, custom: source.custom },
+          at,
         },
+      };
+      // The target's refusals too, so that the ledger does not hold a merge its contacts cannot finish.
+      contactDecider.decide(accept, await contactState(this.executor.store, intoContactId));
+      // The ledger decides first, one merge at a time: of two opposite merges only one gets here.
+      await this.executor.execute(
+        streams.contactMerges(),
+        contactMergesDecider,
+        { type: 'RecordContactMerge', data: { contactId, intoContactId, at } },
         withoutIfMatch(ctx),
       );
+      await this.executor.execute(streams.contact(intoContactId), contactDecider, accept, withoutIfMatch(ctx));
     }
     await this.executor.execute(streams.contact(contactId), contactDecider, mergeSource, ctx);
     return this.queryBus.execute(new GetContactQuery(agent, intoContactId));
