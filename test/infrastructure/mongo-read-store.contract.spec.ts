@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyBulkWriteOperation } from 'mongoose';
 import pino from 'pino';
-import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { StoreUnavailableError, type EventStore, type RecordedEvent } from '../../src/application/ports/event-store.port';
 import { InvalidCursorError, type ReadStore } from '../../src/application/ports/read-store.port';
 import { orThrow, parseSearchParameters } from '../../src/application/search/conversation-filters';
@@ -27,33 +25,10 @@ import { foldText, prefixPattern, searchWords } from '../../src/infrastructure/r
 import { openMongoReadStorage } from '../../src/infrastructure/storage/storage';
 import { ContractLog, FedEventStore, readStoreContract } from '../contracts/read-store.contract';
 import { agentEvent, at, conversationEvent as e, inboxEvent, newEvent, senderEvent } from '../projections/fixtures';
-import { reportSkippedSuite } from '../support/engines';
+import { withMongoDB } from '../support/mongo-engine';
 
 const SUITE = 'MongoDB read store contract';
-const IMAGE = 'mongo:8';
 const silent = pino({ level: 'silent' });
-
-type Engine = { kind: 'url'; url: string } | { kind: 'docker' } | { kind: 'none'; reason: string };
-
-/**
- * MONGODB_URL wins; otherwise a mongo:8 container when a container runtime answers; otherwise
- * the suite is reported as skipped by name (test/support/engines.ts) and registers no passing test.
- * Decided while Jest collects tests, so the runtime check runs testcontainers' own detection in a
- * child process. No replica set is needed: the adapter uses no transaction.
- */
-function engine(): Engine {
-  const url = process.env.MONGODB_URL;
-  if (url) return { kind: 'url', url };
-  const probe = spawnSync(
-    process.execPath,
-    ['-e', "require('testcontainers').getContainerRuntimeClient().then(() => process.exit(0), () => process.exit(3))"],
-    { cwd: __dirname, timeout: 30_000, stdio: 'ignore' },
-  );
-  if (probe.status === 0) return { kind: 'docker' };
-  return { kind: 'none', reason: 'MONGODB_URL is not set and no container runtime (Docker) is reachable for testcontainers' };
-}
-
-const target = engine();
 
 /** A read side on its own database (fresh per store: the directory queries are global). */
 function openSide(url: string, eventStore: EventStore = new FedEventStore() as unknown as EventStore, runner?: { batchSize?: number }): MongoReadSide {
@@ -73,37 +48,14 @@ async function dispose(side: MongoReadSide): Promise<void> {
   await side.close();
 }
 
-if (target.kind === 'none') {
-  reportSkippedSuite(SUITE, target.reason);
-  describe(SUITE, () => {
-    // Pending, never passing: the summary counts it as skipped and lists the suite by name.
-    it.skip(`needs MongoDB: ${target.reason}`, () => undefined);
-  });
-} else {
-  let url = target.kind === 'url' ? target.url : '';
-  let container: StartedTestContainer | undefined;
-
-  beforeAll(async () => {
-    if (target.kind !== 'docker') return;
-    container = await new GenericContainer(IMAGE)
-      .withExposedPorts(27017)
-      .withWaitStrategy(Wait.forLogMessage(/Waiting for connections/))
-      .withStartupTimeout(120_000)
-      .start();
-    url = `mongodb://${container.getHost()}:${container.getMappedPort(27017)}/parley`;
-  }, 180_000);
-
-  afterAll(async () => {
-    await container?.stop();
-  });
-
+withMongoDB(SUITE, (url) => {
   /**
    * The contract through the projections' own guards only (no checkpoint is read or moved):
    * every redelivery the contract makes reaches the write guards, which is what a crash between
    * the read models and the checkpoint leaves behind.
    */
   readStoreContract('MongoDB read store', async () => {
-    const side = openSide(url);
+    const side = openSide(url());
     await side.ready;
     await side.runner.prepare();
     return {
@@ -138,7 +90,7 @@ if (target.kind === 'none') {
 
     it('follows the subscription in batches, stores its checkpoints, and resumes from them', async () => {
       const source = new FedEventStore();
-      const side = openSide(url, source as unknown as EventStore, { batchSize: 7 });
+      const side = openSide(url(), source as unknown as EventStore, { batchSize: 7 });
       sides.push(side);
       await side.ready;
       await side.runner.start();
@@ -161,7 +113,7 @@ if (target.kind === 'none') {
 
     it('a batch cut short by a failure is applied again from the same checkpoint without counting anything twice', async () => {
       const source = new FedEventStore();
-      const side = openSide(url, source as unknown as EventStore, { batchSize: 500 });
+      const side = openSide(url(), source as unknown as EventStore, { batchSize: 500 });
       sides.push(side);
       await side.ready;
       const log = new ContractLog();
@@ -183,7 +135,7 @@ if (target.kind === 'none') {
       spy.mockRestore();
       expect(failures).toBe(1);
 
-      const clean = openSide(url);
+      const clean = openSide(url());
       sides.push(clean);
       await clean.ready;
       await clean.runner.prepare();
@@ -197,7 +149,7 @@ if (target.kind === 'none') {
     });
 
     it('rebuilds a projection from position 0 when its version changes', async () => {
-      const side = openSide(url);
+      const side = openSide(url());
       sides.push(side);
       await side.ready;
       await side.runner.prepare();
@@ -221,7 +173,7 @@ if (target.kind === 'none') {
       expect(await runner.storedPosition()).toBe(0);
     });
   });
-}
+});
 
 /**
  * What can be checked without a server: the pure parts, the start-up failure, and that every
