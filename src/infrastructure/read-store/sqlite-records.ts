@@ -17,17 +17,12 @@ import {
   type PropertyType,
   type RecordObject,
 } from '../../domain/record-settings/record-properties';
+import { DEFAULT_CARD_PROPERTIES } from '../../domain/record-settings/record-settings.decider';
 import type { TicketPriority, TicketStatus } from '../../domain/ticket/ticket.events';
 import { summaryOf } from '../../projections/conversation-at';
 import type { ConversationDoc } from '../../projections/conversation-summary';
 import { statement } from '../../projections/sqlite/statements';
 import { displayName } from './sqlite-read-store';
-
-/** Card properties when an admin never chose any (docs/contacts.md). */
-export const DEFAULT_CARD_PROPERTIES: RecordSettingsRecord['cardProperties'] = {
-  contact: ['emails', 'phones', 'company', 'jobTitle'],
-  ticket: ['status', 'priority', 'owner'],
-};
 
 /** A live contact: created, not merged away, not erased. */
 const LIVE_CONTACT = 'c.recorded = 1 AND c.merged_into IS NULL AND c.erased = 0';

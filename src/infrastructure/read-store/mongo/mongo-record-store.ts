@@ -13,7 +13,8 @@ import type { ContactIdentity } from '../../../domain/contact/identity';
 import { DEFAULT_FREE_MAIL_DOMAINS, type PropertyDefinition } from '../../../domain/record-settings/record-properties';
 import { summaryOf } from '../../../projections/conversation-at';
 import type { ConversationDoc } from '../../../projections/conversation-summary';
-import { DEFAULT_CARD_PROPERTIES, searchTerms } from '../sqlite-records';
+import { searchTerms } from '../sqlite-records';
+import { DEFAULT_CARD_PROPERTIES } from '../../../domain/record-settings/record-settings.decider';
 import type { ConversationRecord, MongoReadModels } from './mongo-models';
 import { authorNames, displayName, unavailableAsStoreError } from './mongo-read-store';
 import {
