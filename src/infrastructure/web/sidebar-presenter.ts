@@ -268,7 +268,7 @@ export class SidebarPresenter {
       name: ticket.name,
       href: `/ui/tickets/${ticket.id}`,
       status: ticket.status,
-      statusLabel: locale.t(`sidebar.ticketStatus.${ticket.status}`),
+      statusLabel: locale.t(`records.ticket.status.${ticket.status}`),
       closed: ticket.status === 'closed',
       record: true,
       editable: properties.filter((p) => p.input !== null),
@@ -377,13 +377,13 @@ function customProperty(definition: PropertyDefinition, value: PropertyValue | u
 }
 
 function statusOptions(current: TicketStatus, locale: Locale) {
-  return TICKET_STATUSES.map((s) => ({ value: s, label: locale.t(`sidebar.ticketStatus.${s}`), selected: s === current }));
+  return TICKET_STATUSES.map((s) => ({ value: s, label: locale.t(`records.ticket.status.${s}`), selected: s === current }));
 }
 
 function priorityOptions(current: TicketPriority | null, locale: Locale) {
   return [
     { value: '', label: locale.t('sidebar.noPriority'), selected: current === null },
-    ...TICKET_PRIORITIES.map((p) => ({ value: p, label: locale.t(`sidebar.priority.${p}`), selected: p === current })),
+    ...TICKET_PRIORITIES.map((p) => ({ value: p, label: locale.t(`records.ticket.priority.${p}`), selected: p === current })),
   ];
 }
 
@@ -413,5 +413,5 @@ function otherLinks(others: ConversationSummary[], state: InboxState, locale: Lo
 }
 
 function ticketLink(t: TicketRecord, locale: Locale) {
-  return { id: t.id, name: t.name, statusLabel: locale.t(`sidebar.ticketStatus.${t.status}`), closed: t.status === 'closed', href: ticketHref(t.id) };
+  return { id: t.id, name: t.name, statusLabel: locale.t(`records.ticket.status.${t.status}`), closed: t.status === 'closed', href: ticketHref(t.id) };
 }
