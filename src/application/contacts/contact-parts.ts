@@ -15,6 +15,7 @@ import {
   UpdateContactHandler,
 } from './contact-commands.handler';
 import {
+  GetCompaniesHandler,
   GetCompanyHandler,
   GetContactHandler,
   GetContactTimelineHandler,
@@ -46,6 +47,7 @@ export const contactQueryHandlers = [
   SearchContactsHandler,
   GetContactTimelineHandler,
   GetCompanyHandler,
+  GetCompaniesHandler,
   SearchCompaniesHandler,
   GetRecordSettingsHandler,
 ];

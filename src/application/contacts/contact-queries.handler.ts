@@ -7,6 +7,7 @@ import { RECORD_STORE, type CompanyRecord, type ContactRecord, type RecordSettin
 import { streams } from '../streams';
 import { reachableInboxIds, unknownCompany, visibleContact } from './contact-access';
 import {
+  GetCompaniesQuery,
   GetCompanyQuery,
   GetContactQuery,
   GetContactTimelineQuery,
@@ -166,6 +167,17 @@ export async function companyView(records: RecordStore, company: CompanyRecord, 
     .slice(0, LIST_LIMIT);
   const tickets = (await records.searchTickets({ companyId: company.id, inboxIds, limit: LIST_LIMIT })).items;
   return { ...company, contacts, conversations, tickets };
+}
+
+@QueryHandler(GetCompaniesQuery)
+export class GetCompaniesHandler implements IQueryHandler<GetCompaniesQuery> {
+  constructor(@Inject(RECORD_STORE) private readonly records: RecordStore) {}
+
+  async execute({ companyIds }: GetCompaniesQuery): Promise<CompanyRecord[]> {
+    const ids = [...new Set(companyIds)].slice(0, MAX_PAGE);
+    const found = await Promise.all(ids.map((id) => this.records.getCompany(id)));
+    return found.filter((company): company is CompanyRecord => company !== null);
+  }
 }
 
 @QueryHandler(SearchCompaniesQuery)

@@ -161,6 +161,16 @@ export class GetCompanyQuery extends Query<CompanyView> {
   }
 }
 
+/** Companies by id, only the records (no contacts, conversations or tickets): what a list names them by. Unknown ids are left out. */
+export class GetCompaniesQuery extends Query<CompanyRecord[]> {
+  constructor(
+    readonly agent: AuthenticatedAgent,
+    readonly companyIds: readonly string[],
+  ) {
+    super();
+  }
+}
+
 export class SearchCompaniesQuery extends Query<Page<CompanyRecord>> {
   constructor(
     readonly agent: AuthenticatedAgent,

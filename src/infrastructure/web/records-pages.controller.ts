@@ -8,6 +8,7 @@ import {
   ChangePropertyCommand,
   ChooseCardPropertiesCommand,
   DefinePropertyCommand,
+  GetCompaniesQuery,
   GetCompanyQuery,
   GetContactQuery,
   GetContactTimelineQuery,
@@ -933,8 +934,8 @@ export class RecordsPagesController {
   /** The companies of a page of contacts, for its company column. */
   private async companiesOf(agent: AuthenticatedAgent, contacts: readonly ContactRecord[]): Promise<Map<string, CompanyRecord>> {
     const ids = [...new Set(contacts.map((c) => c.companyId).filter((id): id is string => id !== null))];
-    const found = await Promise.all(ids.map((id) => (this.queryBus.execute(new GetCompanyQuery(agent, id)) as Promise<CompanyRecord>).catch(() => null)));
-    return new Map(found.filter((c): c is CompanyRecord => c !== null).map((c) => [c.id, c]));
+    const found: CompanyRecord[] = ids.length === 0 ? [] : await this.queryBus.execute(new GetCompaniesQuery(agent, ids));
+    return new Map(found.map((c) => [c.id, c]));
   }
 }
 
