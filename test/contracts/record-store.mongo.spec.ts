@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import type { EventStore, RecordedEvent } from '../../src/application/ports/event-store.port';
+import type { EventStore } from '../../src/application/ports/event-store.port';
 import type { RecordStore } from '../../src/application/ports/record-store.port';
 import { createMongoReadSide, type MongoReadSide } from '../../src/infrastructure/read-store/mongo/mongo-read-side';
+import { feedThrough } from '../support/fed-read-side';
 import { withMongoDB } from '../support/mongo-engine';
 import { FedEventStore } from './read-store.contract';
 import { recordStoreContract } from './record-store.contract';
@@ -33,11 +34,7 @@ withMongoDB(SUITE, (url) => {
     return {
       readStore: side.readStore,
       recordStore: recordStoreOf(side),
-      async feed(events: RecordedEvent[]) {
-        source.push(events);
-        const last = events[events.length - 1].position;
-        if (!(await side.runner.waitFor(last, 10_000))) throw new Error(`the projections did not reach position ${last} within 10 s`);
-      },
+      feed: feedThrough(source, side.runner),
       async teardown() {
         await side.runner.stop();
         await side.connection.dropDatabase();
