@@ -16,7 +16,7 @@ import { inboxGuard, toResult, type ConversationCommandResult } from '../convers
 import { ConcurrencyError } from '../ports/event-store.port';
 import { RECORD_STORE, type RecordStore } from '../ports/record-store.port';
 import { streams } from '../streams';
-import { contactState, definitionsOf, requireAgent, unknownContact, visibleContact } from './contact-access';
+import { contactState, definitionsOf, isVisible, reachableInboxIds, requireAgent, unknownContact, visibleContact } from './contact-access';
 import {
   CreateContactCommand,
   GetContactQuery,
@@ -35,6 +35,7 @@ const withoutIfMatch = (ctx: CommandContext): CommandContext => ({ ...ctx, expec
 export class CreateContactHandler implements ICommandHandler<CreateContactCommand> {
   constructor(
     private readonly executor: CommandExecutor,
+    private readonly access: InboxAccess,
     @Inject(RECORD_STORE) private readonly records: RecordStore,
     private readonly queryBus: QueryBus,
   ) {}
@@ -42,7 +43,7 @@ export class CreateContactHandler implements ICommandHandler<CreateContactComman
   async execute({ input, ctx }: CreateContactCommand): Promise<ContactView> {
     const agent = requireAgent(ctx);
     const identities = identitiesFromLists(input.emails ?? [], input.phones ?? []);
-    await assertIdentitiesFree(this.records, identities, null);
+    await assertIdentitiesFree(this.records, identities, null, await reachableInboxIds(this.access, agent));
     if (input.companyId) await assertCompany(this.records, input.companyId);
     const contactId = randomUUID();
     const create = withoutIfMatch(ctx);
@@ -83,7 +84,7 @@ export class UpdateContactHandler implements ICommandHandler<UpdateContactComman
     const contact = await visibleContact(this.records, this.access, agent, contactId);
     if (contact.id !== contactId) throw unknownContact(contactId); // merged away: the answer names where it went only on reads
     const wanted = identitiesFromLists(changes.emails ?? [], changes.phones ?? []);
-    await assertIdentitiesFree(this.records, wanted, contactId);
+    await assertIdentitiesFree(this.records, wanted, contactId, await reachableInboxIds(this.access, agent));
     if (changes.companyId) await assertCompany(this.records, changes.companyId);
     const definitions = await definitionsOf(this.records, 'contact');
     await this.executor.execute(
@@ -212,11 +213,24 @@ function toDomain(changes: ContactChanges): ContactPropertyChanges {
   return { ...changes };
 }
 
-/** One identity belongs to one live contact: taking it from another is a merge, not an edit. */
-async function assertIdentitiesFree(records: RecordStore, identities: readonly ContactIdentity[], contactId: string | null): Promise<void> {
+/**
+ * One identity belongs to one live contact: taking it from another is a merge, not an edit. The
+ * holder is named only to an agent who may see it (`inboxIds` as reachableInboxIds answers), so
+ * the refusal does not tell who is written to in inboxes out of the agent's reach.
+ */
+async function assertIdentitiesFree(
+  records: RecordStore,
+  identities: readonly ContactIdentity[],
+  contactId: string | null,
+  inboxIds: readonly string[] | undefined,
+): Promise<void> {
   for (const identity of identities) {
     const holder = await records.findContactIdByIdentity(identityKey(identity));
     if (holder && holder !== contactId) {
+      const record = await records.getContact(holder);
+      if (!record || !isVisible(record, inboxIds)) {
+        throw conflict('contact-identity-taken-unseen', '{{identity}} belongs to another contact', { identity: identity.value });
+      }
       throw conflict('contact-identity-taken', '{{identity}} belongs to another contact ({{contactId}}); merge the two contacts instead', {
         identity: identity.value,
         contactId: holder,
