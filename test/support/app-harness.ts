@@ -119,6 +119,17 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Asks `probe` every 25 ms until it gives a value (returned), failing with `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 let counter = 0;
 /** A unique inbound message for the API channel. */
 export function inbound(overrides: Record<string, unknown> = {}) {

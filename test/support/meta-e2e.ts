@@ -12,16 +12,7 @@ export async function startAppWithInbox(clock: ManualClock, inboxName: string): 
   return { t, admin, inboxId };
 }
 
-/** Asks `probe` every 25 ms until it gives a value (returned), failing with `what` after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { until } from './app-harness';
 
 /** The conversations of an inbox in a channel's view (`/api/views/<channel>/conversations`). */
 export async function viewConversations(

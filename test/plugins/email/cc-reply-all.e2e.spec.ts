@@ -1,5 +1,5 @@
 import { createTransport } from 'nodemailer';
-import { inbound, startTestApp, type TestApp } from '../../support/app-harness';
+import { inbound, startTestApp, type TestApp, until } from '../../support/app-harness';
 import { SmtpSink } from './support/smtp-sink';
 
 /**
@@ -24,15 +24,6 @@ describe('email: Cc participants and reply-all', () => {
 
   const get = (url: string) => t.request('GET', url, { token });
   const reply = (id: string, body: Record<string, unknown>) => t.request('POST', `/api/conversations/${id}/replies`, { token, body });
-  async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 
   /** Jane writes to the inbox, copying Piet, Mia and (again) the inbox itself. */
   async function ccThread(subject: string): Promise<string> {

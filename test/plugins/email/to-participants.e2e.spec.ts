@@ -1,5 +1,5 @@
 import { createTransport } from 'nodemailer';
-import { startTestApp, type TestApp } from '../../support/app-harness';
+import { startTestApp, type TestApp, until } from '../../support/app-harness';
 import { SmtpSink } from './support/smtp-sink';
 
 /**
@@ -23,15 +23,6 @@ describe('email: To recipients besides the inbox are participants', () => {
   });
 
   const get = (url: string) => t.request('GET', url, { token });
-  async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 
   it('counts the others in To as participants, never the inbox, and Reply all offers them in Cc', async () => {
     const subject = 'Quote for the three of us';
