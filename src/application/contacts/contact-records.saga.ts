@@ -107,6 +107,11 @@ export class ContactRecords implements ProcessManager {
   }
 
   private async fillName(contactId: string, name: string, ctx: CommandContext): Promise<void> {
+    // Nearly every message comes from a contact named already: the record says so without reading
+    // its history. A record behind (or missing) is no answer: then the stream decides.
+    let record = await this.records.getContact(contactId);
+    if (record?.mergedInto) record = await this.records.getContact(record.mergedInto);
+    if (record && !record.mergedInto && record.name?.trim()) return;
     const id = await this.resolver.follow(contactId);
     await this.executor.execute(streams.contact(id), contactDecider, { type: 'FillContactName', data: { name } }, ctx);
   }
