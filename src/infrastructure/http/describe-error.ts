@@ -77,6 +77,7 @@ export const KNOWN_MESSAGES: readonly { code: string; template: string }[] = [
   { code: 'company-unknown', template: 'company {{companyId}} not found' },
   { code: 'agent-only-contacts', template: 'contacts belong to agents: sign in as an agent' },
   { code: 'admin-only-record-settings', template: 'only admins can manage record settings' },
+  { code: 'admin-only-card-properties', template: 'only admins choose the card properties' },
   { code: 'company-id-unknown', template: 'companyId: no company {{value}}; create it first or leave it out' },
   { code: 'records-query-text', template: '{{field}} must be a text of at most 500 characters, got {{value}}' },
   { code: 'records-limit', template: 'limit must be a whole number from 1 to {{max}}, got {{value}}' },
