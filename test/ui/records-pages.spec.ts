@@ -320,6 +320,47 @@ if (missing) {
       await Promise.all([page.waitForURL(/\/ui\/contacts\?q=pager$/), page.click('#records-first')]);
     }, 60_000);
 
+    it('makes a contact from the contacts list and a company from the companies list, whose domain its contacts then join', async () => {
+      await page.goto(`${ui.baseUrl}/ui/contacts`);
+      await page.fill('#contact-new-name', 'Carla Cruz');
+      await page.fill('#contact-new-emails', 'carla@cruz-records.example');
+      await Promise.all([page.waitForURL(/\/ui\/contacts\/[0-9a-f-]{36}\?done=created$/), page.click('#contact-new-submit')]);
+      await waitForText(page.locator('#record-notice'), 'Created.');
+      expect(await textOf(page.locator('#contact-name'))).toBe('Carla Cruz');
+      await reloadUntil('#contact-identities', 'carla@cruz-records.example');
+
+      // The companies list is in the records' navigation of the contact page, and finds a company by name or domain.
+      await Promise.all([page.waitForURL(/\/ui\/companies$/), page.click('#records-nav-companies')]);
+      expect(await page.getAttribute('#records-nav-companies', 'aria-current')).toBe('page');
+      await page.fill('#companies-q', 'acme-records');
+      await Promise.all([page.waitForURL(/q=acme-records/), page.click('#companies-search-submit')]);
+      expect(await textOf(page.locator('#companies-table tbody tr[data-company-id] th'))).toBe('Acme Records');
+
+      await page.fill('#company-new-name', 'Globex Records');
+      await page.fill('#company-new-domain', 'globex-records.example');
+      await Promise.all([page.waitForURL(/\/ui\/companies\/[0-9a-f-]{36}\?done=created$/), page.click('#company-new-submit')]);
+      await waitForText(page.locator('#record-notice'), 'Created.');
+      expect(await textOf(page.locator('#company-name'))).toBe('Globex Records');
+      const companyUrl = page.url().replace(/\?.*$/, '');
+      expect(await page.getAttribute('#records-nav-companies', 'aria-current')).toBe('page');
+
+      // A second company for the same domain is refused on the list, with the form as typed.
+      await page.click('#records-nav-companies');
+      await page.fill('#company-new-name', 'Globex Twin');
+      await page.fill('#company-new-domain', 'Globex-Records.example');
+      await page.click('#company-new-submit');
+      await waitForText(page.locator('#record-notice'), 'globex-records.example');
+      expect(await focusedId(page)).toBe('record-notice');
+      expect(await page.inputValue('#company-new-name')).toBe('Globex Twin');
+      await page.goto(`${ui.baseUrl}/ui/companies?q=globex`);
+      expect(await page.locator('#companies-table tbody tr[data-company-id]').count()).toBe(1);
+
+      // Someone writing from the domain joins the company made by hand.
+      await ui.receive({ inboxId, from: { address: 'dan@globex-records.example', name: 'Dan Dune' }, subject: 'Order' });
+      await page.goto(companyUrl);
+      await reloadUntil('#company-contacts', 'Dan Dune');
+    }, 60_000);
+
     it('renders the ticket page in Dutch', async () => {
       const res = await ui.api('PUT', '/api/me/preferences', { language: 'nl' });
       expect(res.status).toBeLessThan(300);
@@ -328,7 +369,11 @@ if (missing) {
       expect(await textOf(page.locator('#ticket-properties-title'))).toBe('Eigenschappen');
       expect(await textOf(page.locator('#ticket-pipeline [aria-current="step"]'))).toBe('Wacht op ons');
       expect(await textOf(page.locator('#records-nav-contacts'))).toBe('Contacten');
+      expect(await textOf(page.locator('#records-nav-companies'))).toBe('Bedrijven');
       expect(await textOf(page.locator('label[for="ticket-priority"] span'))).toBe('Prioriteit');
+      await page.goto(`${ui.baseUrl}/ui/companies`);
+      expect(await textOf(page.locator('#company-new-title'))).toBe('Nieuw bedrijf');
+      expect(await textOf(page.locator('#company-new-submit'))).toBe('Bedrijf aanmaken');
     }, 30_000);
 
     it('lets an admin export a contact and erase it after a confirmation', async () => {

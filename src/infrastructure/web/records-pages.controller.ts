@@ -7,6 +7,8 @@ import {
   ArchivePropertyCommand,
   ChangePropertyCommand,
   ChooseCardPropertiesCommand,
+  CreateCompanyCommand,
+  CreateContactCommand,
   DefinePropertyCommand,
   GetCompaniesQuery,
   GetCompanyQuery,
@@ -66,7 +68,7 @@ import { assertSameOrigin } from './web-security';
 
 const PAGE_SIZE = 25;
 /** The notices a redirect after a saved form may ask for (`?done=`): fixed texts, never the URL's words. */
-const NOTICES = ['saved', 'merged', 'split', 'erased', 'defined', 'archived'] as const;
+const NOTICES = ['saved', 'created', 'merged', 'split', 'erased', 'defined', 'archived'] as const;
 
 interface Notice {
   kind: 'info' | 'error';
@@ -85,7 +87,7 @@ const one = (value: unknown): string => (typeof value === 'string' ? value.trim(
 
 /**
  * The record pages (docs/web-ui.md "Contacts, companies and tickets"): the contacts list and a
- * contact's page, a company's page, the tickets list and a ticket's page, and the admins' settings
+ * contact's page, the companies list and a company's page, the tickets list and a ticket's page, and the admins' settings
  * of custom properties. Server-rendered, usable without JavaScript: every form posts and is answered
  * with a redirect to the page (a notice named in `?done=`), or, when refused, with the page again
  * showing the refusal beside the form as it was typed. Every read and change goes through the same
@@ -109,6 +111,44 @@ export class RecordsPagesController {
     @RequestLocale() locale: Locale,
     @Res() reply: FastifyReply,
   ) {
+    await this.renderContacts(query, agent, locale, reply);
+  }
+
+  /** The list's "New contact" form: a contact made by hand, then its page. */
+  @Post('contacts')
+  async createContact(
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    assertSameOrigin(request);
+    let created = '';
+    await this.act(
+      reply,
+      () => contactHref(created),
+      'created',
+      locale,
+      'contact-new',
+      body,
+      (refusal) => this.renderContacts({}, agent, locale, reply, refusal),
+      async () => {
+        const name = field(body, 'name');
+        const emails = listOf(field(body, 'emails'));
+        const phones = listOf(field(body, 'phones'));
+        const contact: ContactView = await this.commandBus.execute(
+          new CreateContactCommand(
+            { ...(name ? { name } : {}), ...(emails.length ? { emails } : {}), ...(phones.length ? { phones } : {}) },
+            agentContext(agent),
+          ),
+        );
+        created = contact.id;
+      },
+    );
+  }
+
+  private async renderContacts(query: Record<string, unknown>, agent: AuthenticatedAgent, locale: Locale, reply: FastifyReply, refusal?: Refusal) {
     const q = one(query.q);
     const cursor = one(query.cursor);
     let page: Page<ContactRecord> = { items: [], nextCursor: null };
@@ -128,6 +168,8 @@ export class RecordsPagesController {
         title: locale.t('records.contacts.title'),
         page: 'settings-page',
         nav: recordNav('contacts', agent, locale),
+        notice: refusal?.notice ?? noticeOf(query, locale),
+        draft: newRecordDraft(refusal, 'contact-new', ['name', 'emails', 'phones']),
         q,
         error,
         rows: page.items.map((c) => contactRow(c, companies, locale)),
@@ -135,7 +177,7 @@ export class RecordsPagesController {
         nextHref: page.nextCursor ? `/ui/contacts?${params({ cursor: page.nextCursor })}` : null,
         firstHref: cursor ? `/ui/contacts?${params({})}` : null,
       }),
-      status,
+      refusal?.status ?? status,
     );
   }
 
@@ -370,6 +412,79 @@ export class RecordsPagesController {
     );
   }
 
+  // ---- Companies list -----------------------------------------------------------------------
+
+  @Get('companies')
+  async companies(
+    @Query() query: Record<string, unknown>,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.renderCompanies(query, agent, locale, reply);
+  }
+
+  /** The list's "New company" form: a company made by hand (its domain its own), then its page. */
+  @Post('companies')
+  async createCompany(
+    @Body() body: FormBody,
+    @CurrentAgent() agent: AuthenticatedAgent,
+    @RequestLocale() locale: Locale,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    assertSameOrigin(request);
+    let created = '';
+    await this.act(
+      reply,
+      () => companyHref(created),
+      'created',
+      locale,
+      'company-new',
+      body,
+      (refusal) => this.renderCompanies({}, agent, locale, reply, refusal),
+      async () => {
+        const domain = field(body, 'domain');
+        const company: CompanyView = await this.commandBus.execute(
+          new CreateCompanyCommand({ name: field(body, 'name'), ...(domain ? { domain } : {}) }, agentContext(agent)),
+        );
+        created = company.id;
+      },
+    );
+  }
+
+  private async renderCompanies(query: Record<string, unknown>, agent: AuthenticatedAgent, locale: Locale, reply: FastifyReply, refusal?: Refusal) {
+    const q = one(query.q);
+    const cursor = one(query.cursor);
+    let page: Page<CompanyRecord> = { items: [], nextCursor: null };
+    let error: string | null = null;
+    let status = 200;
+    try {
+      page = await this.queryBus.execute(new SearchCompaniesQuery(agent, { q, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) }));
+    } catch (caught) {
+      ({ error, status } = this.refusalOf(caught, locale));
+    }
+    const params = (extra: Record<string, string>) => new URLSearchParams({ ...(q ? { q } : {}), ...extra }).toString();
+    sendHtml(
+      reply,
+      this.renderer.page('companies', {
+        locale,
+        title: locale.t('records.companies.title'),
+        page: 'settings-page',
+        nav: recordNav('companies', agent, locale),
+        notice: refusal?.notice ?? noticeOf(query, locale),
+        draft: newRecordDraft(refusal, 'company-new', ['name', 'domain']),
+        q,
+        error,
+        rows: page.items.map((c) => ({ id: c.id, href: companyHref(c.id), name: c.name, domain: c.domain, contactCount: locale.formatNumber(c.contactCount) })),
+        empty: page.items.length === 0 && !error,
+        nextHref: page.nextCursor ? `/ui/companies?${params({ cursor: page.nextCursor })}` : null,
+        firstHref: cursor ? `/ui/companies?${params({})}` : null,
+      }),
+      refusal?.status ?? status,
+    );
+  }
+
   // ---- A company ----------------------------------------------------------------------------
 
   @Get('companies/:id')
@@ -439,7 +554,7 @@ export class RecordsPagesController {
         locale,
         title: company.name,
         page: 'settings-page',
-        nav: recordNav('contacts', agent, locale),
+        nav: recordNav('companies', agent, locale),
         notice: refusal?.notice ?? noticeOf(query, locale),
         company: {
           id: company.id,
@@ -972,15 +1087,22 @@ function listOf(text: string): string[] {
     .filter((part) => part !== '');
 }
 
+/** A "New …" form's fields as typed when it was refused (empty otherwise). */
+function newRecordDraft(refusal: Refusal | undefined, form: string, names: readonly string[]): Record<string, string> {
+  const draft = refusal?.form === form ? refusal.draft : undefined;
+  return Object.fromEntries(names.map((name) => [name, draft ? field(draft, name) : '']));
+}
+
 function noticeOf(query: Record<string, unknown>, locale: Locale): Notice | null {
   const done = one(query.done);
   return (NOTICES as readonly string[]).includes(done) ? { kind: 'info', message: locale.t(`records.notices.${done}`) } : null;
 }
 
-/** The records pages' own navigation: back to the inbox, Contacts, Tickets and, for admins, Properties. */
-function recordNav(current: 'contacts' | 'tickets' | 'properties', agent: AuthenticatedAgent, locale: Locale) {
+/** The records pages' own navigation: back to the inbox, Contacts, Companies, Tickets and, for admins, Properties. */
+function recordNav(current: 'contacts' | 'companies' | 'tickets' | 'properties', agent: AuthenticatedAgent, locale: Locale) {
   return [
     { href: '/ui/contacts', label: locale.t('records.nav.contacts'), current: current === 'contacts', id: 'records-nav-contacts' },
+    { href: '/ui/companies', label: locale.t('records.nav.companies'), current: current === 'companies', id: 'records-nav-companies' },
     { href: '/ui/tickets', label: locale.t('records.nav.tickets'), current: current === 'tickets', id: 'records-nav-tickets' },
     ...(agent.role === 'admin'
       ? [{ href: PROPERTIES_HREF, label: locale.t('records.nav.properties'), current: current === 'properties', id: 'records-nav-properties' }]

@@ -1088,6 +1088,17 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
       },
     ],
   },
+  'POST /ui/contacts': {
+    access: 'member',
+    surface: 'form',
+    probes: [
+      recordForm(
+        () => '/ui/contacts',
+        (t) => ({ name: `Made ${t.unique}` }),
+        { scope: { unscoped: 'a contact made by hand belongs to no inbox yet' } },
+      ),
+    ],
+  },
   'GET /ui/contacts/:id': {
     access: 'member',
     surface: 'page',
@@ -1128,6 +1139,22 @@ export const ROUTE_TABLE: Record<string, RouteEntry> = {
     surface: 'form',
     // Without the confirmation ticked nothing is erased (400): the fixture's contact stays for the other probes.
     probes: [{ call: (t) => ({ url: `/ui/contacts/${t.contactId}/erase`, form: { confirm: '' } }), allowed: 400 }],
+  },
+  'GET /ui/companies': {
+    access: 'member',
+    surface: 'page',
+    probes: [{ call: () => ({ url: '/ui/companies?q=company' }), scope: { unscoped: 'companies are account-wide' }, allowed: 200 }],
+  },
+  'POST /ui/companies': {
+    access: 'member',
+    surface: 'form',
+    probes: [
+      recordForm(
+        () => '/ui/companies',
+        (t) => ({ name: `Company ${t.unique}` }),
+        { scope: { unscoped: 'companies are account-wide' } },
+      ),
+    ],
   },
   'GET /ui/companies/:id': {
     access: 'member',
