@@ -100,6 +100,9 @@ function noteConversationEvent(event: RecordedEvent, contactOf: Map<string, stri
     if (typeof contact?.id === 'string') contactOf.set(conversationId, contact.id);
   } else if (event.type === 'ContactLinked' && typeof event.data.contactId === 'string') {
     contactOf.set(conversationId, event.data.contactId);
+  } else if (event.type === 'ContactUnlinked') {
+    // The read models leave an unlinked conversation without a contact (and its tickets with it).
+    contactOf.delete(conversationId);
   } else if (event.type === 'TicketCreated' && typeof event.data.ticketId === 'string') {
     const tickets = ticketsOf.get(conversationId) ?? new Set<string>();
     tickets.add(event.data.ticketId);
