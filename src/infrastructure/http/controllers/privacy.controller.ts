@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/commo
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { InvalidRequestError } from '../../../application/access/inbox-access';
+import { AccessDeniedError, InvalidRequestError } from '../../../application/access/inbox-access';
 import { agentContext, type AuthenticatedAgent } from '../../../application/command-handling/command-context';
 import { EraseContactCommand, ExportContactQuery, type ErasureResult } from '../../../application/privacy/privacy.messages';
 import { CurrentAgent } from '../auth/auth.decorators';
@@ -42,6 +42,8 @@ export class PrivacyController {
   @HttpCode(200)
   @Post(':id/erase')
   erase(@Param('id', uuidParam('id')) id: string, @Body() body: EraseContactDto, @CurrentAgent() agent: AuthenticatedAgent): Promise<ErasureResult> {
+    // Who may erase is answered before what they sent: a non-admin learns nothing from the confirmation's check.
+    if (agent.role !== 'admin') throw new AccessDeniedError('only admins can export or erase a contact');
     if (body?.confirm !== id) {
       throw new InvalidRequestError(`confirm must repeat the contact id ${id} to erase it, got ${JSON.stringify(body?.confirm ?? null)}`);
     }
