@@ -39,6 +39,7 @@ export function notificationSchema(): Schema<NotificationDocument> {
   );
   schema.index({ agentId: 1, order: -1 }, { name: 'by_agent' });
   schema.index({ agentId: 1, readAt: 1 }, { name: 'unread_by_agent' });
+  schema.index({ conversationId: 1 }, { name: 'by_conversation' });
   return schema;
 }
 
