@@ -480,6 +480,8 @@ const ERASE_MESSAGE = [
         { $map: { input: '$reactions', in: { $mergeObjects: ['$$this', { from: { address: { $literal: ERASED_ADDRESS } } }] } } },
         '$$REMOVE',
       ),
+      // A failed delivery's reason often quotes the recipient: '' where there was one.
+      delivery: unlessAbsent('delivery.reason', { $mergeObjects: ['$delivery', { reason: '' }] }, '$delivery'),
     },
   },
   { $unset: ['fields', 'cc'] },
