@@ -108,4 +108,10 @@ export class InboxAccess {
     const inboxes = await this.readStore.listInboxes();
     return inboxes.filter((inbox) => this.canAccess(agent, inbox));
   }
+
+  /** The inboxes an agent's record reads (contacts, companies, tickets) are limited to; undefined: all (admins, the system). */
+  async reachableInboxIds(agent: AuthenticatedAgent | null): Promise<string[] | undefined> {
+    if (agent === null || agent.role === 'admin') return undefined;
+    return (await this.accessibleInboxes(agent)).map((inbox) => inbox.id);
+  }
 }

@@ -9,7 +9,7 @@ import type { CommandContext } from '../command-handling/command-context';
 import { CommandExecutor } from '../command-handling/command-executor';
 import { RECORD_STORE, type RecordSettingsRecord, type RecordStore } from '../ports/record-store.port';
 import { streams } from '../streams';
-import { definitionsOf, reachableInboxIds, requireAgent, unknownCompany } from './contact-access';
+import { definitionsOf, requireAgent, unknownCompany } from './contact-access';
 import { companyView } from './contact-queries.handler';
 import {
   ArchivePropertyCommand,
@@ -50,7 +50,7 @@ export class CreateCompanyHandler implements ICommandHandler<CreateCompanyComman
     }
     const company = await this.records.getCompany(companyId);
     if (!company) throw unknownCompany(companyId);
-    return companyView(this.records, company, await reachableInboxIds(this.access, agent));
+    return companyView(this.records, company, await this.access.reachableInboxIds(agent));
   }
 }
 
@@ -78,7 +78,7 @@ export class UpdateCompanyHandler implements ICommandHandler<UpdateCompanyComman
     );
     const company = await this.records.getCompany(companyId);
     if (!company) throw unknownCompany(companyId);
-    return companyView(this.records, company, await reachableInboxIds(this.access, agent));
+    return companyView(this.records, company, await this.access.reachableInboxIds(agent));
   }
 }
 

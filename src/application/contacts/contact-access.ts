@@ -21,12 +21,6 @@ export function requireAgent(ctx: CommandContext): AuthenticatedAgent {
   return ctx.agent;
 }
 
-/** The inboxes whose contacts the agent sees; undefined for admins (all of them). */
-export async function reachableInboxIds(access: InboxAccess, agent: AuthenticatedAgent): Promise<string[] | undefined> {
-  if (agent.role === 'admin') return undefined;
-  return (await access.accessibleInboxes(agent)).map((inbox) => inbox.id);
-}
-
 /**
  * A contact is visible to an agent who reaches one of its inboxes; one without conversations (made
  * by hand) to every agent; admins see all (record-store.port.ts).
@@ -40,7 +34,7 @@ export function isVisible(contact: ContactRecord, inboxIds: readonly string[] | 
  * unknown contact and one out of reach answer alike (404).
  */
 export async function visibleContact(records: RecordStore, access: InboxAccess, agent: AuthenticatedAgent, contactId: string): Promise<ContactRecord> {
-  const inboxIds = await reachableInboxIds(access, agent);
+  const inboxIds = await access.reachableInboxIds(agent);
   let contact = await records.getContact(contactId);
   for (let hop = 0; contact?.mergedInto && hop < MAX_MERGE_HOPS; hop += 1) contact = await records.getContact(contact.mergedInto);
   if (!contact || contact.mergedInto || !isVisible(contact, inboxIds)) throw unknownContact(contactId);

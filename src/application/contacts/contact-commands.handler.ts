@@ -16,7 +16,7 @@ import { inboxGuard, toResult, type ConversationCommandResult } from '../convers
 import { ConcurrencyError } from '../ports/event-store.port';
 import { RECORD_STORE, type RecordStore } from '../ports/record-store.port';
 import { streams } from '../streams';
-import { contactState, definitionsOf, isVisible, reachableInboxIds, requireAgent, unknownContact, visibleContact } from './contact-access';
+import { contactState, definitionsOf, isVisible, requireAgent, unknownContact, visibleContact } from './contact-access';
 import {
   CreateContactCommand,
   GetContactQuery,
@@ -43,7 +43,7 @@ export class CreateContactHandler implements ICommandHandler<CreateContactComman
   async execute({ input, ctx }: CreateContactCommand): Promise<ContactView> {
     const agent = requireAgent(ctx);
     const identities = identitiesFromLists(input.emails ?? [], input.phones ?? []);
-    await assertIdentitiesFree(this.records, identities, null, await reachableInboxIds(this.access, agent));
+    await assertIdentitiesFree(this.records, identities, null, await this.access.reachableInboxIds(agent));
     if (input.companyId) await assertCompany(this.records, input.companyId);
     const contactId = randomUUID();
     const create = withoutIfMatch(ctx);
@@ -84,7 +84,7 @@ export class UpdateContactHandler implements ICommandHandler<UpdateContactComman
     const contact = await visibleContact(this.records, this.access, agent, contactId);
     if (contact.id !== contactId) throw unknownContact(contactId); // merged away: the answer names where it went only on reads
     const wanted = identitiesFromLists(changes.emails ?? [], changes.phones ?? []);
-    await assertIdentitiesFree(this.records, wanted, contactId, await reachableInboxIds(this.access, agent));
+    await assertIdentitiesFree(this.records, wanted, contactId, await this.access.reachableInboxIds(agent));
     if (changes.companyId) await assertCompany(this.records, changes.companyId);
     const definitions = await definitionsOf(this.records, 'contact');
     await this.executor.execute(

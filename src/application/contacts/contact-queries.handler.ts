@@ -5,7 +5,7 @@ import { EVENT_STORE, type EventStore } from '../ports/event-store.port';
 import { READ_STORE, type Page, type ReadStore } from '../ports/read-store.port';
 import { RECORD_STORE, type CompanyRecord, type ContactRecord, type RecordSettingsRecord, type RecordStore } from '../ports/record-store.port';
 import { streams } from '../streams';
-import { reachableInboxIds, unknownCompany, visibleContact } from './contact-access';
+import { unknownCompany, visibleContact } from './contact-access';
 import {
   GetCompaniesQuery,
   GetCompanyQuery,
@@ -31,7 +31,7 @@ export class GetContactHandler implements IQueryHandler<GetContactQuery> {
 
   async execute({ agent, contactId }: GetContactQuery): Promise<ContactView> {
     const contact = await visibleContact(this.records, this.access, agent, contactId);
-    const inboxIds = await reachableInboxIds(this.access, agent);
+    const inboxIds = await this.access.reachableInboxIds(agent);
     const [company, conversations, tickets] = await Promise.all([
       contact.companyId ? this.records.getCompany(contact.companyId) : Promise.resolve(null),
       this.records.listContactConversations(contact.id, inboxIds, LIST_LIMIT),
@@ -52,7 +52,7 @@ export class SearchContactsHandler implements IQueryHandler<SearchContactsQuery>
     const q = optionalText('q', params.q) ?? '';
     const companyId = optionalText('companyId', params.companyId);
     const cursor = optionalText('cursor', params.cursor);
-    const inboxIds = await reachableInboxIds(this.access, agent);
+    const inboxIds = await this.access.reachableInboxIds(agent);
     return this.records.searchContacts({ q, inboxIds, ...(companyId ? { companyId: companyId.toLowerCase() } : {}), limit: pageSize(params.limit), cursor });
   }
 }
@@ -72,7 +72,7 @@ export class GetContactTimelineHandler implements IQueryHandler<GetContactTimeli
 
   async execute({ agent, contactId }: GetContactTimelineQuery): Promise<ContactTimelineEntry[]> {
     const contact = await visibleContact(this.records, this.access, agent, contactId);
-    const inboxIds = await reachableInboxIds(this.access, agent);
+    const inboxIds = await this.access.reachableInboxIds(agent);
     const entries: ContactTimelineEntry[] = [];
     for (const event of await this.store.readStream(streams.contact(contact.id))) {
       const actor = event.metadata.actor;
@@ -154,7 +154,7 @@ export class GetCompanyHandler implements IQueryHandler<GetCompanyQuery> {
   async execute({ agent, companyId }: GetCompanyQuery): Promise<CompanyView> {
     const company = await this.records.getCompany(companyId);
     if (!company) throw unknownCompany(companyId);
-    return companyView(this.records, company, await reachableInboxIds(this.access, agent));
+    return companyView(this.records, company, await this.access.reachableInboxIds(agent));
   }
 }
 

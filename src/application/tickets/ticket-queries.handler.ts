@@ -31,12 +31,11 @@ export class SearchTicketsHandler implements IQueryHandler<SearchTicketsQuery> {
   constructor(
     @Inject(RECORD_STORE) private readonly records: RecordStore,
     private readonly access: InboxAccess,
-    private readonly views: TicketViews,
   ) {}
 
   async execute({ agent, params }: SearchTicketsQuery): Promise<Page<TicketRecord>> {
     const { inboxId, ...search } = parseTicketSearch(params);
-    let inboxIds = await this.views.reachableInboxIds(agent);
+    let inboxIds = await this.access.reachableInboxIds(agent);
     if (inboxId !== undefined) {
       // An inbox out of reach answers as an unknown one.
       const inbox = await this.access.resolveInbox(agent, inboxId);

@@ -25,12 +25,6 @@ export class TicketViews {
     return this.view(agent, ticket);
   }
 
-  /** The inboxes an agent's record searches are limited to; undefined: all (admins, the system). */
-  async reachableInboxIds(agent: AuthenticatedAgent | null): Promise<string[] | undefined> {
-    if (agent === null || agent.role === 'admin') return undefined;
-    return (await this.access.accessibleInboxes(agent)).map((inbox) => inbox.id);
-  }
-
   private async view(agent: AuthenticatedAgent | null, ticket: TicketRecord): Promise<TicketView> {
     const [conversation, contact, owner, otherTickets] = await Promise.all([
       this.readStore.getConversationSummary(ticket.conversationId),
@@ -51,7 +45,7 @@ export class TicketViews {
 
   private async otherTickets(agent: AuthenticatedAgent | null, ticket: TicketRecord): Promise<TicketRecord[]> {
     if (!ticket.contactId) return [];
-    const inboxIds = await this.reachableInboxIds(agent);
+    const inboxIds = await this.access.reachableInboxIds(agent);
     const page = await this.records.searchTickets({ contactId: ticket.contactId, inboxIds, limit: OTHER_TICKETS_LIMIT + 1 });
     return page.items.filter((other) => other.id !== ticket.id).slice(0, OTHER_TICKETS_LIMIT);
   }
