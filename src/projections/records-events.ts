@@ -1,9 +1,12 @@
+import type { RecordedEvent } from '../application/ports/event-store.port';
 import type { CompanyEvent } from '../domain/company/company.events';
 import type { ContactEvent } from '../domain/contact/contact.events';
 import type { ConversationEvent } from '../domain/conversation/conversation.events';
 import type { CustomChanges, CustomValues } from '../domain/record-settings/record-properties';
 import type { RecordSettingsEvent } from '../domain/record-settings/record-settings.events';
 import type { TicketEvent } from '../domain/ticket/ticket.events';
+import { normalizeTime } from './conversation-summary';
+import { idFromStream } from './sqlite/statements';
 
 /**
  * What the records projections (the embedded one and MongoDB's) share, so that the two read models
@@ -65,4 +68,16 @@ export function sortName(name: string): string {
 /** What a contact search matches against: the name and every identity value, in lower case. */
 export function searchTextOf(name: string | null, values: readonly string[]): string {
   return [name ?? '', ...values].join(' ').trim().toLowerCase();
+}
+
+export function conversationIdOf(event: RecordedEvent): string {
+  return idFromStream(event.streamId, 'conversation-');
+}
+
+export function contactIdOf(event: RecordedEvent): string {
+  return idFromStream(event.streamId, 'contact-');
+}
+
+export function occurredAt(event: RecordedEvent): string {
+  return normalizeTime(event.metadata.occurredAt);
 }

@@ -7,6 +7,9 @@ import type { SqliteProjection } from '../projection';
 import {
   MAX_MERGE_HOPS,
   RECORDS_EVENT_TYPES,
+  contactIdOf,
+  conversationIdOf,
+  occurredAt,
   SEQ_PER_EVENT,
   searchTextOf,
   sortName,
@@ -432,18 +435,6 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
 function applyRecordEvent(event: RecordedEvent, tx: Database): void {
   const handler = handlers[event.type as AnyEvent['type']] as Handler<AnyEvent['type']> | undefined;
   handler?.(tx, event, event.data as never);
-}
-
-function conversationIdOf(event: RecordedEvent): string {
-  return idFromStream(event.streamId, 'conversation-');
-}
-
-function contactIdOf(event: RecordedEvent): string {
-  return idFromStream(event.streamId, 'contact-');
-}
-
-function occurredAt(event: RecordedEvent): string {
-  return normalizeTime(event.metadata.occurredAt);
 }
 
 /**

@@ -5,6 +5,9 @@ import { normalizeTime } from '../../../projections/conversation-summary';
 import {
   MAX_MERGE_HOPS,
   RECORDS_EVENT_TYPES,
+  contactIdOf,
+  conversationIdOf,
+  occurredAt,
   SEQ_PER_EVENT,
   searchTextOf,
   sortName,
@@ -700,18 +703,6 @@ const handlers: { [T in AnyEvent['type']]?: Handler<T> } = {
       doc.freeMailDomains = [...data.domains];
     }),
 };
-
-function conversationIdOf(event: RecordedEvent): string {
-  return idFromStream(event.streamId, 'conversation-');
-}
-
-function contactIdOf(event: RecordedEvent): string {
-  return idFromStream(event.streamId, 'contact-');
-}
-
-function occurredAt(event: RecordedEvent): string {
-  return normalizeTime(event.metadata.occurredAt);
-}
 
 function liveContactOf(doc: RecordConversationDocument): string | null {
   return doc.deleted ? null : doc.contactId;
