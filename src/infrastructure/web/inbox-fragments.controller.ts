@@ -248,7 +248,7 @@ export class InboxFragmentsController {
   ) {
     const conversation = await this.presenter.screen.conversation(agent, id);
     const q = typeof query.q === 'string' ? query.q.trim().slice(0, 200) : '';
-    const contacts = q ? await this.sidebar.pickContacts(agent, conversation, q) : [];
+    const contacts = q ? await this.sidebar.pickContacts(agent, conversation, q, locale) : [];
     const state = { ...parseInboxState(query), conversationId: id };
     sendHtml(
       reply,

@@ -96,11 +96,11 @@ export class SidebarPresenter {
   }
 
   /** The contacts a search finds, for "link to another contact" (the contact already linked left out). */
-  async pickContacts(agent: AuthenticatedAgent, conversation: ConversationDetail, q: string) {
+  async pickContacts(agent: AuthenticatedAgent, conversation: ConversationDetail, q: string, locale: Locale) {
     const page: Page<ContactRecord> = await this.queryBus.execute(new SearchContactsQuery(agent, { q, limit: '8' }));
     return page.items
       .filter((c) => c.id !== conversation.contact?.id && !c.erased && !c.mergedInto)
-      .map((c) => ({ id: c.id, name: c.name || c.emails[0] || c.phones[0] || c.id, detail: [c.emails[0], c.phones[0]].filter(Boolean).join(' · ') }));
+      .map((c) => ({ id: c.id, name: contactName(c, locale), detail: [c.emails[0], c.phones[0]].filter(Boolean).join(' · ') }));
   }
 
   /** The changes the contact card's inline editor posted: only the properties it showed, an emptied custom one cleared. */
