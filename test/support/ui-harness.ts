@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { createTransport, type SendMailOptions } from 'nodemailer';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { ADMIN, inbound, startTestApp, type TestApp } from './app-harness';
 
@@ -112,6 +113,19 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_
     if (Date.now() > deadline) throw last;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** An email sent to the app over SMTP; answers its conversation's id once the open list shows it (found by subject). */
+export async function receiveEmail(ui: UiApp, mail: SendMailOptions & { subject: string }): Promise<string> {
+  await createTransport({ host: '127.0.0.1', port: ui.t.smtpPort, secure: false, ignoreTLS: true }).sendMail(mail);
+  return eventually(
+    async () => {
+      const list = await ui.api('GET', '/api/views/all-open/conversations?limit=50');
+      return list.body.items.find((c: { subject: string }) => c.subject === mail.subject)?.id as string;
+    },
+    10_000,
+    `the email "${mail.subject}" in the list`,
+  );
 }
 
 export async function textOf(locator: Locator): Promise<string> {

@@ -1,7 +1,6 @@
-import { createTransport } from 'nodemailer';
 import type { Browser } from 'playwright-core';
 import { reportSkippedSuite } from '../support/engines';
-import { chromiumMissing, eventually, launchChromium, logIn, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
+import { chromiumMissing, eventually, launchChromium, logIn, receiveEmail, startUiApp, textOf, waitForText, type UiApp } from '../support/ui-harness';
 import { SmtpSink } from '../plugins/email/support/smtp-sink';
 
 /**
@@ -25,16 +24,12 @@ if (missing) {
     beforeAll(async () => {
       await relay.start();
       ui = await startUiApp({ env: { SMTP_RELAY_URL: relay.url, PARLEY_INBOX_EMAIL: 'support@parley.test' } });
-      await createTransport({ host: '127.0.0.1', port: ui.t.smtpPort, secure: false, ignoreTLS: true }).sendMail({
+      emailId = await receiveEmail(ui, {
         from: 'Jane Roe <jane@customer.test>',
         to: 'support@parley.test',
         cc: ['Piet Jansen <piet@customer.test>', 'mia@partner.test', 'support@parley.test'],
         subject: 'Order for the three of us',
         text: 'Piet and Mia need the answer too.',
-      });
-      emailId = await eventually(async () => {
-        const list = await ui.api('GET', '/api/views/all-open/conversations?limit=50');
-        return list.body.items.find((c: { subject: string }) => c.subject === 'Order for the three of us')?.id as string;
       });
       apiId = (await ui.receive({ subject: 'An API message' })).conversationId;
       browser = await launchChromium();
