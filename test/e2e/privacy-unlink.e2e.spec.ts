@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { inbound, startTestApp, type TestApp } from '../support/app-harness';
 
 /**
- * A conversation unlinked from its contact is no longer the contact's in the read models; a privacy
- * request follows them: the contact's export and erasure leave that conversation out (docs/privacy.md).
+ * A conversation unlinked from its contact is no longer the contact's in the read models, but its
+ * messages are still that person's: the contact's export and erasure cover it, until it is linked to
+ * another contact (docs/privacy.md).
  */
 describe('export and erasure after an unlink', () => {
   let t: TestApp;
@@ -35,7 +36,7 @@ describe('export and erasure after an unlink', () => {
   }, 120_000);
   afterAll(() => t?.close());
 
-  it('leaves the unlinked conversation out of the export and the erasure', async () => {
+  it('covers the unlinked conversation in the export and the erasure', async () => {
     const linked = await ingest('About my order');
     const unlinked = await ingest(`Not mine: ${kept}`);
     expect(unlinked.contactId).toBe(linked.contactId);
@@ -46,12 +47,25 @@ describe('export and erasure after an unlink', () => {
     await contactWhen(contactId, (c) => c.conversations.map((x: { id: string }) => x.id).join() === linked.conversationId);
 
     const exported = (await get(`/api/contacts/${contactId}/export`)).body;
-    expect((exported.conversations as Array<{ id: string }>).map((c) => c.id)).toEqual([linked.conversationId]);
-    expect(JSON.stringify(exported)).not.toContain(kept);
+    expect((exported.conversations as Array<{ id: string }>).map((c) => c.id).sort()).toEqual([linked.conversationId, unlinked.conversationId].sort());
+    expect(JSON.stringify(exported)).toContain(kept);
 
     const erased = await post(`/api/contacts/${contactId}/erase`, { confirm: contactId });
     expect(erased.status).toBe(200);
-    expect(erased.body).toMatchObject({ contactId, erased: true, conversations: 1 });
-    expect(JSON.stringify((await get(`/api/conversations/${unlinked.conversationId}`)).body)).toContain(kept);
+    expect(erased.body).toMatchObject({ contactId, erased: true, conversations: 2 });
+    expect(JSON.stringify((await get(`/api/conversations/${unlinked.conversationId}`)).body)).not.toContain(kept);
+  }, 60_000);
+
+  it('leaves a conversation linked to another contact out', async () => {
+    const first = await ingest('Mine');
+    const moved = await ingest(`Someone else's: ${kept}`);
+    const other = await post('/api/contacts', { name: 'Other Person', emails: [`other.${unique}@example.org`] });
+    expect(other.status).toBe(201);
+    expect((await t.request('PUT', `/api/conversations/${moved.conversationId}/contact`, { token: admin, body: { contactId: other.body.id } })).status).toBe(
+      200,
+    );
+    await contactWhen(first.contactId, (c) => !c.conversations.some((x: { id: string }) => x.id === moved.conversationId));
+    const exported = (await get(`/api/contacts/${first.contactId}/export`)).body;
+    expect((exported.conversations as Array<{ id: string }>).map((c) => c.id)).not.toContain(moved.conversationId);
   }, 60_000);
 });

@@ -40,7 +40,7 @@ export interface ContactFootprint {
 
 /**
  * Finds what belongs to a contact from the event log, not from a read model: a conversation whose
- * current contact (ConversationStarted, then the latest ContactLinked) is the contact or one
+ * current contact (ConversationStarted, then the latest ContactLinked; an unlink keeps it) is the contact or one
  * merged into it, in any inbox and state (trashed and spam too), and the tickets those
  * conversations created. Ids are no personal data, so the stored log is read without opening
  * anything. A contact already erased contributes the lists its ContactErased recorded, so an
@@ -101,8 +101,8 @@ function noteConversationEvent(event: RecordedEvent, contactOf: Map<string, stri
   } else if (event.type === 'ContactLinked' && typeof event.data.contactId === 'string') {
     contactOf.set(conversationId, event.data.contactId);
   } else if (event.type === 'ContactUnlinked') {
-    // The read models leave an unlinked conversation without a contact (and its tickets with it).
-    contactOf.delete(conversationId);
+    // Unlinked, the conversation still holds that person's messages and no other contact claims them:
+    // it stays theirs for export and erasure until a ContactLinked gives it to someone else.
   } else if (event.type === 'TicketCreated' && typeof event.data.ticketId === 'string') {
     const tickets = ticketsOf.get(conversationId) ?? new Set<string>();
     tickets.add(event.data.ticketId);
