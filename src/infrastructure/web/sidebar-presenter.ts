@@ -170,14 +170,14 @@ export class SidebarPresenter {
         const list = contact[key];
         properties.push({
           key,
-          label: locale.t(`sidebar.props.${key}`),
+          label: locale.t(`records.properties.builtIn.contact.${key}`),
           display: list.join(', '),
           input: { name: key, type: 'list', value: list.join(', ') },
         });
       } else if (key === 'jobTitle') {
         properties.push({
           key,
-          label: locale.t('sidebar.props.jobTitle'),
+          label: locale.t('records.properties.builtIn.contact.jobTitle'),
           display: contact.jobTitle ?? '',
           input: { name: key, type: 'text', value: contact.jobTitle ?? '' },
         });
@@ -186,7 +186,7 @@ export class SidebarPresenter {
       } else if (key === 'company') {
         properties.push({
           key,
-          label: locale.t('sidebar.props.company'),
+          label: locale.t('records.properties.builtIn.contact.company'),
           display: contact.company?.name ?? '',
           href: contact.company ? `/ui/companies/${contact.company.id}` : null,
           input: null,
@@ -226,14 +226,14 @@ export class SidebarPresenter {
       if (key === 'status')
         properties.push({
           key,
-          label: locale.t('sidebar.props.status'),
+          label: locale.t('records.properties.builtIn.ticket.status'),
           display: '',
           input: { name: 'status', id: 'ticket-status-select', type: 'select', value: ticket.status, options: statusOptions(ticket.status, locale) },
         });
       else if (key === 'priority')
         properties.push({
           key,
-          label: locale.t('sidebar.props.priority'),
+          label: locale.t('records.properties.builtIn.ticket.priority'),
           display: '',
           input: {
             name: 'priority',
@@ -246,7 +246,7 @@ export class SidebarPresenter {
       else if (key === 'owner')
         properties.push({
           key,
-          label: locale.t('sidebar.props.owner'),
+          label: locale.t('records.properties.builtIn.ticket.owner'),
           display: '',
           input: {
             name: 'ownerId',
@@ -257,7 +257,12 @@ export class SidebarPresenter {
           },
         });
       else if (key === 'createdAt')
-        properties.push({ key, label: locale.t('sidebar.props.createdAt'), display: locale.formatDate(ticket.createdAt, 'short'), input: null });
+        properties.push({
+          key,
+          label: locale.t('records.properties.builtIn.ticket.createdAt'),
+          display: locale.formatDate(ticket.createdAt, 'short'),
+          input: null,
+        });
       else {
         const definition = definitions.get(key);
         if (definition) properties.push(customProperty(definition, ticket.custom[key], locale));
@@ -290,7 +295,7 @@ export class SidebarPresenter {
     const choices = (object: 'contact' | 'ticket', builtIns: readonly string[]) => {
       const chosen = settings.cardProperties[object];
       const all = [
-        ...builtIns.map((key) => ({ key, label: locale.t(`sidebar.props.${key}`) })),
+        ...builtIns.map((key) => ({ key, label: locale.t(`records.properties.builtIn.${object}.${key}`) })),
         ...settings.properties.filter((p) => p.object === object).map((p) => ({ key: p.key, label: p.label })),
       ];
       return [...chosen.map((key) => all.find((c) => c.key === key)).filter((c) => c !== undefined), ...all.filter((c) => !chosen.includes(c.key))].map(
