@@ -299,7 +299,7 @@ describe('records read model in MongoDB (no server needed)', () => {
     expect(messages[messages.length - 1].updateMany.filter).toEqual({ conversationId: id, position: { $lt: erasedAt } });
     const [set, unset] = messages[messages.length - 1].updateMany.update as [{ $set: Record<string, unknown> }, { $unset: string[] }];
     expect(set.$set).toMatchObject({ to: { $literal: [] }, subject: '', text: '' });
-    expect(Object.keys(set.$set).sort()).toEqual(['attachments', 'from', 'html', 'reactions', 'subject', 'template', 'text', 'to']);
+    expect(Object.keys(set.$set).sort()).toEqual(['attachments', 'delivery', 'from', 'html', 'reactions', 'subject', 'template', 'text', 'to']);
     expect(unset).toEqual({ $unset: ['fields', 'cc'] });
     expect(writes.find((w) => w.model === 'comments')!.ops[1]).toEqual({
       updateMany: { filter: { conversationId: id, position: { $lt: erasedAt } }, update: { $set: { text: '' } } },
