@@ -10,7 +10,7 @@ import {
   GetRecordSettingsQuery,
   SetFreeMailDomainsCommand,
 } from '../../../application/contacts/contact.messages';
-import { RECORD_OBJECTS, type RecordObject } from '../../../domain/record-settings/record-properties';
+import { RECORD_OBJECTS } from '../../../domain/record-settings/record-properties';
 import { CurrentAgent } from '../auth/auth.decorators';
 import { CardPropertiesDto, ChangePropertyDto, DefinePropertyDto, FreeMailDomainsDto, RecordSettingsView } from '../dto/contacts.dto';
 
@@ -53,7 +53,7 @@ export class RecordSettingsController {
   @ApiOkResponse({ type: RecordSettingsView })
   @Patch('properties/:object/:key')
   change(
-    @Param('object', oneOf('object', RECORD_OBJECTS)) object: RecordObject,
+    @Param('object', oneOf('object', RECORD_OBJECTS)) object: 'contact' | 'company' | 'ticket',
     @Param('key') key: string,
     @Body() body: ChangePropertyDto,
     @CurrentAgent() agent: AuthenticatedAgent,
@@ -64,7 +64,11 @@ export class RecordSettingsController {
   @ApiOperation({ summary: 'Archive a custom property (admins)', description: 'No longer offered or shown; its key is never reused.' })
   @ApiOkResponse({ type: RecordSettingsView })
   @Delete('properties/:object/:key')
-  archive(@Param('object', oneOf('object', RECORD_OBJECTS)) object: RecordObject, @Param('key') key: string, @CurrentAgent() agent: AuthenticatedAgent) {
+  archive(
+    @Param('object', oneOf('object', RECORD_OBJECTS)) object: 'contact' | 'company' | 'ticket',
+    @Param('key') key: string,
+    @CurrentAgent() agent: AuthenticatedAgent,
+  ) {
     return this.commandBus.execute(new ArchivePropertyCommand(object, key, agentContext(agent)));
   }
 
