@@ -119,6 +119,21 @@ describe('SealedEventStore', () => {
     expect(all.map((e) => e.data)).toEqual(events.map((e) => e.data));
   });
 
+  it('opens what this process just sealed and what another process sealed alike', async () => {
+    const id = conversationId();
+    const streamId = `conversation-${id}`;
+    const events = [started(id), message()];
+    await store.append(streamId, events, { expectedRevision: 'no-stream' });
+    // This process opens its own recent events without deciphering them again; another one deciphers.
+    const other = new SealedEventStore(stored, new SqliteSubjectKeys(db, { sharesTheLog: true }));
+    expect((await store.readStream(streamId)).map((e) => e.data)).toEqual(events.map((e) => e.data));
+    expect((await other.readStream(streamId)).map((e) => e.data)).toEqual(events.map((e) => e.data));
+    // What a reader gets is its own copy: changing it changes nothing the next reader sees.
+    const [first] = await store.readStream(streamId);
+    (first.data.contact as { name: string }).name = 'Changed';
+    expect((await store.readStream(streamId))[0].data).toMatchObject({ contact: { name: 'Ada Lovelace' } });
+  });
+
   it('hands subscriptions opened events too', async () => {
     const id = conversationId();
     await store.append(`conversation-${id}`, [started(id)], { expectedRevision: 'no-stream' });

@@ -42,12 +42,38 @@ export function isSealedValue(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(SEALED_PREFIX);
 }
 
-export function sealValue(value: unknown, subject: string, key: SubjectKey): string {
+export function sealValue(value: unknown, subject: string, key: SubjectKey, onSealed?: (sealed: string, json: string) => void): string {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', keyObjectOf(key.key), iv);
   cipher.setAAD(Buffer.from(subject, 'utf8'));
-  const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-  return `${SEALED_PREFIX}${key.id}:${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+  const json = JSON.stringify(value);
+  const body = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
+  const sealed = `${SEALED_PREFIX}${key.id}:${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+  onSealed?.(sealed, json);
+  return sealed;
+}
+
+/**
+ * What this process sealed lately, by sealed bundle: the JSON it sealed. A just-appended event is
+ * read back at once by the projections, the process managers and the next command on its stream;
+ * they open it from here instead of deciphering it again. Only after its key was found to exist
+ * (a destroyed key reads as redacted whatever is here), and bounded.
+ */
+class RecentlySealed {
+  private readonly entries = new Map<string, string>();
+
+  constructor(private readonly limit: number) {}
+
+  remember(sealed: string, json: string): void {
+    this.entries.set(sealed, json);
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  /** The values sealed in `sealed`, or undefined when it was not sealed here lately. */
+  valuesOf(sealed: string): unknown {
+    const json = this.entries.get(sealed);
+    return json === undefined ? undefined : (JSON.parse(json) as unknown);
+  }
 }
 
 /** The value sealed in `sealed`, or undefined when it cannot be opened with `key` (another stream's, or altered). */
@@ -84,6 +110,8 @@ function keyIdOf(sealed: string): string | null {
  * id, whatever the (freshly sealed, so different) bytes.
  */
 export class SealedEventStore implements EventStore {
+  private readonly recent = new RecentlySealed(8192);
+
   constructor(
     private readonly inner: EventStore,
     private readonly keys: SubjectKeys,
@@ -99,7 +127,7 @@ export class SealedEventStore implements EventStore {
     const key = await this.keys.keyFor(streamId);
     return this.inner.append(
       streamId,
-      events.map((event) => sealEvent(event, streamId, key)),
+      events.map((event) => sealEvent(event, streamId, key, (sealed, json) => this.recent.remember(sealed, json))),
       options,
     );
   }
@@ -155,7 +183,7 @@ export class SealedEventStore implements EventStore {
     if (bundle !== null) {
       const keyId = keyIdOf(bundle);
       const key = keyId === null ? null : await this.keys.find(event.streamId, keyId);
-      const opened = key === null ? undefined : openValue(bundle, event.streamId, key);
+      const opened = key === null ? undefined : (this.recent.valuesOf(bundle) ?? openValue(bundle, event.streamId, key));
       values = Array.isArray(opened) ? opened : undefined;
     }
     let index = 0;
@@ -172,13 +200,13 @@ export class SealedEventStore implements EventStore {
 }
 
 /** The event with its personal values sealed together (see SEALED): the same object when it has none. */
-function sealEvent(event: NewEvent, streamId: string, key: SubjectKey): NewEvent {
+function sealEvent(event: NewEvent, streamId: string, key: SubjectKey, onSealed?: (sealed: string, json: string) => void): NewEvent {
   const values: unknown[] = [];
   const collect = (value: unknown) => (values.push(value), value);
   mapPersonalFields(event.type, event.data, collect);
   sealActor(event.metadata, collect);
   if (values.length === 0) return event;
-  const bundle = sealValue(values, streamId, key);
+  const bundle = sealValue(values, streamId, key, onSealed);
   let index = 0;
   const place = () => (index++ === 0 ? bundle : `${SEALED_PREFIX}${key.id}:#${index - 1}`);
   return { ...event, data: mapPersonalFields(event.type, event.data, place), metadata: sealActor(event.metadata, place) };
