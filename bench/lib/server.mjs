@@ -31,13 +31,13 @@ export function freePort() {
  * Starts `node dist/main.js` on dataDir and waits for /health. Only PATH is inherited, so a
  * developer's PARLEY_* variables cannot change what is measured. LOG_LEVEL=warn: request logs off.
  */
-export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000 }) {
+export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000, script = join(DIST, 'main.js') }) {
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
     // The server runs with the flags `npm start` and the Docker image give it; BENCH_SERVER_NODE_OPTIONS
     // replaces them to try others ('' for none).
     const nodeFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? SERVER_NODE_FLAGS).split(/\s+/).filter(Boolean);
-    const child = spawn(process.execPath, [...nodeFlags, join(DIST, 'main.js')], {
+    const child = spawn(process.execPath, [...nodeFlags, script], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -119,6 +119,11 @@ async function waitForHealth(baseUrl, timeoutMs, exitStatus, output) {
     await delay(100);
   }
   throw new Error(`${baseUrl}/health was not ok within ${timeoutMs} ms (last: ${last})\n${output()}`);
+}
+
+/** The HTTP ceiling (ceiling-server.mjs) on a free port, started and stopped like the real server. */
+export function startCeilingServer() {
+  return startServer({ dataDir: '', script: join(REPO_ROOT, 'bench', 'lib', 'ceiling-server.mjs'), healthTimeoutMs: 30_000 });
 }
 
 /** A keep-alive client with a bearer token; request() answers { status, body (parsed JSON), ms }. */

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startLagSampler } from '../lib/lag-sampler.mjs';
-import { client, startServer } from '../lib/server.mjs';
+import { client, startCeilingServer, startServer } from '../lib/server.mjs';
 import { log, main, removeDir, tempDir } from '../lib/scenario.mjs';
 import { figure, latencySummary, median, weightedPercentile } from '../lib/stats.mjs';
 import { textSource } from '../lib/text.mjs';
@@ -80,11 +80,12 @@ async function load(api, connections, warmupMs, measureMs, state) {
   await delay(warmupMs);
   measuring = true;
   const windowStart = performance.now();
-  const sampler = startLagSampler(state.databaseFile);
+  // The ceiling has no database to watch: no lag there.
+  const sampler = state.databaseFile ? startLagSampler(state.databaseFile) : null;
   await delay(measureMs);
   measuring = false;
   const windowMs = performance.now() - windowStart;
-  const lag = await sampler.stop();
+  const lag = sampler ? await sampler.stop() : { samples: [] };
   stopping = true;
   await Promise.all(loops);
   return { rate: ok / (windowMs / 1000), latency: latencySummary(latencies), errors, firstError, lag };
@@ -127,7 +128,32 @@ async function oneRun(levels, warmupMs, measureMs) {
     results.peakRssMb = peak;
     removeDir(dataDir);
   }
+  results.ceiling = await ceilingRun(levels, warmupMs, measureMs);
   return results;
+}
+
+/**
+ * The HTTP ceiling in the same run: a trivial NestJS + Fastify JSON POST handler (ceiling-server.mjs),
+ * its own process, after Parley's server stopped, driven by the same load generator with the same
+ * messages at the same levels. Answers msg/s per level.
+ */
+async function ceilingRun(levels, warmupMs, measureMs) {
+  const server = await startCeilingServer();
+  const api = client(server.baseUrl, { connections: Math.max(...levels) });
+  const rates = new Map();
+  try {
+    const state = { threadsByWorker: new Map(), started: 0, databaseFile: null };
+    for (const connections of levels) {
+      const result = await load(api, connections, warmupMs, measureMs, state);
+      if (result.errors) throw new Error(`the HTTP ceiling answered ${result.errors} non-2xx, first: ${result.firstError}`);
+      rates.set(connections, result.rate);
+      log(`HTTP ceiling, ${connections} connections: ${Math.round(result.rate)} req/s, p50 ${result.latency.p50.toFixed(1)} ms`);
+    }
+  } finally {
+    await api.close();
+    await server.stop();
+  }
+  return rates;
 }
 
 main('ingest', async ({ quick, runs }) => {
@@ -137,12 +163,19 @@ main('ingest', async ({ quick, runs }) => {
   const perLevel = new Map(levels.map((c) => [c, { rate: [], p50: [], p99: [], lag50: [], lag99: [] }]));
   const peak = [];
   const best = [];
+  const ceilings = new Map(levels.map((c) => [c, []]));
+  const ceilingBest = [];
+  const ratios = [];
   const notes = [];
   for (let run = 1; run <= runs; run += 1) {
     log(`run ${run}/${runs}`);
     const results = await oneRun(levels, warmupMs, measureMs);
     peak.push(results.peakRssMb);
     best.push(Math.max(...results.map((r) => r.rate)));
+    for (const [c, rate] of results.ceiling) ceilings.get(c).push(rate);
+    // Both at their best level of this run: what Parley ingests against what the bare framework answers.
+    ceilingBest.push(Math.max(...results.ceiling.values()));
+    ratios.push(best[best.length - 1] / ceilingBest[ceilingBest.length - 1]);
     for (const r of results) {
       const f = perLevel.get(r.connections);
       f.rate.push(r.rate);
@@ -164,6 +197,23 @@ main('ingest', async ({ quick, runs }) => {
     figures.push(figure({ id: `ingest.c${c}.p99`, label: `Ingest latency p99, ${c} connections`, unit: 'ms', runs: f.p99, digits: 1 }));
   }
   figures.push(figure({ id: 'ingest.best', label: 'Ingest msgs/s, best level', unit: 'msg/s', runs: best, target: { op: '>=', value: 5000 } }));
+  for (const [c, runsOf] of ceilings) {
+    figures.push(
+      figure({ id: `ceiling.c${c}.rate`, label: `HTTP ceiling (trivial NestJS + Fastify POST) req/s, ${c} connections`, unit: 'req/s', runs: runsOf }),
+    );
+  }
+  figures.push(figure({ id: 'ceiling.best', label: 'HTTP ceiling req/s, best level', unit: 'req/s', runs: ceilingBest }));
+  figures.push(
+    figure({
+      id: 'ingest.ceiling-ratio',
+      label: 'Ingest / HTTP ceiling, best levels',
+      unit: '×',
+      runs: ratios,
+      target: { op: '>=', value: 0.25 },
+      digits: 3,
+    }),
+  );
+  notes.push('HTTP ceiling: bench/lib/ceiling-server.mjs, its own process after the server stopped, the same load generator, messages and levels');
   // Lag under the heaviest load of the run.
   const heaviest = perLevel.get(levels[levels.length - 1]);
   figures.push(figure({ id: 'lag.p50', label: `Projection lag p50 (${levels[levels.length - 1]} connections)`, unit: 'ms', runs: heaviest.lag50, digits: 1 }));
