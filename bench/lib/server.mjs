@@ -30,6 +30,7 @@ export function freePort() {
 /**
  * Starts `node dist/main.js` on dataDir and waits for /health. Only PATH is inherited, so a
  * developer's PARLEY_* variables cannot change what is measured. LOG_LEVEL=warn: request logs off.
+ * BENCH_SERVER_ENV ('NAME=value NAME2=value2') adds variables on purpose, to measure a setting.
  */
 export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000, script = join(DIST, 'main.js') }) {
   for (let attempt = 1; ; attempt += 1) {
@@ -49,6 +50,7 @@ export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000
         PARLEY_ADMIN_PASSWORD: ADMIN.password,
         PARLEY_SECRET: SECRET,
         LOG_LEVEL: 'warn',
+        ...benchServerEnv(),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,6 +102,11 @@ export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000
       throw error;
     }
   }
+}
+
+function benchServerEnv() {
+  const pairs = (process.env.BENCH_SERVER_ENV ?? '').split(/\s+/).filter(Boolean);
+  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
 }
 
 async function waitForHealth(baseUrl, timeoutMs, exitStatus, output) {

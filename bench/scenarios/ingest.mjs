@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startLagSampler } from '../lib/lag-sampler.mjs';
+import { cpuMs } from '../lib/machine.mjs';
 import { client, startCeilingServer, startServer } from '../lib/server.mjs';
 import { log, main, removeDir, tempDir } from '../lib/scenario.mjs';
 import { figure, latencySummary, median, weightedPercentile } from '../lib/stats.mjs';
@@ -82,13 +83,17 @@ async function load(api, connections, warmupMs, measureMs, state) {
   const windowStart = performance.now();
   // The ceiling has no database to watch: no lag there.
   const sampler = state.databaseFile ? startLagSampler(state.databaseFile) : null;
+  const cpuBefore = cpuMs(state.pid);
   await delay(measureMs);
   measuring = false;
   const windowMs = performance.now() - windowStart;
+  // The server's CPU (utime + stime, all its threads) per answer in the window: steadier than the
+  // rate on a machine whose 2 cores the load generator shares.
+  const cpuUsPerMessage = ok > 0 ? ((cpuMs(state.pid) - cpuBefore) * 1000) / ok : NaN;
   const lag = sampler ? await sampler.stop() : { samples: [] };
   stopping = true;
   await Promise.all(loops);
-  return { rate: ok / (windowMs / 1000), latency: latencySummary(latencies), errors, firstError, lag };
+  return { rate: ok / (windowMs / 1000), cpuUsPerMessage, latency: latencySummary(latencies), errors, firstError, lag };
 }
 
 async function allOpenCount(api) {
@@ -103,7 +108,7 @@ async function oneRun(levels, warmupMs, measureMs) {
   const results = [];
   try {
     await api.login();
-    const state = { threadsByWorker: new Map(), started: 0, databaseFile: join(dataDir, 'parley.db') };
+    const state = { threadsByWorker: new Map(), started: 0, databaseFile: join(dataDir, 'parley.db'), pid: server.pid };
     for (const connections of levels) {
       const result = await load(api, connections, warmupMs, measureMs, state);
       const waitStart = performance.now();
@@ -118,7 +123,7 @@ async function oneRun(levels, warmupMs, measureMs) {
       result.visible = visible;
       results.push({ connections, ...result });
       log(
-        `${connections} connections: ${Math.round(result.rate)} msg/s, p50 ${result.latency.p50.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, ` +
+        `${connections} connections: ${Math.round(result.rate)} msg/s, ${Math.round(result.cpuUsPerMessage)} µs server CPU per message, p50 ${result.latency.p50.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, ` +
           `lag p99 ${weightedPercentile(result.lag.samples, 0.99).toFixed(1)} ms, all-open ${visible}/${state.started}${result.errors ? `, ${result.errors} errors (${result.firstError})` : ''}`,
       );
     }
@@ -135,25 +140,29 @@ async function oneRun(levels, warmupMs, measureMs) {
 /**
  * The HTTP ceiling in the same run: a trivial NestJS + Fastify JSON POST handler (ceiling-server.mjs),
  * its own process, after Parley's server stopped, driven by the same load generator with the same
- * messages at the same levels. Answers msg/s per level.
+ * messages at the same levels. Answers req/s and CPU µs per request, per level.
  */
 async function ceilingRun(levels, warmupMs, measureMs) {
   const server = await startCeilingServer();
   const api = client(server.baseUrl, { connections: Math.max(...levels) });
   const rates = new Map();
+  const cpu = new Map();
   try {
-    const state = { threadsByWorker: new Map(), started: 0, databaseFile: null };
+    const state = { threadsByWorker: new Map(), started: 0, databaseFile: null, pid: server.pid };
     for (const connections of levels) {
       const result = await load(api, connections, warmupMs, measureMs, state);
       if (result.errors) throw new Error(`the HTTP ceiling answered ${result.errors} non-2xx, first: ${result.firstError}`);
       rates.set(connections, result.rate);
-      log(`HTTP ceiling, ${connections} connections: ${Math.round(result.rate)} req/s, p50 ${result.latency.p50.toFixed(1)} ms`);
+      cpu.set(connections, result.cpuUsPerMessage);
+      log(
+        `HTTP ceiling, ${connections} connections: ${Math.round(result.rate)} req/s, ${Math.round(result.cpuUsPerMessage)} µs CPU per request, p50 ${result.latency.p50.toFixed(1)} ms`,
+      );
     }
   } finally {
     await api.close();
     await server.stop();
   }
-  return rates;
+  return { rates, cpu };
 }
 
 main('ingest', async ({ quick, runs }) => {
@@ -166,15 +175,20 @@ main('ingest', async ({ quick, runs }) => {
   const ceilings = new Map(levels.map((c) => [c, []]));
   const ceilingBest = [];
   const ratios = [];
+  const cpuPerMessage = [];
+  const ceilingCpu = [];
   const notes = [];
   for (let run = 1; run <= runs; run += 1) {
     log(`run ${run}/${runs}`);
     const results = await oneRun(levels, warmupMs, measureMs);
     peak.push(results.peakRssMb);
     best.push(Math.max(...results.map((r) => r.rate)));
-    for (const [c, rate] of results.ceiling) ceilings.get(c).push(rate);
+    for (const [c, rate] of results.ceiling.rates) ceilings.get(c).push(rate);
     // Both at their best level of this run: what Parley ingests against what the bare framework answers.
-    ceilingBest.push(Math.max(...results.ceiling.values()));
+    ceilingBest.push(Math.max(...results.ceiling.rates.values()));
+    const top = results.reduce((a, b) => (b.rate > a.rate ? b : a));
+    cpuPerMessage.push(top.cpuUsPerMessage);
+    ceilingCpu.push(results.ceiling.cpu.get(top.connections));
     ratios.push(best[best.length - 1] / ceilingBest[ceilingBest.length - 1]);
     for (const r of results) {
       const f = perLevel.get(r.connections);
@@ -213,6 +227,11 @@ main('ingest', async ({ quick, runs }) => {
       digits: 3,
     }),
   );
+  figures.push(
+    figure({ id: 'ingest.cpu-per-message', label: 'Server CPU per message, best ingest level', unit: 'µs', runs: cpuPerMessage }),
+    figure({ id: 'ceiling.cpu-per-request', label: 'HTTP ceiling CPU per request, same level', unit: 'µs', runs: ceilingCpu }),
+  );
+  notes.push('CPU per message: utime + stime of the server process (all threads) over the measured window / answers in it');
   notes.push('HTTP ceiling: bench/lib/ceiling-server.mjs, its own process after the server stopped, the same load generator, messages and levels');
   // Lag under the heaviest load of the run.
   const heaviest = perLevel.get(levels[levels.length - 1]);

@@ -20,11 +20,11 @@
 // sent, per batch; set against the server's time per batch (1 / batches per second) and its CPU
 // time per batch (/proc/<pid>/stat utime + stime over the window).
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
+import { cpuMs } from '../lib/machine.mjs';
 import { Database, dist } from '../lib/parley.mjs';
 import { client, startServer } from '../lib/server.mjs';
 import { log, main, removeDir, tempDir } from '../lib/scenario.mjs';
@@ -42,22 +42,6 @@ const PHONE_NUMBER_ID = '106540352242922';
 const DISPLAY_PHONE_NUMBER = '15550783881';
 
 const text = textSource(15);
-
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux). */
-const CLOCK_TICKS = 100;
-
-/** utime + stime of a process in ms, from /proc/<pid>/stat; NaN once it is gone. */
-function cpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): utime is field 14, stime field 15.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
 
 /**
  * A stand-in for the Graph API on loopback, in case the plugin calls Meta while connecting (a
