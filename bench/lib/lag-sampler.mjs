@@ -2,11 +2,13 @@
 // (read-only connection, WAL, so it never blocks the server) about every millisecond for the log's
 // head position and the projections' checkpoint. An event's lag is the time from the first poll
 // that saw it committed to the first poll that saw it projected (resolution about 1 ms; a
-// checkpoint is written in the same transaction as the read models it covers).
+// checkpoint is written in the same transaction as the read models it covers). The lag is the
+// views lane's (every read model a command's answer waits for); the search index, a lane of its
+// own that searches wait for (src/projections/projection-lanes.ts), is sampled apart.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 
-/** Starts sampling; stop() resolves with { samples: [[lagMs, events]], polls, events }. */
+/** Starts sampling; stop() resolves with { samples: [[lagMs, events]], searchSamples, polls, events }. */
 export function startLagSampler(databaseFile) {
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { databaseFile, flag } });
@@ -32,10 +34,13 @@ if (!isMainThread && workerData?.databaseFile) {
   const Database = createRequire(join(REPO_ROOT, 'package.json'))('better-sqlite3');
   const db = new Database(workerData.databaseFile, { readonly: true, fileMustExist: true });
   const headOf = db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck();
-  const checkpointOf = db.prepare('SELECT COALESCE(MIN(position), 0) FROM projection_checkpoints').pluck();
+  const checkpointOf = db.prepare("SELECT COALESCE(MIN(position), 0) FROM projection_checkpoints WHERE name <> 'search'").pluck();
+  const searchCheckpointOf = db.prepare("SELECT COALESCE(MIN(position), 0) FROM projection_checkpoints WHERE name = 'search'").pluck();
   const { flag } = workerData;
   const heads = []; // [position, firstSeenMs, events]
   const samples = [];
+  const searchSamples = [];
+  let searchResolved = 0;
   let lastHead = headOf.get();
   let resolved = 0;
   let polls = 0;
@@ -44,6 +49,7 @@ if (!isMainThread && workerData?.databaseFile) {
     const now = performance.now();
     const head = headOf.get();
     const checkpoint = checkpointOf.get();
+    const searchCheckpoint = searchCheckpointOf.get();
     polls += 1;
     if (head > lastHead) {
       heads.push([head, now, head - lastHead]);
@@ -53,8 +59,12 @@ if (!isMainThread && workerData?.databaseFile) {
       samples.push([now - heads[resolved][1], heads[resolved][2]]);
       resolved += 1;
     }
+    while (searchResolved < heads.length && heads[searchResolved][0] <= searchCheckpoint) {
+      searchSamples.push([now - heads[searchResolved][1], heads[searchResolved][2]]);
+      searchResolved += 1;
+    }
     Atomics.wait(flag, 0, 0, 1);
   }
   db.close();
-  parentPort.postMessage({ samples, polls, events: samples.reduce((n, [, w]) => n + w, 0), unresolved: heads.length - resolved });
+  parentPort.postMessage({ samples, searchSamples, polls, events: samples.reduce((n, [, w]) => n + w, 0), unresolved: heads.length - resolved });
 }

@@ -15,6 +15,18 @@ export interface ProjectionRunnerOptions {
   batchSize?: number;
   /** Backoff after a failed batch or subscription: doubles from `initial` up to `max`. */
   retryDelayMs?: { initial: number; max: number };
+  /**
+   * Least time from the end of one batch transaction to the start of the next while events keep
+   * coming (0: apply on the next turn of the event loop). Events that arrive meanwhile join the
+   * next batch; an event arriving after a quiet spell is applied at once.
+   */
+  batchIntervalMs?: number;
+  /**
+   * A waitFor() for a position not applied yet cuts the interval short. For a lane that only
+   * readers wait for now and then (the search index); the lane that every command waits for
+   * keeps its pace, or it would never batch under load.
+   */
+  hurryForWaiters?: boolean;
 }
 
 interface Waiter {
@@ -29,6 +41,10 @@ interface Session {
   /** Batches are applied strictly one after the other, in log order. */
   applying: Promise<void>;
   applyScheduled: boolean;
+  /** The timer of a paced apply, cleared when a waiter hurries it. */
+  pacing: NodeJS.Timeout | null;
+  /** performance.now() when the last batch transaction ended. */
+  lastBatchEnd: number;
   done: Promise<void>;
 }
 
@@ -65,6 +81,14 @@ class ProjectionFailure extends Error {
 
 const DEFAULT_BATCH_SIZE = 500;
 const DEFAULT_RETRY_DELAY_MS = { initial: 100, max: 30_000 };
+/**
+ * A batch transaction costs far more than the events it carries: its COMMIT writes every page it
+ * touched to the write-ahead log and FTS5 writes a new segment per index. Projecting the ingest
+ * log in batches of 10 events cost about twice the CPU per event of batches of 500 (measured in
+ * bench/README.md, issue 17), so under load the runner waits this long between batches and lets
+ * the events of several group commits share one. Idle, it applies at once.
+ */
+const DEFAULT_BATCH_INTERVAL_MS = 10;
 
 /**
  * Feeds the projections the global log in order, from their checkpoints.
@@ -80,6 +104,8 @@ export class ProjectionRunner implements ProjectionProgress {
   private readonly handled: Map<string, ReadonlySet<string>>;
   private readonly batchSize: number;
   private readonly retryDelayMs: { initial: number; max: number };
+  private readonly batchIntervalMs: number;
+  private readonly hurryForWaiters: boolean;
   private readonly logger: Logger;
   private checkpoints = new Map<string, number>();
   private readonly waiters = new Set<Waiter>();
@@ -91,6 +117,8 @@ export class ProjectionRunner implements ProjectionProgress {
     this.handled = new Map(options.projections.map((p) => [p.name, new Set(p.handles)]));
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+    this.batchIntervalMs = options.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS;
+    this.hurryForWaiters = options.hurryForWaiters ?? false;
     this.logger = options.logger;
   }
 
@@ -126,6 +154,8 @@ export class ProjectionRunner implements ProjectionProgress {
       buffer: [],
       applying: Promise.resolve(),
       applyScheduled: false,
+      pacing: null,
+      lastBatchEnd: Number.NEGATIVE_INFINITY,
       done: Promise.resolve(),
     };
     session.done = this.run(session);
@@ -139,6 +169,8 @@ export class ProjectionRunner implements ProjectionProgress {
     // Cleared first so start() may follow at once: the aborted session applies no further batch.
     this.session = null;
     session.abort.abort();
+    if (session.pacing) clearTimeout(session.pacing);
+    session.pacing = null;
     await session.done;
   }
 
@@ -149,6 +181,7 @@ export class ProjectionRunner implements ProjectionProgress {
 
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
     if (position <= this.position()) return Promise.resolve(true);
+    if (this.hurryForWaiters) this.hurry();
     return new Promise((resolve) => {
       const timer = setTimeout(() => waiter.settle(false), timeoutMs);
       const waiter: Waiter = {
@@ -160,6 +193,18 @@ export class ProjectionRunner implements ProjectionProgress {
         },
       };
       this.waiters.add(waiter);
+    });
+  }
+
+  /** Applies a paced batch on the next turn instead of when its interval ends. */
+  private hurry(): void {
+    const session = this.session;
+    if (!session?.pacing) return;
+    clearTimeout(session.pacing);
+    session.pacing = null;
+    setImmediate(() => {
+      session.applyScheduled = false;
+      void this.applyBuffered(session);
     });
   }
 
@@ -198,10 +243,15 @@ export class ProjectionRunner implements ProjectionProgress {
   private scheduleApply(session: Session): void {
     if (session.applyScheduled) return;
     session.applyScheduled = true;
-    setImmediate(() => {
+    const apply = () => {
+      if (session.pacing) clearTimeout(session.pacing);
+      session.pacing = null;
       session.applyScheduled = false;
       void this.applyBuffered(session);
-    });
+    };
+    const wait = session.lastBatchEnd + this.batchIntervalMs - performance.now();
+    if (wait > 0 && !(this.hurryForWaiters && this.waiters.size > 0)) session.pacing = setTimeout(apply, wait);
+    else setImmediate(apply);
   }
 
   private applyBuffered(session: Session): Promise<void> {
@@ -216,6 +266,7 @@ export class ProjectionRunner implements ProjectionProgress {
       const batch = session.buffer.slice(0, this.batchSize);
       try {
         this.applyBatch(batch);
+        session.lastBatchEnd = performance.now();
         session.buffer.splice(0, batch.length);
         attempt = 0;
       } catch (caught) {

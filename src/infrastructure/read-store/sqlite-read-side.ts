@@ -1,8 +1,10 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../application/ports/event-store.port';
+import { ProjectionLanes } from '../../projections/projection-lanes';
 import { ProjectionRunner, type ProjectionRunnerOptions } from '../../projections/projection-runner';
 import { sqliteProjections } from '../../projections/sqlite';
+import { searchProjection } from '../../projections/sqlite/search.projection';
 import { SqliteReadStore } from './sqlite-read-store';
 import { SqliteRecordStore } from './sqlite-records';
 
@@ -13,21 +15,46 @@ export interface SqliteReadSideOptions {
   logger: Logger;
   /** Tuning for tests and benchmarks. */
   runner?: Pick<ProjectionRunnerOptions, 'batchSize' | 'retryDelayMs'>;
+  /** Each lane's least time between batches under load (projection-lanes.ts); tests set them. */
+  intervals?: { viewsMs?: number; searchMs?: number };
 }
 
 export interface SqliteReadSide {
   readStore: SqliteReadStore;
   recordStore: SqliteRecordStore;
   /** Not started yet: the app starts it once, and stops it before closing the connection. */
-  runner: ProjectionRunner;
+  runner: ProjectionLanes;
 }
+
+/** Under load, the views lane applies at most one batch per this many ms (projection-lanes.ts). */
+const VIEWS_BATCH_INTERVAL_MS = 10;
+/** Under load and while nobody searches, the search lane applies at most one batch per this many ms. */
+const SEARCH_BATCH_INTERVAL_MS = 100;
 
 /**
  * Creates (or, after a projection version bump, recreates) the read-model schema and wires the
- * read store and the projection runner over one connection.
+ * read store and the projection lanes over one connection.
  */
-export function createSqliteReadSide({ db, eventStore, logger, runner: tuning }: SqliteReadSideOptions): SqliteReadSide {
-  const runner = new ProjectionRunner({ db, eventStore, logger, projections: sqliteProjections, ...tuning });
+export function createSqliteReadSide({ db, eventStore, logger, runner: tuning, intervals }: SqliteReadSideOptions): SqliteReadSide {
+  const views = new ProjectionRunner({
+    db,
+    eventStore,
+    logger,
+    projections: sqliteProjections.filter((projection) => projection !== searchProjection),
+    batchIntervalMs: intervals?.viewsMs ?? VIEWS_BATCH_INTERVAL_MS,
+    ...tuning,
+  });
+  const search = new ProjectionRunner({
+    db,
+    eventStore,
+    logger,
+    projections: [searchProjection],
+    batchIntervalMs: intervals?.searchMs ?? SEARCH_BATCH_INTERVAL_MS,
+    hurryForWaiters: true,
+    ...tuning,
+  });
+  const runner = new ProjectionLanes(views, search);
   runner.prepare();
-  return { readStore: new SqliteReadStore(db), recordStore: new SqliteRecordStore(db), runner };
+  const readStore = new SqliteReadStore(db, { beforeSearch: () => runner.searchCaughtUp() });
+  return { readStore, recordStore: new SqliteRecordStore(db), runner };
 }

@@ -168,7 +168,14 @@ export const SQL = {
  * Also keeps the process managers' checkpoints (ProcessorCheckpoints port).
  */
 export class SqliteReadStore implements ReadStore {
-  constructor(private readonly db: Database) {
+  /**
+   * `beforeSearch`: awaited before every query over the search index, which the projections may
+   * update later than the other read models (projection-lanes.ts).
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly options: { beforeSearch?: () => Promise<unknown> } = {},
+  ) {
     db.exec('CREATE TABLE IF NOT EXISTS processor_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
   }
 
@@ -276,12 +283,14 @@ export class SqliteReadStore implements ReadStore {
 
   /** Text and filters over the `search` read model (see sqlite-conversation-search.ts for the query plans). */
   async searchConversations(query: ConversationSearch): Promise<Page<ConversationSummary>> {
+    await this.options.beforeSearch?.();
     const { ids, nextCursor } = this.conversationSearch.page(query);
     const items = ids.map((id) => this.get<SummaryRow>(SQL.summary, id)).filter((row): row is SummaryRow => row !== undefined);
     return { items: items.map(toSummary), nextCursor };
   }
 
   async countConversations({ inboxId, filters }: { inboxId: string; filters: ConversationFilters }): Promise<number> {
+    await this.options.beforeSearch?.();
     return this.conversationSearch.count(inboxId, filters);
   }
 

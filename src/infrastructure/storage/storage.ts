@@ -121,7 +121,8 @@ export function openEventStoreDbStorage(
       },
       stop: () => runner.stop(),
       position: () => runner.position(),
-      waitFor: (position, timeoutMs) => runner.waitFor(position, timeoutMs),
+      // A command's answer waits for the views; a search waits for its own index (projection-lanes.ts).
+      waitFor: (position, timeoutMs) => runner.waitForViews(position, timeoutMs),
     },
     runExclusively: runNow,
     async close() {
@@ -163,7 +164,13 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
     recordStore,
     pluginDocuments,
     presence,
-    projections: runner,
+    projections: {
+      start: () => runner.start(),
+      stop: () => runner.stop(),
+      position: () => runner.position(),
+      // A command's answer waits for the views; a search waits for its own index (projection-lanes.ts).
+      waitFor: (position, timeoutMs) => runner.waitForViews(position, timeoutMs),
+    },
     runExclusively: runNow,
     async close() {
       await runner.stop();
