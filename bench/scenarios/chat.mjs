@@ -1,4 +1,6 @@
-// Figures 8–10 (issue 13): the website chat with N visitors connected at once (1,000; quick 200).
+// Figures 8–10 (issue 13) and chat's share of issue 17: the website chat with N visitors connected
+// at once (1,000, quick too: issue 17's memory target is set at 1,000, and the ingest loop needs
+// enough visitors to stay within each visitor's message limit of 1/s with a burst of 20).
 // The real server on a fresh data folder; the admin connects the chat channel to the default inbox
 // over the API (POST /api/inboxes/:id/channels), then N visitors each open a session
 // (POST /channels/chat/c/:cid/session), keep the visitor event stream open
@@ -9,6 +11,13 @@
 //       agent stream's `change` notice (MessageReceived) for that visitor's conversation;
 //   (b) agent reply -> visitor: from sending POST /api/conversations/:id/replies to the visitor
 //       stream's `message` event carrying that reply's text.
+//   (c) chat ingest (issue 17): visitors' messages through the same public route, in a closed loop
+//       at the API channel's levels and windows (ingest.mjs), every request from the next idle
+//       visitor on that visitor's own connection and address; messages per second, server CPU per
+//       message, and the agent stream checked to announce every acknowledged message.
+// After the server stopped, the HTTP ceiling (ceiling-server.mjs, its route shaped like the visitor
+// route) is driven once per run by the same loop, visitors, addresses and levels: chat ingest /
+// ceiling is printed per run against the 0.25 of issue 17.
 // The server's peak RSS (VmHWM) is read with every visitor connected. Every visitor connects from
 // its own loopback address (127.1.x.y), as visitors of a website come from their own addresses,
 // so the per-IP limits of the public visitor routes apply as they would in production.
@@ -16,7 +25,8 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { client, startServer } from '../lib/server.mjs';
+import { cpuMs } from '../lib/machine.mjs';
+import { client, startCeilingServer, startServer } from '../lib/server.mjs';
 import { log, main, removeDir, tempDir } from '../lib/scenario.mjs';
 import { figure, latencySummary } from '../lib/stats.mjs';
 
@@ -31,6 +41,10 @@ const LOST_AFTER_MS = 15_000;
 const CONNECT_CONCURRENCY = 50;
 const REPLY_TARGET_MS = 1000;
 const RSS_TARGET_MB = 300;
+const CEILING_RATIO_TARGET = 0.25;
+/** Concurrency levels and windows of the chat ingest loop: the API channel's (ingest.mjs), so both ratios read alike. */
+const INGEST_LEVELS = { quick: [16, 64], full: [8, 32, 128] };
+const INGEST_WINDOWS = { quick: { warmupMs: 1000, measureMs: 4000 }, full: { warmupMs: 2000, measureMs: 8000 } };
 
 /** Visitor i's own loopback source address: 127.1.0.1, 127.1.0.2, … (Linux routes all of 127/8 to lo). */
 const visitorAddress = (i) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
@@ -248,8 +262,106 @@ function arrival(register) {
   });
 }
 
+/**
+ * Chat ingest, closed loop: `connections` workers, each sending its next visitor message when the
+ * last was answered, each time from the visitor who has waited longest (never one with a request in
+ * flight: a visitor has one connection, as a browser tab has). `send(visitor, text)` answers
+ * { status, body }. Counts 201 answers inside the measured window, and the server's CPU over it.
+ */
+async function ingestLoop(visitors, connections, warmupMs, measureMs, { pid, send, label }) {
+  const idle = [...visitors];
+  const latencies = [];
+  let ok = 0;
+  let acknowledged = 0;
+  let errors = 0;
+  let refusedByLimit = 0;
+  let firstError = null;
+  let measuring = false;
+  let stopping = false;
+  let sequence = 0;
+  const loop = async () => {
+    while (!stopping) {
+      const visitor = idle.shift();
+      if (!visitor) {
+        await delay(1);
+        continue;
+      }
+      const started = performance.now();
+      let res;
+      try {
+        res = await send(visitor, `${label} ${sequence++}: could you tell me when my order ships? It has been a week.`);
+      } catch (error) {
+        res = { status: 0, body: String(error.message ?? error) };
+      }
+      const ms = performance.now() - started;
+      idle.push(visitor);
+      if (res.status === 201) {
+        acknowledged += 1;
+        if (measuring) {
+          ok += 1;
+          latencies.push(ms);
+        }
+      } else {
+        errors += 1;
+        if (res.status === 429) refusedByLimit += 1;
+        firstError ??= `${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+        if (errors > 100) stopping = true;
+      }
+    }
+  };
+  const loops = Array.from({ length: connections }, () => loop());
+  await delay(warmupMs);
+  measuring = true;
+  const windowStart = performance.now();
+  const cpuBefore = cpuMs(pid);
+  await delay(measureMs);
+  measuring = false;
+  const windowMs = performance.now() - windowStart;
+  const cpuUsPerMessage = ok > 0 ? ((cpuMs(pid) - cpuBefore) * 1000) / ok : NaN;
+  stopping = true;
+  await Promise.all(loops);
+  return { rate: ok / (windowMs / 1000), cpuUsPerMessage, latency: latencySummary(latencies), acknowledged, errors, refusedByLimit, firstError };
+}
+
+/**
+ * The HTTP ceiling for the visitor route, once per run of the chat scenario, after Parley's server
+ * stopped: the same loop, levels and windows, the same visitors' addresses, headers and bodies.
+ * Answers per run { rates: Map(level -> req/s), cpu: Map(level -> µs per request) }.
+ */
+async function ceilingRuns(visitors, connectionId, origin, levels, { warmupMs, measureMs }, runs) {
+  const server = await startCeilingServer();
+  const path = `/channels/chat/c/${connectionId}/messages`;
+  const mirrors = visitors.map((v) => ({
+    token: v.token,
+    pool: new Pool(server.baseUrl, { connections: 1, pipelining: 1, keepAliveTimeout: 600_000, localAddress: visitorAddress(v.i) }),
+  }));
+  const send = (mirror, text) =>
+    call(mirror.pool, 'POST', path, { body: { text, clientMessageId: randomUUID() }, headers: { origin, authorization: `Bearer ${mirror.token}` } });
+  const results = [];
+  try {
+    for (let run = 1; run <= runs; run += 1) {
+      const rates = new Map();
+      const cpu = new Map();
+      for (const connections of levels) {
+        const result = await ingestLoop(mirrors, connections, warmupMs, measureMs, { pid: server.pid, send, label: `Ceiling ${run}` });
+        if (result.errors) throw new Error(`the HTTP ceiling answered ${result.errors} non-201, first: ${result.firstError}`);
+        rates.set(connections, result.rate);
+        cpu.set(connections, result.cpuUsPerMessage);
+        log(
+          `HTTP ceiling (visitor route), run ${run}, ${connections} connections: ${Math.round(result.rate)} req/s, ${Math.round(result.cpuUsPerMessage)} µs CPU per request, p50 ${result.latency.p50.toFixed(1)} ms`,
+        );
+      }
+      results.push({ rates, cpu });
+    }
+  } finally {
+    await Promise.all(mirrors.map((m) => m.pool.close().catch(() => undefined)));
+    await server.stop();
+  }
+  return results;
+}
+
 main('chat', async ({ quick, runs }) => {
-  const visitorsCount = Number(process.env.BENCH_CHAT_VISITORS ?? (quick ? 200 : 1000));
+  const visitorsCount = Number(process.env.BENCH_CHAT_VISITORS ?? 1000);
   const perPhase = Math.min(visitorsCount, quick ? 200 : 500);
   const dataDir = tempDir('chat');
   const server = await startServer({ dataDir });
@@ -257,14 +369,21 @@ main('chat', async ({ quick, runs }) => {
   const figures = [];
   const notes = [];
   const visitors = [];
+  const levels = quick ? INGEST_LEVELS.quick : INGEST_LEVELS.full;
+  const windows = quick ? INGEST_WINDOWS.quick : INGEST_WINDOWS.full;
+  /** Per run: Map(level -> { rate, cpuUsPerMessage, p50, p99 }). */
+  const ingestRuns = [];
   let agentStream = null;
   let peakConnected = NaN;
+  let idleRssMb = NaN;
+  let connectionId;
   try {
     await api.login();
     const inbox = (await api.expect('GET', '/api/inboxes')).inboxes.find((i) => i.isDefault);
     const created = await api.expect('POST', `/api/inboxes/${inbox.id}/channels`, { type: 'chat', name: 'Bench website', settings: { allowedOrigins: [] } });
     const connection = created.channel ?? created;
     if (!connection?.id) throw new Error(`POST /api/inboxes/${inbox.id}/channels answered no connection id: ${JSON.stringify(created).slice(0, 300)}`);
+    connectionId = connection.id;
 
     // The agent's screen: one stream of the inbox's notices, as the web UI opens it.
     const noticeWaiters = new Map();
@@ -299,6 +418,7 @@ main('chat', async ({ quick, runs }) => {
     while ((noticeTypes.get('ConversationStarted') ?? 0) < visitorsCount && Date.now() < settleBy) await delay(100);
     await delay(1000);
     const idle = server.memory();
+    idleRssMb = idle?.rssMb ?? NaN;
     log(`server with ${visitors.length} visitors connected, idle: RSS ${idle?.rssMb.toFixed(0)} MB (peak so far ${idle?.peakMb.toFixed(0)} MB)`);
 
     const toAgent = { p50: [], p99: [] };
@@ -334,6 +454,34 @@ main('chat', async ({ quick, runs }) => {
       });
       cursor += perPhase;
       await delay(1000);
+      // (c) chat ingest: the visitors' route as fast as the server answers, at the API channel's levels.
+      const byLevel = new Map();
+      for (const connections of levels) {
+        const announcedBefore = noticeTypes.get('MessageReceived') ?? 0;
+        const result = await ingestLoop(visitors, connections, windows.warmupMs, windows.measureMs, {
+          pid: server.pid,
+          send: (visitor, text) => visitor.send(text),
+          label: `Run ${run}, ingest`,
+        });
+        // Every acknowledged message is stored and readable: the agent's screen is told of each.
+        const waitStart = performance.now();
+        while ((noticeTypes.get('MessageReceived') ?? 0) - announcedBefore < result.acknowledged && performance.now() - waitStart < 10_000) await delay(20);
+        const announced = (noticeTypes.get('MessageReceived') ?? 0) - announcedBefore;
+        byLevel.set(connections, result);
+        log(
+          `run ${run}, chat ingest, ${connections} connections: ${Math.round(result.rate)} msg/s, ${Math.round(result.cpuUsPerMessage)} µs server CPU per message, p50 ${result.latency.p50.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, ` +
+            `announced to the agent ${announced}/${result.acknowledged}, RSS ${server.memory()?.rssMb.toFixed(0)} MB${result.errors ? `, ${result.errors} errors (${result.refusedByLimit} of them 429; first: ${result.firstError})` : ''}`,
+        );
+        if (announced !== result.acknowledged)
+          notes.push(
+            `run ${run}, chat ingest at ${connections} connections: the agent was told of ${announced} of ${result.acknowledged} acknowledged messages within 10 s`,
+          );
+        if (result.errors)
+          notes.push(
+            `run ${run}, chat ingest at ${connections} connections: ${result.errors} non-201 answers, ${result.refusedByLimit} of them 429 (a visitor's message limit: more visitors, BENCH_CHAT_VISITORS, spread the load); first: ${result.firstError}`,
+          );
+      }
+      ingestRuns.push(byLevel);
       const sa = latencySummary(a.latencies);
       const sp = latencySummary(answered);
       postAnswered.p50.push(sp.p50);
@@ -438,13 +586,74 @@ main('chat', async ({ quick, runs }) => {
     figures.push(
       figure({
         id: 'rss.chat',
-        label: `Server peak RSS, chat (${visitorsCount} visitors connected)`,
+        label: `Server peak RSS, chat (${visitorsCount} visitors connected, messages flowing)`,
         unit: 'MB',
         runs: [Number.isFinite(peakConnected) ? peakConnected : peak],
         target: { op: '<=', value: RSS_TARGET_MB },
       }),
+      figure({
+        id: 'rss.chat.idle',
+        label: `Server RSS, chat (${visitorsCount} visitors connected, before messages flow)`,
+        unit: 'MB',
+        runs: [idleRssMb],
+      }),
     );
     removeDir(dataDir);
+  }
+
+  if (ingestRuns.length > 0) {
+    const ceilings = await ceilingRuns(visitors, connectionId, server.baseUrl, levels, windows, ingestRuns.length);
+    for (const c of levels) {
+      figures.push(
+        figure({ id: `chat.ingest.c${c}.rate`, label: `Chat ingest msgs/s, ${c} connections`, unit: 'msg/s', runs: ingestRuns.map((r) => r.get(c).rate) }),
+        figure({
+          id: `chat.ingest.c${c}.p50`,
+          label: `Chat ingest latency p50, ${c} connections`,
+          unit: 'ms',
+          runs: ingestRuns.map((r) => r.get(c).latency.p50),
+          digits: 1,
+        }),
+        figure({
+          id: `chat.ingest.c${c}.p99`,
+          label: `Chat ingest latency p99, ${c} connections`,
+          unit: 'ms',
+          runs: ingestRuns.map((r) => r.get(c).latency.p99),
+          digits: 1,
+        }),
+      );
+    }
+    const best = ingestRuns.map((r) => [...r].reduce((a, b) => (b[1].rate > a[1].rate ? b : a)));
+    const ceilingBest = ceilings.map((c) => Math.max(...c.rates.values()));
+    figures.push(
+      figure({ id: 'chat.ingest.best', label: 'Chat ingest msgs/s, best level', unit: 'msg/s', runs: best.map(([, r]) => r.rate) }),
+      figure({ id: 'chat.ceiling.best', label: 'HTTP ceiling (visitor route shape) req/s, best level', unit: 'req/s', runs: ceilingBest }),
+      figure({
+        id: 'chat.ingest.ceiling-ratio',
+        label: 'Chat ingest / HTTP ceiling, best levels',
+        unit: '×',
+        runs: best.map(([, r], i) => r.rate / ceilingBest[i]),
+        target: { op: '>=', value: CEILING_RATIO_TARGET },
+        digits: 3,
+      }),
+      figure({
+        id: 'chat.ingest.cpu-per-message',
+        label: 'Chat: server CPU per message, best ingest level',
+        unit: 'µs',
+        runs: best.map(([, r]) => r.cpuUsPerMessage),
+      }),
+      figure({
+        id: 'chat.ceiling.cpu-per-request',
+        label: 'HTTP ceiling (visitor route shape) CPU per request, same level',
+        unit: 'µs',
+        runs: best.map(([c], i) => ceilings[i].cpu.get(c)),
+      }),
+    );
+    notes.push(
+      `chat ingest: ${levels.join(' / ')} requests in flight (closed loop), ${windows.warmupMs / 1000} s warm-up + ${windows.measureMs / 1000} s measured per level, each from the idle visitor who waited longest, on that visitor's connection and address; every message a follow-up in the visitor's open conversation`,
+    );
+    notes.push(
+      'HTTP ceiling for chat: bench/lib/ceiling-server.mjs (POST /channels/chat/c/:cid/messages), its own process after the server stopped, once per run, the same loop, visitors, addresses, bodies and levels; the ratio pairs each run with its own ceiling',
+    );
   }
   return { size: `${visitorsCount} visitors`, notes, figures };
 });
