@@ -33,6 +33,20 @@ if (!isMainThread && workerData?.databaseFile) {
   const { REPO_ROOT } = await import('./parley.mjs');
   const Database = createRequire(join(REPO_ROOT, 'package.json'))('better-sqlite3');
   const db = new Database(workerData.databaseFile, { readonly: true, fileMustExist: true });
+  const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
+  // EVENT_STORE=eventstoredb or READ_STORE=mongodb (BENCH_SERVER_ENV): the log or the checkpoints
+  // are on another server, so this file cannot tell the lag; no samples rather than wrong ones.
+  const missing = ['events', 'projection_checkpoints'].filter((t) => !tables.has(t));
+  if (missing.length > 0) {
+    while (Atomics.load(workerData.flag, 0) === 0) Atomics.wait(workerData.flag, 0, 0, 100);
+    db.close();
+    parentPort.postMessage({ samples: [], polls: 0, events: 0, unresolved: 0, unavailable: `no ${missing.join(' or ')} table in the server's SQLite file` });
+  } else {
+    sample(db);
+  }
+}
+
+function sample(db) {
   const headOf = db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck();
   const checkpointOf = db.prepare("SELECT COALESCE(MIN(position), 0) FROM projection_checkpoints WHERE name <> 'search'").pluck();
   const searchCheckpointOf = db.prepare("SELECT COALESCE(MIN(position), 0) FROM projection_checkpoints WHERE name = 'search'").pluck();

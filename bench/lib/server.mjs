@@ -30,7 +30,9 @@ export function freePort() {
 /**
  * Starts `node dist/main.js` on dataDir and waits for /health. Only PATH is inherited, so a
  * developer's PARLEY_* variables cannot change what is measured. LOG_LEVEL=warn: request logs off.
- * BENCH_SERVER_ENV ('NAME=value NAME2=value2') adds variables on purpose, to measure a setting.
+ * BENCH_SERVER_ENV ('NAME=value NAME2=value2') adds variables on purpose, to measure a setting;
+ * `{unique}` in a value becomes a name of this server start alone (a fresh MongoDB database per
+ * server, as every server gets a fresh data folder: MONGODB_URL=mongodb://host/parley-{unique}).
  */
 export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000, script = join(DIST, 'main.js') }) {
   for (let attempt = 1; ; attempt += 1) {
@@ -50,7 +52,7 @@ export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000
         PARLEY_ADMIN_PASSWORD: ADMIN.password,
         PARLEY_SECRET: SECRET,
         LOG_LEVEL: 'warn',
-        ...benchServerEnv(),
+        ...benchServerEnv(`bench-${process.pid}-${++serverStarts}-${port}`),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,9 +106,11 @@ export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000
   }
 }
 
-function benchServerEnv() {
+let serverStarts = 0;
+
+function benchServerEnv(unique) {
   const pairs = (process.env.BENCH_SERVER_ENV ?? '').split(/\s+/).filter(Boolean);
-  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1).replaceAll('{unique}', unique)]));
 }
 
 async function waitForHealth(baseUrl, timeoutMs, exitStatus, output) {
