@@ -219,4 +219,32 @@ describe('chat inactivity close (e2e)', () => {
     expect(await status()).toBe('closed');
     expect((await t.request('POST', route('session'), { body: { token } })).body.conversation).toEqual({ id: conversationId, status: 'closed' });
   }, 30_000);
+
+  it('counts the quiet time from the latest message, also one sent within a minute of the one before', async () => {
+    const admin = await t.login();
+    const inboxId = (await t.request('POST', '/api/inboxes', { token: admin, body: { name: 'Chatty chats', agentIds: [] } })).body.id;
+    const connection = await t.request('POST', `/api/inboxes/${inboxId}/channels`, {
+      token: admin,
+      body: { type: 'chat', settings: { inactivityMinutes: 5 } },
+    });
+    const route = (path: string) => `/channels/chat/c/${connection.body.id}/${path}`;
+    const token = (await t.request('POST', route('session'), { body: {} })).body.token as string;
+    const headers = { authorization: `Bearer ${token}` };
+    expect((await t.request('POST', route('messages'), { body: { text: 'Hello?', clientMessageId: 'c-1' }, headers })).status).toBe(201);
+    const conversationId = (await t.request('POST', route('session'), { body: { token } })).body.conversation.id as string;
+    const status = async () => (await t.request('GET', `/api/conversations/${conversationId}`, { token: admin })).body.status as string;
+    // The visitor record keeps the first message's time (a second message within a minute does not rewrite it).
+    clock.advance(40_000);
+    expect((await t.request('POST', route('messages'), { body: { text: 'Anyone there?', clientMessageId: 'c-2' }, headers })).status).toBe(201);
+
+    // Five minutes after the first message but not after the second: still open.
+    clock.advance(4 * 60_000 + 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await status()).toBe('open');
+
+    clock.advance(60_000);
+    const deadline = Date.now() + 10_000;
+    while ((await status()) !== 'closed' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await status()).toBe('closed');
+  }, 30_000);
 });

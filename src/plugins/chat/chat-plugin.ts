@@ -93,6 +93,8 @@ const EMAIL = /^[^\s@<>"]{1,200}@[^\s@<>"]{1,200}\.[^\s@<>"]{1,60}$/;
 const INACTIVITY_JOB = 'inactivity';
 const CONNECTION_CACHE_MS = 5_000;
 const LINK_CACHE_SIZE = 100_000;
+/** How stale the visitor record's lastMessageAt may be left, to spare a commit per message (inactivity is in minutes). */
+const LAST_MESSAGE_STEP_MS = 60_000;
 
 /** An answer decided before the handler's end: a refusal with its status, message and headers. */
 class ChatRefusal extends Error {
@@ -148,6 +150,8 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
   let replyTick = 0;
   /** Connected visitors' current conversations, and the replies they already have (null while being read). */
   const watched = new Map<string, { conversationId: string; known: Set<string> | null; slot: number }>();
+  /** Per thread, the inactivity job this instance scheduled last (one per thread and minute). */
+  const scheduled = new Map<string, string>();
   let host: ChannelHostConnection;
   let store: VisitorStore;
 
@@ -423,6 +427,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     choiceId?: string,
   ): Promise<VisitorMessage> {
     const visitor = (await store.get(connection.id, visitorId)) ?? (await store.create(connection.id, visitorId));
+    const stored = { ...visitor };
     const already = await store.sent(connection.id, visitorId, clientMessageId);
     if (already) return { id: already.id, direction: 'inbound', ...(visitor.name ? { authorName: visitor.name } : {}), text: already.text, at: already.at };
     if (visitor.conversationId && !visitor.closed) {
@@ -456,7 +461,12 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     }
     visitor.conversationId = result.conversationId;
     visitor.lastMessageAt = at;
-    await store.save(visitor);
+    // Each save is a durable commit of its own: a message that changes nothing but the time of the
+    // latest message leaves the record alone while the stored time is under LAST_MESSAGE_STEP_MS
+    // old (the inactivity job confirms from the conversation's own messages before it closes).
+    const lastStored = stored.lastMessageAt === undefined ? NaN : Date.parse(stored.lastMessageAt);
+    const onlyTimeMoved = recordsEqual({ ...stored, lastMessageAt: at }, visitor) && Date.parse(at) - lastStored < LAST_MESSAGE_STEP_MS;
+    if (!onlyTimeMoved) await store.save(visitor);
     await store.saveSent(connection.id, visitorId, clientMessageId, { id: result.messageId, conversationId: result.conversationId, text, at });
     await scheduleInactivity(link, Date.parse(at), settings.inactivityMinutes * 60_000);
     const sent: VisitorMessage = { id: result.messageId, direction: 'inbound', ...(visitor.name ? { authorName: visitor.name } : {}), text, at };
@@ -471,9 +481,15 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
    * visitor's latest message and waits longer when there was one.
    */
   async function scheduleInactivity(link: ConversationLink, lastAt: number, delayMs: number): Promise<void> {
-    const jobId = `${INACTIVITY_JOB}:${link.connectionId}:${link.visitorId}:${link.thread}:${Math.floor(lastAt / 60_000)}`;
+    const thread = chatThreadId(link.connectionId, link.visitorId, link.thread);
+    const jobId = `${INACTIVITY_JOB}:${thread}:${Math.floor(lastAt / 60_000)}`;
+    // Scheduled by this instance already (the queue would answer `duplicate`): no queue write per message.
+    if (scheduled.get(thread) === jobId) return;
     try {
       await host.jobs.schedule(INACTIVITY_JOB, { ...link }, { jobId, delayMs, attempts: 5 });
+      scheduled.delete(thread);
+      scheduled.set(thread, jobId);
+      if (scheduled.size > LINK_CACHE_SIZE) scheduled.delete(scheduled.keys().next().value!);
     } catch (error) {
       // The message is stored; a missed inactivity close leaves the chat open for an agent to close.
       host.logger.warn({ err: error, connectionId: link.connectionId }, 'could not schedule the inactivity close of a chat');
@@ -488,7 +504,13 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     const settings = chatSettings(connection);
     const visitor = await store.get(connectionId, visitorId);
     if (!visitor || visitor.thread !== thread || !visitor.conversationId || visitor.closed || !visitor.lastMessageAt) return;
-    const dueAt = Date.parse(visitor.lastMessageAt) + settings.inactivityMinutes * 60_000;
+    let dueAt = Date.parse(visitor.lastMessageAt) + settings.inactivityMinutes * 60_000;
+    if (now() >= dueAt) {
+      // The record's time may lag the latest message by up to LAST_MESSAGE_STEP_MS: the conversation says.
+      const messages = (await host.conversations.messages(visitor.conversationId)) ?? [];
+      for (const message of messages)
+        if (message.direction === 'inbound') dueAt = Math.max(dueAt, Date.parse(message.at) + settings.inactivityMinutes * 60_000);
+    }
     if (now() < dueAt) {
       await host.jobs.schedule(
         INACTIVITY_JOB,
@@ -866,6 +888,13 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
     const messages = await host.conversations.messages(outbound.conversationId);
     return messages?.find((m) => m.messageId === outbound.messageId);
   }
+}
+
+/** Same fields and values (the records are flat JSON documents, `undefined` fields aside). */
+function recordsEqual(a: VisitorRecord, b: VisitorRecord): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof VisitorRecord)[]);
+  for (const key of keys) if (a[key] !== b[key]) return false;
+  return true;
 }
 
 /** Outside business hours the widget says when the team is back (nextOpenAt, shown in the inbox's time zone). */
