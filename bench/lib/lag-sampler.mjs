@@ -40,7 +40,14 @@ if (!isMainThread && workerData?.databaseFile) {
   if (missing.length > 0) {
     while (Atomics.load(workerData.flag, 0) === 0) Atomics.wait(workerData.flag, 0, 0, 100);
     db.close();
-    parentPort.postMessage({ samples: [], polls: 0, events: 0, unresolved: 0, unavailable: `no ${missing.join(' or ')} table in the server's SQLite file` });
+    parentPort.postMessage({
+      samples: [],
+      searchSamples: [],
+      polls: 0,
+      events: 0,
+      unresolved: 0,
+      unavailable: `no ${missing.join(' or ')} table in the server's SQLite file`,
+    });
   } else {
     sample(db);
   }
