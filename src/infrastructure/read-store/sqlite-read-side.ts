@@ -55,6 +55,6 @@ export function createSqliteReadSide({ db, eventStore, logger, runner: tuning, i
   });
   const runner = new ProjectionLanes(views, search);
   runner.prepare();
-  const readStore = new SqliteReadStore(db, { beforeSearch: () => runner.searchCaughtUp() });
-  return { readStore, recordStore: new SqliteRecordStore(db), runner };
+  const beforeSearch = () => runner.searchCaughtUp();
+  return { readStore: new SqliteReadStore(db, { beforeSearch }), recordStore: new SqliteRecordStore(db, { beforeSearch }), runner };
 }

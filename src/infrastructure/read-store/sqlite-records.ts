@@ -87,7 +87,14 @@ interface TicketRow {
 
 /** RecordStore on the embedded read models (records.projection.ts, and the conversation tables for a contact's conversations). */
 export class SqliteRecordStore implements RecordStore {
-  constructor(private readonly db: Database) {}
+  /**
+   * `beforeSearch`: awaited before a read of the search index's tables, which the projections may
+   * update later than the records (projection-lanes.ts).
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly options: { beforeSearch?: () => Promise<unknown> } = {},
+  ) {}
 
   findContactIdByIdentity(key: string): Promise<string | null> {
     const id = statement(this.db, RECORDS_SQL.identity).pluck().get(key) as string | undefined;
@@ -135,9 +142,11 @@ export class SqliteRecordStore implements RecordStore {
     };
   }
 
-  listContactConversations(contactId: string, inboxIds: readonly string[] | undefined, limit: number): Promise<ConversationSummary[]> {
+  async listContactConversations(contactId: string, inboxIds: readonly string[] | undefined, limit: number): Promise<ConversationSummary[]> {
     const inInboxes = inboxIds === undefined ? '' : `AND s.inbox_id IN (${inboxIds.map(() => '?').join(', ')})`;
-    if (inboxIds !== undefined && inboxIds.length === 0) return Promise.resolve([]);
+    if (inboxIds !== undefined && inboxIds.length === 0) return [];
+    // The conversations' contacts are the search index's (search_conversations): wait for its lane.
+    await this.options.beforeSearch?.();
     const rows = statement(
       this.db,
       `SELECT c.doc AS doc, n.name AS assignee_name
@@ -147,7 +156,7 @@ export class SqliteRecordStore implements RecordStore {
        WHERE s.contact_id = ? AND s.trashed = 0 ${inInboxes}
        ORDER BY s.last_received_at DESC, s.k DESC LIMIT ?`,
     ).all(contactId, ...(inboxIds ?? []), limit) as Array<{ doc: string; assignee_name: string | null }>;
-    return Promise.resolve(rows.map((row) => summaryOf(JSON.parse(row.doc) as ConversationDoc, (id) => displayName(id, row.assignee_name))));
+    return rows.map((row) => summaryOf(JSON.parse(row.doc) as ConversationDoc, (id) => displayName(id, row.assignee_name)));
   }
 
   getCompany(id: string): Promise<CompanyRecord | null> {
