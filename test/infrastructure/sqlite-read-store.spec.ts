@@ -379,6 +379,12 @@ describe('SqliteReadStore', () => {
     live.readStore.saveProcessorCheckpoint('unassign-when-agent-removed', 42);
     live.readStore.saveProcessorCheckpoint('unassign-when-agent-removed', 57);
     expect(live.readStore.getProcessorCheckpoint('unassign-when-agent-removed')).toBe(57);
+    live.readStore.saveProcessorCheckpoints([
+      ['unassign-when-agent-removed', 60],
+      ['notify-agents', 61],
+    ]);
+    expect(live.readStore.getProcessorCheckpoint('unassign-when-agent-removed')).toBe(60);
+    expect(live.readStore.getProcessorCheckpoint('notify-agents')).toBe(61);
   });
 
   it('answers every conversation query from an index, without a table scan or a sort', () => {

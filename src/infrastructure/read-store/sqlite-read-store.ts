@@ -358,6 +358,17 @@ export class SqliteReadStore implements ReadStore {
     statement(this.db, SQL.saveProcessorCheckpoint).run(name, position);
   }
 
+  /** One transaction for them all: a commit per manager was most of what checkpoints cost. */
+  saveProcessorCheckpoints(entries: ReadonlyArray<readonly [name: string, position: number]>): void {
+    this.saveCheckpoints ??= this.db.transaction((all: ReadonlyArray<readonly [string, number]>) => {
+      const save = statement(this.db, SQL.saveProcessorCheckpoint);
+      for (const [name, position] of all) save.run(name, position);
+    });
+    this.saveCheckpoints(entries);
+  }
+
+  private saveCheckpoints?: (entries: ReadonlyArray<readonly [string, number]>) => void;
+
   private messagesOf(doc: ConversationDoc): MessageView[] {
     const inbox = this.get<{ email_address: string | null }>(SQL.inboxAddress, doc.inboxId);
     const rows = this.all<MessageRow>(SQL.messages, doc.id);
