@@ -355,6 +355,26 @@ describe('SqliteReadStore', () => {
       expect(await live.readStore.getInbox('nope')).toBeNull();
     });
 
+    it('an inbox answer kept between batches changes with the next batch (a member removed counts at once)', async () => {
+      const live = await withDirectory();
+      await live.caughtUp();
+      const first = await live.readStore.getInbox(INBOX);
+      expect(first?.memberIds).toEqual([BOB, ANA]);
+      first?.memberIds.pop(); // a caller's copy: changing it changes nothing kept
+      expect((await live.readStore.getDefaultInbox())?.memberIds).toEqual([BOB, ANA]);
+      expect((await live.readStore.getInbox(INBOX))?.memberIds).toEqual([BOB, ANA]);
+
+      await append(live.store, `inbox-${INBOX}`, inboxEvent.membersSet([ANA]), inboxEvent.updated({ name: 'Support EU' }));
+      await live.caughtUp();
+      expect(await live.readStore.getInbox(INBOX)).toMatchObject({ name: 'Support EU', memberIds: [ANA] });
+      expect(await live.readStore.getDefaultInbox()).toMatchObject({ name: 'Support EU', memberIds: [ANA] });
+
+      expect(await live.readStore.getInbox('late')).toBeNull(); // a no is kept too, until the next batch
+      await append(live.store, `inbox-late`, inboxEvent.created('late', 'Late', null));
+      await live.caughtUp();
+      expect((await live.readStore.getInbox('late'))?.name).toBe('Late');
+    });
+
     it('blocked senders per inbox, addresses normalised; unblocking removes them', async () => {
       const live = await withDirectory();
       await append(live.store, `sender-${INBOX}-spam@example.com`, senderEvent.blocked(INBOX, 'Spam@Example.com'));

@@ -55,6 +55,9 @@ export function createSqliteReadSide({ db, eventStore, logger, runner: tuning, i
   });
   const runner = new ProjectionLanes(views, search);
   runner.prepare();
-  const readStore = new SqliteReadStore(db, { beforeSearch: () => runner.searchCaughtUp() });
+  // The views lane is the only writer of every read model but the search index (one process
+  // projects into a file): its position is a generation the read store may keep answers against.
+  // Not the lanes' position: that is the lower of the two and need not move with a views batch.
+  const readStore = new SqliteReadStore(db, { beforeSearch: () => runner.searchCaughtUp(), generation: () => views.position() });
   return { readStore, recordStore: new SqliteRecordStore(db), runner };
 }

@@ -162,6 +162,9 @@ export const SQL = {
   saveProcessorCheckpoint: 'INSERT INTO processor_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
 } as const;
 
+/** Inbox answers kept per read-model generation; a few per inbox at most, so this only bounds a flood of unknown ids. */
+const MAX_KEPT_INBOXES = 1_000;
+
 /**
  * The ReadStore port over the embedded read models (see src/projections/sqlite). Every list and
  * count is an index range or key lookup; agent names are joined at read time.
@@ -171,13 +174,26 @@ export class SqliteReadStore implements ReadStore {
   /**
    * `beforeSearch`: awaited before every query over the search index, which the projections may
    * update later than the other read models (projection-lanes.ts).
+   * `generation`: the position of the lane that writes every read model but the search index, when
+   * that lane is their only writer (the embedded file, claimed by one process): it then moves with
+   * every batch that could change them, and the answers below are kept until it does. Without it
+   * nothing is kept.
    */
   constructor(
     private readonly db: Database,
-    private readonly options: { beforeSearch?: () => Promise<unknown> } = {},
+    private readonly options: { beforeSearch?: () => Promise<unknown>; generation?: () => number } = {},
   ) {
     db.exec('CREATE TABLE IF NOT EXISTS processor_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
   }
+
+  /**
+   * Inbox rows and their members as last read, while the read models stay at `keptAt`: every
+   * message asks for its inbox (two queries each time). An event that changes an inbox or its
+   * members (an agent removed, an inbox renamed) is applied in a batch that moves the generation,
+   * so the next request reads it again: the change takes effect at once, as without this.
+   */
+  private readonly keptInboxes = new Map<string, { row: InboxRow; members: string[] } | null>();
+  private keptAt = -1;
 
   async getConversationSummary(id: string): Promise<ConversationSummary | null> {
     const row = this.get<SummaryRow>(SQL.summary, id);
@@ -256,11 +272,11 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async getInbox(id: string): Promise<InboxRecord | null> {
-    return this.inboxWithMembers(this.get<InboxRow>(SQL.inbox, id));
+    return this.keptInbox(`id:${id}`, SQL.inbox, id);
   }
 
   async getDefaultInbox(): Promise<InboxRecord | null> {
-    return this.inboxWithMembers(this.get<InboxRow>(SQL.defaultInbox));
+    return this.keptInbox('default', SQL.defaultInbox);
   }
 
   async getInboxByEmailAddress(address: string): Promise<InboxRecord | null> {
@@ -383,6 +399,25 @@ export class SqliteReadStore implements ReadStore {
       mentions: JSON.parse(row.mentions) as string[],
       at: row.at,
     }));
+  }
+
+  /** As inboxWithMembers over `sql`, from what was kept while the read models have not moved. */
+  private keptInbox(key: string, sql: string, ...params: unknown[]): InboxRecord | null {
+    const generation = this.options.generation?.();
+    if (generation === undefined) return this.inboxWithMembers(this.get<InboxRow>(sql, ...params));
+    if (generation !== this.keptAt) {
+      this.keptInboxes.clear();
+      this.keptAt = generation;
+    }
+    let kept = this.keptInboxes.get(key);
+    if (kept === undefined) {
+      const row = this.get<InboxRow>(sql, ...params);
+      kept = row ? { row, members: this.ids(SQL.inboxMembers, row.id) } : null;
+      if (this.keptInboxes.size >= MAX_KEPT_INBOXES) this.keptInboxes.clear();
+      this.keptInboxes.set(key, kept);
+    }
+    // A fresh record each time, as a query would give: callers may change theirs.
+    return kept ? toInbox(kept.row, [...kept.members]) : null;
   }
 
   private inboxWithMembers(row: InboxRow | undefined): InboxRecord | null {
