@@ -375,6 +375,19 @@ describe('SqliteReadStore', () => {
       expect((await live.readStore.getInbox('late'))?.name).toBe('Late');
     });
 
+    it("an agent answer kept between batches (each request's session check) changes with the next batch", async () => {
+      const live = await withDirectory();
+      await live.caughtUp();
+      expect((await live.readStore.getAgent(BOB))?.endedSessions).toEqual([]);
+      expect((await live.readStore.getAgent(BOB))?.endedSessions).toEqual([]);
+      await append(live.store, `agent-${BOB}`, agentEvent.sessionEnded('s-1', at(60_000)), agentEvent.passwordChanged('scrypt$new'));
+      await live.caughtUp();
+      expect(await live.readStore.getAgent(BOB)).toMatchObject({ endedSessions: ['s-1'], passwordHash: 'scrypt$new' });
+      await append(live.store, `agent-${BOB}`, agentEvent.removed(BOB));
+      await live.caughtUp();
+      expect(await live.readStore.getAgent(BOB)).toBeNull();
+    });
+
     it('blocked senders per inbox, addresses normalised; unblocking removes them', async () => {
       const live = await withDirectory();
       await append(live.store, `sender-${INBOX}-spam@example.com`, senderEvent.blocked(INBOX, 'Spam@Example.com'));

@@ -162,8 +162,8 @@ export const SQL = {
   saveProcessorCheckpoint: 'INSERT INTO processor_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
 } as const;
 
-/** Inbox answers kept per read-model generation; a few per inbox at most, so this only bounds a flood of unknown ids. */
-const MAX_KEPT_INBOXES = 1_000;
+/** Rows kept per read-model generation (inboxes, agents): bounds a flood of unknown ids. */
+const MAX_KEPT = 1_000;
 
 /**
  * The ReadStore port over the embedded read models (see src/projections/sqlite). Every list and
@@ -187,12 +187,12 @@ export class SqliteReadStore implements ReadStore {
   }
 
   /**
-   * Inbox rows and their members as last read, while the read models stay at `keptAt`: every
-   * message asks for its inbox (two queries each time). An event that changes an inbox or its
-   * members (an agent removed, an inbox renamed) is applied in a batch that moves the generation,
-   * so the next request reads it again: the change takes effect at once, as without this.
+   * Rows as last read, while the read models stay at `keptAt`: every message asks for its inbox
+   * (two queries) and every request for its session's agent. An event that changes them (an agent
+   * removed or logged out, an inbox's members set) is applied in a batch that moves the generation,
+   * so the next request reads them again: the change takes effect at once, as without this.
    */
-  private readonly keptInboxes = new Map<string, { row: InboxRow; members: string[] } | null>();
+  private readonly kept = new Map<string, unknown>();
   private keptAt = -1;
 
   async getConversationSummary(id: string): Promise<ConversationSummary | null> {
@@ -244,7 +244,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async getAgent(id: string): Promise<AgentRecord | null> {
-    const row = this.get<AgentRow>(SQL.agent, id);
+    const row = this.keep(`agent:${id}`, () => this.get<AgentRow>(SQL.agent, id) ?? null);
     return row ? toAgent(row) : null;
   }
 
@@ -403,21 +403,27 @@ export class SqliteReadStore implements ReadStore {
 
   /** As inboxWithMembers over `sql`, from what was kept while the read models have not moved. */
   private keptInbox(key: string, sql: string, ...params: unknown[]): InboxRecord | null {
-    const generation = this.options.generation?.();
-    if (generation === undefined) return this.inboxWithMembers(this.get<InboxRow>(sql, ...params));
-    if (generation !== this.keptAt) {
-      this.keptInboxes.clear();
-      this.keptAt = generation;
-    }
-    let kept = this.keptInboxes.get(key);
-    if (kept === undefined) {
+    const kept = this.keep(key, () => {
       const row = this.get<InboxRow>(sql, ...params);
-      kept = row ? { row, members: this.ids(SQL.inboxMembers, row.id) } : null;
-      if (this.keptInboxes.size >= MAX_KEPT_INBOXES) this.keptInboxes.clear();
-      this.keptInboxes.set(key, kept);
-    }
+      return row ? { row, members: this.ids(SQL.inboxMembers, row.id) } : null;
+    });
     // A fresh record each time, as a query would give: callers may change theirs.
     return kept ? toInbox(kept.row, [...kept.members]) : null;
+  }
+
+  /** `load()`'s answer, read again only once the read models moved (always, without a generation). */
+  private keep<T>(key: string, load: () => T): T {
+    const generation = this.options.generation?.();
+    if (generation === undefined) return load();
+    if (generation !== this.keptAt) {
+      this.kept.clear();
+      this.keptAt = generation;
+    }
+    if (this.kept.has(key)) return this.kept.get(key) as T;
+    const value = load();
+    if (this.kept.size >= MAX_KEPT) this.kept.clear();
+    this.kept.set(key, value);
+    return value;
   }
 
   private inboxWithMembers(row: InboxRow | undefined): InboxRecord | null {
