@@ -10,6 +10,7 @@ import {
   cleanUpTempDirs,
   conversationEvent as e,
   inboxEvent,
+  newEvent,
   openLiveSystem,
   senderEvent,
   type StartOptions,
@@ -386,6 +387,32 @@ describe('SqliteReadStore', () => {
       await append(live.store, `agent-${BOB}`, agentEvent.removed(BOB));
       await live.caughtUp();
       expect(await live.readStore.getAgent(BOB)).toBeNull();
+    });
+
+    it('bot answers kept between batches (asked for every new conversation) change with the next batch: a bot disabled counts at once', async () => {
+      const live = await withDirectory();
+      await live.caughtUp();
+      expect(await live.readStore.anyBotEver()).toBe(false);
+      expect(await live.readStore.findActiveBot(INBOX, 'chat')).toBeNull();
+      const created = newEvent('BotCreated', {
+        botId: 'b1',
+        inboxId: INBOX,
+        name: 'Helper',
+        kind: 'flow',
+        channels: [],
+        flow: null,
+        webhookUrl: null,
+        webhookSecret: null,
+      });
+      await append(live.store, 'bot-b1', created, newEvent('BotActivated', {}));
+      await live.caughtUp();
+      expect(await live.readStore.anyBotEver()).toBe(true);
+      expect((await live.readStore.findActiveBot(INBOX, 'chat'))?.id).toBe('b1');
+      expect(await live.readStore.findActiveBot(INBOX, 'email')).toBeNull();
+      await append(live.store, 'bot-b1', newEvent('BotDeactivated', {}));
+      await live.caughtUp();
+      expect(await live.readStore.findActiveBot(INBOX, 'chat')).toBeNull();
+      expect(await live.readStore.anyBotEver()).toBe(true);
     });
 
     it('blocked senders per inbox, addresses normalised; unblocking removes them', async () => {

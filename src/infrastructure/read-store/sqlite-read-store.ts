@@ -28,7 +28,7 @@ import { summaryOf } from '../../projections/conversation-at';
 import { deliveryView } from '../../projections/thread-receipts';
 import { normalizeTime, type ConversationDoc } from '../../projections/conversation-summary';
 import { statement } from '../../projections/sqlite/statements';
-import { botNames, findActiveBot, findBotByTokenHash, getBot, isBotAuthor, listBots } from './sqlite-bots';
+import { activeBotFor, activeBotRows, botNames, findBotByTokenHash, getBot, isBotAuthor, listBots } from './sqlite-bots';
 import { getChannelConnection, listChannelConnections } from './sqlite-channel-connections';
 import { countUnreadNotifications, listNotifications } from './sqlite-notifications';
 import { sqliteReportFacts } from './sqlite-reports';
@@ -347,12 +347,16 @@ export class SqliteReadStore implements ReadStore {
     return getBot(this.db, botId);
   }
 
+  /** Asked for every new conversation: kept as the inboxes are (activating or removing a bot moves the read models). */
   async findActiveBot(inboxId: string, channel: string): Promise<BotRecord | null> {
-    return findActiveBot(this.db, inboxId, channel);
+    return activeBotFor(
+      this.keep(`bots:${inboxId}`, () => activeBotRows(this.db, inboxId)),
+      channel,
+    );
   }
 
   async anyBotEver(): Promise<boolean> {
-    return statement(this.db, 'SELECT 1 FROM rm_bots LIMIT 1').get() !== undefined;
+    return this.keep('any-bot', () => statement(this.db, 'SELECT 1 FROM rm_bots LIMIT 1').get() !== undefined);
   }
 
   async findBotByTokenHash(tokenHash: string): Promise<BotRecord | null> {
