@@ -99,6 +99,63 @@ describe('ProcessManagerRunner', () => {
     expect(saved.get('b')).toBe(7);
   });
 
+  it('writes the checkpoints that moved together, once per short while rather than per handled event', async () => {
+    const writes: Array<Array<readonly [string, number]>> = [];
+    const batched = {
+      ...checkpoints,
+      saveProcessorCheckpoint: () => {
+        throw new Error('one by one');
+      },
+      saveProcessorCheckpoints: (entries: ReadonlyArray<readonly [string, number]>) => {
+        writes.push([...entries]);
+        for (const [name, position] of entries) saved.set(name, position);
+      },
+    };
+    const runner = new ProcessManagerRunner(store, batched, logger);
+    const a = recorder('a', ['A']);
+    const b = recorder('b', ['A']);
+    runner.start([a.manager, b.manager]);
+    await append('A', 3);
+    await until(() => a.seen.length === 3 && b.seen.length === 3);
+    // Written soon after, without stopping (a crash then would hand these events again: they are idempotent).
+    await until(() => saved.get('a') === 3 && saved.get('b') === 3);
+    expect(writes.length).toBeLessThan(6);
+    expect(writes.some((entries) => entries.length === 2)).toBe(true);
+    await runner.stop();
+  });
+
+  it('a busy lane waits for its checkpoint to be written every 50 handled events', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    const busy = recorder('busy', ['A'], async () => {
+      if (first) {
+        first = false;
+        await gate; // the lane fills up behind the first event
+      }
+    });
+    const runner = new ProcessManagerRunner(store, checkpoints, logger);
+    runner.start([busy.manager]);
+    await append('A', 120);
+    await until(() => !first);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the log is read into the lane
+    const written: number[] = [];
+    const original = checkpoints.saveProcessorCheckpoint;
+    checkpoints.saveProcessorCheckpoint = (name: string, position: number) => {
+      written.push(position);
+      original(name, position);
+    };
+    try {
+      release();
+      await until(() => busy.seen.length === 120);
+      await until(() => saved.get('busy') === 120);
+      expect(written.slice(0, 2)).toEqual([50, 100]);
+    } finally {
+      checkpoints.saveProcessorCheckpoint = original;
+    }
+    await runner.stop();
+  });
+
   it('starts each manager after its own stored checkpoint', async () => {
     await append('A', 4);
     saved.set('late', 0);

@@ -10,6 +10,7 @@ import {
   cleanUpTempDirs,
   conversationEvent as e,
   inboxEvent,
+  newEvent,
   openLiveSystem,
   senderEvent,
   type StartOptions,
@@ -355,6 +356,65 @@ describe('SqliteReadStore', () => {
       expect(await live.readStore.getInbox('nope')).toBeNull();
     });
 
+    it('an inbox answer kept between batches changes with the next batch (a member removed counts at once)', async () => {
+      const live = await withDirectory();
+      await live.caughtUp();
+      const first = await live.readStore.getInbox(INBOX);
+      expect(first?.memberIds).toEqual([BOB, ANA]);
+      first?.memberIds.pop(); // a caller's copy: changing it changes nothing kept
+      expect((await live.readStore.getDefaultInbox())?.memberIds).toEqual([BOB, ANA]);
+      expect((await live.readStore.getInbox(INBOX))?.memberIds).toEqual([BOB, ANA]);
+
+      await append(live.store, `inbox-${INBOX}`, inboxEvent.membersSet([ANA]), inboxEvent.updated({ name: 'Support EU' }));
+      await live.caughtUp();
+      expect(await live.readStore.getInbox(INBOX)).toMatchObject({ name: 'Support EU', memberIds: [ANA] });
+      expect(await live.readStore.getDefaultInbox()).toMatchObject({ name: 'Support EU', memberIds: [ANA] });
+
+      expect(await live.readStore.getInbox('late')).toBeNull(); // a no is kept too, until the next batch
+      await append(live.store, `inbox-late`, inboxEvent.created('late', 'Late', null));
+      await live.caughtUp();
+      expect((await live.readStore.getInbox('late'))?.name).toBe('Late');
+    });
+
+    it("an agent answer kept between batches (each request's session check) changes with the next batch", async () => {
+      const live = await withDirectory();
+      await live.caughtUp();
+      expect((await live.readStore.getAgent(BOB))?.endedSessions).toEqual([]);
+      expect((await live.readStore.getAgent(BOB))?.endedSessions).toEqual([]);
+      await append(live.store, `agent-${BOB}`, agentEvent.sessionEnded('s-1', at(60_000)), agentEvent.passwordChanged('scrypt$new'));
+      await live.caughtUp();
+      expect(await live.readStore.getAgent(BOB)).toMatchObject({ endedSessions: ['s-1'], passwordHash: 'scrypt$new' });
+      await append(live.store, `agent-${BOB}`, agentEvent.removed(BOB));
+      await live.caughtUp();
+      expect(await live.readStore.getAgent(BOB)).toBeNull();
+    });
+
+    it('bot answers kept between batches (asked for every new conversation) change with the next batch: a bot disabled counts at once', async () => {
+      const live = await withDirectory();
+      await live.caughtUp();
+      expect(await live.readStore.anyBotEver()).toBe(false);
+      expect(await live.readStore.findActiveBot(INBOX, 'chat')).toBeNull();
+      const created = newEvent('BotCreated', {
+        botId: 'b1',
+        inboxId: INBOX,
+        name: 'Helper',
+        kind: 'flow',
+        channels: [],
+        flow: null,
+        webhookUrl: null,
+        webhookSecret: null,
+      });
+      await append(live.store, 'bot-b1', created, newEvent('BotActivated', {}));
+      await live.caughtUp();
+      expect(await live.readStore.anyBotEver()).toBe(true);
+      expect((await live.readStore.findActiveBot(INBOX, 'chat'))?.id).toBe('b1');
+      expect(await live.readStore.findActiveBot(INBOX, 'email')).toBeNull();
+      await append(live.store, 'bot-b1', newEvent('BotDeactivated', {}));
+      await live.caughtUp();
+      expect(await live.readStore.findActiveBot(INBOX, 'chat')).toBeNull();
+      expect(await live.readStore.anyBotEver()).toBe(true);
+    });
+
     it('blocked senders per inbox, addresses normalised; unblocking removes them', async () => {
       const live = await withDirectory();
       await append(live.store, `sender-${INBOX}-spam@example.com`, senderEvent.blocked(INBOX, 'Spam@Example.com'));
@@ -379,6 +439,12 @@ describe('SqliteReadStore', () => {
     live.readStore.saveProcessorCheckpoint('unassign-when-agent-removed', 42);
     live.readStore.saveProcessorCheckpoint('unassign-when-agent-removed', 57);
     expect(live.readStore.getProcessorCheckpoint('unassign-when-agent-removed')).toBe(57);
+    live.readStore.saveProcessorCheckpoints([
+      ['unassign-when-agent-removed', 60],
+      ['notify-agents', 61],
+    ]);
+    expect(live.readStore.getProcessorCheckpoint('unassign-when-agent-removed')).toBe(60);
+    expect(live.readStore.getProcessorCheckpoint('notify-agents')).toBe(61);
   });
 
   it('answers every conversation query from an index, without a table scan or a sort', () => {

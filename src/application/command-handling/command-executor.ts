@@ -47,6 +47,11 @@ export class CommandExecutor {
     return this.progress.waitFor(position, timeoutMs);
   }
 
+  /** A position the read models include already (never ahead of them). */
+  projected(): number {
+    return this.progress.position();
+  }
+
   /** As settle, but throws ProjectionsBehindError when the read models did not catch up. */
   async settleOrThrow(position: number, timeoutMs = this.timeoutMs): Promise<void> {
     if (!(await this.settle(position, timeoutMs))) throw new ProjectionsBehindError(position);

@@ -149,7 +149,10 @@ export class NotifyAgents implements ProcessManager {
   }
 }
 
-/** False when the event can tell nobody anything: a comment without mentions (of others), an assignment to the bot or to oneself. */
+/**
+ * False when the event can tell nobody anything: a comment without mentions (of others), an
+ * assignment to the bot or to oneself, a conversation's first message (most of them, under load).
+ */
 function mayTellSomeone(event: RecordedEvent): boolean {
   if (event.type === 'CommentAdded') {
     const data = event.data as unknown as CommentAdded['data'];
@@ -159,6 +162,12 @@ function mayTellSomeone(event: RecordedEvent): boolean {
     const { assignee } = event.data as unknown as ConversationAssigned['data'];
     const actor = event.metadata.actor;
     return assignee.type === 'agent' && !(actor?.type === 'agent' && actor.id === assignee.id);
+  }
+  if (event.type === 'MessageReceived') {
+    // A message has an owner to tell only once the conversation was assigned before it: its start
+    // (assignee none) and an assignment precede it, so it is at revision 2 or later. The first
+    // message (revision 1, after ConversationStarted) needs no read of the stream to know that.
+    return event.revision >= 2;
   }
   return true;
 }

@@ -354,6 +354,8 @@ export const PROJECTION_PROGRESS = Symbol('PROJECTION_PROGRESS');
 export interface ProjectionProgress {
   /** Resolves true once all projections reached `position`, false after `timeoutMs`. */
   waitFor(position: number, timeoutMs: number): Promise<boolean>;
+  /** A position all projections have reached (it may lag behind, never run ahead). */
+  position(): number;
 }
 
 /** A list cursor that was not produced by this store (every read-store adapter throws it; HTTP 400). */

@@ -8,11 +8,17 @@ import type { ProcessManager } from './process-manager';
 
 const CHECKPOINT_EVERY = 200;
 /**
- * Handled events between checkpoint saves while more events wait in the lane; an idle lane saves at
- * once. Managers are idempotent (at least once), so a crash handles at most this many again, and a
- * busy log does not pay one checkpoint write per handled event and manager.
+ * Handled events a lane may hold unsaved: reaching it, the lane waits for its checkpoint to be
+ * written. Managers are idempotent (at least once), so a crash handles at most this many again.
  */
 const HANDLED_CHECKPOINT_EVERY = 50;
+/**
+ * How long a checkpoint that moved may wait before it is written. Every manager that moved in that
+ * time is written in ONE transaction: under load one message's events reach some six managers, and
+ * a write per manager and handled event cost more than the managers' own work. A crash in that
+ * window handles those events again, as it could already (at most HANDLED_CHECKPOINT_EVERY each).
+ */
+const CHECKPOINT_FLUSH_MS = 20;
 const MAX_BACKOFF_MS = 30_000;
 
 /** Events a lane may hold before it is cut loose to read the log on its own. */
@@ -40,7 +46,8 @@ interface Lane {
  * hands each event to every manager's lane, and each lane is worked through by the manager's own
  * loop, so a manager that is slow or retrying holds back only itself. Events a manager does not
  * handle only move its checkpoint (saved every CHECKPOINT_EVERY of them, as before); handled ones
- * are saved when the lane runs dry, or every HANDLED_CHECKPOINT_EVERY while it is busy. A lane that
+ * are saved when the lane runs dry, or every HANDLED_CHECKPOINT_EVERY while it is busy. Saving
+ * notes the position; the positions noted within CHECKPOINT_FLUSH_MS are written together. A lane that
  * falls more than MAX_LANE_EVENTS behind is cut loose and reads the log on its own from its
  * checkpoint, so memory stays bounded.
  *
@@ -54,6 +61,11 @@ interface Lane {
 export class ProcessManagerRunner implements OnApplicationShutdown {
   private abort = new AbortController();
   private loops: Promise<void>[] = [];
+  /** Checkpoints moved but not yet written, by manager (positions only grow). */
+  private readonly unwritten = new Map<string, number>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private flushFailures = 0;
   /** MAX_LANE_EVENTS; lower in tests. */
   laneLimit = MAX_LANE_EVENTS;
 
@@ -79,6 +91,61 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
+    try {
+      await this.flush();
+    } catch (error) {
+      // Nothing is lost: the next start passes (or, idempotently, handles) these events again.
+      this.logger.warn({ processManagers: [...this.unwritten.keys()], err: error }, 'process managers could not record their progress on stopping');
+    }
+  }
+
+  // ---- checkpoints, written together -------------------------------------------------------
+
+  /** Notes a manager's new checkpoint; written with the others' within CHECKPOINT_FLUSH_MS. */
+  private record(name: string, position: number): void {
+    this.unwritten.set(name, position);
+    this.flushTimer ??= setTimeout(() => void this.flushSoon(), this.flushFailures === 0 ? CHECKPOINT_FLUSH_MS : backoff(this.flushFailures)).unref();
+  }
+
+  private async flushSoon(): Promise<void> {
+    try {
+      await this.flush();
+      this.flushFailures = 0;
+    } catch (error) {
+      this.flushFailures += 1;
+      this.logger.error(
+        { processManagers: [...this.unwritten.keys()], err: error, retryInMs: backoff(this.flushFailures) },
+        'process managers could not record their progress; retrying',
+      );
+      if (this.unwritten.size > 0 && !this.flushTimer) this.flushTimer = setTimeout(() => void this.flushSoon(), backoff(this.flushFailures)).unref();
+    }
+  }
+
+  /** Writes every noted checkpoint (one transaction where the store offers it); throws if it could not. */
+  private async flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    while (this.flushing) await this.flushing;
+    if (this.unwritten.size === 0) return;
+    const entries = [...this.unwritten];
+    this.unwritten.clear();
+    const writing = (async () => {
+      if (this.checkpoints.saveProcessorCheckpoints) await this.checkpoints.saveProcessorCheckpoints(entries);
+      else for (const [name, position] of entries) await this.checkpoints.saveProcessorCheckpoint(name, position);
+    })();
+    this.flushing = writing.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      await writing;
+    } catch (error) {
+      // Back for the next attempt, unless the manager has moved further meanwhile.
+      for (const [name, position] of entries) if (!this.unwritten.has(name)) this.unwritten.set(name, position);
+      throw error;
+    } finally {
+      this.flushing = null;
+    }
   }
 
   // ---- shared reading ----------------------------------------------------------------------
@@ -186,12 +253,16 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
             unsaved += item.passed;
             done = item.upTo;
           }
-          // Saved when the lane runs dry with something handled since the last save, or often enough while busy.
+          // Noted when the lane runs dry with something handled since, or often enough while busy;
+          // written with the other managers' shortly after, except that a busy lane waits for the
+          // write every HANDLED_CHECKPOINT_EVERY handled events (a crash redoes no more than that).
           const dry = lane.queue.length <= 1;
-          if ((dry && handledUnsaved > 0) || handledUnsaved >= HANDLED_CHECKPOINT_EVERY || unsaved + handledUnsaved >= CHECKPOINT_EVERY) {
-            await this.checkpoints.saveProcessorCheckpoint(manager.name, done);
+          const busyLimit = handledUnsaved >= HANDLED_CHECKPOINT_EVERY;
+          if ((dry && handledUnsaved > 0) || busyLimit || unsaved + handledUnsaved >= CHECKPOINT_EVERY) {
+            this.record(manager.name, done);
             unsaved = 0;
             handledUnsaved = 0;
+            if (busyLimit) await this.flush();
           }
           if ('event' in item) lane.queuedEvents -= 1;
           lane.queue.shift();
@@ -206,9 +277,11 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
       }
     } finally {
       lane.queue = [];
-      if (unsaved > 0 || handledUnsaved > 0) {
+      if (unsaved > 0 || handledUnsaved > 0) this.record(manager.name, done);
+      if (this.unwritten.has(manager.name)) {
+        // Written now: a lane cut loose goes on from its stored checkpoint.
         try {
-          await this.checkpoints.saveProcessorCheckpoint(manager.name, done);
+          await this.flush();
         } catch (error) {
           // Nothing is lost: the next start passes (or, idempotently, handles) these events again.
           this.logger.warn({ processManager: manager.name, position: done, err: error }, 'process manager could not record its progress on stopping');

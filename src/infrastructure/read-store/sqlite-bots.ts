@@ -13,7 +13,7 @@ const SQL = {
   names: "SELECT 'bot:' || id AS id, name FROM rm_bots WHERE id IN (SELECT substr(value, 5) FROM json_each(?) WHERE value LIKE 'bot:%')",
 } as const;
 
-interface BotRow {
+export interface BotRow {
   id: string;
   inbox_id: string;
   name: string;
@@ -36,9 +36,18 @@ export function getBot(db: Database, botId: string): BotRecord | null {
   return row ? toBot(row) : null;
 }
 
-export function findActiveBot(db: Database, inboxId: string, channel: string): BotRecord | null {
-  const bots = (statement(db, SQL.activeByInbox).all(inboxId) as BotRow[]).map(toBot);
-  return bots.find((bot) => botTakesChannel(bot, channel)) ?? null;
+/** The inbox's active bots, as stored (in order): what the read store's findActiveBot chooses from. */
+export function activeBotRows(db: Database, inboxId: string): readonly BotRow[] {
+  return statement(db, SQL.activeByInbox).all(inboxId) as BotRow[];
+}
+
+/** The first of these active bots that takes the channel (a fresh record). */
+export function activeBotFor(rows: readonly BotRow[], channel: string): BotRecord | null {
+  for (const row of rows) {
+    const bot = toBot(row);
+    if (botTakesChannel(bot, channel)) return bot;
+  }
+  return null;
 }
 
 export function findBotByTokenHash(db: Database, tokenHash: string): BotRecord | null {

@@ -56,5 +56,9 @@ export function createSqliteReadSide({ db, eventStore, logger, runner: tuning, i
   const runner = new ProjectionLanes(views, search);
   runner.prepare();
   const beforeSearch = () => runner.searchCaughtUp();
-  return { readStore: new SqliteReadStore(db, { beforeSearch }), recordStore: new SqliteRecordStore(db, { beforeSearch }), runner };
+  // The views lane is the only writer of every read model but the search index (one process
+  // projects into a file): its position is a generation the read store may keep answers against.
+  // Not the lanes' position: that is the lower of the two and need not move with a views batch.
+  const readStore = new SqliteReadStore(db, { beforeSearch, generation: () => views.position() });
+  return { readStore, recordStore: new SqliteRecordStore(db, { beforeSearch }), runner };
 }

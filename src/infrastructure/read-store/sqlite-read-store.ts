@@ -28,7 +28,7 @@ import { summaryOf } from '../../projections/conversation-at';
 import { deliveryView } from '../../projections/thread-receipts';
 import { normalizeTime, type ConversationDoc } from '../../projections/conversation-summary';
 import { statement } from '../../projections/sqlite/statements';
-import { botNames, findActiveBot, findBotByTokenHash, getBot, isBotAuthor, listBots } from './sqlite-bots';
+import { activeBotFor, activeBotRows, botNames, findBotByTokenHash, getBot, isBotAuthor, listBots } from './sqlite-bots';
 import { getChannelConnection, listChannelConnections } from './sqlite-channel-connections';
 import { countUnreadNotifications, listNotifications } from './sqlite-notifications';
 import { sqliteReportFacts } from './sqlite-reports';
@@ -162,6 +162,9 @@ export const SQL = {
   saveProcessorCheckpoint: 'INSERT INTO processor_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
 } as const;
 
+/** Rows kept per read-model generation (inboxes, agents): bounds a flood of unknown ids. */
+const MAX_KEPT = 1_000;
+
 /**
  * The ReadStore port over the embedded read models (see src/projections/sqlite). Every list and
  * count is an index range or key lookup; agent names are joined at read time.
@@ -171,13 +174,26 @@ export class SqliteReadStore implements ReadStore {
   /**
    * `beforeSearch`: awaited before every query over the search index, which the projections may
    * update later than the other read models (projection-lanes.ts).
+   * `generation`: the position of the lane that writes every read model but the search index, when
+   * that lane is their only writer (the embedded file, claimed by one process): it then moves with
+   * every batch that could change them, and the answers below are kept until it does. Without it
+   * nothing is kept.
    */
   constructor(
     private readonly db: Database,
-    private readonly options: { beforeSearch?: () => Promise<unknown> } = {},
+    private readonly options: { beforeSearch?: () => Promise<unknown>; generation?: () => number } = {},
   ) {
     db.exec('CREATE TABLE IF NOT EXISTS processor_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
   }
+
+  /**
+   * Rows as last read, while the read models stay at `keptAt`: every message asks for its inbox
+   * (two queries) and every request for its session's agent. An event that changes them (an agent
+   * removed or logged out, an inbox's members set) is applied in a batch that moves the generation,
+   * so the next request reads them again: the change takes effect at once, as without this.
+   */
+  private readonly kept = new Map<string, unknown>();
+  private keptAt = -1;
 
   async getConversationSummary(id: string): Promise<ConversationSummary | null> {
     const row = this.get<SummaryRow>(SQL.summary, id);
@@ -228,7 +244,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async getAgent(id: string): Promise<AgentRecord | null> {
-    const row = this.get<AgentRow>(SQL.agent, id);
+    const row = this.keep(`agent:${id}`, () => this.get<AgentRow>(SQL.agent, id) ?? null);
     return row ? toAgent(row) : null;
   }
 
@@ -256,11 +272,11 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async getInbox(id: string): Promise<InboxRecord | null> {
-    return this.inboxWithMembers(this.get<InboxRow>(SQL.inbox, id));
+    return this.keptInbox(`id:${id}`, SQL.inbox, id);
   }
 
   async getDefaultInbox(): Promise<InboxRecord | null> {
-    return this.inboxWithMembers(this.get<InboxRow>(SQL.defaultInbox));
+    return this.keptInbox('default', SQL.defaultInbox);
   }
 
   async getInboxByEmailAddress(address: string): Promise<InboxRecord | null> {
@@ -331,12 +347,16 @@ export class SqliteReadStore implements ReadStore {
     return getBot(this.db, botId);
   }
 
+  /** Asked for every new conversation: kept as the inboxes are (activating or removing a bot moves the read models). */
   async findActiveBot(inboxId: string, channel: string): Promise<BotRecord | null> {
-    return findActiveBot(this.db, inboxId, channel);
+    return activeBotFor(
+      this.keep(`bots:${inboxId}`, () => activeBotRows(this.db, inboxId)),
+      channel,
+    );
   }
 
   async anyBotEver(): Promise<boolean> {
-    return statement(this.db, 'SELECT 1 FROM rm_bots LIMIT 1').get() !== undefined;
+    return this.keep('any-bot', () => statement(this.db, 'SELECT 1 FROM rm_bots LIMIT 1').get() !== undefined);
   }
 
   async findBotByTokenHash(tokenHash: string): Promise<BotRecord | null> {
@@ -358,6 +378,17 @@ export class SqliteReadStore implements ReadStore {
     statement(this.db, SQL.saveProcessorCheckpoint).run(name, position);
   }
 
+  /** One transaction for them all: a commit per manager was most of what checkpoints cost. */
+  saveProcessorCheckpoints(entries: ReadonlyArray<readonly [name: string, position: number]>): void {
+    this.saveCheckpoints ??= this.db.transaction((all: ReadonlyArray<readonly [string, number]>) => {
+      const save = statement(this.db, SQL.saveProcessorCheckpoint);
+      for (const [name, position] of all) save.run(name, position);
+    });
+    this.saveCheckpoints(entries);
+  }
+
+  private saveCheckpoints?: (entries: ReadonlyArray<readonly [string, number]>) => void;
+
   private messagesOf(doc: ConversationDoc): MessageView[] {
     const inbox = this.get<{ email_address: string | null }>(SQL.inboxAddress, doc.inboxId);
     const rows = this.all<MessageRow>(SQL.messages, doc.id);
@@ -372,6 +403,31 @@ export class SqliteReadStore implements ReadStore {
       mentions: JSON.parse(row.mentions) as string[],
       at: row.at,
     }));
+  }
+
+  /** As inboxWithMembers over `sql`, from what was kept while the read models have not moved. */
+  private keptInbox(key: string, sql: string, ...params: unknown[]): InboxRecord | null {
+    const kept = this.keep(key, () => {
+      const row = this.get<InboxRow>(sql, ...params);
+      return row ? { row, members: this.ids(SQL.inboxMembers, row.id) } : null;
+    });
+    // A fresh record each time, as a query would give: callers may change theirs.
+    return kept ? toInbox(kept.row, [...kept.members]) : null;
+  }
+
+  /** `load()`'s answer, read again only once the read models moved (always, without a generation). */
+  private keep<T>(key: string, load: () => T): T {
+    const generation = this.options.generation?.();
+    if (generation === undefined) return load();
+    if (generation !== this.keptAt) {
+      this.kept.clear();
+      this.keptAt = generation;
+    }
+    if (this.kept.has(key)) return this.kept.get(key) as T;
+    const value = load();
+    if (this.kept.size >= MAX_KEPT) this.kept.clear();
+    this.kept.set(key, value);
+    return value;
   }
 
   private inboxWithMembers(row: InboxRow | undefined): InboxRecord | null {
