@@ -148,7 +148,8 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   const eventDb = openDatabase(file, { synchronous: 'FULL' });
   const readDb = openDatabase(file, { synchronous: 'NORMAL' });
   const storedEventStore = new SqliteEventStore(eventDb);
-  const subjectKeys = new SqliteSubjectKeys(eventDb, { sharesTheLog: true });
+  // New keys go with the log's batches: each is committed with the first events sealed with it.
+  const subjectKeys = new SqliteSubjectKeys(eventDb, { log: storedEventStore });
   const eventStore = new SealedEventStore(storedEventStore, subjectKeys);
   const { readStore, recordStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
   const pluginDocuments = SqlitePluginDocuments.open(file);
