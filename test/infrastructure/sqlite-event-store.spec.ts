@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,19 +21,32 @@ afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The writer thread run from the TypeScript sources (the server runs the compiled one). */
+const WRITER_THREAD = { script: join(__dirname, '../support/event-log-writer.worker.js') };
+const MODES = [
+  ['in-process', undefined],
+  ['writer thread', WRITER_THREAD],
+] as const;
+
 eventStoreContract('SqliteEventStore (contract)', async () => {
   const db = openDatabase(databaseFile(newDataDir()), { synchronous: 'FULL' });
   const store = new SqliteEventStore(db, { pollIntervalMs: 50 });
   return { store, teardown: async () => void db.close() };
 });
 
-describe('SqliteEventStore (SQLite specifics)', () => {
+eventStoreContract('SqliteEventStore with its writer thread (contract)', async () => {
+  const db = openDatabase(databaseFile(newDataDir()), { synchronous: 'FULL' });
+  const store = new SqliteEventStore(db, { pollIntervalMs: 50, writerThread: WRITER_THREAD });
+  return { store, teardown: async () => void db.close() };
+});
+
+describe.each(MODES)('SqliteEventStore (SQLite specifics, writes %s)', (_mode, writerThread) => {
   /** A store on a fresh file; closed with its connection after the test. */
   const opened: Array<{ store: SqliteEventStore; db: Database.Database }> = [];
 
   function open(file = databaseFile(newDataDir()), options: ConstructorParameters<typeof SqliteEventStore>[1] = { pollIntervalMs: 50 }) {
     const db = openDatabase(file, { synchronous: 'FULL' });
-    const store = new SqliteEventStore(db, options);
+    const store = new SqliteEventStore(db, { ...options, writerThread });
     opened.push({ store, db });
     return { store, db, file };
   }
@@ -311,6 +324,67 @@ describe('SqliteEventStore (SQLite specifics)', () => {
     });
   });
 
+  describe('rows carried with a batch', () => {
+    /** A carrier handing over `rows` once; records what the store told it. */
+    function carrier(sql: string, rows: unknown[][]) {
+      const told: string[] = [];
+      let pending: unknown[][] | null = rows;
+      return {
+        told,
+        take: () => {
+          const taken = pending && { sql, rows: pending };
+          pending = null;
+          return taken;
+        },
+        committed: () => void told.push('committed'),
+        giveBack: (given: { rows: unknown[][] }) => {
+          told.push('given back');
+          pending = given.rows;
+        },
+      };
+    }
+
+    it('are written first in the transaction of the next batch, with no transaction of their own', async () => {
+      const { store, db } = open();
+      db.exec('CREATE TABLE carried (id TEXT PRIMARY KEY, body BLOB)');
+      const rows = carrier('INSERT OR IGNORE INTO carried (id, body) VALUES (?, ?)', [['a', Buffer.from([1, 2, 3])]]);
+      store.carry(rows);
+      const before = store.stats().transactions;
+
+      await store.append('s-' + randomUUID(), [newEvent()], { expectedRevision: 'no-stream' });
+
+      expect(store.stats().transactions - before).toBe(1);
+      expect(rows.told).toEqual(['committed']);
+      expect(db.prepare('SELECT id, body FROM carried').all()).toEqual([{ id: 'a', body: Buffer.from([1, 2, 3]) }]);
+    });
+
+    it('fail the whole batch when they cannot be written: no event commits without them, and they are handed back', async () => {
+      const { store, db } = open();
+      db.exec('CREATE TABLE carried (id TEXT PRIMARY KEY NOT NULL)');
+      const rows = carrier('INSERT INTO carried (id) VALUES (?)', [[null]]);
+      store.carry(rows);
+      const streamId = 's-' + randomUUID();
+
+      const outcomes = await Promise.allSettled([store.append(streamId, [newEvent()], { expectedRevision: 'no-stream' }), store.deleteStream(streamId)]);
+
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+      expect(rows.told).toEqual(['given back']);
+      expect(await store.readStream(streamId)).toEqual([]);
+    });
+
+    it('are written by flush() and by close() even with no write to go with them', async () => {
+      const { store, db } = open();
+      db.exec('CREATE TABLE carried (id TEXT PRIMARY KEY)');
+      const first = carrier('INSERT INTO carried (id) VALUES (?)', [['flushed']]);
+      store.carry(first);
+      await store.flush();
+      store.carry(carrier('INSERT INTO carried (id) VALUES (?)', [['closed']]));
+      await store.close();
+
+      expect(db.prepare('SELECT id FROM carried ORDER BY id').pluck().all()).toEqual(['closed', 'flushed']);
+    });
+  });
+
   describe('catch-up subscriptions', () => {
     it('let the event loop run between pages of a long catch-up (HTTP and timers are not starved)', async () => {
       const { store } = open(undefined, { pollIntervalMs: 50, pageSize: 10 });
@@ -490,3 +564,35 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+describe('SqliteEventStore with its writer thread', () => {
+  it('fails the writes of a thread that dies with StoreUnavailableError, acknowledges none of them, and still closes', async () => {
+    const dir = newDataDir();
+    // A writer that exits as soon as it is handed a batch, before any COMMIT.
+    const dying = join(dir, 'dying-writer.js');
+    writeFileSync(dying, "require('node:worker_threads').parentPort.once('message', () => process.exit(3));\n");
+    const db = openDatabase(databaseFile(dir), { synchronous: 'FULL' });
+    const store = new SqliteEventStore(db, { writerThread: { script: dying } });
+    const streamId = 's-' + randomUUID();
+
+    const first = await Promise.allSettled([store.append(streamId, [newEvent()], { expectedRevision: 'no-stream' }), store.deleteStream('s-' + randomUUID())]);
+    // The next batch starts a new thread (which dies too): an error again, not a hang.
+    const second = store.append(streamId, [newEvent()], { expectedRevision: 'no-stream' });
+
+    for (const outcome of first) expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(StoreUnavailableError) });
+    await expect(second).rejects.toThrow(/writer thread stopped .*exit.* code 3/);
+    await store.close();
+    expect(await new SqliteEventStore(db).readStream(streamId)).toEqual([]);
+    db.close();
+  });
+
+  it('refuses a database it cannot open a second connection to', () => {
+    const db = new Database(':memory:');
+    try {
+      db.pragma('synchronous = FULL');
+      expect(() => new SqliteEventStore(db, { writerThread: WRITER_THREAD })).toThrow(/writable database file/);
+    } finally {
+      db.close();
+    }
+  });
+});

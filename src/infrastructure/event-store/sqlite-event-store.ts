@@ -1,7 +1,5 @@
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH } from '../../application/audit/hash-chain';
 import {
-  ConcurrencyError,
   CorruptEventError,
   StoreUnavailableError,
   type AppendResult,
@@ -14,7 +12,9 @@ import {
   type RecordedEvent,
   type SubscribeAllOptions,
 } from '../../application/ports/event-store.port';
-import { chainHash, eventHashParts, type EventHashParts } from './event-hash';
+import { eventHashParts } from './event-hash';
+import { BatchFailed, EventLogWriter, type CarriedRows, type Outcome, type PreparedEvent, type WriteOp } from './event-log-writer';
+import { WriterThread } from './event-log-writer-thread';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -26,6 +26,14 @@ export interface SqliteEventStoreOptions {
   maxBatchSize?: number;
   /** Events a subscription reads per query while catching up. Default 500. */
   pageSize?: number;
+  /**
+   * Run the write transactions in a worker thread on a connection of its own (the server), so the
+   * main thread neither runs the inserts nor waits for the fsync. `script` is the worker to run:
+   * WRITER_THREAD_FILE (event-log-writer-thread.ts), the compiled one, unless tests that run the
+   * TypeScript sources give their own. Without it the writes run in-process, on `db` (the CLI,
+   * most tests).
+   */
+  writerThread?: { script?: string };
 }
 
 /** Counters that show group commit at work (tests, diagnostics). */
@@ -71,58 +79,45 @@ interface EventRow {
   hash: string;
 }
 
-interface StoredIdRow {
-  event_id: string;
-  stream_id: string;
-  revision: number;
-  position: number;
-}
-
-interface StreamHead {
-  revision: number;
-  hash: string;
-}
-
-/** Where the first append to a stream goes: after revision -1, chained to GENESIS_HASH. */
-const NO_STREAM: StreamHead = Object.freeze({ revision: -1, hash: GENESIS_HASH });
-
-/** An event checked and serialised before it joins a batch, so the transaction does only SQL and hashing. */
-interface PreparedEvent {
-  id: string;
-  type: string;
-  dataJson: string;
-  metadataJson: string;
-  /**
-   * What the hash covers, all but the revision: the values as they will read back from JSON, not
-   * as they were passed.
-   */
-  hash: EventHashParts;
-}
-
 /** One queued write of a group-commit transaction. */
 interface PendingWrite {
-  /**
-   * Runs inside the batch transaction. When it throws it must have written nothing: a single
-   * statement is undone by SQLite itself, several are wrapped in a SAVEPOINT (insertEvents).
-   */
-  run(): unknown;
+  op: WriteOp;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/**
+ * Rows of another table that must be durable no later than the events appended after they were
+ * handed over (the subject keys, sqlite-subject-keys.ts): the store takes them at the start of
+ * every batch and writes them first, in the same transaction. A key is then durable exactly when
+ * the first events sealed with it are, and costs no transaction of its own.
+ */
+export interface RowsToCarry {
+  /** The rows to write with the next batch, or null; taken rows are the store's until one of the two calls below. */
+  take(): CarriedRows | null;
+  /** The batch that carried them committed. */
+  committed(rows: CarriedRows): void;
+  /** The batch failed (or its outcome is unknown): they go with the next one. */
+  giveBack(rows: CarriedRows): void;
+}
+
+type Carried = Array<{ source: RowsToCarry; rows: CarriedRows }>;
 
 /**
  * The event store on the embedded SQLite file (docs/design.md "Storage").
  *
  * Group commit: a commit with synchronous=FULL costs an fsync, so one commit per append caps the
  * store at a few thousand appends per second. Writes (append, deleteStream) are queued and, on
- * the next setImmediate, up to `maxBatchSize` of them run in ONE `BEGIN IMMEDIATE ... COMMIT`; a
- * write that fails (a ConcurrencyError, say) leaves nothing behind (a failed statement undoes
- * itself, an append of several events runs in a SAVEPOINT) and the others of the batch commit.
- * Each caller's promise settles after COMMIT returned, so a resolved append is durable.
- * Writes run in the order they were called, so later appends to the same stream in the same
- * batch see the earlier ones (their expected revision and hash chain build on them).
+ * the next setImmediate, up to `maxBatchSize` of them run in ONE `BEGIN IMMEDIATE ... COMMIT`
+ * (EventLogWriter); a write that fails (a ConcurrencyError, say) leaves nothing behind and the
+ * others of the batch commit. Each caller's promise settles after COMMIT returned, so a resolved
+ * append is durable. Writes run in the order they were called, so later appends to the same
+ * stream in the same batch see the earlier ones (their expected revision and hash chain build on
+ * them).
+ *
+ * With `writerThread` the transaction runs in a worker thread (WriterThread): one batch is in
+ * flight at a time, and the next one gathers meanwhile, so the order stays the call order. Reads
+ * stay on `db`: in WAL mode a read that starts after the thread's COMMIT returned sees it.
  *
  * The connection is the caller's (opened with synchronous=FULL, which the constructor checks):
  * close() ends this store's work and subscriptions but leaves the Database open. Queries are
@@ -134,9 +129,15 @@ export class SqliteEventStore implements EventStore {
   private readonly maxBatchSize: number;
   private readonly pageSize: number;
   private readonly statements: ReturnType<typeof prepareStatements>;
+  /** Exactly one of the two: the transaction runs here, or in the writer thread. */
+  private readonly writer: EventLogWriter | null;
+  private readonly thread: WriterThread | null;
+  private readonly carriers: RowsToCarry[] = [];
 
   private queue: PendingWrite[] = [];
   private flushHandle: NodeJS.Immediate | null = null;
+  /** The batch in the writer thread, settled (never rejected) once its callers have their answers. */
+  private inFlight: Promise<void> | null = null;
   private closed = false;
   /** Aborted by close(): ends every subscription of this instance. */
   private readonly closing = new AbortController();
@@ -158,6 +159,14 @@ export class SqliteEventStore implements EventStore {
       db.exec(SCHEMA);
     }
     this.statements = prepareStatements(db);
+    if (options.writerThread) {
+      if (db.readonly || db.memory) throw new Error('the event log can write in a thread only on a writable database file');
+      this.thread = new WriterThread(db.name, options.writerThread.script);
+      this.writer = null;
+    } else {
+      this.thread = null;
+      this.writer = new EventLogWriter(db);
+    }
   }
 
   /** A snapshot of the group-commit counters. */
@@ -165,19 +174,42 @@ export class SqliteEventStore implements EventStore {
     return { ...this.counters };
   }
 
+  /** Rows `source` hands over are written first in every batch from now on (see RowsToCarry). */
+  carry(source: RowsToCarry): () => void {
+    this.carriers.push(source);
+    return () => {
+      const at = this.carriers.indexOf(source);
+      if (at >= 0) this.carriers.splice(at, 1);
+    };
+  }
+
   async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
     checkStreamId(streamId);
     const expected = checkExpectedRevision(streamId, options?.expectedRevision);
     const prepared = prepareEvents(streamId, events);
-    return this.enqueue(() => this.appendInTransaction(streamId, prepared, expected));
+    return this.enqueue<AppendResult>({ kind: 'append', streamId, events: prepared, expected });
   }
 
   async deleteStream(streamId: string): Promise<void> {
     checkStreamId(streamId);
     // Through the write queue, so a delete never overtakes an append that was called before it.
-    await this.enqueue(() => {
-      this.statements.deleteStream.run(streamId);
-    });
+    await this.enqueue<void>({ kind: 'delete', streamId });
+  }
+
+  /**
+   * Commits what is queued and the carried rows now, and resolves once they are durable; with
+   * nothing to write, once the batch in flight (if any) settled.
+   */
+  async flush(): Promise<void> {
+    if (this.closed) throw closedError();
+    await this.settled();
+    do await this.startBatch();
+    while (this.queue.length > 0 || this.inFlight);
+  }
+
+  /** Resolves once no batch is in the writer thread (at once in-process, where a batch never outlives a call). */
+  async settled(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -210,23 +242,28 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Writes already accepted are committed before this resolves, not dropped: their callers are
-   * waiting for a durable answer. Later calls fail with StoreUnavailableError.
+   * waiting for a durable answer. So are rows handed over to be carried. The writer thread has
+   * exited when it resolves. Later calls fail with StoreUnavailableError.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.flushHandle) clearImmediate(this.flushHandle);
     this.flushHandle = null;
-    while (this.queue.length > 0) this.writeBatch(this.queue.splice(0, this.maxBatchSize));
+    await this.settled();
+    while (this.queue.length > 0) await this.startBatch();
+    // Carried rows with no write left to go with them: once, so a failing batch cannot loop here.
+    await this.startBatch();
+    await this.thread?.close();
     this.closing.abort();
   }
 
   // ---- writes -------------------------------------------------------------------------------
 
-  private enqueue<T>(run: () => T): Promise<T> {
+  private enqueue<T>(op: WriteOp): Promise<T> {
     if (this.closed) return Promise.reject(closedError());
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
       // setImmediate, not a microtask: it runs after the I/O callbacks of this loop turn, so
       // appends from requests that arrived together share one commit.
       this.flushHandle ??= setImmediate(() => this.flushTick());
@@ -235,126 +272,71 @@ export class SqliteEventStore implements EventStore {
 
   private flushTick(): void {
     this.flushHandle = null;
-    this.writeBatch(this.queue.splice(0, this.maxBatchSize));
-    if (this.queue.length > 0) this.flushHandle = setImmediate(() => this.flushTick());
+    // The batch in flight schedules the next one when it settles.
+    if (this.inFlight) return;
+    void this.startBatch();
+    if (this.queue.length > 0 && !this.inFlight) this.flushHandle = setImmediate(() => this.flushTick());
   }
 
-  private writeBatch(batch: PendingWrite[]): void {
-    if (batch.length === 0) return;
-    let outcomes: Outcome[];
-    try {
-      outcomes = this.runTransaction(batch);
-    } catch (error) {
-      const failure = mapSqliteError(error);
-      for (const write of batch) write.reject(failure);
-      return;
+  /**
+   * Writes the next batch with the rows carriers hand over: synchronously in-process, or handed
+   * to the writer thread (then the returned promise settles when its callers have their answers).
+   * Never rejects: every write's own promise carries its outcome.
+   */
+  private startBatch(): Promise<void> | undefined {
+    if (this.inFlight) return this.inFlight;
+    const batch = this.queue.splice(0, this.maxBatchSize);
+    const carried = this.takeCarried();
+    if (batch.length === 0 && carried.length === 0) return undefined;
+    const ops = batch.map((write) => write.op);
+    const rows = carried.map((c) => c.rows);
+    if (this.writer) {
+      let outcomes: Outcome[];
+      try {
+        outcomes = this.writer.run(rows, ops);
+      } catch (error) {
+        this.fail(batch, carried, error instanceof BatchFailed ? error.error : error);
+        return undefined;
+      }
+      this.settle(batch, carried, outcomes);
+      return undefined;
     }
+    const inFlight = this.thread!.run(rows, ops).then(
+      (outcomes) => this.settle(batch, carried, outcomes),
+      (error: unknown) => this.fail(batch, carried, error),
+    );
+    this.inFlight = inFlight.finally(() => {
+      this.inFlight = null;
+      // What gathered while this batch was in the thread goes next (close() drains it itself).
+      if (this.queue.length > 0 && !this.closed) this.flushHandle ??= setImmediate(() => this.flushTick());
+    });
+    return this.inFlight;
+  }
+
+  private takeCarried(): Carried {
+    const carried: Carried = [];
+    for (const source of this.carriers) {
+      const rows = source.take();
+      if (rows && rows.rows.length > 0) carried.push({ source, rows });
+    }
+    return carried;
+  }
+
+  private settle(batch: PendingWrite[], carried: Carried, outcomes: Outcome[]): void {
+    for (const { source, rows } of carried) source.committed(rows);
     this.counters.transactions += 1;
     this.counters.writes += batch.length;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.length);
     this.commitSequence += 1;
     for (const wake of [...this.commitWaiters]) wake();
-    outcomes.forEach((outcome, i) => (outcome.ok ? batch[i].resolve(outcome.value) : batch[i].reject(outcome.error)));
+    outcomes.forEach((outcome, i) => (outcome.ok ? batch[i].resolve(outcome.value) : batch[i].reject(mapSqliteError(outcome.error))));
   }
 
-  /** Returns one outcome per write; throws when the transaction as a whole failed (nothing committed). */
-  private runTransaction(batch: PendingWrite[]): Outcome[] {
-    // Outside the try: when BEGIN fails there is no transaction of ours to roll back.
-    this.statements.begin.run();
-    try {
-      const outcomes = batch.map((write) => this.runWrite(write));
-      this.statements.commit.run();
-      return outcomes;
-    } catch (error) {
-      if (this.db.inTransaction) {
-        try {
-          this.statements.rollback.run();
-        } catch {
-          // The original error says more than a failed rollback; SQLite rolls back on close anyway.
-        }
-      }
-      throw error;
-    }
-  }
-
-  private runWrite(write: PendingWrite): Outcome {
-    try {
-      return { ok: true, value: write.run() };
-    } catch (error) {
-      // Disk full, I/O errors and the like make SQLite abort the whole transaction: then every
-      // write of the batch fails together (runTransaction rethrows).
-      if (!this.db.inTransaction) throw error;
-      return { ok: false, error: mapSqliteError(error) };
-    }
-  }
-
-  /**
-   * Runs inside the batch transaction: sees every write committed or queued before it.
-   *
-   * Insert first, look the ids up only when that fails. expectedHead checks the expected
-   * revision with one short ascending index probe; then the UNIQUE(event_id) constraint tells
-   * whether any id is stored already. When it refuses, the inserts are undone and appendChecked
-   * works out what happened (a redelivered duplicate, a conflict, an id of another stream)
-   * exactly as before: a failed statement and a second look, but only on that rare path.
-   */
-  private appendInTransaction(streamId: string, events: PreparedEvent[], expected: ExpectedRevision): AppendResult {
-    const after = this.expectedHead(streamId, expected);
-    if (after === undefined) return this.appendChecked(streamId, events, expected);
-    try {
-      return this.insertEvents(streamId, events, after.revision, after.hash);
-    } catch (error) {
-      if ((error as { code?: unknown } | null)?.code !== 'SQLITE_CONSTRAINT_UNIQUE' || !this.db.inTransaction) throw error;
-      return this.appendChecked(streamId, events, expected);
-    }
-  }
-
-  /**
-   * The stream's head when it is what `expected` says (or `expected` is "any"); undefined when
-   * it is not, and appendChecked must tell a conflict from a redelivered duplicate.
-   */
-  private expectedHead(streamId: string, expected: ExpectedRevision): StreamHead | undefined {
-    if (expected === 'no-stream') return this.statements.streamExists.get(streamId) === undefined ? NO_STREAM : undefined;
-    if (expected === 'any') return (this.statements.streamHead.get(streamId) as StreamHead | undefined) ?? NO_STREAM;
-    // The expected revision and the one after it, if any: the head is `expected` when there is
-    // exactly that one row.
-    const rows = this.statements.headFrom.all(streamId, expected) as StreamHead[];
-    return rows.length === 1 && rows[0].revision === expected ? rows[0] : undefined;
-  }
-
-  /** Reads the stream's head and looks the ids up before writing: duplicates and conflicts. */
-  private appendChecked(streamId: string, events: PreparedEvent[], expected: ExpectedRevision): AppendResult {
-    const head = this.statements.streamHead.get(streamId) as StreamHead | undefined;
-    const stored = this.statements.findEventIds.all(JSON.stringify(events.map((e) => e.id))) as StoredIdRow[];
-    if (stored.length > 0) return duplicateResult(streamId, events, stored, expected, head);
-    checkRevision(streamId, expected, head);
-    return this.insertEvents(streamId, events, head ? head.revision : -1, head ? head.hash : GENESIS_HASH);
-  }
-
-  /**
-   * Inserts the events after `revision`, chained to `prevHash`. All or nothing: one INSERT undoes
-   * itself when it fails; several run in a SAVEPOINT that is rolled back when one fails.
-   */
-  private insertEvents(streamId: string, events: PreparedEvent[], revision: number, prevHash: string): AppendResult {
-    const several = events.length > 1;
-    if (several) this.statements.savepoint.run();
-    try {
-      let position = 0;
-      for (const event of events) {
-        revision += 1;
-        const hash = chainHash(event.hash, revision, prevHash);
-        const info = this.statements.insert.run(event.id, streamId, revision, event.type, event.dataJson, event.metadataJson, prevHash, hash);
-        position = Number(info.lastInsertRowid);
-        prevHash = hash;
-      }
-      if (several) this.statements.release.run();
-      return { nextRevision: revision, position, duplicate: false };
-    } catch (error) {
-      if (several && this.db.inTransaction) {
-        this.statements.rollbackToSavepoint.run();
-        this.statements.release.run();
-      }
-      throw error;
-    }
+  /** Nothing of the batch was committed (or, when the writer thread died, it is unknown whether it was). */
+  private fail(batch: PendingWrite[], carried: Carried, error: unknown): void {
+    for (const { source, rows } of carried) source.giveBack(rows);
+    const failure = mapSqliteError(error);
+    for (const write of batch) write.reject(failure);
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -424,56 +406,14 @@ function requireFullSync(db: Database.Database): void {
   }
 }
 
+/** The reads; the writes' statements are EventLogWriter's, on whichever connection writes. */
 function prepareStatements(db: Database.Database) {
   return {
-    begin: db.prepare('BEGIN IMMEDIATE'),
-    commit: db.prepare('COMMIT'),
-    rollback: db.prepare('ROLLBACK'),
-    savepoint: db.prepare('SAVEPOINT parley_append'),
-    release: db.prepare('RELEASE parley_append'),
-    rollbackToSavepoint: db.prepare('ROLLBACK TO parley_append'),
-    insert: db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-    streamHead: db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
-    // Ascending probes: an index seek for the newest row (ORDER BY ... DESC, MAX) costs several
-    // times more than one for the first row from a key.
-    streamExists: db.prepare('SELECT 1 FROM events WHERE stream_id = ? LIMIT 1').pluck(),
-    headFrom: db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT 2'),
-    // One statement for any number of ids: the ids travel as a JSON array.
-    findEventIds: db.prepare('SELECT event_id, stream_id, revision, position FROM events WHERE event_id IN (SELECT value FROM json_each(?))'),
-    deleteStream: db.prepare('DELETE FROM events WHERE stream_id = ?'),
     readStreamForwards: db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`),
     readStreamBackwards: db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`),
     readAll: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`),
     headPosition: db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
   };
-}
-
-/**
- * Some of the ids are stored already. All of them in this stream: a redelivery, answered with
- * what the original append returned. Only some: the batch cannot be both old and new.
- */
-function duplicateResult(
-  streamId: string,
-  events: PreparedEvent[],
-  stored: StoredIdRow[],
-  expected: ExpectedRevision,
-  head: StreamHead | undefined,
-): AppendResult {
-  const elsewhere = stored.find((row) => row.stream_id !== streamId);
-  if (elsewhere) {
-    throw new Error(
-      `cannot append event ${elsewhere.event_id} to stream ${streamId}: that event id is already stored in stream ${elsewhere.stream_id}; event ids must be unique across streams (use a new uuid)`,
-    );
-  }
-  if (stored.length < events.length) throw new ConcurrencyError(streamId, expected, head ? head.revision : 'no-stream');
-  const last = stored.reduce((a, b) => (b.revision > a.revision ? b : a));
-  return { nextRevision: last.revision, position: last.position, duplicate: true };
-}
-
-function checkRevision(streamId: string, expected: ExpectedRevision, head: StreamHead | undefined): void {
-  if (expected === 'any') return;
-  const actual = head ? head.revision : 'no-stream';
-  if (actual !== expected) throw new ConcurrencyError(streamId, expected, actual);
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import type { SubjectKey, SubjectKeys } from '../../application/ports/subject-keys.port';
+import type { CarriedRows } from '../event-store/event-log-writer';
+import type { RowsToCarry } from '../event-store/sqlite-event-store';
 import { SubjectKeyCache } from './subject-key-cache';
 
 /**
@@ -18,33 +20,48 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS ${SUBJECT_KEYS_TABLE} (
 );
 CREATE INDEX IF NOT EXISTS ${SUBJECT_KEYS_TABLE}_by_subject ON ${SUBJECT_KEYS_TABLE} (subject)`;
 
+/** The event log's side of `log` (SqliteEventStore): it writes the new keys with its batches. */
+export interface KeyCarryingLog {
+  carry(source: RowsToCarry): () => void;
+  settled(): Promise<void>;
+}
+
+const INSERT_KEY = `INSERT OR IGNORE INTO ${SUBJECT_KEYS_TABLE} (key_id, subject, key, created_at) VALUES (?, ?, ?, ?)`;
+
+/** A key made here and not yet committed; `taken` while a batch of the log carries it. */
+interface UnwrittenKey {
+  key: SubjectKey;
+  createdAt: string;
+  taken: boolean;
+}
+
 /**
- * Subject keys in the embedded SQLite file, on the connection it is given (the event log's, with
- * synchronous=FULL: a key is durable before any event sealed with it is written). Opened on a
- * read-only connection (the CLI), it only finds keys; a file from before sealing has no table,
- * and then no key exists.
+ * Subject keys in the embedded SQLite file, on the connection it is given. Opened on a read-only
+ * connection (the CLI), it only finds keys; a file from before sealing has no table, and then no
+ * key exists.
+ *
+ * With `log` (the embedded default, `db` being the log's own connection) a new key is not written
+ * by keyFor: the log's next batch carries it (RowsToCarry), in the transaction that holds the first
+ * events sealed with it or an earlier one, so a key is durable exactly when they are and no event
+ * is ever committed without its key; until then it exists only in this process. Without `log`
+ * keyFor writes the key itself, durably (synchronous=FULL), before it answers.
  */
-export class SqliteSubjectKeys implements SubjectKeys {
+export class SqliteSubjectKeys implements SubjectKeys, RowsToCarry {
   private readonly cache = new SubjectKeyCache();
   private readonly readonly: boolean;
-  private pending: Array<{ subject: string; key: SubjectKey; resolve: () => void; reject: (error: unknown) => void }> = [];
-  private readonly written = new Map<string, Promise<void>>();
+  /** By subject: keys handed out and not yet committed by the log. Kept out of the bounded cache on purpose: they must not be forgotten. */
+  private readonly unwritten = new Map<string, UnwrittenKey>();
+  private readonly stopCarrying: (() => void) | null;
   /** Prepared once: a rebuild looks up a key for every stream it meets, and preparing costs more than the lookup. */
   private readonly statements = new Map<string, Statement>();
 
-  /**
-   * `sharesTheLog`: this connection is the event log's own (the embedded default). New keys are
-   * then written together, once per turn of the event loop (in a microtask, so before the log's
-   * own batch, which commits on setImmediate), without an fsync of their own: the events sealed
-   * with them are committed next on this connection with synchronous=FULL, and that commit's
-   * fsync of the write-ahead log makes the keys' earlier frames durable with it.
-   */
   constructor(
     private readonly db: Database,
-    private readonly options: { sharesTheLog?: boolean; now?: () => Date } = {},
+    private readonly options: { log?: KeyCarryingLog; now?: () => Date } = {},
   ) {
     this.readonly = db.readonly;
     if (!this.readonly) db.exec(SCHEMA);
+    this.stopCarrying = options.log && !this.readonly ? options.log.carry(this) : null;
   }
 
   private statement(sql: string): Statement {
@@ -58,57 +75,41 @@ export class SqliteSubjectKeys implements SubjectKeys {
   }
 
   async keyFor(subject: string): Promise<SubjectKey> {
-    const cached = this.cache.currentOf(subject);
+    const cached = this.cache.currentOf(subject) ?? this.unwritten.get(subject)?.key;
     if (cached) return cached;
     if (this.readonly) throw new Error(`subject keys: a read-only log cannot create the key of ${subject}`);
     const existing = this.statement(`SELECT key_id AS id, key FROM ${SUBJECT_KEYS_TABLE} WHERE subject = ? ORDER BY created_at DESC, key_id LIMIT 1`).get(
       subject,
     ) as SubjectKey | undefined;
     const key = existing ?? { id: randomBytes(12).toString('base64url'), key: randomBytes(32) };
-    if (!existing) {
-      if (!this.options.sharesTheLog) this.insert([{ subject, key }]);
-      else await this.insertSoon(subject, key);
-      const current = this.cache.currentOf(subject);
-      if (current) return current; // another call made one meanwhile
-    }
+    const createdAt = (this.options.now?.() ?? new Date()).toISOString();
+    if (!existing && this.stopCarrying) this.unwritten.set(subject, { key, createdAt, taken: false });
+    else if (!existing) this.statement(INSERT_KEY).run(key.id, subject, key.key, createdAt);
     this.cache.rememberCurrent(subject, key);
     return key;
   }
 
-  private insert(keys: ReadonlyArray<{ subject: string; key: SubjectKey }>): void {
-    const insert = this.statement(`INSERT INTO ${SUBJECT_KEYS_TABLE} (key_id, subject, key, created_at) VALUES (?, ?, ?, ?)`);
-    const createdAt = (this.options.now?.() ?? new Date()).toISOString();
-    this.db.transaction(() => {
-      for (const { subject, key } of keys) insert.run(key.id, subject, key.key, createdAt);
-    })();
+  /** RowsToCarry: the keys no batch holds yet. */
+  take(): CarriedRows | null {
+    let rows: unknown[][] | null = null;
+    for (const [subject, entry] of this.unwritten) {
+      if (entry.taken) continue;
+      entry.taken = true;
+      (rows ??= []).push([entry.key.id, subject, entry.key.key, entry.createdAt]);
+    }
+    return rows && { sql: INSERT_KEY, rows };
   }
 
-  /** The subject's new key, written with the other new keys of this turn (see the constructor). */
-  private insertSoon(subject: string, key: SubjectKey): Promise<void> {
-    const waiting = this.written.get(subject);
-    if (waiting) return waiting;
-    const written = new Promise<void>((resolve, reject) => {
-      if (this.pending.length === 0) queueMicrotask(() => this.flush());
-      this.pending.push({ subject, key, resolve, reject });
-    });
-    this.written.set(subject, written);
-    return written;
+  committed(carried: CarriedRows): void {
+    for (const [keyId, subject] of carried.rows as string[][]) {
+      if (this.unwritten.get(subject)?.key.id === keyId) this.unwritten.delete(subject);
+    }
   }
 
-  private flush(): void {
-    const batch = this.pending;
-    this.pending = [];
-    for (const { subject } of batch) this.written.delete(subject);
-    const previous = this.db.pragma('synchronous', { simple: true }) as number;
-    try {
-      this.db.pragma('synchronous = NORMAL');
-      this.insert(batch);
-      for (const { subject, key } of batch) this.cache.rememberCurrent(subject, key);
-      for (const { resolve } of batch) resolve();
-    } catch (error) {
-      for (const { reject } of batch) reject(error);
-    } finally {
-      this.db.pragma(`synchronous = ${previous}`);
+  giveBack(carried: CarriedRows): void {
+    for (const [keyId, subject] of carried.rows as string[][]) {
+      const entry = this.unwritten.get(subject);
+      if (entry?.key.id === keyId) entry.taken = false;
     }
   }
 
@@ -124,19 +125,28 @@ export class SqliteSubjectKeys implements SubjectKeys {
 
   async destroy(subjects: readonly string[]): Promise<void> {
     if (this.readonly) throw new Error('subject keys: a read-only log cannot destroy keys');
+    // No batch may carry these keys after the DELETE below: drop the ones not yet taken, and let
+    // a batch in flight (which may hold some) commit first, so the DELETE removes them too.
+    for (const subject of subjects) this.unwritten.delete(subject);
+    this.cache.forget(subjects);
+    if (this.options.log) await this.options.log.settled();
     const remove = this.db.prepare(`DELETE FROM ${SUBJECT_KEYS_TABLE} WHERE subject = ?`);
     const previous = this.db.pragma('secure_delete', { simple: true }) as number;
     this.db.pragma('secure_delete = ON');
     try {
-      this.db.transaction(() => {
-        for (const subject of subjects) remove.run(subject);
-      })();
+      // IMMEDIATE: the log's writer thread writes on another connection; wait for its lock up front.
+      this.db
+        .transaction(() => {
+          for (const subject of subjects) remove.run(subject);
+        })
+        .immediate();
     } finally {
       this.db.pragma(`secure_delete = ${previous ? 'ON' : 'OFF'}`);
     }
     this.cache.forget(subjects);
   }
 
+  /** The keys not yet written stay with the log, which writes them with its next batch or at its close. */
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -5,6 +5,7 @@ import type { ProjectionProgress, ReadStore } from '../../application/ports/read
 import type { RecordStore } from '../../application/ports/record-store.port';
 import { ConfigError, maskUrlPassword, type ParleyConfig } from '../config/config';
 import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store';
+import { writerThreadAvailable } from '../event-store/event-log-writer-thread';
 import { SqliteEventStore } from '../event-store/sqlite-event-store';
 import { createSqliteReadSide } from '../read-store/sqlite-read-side';
 import { createMongoReadSide } from '../read-store/mongo/mongo-read-side';
@@ -139,7 +140,8 @@ export function openEventStoreDbStorage(
 
 /**
  * The one-container default: events and read models in one SQLite file. The event log is written
- * on its own connection with synchronous=FULL (an acknowledged event survives power loss); the
+ * on its own connection with synchronous=FULL (an acknowledged event survives power loss; in the
+ * compiled server that connection belongs to the log's writer thread, and eventDb reads); the
  * read models on a second connection with NORMAL, since they can always be rebuilt from the log
  * and their checkpoints commit atomically with them.
  */
@@ -147,8 +149,11 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   const file = databaseFile(dataDir);
   const eventDb = openDatabase(file, { synchronous: 'FULL' });
   const readDb = openDatabase(file, { synchronous: 'NORMAL' });
-  const storedEventStore = new SqliteEventStore(eventDb);
-  const subjectKeys = new SqliteSubjectKeys(eventDb, { sharesTheLog: true });
+  // The transactions in a thread of their own when the compiled worker is there (not when tests
+  // run the TypeScript sources): the main thread then neither runs the inserts nor waits for the fsync.
+  const storedEventStore = new SqliteEventStore(eventDb, { writerThread: writerThreadAvailable() ? {} : undefined });
+  // New keys go with the log's batches: each is committed with the first events sealed with it.
+  const subjectKeys = new SqliteSubjectKeys(eventDb, { log: storedEventStore });
   const eventStore = new SealedEventStore(storedEventStore, subjectKeys);
   const { readStore, recordStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
   const pluginDocuments = SqlitePluginDocuments.open(file);
