@@ -4,7 +4,6 @@ import { JOB_QUEUE } from '../../application/ports/job-queue.port';
 import type { AppLogger } from '../../application/ports/logger.port';
 import type { QueueConfig } from '../config/config';
 import { databaseFile } from '../sqlite/open-database';
-import { BullQueueModule } from './bull-queue.module';
 import { openEmbeddedJobQueue } from './embedded-job-queue';
 
 /** The embedded durable queue in the data folder's SQLite file (QUEUE=embedded, the default). */
@@ -19,10 +18,14 @@ class EmbeddedJobQueueModule {
   }
 }
 
-/** JOB_QUEUE as QUEUE selects it; Bull's modules are imported only when QUEUE=bull. */
+/**
+ * JOB_QUEUE as QUEUE selects it. Bull's module is required only when QUEUE=bull: bull, ioredis and
+ * @nestjs/bull are modules and heap the embedded queue never uses.
+ */
 export function jobQueueModule(queue: QueueConfig, options: { dataDir: string; clock: Clock; logger: AppLogger }): DynamicModule {
   const logger = options.logger;
-  return queue.engine === 'bull'
-    ? BullQueueModule.forRoot({ redisUrl: queue.redisUrl, clock: options.clock, logger })
-    : EmbeddedJobQueueModule.forRoot(options.dataDir, options.clock, logger);
+  if (queue.engine !== 'bull') return EmbeddedJobQueueModule.forRoot(options.dataDir, options.clock, logger);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { BullQueueModule } = require('./bull-queue.module') as typeof import('./bull-queue.module');
+  return BullQueueModule.forRoot({ redisUrl: queue.redisUrl, clock: options.clock, logger });
 }

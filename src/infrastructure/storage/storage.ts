@@ -4,34 +4,35 @@ import type { ProcessorCheckpoints } from '../../application/ports/processor-che
 import type { ProjectionProgress, ReadStore } from '../../application/ports/read-store.port';
 import type { RecordStore } from '../../application/ports/record-store.port';
 import { ConfigError, maskUrlPassword, type ParleyConfig } from '../config/config';
-import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store';
+import type { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store';
 import { writerThreadAvailable } from '../event-store/event-log-writer-thread';
 import { SqliteEventStore } from '../event-store/sqlite-event-store';
 import { createSqliteReadSide } from '../read-store/sqlite-read-side';
-import { createMongoReadSide } from '../read-store/mongo/mongo-read-side';
-import {
-  connectLeaseRedis,
-  createLeaseRedis,
-  LeasedProjections,
-  leaseOwnerId,
-  ProjectorLease,
-  PROJECTOR_LEASE_KEY,
-  PROJECTOR_LEASE_TTL_MS,
-  RedisLease,
-  type ExclusiveWork,
-} from '../projections/projector-lease';
+import type { ExclusiveWork } from '../projections/projector-lease';
 import { claimDataDir } from './data-dir-lock';
 import { databaseFile, openDatabase } from '../sqlite/open-database';
-import { MongoPluginDocuments } from '../plugin-storage/mongo-plugin-documents';
 import type { PluginDocumentStore } from '../plugin-storage/plugin-documents';
 import { SqlitePluginDocuments } from '../plugin-storage/sqlite-plugin-documents';
 import type { PresenceStore } from '../../application/presence/presence-store.port';
-import { MongoPresenceStore } from '../presence/mongo-presence-store';
 import { SqlitePresenceStore } from '../presence/sqlite-presence-store';
 import type { SubjectKey, SubjectKeys } from '../../application/ports/subject-keys.port';
 import { SealedEventStore } from '../event-store/sealed-event-store';
-import { MongoSubjectKeys } from '../privacy/mongo-subject-keys';
 import { SqliteSubjectKeys } from '../privacy/sqlite-subject-keys';
+
+/*
+ * The MongoDB, EventStoreDB and Redis adapters are required inside the branches that use them, not
+ * imported above: their clients (mongoose and the mongodb driver, @eventstore/db-client with gRPC,
+ * ioredis) are hundreds of modules and several MB of heap that the embedded default never uses.
+ * `require` keeps openStorage synchronous; `typeof import()` keeps the types.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const eventStoreDb = (): typeof import('../event-store/eventstoredb-event-store') => require('../event-store/eventstoredb-event-store');
+const mongoReadSide = (): typeof import('../read-store/mongo/mongo-read-side') => require('../read-store/mongo/mongo-read-side');
+const mongoPluginDocuments = (): typeof import('../plugin-storage/mongo-plugin-documents') => require('../plugin-storage/mongo-plugin-documents');
+const mongoPresenceStore = (): typeof import('../presence/mongo-presence-store') => require('../presence/mongo-presence-store');
+const mongoSubjectKeys = (): typeof import('../privacy/mongo-subject-keys') => require('../privacy/mongo-subject-keys');
+const projectorLease = (): typeof import('../projections/projector-lease') => require('../projections/projector-lease');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The storage engines behind the ports, chosen by configuration, with one lifecycle. */
 export interface Storage {
@@ -87,7 +88,7 @@ export function openEventStoreDbStorage(
   const where = `EVENTSTORE_URL=${maskUrlPassword(url)}`;
   let eventStore: EventStoreDbEventStore;
   try {
-    eventStore = EventStoreDbEventStore.connect(url);
+    eventStore = eventStoreDb().EventStoreDbEventStore.connect(url);
   } catch (error) {
     throw new ConfigError([`${where} is not a usable EventStoreDB connection string: ${(error as Error).message}`]);
   }
@@ -201,6 +202,10 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
  * the others wait on the checkpoints stored in MongoDB for read-your-writes.
  */
 export function openMongoReadStorage(config: ParleyConfig, url: string, logger: Logger, options: { serverSelectionTimeoutMs?: number } = {}): Storage {
+  const { createMongoReadSide } = mongoReadSide();
+  const { MongoPluginDocuments } = mongoPluginDocuments();
+  const { MongoPresenceStore } = mongoPresenceStore();
+  const { MongoSubjectKeys } = mongoSubjectKeys();
   const events = openEventLog(config, logger);
   // The keys live in MongoDB beside (not among) the read models, on the read side's connection, which exists only below.
   const keys = deferredSubjectKeys();
@@ -212,7 +217,11 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
     serverSelectionTimeoutMs: options.serverSelectionTimeoutMs,
   });
   logger.info(
-    { eventStore: config.eventStore.engine, readModels: maskUrlPassword(url), projectorLease: config.projectorLease ? PROJECTOR_LEASE_KEY : null },
+    {
+      eventStore: config.eventStore.engine,
+      readModels: maskUrlPassword(url),
+      projectorLease: config.projectorLease ? projectorLease().PROJECTOR_LEASE_KEY : null,
+    },
     'MongoDB read models',
   );
   const { runner, recordStore } = readSide;
@@ -255,6 +264,8 @@ export function openMongoReadStorage(config: ParleyConfig, url: string, logger: 
     };
   }
 
+  const { connectLeaseRedis, createLeaseRedis, LeasedProjections, leaseOwnerId, ProjectorLease, PROJECTOR_LEASE_KEY, PROJECTOR_LEASE_TTL_MS, RedisLease } =
+    projectorLease();
   const redisUrl = config.projectorLease.redisUrl;
   const redis = createLeaseRedis(redisUrl);
   const lease = new ProjectorLease({
@@ -301,7 +312,7 @@ function openEventLog(config: ParleyConfig, logger: Logger): { eventStore: Event
     const where = `EVENTSTORE_URL=${maskUrlPassword(config.eventStore.url)}`;
     let eventStore: EventStoreDbEventStore;
     try {
-      eventStore = EventStoreDbEventStore.connect(config.eventStore.url);
+      eventStore = eventStoreDb().EventStoreDbEventStore.connect(config.eventStore.url);
     } catch (error) {
       throw new ConfigError([`${where} is not a usable EventStoreDB connection string: ${(error as Error).message}`]);
     }

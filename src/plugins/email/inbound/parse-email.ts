@@ -4,10 +4,17 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MailParser, simpleParser, type AddressObject, type Attachment, type AttachmentStream, type ParsedMail } from 'mailparser';
+import type { AddressObject, Attachment, AttachmentStream, ParsedMail } from 'mailparser';
 import { normaliseMessageId, parseMessageIds, splitHeader, synthesiseMessageId } from './message-id';
 import { labelUnlabelledEightBit } from './repair-charsets';
 import { sanitiseEmailHtml } from './sanitise-html';
+
+/**
+ * mailparser (with libmime, iconv-lite's tables and its encoders) is required on the first email,
+ * not when the server starts: a server that never receives email never pays for it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const mailparser = (): typeof import('mailparser') => require('mailparser');
 
 export interface EmailParty {
   address: string;
@@ -133,7 +140,7 @@ interface StreamedPart {
 
 /** The message parsed from its file; null when it needs parseEmail (see parseEmailFile). */
 async function parseStreamed(file: string, scratchDir: string, limits: ParseLimits): Promise<ParsedEmail | null> {
-  const parser = new MailParser({
+  const parser = new (mailparser().MailParser)({
     maxHeadSize: limits.maxHeaderBytes,
     maxHtmlLengthToParse: limits.maxHtmlChars,
     maxInlinedImagesSize: MAX_INLINED_IMAGES_BYTES,
@@ -269,7 +276,7 @@ function describe(
 
 async function parseMime(raw: Buffer, limits: ParseLimits): Promise<ParsedMail> {
   try {
-    return await simpleParser(raw, {
+    return await mailparser().simpleParser(raw, {
       maxHeadSize: limits.maxHeaderBytes,
       maxHtmlLengthToParse: limits.maxHtmlChars,
       maxInlinedImagesSize: MAX_INLINED_IMAGES_BYTES,

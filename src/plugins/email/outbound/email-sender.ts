@@ -1,4 +1,4 @@
-import { createTransport, type SendMailOptions, type Transporter } from 'nodemailer';
+import type { SendMailOptions, Transporter } from 'nodemailer';
 import type { DeliveryResult, OutboundMessage, Party, PluginLogger } from '../../channel-plugin';
 import { delivered, permanentFailure, retryableFailure } from '../../channel-plugin';
 import { sanitiseEmailHtml } from '../inbound/sanitise-html';
@@ -42,8 +42,10 @@ export class EmailSender {
   constructor(private readonly options: EmailSenderOptions) {
     this.secrets = relaySecrets(options.relayUrl);
     const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+    // nodemailer is required only with a relay to send through: without one nothing is sent.
     this.transport = options.relayUrl
-      ? createTransport({
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('nodemailer') as typeof import('nodemailer')).createTransport({
           url: options.relayUrl,
           connectionTimeout: timeouts.connectionMs,
           greetingTimeout: timeouts.greetingMs,
