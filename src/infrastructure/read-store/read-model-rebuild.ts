@@ -5,7 +5,7 @@ import { searchProjection } from '../../projections/sqlite/search.projection';
 import { sqliteProjections } from '../../projections/sqlite';
 import { openReadOnlyEventLog, type ReadOnlyEventLog } from '../event-store/open-event-log';
 import { openDatabase } from '../sqlite/open-database';
-import { laneWorkersAvailable, LocalLane, RebuildError, removeDatabaseFiles, WorkerLane, type LaneSpec, type RebuildLane } from './rebuild-lane';
+import { laneWorkersAvailable, LocalLane, LogTee, RebuildError, removeDatabaseFiles, WorkerLane, type LaneSpec, type RebuildLane } from './rebuild-lane';
 
 export { RebuildError } from './rebuild-lane';
 
@@ -74,6 +74,7 @@ const CHECKPOINTS = 'projection_checkpoints';
  *
  * The work is split in lanes (rebuild-lane.ts), each with its own file: with two CPUs the search
  * index (about half the work) is rebuilt in a worker thread while this thread rebuilds the rest.
+ * This thread reads and opens the log once for both (LogTee) and sends the worker its events.
  *
  * swapIn() is ONE transaction on the live file: the rebuild files are ATTACHed, each of their
  * tables (every read-model table, and the projections' checkpoints merged) replaces the live
@@ -110,8 +111,12 @@ export class ReadModelRebuild {
               { file: files[1], projections: [searchProjection.name], batchSize: options.batchSize },
             ]
           : [{ file: files[0], projections: all, batchSize: options.batchSize }];
-      lanes.push(new LocalLane(specs[0], log.opened, options.logTo));
-      if (specs[1]) lanes.push(new WorkerLane(specs[1], options.dataDir, options.logTo));
+      if (specs[1]) {
+        const worker = new WorkerLane(specs[1], options.logTo);
+        lanes.push(new LocalLane(specs[0], new LogTee(log.opened, worker).store, options.logTo), worker);
+      } else {
+        lanes.push(new LocalLane(specs[0], log.opened, options.logTo));
+      }
       const rebuild = new ReadModelRebuild(options, log, lanes, total);
       await rebuild.catchUp(await log.store.headPosition());
       return rebuild;
