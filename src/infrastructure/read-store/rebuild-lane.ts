@@ -87,6 +87,8 @@ export class LocalLane implements RebuildLane {
       projections: projectionsNamed(spec.projections),
       logger: watchedLogger(logTo, (line) => (this.failure ??= line)),
       batchSize: spec.batchSize,
+      // No pacing: nothing else runs beside a rebuild, and a lane fed in chunks would wait between them.
+      batchIntervalMs: 0,
       retryDelayMs: { initial: 100, max: 1000 },
     });
   }
