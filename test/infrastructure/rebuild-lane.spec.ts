@@ -79,4 +79,22 @@ describe('LogTee (the log read once for two lanes)', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(fed).toEqual([1, 2, 3, 4]);
   });
+
+  it('waits for a worker that falls 10,000 events behind, and stops waiting when the subscription aborts', async () => {
+    const fed: number[] = [];
+    const stuck = { applied: 0, feed: (events: RecordedEvent[]) => fed.push(...events.map((e) => e.position)), progress: () => new Promise(() => {}) };
+    const positions = Array.from({ length: 10_100 }, (_, i) => i + 1);
+    const tee = new LogTee(log(positions), stuck as unknown as WorkerLane);
+    const abort = new AbortController();
+    const taken: number[] = [];
+    const reading = (async () => {
+      for await (const e of tee.store.subscribeAll({ after: 0, signal: abort.signal })) taken.push(e.position);
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(taken.length).toBe(10_000); // the 10,001st waits for the worker
+    expect(fed.length).toBe(10_001); // everything read was sent on before waiting
+    abort.abort();
+    await reading;
+    expect(taken.length).toBe(10_100);
+  });
 });

@@ -274,21 +274,21 @@ export class LogTee {
       append: (streamId, events, options) => inner.append(streamId, events, options),
       readStream: (streamId, options) => inner.readStream(streamId, options),
       readAll: (options) => inner.readAll(options),
-      subscribeAll: (options) => this.passing(inner.subscribeAll(options)),
+      subscribeAll: (options) => this.passing(inner.subscribeAll(options), options.signal),
       headPosition: () => inner.headPosition(),
       deleteStream: (streamId) => inner.deleteStream(streamId),
       close: () => inner.close(),
     };
   }
 
-  private async *passing(events: AsyncIterable<RecordedEvent>): AsyncIterable<RecordedEvent> {
+  private async *passing(events: AsyncIterable<RecordedEvent>, signal: AbortSignal | undefined): AsyncIterable<RecordedEvent> {
     for await (const event of events) {
-      await this.pass(event);
+      await this.pass(event, signal);
       yield event;
     }
   }
 
-  private async pass(event: RecordedEvent): Promise<void> {
+  private async pass(event: RecordedEvent, signal: AbortSignal | undefined): Promise<void> {
     // A resubscription (a catch-up before the swap) meets events again: each goes out once.
     if (event.position <= this.sent) return;
     this.sent = event.position;
@@ -301,7 +301,12 @@ export class LogTee {
     this.queued += 1;
     if (this.queued - this.worker.applied > TEE_WINDOW) {
       this.flush();
-      await this.worker.progress(this.queued - TEE_WINDOW / 2);
+      // A runner that stops (it reached its head) must not wait on a worker that stopped too.
+      await new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+        void this.worker.progress(this.queued - TEE_WINDOW / 2).then(resolve);
+      });
     }
   }
 
