@@ -7,20 +7,26 @@
 // 2. Conversations are decided by the domain's own decider (ReceiveInboundMessage, then assign,
 //    comment, close), so every event has exactly the shape the application writes, and appended
 //    with SqliteEventStore, one append per conversation, 1,000 appends in flight: group commit
-//    puts 500 appends (~6,000 events) in each synchronous=FULL transaction.
-// 3. The read models are built by createSqliteReadSide's ProjectionRunner, the server's own.
+//    puts 500 appends (~6,000 events) in each synchronous=FULL transaction. Through the sealing
+//    layer, as the server appends: personal values are stored sealed, and a rebuild opens them.
+//    What the contact-records manager writes in reaction (the contact, its company by email domain)
+//    is decided by the contact and company deciders as that manager decides it, and appended right
+//    after the conversation, as a live server's manager appends it right after the conversation.
+// 3. The read models are built by `parley replay`'s own ReadModelRebuild (the rebuild the replay
+//    figure times: the same projections, in lanes), then swapped in.
 // 4. The process managers' checkpoints are moved to the head (see settleProcessManagers).
 //
 // Reuse: the events are kept as long as GENERATOR_VERSION and the size are the same; on reuse the
-// runner is started again, which rebuilds any projection whose version changed since.
+// server's ProjectionRunner is started again, which rebuilds any projection whose version changed.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BENCH_ROOT, DIST, parley, rootRequire, silentLogger } from './parley.mjs';
+import { BENCH_ROOT, DIST, dist, parley, rootRequire, silentLogger } from './parley.mjs';
 import { ADMIN, client, startServer } from './server.mjs';
 import { textSource } from './text.mjs';
 
-export const GENERATOR_VERSION = 2;
+/** 3: sealed personal values; the contact records and companies the contact-records manager writes. */
+export const GENERATOR_VERSION = 3;
 /** Conversations of the views dataset (about 10 messages each): full mode, and --quick's. */
 export const FULL_SIZE = 1_000_000;
 export const QUICK_SIZE = 20_000;
@@ -52,6 +58,8 @@ export const GENERATED_EVENT_TYPES = [
   'CommentAdded',
   'ConversationClosed',
 ];
+/** What the generator writes for the contact-records manager (see contactRecords). */
+export const CONTACT_EVENT_TYPES = ['ContactCreated', 'ContactPropertiesChanged', 'CompanyCreated'];
 
 export const CUSTOM_VIEWS = [
   { name: 'Open refunds', filters: { q: 'refund', status: 'open' } },
@@ -85,7 +93,7 @@ export async function ensureDataset({ conversations, messagesPerConversation = 1
   log(
     `dataset ${key}: appended ${written.events} events (${written.messages} messages) in ${written.seconds.toFixed(1)} s = ${Math.round(written.events / written.seconds)} events/s`,
   );
-  const projected = await project(dataDir, log);
+  const projected = await rebuild(dataDir);
   log(
     `dataset ${key}: projected ${projected.events} events in ${projected.seconds.toFixed(1)} s = ${Math.round(projected.events / projected.seconds)} events/s`,
   );
@@ -97,6 +105,8 @@ export async function ensureDataset({ conversations, messagesPerConversation = 1
     createdAt: new Date().toISOString(),
     conversations,
     messages: written.messages,
+    contacts: written.contacts,
+    companies: written.companies,
     events: written.events + setup.events,
     inboxId: setup.inboxId,
     adminId: setup.adminId,
@@ -179,10 +189,14 @@ async function writeConversations(dataDir, setup, { conversations, messagesPerCo
   const eventId = eventIds();
   const p = parley();
   const db = p.openDatabase(p.databaseFile(dataDir), { synchronous: 'FULL' });
-  const store = new p.SqliteEventStore(db);
+  // Sealed as the server seals: every conversation's and contact's personal values under its own subject key.
+  const { SealedEventStore } = dist('infrastructure/event-store/sealed-event-store.js');
+  const { SqliteSubjectKeys } = dist('infrastructure/privacy/sqlite-subject-keys.js');
+  const store = new SealedEventStore(new p.SqliteEventStore(db), new SqliteSubjectKeys(db, { sharesTheLog: true }));
   const text = textSource(20251124);
   const { random } = text;
   const decider = p.conversationDecider;
+  const records = contactRecords(eventId);
   const contacts = Math.max(10, Math.floor(conversations / 3));
   const sampleEvery = Math.max(1, Math.floor(conversations / 8));
   const samples = { orders: [], contacts: [], channels: {} };
@@ -269,6 +283,10 @@ async function writeConversations(dataDir, setup, { conversations, messagesPerCo
     samples.channels[channel] = (samples.channels[channel] ?? 0) + 1;
     events += out.length;
     pending.push(store.append(p.streams.conversation(conversationId), out, { expectedRevision: 'no-stream' }));
+    for (const append of records.after(out)) {
+      events += append.events.length;
+      pending.push(store.append(append.streamId, append.events, { expectedRevision: append.expectedRevision }));
+    }
     if (pending.length >= IN_FLIGHT) {
       await Promise.all(pending);
       pending = [];
@@ -285,7 +303,104 @@ async function writeConversations(dataDir, setup, { conversations, messagesPerCo
   db.close();
   samples.firstAt = new Date(EPOCH).toISOString();
   samples.lastAt = new Date(EPOCH + SPAN_MS).toISOString();
-  return { events, messages, seconds, samples };
+  return { events, messages, seconds, samples, contacts: records.contacts, companies: records.companies };
+}
+
+/**
+ * The contact-records manager (application/contacts/contact-records.saga.ts) as the generator's
+ * own step: for a conversation's events, the appends that manager makes when it handles them on
+ * a live server (ConversationStarted: the contact's record; a later message with a name: the
+ * name of an unnamed record; ContactCreated: its company by email domain, made first when none
+ * holds the domain), decided by the contact and company deciders from state kept here, with the
+ * manager's metadata (system actor, caused by the event it handles). The record settings are
+ * never changed in the dataset, so the free-mail domains are the defaults.
+ */
+function contactRecords(eventId) {
+  const { contactDecider } = dist('domain/contact/contact.decider.js');
+  const { companyDecider, companyNameFromDomain } = dist('domain/company/company.decider.js');
+  const { identityOf, emailDomain } = dist('domain/contact/identity.js');
+  const { DEFAULT_FREE_MAIL_DOMAINS } = dist('domain/record-settings/record-properties.js');
+  const { normalizeAddress } = dist('domain/shared/address.js');
+  const { deriveIds, streams } = parley();
+  /** Stream id -> { revision, state } of every contact and company written so far. */
+  const folded = new Map();
+  /** Email domain -> the company holding it. */
+  const companyOfDomain = new Map();
+  let contacts = 0;
+  let companies = 0;
+
+  const decide = (decider, streamId, command, cause, appends) => {
+    const current = folded.get(streamId) ?? { revision: -1, state: decider.initialState() };
+    const decided = decider.decide(command, current.state);
+    if (decided.length === 0) return [];
+    const metadata = { actor: { type: 'system' }, occurredAt: cause.metadata.occurredAt, correlationId: cause.metadata.correlationId, causationId: cause.id };
+    const recorded = decided.map((event) => ({ id: eventId(), type: event.type, data: event.data, metadata }));
+    let append = appends.at(-1);
+    if (append?.streamId !== streamId) {
+      append = { streamId, expectedRevision: current.revision === -1 ? 'no-stream' : current.revision, events: [] };
+      appends.push(append);
+    }
+    append.events.push(...recorded);
+    folded.set(streamId, { revision: current.revision + decided.length, state: decided.reduce(decider.evolve, current.state) });
+    return recorded;
+  };
+
+  const joinCompanyByDomain = (contactId, created, appends) => {
+    const contact = folded.get(streams.contact(contactId)).state;
+    if (contact.status !== 'active' || contact.companyId) return;
+    const domain = created.data.identities
+      .filter((identity) => identity.kind === 'email')
+      .map((identity) => emailDomain(identity.value))
+      .find((d) => d !== null && !DEFAULT_FREE_MAIL_DOMAINS.includes(d));
+    if (!domain) return;
+    let companyId = companyOfDomain.get(domain);
+    if (!companyId) {
+      companyId = deriveIds.company(domain);
+      const data = { companyId, name: companyNameFromDomain(domain), domain, source: 'email-domain', createdAt: created.metadata.occurredAt };
+      if (decide(companyDecider, streams.company(companyId), { type: 'CreateCompany', data }, created, appends).length > 0) companies += 1;
+      companyOfDomain.set(domain, companyId);
+    }
+    decide(contactDecider, streams.contact(contactId), { type: 'AssociateCompany', data: { companyId } }, created, appends);
+  };
+
+  return {
+    get contacts() {
+      return contacts;
+    },
+    get companies() {
+      return companies;
+    },
+    /** The appends the manager makes for one conversation's new events, in the order it makes them. */
+    after(events) {
+      const appends = [];
+      const started = events.find((event) => event.type === 'ConversationStarted');
+      if (!started) return appends;
+      const { channel, contact } = started.data;
+      const name = contact.name?.trim();
+      const create = {
+        type: 'CreateContact',
+        data: {
+          contactId: contact.id,
+          identities: [identityOf(channel, contact.address)],
+          ...(name ? { name } : {}),
+          source: 'inbound',
+          createdAt: started.metadata.occurredAt,
+        },
+      };
+      const [created] = decide(contactDecider, streams.contact(contact.id), create, started, appends);
+      if (!created && name) decide(contactDecider, streams.contact(contact.id), { type: 'FillContactName', data: { name } }, started, appends);
+      for (const event of events) {
+        const from = event.type === 'MessageReceived' ? event.data.from : undefined;
+        if (!from?.name?.trim() || !from.address || normalizeAddress(from.address) !== normalizeAddress(contact.address)) continue;
+        decide(contactDecider, streams.contact(contact.id), { type: 'FillContactName', data: { name: from.name } }, event, appends);
+      }
+      if (created) {
+        contacts += 1;
+        joinCompanyByDomain(contact.id, created, appends);
+      }
+      return appends;
+    },
+  };
 }
 
 /** Runs the server's ProjectionRunner until it has applied the whole log. */
@@ -326,27 +441,49 @@ export async function project(dataDir, log = () => {}) {
 }
 
 /**
+ * The generator's projection pass: `parley replay`'s own rebuild (ReadModelRebuild, its lanes in
+ * threads), so generating is no slower than the rebuild the replay figure times, then swapped in.
+ */
+async function rebuild(dataDir) {
+  const p = parley();
+  const started = performance.now();
+  const built = await p.ReadModelRebuild.build({ dataDir, logTo: process.stderr });
+  try {
+    const seconds = (performance.now() - started) / 1000;
+    await built.swapIn();
+    return { events: built.events, seconds };
+  } finally {
+    await built.close();
+  }
+}
+
+/**
  * Each process manager follows the log from its own checkpoint; left at the setup's position, all
- * of them would read the millions of generated events on the next start. None of them has
- * anything to do in this history (the generated types are started, received, assigned,
- * commented, closed, spam: only ConversationAssigned is handled, by the saga that unassigns
- * REMOVED agents, and no agent is removed), so their checkpoints move to the head through the
- * read store's own ProcessorCheckpoints port. Checked here, from the build's own sagas: a manager
- * that handles any other generated type stops the generator.
+ * of them would read the millions of generated events on the next start. Their checkpoints move
+ * to the head through the read store's own ProcessorCheckpoints port, but only when every
+ * reaction of every manager of the build (every *.saga.js) to a generated event type is accounted
+ * for in NO_OPS, and each reason there holds on this log: a manager that reacts otherwise, or a
+ * reason that no longer holds, stops the generator.
  */
 function settleProcessManagers(dataDir) {
   const managers = processManagers();
-  for (const { name, handles } of managers) {
-    const reacting = handles.filter((type) => GENERATED_EVENT_TYPES.includes(type) && !(HARMLESS[name] ?? []).includes(type));
-    if (reacting.length > 0) {
-      throw new Error(
-        `process manager ${name} reacts to generated ${reacting.join(', ')}: the generator cannot skip it; bump GENERATOR_VERSION and let the server run it`,
-      );
-    }
-  }
+  const generated = [...GENERATED_EVENT_TYPES, ...CONTACT_EVENT_TYPES];
   const p = parley();
   const db = p.openDatabase(p.databaseFile(dataDir), { synchronous: 'NORMAL' });
   try {
+    for (const { name, handles } of managers) {
+      const reacting = handles.filter((type) => generated.includes(type));
+      if (reacting.length === 0) continue;
+      const noOp = NO_OPS[name];
+      const unexplained = reacting.filter((type) => !noOp?.types.includes(type));
+      if (unexplained.length > 0) {
+        throw new Error(
+          `process manager ${name} reacts to generated ${unexplained.join(', ')}: the generator cannot skip it; write what it writes (as contactRecords does), bump GENERATOR_VERSION`,
+        );
+      }
+      const broken = noOp.holds(db);
+      if (broken) throw new Error(`process manager ${name} would write in this history (${broken}): the generator cannot skip it`);
+    }
     const head = db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck().get();
     const { readStore } = p.createSqliteReadSide({ db, eventStore: { subscribeAll() {} }, logger: silentLogger() });
     const names = [...new Set([...managers.map((m) => m.name), ...db.prepare('SELECT name FROM processor_checkpoints').pluck().all()])];
@@ -357,14 +494,56 @@ function settleProcessManagers(dataDir) {
   }
 }
 
-/** Reactions that are no-ops in the generated history, by process manager. */
-const HARMLESS = { 'unassign-when-assigned-to-removed-agent': ['ConversationAssigned'] };
+const count = (db, sql, ...params) =>
+  db
+    .prepare(sql)
+    .pluck()
+    .get(...params);
+/** Null when no generated event is younger than `ms` before now, else what is. */
+const olderThan = (db, ms) => {
+  const newest = count(
+    db,
+    `SELECT MAX(json_extract(metadata, '$.occurredAt')) FROM events WHERE type IN ('ConversationClosed', 'MessageReceived', 'CommentAdded', 'ConversationAssigned')`,
+  );
+  return newest && Date.now() - Date.parse(newest) < ms ? `an event of ${newest} is recent` : null;
+};
+
+/**
+ * Why each manager's reaction to a generated type writes nothing more in this history; `holds`
+ * checks it on the log (null when it holds, else what breaks it).
+ */
+const NO_OPS = {
+  // Its appends are in the log already: contactRecords wrote them after each conversation.
+  'contact-records': { types: ['ConversationStarted', 'MessageReceived', 'ContactCreated'], holds: () => null },
+  // Hands conversations out only while an inbox routes; routing is off until an InboxRoutingSet turns it on.
+  'auto-assign-conversations': {
+    types: GENERATED_EVENT_TYPES,
+    holds: (db) => (count(db, `SELECT COUNT(*) FROM events WHERE type = 'InboxRoutingSet'`) > 0 ? 'an inbox sets its routing' : null),
+  },
+  // Unassigns only when the assignee was removed.
+  'unassign-when-assigned-to-removed-agent': {
+    types: ['ConversationAssigned'],
+    holds: (db) => (count(db, `SELECT COUNT(*) FROM events WHERE type = 'AgentRemoved'`) > 0 ? 'an agent was removed' : null),
+  },
+  // Bots act only in conversations of an inbox that has a bot; there is none.
+  'flow-bot': { types: ['ConversationAssigned', 'MessageReceived'], holds: (db) => noBot(db) },
+  'webhook-bot-events': { types: ['MessageReceived', 'ConversationClosed', 'ConversationAssigned'], holds: (db) => noBot(db) },
+  // Both skip events older than a day (notifications) or three days (transcripts): the whole
+  // history is. A live server would have notified the assignees and mailed chat transcripts at
+  // the time; the dataset leaves those out (a difference from a live log, not generated yet).
+  'notify-agents': { types: ['CommentAdded', 'ConversationAssigned', 'MessageReceived'], holds: (db) => olderThan(db, 86_400_000) },
+  'send-transcript-when-chat-closed': { types: ['ConversationClosed'], holds: (db) => olderThan(db, 3 * 86_400_000) },
+};
+
+function noBot(db) {
+  return count(db, `SELECT COUNT(*) FROM events WHERE stream_id LIKE 'bot-%'`) > 0 ? 'a bot exists' : null;
+}
 
 /** Every *.saga.js of the build, instantiated without dependencies only to read name and handles. */
 function processManagers() {
-  const folder = join(DIST, 'application', 'process-managers');
+  const folder = join(DIST, 'application');
   const managers = [];
-  for (const file of readdirSync(folder).filter((f) => f.endsWith('.saga.js'))) {
+  for (const file of readdirSync(folder, { recursive: true }).filter((f) => f.endsWith('.saga.js'))) {
     for (const exported of Object.values(rootRequire(join(folder, file)))) {
       if (typeof exported !== 'function' || !/^class\b/.test(Function.prototype.toString.call(exported))) continue;
       const instance = new exported();

@@ -70,8 +70,12 @@ export class SqliteSubjectKeys implements SubjectKeys, RowsToCarry {
     return prepared;
   }
 
+  /** Once seen, the table stays (nothing drops it): a rebuild asks for every stream it meets. */
+  private tableSeen = false;
+
   private hasTable(): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(SUBJECT_KEYS_TABLE) !== undefined;
+    this.tableSeen ||= this.statement("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(SUBJECT_KEYS_TABLE) !== undefined;
+    return this.tableSeen;
   }
 
   async keyFor(subject: string): Promise<SubjectKey> {
