@@ -1,5 +1,4 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { StoreUnavailableError } from '../../application/ports/event-store.port';
 import type { PluginStorage } from '../../plugins/channel-plugin';
 import { openDatabase } from '../sqlite/open-database';
 import type { PluginDocumentStore } from './plugin-documents';
@@ -38,27 +37,6 @@ export const PLUGIN_DOCUMENTS_SQL = {
 
 type Statements = { [name in keyof typeof PLUGIN_DOCUMENTS_SQL]: Statement };
 
-/** Most writes committed in one transaction: bounds how long one group commit holds the main thread. */
-const MAX_BATCH_SIZE = 500;
-
-/** Counters that show group commit at work (tests, diagnostics). */
-export interface PluginDocumentsCommitStats {
-  /** Transactions committed (BEGIN IMMEDIATE ... COMMIT). */
-  transactions: number;
-  /** Writes (set, setIfAbsent, delete) carried by those transactions, including ones that failed alone. */
-  writes: number;
-  largestBatch: number;
-}
-
-/** One queued write. Its `run` is a single statement: when it throws, SQLite has undone it. */
-interface PendingWrite {
-  run(): unknown;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
 /** Creates the table when missing (idempotent); the read store's file keeps it from then on. */
 export function createPluginDocumentsTable(db: Database): void {
   db.exec(SCHEMA);
@@ -68,23 +46,9 @@ export function createPluginDocumentsTable(db: Database): void {
  * Plugin documents in the embedded SQLite file, on a connection of their own with
  * synchronous=FULL: a write that resolved survives a power cut, like an event (the read models'
  * NORMAL would not do: nothing can rebuild these).
- *
- * Group commit, as in SqliteEventStore: a commit with synchronous=FULL costs an fsync on the main
- * thread, and the chat plugin writes a document per visitor message. Writes (set, setIfAbsent,
- * delete) are checked at once, queued, and on the next setImmediate up to MAX_BATCH_SIZE of them
- * run in call order in ONE `BEGIN IMMEDIATE ... COMMIT`. Each is one statement, so one that fails
- * undoes itself and the others commit. Every caller's promise settles after COMMIT returned: a
- * resolved write is durable and every later read (on any connection) sees it.
  */
 export class SqlitePluginDocuments implements PluginDocumentStore {
   private readonly statements: Statements;
-  private readonly begin: Statement;
-  private readonly commit: Statement;
-  private readonly rollback: Statement;
-  private queue: PendingWrite[] = [];
-  private flushHandle: NodeJS.Immediate | null = null;
-  private closed = false;
-  private readonly counters: PluginDocumentsCommitStats = { transactions: 0, writes: 0, largestBatch: 0 };
 
   private constructor(
     private readonly db: Database,
@@ -93,14 +57,6 @@ export class SqlitePluginDocuments implements PluginDocumentStore {
   ) {
     createPluginDocumentsTable(db);
     this.statements = Object.fromEntries(Object.entries(PLUGIN_DOCUMENTS_SQL).map(([name, sql]) => [name, db.prepare(sql)])) as Statements;
-    this.begin = db.prepare('BEGIN IMMEDIATE');
-    this.commit = db.prepare('COMMIT');
-    this.rollback = db.prepare('ROLLBACK');
-  }
-
-  /** A snapshot of the group-commit counters. */
-  stats(): PluginDocumentsCommitStats {
-    return { ...this.counters };
   }
 
   /** Opens its own connection to the file (closed by `close`). */
@@ -121,20 +77,14 @@ export class SqlitePluginDocuments implements PluginDocumentStore {
         const text = s.get.pluck().get(pluginId, checkKey(key)) as string | undefined;
         return text === undefined ? null : (JSON.parse(text) as T);
       },
-      // Arguments are checked and serialised before the write joins a batch: a refused one never
-      // reaches the transaction, and the value stored is the one of the moment of the call.
       set: async (key: string, value: unknown): Promise<void> => {
-        const args = [pluginId, checkKey(key), serializeValue(key, value), stamp()];
-        await this.enqueue(() => s.set.run(...args));
+        s.set.run(pluginId, checkKey(key), serializeValue(key, value), stamp());
       },
       // One statement: the primary key decides which of two racing claims (two instances, one file) wins.
-      setIfAbsent: async (key: string, value: unknown): Promise<boolean> => {
-        const args = [pluginId, checkKey(key), serializeValue(key, value), stamp()];
-        return this.enqueue(() => s.setIfAbsent.run(...args).changes === 1);
-      },
+      setIfAbsent: async (key: string, value: unknown): Promise<boolean> =>
+        s.setIfAbsent.run(pluginId, checkKey(key), serializeValue(key, value), stamp()).changes === 1,
       delete: async (key: string): Promise<void> => {
-        const checked = checkKey(key);
-        await this.enqueue(() => s.delete.run(pluginId, checked));
+        s.delete.run(pluginId, checkKey(key));
       },
       list: async <T>(prefix: string, options?: { after?: string; limit?: number }): Promise<{ key: string; value: T }[]> => {
         const { after, limit } = checkListQuery(prefix, options);
@@ -149,95 +99,7 @@ export class SqlitePluginDocuments implements PluginDocumentStore {
     });
   }
 
-  /**
-   * Writes already accepted are committed before the connection closes, not dropped: their
-   * callers wait for a durable answer. Later writes fail with StoreUnavailableError.
-   */
   async close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      if (this.flushHandle) clearImmediate(this.flushHandle);
-      this.flushHandle = null;
-      while (this.queue.length > 0) this.writeBatch(this.queue.splice(0, MAX_BATCH_SIZE));
-    }
     if (this.ownsConnection && this.db.open) this.db.close();
   }
-
-  private enqueue<T>(run: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(closedError());
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      // setImmediate, not a microtask: it runs after this loop turn's I/O callbacks, so writes
-      // from requests that arrived together share one commit.
-      this.flushHandle ??= setImmediate(() => this.flushTick());
-    });
-  }
-
-  private flushTick(): void {
-    this.flushHandle = null;
-    this.writeBatch(this.queue.splice(0, MAX_BATCH_SIZE));
-    if (this.queue.length > 0) this.flushHandle = setImmediate(() => this.flushTick());
-  }
-
-  private writeBatch(batch: PendingWrite[]): void {
-    if (batch.length === 0) return;
-    let outcomes: Outcome[];
-    try {
-      outcomes = this.runTransaction(batch);
-    } catch (error) {
-      const failure = mapSqliteError(error);
-      for (const write of batch) write.reject(failure);
-      return;
-    }
-    this.counters.transactions += 1;
-    this.counters.writes += batch.length;
-    this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.length);
-    outcomes.forEach((outcome, i) => (outcome.ok ? batch[i].resolve(outcome.value) : batch[i].reject(outcome.error)));
-  }
-
-  /** One outcome per write; throws when the transaction as a whole failed (nothing committed). */
-  private runTransaction(batch: PendingWrite[]): Outcome[] {
-    // Outside the try: when BEGIN fails there is no transaction of ours to roll back.
-    this.begin.run();
-    try {
-      const outcomes = batch.map((write) => this.runWrite(write));
-      this.commit.run();
-      return outcomes;
-    } catch (error) {
-      if (this.db.inTransaction) {
-        try {
-          this.rollback.run();
-        } catch {
-          // The original error says more than a failed rollback; SQLite rolls back on close anyway.
-        }
-      }
-      throw error;
-    }
-  }
-
-  private runWrite(write: PendingWrite): Outcome {
-    try {
-      return { ok: true, value: write.run() };
-    } catch (error) {
-      // Disk full, I/O errors and the like make SQLite abort the whole transaction: then every
-      // write of the batch fails together (runTransaction rethrows).
-      if (!this.db.inTransaction) throw error;
-      return { ok: false, error: mapSqliteError(error) };
-    }
-  }
-}
-
-function closedError(): StoreUnavailableError {
-  return new StoreUnavailableError('plugin storage is closed (the application is shutting down); retry against a running instance');
-}
-
-const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|CANTOPEN)/;
-
-/** A locked or unopenable file is a condition to retry (503), as for the event store; anything else propagates as-is. */
-function mapSqliteError(error: unknown): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
-    return new StoreUnavailableError(`plugin storage is unavailable (${code}: ${(error as Error).message}); retry shortly`, error);
-  }
-  return error;
 }
