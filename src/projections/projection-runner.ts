@@ -27,6 +27,11 @@ export interface ProjectionRunnerOptions {
    * keeps its pace, or it would never batch under load.
    */
   hurryForWaiters?: boolean;
+  /**
+   * Names the runner in its log lines when several feed one file (the projection lanes). A named
+   * lane reports the projections it recreates at debug: the start-up log keeps one line for them.
+   */
+  lane?: string;
 }
 
 interface Waiter {
@@ -142,7 +147,10 @@ export class ProjectionRunner implements ProjectionProgress {
       rebuilt.push({ projection: projection.name, storedVersion: current?.version ?? null, version: projection.version });
     }
     // One line for them all: a first start creates every projection.
-    if (rebuilt.length > 0) this.logger.info({ projections: rebuilt }, 'projections (re)created; rebuilding them from position 0');
+    if (rebuilt.length > 0) {
+      if (this.options.lane) this.logger.debug({ projections: rebuilt, lane: this.options.lane }, 'projections (re)created; rebuilding them from position 0');
+      else this.logger.info({ projections: rebuilt }, 'projections (re)created; rebuilding them from position 0');
+    }
     this.checkpoints = this.positionsOf(this.storedCheckpoints());
   }
 

@@ -50,6 +50,7 @@ export function createSqliteReadSide({ db, eventStore, logger, runner: tuning, i
     logger,
     projections: [searchProjection],
     batchIntervalMs: intervals?.searchMs ?? SEARCH_BATCH_INTERVAL_MS,
+    lane: 'search',
     hurryForWaiters: true,
     ...tuning,
   });
