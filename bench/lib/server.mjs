@@ -10,7 +10,7 @@ import { processMemory, watchPeakMemory } from './machine.mjs';
 import { DIST, REPO_ROOT } from './parley.mjs';
 
 /** As package.json's start script and the Dockerfile's CMD run the server. */
-export const SERVER_NODE_FLAGS = '--max-semi-space-size=4';
+export const SERVER_NODE_FLAGS = '--max-semi-space-size=16';
 export const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password-1', name: 'Bench Admin' };
 const SECRET = 'parley-bench-secret-0123456789abcdef0123456789';
 const OUTPUT_LIMIT = 32 * 1024;
