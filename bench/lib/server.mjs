@@ -10,7 +10,9 @@ import { processMemory, watchPeakMemory } from './machine.mjs';
 import { DIST, REPO_ROOT } from './parley.mjs';
 
 /** As package.json's start script and the Dockerfile's CMD run the server. */
-export const SERVER_NODE_FLAGS = '--max-semi-space-size=16';
+export const SERVER_NODE_FLAGS = '--max-semi-space-size=16 --heap-growing-percent=25';
+/** The environment package.json's start script and the Dockerfile set for it: two malloc arenas. */
+export const SERVER_MALLOC_ENV = { MALLOC_ARENA_MAX: '2' };
 export const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password-1', name: 'Bench Admin' };
 const SECRET = 'parley-bench-secret-0123456789abcdef0123456789';
 const OUTPUT_LIMIT = 32 * 1024;
@@ -52,6 +54,7 @@ export async function startServer({ dataDir, env = {}, healthTimeoutMs = 120_000
         PARLEY_ADMIN_PASSWORD: ADMIN.password,
         PARLEY_SECRET: SECRET,
         LOG_LEVEL: 'warn',
+        ...SERVER_MALLOC_ENV,
         ...benchServerEnv(`bench-${process.pid}-${++serverStarts}-${port}`),
         ...env,
       },
