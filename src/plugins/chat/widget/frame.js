@@ -289,8 +289,9 @@
     shown.set(message.id, li);
     insert(li);
     if (message.direction === 'inbound') markSeen(seenAt);
-    // The visitor answered: a bot's earlier buttons are spent. A reply says whether a bot still holds the chat.
-    if (message.direction === 'inbound') disableChoices();
+    // The visitor answered: a bot's earlier buttons are spent (not those of a reply written after it,
+    // which the stream may deliver first). A reply says whether a bot still holds the chat.
+    if (message.direction === 'inbound') disableChoices(message.at);
     else if (typeof message.heldByBot === 'boolean') setBot(message.heldByBot);
     else if (!message.bot) setBot(false);
   }
@@ -451,8 +452,14 @@
     }
     return group;
   }
-  function disableChoices() {
-    for (const button of $('messages').querySelectorAll('.choices button')) button.disabled = true;
+  /** Disables the bots' buttons; with `upTo` (a time), only those of messages written before then. */
+  function disableChoices(upTo) {
+    for (const group of $('messages').querySelectorAll('.choices')) {
+      const li = group.closest('li');
+      const at = li && li.dataset.at;
+      if (upTo && at && at > upTo) continue;
+      for (const button of group.querySelectorAll('button')) button.disabled = true;
+    }
   }
   function setBot(holds) {
     $('bot-bar').hidden = !holds;
