@@ -167,7 +167,13 @@ describe('SQLite plugin storage: group commit', () => {
       const before = documents.stats();
 
       // Not awaited, as a plugin may do; each read below runs before the batch commits.
-      const writes = [chat.set('k/0', 'zero'), chat.delete('k/2'), chat.set('k/3', 'THREE'), chat.setIfAbsent('held', 'claim'), chat.setIfAbsent('fresh', 'claim')];
+      const writes = [
+        chat.set('k/0', 'zero'),
+        chat.delete('k/2'),
+        chat.set('k/3', 'THREE'),
+        chat.setIfAbsent('held', 'claim'),
+        chat.setIfAbsent('fresh', 'claim'),
+      ];
       expect(await chat.get('k/0')).toBe('zero');
       expect(await chat.get('k/2')).toBeNull();
       expect(await chat.get('k/3')).toBe('THREE');

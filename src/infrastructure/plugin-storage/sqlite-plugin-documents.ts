@@ -146,14 +146,26 @@ export class SqlitePluginDocuments implements PluginDocumentStore {
       get: async <T>(key: string): Promise<T | null> => {
         const checked = checkKey(key);
         const queued = this.pending.get(pendingKey(pluginId, checked))?.state;
-        const text = queued === undefined ? stored(checked) : queued.kind === 'set' ? queued.text : queued.kind === 'deleted' ? undefined : (stored(checked) ?? queued.text);
+        const text =
+          queued === undefined
+            ? stored(checked)
+            : queued.kind === 'set'
+              ? queued.text
+              : queued.kind === 'deleted'
+                ? undefined
+                : (stored(checked) ?? queued.text);
         return text === undefined ? null : (JSON.parse(text) as T);
       },
       // Arguments are checked and serialised before the write joins a batch: a refused one never
       // reaches the transaction, and the value stored is the one of the moment of the call.
       set: async (key: string, value: unknown): Promise<void> => {
         const args = [pluginId, checkKey(key), serializeValue(key, value), stamp()] as const;
-        await this.enqueue(pluginId, args[1], () => ({ kind: 'set', text: args[2] }), () => s.set.run(...args));
+        await this.enqueue(
+          pluginId,
+          args[1],
+          () => ({ kind: 'set', text: args[2] }),
+          () => s.set.run(...args),
+        );
       },
       // One statement: the primary key decides which of two racing claims (two instances, one file) wins.
       setIfAbsent: async (key: string, value: unknown): Promise<boolean> => {
@@ -165,7 +177,12 @@ export class SqlitePluginDocuments implements PluginDocumentStore {
       },
       delete: async (key: string): Promise<void> => {
         const checked = checkKey(key);
-        await this.enqueue(pluginId, checked, () => ({ kind: 'deleted' }), () => s.delete.run(pluginId, checked));
+        await this.enqueue(
+          pluginId,
+          checked,
+          () => ({ kind: 'deleted' }),
+          () => s.delete.run(pluginId, checked),
+        );
       },
       list: async <T>(prefix: string, options?: { after?: string; limit?: number }): Promise<{ key: string; value: T }[]> => {
         const { after, limit } = checkListQuery(prefix, options);
@@ -173,7 +190,8 @@ export class SqlitePluginDocuments implements PluginDocumentStore {
         // Start after `after` when it lies within or beyond the prefix's range; else at the prefix itself.
         const fromAfter = after !== undefined && compareKeys(after, prefix) >= 0;
         const start = fromAfter ? after : prefix;
-        const inRange = (key: string) => (fromAfter ? compareKeys(key, start) > 0 : compareKeys(key, start) >= 0) && (end === null || compareKeys(key, end) < 0);
+        const inRange = (key: string) =>
+          (fromAfter ? compareKeys(key, start) > 0 : compareKeys(key, start) >= 0) && (end === null || compareKeys(key, end) < 0);
         const queued = this.queuedIn(pluginId, inRange);
         // Each queued delete can take at most one row out of the page: read that many more.
         const want = limit + queued.length;
