@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler, Command } from '@nestjs/cqrs';
-import { conversationDecider } from '../../domain/conversation/conversation.decider';
+import { conversationDecider, isActive, type ConversationState } from '../../domain/conversation/conversation.decider';
 import { normalizeAddress } from '../../domain/shared/address';
 import { isDomainError } from '../../domain/shared/domain-error';
 import { AccessDeniedError, hiddenInbox, InboxAccess, InvalidRequestError, NotFoundError } from '../access/inbox-access';
@@ -59,8 +59,6 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     const senderBlocked = await this.readStore.isSenderBlocked(inbox.id, address);
     // The inbox's active bot for this channel answers a new conversation first (the decider applies it only at the start).
     const assignToBot = !continues && (await this.readStore.findActiveBot(inbox.id, message.channel)) !== null;
-    // The contact matters only when this message starts the conversation; it is the sender's record whichever channel they write on.
-    const contactId = await this.contacts.contactIdFor(message.channel, address);
 
     // The files are kept first and named on the message; a message that turns out a duplicate, or
     // is refused, takes its files away again: nothing is kept that no message names.
@@ -80,7 +78,8 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
       outcome = await this.executor.execute(
         streams.conversation(conversationId),
         conversationDecider,
-        () => {
+        async (state) => {
+          const contactId = await this.contactOf(state, message.channel, address);
           const now = this.executor.now().toISOString();
           return {
             type: 'ReceiveInboundMessage' as const,
@@ -129,6 +128,18 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     const duplicate = outcome.events.length === 0;
     if (duplicate) await removeStored();
     return { conversationId, messageId, duplicate };
+  }
+
+  /**
+   * The contact matters only when this message starts the conversation (the decider reads
+   * contactId nowhere else); it is the sender's record whichever channel they write on. A message
+   * to a conversation that exists names that conversation's contact and looks nothing up: no
+   * identity lookup and, while the contact's record is not projected yet, no read of the contact's
+   * stream (both were done for every reply).
+   */
+  private async contactOf(state: ConversationState, channel: string, address: string): Promise<string> {
+    if (isActive(state) && state.contact) return state.contact.id;
+    return this.contacts.contactIdFor(channel, address);
   }
 
   /**
