@@ -31,8 +31,12 @@ export class CommandExecutor {
     command: Command | CommandOf<State, Command>,
     ctx: CommandContext,
     guard?: (state: State) => void | Promise<void>,
+    stored?: (outcome: CommandOutcome<State, Event>) => void,
   ): Promise<CommandOutcome<State, Event>> {
     const outcome = await handleCommand(this.store, streamId, decider, command, ctx, { guard, now: this.clock.now() });
+    // Before the wait for the read models: what is told here may be needed by a process manager
+    // that meets the appended events meanwhile.
+    stored?.(outcome);
     await this.settle(outcome.position);
     return outcome;
   }

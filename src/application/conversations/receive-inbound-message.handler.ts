@@ -12,6 +12,7 @@ import { ConcurrencyError } from '../ports/event-store.port';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
 import { deriveIds, streams } from '../streams';
 import { ContactResolver } from '../contacts/contact-resolver';
+import { RecentOwners } from './recent-owners';
 import { checkedFields, checkedFiles, checkedReaction, checkedSpam } from './inbound-message-checks';
 import type { AttachmentRef } from '../../domain/shared/types';
 
@@ -33,6 +34,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(ATTACHMENT_STORE) private readonly files: AttachmentStore,
     private readonly contacts: ContactResolver,
+    private readonly owners: RecentOwners,
   ) {}
 
   async execute({ message, ctx }: ReceiveInboundMessageCommand): Promise<IngestResult> {
@@ -118,6 +120,13 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
           };
         },
         { ...ctx, actor: { type: 'contact', address } },
+        undefined,
+        (done) => {
+          // Whether notify-agents has an owner to tell about this message, known from the state decided on.
+          if (done.events.at(-1)?.type === 'MessageReceived') {
+            this.owners.note(done.position, done.streamId, isActive(done.state) && done.state.assignee?.type === 'agent');
+          }
+        },
       );
     } catch (error) {
       // A refusal wrote nothing: its files go. After any other failure the write may have landed
