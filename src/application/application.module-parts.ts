@@ -9,6 +9,7 @@ import { SendReplyHandler } from './conversations/send-reply.handler';
 import { GetReplyOptionsHandler } from './conversations/reply-options.handler';
 import { DeleteConversationHandler } from './conversations/delete-conversation.handler';
 import { ReceiveInboundMessageHandler } from './conversations/receive-inbound-message.handler';
+import { RecentOwners } from './conversations/recent-owners';
 import { ComposeEmailHandler } from './email/compose-email.handler';
 import { ForwardConversationHandler } from './email/forward-conversation.handler';
 import { SendTranscriptHandler } from './transcripts/send-transcript.handler';
@@ -167,7 +168,7 @@ export const processManagers = [
 ];
 
 /** Application services that are neither handlers nor process managers (injected into handlers). */
-export const applicationServices = [...contactServices, ...ticketServices];
+export const applicationServices = [...contactServices, ...ticketServices, RecentOwners];
 
 /** Job types the application handles (registered with the job queue at start-up). */
 export const jobHandlers = [

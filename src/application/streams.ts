@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { normalizeAddress } from '../domain/shared/address';
 
 /** Stream names: one place, so adapters, projections and the audit tools agree. */
@@ -45,15 +45,27 @@ export function conversationIdFromStream(streamId: string): string | null {
  * same event id, without a lookup table that could race.
  */
 export function uuidV5(name: string, namespace: string = PARLEY_NAMESPACE): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
+  // Several ids are derived per inbound message: Parley's own namespace is converted once, and
+  // the one-shot hash() costs less than a Hash object for inputs this small (same digest).
+  const ns = namespace === PARLEY_NAMESPACE ? PARLEY_NAMESPACE_BYTES : namespaceBytes(namespace);
+  const digest = sha1(Buffer.concat([ns, Buffer.from(name, 'utf8')]));
+  digest[6] = (digest[6] & 0x0f) | 0x50;
+  digest[8] = (digest[8] & 0x3f) | 0x80;
+  const hex = digest.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 const PARLEY_NAMESPACE = '6f1c2a4e-8b0d-4b8e-9a57-3d2f6c1e9b70';
+
+function namespaceBytes(namespace: string): Buffer {
+  return Buffer.from(namespace.replace(/-/g, ''), 'hex');
+}
+
+const PARLEY_NAMESPACE_BYTES = namespaceBytes(PARLEY_NAMESPACE);
+
+function sha1(data: Buffer): Buffer {
+  return hash('sha1', data, 'buffer');
+}
 
 export const deriveIds = {
   conversation: (inboxId: string, channel: string, externalThreadId: string) => uuidV5(`conversation\u0000${inboxId}\u0000${channel}\u0000${externalThreadId}`),

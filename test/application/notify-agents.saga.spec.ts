@@ -1,5 +1,6 @@
 import type { InboxAccess } from '../../src/application/access/inbox-access';
 import type { CommandExecutor } from '../../src/application/command-handling/command-executor';
+import { RecentOwners } from '../../src/application/conversations/recent-owners';
 import { NotifyAgents } from '../../src/application/notifications/notify-agents.saga';
 import type { RecordedEvent } from '../../src/application/ports/event-store.port';
 import type { JobQueue } from '../../src/application/ports/job-queue.port';
@@ -12,7 +13,7 @@ import type { ReadStore } from '../../src/application/ports/read-store.port';
  */
 describe('NotifyAgents without reading the conversation', () => {
   const now = new Date('2026-01-01T00:00:00.000Z');
-  function manager() {
+  function manager(owners = new RecentOwners()) {
     const reads: string[] = [];
     const executor = {
       now: () => now,
@@ -23,7 +24,7 @@ describe('NotifyAgents without reading the conversation', () => {
         },
       },
     } as unknown as CommandExecutor;
-    const notify = new NotifyAgents(executor, {} as InboxAccess, {} as ReadStore, {} as JobQueue);
+    const notify = new NotifyAgents(executor, {} as InboxAccess, {} as ReadStore, {} as JobQueue, owners);
     return { notify, reads };
   }
   const message = (revision: number): RecordedEvent =>
@@ -47,5 +48,28 @@ describe('NotifyAgents without reading the conversation', () => {
     const { notify, reads } = manager();
     await notify.handle(message(2));
     expect(reads).toEqual(['conversation-c1']);
+  });
+
+  it('passes over a later message without reading it when this process noted that no agent owned the conversation after it', async () => {
+    const owners = new RecentOwners();
+    owners.note(12, 'conversation-c1', false);
+    const { notify, reads } = manager(owners);
+    await notify.handle(message(2));
+    expect(reads).toEqual([]);
+  });
+
+  it('reads the conversation when an agent owned it after the message, or when the note is of another event or stream', async () => {
+    const owned = new RecentOwners();
+    owned.note(12, 'conversation-c1', true);
+    const first = manager(owned);
+    await first.notify.handle(message(2));
+    expect(first.reads).toEqual(['conversation-c1']);
+
+    const other = new RecentOwners();
+    other.note(11, 'conversation-c1', false);
+    other.note(12, 'conversation-c2', false);
+    const second = manager(other);
+    await second.notify.handle(message(2));
+    expect(second.reads).toEqual(['conversation-c1']);
   });
 });

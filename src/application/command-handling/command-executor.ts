@@ -4,7 +4,7 @@ import { CLOCK, type Clock } from '../ports/clock.port';
 import { EVENT_STORE, type EventStore } from '../ports/event-store.port';
 import { PROJECTION_PROGRESS, type ProjectionProgress } from '../ports/read-store.port';
 import type { CommandContext } from './command-context';
-import { handleCommand, type CommandOutcome, type DomainEventShape } from './handle-command';
+import { handleCommand, type CommandOf, type CommandOutcome, type DomainEventShape } from './handle-command';
 
 export const READ_YOUR_WRITES_TIMEOUT_MS = Symbol('READ_YOUR_WRITES_TIMEOUT_MS');
 
@@ -28,11 +28,15 @@ export class CommandExecutor {
   async execute<Command, Event extends DomainEventShape, State>(
     streamId: string,
     decider: Decider<Command, Event, State>,
-    command: Command | ((state: State) => Command),
+    command: Command | CommandOf<State, Command>,
     ctx: CommandContext,
     guard?: (state: State) => void | Promise<void>,
+    stored?: (outcome: CommandOutcome<State, Event>) => void,
   ): Promise<CommandOutcome<State, Event>> {
     const outcome = await handleCommand(this.store, streamId, decider, command, ctx, { guard, now: this.clock.now() });
+    // Before the wait for the read models: what is told here may be needed by a process manager
+    // that meets the appended events meanwhile.
+    stored?.(outcome);
     await this.settle(outcome.position);
     return outcome;
   }

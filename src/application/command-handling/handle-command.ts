@@ -27,6 +27,13 @@ export interface HandleOptions<State> {
   maxAttempts?: number;
 }
 
+/**
+ * A command made from the state just read. It may look something up first (async): what only some
+ * states need, such as the contact of a message that starts a conversation, is then read only
+ * for them. A retry after a concurrent write makes it again from the new state.
+ */
+export type CommandOf<State, Command> = (state: State) => Command | Promise<Command>;
+
 /** The stream's events as the domain sees them. */
 export function toDomainEvents<Event>(recorded: RecordedEvent[]): Event[] {
   return recorded.map((e) => ({ type: e.type, data: e.data }) as Event);
@@ -43,7 +50,7 @@ export async function handleCommand<Command, Event extends DomainEventShape, Sta
   store: EventStore,
   streamId: string,
   decider: Decider<Command, Event, State>,
-  command: Command | ((state: State) => Command),
+  command: Command | CommandOf<State, Command>,
   ctx: CommandContext,
   options: HandleOptions<State>,
 ): Promise<CommandOutcome<State, Event>> {
@@ -58,7 +65,7 @@ export async function handleCommand<Command, Event extends DomainEventShape, Sta
     if (ctx.expectedRevision !== undefined && ctx.expectedRevision !== revision) {
       throw new ConcurrencyError(streamId, ctx.expectedRevision, revision === -1 ? 'no-stream' : revision);
     }
-    const resolved = typeof command === 'function' ? (command as (s: State) => Command)(state) : command;
+    const resolved = typeof command === 'function' ? await (command as CommandOf<State, Command>)(state) : command;
     const events = decider.decide(resolved, state);
     // Already satisfied (perhaps by a concurrent writer): the caller still waits for what is
     // stored to be projected, so its next read agrees with the revision it is given.

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler, Command } from '@nestjs/cqrs';
-import { conversationDecider } from '../../domain/conversation/conversation.decider';
+import { conversationDecider, isActive, type ConversationState } from '../../domain/conversation/conversation.decider';
 import { normalizeAddress } from '../../domain/shared/address';
 import { isDomainError } from '../../domain/shared/domain-error';
 import { AccessDeniedError, hiddenInbox, InboxAccess, InvalidRequestError, NotFoundError } from '../access/inbox-access';
@@ -12,6 +12,7 @@ import { ConcurrencyError } from '../ports/event-store.port';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
 import { deriveIds, streams } from '../streams';
 import { ContactResolver } from '../contacts/contact-resolver';
+import { RecentOwners } from './recent-owners';
 import { checkedFields, checkedFiles, checkedReaction, checkedSpam } from './inbound-message-checks';
 import type { AttachmentRef } from '../../domain/shared/types';
 
@@ -33,6 +34,7 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(ATTACHMENT_STORE) private readonly files: AttachmentStore,
     private readonly contacts: ContactResolver,
+    private readonly owners: RecentOwners,
   ) {}
 
   async execute({ message, ctx }: ReceiveInboundMessageCommand): Promise<IngestResult> {
@@ -59,8 +61,6 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     const senderBlocked = await this.readStore.isSenderBlocked(inbox.id, address);
     // The inbox's active bot for this channel answers a new conversation first (the decider applies it only at the start).
     const assignToBot = !continues && (await this.readStore.findActiveBot(inbox.id, message.channel)) !== null;
-    // The contact matters only when this message starts the conversation; it is the sender's record whichever channel they write on.
-    const contactId = await this.contacts.contactIdFor(message.channel, address);
 
     // The files are kept first and named on the message; a message that turns out a duplicate, or
     // is refused, takes its files away again: nothing is kept that no message names.
@@ -80,7 +80,8 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
       outcome = await this.executor.execute(
         streams.conversation(conversationId),
         conversationDecider,
-        () => {
+        async (state) => {
+          const contactId = await this.contactOf(state, message.channel, address);
           const now = this.executor.now().toISOString();
           return {
             type: 'ReceiveInboundMessage' as const,
@@ -119,6 +120,13 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
           };
         },
         { ...ctx, actor: { type: 'contact', address } },
+        undefined,
+        (done) => {
+          // Whether notify-agents has an owner to tell about this message, known from the state decided on.
+          if (done.events.at(-1)?.type === 'MessageReceived') {
+            this.owners.note(done.position, done.streamId, isActive(done.state) && done.state.assignee?.type === 'agent');
+          }
+        },
       );
     } catch (error) {
       // A refusal wrote nothing: its files go. After any other failure the write may have landed
@@ -129,6 +137,18 @@ export class ReceiveInboundMessageHandler implements ICommandHandler<ReceiveInbo
     const duplicate = outcome.events.length === 0;
     if (duplicate) await removeStored();
     return { conversationId, messageId, duplicate };
+  }
+
+  /**
+   * The contact matters only when this message starts the conversation (the decider reads
+   * contactId nowhere else); it is the sender's record whichever channel they write on. A message
+   * to a conversation that exists names that conversation's contact and looks nothing up: no
+   * identity lookup and, while the contact's record is not projected yet, no read of the contact's
+   * stream (both were done for every reply).
+   */
+  private async contactOf(state: ConversationState, channel: string, address: string): Promise<string> {
+    if (isActive(state) && state.contact) return state.contact.id;
+    return this.contacts.contactIdFor(channel, address);
   }
 
   /**

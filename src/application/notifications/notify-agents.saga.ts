@@ -15,6 +15,7 @@ import { JOB_QUEUE, type JobQueue } from '../ports/job-queue.port';
 import { READ_STORE, type ReadStore } from '../ports/read-store.port';
 import type { ProcessManager } from '../process-managers/process-manager';
 import { conversationIdFromStream, streams } from '../streams';
+import { RecentOwners } from '../conversations/recent-owners';
 import { notificationSettingsOf } from './notification-settings';
 import {
   NOTIFICATION_EMAIL_ATTEMPTS,
@@ -63,6 +64,7 @@ export class NotifyAgents implements ProcessManager {
     private readonly access: InboxAccess,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(JOB_QUEUE) private readonly jobs: JobQueue,
+    private readonly owners: RecentOwners = new RecentOwners(),
   ) {}
 
   async handle(event: RecordedEvent): Promise<void> {
@@ -70,6 +72,9 @@ export class NotifyAgents implements ProcessManager {
     if (!conversationId) return;
     if (this.executor.now().getTime() - Date.parse(event.metadata.occurredAt) > MAX_NOTIFICATION_AGE_MS) return;
     if (!mayTellSomeone(event)) return; // the common case, decided without reading the conversation
+    // A contact's message tells only an agent who owns the conversation; the receive handler of
+    // this process says whether one did right after it, without a read of the stream.
+    if (event.type === 'MessageReceived' && this.owners.agentOwnerAfter(event.position, event.streamId) === false) return;
     const history = toDomainEvents<ConversationEvent>(
       await this.executor.store.readStream(streams.conversation(conversationId), { maxCount: event.revision + 1 }),
     );
