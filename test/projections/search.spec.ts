@@ -373,6 +373,29 @@ describe('search projection: long prefixes go through the word list', () => {
     side.apply(`conversation-${second}`, e.trashed(), e.deleted());
     expect(dumpSearch(side.db).words).toEqual([]);
   });
+
+  it('a batch rolled back and applied again writes its words again (the words remembered between batches are forgotten)', () => {
+    const source = directReadSide();
+    const first = source.conversation({ subject: 'Xylophone delivery' });
+    source.conversation({ subject: 'Hello' }, e.received({ receivedAt: at(1), text: 'zeppelin xylophone' }));
+    source.apply(`conversation-${first}`, e.received({ receivedAt: at(2), text: 'zeppelin again' }));
+    const [batch1, batch2] = [source.log.slice(0, 1), source.log.slice(1)].map((events) => events.filter((ev) => searchProjection.handles.includes(ev.type)));
+
+    const target = openReadSide(databaseFile(newDataDir()), openEventStore().store);
+    const applyBatch = (events: RecordedEvent[]) => searchProjection.applyBatch?.(events, target.db);
+    target.db.transaction(() => applyBatch(batch1))();
+    // The second batch is applied, then its transaction fails (as when another projection throws after this one).
+    expect(() =>
+      target.db.transaction(() => {
+        applyBatch(batch2);
+        throw new Error('another projection failed');
+      })(),
+    ).toThrow('another projection failed');
+    expect(dumpSearch(target.db).words.map((w) => w.word)).not.toContain('zeppelin');
+    // The runner applies the same batch again: every word it holds must be written, none skipped as already known.
+    target.db.transaction(() => applyBatch(batch2))();
+    expect(dumpSearch(target.db)).toEqual(dumpSearch(source.db));
+  });
 });
 
 describe('search projection: keeping up with the conversation', () => {

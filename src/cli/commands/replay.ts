@@ -45,6 +45,8 @@ export async function replay(ctx: CliContext, options: { check: boolean; force: 
       ctx.stdout.write(
         `rebuilt the read models from ${rebuild.events} events in ${seconds} s (${rate(rebuild.events, rebuild.elapsedMs)} events/s${across})\n`,
       );
+      // This process holds the data folder: nothing appends, so the lanes are not needed any more.
+      if (holder === null) await rebuild.releaseLanes();
       if (options.check) return report(ctx, rebuild.compare());
       await rebuild.swapIn();
       ctx.stdout.write('swapped the rebuilt read models in (one transaction)\n');

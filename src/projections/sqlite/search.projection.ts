@@ -90,6 +90,7 @@ export const searchProjection: SqliteProjection = {
   version: 2, // 2: contact_identity; the contact follows links, merges and splits
   handles: [...HANDLED, ...RECORD_EVENTS],
   reset(tx) {
+    wordMemory.delete(tx);
     tx.exec(`
       DROP TABLE IF EXISTS ${SEARCH_TEXT_TABLE};
       DROP TABLE IF EXISTS ${SEARCH_CONVERSATIONS_TABLE};
@@ -146,14 +147,43 @@ export const searchProjection: SqliteProjection = {
 interface Batch {
   rows: Map<string, Row | null>;
   changes: Map<number, { row: Row; changes: Changes; position: number }>;
-  /** word → a k known to hold it in this transaction (the lowest holder is at or below it). */
+  /** word → a k known to hold it (the lowest holder is at or below it): this connection's WordMemory. */
   held: Map<string, number>;
   /** A conversation's texts were erased (PersonalDataErased): the index is rewritten once, at the end of the batch. */
   erased?: boolean;
 }
 
+/**
+ * The words this connection upserted into search_words, with the k each was upserted at, kept
+ * from one batch to the next: a word is held at or below that k for as long as no conversation
+ * releases words (releaseWords forgets everything). Within one batch this saves most upserts;
+ * across batches it saves nearly all of them in a rebuild, where the same few tens of thousands
+ * of words come back in every batch (measured: the upserts were 15 % of the search lane's time).
+ *
+ * Only what was committed may be remembered. A batch that rolled back is applied again from its
+ * first event (the runner retries it, or a new subscription starts from the checkpoint), so a
+ * batch starting at or below the last position remembered means the memory may hold words that
+ * were rolled back: it is forgotten then. Bounded: past MAX_REMEMBERED_WORDS it starts over.
+ */
+interface WordMemory {
+  held: Map<string, number>;
+  /** The highest position applied while filling `held`. */
+  through: number;
+}
+const wordMemory = new WeakMap<Database, WordMemory>();
+const MAX_REMEMBERED_WORDS = 100_000;
+
+function memoryFor(tx: Database, events: readonly RecordedEvent[]): Map<string, number> {
+  let memory = wordMemory.get(tx);
+  if (!memory) wordMemory.set(tx, (memory = { held: new Map(), through: 0 }));
+  const first = events[0]?.position ?? Number.POSITIVE_INFINITY;
+  if (first <= memory.through || memory.held.size > MAX_REMEMBERED_WORDS) memory.held.clear();
+  memory.through = Math.max(memory.through, events.at(-1)?.position ?? 0);
+  return memory.held;
+}
+
 function applyEvents(events: readonly RecordedEvent[], tx: Database): void {
-  const batch: Batch = { rows: new Map(), changes: new Map(), held: new Map() };
+  const batch: Batch = { rows: new Map(), changes: new Map(), held: memoryFor(tx, events) };
   for (const event of events) {
     if (event.type === 'ContactCreated' && !splitOf(event)) continue;
     if (RECORD_EVENTS.includes(event.type)) {
@@ -396,18 +426,30 @@ export function distinctWords(tx: Database, text: string): string[] {
 }
 
 /**
- * Adds the text's long words to search_words, keeping the lowest holder of each. A word this
- * batch already saw held by a conversation at or below k needs no statement: the upsert could
- * not change it (words repeat a lot, so most are answered from memory).
+ * Adds the text's long words to search_words, keeping the lowest holder of each. A word already
+ * known to be held by a conversation at or below k (WordMemory) needs no statement: the upsert
+ * could not change it (words repeat a lot, so most are answered from memory).
  */
 function holdWords(tx: Database, batch: Batch, k: number, text: string): void {
   for (const word of distinctWords(tx, text)) {
-    if ([...word].length <= PREFIX_INDEXED) continue;
+    // Memory first: only long words are ever remembered, and most words are.
     const heldAtOrBelow = batch.held.get(word);
     if (heldAtOrBelow !== undefined && heldAtOrBelow <= k) continue;
+    if (!longerThanPrefixIndex(word)) continue;
     statement(tx, SQL.holdWord).run(word, k);
     batch.held.set(word, k);
   }
+}
+
+/**
+ * More than PREFIX_INDEXED characters (code points, as FTS5 counts them). A UTF-16 length of at
+ * most PREFIX_INDEXED cannot hold more code points, and one of more than twice that cannot hold
+ * fewer; only the lengths in between are counted (spreading every word cost an array per word).
+ */
+function longerThanPrefixIndex(word: string): boolean {
+  if (word.length <= PREFIX_INDEXED) return false;
+  if (word.length > 2 * PREFIX_INDEXED) return true;
+  return [...word].length > PREFIX_INDEXED;
 }
 
 /**
@@ -415,7 +457,7 @@ function holdWords(tx: Database, batch: Batch, k: number, text: string): void {
  * (FTS5 returns matches in rowid order, and rowids order by conversation), or leaves the list.
  */
 function releaseWords(tx: Database, batch: Batch, k: number): void {
-  // Holders move up or words leave: what the batch knew of holders no longer holds.
+  // Holders move up or words leave: what was known of holders no longer holds.
   batch.held.clear();
   const words = statement(tx, SQL.wordsHeldBy).pluck().all(k) as string[];
   for (const word of words) {
