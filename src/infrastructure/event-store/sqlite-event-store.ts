@@ -15,6 +15,7 @@ import {
 import { eventHashParts } from './event-hash';
 import { BatchFailed, EventLogWriter, type CarriedRows, type Outcome, type PreparedEvent, type WriteOp } from './event-log-writer';
 import { WriterThread } from './event-log-writer-thread';
+import { retryableSqliteError } from '../sqlite/unavailable';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -497,17 +498,10 @@ function closedError(): StoreUnavailableError {
   return new StoreUnavailableError('the event store is closed (the application is shutting down); retry against a running instance');
 }
 
-const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|CANTOPEN)/;
-
-/**
- * A locked or unopenable file is a condition to retry (503); everything else propagates as-is,
- * because only the port's own errors carry a meaning callers can act on.
- */
+/** A locked or unopenable file, or a closed connection, is a condition to retry (503); everything else propagates as-is. */
 function mapSqliteError(error: unknown): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
-    return new StoreUnavailableError(`the event store database is unavailable (${code}: ${(error as Error).message}); retry shortly`, error);
-  }
+  const retryable = retryableSqliteError(error, 'the event store database');
+  if (retryable) return retryable;
   if (error instanceof TypeError && error.message === 'The database connection is not open') {
     return new StoreUnavailableError('the event store database connection was closed; retry against a running instance', error);
   }

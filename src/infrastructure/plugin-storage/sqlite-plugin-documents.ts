@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { StoreUnavailableError } from '../../application/ports/event-store.port';
 import type { PluginStorage } from '../../plugins/channel-plugin';
 import { openDatabase } from '../sqlite/open-database';
+import { retryableSqliteError } from '../sqlite/unavailable';
 import type { PluginDocumentStore } from './plugin-documents';
 import { checkKey, checkListQuery, compareKeys, prefixEnd, serializeValue } from '../../plugins/plugin-storage-rules';
 
@@ -319,13 +320,7 @@ function closedError(): StoreUnavailableError {
   return new StoreUnavailableError('plugin storage is closed (the application is shutting down); retry against a running instance');
 }
 
-const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|CANTOPEN)/;
-
 /** A locked or unopenable file is a condition to retry (503), as for the event store; anything else propagates as-is. */
 function mapSqliteError(error: unknown): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
-    return new StoreUnavailableError(`plugin storage is unavailable (${code}: ${(error as Error).message}); retry shortly`, error);
-  }
-  return error;
+  return retryableSqliteError(error, 'plugin storage') ?? error;
 }
