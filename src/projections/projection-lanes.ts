@@ -5,6 +5,24 @@ import type { ProjectionRunner } from './projection-runner';
 export const SEARCH_CATCH_UP_MS = 2000;
 
 /**
+ * What the embedded read side needs of its projection lanes, wherever they run: here
+ * (ProjectionLanes) or in a thread of their own (ThreadedProjectionLanes, projection-thread.ts).
+ */
+export interface ReadSideLanes extends ProjectionProgress {
+  start(): void;
+  /** Resolves once the lanes stopped, with what they had received applied. */
+  stop(): Promise<void>;
+  /** What a command's answer waits for: every read model but the search index. */
+  waitForViews(position: number, timeoutMs: number): Promise<boolean>;
+  /** Before a search: the index holds at least what the views show (false after SEARCH_CATCH_UP_MS). */
+  searchCaughtUp(): Promise<boolean>;
+  /** The views lane's position: a generation the read store may keep answers against. */
+  viewsPosition(): number;
+  /** The search lane's position. */
+  searchPosition(): number;
+}
+
+/**
  * The embedded read models in two lanes over one connection, each a ProjectionRunner with its
  * own subscription, batches and checkpoints:
  *
@@ -19,7 +37,7 @@ export const SEARCH_CATCH_UP_MS = 2000;
  * The lanes need nothing from each other (the rebuild already builds the search index apart).
  * Tests and tools that wait for "the read models" use waitFor, which waits for both.
  */
-export class ProjectionLanes implements ProjectionProgress {
+export class ProjectionLanes implements ReadSideLanes {
   constructor(
     readonly views: ProjectionRunner,
     readonly search: ProjectionRunner,
@@ -58,5 +76,13 @@ export class ProjectionLanes implements ProjectionProgress {
   /** Before a search: the index holds at least what the views show (false after SEARCH_CATCH_UP_MS). */
   searchCaughtUp(): Promise<boolean> {
     return this.search.waitFor(this.views.position(), SEARCH_CATCH_UP_MS);
+  }
+
+  viewsPosition(): number {
+    return this.views.position();
+  }
+
+  searchPosition(): number {
+    return this.search.position();
   }
 }

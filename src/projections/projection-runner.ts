@@ -32,6 +32,8 @@ export interface ProjectionRunnerOptions {
    * lane reports the projections it recreates at debug: the start-up log keeps one line for them.
    */
   lane?: string;
+  /** Called after each committed batch with the position every projection of the runner reached. */
+  onApplied?: (position: number) => void;
 }
 
 interface Waiter {
@@ -326,6 +328,7 @@ export class ProjectionRunner implements ProjectionProgress {
     // IMMEDIATE takes the write lock before reading the checkpoints the skip decision rests on.
     this.checkpoints = commit.immediate();
     this.settleWaiters();
+    this.options.onApplied?.(this.position());
   }
 
   /**

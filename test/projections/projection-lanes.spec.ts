@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import pino from 'pino';
 import type { EventStore } from '../../src/application/ports/event-store.port';
+import type { SqliteEventStore } from '../../src/infrastructure/event-store/sqlite-event-store';
 import { orThrow, parseSearchParameters } from '../../src/application/search/conversation-filters';
 import { createSqliteReadSide } from '../../src/infrastructure/read-store/sqlite-read-side';
 import { databaseFile, openDatabase } from '../../src/infrastructure/sqlite/open-database';
@@ -108,11 +110,24 @@ describe('ProjectionRunner pacing (batchIntervalMs)', () => {
   });
 });
 
-describe('ProjectionLanes: the search index in a lane of its own', () => {
-  function openLanes(store: EventStore, file: string) {
+/** The projection thread run from the TypeScript sources (the server runs the compiled one). */
+const PROJECTION_THREAD = join(__dirname, '../support/projection-thread.worker.js');
+const LANES = [
+  ['in this thread', false],
+  ['in the projection thread', true],
+] as const;
+
+describe.each(LANES)('ProjectionLanes %s: the search index in a lane of its own', (_where, threaded) => {
+  function openLanes(store: SqliteEventStore, file: string) {
     const db = openDatabase(file, { synchronous: 'NORMAL' });
     // The search lane paced for a minute: only a search's wait can bring it forward.
-    const side = createSqliteReadSide({ db, eventStore: store, logger: silent, intervals: { viewsMs: 0, searchMs: 60_000 } });
+    const side = createSqliteReadSide({
+      db,
+      eventStore: store,
+      logger: silent,
+      intervals: { viewsMs: 0, searchMs: 60_000 },
+      thread: threaded ? { file, log: store, level: 'silent', script: PROJECTION_THREAD } : undefined,
+    });
     side.runner.start();
     return {
       ...side,
@@ -133,13 +148,13 @@ describe('ProjectionLanes: the search index in a lane of its own', () => {
       const second = await startConversation(store, 'pelican shipment');
       // What a command waits for.
       expect(await side.runner.waitForViews(second, 2000)).toBe(true);
-      expect(side.runner.search.position()).toBeLessThan(second);
+      expect(side.runner.searchPosition()).toBeLessThan(second);
       expect(side.runner.position()).toBeLessThan(second);
 
       const { filters, sort, limit } = orThrow(parseSearchParameters({ q: 'pelican' }));
       const found = await side.readStore.searchConversations({ inboxId: INBOX, filters, sort, limit });
       expect(found.items).toHaveLength(1);
-      expect(side.runner.search.position()).toBeGreaterThanOrEqual(second);
+      expect(side.runner.searchPosition()).toBeGreaterThanOrEqual(second);
       expect(await side.readStore.countConversations({ inboxId: INBOX, filters })).toBe(1);
     } finally {
       await side.close();
@@ -153,9 +168,38 @@ describe('ProjectionLanes: the search index in a lane of its own', () => {
       expect(await side.runner.waitFor(await startConversation(store), 2000)).toBe(true);
       const next = await startConversation(store);
       expect(await side.runner.waitFor(next, 2000)).toBe(true);
-      expect(side.runner.search.position()).toBeGreaterThanOrEqual(next);
+      expect(side.runner.searchPosition()).toBeGreaterThanOrEqual(next);
     } finally {
       await side.close();
+    }
+  });
+});
+
+describe('ThreadedProjectionLanes', () => {
+  it('starts the projection thread again when it ends unasked, and the lanes go on from their checkpoints', async () => {
+    const { store, file } = openEventStore();
+    const db = openDatabase(file, { synchronous: 'NORMAL' });
+    const lines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => lines.push(line) });
+    const side = createSqliteReadSide({
+      db,
+      eventStore: store,
+      logger,
+      intervals: { viewsMs: 0, searchMs: 0 },
+      thread: { file, log: store, level: 'silent', script: join(__dirname, '../support/projection-thread-dies-once.worker.js') },
+    });
+    side.runner.start();
+    try {
+      const position = await startConversation(store, 'after the restart');
+      expect(await side.runner.waitFor(position, 10_000)).toBe(true);
+      expect(lines.map((line) => JSON.parse(line) as { msg: string; exitCode: number })).toEqual([
+        expect.objectContaining({ msg: 'the projection thread ended; starting it again', exitCode: 3 }),
+      ]);
+      const { filters, sort, limit } = orThrow(parseSearchParameters({ q: 'restart' }));
+      expect((await side.readStore.searchConversations({ inboxId: INBOX, filters, sort, limit })).items).toHaveLength(1);
+    } finally {
+      await side.runner.stop();
+      db.close();
     }
   });
 });

@@ -145,6 +145,7 @@ export class SqliteEventStore implements EventStore {
   /** Bumped after every COMMIT; a subscription compares it to know it missed no wake-up. */
   private commitSequence = 0;
   private readonly commitWaiters = new Set<() => void>();
+  private readonly commitListeners = new Set<() => void>();
   private readonly counters: GroupCommitStats = { transactions: 0, writes: 0, largestBatch: 0 };
 
   constructor(
@@ -168,6 +169,25 @@ export class SqliteEventStore implements EventStore {
       this.thread = null;
       this.writer = new EventLogWriter(db);
     }
+  }
+
+  /** Calls `listener` after each COMMIT of this store's writes; returns the unsubscribe. */
+  onCommit(listener: () => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  /**
+   * Another connection committed to the log (the projection thread is told of the main thread's
+   * commits): subscriptions read on now instead of at their next poll.
+   */
+  noticeCommit(): void {
+    this.wakeSubscriptions();
+  }
+
+  private wakeSubscriptions(): void {
+    this.commitSequence += 1;
+    for (const wake of [...this.commitWaiters]) wake();
   }
 
   /** A snapshot of the group-commit counters. */
@@ -328,8 +348,8 @@ export class SqliteEventStore implements EventStore {
     this.counters.transactions += 1;
     this.counters.writes += batch.length;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.length);
-    this.commitSequence += 1;
-    for (const wake of [...this.commitWaiters]) wake();
+    this.wakeSubscriptions();
+    for (const listener of this.commitListeners) listener();
     outcomes.forEach((outcome, i) => (outcome.ok ? batch[i].resolve(outcome.value) : batch[i].reject(mapSqliteError(outcome.error))));
   }
 

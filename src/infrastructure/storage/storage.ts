@@ -3,10 +3,11 @@ import { StoreUnavailableError, type EventStore } from '../../application/ports/
 import type { ProcessorCheckpoints } from '../../application/ports/processor-checkpoints.port';
 import type { ProjectionProgress, ReadStore } from '../../application/ports/read-store.port';
 import type { RecordStore } from '../../application/ports/record-store.port';
-import { ConfigError, maskUrlPassword, type ParleyConfig } from '../config/config';
+import { ConfigError, maskUrlPassword, type LogLevel, type ParleyConfig } from '../config/config';
 import type { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store';
 import { writerThreadAvailable } from '../event-store/event-log-writer-thread';
 import { SqliteEventStore } from '../event-store/sqlite-event-store';
+import { projectionThreadAvailable } from '../read-store/projection-thread';
 import { createSqliteReadSide } from '../read-store/sqlite-read-side';
 import type { ExclusiveWork } from '../projections/projector-lease';
 import { claimDataDir } from './data-dir-lock';
@@ -156,7 +157,13 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
   // New keys go with the log's batches: each is committed with the first events sealed with it.
   const subjectKeys = new SqliteSubjectKeys(eventDb, { log: storedEventStore });
   const eventStore = new SealedEventStore(storedEventStore, subjectKeys);
-  const { readStore, recordStore, runner } = createSqliteReadSide({ db: readDb, eventStore, logger: logger.child({ component: 'projections' }) });
+  // The projections in a thread of their own when the compiled worker is there, as the log's writes.
+  const { readStore, recordStore, runner } = createSqliteReadSide({
+    db: readDb,
+    eventStore,
+    logger: logger.child({ component: 'projections' }),
+    thread: projectionThreadAvailable() ? { file, log: storedEventStore, level: logger.level as LogLevel } : undefined,
+  });
   const pluginDocuments = SqlitePluginDocuments.open(file);
   const presence = SqlitePresenceStore.open(file);
   // `parley replay` refuses to run while this process projects into the file.
