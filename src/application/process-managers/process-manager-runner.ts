@@ -17,8 +17,11 @@ const HANDLED_CHECKPOINT_EVERY = 50;
  * time is written in ONE transaction: under load one message's events reach some six managers, and
  * a write per manager and handled event cost more than the managers' own work. A crash in that
  * window handles those events again, as it could already (at most HANDLED_CHECKPOINT_EVERY each).
+ * With the projections in their own thread, that transaction also waits for the SQLite write lock
+ * the thread's batches hold, on the main thread: at 20 ms it took about a tenth of the main
+ * thread's time under ingest (bench/README.md, issue 17), hence 100 ms.
  */
-const CHECKPOINT_FLUSH_MS = 20;
+const CHECKPOINT_FLUSH_MS = 100;
 const MAX_BACKOFF_MS = 30_000;
 
 /** Events a lane may hold before it is cut loose to read the log on its own. */
