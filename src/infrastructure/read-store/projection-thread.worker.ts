@@ -6,7 +6,7 @@ import { SqliteSubjectKeys } from '../privacy/sqlite-subject-keys';
 import { openDatabase } from '../sqlite/open-database';
 import { SEARCH_CATCH_UP_MS } from '../../projections/projection-lanes';
 import type { FromProjectionThread, ProjectionThreadData, ToProjectionThread } from './projection-thread';
-import { createProjectionLanes } from './sqlite-read-side';
+import { createProjectionLanes } from './sqlite-projection-lanes';
 
 /**
  * The projection lanes in their own thread (see ThreadedProjectionLanes). The thread reads the log
