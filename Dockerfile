@@ -46,4 +46,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # last full collection, and glibc keeps two malloc arenas instead of one per thread. Together: peak RSS
 # at 128 connections 456 -> 244-259 MB at the same CPU per message.
 ENV MALLOC_ARENA_MAX=2
-CMD ["node", "--max-semi-space-size=16", "--heap-growing-percent=25", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=25", "dist/main.js"]

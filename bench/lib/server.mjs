@@ -10,7 +10,7 @@ import { processMemory, watchPeakMemory } from './machine.mjs';
 import { DIST, REPO_ROOT } from './parley.mjs';
 
 /** As package.json's start script and the Dockerfile's CMD run the server. */
-export const SERVER_NODE_FLAGS = '--max-semi-space-size=16 --heap-growing-percent=25';
+export const SERVER_NODE_FLAGS = '--max-semi-space-size=8 --heap-growing-percent=25';
 /** The environment package.json's start script and the Dockerfile set for it: two malloc arenas. */
 export const SERVER_MALLOC_ENV = { MALLOC_ARENA_MAX: '2' };
 export const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password-1', name: 'Bench Admin' };
