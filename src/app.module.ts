@@ -15,7 +15,8 @@ import { InboxAccess } from './application/access/inbox-access';
 import { applicationServices, commandHandlers, jobHandlers, processManagers, queryHandlers } from './application/application.module-parts';
 import { SetupAlreadyDoneError, SetupFirstAdminCommand } from './application/agents/agent-commands.handler';
 import { systemContext } from './application/command-handling/command-context';
-import { CommandExecutor, READ_YOUR_WRITES_TIMEOUT_MS } from './application/command-handling/command-executor';
+import { CommandExecutor, DECIDED_STATES, READ_YOUR_WRITES_TIMEOUT_MS } from './application/command-handling/command-executor';
+import { DecidedStates } from './application/command-handling/decided-states';
 import { EnsureDefaultInboxCommand } from './application/inboxes/inbox-commands.handler';
 import { registerJobs, type JobRegistration } from './application/jobs/job-registration';
 import { CHANNEL_CONNECTION } from './application/ports/channel.port';
@@ -228,6 +229,7 @@ export class AppModule {
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: APP_LOGGER, useValue: logger },
         { provide: READ_YOUR_WRITES_TIMEOUT_MS, useValue: config.readYourWritesTimeoutMs },
+        { provide: DECIDED_STATES, useValue: storage.soleWriter ? new DecidedStates() : null },
         { provide: SessionTokens, useValue: new SessionTokens(options.secret, config.tokenTtlHours * 3600) },
         { provide: LoginThrottle, useValue: new LoginThrottle() },
         SessionRevocations,

@@ -1,12 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Decider } from '../../domain/shared/decider';
 import { CLOCK, type Clock } from '../ports/clock.port';
 import { EVENT_STORE, type EventStore } from '../ports/event-store.port';
 import { PROJECTION_PROGRESS, type ProjectionProgress } from '../ports/read-store.port';
 import type { CommandContext } from './command-context';
+import type { DecidedStates } from './decided-states';
 import { handleCommand, type CommandOf, type CommandOutcome, type DomainEventShape } from './handle-command';
 
 export const READ_YOUR_WRITES_TIMEOUT_MS = Symbol('READ_YOUR_WRITES_TIMEOUT_MS');
+/** The command loop's DecidedStates, or null where the cache must not be used. */
+export const DECIDED_STATES = Symbol('DECIDED_STATES');
 
 /**
  * Runs a decider command against a stream and, before answering, waits (bounded) until the
@@ -19,7 +22,14 @@ export class CommandExecutor {
     @Inject(CLOCK) readonly clock: Clock,
     @Inject(PROJECTION_PROGRESS) private readonly progress: ProjectionProgress,
     @Inject(READ_YOUR_WRITES_TIMEOUT_MS) private readonly timeoutMs: number,
+    /** Null where other processes use the log too (decided-states.ts). */
+    @Optional() @Inject(DECIDED_STATES) private readonly states: DecidedStates | null = null,
   ) {}
+
+  /** Streams whose subject keys were destroyed: a state folded before holds what they opened. */
+  forgetStates(streamIds: Iterable<string>): void {
+    this.states?.forget(streamIds);
+  }
 
   now(): Date {
     return this.clock.now();
@@ -33,7 +43,7 @@ export class CommandExecutor {
     guard?: (state: State) => void | Promise<void>,
     stored?: (outcome: CommandOutcome<State, Event>) => void,
   ): Promise<CommandOutcome<State, Event>> {
-    const outcome = await handleCommand(this.store, streamId, decider, command, ctx, { guard, now: this.clock.now() });
+    const outcome = await handleCommand(this.store, streamId, decider, command, ctx, { guard, now: this.clock.now(), states: this.states ?? undefined });
     // Before the wait for the read models: what is told here may be needed by a process manager
     // that meets the appended events meanwhile.
     stored?.(outcome);

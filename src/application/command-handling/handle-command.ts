@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fold, type Decider } from '../../domain/shared/decider';
 import { ConcurrencyError, type EventStore, type NewEvent, type RecordedEvent } from '../ports/event-store.port';
 import type { CommandContext } from './command-context';
+import type { DecidedStates, StreamHead } from './decided-states';
 
 export interface DomainEventShape {
   type: string;
@@ -25,6 +26,8 @@ export interface HandleOptions<State> {
   guard?: (state: State) => void | Promise<void>;
   now: Date;
   maxAttempts?: number;
+  /** States folded before, reused while their stream's head is unchanged (decided-states.ts). */
+  states?: DecidedStates;
 }
 
 /**
@@ -55,11 +58,10 @@ export async function handleCommand<Command, Event extends DomainEventShape, Sta
   options: HandleOptions<State>,
 ): Promise<CommandOutcome<State, Event>> {
   const maxAttempts = options.maxAttempts ?? 5;
+  const { states } = options;
   for (let attempt = 1; ; attempt += 1) {
-    const recorded = await store.readStream(streamId);
-    const last = recorded.at(-1);
-    const revision = last ? last.revision : -1;
-    const state = fold(decider, toDomainEvents<Event>(recorded));
+    const { state, head } = await currentState(store, streamId, decider, states);
+    const revision = head ? head.revision : -1;
     // Access first: a caller without access must not learn the revision from a 409.
     await options.guard?.(state);
     if (ctx.expectedRevision !== undefined && ctx.expectedRevision !== revision) {
@@ -69,7 +71,7 @@ export async function handleCommand<Command, Event extends DomainEventShape, Sta
     const events = decider.decide(resolved, state);
     // Already satisfied (perhaps by a concurrent writer): the caller still waits for what is
     // stored to be projected, so its next read agrees with the revision it is given.
-    if (events.length === 0) return { streamId, state, events, revision, position: last?.position ?? 0 };
+    if (events.length === 0) return { streamId, state, events, revision, position: head?.position ?? 0 };
 
     try {
       const result = await store.append(
@@ -80,6 +82,7 @@ export async function handleCommand<Command, Event extends DomainEventShape, Sta
         },
       );
       const after = events.reduce(decider.evolve, state);
+      if (!result.duplicate) states?.remember(streamId, decider, { revision: result.nextRevision, position: result.position }, after);
       return { streamId, state: after, events, revision: result.nextRevision, position: result.position };
     } catch (error) {
       const retryable = error instanceof ConcurrencyError && ctx.expectedRevision === undefined && attempt < maxAttempts;
@@ -87,6 +90,43 @@ export async function handleCommand<Command, Event extends DomainEventShape, Sta
       await sleep(Math.random() * 5 * attempt);
     }
   }
+}
+
+/**
+ * The stream's state and head. With `states`, the store is asked for the head first: a state
+ * folded at that very head is used as it is, one folded at an earlier head of the same history
+ * takes the events added since, and anything else (a deleted or restarted stream, an unknown one)
+ * is read whole. A stream that does not exist is not read at all.
+ */
+async function currentState<Command, Event extends DomainEventShape, State>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<Command, Event, State>,
+  states: DecidedStates | undefined,
+): Promise<{ state: State; head: StreamHead | null }> {
+  if (states && store.streamHead) {
+    const head = await store.streamHead(streamId);
+    if (!head) return { state: decider.initialState(), head: null };
+    const known = states.get<State>(streamId, decider);
+    if (known && known.head.position === head.position && known.head.revision === head.revision) return { state: known.state, head };
+    if (known && known.head.revision < head.revision) {
+      // From the known head on: its own event first, to check the stream was not started again since.
+      const since = await store.readStream(streamId, { fromRevision: known.head.revision });
+      const last = since.at(-1);
+      if (since[0]?.position === known.head.position && last) {
+        const state = toDomainEvents<Event>(since.slice(1)).reduce(decider.evolve, known.state);
+        states.remember(streamId, decider, { revision: last.revision, position: last.position }, state);
+        return { state, head: { revision: last.revision, position: last.position } };
+      }
+    }
+  }
+  const recorded = await store.readStream(streamId);
+  const last = recorded.at(-1);
+  const state = fold(decider, toDomainEvents<Event>(recorded));
+  if (!last) return { state, head: null };
+  const head = { revision: last.revision, position: last.position };
+  states?.remember(streamId, decider, head, state);
+  return { state, head };
 }
 
 function toNewEvent(event: DomainEventShape, ctx: CommandContext, now: Date): NewEvent {

@@ -126,6 +126,13 @@ export interface EventStore {
   /** Events of one stream; an empty array when the stream does not exist or was deleted. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
 
+  /**
+   * The revision and global position of the stream's last event, null when the stream does not
+   * exist (or was deleted); nothing of the events is read. Optional: the command loop uses it to
+   * reuse a state it folded before (DecidedStates), and without it reads the stream every time.
+   */
+  streamHead?(streamId: string): Promise<{ revision: number; position: number } | null>;
+
   /** All events of all streams in global order. */
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
 

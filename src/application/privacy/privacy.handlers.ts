@@ -265,11 +265,14 @@ export class EraseContactHandler implements ICommandHandler<EraseContactCommand>
         { jobId: `contact-erased:${notice.conversationId}`, attempts: NOTIFY_ATTEMPTS, backoff: NOTIFY_BACKOFF },
       );
     }
-    await this.keys.destroy([
+    const sealedStreams = [
       ...footprint.contactIds.map((id) => streams.contact(id)),
       ...footprint.conversationIds.map((id) => streams.conversation(id)),
       ...footprint.ticketIds.map((id) => streams.ticket(id)),
-    ]);
+    ];
+    await this.keys.destroy(sealedStreams);
+    // States folded before hold the opened values; from now on the log reads redacted.
+    this.executor.forgetStates(sealedStreams);
     return { contactId: footprint.contactId, erased: true, conversations: footprint.conversationIds.length, tickets: footprint.ticketIds.length };
   }
 }

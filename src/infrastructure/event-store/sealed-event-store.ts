@@ -132,6 +132,13 @@ export class SealedEventStore implements EventStore {
     );
   }
 
+  /** A head holds nothing sealed: the stored log's, or its last event's as stored (not opened). */
+  async streamHead(streamId: string): Promise<{ revision: number; position: number } | null> {
+    if (this.inner.streamHead) return this.inner.streamHead(streamId);
+    const [last] = await this.inner.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+    return last ? { revision: last.revision, position: last.position } : null;
+  }
+
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     return this.openAll(await this.inner.readStream(streamId, options));
   }

@@ -249,6 +249,11 @@ export class SqliteEventStore implements EventStore {
     return (rows as EventRow[]).map(toRecordedEvent);
   }
 
+  async streamHead(streamId: string): Promise<{ revision: number; position: number } | null> {
+    checkStreamId(streamId);
+    return (this.query(() => this.statements.streamHead.get(streamId)) as { revision: number; position: number } | undefined) ?? null;
+  }
+
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
     return this.readAllNow(nonNegativeInteger('after', options.after), nonNegativeInteger('maxCount', options.maxCount));
   }
@@ -434,6 +439,7 @@ function prepareStatements(db: Database.Database) {
     readStreamBackwards: db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`),
     readAll: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`),
     headPosition: db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
+    streamHead: db.prepare('SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
   };
 }
 

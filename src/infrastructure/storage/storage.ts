@@ -56,6 +56,11 @@ export interface Storage {
    * projector lease, whenever this instance holds it (stopped when it loses it).
    */
   runExclusively(work: ExclusiveWork): void;
+  /**
+   * True when this process is the only one using the log (the embedded store, its data folder
+   * claimed): then the command loop may keep the states it folded (DecidedStates).
+   */
+  soleWriter?: boolean;
   close(): Promise<void>;
 }
 
@@ -185,6 +190,7 @@ export function openEmbeddedStorage(dataDir: string, logger: Logger): Storage {
       waitFor: (position, timeoutMs) => runner.waitForViews(position, timeoutMs),
     },
     runExclusively: runNow,
+    soleWriter: true,
     async close() {
       await runner.stop();
       await eventStore.close();
