@@ -176,6 +176,12 @@ export interface ChannelHostConnection {
   readonly storage: PluginStorage;
   /** Live, in-process: agents' activity on this channel's conversations (typing, seen) and whether an inbox has an agent available. */
   readonly activity: PluginActivity;
+  /**
+   * True when this Parley is the only instance on its storage (the embedded default): nothing
+   * happens to the plugin's conversations that this instance does not see, so there is no need
+   * to watch for what another instance did (as the chat plugin polls for replies sent elsewhere).
+   */
+  readonly soleInstance: boolean;
 }
 
 /** Whether a free-form reply may go out now (ChannelPlugin.replyWindow). */

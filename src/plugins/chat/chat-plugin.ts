@@ -67,7 +67,9 @@ export interface ChatPluginOptions {
   availabilityPollMs?: number;
   /**
    * How often each connected visitor's conversation is read for replies this instance did not send
-   * (another instance did, or one sent while the stream was being opened); 0: never. Default 5 s.
+   * (another instance did, or one sent while the stream was being opened); 0: never. Default 5 s,
+   * and never where the host says it is the only instance (`connection.soleInstance`): every reply
+   * is then sent by this instance, which pushes it to the visitor's streams as it goes out.
    */
   replyPollMs?: number;
 }
@@ -145,7 +147,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
   const availability = new Map<string, string>();
   let availabilityTimer: NodeJS.Timeout | undefined;
   let replyTimer: NodeJS.Timeout | undefined;
-  const replyPollMs = options.replyPollMs ?? 5_000;
+  let replyPollMs = options.replyPollMs ?? 5_000;
   const REPLY_POLL_SLOTS = 10;
   let replyTick = 0;
   /** Connected visitors' current conversations, and the replies they already have (null while being read). */
@@ -787,6 +789,7 @@ export function createChatPlugin(options: ChatPluginOptions = {}): ChannelPlugin
 
     connect(connection) {
       host = connection;
+      if (options.replyPollMs === undefined && connection.soleInstance) replyPollMs = 0;
       store = new VisitorStore(connection.storage, () => new Date(now()));
       metrics = {
         streams: connection.metrics.gauge('event_streams', "Visitors' open event streams on this instance"),

@@ -134,6 +134,8 @@ export function createHostConnection(
     /** The plugin's own document store. */
     storage: (pluginId: string) => PluginStorage;
     activity: HostActivity;
+    /** No other instance shares the storage (ChannelHostConnection.soleInstance). */
+    soleInstance: boolean;
   },
 ): { connection: ChannelHostConnection; declarations: PluginDeclarations; closeDeclarations(): void } {
   const declarations: PluginDeclarations = { routes: [], listeners: [], deletedForever: [] };
@@ -240,6 +242,7 @@ export function createHostConnection(
       },
     }),
     storage: host.storage(plugin.id),
+    soleInstance: host.soleInstance,
     activity: Object.freeze({
       onAgentActivity: (handler: (activity: AgentActivity) => void) => {
         mustDeclareInConnect('the handler for agent activity');

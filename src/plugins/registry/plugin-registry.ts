@@ -176,6 +176,8 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
           onStatusChange: (channel, handler) => this.hostConversations?.onStatusChange(channel, handler),
         },
         activity: this.activity(),
+        // Several instances share storage only with MongoDB read models (and Redis for the lease).
+        soleInstance: options.config.readStore.engine !== 'mongodb',
         metrics,
         storage: (pluginId) => this.pluginStorage(pluginId),
         connections: {

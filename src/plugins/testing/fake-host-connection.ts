@@ -69,6 +69,8 @@ export interface FakeHostOptions {
    * `changeConnection` and `removeConnection`, which tell the plugin's onChange handlers.
    */
   connections?: FakeConnectionInput[];
+  /** What `connection.soleInstance` says; default false (the plugin must expect other instances). */
+  soleInstance?: boolean;
   /** What `activity.agentsAvailable(inboxId)` answers; default true. A function is asked per call. */
   agentsAvailable?: boolean | ((inboxId: string) => boolean);
   /** What `activity.teamStatus(inboxId)` answers beyond agentsAvailable; default open, no bot. */
@@ -285,6 +287,7 @@ export class FakeHostConnection {
           this.connectionChangeHandlers.push(handler);
         },
       }),
+      soleInstance: hostOptions.soleInstance ?? false,
       storage: this.strict('connection.storage', {
         get: (key: string) => this.storage.get(key),
         set: (key: string, value: unknown) => this.storage.set(key, value),

@@ -289,6 +289,37 @@ describe('chat plugin: live events', () => {
     }
   });
 
+  it.each([
+    [false, 1],
+    [true, 0],
+  ])(
+    "reads a connecting visitor's conversation to watch it for replies sent elsewhere only where other instances may exist (soleInstance %s)",
+    async (soleInstance, reads) => {
+      const settings = await createChatPlugin().connectionSettings!.validate({}, { inboxId: INBOX });
+      const plugin = createChatPlugin();
+      const host = new FakeHostConnection({ id: 'chat', channel: 'chat' }, {}, { connections: [{ id: CID, inboxId: INBOX, settings }], soleInstance });
+      const read: string[] = [];
+      const messages = host.connection.conversations.messages.bind(host.connection.conversations);
+      await plugin.connect({
+        ...host.connection,
+        conversations: { ...host.connection.conversations, messages: (conversationId: string) => (read.push(conversationId), messages(conversationId)) },
+      });
+      host.endConnect();
+      await host.startListeners();
+      try {
+        const token = body(await startSession(host)).token as string;
+        await sendMessage(host, token, 'Hello', 'm-1');
+        const opened = await host.request('GET', `${base}/events?token=${encodeURIComponent(token)}`);
+        collect(opened.body as Readable);
+        await flush();
+        expect(read).toEqual(Array(reads).fill(host.stored[0].conversationId));
+      } finally {
+        await host.stopListeners();
+        await plugin.disconnect?.();
+      }
+    },
+  );
+
   it('brings a reply sent by another instance to the visitor connected here, once, and remembers "seen" for the next session', async () => {
     const storage = new MemoryPluginStorage();
     const settings = await createChatPlugin().connectionSettings!.validate({}, { inboxId: INBOX });

@@ -66,6 +66,7 @@ export class FakeHost {
       post: (path, handler) => void this.routes.set(`POST ${path}`, handler),
     },
     listen: (listener) => void this.listeners.push(listener),
+    soleInstance: true,
     config: {
       get: (key) => this.settings[key] || undefined,
       require: (key) => {
