@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startLagSampler } from '../lib/lag-sampler.mjs';
 import { cpuMs } from '../lib/machine.mjs';
+import { Database } from '../lib/parley.mjs';
 import { client, startCeilingServer, startServer } from '../lib/server.mjs';
 import { log, main, removeDir, tempDir } from '../lib/scenario.mjs';
 import { figure, latencySummary, median, weightedPercentile } from '../lib/stats.mjs';
@@ -26,6 +27,31 @@ function message(thread, index) {
     from: thread.from,
     subject: thread.subject,
     text: text.body(thread.order),
+  };
+}
+
+/**
+ * What the log gained in a window, read from the server's SQLite file (read-only, WAL): the new
+ * conversations, and the contact records and companies the contact-records process manager made for
+ * them. Null when the log is not in that file (EVENT_STORE=eventstoredb).
+ */
+function logCounter(databaseFile) {
+  const db = new (Database())(databaseFile, { readonly: true, fileMustExist: true });
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get()) {
+    db.close();
+    return null;
+  }
+  const head = db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck();
+  const counts = db.prepare(
+    "SELECT type, COUNT(*) AS n FROM events WHERE position > ? AND position <= ? AND type IN ('ConversationStarted', 'ContactCreated', 'CompanyCreated') GROUP BY type",
+  );
+  return {
+    head: () => head.get(),
+    between(after, upTo) {
+      const n = Object.fromEntries(counts.all(after, upTo).map((row) => [row.type, row.n]));
+      return { conversations: n.ConversationStarted ?? 0, contacts: n.ContactCreated ?? 0, companies: n.CompanyCreated ?? 0 };
+    },
+    close: () => db.close(),
   };
 }
 
@@ -83,17 +109,24 @@ async function load(api, connections, warmupMs, measureMs, state) {
   const windowStart = performance.now();
   // The ceiling has no database to watch: no lag there.
   const sampler = state.databaseFile ? startLagSampler(state.databaseFile) : null;
+  const counter = state.databaseFile ? logCounter(state.databaseFile) : null;
+  const headBefore = counter?.head() ?? 0;
   const cpuBefore = cpuMs(state.pid);
   await delay(measureMs);
   measuring = false;
   const windowMs = performance.now() - windowStart;
+  // Committed in the window: new conversations, and the contact records made for them meanwhile.
+  const records = counter ? counter.between(headBefore, counter.head()) : null;
+  counter?.close();
   // The server's CPU (utime + stime, all its threads) per answer in the window: steadier than the
   // rate on a machine whose 2 cores the load generator shares.
   const cpuUsPerMessage = ok > 0 ? ((cpuMs(state.pid) - cpuBefore) * 1000) / ok : NaN;
   const lag = sampler ? await sampler.stop() : { samples: [] };
   stopping = true;
   await Promise.all(loops);
-  return { rate: ok / (windowMs / 1000), cpuUsPerMessage, latency: latencySummary(latencies), errors, firstError, lag };
+  const perSecond = (n) => n / (windowMs / 1000);
+  const logged = records && { ...records, conversationsPerS: perSecond(records.conversations), contactsPerS: perSecond(records.contacts) };
+  return { rate: ok / (windowMs / 1000), cpuUsPerMessage, latency: latencySummary(latencies), errors, firstError, lag, records: logged };
 }
 
 async function allOpenCount(api) {
@@ -124,7 +157,10 @@ async function oneRun(levels, warmupMs, measureMs) {
       results.push({ connections, ...result });
       log(
         `${connections} connections: ${Math.round(result.rate)} msg/s, ${Math.round(result.cpuUsPerMessage)} µs server CPU per message, p50 ${result.latency.p50.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, ` +
-          `lag p99 ${weightedPercentile(result.lag.samples, 0.99).toFixed(1)} ms (search ${weightedPercentile(result.lag.searchSamples ?? [], 0.99).toFixed(1)} ms), all-open ${visible}/${state.started}${result.errors ? `, ${result.errors} errors (${result.firstError})` : ''}`,
+          `lag p99 ${weightedPercentile(result.lag.samples, 0.99).toFixed(1)} ms (search ${weightedPercentile(result.lag.searchSamples ?? [], 0.99).toFixed(1)} ms), all-open ${visible}/${state.started}${result.errors ? `, ${result.errors} errors (${result.firstError})` : ''}` +
+          (result.records
+            ? `; in the window ${result.records.conversations} new conversations (${Math.round(result.records.conversationsPerS)}/s), ${result.records.contacts} contact records (${Math.round(result.records.contactsPerS)}/s), ${result.records.companies} companies`
+            : ''),
       );
     }
   } finally {
@@ -169,7 +205,9 @@ main('ingest', async ({ quick, runs }) => {
   const levels = quick ? [16, 64] : [8, 32, 128];
   const warmupMs = quick ? 1000 : 2000;
   const measureMs = quick ? 4000 : 8000;
-  const perLevel = new Map(levels.map((c) => [c, { rate: [], p50: [], p99: [], lag50: [], lag99: [], searchLag99: [] }]));
+  const perLevel = new Map(
+    levels.map((c) => [c, { rate: [], p50: [], p99: [], lag50: [], lag99: [], searchLag99: [], contactsPerS: [], conversationsPerS: [] }]),
+  );
   const peak = [];
   const best = [];
   const ceilings = new Map(levels.map((c) => [c, []]));
@@ -198,6 +236,10 @@ main('ingest', async ({ quick, runs }) => {
       f.lag50.push(weightedPercentile(r.lag.samples, 0.5));
       f.lag99.push(weightedPercentile(r.lag.samples, 0.99));
       f.searchLag99.push(weightedPercentile(r.lag.searchSamples ?? [], 0.99));
+      if (r.records) {
+        f.contactsPerS.push(r.records.contactsPerS);
+        f.conversationsPerS.push(r.records.conversationsPerS);
+      }
       if (!r.visibleOk) notes.push(`run ${run}, ${r.connections} connections: All open showed ${r.visible} of ${r.expected} conversations 10 s after the load`);
       if (r.errors) notes.push(`run ${run}, ${r.connections} connections: ${r.errors} non-2xx answers, first: ${r.firstError}`);
     }
@@ -258,6 +300,23 @@ main('ingest', async ({ quick, runs }) => {
       digits: 1,
     }),
   );
+  // Nearly every new thread comes from a new sender (50,000 people): a manager that keeps up makes about as many contacts as conversations start.
+  if (heaviest.contactsPerS.length > 0) {
+    figures.push(
+      figure({
+        id: 'ingest.contacts-per-s',
+        label: `Contact records made per s (${levels[levels.length - 1]} connections)`,
+        unit: '/s',
+        runs: heaviest.contactsPerS,
+      }),
+      figure({
+        id: 'ingest.conversations-per-s',
+        label: `New conversations per s (${levels[levels.length - 1]} connections)`,
+        unit: '/s',
+        runs: heaviest.conversationsPerS,
+      }),
+    );
+  }
   const allLag99 = [...perLevel.values()].map((f) => median(f.lag99));
   notes.push(`projection lag p99 by level (median of runs): ${levels.map((c, i) => `${c}: ${allLag99[i].toFixed(1)} ms`).join(', ')}`);
   figures.push(figure({ id: 'rss.ingest', label: 'Server peak RSS, ingest', unit: 'MB', runs: peak, target: { op: '<=', value: 300 } }));

@@ -231,4 +231,51 @@ describe('ProcessManagerRunner', () => {
     expect(waiting.seen).toEqual([1]);
     await runner.stop();
   });
+
+  it('a manager with concurrency gets the queued events in runs, the checkpoint past a run once all are done, and a failed one again alone, in order', async () => {
+    const started: number[] = [];
+    const finished: number[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    let failOnce = true;
+    let release!: () => void;
+    const first = new Promise<void>((resolve) => (release = resolve));
+    const manager: ProcessManager = {
+      name: 'runs',
+      handles: ['A'],
+      concurrency: 4,
+      handle: async (event) => {
+        started.push(event.position);
+        running += 1;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        try {
+          await (event.position === 1 ? first : new Promise((resolve) => setTimeout(resolve, 10)));
+          if (event.position === 5 && failOnce) {
+            failOnce = false;
+            throw new Error('storage busy');
+          }
+          finished.push(event.position);
+        } finally {
+          running -= 1;
+        }
+      },
+    };
+    const runner = new ProcessManagerRunner(store, checkpoints, logger);
+    runner.start([manager]);
+    await append('A');
+    await until(() => started.length === 1);
+    // Queued while the first is handled: a passed event, then eight handled ones (positions 3 to 10).
+    await append('B');
+    await append('A', 8);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await until(() => finished.length === 9);
+    expect(mostAtOnce).toBe(4);
+    // Runs of four, each call right after the other; 5 failed in its run and was handed again on its own after the others of it.
+    expect(started).toEqual([1, 3, 4, 5, 6, 5, 7, 8, 9, 10]);
+    expect(finished).toEqual([1, 3, 4, 6, 5, 7, 8, 9, 10]);
+    expect(logs.map((l) => l.message)).toContain('process manager failed on an event handed over with others; handing it again on its own');
+    await until(() => saved.get('runs') === 10);
+    await runner.stop();
+  });
 });

@@ -43,6 +43,21 @@ describe('contact: CreateContact', () => {
       .when({ type: 'CreateContact', data: { contactId: 'c1', identities: [ann], name: 'Ann', source: 'agent', createdAt: 'x' } })
       .thenThrows('conflict', /c1 already exists/);
   });
+
+  it("joins the email domain's company in the same append, as AssociateCompany records it; nothing for a contact that exists", () => {
+    const create = {
+      type: 'CreateContact' as const,
+      data: { contactId: 'c1', identities: [ann], name: 'Ann', source: 'inbound' as const, createdAt: '2026-12-01T10:00:00.000Z', joinCompanyId: 'co-1' },
+    };
+    given(decider)
+      .when(create)
+      .then([created, { type: 'ContactPropertiesChanged', data: { companyId: 'co-1', via: 'email-domain' } }]);
+    given(decider, created).when(create).then([]);
+    // The same events as creating, then associating: the records and the history cannot tell them apart.
+    given(decider, created)
+      .when({ type: 'AssociateCompany', data: { companyId: 'co-1' } })
+      .then([{ type: 'ContactPropertiesChanged', data: { companyId: 'co-1', via: 'email-domain' } }]);
+  });
 });
 
 describe('contact: ChangeContactProperties', () => {

@@ -52,6 +52,20 @@ export class CommandExecutor {
   }
 
   /**
+   * As execute, but answers once the events are stored, without waiting for the read models: for a
+   * caller whose next reads do not need them, because it remembers what it wrote until the read
+   * models show it (the contact-records process manager, contact-records.saga.ts).
+   */
+  executeUnsettled<Command, Event extends DomainEventShape, State>(
+    streamId: string,
+    decider: Decider<Command, Event, State>,
+    command: Command | CommandOf<State, Command>,
+    ctx: CommandContext,
+  ): Promise<CommandOutcome<State, Event>> {
+    return handleCommand(this.store, streamId, decider, command, ctx, { now: this.clock.now() });
+  }
+
+  /**
    * Waits until the read models include `position`. False when they did not get there within
    * the read-your-writes timeout: callers whose next step trusts the read models (process
    * managers, delete forever) must then not go on.

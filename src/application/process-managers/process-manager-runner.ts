@@ -84,6 +84,7 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
       this.abort = new AbortController();
       this.loops = [];
     }
+    for (const manager of managers) manager.startPass?.();
     if (managers.length > 0) this.loops.push(this.runShared(managers, this.abort.signal));
   }
 
@@ -245,16 +246,35 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
           continue;
         }
         try {
-          if ('event' in item) {
-            if (!(await this.handle(manager, item.event, signal))) {
+          // A manager that takes several events at once gets the run of queued events ahead (never the
+          // queue's last item while it is a run of passed events: offer() may still be extending it).
+          const run = 'event' in item && (manager.concurrency ?? 1) > 1 ? this.runAhead(lane) : [item];
+          if (run.length > 1) {
+            if (!(await this.handleRun(manager, run, signal))) {
+              stopped = true; // stopping: the whole run is handled again on the next start
+              break;
+            }
+            for (const taken of run.slice(0, -1)) {
+              if ('event' in taken) {
+                handledUnsaved += 1;
+                lane.queuedEvents -= 1;
+              } else {
+                unsaved += taken.passed;
+              }
+            }
+            lane.queue.splice(0, run.length - 1);
+          }
+          const last = run[run.length - 1];
+          if ('event' in last) {
+            if (run.length === 1 && !(await this.handle(manager, last.event, signal))) {
               stopped = true; // stopping: handled again on the next start
               break;
             }
-            done = item.event.position;
+            done = last.event.position;
             handledUnsaved += 1;
           } else {
-            unsaved += item.passed;
-            done = item.upTo;
+            unsaved += last.passed;
+            done = last.upTo;
           }
           // Noted when the lane runs dry with something handled since, or often enough while busy;
           // written with the other managers' shortly after, except that a busy lane waits for the
@@ -267,7 +287,7 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
             handledUnsaved = 0;
             if (busyLimit) await this.flush();
           }
-          if ('event' in item) lane.queuedEvents -= 1;
+          if ('event' in last) lane.queuedEvents -= 1;
           lane.queue.shift();
           failures = 0;
         } catch (error) {
@@ -292,6 +312,55 @@ export class ProcessManagerRunner implements OnApplicationShutdown {
       }
     }
     if (lane.detached && !stopped && !signal.aborted) await this.run(manager);
+  }
+
+  /** The queued items from the head on, up to the manager's concurrency in handled events. */
+  private runAhead(lane: Lane): LaneItem[] {
+    const limit = lane.manager.concurrency ?? 1;
+    const run: LaneItem[] = [];
+    let events = 0;
+    for (const [index, item] of lane.queue.entries()) {
+      if ('event' in item) {
+        if (events === limit) break;
+        events += 1;
+      } else if (index === lane.queue.length - 1) {
+        break;
+      }
+      run.push(item);
+    }
+    // It ends on a handled event: the passed ones after it wait for the next run.
+    while (run.length > 1 && !('event' in run[run.length - 1])) run.pop();
+    return run;
+  }
+
+  /**
+   * Hands a run of events to the manager at once, in log order, and waits for all of them; those
+   * that failed are handed again one at a time, in log order, with the usual retries. True once
+   * every event is dealt with; false when stopping before that.
+   */
+  private async handleRun(manager: ProcessManager, run: LaneItem[], signal: AbortSignal): Promise<boolean> {
+    const events = run.flatMap((item) => ('event' in item ? [item.event] : []));
+    const outcomes = await Promise.all(events.map((event) => this.handleOnce(manager, event)));
+    for (const [index, event] of events.entries()) {
+      if (!outcomes[index] && !(await this.handle(manager, event, signal))) return false;
+    }
+    return true;
+  }
+
+  /** One attempt: true when done (or refused by a rule, passed over as in handle()), false when it must be handed again. */
+  private async handleOnce(manager: ProcessManager, event: RecordedEvent): Promise<boolean> {
+    try {
+      await manager.handle(event);
+      return true;
+    } catch (error) {
+      const context = { processManager: manager.name, position: event.position, eventType: event.type, streamId: event.streamId };
+      if (isDomainError(error)) {
+        this.logger.warn({ ...context, err: error }, 'process manager reaction refused by a rule; passing over the event');
+        return true;
+      }
+      this.logger.warn({ ...context, err: error }, 'process manager failed on an event handed over with others; handing it again on its own');
+      return false;
+    }
   }
 
   private nextItem(lane: Lane, signal: AbortSignal): Promise<void> {

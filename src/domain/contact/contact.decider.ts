@@ -30,6 +30,12 @@ export type ContactCommand =
         source: 'inbound' | 'agent' | 'split';
         splitFrom?: string;
         createdAt: string;
+        /**
+         * The company the new contact's email domain joins it to (the contact-records process
+         * manager): recorded in the same append, as the ContactPropertiesChanged that AssociateCompany
+         * writes. Nothing when the contact exists already.
+         */
+        joinCompanyId?: string;
       };
     }
   /** `definitions`: the live custom properties (the handler reads them from the record settings). */
@@ -139,12 +145,13 @@ export const contactDecider: Decider<ContactCommand, ContactEvent, ContactState>
         if (!name && identities.length === 0) {
           throw invalidInput('contact-empty', 'a contact needs a name, an email address or a phone number');
         }
-        return [
-          {
-            type: 'ContactCreated',
-            data: { contactId, identities, ...(name ? { name } : {}), source, ...(splitFrom ? { splitFrom } : {}), createdAt },
-          },
-        ];
+        const created: ContactEvent = {
+          type: 'ContactCreated',
+          data: { contactId, identities, ...(name ? { name } : {}), source, ...(splitFrom ? { splitFrom } : {}), createdAt },
+        };
+        const { joinCompanyId } = command.data;
+        if (!joinCompanyId) return [created];
+        return [created, { type: 'ContactPropertiesChanged', data: { companyId: joinCompanyId, via: 'email-domain' } }];
       }
       case 'ChangeContactProperties': {
         const contact = active(state);
