@@ -13,8 +13,12 @@ interface Entry {
   state: unknown;
 }
 
-/** Streams remembered at most; the least recently used goes first. */
-const DEFAULT_LIMIT = 4096;
+/**
+ * Streams remembered at most; the least recently used goes first. A stream's commands come close
+ * together (a message, then the process managers' reactions), so the recent few hundred are what
+ * is asked for again; more only holds memory.
+ */
+const DEFAULT_LIMIT = 512;
 
 /**
  * The states the command loop folded lately, by stream, with the head they were folded at. A

@@ -57,8 +57,12 @@ export class ContactRecords implements ProcessManager {
     'FreeMailDomainsSet',
   ] as const;
 
-  /** Handled events the runner may hand over at once: a new contact's command waits for the log's commit, not for the one before. */
-  readonly concurrency = 128;
+  /**
+   * Handled events the runner may hand over at once: a new contact's command waits for the log's
+   * commit, not for the one before. 64 keeps up with 128 ingest connections (275–283 records/s);
+   * 128 did too but took the server's peak RSS to 300–302 MB (bench/README.md, issue 17).
+   */
+  readonly concurrency = 64;
   private readonly memory: ContactRecordsMemory;
   private readonly sequence = new KeyedSequence();
   /** A domain's company being looked for or made right now: contacts of one new domain at once make it once. */
