@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../application/ports/event-store.port';
 import type { ProjectionProgress } from '../application/ports/read-store.port';
 import type { SqliteProjection } from './projection';
+import { PositionWaiters } from './position-waiters';
 import { statement } from './sqlite/statements';
 
 export interface ProjectionRunnerOptions {
@@ -34,11 +35,6 @@ export interface ProjectionRunnerOptions {
   lane?: string;
   /** Called after each committed batch with the position every projection of the runner reached. */
   onApplied?: (position: number) => void;
-}
-
-interface Waiter {
-  position: number;
-  settle(reached: boolean): void;
 }
 
 /** One start()…stop() run: its subscription, the events received but not yet applied. */
@@ -115,7 +111,7 @@ export class ProjectionRunner implements ProjectionProgress {
   private readonly hurryForWaiters: boolean;
   private readonly logger: Logger;
   private checkpoints = new Map<string, number>();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new PositionWaiters(() => this.position());
   private session: Session | null = null;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
@@ -215,18 +211,7 @@ export class ProjectionRunner implements ProjectionProgress {
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
     if (position <= this.position()) return Promise.resolve(true);
     if (this.hurryForWaiters) this.hurry();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => waiter.settle(false), timeoutMs);
-      const waiter: Waiter = {
-        position,
-        settle: (reached) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(reached);
-        },
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(position, timeoutMs);
   }
 
   /** Applies a paced batch on the next turn instead of when its interval ends. */
@@ -327,7 +312,7 @@ export class ProjectionRunner implements ProjectionProgress {
     });
     // IMMEDIATE takes the write lock before reading the checkpoints the skip decision rests on.
     this.checkpoints = commit.immediate();
-    this.settleWaiters();
+    this.waiters.settle();
     this.options.onApplied?.(this.position());
   }
 
@@ -411,11 +396,6 @@ export class ProjectionRunner implements ProjectionProgress {
     } else {
       this.logger.error({ position: batch[0].position, batchSize: batch.length, attempt, retryInMs, err }, 'projection batch failed; retrying');
     }
-  }
-
-  private settleWaiters(): void {
-    const reached = this.position();
-    for (const waiter of [...this.waiters]) if (waiter.position <= reached) waiter.settle(true);
   }
 
   private backoff(attempt: number): number {

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { LogLevel } from '../config/config';
 import { SEARCH_CATCH_UP_MS, type ReadSideLanes } from '../../projections/projection-lanes';
+import { PositionWaiters } from '../../projections/position-waiters';
 import type { ProjectionRunnerOptions } from '../../projections/projection-runner';
 
 /** What the projection thread is given (projection-thread.worker.ts). */
@@ -44,12 +45,6 @@ export interface ThreadedProjectionLanesOptions {
   script?: string;
 }
 
-interface Waiter {
-  lane: 'views' | 'search' | 'both';
-  position: number;
-  settle(reached: boolean): void;
-}
-
 const YOUNG_GENERATION_MB = 8;
 const RESTART_DELAY_MS = { initial: 500, max: 30_000 };
 const STOP_TIMEOUT_MS = 10_000;
@@ -71,7 +66,11 @@ const LINE_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'service', 'msg
 export class ThreadedProjectionLanes implements ReadSideLanes {
   private views: number;
   private search: number;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = {
+    views: new PositionWaiters(() => this.views),
+    search: new PositionWaiters(() => this.search),
+    both: new PositionWaiters(() => this.position()),
+  };
   private worker: Worker | null = null;
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -121,11 +120,11 @@ export class ThreadedProjectionLanes implements ReadSideLanes {
   /** Both lanes at `position`; as in ProjectionLanes, the wait hurries the search lane. */
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
     if (this.search < position) this.post({ type: 'search-wait', position });
-    return this.wait('both', position, timeoutMs);
+    return this.waiters.both.wait(position, timeoutMs);
   }
 
   waitForViews(position: number, timeoutMs: number): Promise<boolean> {
-    return this.wait('views', position, timeoutMs);
+    return this.waiters.views.wait(position, timeoutMs);
   }
 
   searchCaughtUp(): Promise<boolean> {
@@ -133,28 +132,7 @@ export class ThreadedProjectionLanes implements ReadSideLanes {
     if (this.search >= target) return Promise.resolve(true);
     // The thread's search lane cuts its pacing interval short for a waiter.
     this.post({ type: 'search-wait', position: target });
-    return this.wait('search', target, SEARCH_CATCH_UP_MS);
-  }
-
-  private reached(lane: Waiter['lane']): number {
-    return lane === 'views' ? this.views : lane === 'search' ? this.search : this.position();
-  }
-
-  private wait(lane: Waiter['lane'], position: number, timeoutMs: number): Promise<boolean> {
-    if (position <= this.reached(lane)) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => waiter.settle(false), timeoutMs);
-      const waiter: Waiter = {
-        lane,
-        position,
-        settle: (reached) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(reached);
-        },
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waiters.search.wait(target, SEARCH_CATCH_UP_MS);
   }
 
   private post(message: ToProjectionThread): void {
@@ -200,16 +178,12 @@ export class ThreadedProjectionLanes implements ReadSideLanes {
         this.views = Math.max(this.views, message.views);
         this.search = Math.max(this.search, message.search);
         this.restarts = 0;
-        this.settleWaiters();
+        for (const waiting of Object.values(this.waiters)) waiting.settle();
         return;
       case 'log':
         this.relay(message.line);
         return;
     }
-  }
-
-  private settleWaiters(): void {
-    for (const waiter of [...this.waiters]) if (waiter.position <= this.reached(waiter.lane)) waiter.settle(true);
   }
 
   /** A line of the thread's logger, logged again by this thread's (same level, same fields). */

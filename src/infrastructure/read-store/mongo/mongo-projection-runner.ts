@@ -2,6 +2,7 @@ import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../../../application/ports/event-store.port';
 import type { ProjectionProgress } from '../../../application/ports/read-store.port';
+import { PositionWaiters } from '../../../projections/position-waiters';
 import { botsMongoProjection } from './bots.mongo-projection';
 import { notificationsMongoProjection } from './notifications.mongo-projection';
 import { conversationsMongoProjection } from './conversations.mongo-projection';
@@ -42,11 +43,6 @@ export interface MongoProjectionRunnerOptions {
   retryDelayMs?: { initial: number; max: number };
 }
 
-interface Waiter {
-  position: number;
-  settle(reached: boolean): void;
-}
-
 interface Session {
   abort: AbortController;
   buffer: RecordedEvent[];
@@ -85,7 +81,7 @@ export class MongoProjectionRunner implements ProjectionProgress {
   private readonly retryDelayMs: { initial: number; max: number };
   private readonly logger: Logger;
   private checkpoints = new Map<string, number>();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new PositionWaiters(() => this.position());
   private session: Session | null = null;
 
   constructor(private readonly options: MongoProjectionRunnerOptions) {
@@ -152,19 +148,7 @@ export class MongoProjectionRunner implements ProjectionProgress {
   }
 
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
-    if (position <= this.position()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => waiter.settle(false), timeoutMs);
-      const waiter: Waiter = {
-        position,
-        settle: (reached) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(reached);
-        },
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(position, timeoutMs);
   }
 
   /**
@@ -201,7 +185,7 @@ export class MongoProjectionRunner implements ProjectionProgress {
       { ordered: true },
     );
     this.checkpoints = reached;
-    this.settleWaiters();
+    this.waiters.settle();
   }
 
   /**
@@ -287,11 +271,6 @@ export class MongoProjectionRunner implements ProjectionProgress {
         await sleep(retryInMs, signal);
       }
     }
-  }
-
-  private settleWaiters(): void {
-    const reached = this.position();
-    for (const waiter of [...this.waiters]) if (waiter.position <= reached) waiter.settle(true);
   }
 
   private backoff(attempt: number): number {
