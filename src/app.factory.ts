@@ -62,6 +62,7 @@ export async function createApp(config: ParleyConfig, logger: Logger, options: C
       logger,
       http: app.getHttpAdapter().getInstance(),
       metrics,
+      soleInstance: storage.soleWriter === true,
       ...(options.builtIns ? { builtIns: options.builtIns } : {}),
     });
     installApiReference(app);

@@ -43,7 +43,7 @@ export class CommandExecutor {
     guard?: (state: State) => void | Promise<void>,
     stored?: (outcome: CommandOutcome<State, Event>) => void,
   ): Promise<CommandOutcome<State, Event>> {
-    const outcome = await handleCommand(this.store, streamId, decider, command, ctx, { guard, now: this.clock.now(), states: this.states ?? undefined });
+    const outcome = await this.executeUnsettled(streamId, decider, command, ctx, guard);
     // Before the wait for the read models: what is told here may be needed by a process manager
     // that meets the appended events meanwhile.
     stored?.(outcome);
@@ -61,8 +61,9 @@ export class CommandExecutor {
     decider: Decider<Command, Event, State>,
     command: Command | CommandOf<State, Command>,
     ctx: CommandContext,
+    guard?: (state: State) => void | Promise<void>,
   ): Promise<CommandOutcome<State, Event>> {
-    return handleCommand(this.store, streamId, decider, command, ctx, { now: this.clock.now() });
+    return handleCommand(this.store, streamId, decider, command, ctx, { guard, now: this.clock.now(), states: this.states ?? undefined });
   }
 
   /**

@@ -175,9 +175,10 @@ export class ThreadedProjectionLanes implements ReadSideLanes {
     switch (message.type) {
       case 'applied':
       case 'stopped':
+        // Progress, not the report a thread sends as it starts, ends a run of restarts (and its backoff).
+        if (message.views > this.views || message.search > this.search) this.restarts = 0;
         this.views = Math.max(this.views, message.views);
         this.search = Math.max(this.search, message.search);
-        this.restarts = 0;
         for (const waiting of Object.values(this.waiters)) waiting.settle();
         return;
       case 'log':

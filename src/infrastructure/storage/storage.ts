@@ -57,8 +57,9 @@ export interface Storage {
    */
   runExclusively(work: ExclusiveWork): void;
   /**
-   * True when this process is the only one using the log (the embedded store, its data folder
-   * claimed): then the command loop may keep the states it folded (DecidedStates).
+   * True when this process is the only one using the log and the read side (the embedded store,
+   * its data folder claimed): then the command loop may keep the states it folded (DecidedStates),
+   * and plugins need not watch for what another instance did (ChannelHostConnection.soleInstance).
    */
   soleWriter?: boolean;
   close(): Promise<void>;

@@ -74,6 +74,8 @@ export interface ConnectPluginsOptions {
   http: FastifyInstance;
   /** Plugins' own metrics and the ingest counter: the app's; default a registry of their own (not served). */
   metrics?: HostMetrics;
+  /** No other instance shares the storage (ChannelHostConnection.soleInstance); default false. */
+  soleInstance?: boolean;
   /** Built-in plugin factories; default BUILT_IN_PLUGINS. */
   builtIns?: readonly BuiltInPluginFactory[];
   /** Folders to resolve packages from; default the working directory, then Parley's own folder. */
@@ -176,8 +178,7 @@ export class PluginRegistry implements ChannelDelivery, ChannelConversationNotic
           onStatusChange: (channel, handler) => this.hostConversations?.onStatusChange(channel, handler),
         },
         activity: this.activity(),
-        // Several instances share storage only with MongoDB read models (and Redis for the lease).
-        soleInstance: options.config.readStore.engine !== 'mongodb',
+        soleInstance: options.soleInstance ?? false,
         metrics,
         storage: (pluginId) => this.pluginStorage(pluginId),
         connections: {
